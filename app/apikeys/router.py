@@ -1,0 +1,65 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response
+
+from app.apikeys import service
+from app.apikeys.schemas import ApiKeyIn, ApiKeyOut, IssuedApiKeyOut
+from app.core.auth import Actor, Role, require_roles
+from app.core.clock import Clock, get_clock
+from app.core.db import UnitOfWork, get_uow
+from app.core.errors import problem_responses
+from app.core.pagination import Page, PageRequest, page_request
+
+router = APIRouter(prefix="/api-keys", tags=["API keys"])
+
+Admin = Annotated[Actor, Depends(require_roles(Role.ADMIN))]
+Uow = Annotated[UnitOfWork, Depends(get_uow)]
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=IssuedApiKeyOut,
+    responses=problem_responses(),
+    summary="Create an API key (shown once)",
+    description=(
+        "Creates a key with one role. The answer carries the key itself, once: it is stored "
+        "only as a hash. This route takes no Idempotency-Key, because a replay would have to "
+        "keep the key in clear; if the answer is lost, revoke the key and create another."
+    ),
+)
+async def create_api_key(
+    body: ApiKeyIn, uow: Uow, actor: Admin, clock: Annotated[Clock, Depends(get_clock)]
+) -> IssuedApiKeyOut:
+    async with uow:
+        issued = await service.create_key(
+            uow.session, name=body.name, role=body.role, actor=actor, now=clock()
+        )
+    out = ApiKeyOut.from_model(issued.api_key)
+    return IssuedApiKeyOut(**out.model_dump(), key=issued.secret)
+
+
+@router.get("", response_model=Page[ApiKeyOut], responses=problem_responses(), summary="List keys")
+async def list_api_keys(
+    uow: Uow,
+    _actor: Admin,
+    page: Annotated[PageRequest, Depends(page_request)],
+    include_revoked: Annotated[bool, Query()] = False,
+) -> Page[ApiKeyOut]:
+    keys, cursor = await service.list_keys(uow.session, page=page, include_revoked=include_revoked)
+    return Page(items=[ApiKeyOut.from_model(k) for k in keys], next_cursor=cursor)
+
+
+@router.delete(
+    "/{key_id}",
+    status_code=204,
+    responses=problem_responses(404),
+    summary="Revoke a key",
+    description="The key stops working at once. Revoking a revoked key changes nothing.",
+)
+async def revoke_api_key(
+    key_id: str, uow: Uow, actor: Admin, clock: Annotated[Clock, Depends(get_clock)]
+) -> Response:
+    async with uow:
+        await service.revoke_key(uow.session, key_id=key_id, actor=actor, now=clock())
+    return Response(status_code=204)

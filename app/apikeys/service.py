@@ -1,0 +1,94 @@
+"""API keys: create (the secret is returned once), revoke, and resolve a bearer token."""
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.apikeys.models import ApiKey
+from app.audit.service import record_change
+from app.core.auth import Actor, Role, hash_api_key
+from app.core.errors import NotFound
+from app.core.ids import new_id
+from app.core.pagination import PageRequest, fetch_page
+from app.core.snapshots import row_snapshot
+
+KEY_PREFIX = "stl_"
+_SNAPSHOT_EXCLUDE = frozenset({"key_hash"})
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    api_key: ApiKey
+    secret: str
+
+
+async def create_key(
+    session: AsyncSession, *, name: str, role: Role, actor: Actor, now: datetime
+) -> IssuedKey:
+    secret = KEY_PREFIX + secrets.token_urlsafe(32)
+    api_key = ApiKey(
+        id=new_id("key"),
+        name=name,
+        role=role.value,
+        key_hash=hash_api_key(secret),
+        key_prefix=secret[:10],
+        created_at=now,
+        created_by=actor.key_id,
+    )
+    session.add(api_key)
+    await record_change(
+        session,
+        actor=actor,
+        entity_type="api_key",
+        entity_id=api_key.id,
+        action="created",
+        before=None,
+        after=row_snapshot(api_key, exclude=_SNAPSHOT_EXCLUDE),
+        now=now,
+    )
+    return IssuedKey(api_key, secret)
+
+
+async def revoke_key(session: AsyncSession, *, key_id: str, actor: Actor, now: datetime) -> ApiKey:
+    api_key = await session.get(ApiKey, key_id, with_for_update=True)
+    if api_key is None:
+        raise NotFound(f"No API key '{key_id}'.")
+    if api_key.revoked_at is None:
+        before = row_snapshot(api_key, exclude=_SNAPSHOT_EXCLUDE)
+        api_key.revoked_at = now
+        await record_change(
+            session,
+            actor=actor,
+            entity_type="api_key",
+            entity_id=api_key.id,
+            action="revoked",
+            before=before,
+            after=row_snapshot(api_key, exclude=_SNAPSHOT_EXCLUDE),
+            now=now,
+        )
+    return api_key
+
+
+async def list_keys(
+    session: AsyncSession, *, page: PageRequest, include_revoked: bool
+) -> tuple[Sequence[ApiKey], str | None]:
+    statement = select(ApiKey)
+    if not include_revoked:
+        statement = statement.where(ApiKey.revoked_at.is_(None))
+    return await fetch_page(session, statement, ApiKey.id, page)
+
+
+async def authenticate(session: AsyncSession, *, token: str) -> Actor | None:
+    if not token.startswith(KEY_PREFIX) or len(token) > 200:
+        return None
+    statement = select(ApiKey.id, ApiKey.role, ApiKey.name).where(
+        ApiKey.key_hash == hash_api_key(token), ApiKey.revoked_at.is_(None)
+    )
+    row = (await session.execute(statement)).one_or_none()
+    if row is None:
+        return None
+    return Actor(key_id=row.id, role=Role(row.role), name=row.name)

@@ -1,0 +1,15 @@
+"""The clock is passed in, never read deep inside domain code, so a test can run any day."""
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def get_clock() -> Clock:
+    """FastAPI dependency; tests override it with a fixed clock."""
+    return system_clock

@@ -1,0 +1,133 @@
+"""Every error leaves as RFC 9457 problem+json; bad input is never a 500."""
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.core.errors import (
+    PROBLEM_MEDIA_TYPE,
+    PROBLEM_TYPE_BASE,
+    AppError,
+    Conflict,
+    FieldProblem,
+    ServiceUnavailable,
+    Unauthenticated,
+    ValidationFailed,
+)
+from app.core.logging import get_logger
+
+log = get_logger("app.errors")
+
+_HTTP_SLUGS = {
+    400: "bad-request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    406: "not-acceptable",
+    413: "payload-too-large",
+    415: "unsupported-media-type",
+}
+
+
+def problem_response(body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(
+        body, status_code=body["status"], media_type=PROBLEM_MEDIA_TYPE, headers=headers
+    )
+
+
+def field_name(location: tuple[Any, ...]) -> str:
+    """``("body", "items", 3, "price")`` -> ``items[3].price``; the source prefix is dropped."""
+    parts = (
+        list(location[1:])
+        if location and location[0] in {"body", "query", "path", "header"}
+        else list(location)
+    )
+    name = ""
+    for part in parts:
+        if isinstance(part, int):
+            name += f"[{part}]"
+        else:
+            name += f".{part}" if name else str(part)
+    return name or str(location[0] if location else "body")
+
+
+def _message(error: dict[str, Any]) -> str:
+    message = str(error.get("msg", "is not valid"))
+    for prefix in ("Value error, ", "Assertion failed, "):
+        if message.startswith(prefix):
+            message = message[len(prefix) :]
+    return message
+
+
+async def _app_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AppError)
+    headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
+    return problem_response(exc.to_problem(request.url.path), headers)
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = list(exc.errors())
+    if any(error.get("type") == "json_invalid" for error in errors):
+        body = {
+            "type": PROBLEM_TYPE_BASE + "malformed-json",
+            "title": "The body is not valid JSON",
+            "status": 400,
+            "detail": "The request body could not be parsed as JSON.",
+            "instance": request.url.path,
+        }
+        return problem_response(body)
+    problems = [FieldProblem(field_name(tuple(e.get("loc", ()))), _message(e)) for e in errors]
+    detail = "; ".join(f"{p.field}: {p.message}" for p in problems[:5])
+    return problem_response(ValidationFailed(detail, errors=problems).to_problem(request.url.path))
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    body = {
+        "type": PROBLEM_TYPE_BASE + _HTTP_SLUGS.get(exc.status_code, "http-error"),
+        "title": _HTTP_SLUGS.get(exc.status_code, "http error").replace("-", " ").capitalize(),
+        "status": exc.status_code,
+        "detail": str(exc.detail),
+        "instance": request.url.path,
+    }
+    return problem_response(body, dict(exc.headers) if exc.headers else None)
+
+
+async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
+    # A race lost to a concurrent writer (the unique constraint caught it): a conflict, not a bug.
+    log.warning("integrity_error", error=str(getattr(exc, "orig", exc))[:500])
+    conflict = Conflict("The change conflicts with data written at the same time; retry it.")
+    return problem_response(conflict.to_problem(request.url.path))
+
+
+async def _operational_error(request: Request, exc: Exception) -> JSONResponse:
+    log.error("database_unavailable", error=str(exc)[:500])
+    error = ServiceUnavailable("The database did not answer; retry shortly.")
+    return problem_response(error.to_problem(request.url.path), {"Retry-After": "5"})
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled_error", error_type=type(exc).__name__)
+    body = {
+        "type": PROBLEM_TYPE_BASE + "internal-error",
+        "title": "Internal error",
+        "status": 500,
+        "detail": "The service failed to process the request; nothing was saved.",
+        "instance": request.url.path,
+    }
+    return problem_response(body)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(AppError, _app_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(OperationalError, _operational_error)
+    app.add_exception_handler(Exception, _unexpected)

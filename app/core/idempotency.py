@@ -1,0 +1,163 @@
+"""``Idempotency-Key`` on creating POSTs.
+
+The key's row is inserted in the same transaction as the work it guards. A concurrent request
+with the same key blocks on the primary key until the first commits, then fails its insert,
+rolls back and replays the stored answer; so 200 racing requests book one trade.
+"""
+
+import hashlib
+import json
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import Header, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy import JSON, Integer, String, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.config import get_settings
+from app.core.db import Base, UnitOfWork
+from app.core.errors import AppError, Conflict
+from app.core.types import UTCDateTime
+
+REPLAYED_HEADER = "Idempotent-Replayed"
+_ATTEMPTS = 3
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        description="Repeat the same key with the same body to get the first answer again.",
+    ),
+]
+
+
+class IdempotencyRecord(Base):
+    __tablename__ = "idempotency_keys"
+
+    principal: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    response_body: Mapped[Any] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class IdempotencyKeyReused(AppError):
+    status = 422
+    slug = "idempotency-key-reused"
+    title = "The Idempotency-Key was used with another request"
+
+
+def fingerprint(method: str, path: str, body: BaseModel | list[Any] | None) -> str:
+    if isinstance(body, BaseModel):
+        payload: Any = body.model_dump(mode="json")
+    elif isinstance(body, list):
+        payload = [item.model_dump(mode="json") for item in body]
+    else:
+        payload = body
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
+
+
+Work = Callable[[AsyncSession], Awaitable[BaseModel]]
+
+
+def _response(status_code: int, body: Any, location: str | None, *, replayed: bool) -> JSONResponse:
+    headers = {"Location": location} if location else {}
+    if replayed:
+        headers[REPLAYED_HEADER] = "true"
+    return JSONResponse(body, status_code=status_code, headers=headers)
+
+
+async def run_idempotent(
+    uow: UnitOfWork,
+    *,
+    principal: str,
+    key: str | None,
+    request_fingerprint: str,
+    now: datetime,
+    retention: timedelta,
+    status_code: int,
+    work: Work,
+    location: Callable[[Any], str | None] = lambda _body: None,
+) -> JSONResponse:
+    """Run ``work`` once per (principal, key); answer replays with the stored status and body."""
+    if key is None:
+        async with uow:
+            body = (await work(uow.session)).model_dump(mode="json", by_alias=True)
+        return _response(status_code, body, location(body), replayed=False)
+
+    for _ in range(_ATTEMPTS):
+        try:
+            async with uow:
+                session = uow.session
+                stored = await _stored(session, principal, key)
+                if stored is not None and stored.created_at > now - retention:
+                    if stored.fingerprint != request_fingerprint:
+                        raise IdempotencyKeyReused(
+                            f"Idempotency-Key '{key}' was first used with a different request; "
+                            "nothing was written."
+                        )
+                    body = stored.response_body
+                    return _response(stored.status_code, body, location(body), replayed=True)
+                if stored is not None:
+                    await session.delete(stored)
+                    await session.flush()
+                record = IdempotencyRecord(
+                    principal=principal,
+                    key=key,
+                    fingerprint=request_fingerprint,
+                    status_code=status_code,
+                    response_body=None,
+                    created_at=now,
+                )
+                session.add(record)
+                await session.flush()
+                body = (await work(session)).model_dump(mode="json", by_alias=True)
+                record.response_body = body
+            return _response(status_code, body, location(body), replayed=False)
+        except IntegrityError:
+            continue  # lost the race for the key: the next attempt replays the winner's answer
+    raise Conflict(f"Another request with Idempotency-Key '{key}' is in progress; retry shortly.")
+
+
+async def _stored(session: AsyncSession, principal: str, key: str) -> IdempotencyRecord | None:
+    statement = (
+        select(IdempotencyRecord)
+        .where(IdempotencyRecord.principal == principal, IdempotencyRecord.key == key)
+        .execution_options(populate_existing=True)
+    )
+    return (await session.scalars(statement)).one_or_none()
+
+
+async def idempotent_create(
+    request: Request,
+    uow: UnitOfWork,
+    *,
+    principal: str,
+    key: str | None,
+    body: BaseModel | list[Any],
+    now: datetime,
+    work: Work,
+    location: Callable[[Any], str | None] = lambda _body: None,
+    status_code: int = 201,
+) -> JSONResponse:
+    """``run_idempotent`` for a route: the fingerprint is the method, path and parsed body."""
+    return await run_idempotent(
+        uow,
+        principal=principal,
+        key=key,
+        request_fingerprint=fingerprint(request.method, request.url.path, body),
+        now=now,
+        retention=timedelta(hours=get_settings().idempotency_retention_hours),
+        status_code=status_code,
+        work=work,
+        location=location,
+    )

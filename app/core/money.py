@@ -1,0 +1,77 @@
+"""Exact decimals for money, prices, quantities and rates; rounding happens here and only here.
+
+In JSON every such value is a string (``"1234.50"``); input also takes integers, never floats,
+because a float has already lost the exact value before we see it.
+"""
+
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
+
+from app.core.identifiers import currency_minor_units
+
+MAX_SIGNIFICANT_DIGITS = 28
+MAX_DECIMAL_PLACES = 12
+_DECIMAL_PATTERN = r"^-?\d{1,28}(\.\d{1,12})?$"
+
+
+def parse_decimal(value: Any) -> Decimal:
+    if isinstance(value, (bool, float)):
+        raise ValueError('must be a decimal string such as "1234.50", not a JSON float')
+    if isinstance(value, int):
+        value = str(value)
+    if isinstance(value, Decimal):
+        number = value
+    elif isinstance(value, str):
+        text = value.strip()
+        if not text or len(text) > 64:
+            raise ValueError('must be a decimal string such as "1234.50"')
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            raise ValueError(f"'{value}' is not a decimal number") from None
+    else:
+        raise ValueError('must be a decimal string such as "1234.50"')
+    if not number.is_finite():
+        raise ValueError("must be a finite number")
+    exponent = number.as_tuple().exponent
+    assert isinstance(exponent, int)
+    places = max(0, -exponent)
+    if places > MAX_DECIMAL_PLACES:
+        raise ValueError(f"has more than {MAX_DECIMAL_PLACES} decimal places")
+    if number.adjusted() >= MAX_SIGNIFICANT_DIGITS:
+        raise ValueError("is too large")
+    # Normalise exponents such as 1E+2 to plain digits, keeping the given decimal places.
+    return number.quantize(Decimal(1).scaleb(-places)) if exponent > 0 else number
+
+
+def format_decimal(value: Decimal) -> str:
+    """Plain notation, never exponent: ``Decimal('1E+2')`` becomes ``"100"``."""
+    return format(value, "f")
+
+
+_DECIMAL_SCHEMA = {"type": "string", "pattern": _DECIMAL_PATTERN, "examples": ["1234.50"]}
+
+DecimalStr = Annotated[
+    Decimal,
+    BeforeValidator(parse_decimal),
+    PlainSerializer(format_decimal, return_type=str, when_used="json"),
+    WithJsonSchema(_DECIMAL_SCHEMA),
+]
+"""A decimal in the API: a JSON string on the way out, a string or integer on the way in."""
+
+
+def round_money(amount: Decimal, currency: str) -> Decimal:
+    """Round to the currency's minor units, half-even: the one place money is rounded."""
+    return amount.quantize(Decimal(1).scaleb(-currency_minor_units(currency)), ROUND_HALF_EVEN)
+
+
+def decimal_places(value: Decimal) -> int:
+    exponent = value.as_tuple().exponent
+    assert isinstance(exponent, int)
+    return max(0, -exponent)
+
+
+def is_multiple_of(value: Decimal, unit: Decimal) -> bool:
+    return unit > 0 and value % unit == 0

@@ -1,0 +1,93 @@
+"""Cursor pagination: keyset on one unique, ordered column; the cursor is opaque to clients."""
+
+import base64
+import binascii
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Query
+from pydantic import BaseModel, Field
+from sqlalchemy import Select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from app.core.errors import FieldProblem, ValidationFailed
+
+T = TypeVar("T")
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` to get the next page; null on the last page."
+    )
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    limit: int = DEFAULT_LIMIT
+    after: Any = None
+
+
+def encode_cursor(key: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"after": key}).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> Any:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        after = data["after"]
+        if not isinstance(after, (str, int)) or isinstance(after, bool):
+            raise TypeError
+        return after
+    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
+        raise ValidationFailed(
+            "The cursor is not one this service issued.",
+            errors=[FieldProblem("cursor", "is not a valid cursor")],
+        ) from None
+
+
+def page_request(
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size.")] = DEFAULT_LIMIT,
+    cursor: Annotated[
+        str | None, Query(max_length=512, description="`next_cursor` of the previous page.")
+    ] = None,
+) -> PageRequest:
+    return PageRequest(limit=limit, after=decode_cursor(cursor) if cursor else None)
+
+
+async def fetch_page(
+    session: AsyncSession,
+    statement: Select[Any],
+    key: InstrumentedAttribute[Any],
+    page: PageRequest,
+) -> tuple[Sequence[Any], str | None]:
+    """Rows of ``statement`` ordered by ``key`` after the cursor, and the next cursor."""
+    if page.after is not None:
+        after = page.after
+        if key.type.python_type is date and isinstance(after, str):
+            after = _cursor_date(after)
+        statement = statement.where(key > after)
+    statement = statement.order_by(key).limit(page.limit + 1)
+    rows = (await session.scalars(statement)).all()
+    if len(rows) <= page.limit:
+        return rows, None
+    rows = rows[: page.limit]
+    last = getattr(rows[-1], key.key)
+    return rows, encode_cursor(last.isoformat() if isinstance(last, date) else last)
+
+
+def _cursor_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValidationFailed(
+            "The cursor is not one this service issued.",
+            errors=[FieldProblem("cursor", "is not a valid cursor")],
+        ) from None

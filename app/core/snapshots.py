@@ -1,0 +1,36 @@
+"""JSON-safe snapshots of rows, for audit before/after images and event payloads."""
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import inspect
+
+from app.core.money import format_decimal
+
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return format_decimal(value)
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def row_snapshot(obj: Any, *, exclude: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """Every mapped column of ``obj`` as JSON-safe values."""
+    mapper = inspect(type(obj))
+    return {
+        attr.key: jsonable(getattr(obj, attr.key))
+        for attr in mapper.column_attrs
+        if attr.key not in exclude
+    }

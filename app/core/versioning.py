@@ -1,0 +1,45 @@
+"""Optimistic concurrency: ``If-Match: "<version>"`` on every PATCH, ``ETag`` on reads."""
+
+import re
+from typing import Annotated
+
+from fastapi import Header
+
+from app.core.errors import AppError, PreconditionFailed
+
+_VERSION = re.compile(r'^(?:W/)?"?(\d{1,9})"?$')
+
+
+class PreconditionRequired(AppError):
+    status = 428
+    slug = "precondition-required"
+    title = "If-Match is required"
+
+
+def parse_if_match(
+    if_match: Annotated[
+        str | None,
+        Header(
+            alias="If-Match",
+            description='The version you read (the `version` field or ETag), e.g. `"3"`.',
+        ),
+    ] = None,
+) -> int:
+    if if_match is None:
+        raise PreconditionRequired("Send If-Match with the version you last read.")
+    match = _VERSION.match(if_match.strip())
+    if match is None:
+        raise PreconditionRequired(f"If-Match '{if_match}' is not a version such as \"3\".")
+    return int(match.group(1))
+
+
+def check_version(*, current: int, expected: int, what: str) -> None:
+    if current != expected:
+        raise PreconditionFailed(
+            f"{what} is at version {current}, not {expected}: read it again and retry.",
+            current_version=current,
+        )
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'

@@ -1,0 +1,76 @@
+"""create_app(): wiring only: routers, middleware, error handlers, lifespan."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app.apikeys.router import router as api_keys_router
+from app.apikeys.service import authenticate
+from app.core.config import Settings, get_settings
+from app.core.db import create_engine, create_sessionmaker
+from app.core.handlers import install_error_handlers
+from app.core.health import router as health_router
+from app.core.logging import configure_logging
+from app.core.middleware import RequestContextMiddleware
+from app.reference.router import router as reference_router
+from app.trades.router import router as trades_router
+
+API_PREFIX = "/api/v1"
+
+TAGS = [
+    {"name": "Trades", "description": "Book, amend, cancel and follow executed trades."},
+    {"name": "Markets", "description": "Venues: calendars, settlement cycles, CCPs, cutoffs."},
+    {"name": "Instruments", "description": "Securities we trade, with bond terms."},
+    {"name": "Counterparties", "description": "Brokers and banks we trade with, by LEI."},
+    {"name": "Books", "description": "Trading books that own positions."},
+    {"name": "Accounts", "description": "Our securities safekeeping and cash accounts."},
+    {"name": "Standing settlement instructions", "description": "Counterparties' SSIs."},
+    {"name": "Prices", "description": "Closing prices (penalties, exposure)."},
+    {"name": "Penalty rates", "description": "Effective-dated CSDR cash penalty rates."},
+    {"name": "API keys", "description": "Administrators issue and revoke keys."},
+    {"name": "Health", "description": "Probes and metrics."},
+]
+
+DESCRIPTION = """
+Post-trade back office: trades from the front office are validated and booked, then confirmed,
+cleared and settled. Click **Authorize** and paste an API key (`make run` prints one per role).
+
+Money, prices and quantities are exact decimals sent as JSON strings (`"1234.50"`). Errors are
+RFC 9457 `application/problem+json`. Creating POSTs take an `Idempotency-Key`; amendments take
+`If-Match` with the version you read.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(level=settings.log_level, json=settings.log_json)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(
+            settings.database_url,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+        )
+        app.state.engine = engine
+        app.state.sessionmaker = create_sessionmaker(engine)
+        yield
+        await engine.dispose()
+
+    app = FastAPI(
+        title="Settlement back office",
+        version="0.1.0",
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.authenticate = authenticate
+    app.add_middleware(RequestContextMiddleware)
+    install_error_handlers(app)
+    app.include_router(health_router)
+    app.include_router(trades_router, prefix=API_PREFIX)
+    app.include_router(reference_router, prefix=API_PREFIX)
+    app.include_router(api_keys_router, prefix=API_PREFIX)
+    return app

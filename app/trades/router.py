@@ -1,0 +1,225 @@
+"""Trade routes: parse, authorise, call the service, shape the answer."""
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.clock import Clock, get_clock
+from app.core.db import UnitOfWork, get_uow
+from app.core.errors import problem_responses
+from app.core.idempotency import IdempotencyKey, idempotent_create
+from app.core.identifiers import Isin, Lei
+from app.core.pagination import Page, PageRequest, page_request
+from app.core.versioning import etag, parse_if_match
+from app.trades import service
+from app.trades.auth import TradesRead, TradesWrite
+from app.trades.schemas import (
+    BatchOutcome,
+    CancelIn,
+    TradeBatchIn,
+    TradeBatchOut,
+    TradeHistoryEntry,
+    TradeIn,
+    TradeOut,
+    TradePatch,
+)
+from app.trades.states import TradeStatus
+
+router = APIRouter(prefix="/trades", tags=["Trades"])
+
+Uow = Annotated[UnitOfWork, Depends(get_uow)]
+Now = Annotated[Clock, Depends(get_clock)]
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=TradeOut,
+    responses=problem_responses(409),
+    summary="Book a trade",
+)
+async def create_trade(
+    body: TradeIn,
+    request: Request,
+    uow: Uow,
+    actor: TradesWrite,
+    clock: Now,
+    key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Validates the trade against reference data, computes the settlement date (when absent),
+    gross, accrued interest (bonds) and net amounts, and books it as `captured`.
+
+    The same `external_id` in the same book is 409, naming the trade already booked."""
+
+    async def work(session: AsyncSession) -> TradeOut:
+        trade = await service.capture_trade(session, data=body, actor=actor, now=clock())
+        return TradeOut.model_validate(trade)
+
+    return await idempotent_create(
+        request,
+        uow,
+        principal=actor.key_id,
+        key=key,
+        body=body,
+        now=clock(),
+        work=work,
+        location=lambda out: f"/api/v1/trades/{out['id']}",
+    )
+
+
+@router.post(
+    "/batch",
+    status_code=200,
+    response_model=TradeBatchOut,
+    responses=problem_responses(),
+    summary="Book up to 10,000 trades",
+)
+async def create_trade_batch(
+    body: TradeBatchIn,
+    request: Request,
+    uow: Uow,
+    actor: TradesWrite,
+    clock: Now,
+    key: IdempotencyKey = None,
+) -> JSONResponse:
+    """One result per item, in order: `created`, `duplicate` (the `external_id` is booked
+    already; `id` names that trade) or `rejected` (with its problem). Good items are booked even
+    when others are rejected."""
+
+    async def work(session: AsyncSession) -> TradeBatchOut:
+        results = await service.capture_batch(session, items=body.items, actor=actor, now=clock())
+        counts = dict.fromkeys(BatchOutcome, 0)
+        for result in results:
+            counts[result.outcome] += 1
+        return TradeBatchOut(
+            created=counts[BatchOutcome.CREATED],
+            duplicates=counts[BatchOutcome.DUPLICATE],
+            rejected=counts[BatchOutcome.REJECTED],
+            results=results,
+        )
+
+    return await idempotent_create(
+        request,
+        uow,
+        principal=actor.key_id,
+        key=key,
+        body=body,
+        now=clock(),
+        work=work,
+        status_code=200,
+    )
+
+
+@router.get("", response_model=Page[TradeOut], responses=problem_responses(), summary="List trades")
+async def list_trades(
+    uow: Uow,
+    _actor: TradesRead,
+    page: Annotated[PageRequest, Depends(page_request)],
+    status: Annotated[TradeStatus | None, Query()] = None,
+    book: Annotated[str | None, Query(max_length=40)] = None,
+    counterparty_lei: Annotated[Lei | None, Query()] = None,
+    isin: Annotated[Isin | None, Query()] = None,
+    trade_date: Annotated[date | None, Query()] = None,
+    settlement_date: Annotated[date | None, Query()] = None,
+) -> Page[TradeOut]:
+    rows, cursor = await service.list_trades(
+        uow.session,
+        page=page,
+        status=status,
+        book=book,
+        counterparty_lei=counterparty_lei,
+        isin=isin,
+        trade_date=trade_date,
+        settlement_date=settlement_date,
+    )
+    return Page(items=[TradeOut.model_validate(r) for r in rows], next_cursor=cursor)
+
+
+@router.get(
+    "/{trade_id}", response_model=TradeOut, responses=problem_responses(404), summary="Get a trade"
+)
+async def get_trade(
+    trade_id: str,
+    response: Response,
+    uow: Uow,
+    _actor: TradesRead,
+    as_of: Annotated[
+        AwareDatetime | None, Query(description="The trade as it stood at this time.")
+    ] = None,
+) -> TradeOut:
+    if as_of is not None:
+        snapshot = await service.trade_as_of(uow.session, trade_id=trade_id, as_of=as_of)
+        out = TradeOut.model_validate(snapshot)
+    else:
+        out = TradeOut.model_validate(await service.get_trade(uow.session, trade_id=trade_id))
+    response.headers["ETag"] = etag(out.version)
+    return out
+
+
+@router.patch(
+    "/{trade_id}",
+    response_model=TradeOut,
+    responses=problem_responses(404, 409, 412, 428),
+    summary="Amend a trade (before clearing)",
+)
+async def amend_trade(
+    trade_id: str,
+    body: TradePatch,
+    response: Response,
+    uow: Uow,
+    actor: TradesWrite,
+    clock: Now,
+    version: Annotated[int, Depends(parse_if_match)],
+) -> TradeOut:
+    """Send `If-Match` with the version you read (412 when stale). The trade goes back to
+    `captured` to be confirmed again; after clearing, amendment is 409."""
+    async with uow:
+        trade = await service.amend_trade(
+            uow.session, trade_id=trade_id, patch=body, version=version, actor=actor, now=clock()
+        )
+        out = TradeOut.model_validate(trade)
+    response.headers["ETag"] = etag(out.version)
+    return out
+
+
+@router.post(
+    "/{trade_id}/cancel",
+    response_model=TradeOut,
+    responses=problem_responses(404, 409),
+    summary="Cancel a trade (before clearing)",
+)
+async def cancel_trade(
+    trade_id: str, body: CancelIn, uow: Uow, actor: TradesWrite, clock: Now
+) -> TradeOut:
+    async with uow:
+        trade = await service.cancel_trade(
+            uow.session, trade_id=trade_id, reason=body.reason, actor=actor, now=clock()
+        )
+        return TradeOut.model_validate(trade)
+
+
+@router.get(
+    "/{trade_id}/history",
+    response_model=list[TradeHistoryEntry],
+    responses=problem_responses(404),
+    summary="Every change to a trade",
+)
+async def trade_history(trade_id: str, uow: Uow, _actor: TradesRead) -> list[TradeHistoryEntry]:
+    records = await service.trade_history(uow.session, trade_id=trade_id)
+    return [
+        TradeHistoryEntry(
+            seq=r.seq,
+            occurred_at=r.occurred_at,
+            action=r.action,
+            actor_key_id=r.actor_key_id,
+            actor_role=r.actor_role,
+            request_id=r.request_id,
+            before=r.before,
+            after=r.after,
+        )
+        for r in records
+    ]

@@ -1,0 +1,165 @@
+"""API models for trades."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
+
+from app.core.identifiers import Currency, Isin, Lei, Mic
+from app.core.money import DecimalStr
+from app.trades.states import TradeStatus
+
+
+class Side(StrEnum):
+    BUY = "buy"
+    SELL = "sell"
+
+
+ExternalId = Annotated[
+    str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:/\-]*$")
+]
+BookCode = Annotated[str, StringConstraints(min_length=1, max_length=40)]
+
+_EXAMPLE: dict[str, Any] = {
+    "external_id": "FO-20261124-000123",
+    "book": "EQ-FLOW",
+    "counterparty_lei": "FOR8UP27PHTHYVLBNG30",
+    "isin": "US46625H1005",
+    "side": "buy",
+    "quantity": "100",
+    "price": "189.25",
+    "currency": "USD",
+    "trade_date": "2026-11-24",
+    "trade_time": "2026-11-24T14:31:05Z",
+    "venue": "XNYS",
+    "settlement_date": None,
+    "commission": "1.50",
+    "fees": "0.02",
+    "accrued_interest": None,
+}
+
+
+class TradeIn(BaseModel):
+    """An executed trade as the front office books it."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_EXAMPLE]})
+
+    external_id: ExternalId = Field(description="The front office's id; unique per book.")
+    book: BookCode
+    counterparty_lei: Lei
+    isin: Isin
+    side: Side
+    quantity: DecimalStr = Field(description="Shares, or nominal for bonds.")
+    price: DecimalStr = Field(description="Per share, or percent of nominal for bonds.")
+    currency: Currency
+    trade_date: date
+    trade_time: AwareDatetime
+    venue: Mic
+    settlement_date: date | None = Field(
+        default=None, description="Computed from the market's cycle and calendar when absent."
+    )
+    commission: DecimalStr = Field(default=Decimal(0))
+    fees: DecimalStr = Field(default=Decimal(0))
+    accrued_interest: DecimalStr | None = Field(
+        default=None, description="Bonds only; computed from the coupon schedule when absent."
+    )
+
+
+class TradePatch(BaseModel):
+    """Fields an amendment may change. Send `If-Match` with the version you read."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"quantity": "150", "price": "189.20"}]}
+    )
+
+    counterparty_lei: Lei | None = None
+    side: Side | None = None
+    quantity: DecimalStr | None = None
+    price: DecimalStr | None = None
+    trade_date: date | None = None
+    trade_time: AwareDatetime | None = None
+    venue: Mic | None = None
+    settlement_date: date | None = None
+    commission: DecimalStr | None = None
+    fees: DecimalStr | None = None
+    accrued_interest: DecimalStr | None = None
+
+
+class TradeOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    external_id: str
+    book: str
+    counterparty_lei: str
+    isin: str
+    side: Side
+    quantity: DecimalStr
+    price: DecimalStr
+    currency: str
+    trade_date: date
+    trade_time: datetime
+    venue: str
+    settlement_date: date
+    commission: DecimalStr
+    fees: DecimalStr
+    accrued_interest: DecimalStr | None
+    gross_amount: DecimalStr
+    net_amount: DecimalStr
+    status: TradeStatus
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class CancelIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=500, examples=["Booked in error"])
+
+
+_BATCH_ITEMS_SCHEMA = WithJsonSchema(
+    {"type": "array", "items": {"$ref": "#/components/schemas/TradeIn"}, "maxItems": 10000}
+)
+
+
+class TradeBatchIn(BaseModel):
+    """Items are validated one by one, so one bad item does not reject the others."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    items: Annotated[list[Any], Field(min_length=1, max_length=10_000), _BATCH_ITEMS_SCHEMA]
+
+
+class BatchOutcome(StrEnum):
+    CREATED = "created"
+    DUPLICATE = "duplicate"
+    REJECTED = "rejected"
+
+
+class BatchItemResult(BaseModel):
+    index: int
+    outcome: BatchOutcome
+    id: str | None = Field(
+        description="The booked trade (created) or the existing one (duplicate)."
+    )
+    problem: dict[str, Any] | None = Field(description="problem+json for a rejected item.")
+
+
+class TradeBatchOut(BaseModel):
+    created: int
+    duplicates: int
+    rejected: int
+    results: list[BatchItemResult]
+
+
+class TradeHistoryEntry(BaseModel):
+    seq: int
+    occurred_at: datetime
+    action: str
+    actor_key_id: str
+    actor_role: str
+    request_id: str | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None

@@ -1,0 +1,404 @@
+"""Trade capture, amendment, cancellation and queries."""
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit.models import AuditRecord
+from app.audit.service import entity_history, entity_state_as_of, record_change
+from app.core.auth import Actor
+from app.core.errors import Conflict, FieldProblem, NotFound, ValidationFailed
+from app.core.ids import new_id
+from app.core.pagination import PageRequest, fetch_page
+from app.core.snapshots import row_snapshot
+from app.core.states import next_state
+from app.core.versioning import check_version
+from app.reference.service import ReferenceSet, load_reference
+from app.trades.models import Trade
+from app.trades.rules import Booking, TradeTerms, evaluate
+from app.trades.schemas import BatchItemResult, BatchOutcome, TradeIn, TradePatch
+from app.trades.states import TRANSITIONS, TradeEvent, TradeStatus
+
+ENTITY = "trade"
+_LOOKUP_CHUNK = 500
+_trade_in = TypeAdapter(TradeIn)
+
+
+def _terms(data: TradeIn) -> TradeTerms:
+    return TradeTerms(
+        book=data.book,
+        counterparty_lei=data.counterparty_lei,
+        isin=data.isin,
+        side=data.side.value,
+        quantity=data.quantity,
+        price=data.price,
+        currency=data.currency,
+        trade_date=data.trade_date,
+        trade_time=data.trade_time,
+        venue=data.venue,
+        settlement_date=data.settlement_date,
+        commission=data.commission,
+        fees=data.fees,
+        accrued_interest=data.accrued_interest,
+    )
+
+
+def _terms_of(trade: Trade) -> TradeTerms:
+    return TradeTerms(
+        book=trade.book,
+        counterparty_lei=trade.counterparty_lei,
+        isin=trade.isin,
+        side=trade.side,
+        quantity=trade.quantity,
+        price=trade.price,
+        currency=trade.currency,
+        trade_date=trade.trade_date,
+        trade_time=trade.trade_time,
+        venue=trade.venue,
+        settlement_date=trade.settlement_date,
+        commission=trade.commission,
+        fees=trade.fees,
+        accrued_interest=trade.accrued_interest,
+    )
+
+
+async def _reference_for(session: AsyncSession, terms: Sequence[TradeTerms]) -> ReferenceSet:
+    return await load_reference(
+        session,
+        isins=(t.isin for t in terms),
+        mics=(t.venue for t in terms),
+        books=(t.book for t in terms),
+        leis=(t.counterparty_lei for t in terms),
+    )
+
+
+def _book(
+    terms: TradeTerms, booking: Booking, *, external_id: str, actor: Actor, now: datetime
+) -> Trade:
+    return Trade(
+        id=new_id("trd"),
+        external_id=external_id,
+        book=terms.book,
+        counterparty_lei=terms.counterparty_lei,
+        isin=terms.isin,
+        side=terms.side,
+        quantity=terms.quantity,
+        price=terms.price,
+        currency=terms.currency,
+        trade_date=terms.trade_date,
+        trade_time=terms.trade_time,
+        venue=terms.venue,
+        settlement_date=booking.settlement_date,
+        commission=terms.commission,
+        fees=terms.fees,
+        accrued_interest=booking.amounts.accrued_interest,
+        gross_amount=booking.amounts.gross_amount,
+        net_amount=booking.amounts.net_amount,
+        status=TradeStatus.CAPTURED.value,
+        version=1,
+        created_at=now,
+        updated_at=now,
+        created_by=actor.key_id,
+        cancel_reason=None,
+    )
+
+
+async def _existing_ids(
+    session: AsyncSession, keys: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], str]:
+    """Trade ids already booked under these (book, external_id) pairs."""
+    wanted = set(keys)
+    found: dict[tuple[str, str], str] = {}
+    external_ids = sorted({external_id for _, external_id in wanted})
+    for start in range(0, len(external_ids), _LOOKUP_CHUNK):
+        chunk = external_ids[start : start + _LOOKUP_CHUNK]
+        statement = select(Trade.book, Trade.external_id, Trade.id).where(
+            Trade.external_id.in_(chunk)
+        )
+        for book, external_id, trade_id in (await session.execute(statement)).all():
+            if (book, external_id) in wanted:
+                found[(book, external_id)] = trade_id
+    return found
+
+
+async def _record_booked(
+    session: AsyncSession, trade: Trade, *, actor: Actor, now: datetime
+) -> None:
+    await record_change(
+        session,
+        actor=actor,
+        entity_type=ENTITY,
+        entity_id=trade.id,
+        action="captured",
+        before=None,
+        after=row_snapshot(trade),
+        now=now,
+    )
+
+
+async def capture_trade(
+    session: AsyncSession, *, data: TradeIn, actor: Actor, now: datetime
+) -> Trade:
+    terms = _terms(data)
+    outcome = evaluate(terms, await _reference_for(session, [terms]), now=now)
+    if isinstance(outcome, list):
+        raise ValidationFailed(_summary(outcome), errors=outcome)
+    existing = await _existing_ids(session, [(data.book, data.external_id)])
+    if existing:
+        trade_id = existing[(data.book, data.external_id)]
+        raise Conflict(
+            f"external_id '{data.external_id}' is already booked in {data.book} as {trade_id}.",
+            trade_id=trade_id,
+        )
+    trade = _book(terms, outcome, external_id=data.external_id, actor=actor, now=now)
+    session.add(trade)
+    await _record_booked(session, trade, actor=actor, now=now)
+    return trade
+
+
+def _summary(problems: Sequence[FieldProblem]) -> str:
+    return "; ".join(f"{p.field}: {p.message}" for p in problems[:5])
+
+
+def _item_problem(index: int, problems: Sequence[FieldProblem]) -> dict[str, Any]:
+    return ValidationFailed(
+        f"Item {index} was not booked: {_summary(problems)}", errors=problems
+    ).to_problem()
+
+
+def _validation_problems(error: ValidationError) -> list[FieldProblem]:
+    problems = []
+    for item in error.errors():
+        field = ".".join(str(part) for part in item["loc"]) or "item"
+        message = str(item["msg"]).removeprefix("Value error, ")
+        problems.append(FieldProblem(field, message))
+    return problems
+
+
+async def capture_batch(
+    session: AsyncSession, *, items: Sequence[Any], actor: Actor, now: datetime
+) -> list[BatchItemResult]:
+    """Book every good item; report each item's outcome in order. Nothing is half-booked."""
+    results: list[BatchItemResult | None] = [None] * len(items)
+    parsed: list[tuple[int, TradeIn]] = []
+    for index, item in enumerate(items):
+        try:
+            parsed.append((index, _trade_in.validate_python(item)))
+        except ValidationError as error:
+            problem = _item_problem(index, _validation_problems(error))
+            results[index] = BatchItemResult(
+                index=index, outcome=BatchOutcome.REJECTED, id=None, problem=problem
+            )
+
+    terms = {index: _terms(data) for index, data in parsed}
+    reference = await _reference_for(session, list(terms.values()))
+    booked_ids = await _existing_ids(session, [(d.book, d.external_id) for _, d in parsed])
+    trades: list[Trade] = []
+    for index, data in parsed:
+        key = (data.book, data.external_id)
+        if key in booked_ids:
+            results[index] = BatchItemResult(
+                index=index, outcome=BatchOutcome.DUPLICATE, id=booked_ids[key], problem=None
+            )
+            continue
+        outcome = evaluate(terms[index], reference, now=now)
+        if isinstance(outcome, list):
+            results[index] = BatchItemResult(
+                index=index,
+                outcome=BatchOutcome.REJECTED,
+                id=None,
+                problem=_item_problem(index, outcome),
+            )
+            continue
+        trade = _book(terms[index], outcome, external_id=data.external_id, actor=actor, now=now)
+        trades.append(trade)
+        booked_ids[key] = trade.id
+        results[index] = BatchItemResult(
+            index=index, outcome=BatchOutcome.CREATED, id=trade.id, problem=None
+        )
+
+    session.add_all(trades)
+    for trade in trades:
+        await _record_booked(session, trade, actor=actor, now=now)
+    return [result for result in results if result is not None]
+
+
+async def _locked(session: AsyncSession, trade_id: str) -> Trade:
+    trade = await session.get(Trade, trade_id, with_for_update=True, populate_existing=True)
+    if trade is None:
+        raise NotFound(f"No trade '{trade_id}'.")
+    return trade
+
+
+async def amend_trade(
+    session: AsyncSession,
+    *,
+    trade_id: str,
+    patch: TradePatch,
+    version: int,
+    actor: Actor,
+    now: datetime,
+) -> Trade:
+    """Re-validate the amended terms, recompute what we derive, bump the version, re-confirm.
+
+    Settlement date and accrued interest are recomputed unless the amendment sends them.
+    """
+    trade = await _locked(session, trade_id)
+    new_status = next_state(TRANSITIONS, TradeStatus(trade.status), TradeEvent.AMENDED)
+    check_version(current=trade.version, expected=version, what=f"Trade {trade_id}")
+    changes = patch.model_dump(exclude_unset=True)
+    refused = [
+        name for name, value in changes.items() if value is None and name != "accrued_interest"
+    ]
+    if refused:
+        raise ValidationFailed(
+            "These fields cannot be emptied.",
+            errors=[FieldProblem(n, "may not be null") for n in refused],
+        )
+    terms = replace(_terms_of(trade), **_derived_inputs(changes))
+    outcome = evaluate(terms, await _reference_for(session, [terms]), now=now)
+    if isinstance(outcome, list):
+        raise ValidationFailed(_summary(outcome), errors=outcome)
+    amended = {
+        **{
+            name: getattr(terms, name)
+            for name in changes
+            if name not in ("settlement_date", "accrued_interest")
+        },
+        "settlement_date": outcome.settlement_date,
+        "accrued_interest": outcome.amounts.accrued_interest,
+        "gross_amount": outcome.amounts.gross_amount,
+        "net_amount": outcome.amounts.net_amount,
+    }
+    if all(getattr(trade, name) == value for name, value in amended.items()):
+        return trade
+    before = row_snapshot(trade)
+    for name, value in amended.items():
+        setattr(trade, name, value)
+    trade.status = new_status.value
+    trade.version += 1
+    trade.updated_at = now
+    await record_change(
+        session,
+        actor=actor,
+        entity_type=ENTITY,
+        entity_id=trade.id,
+        action="amended",
+        before=before,
+        after=row_snapshot(trade),
+        now=now,
+    )
+    return trade
+
+
+def _derived_inputs(changes: dict[str, Any]) -> dict[str, Any]:
+    """The amended terms, with settlement date and accrued interest cleared where they must be
+    derived again: a new trade date or venue moves the settlement date; a new quantity or
+    settlement date changes the accrued interest. Values sent explicitly are kept."""
+    inputs = dict(changes)
+    if "settlement_date" not in changes and {"trade_date", "venue"} & changes.keys():
+        inputs["settlement_date"] = None
+    settlement_may_move = "settlement_date" in inputs
+    if "accrued_interest" not in changes and (settlement_may_move or "quantity" in changes):
+        inputs["accrued_interest"] = None
+    return inputs
+
+
+async def transition_trade(
+    session: AsyncSession,
+    *,
+    trade_id: str,
+    event: TradeEvent,
+    actor: Actor,
+    now: datetime,
+    **changes: Any,
+) -> Trade:
+    """Apply one lifecycle event (and any field changes it carries) to a trade, audited."""
+    trade = await _locked(session, trade_id)
+    new_status = next_state(TRANSITIONS, TradeStatus(trade.status), event)
+    before = row_snapshot(trade)
+    for name, value in changes.items():
+        setattr(trade, name, value)
+    trade.status = new_status.value
+    trade.version += 1
+    trade.updated_at = now
+    await record_change(
+        session,
+        actor=actor,
+        entity_type=ENTITY,
+        entity_id=trade.id,
+        action=event.value,
+        before=before,
+        after=row_snapshot(trade),
+        now=now,
+    )
+    return trade
+
+
+async def cancel_trade(
+    session: AsyncSession, *, trade_id: str, reason: str, actor: Actor, now: datetime
+) -> Trade:
+    return await transition_trade(
+        session,
+        trade_id=trade_id,
+        event=TradeEvent.CANCELLED,
+        actor=actor,
+        now=now,
+        cancel_reason=reason,
+    )
+
+
+async def get_trade(session: AsyncSession, *, trade_id: str) -> Trade:
+    trade = await session.get(Trade, trade_id)
+    if trade is None:
+        raise NotFound(f"No trade '{trade_id}'.")
+    return trade
+
+
+async def trade_as_of(session: AsyncSession, *, trade_id: str, as_of: datetime) -> dict[str, Any]:
+    """The trade as it stood at ``as_of``, rebuilt from its audit trail."""
+    snapshot = await entity_state_as_of(
+        session, entity_type=ENTITY, entity_id=trade_id, as_of=as_of
+    )
+    if snapshot is None:
+        await get_trade(session, trade_id=trade_id)
+        raise NotFound(f"Trade '{trade_id}' did not exist at {as_of.isoformat()}.")
+    return snapshot
+
+
+async def trade_history(session: AsyncSession, *, trade_id: str) -> Sequence[AuditRecord]:
+    records = await entity_history(session, entity_type=ENTITY, entity_id=trade_id)
+    if not records:
+        raise NotFound(f"No trade '{trade_id}'.")
+    return records
+
+
+async def list_trades(
+    session: AsyncSession,
+    *,
+    page: PageRequest,
+    status: TradeStatus | None = None,
+    book: str | None = None,
+    counterparty_lei: str | None = None,
+    isin: str | None = None,
+    trade_date: date | None = None,
+    settlement_date: date | None = None,
+) -> tuple[Sequence[Trade], str | None]:
+    statement = select(Trade)
+    filters = {
+        Trade.status: status.value if status else None,
+        Trade.book: book,
+        Trade.counterparty_lei: counterparty_lei,
+        Trade.isin: isin,
+        Trade.trade_date: trade_date,
+        Trade.settlement_date: settlement_date,
+    }
+    for column, value in filters.items():
+        if value is not None:
+            statement = statement.where(column == value)
+    return await fetch_page(session, statement, Trade.id, page)

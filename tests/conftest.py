@@ -1,0 +1,170 @@
+"""Fixtures: a migrated database per backend and worker, a clean state per test, an API client.
+
+Every database test runs on SQLite, and on PostgreSQL too when SETTLEMENT_TEST_DATABASE_URL is
+set (CI sets it; under CI=true its absence is an error, not a skip). Each xdist worker gets its
+own database; the schema is built once through Alembic; each test starts from the state just
+after migration plus one API key per role, restored by truncation.
+"""
+
+import os
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from sqlalchemy import delete, insert, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from app.apikeys.service import create_key
+from app.core.auth import SYSTEM_ACTOR, Role
+from app.core.clock import get_clock
+from app.core.config import Settings
+from app.core.db import UnitOfWork, create_engine, create_sessionmaker
+from app.core.migrations import upgrade
+from app.main import create_app
+from app.models import metadata
+from app.reference.demo import load_demo_reference
+from tests.support import Api, FrozenClock
+
+PG_ENV = "SETTLEMENT_TEST_DATABASE_URL"
+# A Wednesday afternoon in New York: 2026-11-24 (Tuesday) is a trading day at every demo venue.
+DEFAULT_NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
+
+
+def _backends() -> list[str]:
+    return ["sqlite", "postgres"] if os.environ.get(PG_ENV) else ["sqlite"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if os.environ.get("CI", "").lower() == "true" and not os.environ.get(PG_ENV):
+        raise pytest.UsageError(f"CI=true needs {PG_ENV}: the suite must run on PostgreSQL too.")
+
+
+def _worker(request: pytest.FixtureRequest) -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+async def _fresh_postgres(base_url: str, worker: str) -> str:
+    url = make_url(base_url)
+    name = f"{url.database or 'settlement_test'}_{worker}"
+    admin = await asyncpg.connect(
+        host=url.host or "127.0.0.1",
+        port=url.port or 5432,
+        user=url.username or "postgres",
+        password=url.password,
+        database="postgres",
+    )
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    return url.set(drivername="postgresql+asyncpg", database=name).render_as_string(
+        hide_password=False
+    )
+
+
+class Database:
+    """A migrated database and the rows every test starts from."""
+
+    def __init__(self, backend: str, url: str, engine: AsyncEngine) -> None:
+        self.backend = backend
+        self.url = url
+        self.engine = engine
+        self.sessionmaker = create_sessionmaker(engine)
+        self.baseline: dict[str, list[dict[str, Any]]] = {}
+        self.keys: dict[Role, str] = {}
+
+    async def capture_baseline(self) -> None:
+        async with self.engine.connect() as connection:
+            for table in metadata.sorted_tables:
+                rows = (await connection.execute(select(table))).mappings().all()
+                self.baseline[table.name] = [dict(row) for row in rows]
+
+    async def reset(self) -> None:
+        tables = list(reversed(metadata.sorted_tables))
+        async with self.engine.begin() as connection:
+            if self.backend == "postgres":
+                names = ", ".join(table.name for table in tables)
+                await connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            else:
+                for table in tables:
+                    await connection.execute(delete(table))
+            for table in metadata.sorted_tables:
+                rows = self.baseline.get(table.name)
+                if rows:
+                    await connection.execute(insert(table), rows)
+
+
+@pytest.fixture(scope="session", params=_backends())
+async def database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Database]:
+    backend: str = request.param
+    worker = _worker(request)
+    if backend == "postgres":
+        url = await _fresh_postgres(os.environ[PG_ENV], worker)
+    else:
+        path: Path = tmp_path_factory.mktemp(f"sqlite-{worker}") / "test.db"
+        url = f"sqlite+aiosqlite:///{path}"
+    # Alembic's async env runs its own event loop: run it off this one.
+    import asyncio
+
+    await asyncio.to_thread(upgrade, url)
+    engine = create_engine(url)
+    db = Database(backend, url, engine)
+    async with db.sessionmaker() as session, UnitOfWork(session):
+        for role in Role:
+            issued = await create_key(
+                session, name=f"test {role}", role=role, actor=SYSTEM_ACTOR, now=DEFAULT_NOW
+            )
+            db.keys[role] = issued.secret
+    await db.capture_baseline()
+    yield db
+    await engine.dispose()
+
+
+@pytest.fixture
+async def db(database: Database) -> Database:
+    await database.reset()
+    return database
+
+
+@pytest.fixture
+async def session(db: Database) -> AsyncIterator[AsyncSession]:
+    async with db.sessionmaker() as session:
+        yield session
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(DEFAULT_NOW)
+
+
+@pytest.fixture(scope="session")
+async def app(database: Database) -> AsyncIterator[Any]:
+    application = create_app(
+        Settings(database_url=database.url, log_json=True, log_level="WARNING")
+    )
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def api(app: Any, db: Database, clock: FrozenClock) -> AsyncIterator[Api]:
+    app.dependency_overrides[get_clock] = lambda: clock
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        yield Api(client, db.keys)
+    app.dependency_overrides.clear()
+
+
+@pytest.fixture
+async def reference(db: Database) -> None:
+    """The demo reference data (markets, instruments, counterparties, books, accounts, SSIs)."""
+    async with db.sessionmaker() as session, UnitOfWork(session):
+        await load_demo_reference(session, actor=SYSTEM_ACTOR, now=DEFAULT_NOW)

@@ -1,0 +1,52 @@
+"""Factories for valid payloads; each test changes only what it is about."""
+
+import itertools
+from typing import Any
+
+_sequence = itertools.count(1)
+
+# Demo reference data (app/reference/demo_data.py).
+JPM = "US46625H1005"  # JPMorgan Chase, XNYS, USD
+TOTAL = "FR0000120271"  # TotalEnergies, XPAR, EUR
+BUND = "DE0001102614"  # Bund 1.80 % 15/08/2053, XOFF, ACT/ACT-ICMA, annual
+GOLDMAN = "FOR8UP27PHTHYVLBNG30"  # Goldman Sachs & Co. LLC
+DEUTSCHE = "7LTWFZYICNSX8D621K86"  # Deutsche Bank AG
+
+
+def trade_payload(**overrides: Any) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "external_id": f"FO-20261124-{next(_sequence):06d}",
+        "book": "EQ-FLOW",
+        "counterparty_lei": GOLDMAN,
+        "isin": JPM,
+        "side": "buy",
+        "quantity": "100",
+        "price": "189.25",
+        "currency": "USD",
+        "trade_date": "2026-11-24",
+        "trade_time": "2026-11-24T14:31:05Z",
+        "venue": "XNYS",
+        "settlement_date": None,
+        "commission": "1.50",
+        "fees": "0.02",
+    }
+    payload.update(overrides)
+    return payload
+
+
+def bund_trade_payload(**overrides: Any) -> dict[str, Any]:
+    return trade_payload(
+        **{
+            "book": "FI-RATES",
+            "counterparty_lei": DEUTSCHE,
+            "isin": BUND,
+            "quantity": "1000000",
+            "price": "78.50",
+            "currency": "EUR",
+            "venue": "XOFF",
+            "commission": "0",
+            "fees": "0",
+            "trade_time": "2026-11-24T10:00:00Z",
+            **overrides,
+        }
+    )

@@ -1,0 +1,73 @@
+"""Test helpers: an API client that speaks as a role, and a clock the tests set."""
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from app.core.auth import Role
+
+API = "/api/v1"
+
+
+class FrozenClock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def set(self, now: datetime) -> None:
+        self.now = now.astimezone(UTC)
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+class Api:
+    """``await api.post("/trades", json=..., role="trader")``: paths are under /api/v1."""
+
+    def __init__(self, client: httpx.AsyncClient, keys: dict[Role, str]) -> None:
+        self.client = client
+        self.keys = keys
+
+    def _headers(self, role: Role | str | None, headers: dict[str, str] | None) -> dict[str, str]:
+        merged = dict(headers or {})
+        if role is not None:
+            merged["Authorization"] = f"Bearer {self.keys[Role(role)]}"
+        return merged
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        role: Role | str | None = None,
+        headers: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> httpx.Response:
+        url = (
+            path
+            if path.startswith(("/healthz", "/readyz", "/metrics", "/openapi", "/docs"))
+            else API + path
+        )
+        return await self.client.request(
+            method, url, headers=self._headers(role, headers), **kwargs
+        )
+
+    async def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return await self.request("GET", path, **kwargs)
+
+    async def post(self, path: str, **kwargs: Any) -> httpx.Response:
+        return await self.request("POST", path, **kwargs)
+
+    async def patch(self, path: str, **kwargs: Any) -> httpx.Response:
+        return await self.request("PATCH", path, **kwargs)
+
+    async def delete(self, path: str, **kwargs: Any) -> httpx.Response:
+        return await self.request("DELETE", path, **kwargs)
+
+
+def problem_fields(response: httpx.Response) -> set[str]:
+    assert response.headers["content-type"].startswith("application/problem+json"), response.text
+    return {error["field"] for error in response.json().get("errors", [])}
