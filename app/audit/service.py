@@ -1,6 +1,7 @@
 """Recording changes: one call writes the audit record and the outbox event together."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -9,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
 from app.audit.chain import record_hash
-from app.audit.models import AuditChainHead, AuditRecord
+from app.audit.models import GENESIS_HASH, AuditChainHead, AuditRecord
 from app.core.auth import Actor
 from app.events.service import enqueue_event
 
@@ -126,3 +127,56 @@ async def entity_state_as_of(
     )
     after: dict[str, Any] | None = (await session.execute(statement)).scalar_one_or_none()
     return after
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    ok: bool
+    checked: int
+    first_bad_seq: int | None
+
+
+VERIFY_CHUNK = 1000
+
+
+async def verify_chain(session: AsyncSession) -> ChainCheck:
+    """Recompute every hash in sequence order; name the first record that does not fit."""
+    previous_hash, expected_seq, checked = GENESIS_HASH, 1, 0
+    while True:
+        statement = (
+            select(AuditRecord)
+            .where(AuditRecord.seq >= expected_seq)
+            .order_by(AuditRecord.seq)
+            .limit(VERIFY_CHUNK)
+            .execution_options(populate_existing=True)
+        )
+        records = (await session.scalars(statement)).all()
+        for record in records:
+            recomputed = record_hash(
+                seq=record.seq,
+                occurred_at=record.occurred_at,
+                actor_key_id=record.actor_key_id,
+                actor_role=record.actor_role,
+                actor_name=record.actor_name,
+                request_id=record.request_id,
+                entity_type=record.entity_type,
+                entity_id=record.entity_id,
+                action=record.action,
+                before=record.before,
+                after=record.after,
+                prev_hash=previous_hash,
+            )
+            if (
+                record.seq != expected_seq
+                or record.prev_hash != previous_hash
+                or record.hash != recomputed
+            ):
+                return ChainCheck(ok=False, checked=checked, first_bad_seq=expected_seq)
+            previous_hash, expected_seq, checked = record.hash, expected_seq + 1, checked + 1
+        if len(records) < VERIFY_CHUNK:
+            break
+        session.expunge_all()
+    head = await session.get(AuditChainHead, 1, populate_existing=True)
+    if head is None or head.last_seq != checked or head.last_hash != previous_hash:
+        return ChainCheck(ok=False, checked=checked, first_bad_seq=checked + 1)
+    return ChainCheck(ok=True, checked=checked, first_bad_seq=None)

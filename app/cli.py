@@ -1,0 +1,125 @@
+"""The ``settlement`` command: serve, migrate, demo data and API keys."""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.apikeys.service import create_key, revoke_key
+from app.core.auth import SYSTEM_ACTOR, Role
+from app.core.clock import system_clock
+from app.core.config import PROJECT_ROOT, get_settings
+from app.core.db import UnitOfWork, create_engine, create_sessionmaker, is_sqlite
+from app.core.migrations import upgrade
+from app.reference.demo import load_demo_reference
+
+cli = typer.Typer(help="Settlement back office.", no_args_is_help=True)
+keys = typer.Typer(help="API keys.", no_args_is_help=True)
+cli.add_typer(keys, name="keys")
+
+T = TypeVar("T")
+DEMO_KEYS_FILE = PROJECT_ROOT / "var" / "demo-keys.txt"
+
+
+def _in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    async def run() -> T:
+        engine = create_engine(get_settings().database_url)
+        try:
+            async with create_sessionmaker(engine)() as session, UnitOfWork(session):
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def _ensure_sqlite_folder() -> None:
+    url = get_settings().database_url
+    if is_sqlite(url) and ":///" in url:
+        Path(url.split(":///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
+
+
+@cli.command()
+def migrate() -> None:
+    """Upgrade the database to the latest migration."""
+    _ensure_sqlite_folder()
+    upgrade(get_settings().database_url)
+    typer.echo("database at the latest migration")
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+) -> None:
+    """Serve the API (uvicorn)."""
+    import uvicorn
+
+    uvicorn.run(
+        "app.main:create_app", factory=True, host=host, port=port, workers=workers,
+        access_log=False, proxy_headers=True,
+    )
+
+
+@cli.command()
+def demo(
+    keys_file: Annotated[Path, typer.Option(help="Where to write the demo keys.")] = DEMO_KEYS_FILE,
+) -> None:
+    """Load demo reference data and issue one API key per role (written to var/demo-keys.txt)."""
+
+    async def work(session: AsyncSession) -> tuple[bool, dict[Role, str]]:
+        now = system_clock()
+        loaded = await load_demo_reference(session, actor=SYSTEM_ACTOR, now=now)
+        issued: dict[Role, str] = {}
+        if loaded or not keys_file.exists():
+            for role in Role:
+                key = await create_key(session, name=f"demo {role}", role=role, actor=SYSTEM_ACTOR, now=now)
+                issued[role] = key.secret
+        return loaded, issued
+
+    loaded, issued = _in_transaction(work)
+    typer.echo("demo reference data loaded" if loaded else "demo reference data already present")
+    if issued:
+        keys_file.parent.mkdir(parents=True, exist_ok=True)
+        keys_file.write_text("".join(f"{role}\t{secret}\n" for role, secret in issued.items()))
+        keys_file.chmod(0o600)
+    typer.echo(f"demo API keys (also in {keys_file}):")
+    typer.echo(keys_file.read_text() if keys_file.exists() else "(none)")
+
+
+@keys.command("create")
+def keys_create(
+    role: Annotated[Role, typer.Option(help="The key's one role.")],
+    name: Annotated[str, typer.Option(help="Who or what uses the key.")] = "cli",
+) -> None:
+    """Issue an API key; it is printed once and stored only as a hash."""
+
+    async def work(session: AsyncSession) -> tuple[str, str]:
+        issued = await create_key(session, name=name, role=role, actor=SYSTEM_ACTOR, now=system_clock())
+        return issued.api_key.id, issued.secret
+
+    key_id, secret = _in_transaction(work)
+    typer.echo(f"{key_id}\t{role}\t{secret}")
+
+
+@keys.command("revoke")
+def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (key_...).")]) -> None:
+    """Revoke an API key at once."""
+
+    async def work(session: AsyncSession) -> None:
+        await revoke_key(session, key_id=key_id, actor=SYSTEM_ACTOR, now=system_clock())
+
+    _in_transaction(work)
+    typer.echo(f"revoked {key_id}")
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()

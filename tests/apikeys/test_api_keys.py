@@ -1,0 +1,75 @@
+"""Administrators issue and revoke keys; a key is shown once and stored only as a hash."""
+
+from sqlalchemy import select
+
+from app.apikeys.models import ApiKey
+from app.audit.models import AuditRecord
+from app.core.auth import hash_api_key
+from tests.conftest import Database
+from tests.support import Api
+
+
+async def _issue(api: Api, role: str = "trader", name: str = "OMS") -> dict[str, str]:
+    response = await api.post("/api-keys", json={"name": name, "role": role}, role="admin")
+    assert response.status_code == 201, response.text
+    body: dict[str, str] = response.json()
+    return body
+
+
+async def test_a_new_key_is_shown_once_and_works_for_its_role(api: Api, db: Database) -> None:
+    issued = await _issue(api, role="compliance", name="Surveillance")
+    assert issued["key"].startswith("stl_")
+    assert issued["key_prefix"] == issued["key"][:10]
+    assert (issued["name"], issued["role"], issued["revoked_at"]) == ("Surveillance", "compliance", None)
+    headers = {"Authorization": f"Bearer {issued['key']}"}
+    assert (await api.get("/trades", headers=headers)).status_code == 200
+    assert (await api.post("/trades", json={}, headers=headers)).status_code == 403
+
+    listed = (await api.get("/api-keys", role="admin")).json()["items"]
+    mine = next(item for item in listed if item["id"] == issued["id"])
+    assert "key" not in mine and "key_hash" not in mine
+    async with db.sessionmaker() as session:
+        stored = await session.get(ApiKey, issued["id"])
+    assert stored is not None and stored.key_hash == hash_api_key(issued["key"])
+
+
+async def test_a_revoked_key_stops_working_at_once(api: Api) -> None:
+    issued = await _issue(api)
+    headers = {"Authorization": f"Bearer {issued['key']}"}
+    assert (await api.get("/trades", headers=headers)).status_code == 200
+    assert (await api.delete(f"/api-keys/{issued['id']}", role="admin")).status_code == 204
+    refused = await api.get("/trades", headers=headers)
+    assert refused.status_code == 401
+    assert refused.json()["detail"] == "The API key is unknown or revoked."
+    assert (await api.delete(f"/api-keys/{issued['id']}", role="admin")).status_code == 204
+
+    active = (await api.get("/api-keys", role="admin")).json()["items"]
+    assert issued["id"] not in {item["id"] for item in active}
+    everything = (await api.get("/api-keys?include_revoked=true", role="admin")).json()["items"]
+    assert next(i for i in everything if i["id"] == issued["id"])["revoked_at"] is not None
+
+
+async def test_revoking_an_unknown_key_is_404(api: Api) -> None:
+    response = await api.delete("/api-keys/key_nope", role="admin")
+    assert response.status_code == 404
+    assert response.json()["detail"] == "No API key 'key_nope'."
+
+
+async def test_bad_input_names_the_field(api: Api) -> None:
+    response = await api.post("/api-keys", json={"name": "", "role": "superuser"}, role="admin")
+    assert response.status_code == 422
+    assert {e["field"] for e in response.json()["errors"]} == {"name", "role"}
+
+
+async def test_the_audit_trail_never_holds_key_material(api: Api, db: Database) -> None:
+    issued = await _issue(api)
+    await api.delete(f"/api-keys/{issued['id']}", role="admin")
+    async with db.sessionmaker() as session:
+        records = (
+            await session.scalars(select(AuditRecord).where(AuditRecord.entity_id == issued["id"]))
+        ).all()
+    assert [r.action for r in records] == ["created", "revoked"]
+    for record in records:
+        text = str(record.before) + str(record.after)
+        assert issued["key"] not in text
+        assert hash_api_key(issued["key"]) not in text

@@ -1,0 +1,118 @@
+"""The audit trail: every change writes a hash-chained record and an outbox event together."""
+
+import asyncio
+
+import pytest
+from sqlalchemy import func, select, text, update
+from sqlalchemy.exc import DBAPIError
+
+from app.audit.chain import record_hash
+from app.audit.models import GENESIS_HASH, AuditRecord
+from app.audit.service import verify_chain
+from app.events.models import OutboxEvent
+from tests.conftest import Database
+from tests.factories import trade_payload
+from tests.support import Api
+
+
+async def _book(api: Api, count: int) -> list[str]:
+    ids = []
+    for _ in range(count):
+        response = await api.post("/trades", json=trade_payload(), role="trader")
+        assert response.status_code == 201, response.text
+        ids.append(response.json()["id"])
+    return ids
+
+
+async def test_each_change_appends_one_linked_record_and_one_event(
+    api: Api, db: Database, reference: None
+) -> None:
+    [trade_id] = await _book(api, 1)
+    async with db.sessionmaker() as session:
+        record = (
+            await session.scalars(select(AuditRecord).where(AuditRecord.entity_id == trade_id))
+        ).one()
+        previous = await session.get(AuditRecord, record.seq - 1)
+        event = await session.get(OutboxEvent, record.seq)
+    assert previous is not None
+    assert record.prev_hash == previous.hash
+    assert record.action == "captured"
+    assert record.actor_role == "trader"
+    assert record.before is None
+    assert record.after is not None and record.after["net_amount"] == "18926.52"
+    assert record.hash == record_hash(
+        seq=record.seq, occurred_at=record.occurred_at, actor_key_id=record.actor_key_id,
+        actor_role=record.actor_role, actor_name=record.actor_name, request_id=record.request_id,
+        entity_type=record.entity_type, entity_id=record.entity_id, action=record.action,
+        before=record.before, after=record.after, prev_hash=record.prev_hash,
+    )
+    assert event is not None
+    assert (event.event_type, event.entity_id) == ("trade.captured", trade_id)
+    assert event.payload == {"after": record.after}
+
+
+async def test_the_chain_verifies_from_genesis(api: Api, db: Database, reference: None) -> None:
+    await _book(api, 3)
+    async with db.sessionmaker() as session:
+        check = await verify_chain(session)
+        total = await session.scalar(select(func.count()).select_from(AuditRecord))
+        first = await session.get(AuditRecord, 1)
+    assert check.ok
+    assert check.checked == total
+    assert first is not None and first.prev_hash == GENESIS_HASH
+
+
+async def test_records_and_events_are_written_together(api: Api, db: Database, reference: None) -> None:
+    await _book(api, 2)
+    async with db.sessionmaker() as session:
+        seqs = (await session.scalars(select(AuditRecord.seq).order_by(AuditRecord.seq))).all()
+        event_seqs = (await session.scalars(select(OutboxEvent.seq).order_by(OutboxEvent.seq))).all()
+    assert seqs == event_seqs
+    assert seqs == list(range(1, len(seqs) + 1))
+
+
+async def test_a_rejected_change_writes_nothing(api: Api, db: Database, reference: None) -> None:
+    async with db.sessionmaker() as session:
+        before = await session.scalar(select(func.count()).select_from(AuditRecord))
+    response = await api.post("/trades", json=trade_payload(isin="US0378331005"), role="trader")
+    assert response.status_code == 422
+    async with db.sessionmaker() as session:
+        after = await session.scalar(select(func.count()).select_from(AuditRecord))
+    assert after == before
+
+
+async def test_concurrent_writers_keep_one_gap_free_chain(api: Api, db: Database, reference: None) -> None:
+    responses = await asyncio.gather(
+        *(api.post("/trades", json=trade_payload(), role="trader") for _ in range(20))
+    )
+    assert [r.status_code for r in responses] == [201] * 20
+    async with db.sessionmaker() as session:
+        check = await verify_chain(session)
+    assert check.ok, check
+
+
+async def test_tampering_is_found_at_the_altered_record(api: Api, db: Database, reference: None) -> None:
+    if db.backend == "postgres":
+        pytest.skip("PostgreSQL refuses the UPDATE itself (see the trigger test)")
+    [trade_id] = await _book(api, 1)
+    async with db.sessionmaker() as session:
+        record = (
+            await session.scalars(select(AuditRecord).where(AuditRecord.entity_id == trade_id))
+        ).one()
+        await session.execute(
+            update(AuditRecord).where(AuditRecord.seq == record.seq).values(actor_role="admin")
+        )
+        await session.commit()
+        check = await verify_chain(session)
+    assert not check.ok
+    assert check.first_bad_seq == record.seq
+
+
+async def test_postgres_refuses_rewriting_the_audit_trail(api: Api, db: Database, reference: None) -> None:
+    if db.backend != "postgres":
+        pytest.skip("the append-only trigger is PostgreSQL's")
+    await _book(api, 1)
+    for statement in ("UPDATE audit_records SET actor_role = 'admin'", "DELETE FROM audit_records"):
+        async with db.sessionmaker() as session:
+            with pytest.raises(DBAPIError, match="append-only"):
+                await session.execute(text(statement))
