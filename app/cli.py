@@ -60,8 +60,13 @@ def serve(
     import uvicorn
 
     uvicorn.run(
-        "app.main:create_app", factory=True, host=host, port=port, workers=workers,
-        access_log=False, proxy_headers=True,
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,
+        proxy_headers=True,
     )
 
 
@@ -77,7 +82,9 @@ def demo(
         issued: dict[Role, str] = {}
         if loaded or not keys_file.exists():
             for role in Role:
-                key = await create_key(session, name=f"demo {role}", role=role, actor=SYSTEM_ACTOR, now=now)
+                key = await create_key(
+                    session, name=f"demo {role}", role=role, actor=SYSTEM_ACTOR, now=now
+                )
                 issued[role] = key.secret
         return loaded, issued
 
@@ -99,7 +106,9 @@ def keys_create(
     """Issue an API key; it is printed once and stored only as a hash."""
 
     async def work(session: AsyncSession) -> tuple[str, str]:
-        issued = await create_key(session, name=name, role=role, actor=SYSTEM_ACTOR, now=system_clock())
+        issued = await create_key(
+            session, name=name, role=role, actor=SYSTEM_ACTOR, now=system_clock()
+        )
         return issued.api_key.id, issued.secret
 
     key_id, secret = _in_transaction(work)

@@ -15,6 +15,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from hypothesis import settings
 from sqlalchemy import delete, insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -31,6 +32,11 @@ from app.reference.demo import load_demo_reference
 from tests.support import Api, FrozenClock
 
 PG_ENV = "SETTLEMENT_TEST_DATABASE_URL"
+
+# Property tests: quick in `make test` and CI, long under `make test-deep`.
+settings.register_profile("ci", max_examples=100, deadline=None)
+settings.register_profile("deep", max_examples=2000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 # A Wednesday afternoon in New York: 2026-11-24 (Tuesday) is a trading day at every demo venue.
 DEFAULT_NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 

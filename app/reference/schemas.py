@@ -13,9 +13,11 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationError,
     field_validator,
     model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from app.core.calendars import validate_calendar_code
 from app.core.identifiers import Bic, Currency, Iban, Isin, Lei, Mic, validate_currency
@@ -79,6 +81,30 @@ AccountText = Annotated[str, StringConstraints(min_length=1, max_length=40, stri
 
 _STRICT = ConfigDict(extra="forbid")
 _FROM_ORM = ConfigDict(from_attributes=True)
+
+
+class TermsError(ValueError):
+    """A cross-field rule broken; ``fields`` are the ones to name in the problem's ``errors``."""
+
+    def __init__(self, message: str, *fields: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fields = fields
+
+
+def _field_errors(model: BaseModel, error: TermsError) -> ValidationError:
+    """A ValidationError located at the offending fields, not at the whole body."""
+    return ValidationError.from_exception_data(
+        type(model).__name__,
+        [
+            InitErrorDetails(
+                type=PydanticCustomError("value_error", "{reason}", {"reason": error.message}),
+                loc=(name,),
+                input=getattr(model, name, None),
+            )
+            for name in error.fields
+        ],
+    )
 
 
 class CycleStep(BaseModel):
@@ -203,23 +229,29 @@ class InstrumentFields(BaseModel):
 def check_instrument_terms(values: dict[str, Any]) -> None:
     """Cross-field rules of an instrument, shared by create and update."""
     if values["settlement_unit"] <= 0:
-        raise ValueError("settlement_unit must be positive")
+        raise TermsError("settlement_unit must be positive", "settlement_unit")
     is_bond = values["type"] == InstrumentType.BOND
     given = [name for name in _BOND_FIELDS if values.get(name) is not None]
     if is_bond:
         missing = [name for name in _BOND_FIELDS if values.get(name) is None]
         if missing:
-            raise ValueError(f"a bond needs {', '.join(missing)}")
+            raise TermsError(f"a bond needs {', '.join(missing)}", *missing)
         if values["price_basis"] != PriceBasis.PERCENT:
-            raise ValueError("bonds are priced in percent of nominal: price_basis 'percent'")
+            raise TermsError(
+                "bonds are priced in percent of nominal: price_basis 'percent'", "price_basis"
+            )
         if not Decimal(0) <= values["coupon_rate"] < Decimal(1):
-            raise ValueError("coupon_rate is an annual fraction between 0 and 1 (0.026 = 2.6 %)")
+            raise TermsError(
+                "coupon_rate is an annual fraction between 0 and 1 (0.026 = 2.6 %)", "coupon_rate"
+            )
         if values["coupon_frequency"] not in (1, 2, 4, 12):
-            raise ValueError("coupon_frequency is 1, 2, 4 or 12 coupons a year")
+            raise TermsError("coupon_frequency is 1, 2, 4 or 12 coupons a year", "coupon_frequency")
         if values["issue_date"] >= values["maturity_date"]:
-            raise ValueError("issue_date must be before maturity_date")
+            raise TermsError(
+                "issue_date must be before maturity_date", "issue_date", "maturity_date"
+            )
     elif given:
-        raise ValueError(f"only bonds have {', '.join(given)}")
+        raise TermsError(f"only bonds have {', '.join(given)}", *given)
 
 
 class InstrumentIn(InstrumentFields):
@@ -228,7 +260,10 @@ class InstrumentIn(InstrumentFields):
 
     @model_validator(mode="after")
     def _terms(self) -> Self:
-        check_instrument_terms(self.model_dump())
+        try:
+            check_instrument_terms(self.model_dump())
+        except TermsError as error:
+            raise _field_errors(self, error) from None
         return self
 
 
@@ -313,11 +348,11 @@ class AccountFields(BaseModel):
 
 def check_account_terms(values: dict[str, Any]) -> None:
     if values["kind"] == AccountKind.CASH and values.get("currency") is None:
-        raise ValueError("a cash account needs a currency")
+        raise TermsError("a cash account needs a currency", "currency")
     if values["kind"] == AccountKind.SECURITIES and values.get("currency") is not None:
-        raise ValueError("a securities account has no currency")
+        raise TermsError("a securities account has no currency", "currency")
     if values.get("iban") is None and values.get("account_number") is None:
-        raise ValueError("give an iban or an account_number")
+        raise TermsError("give an iban or an account_number", "iban", "account_number")
 
 
 class AccountIn(AccountFields):
@@ -326,7 +361,10 @@ class AccountIn(AccountFields):
 
     @model_validator(mode="after")
     def _terms(self) -> Self:
-        check_account_terms(self.model_dump())
+        try:
+            check_account_terms(self.model_dump())
+        except TermsError as error:
+            raise _field_errors(self, error) from None
         return self
 
 
@@ -365,7 +403,8 @@ class SsiIn(SsiFields):
     @model_validator(mode="after")
     def _one_scope(self) -> Self:
         if (self.mic is None) == (self.currency is None):
-            raise ValueError("give exactly one of mic or currency")
+            error = TermsError("give exactly one of mic or currency", "mic", "currency")
+            raise _field_errors(self, error)
         return self
 
 

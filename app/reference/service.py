@@ -45,6 +45,7 @@ from app.reference.schemas import (
     PriceIn,
     SsiIn,
     SsiPatch,
+    TermsError,
     check_account_terms,
     check_instrument_terms,
 )
@@ -132,8 +133,10 @@ async def _update(
     if check is not None:
         try:
             check({**{k: getattr(obj, k) for k in before}, **changes})
-        except ValueError as exc:
-            raise ValidationFailed(str(exc)) from None
+        except TermsError as exc:
+            raise ValidationFailed(
+                exc.message, errors=[FieldProblem(name, exc.message) for name in exc.fields]
+            ) from None
     for name, value in changes.items():
         setattr(obj, name, value)
     if row_snapshot(obj) == before:
@@ -474,10 +477,12 @@ async def create_price(
 async def list_prices(
     session: AsyncSession, *, page: PageRequest, isin: str | None, on: date | None
 ) -> tuple[Sequence[Price], str | None]:
-    # Keyset on a composite key is not needed here: filter to one ISIN and page by date.
-    statement = select(Price)
+    # Keyset on a composite key is not needed here: filter to one date and page by ISIN, or to
+    # one ISIN and page by date (both filters: at most one row).
     if on is not None:
-        statement = statement.where(Price.date == on)
+        statement = select(Price).where(Price.date == on)
+        if isin is not None:
+            statement = statement.where(Price.isin == isin)
         return await fetch_page(session, statement, Price.isin, page)
     if isin is None:
         raise ValidationFailed(

@@ -1,5 +1,7 @@
 """Administrators issue and revoke keys; a key is shown once and stored only as a hash."""
 
+from typing import Any
+
 from sqlalchemy import select
 
 from app.apikeys.models import ApiKey
@@ -9,10 +11,10 @@ from tests.conftest import Database
 from tests.support import Api
 
 
-async def _issue(api: Api, role: str = "trader", name: str = "OMS") -> dict[str, str]:
+async def _issue(api: Api, role: str = "trader", name: str = "OMS") -> dict[str, Any]:
     response = await api.post("/api-keys", json={"name": name, "role": role}, role="admin")
     assert response.status_code == 201, response.text
-    body: dict[str, str] = response.json()
+    body: dict[str, Any] = response.json()
     return body
 
 
@@ -20,17 +22,23 @@ async def test_a_new_key_is_shown_once_and_works_for_its_role(api: Api, db: Data
     issued = await _issue(api, role="compliance", name="Surveillance")
     assert issued["key"].startswith("stl_")
     assert issued["key_prefix"] == issued["key"][:10]
-    assert (issued["name"], issued["role"], issued["revoked_at"]) == ("Surveillance", "compliance", None)
+    assert (issued["name"], issued["role"], issued["revoked_at"]) == (
+        "Surveillance",
+        "compliance",
+        None,
+    )
     headers = {"Authorization": f"Bearer {issued['key']}"}
     assert (await api.get("/trades", headers=headers)).status_code == 200
     assert (await api.post("/trades", json={}, headers=headers)).status_code == 403
 
     listed = (await api.get("/api-keys", role="admin")).json()["items"]
     mine = next(item for item in listed if item["id"] == issued["id"])
-    assert "key" not in mine and "key_hash" not in mine
+    assert "key" not in mine
+    assert "key_hash" not in mine
     async with db.sessionmaker() as session:
         stored = await session.get(ApiKey, issued["id"])
-    assert stored is not None and stored.key_hash == hash_api_key(issued["key"])
+    assert stored is not None
+    assert stored.key_hash == hash_api_key(issued["key"])
 
 
 async def test_a_revoked_key_stops_working_at_once(api: Api) -> None:

@@ -34,7 +34,9 @@ def _api_routes() -> list[tuple[str, APIRoute]]:
     if hasattr(routing, "iter_route_contexts"):
         contexts = routing.iter_route_contexts(app.routes)
         return [
-            (str(c.path), c.original_route) for c in contexts if isinstance(c.original_route, APIRoute)
+            (str(c.path), c.original_route)
+            for c in contexts
+            if isinstance(c.original_route, APIRoute)
         ]
     return [(r.path, r) for r in app.routes if isinstance(r, APIRoute)]
 
@@ -43,7 +45,7 @@ def _routes() -> list[tuple[str, str, frozenset[Role] | None]]:
     return [
         (method, path, _roles(route.dependant))
         for path, route in _api_routes()
-        for method in sorted(route.methods)
+        for method in sorted(route.methods or ())
     ]
 
 
@@ -77,7 +79,9 @@ def test_admin_keys_only_manage_api_keys() -> None:
 
 
 def test_compliance_only_reads() -> None:
-    writes = [(m, p) for m, p, roles in PROTECTED if m != "GET" and roles and Role.COMPLIANCE in roles]
+    writes = [
+        (m, p) for m, p, roles in PROTECTED if m != "GET" and roles and Role.COMPLIANCE in roles
+    ]
     assert writes == []
 
 

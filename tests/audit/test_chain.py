@@ -39,12 +39,21 @@ async def test_each_change_appends_one_linked_record_and_one_event(
     assert record.action == "captured"
     assert record.actor_role == "trader"
     assert record.before is None
-    assert record.after is not None and record.after["net_amount"] == "18926.52"
+    assert record.after is not None
+    assert record.after["net_amount"] == "18926.52"
     assert record.hash == record_hash(
-        seq=record.seq, occurred_at=record.occurred_at, actor_key_id=record.actor_key_id,
-        actor_role=record.actor_role, actor_name=record.actor_name, request_id=record.request_id,
-        entity_type=record.entity_type, entity_id=record.entity_id, action=record.action,
-        before=record.before, after=record.after, prev_hash=record.prev_hash,
+        seq=record.seq,
+        occurred_at=record.occurred_at,
+        actor_key_id=record.actor_key_id,
+        actor_role=record.actor_role,
+        actor_name=record.actor_name,
+        request_id=record.request_id,
+        entity_type=record.entity_type,
+        entity_id=record.entity_id,
+        action=record.action,
+        before=record.before,
+        after=record.after,
+        prev_hash=record.prev_hash,
     )
     assert event is not None
     assert (event.event_type, event.entity_id) == ("trade.captured", trade_id)
@@ -59,14 +68,19 @@ async def test_the_chain_verifies_from_genesis(api: Api, db: Database, reference
         first = await session.get(AuditRecord, 1)
     assert check.ok
     assert check.checked == total
-    assert first is not None and first.prev_hash == GENESIS_HASH
+    assert first is not None
+    assert first.prev_hash == GENESIS_HASH
 
 
-async def test_records_and_events_are_written_together(api: Api, db: Database, reference: None) -> None:
+async def test_records_and_events_are_written_together(
+    api: Api, db: Database, reference: None
+) -> None:
     await _book(api, 2)
     async with db.sessionmaker() as session:
         seqs = (await session.scalars(select(AuditRecord.seq).order_by(AuditRecord.seq))).all()
-        event_seqs = (await session.scalars(select(OutboxEvent.seq).order_by(OutboxEvent.seq))).all()
+        event_seqs = (
+            await session.scalars(select(OutboxEvent.seq).order_by(OutboxEvent.seq))
+        ).all()
     assert seqs == event_seqs
     assert seqs == list(range(1, len(seqs) + 1))
 
@@ -81,7 +95,9 @@ async def test_a_rejected_change_writes_nothing(api: Api, db: Database, referenc
     assert after == before
 
 
-async def test_concurrent_writers_keep_one_gap_free_chain(api: Api, db: Database, reference: None) -> None:
+async def test_concurrent_writers_keep_one_gap_free_chain(
+    api: Api, db: Database, reference: None
+) -> None:
     responses = await asyncio.gather(
         *(api.post("/trades", json=trade_payload(), role="trader") for _ in range(20))
     )
@@ -91,7 +107,9 @@ async def test_concurrent_writers_keep_one_gap_free_chain(api: Api, db: Database
     assert check.ok, check
 
 
-async def test_tampering_is_found_at_the_altered_record(api: Api, db: Database, reference: None) -> None:
+async def test_tampering_is_found_at_the_altered_record(
+    api: Api, db: Database, reference: None
+) -> None:
     if db.backend == "postgres":
         pytest.skip("PostgreSQL refuses the UPDATE itself (see the trigger test)")
     [trade_id] = await _book(api, 1)
@@ -108,7 +126,9 @@ async def test_tampering_is_found_at_the_altered_record(api: Api, db: Database, 
     assert check.first_bad_seq == record.seq
 
 
-async def test_postgres_refuses_rewriting_the_audit_trail(api: Api, db: Database, reference: None) -> None:
+async def test_postgres_refuses_rewriting_the_audit_trail(
+    api: Api, db: Database, reference: None
+) -> None:
     if db.backend != "postgres":
         pytest.skip("the append-only trigger is PostgreSQL's")
     await _book(api, 1)
