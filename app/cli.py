@@ -2,6 +2,7 @@
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -13,6 +14,7 @@ from app.core.auth import SYSTEM_ACTOR, Role
 from app.core.clock import system_clock
 from app.core.config import PROJECT_ROOT, get_settings
 from app.core.db import UnitOfWork, create_engine, create_sessionmaker, is_sqlite
+from app.core.idempotency import purge_expired
 from app.core.migrations import upgrade
 from app.reference.demo import load_demo_reference
 
@@ -124,6 +126,17 @@ def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (key_..
 
     _in_transaction(work)
     typer.echo(f"revoked {key_id}")
+
+
+@cli.command("purge-idempotency-keys")
+def purge_idempotency_keys() -> None:
+    """Delete Idempotency-Keys older than the retention (run it daily)."""
+    retention = timedelta(hours=get_settings().idempotency_retention_hours)
+
+    async def work(session: AsyncSession) -> int:
+        return await purge_expired(session, now=system_clock(), retention=retention)
+
+    typer.echo(f"purged {_in_transaction(work)} idempotency keys older than {retention}")
 
 
 def main() -> None:

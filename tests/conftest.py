@@ -54,9 +54,8 @@ def _worker(request: pytest.FixtureRequest) -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
-async def _fresh_postgres(base_url: str, worker: str) -> str:
+async def _admin_execute(base_url: str, *statements: str) -> None:
     url = make_url(base_url)
-    name = f"{url.database or 'settlement_test'}_{worker}"
     admin = await asyncpg.connect(
         host=url.host or "127.0.0.1",
         port=url.port or 5432,
@@ -65,10 +64,19 @@ async def _fresh_postgres(base_url: str, worker: str) -> str:
         database="postgres",
     )
     try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.execute(f'CREATE DATABASE "{name}"')
+        for statement in statements:
+            await admin.execute(statement)
     finally:
         await admin.close()
+
+
+async def _fresh_postgres(base_url: str, worker: str) -> str:
+    """A database of this worker's own; the process id keeps concurrent runs apart."""
+    url = make_url(base_url)
+    name = f"{url.database or 'settlement_test'}_{worker}_{os.getpid()}"
+    await _admin_execute(
+        base_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"'
+    )
     return url.set(drivername="postgresql+asyncpg", database=name).render_as_string(
         hide_password=False
     )
@@ -132,6 +140,9 @@ async def database(
     await db.capture_baseline()
     yield db
     await engine.dispose()
+    if backend == "postgres":
+        name = make_url(url).database
+        await _admin_execute(os.environ[PG_ENV], f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture

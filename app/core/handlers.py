@@ -19,6 +19,7 @@ from app.core.errors import (
     ValidationFailed,
 )
 from app.core.logging import get_logger
+from app.core.middleware import REQUEST_ID_SCOPE_KEY
 
 log = get_logger("app.errors")
 
@@ -113,7 +114,10 @@ async def _operational_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled_error", error_type=type(exc).__name__)
+    # Starlette answers unhandled errors outside RequestContextMiddleware, whose context (and
+    # header) is gone by then: take the request id from the scope it left behind.
+    request_id = request.scope.get(REQUEST_ID_SCOPE_KEY)
+    log.exception("unhandled_error", error_type=type(exc).__name__, request_id=request_id)
     body = {
         "type": PROBLEM_TYPE_BASE + "internal-error",
         "title": "Internal error",
@@ -121,7 +125,7 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         "detail": "The service failed to process the request; nothing was saved.",
         "instance": request.url.path,
     }
-    return problem_response(body)
+    return problem_response(body, {"X-Request-ID": request_id} if request_id else None)
 
 
 def install_error_handlers(app: FastAPI) -> None:

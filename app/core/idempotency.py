@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import JSON, Integer, String, select
+from sqlalchemy import JSON, Integer, String, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -161,3 +161,11 @@ async def idempotent_create(
         work=work,
         location=location,
     )
+
+
+async def purge_expired(session: AsyncSession, *, now: datetime, retention: timedelta) -> int:
+    """Forget keys older than the retention; they no longer replay anyway."""
+    result = await session.execute(
+        delete(IdempotencyRecord).where(IdempotencyRecord.created_at < now - retention)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -12,6 +12,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.core.logging import get_logger
 
 REQUEST_ID_HEADER = "x-request-id"
+# The id is also kept in the ASGI scope: an unhandled error is answered by Starlette's outermost
+# middleware, after this one has finished, and its handler still has to echo and log the id.
+REQUEST_ID_SCOPE_KEY = "settlement.request_id"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
@@ -44,6 +47,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         request_id = _incoming_request_id(scope) or uuid.uuid4().hex
+        scope[REQUEST_ID_SCOPE_KEY] = request_id
         token = request_id_var.set(request_id)
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()

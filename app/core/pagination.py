@@ -5,7 +5,7 @@ import binascii
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.types import TypeDecorator
 
 from app.core.errors import FieldProblem, ValidationFailed
 
@@ -70,10 +71,7 @@ async def fetch_page(
 ) -> tuple[Sequence[Any], str | None]:
     """Rows of ``statement`` ordered by ``key`` after the cursor, and the next cursor."""
     if page.after is not None:
-        after = page.after
-        if key.type.python_type is date and isinstance(after, str):
-            after = _cursor_date(after)
-        statement = statement.where(key > after)
+        statement = statement.where(key > _cursor_key(key, page.after))
     statement = statement.order_by(key).limit(page.limit + 1)
     rows = (await session.scalars(statement)).all()
     if len(rows) <= page.limit:
@@ -83,11 +81,38 @@ async def fetch_page(
     return rows, encode_cursor(last.isoformat() if isinstance(last, date) else last)
 
 
-def _cursor_date(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ValidationFailed(
-            "The cursor is not one this service issued.",
-            errors=[FieldProblem("cursor", "is not a valid cursor")],
-        ) from None
+def _invalid_cursor() -> ValidationFailed:
+    return ValidationFailed(
+        "The cursor is not one this service issued.",
+        errors=[FieldProblem("cursor", "is not a valid cursor")],
+    )
+
+
+def _cursor_key(key: InstrumentedAttribute[Any], after: Any) -> Any:
+    """The cursor's value as the key column's type; a forged cursor of another type is a 422,
+    never a database type error (a 500 on PostgreSQL, a silently wrong page on SQLite)."""
+    column_type = key.type
+    if isinstance(column_type, TypeDecorator):  # UTCDateTime says object; its impl knows
+        column_type = column_type.impl_instance
+    python_type = column_type.python_type
+    if python_type is datetime:
+        if isinstance(after, str):
+            try:
+                parsed = datetime.fromisoformat(after)
+            except ValueError:
+                raise _invalid_cursor() from None
+            if parsed.tzinfo is not None:
+                return parsed
+        raise _invalid_cursor()
+    if python_type is date:
+        if isinstance(after, str):
+            try:
+                return date.fromisoformat(after)
+            except ValueError:
+                raise _invalid_cursor() from None
+        raise _invalid_cursor()
+    if python_type is int and not isinstance(after, int):
+        raise _invalid_cursor()
+    if python_type is str and not isinstance(after, str):
+        raise _invalid_cursor()
+    return after

@@ -24,6 +24,8 @@ class Amounts:
     gross_amount: Decimal
     accrued_interest: Decimal | None
     net_amount: Decimal
+    commission: Decimal
+    fees: Decimal
 
 
 def gross_amount(*, quantity: Decimal, price: Decimal, percent_of_nominal: bool) -> Decimal:
@@ -67,6 +69,14 @@ def trade_amounts(
                 ),
                 currency,
             )
+    # Charges carry no more decimals than the currency has (validated), so this only sets scale.
+    commission, fees = round_money(commission, currency), round_money(fees, currency)
     charges = commission + fees
     net = gross + charges if side == "buy" else gross - charges
-    return Amounts(gross_amount=gross, accrued_interest=accrued, net_amount=net + (accrued or 0))
+    return Amounts(
+        gross_amount=gross,
+        accrued_interest=accrued,
+        net_amount=net + (accrued or 0),
+        commission=commission,
+        fees=fees,
+    )

@@ -5,7 +5,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import Clock, get_clock
@@ -19,6 +18,7 @@ from app.trades import service
 from app.trades.auth import TradesRead, TradesWrite
 from app.trades.schemas import (
     BatchOutcome,
+    BookCode,
     CancelIn,
     TradeBatchIn,
     TradeBatchOut,
@@ -26,6 +26,7 @@ from app.trades.schemas import (
     TradeIn,
     TradeOut,
     TradePatch,
+    UtcDateTime,
 )
 from app.trades.states import TradeStatus
 
@@ -120,7 +121,7 @@ async def list_trades(
     _actor: TradesRead,
     page: Annotated[PageRequest, Depends(page_request)],
     status: Annotated[TradeStatus | None, Query()] = None,
-    book: Annotated[str | None, Query(max_length=40)] = None,
+    book: Annotated[BookCode | None, Query()] = None,
     counterparty_lei: Annotated[Lei | None, Query()] = None,
     isin: Annotated[Isin | None, Query()] = None,
     trade_date: Annotated[date | None, Query()] = None,
@@ -148,7 +149,7 @@ async def get_trade(
     uow: Uow,
     _actor: TradesRead,
     as_of: Annotated[
-        AwareDatetime | None, Query(description="The trade as it stood at this time.")
+        UtcDateTime | None, Query(description="The trade as it stood at this time.")
     ] = None,
 ) -> TradeOut:
     if as_of is not None:

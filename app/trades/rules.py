@@ -112,7 +112,8 @@ def evaluate(
     if market is not None:
         today_at_venue = now.astimezone(ZoneInfo(market.timezone)).date()
         trading = ref.trading_calendar(market.mic)
-        if terms.trade_date > today_at_venue:
+        trade_date_in_future = terms.trade_date > today_at_venue
+        if trade_date_in_future:
             problem("trade_date", f"is in the future (today is {today_at_venue} at {market.mic})")
         elif not trading.is_business_day(terms.trade_date):
             reason = trading.holiday_name(terms.trade_date) or "a weekend"
@@ -129,7 +130,9 @@ def evaluate(
                 problem(
                     "trade_date", f"no settlement cycle is in force at {market.mic} on that date"
                 )
-            else:
+            elif not trade_date_in_future:
+                # A future trade date is refused above; counting business days on from one
+                # such as 9999-12-31 would overflow the date range.
                 settlement_date = settlement.add_business_days(terms.trade_date, days)
         elif settlement_date < terms.trade_date:
             problem("settlement_date", "is before the trade date")

@@ -1,11 +1,20 @@
 """API models for trades."""
 
-from datetime import date, datetime
+import re
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+)
 
 from app.core.identifiers import Currency, Isin, Lei, Mic
 from app.core.money import DecimalStr
@@ -20,7 +29,41 @@ class Side(StrEnum):
 ExternalId = Annotated[
     str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:/\-]*$")
 ]
-BookCode = Annotated[str, StringConstraints(min_length=1, max_length=40)]
+# The reference data's book code shape. Text of another shape cannot name a book; refusing it
+# before any query also keeps NUL away from PostgreSQL, which refuses it in text (a 500).
+BOOK_CODE_PATTERN = r"^[A-Z0-9][A-Z0-9_.\-]{0,39}$"
+_BOOK_CODE = re.compile(BOOK_CODE_PATTERN)
+
+
+def _book_code(value: str) -> str:
+    if not _BOOK_CODE.fullmatch(value):
+        raise ValueError("is not a book code (1 to 40 of A-Z, 0-9, '_', '.', '-')")
+    return value
+
+
+BookCode = Annotated[
+    str,
+    AfterValidator(_book_code),
+    WithJsonSchema({"type": "string", "pattern": BOOK_CODE_PATTERN, "examples": ["EQ-FLOW"]}),
+]
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _printable(value: str) -> str:
+    if _CONTROL_CHARACTERS.search(value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+def _in_utc(value: datetime) -> datetime:
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+14:00 is before the first representable instant
+        raise ValueError("is out of range once converted to UTC") from None
+
+
+UtcDateTime = Annotated[AwareDatetime, AfterValidator(_in_utc)]
+"""A timestamp with an offset, kept in UTC (answers show it in UTC whatever offset was sent)."""
 
 _EXAMPLE: dict[str, Any] = {
     "external_id": "FO-20261124-000123",
@@ -55,7 +98,7 @@ class TradeIn(BaseModel):
     price: DecimalStr = Field(description="Per share, or percent of nominal for bonds.")
     currency: Currency
     trade_date: date
-    trade_time: AwareDatetime
+    trade_time: UtcDateTime
     venue: Mic
     settlement_date: date | None = Field(
         default=None, description="Computed from the market's cycle and calendar when absent."
@@ -79,7 +122,7 @@ class TradePatch(BaseModel):
     quantity: DecimalStr | None = None
     price: DecimalStr | None = None
     trade_date: date | None = None
-    trade_time: AwareDatetime | None = None
+    trade_time: UtcDateTime | None = None
     venue: Mic | None = None
     settlement_date: date | None = None
     commission: DecimalStr | None = None
@@ -116,7 +159,10 @@ class TradeOut(BaseModel):
 
 class CancelIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    reason: str = Field(min_length=1, max_length=500, examples=["Booked in error"])
+    # Printable text: no control characters but tab and line breaks (PostgreSQL refuses NUL).
+    reason: Annotated[str, AfterValidator(_printable)] = Field(
+        min_length=1, max_length=500, examples=["Booked in error"]
+    )
 
 
 _BATCH_ITEMS_SCHEMA = WithJsonSchema(

@@ -94,8 +94,8 @@ def _book(
         trade_time=terms.trade_time,
         venue=terms.venue,
         settlement_date=booking.settlement_date,
-        commission=terms.commission,
-        fees=terms.fees,
+        commission=booking.amounts.commission,
+        fees=booking.amounts.fees,
         accrued_interest=booking.amounts.accrued_interest,
         gross_amount=booking.amounts.gross_amount,
         net_amount=booking.amounts.net_amount,
@@ -229,6 +229,9 @@ async def capture_batch(
 
 
 async def _locked(session: AsyncSession, trade_id: str) -> Trade:
+    # Sessions do not autoflush: without this, populate_existing would overwrite a change made
+    # earlier in the same unit of work (two transitions in one transaction lost the first).
+    await session.flush()
     trade = await session.get(Trade, trade_id, with_for_update=True, populate_existing=True)
     if trade is None:
         raise NotFound(f"No trade '{trade_id}'.")
@@ -272,6 +275,8 @@ async def amend_trade(
         },
         "settlement_date": outcome.settlement_date,
         "accrued_interest": outcome.amounts.accrued_interest,
+        "commission": outcome.amounts.commission,
+        "fees": outcome.amounts.fees,
         "gross_amount": outcome.amounts.gross_amount,
         "net_amount": outcome.amounts.net_amount,
     }

@@ -1,0 +1,235 @@
+"""Alembic is the only source of schema: a fresh database migrated to head matches the models,
+is seeded, goes down to nothing and up again."""
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy.engine import Connection, make_url
+
+from app.core.db import create_engine
+from app.core.migrations import downgrade, head_revision, upgrade
+from app.core.types import ExactDecimal
+from app.models import metadata
+from tests.conftest import PG_ENV, Database
+
+MODEL_TABLES = sorted(metadata.tables)
+SEEDED_RATES = {
+    "cash:EUR": ("pnr_seed_cash_eur", "0.0240", "2025-06-11"),
+    "illiquid_share": ("pnr_seed_illiquid_share", "0.00005", "2022-02-01"),
+    "liquid_share": ("pnr_seed_liquid_share", "0.0001", "2022-02-01"),
+    "other": ("pnr_seed_other", "0.00005", "2022-02-01"),
+    "other_debt": ("pnr_seed_other_debt", "0.000020", "2022-02-01"),
+    "sme_debt": ("pnr_seed_sme_debt", "0.000015", "2022-02-01"),
+    "sme_share": ("pnr_seed_sme_share", "0.000025", "2022-02-01"),
+    "sovereign_debt": ("pnr_seed_sovereign_debt", "0.000010", "2022-02-01"),
+}
+
+
+async def _admin_connection() -> Any:
+    url = make_url(os.environ[PG_ENV])
+    return await asyncpg.connect(
+        host=url.host or "127.0.0.1",
+        port=url.port or 5432,
+        user=url.username or "postgres",
+        password=url.password,
+        database="postgres",
+    )
+
+
+@pytest.fixture
+async def fresh_url(database: Database, tmp_path: Path) -> AsyncIterator[str]:
+    """An empty database of the backend under test, removed afterwards."""
+    if database.backend == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'migrations.db'}"
+        return
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    name = f"settlement_test_migr_{worker}_{uuid.uuid4().hex[:8]}"
+    admin = await _admin_connection()
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    try:
+        yield make_url(os.environ[PG_ENV]).set(database=name).render_as_string(hide_password=False)
+    finally:
+        admin = await _admin_connection()
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+
+def _differences(connection: Connection, target: sa.MetaData = metadata) -> list[Any]:
+    context = MigrationContext.configure(
+        connection, opts={"compare_type": True, "compare_server_default": True}
+    )
+    return list(compare_metadata(context, target))
+
+
+def _table_names(connection: Connection) -> list[str]:
+    return sorted(sa.inspect(connection).get_table_names())
+
+
+async def _run(url: str, work: Any) -> Any:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            return await connection.run_sync(work)
+    finally:
+        await engine.dispose()
+
+
+async def test_head_matches_the_models_and_is_seeded(fresh_url: str) -> None:
+    await asyncio.to_thread(upgrade, fresh_url)
+
+    assert await _run(fresh_url, _differences) == []
+    assert await _run(fresh_url, _table_names) == sorted([*MODEL_TABLES, "alembic_version"])
+
+    async def seeded(connection: Any) -> Any:
+        version = await connection.execute(sa.text("SELECT version_num FROM alembic_version"))
+        head = await connection.execute(
+            sa.text("SELECT id, last_seq, last_hash FROM audit_chain_head")
+        )
+        rates = metadata.tables["penalty_rates"]
+        rate_rows = await connection.execute(
+            sa.select(rates.c.csdr_class, rates.c.id, rates.c.rate, rates.c.effective_from)
+        )
+        return version.scalars().all(), head.all(), rate_rows.all()
+
+    engine = create_engine(fresh_url)
+    try:
+        async with engine.connect() as connection:
+            versions, head_rows, rate_rows = await seeded(connection)
+    finally:
+        await engine.dispose()
+
+    assert versions == [head_revision()] == ["0001"]
+    assert [tuple(row) for row in head_rows] == [(1, 0, "0" * 64)]
+    assert len(rate_rows) == 8
+    assert {
+        row.csdr_class: (row.id, str(row.rate), row.effective_from.isoformat()) for row in rate_rows
+    } == SEEDED_RATES
+    assert all(isinstance(row.rate, Decimal) for row in rate_rows)
+
+
+async def test_the_comparison_is_not_vacuous(fresh_url: str) -> None:
+    """A model that drifts from the migration is reported, including an ExactDecimal column."""
+    await asyncio.to_thread(upgrade, fresh_url)
+    drifted = sa.MetaData(naming_convention=metadata.naming_convention)
+    for table in metadata.sorted_tables:
+        table.to_metadata(drifted)
+    prices = drifted.tables["prices"]
+    prices.c.price.type = sa.Float()
+    prices.append_column(sa.Column("source", sa.String(20), nullable=True))
+    drifted.tables["books"].c.name.type = sa.String(100)
+    sa.Table("core_test_missing", drifted, sa.Column("id", sa.Integer, primary_key=True))
+
+    diffs = await _run(fresh_url, lambda connection: _differences(connection, drifted))
+    summary = sorted(_describe(diff) for diff in diffs)
+    assert summary == [
+        "add_column prices.source",
+        "add_table core_test_missing",
+        "modify_type books.name",
+        "modify_type prices.price",
+    ]
+
+
+def _describe(diff: Any) -> str:
+    if isinstance(diff, list):  # column modifications come as a list of one tuple
+        (change,) = diff
+        return f"{change[0]} {change[2]}.{change[3]}"
+    kind = diff[0]
+    if kind == "add_table":
+        return f"add_table {diff[1].name}"
+    if kind == "add_column":
+        return f"add_column {diff[2]}.{diff[3].name}"
+    return repr(diff)
+
+
+async def test_downgrade_to_base_and_upgrade_again(fresh_url: str, database: Database) -> None:
+    await asyncio.to_thread(upgrade, fresh_url)
+    await asyncio.to_thread(downgrade, fresh_url, "base")
+
+    # Alembic keeps its (now empty) version table; every table of ours is gone.
+    assert await _run(fresh_url, _table_names) == ["alembic_version"]
+
+    async def leftovers(url: str) -> Any:
+        engine = create_engine(url)
+        try:
+            async with engine.connect() as connection:
+                versions = (
+                    await connection.execute(sa.text("SELECT version_num FROM alembic_version"))
+                ).all()
+                functions: list[Any] = []
+                if database.backend == "postgres":
+                    functions = list(
+                        await connection.execute(
+                            sa.text("SELECT proname FROM pg_proc WHERE proname = 'refuse_change'")
+                        )
+                    )
+                return list(versions), functions
+        finally:
+            await engine.dispose()
+
+    assert await leftovers(fresh_url) == ([], [])
+
+    await asyncio.to_thread(upgrade, fresh_url)
+    assert await _run(fresh_url, _differences) == []
+    assert await _run(fresh_url, _table_names) == sorted([*MODEL_TABLES, "alembic_version"])
+
+
+async def test_upgrading_a_database_at_head_changes_nothing(fresh_url: str) -> None:
+    await asyncio.to_thread(upgrade, fresh_url)
+    await asyncio.to_thread(upgrade, fresh_url)
+
+    def counts(connection: Connection) -> tuple[int, int]:
+        head = connection.execute(sa.text("SELECT count(*) FROM audit_chain_head")).scalar_one()
+        rates = connection.execute(sa.text("SELECT count(*) FROM penalty_rates")).scalar_one()
+        return int(head), int(rates)
+
+    assert await _run(fresh_url, counts) == (1, 8)
+
+
+async def test_append_only_trigger_exists_only_on_postgres(
+    fresh_url: str, database: Database
+) -> None:
+    await asyncio.to_thread(upgrade, fresh_url)
+
+    def triggers(connection: Connection) -> list[str]:
+        if connection.dialect.name == "postgresql":
+            rows = connection.execute(
+                sa.text(
+                    "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal "
+                    "AND tgrelid = 'audit_records'::regclass"
+                )
+            )
+        else:
+            rows = connection.execute(
+                sa.text("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+            )
+        return sorted(row[0] for row in rows)
+
+    expected = ["audit_records_append_only"] if database.backend == "postgres" else []
+    assert await _run(fresh_url, triggers) == expected
+
+
+def test_every_decimal_column_of_the_models_is_exact() -> None:
+    """Money never goes through a float column: every Numeric in the models is ExactDecimal."""
+    loose = [
+        f"{table.name}.{column.name}"
+        for table in metadata.sorted_tables
+        for column in table.columns
+        if isinstance(column.type, (sa.Numeric, sa.Float))
+        and not isinstance(column.type, ExactDecimal)
+    ]
+    assert loose == []
