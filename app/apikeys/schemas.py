@@ -4,12 +4,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.apikeys.models import ApiKey
 from app.core.auth import Role
+from app.core.text import PrintableStr
 
 
 class ApiKeyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200, examples=["OMS production"])
+    name: PrintableStr = Field(min_length=1, max_length=200, examples=["OMS production"])
     role: Role = Field(examples=[Role.TRADER])
 
 

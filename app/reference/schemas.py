@@ -22,6 +22,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from app.core.calendars import validate_calendar_code
 from app.core.identifiers import Bic, Currency, Iban, Isin, Lei, Mic, validate_currency
 from app.core.money import DecimalStr
+from app.core.text import printable
 
 
 class InstrumentType(StrEnum):
@@ -72,12 +73,20 @@ def _timezone(value: str) -> str:
 
 
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9_.\-]{0,39}$")]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+Name = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=200, strip_whitespace=True),
+    AfterValidator(printable),
+]
 CalendarCode = Annotated[str, AfterValidator(validate_calendar_code)]
 TimeZone = Annotated[str, AfterValidator(_timezone)]
 LocalTime = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
-AccountText = Annotated[str, StringConstraints(min_length=1, max_length=40, strip_whitespace=True)]
+AccountText = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=40, strip_whitespace=True),
+    AfterValidator(printable),
+]
 
 _STRICT = ConfigDict(extra="forbid")
 _FROM_ORM = ConfigDict(from_attributes=True)

@@ -55,7 +55,8 @@ def trade_amounts(
     )
     accrued: Decimal | None = None
     if bond is not None:
-        accrued = accrued_given
+        # A given amount has no more decimals than the currency (validated): this sets scale.
+        accrued = None if accrued_given is None else round_money(accrued_given, currency)
         if accrued is None:
             accrued = round_money(
                 accrued_interest(

@@ -18,6 +18,7 @@ from pydantic import (
 
 from app.core.identifiers import Currency, Isin, Lei, Mic
 from app.core.money import DecimalStr
+from app.core.text import PrintableStr
 from app.trades.states import TradeStatus
 
 
@@ -46,13 +47,6 @@ BookCode = Annotated[
     AfterValidator(_book_code),
     WithJsonSchema({"type": "string", "pattern": BOOK_CODE_PATTERN, "examples": ["EQ-FLOW"]}),
 ]
-_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def _printable(value: str) -> str:
-    if _CONTROL_CHARACTERS.search(value):
-        raise ValueError("must not contain control characters")
-    return value
 
 
 def _in_utc(value: datetime) -> datetime:
@@ -152,6 +146,7 @@ class TradeOut(BaseModel):
     gross_amount: DecimalStr
     net_amount: DecimalStr
     status: TradeStatus
+    cancel_reason: str | None = None
     version: int
     created_at: datetime
     updated_at: datetime
@@ -159,10 +154,7 @@ class TradeOut(BaseModel):
 
 class CancelIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    # Printable text: no control characters but tab and line breaks (PostgreSQL refuses NUL).
-    reason: Annotated[str, AfterValidator(_printable)] = Field(
-        min_length=1, max_length=500, examples=["Booked in error"]
-    )
+    reason: PrintableStr = Field(min_length=1, max_length=500, examples=["Booked in error"])
 
 
 _BATCH_ITEMS_SCHEMA = WithJsonSchema(

@@ -274,8 +274,10 @@ async def test_cancel_sets_status_and_keeps_the_reason(api: Api, book_trade: Boo
     assert response.status_code == 200, response.text
     body = response.json()
     assert (body["status"], body["version"]) == ("cancelled", 2)
-    assert {k: v for k, v in body.items() if k not in ("status", "version")} == {
-        k: v for k, v in booked.items() if k not in ("status", "version")
+    assert body["cancel_reason"] == "Booked in error: wrong account"
+    changed = ("status", "version", "cancel_reason")
+    assert {k: v for k, v in body.items() if k not in changed} == {
+        k: v for k, v in booked.items() if k not in changed
     }
     history = (await api.get(f"/trades/{booked['id']}/history", role="compliance")).json()
     assert history[-1]["after"]["cancel_reason"] == "Booked in error: wrong account"

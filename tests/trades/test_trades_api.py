@@ -59,6 +59,7 @@ async def test_capture_answers_201_with_every_field(api: Api, reference: None) -
         "gross_amount": "18925.00",
         "net_amount": "18926.52",
         "status": "captured",
+        "cancel_reason": None,
         "version": 1,
         # The frozen clock: 2026-11-25T15:00Z.
         "created_at": "2026-11-25T15:00:00Z",
