@@ -2,41 +2,33 @@
 
 import hashlib
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+HASHED_FIELDS = (
+    "seq",
+    "occurred_at",
+    "actor_key_id",
+    "actor_role",
+    "actor_name",
+    "request_id",
+    "entity_type",
+    "entity_id",
+    "action",
+    "before",
+    "after",
+    "prev_hash",
+)
 
-def canonical(fields: dict[str, Any]) -> bytes:
+
+def canonical(fields: Mapping[str, Any]) -> bytes:
     return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def record_hash(
-    *,
-    seq: int,
-    occurred_at: datetime,
-    actor_key_id: str,
-    actor_role: str,
-    actor_name: str,
-    request_id: str | None,
-    entity_type: str,
-    entity_id: str,
-    action: str,
-    before: dict[str, Any] | None,
-    after: dict[str, Any] | None,
-    prev_hash: str,
-) -> str:
-    fields = {
-        "seq": seq,
-        "occurred_at": occurred_at.astimezone(UTC).isoformat(),
-        "actor_key_id": actor_key_id,
-        "actor_role": actor_role,
-        "actor_name": actor_name,
-        "request_id": request_id,
-        "entity_type": entity_type,
-        "entity_id": entity_id,
-        "action": action,
-        "before": before,
-        "after": after,
-        "prev_hash": prev_hash,
-    }
-    return hashlib.sha256(canonical(fields)).hexdigest()
+def record_hash(fields: Mapping[str, Any]) -> str:
+    """The hash of a record given its ``HASHED_FIELDS`` (``prev_hash`` links the chain)."""
+    hashed = {name: fields[name] for name in HASHED_FIELDS}
+    occurred_at: datetime = hashed["occurred_at"]
+    hashed["occurred_at"] = occurred_at.astimezone(UTC).isoformat()
+    return hashlib.sha256(canonical(hashed)).hexdigest()

@@ -5,14 +5,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import event, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
-from app.audit.chain import record_hash
+from app.audit.chain import HASHED_FIELDS, record_hash
 from app.audit.models import GENESIS_HASH, AuditChainHead, AuditRecord
 from app.core.auth import Actor
-from app.events.service import enqueue_event
+from app.events.models import OutboxEvent
+from app.events.service import outbox_row
 
 _HEAD = "audit_chain_head"
 
@@ -38,6 +39,71 @@ async def _locked_head(session: AsyncSession) -> AuditChainHead:
     return head
 
 
+@dataclass(frozen=True)
+class Change:
+    """One change of one entity: what the audit record and the outbox event describe."""
+
+    entity_type: str
+    entity_id: str
+    action: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    event_type: str | None = None
+
+
+async def record_changes(
+    session: AsyncSession, changes: Sequence[Change], *, actor: Actor, now: datetime
+) -> None:
+    """Append changes to the audit chain and the outbox, in the caller's transaction.
+
+    The first call in a transaction locks the chain head until commit, so writers append in
+    commit order: call it as the last step of a change to keep that lock short. Records and
+    events are inserted as rows in one statement each, so a batch costs two round trips.
+    """
+    if not changes:
+        return
+    await session.flush()  # write the change itself before taking the lock, not under it
+    head = await _locked_head(session)
+    seq, previous = head.last_seq, head.last_hash
+    records: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
+    for change in changes:
+        seq += 1
+        fields = {
+            "seq": seq,
+            "occurred_at": now,
+            "actor_key_id": actor.key_id,
+            "actor_role": str(actor.role),
+            "actor_name": actor.name,
+            "request_id": actor.request_id,
+            "entity_type": change.entity_type,
+            "entity_id": change.entity_id,
+            "action": change.action,
+            "before": change.before,
+            "after": change.after,
+            "prev_hash": previous,
+        }
+        previous = record_hash(fields)
+        records.append({**fields, "hash": previous})
+        events.append(
+            outbox_row(
+                seq=seq,
+                event_type=change.event_type or f"{change.entity_type}.{change.action}",
+                entity_type=change.entity_type,
+                entity_id=change.entity_id,
+                payload=(
+                    {"before": change.before, "after": change.after}
+                    if change.before is not None
+                    else {"after": change.after}
+                ),
+                now=now,
+            )
+        )
+    await session.execute(insert(AuditRecord), records)
+    await session.execute(insert(OutboxEvent), events)
+    head.last_seq, head.last_hash = seq, previous
+
+
 async def record_change(
     session: AsyncSession,
     *,
@@ -49,55 +115,10 @@ async def record_change(
     after: dict[str, Any] | None,
     now: datetime,
     event_type: str | None = None,
-) -> AuditRecord:
-    """Append to the audit chain and the outbox in the caller's transaction (flushed later).
-
-    The first call in a transaction locks the chain head until commit, so writers append in
-    commit order. Call it as the last step of a change to keep that lock short.
-    """
-    head = await _locked_head(session)
-    seq = head.last_seq + 1
-    digest = record_hash(
-        seq=seq,
-        occurred_at=now,
-        actor_key_id=actor.key_id,
-        actor_role=str(actor.role),
-        actor_name=actor.name,
-        request_id=actor.request_id,
-        entity_type=entity_type,
-        entity_id=entity_id,
-        action=action,
-        before=before,
-        after=after,
-        prev_hash=head.last_hash,
-    )
-    record = AuditRecord(
-        seq=seq,
-        occurred_at=now,
-        actor_key_id=actor.key_id,
-        actor_role=str(actor.role),
-        actor_name=actor.name,
-        request_id=actor.request_id,
-        entity_type=entity_type,
-        entity_id=entity_id,
-        action=action,
-        before=before,
-        after=after,
-        prev_hash=head.last_hash,
-        hash=digest,
-    )
-    session.add(record)
-    head.last_seq, head.last_hash = seq, digest
-    enqueue_event(
-        session,
-        seq=seq,
-        event_type=event_type or f"{entity_type}.{action}",
-        entity_type=entity_type,
-        entity_id=entity_id,
-        payload={"before": before, "after": after} if before is not None else {"after": after},
-        now=now,
-    )
-    return record
+) -> None:
+    """``record_changes`` for one change."""
+    change = Change(entity_type, entity_id, action, before, after, event_type)
+    await record_changes(session, [change], actor=actor, now=now)
 
 
 async def entity_history(
@@ -152,20 +173,8 @@ async def verify_chain(session: AsyncSession) -> ChainCheck:
         )
         records = (await session.scalars(statement)).all()
         for record in records:
-            recomputed = record_hash(
-                seq=record.seq,
-                occurred_at=record.occurred_at,
-                actor_key_id=record.actor_key_id,
-                actor_role=record.actor_role,
-                actor_name=record.actor_name,
-                request_id=record.request_id,
-                entity_type=record.entity_type,
-                entity_id=record.entity_id,
-                action=record.action,
-                before=record.before,
-                after=record.after,
-                prev_hash=previous_hash,
-            )
+            stored = {name: getattr(record, name) for name in HASHED_FIELDS}
+            recomputed = record_hash({**stored, "prev_hash": previous_hash})
             if (
                 record.seq != expected_seq
                 or record.prev_hash != previous_hash

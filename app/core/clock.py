@@ -10,6 +10,7 @@ def system_clock() -> datetime:
     return datetime.now(UTC)
 
 
-def get_clock() -> Clock:
-    """FastAPI dependency; tests override it with a fixed clock."""
+async def get_clock() -> Clock:
+    """FastAPI dependency (async: a sync one would cost a threadpool hop per request);
+    tests override it with a fixed clock."""
     return system_clock

@@ -10,6 +10,8 @@ from stdnum.exceptions import ValidationError as StdnumError
 
 
 def _validator(module: Any, name: str) -> Any:
+    # A batch names the same few ISINs and LEIs thousands of times: remember the answers.
+    @lru_cache(maxsize=8192)
     def check(value: str) -> str:
         try:
             return str(module.validate(value))

@@ -3,14 +3,10 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from app.core.ids import new_id
-from app.events.models import OutboxEvent
 
 
-def enqueue_event(
-    session: AsyncSession,
+def outbox_row(
     *,
     seq: int,
     event_type: str,
@@ -18,15 +14,15 @@ def enqueue_event(
     entity_id: str,
     payload: dict[str, Any],
     now: datetime,
-) -> OutboxEvent:
-    event = OutboxEvent(
-        seq=seq,
-        event_id=new_id("evt"),
-        event_type=event_type,
-        entity_type=entity_type,
-        entity_id=entity_id,
-        occurred_at=now,
-        payload=payload,
-    )
-    session.add(event)
-    return event
+) -> dict[str, Any]:
+    """An outbox event as a row, to insert with the change it reports."""
+    return {
+        "seq": seq,
+        "event_id": new_id("evt"),
+        "event_type": event_type,
+        "entity_type": entity_type,
+        "entity_id": entity_id,
+        "occurred_at": now,
+        "payload": payload,
+        "published_at": None,
+    }

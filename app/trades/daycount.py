@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Context, Decimal, localcontext
 from enum import StrEnum
+from functools import lru_cache
 from typing import assert_never
 
 from dateutil.relativedelta import relativedelta
@@ -65,6 +66,7 @@ def _coupon_date(maturity_date: date, step_months: int, k: int, end_of_month: bo
     return coupon
 
 
+@lru_cache(maxsize=4096)  # pure and hashable; a batch asks the same few questions again and again
 def coupon_period(
     *, settlement_date: date, issue_date: date, maturity_date: date, frequency: int
 ) -> CouponPeriod:

@@ -6,16 +6,22 @@ from datetime import date, datetime
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.models import AuditRecord
-from app.audit.service import entity_history, entity_state_as_of, record_change
+from app.audit.service import (
+    Change,
+    entity_history,
+    entity_state_as_of,
+    record_change,
+    record_changes,
+)
 from app.core.auth import Actor
 from app.core.errors import Conflict, FieldProblem, NotFound, ValidationFailed
 from app.core.ids import new_id
 from app.core.pagination import PageRequest, fetch_page
-from app.core.snapshots import row_snapshot
+from app.core.snapshots import jsonable, row_snapshot
 from app.core.states import next_state
 from app.core.versioning import check_version
 from app.reference.service import ReferenceSet, load_reference
@@ -77,68 +83,62 @@ async def _reference_for(session: AsyncSession, terms: Sequence[TradeTerms]) -> 
     )
 
 
-def _book(
+def _trade_row(
     terms: TradeTerms, booking: Booking, *, external_id: str, actor: Actor, now: datetime
-) -> Trade:
-    return Trade(
-        id=new_id("trd"),
-        external_id=external_id,
-        book=terms.book,
-        counterparty_lei=terms.counterparty_lei,
-        isin=terms.isin,
-        side=terms.side,
-        quantity=terms.quantity,
-        price=terms.price,
-        currency=terms.currency,
-        trade_date=terms.trade_date,
-        trade_time=terms.trade_time,
-        venue=terms.venue,
-        settlement_date=booking.settlement_date,
-        commission=booking.amounts.commission,
-        fees=booking.amounts.fees,
-        accrued_interest=booking.amounts.accrued_interest,
-        gross_amount=booking.amounts.gross_amount,
-        net_amount=booking.amounts.net_amount,
-        status=TradeStatus.CAPTURED.value,
-        version=1,
-        created_at=now,
-        updated_at=now,
-        created_by=actor.key_id,
-        cancel_reason=None,
-    )
+) -> dict[str, Any]:
+    """A new trade's columns, as the row to insert."""
+    return {
+        "id": new_id("trd"),
+        "external_id": external_id,
+        "book": terms.book,
+        "counterparty_lei": terms.counterparty_lei,
+        "isin": terms.isin,
+        "side": terms.side,
+        "quantity": terms.quantity,
+        "price": terms.price,
+        "currency": terms.currency,
+        "trade_date": terms.trade_date,
+        "trade_time": terms.trade_time,
+        "venue": terms.venue,
+        "settlement_date": booking.settlement_date,
+        "commission": booking.amounts.commission,
+        "fees": booking.amounts.fees,
+        "accrued_interest": booking.amounts.accrued_interest,
+        "gross_amount": booking.amounts.gross_amount,
+        "net_amount": booking.amounts.net_amount,
+        "status": TradeStatus.CAPTURED.value,
+        "version": 1,
+        "created_at": now,
+        "updated_at": now,
+        "created_by": actor.key_id,
+        "cancel_reason": None,
+    }
+
+
+def _captured(row: dict[str, Any]) -> Change:
+    return Change(ENTITY, row["id"], "captured", before=None, after=jsonable(row))
 
 
 async def _existing_ids(
     session: AsyncSession, keys: Sequence[tuple[str, str]]
 ) -> dict[tuple[str, str], str]:
-    """Trade ids already booked under these (book, external_id) pairs."""
-    wanted = set(keys)
+    """Trade ids already booked under these (book, external_id) pairs.
+
+    One query per book and chunk, so the (book, external_id) unique index answers it.
+    """
+    by_book: dict[str, set[str]] = {}
+    for book, external_id in keys:
+        by_book.setdefault(book, set()).add(external_id)
     found: dict[tuple[str, str], str] = {}
-    external_ids = sorted({external_id for _, external_id in wanted})
-    for start in range(0, len(external_ids), _LOOKUP_CHUNK):
-        chunk = external_ids[start : start + _LOOKUP_CHUNK]
-        statement = select(Trade.book, Trade.external_id, Trade.id).where(
-            Trade.external_id.in_(chunk)
-        )
-        for book, external_id, trade_id in (await session.execute(statement)).all():
-            if (book, external_id) in wanted:
+    for book, external_ids in by_book.items():
+        ordered = sorted(external_ids)
+        for start in range(0, len(ordered), _LOOKUP_CHUNK):
+            statement = select(Trade.external_id, Trade.id).where(
+                Trade.book == book, Trade.external_id.in_(ordered[start : start + _LOOKUP_CHUNK])
+            )
+            for external_id, trade_id in (await session.execute(statement)).all():
                 found[(book, external_id)] = trade_id
     return found
-
-
-async def _record_booked(
-    session: AsyncSession, trade: Trade, *, actor: Actor, now: datetime
-) -> None:
-    await record_change(
-        session,
-        actor=actor,
-        entity_type=ENTITY,
-        entity_id=trade.id,
-        action="captured",
-        before=None,
-        after=row_snapshot(trade),
-        now=now,
-    )
 
 
 async def capture_trade(
@@ -155,9 +155,10 @@ async def capture_trade(
             f"external_id '{data.external_id}' is already booked in {data.book} as {trade_id}.",
             trade_id=trade_id,
         )
-    trade = _book(terms, outcome, external_id=data.external_id, actor=actor, now=now)
+    row = _trade_row(terms, outcome, external_id=data.external_id, actor=actor, now=now)
+    trade = Trade(**row)
     session.add(trade)
-    await _record_booked(session, trade, actor=actor, now=now)
+    await record_changes(session, [_captured(row)], actor=actor, now=now)
     return trade
 
 
@@ -198,7 +199,7 @@ async def capture_batch(
     terms = {index: _terms(data) for index, data in parsed}
     reference = await _reference_for(session, list(terms.values()))
     booked_ids = await _existing_ids(session, [(d.book, d.external_id) for _, d in parsed])
-    trades: list[Trade] = []
+    rows: list[dict[str, Any]] = []
     for index, data in parsed:
         key = (data.book, data.external_id)
         if key in booked_ids:
@@ -215,16 +216,16 @@ async def capture_batch(
                 problem=_item_problem(index, outcome),
             )
             continue
-        trade = _book(terms[index], outcome, external_id=data.external_id, actor=actor, now=now)
-        trades.append(trade)
-        booked_ids[key] = trade.id
+        row = _trade_row(terms[index], outcome, external_id=data.external_id, actor=actor, now=now)
+        rows.append(row)
+        booked_ids[key] = row["id"]
         results[index] = BatchItemResult(
-            index=index, outcome=BatchOutcome.CREATED, id=trade.id, problem=None
+            index=index, outcome=BatchOutcome.CREATED, id=row["id"], problem=None
         )
 
-    session.add_all(trades)
-    for trade in trades:
-        await _record_booked(session, trade, actor=actor, now=now)
+    if rows:
+        await session.execute(insert(Trade), rows)
+        await record_changes(session, [_captured(row) for row in rows], actor=actor, now=now)
     return [result for result in results if result is not None]
 
 

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import DBAPIError
 
-from app.audit.chain import record_hash
+from app.audit.chain import HASHED_FIELDS, record_hash
 from app.audit.models import GENESIS_HASH, AuditRecord
 from app.audit.service import verify_chain
 from app.events.models import OutboxEvent
@@ -41,20 +41,7 @@ async def test_each_change_appends_one_linked_record_and_one_event(
     assert record.before is None
     assert record.after is not None
     assert record.after["net_amount"] == "18926.52"
-    assert record.hash == record_hash(
-        seq=record.seq,
-        occurred_at=record.occurred_at,
-        actor_key_id=record.actor_key_id,
-        actor_role=record.actor_role,
-        actor_name=record.actor_name,
-        request_id=record.request_id,
-        entity_type=record.entity_type,
-        entity_id=record.entity_id,
-        action=record.action,
-        before=record.before,
-        after=record.after,
-        prev_hash=record.prev_hash,
-    )
+    assert record.hash == record_hash({name: getattr(record, name) for name in HASHED_FIELDS})
     assert event is not None
     assert (event.event_type, event.entity_id) == ("trade.captured", trade_id)
     assert event.payload == {"after": record.after}
