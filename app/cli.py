@@ -17,6 +17,7 @@ from app.core.db import UnitOfWork, create_engine, create_sessionmaker, is_sqlit
 from app.core.idempotency import purge_expired
 from app.core.migrations import upgrade
 from app.reference.demo import load_demo_reference
+from app.trades.confirmations import flag_overdue_affirmations
 
 cli = typer.Typer(help="Settlement back office.", no_args_is_help=True)
 keys = typer.Typer(help="API keys.", no_args_is_help=True)
@@ -126,6 +127,17 @@ def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (key_..
 
     _in_transaction(work)
     typer.echo(f"revoked {key_id}")
+
+
+@cli.command("affirmation-deadlines")
+def affirmation_deadlines() -> None:
+    """Flag trades past their market's affirmation cutoff, unconfirmed (once each)."""
+
+    async def work(session: AsyncSession) -> list[str]:
+        return await flag_overdue_affirmations(session, now=system_clock(), actor=SYSTEM_ACTOR)
+
+    flagged = _in_transaction(work)
+    typer.echo(f"flagged {len(flagged)} trades past their affirmation cutoff")
 
 
 @cli.command("purge-idempotency-keys")

@@ -14,12 +14,15 @@ from app.core.health import router as health_router
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
 from app.reference.router import router as reference_router
+from app.trades.confirmation_router import router as confirmations_router
 from app.trades.router import router as trades_router
 
 API_PREFIX = "/api/v1"
 
 TAGS = [
     {"name": "Trades", "description": "Book, amend, cancel and follow executed trades."},
+    {"name": "Confirmation", "description": "Counterparties' confirmations, matching, exceptions."},
+    {"name": "Reports", "description": "Operational reports."},
     {"name": "Markets", "description": "Venues: calendars, settlement cycles, CCPs, cutoffs."},
     {"name": "Instruments", "description": "Securities we trade, with bond terms."},
     {"name": "Counterparties", "description": "Brokers and banks we trade with, by LEI."},
@@ -28,6 +31,7 @@ TAGS = [
     {"name": "Standing settlement instructions", "description": "Counterparties' SSIs."},
     {"name": "Prices", "description": "Closing prices (penalties, exposure)."},
     {"name": "Penalty rates", "description": "Effective-dated CSDR cash penalty rates."},
+    {"name": "Matching tolerances", "description": "Allowed confirmation differences."},
     {"name": "API keys", "description": "Administrators issue and revoke keys."},
     {"name": "Health", "description": "Probes and metrics."},
 ]
@@ -71,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health_router)
     app.include_router(trades_router, prefix=API_PREFIX)
+    app.include_router(confirmations_router, prefix=API_PREFIX)
     app.include_router(reference_router, prefix=API_PREFIX)
     app.include_router(api_keys_router, prefix=API_PREFIX)
     return app

@@ -15,13 +15,14 @@ from app.reference.schemas import (
     CounterpartyIn,
     InstrumentIn,
     MarketIn,
+    MatchingToleranceIn,
     PriceIn,
     SsiIn,
 )
 
 
 async def load_demo_reference(session: AsyncSession, *, actor: Actor, now: datetime) -> bool:
-    """Load markets, instruments, counterparties, books, accounts, SSIs and prices.
+    """Load markets, instruments, counterparties, books, accounts, SSIs, prices and tolerances.
 
     Returns False (and loads nothing) when the demo markets are there already.
     """
@@ -35,6 +36,7 @@ async def load_demo_reference(session: AsyncSession, *, actor: Actor, now: datet
         (AccountIn, demo_data.ACCOUNTS, service.create_account),
         (SsiIn, demo_data.SSIS, service.create_ssi),
         (PriceIn, demo_data.PRICES, service.create_price),
+        (MatchingToleranceIn, demo_data.MATCHING_TOLERANCES, service.create_matching_tolerance),
     ]
     for schema, rows, create in steps:
         for row in rows:

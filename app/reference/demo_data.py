@@ -630,3 +630,13 @@ PRICES: list[dict[str, Any]] = [
     {"isin": "DE0001102614", "date": "2026-11-24", "price": "72.45"},
     {"isin": "FR001400WYO4", "date": "2026-11-24", "price": "95.10"},
 ]
+
+
+# --- Matching tolerances --------------------------------------------------------------------
+# A house choice for the demo: deal prices to 1/100 of a cent; settlement amounts to 5 cents, or
+# 0.1 bp of the amount in euro (whichever allows more).
+
+MATCHING_TOLERANCES: list[dict[str, Any]] = [
+    {"currency": "USD", "price_abs": "0.0001", "net_amount_abs": "0.05", "net_amount_bps": None},
+    {"currency": "EUR", "price_abs": "0.0001", "net_amount_abs": "0.05", "net_amount_bps": "0.1"},
+]

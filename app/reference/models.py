@@ -133,3 +133,14 @@ class PenaltyRate(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     __table_args__ = (UniqueConstraint("csdr_class", "effective_from"),)
+
+
+class MatchingTolerance(Versioned):
+    """How far a counterparty's confirmation may differ from our trade, per currency."""
+
+    __tablename__ = "matching_tolerances"
+
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    price_abs: Mapped[Decimal] = mapped_column(ExactDecimal())
+    net_amount_abs: Mapped[Decimal | None] = mapped_column(ExactDecimal())
+    net_amount_bps: Mapped[Decimal | None] = mapped_column(ExactDecimal())

@@ -36,6 +36,9 @@ from app.reference.schemas import (
     MarketIn,
     MarketOut,
     MarketPatch,
+    MatchingToleranceIn,
+    MatchingToleranceOut,
+    MatchingTolerancePatch,
     PenaltyRateIn,
     PenaltyRateOut,
     PriceIn,
@@ -619,6 +622,89 @@ async def list_penalty_rates(
     return Page(items=[PenaltyRateOut.model_validate(r) for r in rows], next_cursor=cursor)
 
 
+matching_tolerances = APIRouter(prefix="/matching-tolerances", tags=["Matching tolerances"])
+
+
+@matching_tolerances.post(
+    "", status_code=201, response_model=MatchingToleranceOut, responses=problem_responses(409)
+)
+async def create_matching_tolerance(
+    body: MatchingToleranceIn,
+    request: Request,
+    uow: Uow,
+    actor: ReferenceWrite,
+    clock: Now,
+    key: IdempotencyKey = None,
+) -> JSONResponse:
+    """How far confirmations in a currency may differ from our trades (none: exact)."""
+
+    async def work(session: Any) -> MatchingToleranceOut:
+        tolerance = await service.create_matching_tolerance(
+            session, data=body, actor=actor, now=clock()
+        )
+        return MatchingToleranceOut.model_validate(tolerance)
+
+    return await idempotent_create(
+        request,
+        uow,
+        principal=actor.key_id,
+        key=key,
+        body=body,
+        now=clock(),
+        work=work,
+        location=lambda out: f"{PREFIX}/matching-tolerances/{out['currency']}",
+    )
+
+
+@matching_tolerances.get(
+    "", response_model=Page[MatchingToleranceOut], responses=problem_responses()
+)
+async def list_matching_tolerances(
+    uow: Uow, _actor: ReferenceRead, page: Paging
+) -> Page[MatchingToleranceOut]:
+    rows, cursor = await service.list_matching_tolerances(uow.session, page=page)
+    return Page(items=[MatchingToleranceOut.model_validate(r) for r in rows], next_cursor=cursor)
+
+
+@matching_tolerances.get(
+    "/{currency}", response_model=MatchingToleranceOut, responses=problem_responses(404)
+)
+async def get_matching_tolerance(
+    currency: str, response: Response, uow: Uow, _actor: ReferenceRead
+) -> MatchingToleranceOut:
+    tolerance = await service.get_matching_tolerance(uow.session, currency=currency.upper())
+    _with_etag(response, tolerance.version)
+    return MatchingToleranceOut.model_validate(tolerance)
+
+
+@matching_tolerances.patch(
+    "/{currency}",
+    response_model=MatchingToleranceOut,
+    responses=problem_responses(404, 412, 428),
+)
+async def update_matching_tolerance(
+    currency: str,
+    body: MatchingTolerancePatch,
+    response: Response,
+    uow: Uow,
+    actor: ReferenceWrite,
+    clock: Now,
+    version: Version,
+) -> MatchingToleranceOut:
+    async with uow:
+        tolerance = await service.update_matching_tolerance(
+            uow.session,
+            currency=currency.upper(),
+            patch=body,
+            version=version,
+            actor=actor,
+            now=clock(),
+        )
+        out = MatchingToleranceOut.model_validate(tolerance)
+    _with_etag(response, out.version)
+    return out
+
+
 for sub in (
     markets,
     calendars,
@@ -629,5 +715,6 @@ for sub in (
     ssis,
     prices,
     penalty_rates,
+    matching_tolerances,
 ):
     router.include_router(sub)

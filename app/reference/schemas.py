@@ -67,7 +67,7 @@ class AccountKind(StrEnum):
 def _timezone(value: str) -> str:
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # "America" is a folder, not a zone
         raise ValueError(f"'{value}' is not an IANA time zone") from None
     return value
 
@@ -497,3 +497,50 @@ class PenaltyRateOut(PenaltyRateIn):
     id: str
     csdr_class: str
     created_at: datetime
+
+
+# Matching tolerances ------------------------------------------------------------------------
+
+
+def _not_negative(value: Decimal | None) -> Decimal | None:
+    if value is not None and value < 0:
+        raise ValueError("must not be negative")
+    return value
+
+
+Allowance = Annotated[DecimalStr, AfterValidator(_not_negative)]
+
+
+class MatchingToleranceFields(BaseModel):
+    price_abs: Allowance = Field(
+        default=Decimal(0), examples=["0.01"], description="Deal-price difference allowed."
+    )
+    net_amount_abs: Allowance | None = Field(
+        default=None, examples=["25.00"], description="Settlement-amount difference allowed."
+    )
+    net_amount_bps: Allowance | None = Field(
+        default=None,
+        examples=["1"],
+        description="Settlement-amount difference allowed, in basis points of our amount. "
+        "With both amount allowances, a difference within either matches.",
+    )
+
+
+class MatchingToleranceIn(MatchingToleranceFields):
+    model_config = _STRICT
+    currency: Currency
+
+
+class MatchingTolerancePatch(BaseModel):
+    model_config = _STRICT
+    price_abs: Allowance | None = None
+    net_amount_abs: Allowance | None = None
+    net_amount_bps: Allowance | None = None
+
+
+class MatchingToleranceOut(MatchingToleranceFields):
+    model_config = _FROM_ORM
+    currency: str
+    version: int
+    created_at: datetime
+    updated_at: datetime

@@ -24,6 +24,7 @@ from app.reference.models import (
     Instrument,
     Market,
     MarketClosedDay,
+    MatchingTolerance,
     PenaltyRate,
     Price,
     Ssi,
@@ -41,6 +42,8 @@ from app.reference.schemas import (
     InstrumentPatch,
     MarketIn,
     MarketPatch,
+    MatchingToleranceIn,
+    MatchingTolerancePatch,
     PenaltyRateIn,
     PriceIn,
     SsiIn,
@@ -63,6 +66,7 @@ _ENTITY_TYPES: dict[type[Base], str] = {
     Price: "price",
     PenaltyRate: "penalty_rate",
     MarketClosedDay: "market_closed_day",
+    MatchingTolerance: "matching_tolerance",
 }
 
 
@@ -518,6 +522,58 @@ async def list_penalty_rates(
     if csdr_class:
         statement = statement.where(PenaltyRate.csdr_class == csdr_class)
     return await fetch_page(session, statement, PenaltyRate.id, page)
+
+
+async def markets_by_mic(session: AsyncSession, *, mics: Iterable[str]) -> dict[str, Market]:
+    statement = select(Market).where(Market.mic.in_(list(set(mics))))
+    return {market.mic: market for market in (await session.scalars(statement)).all()}
+
+
+# Matching tolerances ------------------------------------------------------------------------
+
+
+async def create_matching_tolerance(
+    session: AsyncSession, *, data: MatchingToleranceIn, actor: Actor, now: datetime
+) -> MatchingTolerance:
+    return await _create(session, MatchingTolerance(**_storage(data)), actor=actor, now=now)
+
+
+async def update_matching_tolerance(
+    session: AsyncSession,
+    *,
+    currency: str,
+    patch: MatchingTolerancePatch,
+    version: int,
+    actor: Actor,
+    now: datetime,
+) -> MatchingTolerance:
+    changes = _changes(MatchingTolerance, patch)
+    return await _update(
+        session,
+        MatchingTolerance,
+        currency,
+        changes,
+        expected_version=version,
+        actor=actor,
+        now=now,
+    )
+
+
+async def get_matching_tolerance(session: AsyncSession, *, currency: str) -> MatchingTolerance:
+    return await _get(session, MatchingTolerance, currency)
+
+
+async def find_matching_tolerance(
+    session: AsyncSession, *, currency: str
+) -> MatchingTolerance | None:
+    """The tolerance for a currency, or None: then matching is exact."""
+    return await session.get(MatchingTolerance, currency)
+
+
+async def list_matching_tolerances(
+    session: AsyncSession, *, page: PageRequest
+) -> tuple[Sequence[MatchingTolerance], str | None]:
+    return await fetch_page(session, select(MatchingTolerance), MatchingTolerance.currency, page)
 
 
 # Bulk loading for the trade path -----------------------------------------------------------

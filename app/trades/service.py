@@ -25,12 +25,13 @@ from app.core.snapshots import jsonable, row_snapshot
 from app.core.states import next_state
 from app.core.versioning import check_version
 from app.reference.service import ReferenceSet, load_reference
+from app.trades.confirmations import captured, match_alleged, rematch_amended
+from app.trades.lifecycle import ENTITY, lock_trade, transition_trade
 from app.trades.models import Trade
 from app.trades.rules import Booking, TradeTerms, evaluate
 from app.trades.schemas import BatchItemResult, BatchOutcome, TradeIn, TradePatch
 from app.trades.states import TRANSITIONS, TradeEvent, TradeStatus
 
-ENTITY = "trade"
 _LOOKUP_CHUNK = 500
 _trade_in = TypeAdapter(TradeIn)
 
@@ -159,6 +160,7 @@ async def capture_trade(
     trade = Trade(**row)
     session.add(trade)
     await record_changes(session, [_captured(row)], actor=actor, now=now)
+    await match_alleged(session, [captured(row)], actor=actor, now=now)
     return trade
 
 
@@ -226,17 +228,8 @@ async def capture_batch(
     if rows:
         await session.execute(insert(Trade), rows)
         await record_changes(session, [_captured(row) for row in rows], actor=actor, now=now)
+        await match_alleged(session, [captured(row) for row in rows], actor=actor, now=now)
     return [result for result in results if result is not None]
-
-
-async def _locked(session: AsyncSession, trade_id: str) -> Trade:
-    # Sessions do not autoflush: without this, populate_existing would overwrite a change made
-    # earlier in the same unit of work (two transitions in one transaction lost the first).
-    await session.flush()
-    trade = await session.get(Trade, trade_id, with_for_update=True, populate_existing=True)
-    if trade is None:
-        raise NotFound(f"No trade '{trade_id}'.")
-    return trade
 
 
 async def amend_trade(
@@ -252,7 +245,7 @@ async def amend_trade(
 
     Settlement date and accrued interest are recomputed unless the amendment sends them.
     """
-    trade = await _locked(session, trade_id)
+    trade = await lock_trade(session, trade_id)
     new_status = next_state(TRANSITIONS, TradeStatus(trade.status), TradeEvent.AMENDED)
     check_version(current=trade.version, expected=version, what=f"Trade {trade_id}")
     changes = patch.model_dump(exclude_unset=True)
@@ -299,6 +292,7 @@ async def amend_trade(
         after=row_snapshot(trade),
         now=now,
     )
+    await rematch_amended(session, trade, actor=actor, now=now)
     return trade
 
 
@@ -313,37 +307,6 @@ def _derived_inputs(changes: dict[str, Any]) -> dict[str, Any]:
     if "accrued_interest" not in changes and (settlement_may_move or "quantity" in changes):
         inputs["accrued_interest"] = None
     return inputs
-
-
-async def transition_trade(
-    session: AsyncSession,
-    *,
-    trade_id: str,
-    event: TradeEvent,
-    actor: Actor,
-    now: datetime,
-    **changes: Any,
-) -> Trade:
-    """Apply one lifecycle event (and any field changes it carries) to a trade, audited."""
-    trade = await _locked(session, trade_id)
-    new_status = next_state(TRANSITIONS, TradeStatus(trade.status), event)
-    before = row_snapshot(trade)
-    for name, value in changes.items():
-        setattr(trade, name, value)
-    trade.status = new_status.value
-    trade.version += 1
-    trade.updated_at = now
-    await record_change(
-        session,
-        actor=actor,
-        entity_type=ENTITY,
-        entity_id=trade.id,
-        action=event.value,
-        before=before,
-        after=row_snapshot(trade),
-        now=now,
-    )
-    return trade
 
 
 async def cancel_trade(

@@ -33,6 +33,9 @@ TRANSITIONS: Mapping[tuple[TradeStatus, TradeEvent], TradeStatus] = {
     (TradeStatus.CAPTURED, TradeEvent.CONFIRMATION_UNMATCHED): TradeStatus.MISMATCHED,
     (TradeStatus.MISMATCHED, TradeEvent.CONFIRMATION_MATCHED): TradeStatus.CONFIRMED,
     (TradeStatus.MISMATCHED, TradeEvent.CONFIRMATION_UNMATCHED): TradeStatus.MISMATCHED,
+    # A corrected confirmation re-matches a confirmed trade: it stays or falls back.
+    (TradeStatus.CONFIRMED, TradeEvent.CONFIRMATION_MATCHED): TradeStatus.CONFIRMED,
+    (TradeStatus.CONFIRMED, TradeEvent.CONFIRMATION_UNMATCHED): TradeStatus.MISMATCHED,
     # Amending the economics sends the trade back to be confirmed again.
     **{(status, TradeEvent.AMENDED): TradeStatus.CAPTURED for status in _BEFORE_CLEARING},
     **{(status, TradeEvent.CANCELLED): TradeStatus.CANCELLED for status in _BEFORE_CLEARING},
@@ -42,4 +45,34 @@ TRANSITIONS: Mapping[tuple[TradeStatus, TradeEvent], TradeStatus] = {
     (TradeStatus.INSTRUCTED, TradeEvent.SETTLED): TradeStatus.SETTLED,
     (TradeStatus.PARTIALLY_SETTLED, TradeEvent.PARTIALLY_SETTLED): TradeStatus.PARTIALLY_SETTLED,
     (TradeStatus.PARTIALLY_SETTLED, TradeEvent.SETTLED): TradeStatus.SETTLED,
+}
+
+
+class ConfirmationStatus(StrEnum):
+    ALLEGED = "alleged"  # no trade of ours (yet)
+    MATCHED = "matched"
+    UNMATCHED = "unmatched"
+    SUPERSEDED = "superseded"  # replaced by a newer confirmation of the same trade
+
+
+class ConfirmationEvent(StrEnum):
+    NO_TRADE = "no_trade"
+    MATCHED = "matched"
+    UNMATCHED = "unmatched"
+    FORCE_MATCHED = "force_matched"
+    SUPERSEDED = "superseded"
+
+
+_OPEN = (ConfirmationStatus.ALLEGED, ConfirmationStatus.MATCHED, ConfirmationStatus.UNMATCHED)
+
+CONFIRMATION_TRANSITIONS: Mapping[
+    tuple[ConfirmationStatus, ConfirmationEvent], ConfirmationStatus
+] = {
+    **{(s, ConfirmationEvent.NO_TRADE): ConfirmationStatus.ALLEGED for s in _OPEN},
+    **{(s, ConfirmationEvent.MATCHED): ConfirmationStatus.MATCHED for s in _OPEN},
+    **{(s, ConfirmationEvent.UNMATCHED): ConfirmationStatus.UNMATCHED for s in _OPEN},
+    (ConfirmationStatus.UNMATCHED, ConfirmationEvent.FORCE_MATCHED): ConfirmationStatus.MATCHED,
+    (ConfirmationStatus.ALLEGED, ConfirmationEvent.FORCE_MATCHED): ConfirmationStatus.MATCHED,
+    (ConfirmationStatus.ALLEGED, ConfirmationEvent.SUPERSEDED): ConfirmationStatus.SUPERSEDED,
+    (ConfirmationStatus.UNMATCHED, ConfirmationEvent.SUPERSEDED): ConfirmationStatus.SUPERSEDED,
 }

@@ -87,6 +87,8 @@ TRADE_MOVES = [
     ("captured", "confirmation_unmatched", "mismatched"),
     ("captured", "amended", "captured"),
     ("captured", "cancelled", "cancelled"),
+    ("confirmed", "confirmation_matched", "confirmed"),
+    ("confirmed", "confirmation_unmatched", "mismatched"),
     ("confirmed", "amended", "captured"),
     ("confirmed", "cancelled", "cancelled"),
     ("confirmed", "cleared", "cleared"),
@@ -122,7 +124,7 @@ REFUSED = [
 
 def test_the_refused_pairs_are_the_rest_of_the_status_event_grid() -> None:
     assert len(TradeStatus) * len(TradeEvent) == 64
-    assert len(REFUSED) == 64 - 16
+    assert len(REFUSED) == 64 - 18
 
 
 @pytest.mark.parametrize(("status", "event"), REFUSED, ids=lambda v: str(v))
@@ -145,7 +147,10 @@ def test_cancelled_and_settled_are_terminal(status: TradeStatus) -> None:
     ("status", "events"),
     [
         ("captured", ["confirmation_matched", "confirmation_unmatched", "amended", "cancelled"]),
-        ("confirmed", ["amended", "cancelled", "cleared"]),
+        (
+            "confirmed",
+            ["confirmation_matched", "confirmation_unmatched", "amended", "cancelled", "cleared"],
+        ),
         ("mismatched", ["confirmation_matched", "confirmation_unmatched", "amended", "cancelled"]),
         ("cleared", ["instructed"]),
         ("instructed", ["partially_settled", "settled"]),

@@ -86,6 +86,15 @@ ROUTES = [
     Route("POST", "/prices", "/prices", price_payload()),
     Route("GET", "/penalty-rates", "/penalty-rates"),
     Route("POST", "/penalty-rates", "/penalty-rates", penalty_rate_payload()),
+    Route("GET", "/matching-tolerances", "/matching-tolerances"),
+    Route("POST", "/matching-tolerances", "/matching-tolerances", {"currency": "JPY"}),
+    Route("GET", "/matching-tolerances/{currency}", "/matching-tolerances/USD"),
+    Route(
+        "PATCH",
+        "/matching-tolerances/{currency}",
+        "/matching-tolerances/USD",
+        {"price_abs": "0.01"},
+    ),
 ]
 READS = [route for route in ROUTES if not route.writes]
 WRITES = [route for route in ROUTES if route.writes]

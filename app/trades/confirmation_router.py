@@ -1,0 +1,270 @@
+"""Confirmation routes: receive, exceptions, force-match, and the affirmation deadline."""
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.auth import ALL_READERS, Actor, Role, require_roles
+from app.core.clock import Clock, get_clock
+from app.core.db import UnitOfWork, get_uow
+from app.core.errors import problem_responses
+from app.core.idempotency import IdempotencyKey, idempotent_create
+from app.core.identifiers import Lei, Mic
+from app.core.pagination import Page, PageRequest, page_request
+from app.trades import confirmations as service
+from app.trades.confirmation_schemas import (
+    ConfirmationExceptionOut,
+    ConfirmationIn,
+    ConfirmationOut,
+    DeadlineRunOut,
+    ForceMatchIn,
+    ForceMatchOut,
+    ReasonOut,
+    UnaffirmedTradeOut,
+)
+from app.trades.models import Confirmation
+from app.trades.states import ConfirmationStatus
+
+ConfirmationsWrite = Annotated[Actor, Depends(require_roles(Role.GATEWAY, Role.OPERATIONS))]
+ConfirmationsRead = Annotated[Actor, Depends(require_roles(*ALL_READERS))]
+Operations = Annotated[Actor, Depends(require_roles(Role.OPERATIONS))]
+Uow = Annotated[UnitOfWork, Depends(get_uow)]
+Now = Annotated[Clock, Depends(get_clock)]
+Paging = Annotated[PageRequest, Depends(page_request)]
+
+router = APIRouter(tags=["Confirmation"])
+
+
+def _out(c: Confirmation) -> ConfirmationOut:
+    proposal = None
+    if c.force_match_proposed_by is not None:
+        assert c.force_match_reason is not None  # set together with the proposer
+        assert c.force_match_proposed_at is not None
+        proposal = ForceMatchOut(
+            proposed_by=c.force_match_proposed_by,
+            reason=c.force_match_reason,
+            proposed_at=c.force_match_proposed_at,
+            approved_by=c.force_match_approved_by,
+        )
+    return ConfirmationOut(
+        id=c.id,
+        confirmation_id=c.confirmation_id,
+        counterparty_lei=c.counterparty_lei,
+        trade_reference=c.trade_reference,
+        isin=c.isin,
+        side=c.side,
+        quantity=c.quantity,
+        price=c.price,
+        currency=c.currency,
+        trade_date=c.trade_date,
+        settlement_date=c.settlement_date,
+        net_amount=c.net_amount,
+        status=ConfirmationStatus(c.status),
+        trade_id=c.trade_id,
+        reasons=[ReasonOut(**r) for r in c.reasons],
+        candidates=c.candidates,
+        force_match=proposal,
+        version=c.version,
+        received_at=c.received_at,
+        updated_at=c.updated_at,
+    )
+
+
+@router.post(
+    "/confirmations",
+    status_code=201,
+    response_model=ConfirmationOut,
+    responses=problem_responses(409),
+    summary="Receive a counterparty's confirmation",
+)
+async def receive_confirmation(
+    body: ConfirmationIn,
+    request: Request,
+    uow: Uow,
+    actor: ConfirmationsWrite,
+    clock: Now,
+    key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Finds our trade (by `trade_reference`, else by economics), compares every field and
+    answers `matched`, `unmatched` (with sese.024 reason codes and both values) or `alleged`
+    (no trade of ours yet: it matches when the trade is booked). The trade moves to
+    `confirmed` or `mismatched`. Several trades fitting equally are listed as `candidates`."""
+
+    async def work(session: AsyncSession) -> ConfirmationOut:
+        return _out(
+            await service.receive_confirmation(session, data=body, actor=actor, now=clock())
+        )
+
+    return await idempotent_create(
+        request,
+        uow,
+        principal=actor.key_id,
+        key=key,
+        body=body,
+        now=clock(),
+        work=work,
+        location=lambda out: f"/api/v1/confirmations/{out['id']}",
+    )
+
+
+@router.get(
+    "/confirmations/exceptions",
+    response_model=Page[ConfirmationExceptionOut],
+    responses=problem_responses(),
+    summary="Unmatched and alleged confirmations, with their age",
+)
+async def confirmation_exceptions(
+    uow: Uow,
+    _actor: ConfirmationsRead,
+    page: Paging,
+    clock: Now,
+    counterparty_lei: Annotated[Lei | None, Query()] = None,
+) -> Page[ConfirmationExceptionOut]:
+    rows, cursor = await service.list_confirmations(
+        uow.session,
+        page=page,
+        counterparty_lei=counterparty_lei,
+        statuses=(ConfirmationStatus.UNMATCHED, ConfirmationStatus.ALLEGED),
+    )
+    now = clock()
+    return Page(
+        items=[
+            ConfirmationExceptionOut(
+                **_out(c).model_dump(), age_seconds=int((now - c.received_at).total_seconds())
+            )
+            for c in rows
+        ],
+        next_cursor=cursor,
+    )
+
+
+@router.get(
+    "/confirmations",
+    response_model=Page[ConfirmationOut],
+    responses=problem_responses(),
+    summary="List confirmations",
+)
+async def list_confirmations(
+    uow: Uow,
+    _actor: ConfirmationsRead,
+    page: Paging,
+    status: Annotated[ConfirmationStatus | None, Query()] = None,
+    counterparty_lei: Annotated[Lei | None, Query()] = None,
+    trade_id: Annotated[str | None, Query(max_length=40)] = None,
+) -> Page[ConfirmationOut]:
+    rows, cursor = await service.list_confirmations(
+        uow.session,
+        page=page,
+        statuses=(status,) if status else (),
+        counterparty_lei=counterparty_lei,
+        trade_id=trade_id,
+    )
+    return Page(items=[_out(c) for c in rows], next_cursor=cursor)
+
+
+@router.get(
+    "/confirmations/{confirmation_id}",
+    response_model=ConfirmationOut,
+    responses=problem_responses(404),
+    summary="Get a confirmation",
+)
+async def get_confirmation(
+    confirmation_id: str, uow: Uow, _actor: ConfirmationsRead
+) -> ConfirmationOut:
+    return _out(await service.get_confirmation(uow.session, confirmation_id=confirmation_id))
+
+
+@router.post(
+    "/confirmations/{confirmation_id}/force-match",
+    response_model=ConfirmationOut,
+    responses={
+        **problem_responses(404, 409),
+        202: {"model": ConfirmationOut, "description": "Proposed; awaiting a second key"},
+    },
+    summary="Force-match (four-eyes: one operations key proposes, another approves)",
+)
+async def force_match(
+    confirmation_id: str,
+    body: ForceMatchIn,
+    response: Response,
+    uow: Uow,
+    actor: Operations,
+    clock: Now,
+    trade_id: Annotated[str | None, Query(max_length=40)] = None,
+) -> ConfirmationOut:
+    """The first call proposes (202) with a reason, and `trade_id` when the confirmation is
+    linked to no trade (alleged, or several candidates). The same call by another operations
+    key approves it (200): the confirmation is `matched` and the trade `confirmed`. The
+    proposer approving their own proposal is 403."""
+    async with uow:
+        confirmation, approved = await service.force_match(
+            uow.session,
+            confirmation_id=confirmation_id,
+            reason=body.reason,
+            trade_id=trade_id,
+            actor=actor,
+            now=clock(),
+        )
+        out = _out(confirmation)
+    response.status_code = 200 if approved else 202
+    return out
+
+
+@router.get(
+    "/reports/unaffirmed",
+    response_model=list[UnaffirmedTradeOut],
+    responses=problem_responses(),
+    tags=["Reports"],
+    summary="Unconfirmed trades past or near their market's affirmation cutoff",
+)
+async def unaffirmed_report(
+    uow: Uow,
+    _actor: ConfirmationsRead,
+    clock: Now,
+    within_minutes: Annotated[int, Query(ge=0, le=7 * 24 * 60)] = 120,
+    venue: Annotated[Mic | None, Query()] = None,
+    book: Annotated[str | None, Query(max_length=40)] = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+) -> list[UnaffirmedTradeOut]:
+    """Most urgent first: overdue trades, then those whose cutoff is within `within_minutes`."""
+    rows = await service.unaffirmed_trades(
+        uow.session,
+        now=clock(),
+        within=timedelta(minutes=within_minutes),
+        venue=venue,
+        book=book,
+        limit=limit,
+    )
+    return [
+        UnaffirmedTradeOut(
+            trade_id=t.id,
+            external_id=t.external_id,
+            book=t.book,
+            counterparty_lei=t.counterparty_lei,
+            venue=t.venue,
+            trade_date=t.trade_date,
+            status=t.status,
+            cutoff=d.cutoff,
+            overdue=d.overdue,
+            time_left_seconds=int(d.time_left.total_seconds()),
+            overdue_by_seconds=int(d.overdue_by.total_seconds()),
+        )
+        for t, d in rows
+    ]
+
+
+@router.post(
+    "/affirmation-deadline-runs",
+    response_model=DeadlineRunOut,
+    responses=problem_responses(),
+    summary="Flag trades that passed their affirmation cutoff unconfirmed (once each)",
+)
+async def affirmation_deadline_run(uow: Uow, actor: Operations, clock: Now) -> DeadlineRunOut:
+    """Each trade is flagged once, with a `trade.affirmation_overdue` event; run it on a
+    schedule (`settlement affirmation-deadlines`) or from here."""
+    async with uow:
+        flagged = await service.flag_overdue_affirmations(uow.session, now=clock(), actor=actor)
+    return DeadlineRunOut(flagged=len(flagged), trade_ids=flagged)

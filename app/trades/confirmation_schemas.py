@@ -1,0 +1,117 @@
+"""API models for confirmations, exceptions and the affirmation deadline."""
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.core.identifiers import Currency, Isin, Lei
+from app.core.money import DecimalStr
+from app.core.text import PrintableStr
+from app.trades.schemas import ExternalId, Side
+from app.trades.states import ConfirmationStatus, TradeStatus
+
+_EXAMPLE: dict[str, Any] = {
+    "confirmation_id": "CP-77812",
+    "counterparty_lei": "FOR8UP27PHTHYVLBNG30",
+    "trade_reference": "FO-20261124-000123",
+    "isin": "US46625H1005",
+    "side": "sell",
+    "quantity": "100",
+    "price": "189.25",
+    "currency": "USD",
+    "trade_date": "2026-11-24",
+    "settlement_date": "2026-11-25",
+    "net_amount": "18926.52",
+}
+
+
+class ConfirmationIn(BaseModel):
+    """The counterparty's view of a trade; `side` is the counterparty's own side.
+
+    Sending the same `confirmation_id` again from the same counterparty is a correction: it
+    replaces the previous terms and matches again."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_EXAMPLE]})
+
+    confirmation_id: ExternalId
+    counterparty_lei: Lei
+    trade_reference: ExternalId | None = Field(
+        default=None, description="Our `external_id`; without it the trade is found by economics."
+    )
+    isin: Isin
+    side: Side
+    quantity: DecimalStr
+    price: DecimalStr
+    currency: Currency
+    trade_date: date
+    settlement_date: date
+    net_amount: DecimalStr
+
+
+class ReasonOut(BaseModel):
+    code: str = Field(examples=["DQUA"])
+    field: str = Field(examples=["quantity"])
+    ours: str = Field(examples=["100"])
+    theirs: str = Field(examples=["90"])
+
+
+class ForceMatchOut(BaseModel):
+    proposed_by: str
+    reason: str
+    proposed_at: datetime
+    approved_by: str | None
+
+
+class ConfirmationOut(BaseModel):
+    id: str
+    confirmation_id: str
+    counterparty_lei: str
+    trade_reference: str | None
+    isin: str
+    side: Side
+    quantity: DecimalStr
+    price: DecimalStr
+    currency: str
+    trade_date: date
+    settlement_date: date
+    net_amount: DecimalStr
+    status: ConfirmationStatus
+    trade_id: str | None
+    reasons: list[ReasonOut]
+    candidates: list[str] = Field(
+        description="Our trades that fit the economics equally well (the confirmation is not "
+        "matched to any of them: operations decide)."
+    )
+    force_match: ForceMatchOut | None
+    version: int
+    received_at: datetime
+    updated_at: datetime
+
+
+class ConfirmationExceptionOut(ConfirmationOut):
+    age_seconds: int = Field(description="Time since the confirmation was first received.")
+
+
+class ForceMatchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: PrintableStr = Field(min_length=1, max_length=500, examples=["Price agreed by phone"])
+
+
+class UnaffirmedTradeOut(BaseModel):
+    trade_id: str
+    external_id: str
+    book: str
+    counterparty_lei: str
+    venue: str
+    trade_date: date
+    status: TradeStatus
+    cutoff: datetime
+    overdue: bool
+    time_left_seconds: int
+    overdue_by_seconds: int
+
+
+class DeadlineRunOut(BaseModel):
+    flagged: int = Field(description="Trades that passed their cutoff unconfirmed since last run.")
+    trade_ids: list[str]

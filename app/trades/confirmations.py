@@ -1,0 +1,566 @@
+"""Confirmation matching: find our trade, compare it with the counterparty's view, move both
+state machines, explain every difference; force-match under four-eyes; affirmation deadlines."""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit.service import Change, record_change, record_changes
+from app.core.auth import Actor
+from app.core.errors import Conflict, FieldProblem, Forbidden, NotFound, ValidationFailed
+from app.core.ids import new_id
+from app.core.pagination import PageRequest, fetch_page
+from app.core.snapshots import row_snapshot
+from app.core.states import next_state
+from app.reference.service import find_matching_tolerance, markets_by_mic
+from app.trades.confirmation_schemas import ConfirmationIn
+from app.trades.deadlines import Deadline, deadline, is_near
+from app.trades.lifecycle import ENTITY as TRADE_ENTITY
+from app.trades.lifecycle import transition_trade
+from app.trades.matching import (
+    Outcome,
+    ReasonCode,
+    Terms,
+    Tolerance,
+    compare,
+    select_candidate,
+)
+from app.trades.models import Confirmation, Trade
+from app.trades.states import (
+    CONFIRMATION_TRANSITIONS,
+    ConfirmationEvent,
+    ConfirmationStatus,
+    TradeEvent,
+    TradeStatus,
+)
+
+ENTITY = "confirmation"
+_UNCONFIRMED = (TradeStatus.CAPTURED.value, TradeStatus.MISMATCHED.value)
+_OPPOSITE = {"buy": "sell", "sell": "buy"}
+_TERM_FIELDS = (
+    "isin",
+    "side",
+    "quantity",
+    "price",
+    "currency",
+    "trade_date",
+    "settlement_date",
+    "net_amount",
+)
+
+
+@dataclass(frozen=True)
+class CapturedTrade:
+    """What matching needs of a trade just booked (batch capture has rows, not ORM objects)."""
+
+    id: str
+    counterparty_lei: str
+    external_id: str
+    terms: Terms
+
+
+def _field(values: Mapping[str, Any] | Trade, name: str) -> Any:
+    return values[name] if isinstance(values, Mapping) else getattr(values, name)
+
+
+def trade_terms(values: Mapping[str, Any] | Trade) -> Terms:
+    return Terms(**{name: _field(values, name) for name in _TERM_FIELDS})
+
+
+def captured(values: Mapping[str, Any] | Trade) -> CapturedTrade:
+    return CapturedTrade(
+        id=_field(values, "id"),
+        counterparty_lei=_field(values, "counterparty_lei"),
+        external_id=_field(values, "external_id"),
+        terms=trade_terms(values),
+    )
+
+
+def _their_terms(source: ConfirmationIn | Confirmation) -> Terms:
+    return Terms(
+        isin=source.isin,
+        side=str(source.side),
+        quantity=source.quantity,
+        price=source.price,
+        currency=source.currency,
+        trade_date=source.trade_date,
+        settlement_date=source.settlement_date,
+        net_amount=source.net_amount,
+    )
+
+
+async def _tolerance(session: AsyncSession, currency: str) -> Tolerance:
+    row = await find_matching_tolerance(session, currency=currency)
+    if row is None:
+        return Tolerance()
+    return Tolerance(
+        price_abs=row.price_abs,
+        net_amount_abs=row.net_amount_abs,
+        net_amount_bps=row.net_amount_bps,
+    )
+
+
+def _reasons(outcome: Outcome) -> list[dict[str, Any]]:
+    return [
+        {"code": r.code.value, "field": r.field, "ours": r.ours, "theirs": r.theirs}
+        for r in outcome.reasons
+    ]
+
+
+@dataclass(frozen=True)
+class _Found:
+    trade: Trade | None
+    candidates: tuple[str, ...] = ()
+
+
+async def _find_trade(
+    session: AsyncSession, data: ConfirmationIn, previous: Confirmation | None, tolerance: Tolerance
+) -> _Found:
+    """Our trade by reference, else the one a correction was linked to, else by economics.
+
+    Several fitting trades are reported as candidates, never guessed between."""
+    live = Trade.status != TradeStatus.CANCELLED.value
+    if data.trade_reference is not None:
+        statement = select(Trade).where(
+            Trade.counterparty_lei == data.counterparty_lei,
+            Trade.external_id == data.trade_reference,
+            live,
+        )
+        trades = (await session.scalars(statement)).all()
+        if len(trades) > 1:
+            return _Found(None, tuple(sorted(t.id for t in trades)))
+        return _Found(trades[0] if trades else None)
+    if previous is not None and previous.trade_id is not None:
+        linked = await session.get(Trade, previous.trade_id)
+        if linked is not None and linked.status != TradeStatus.CANCELLED.value:
+            return _Found(linked)
+    statement = select(Trade).where(
+        Trade.counterparty_lei == data.counterparty_lei,
+        Trade.isin == data.isin,
+        Trade.trade_date == data.trade_date,
+        Trade.side == _OPPOSITE[str(data.side)],
+        Trade.status.in_(_UNCONFIRMED),
+    )
+    same_day = {t.id: t for t in (await session.scalars(statement)).all()}
+    selection = select_candidate(
+        theirs=_their_terms(data),
+        candidates=[(trade_id, trade_terms(t)) for trade_id, t in same_day.items()],
+        tolerance=tolerance,
+    )
+    if selection.trade_id is not None:
+        return _Found(same_day[selection.trade_id])
+    if selection.ambiguous:
+        return _Found(None, selection.ambiguous)
+    if len(same_day) == 1:  # the only trade it can be about: compare, to explain the differences
+        return _Found(next(iter(same_day.values())))
+    return _Found(None, tuple(sorted(same_day)))
+
+
+async def _supersede_others(
+    session: AsyncSession, *, trade_id: str, keep: str, actor: Actor, now: datetime
+) -> None:
+    """A trade has one live confirmation: a newer one replaces an unmatched or alleged one."""
+    statement = (
+        select(Confirmation)
+        .where(
+            Confirmation.trade_id == trade_id,
+            Confirmation.id != keep,
+            Confirmation.status != ConfirmationStatus.SUPERSEDED.value,
+        )
+        .with_for_update()
+    )
+    for other in (await session.scalars(statement)).all():
+        if other.status == ConfirmationStatus.MATCHED.value:
+            raise Conflict(
+                f"Trade {trade_id} is already confirmed by {other.confirmation_id} ({other.id}).",
+                confirmation_id=other.id,
+            )
+        await _move(session, other, ConfirmationEvent.SUPERSEDED, actor=actor, now=now)
+
+
+async def _move(
+    session: AsyncSession,
+    confirmation: Confirmation,
+    event: ConfirmationEvent,
+    *,
+    actor: Actor,
+    now: datetime,
+    **changes: Any,
+) -> None:
+    before = row_snapshot(confirmation)
+    status = next_state(CONFIRMATION_TRANSITIONS, ConfirmationStatus(confirmation.status), event)
+    for name, value in changes.items():
+        setattr(confirmation, name, value)
+    confirmation.status = status.value
+    confirmation.version += 1
+    confirmation.updated_at = now
+    await record_change(
+        session,
+        actor=actor,
+        entity_type=ENTITY,
+        entity_id=confirmation.id,
+        action=event.value,
+        before=before,
+        after=row_snapshot(confirmation),
+        now=now,
+    )
+
+
+async def _apply_to_trade(
+    session: AsyncSession, trade_id: str, outcome: Outcome, *, actor: Actor, now: datetime
+) -> None:
+    event = (
+        TradeEvent.CONFIRMATION_MATCHED if outcome.matched else TradeEvent.CONFIRMATION_UNMATCHED
+    )
+    await transition_trade(session, trade_id=trade_id, event=event, actor=actor, now=now)
+
+
+def _ambiguity(candidates: Sequence[str], data: ConfirmationIn) -> list[dict[str, Any]]:
+    return [
+        {
+            "code": ReasonCode.CMIS.value,
+            "field": "trade_reference" if data.trade_reference else "economics",
+            "ours": f"{len(candidates)} trades fit: " + ", ".join(candidates),
+            "theirs": data.trade_reference or "no reference",
+        }
+    ]
+
+
+async def receive_confirmation(
+    session: AsyncSession, *, data: ConfirmationIn, actor: Actor, now: datetime
+) -> Confirmation:
+    """Record a confirmation (or a correction of one) and match it against our trades."""
+    statement = (
+        select(Confirmation)
+        .where(
+            Confirmation.counterparty_lei == data.counterparty_lei,
+            Confirmation.confirmation_id == data.confirmation_id,
+        )
+        .with_for_update()
+    )
+    previous = (await session.scalars(statement)).one_or_none()
+    if previous is not None and previous.status == ConfirmationStatus.SUPERSEDED.value:
+        raise Conflict(f"Confirmation {data.confirmation_id} was superseded by a newer one.")
+    tolerance = await _tolerance(session, data.currency)
+    found = await _find_trade(session, data, previous, tolerance)
+
+    outcome: Outcome | None = None
+    if found.trade is not None:
+        outcome = compare(
+            ours=trade_terms(found.trade), theirs=_their_terms(data), tolerance=tolerance
+        )
+        event = ConfirmationEvent.MATCHED if outcome.matched else ConfirmationEvent.UNMATCHED
+        reasons = _reasons(outcome)
+    elif found.candidates:
+        event, reasons = ConfirmationEvent.UNMATCHED, _ambiguity(found.candidates, data)
+    else:
+        event, reasons = ConfirmationEvent.NO_TRADE, []
+
+    terms = data.model_dump(exclude={"confirmation_id", "counterparty_lei"})
+    terms["side"] = str(data.side)
+    fields = {
+        **terms,
+        "trade_id": found.trade.id if found.trade is not None else None,
+        "reasons": reasons,
+        "candidates": list(found.candidates),
+    }
+    if previous is None:
+        confirmation = Confirmation(
+            id=new_id("cnf"),
+            confirmation_id=data.confirmation_id,
+            counterparty_lei=data.counterparty_lei,
+            status=next_state(CONFIRMATION_TRANSITIONS, ConfirmationStatus.ALLEGED, event).value,
+            version=1,
+            received_at=now,
+            updated_at=now,
+            received_by=actor.key_id,
+            **fields,
+        )
+        session.add(confirmation)
+        await record_change(
+            session,
+            actor=actor,
+            entity_type=ENTITY,
+            entity_id=confirmation.id,
+            action="received",
+            before=None,
+            after=row_snapshot(confirmation),
+            now=now,
+            event_type=f"{ENTITY}.{confirmation.status}",
+        )
+    else:
+        confirmation = previous
+        await _move(session, confirmation, event, actor=actor, now=now, **fields)
+    if found.trade is not None and outcome is not None:
+        await _supersede_others(
+            session, trade_id=found.trade.id, keep=confirmation.id, actor=actor, now=now
+        )
+        await _apply_to_trade(session, found.trade.id, outcome, actor=actor, now=now)
+    return confirmation
+
+
+async def match_alleged(
+    session: AsyncSession, trades: Sequence[CapturedTrade], *, actor: Actor, now: datetime
+) -> None:
+    """Trades just booked or amended may be the ones alleged confirmations are about."""
+    if not trades:
+        return
+    statement = (
+        select(Confirmation)
+        .where(
+            Confirmation.status == ConfirmationStatus.ALLEGED.value,
+            Confirmation.counterparty_lei.in_({t.counterparty_lei for t in trades}),
+        )
+        .order_by(Confirmation.received_at, Confirmation.id)
+        .with_for_update()
+    )
+    alleged = (await session.scalars(statement)).all()
+    taken: set[str] = set()
+    tolerances: dict[str, Tolerance] = {}
+    for confirmation in alleged:
+        theirs = _their_terms(confirmation)
+        if confirmation.currency not in tolerances:
+            tolerances[confirmation.currency] = await _tolerance(session, confirmation.currency)
+        tolerance = tolerances[confirmation.currency]
+        mine = [
+            t
+            for t in trades
+            if t.counterparty_lei == confirmation.counterparty_lei and t.id not in taken
+        ]
+        if confirmation.trade_reference is not None:
+            fitting = [t for t in mine if t.external_id == confirmation.trade_reference]
+            trade = fitting[0] if len(fitting) == 1 else None
+        else:
+            selection = select_candidate(
+                theirs=theirs, candidates=[(t.id, t.terms) for t in mine], tolerance=tolerance
+            )
+            trade = next((t for t in mine if t.id == selection.trade_id), None)
+        if trade is None:
+            continue
+        taken.add(trade.id)
+        outcome = compare(ours=trade.terms, theirs=theirs, tolerance=tolerance)
+        event = ConfirmationEvent.MATCHED if outcome.matched else ConfirmationEvent.UNMATCHED
+        await _move(
+            session,
+            confirmation,
+            event,
+            actor=actor,
+            now=now,
+            trade_id=trade.id,
+            reasons=_reasons(outcome),
+            candidates=[],
+        )
+        await _apply_to_trade(session, trade.id, outcome, actor=actor, now=now)
+
+
+async def rematch_amended(
+    session: AsyncSession, trade: Trade, *, actor: Actor, now: datetime
+) -> None:
+    """An amended trade is compared again with its confirmation, or with alleged ones."""
+    statement = (
+        select(Confirmation)
+        .where(
+            Confirmation.trade_id == trade.id,
+            Confirmation.status.in_(
+                (ConfirmationStatus.MATCHED.value, ConfirmationStatus.UNMATCHED.value)
+            ),
+        )
+        .with_for_update()
+    )
+    confirmation = (await session.scalars(statement)).one_or_none()
+    if confirmation is None:
+        await match_alleged(session, [captured(trade)], actor=actor, now=now)
+        return
+    tolerance = await _tolerance(session, confirmation.currency)
+    outcome = compare(
+        ours=trade_terms(trade), theirs=_their_terms(confirmation), tolerance=tolerance
+    )
+    event = ConfirmationEvent.MATCHED if outcome.matched else ConfirmationEvent.UNMATCHED
+    await _move(session, confirmation, event, actor=actor, now=now, reasons=_reasons(outcome))
+    await _apply_to_trade(session, trade.id, outcome, actor=actor, now=now)
+
+
+# Force-match under four-eyes ---------------------------------------------------------------
+
+
+async def force_match(
+    session: AsyncSession,
+    *,
+    confirmation_id: str,
+    reason: str,
+    trade_id: str | None,
+    actor: Actor,
+    now: datetime,
+) -> tuple[Confirmation, bool]:
+    """First call proposes, a call by another key approves. Returns (confirmation, approved)."""
+    confirmation = await session.get(
+        Confirmation, confirmation_id, with_for_update=True, populate_existing=True
+    )
+    if confirmation is None:
+        raise NotFound(f"No confirmation '{confirmation_id}'.")
+    if confirmation.status not in (
+        ConfirmationStatus.UNMATCHED.value,
+        ConfirmationStatus.ALLEGED.value,
+    ):
+        raise Conflict(
+            f"Confirmation {confirmation_id} is {confirmation.status}: nothing to force."
+        )
+    if confirmation.force_match_proposed_by is None:
+        target = trade_id or confirmation.trade_id
+        if target is None:
+            raise ValidationFailed(
+                "This confirmation is linked to no trade: name the trade to match it to.",
+                errors=[FieldProblem("trade_id", "is required when no trade is linked")],
+            )
+        trade = await session.get(Trade, target)
+        if trade is None or trade.counterparty_lei != confirmation.counterparty_lei:
+            raise ValidationFailed(
+                f"Trade '{target}' is not a trade with {confirmation.counterparty_lei}.",
+                errors=[FieldProblem("trade_id", "is not a trade with this counterparty")],
+            )
+        before = row_snapshot(confirmation)
+        confirmation.force_match_proposed_by = actor.key_id
+        confirmation.force_match_reason = reason
+        confirmation.force_match_proposed_at = now
+        confirmation.force_match_trade_id = target
+        confirmation.version += 1
+        confirmation.updated_at = now
+        await record_change(
+            session,
+            actor=actor,
+            entity_type=ENTITY,
+            entity_id=confirmation.id,
+            action="force_match_proposed",
+            before=before,
+            after=row_snapshot(confirmation),
+            now=now,
+        )
+        return confirmation, False
+    if confirmation.force_match_proposed_by == actor.key_id:
+        raise Forbidden("Four-eyes: the force-match must be approved by another operations key.")
+    target = confirmation.force_match_trade_id
+    if trade_id is not None and trade_id != target:
+        raise Conflict(f"The proposal matches trade {target}, not {trade_id}.")
+    assert target is not None  # set with every proposal
+    await _supersede_others(session, trade_id=target, keep=confirmation.id, actor=actor, now=now)
+    await _move(
+        session,
+        confirmation,
+        ConfirmationEvent.FORCE_MATCHED,
+        actor=actor,
+        now=now,
+        trade_id=target,
+        force_match_approved_by=actor.key_id,
+    )
+    await transition_trade(
+        session, trade_id=target, event=TradeEvent.CONFIRMATION_MATCHED, actor=actor, now=now
+    )
+    return confirmation, True
+
+
+# Queries ----------------------------------------------------------------------------------
+
+
+async def get_confirmation(session: AsyncSession, *, confirmation_id: str) -> Confirmation:
+    confirmation = await session.get(Confirmation, confirmation_id)
+    if confirmation is None:
+        raise NotFound(f"No confirmation '{confirmation_id}'.")
+    return confirmation
+
+
+async def list_confirmations(
+    session: AsyncSession,
+    *,
+    page: PageRequest,
+    statuses: Sequence[ConfirmationStatus] = (),
+    counterparty_lei: str | None = None,
+    trade_id: str | None = None,
+) -> tuple[Sequence[Confirmation], str | None]:
+    statement = select(Confirmation)
+    if statuses:
+        statement = statement.where(Confirmation.status.in_([s.value for s in statuses]))
+    if counterparty_lei:
+        statement = statement.where(Confirmation.counterparty_lei == counterparty_lei)
+    if trade_id:
+        statement = statement.where(Confirmation.trade_id == trade_id)
+    return await fetch_page(session, statement, Confirmation.id, page)
+
+
+# Affirmation deadline ----------------------------------------------------------------------
+
+
+async def _unconfirmed_with_deadlines(
+    session: AsyncSession, *, now: datetime, statement: Any
+) -> list[tuple[Trade, Deadline]]:
+    trades = (await session.scalars(statement)).all()
+    markets = await markets_by_mic(session, mics={t.venue for t in trades})
+    return [
+        (
+            trade,
+            deadline(
+                trade_date=trade.trade_date,
+                local_time=markets[trade.venue].affirmation_cutoff,
+                timezone=markets[trade.venue].timezone,
+                now=now,
+            ),
+        )
+        for trade in trades
+    ]
+
+
+async def unaffirmed_trades(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    within: timedelta,
+    venue: str | None = None,
+    book: str | None = None,
+    limit: int = 1000,
+) -> list[tuple[Trade, Deadline]]:
+    """Unconfirmed trades past their market's cutoff or within ``within`` of it, most urgent
+    first."""
+    statement = select(Trade).where(Trade.status.in_(_UNCONFIRMED))
+    if venue:
+        statement = statement.where(Trade.venue == venue)
+    if book:
+        statement = statement.where(Trade.book == book)
+    statement = statement.order_by(Trade.trade_date, Trade.id).limit(limit)
+    rows = await _unconfirmed_with_deadlines(session, now=now, statement=statement)
+    urgent = [(t, d) for t, d in rows if d.overdue or is_near(d, within=within)]
+    return sorted(urgent, key=lambda pair: pair[1].cutoff)
+
+
+async def flag_overdue_affirmations(
+    session: AsyncSession, *, now: datetime, actor: Actor
+) -> list[str]:
+    """Mark, once, every unconfirmed trade whose cutoff has passed, raising one event each.
+
+    Rows are claimed with SKIP LOCKED so concurrent runs never flag a trade twice."""
+    statement = (
+        select(Trade)
+        .where(Trade.status.in_(_UNCONFIRMED), Trade.affirmation_overdue_at.is_(None))
+        .order_by(Trade.id)
+        .with_for_update(skip_locked=True)
+    )
+    changes = []
+    for trade, due in await _unconfirmed_with_deadlines(session, now=now, statement=statement):
+        if not due.overdue:
+            continue
+        before = row_snapshot(trade)
+        trade.affirmation_overdue_at = now
+        changes.append(
+            Change(
+                TRADE_ENTITY,
+                trade.id,
+                "affirmation_overdue",
+                before,
+                row_snapshot(trade),
+                event_type="trade.affirmation_overdue",
+            )
+        )
+    await record_changes(session, changes, actor=actor, now=now)
+    return [change.entity_id for change in changes]

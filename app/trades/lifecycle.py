@@ -1,0 +1,58 @@
+"""Trade state changes: lock the row, apply the transition table, audit. Used by capture,
+confirmation and the later stages alike."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit.service import record_change
+from app.core.auth import Actor
+from app.core.errors import NotFound
+from app.core.snapshots import row_snapshot
+from app.core.states import next_state
+from app.trades.models import Trade
+from app.trades.states import TRANSITIONS, TradeEvent, TradeStatus
+
+ENTITY = "trade"
+
+
+async def lock_trade(session: AsyncSession, trade_id: str) -> Trade:
+    # Sessions do not autoflush: without this, populate_existing would overwrite a change made
+    # earlier in the same unit of work (two transitions in one transaction lost the first).
+    await session.flush()
+    trade = await session.get(Trade, trade_id, with_for_update=True, populate_existing=True)
+    if trade is None:
+        raise NotFound(f"No trade '{trade_id}'.")
+    return trade
+
+
+async def transition_trade(
+    session: AsyncSession,
+    *,
+    trade_id: str,
+    event: TradeEvent,
+    actor: Actor,
+    now: datetime,
+    **changes: Any,
+) -> Trade:
+    """Apply one lifecycle event (and any field changes it carries) to a trade, audited."""
+    trade = await lock_trade(session, trade_id)
+    new_status = next_state(TRANSITIONS, TradeStatus(trade.status), event)
+    before = row_snapshot(trade)
+    for name, value in changes.items():
+        setattr(trade, name, value)
+    trade.status = new_status.value
+    trade.version += 1
+    trade.updated_at = now
+    await record_change(
+        session,
+        actor=actor,
+        entity_type=ENTITY,
+        entity_id=trade.id,
+        action=event.value,
+        before=before,
+        after=row_snapshot(trade),
+        now=now,
+    )
+    return trade
