@@ -93,6 +93,12 @@ def _their_terms(source: ConfirmationIn | Confirmation) -> Terms:
     )
 
 
+def _same_terms(previous: Confirmation, data: ConfirmationIn) -> bool:
+    return previous.trade_reference == data.trade_reference and _their_terms(
+        previous
+    ) == _their_terms(data)
+
+
 async def _tolerance(session: AsyncSession, currency: str) -> Tolerance:
     row = await find_matching_tolerance(session, currency=currency)
     if row is None:
@@ -245,6 +251,12 @@ async def receive_confirmation(
     previous = (await session.scalars(statement)).one_or_none()
     if previous is not None and previous.status == ConfirmationStatus.SUPERSEDED.value:
         raise Conflict(f"Confirmation {data.confirmation_id} was superseded by a newer one.")
+    if (
+        previous is not None
+        and previous.status != ConfirmationStatus.ALLEGED.value
+        and _same_terms(previous, data)
+    ):
+        return previous  # a re-send, not a correction: nothing to match again
     tolerance = await _tolerance(session, data.currency)
     found = await _find_trade(session, data, previous, tolerance)
 
