@@ -43,8 +43,10 @@ def _out(c: Confirmation) -> ConfirmationOut:
     if c.force_match_proposed_by is not None:
         assert c.force_match_reason is not None  # set together with the proposer
         assert c.force_match_proposed_at is not None
+        assert c.force_match_trade_id is not None
         proposal = ForceMatchOut(
             proposed_by=c.force_match_proposed_by,
+            trade_id=c.force_match_trade_id,
             reason=c.force_match_reason,
             proposed_at=c.force_match_proposed_at,
             approved_by=c.force_match_approved_by,

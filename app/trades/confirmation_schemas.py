@@ -1,9 +1,10 @@
 """API models for confirmations, exceptions and the affirmation deadline."""
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.core.identifiers import Currency, Isin, Lei
 from app.core.money import DecimalStr
@@ -48,6 +49,13 @@ class ConfirmationIn(BaseModel):
     settlement_date: date
     net_amount: DecimalStr
 
+    @field_validator("quantity", "price", "net_amount")
+    @classmethod
+    def _positive(cls, value: Decimal) -> Decimal:
+        if value <= 0:
+            raise ValueError("must be positive")
+        return value
+
 
 class ReasonOut(BaseModel):
     code: str = Field(examples=["DQUA"])
@@ -58,6 +66,7 @@ class ReasonOut(BaseModel):
 
 class ForceMatchOut(BaseModel):
     proposed_by: str
+    trade_id: str = Field(description="The trade the proposal matches the confirmation to.")
     reason: str
     proposed_at: datetime
     approved_by: str | None

@@ -16,7 +16,7 @@ from app.core.ids import new_id
 from app.core.pagination import PageRequest, fetch_page
 from app.core.snapshots import row_snapshot
 from app.core.states import next_state
-from app.reference.service import find_matching_tolerance, markets_by_mic
+from app.reference.service import find_matching_tolerance, get_counterparty, markets_by_mic
 from app.trades.confirmation_schemas import ConfirmationIn
 from app.trades.deadlines import Deadline, deadline, is_near
 from app.trades.lifecycle import ENTITY as TRADE_ENTITY
@@ -51,6 +51,15 @@ _TERM_FIELDS = (
     "settlement_date",
     "net_amount",
 )
+# Matching again (new terms on either side) withdraws a force-match proposal or approval: it was
+# about terms that no longer stand, and a left-over proposal would let one key approve alone.
+_NO_FORCE_MATCH: dict[str, Any] = {
+    "force_match_proposed_by": None,
+    "force_match_reason": None,
+    "force_match_proposed_at": None,
+    "force_match_trade_id": None,
+    "force_match_approved_by": None,
+}
 
 
 @dataclass(frozen=True)
@@ -236,10 +245,21 @@ def _ambiguity(candidates: Sequence[str], data: ConfirmationIn) -> list[dict[str
     ]
 
 
+async def _require_counterparty(session: AsyncSession, lei: str) -> None:
+    try:
+        await get_counterparty(session, lei=lei)
+    except NotFound:
+        raise ValidationFailed(
+            f"counterparty_lei: counterparty '{lei}' is not known",
+            errors=[FieldProblem("counterparty_lei", f"counterparty '{lei}' is not known")],
+        ) from None
+
+
 async def receive_confirmation(
     session: AsyncSession, *, data: ConfirmationIn, actor: Actor, now: datetime
 ) -> Confirmation:
     """Record a confirmation (or a correction of one) and match it against our trades."""
+    await _require_counterparty(session, data.counterparty_lei)
     statement = (
         select(Confirmation)
         .where(
@@ -306,7 +326,7 @@ async def receive_confirmation(
         )
     else:
         confirmation = previous
-        await _move(session, confirmation, event, actor=actor, now=now, **fields)
+        await _move(session, confirmation, event, actor=actor, now=now, **fields, **_NO_FORCE_MATCH)
     if found.trade is not None and outcome is not None:
         await _supersede_others(
             session, trade_id=found.trade.id, keep=confirmation.id, actor=actor, now=now
@@ -365,6 +385,7 @@ async def match_alleged(
             trade_id=trade.id,
             reasons=_reasons(outcome),
             candidates=[],
+            **_NO_FORCE_MATCH,
         )
         await _apply_to_trade(session, trade.id, outcome, actor=actor, now=now)
 
@@ -392,7 +413,15 @@ async def rematch_amended(
         ours=trade_terms(trade), theirs=_their_terms(confirmation), tolerance=tolerance
     )
     event = ConfirmationEvent.MATCHED if outcome.matched else ConfirmationEvent.UNMATCHED
-    await _move(session, confirmation, event, actor=actor, now=now, reasons=_reasons(outcome))
+    await _move(
+        session,
+        confirmation,
+        event,
+        actor=actor,
+        now=now,
+        reasons=_reasons(outcome),
+        **_NO_FORCE_MATCH,
+    )
     await _apply_to_trade(session, trade.id, outcome, actor=actor, now=now)
 
 
@@ -540,10 +569,11 @@ async def unaffirmed_trades(
         statement = statement.where(Trade.venue == venue)
     if book:
         statement = statement.where(Trade.book == book)
-    statement = statement.order_by(Trade.trade_date, Trade.id).limit(limit)
+    # Urgency depends on each market's cutoff, so filter in Python and limit afterwards: the
+    # unconfirmed population is the exception list, small by construction.
     rows = await _unconfirmed_with_deadlines(session, now=now, statement=statement)
     urgent = [(t, d) for t, d in rows if d.overdue or is_near(d, within=within)]
-    return sorted(urgent, key=lambda pair: pair[1].cutoff)
+    return sorted(urgent, key=lambda pair: (pair[1].cutoff, pair[0].id))[:limit]
 
 
 async def flag_overdue_affirmations(

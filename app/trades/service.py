@@ -268,6 +268,8 @@ async def amend_trade(
             if name not in ("settlement_date", "accrued_interest")
         },
         "settlement_date": outcome.settlement_date,
+        # A new trade date or venue is a new affirmation cutoff: judge it afresh.
+        **({"affirmation_overdue_at": None} if {"trade_date", "venue"} & changes.keys() else {}),
         "accrued_interest": outcome.amounts.accrued_interest,
         "commission": outcome.amounts.commission,
         "fees": outcome.amounts.fees,
