@@ -172,7 +172,8 @@ async def _find_trade(
         return _Found(None, selection.ambiguous)
     if len(same_day) == 1:  # the only trade it can be about: compare, to explain the differences
         return _Found(next(iter(same_day.values())))
-    return _Found(None, tuple(sorted(same_day)))
+    # Several same-day trades and none fits: which one it is about would be a guess.
+    return _Found(None)
 
 
 async def _supersede_others(

@@ -54,3 +54,23 @@ async def test_the_report_limit_counts_only_urgent_trades(
     )
     report = await api.get("/reports/unaffirmed?within_minutes=60&limit=1", role="operations")
     assert [row["trade_id"] for row in report.json()] == [overdue["id"]]
+
+
+async def test_no_fitting_trade_among_several_is_alleged_not_a_guess(
+    api: Api, reference: None
+) -> None:
+    for quantity in ("100", "200"):
+        booked = await api.post("/trades", json=trade_payload(quantity=quantity), role="trader")
+        assert booked.status_code == 201
+    response = await api.post(
+        "/confirmations", json=confirmation_payload(quantity="150"), role="gateway"
+    )
+    body = response.json()
+    assert (body["status"], body["trade_id"], body["candidates"], body["reasons"]) == (
+        "alleged",
+        None,
+        [],
+        [],
+    )
+    trades = (await api.get("/trades", role="operations")).json()["items"]
+    assert {trade["status"] for trade in trades} == {"captured"}
