@@ -12,6 +12,7 @@ Everything talks to 127.0.0.1 only.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import math
@@ -688,3 +689,23 @@ def fmt_pct(value: float) -> str:
 
 def fmt_mib(kib: int | None) -> str:
     return "-" if kib is None else f"{kib / 1024:,.1f} MiB"
+
+
+def add_server_arguments(
+    parser: argparse.ArgumentParser, *, database: str, phase_timeout: float
+) -> None:
+    """The options every bench shares: which database, which server, how long a phase may take."""
+    parser.add_argument("--database", default=database, help="database name")
+    parser.add_argument("--pg-url", default=DEFAULT_PG_URL, help="PostgreSQL server URL")
+    parser.add_argument("--app-log-level", default="INFO", help="SETTLEMENT_LOG_LEVEL of servers")
+    parser.add_argument(
+        "--phase-timeout", type=float, default=phase_timeout, help="seconds per phase"
+    )
+    parser.add_argument("--keep-database", action="store_true", help="do not drop it at the end")
+
+
+def check_limits(parser: argparse.ArgumentParser, limits: dict[str, tuple[int, int, int]]) -> None:
+    """``{"--name": (value, low, high)}``: refuse any value outside its range."""
+    for name, (value, low, high) in limits.items():
+        if not low <= value <= high:
+            parser.error(f"{name} must be between {low} and {high}")

@@ -80,11 +80,12 @@ from app.trades.pricing import gross_amount
 from bench.common import (
     API,
     COUNTERPARTY_LEIS,
-    DEFAULT_PG_URL,
     TRADE_COLUMNS,
     BenchDatabase,
     CpuMeter,
     Server,
+    add_server_arguments,
+    check_limits,
     connect_kwargs,
     drop_database,
     fmt_int,
@@ -1357,11 +1358,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         "--idempotency-key", action="store_true", help="send an Idempotency-Key in (a)"
     )
     parser.add_argument("--py-spy", metavar="DIR", help="profile each phase with py-spy into DIR")
-    parser.add_argument("--database", default="settlement_bench_confirmations")
-    parser.add_argument("--pg-url", default=DEFAULT_PG_URL, help="PostgreSQL server URL")
-    parser.add_argument("--app-log-level", default="INFO", help="SETTLEMENT_LOG_LEVEL of (a)")
-    parser.add_argument("--phase-timeout", type=float, default=600, help="seconds per phase")
-    parser.add_argument("--keep-database", action="store_true", help="do not drop it at the end")
+    add_server_arguments(parser, database="settlement_bench_confirmations", phase_timeout=600)
     args = parser.parse_args(argv)
     limits = {
         "--trades": (args.trades, 1_000, 2_000_000),
@@ -1370,9 +1367,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         "--days": (args.days, 1, 2_000),
         "--servers": (args.servers, 1, 16),
     }
-    for name, (value, low, high) in limits.items():
-        if not low <= value <= high:
-            parser.error(f"{name} must be between {low} and {high}")
+    check_limits(parser, limits)
     phases = 1 if args.mode == "http" else 2 if args.mode == "inproc" else 3
     needed = phases * (args.confirmations + WARMUP)
     if needed > args.trades:

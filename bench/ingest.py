@@ -41,11 +41,12 @@ import httpx
 from app.core.auth import Role
 from bench.common import (
     API,
-    DEFAULT_PG_URL,
     TRADE_COLUMNS,
     BenchDatabase,
     CpuMeter,
     Server,
+    add_server_arguments,
+    check_limits,
     connect,
     drop_database,
     fmt_int,
@@ -447,11 +448,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=3_000, help="single requests per phase")
     parser.add_argument("--concurrency", type=int, default=32, help="concurrent clients")
     parser.add_argument("--servers", type=int, default=1, help="uvicorn processes")
-    parser.add_argument("--database", default="settlement_bench_ingest", help="database name")
-    parser.add_argument("--pg-url", default=DEFAULT_PG_URL, help="PostgreSQL server URL")
-    parser.add_argument("--app-log-level", default="INFO", help="SETTLEMENT_LOG_LEVEL of servers")
-    parser.add_argument("--phase-timeout", type=float, default=900, help="seconds per phase")
-    parser.add_argument("--keep-database", action="store_true", help="do not drop it at the end")
+    add_server_arguments(parser, database="settlement_bench_ingest", phase_timeout=900)
     args = parser.parse_args(argv)
     limits = {
         "--trades": (args.trades, 1, 1_000_000),
@@ -460,9 +457,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         "--concurrency": (args.concurrency, 1, 512),
         "--servers": (args.servers, 1, 16),
     }
-    for name, (value, low, high) in limits.items():
-        if not low <= value <= high:
-            parser.error(f"{name} must be between {low} and {high}")
+    check_limits(parser, limits)
     return args
 
 
