@@ -4,8 +4,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+from fastapi import routing
+from fastapi.routing import APIRoute
 
 from app.core.auth import Role
+from app.main import create_app
 
 API = "/api/v1"
 
@@ -71,3 +74,16 @@ class Api:
 def problem_fields(response: httpx.Response) -> set[str]:
     assert response.headers["content-type"].startswith("application/problem+json"), response.text
     return {error["field"] for error in response.json().get("errors", [])}
+
+
+def api_routes() -> list[tuple[str, APIRoute]]:
+    """(full path, route) for every API route; newer FastAPI nests included routers lazily."""
+    app = create_app()
+    if hasattr(routing, "iter_route_contexts"):
+        contexts = routing.iter_route_contexts(app.routes)
+        return [
+            (str(c.path), c.original_route)
+            for c in contexts
+            if isinstance(c.original_route, APIRoute)
+        ]
+    return [(r.path, r) for r in app.routes if isinstance(r, APIRoute)]

@@ -4,11 +4,14 @@ import re
 import time
 import uuid
 from contextvars import ContextVar
+from urllib.parse import unquote_plus
 
 import structlog
 from prometheus_client import Counter, Histogram
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.core.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_BASE
 from app.core.logging import get_logger
 
 REQUEST_ID_HEADER = "x-request-id"
@@ -63,7 +66,10 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_request_id)
+            if _has_control_characters(scope):
+                await _refuse_control_characters(scope, send_with_request_id)
+            else:
+                await self.app(scope, receive, send_with_request_id)
         finally:
             elapsed = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", "unmatched")
@@ -87,3 +93,28 @@ def _incoming_request_id(scope: Scope) -> str | None:
             candidate = value.decode("latin-1").strip()
             return candidate if _VALID_REQUEST_ID.match(candidate) else None
     return None
+
+
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _has_control_characters(scope: Scope) -> bool:
+    """No identifier or filter of this API contains one; PostgreSQL refuses NUL outright."""
+    query = unquote_plus(scope.get("query_string", b"").decode("latin-1"))
+    return bool(_CONTROL_CHARACTERS.search(scope["path"]) or _CONTROL_CHARACTERS.search(query))
+
+
+async def _refuse_control_characters(scope: Scope, send: Send) -> None:
+    body = {
+        "type": PROBLEM_TYPE_BASE + "bad-request",
+        "title": "Bad request",
+        "status": 400,
+        "detail": "The path or query string contains control characters.",
+        "instance": scope["path"].encode("unicode_escape").decode("ascii"),
+    }
+    response = JSONResponse(body, status_code=400, media_type=PROBLEM_MEDIA_TYPE)
+    await response(scope, _no_body, send)
+
+
+async def _no_body() -> Message:
+    return {"type": "http.request", "body": b"", "more_body": False}

@@ -7,14 +7,11 @@ import re
 from typing import Any
 
 import pytest
-from fastapi import routing
 from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute
 
 from app.core.auth import Role, declared_roles
 from app.core.health import PUBLIC_PATHS
-from app.main import create_app
-from tests.support import Api
+from tests.support import Api, api_routes
 
 
 def _roles(dependant: Dependant) -> frozenset[Role] | None:
@@ -28,23 +25,10 @@ def _roles(dependant: Dependant) -> frozenset[Role] | None:
     return None
 
 
-def _api_routes() -> list[tuple[str, APIRoute]]:
-    """(full path, route) for every API route; newer FastAPI nests included routers lazily."""
-    app = create_app()
-    if hasattr(routing, "iter_route_contexts"):
-        contexts = routing.iter_route_contexts(app.routes)
-        return [
-            (str(c.path), c.original_route)
-            for c in contexts
-            if isinstance(c.original_route, APIRoute)
-        ]
-    return [(r.path, r) for r in app.routes if isinstance(r, APIRoute)]
-
-
 def _routes() -> list[tuple[str, str, frozenset[Role] | None]]:
     return [
         (method, path, _roles(route.dependant))
-        for path, route in _api_routes()
+        for path, route in api_routes()
         for method in sorted(route.methods or ())
     ]
 
