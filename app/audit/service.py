@@ -16,16 +16,24 @@ from app.events.models import OutboxEvent
 from app.events.service import outbox_row
 
 _HEAD = "audit_chain_head"
+_QUEUE = "audit_queue"
 
 
 @event.listens_for(Session, "after_transaction_end")
-def _forget_head(session: Session, transaction: SessionTransaction) -> None:
-    # The locked head belongs to one database transaction; never reuse it in the next.
+def _forget_transaction_state(session: Session, transaction: SessionTransaction) -> None:
+    # The locked head and the queued changes belong to one database transaction: never carry
+    # them into the next (after a rollback, the queued changes are simply dropped).
     if transaction.parent is None:
         session.info.pop(_HEAD, None)
+        session.info.pop(_QUEUE, None)
 
 
-async def _locked_head(session: AsyncSession) -> AuditChainHead:
+@event.listens_for(Session, "before_commit")
+def _write_before_commit(session: Session) -> None:
+    _write_queued(session)
+
+
+def _locked_head(session: Session) -> AuditChainHead:
     head: AuditChainHead | None = session.info.get(_HEAD)
     if head is None:
         statement = (
@@ -34,7 +42,7 @@ async def _locked_head(session: AsyncSession) -> AuditChainHead:
             .with_for_update()
             .execution_options(populate_existing=True)
         )
-        head = (await session.scalars(statement)).one()
+        head = session.scalars(statement).one()
         session.info[_HEAD] = head
     return head
 
@@ -51,57 +59,81 @@ class Change:
     event_type: str | None = None
 
 
+@dataclass(frozen=True)
+class _Queued:
+    changes: tuple[Change, ...]
+    actor: Actor
+    now: datetime
+
+
 async def record_changes(
     session: AsyncSession, changes: Sequence[Change], *, actor: Actor, now: datetime
 ) -> None:
-    """Append changes to the audit chain and the outbox, in the caller's transaction.
+    """Record changes in the audit chain and the outbox, in the caller's transaction.
 
-    The first call in a transaction locks the chain head until commit, so writers append in
-    commit order: call it as the last step of a change to keep that lock short. Records and
-    events are inserted as rows in one statement each, so a batch costs two round trips.
+    The records are written when the transaction commits (or when a reader in the same
+    transaction asks for them): the chain head is locked only from then until the commit, so
+    writers append in commit order and no other lock is ever taken while holding it.
     """
-    if not changes:
+    if changes:
+        session.info.setdefault(_QUEUE, []).append(_Queued(tuple(changes), actor, now))
+    # Callers go on to write rows that refer to what they just changed: have it in the database.
+    await session.flush()
+
+
+async def write_queued_changes(session: AsyncSession) -> None:
+    """Write the changes recorded so far in this transaction (reads of the trail call this)."""
+    if session.info.get(_QUEUE):
+        await session.run_sync(_write_queued)
+
+
+def _write_queued(session: Session) -> None:
+    queued: list[_Queued] | None = session.info.pop(_QUEUE, None)
+    if not queued:
         return
-    await session.flush()  # write the change itself before taking the lock, not under it
-    head = await _locked_head(session)
+    session.flush()  # write the changes themselves before taking the lock, not under it
+    head = _locked_head(session)
     seq, previous = head.last_seq, head.last_hash
     records: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
-    for change in changes:
-        seq += 1
-        fields = {
-            "seq": seq,
-            "occurred_at": now,
-            "actor_key_id": actor.key_id,
-            "actor_role": str(actor.role),
-            "actor_name": actor.name,
-            "request_id": actor.request_id,
-            "entity_type": change.entity_type,
-            "entity_id": change.entity_id,
-            "action": change.action,
-            "before": change.before,
-            "after": change.after,
-            "prev_hash": previous,
-        }
-        previous = record_hash(fields)
-        records.append({**fields, "hash": previous})
-        events.append(
-            outbox_row(
-                seq=seq,
-                event_type=change.event_type or f"{change.entity_type}.{change.action}",
-                entity_type=change.entity_type,
-                entity_id=change.entity_id,
-                payload=(
-                    {"before": change.before, "after": change.after}
-                    if change.before is not None
-                    else {"after": change.after}
-                ),
-                now=now,
+    for batch in queued:
+        actor, now = batch.actor, batch.now
+        for change in batch.changes:
+            seq += 1
+            fields = {
+                "seq": seq,
+                "occurred_at": now,
+                "actor_key_id": actor.key_id,
+                "actor_role": str(actor.role),
+                "actor_name": actor.name,
+                "request_id": actor.request_id,
+                "entity_type": change.entity_type,
+                "entity_id": change.entity_id,
+                "action": change.action,
+                "before": change.before,
+                "after": change.after,
+                "prev_hash": previous,
+            }
+            previous = record_hash(fields)
+            records.append({**fields, "hash": previous})
+            events.append(
+                outbox_row(
+                    seq=seq,
+                    event_type=change.event_type or f"{change.entity_type}.{change.action}",
+                    entity_type=change.entity_type,
+                    entity_id=change.entity_id,
+                    payload=(
+                        {"before": change.before, "after": change.after}
+                        if change.before is not None
+                        else {"after": change.after}
+                    ),
+                    now=now,
+                )
             )
-        )
-    await session.execute(insert(AuditRecord), records)
-    await session.execute(insert(OutboxEvent), events)
+    session.execute(insert(AuditRecord), records)
+    session.execute(insert(OutboxEvent), events)
     head.last_seq, head.last_hash = seq, previous
+    session.flush()
 
 
 async def record_change(
@@ -124,6 +156,7 @@ async def record_change(
 async def entity_history(
     session: AsyncSession, *, entity_type: str, entity_id: str
 ) -> Sequence[AuditRecord]:
+    await write_queued_changes(session)
     statement = (
         select(AuditRecord)
         .where(AuditRecord.entity_type == entity_type, AuditRecord.entity_id == entity_id)
@@ -136,6 +169,7 @@ async def entity_state_as_of(
     session: AsyncSession, *, entity_type: str, entity_id: str, as_of: datetime
 ) -> dict[str, Any] | None:
     """The entity's after-image at ``as_of``, from its audit records (None if it did not exist)."""
+    await write_queued_changes(session)
     statement = (
         select(AuditRecord.after)
         .where(
@@ -162,6 +196,7 @@ VERIFY_CHUNK = 1000
 
 async def verify_chain(session: AsyncSession) -> ChainCheck:
     """Recompute every hash in sequence order; name the first record that does not fit."""
+    await write_queued_changes(session)
     previous_hash, expected_seq, checked = GENESIS_HASH, 1, 0
     while True:
         statement = (

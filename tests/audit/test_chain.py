@@ -8,9 +8,10 @@ from sqlalchemy.exc import DBAPIError
 
 from app.audit.chain import HASHED_FIELDS, record_hash
 from app.audit.models import GENESIS_HASH, AuditRecord
-from app.audit.service import verify_chain
+from app.audit.service import Change, entity_history, record_changes, verify_chain
+from app.core.auth import SYSTEM_ACTOR
 from app.events.models import OutboxEvent
-from tests.conftest import Database
+from tests.conftest import DEFAULT_NOW, Database
 from tests.factories import trade_payload
 from tests.support import Api
 
@@ -123,3 +124,33 @@ async def test_postgres_refuses_rewriting_the_audit_trail(
         async with db.sessionmaker() as session:
             with pytest.raises(DBAPIError, match="append-only"):
                 await session.execute(text(statement))
+
+
+async def _audit_count(db: Database) -> int:
+    async with db.sessionmaker() as session:
+        return int(await session.scalar(select(func.count()).select_from(AuditRecord)) or 0)
+
+
+async def test_changes_are_written_at_commit_and_dropped_on_rollback(db: Database) -> None:
+    change = Change("probe", "p-1", "touched", before=None, after={"n": 1})
+    before = await _audit_count(db)
+    async with db.sessionmaker() as session:
+        await record_changes(session, [change], actor=SYSTEM_ACTOR, now=DEFAULT_NOW)
+        assert await _audit_count(db) == before  # not yet: the chain is not locked until commit
+        await session.rollback()
+    assert await _audit_count(db) == before
+    async with db.sessionmaker() as session:
+        await record_changes(session, [change], actor=SYSTEM_ACTOR, now=DEFAULT_NOW)
+        await session.commit()
+    assert await _audit_count(db) == before + 1
+
+
+async def test_a_reader_in_the_same_transaction_sees_what_was_recorded(db: Database) -> None:
+    change = Change("probe", "p-2", "touched", before=None, after={"n": 2})
+    async with db.sessionmaker() as session:
+        await record_changes(session, [change], actor=SYSTEM_ACTOR, now=DEFAULT_NOW)
+        history = await entity_history(session, entity_type="probe", entity_id="p-2")
+        assert [(r.action, r.after) for r in history] == [("touched", {"n": 2})]
+        await session.commit()
+    async with db.sessionmaker() as session:
+        assert (await verify_chain(session)).ok
