@@ -13,6 +13,7 @@ from app.core.handlers import install_error_handlers
 from app.core.health import router as health_router
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
+from app.positions.router import router as positions_router
 from app.reference.router import router as reference_router
 from app.trades.confirmation_router import router as confirmations_router
 from app.trades.router import router as trades_router
@@ -22,6 +23,12 @@ API_PREFIX = "/api/v1"
 TAGS = [
     {"name": "Trades", "description": "Book, amend, cancel and follow executed trades."},
     {"name": "Confirmation", "description": "Counterparties' confirmations, matching, exceptions."},
+    {
+        "name": "Positions and cash",
+        "description": "The double-entry journal and what is derived from it: positions, cash "
+        "balances, adjustments under four-eyes, the ledger check. Amounts are signed debit "
+        "positive; a book's long position is a credit.",
+    },
     {"name": "Reports", "description": "Operational reports."},
     {"name": "Markets", "description": "Venues: calendars, settlement cycles, CCPs, cutoffs."},
     {"name": "Instruments", "description": "Securities we trade, with bond terms."},
@@ -76,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     app.include_router(trades_router, prefix=API_PREFIX)
     app.include_router(confirmations_router, prefix=API_PREFIX)
+    app.include_router(positions_router, prefix=API_PREFIX)
     app.include_router(reference_router, prefix=API_PREFIX)
     app.include_router(api_keys_router, prefix=API_PREFIX)
     return app

@@ -5,6 +5,7 @@ from app.audit import models as audit_models
 from app.core.db import Base
 from app.core.idempotency import IdempotencyRecord
 from app.events import models as events_models
+from app.positions import models as positions_models
 from app.reference import models as reference_models
 from app.trades import models as trades_models
 
@@ -16,6 +17,7 @@ __all__ = [
     "audit_models",
     "events_models",
     "metadata",
+    "positions_models",
     "reference_models",
     "trades_models",
 ]

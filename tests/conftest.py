@@ -29,7 +29,7 @@ from app.core.migrations import upgrade
 from app.main import create_app
 from app.models import metadata
 from app.reference.demo import load_demo_reference
-from tests.support import Api, FrozenClock
+from tests.support import Api, FrozenClock, SecondKey
 
 PG_ENV = "SETTLEMENT_TEST_DATABASE_URL"
 
@@ -185,3 +185,13 @@ async def reference(db: Database) -> None:
     """The demo reference data (markets, instruments, counterparties, books, accounts, SSIs)."""
     async with db.sessionmaker() as session, UnitOfWork(session):
         await load_demo_reference(session, actor=SYSTEM_ACTOR, now=DEFAULT_NOW)
+
+
+@pytest.fixture
+async def ops2(api: Api) -> SecondKey:
+    """A second operations key, for four-eyes approvals."""
+    response = await api.post(
+        "/api-keys", json={"name": "Second operations desk", "role": "operations"}, role="admin"
+    )
+    assert response.status_code == 201, response.text
+    return SecondKey(response.json())

@@ -6,6 +6,8 @@ from typing import Any
 
 from fastapi import Request
 from sqlalchemy import MetaData, event
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -98,3 +100,11 @@ async def get_uow(request: Request) -> AsyncIterator[UnitOfWork]:
     sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
     async with sessionmaker() as session:
         yield UnitOfWork(session)
+
+
+def dialect_insert(session: AsyncSession, table: Any) -> Any:
+    """``INSERT`` with ``on_conflict_do_nothing`` / ``on_conflict_do_update`` for the session's
+    database (PostgreSQL and SQLite spell them the same way)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql_insert(table)
+    return sqlite_insert(table)

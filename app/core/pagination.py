@@ -3,7 +3,7 @@
 import base64
 import binascii
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any, Generic, TypeVar
@@ -70,14 +70,34 @@ async def fetch_page(
     page: PageRequest,
 ) -> tuple[Sequence[Any], str | None]:
     """Rows of ``statement`` ordered by ``key`` after the cursor, and the next cursor."""
+    rows = (await session.scalars(_keyset(statement, key, page))).all()
+    return _paged(rows, page, lambda row: getattr(row, key.key))
+
+
+async def fetch_row_page(
+    session: AsyncSession,
+    statement: Select[Any],
+    key: InstrumentedAttribute[Any],
+    page: PageRequest,
+) -> tuple[Sequence[Any], str | None]:
+    """``fetch_page`` for a statement of several columns (``key`` among them): result rows."""
+    rows = (await session.execute(_keyset(statement, key, page))).all()
+    return _paged(rows, page, lambda row: row._mapping[key])
+
+
+def _keyset(statement: Select[Any], key: InstrumentedAttribute[Any], page: PageRequest) -> Any:
     if page.after is not None:
         statement = statement.where(key > _cursor_key(key, page.after))
-    statement = statement.order_by(key).limit(page.limit + 1)
-    rows = (await session.scalars(statement)).all()
+    return statement.order_by(key).limit(page.limit + 1)
+
+
+def _paged(
+    rows: Sequence[Any], page: PageRequest, key_of: Callable[[Any], Any]
+) -> tuple[Sequence[Any], str | None]:
     if len(rows) <= page.limit:
         return rows, None
     rows = rows[: page.limit]
-    last = getattr(rows[-1], key.key)
+    last = key_of(rows[-1])
     return rows, encode_cursor(last.isoformat() if isinstance(last, date) else last)
 
 

@@ -639,3 +639,21 @@ async def load_reference(
         counterparties=found_leis,
         closed_days=await _closed_days(session, markets),
     )
+
+
+async def instruments_by_isin(
+    session: AsyncSession, *, isins: Iterable[str]
+) -> dict[str, Instrument]:
+    wanted = list(set(isins))
+    if not wanted:
+        return {}
+    found = await session.scalars(select(Instrument).where(Instrument.isin.in_(wanted)))
+    return {instrument.isin: instrument for instrument in found.all()}
+
+
+async def accounts_by_code(session: AsyncSession, *, codes: Iterable[str]) -> dict[str, Account]:
+    wanted = list(set(codes))
+    if not wanted:
+        return {}
+    found = await session.scalars(select(Account).where(Account.code.in_(wanted)))
+    return {account.code: account for account in found.all()}

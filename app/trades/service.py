@@ -24,6 +24,8 @@ from app.core.pagination import PageRequest, fetch_page
 from app.core.snapshots import jsonable, row_snapshot
 from app.core.states import next_state
 from app.core.versioning import check_version
+from app.positions import service as positions
+from app.positions.entries import TradeEconomics
 from app.reference.service import ReferenceSet, load_reference
 from app.trades.confirmations import captured, match_alleged, rematch_amended
 from app.trades.lifecycle import ENTITY, lock_trade, transition_trade
@@ -116,6 +118,29 @@ def _trade_row(
     }
 
 
+def _economics(row: dict[str, Any]) -> TradeEconomics:
+    """What the journal books for a trade (its columns, as a row or read off the model)."""
+    return TradeEconomics(
+        trade_id=row["id"],
+        book=row["book"],
+        counterparty_lei=row["counterparty_lei"],
+        isin=row["isin"],
+        side=row["side"],
+        quantity=row["quantity"],
+        currency=row["currency"],
+        trade_date=row["trade_date"],
+        gross_amount=row["gross_amount"],
+        commission=row["commission"],
+        fees=row["fees"],
+        accrued_interest=row["accrued_interest"],
+        net_amount=row["net_amount"],
+    )
+
+
+def _columns(trade: Trade) -> dict[str, Any]:
+    return {column.key: getattr(trade, column.key) for column in Trade.__table__.columns}
+
+
 def _captured(row: dict[str, Any]) -> Change:
     return Change(ENTITY, row["id"], "captured", before=None, after=jsonable(row))
 
@@ -160,6 +185,7 @@ async def capture_trade(
     trade = Trade(**row)
     session.add(trade)
     await record_changes(session, [_captured(row)], actor=actor, now=now)
+    await positions.book_trades(session, [_economics(row)], actor=actor, now=now)
     await match_alleged(session, [captured(row)], actor=actor, now=now)
     return trade
 
@@ -228,6 +254,9 @@ async def capture_batch(
     if rows:
         await session.execute(insert(Trade), rows)
         await record_changes(session, [_captured(row) for row in rows], actor=actor, now=now)
+        await positions.book_trades(
+            session, [_economics(row) for row in rows], actor=actor, now=now
+        )
         await match_alleged(session, [captured(row) for row in rows], actor=actor, now=now)
     return [result for result in results if result is not None]
 
@@ -294,6 +323,7 @@ async def amend_trade(
         after=row_snapshot(trade),
         now=now,
     )
+    await positions.rebook_trade(session, _economics(_columns(trade)), actor=actor, now=now)
     await rematch_amended(session, trade, actor=actor, now=now)
     return trade
 
@@ -314,7 +344,7 @@ def _derived_inputs(changes: dict[str, Any]) -> dict[str, Any]:
 async def cancel_trade(
     session: AsyncSession, *, trade_id: str, reason: str, actor: Actor, now: datetime
 ) -> Trade:
-    return await transition_trade(
+    trade = await transition_trade(
         session,
         trade_id=trade_id,
         event=TradeEvent.CANCELLED,
@@ -322,6 +352,8 @@ async def cancel_trade(
         now=now,
         cancel_reason=reason,
     )
+    await positions.unbook_trade(session, trade_id=trade_id, reason=reason, actor=actor, now=now)
+    return trade
 
 
 async def get_trade(session: AsyncSession, *, trade_id: str) -> Trade:

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from app.audit.models import AuditRecord
 from tests.conftest import Database
 from tests.factories import DEUTSCHE, trade_payload
-from tests.support import Api, FrozenClock, problem_fields
+from tests.support import Api, FrozenClock, SecondKey, problem_fields
 from tests.trades.confirmation_factories import (
     confirm,
     confirmation_body,
@@ -27,23 +27,6 @@ from tests.trades.conftest import BookTrade
 
 TYPE_BASE = "https://settlement.example/problems/"
 REASON = "Price agreed by phone with Goldman's desk"
-
-
-class SecondKey:
-    """Another operations key: its id and the header that speaks with it."""
-
-    def __init__(self, issued: dict[str, Any]) -> None:
-        self.id: str = issued["id"]
-        self.headers = {"Authorization": f"Bearer {issued['key']}"}
-
-
-@pytest.fixture
-async def ops2(api: Api) -> SecondKey:
-    response = await api.post(
-        "/api-keys", json={"name": "Second operations desk", "role": "operations"}, role="admin"
-    )
-    assert response.status_code == 201, response.text
-    return SecondKey(response.json())
 
 
 async def force(

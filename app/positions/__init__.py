@@ -1,0 +1,1 @@
+"""Position keeping: the double-entry journal and everything derived from it."""

@@ -1,0 +1,100 @@
+"""Ledger account codes: one per book, safekeeping account, cash account and counterparty, and
+the fixed accounts. Pure: no database."""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class LedgerKind(StrEnum):
+    BOOK = "book"
+    SECURITIES = "securities"
+    CASH = "cash"
+    COUNTERPARTY = "counterparty"
+    COMMISSION = "commission"
+    FEES = "fees"
+    ACCRUED_INTEREST = "accrued_interest"
+    PENALTIES = "penalties"
+    WRITE_OFF = "write_off"
+    SUSPENSE = "suspense"
+    EQUITY = "equity"
+
+
+# Accounts that stand for one of our objects: "<prefix>:<its code>".
+_PREFIXED = {
+    LedgerKind.BOOK: "Book",
+    LedgerKind.SECURITIES: "Safekeeping account",
+    LedgerKind.CASH: "Cash account",
+    LedgerKind.COUNTERPARTY: "Unsettled with counterparty",
+}
+
+
+@dataclass(frozen=True)
+class FixedAccount:
+    code: str
+    kind: LedgerKind
+    name: str
+
+
+COMMISSION = FixedAccount("commission", LedgerKind.COMMISSION, "Commission paid")
+FEES = FixedAccount("fees", LedgerKind.FEES, "Fees and taxes paid")
+ACCRUED_INTEREST = FixedAccount(
+    "accrued-interest", LedgerKind.ACCRUED_INTEREST, "Accrued interest bought and sold"
+)
+PENALTIES = FixedAccount("penalties", LedgerKind.PENALTIES, "Settlement penalties")
+WRITE_OFFS = FixedAccount("write-offs", LedgerKind.WRITE_OFF, "Write-offs")
+SUSPENSE = FixedAccount("suspense", LedgerKind.SUSPENSE, "Suspense: unexplained items")
+OPENING_EQUITY = FixedAccount("opening-equity", LedgerKind.EQUITY, "Opening balance equity")
+
+FIXED_ACCOUNTS = (
+    COMMISSION,
+    FEES,
+    ACCRUED_INTEREST,
+    PENALTIES,
+    WRITE_OFFS,
+    SUSPENSE,
+    OPENING_EQUITY,
+)
+FIXED_BY_CODE = {account.code: account for account in FIXED_ACCOUNTS}
+
+
+def book(code: str) -> str:
+    return f"{LedgerKind.BOOK}:{code}"
+
+
+def securities(code: str) -> str:
+    return f"{LedgerKind.SECURITIES}:{code}"
+
+
+def cash(code: str) -> str:
+    return f"{LedgerKind.CASH}:{code}"
+
+
+def counterparty(party: str) -> str:
+    """The unsettled account of a counterparty (an LEI) or a CCP: what it owes us is a debit."""
+    return f"{LedgerKind.COUNTERPARTY}:{party}"
+
+
+@dataclass(frozen=True)
+class ParsedCode:
+    kind: LedgerKind
+    reference: str | None
+    name: str
+
+
+def parse(code: str) -> ParsedCode | None:
+    """What a ledger account code stands for, or None if it is not a code of ours."""
+    fixed = FIXED_BY_CODE.get(code)
+    if fixed is not None:
+        return ParsedCode(fixed.kind, None, fixed.name)
+    prefix, separator, reference = code.partition(":")
+    if not separator or not reference:
+        return None
+    for kind, label in _PREFIXED.items():
+        if prefix == kind.value:
+            return ParsedCode(kind, reference, f"{label} {reference}")
+    return None
+
+
+def is_security(asset: str) -> bool:
+    """ISINs are twelve characters, currency codes three: the asset says which it is."""
+    return len(asset) == 12

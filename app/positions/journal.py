@@ -1,0 +1,250 @@
+"""Posting to the journal: balanced entries, reversals and pending (two-phase) entries, each
+keeping the running balances in step in the same transaction."""
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.auth import Actor
+from app.core.errors import Conflict, NotFound, ValidationFailed
+from app.core.ids import new_id
+from app.core.states import next_state
+from app.positions import balances, chart
+from app.positions.balances import Totals
+from app.positions.entries import (
+    ZERO,
+    EntryKind,
+    Line,
+    NewEntry,
+    accounting_date,
+    imbalances,
+    reversal_lines,
+)
+from app.positions.models import (
+    JournalEntry,
+    PendingEntry,
+    PendingPosting,
+    Posting,
+)
+from app.positions.states import PENDING_TRANSITIONS, PendingEvent, PendingStatus
+
+
+class UnbalancedEntry(ValidationFailed):
+    slug = "unbalanced-entry"
+    title: ClassVar[str] = "The entry does not sum to zero per asset"
+
+
+def check_balanced(entry: NewEntry) -> None:
+    if not entry.lines:
+        raise UnbalancedEntry(f"A {entry.kind} entry needs at least one posting.")
+    off = imbalances(entry.lines)
+    if off:
+        detail = ", ".join(f"{asset} by {amount}" for asset, amount in sorted(off.items()))
+        raise UnbalancedEntry(
+            f"The {entry.kind} entry is off {detail}.",
+            imbalances={asset: str(amount) for asset, amount in off.items()},
+        )
+
+
+async def post(
+    session: AsyncSession, entries: Sequence[NewEntry], *, actor: Actor, now: datetime
+) -> list[str]:
+    """Write balanced entries and their postings, and move the running balances. Returns the
+    new entry ids in order. Every entry is checked here whatever the database; PostgreSQL
+    checks again at commit (a deferred constraint trigger)."""
+    for entry in entries:
+        check_balanced(entry)
+    await chart.ensure_ledger_accounts(
+        session, (line.ledger_account for entry in entries for line in entry.lines), now=now
+    )
+    entry_rows: list[dict[str, Any]] = []
+    posting_rows: list[dict[str, Any]] = []
+    deltas: dict[tuple[str, str, date], Totals] = defaultdict(Totals)
+    for entry in entries:
+        entry_id = new_id("je")
+        booked_on = accounting_date(entry.value_date, now, entry.not_before)
+        entry_rows.append(
+            {
+                "id": entry_id,
+                "kind": entry.kind.value,
+                "accounting_date": booked_on,
+                "value_date": entry.value_date,
+                "description": entry.description,
+                "source_type": entry.source_type,
+                "source_id": entry.source_id,
+                "reverses_id": entry.reverses_id,
+                "pending_id": entry.pending_id,
+                "created_at": now,
+                "created_by": actor.key_id,
+            }
+        )
+        for line in entry.lines:
+            posting_rows.append(
+                {
+                    "entry_id": entry_id,
+                    "ledger_account": line.ledger_account,
+                    "asset": line.asset,
+                    "amount": line.amount,
+                    "cost": line.cost,
+                    "realized_pnl": line.realized_pnl,
+                }
+            )
+            key = (line.ledger_account, line.asset, booked_on)
+            deltas[key] = deltas[key] + Totals(
+                posted=line.amount, cost=line.cost or ZERO, realized_pnl=line.realized_pnl or ZERO
+            )
+    if not entry_rows:
+        return []
+    await session.execute(insert(JournalEntry), entry_rows)
+    await session.execute(insert(Posting), posting_rows)
+    await balances.apply(session, deltas, now=now)
+    return [row["id"] for row in entry_rows]
+
+
+async def entry_lines(session: AsyncSession, entry_id: str) -> list[Line]:
+    postings = (
+        await session.scalars(
+            select(Posting).where(Posting.entry_id == entry_id).order_by(Posting.id)
+        )
+    ).all()
+    return [Line(p.ledger_account, p.asset, p.amount, p.cost, p.realized_pnl) for p in postings]
+
+
+async def reversal_of(session: AsyncSession, entry: JournalEntry, *, description: str) -> NewEntry:
+    """The entry that undoes ``entry``: refused for a reversal, or for an entry reversed already."""
+    if entry.kind == EntryKind.REVERSAL:
+        raise Conflict(f"Entry {entry.id} is itself a reversal; post a new entry instead.")
+    reversed_by = await session.scalar(
+        select(JournalEntry.id).where(JournalEntry.reverses_id == entry.id)
+    )
+    if reversed_by is not None:
+        raise Conflict(
+            f"Entry {entry.id} was already reversed by {reversed_by}.", reversed_by=reversed_by
+        )
+    return NewEntry(
+        kind=EntryKind.REVERSAL,
+        value_date=entry.value_date,
+        description=description,
+        lines=reversal_lines(await entry_lines(session, entry.id)),
+        source_type=entry.source_type,
+        source_id=entry.source_id,
+        reverses_id=entry.id,
+        not_before=entry.accounting_date,
+    )
+
+
+async def get_entry(session: AsyncSession, entry_id: str) -> JournalEntry:
+    entry = await session.get(JournalEntry, entry_id)
+    if entry is None:
+        raise NotFound(f"No journal entry '{entry_id}'.")
+    return entry
+
+
+# Pending entries -------------------------------------------------------------------------------
+
+
+def _pending_deltas(
+    lines: Iterable[Line], day: date, sign: int
+) -> dict[tuple[str, str, date], Totals]:
+    deltas: dict[tuple[str, str, date], Totals] = defaultdict(Totals)
+    for line in lines:
+        key = (line.ledger_account, line.asset, day)
+        deltas[key] = deltas[key] + Totals(pending=sign * line.amount)
+    return deltas
+
+
+async def open_pending(
+    session: AsyncSession,
+    *,
+    kind: EntryKind,
+    expected_date: date,
+    description: str,
+    lines: Sequence[Line],
+    source_type: str | None,
+    source_id: str | None,
+    actor: Actor,
+    now: datetime,
+) -> str:
+    """Record an expected movement: it counts in projected balances until posted or voided."""
+    check_balanced(NewEntry(kind, expected_date, description, tuple(lines)))
+    await chart.ensure_ledger_accounts(session, (line.ledger_account for line in lines), now=now)
+    pending_id = new_id("pe")
+    opened_on = accounting_date(now.date(), now)
+    await session.execute(
+        insert(PendingEntry),
+        [
+            {
+                "id": pending_id,
+                "kind": kind.value,
+                "status": PendingStatus.OPEN.value,
+                "expected_date": expected_date,
+                "description": description,
+                "source_type": source_type,
+                "source_id": source_id,
+                "opened_on": opened_on,
+                "created_at": now,
+                "created_by": actor.key_id,
+            }
+        ],
+    )
+    await session.execute(
+        insert(PendingPosting),
+        [
+            {
+                "pending_id": pending_id,
+                "ledger_account": line.ledger_account,
+                "asset": line.asset,
+                "amount": line.amount,
+            }
+            for line in lines
+        ],
+    )
+    await balances.apply(session, _pending_deltas(lines, opened_on, +1), now=now)
+    return pending_id
+
+
+async def lock_pending(session: AsyncSession, pending_id: str) -> PendingEntry:
+    await session.flush()
+    pending = await session.get(
+        PendingEntry, pending_id, with_for_update=True, populate_existing=True
+    )
+    if pending is None:
+        raise NotFound(f"No pending entry '{pending_id}'.")
+    return pending
+
+
+async def pending_lines(session: AsyncSession, pending_id: str) -> list[Line]:
+    rows = (
+        await session.scalars(
+            select(PendingPosting)
+            .where(PendingPosting.pending_id == pending_id)
+            .order_by(PendingPosting.id)
+        )
+    ).all()
+    return [Line(row.ledger_account, row.asset, row.amount) for row in rows]
+
+
+async def resolve_pending(
+    session: AsyncSession,
+    pending: PendingEntry,
+    *,
+    event: PendingEvent,
+    actor: Actor,
+    now: datetime,
+    void_reason: str | None = None,
+) -> list[Line]:
+    """Close a locked pending entry (exactly once: the transition table refuses a second time)
+    and take its amounts out of the projected balances. Returns its lines."""
+    pending.status = next_state(PENDING_TRANSITIONS, PendingStatus(pending.status), event).value
+    resolved_on = accounting_date(now.date(), now)
+    pending.resolved_on = resolved_on
+    pending.resolved_at = now
+    pending.resolved_by = actor.key_id
+    pending.void_reason = void_reason
+    lines = await pending_lines(session, pending.id)
+    await balances.apply(session, _pending_deltas(lines, resolved_on, -1), now=now)
+    return lines

@@ -1,0 +1,519 @@
+"""Position keeping as the other stages use it: trade-date bookings, settlements and pending
+movements, and the positions and balances read from the running balances."""
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.auth import Actor
+from app.core.errors import Conflict, ValidationFailed
+from app.core.pagination import PageRequest, fetch_page, fetch_row_page
+from app.positions import accounts, balances, journal
+from app.positions.accounts import LedgerKind
+from app.positions.balances import BalanceRow
+from app.positions.costing import ZERO, Holding, average_cost, trade_effect
+from app.positions.entries import (
+    EntryKind,
+    Line,
+    NewEntry,
+    SettlementMovement,
+    TradeEconomics,
+    settlement_lines,
+    trade_lines,
+)
+from app.positions.models import JournalEntry, LedgerAccount, LedgerBalance, Posting
+from app.positions.states import PendingEvent
+from app.reference.schemas import PriceBasis
+from app.reference.service import instruments_by_isin
+
+TRADE_SOURCE = "trade"
+SETTLEMENT_SOURCE = "settlement"
+_PERCENT = Decimal("0.01")
+
+
+# Trade-date booking ----------------------------------------------------------------------------
+
+
+def _holding(totals: balances.Totals) -> Holding:
+    # A book's securities balance is a credit for a long position: the quantity is its negative.
+    return Holding(-totals.posted, totals.cost, totals.realized_pnl)
+
+
+def _with_cost(lines: Sequence[Line], key: tuple[str, str], effect: Holding) -> tuple[Line, ...]:
+    return tuple(
+        replace(line, cost=effect.cost, realized_pnl=effect.realized_pnl)
+        if (line.ledger_account, line.asset) == key
+        else line
+        for line in lines
+    )
+
+
+def _position_key(trade: TradeEconomics) -> tuple[str, str]:
+    return accounts.book(trade.book), trade.isin
+
+
+def _trade_entry(trade: TradeEconomics, lines: tuple[Line, ...]) -> NewEntry:
+    verb = "Bought" if trade.side == "buy" else "Sold"
+    return NewEntry(
+        kind=EntryKind.TRADE,
+        value_date=trade.trade_date,
+        description=f"{verb} {trade.quantity} {trade.isin} in {trade.book}",
+        lines=lines,
+        source_type=TRADE_SOURCE,
+        source_id=trade.trade_id,
+    )
+
+
+async def _priced(
+    session: AsyncSession,
+    trades: Sequence[TradeEconomics],
+    reversals: Sequence[NewEntry],
+    *,
+    now: datetime,
+) -> list[NewEntry]:
+    """Trade entries with each position's cost and realised P&L, computed under the position's
+    lock from its balance, after the reversals that go before them."""
+    planned = [(trade, trade_lines(trade)) for trade in trades]
+    keys = {
+        (line.ledger_account, line.asset)
+        for lines in [*(lines for _, lines in planned), *(r.lines for r in reversals)]
+        for line in lines
+    }
+    heads = await balances.lock(session, keys, now=now)
+    holdings = {key: _holding(head.totals) for key, head in heads.items()}
+    for reversal in reversals:
+        for line in reversal.lines:
+            if line.cost is not None or line.realized_pnl is not None:
+                key = (line.ledger_account, line.asset)
+                holdings[key] = holdings[key] + Holding(
+                    -line.amount, line.cost or ZERO, line.realized_pnl or ZERO
+                )
+    entries = []
+    for trade, lines in planned:
+        key = _position_key(trade)
+        effect = trade_effect(
+            holdings[key],
+            quantity=trade.signed_quantity,
+            principal=trade.gross_amount,
+            currency=trade.currency,
+        )
+        holdings[key] = holdings[key] + effect
+        entries.append(_trade_entry(trade, _with_cost(lines, key, effect)))
+    return entries
+
+
+async def book_trades(
+    session: AsyncSession, trades: Sequence[TradeEconomics], *, actor: Actor, now: datetime
+) -> None:
+    """Post new trades on their trade date: the book's position against the counterparty."""
+    if trades:
+        await journal.post(
+            session, await _priced(session, trades, [], now=now), actor=actor, now=now
+        )
+
+
+async def _live_trade_entry(session: AsyncSession, trade_id: str) -> JournalEntry | None:
+    reversed_ids = select(JournalEntry.reverses_id).where(
+        JournalEntry.source_type == TRADE_SOURCE,
+        JournalEntry.source_id == trade_id,
+        JournalEntry.reverses_id.is_not(None),
+    )
+    statement = select(JournalEntry).where(
+        JournalEntry.source_type == TRADE_SOURCE,
+        JournalEntry.source_id == trade_id,
+        JournalEntry.kind == EntryKind.TRADE.value,
+        JournalEntry.id.not_in(reversed_ids),
+    )
+    return (await session.scalars(statement)).one_or_none()
+
+
+def _economics(lines: Sequence[Line]) -> list[tuple[str, str, Decimal]]:
+    return sorted((line.ledger_account, line.asset, line.amount) for line in lines)
+
+
+async def rebook_trade(
+    session: AsyncSession, trade: TradeEconomics, *, actor: Actor, now: datetime
+) -> None:
+    """After an amendment: reverse the trade's entry and post the amended one, unless the
+    amendment changed nothing the journal shows."""
+    live = await _live_trade_entry(session, trade.trade_id)
+    reversals: list[NewEntry] = []
+    if live is not None:
+        posted = await journal.entry_lines(session, live.id)
+        if live.value_date == trade.trade_date and _economics(posted) == _economics(
+            trade_lines(trade)
+        ):
+            return
+        reversals.append(
+            await journal.reversal_of(
+                session, live, description=f"Amendment of trade {trade.trade_id}"
+            )
+        )
+    entries = await _priced(session, [trade], reversals, now=now)
+    await journal.post(session, [*reversals, *entries], actor=actor, now=now)
+
+
+async def unbook_trade(
+    session: AsyncSession, *, trade_id: str, reason: str, actor: Actor, now: datetime
+) -> None:
+    """After a cancellation: reverse the trade's entry."""
+    live = await _live_trade_entry(session, trade_id)
+    if live is not None:
+        reversal = await journal.reversal_of(
+            session, live, description=f"Cancellation of trade {trade_id}: {reason}"
+        )
+        await journal.post(session, [reversal], actor=actor, now=now)
+
+
+# Settlement ------------------------------------------------------------------------------------
+
+
+def _check_movement(movement: SettlementMovement, now: datetime) -> None:
+    problems = []
+    if movement.quantity < 0 or movement.amount < 0:
+        problems.append("quantity and amount are never negative; the direction gives the sign")
+    if movement.quantity == 0 and movement.amount == 0:
+        problems.append("nothing moves: quantity and amount are both zero")
+    if movement.settlement_date > now.date():
+        problems.append(f"settlement date {movement.settlement_date} has not come yet")
+    if problems:
+        raise ValidationFailed(f"Settlement of {movement.reference}: {'; '.join(problems)}.")
+
+
+async def expect_settlement(
+    session: AsyncSession, *, movement: SettlementMovement, actor: Actor, now: datetime
+) -> str:
+    """Open a pending entry for a settlement that is due: projected balances count it until it
+    is posted (``post_settlement``) or voided (``void_pending``). Returns its id."""
+    return await journal.open_pending(
+        session,
+        kind=EntryKind.SETTLEMENT,
+        expected_date=movement.settlement_date,
+        description=f"Settlement of {movement.reference} due {movement.settlement_date}",
+        lines=settlement_lines(movement),
+        source_type=SETTLEMENT_SOURCE,
+        source_id=movement.reference,
+        actor=actor,
+        now=now,
+    )
+
+
+@dataclass(frozen=True)
+class SettlementPosted:
+    entry_id: str
+    # What is still expected after a partial settlement of a pending entry.
+    remainder_pending_id: str | None
+
+
+def _remainder(expected: Sequence[Line], posted: Sequence[Line], reference: str) -> list[Line]:
+    left: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for line in expected:
+        left[(line.ledger_account, line.asset)] += line.amount
+    for line in posted:
+        key = (line.ledger_account, line.asset)
+        due = left.get(key)
+        if due is None or (due > 0) != (line.amount > 0) or abs(line.amount) > abs(due):
+            raise Conflict(
+                f"Settlement of {reference} does not fit what was expected: "
+                f"{line.amount} {line.asset} on {line.ledger_account}."
+            )
+        left[key] = due - line.amount
+    return [Line(account, asset, amount) for (account, asset), amount in left.items() if amount]
+
+
+async def post_settlement(
+    session: AsyncSession,
+    *,
+    movement: SettlementMovement,
+    actor: Actor,
+    now: datetime,
+    pending_id: str | None = None,
+) -> SettlementPosted:
+    """Post a settlement, full or partial, on its settlement date: securities and cash between
+    our safekeeping and cash accounts and the counterparty's unsettled account. With
+    ``pending_id``, the pending entry is posted (once); what a partial settlement leaves is
+    expected under a new pending entry."""
+    _check_movement(movement, now)
+    lines = settlement_lines(movement)
+    remainder_id = None
+    if pending_id is not None:
+        pending = await journal.lock_pending(session, pending_id)
+        expected = await journal.resolve_pending(
+            session, pending, event=PendingEvent.POSTED, actor=actor, now=now
+        )
+        remainder = _remainder(expected, lines, movement.reference)
+        if remainder:
+            remainder_id = await journal.open_pending(
+                session,
+                kind=EntryKind.SETTLEMENT,
+                expected_date=pending.expected_date,
+                description=f"Rest of the settlement of {movement.reference}",
+                lines=remainder,
+                source_type=pending.source_type,
+                source_id=pending.source_id,
+                actor=actor,
+                now=now,
+            )
+            pending.remainder_id = remainder_id
+    entry = NewEntry(
+        kind=EntryKind.SETTLEMENT,
+        value_date=movement.settlement_date,
+        description=f"Settlement of {movement.reference}",
+        lines=lines,
+        source_type=SETTLEMENT_SOURCE,
+        source_id=movement.reference,
+        pending_id=pending_id,
+    )
+    [entry_id] = await journal.post(session, [entry], actor=actor, now=now)
+    return SettlementPosted(entry_id, remainder_id)
+
+
+async def void_pending(
+    session: AsyncSession, *, pending_id: str, reason: str, actor: Actor, now: datetime
+) -> None:
+    """The expected movement will not happen (the instruction was cancelled)."""
+    pending = await journal.lock_pending(session, pending_id)
+    await journal.resolve_pending(
+        session, pending, event=PendingEvent.VOIDED, actor=actor, now=now, void_reason=reason
+    )
+
+
+# Positions and balances ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PositionView:
+    basis: str
+    ledger_account: str
+    book: str | None
+    account: str | None
+    isin: str
+    quantity: Decimal
+    pending: Decimal | None
+    currency: str | None
+    average_cost: Decimal | None
+    cost: Decimal | None
+    realized_pnl: Decimal | None
+    as_of: date
+
+
+async def _balance_page(
+    session: AsyncSession,
+    *,
+    kind: LedgerKind,
+    as_of: date,
+    reference: str | None,
+    asset: str | None,
+    securities: bool,
+    page: PageRequest,
+) -> tuple[list[BalanceRow], str | None]:
+    statement = balances.as_of_statement(as_of).join(
+        LedgerAccount, LedgerAccount.code == LedgerBalance.ledger_account
+    )
+    statement = statement.where(LedgerAccount.kind == kind.value)
+    statement = statement.where(func.length(LedgerBalance.asset) == (12 if securities else 3))
+    if reference is not None:
+        statement = statement.where(LedgerAccount.reference == reference)
+    if asset is not None:
+        statement = statement.where(LedgerBalance.asset == asset)
+    rows, cursor = await fetch_row_page(session, statement, LedgerBalance.id, page)
+    return [balances.balance_row(row) for row in rows], cursor
+
+
+async def positions(
+    session: AsyncSession,
+    *,
+    basis: str,
+    as_of: date,
+    page: PageRequest,
+    book: str | None = None,
+    account: str | None = None,
+    isin: str | None = None,
+) -> tuple[list[PositionView], str | None]:
+    """Positions as of the end of ``as_of``: per book on the trade-date basis (with average cost
+    and realised P&L), per safekeeping account on the settlement-date basis."""
+    trade_date = basis == "trade_date"
+    rows, cursor = await _balance_page(
+        session,
+        kind=LedgerKind.BOOK if trade_date else LedgerKind.SECURITIES,
+        as_of=as_of,
+        reference=book if trade_date else account,
+        asset=isin,
+        securities=True,
+        page=page,
+    )
+    instruments = await instruments_by_isin(session, isins=(row.asset for row in rows))
+    views = []
+    for row in rows:
+        instrument = instruments.get(row.asset)
+        reference = row.ledger_account.partition(":")[2]
+        if trade_date:
+            holding = _holding(row.totals)
+            factor = (
+                _PERCENT
+                if instrument is not None and instrument.price_basis == PriceBasis.PERCENT
+                else Decimal(1)
+            )
+            views.append(
+                PositionView(
+                    basis=basis,
+                    ledger_account=row.ledger_account,
+                    book=reference,
+                    account=None,
+                    isin=row.asset,
+                    quantity=holding.quantity,
+                    pending=None,
+                    currency=instrument.currency if instrument else None,
+                    average_cost=average_cost(holding, price_factor=factor),
+                    cost=holding.cost,
+                    realized_pnl=holding.realized_pnl,
+                    as_of=as_of,
+                )
+            )
+        else:
+            views.append(
+                PositionView(
+                    basis=basis,
+                    ledger_account=row.ledger_account,
+                    book=None,
+                    account=reference,
+                    isin=row.asset,
+                    quantity=row.totals.posted,
+                    pending=row.totals.pending,
+                    currency=instrument.currency if instrument else None,
+                    average_cost=None,
+                    cost=None,
+                    realized_pnl=None,
+                    as_of=as_of,
+                )
+            )
+    return views, cursor
+
+
+@dataclass(frozen=True)
+class CashBalanceView:
+    ledger_account: str
+    account: str
+    currency: str
+    settled: Decimal
+    pending: Decimal
+    projected: Decimal
+    as_of: date
+
+
+async def cash_balances(
+    session: AsyncSession,
+    *,
+    as_of: date,
+    page: PageRequest,
+    account: str | None = None,
+    currency: str | None = None,
+) -> tuple[list[CashBalanceView], str | None]:
+    """Settled cash per cash account and currency at the end of ``as_of``, and projected: settled
+    plus every expected movement still open that day."""
+    rows, cursor = await _balance_page(
+        session,
+        kind=LedgerKind.CASH,
+        as_of=as_of,
+        reference=account,
+        asset=currency,
+        securities=False,
+        page=page,
+    )
+    return [
+        CashBalanceView(
+            ledger_account=row.ledger_account,
+            account=row.ledger_account.partition(":")[2],
+            currency=row.asset,
+            settled=row.totals.posted,
+            pending=row.totals.pending,
+            projected=row.totals.posted + row.totals.pending,
+            as_of=as_of,
+        )
+        for row in rows
+    ], cursor
+
+
+# The journal -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EntryView:
+    entry: JournalEntry
+    postings: list[Posting]
+
+
+async def _with_postings(session: AsyncSession, entries: Sequence[JournalEntry]) -> list[EntryView]:
+    by_entry: dict[str, list[Posting]] = defaultdict(list)
+    if entries:
+        postings = await session.scalars(
+            select(Posting)
+            .where(Posting.entry_id.in_([entry.id for entry in entries]))
+            .order_by(Posting.id)
+        )
+        for posting in postings.all():
+            by_entry[posting.entry_id].append(posting)
+    return [EntryView(entry, by_entry[entry.id]) for entry in entries]
+
+
+async def journal_entries(
+    session: AsyncSession,
+    *,
+    page: PageRequest,
+    ledger_account: str | None = None,
+    asset: str | None = None,
+    kind: EntryKind | None = None,
+    source_id: str | None = None,
+    from_date: date | None = None,
+    to_date: date | None = None,
+) -> tuple[list[EntryView], str | None]:
+    statement = select(JournalEntry)
+    if ledger_account is not None or asset is not None:
+        touching = select(Posting.entry_id)
+        if ledger_account is not None:
+            touching = touching.where(Posting.ledger_account == ledger_account)
+        if asset is not None:
+            touching = touching.where(Posting.asset == asset)
+        statement = statement.where(JournalEntry.id.in_(touching))
+    if kind is not None:
+        statement = statement.where(JournalEntry.kind == kind.value)
+    if source_id is not None:
+        statement = statement.where(JournalEntry.source_id == source_id)
+    if from_date is not None:
+        statement = statement.where(JournalEntry.accounting_date >= from_date)
+    if to_date is not None:
+        statement = statement.where(JournalEntry.accounting_date <= to_date)
+    entries, cursor = await fetch_page(session, statement, JournalEntry.id, page)
+    return await _with_postings(session, entries), cursor
+
+
+async def journal_entry(session: AsyncSession, *, entry_id: str) -> EntryView:
+    entry = await journal.get_entry(session, entry_id)
+    [view] = await _with_postings(session, [entry])
+    return view
+
+
+async def reversed_by(session: AsyncSession, entry_ids: Sequence[str]) -> dict[str, str]:
+    """For each of these entries that was reversed, the reversing entry's id."""
+    if not entry_ids:
+        return {}
+    rows = await session.execute(
+        select(JournalEntry.reverses_id, JournalEntry.id).where(
+            JournalEntry.reverses_id.in_(list(entry_ids))
+        )
+    )
+    return {original: reversal for original, reversal in rows.all() if original}
+
+
+async def ledger_accounts(
+    session: AsyncSession, *, page: PageRequest, kind: LedgerKind | None = None
+) -> tuple[Sequence[LedgerAccount], str | None]:
+    statement = select(LedgerAccount)
+    if kind is not None:
+        statement = statement.where(LedgerAccount.kind == kind.value)
+    return await fetch_page(session, statement, LedgerAccount.code, page)
