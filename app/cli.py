@@ -16,6 +16,7 @@ from app.core.config import PROJECT_ROOT, get_settings
 from app.core.db import UnitOfWork, create_engine, create_sessionmaker, is_sqlite
 from app.core.idempotency import purge_expired
 from app.core.migrations import upgrade
+from app.positions.demo import load_demo_opening
 from app.reference.demo import load_demo_reference
 from app.trades.confirmations import flag_overdue_affirmations
 
@@ -77,11 +78,13 @@ def serve(
 def demo(
     keys_file: Annotated[Path, typer.Option(help="Where to write the demo keys.")] = DEMO_KEYS_FILE,
 ) -> None:
-    """Load demo reference data and issue one API key per role (written to var/demo-keys.txt)."""
+    """Load demo reference data and opening balances (an approved opening adjustment), and issue
+    one API key per role (written to var/demo-keys.txt)."""
 
     async def work(session: AsyncSession) -> tuple[bool, dict[Role, str]]:
         now = system_clock()
         loaded = await load_demo_reference(session, actor=SYSTEM_ACTOR, now=now)
+        await load_demo_opening(session, now=now)
         issued: dict[Role, str] = {}
         if loaded or not keys_file.exists():
             for role in Role:
