@@ -185,8 +185,9 @@ async def capture_trade(
     trade = Trade(**row)
     session.add(trade)
     await record_changes(session, [_captured(row)], actor=actor, now=now)
-    await positions.book_trades(session, [_economics(row)], actor=actor, now=now)
     await match_alleged(session, [captured(row)], actor=actor, now=now)
+    # Last: the balance rows it locks (commission, fees) are shared by every trade.
+    await positions.book_trades(session, [_economics(row)], actor=actor, now=now)
     return trade
 
 
@@ -254,10 +255,10 @@ async def capture_batch(
     if rows:
         await session.execute(insert(Trade), rows)
         await record_changes(session, [_captured(row) for row in rows], actor=actor, now=now)
+        await match_alleged(session, [captured(row) for row in rows], actor=actor, now=now)
         await positions.book_trades(
             session, [_economics(row) for row in rows], actor=actor, now=now
         )
-        await match_alleged(session, [captured(row) for row in rows], actor=actor, now=now)
     return [result for result in results if result is not None]
 
 
@@ -323,8 +324,8 @@ async def amend_trade(
         after=row_snapshot(trade),
         now=now,
     )
-    await positions.rebook_trade(session, _economics(_columns(trade)), actor=actor, now=now)
     await rematch_amended(session, trade, actor=actor, now=now)
+    await positions.rebook_trade(session, _economics(_columns(trade)), actor=actor, now=now)
     return trade
 
 
