@@ -179,7 +179,8 @@ async def apply(
         index_elements=["balance_id", "as_of_date"],
         set_={name: upsert.excluded[name] for name in Totals().as_columns()},
     )
-    await session.execute(upsert, list(day_rows.values()))
+    if day_rows:  # none when every change was dated before its balance's latest day
+        await session.execute(upsert, list(day_rows.values()))
 
 
 async def _backdate(session: AsyncSession, balance_id: int, day: date, delta: Totals) -> None:

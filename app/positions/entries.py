@@ -4,7 +4,7 @@ zero-sum rule every entry obeys. Pure: no database."""
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
@@ -62,7 +62,7 @@ class NewEntry:
 def accounting_date(value_date: date, now: datetime, not_before: date | None = None) -> date:
     """The day an entry counts in the book: its value date, unless that day has already begun
     (a late booking counts today, so an answer as of an earlier day never changes)."""
-    return max(value_date, now.date(), not_before or value_date)
+    return max(value_date, now.astimezone(UTC).date(), not_before or value_date)
 
 
 def imbalances(lines: Iterable[Line]) -> dict[str, Decimal]:

@@ -40,7 +40,7 @@ class UnbalancedEntry(ValidationFailed):
 
 def check_balanced(entry: NewEntry) -> None:
     if not entry.lines:
-        raise UnbalancedEntry(f"A {entry.kind} entry needs at least one posting.")
+        raise UnbalancedEntry(f"The {entry.kind} entry has no postings.")
     off = imbalances(entry.lines)
     if off:
         detail = ", ".join(f"{asset} by {amount}" for asset, amount in sorted(off.items()))

@@ -4,7 +4,7 @@ movements, and the positions and balances read from the running balances."""
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -173,13 +173,14 @@ async def unbook_trade(
 # Settlement ------------------------------------------------------------------------------------
 
 
-def _check_movement(movement: SettlementMovement, now: datetime) -> None:
+def _check_movement(movement: SettlementMovement, now: datetime | None) -> None:
+    """Refuse a movement that moves nothing or backwards, or (given ``now``) one not due yet."""
     problems = []
     if movement.quantity < 0 or movement.amount < 0:
         problems.append("quantity and amount are never negative; the direction gives the sign")
     if movement.quantity == 0 and movement.amount == 0:
         problems.append("nothing moves: quantity and amount are both zero")
-    if movement.settlement_date > now.date():
+    if now is not None and movement.settlement_date > now.astimezone(UTC).date():
         problems.append(f"settlement date {movement.settlement_date} has not come yet")
     if problems:
         raise ValidationFailed(f"Settlement of {movement.reference}: {'; '.join(problems)}.")
@@ -190,6 +191,7 @@ async def expect_settlement(
 ) -> str:
     """Open a pending entry for a settlement that is due: projected balances count it until it
     is posted (``post_settlement``) or voided (``void_pending``). Returns its id."""
+    _check_movement(movement, None)
     return await journal.open_pending(
         session,
         kind=EntryKind.SETTLEMENT,
