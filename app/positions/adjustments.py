@@ -14,7 +14,7 @@ from app.core.auth import Actor
 from app.core.errors import FieldProblem, Forbidden, NotFound, ValidationFailed
 from app.core.identifiers import currency_minor_units, validate_currency
 from app.core.ids import new_id
-from app.core.money import decimal_places, format_decimal
+from app.core.money import decimal_places, format_decimal, is_multiple_of
 from app.core.pagination import PageRequest, fetch_page
 from app.core.snapshots import row_snapshot
 from app.core.states import next_state
@@ -130,6 +130,13 @@ async def _resolve(session: AsyncSession, data: AdjustmentIn, today: date) -> li
             continue
         if line.amount == 0:
             resolver.problem(f"{field}.amount", "must not be zero")
+        elif accounts.is_security(asset) and not is_multiple_of(
+            abs(line.amount), resolver.reference.instruments[asset].settlement_unit
+        ):
+            unit = format_decimal(resolver.reference.instruments[asset].settlement_unit)
+            resolver.problem(
+                f"{field}.amount", f"is not a multiple of {asset}'s settlement unit {unit}"
+            )
         elif not accounts.is_security(asset) and decimal_places(line.amount) > currency_minor_units(
             asset
         ):
@@ -144,6 +151,11 @@ async def _resolve(session: AsyncSession, data: AdjustmentIn, today: date) -> li
             currency = resolver.reference.instruments[asset].currency
             if decimal_places(cost) > currency_minor_units(currency):
                 resolver.problem(f"{field}.cost", f"has more decimals than {currency} allows")
+            elif cost != 0 and (cost > 0) != (line.amount < 0):
+                # A long (a credit on the book) costs something; a short brought something in.
+                resolver.problem(
+                    f"{field}.cost", "is positive for a long (a credit) and negative for a short"
+                )
         lines.append(Line(code, asset, line.amount, cost, Decimal(0) if book_position else None))
     if data.value_date is not None and data.value_date > today:
         resolver.problem("value_date", f"is in the future (today is {today})")

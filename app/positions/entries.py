@@ -18,6 +18,8 @@ class EntryKind(StrEnum):
     SETTLEMENT = "settlement"
     ADJUSTMENT = "adjustment"
     REVERSAL = "reversal"
+    # Cost and realised P&L brought back in line with the live trades after a correction.
+    RESTATEMENT = "restatement"
 
 
 class Direction(StrEnum):

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -156,6 +157,13 @@ async def rebook_trade(
         )
     entries = await _priced(session, [trade], reversals, now=now)
     await journal.post(session, [*reversals, *entries], actor=actor, now=now)
+    keys = {_position_key(trade)} | {
+        (line.ledger_account, line.asset)
+        for reversal in reversals
+        for line in reversal.lines
+        if line.cost is not None
+    }
+    await _restate(session, keys, trade_id=trade.trade_id, actor=actor, now=now)
 
 
 async def unbook_trade(
@@ -168,6 +176,80 @@ async def unbook_trade(
             session, live, description=f"Cancellation of trade {trade_id}: {reason}"
         )
         await journal.post(session, [reversal], actor=actor, now=now)
+        keys = {
+            (line.ledger_account, line.asset) for line in reversal.lines if line.cost is not None
+        }
+        await _restate(session, keys, trade_id=trade_id, actor=actor, now=now)
+
+
+async def _replayed(session: AsyncSession, key: tuple[str, str]) -> Holding:
+    """The position as its live trades and adjustments make it, replayed in journal order: what
+    cost and realised P&L should be once an earlier trade is amended or cancelled."""
+    account, isin = key
+    touching = select(Posting.entry_id).where(
+        Posting.ledger_account == account, Posting.asset == isin
+    )
+    reversed_ids = select(JournalEntry.reverses_id).where(JournalEntry.reverses_id.is_not(None))
+    statement = (
+        select(JournalEntry.id, JournalEntry.kind, Posting.asset, Posting.amount, Posting.cost)
+        .join(Posting, Posting.entry_id == JournalEntry.id)
+        .where(
+            Posting.ledger_account == account,
+            JournalEntry.id.in_(touching),
+            JournalEntry.kind.in_([EntryKind.TRADE.value, EntryKind.ADJUSTMENT.value]),
+            JournalEntry.id.not_in(reversed_ids),
+        )
+        .order_by(JournalEntry.accounting_date, JournalEntry.id, Posting.id)
+    )
+    by_entry: dict[str, list[Any]] = {}
+    for row in (await session.execute(statement)).all():
+        by_entry.setdefault(row.id, []).append(row)
+    holding = Holding()
+    for rows in by_entry.values():
+        [position] = [row for row in rows if row.asset == isin]
+        if position.kind == EntryKind.TRADE.value:
+            [principal] = [row for row in rows if not accounts.is_security(row.asset)]
+            holding = holding + trade_effect(
+                holding,
+                quantity=-position.amount,
+                principal=abs(principal.amount),
+                currency=principal.asset,
+            )
+        else:
+            holding = holding + Holding(-position.amount, position.cost or ZERO, ZERO)
+    return holding
+
+
+async def _restate(
+    session: AsyncSession,
+    keys: set[tuple[str, str]],
+    *,
+    trade_id: str,
+    actor: Actor,
+    now: datetime,
+) -> None:
+    """After an earlier trade changed, later sells were costed against it: post the difference
+    between the position's cost and P&L and what its live trades make them, from today."""
+    heads = await balances.lock(session, keys, now=now)
+    lines = []
+    for key in sorted(keys):
+        should_be = await _replayed(session, key)
+        stands = _holding(heads[key].totals)
+        if should_be.quantity != stands.quantity:
+            raise RuntimeError(f"{key}: the journal and its balance disagree on the quantity")
+        cost, pnl = should_be.cost - stands.cost, should_be.realized_pnl - stands.realized_pnl
+        if cost or pnl:
+            lines.append(Line(key[0], key[1], ZERO, cost, pnl))
+    if lines:
+        entry = NewEntry(
+            kind=EntryKind.RESTATEMENT,
+            value_date=now.astimezone(UTC).date(),
+            description=f"Cost and realised P&L restated after trade {trade_id} changed",
+            lines=tuple(lines),
+            source_type=TRADE_SOURCE,
+            source_id=trade_id,
+        )
+        await journal.post(session, [entry], actor=actor, now=now)
 
 
 # Settlement ------------------------------------------------------------------------------------
