@@ -1,0 +1,1 @@
+"""Clearing: novation to the CCP and netting of trades into settlement obligations."""
