@@ -7,6 +7,7 @@ from fastapi import FastAPI
 
 from app.apikeys.router import router as api_keys_router
 from app.apikeys.service import authenticate
+from app.clearing.router import router as clearing_router
 from app.core.config import Settings, get_settings
 from app.core.db import create_engine, create_sessionmaker
 from app.core.handlers import install_error_handlers
@@ -15,6 +16,7 @@ from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
 from app.positions.router import router as positions_router
 from app.reference.router import router as reference_router
+from app.settlement.router import router as settlement_router
 from app.trades.confirmation_router import router as confirmations_router
 from app.trades.router import router as trades_router
 
@@ -23,6 +25,14 @@ API_PREFIX = "/api/v1"
 TAGS = [
     {"name": "Trades", "description": "Book, amend, cancel and follow executed trades."},
     {"name": "Confirmation", "description": "Counterparties' confirmations, matching, exceptions."},
+    {
+        "name": "Clearing",
+        "description": "Novation to the CCP, netting into obligations (with their trades), runs.",
+    },
+    {
+        "name": "Settlement",
+        "description": "Settlement instructions (sese.023 fields), SSI enrichment and repair.",
+    },
     {
         "name": "Positions and cash",
         "description": "The double-entry journal and what is derived from it: positions, cash "
@@ -83,6 +93,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     app.include_router(trades_router, prefix=API_PREFIX)
     app.include_router(confirmations_router, prefix=API_PREFIX)
+    app.include_router(clearing_router, prefix=API_PREFIX)
+    app.include_router(settlement_router, prefix=API_PREFIX)
     app.include_router(positions_router, prefix=API_PREFIX)
     app.include_router(reference_router, prefix=API_PREFIX)
     app.include_router(api_keys_router, prefix=API_PREFIX)

@@ -18,6 +18,7 @@ class EntryKind(StrEnum):
     SETTLEMENT = "settlement"
     ADJUSTMENT = "adjustment"
     REVERSAL = "reversal"
+    NOVATION = "novation"
     # Cost and realised P&L brought back in line with the live trades after a correction.
     RESTATEMENT = "restatement"
 
@@ -162,6 +163,33 @@ def settlement_lines(movement: SettlementMovement) -> tuple[Line, ...]:
             Line(party, movement.currency, sign * movement.amount),
         )
     )
+
+
+@dataclass(frozen=True)
+class Novation:
+    """Unsettled securities and cash moving from the counterparty a trade was done with to the
+    CCP that stepped in, as the counterparty's account holds them (positive: owed to us)."""
+
+    from_party: str
+    to_party: str
+    isin: str
+    quantity: Decimal
+    currency: str
+    amount: Decimal
+
+
+def novation_lines(novations: Sequence[Novation]) -> tuple[Line, ...]:
+    lines: list[Line] = []
+    for move in novations:
+        source = accounts.counterparty(move.from_party)
+        target = accounts.counterparty(move.to_party)
+        lines += [
+            Line(source, move.isin, -move.quantity),
+            Line(target, move.isin, move.quantity),
+            Line(source, move.currency, -move.amount),
+            Line(target, move.currency, move.amount),
+        ]
+    return without_zeros(lines)
 
 
 def reversal_lines(lines: Sequence[Line]) -> tuple[Line, ...]:

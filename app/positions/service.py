@@ -22,8 +22,10 @@ from app.positions.entries import (
     EntryKind,
     Line,
     NewEntry,
+    Novation,
     SettlementMovement,
     TradeEconomics,
+    novation_lines,
     settlement_lines,
     trade_lines,
 )
@@ -250,6 +252,34 @@ async def _restate(
             source_id=trade_id,
         )
         await journal.post(session, [entry], actor=actor, now=now)
+
+
+# Novation --------------------------------------------------------------------------------------
+
+
+async def novate(
+    session: AsyncSession,
+    *,
+    novations: Sequence[Novation],
+    reference: str,
+    value_date: date,
+    actor: Actor,
+    now: datetime,
+) -> str | None:
+    """Move what trades leave unsettled from their counterparties to the CCP (one entry)."""
+    lines = novation_lines(novations)
+    if not lines:
+        return None
+    entry = NewEntry(
+        kind=EntryKind.NOVATION,
+        value_date=value_date,
+        description=f"Novation to the CCP ({reference})",
+        lines=lines,
+        source_type="clearing",
+        source_id=reference,
+    )
+    [entry_id] = await journal.post(session, [entry], actor=actor, now=now)
+    return entry_id
 
 
 # Settlement ------------------------------------------------------------------------------------

@@ -8,7 +8,8 @@ What is real and what is not:
 
 - ISINs, LEIs and BICs are the real identifiers of the named securities, firms, CSDs, CCPs and
   banks. The one BIC not confirmed against a published source is NSCC's (``NSCCUS33``); it is
-  flagged where it is used.
+  flagged where it is used. The LEIs of LCH SA and Eurex Clearing AG are theirs; NSCC's LEI
+  (``NSCCDEMO000000000060``) is a made-up, checksum-valid stand-in, flagged where it is used.
 - Bond terms (coupon, frequency, day count, interest commencement and maturity dates, smallest
   tradeable amount) are taken from the real issues; the sources are named next to each bond.
   ``issue_date`` is the date interest starts to run (the dated date), which is what accrued
@@ -362,6 +363,26 @@ COUNTERPARTIES: list[dict[str, Any]] = [
         "bic": "SOGEFRPP",
         "netting": "none",
     },
+    # Central counterparties: clearing novates trades on their markets to them, and their SSIs
+    # say where the netted obligations settle.
+    {
+        "lei": "NSCCDEMO000000000060",  # made up (NSCC's published LEI was not at hand)
+        "name": "National Securities Clearing Corporation",
+        "bic": "NSCCUS33",
+        "netting": "none",
+    },
+    {
+        "lei": "R1IO4YJ0O79SMWVCHB58",
+        "name": "LCH SA",
+        "bic": "BACPFRPP",
+        "netting": "none",
+    },
+    {
+        "lei": "529900LN3S50JPU47S06",
+        "name": "Eurex Clearing AG",
+        "bic": "EUXCDEFF",
+        "netting": "none",
+    },
 ]
 
 # --- Books ------------------------------------------------------------------------------------
@@ -386,6 +407,7 @@ ACCOUNTS: list[dict[str, Any]] = [
         "servicer_bic": "DTCYUS33",
         "iban": None,
         "account_number": "DEMO-DTC-0001",
+        "markets": ["XNYS"],
     },
     {
         "code": "SEC-EOCF",
@@ -395,6 +417,7 @@ ACCOUNTS: list[dict[str, Any]] = [
         "servicer_bic": "SICVFRPP",
         "iban": None,
         "account_number": "DEMO-EOCF-0001",
+        "markets": ["XPAR"],
     },
     {
         "code": "SEC-CBF",
@@ -404,6 +427,7 @@ ACCOUNTS: list[dict[str, Any]] = [
         "servicer_bic": "DAKVDEFF",
         "iban": None,
         "account_number": "DEMO-CBF-0001",
+        "markets": ["XETR"],
     },
     {
         "code": "SEC-EB",
@@ -413,6 +437,7 @@ ACCOUNTS: list[dict[str, Any]] = [
         "servicer_bic": "MGTCBEBEECL",
         "iban": None,
         "account_number": "DEMO-EB-0001",
+        "markets": ["XOFF"],
     },
     {
         "code": "CASH-USD",
@@ -607,6 +632,31 @@ SSIS: list[dict[str, Any]] = [
         "place_of_settlement": "MGTCBEBEECL",
         "agent_bic": "SOGEFRPP",
         "account": "DEMO-SG-EB-01",
+    },
+    # The CCPs, each at its market's CSD.
+    {
+        "counterparty_lei": "NSCCDEMO000000000060",
+        "mic": "XNYS",
+        "currency": None,
+        "place_of_settlement": "DTCYUS33",
+        "agent_bic": "NSCCUS33",
+        "account": "DEMO-NSCC-DTC-01",
+    },
+    {
+        "counterparty_lei": "R1IO4YJ0O79SMWVCHB58",
+        "mic": "XPAR",
+        "currency": None,
+        "place_of_settlement": "SICVFRPP",
+        "agent_bic": "BACPFRPP",
+        "account": "DEMO-LCH-EOCF-01",
+    },
+    {
+        "counterparty_lei": "529900LN3S50JPU47S06",
+        "mic": "XETR",
+        "currency": None,
+        "place_of_settlement": "DAKVDEFF",
+        "agent_bic": "EUXCDEFF",
+        "account": "DEMO-ECAG-CBF-01",
     },
 ]
 

@@ -92,6 +92,8 @@ class Account(Versioned):
     servicer_bic: Mapped[str] = mapped_column(String(11))
     iban: Mapped[str | None] = mapped_column(String(34))
     account_number: Mapped[str | None] = mapped_column(String(40))
+    # Securities accounts: the MICs whose instruments settle here.
+    markets: Mapped[list[str]] = mapped_column(JSON, default=list)
 
 
 class Ssi(Versioned):

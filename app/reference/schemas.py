@@ -353,6 +353,12 @@ class AccountFields(BaseModel):
     servicer_bic: Bic
     iban: Iban | None = None
     account_number: AccountText | None = None
+    markets: list[Mic] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Securities accounts: the markets (MICs) whose instruments settle into "
+        "this account. Clearing takes our account for a trade from here.",
+    )
 
 
 def check_account_terms(values: dict[str, Any]) -> None:
@@ -362,6 +368,8 @@ def check_account_terms(values: dict[str, Any]) -> None:
         raise TermsError("a securities account has no currency", "currency")
     if values.get("iban") is None and values.get("account_number") is None:
         raise TermsError("give an iban or an account_number", "iban", "account_number")
+    if values["kind"] == AccountKind.CASH and values.get("markets"):
+        raise TermsError("a cash account is found by its currency, not by markets", "markets")
 
 
 class AccountIn(AccountFields):
@@ -381,6 +389,7 @@ class AccountPatch(BaseModel):
     model_config = _STRICT
     name: Name | None = None
     servicer_bic: Bic | None = None
+    markets: list[Mic] | None = Field(default=None, max_length=50)
     iban: Iban | None = None
     account_number: AccountText | None = None
 

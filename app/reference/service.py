@@ -657,3 +657,32 @@ async def accounts_by_code(session: AsyncSession, *, codes: Iterable[str]) -> di
         return {}
     found = await session.scalars(select(Account).where(Account.code.in_(wanted)))
     return {account.code: account for account in found.all()}
+
+
+async def ssis_of(session: AsyncSession, *, leis: Iterable[str]) -> dict[str, list[Ssi]]:
+    """Each counterparty's standing settlement instructions."""
+    wanted = list(set(leis))
+    found: dict[str, list[Ssi]] = {lei: [] for lei in wanted}
+    if wanted:
+        ssis = await session.scalars(
+            select(Ssi).where(Ssi.counterparty_lei.in_(wanted)).order_by(Ssi.id)
+        )
+        for ssi in ssis.all():
+            found[ssi.counterparty_lei].append(ssi)
+    return found
+
+
+@dataclass(frozen=True)
+class Parties:
+    """Counterparties by LEI and by BIC (a market names its CCP by BIC), and our accounts."""
+
+    counterparties: dict[str, Counterparty]
+    by_bic: dict[str, Counterparty]
+    accounts: dict[str, Account]
+
+
+async def parties_and_accounts(session: AsyncSession) -> Parties:
+    counterparties = {c.lei: c for c in (await session.scalars(select(Counterparty))).all()}
+    by_bic = {c.bic: c for c in counterparties.values() if c.bic}
+    accounts = {a.code: a for a in (await session.scalars(select(Account))).all()}
+    return Parties(counterparties, by_bic, accounts)

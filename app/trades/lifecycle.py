@@ -1,12 +1,13 @@
 """Trade state changes: lock the row, apply the transition table, audit. Used by capture,
 confirmation and the later stages alike."""
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit.service import record_change
+from app.audit.service import Change, record_change, record_changes
 from app.core.auth import Actor
 from app.core.errors import NotFound
 from app.core.snapshots import row_snapshot
@@ -25,6 +26,30 @@ async def lock_trade(session: AsyncSession, trade_id: str) -> Trade:
     if trade is None:
         raise NotFound(f"No trade '{trade_id}'.")
     return trade
+
+
+async def transition_many(
+    session: AsyncSession,
+    trades: Sequence[Trade],
+    *,
+    event: TradeEvent,
+    actor: Actor,
+    now: datetime,
+    changes: Mapping[str, Mapping[str, Any]] | None = None,
+) -> None:
+    """``transition_trade`` for many locked trades at once: one UPDATE and one audit batch.
+    ``changes`` gives per trade id the fields the event sets."""
+    audit = []
+    for trade in trades:
+        new_status = next_state(TRANSITIONS, TradeStatus(trade.status), event)
+        before = row_snapshot(trade)
+        for name, value in (changes or {}).get(trade.id, {}).items():
+            setattr(trade, name, value)
+        trade.status = new_status.value
+        trade.version += 1
+        trade.updated_at = now
+        audit.append(Change(ENTITY, trade.id, event.value, before, row_snapshot(trade)))
+    await record_changes(session, audit, actor=actor, now=now)
 
 
 async def transition_trade(

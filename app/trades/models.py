@@ -38,6 +38,10 @@ class Trade(Base):
     cancel_reason: Mapped[str | None] = mapped_column(String(500), default=None)
     # Set once, when the market's affirmation cutoff passes with the trade still unconfirmed.
     affirmation_overdue_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # Set by clearing: the CCP after novation (the trade's counterparty is kept), and the
+    # obligation the trade settles in.
+    counterparty_of_record: Mapped[str | None] = mapped_column(String(20), default=None)
+    obligation_id: Mapped[str | None] = mapped_column(String(40), default=None, index=True)
 
     __table_args__ = (
         UniqueConstraint("book", "external_id"),

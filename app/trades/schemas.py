@@ -147,6 +147,12 @@ class TradeOut(BaseModel):
     net_amount: DecimalStr
     status: TradeStatus
     cancel_reason: str | None = None
+    counterparty_of_record: str | None = Field(
+        default=None, description="After clearing: the CCP the trade was novated to."
+    )
+    obligation_id: str | None = Field(
+        default=None, description="After clearing: the obligation the trade settles in."
+    )
     version: int
     created_at: datetime
     updated_at: datetime

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.models import AuditRecord
@@ -28,7 +28,7 @@ from app.positions import service as positions
 from app.positions.entries import TradeEconomics
 from app.reference.service import ReferenceSet, load_reference
 from app.trades.confirmations import captured, match_alleged, rematch_amended
-from app.trades.lifecycle import ENTITY, lock_trade, transition_trade
+from app.trades.lifecycle import ENTITY, lock_trade, transition_many, transition_trade
 from app.trades.models import Trade
 from app.trades.rules import Booking, TradeTerms, evaluate
 from app.trades.schemas import BatchItemResult, BatchOutcome, TradeIn, TradePatch
@@ -406,3 +406,83 @@ async def list_trades(
         if value is not None:
             statement = statement.where(column == value)
     return await fetch_page(session, statement, Trade.id, page)
+
+
+# Clearing and instruction ------------------------------------------------------------------------
+
+
+async def clearable_trades(
+    session: AsyncSession, *, settlement_date: date, after_id: str | None, limit: int, lock: bool
+) -> Sequence[Trade]:
+    """Confirmed trades due on ``settlement_date``, in id order after ``after_id``. Locked rows
+    are skipped, so two runs never take the same trade."""
+    statement = (
+        select(Trade)
+        .where(
+            Trade.status == TradeStatus.CONFIRMED.value,
+            Trade.settlement_date == settlement_date,
+        )
+        .order_by(Trade.id)
+        .limit(limit)
+    )
+    if after_id is not None:
+        statement = statement.where(Trade.id > after_id)
+    if lock:
+        statement = statement.with_for_update(skip_locked=True)
+    return (await session.scalars(statement)).all()
+
+
+async def mark_cleared(
+    session: AsyncSession,
+    *,
+    trades: Sequence[Trade],
+    cleared: dict[str, tuple[str, str | None]],
+    actor: Actor,
+    now: datetime,
+) -> None:
+    """``confirmed`` -> ``cleared``: ``cleared`` maps each trade id to its obligation and the CCP
+    it was novated to (None when it was not)."""
+    await transition_many(
+        session,
+        trades,
+        event=TradeEvent.CLEARED,
+        actor=actor,
+        now=now,
+        changes={
+            trade_id: {"obligation_id": obligation_id, "counterparty_of_record": ccp}
+            for trade_id, (obligation_id, ccp) in cleared.items()
+        },
+    )
+
+
+async def mark_instructed(
+    session: AsyncSession, *, obligation_ids: Sequence[str], actor: Actor, now: datetime
+) -> int:
+    """``cleared`` -> ``instructed`` for the trades of obligations now instructed."""
+    count = 0
+    for start in range(0, len(obligation_ids), _LOOKUP_CHUNK):
+        statement = (
+            select(Trade)
+            .where(
+                Trade.obligation_id.in_(obligation_ids[start : start + _LOOKUP_CHUNK]),
+                Trade.status == TradeStatus.CLEARED.value,
+            )
+            .order_by(Trade.id)
+            .with_for_update()
+        )
+        trades = (await session.scalars(statement)).all()
+        await transition_many(session, trades, event=TradeEvent.INSTRUCTED, actor=actor, now=now)
+        count += len(trades)
+    return count
+
+
+async def count_clearable(session: AsyncSession, *, settlement_date: date) -> int:
+    statement = (
+        select(func.count())
+        .select_from(Trade)
+        .where(
+            Trade.status == TradeStatus.CONFIRMED.value,
+            Trade.settlement_date == settlement_date,
+        )
+    )
+    return int(await session.scalar(statement) or 0)

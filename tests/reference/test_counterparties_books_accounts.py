@@ -28,6 +28,10 @@ DEMO_LEIS = sorted(
         "R0MUWSFPU8MPRO8K5P83",
         "7LTWFZYICNSX8D621K86",
         "O2RNE8IBXP4R0TD8PU41",
+        # The CCPs: NSCC (a stand-in LEI), LCH SA, Eurex Clearing.
+        "NSCCDEMO000000000060",
+        "R1IO4YJ0O79SMWVCHB58",
+        "529900LN3S50JPU47S06",
     ]
 )
 DEMO_ACCOUNTS = ["CASH-EUR", "CASH-USD", "SEC-CBF", "SEC-DTC", "SEC-EB", "SEC-EOCF"]
@@ -108,7 +112,7 @@ async def test_list_counterparties_by_lei_and_in_pages(api: Api, reference: None
     ).json()
     third = (
         await api.get(
-            "/counterparties", params={"limit": 2, "cursor": second["next_cursor"]}, role=OPS
+            "/counterparties", params={"limit": 6, "cursor": second["next_cursor"]}, role=OPS
         )
     ).json()
 
@@ -322,6 +326,7 @@ async def test_create_cash_account_answers_201_with_location_and_body(api: Api) 
         "servicer_bic": "BARCGB22",
         "iban": GOOD_IBAN,
         "account_number": None,
+        "markets": [],
         **STAMPS,
     }
 
@@ -338,6 +343,7 @@ async def test_create_securities_account_answers_201(api: Api) -> None:
         "servicer_bic": "CRSTGB22",
         "iban": None,
         "account_number": "DEMO-CREST-0001",
+        "markets": [],
         **STAMPS,
     }
 
@@ -355,6 +361,7 @@ async def test_get_account_with_etag(api: Api, reference: None) -> None:
         "servicer_bic": "COBADEFF",
         "iban": "DE89370400440532013000",
         "account_number": None,
+        "markets": [],
         **STAMPS,
     }
 

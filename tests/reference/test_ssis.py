@@ -104,10 +104,11 @@ async def test_unknown_ssi_is_404(api: Api, reference: None) -> None:
 async def test_demo_ssis_cover_every_counterparty_and_market(api: Api, reference: None) -> None:
     rows = await all_ssis(api)
 
-    assert len(rows) == 20
+    # Five broker-dealers on four markets, and each of the three CCPs on its market.
+    assert len(rows) == 23
     assert [r["id"] for r in rows] == sorted(r["id"] for r in rows)
     assert {r["currency"] for r in rows} == {None}
-    assert len({(r["counterparty_lei"], r["mic"]) for r in rows}) == 20
+    assert len({(r["counterparty_lei"], r["mic"]) for r in rows}) == 23
 
 
 @pytest.mark.parametrize(
@@ -137,6 +138,7 @@ async def test_demo_ssis_cover_every_counterparty_and_market(api: Api, reference
                 ("FOR8UP27PHTHYVLBNG30", "XPAR", "DEMO-GS-EOCF-01"),
                 ("O2RNE8IBXP4R0TD8PU41", "XPAR", "DEMO-SG-EOCF-01"),
                 ("R0MUWSFPU8MPRO8K5P83", "XPAR", "DEMO-BNP-EOCF-01"),
+                ("R1IO4YJ0O79SMWVCHB58", "XPAR", "DEMO-LCH-EOCF-01"),
             ],
             id="market",
         ),
@@ -168,7 +170,7 @@ async def test_list_ssis_pages_through_every_row_once(api: Api, reference: None)
         if cursor is None:
             break
 
-    assert [len(p) for p in pages] == [8, 8, 4]
+    assert [len(p) for p in pages] == [8, 8, 7]
     assert [i for p in pages for i in p] == everything
 
 
@@ -283,7 +285,7 @@ async def test_invalid_ssi_is_422_naming_the_field(
 
     assert response.status_code == 422, response.text
     assert problem_fields(response) == fields
-    assert len(await all_ssis(api)) == 20
+    assert len(await all_ssis(api)) == 23
 
 
 async def test_ssi_for_an_unknown_counterparty_is_422_naming_counterparty_lei(

@@ -60,6 +60,8 @@ async def test_capture_answers_201_with_every_field(api: Api, reference: None) -
         "net_amount": "18926.52",
         "status": "captured",
         "cancel_reason": None,
+        "counterparty_of_record": None,
+        "obligation_id": None,
         "version": 1,
         # The frozen clock: 2026-11-25T15:00Z.
         "created_at": "2026-11-25T15:00:00Z",

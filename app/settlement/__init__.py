@@ -1,0 +1,1 @@
+"""Settlement: instructions, and (later) settlement runs, status advices, fails and holds."""
