@@ -304,6 +304,11 @@ async def _clear_chunk(
             .values({name: bindparam(name) for name in _obligation_values(Net())}),
             changed,
         )
+    state.left_out += chunk.left_out
+    run.processed += len(chunk.trades) + len(chunk.left_out)
+    run.obligations = len(state.obligation_ids)
+    if not chunk.trades:  # every trade of the chunk waits for its reference data
+        return
     by_trade = {t.trade_id: t for t in chunk.resolved}
     await session.execute(
         insert(ObligationTrade),
@@ -340,9 +345,6 @@ async def _clear_chunk(
         actor=actor,
         now=now,
     )
-    state.left_out += chunk.left_out
-    run.processed += len(chunk.trades) + len(chunk.left_out)
-    run.obligations = len(state.obligation_ids)
 
 
 def _novations(chunk: _Chunk) -> list[Novation]:
