@@ -124,10 +124,11 @@ async def create_clearing_run(
             finished_at=None,
         )
         return JSONResponse(out.model_dump(mode="json"), status_code=200)
-    if not await service.count_clearable(uow.session, settlement_date=body.settlement_date):
-        previous = await service.latest_run(uow.session, settlement_date=body.settlement_date)
-        note = f"Nothing to clear: no confirmed trade is due on {body.settlement_date}"
-        if previous is None:
+    idle = await service.nothing_to_clear(uow.session, settlement_date=body.settlement_date)
+    if idle is not None:
+        if idle.last_run is not None:
+            out = _run_out(idle.last_run, note=idle.note)
+        else:
             out = ClearingRunOut(
                 id=None,
                 settlement_date=body.settlement_date,
@@ -138,12 +139,10 @@ async def create_clearing_run(
                 obligations=0,
                 instructions=0,
                 report=None,
-                note=note + ".",
+                note=idle.note,
                 created_at=None,
                 finished_at=None,
             )
-        else:
-            out = _run_out(previous, note=f"{note}; the last run for the date is {previous.id}.")
         return JSONResponse(out.model_dump(mode="json"), status_code=200)
 
     async def work(session: AsyncSession) -> ClearingRunOut:

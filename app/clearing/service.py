@@ -177,6 +177,25 @@ async def count_clearable(session: AsyncSession, *, settlement_date: date) -> in
     return await trades.count_clearable(session, settlement_date=settlement_date)
 
 
+@dataclass(frozen=True)
+class NothingToClear:
+    note: str
+    last_run: ClearingRun | None
+
+
+async def nothing_to_clear(
+    session: AsyncSession, *, settlement_date: date
+) -> NothingToClear | None:
+    """Why a run for the date would do nothing (no confirmed trade is due), or None."""
+    if await count_clearable(session, settlement_date=settlement_date):
+        return None
+    last = await latest_run(session, settlement_date=settlement_date)
+    note = f"Nothing to clear: no confirmed trade is due on {settlement_date}"
+    if last is None:
+        return NothingToClear(note + ".", None)
+    return NothingToClear(f"{note}; the last run for the date is {last.id}.", last)
+
+
 async def latest_run(session: AsyncSession, *, settlement_date: date) -> ClearingRun | None:
     statement = (
         select(ClearingRun)
