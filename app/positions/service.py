@@ -2,13 +2,13 @@
 movements, and the positions and balances read from the running balances."""
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.auth import Actor
@@ -283,6 +283,62 @@ async def novate(
 
 
 # Settlement ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SettlementLeg:
+    """Where one instruction settles: our accounts, its counterparty of record, its assets."""
+
+    securities_account: str
+    cash_account: str
+    counterparty: str
+    isin: str
+    currency: str
+
+
+async def lock_for_settlement(
+    session: AsyncSession, *, legs: Sequence[SettlementLeg], now: datetime
+) -> dict[tuple[str, str], Decimal]:
+    """Lock, in key order and until the transaction ends, every balance the legs' settlements
+    post to, so no other writer spends the same securities or cash meanwhile; answers what our
+    safekeeping and cash accounts hold, per (account code, asset)."""
+    ours: dict[tuple[str, str], tuple[str, str]] = {}
+    keys: set[tuple[str, str]] = set()
+    for leg in legs:
+        party = accounts.counterparty(leg.counterparty)
+        ours[accounts.securities(leg.securities_account), leg.isin] = (
+            leg.securities_account,
+            leg.isin,
+        )
+        ours[accounts.cash(leg.cash_account), leg.currency] = (leg.cash_account, leg.currency)
+        keys |= {(party, leg.isin), (party, leg.currency)}
+    heads = await balances.lock(session, sorted(keys | ours.keys()), now=now)
+    return {holding: heads[key].totals.posted for key, holding in ours.items()}
+
+
+async def holdings(
+    session: AsyncSession,
+    *,
+    securities: Iterable[tuple[str, str]],
+    cash: Iterable[tuple[str, str]],
+) -> dict[tuple[str, str], Decimal]:
+    """What our safekeeping accounts hold of ISINs and our cash accounts of currencies now, per
+    (account code, asset), without locking: for answers that change nothing."""
+    ours = {(accounts.securities(code), isin): (code, isin) for code, isin in securities}
+    ours |= {(accounts.cash(code), currency): (code, currency) for code, currency in cash}
+    found = dict.fromkeys(ours.values(), ZERO)
+    keys = list(ours)
+    for start in range(0, len(keys), 500):
+        rows = await session.execute(
+            select(LedgerBalance.ledger_account, LedgerBalance.asset, LedgerBalance.posted).where(
+                tuple_(LedgerBalance.ledger_account, LedgerBalance.asset).in_(
+                    keys[start : start + 500]
+                )
+            )
+        )
+        for account, asset, posted in rows.all():
+            found[ours[account, asset]] = posted
+    return found
 
 
 def _check_movement(movement: SettlementMovement, now: datetime | None) -> None:

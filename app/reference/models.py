@@ -4,7 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base
@@ -33,6 +33,9 @@ class Market(Versioned):
     # [{"from": "2024-05-28", "days": 1}, ...] ascending by "from"
     settlement_cycle_days: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     ccp: Mapped[str | None] = mapped_column(String(11))
+    # Settled inside one settlement system that matches bilateral instructions itself: they
+    # are matched on creation instead of waiting for a status advice.
+    internal_settlement: Mapped[bool] = mapped_column(Boolean, default=False)
     affirmation_cutoff: Mapped[str] = mapped_column(String(5))
 
 

@@ -39,11 +39,37 @@ class SettlementInstruction(Base):
     settled_quantity: Mapped[Decimal] = mapped_column(ExactDecimal())
     settled_amount: Mapped[Decimal] = mapped_column(ExactDecimal())
     fail_reason: Mapped[str | None] = mapped_column(String(4), default=None)
+    # The state a hold parked it in, restored on release.
+    held_from: Mapped[str | None] = mapped_column(String(20), default=None)
+    # The last settlement run that tried it: a resumed run tries nothing twice.
+    last_run_id: Mapped[str | None] = mapped_column(String(40), default=None)
+    # The day it last settled, in full or in part.
+    settled_on: Mapped[date | None] = mapped_column(Date, default=None)
     version: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     __table_args__ = (
         Index(None, "status", "intended_settlement_date"),
+        Index(None, "status", "priority", "created_at", "id"),
         Index(None, "counterparty_lei", "status"),
     )
+
+
+class SettlementRun(Base):
+    __tablename__ = "settlement_runs"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    settlement_date: Mapped[date] = mapped_column(Date, index=True)
+    status: Mapped[str] = mapped_column(String(12))
+    total: Mapped[int] = mapped_column(Integer)
+    processed: Mapped[int] = mapped_column(Integer)
+    settled: Mapped[int] = mapped_column(Integer)
+    partially_settled: Mapped[int] = mapped_column(Integer)
+    failed: Mapped[int] = mapped_column(Integer)
+    # Per fail reason and currency: instructions and value; the held instructions it skipped.
+    report: Mapped[dict[str, Any]] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(String(500), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(64))
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

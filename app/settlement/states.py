@@ -18,15 +18,39 @@ class InstructionStatus(StrEnum):
 class InstructionEvent(StrEnum):
     ENRICHED = "enriched"
     MATCHED = "matched"
+    UNMATCHED = "unmatched"
+    HELD = "held"
+    RELEASED = "released"
+    PARTIALLY_SETTLED = "partially_settled"
+    SETTLED = "settled"
     CANCELLED = "cancelled"
 
 
+S, E = InstructionStatus, InstructionEvent
+
+# A hold parks an instruction; its release returns it to the state it was held in (kept on the
+# instruction), which is always one of these.
+HOLDABLE = (S.REPAIR, S.PENDING, S.MATCHED, S.PARTIALLY_SETTLED)
+# What settlement runs take (when due and not held).
+SETTLEABLE = (S.MATCHED, S.PARTIALLY_SETTLED)
+
 TRANSITIONS: Mapping[tuple[InstructionStatus, InstructionEvent], InstructionStatus] = {
-    (InstructionStatus.REPAIR, InstructionEvent.ENRICHED): InstructionStatus.PENDING,
-    (InstructionStatus.PENDING, InstructionEvent.MATCHED): InstructionStatus.MATCHED,
-    (InstructionStatus.REPAIR, InstructionEvent.CANCELLED): InstructionStatus.CANCELLED,
-    (InstructionStatus.PENDING, InstructionEvent.CANCELLED): InstructionStatus.CANCELLED,
-    (InstructionStatus.MATCHED, InstructionEvent.CANCELLED): InstructionStatus.CANCELLED,
+    (S.REPAIR, E.ENRICHED): S.PENDING,
+    (S.PENDING, E.MATCHED): S.MATCHED,
+    # sese.024: still unmatched (with reasons), or matched no more.
+    (S.PENDING, E.UNMATCHED): S.PENDING,
+    (S.MATCHED, E.UNMATCHED): S.PENDING,
+    **{(state, E.HELD): S.ON_HOLD for state in HOLDABLE},
+    # Settled by a run, or confirmed by the CSD (sese.025; a confirmation implies a match).
+    **{
+        (state, event): after
+        for state in (S.PENDING, S.MATCHED, S.PARTIALLY_SETTLED)
+        for event, after in (
+            (E.PARTIALLY_SETTLED, S.PARTIALLY_SETTLED),
+            (E.SETTLED, S.SETTLED),
+        )
+    },
+    **{(state, E.CANCELLED): S.CANCELLED for state in (S.REPAIR, S.PENDING, S.MATCHED, S.ON_HOLD)},
 }
 
 

@@ -486,3 +486,25 @@ async def count_clearable(session: AsyncSession, *, settlement_date: date) -> in
         )
     )
     return int(await session.scalar(statement) or 0)
+
+
+async def mark_settled(
+    session: AsyncSession,
+    *,
+    obligation_id: str,
+    in_full: bool,
+    actor: Actor,
+    now: datetime,
+) -> None:
+    """The trades of an obligation whose instruction settled: ``settled`` when in full, else
+    ``partially_settled``."""
+    settleable = (TradeStatus.INSTRUCTED.value, TradeStatus.PARTIALLY_SETTLED.value)
+    statement = (
+        select(Trade)
+        .where(Trade.obligation_id == obligation_id, Trade.status.in_(settleable))
+        .order_by(Trade.id)
+        .with_for_update()
+    )
+    trades = (await session.scalars(statement)).all()
+    event = TradeEvent.SETTLED if in_full else TradeEvent.PARTIALLY_SETTLED
+    await transition_many(session, trades, event=event, actor=actor, now=now)

@@ -1,0 +1,50 @@
+"""API models for settlement runs."""
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.core.money import DecimalStr
+
+
+class SettlementRunIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"settlement_date": "2026-11-25", "dry_run": False}]},
+    )
+
+    settlement_date: date = Field(description="Today or earlier: what is due by then settles.")
+    dry_run: bool = Field(default=False, description="Answer the report, write nothing.")
+
+
+class FailRowOut(BaseModel):
+    reason: str = Field(description="`LACK` (securities) or `MONY` (cash).")
+    currency: str
+    instructions: int
+    unsettled_amount: DecimalStr = Field(description="The cash left unsettled.")
+
+
+class SettlementReportOut(BaseModel):
+    settled: int
+    partially_settled: int
+    failed: int = Field(description="Settled nothing; they recycle to the next run.")
+    market_closed: int = Field(description="Due, but their market does not settle that day.")
+    fails: list[FailRowOut]
+    held: int = Field(description="Due but on hold: skipped, not failed.")
+    held_ids: list[str] = Field(description="The first 100 of them.")
+
+
+class SettlementRunOut(BaseModel):
+    id: str | None = Field(description="Null for a dry run.")
+    settlement_date: date
+    status: str = Field(description="`running`, `completed`, `failed`, or `dry_run`.")
+    dry_run: bool
+    total: int = Field(description="Matched instructions due when the run started.")
+    processed: int
+    settled: int
+    partially_settled: int
+    failed: int
+    report: SettlementReportOut
+    error: str | None = None
+    created_at: datetime | None
+    finished_at: datetime | None

@@ -1,0 +1,5 @@
+"""Settlement tests post opening inventory and cash the way position keeping's tests do."""
+
+from tests.positions.conftest import adjust
+
+__all__ = ["adjust"]

@@ -1,0 +1,256 @@
+"""Settlement runs over HTTP: CCP instructions (matched on creation) settle against what our
+accounts hold, or fail with LACK or MONY, and the journal, the trades and the report follow.
+
+JPM trades of 2026-11-24 settle on 2026-11-25, the frozen clock's day, at NSCC into SEC-DTC and
+CASH-USD. Commission and fees are zero so that every amount is quantity x price.
+"""
+
+from typing import Any
+
+import pytest
+from sqlalchemy import update
+
+from app.positions import service as positions_service
+from app.settlement import runs
+from app.settlement.models import SettlementInstruction
+from tests.clearing.support import MORGAN, OPS, book_confirmed, clear, instructions, trade
+from tests.conftest import Database
+from tests.factories import JPM
+from tests.positions.conftest import Adjust, cash_balances, ledger_check, line, positions
+from tests.support import Api, problem_fields
+
+DUE = "2026-11-25"
+FREE = {"commission": "0", "fees": "0"}
+
+
+async def jpm(api: Api, side: str, quantity: str, price: str, **overrides: Any) -> dict[str, Any]:
+    return await book_confirmed(
+        api, side=side, quantity=quantity, price=price, **{**FREE, **overrides}
+    )
+
+
+async def settle(api: Api, settlement_date: str = DUE, **body: Any) -> dict[str, Any]:
+    response = await api.post(
+        "/settlement-runs",
+        json={"settlement_date": settlement_date, **body},
+        params={"wait": "true"},
+        role=OPS,
+    )
+    assert response.status_code == 200, response.text
+    run: dict[str, Any] = response.json()
+    return run
+
+
+async def inventory(adjust: Adjust, *, jpm: str = "0", usd: str = "0") -> None:
+    lines = []
+    if jpm != "0":
+        lines += [line("SEC-DTC", JPM, jpm), line("book:EQ-FLOW", JPM, f"-{jpm}", cost="0.00")]
+    if usd != "0":
+        lines.append(line("CASH-USD", "USD", usd))
+    await adjust("opening", *lines)
+
+
+def state(instruction: dict[str, Any]) -> tuple[Any, ...]:
+    return (
+        instruction["status"],
+        instruction["settled_quantity"],
+        instruction["settled_amount"],
+        instruction["fail_reason"],
+    )
+
+
+async def the_instruction(api: Api) -> dict[str, Any]:
+    [instruction] = await instructions(api)
+    return instruction
+
+
+async def test_a_covered_receipt_settles_and_moves_securities_cash_and_the_trade(
+    api: Api, adjust: Adjust
+) -> None:
+    await inventory(adjust, usd="50000.00")
+    bought = await jpm(api, "buy", "100", "190.00")
+    await clear(api, DUE)
+
+    run = await settle(api)
+
+    assert (run["status"], run["total"], run["processed"], run["settled"]) == (
+        "completed",
+        1,
+        1,
+        1,
+    )
+    assert run["report"] == {
+        "settled": 1,
+        "partially_settled": 0,
+        "failed": 0,
+        "market_closed": 0,
+        "fails": [],
+        "held": 0,
+        "held_ids": [],
+    }
+    instruction = await the_instruction(api)
+    assert state(instruction) == ("settled", "100", "19000.00", None)
+    assert (await trade(api, bought["id"]))["status"] == "settled"
+    [held] = await positions(api, basis="settlement_date")
+    assert (held["account"], held["isin"], held["quantity"]) == ("SEC-DTC", JPM, "100")
+    [cash] = await cash_balances(api, account="CASH-USD")
+    # 50000.00 - 19000.00.
+    assert cash["settled"] == "31000.00"
+    assert (await ledger_check(api))["ok"] is True
+
+
+async def test_a_receipt_we_cannot_pay_for_fails_mony_and_recycles(
+    api: Api, adjust: Adjust
+) -> None:
+    await inventory(adjust, usd="18999.99")
+    bought = await jpm(api, "buy", "100", "190.00")
+    await clear(api, DUE)
+
+    run = await settle(api)
+
+    assert (run["settled"], run["failed"]) == (0, 1)
+    assert run["report"]["fails"] == [
+        {"reason": "MONY", "currency": "USD", "instructions": 1, "unsettled_amount": "19000.00"}
+    ]
+    assert state(await the_instruction(api)) == ("matched", "0", "0", "MONY")
+    assert (await trade(api, bought["id"]))["status"] == "instructed"
+
+    await inventory(adjust, usd="0.01")
+    again = await settle(api)
+
+    assert (again["settled"], again["failed"]) == (1, 0)
+    assert state(await the_instruction(api)) == ("settled", "100", "19000.00", None)
+
+
+async def test_a_delivery_we_do_not_hold_fails_lack(api: Api, adjust: Adjust) -> None:
+    await inventory(adjust, jpm="99")
+    await jpm(api, "sell", "100", "190.00")
+    await clear(api, DUE)
+
+    run = await settle(api)
+
+    assert run["report"]["fails"] == [
+        {"reason": "LACK", "currency": "USD", "instructions": 1, "unsettled_amount": "19000.00"}
+    ]
+    assert state(await the_instruction(api)) == ("matched", "0", "0", "LACK")
+
+
+async def test_a_partial_delivery_settles_what_is_there_and_the_rest_later(
+    api: Api, adjust: Adjust, db: Database
+) -> None:
+    await inventory(adjust, jpm="60")
+    sold = await jpm(api, "sell", "100", "190.25")
+    await clear(api, DUE)
+    async with db.sessionmaker() as session, session.begin():
+        await session.execute(update(SettlementInstruction).values(partial_allowed=True))
+
+    first = await settle(api)
+
+    # 60 of 100 against 19025.00 x 60/100 = 11415.00; 40 and 7610.00 left, failing LACK.
+    assert (first["settled"], first["partially_settled"], first["failed"]) == (0, 1, 0)
+    assert first["report"]["fails"] == [
+        {"reason": "LACK", "currency": "USD", "instructions": 1, "unsettled_amount": "7610.00"}
+    ]
+    assert state(await the_instruction(api)) == ("partially_settled", "60", "11415.00", "LACK")
+    assert (await trade(api, sold["id"]))["status"] == "partially_settled"
+
+    await inventory(adjust, jpm="40")
+    await settle(api)
+
+    assert state(await the_instruction(api)) == ("settled", "100", "19025.00", None)
+    assert (await trade(api, sold["id"]))["status"] == "settled"
+    [cash] = await cash_balances(api, account="CASH-USD")
+    assert cash["settled"] == "19025.00"
+    assert (await ledger_check(api))["ok"] is True
+
+
+async def test_a_dry_run_reports_the_same_and_settles_nothing(api: Api, adjust: Adjust) -> None:
+    await inventory(adjust, usd="19000.00")
+    await jpm(api, "buy", "100", "190.00")
+    await jpm(api, "sell", "10", "70.00", isin="US1912161007")
+    await clear(api, DUE)
+
+    response = await api.post(
+        "/settlement-runs", json={"settlement_date": DUE, "dry_run": True}, role=OPS
+    )
+
+    assert response.status_code == 200, response.text
+    dry = response.json()
+    assert (dry["id"], dry["status"], dry["total"], dry["settled"], dry["failed"]) == (
+        None,
+        "dry_run",
+        2,
+        1,
+        1,
+    )
+    assert {i["status"] for i in await instructions(api)} == {"matched"}
+    run = await settle(api)
+    assert run["report"] == dry["report"]
+
+
+async def test_a_run_that_fails_between_chunks_resumes_and_settles_each_instruction_once(
+    api: Api, adjust: Adjust, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await inventory(adjust, usd="100000.00")
+    for isin in ("US46625H1005", "US1912161007", "US4592001014"):
+        await jpm(api, "buy", "10", "100.00", isin=isin)
+    await clear(api, DUE)
+    monkeypatch.setattr(runs, "CHUNK", 1)
+    real = positions_service.post_settlement
+    calls = 0
+
+    async def fail_on_the_second(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise RuntimeError("the custodian link dropped")
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(positions_service, "post_settlement", fail_on_the_second)
+
+    failed = await settle(api)
+
+    assert (failed["status"], failed["processed"], failed["error"]) == (
+        "failed",
+        1,
+        "the custodian link dropped",
+    )
+    resumed = await api.post(
+        f"/settlement-runs/{failed['id']}/resume", params={"wait": "true"}, role=OPS
+    )
+    assert resumed.status_code == 200, resumed.text
+    run = resumed.json()
+    assert (run["status"], run["processed"], run["settled"]) == ("completed", 3, 3)
+    assert {state(i) for i in await instructions(api)} == {("settled", "10", "1000.00", None)}
+    [cash] = await cash_balances(api, account="CASH-USD")
+    assert cash["settled"] == "97000.00"
+    assert (await ledger_check(api))["ok"] is True
+
+
+async def test_a_run_for_a_day_not_yet_come_is_422(api: Api, reference: None) -> None:
+    response = await api.post("/settlement-runs", json={"settlement_date": "2026-11-26"}, role=OPS)
+
+    assert response.status_code == 422
+    assert problem_fields(response) == {"settlement_date"}
+
+
+@pytest.mark.parametrize("role", ["trader", "gateway", "compliance", "admin"])
+async def test_only_operations_runs_settlement(api: Api, reference: None, role: str) -> None:
+    response = await api.post("/settlement-runs", json={"settlement_date": DUE}, role=role)
+
+    assert response.status_code == 403
+
+
+async def test_runs_are_listed_and_found(api: Api, adjust: Adjust) -> None:
+    await inventory(adjust, usd="50000.00")
+    await jpm(api, "buy", "100", "190.00", counterparty_lei=MORGAN)
+    await clear(api, DUE)
+    run = await settle(api)
+
+    listed = await api.get("/settlement-runs", params={"settlement_date": DUE}, role="compliance")
+    one = await api.get(f"/settlement-runs/{run['id']}", role="trader")
+    unknown = await api.get("/settlement-runs/str_unknown", role=OPS)
+
+    assert [r["id"] for r in listed.json()["items"]] == [run["id"]]
+    assert one.json() == run
+    assert unknown.status_code == 404
