@@ -33,6 +33,7 @@ from app.positions.entries import Novation
 from app.reference.models import Instrument, Market
 from app.reference.service import Parties, instruments_by_isin, markets_by_mic, parties_and_accounts
 from app.settlement import service as settlement
+from app.settlement.models import SettlementInstruction
 from app.settlement.service import ObligationToInstruct
 from app.settlement.states import InstructionStatus
 from app.trades import service as trades
@@ -391,8 +392,8 @@ def _novations(chunk: _Chunk) -> list[Novation]:
 async def _instruct(
     session: AsyncSession, run: ClearingRun, state: _RunState, *, actor: Actor, now: datetime
 ) -> int:
-    """One instruction per obligation that moves something; the trades of each instruction not
-    waiting for repair become ``instructed``. Returns how many instructions the run has."""
+    """One instruction per obligation that moves something (``repair`` where no single SSI
+    fits). Returns how many the run has."""
     instruments = await instruments_by_isin(
         session, isins={key.isin for key in state.obligation_ids}
     )
@@ -417,17 +418,20 @@ async def _instruct(
         actor=actor,
         now=now,
     )
-    await trades.mark_instructed(
-        session,
-        obligation_ids=[
-            obligation_id
-            for obligation_id, instruction in instructions.items()
-            if instruction.status != InstructionStatus.REPAIR
-        ],
-        actor=actor,
-        now=now,
-    )
     return len(instructions)
+
+
+def _sent(run_id: str) -> Any:
+    """The run's obligations whose instruction is out of repair: their trades are
+    ``instructed``."""
+    return (
+        select(SettlementInstruction.obligation_id)
+        .join(Obligation, Obligation.id == SettlementInstruction.obligation_id)
+        .where(
+            Obligation.run_id == run_id,
+            SettlementInstruction.status != InstructionStatus.REPAIR.value,
+        )
+    )
 
 
 async def _finish(
@@ -437,13 +441,10 @@ async def _finish(
     *,
     actor: Actor,
     now: datetime,
-    report: dict[str, Any] | None = None,
     error: str | None = None,
 ) -> None:
     before = row_snapshot(run)
     run.status = next_state(TRANSITIONS, RunStatus(run.status), event).value
-    if report is not None:
-        run.report = report
     run.error = error
     run.finished_at = now
     await record_change(
@@ -465,6 +466,30 @@ async def _locked_run(session: AsyncSession, run_id: str) -> ClearingRun:
     return run
 
 
+async def _clear_all(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    run_id: str,
+    state: _RunState,
+    reference: _Reference,
+    settlement_date: date,
+    actor: Actor,
+    clock: Clock,
+) -> None:
+    """Clear every clearable trade due on the date, a chunk per transaction."""
+    after: str | None = None
+    while True:
+        async with sessionmaker() as session:
+            run = await _locked_run(session, run_id)
+            chunk = await _next_chunk(
+                session, reference, settlement_date=settlement_date, after_id=after, lock=True
+            )
+            if chunk is None:
+                return
+            await _clear_chunk(session, run, chunk, state, actor=actor, now=clock())
+            after = max([t.id for t in chunk.trades] + [lo.trade_id for lo in chunk.left_out])
+            await session.commit()
+
+
 async def process_run(
     sessionmaker: async_sessionmaker[AsyncSession], *, run_id: str, actor: Actor, clock: Clock
 ) -> None:
@@ -476,30 +501,29 @@ async def process_run(
             parties = await parties_and_accounts(session)
             state = await _resume_state(session, run_id)
             settlement_date = run.settlement_date
-        reference = _Reference(parties)
-        after: str | None = None
-        while True:
+            # Once instructions exist the obligations are final: a resumed run clears no more.
+            instructed = run.instructions > 0
+        if not instructed:
+            await _clear_all(
+                sessionmaker, run_id, state, _Reference(parties), settlement_date, actor, clock
+            )
             async with sessionmaker() as session:
                 run = await _locked_run(session, run_id)
-                chunk = await _next_chunk(
-                    session, reference, settlement_date=settlement_date, after_id=after, lock=True
-                )
-                if chunk is None:
-                    break
-                await _clear_chunk(session, run, chunk, state, actor=actor, now=clock())
-                after = max([t.id for t in chunk.trades] + [lo.trade_id for lo in chunk.left_out])
+                run.instructions = await _instruct(session, run, state, actor=actor, now=clock())
+                run.report = build_report(state.netting.nets, state.left_out)
                 await session.commit()
+        while True:
+            async with sessionmaker() as session:
+                await _locked_run(session, run_id)
+                moved = await trades.instruct_cleared(
+                    session, obligations=_sent(run_id), limit=CHUNK, actor=actor, now=clock()
+                )
+                await session.commit()
+            if moved < CHUNK:
+                break
         async with sessionmaker() as session:
             run = await _locked_run(session, run_id)
-            run.instructions = await _instruct(session, run, state, actor=actor, now=clock())
-            await _finish(
-                session,
-                run,
-                RunEvent.COMPLETED,
-                actor=actor,
-                now=clock(),
-                report=build_report(state.netting.nets, state.left_out),
-            )
+            await _finish(session, run, RunEvent.COMPLETED, actor=actor, now=clock())
             await session.commit()
     except Exception as error:
         async with sessionmaker() as session:

@@ -476,6 +476,24 @@ async def mark_instructed(
     return count
 
 
+async def instruct_cleared(
+    session: AsyncSession, *, obligations: Any, limit: int, actor: Actor, now: datetime
+) -> int:
+    """``cleared`` -> ``instructed`` for up to ``limit`` trades whose obligation is among
+    ``obligations`` (a SELECT of obligation ids): callers repeat it, a transaction each, until
+    it answers fewer than ``limit``, so memory stays flat in the number of trades."""
+    statement = (
+        select(Trade)
+        .where(Trade.status == TradeStatus.CLEARED.value, Trade.obligation_id.in_(obligations))
+        .order_by(Trade.id)
+        .limit(limit)
+        .with_for_update()
+    )
+    trades = (await session.scalars(statement)).all()
+    await transition_many(session, trades, event=TradeEvent.INSTRUCTED, actor=actor, now=now)
+    return len(trades)
+
+
 async def count_clearable(session: AsyncSession, *, settlement_date: date) -> int:
     statement = (
         select(func.count())

@@ -18,6 +18,7 @@ from app.audit.models import AuditRecord
 from app.clearing import service as clearing
 from app.models import metadata
 from app.positions import service as positions
+from app.trades import service as trades_service
 from tests.clearing.support import (
     BNP,
     LCH,
@@ -675,3 +676,34 @@ async def test_every_business_role_reads_clearing(
     response = await api.get(path, role=role)
 
     assert response.status_code == 200
+
+
+async def test_a_run_resumed_after_its_instructions_exist_clears_no_late_trade_into_them(
+    api: Api, reference: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    early = await jpm(api, "buy", "100", "190.00")
+
+    async def link_down(*args: Any, **kwargs: Any) -> int:
+        raise RuntimeError("the database went away")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(trades_service, "instruct_cleared", link_down)
+        failed = await clear(api, JPM_DUE)
+    late = await jpm(api, "sell", "30", "191.00", counterparty_lei=MORGAN)
+
+    assert (failed["status"], failed["instructions"]) == ("failed", 1)
+    assert (await trade(api, early["id"]))["status"] == "cleared"
+    resumed = await api.post(
+        f"/clearing-runs/{failed['id']}/resume", params={"wait": "true"}, role=OPS
+    )
+
+    assert resumed.status_code == 200, resumed.text
+    assert (resumed.json()["status"], resumed.json()["processed"]) == ("completed", 1)
+    [obligation] = await obligations(api, run_id=failed["id"])
+    assert (obligation["trade_ids"], obligation["net_quantity"]) == ([early["id"]], "100")
+    assert (await trade(api, early["id"]))["status"] == "instructed"
+    # The late trade waits for the next run, which nets it on its own.
+    assert (await trade(api, late["id"]))["status"] == "confirmed"
+    following = await clear(api, JPM_DUE)
+    [second] = await obligations(api, run_id=following["id"])
+    assert second["trade_ids"] == [late["id"]]
