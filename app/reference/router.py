@@ -489,7 +489,9 @@ async def create_ssi(
     clock: Now,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
-    """Record a counterparty's SSI for one market (`mic`) or one currency."""
+    """Record a counterparty's SSI for a market (`mic`), a currency, or a market in one
+    currency (both). Enrichment takes the most specific that fits an instruction: market and
+    currency, else market, else currency; two equally specific ones send it to repair."""
 
     async def work(session: Any) -> SsiOut:
         return SsiOut.model_validate(
@@ -547,6 +549,25 @@ async def update_ssi(
         out = SsiOut.model_validate(ssi)
     _with_etag(response, out.version)
     return out
+
+
+@ssis.delete(
+    "/{ssi_id}",
+    status_code=204,
+    response_class=Response,
+    responses=problem_responses(404, 412, 428),
+)
+async def delete_ssi(
+    ssi_id: str, uow: Uow, actor: ReferenceWrite, clock: Now, version: Version
+) -> Response:
+    """Remove an SSI, e.g. the one too many behind an `SSI_AMBIGUOUS` repair reason. Send
+    `If-Match` with the version you read (missing: 428, stale: 412). Instructions already made
+    keep the SSI they copied; enrich those in repair again afterwards. Audited as `deleted`."""
+    async with uow:
+        await service.delete_ssi(
+            uow.session, ssi_id=ssi_id, version=version, actor=actor, now=clock()
+        )
+    return Response(status_code=204)
 
 
 # Prices and penalty rates ------------------------------------------------------------------

@@ -408,20 +408,36 @@ class AccountOut(AccountFields):
 
 class SsiFields(BaseModel):
     counterparty_lei: Lei
-    mic: Mic | None = None
-    currency: Currency | None = None
+    mic: Mic | None = Field(
+        default=None,
+        examples=["XNYS"],
+        description="The market the SSI is for; with `currency`, that market in that currency "
+        "only. At least one of `mic` and `currency` is given.",
+    )
+    currency: Currency | None = Field(
+        default=None,
+        examples=["USD"],
+        description="The currency the SSI is for; with `mic`, only on that market.",
+    )
     place_of_settlement: Bic = Field(description="The CSD's BIC.")
     agent_bic: Bic
     account: AccountText
 
 
 class SsiIn(SsiFields):
+    """Enrichment takes the most specific SSI: market and currency, else market, else currency."""
+
     model_config = _STRICT
 
     @model_validator(mode="after")
-    def _one_scope(self) -> Self:
-        if (self.mic is None) == (self.currency is None):
-            error = TermsError("give exactly one of mic or currency", "mic", "currency")
+    def _scope(self) -> Self:
+        if self.mic is None and self.currency is None:
+            error = TermsError(
+                "give mic, currency or both: an SSI is for a market, a currency, "
+                "or a market in one currency",
+                "mic",
+                "currency",
+            )
             raise _field_errors(self, error)
         return self
 

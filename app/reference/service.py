@@ -1,4 +1,5 @@
-"""Reference data: create, read, update (audited), and bulk loading for the trade path."""
+"""Reference data: create, read, update and delete (audited), and bulk loading for the trade
+path."""
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -103,6 +104,7 @@ async def _create(session: AsyncSession, obj: M, *, actor: Actor, now: datetime)
     else:
         setattr(obj, "created_at", now)  # noqa: B010  (prices, rates, closed days: no version)
     session.add(obj)
+    await session.flush()  # column defaults are applied: the after image is the stored row
     await record_change(
         session,
         actor=actor,
@@ -443,6 +445,29 @@ async def update_ssi(
 ) -> Ssi:
     return await _update(
         session, Ssi, ssi_id, _changes(Ssi, patch), expected_version=version, actor=actor, now=now
+    )
+
+
+async def delete_ssi(
+    session: AsyncSession, *, ssi_id: str, version: int, actor: Actor, now: datetime
+) -> None:
+    """Remove an SSI (e.g. the one too many behind an ``SSI_AMBIGUOUS`` repair reason).
+
+    Instructions already made keep the SSI they copied; only enrichment from now on stops
+    finding it. The audit record keeps its last state as the before image."""
+    ssi = await _get(session, Ssi, ssi_id, lock=True)
+    check_version(current=ssi.version, expected=version, what=f"ssi '{ssi_id}'")
+    before = row_snapshot(ssi)
+    await session.delete(ssi)
+    await record_change(
+        session,
+        actor=actor,
+        entity_type=_ENTITY_TYPES[Ssi],
+        entity_id=ssi_id,
+        action="deleted",
+        before=before,
+        after=None,
+        now=now,
     )
 
 

@@ -3,16 +3,17 @@
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 
 from app.core.clock import Clock, get_clock
 from app.core.db import UnitOfWork, get_uow
 from app.core.errors import problem_responses
 from app.core.identifiers import Isin, Lei
 from app.core.pagination import Page, PageRequest, page_request
+from app.core.versioning import etag
 from app.settlement import service
 from app.settlement.auth import SettlementRead, SettlementWrite
-from app.settlement.schemas import InstructionOut
+from app.settlement.schemas import InstructionOut, UtcDateTime
 from app.settlement.states import InstructionStatus
 
 Uow = Annotated[UnitOfWork, Depends(get_uow)]
@@ -56,10 +57,34 @@ async def list_instructions(
     responses=problem_responses(404),
     summary="One settlement instruction",
 )
-async def get_instruction(instruction_id: str, uow: Uow, _actor: SettlementRead) -> InstructionOut:
-    return InstructionOut.model_validate(
-        await service.get_instruction(uow.session, instruction_id=instruction_id)
-    )
+async def get_instruction(
+    instruction_id: str,
+    response: Response,
+    uow: Uow,
+    _actor: SettlementRead,
+    as_of: Annotated[
+        UtcDateTime | None,
+        Query(
+            description="The instruction as it stood at this instant (a timestamp with an "
+            "offset, e.g. `2026-11-25T15:10:00Z`), rebuilt from its audit trail; 404 if it "
+            "did not exist yet.",
+            examples=["2026-11-25T15:10:00Z"],
+        ),
+    ] = None,
+) -> InstructionOut:
+    """The instruction now, or with `as_of` as it stood then (same fields, that version).
+    The `ETag` is the version answered."""
+    if as_of is not None:
+        snapshot = await service.instruction_as_of(
+            uow.session, instruction_id=instruction_id, as_of=as_of
+        )
+        out = InstructionOut.model_validate(snapshot)
+    else:
+        out = InstructionOut.model_validate(
+            await service.get_instruction(uow.session, instruction_id=instruction_id)
+        )
+    response.headers["ETag"] = etag(out.version)
+    return out
 
 
 @router.post(

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit.service import Change, record_change, record_changes
+from app.audit.service import Change, entity_state_as_of, record_change, record_changes
 from app.core.auth import Actor
 from app.core.errors import NotFound
 from app.core.ids import new_id
@@ -219,6 +219,22 @@ async def get_instruction(session: AsyncSession, *, instruction_id: str) -> Sett
     if instruction is None:
         raise NotFound(f"No settlement instruction '{instruction_id}'.")
     return instruction
+
+
+async def instruction_as_of(
+    session: AsyncSession, *, instruction_id: str, as_of: datetime
+) -> dict[str, Any]:
+    """The instruction as it stood at ``as_of``, rebuilt from its audit trail (every change of
+    an instruction records its whole row as the after image)."""
+    snapshot = await entity_state_as_of(
+        session, entity_type=ENTITY, entity_id=instruction_id, as_of=as_of
+    )
+    if snapshot is None:
+        await get_instruction(session, instruction_id=instruction_id)
+        raise NotFound(
+            f"Settlement instruction '{instruction_id}' did not exist yet at {as_of.isoformat()}."
+        )
+    return snapshot
 
 
 async def list_instructions(

@@ -82,6 +82,7 @@ ROUTES = [
     Route("POST", "/ssis", "/ssis", ssi_payload()),
     Route("GET", "/ssis/{ssi_id}", f"/ssis/{SSI}"),
     Route("PATCH", "/ssis/{ssi_id}", f"/ssis/{SSI}", {"account": "DEMO-X"}),
+    Route("DELETE", "/ssis/{ssi_id}", f"/ssis/{SSI}"),
     Route("GET", "/prices", "/prices", params={"date": "2026-11-24"}),
     Route("POST", "/prices", "/prices", price_payload()),
     Route("GET", "/penalty-rates", "/penalty-rates"),
@@ -111,7 +112,7 @@ async def call(api: Api, route: Route, role: str | None, **headers: str) -> Any:
     if SSI in path:
         listed = await api.get("/ssis", params={"limit": 1}, role="operations")
         path = path.replace(SSI, listed.json()["items"][0]["id"])
-    if route.method == "PATCH":
+    if route.method in {"PATCH", "DELETE"}:
         headers = {"If-Match": '"1"', **headers}
     return await api.request(
         route.method,
@@ -201,5 +202,6 @@ async def test_operations_writes(
 
     response = await call(api, route, role="operations")
 
-    assert response.status_code == (200 if route.method == "PATCH" else 201), response.text
+    expected = {"PATCH": 200, "DELETE": 204}.get(route.method, 201)
+    assert response.status_code == expected, response.text
     assert await audit_count() == before + 1

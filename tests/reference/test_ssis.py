@@ -1,12 +1,15 @@
-"""/ssis: standing settlement instructions for one market or one currency."""
+"""/ssis: standing settlement instructions for a market, a currency, or a market in one
+currency; created, read, listed, updated and deleted."""
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from tests.reference.conftest import AuditLookup, Counter
 from tests.reference.factories import BAD_LEI, BARCLAYS, GOLDMAN, ssi_payload
-from tests.support import Api, problem_fields
+from tests.support import Api, FrozenClock, problem_fields
 
 OPS = "operations"
 CREATED_AT = "2026-11-25T15:00:00Z"
@@ -71,6 +74,71 @@ async def test_create_market_ssi(api: Api, reference: None) -> None:
     assert (body["counterparty_lei"], body["mic"], body["currency"]) == (GOLDMAN, "XNYS", None)
     assert body["agent_bic"] == "IRVTUS3N"
     assert body["account"] == "DEMO-GS-DTC-02"
+
+
+async def test_create_ssi_for_a_market_in_one_currency(api: Api, reference: None) -> None:
+    # The most specific SSI enrichment knows: Goldman's DTC account for XNYS trades in USD.
+    response = await api.post(
+        "/ssis",
+        json=ssi_payload(mic="xnys", currency="usd", account="DEMO-GS-DTC-USD"),
+        role=OPS,
+    )
+
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert SSI_ID.match(body["id"])
+    assert response.headers["location"] == f"/api/v1/ssis/{body['id']}"
+    assert body == {
+        "id": body["id"],
+        "counterparty_lei": GOLDMAN,
+        "mic": "XNYS",
+        "currency": "USD",
+        "place_of_settlement": "DTCYUS33",
+        "agent_bic": "CHASUS33",
+        "account": "DEMO-GS-DTC-USD",
+        "version": 1,
+        "created_at": CREATED_AT,
+        "updated_at": CREATED_AT,
+    }
+    assert (await api.get(f"/ssis/{body['id']}", role=OPS)).json() == body
+    # Found by either filter, and beside (not instead of) the market's and the currency's own.
+    by_market = await all_ssis(api, counterparty_lei=GOLDMAN, mic="XNYS")
+    by_currency = await all_ssis(api, counterparty_lei=GOLDMAN, currency="USD")
+    assert sorted((r["account"], r["mic"], r["currency"]) for r in by_market) == [
+        ("DEMO-GS-DTC-01", "XNYS", None),
+        ("DEMO-GS-DTC-USD", "XNYS", "USD"),
+    ]
+    assert [(r["account"], r["mic"], r["currency"]) for r in by_currency] == [
+        ("DEMO-GS-DTC-USD", "XNYS", "USD")
+    ]
+
+
+async def test_an_ssi_for_an_unknown_market_in_a_currency_is_422_naming_mic(
+    api: Api, reference: None
+) -> None:
+    response = await api.post("/ssis", json=ssi_payload(mic="XLON", currency="GBP"), role=OPS)
+
+    assert response.status_code == 422
+    assert problem_fields(response) == {"mic"}
+    assert response.json()["detail"] == "mic 'XLON' is not known."
+
+
+async def test_an_ssi_for_neither_market_nor_currency_is_422_naming_both(
+    api: Api, reference: None
+) -> None:
+    response = await api.post("/ssis", json=ssi_payload(mic=None, currency=None), role=OPS)
+
+    assert response.status_code == 422, response.text
+    message = (
+        "give mic, currency or both: an SSI is for a market, a currency, "
+        "or a market in one currency"
+    )
+    assert response.json()["errors"] == [
+        {"field": "mic", "message": message},
+        {"field": "currency", "message": message},
+    ]
+    assert response.json()["detail"] == f"mic: {message}; currency: {message}"
+    assert len(await all_ssis(api)) == 23
 
 
 async def test_two_ssis_for_one_market_may_exist(api: Api, reference: None) -> None:
@@ -266,8 +334,9 @@ async def test_invalid_ssi_patch_is_422_naming_the_field(
 @pytest.mark.parametrize(
     ("overrides", "fields"),
     [
-        pytest.param({"mic": "XNYS"}, {"mic", "currency"}, id="both-mic-and-currency"),
         pytest.param({"currency": None}, {"mic", "currency"}, id="neither-mic-nor-currency"),
+        pytest.param({"mic": None, "currency": None}, {"mic", "currency"}, id="both-null"),
+        pytest.param({"mic": "XNYS", "currency": "ZZZ"}, {"currency"}, id="market-bad-currency"),
         pytest.param({"counterparty_lei": BAD_LEI}, {"counterparty_lei"}, id="lei-check-digits"),
         pytest.param({"currency": "ZZZ"}, {"currency"}, id="unknown-currency"),
         pytest.param({"mic": "XN", "currency": None}, {"mic"}, id="malformed-mic"),
@@ -304,3 +373,162 @@ async def test_ssi_for_an_unknown_market_is_422_naming_mic(api: Api, reference: 
     assert response.status_code == 422
     assert problem_fields(response) == {"mic"}
     assert response.json()["detail"] == "mic 'XLON' is not known."
+
+
+# Delete ------------------------------------------------------------------------------------
+
+
+async def test_delete_ssi_removes_it(api: Api, reference: None) -> None:
+    created = await create(api)
+
+    response = await api.delete(f"/ssis/{created['id']}", headers=if_match(1), role=OPS)
+
+    assert response.status_code == 204, response.text
+    assert response.content == b""
+    gone = await api.get(f"/ssis/{created['id']}", role=OPS)
+    assert (gone.status_code, gone.json()["detail"]) == (404, f"No ssi '{created['id']}'.")
+    assert created["id"] not in {r["id"] for r in await all_ssis(api)}
+    assert len(await all_ssis(api)) == 23  # the demo SSIs are untouched
+
+
+async def test_delete_ssi_after_an_update_needs_the_new_version(api: Api, reference: None) -> None:
+    created = await create(api)
+    updated = await api.patch(
+        f"/ssis/{created['id']}", json={"account": "DEMO-GS-USD-02"}, headers=if_match(1), role=OPS
+    )
+    assert updated.json()["version"] == 2
+
+    stale = await api.delete(f"/ssis/{created['id']}", headers=if_match(1), role=OPS)
+    current = await api.delete(f"/ssis/{created['id']}", headers=if_match(2), role=OPS)
+
+    assert (stale.status_code, current.status_code) == (412, 204)
+
+
+async def test_delete_ssi_is_audited_with_its_last_state_and_an_event(
+    api: Api, reference: None, audit_of_request: AuditLookup, clock: FrozenClock
+) -> None:
+    created = await create(api)
+    clock.advance(hours=1)
+
+    response = await api.delete(
+        f"/ssis/{created['id']}",
+        headers={**if_match(1), "X-Request-ID": "ssi-del"},
+        role=OPS,
+    )
+
+    assert response.status_code == 204, response.text
+    [record] = await audit_of_request("ssi-del")
+    before = {
+        "id": created["id"],
+        "counterparty_lei": GOLDMAN,
+        "mic": None,
+        "currency": "USD",
+        "place_of_settlement": "DTCYUS33",
+        "agent_bic": "CHASUS33",
+        "account": "DEMO-GS-USD-01",
+        "version": 1,
+        "created_at": "2026-11-25T15:00:00+00:00",
+        "updated_at": "2026-11-25T15:00:00+00:00",
+    }
+    assert {
+        key: record[key]
+        for key in (
+            "entity_type",
+            "entity_id",
+            "action",
+            "before",
+            "after",
+            "actor_role",
+            "request_id",
+            "occurred_at",
+        )
+    } == {
+        "entity_type": "ssi",
+        "entity_id": created["id"],
+        "action": "deleted",
+        "before": before,
+        "after": None,
+        "actor_role": "operations",
+        "request_id": "ssi-del",
+        "occurred_at": datetime(2026, 11, 25, 16, 0, tzinfo=UTC),
+    }
+    assert record["outbox"] == {
+        "seq": record["seq"],
+        "event_type": "ssi.deleted",
+        "entity_type": "ssi",
+        "entity_id": created["id"],
+        "occurred_at": datetime(2026, 11, 25, 16, 0, tzinfo=UTC),
+        "payload": {"before": before, "after": None},
+        "published_at": None,
+    }
+
+
+@pytest.mark.parametrize(
+    ("ssi", "headers", "status", "detail"),
+    [
+        pytest.param("created", {}, 428, "Send If-Match with the version you last read.", id="no"),
+        pytest.param(
+            "created",
+            {"If-Match": "latest"},
+            428,
+            "If-Match 'latest' is not a version such as \"3\".",
+            id="malformed",
+        ),
+        pytest.param(
+            "created",
+            if_match(2),
+            412,
+            "ssi '{id}' is at version 1, not 2: read it again and retry.",
+            id="stale",
+        ),
+        pytest.param("ssi_nope", if_match(1), 404, "No ssi 'ssi_nope'.", id="unknown"),
+    ],
+)
+async def test_a_refused_delete_leaves_the_ssi_and_no_audit_record(
+    api: Api,
+    reference: None,
+    audit_count: Counter,
+    ssi: str,
+    headers: dict[str, str],
+    status: int,
+    detail: str,
+) -> None:
+    created = await create(api)
+    ssi_id = created["id"] if ssi == "created" else ssi
+    before = await audit_count()
+
+    response = await api.delete(f"/ssis/{ssi_id}", headers=headers, role=OPS)
+
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["detail"] == detail.format(id=ssi_id)
+    if status == 412:
+        assert response.json()["current_version"] == 1
+    assert await audit_count() == before
+    assert (await api.get(f"/ssis/{created['id']}", role=OPS)).json() == created
+
+
+async def test_deleting_twice_is_404_the_second_time(api: Api, reference: None) -> None:
+    created = await create(api)
+
+    first = await api.delete(f"/ssis/{created['id']}", headers=if_match(1), role=OPS)
+    second = await api.delete(f"/ssis/{created['id']}", headers=if_match(1), role=OPS)
+
+    assert (first.status_code, second.status_code) == (204, 404)
+
+
+@pytest.mark.parametrize("role", ["trader", "gateway", "compliance", "admin"])
+async def test_only_operations_may_delete_an_ssi(
+    api: Api, reference: None, audit_count: Counter, role: str
+) -> None:
+    created = await create(api)
+    before = await audit_count()
+
+    response = await api.delete(f"/ssis/{created['id']}", headers=if_match(1), role=role)
+
+    assert response.status_code == 403, response.text
+    assert response.json()["detail"] == (
+        f"The role '{role}' may not call this route (allowed: operations)."
+    )
+    assert await audit_count() == before
+    assert (await api.get(f"/ssis/{created['id']}", role=OPS)).json() == created

@@ -1,16 +1,13 @@
-"""Settlement test helpers: the demo SSIs and changes to them, instructions made by clearing,
-enrichment, and the audit trail and outbox of one entity."""
+"""Settlement test helpers: the demo SSIs and changes to them (through the API), instructions
+made by clearing, enrichment, and the audit trail and outbox of one entity."""
 
-from datetime import datetime
 from typing import Any
 
 import httpx
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from app.audit.models import AuditRecord
-from app.core.ids import new_id
 from app.events.models import OutboxEvent
-from app.reference.models import Ssi
 from tests.clearing.support import OPS, book_confirmed, clear, instructions
 from tests.conftest import Database
 from tests.factories import bund_trade_payload
@@ -88,28 +85,15 @@ async def add_ssi(api: Api, **overrides: Any) -> dict[str, Any]:
     return body
 
 
-async def remove_ssis(db: Database, *ssi_ids: str) -> None:
-    """Remove SSIs through the database: the API has no route for it (see test_instructions_api
-    ``test_an_ambiguous_ssi_is_repaired_by_deleting_one_through_the_api``)."""
-    async with db.sessionmaker() as session:
-        result = await session.execute(delete(Ssi).where(Ssi.id.in_(ssi_ids)))
-        assert result.rowcount == len(ssi_ids)  # type: ignore[attr-defined]
-        await session.commit()
-
-
-async def insert_ssi(db: Database, *, now: datetime, **fields: Any) -> dict[str, Any]:
-    """Insert an SSI through the database (POST /ssis refuses one for a market *and* a
-    currency); returns it as an instruction carries it."""
-    ssi = Ssi(id=new_id("ssi"), version=1, created_at=now, updated_at=now, **fields)
-    async with db.sessionmaker() as session:
-        session.add(ssi)
-        await session.commit()
-    return {
-        "id": ssi.id,
-        "place_of_settlement": fields["place_of_settlement"],
-        "agent_bic": fields["agent_bic"],
-        "account": fields["account"],
-    }
+async def remove_ssis(api: Api, *ssi_ids: str) -> None:
+    """DELETE /ssis/{id} for each SSI, with the version it is at."""
+    for ssi_id in ssi_ids:
+        read = await api.get(f"/ssis/{ssi_id}", role=OPS)
+        assert read.status_code == 200, read.text
+        response = await api.delete(
+            f"/ssis/{ssi_id}", headers={"If-Match": read.headers["etag"]}, role=OPS
+        )
+        assert response.status_code == 204, response.text
 
 
 # Audit and outbox --------------------------------------------------------------------------

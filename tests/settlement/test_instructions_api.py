@@ -47,7 +47,6 @@ from tests.settlement.support import (
     demo_ssi,
     enrich,
     get_instruction,
-    insert_ssi,
     instruction_of,
     outbox,
     remove_ssis,
@@ -252,11 +251,11 @@ async def test_an_obligation_that_moves_nothing_gets_no_instruction(
 
 
 async def test_a_missing_ssi_sends_the_instruction_to_repair_until_it_is_added(
-    api: Api, reference: None, db: Database, clock: FrozenClock
+    api: Api, reference: None, clock: FrozenClock
 ) -> None:
     # Deutsche (bilateral) has no XOFF SSI any more. We buy 1,000,000 (pay 790,079.45) and sell
     # 400,000 (receive 316,031.78): one obligation, receive 600,000 and pay 474,047.67.
-    await remove_ssis(db, (await demo_ssi(api, DEUTSCHE, "XOFF"))["id"])
+    await remove_ssis(api, (await demo_ssi(api, DEUTSCHE, "XOFF"))["id"])
     bought, sold = await book_and_clear(api, bund(), bund(side="sell", quantity="400000"))
 
     held = await instruction_of(api, bought)
@@ -306,10 +305,10 @@ async def test_a_missing_ssi_sends_the_instruction_to_repair_until_it_is_added(
 
 
 async def test_a_ccp_instruction_repaired_with_a_currency_ssi_is_matched(
-    api: Api, reference: None, db: Database, clock: FrozenClock
+    api: Api, reference: None, clock: FrozenClock
 ) -> None:
     # LCH loses its XPAR SSI; a currency SSI (EUR) is what operations add back.
-    await remove_ssis(db, (await demo_ssi(api, LCH, "XPAR"))["id"])
+    await remove_ssis(api, (await demo_ssi(api, LCH, "XPAR"))["id"])
     (booked,) = await book_and_clear(
         api, {"isin": TOTAL, "currency": "EUR", "venue": "XPAR", "price": "57.42"}
     )
@@ -381,7 +380,7 @@ async def test_two_operators_enriching_at_once_enrich_it_once(
 ) -> None:
     if db.backend != "postgres":
         pytest.skip("concurrent writers: the row lock is PostgreSQL's")
-    await remove_ssis(db, (await demo_ssi(api, GOLDMAN, "XOFF"))["id"])
+    await remove_ssis(api, (await demo_ssi(api, GOLDMAN, "XOFF"))["id"])
     (booked,) = await book_and_clear(api, bund(counterparty_lei=GOLDMAN))
     held = await instruction_of(api, booked)
     await add_ssi(api, mic="XOFF", currency=None, place_of_settlement="MGTCBEBEECL")
@@ -440,12 +439,10 @@ async def test_two_ssis_for_the_market_are_ambiguous_until_a_more_specific_one_d
         "settlement_instruction.enrichment_failed",
     ]
 
-    # An SSI for XOFF in EUR is more specific than both (the API takes a market or a currency,
-    # not both: it goes in through the database) and decides.
+    # An SSI for XOFF in EUR is more specific than both and decides.
     clock.advance(minutes=30)
-    decisive = await insert_ssi(
-        db,
-        now=clock(),
+    decisive = await add_ssi(
+        api,
         counterparty_lei=GOLDMAN,
         mic="XOFF",
         currency="EUR",
@@ -459,7 +456,7 @@ async def test_two_ssis_for_the_market_are_ambiguous_until_a_more_specific_one_d
     assert response.json() == {
         **still,
         "status": "pending",
-        "counterparty_ssi": decisive,
+        "counterparty_ssi": as_instructed(decisive),
         "repair_reasons": [],
         "version": 3,
         "updated_at": "2026-11-25T16:00:00Z",
@@ -468,10 +465,10 @@ async def test_two_ssis_for_the_market_are_ambiguous_until_a_more_specific_one_d
 
 
 async def test_each_enrichment_brings_the_repair_reason_up_to_date(
-    api: Api, reference: None, db: Database
+    api: Api, reference: None
 ) -> None:
     # Goldman without its XOFF SSI: missing. Two EUR SSIs: ambiguous. An XOFF SSI: decided.
-    await remove_ssis(db, (await demo_ssi(api, GOLDMAN, "XOFF"))["id"])
+    await remove_ssis(api, (await demo_ssi(api, GOLDMAN, "XOFF"))["id"])
     (booked,) = await book_and_clear(api, bund(counterparty_lei=GOLDMAN))
     held = await instruction_of(api, booked)
     assert held["repair_reasons"] == missing(GOLDMAN, "XOFF", "EUR")
@@ -508,14 +505,10 @@ async def test_each_enrichment_brings_the_repair_reason_up_to_date(
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="No DELETE /ssis/{id} (405): an SSI_AMBIGUOUS reason says 'keep one', but operations "
-    "cannot remove an SSI through the API, so two SSIs for one market can never be repaired.",
-)
 async def test_an_ambiguous_ssi_is_repaired_by_deleting_one_through_the_api(
-    api: Api, reference: None
+    api: Api, reference: None, db: Database, clock: FrozenClock
 ) -> None:
+    first = await demo_ssi(api, GOLDMAN, "XOFF")
     second = await add_ssi(
         api,
         mic="XOFF",
@@ -526,29 +519,55 @@ async def test_an_ambiguous_ssi_is_repaired_by_deleting_one_through_the_api(
     )
     (booked,) = await book_and_clear(api, bund(counterparty_lei=GOLDMAN))
     held = await instruction_of(api, booked)
-    assert held["repair_reasons"][0]["code"] == "SSI_AMBIGUOUS"
+    assert held["repair_reasons"] == ambiguous(GOLDMAN, "market XOFF", [first["id"], second["id"]])
 
-    removed = await api.delete(f"/ssis/{second['id']}", role=OPS)
+    # 15:30 - operations keep the demo SSI: the reason said "keep one".
+    clock.advance(minutes=30)
+    removed = await api.delete(f"/ssis/{second['id']}", headers={"If-Match": '"1"'}, role=OPS)
     assert removed.status_code == 204, removed.text
     response = await enrich(api, held["id"])
 
     assert response.status_code == 200, response.text
-    assert response.json()["counterparty_ssi"] == as_instructed(
-        await demo_ssi(api, GOLDMAN, "XOFF")
-    )
-    assert response.json()["status"] == "pending"
+    assert response.json() == {
+        **held,
+        "status": "pending",
+        "counterparty_ssi": as_instructed(first),
+        "repair_reasons": [],
+        "version": 2,
+        "updated_at": ENRICHED_AT,
+    }
+    assert (await trade(api, booked["id"]))["status"] == "instructed"
+    assert [r.action for r in await audit_trail(db, second["id"])] == ["created", "deleted"]
+
+
+async def test_deleting_an_ssi_leaves_the_instructions_that_copied_it_as_they_are(
+    api: Api, reference: None, db: Database
+) -> None:
+    used = await demo_ssi(api, GOLDMAN, "XOFF")
+    (booked,) = await book_and_clear(api, bund(counterparty_lei=GOLDMAN))
+    instruction = await instruction_of(api, booked)
+    assert instruction["counterparty_ssi"] == as_instructed(used)
+
+    await remove_ssis(api, used["id"])
+
+    assert (await api.get(f"/ssis/{used['id']}", role=OPS)).status_code == 404
+    assert await get_instruction(api, instruction["id"]) == instruction
+    assert [r.action for r in await audit_trail(db, instruction["id"])] == ["created"]
+    # Only a new instruction notices: Goldman's next Bund trade has no SSI to go by.
+    (later,) = await book_and_clear(api, bund(counterparty_lei=GOLDMAN, quantity="2000"))
+    assert (await instruction_of(api, later))["repair_reasons"] == missing(GOLDMAN, "XOFF", "EUR")
 
 
 # Listing and reading ---------------------------------------------------------------------------
 
 
 async def test_the_list_filters_by_status_date_isin_counterparty_and_obligation(
-    api: Api, reference: None, db: Database
+    api: Api, reference: None
 ) -> None:
     # a: Bund from Goldman, gross, pending      b: OAT sold to Morgan Stanley, gross, pending
     # c: JPM from Goldman, novated to NSCC, matched, settling a day earlier
     # d: Bund from Société Générale, whose XOFF SSI is gone: repair
-    await remove_ssis(db, (await demo_ssi(api, SOCGEN, "XOFF"))["id"])
+    await remove_ssis(api, (await demo_ssi(api, SOCGEN, "XOFF"))["id"])
     booked = await book_and_clear(
         api,
         bund(counterparty_lei=GOLDMAN),
@@ -615,15 +634,10 @@ async def test_the_list_pages_in_id_order_with_a_cursor(api: Api, reference: Non
     assert last.json() == {"items": [await get_instruction(api, ids[2])], "next_cursor": None}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="GET /settlement-instructions/{id} has no as_of (API.md: history matters for trades "
-    "and instructions): the parameter is ignored and the current state is answered.",
-)
 async def test_an_instruction_as_it_stood_before_its_enrichment(
-    api: Api, reference: None, db: Database, clock: FrozenClock
+    api: Api, reference: None, clock: FrozenClock
 ) -> None:
-    await remove_ssis(db, (await demo_ssi(api, GOLDMAN, "XOFF"))["id"])
+    await remove_ssis(api, (await demo_ssi(api, GOLDMAN, "XOFF"))["id"])
     (booked,) = await book_and_clear(api, bund(counterparty_lei=GOLDMAN))
     held = await instruction_of(api, booked)
     clock.advance(minutes=30)
@@ -636,6 +650,85 @@ async def test_an_instruction_as_it_stood_before_its_enrichment(
 
     assert response.status_code == 200, response.text
     assert response.json() == held
+    assert response.headers["etag"] == '"1"'
+
+
+async def test_as_of_answers_each_version_exactly_as_it_was_answered(
+    api: Api, reference: None, clock: FrozenClock
+) -> None:
+    # 15:00 created in repair (Goldman has no XOFF SSI); 15:30 enriched: pending, version 2.
+    await remove_ssis(api, (await demo_ssi(api, GOLDMAN, "XOFF"))["id"])
+    (booked,) = await book_and_clear(api, bund(counterparty_lei=GOLDMAN))
+    held = await instruction_of(api, booked)
+    clock.advance(minutes=30)
+    await add_ssi(api, mic="XOFF", currency=None, place_of_settlement="MGTCBEBEECL")
+    enriched = await enrich(api, held["id"])
+    assert enriched.status_code == 200, enriched.text
+    path = f"{INSTRUCTIONS}/{held['id']}"
+
+    async def as_of(moment: str, role: str = OPS) -> dict[str, Any]:
+        response = await api.get(path, params={"as_of": moment}, role=role)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    assert await as_of(CLEARED_AT) == held  # the instant it was made
+    assert await as_of("2026-11-25T16:29:59+01:00") == held  # 15:29:59 UTC, with an offset
+    assert await as_of(ENRICHED_AT) == enriched.json()
+    # Now: the same JSON as without as_of (decimals, dates, timestamps, the SSI, the reasons).
+    current = await api.get(path, role=OPS)
+    assert (current.status_code, current.headers["etag"]) == (200, '"2"')
+    assert await as_of("2026-11-26T09:00:00Z", role="compliance") == current.json()
+    assert current.json() == enriched.json()
+    assert (held["amount"], held["quantity"], held["settled_amount"]) == (
+        "790079.45",
+        "1000000",
+        "0",
+    )
+
+
+async def test_as_of_before_the_instruction_existed_is_404(api: Api, reference: None) -> None:
+    (booked,) = await book_and_clear(api, bund(counterparty_lei=GOLDMAN))
+    instruction = await instruction_of(api, booked)
+    path = f"{INSTRUCTIONS}/{instruction['id']}"
+
+    response = await api.get(path, params={"as_of": "2026-11-25T14:59:59Z"}, role=OPS)
+
+    assert response.status_code == 404, response.text
+    assert response.json() == {
+        "type": PROBLEMS + "not-found",
+        "title": "Not found",
+        "status": 404,
+        "detail": f"Settlement instruction '{instruction['id']}' did not exist yet at "
+        "2026-11-25T14:59:59+00:00.",
+        "instance": f"/api/v1{path}",
+    }
+
+
+async def test_as_of_of_an_unknown_instruction_is_404(api: Api, reference: None) -> None:
+    response = await api.get(
+        f"{INSTRUCTIONS}/si_unknown", params={"as_of": "2026-11-25T15:00:00Z"}, role=OPS
+    )
+
+    assert response.status_code == 404, response.text
+    assert response.json()["detail"] == "No settlement instruction 'si_unknown'."
+
+
+@pytest.mark.parametrize(
+    "moment", ["2026-11-25T15:30:00", "yesterday", "2026-11-25", "0001-01-01T00:00:00+14:00"]
+)
+async def test_as_of_must_be_a_timestamp_with_an_offset(
+    api: Api, reference: None, moment: str
+) -> None:
+    (booked,) = await book_and_clear(api, bund(counterparty_lei=GOLDMAN))
+    instruction = await instruction_of(api, booked)
+
+    response = await api.get(
+        f"{INSTRUCTIONS}/{instruction['id']}", params={"as_of": moment}, role=OPS
+    )
+
+    assert response.status_code == 422, response.text
+    assert problem_fields(response) == {"as_of"}
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
@@ -703,10 +796,8 @@ async def test_admin_may_not_read_instructions(api: Api, path: str) -> None:
 
 
 @pytest.mark.parametrize("role", ["trader", "gateway", "compliance", "admin"])
-async def test_only_operations_may_enrich(
-    api: Api, reference: None, db: Database, role: str
-) -> None:
-    await remove_ssis(db, (await demo_ssi(api, GOLDMAN, "XOFF"))["id"])
+async def test_only_operations_may_enrich(api: Api, reference: None, role: str) -> None:
+    await remove_ssis(api, (await demo_ssi(api, GOLDMAN, "XOFF"))["id"])
     (booked,) = await book_and_clear(api, bund(counterparty_lei=GOLDMAN))
     held = await instruction_of(api, booked)
 
@@ -786,7 +877,7 @@ async def test_enrichment_is_recorded_with_its_request_and_instructs_the_trade(
     api: Api, reference: None, db: Database, clock: FrozenClock
 ) -> None:
     operations = await key_id(api, OPS)
-    await remove_ssis(db, (await demo_ssi(api, GOLDMAN, "XOFF"))["id"])
+    await remove_ssis(api, (await demo_ssi(api, GOLDMAN, "XOFF"))["id"])
     (booked,) = await book_and_clear(api, bund(counterparty_lei=GOLDMAN))
     held = await instruction_of(api, booked)
     clock.advance(minutes=30)
