@@ -94,6 +94,9 @@ MARKETS: list[dict[str, Any]] = [
             {"from": "2027-10-11", "days": 1},
         ],
         "ccp": None,
+        # The desk's bonds settle between participants of one ICSD (Euroclear Bank), which
+        # matches both sides itself: a house simplification so that the demo settles end to end.
+        "internal_settlement": True,
         "affirmation_cutoff": "19:00",  # house choice
     },
 ]

@@ -160,6 +160,11 @@ class MarketFields(BaseModel):
         examples=[[{"from": "2017-09-05", "days": 2}, {"from": "2024-05-28", "days": 1}]]
     )
     ccp: Bic | None = Field(default=None, description="The CCP's BIC, or null for bilateral.")
+    internal_settlement: bool = Field(
+        default=False,
+        description="Bilateral instructions settle inside one system that matches them itself: "
+        "they are matched on creation instead of waiting for a sese.024 status advice.",
+    )
     affirmation_cutoff: LocalTime = Field(
         examples=["21:00"], description="Local time on trade date in the market's time zone."
     )
@@ -180,6 +185,7 @@ class MarketPatch(BaseModel):
     ) = None
     settlement_cycle_days: Cycle | None = None
     ccp: Bic | None = None
+    internal_settlement: bool | None = None
     affirmation_cutoff: LocalTime | None = None
 
 

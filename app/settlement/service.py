@@ -1,6 +1,6 @@
 """Settlement instructions: created from obligations, enriched from SSIs, repaired, read."""
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -16,7 +16,7 @@ from app.core.ids import new_id
 from app.core.pagination import PageRequest, fetch_page
 from app.core.snapshots import jsonable, row_snapshot
 from app.core.states import next_state
-from app.reference.service import get_instrument, ssis_of
+from app.reference.service import get_instrument, markets_by_mic, ssis_of
 from app.settlement.enrichment import RepairReason, SsiFacts, choose_ssi
 from app.settlement.models import SettlementInstruction
 from app.settlement.states import (
@@ -63,11 +63,22 @@ def _ssi_facts(ssis: Sequence[Any]) -> list[SsiFacts]:
     ]
 
 
-def _enriched_status(ccp: bool) -> InstructionStatus:
+def _enriched_status(pre_matched: bool) -> InstructionStatus:
     after = next_state(TRANSITIONS, InstructionStatus.REPAIR, InstructionEvent.ENRICHED)
-    if ccp:  # a CCP's instructions are pre-matched at the CSD
+    if pre_matched:
         after = next_state(TRANSITIONS, after, InstructionEvent.MATCHED)
     return after
+
+
+async def _settles_internally(session: AsyncSession, mics: Iterable[str]) -> set[str]:
+    markets = await markets_by_mic(session, mics=set(mics))
+    return {mic for mic, market in markets.items() if market.internal_settlement}
+
+
+def _pre_matched(ccp: bool, mic: str, internal: set[str]) -> bool:
+    """A CCP's instructions are pre-matched at the CSD; on a market that settles internally the
+    system matches both sides itself. Others wait for a sese.024 status advice."""
+    return ccp or mic in internal
 
 
 def _reasons(reason: RepairReason) -> list[dict[str, str]]:
@@ -86,6 +97,7 @@ async def create_instructions(
     Returns the instructions by obligation id."""
     ssis = await ssis_of(session, leis=(o.counterparty_lei for o in obligations))
     existing = await _instructions_of(session, [o.obligation_id for o in obligations])
+    internal = await _settles_internally(session, (o.mic for o in obligations))
     created: dict[str, SettlementInstruction] = {}
     for obligation in obligations:
         kind = delivery_type(obligation.net_quantity, obligation.net_amount)
@@ -121,7 +133,11 @@ async def create_instructions(
             intended_settlement_date=obligation.settlement_date,
             priority=DEFAULT_PRIORITY,
             partial_allowed=False,
-            status=(InstructionStatus.REPAIR if repair else _enriched_status(obligation.ccp)).value,
+            status=(
+                InstructionStatus.REPAIR
+                if repair
+                else _enriched_status(_pre_matched(obligation.ccp, obligation.mic, internal))
+            ).value,
             repair_reasons=_reasons(chosen) if isinstance(chosen, RepairReason) else [],
             settled_quantity=ZERO,
             settled_amount=ZERO,
@@ -190,7 +206,8 @@ async def enrich(
     if isinstance(chosen, RepairReason):
         instruction.repair_reasons = _reasons(chosen)
     else:
-        if instruction.ccp:
+        internal = await _settles_internally(session, [instrument.mic])
+        if _pre_matched(instruction.ccp, instrument.mic, internal):
             status = next_state(TRANSITIONS, status, InstructionEvent.MATCHED)
         instruction.counterparty_ssi = chosen.as_instructed()
         instruction.repair_reasons = []

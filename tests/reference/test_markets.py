@@ -23,6 +23,7 @@ XNYS_BODY = {
         {"from": "2024-05-28", "days": 1},
     ],
     "ccp": "NSCCUS33",
+    "internal_settlement": False,
     "affirmation_cutoff": "21:00",
     "version": 1,
     "created_at": CREATED_AT,
@@ -54,6 +55,7 @@ async def test_create_market_answers_201_with_location_and_the_full_body(api: Ap
             {"from": "2027-10-11", "days": 1},
         ],
         "ccp": LCH_LTD,
+        "internal_settlement": False,
         "affirmation_cutoff": "18:00",
         "version": 1,
         "created_at": CREATED_AT,
@@ -510,3 +512,22 @@ async def test_concurrent_patches_from_one_version_let_exactly_one_win(
     assert {r.json()["current_version"] for r in responses if r.status_code == 412} == {2}
     stored = (await api.get("/markets/XNYS", role=OPS)).json()
     assert (stored["name"], stored["version"]) == (winner.json()["name"], 2)
+
+
+async def test_a_market_that_settles_internally_says_so_and_can_be_changed(api: Api) -> None:
+    created = await api.post(
+        "/markets", json=market_payload(ccp=None, internal_settlement=True), role=OPS
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["internal_settlement"] is True
+
+    patched = await api.patch(
+        "/markets/XLON", json={"internal_settlement": False}, headers=if_match(1), role=OPS
+    )
+
+    assert patched.status_code == 200, patched.text
+    assert (patched.json()["internal_settlement"], patched.json()["version"]) == (False, 2)
+    refused = await api.patch(
+        "/markets/XLON", json={"internal_settlement": None}, headers=if_match(2), role=OPS
+    )
+    assert refused.status_code == 422

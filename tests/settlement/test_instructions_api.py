@@ -54,6 +54,10 @@ from tests.settlement.support import (
 from tests.support import Api, FrozenClock, problem_fields
 from tests.trades.confirmation_factories import key_id
 
+# Bilateral instructions here wait for a sese.024 advice, as on any market that does not match
+# them itself (the demo's off-venue market does; see test_a_market_that_settles_internally...).
+pytestmark = pytest.mark.usefixtures("matched_by_advice")
+
 INSTRUCTION_ID = re.compile(r"^si_[0-9a-z]{26}$")
 PROBLEMS = "https://settlement.example/problems/"
 READERS = ["trader", "gateway", "operations", "compliance"]
