@@ -1,7 +1,8 @@
 """Settlement instruction routes."""
 
-from datetime import date
-from typing import Annotated
+from collections.abc import Sequence
+from datetime import date, timedelta
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 
@@ -10,15 +11,17 @@ from app.core.db import UnitOfWork, get_uow
 from app.core.errors import problem_responses
 from app.core.identifiers import Isin, Lei
 from app.core.pagination import Page, PageRequest, page_request
-from app.core.versioning import etag
-from app.settlement import service
+from app.core.versioning import etag, parse_if_match
+from app.settlement import operations, service
 from app.settlement.auth import SettlementRead, SettlementWrite
-from app.settlement.schemas import InstructionOut, UtcDateTime
+from app.settlement.fails import days_failing, fails_report
+from app.settlement.schemas import FailsReportOut, InstructionOut, PriorityIn, UtcDateTime
 from app.settlement.states import InstructionStatus
 
 Uow = Annotated[UnitOfWork, Depends(get_uow)]
 Now = Annotated[Clock, Depends(get_clock)]
 Paging = Annotated[PageRequest, Depends(page_request)]
+Version = Annotated[int, Depends(parse_if_match)]
 
 router = APIRouter(tags=["Settlement"])
 
@@ -33,12 +36,21 @@ async def list_instructions(
     uow: Uow,
     _actor: SettlementRead,
     page: Paging,
+    clock: Now,
     status: InstructionStatus | None = None,
     intended_settlement_date: date | None = None,
     isin: Annotated[Isin | None, Query()] = None,
     counterparty_lei: Annotated[Lei | None, Query()] = None,
     obligation_id: Annotated[str | None, Query(max_length=40)] = None,
+    failing: Annotated[
+        bool, Query(description="Only instructions past their intended settlement date.")
+    ] = False,
+    older_than_days: Annotated[
+        int | None,
+        Query(ge=0, le=3650, description="Only those due more than this many calendar days ago."),
+    ] = None,
 ) -> Page[InstructionOut]:
+    today = clock().date()
     rows, cursor = await service.list_instructions(
         uow.session,
         page=page,
@@ -47,8 +59,23 @@ async def list_instructions(
         isin=isin,
         counterparty_lei=counterparty_lei,
         obligation_id=obligation_id,
+        failing_on=today if failing else None,
+        intended_before=None
+        if older_than_days is None
+        else today - timedelta(days=older_than_days),
     )
-    return Page(items=[InstructionOut.model_validate(row) for row in rows], next_cursor=cursor)
+    return Page(items=await _out(uow, rows, today=today), next_cursor=cursor)
+
+
+async def _out(uow: UnitOfWork, rows: Sequence[Any], *, today: date) -> list[InstructionOut]:
+    """Instructions (rows or audit snapshots) as answered, with how long each has failed."""
+    ages = await days_failing(uow.session, rows, today=today)
+    return [
+        InstructionOut.model_validate(row).model_copy(
+            update={"days_failing": ages[row["id"] if isinstance(row, dict) else row.id]}
+        )
+        for row in rows
+    ]
 
 
 @router.get(
@@ -62,6 +89,7 @@ async def get_instruction(
     response: Response,
     uow: Uow,
     _actor: SettlementRead,
+    clock: Now,
     as_of: Annotated[
         UtcDateTime | None,
         Query(
@@ -78,11 +106,10 @@ async def get_instruction(
         snapshot = await service.instruction_as_of(
             uow.session, instruction_id=instruction_id, as_of=as_of
         )
-        out = InstructionOut.model_validate(snapshot)
+        [out] = await _out(uow, [snapshot], today=as_of.date())
     else:
-        out = InstructionOut.model_validate(
-            await service.get_instruction(uow.session, instruction_id=instruction_id)
-        )
+        instruction = await service.get_instruction(uow.session, instruction_id=instruction_id)
+        [out] = await _out(uow, [instruction], today=clock().date())
     response.headers["ETag"] = etag(out.version)
     return out
 
@@ -102,4 +129,83 @@ async def enrich_instruction(
         instruction = await service.enrich(
             uow.session, instruction_id=instruction_id, actor=actor, now=clock()
         )
-        return InstructionOut.model_validate(instruction)
+        [out] = await _out(uow, [instruction], today=clock().date())
+        return out
+
+
+_OPERATIONS = {
+    "hold": (
+        operations.hold,
+        "Hold an instruction: runs skip it, reporting it as held, until it is released",
+    ),
+    "release": (operations.release, "Release a held instruction to the state it was held in"),
+    "cancel": (operations.cancel, "Cancel an instruction that has settled nothing yet"),
+}
+
+
+def _operation_route(name: str) -> None:
+    apply, summary = _OPERATIONS[name]
+
+    async def route(
+        instruction_id: str, uow: Uow, actor: SettlementWrite, clock: Now
+    ) -> InstructionOut:
+        async with uow:
+            instruction = await apply(
+                uow.session, instruction_id=instruction_id, actor=actor, now=clock()
+            )
+            [out] = await _out(uow, [instruction], today=clock().date())
+            return out
+
+    route.__name__ = f"{name}_instruction"
+    router.post(
+        f"/settlement-instructions/{{instruction_id}}/{name}",
+        response_model=InstructionOut,
+        responses=problem_responses(404, 409),
+        summary=summary,
+    )(route)
+
+
+for _name in _OPERATIONS:
+    _operation_route(_name)
+
+
+@router.patch(
+    "/settlement-instructions/{instruction_id}",
+    response_model=InstructionOut,
+    responses=problem_responses(404, 409, 412, 428),
+    summary="Change an instruction's priority (If-Match: its version)",
+)
+async def set_priority(
+    instruction_id: str,
+    body: PriorityIn,
+    response: Response,
+    uow: Uow,
+    actor: SettlementWrite,
+    clock: Now,
+    version: Version,
+) -> InstructionOut:
+    async with uow:
+        instruction = await operations.set_priority(
+            uow.session,
+            instruction_id=instruction_id,
+            priority=body.priority,
+            version=version,
+            actor=actor,
+            now=clock(),
+        )
+        [out] = await _out(uow, [instruction], today=clock().date())
+    response.headers["ETag"] = etag(out.version)
+    return out
+
+
+@router.get(
+    "/reports/fails",
+    response_model=FailsReportOut,
+    responses=problem_responses(),
+    summary="Failing instructions by age, reason and counterparty",
+)
+async def fails(uow: Uow, _actor: SettlementRead, clock: Now) -> FailsReportOut:
+    """Every instruction past its intended settlement date and not settled (held ones too),
+    counted by business days failing, fail reason and counterparty, with the cash left
+    unsettled per currency."""
+    return FailsReportOut.model_validate(await fails_report(uow.session, today=clock().date()))

@@ -54,7 +54,54 @@ class InstructionOut(BaseModel):
     repair_reasons: list[RepairReasonOut]
     settled_quantity: DecimalStr
     settled_amount: DecimalStr
-    fail_reason: str | None
+    settled_on: date | None = Field(description="The day it last settled, in full or in part.")
+    fail_reason: str | None = Field(
+        description="Why it has not settled: `LACK` (securities), `MONY` (cash), or the CSD's "
+        "reason from a status advice (`CLAC`, `PRCY`, ...)."
+    )
+    days_failing: int = Field(
+        default=0,
+        description="Business days of its market since its intended settlement date, while "
+        "unsettled; 0 when not failing.",
+    )
+    held_from: InstructionStatus | None = Field(
+        description="On hold: the status a release returns it to."
+    )
     version: int
     created_at: datetime
     updated_at: datetime
+
+
+class PriorityIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"priority": 10}]})
+
+    priority: int = Field(ge=1, le=99, description="Runs take lower numbers first, then age.")
+
+
+class ValueOut(BaseModel):
+    currency: str
+    amount: DecimalStr
+
+
+class FailsGroupOut(BaseModel):
+    instructions: int
+    unsettled: list[ValueOut] = Field(description="Cash left unsettled, per currency.")
+
+
+class FailsByAgeOut(FailsGroupOut):
+    bucket: str = Field(description="Business days failing: `1`, `2-3`, `4-7`, `8-15`, `16+`.")
+
+
+class FailsByReasonOut(FailsGroupOut):
+    fail_reason: str = Field(description="`NONE` while no reason is known.")
+
+
+class FailsByCounterpartyOut(FailsGroupOut):
+    counterparty_lei: str
+
+
+class FailsReportOut(FailsGroupOut):
+    as_of: date
+    by_age: list[FailsByAgeOut]
+    by_reason: list[FailsByReasonOut]
+    by_counterparty: list[FailsByCounterpartyOut]

@@ -18,6 +18,7 @@ from app.core.snapshots import jsonable, row_snapshot
 from app.core.states import next_state
 from app.reference.service import get_instrument, markets_by_mic, ssis_of
 from app.settlement.enrichment import RepairReason, SsiFacts, choose_ssi
+from app.settlement.fails import is_failing_filter
 from app.settlement.models import SettlementInstruction
 from app.settlement.states import (
     TRANSITIONS,
@@ -175,7 +176,7 @@ async def _instructions_of(
     return found
 
 
-async def _lock(session: AsyncSession, instruction_id: str) -> SettlementInstruction:
+async def lock_instruction(session: AsyncSession, instruction_id: str) -> SettlementInstruction:
     await session.flush()
     instruction = await session.get(
         SettlementInstruction, instruction_id, with_for_update=True, populate_existing=True
@@ -190,7 +191,7 @@ async def enrich(
 ) -> SettlementInstruction:
     """Try the SSIs again for an instruction in repair (after operations fixed them). It stays
     in repair, with the reason brought up to date, until exactly one SSI fits."""
-    instruction = await _lock(session, instruction_id)
+    instruction = await lock_instruction(session, instruction_id)
     status = next_state(
         TRANSITIONS, InstructionStatus(instruction.status), InstructionEvent.ENRICHED
     )
@@ -263,8 +264,18 @@ async def list_instructions(
     isin: str | None = None,
     counterparty_lei: str | None = None,
     obligation_id: str | None = None,
+    failing_on: date | None = None,
+    intended_before: date | None = None,
 ) -> tuple[Sequence[SettlementInstruction], str | None]:
+    """``failing_on``: only instructions failing on that day (open past their date);
+    ``intended_before``: only those due before that day (their age)."""
     statement = select(SettlementInstruction)
+    if failing_on is not None:
+        statement = statement.where(*is_failing_filter(failing_on))
+    if intended_before is not None:
+        statement = statement.where(
+            SettlementInstruction.intended_settlement_date < intended_before
+        )
     filters = {
         SettlementInstruction.status: status.value if status else None,
         SettlementInstruction.intended_settlement_date: intended_settlement_date,
