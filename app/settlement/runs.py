@@ -181,7 +181,9 @@ class Tally:
         row[0] += 1
         row[1] += abs(candidate.amount - allocation.amount)
 
-    def report(self, held: Sequence[str]) -> dict[str, Any]:
+    def report(self, held: Sequence[str], held_count: int | None = None) -> dict[str, Any]:
+        """``held``: the held instructions' ids (the first 100 are listed), ``held_count``
+        how many there are when more than listed."""
         return {
             "settled": self.settled,
             "partially_settled": self.partially_settled,
@@ -196,7 +198,7 @@ class Tally:
                 }
                 for (reason, currency), (count, value) in sorted(self.fails.items())
             ],
-            "held": len(held),
+            "held": len(held) if held_count is None else held_count,
             "held_ids": list(held[:100]),
         }
 
@@ -334,7 +336,7 @@ async def _settle_chunk(
         tally.partially_settled,
         tally.failed,
     )
-    run.report = tally.report(run.report.get("held_ids", []))
+    run.report = tally.report(run.report["held_ids"], run.report["held"])
     return True
 
 
