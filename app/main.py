@@ -16,6 +16,7 @@ from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
 from app.positions.router import router as positions_router
 from app.reference.router import router as reference_router
+from app.settlement.advices_router import router as status_advices_router
 from app.settlement.router import router as settlement_router
 from app.settlement.runs_router import router as settlement_runs_router
 from app.trades.confirmation_router import router as confirmations_router
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(clearing_router, prefix=API_PREFIX)
     app.include_router(settlement_router, prefix=API_PREFIX)
     app.include_router(settlement_runs_router, prefix=API_PREFIX)
+    app.include_router(status_advices_router, prefix=API_PREFIX)
     app.include_router(positions_router, prefix=API_PREFIX)
     app.include_router(reference_router, prefix=API_PREFIX)
     app.include_router(api_keys_router, prefix=API_PREFIX)

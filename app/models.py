@@ -8,6 +8,7 @@ from app.core.idempotency import IdempotencyRecord
 from app.events import models as events_models
 from app.positions import models as positions_models
 from app.reference import models as reference_models
+from app.settlement import advice_models as advice_models
 from app.settlement import models as settlement_models
 from app.trades import models as trades_models
 

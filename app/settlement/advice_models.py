@@ -1,0 +1,45 @@
+"""Status advices received from the CSD or custodian: sese.024 status, sese.025 confirmation."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, Date, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.db import Base
+from app.core.types import ExactDecimal, UTCDateTime
+
+
+class StatusAdvice(Base):
+    """One accepted advice. ``message_id`` is unique: the same message again replays this row."""
+
+    __tablename__ = "status_advices"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(35), unique=True)
+    instruction_id: Mapped[str] = mapped_column(ForeignKey("settlement_instructions.id"))
+    # "sese.024" or "sese.025".
+    message_type: Mapped[str] = mapped_column(String(8))
+    # sese.024: matched, unmatched, pending, failing; sese.025: partially_settled or settled.
+    status: Mapped[str] = mapped_column(String(20))
+    # [{"code": "DQUA", "text": "..." | null}]
+    reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    settled_quantity: Mapped[Decimal | None] = mapped_column(ExactDecimal(), default=None)
+    settled_amount: Mapped[Decimal | None] = mapped_column(ExactDecimal(), default=None)
+    settlement_date: Mapped[date | None] = mapped_column(Date, default=None)
+    # "json" or "xml" (the ISO 20022 message version read).
+    source: Mapped[str] = mapped_column(String(20))
+    # The advice as read (the same fields whichever format it came in).
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # SHA-256 of the advice as read: the same message id with other content is refused.
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    # The instruction as the advice left it: {"id", "status", "settled_quantity", ...}.
+    outcome: Mapped[dict[str, Any]] = mapped_column(JSON)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    received_by: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (
+        Index(None, "instruction_id", "id"),
+        Index(None, "message_type", "id"),
+    )
