@@ -59,7 +59,7 @@ class Posting(Base):
     __tablename__ = "postings"
 
     id: Mapped[int] = mapped_column(_ROW_ID, primary_key=True, autoincrement=True)
-    entry_id: Mapped[str] = mapped_column(ForeignKey("journal_entries.id"), index=True)
+    entry_id: Mapped[str] = mapped_column(ForeignKey("journal_entries.id"))
     ledger_account: Mapped[str] = mapped_column(ForeignKey("ledger_accounts.code"))
     asset: Mapped[str] = mapped_column(String(12))
     # Signed, debit positive.
@@ -69,7 +69,11 @@ class Posting(Base):
     cost: Mapped[Decimal | None] = mapped_column(ExactDecimal(), default=None)
     realized_pnl: Mapped[Decimal | None] = mapped_column(ExactDecimal(), default=None)
 
-    __table_args__ = (Index(None, "ledger_account", "asset"),)
+    __table_args__ = (
+        Index(None, "ledger_account", "asset"),
+        # An entry's postings in order: PostgreSQL's balance trigger finds the last one by it.
+        Index(None, "entry_id", "id"),
+    )
 
 
 class PendingEntry(Base):
