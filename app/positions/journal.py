@@ -3,6 +3,7 @@ keeping the running balances in step in the same transaction."""
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, ClassVar
 
@@ -157,6 +158,18 @@ def _pending_deltas(
     return deltas
 
 
+@dataclass(frozen=True)
+class Expected:
+    """A movement expected to be posted later (a settlement due)."""
+
+    kind: EntryKind
+    expected_date: date
+    description: str
+    lines: Sequence[Line]
+    source_type: str | None
+    source_id: str | None
+
+
 async def open_pending(
     session: AsyncSession,
     *,
@@ -170,25 +183,40 @@ async def open_pending(
     now: datetime,
 ) -> str:
     """Record an expected movement: it counts in projected balances until posted or voided."""
-    check_balanced(NewEntry(kind, expected_date, description, tuple(lines)))
-    await chart.ensure_ledger_accounts(session, (line.ledger_account for line in lines), now=now)
-    pending_id = new_id("pe")
+    expected = Expected(kind, expected_date, description, lines, source_type, source_id)
+    [pending_id] = await open_pendings(session, [expected], actor=actor, now=now)
+    return pending_id
+
+
+async def open_pendings(
+    session: AsyncSession, expected: Sequence[Expected], *, actor: Actor, now: datetime
+) -> list[str]:
+    """``open_pending`` for many at once, in a handful of statements. Returns their ids."""
+    for item in expected:
+        check_balanced(NewEntry(item.kind, item.expected_date, item.description, tuple(item.lines)))
+    if not expected:
+        return []
+    await chart.ensure_ledger_accounts(
+        session, (line.ledger_account for item in expected for line in item.lines), now=now
+    )
+    ids = [new_id("pe") for _ in expected]
     opened_on = accounting_date(now.date(), now)
     await session.execute(
         insert(PendingEntry),
         [
             {
                 "id": pending_id,
-                "kind": kind.value,
+                "kind": item.kind.value,
                 "status": PendingStatus.OPEN.value,
-                "expected_date": expected_date,
-                "description": description,
-                "source_type": source_type,
-                "source_id": source_id,
+                "expected_date": item.expected_date,
+                "description": item.description,
+                "source_type": item.source_type,
+                "source_id": item.source_id,
                 "opened_on": opened_on,
                 "created_at": now,
                 "created_by": actor.key_id,
             }
+            for pending_id, item in zip(ids, expected, strict=True)
         ],
     )
     await session.execute(
@@ -200,11 +228,16 @@ async def open_pending(
                 "asset": line.asset,
                 "amount": line.amount,
             }
-            for line in lines
+            for pending_id, item in zip(ids, expected, strict=True)
+            for line in item.lines
         ],
     )
-    await balances.apply(session, _pending_deltas(lines, opened_on, +1), now=now)
-    return pending_id
+    await balances.apply(
+        session,
+        _pending_deltas((line for item in expected for line in item.lines), opened_on, +1),
+        now=now,
+    )
+    return ids
 
 
 async def lock_pending(session: AsyncSession, pending_id: str) -> PendingEntry:

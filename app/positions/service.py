@@ -359,18 +359,46 @@ async def expect_settlement(
 ) -> str:
     """Open a pending entry for a settlement that is due: projected balances count it until it
     is posted (``post_settlement``) or voided (``void_pending``). Returns its id."""
-    _check_movement(movement, None)
-    return await journal.open_pending(
-        session,
-        kind=EntryKind.SETTLEMENT,
-        expected_date=movement.settlement_date,
-        description=f"Settlement of {movement.reference} due {movement.settlement_date}",
-        lines=settlement_lines(movement),
-        source_type=SETTLEMENT_SOURCE,
-        source_id=movement.reference,
-        actor=actor,
-        now=now,
-    )
+    return await expect_movements(session, movements=[movement], actor=actor, now=now)
+
+
+async def expect_movements(
+    session: AsyncSession,
+    *,
+    movements: Sequence[SettlementMovement],
+    actor: Actor,
+    now: datetime,
+) -> str:
+    """``expect_settlement`` for the movements of one instruction, as one pending entry: each
+    settlement posted against it leaves the rest pending."""
+    [pending_id] = await expect_many(session, expected=[movements], actor=actor, now=now)
+    return pending_id
+
+
+async def expect_many(
+    session: AsyncSession,
+    *,
+    expected: Sequence[Sequence[SettlementMovement]],
+    actor: Actor,
+    now: datetime,
+) -> list[str]:
+    """A pending entry for each group of movements (one instruction's), opened together."""
+    items = []
+    for movements in expected:
+        for movement in movements:
+            _check_movement(movement, None)
+        first = movements[0]
+        items.append(
+            journal.Expected(
+                kind=EntryKind.SETTLEMENT,
+                expected_date=first.settlement_date,
+                description=f"Settlement of {first.reference} due {first.settlement_date}",
+                lines=[line for movement in movements for line in settlement_lines(movement)],
+                source_type=SETTLEMENT_SOURCE,
+                source_id=first.reference,
+            )
+        )
+    return await journal.open_pendings(session, items, actor=actor, now=now)
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,6 @@ from app.core.money import decimal_places, format_decimal
 from app.core.pagination import PageRequest, fetch_page
 from app.core.snapshots import row_snapshot
 from app.core.states import next_state
-from app.positions import service as positions
 from app.settlement.advice_models import StatusAdvice
 from app.settlement.advice_schemas import (
     AdviceIn,
@@ -43,7 +42,7 @@ from app.settlement.advice_schemas import (
     MessageType,
 )
 from app.settlement.models import SettlementInstruction
-from app.settlement.runs import movements, signed
+from app.settlement.movements import post, signed
 from app.settlement.states import (
     HOLDABLE,
     TRANSITIONS,
@@ -313,8 +312,15 @@ async def _confirm(
     part_amount = amount.copy_sign(left_amount) if amount else ZERO
     event = InstructionEvent.SETTLED if full else InstructionEvent.PARTIALLY_SETTLED
     _move(instruction, event)  # refused (409) for an instruction not at the CSD
-    for movement in movements(instruction, part_quantity, part_amount, settled_on):
-        await positions.post_settlement(session, movement=movement, actor=actor, now=now)
+    await post(
+        session,
+        instruction,
+        part_quantity,
+        part_amount,
+        settled_on=settled_on,
+        actor=actor,
+        now=now,
+    )
     instruction.settled_quantity += quantity
     instruction.settled_amount += amount
     instruction.settled_on = settled_on

@@ -45,6 +45,8 @@ class SettlementInstruction(Base):
     last_run_id: Mapped[str | None] = mapped_column(String(40), default=None)
     # The day it last settled, in full or in part.
     settled_on: Mapped[date | None] = mapped_column(Date, default=None)
+    # The journal's pending entry for what is left to settle (projected balances count it).
+    pending_id: Mapped[str | None] = mapped_column(String(40), default=None)
     version: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

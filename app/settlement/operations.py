@@ -12,6 +12,7 @@ from app.core.snapshots import row_snapshot
 from app.core.states import next_state
 from app.core.versioning import check_version
 from app.settlement.models import SettlementInstruction
+from app.settlement.movements import withdraw
 from app.settlement.service import ENTITY, lock_instruction
 from app.settlement.states import HOLDABLE, TRANSITIONS, InstructionEvent, InstructionStatus
 
@@ -86,6 +87,7 @@ async def cancel(
         TRANSITIONS, InstructionStatus(instruction.status), InstructionEvent.CANCELLED
     ).value
     instruction.held_from = None
+    await withdraw(session, instruction, reason="instruction cancelled", actor=actor, now=now)
     return await _change(session, instruction, "cancelled", before, actor=actor, now=now)
 
 

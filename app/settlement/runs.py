@@ -22,11 +22,11 @@ from app.core.runs import RUN_TRANSITIONS, RunEvent, RunStatus
 from app.core.snapshots import row_snapshot
 from app.core.states import next_state
 from app.positions import service as positions
-from app.positions.entries import Direction, SettlementMovement
 from app.positions.service import SettlementLeg
 from app.reference.service import ReferenceSet, load_reference
 from app.settlement.allocation import Allocation, Candidate, allocate
 from app.settlement.models import SettlementInstruction, SettlementRun
+from app.settlement.movements import post, signed
 from app.settlement.states import (
     SETTLEABLE,
     TRANSITIONS,
@@ -80,18 +80,6 @@ async def _held(session: AsyncSession, settlement_date: date) -> list[str]:
     return list((await session.scalars(statement)).all())
 
 
-def signed(instruction: SettlementInstruction) -> tuple[Decimal, Decimal]:
-    """What is left to settle, seen from us: (+ received / - delivered quantity, + received /
-    - paid cash)."""
-    quantity = instruction.quantity - instruction.settled_quantity
-    amount = instruction.amount - instruction.settled_amount
-    if DeliveryType(instruction.delivery_type) not in _RECEIVED:
-        quantity = -quantity
-    if instruction.credit_debit == "DBIT":
-        amount = -amount
-    return quantity, amount
-
-
 def _leg(instruction: SettlementInstruction) -> SettlementLeg:
     return SettlementLeg(
         securities_account=instruction.securities_account,
@@ -115,42 +103,6 @@ def _candidate(instruction: SettlementInstruction, reference: ReferenceSet) -> C
         partial_allowed=instruction.partial_allowed,
         settlement_unit=reference.instruments[instruction.isin].settlement_unit,
     )
-
-
-def movements(
-    instruction: SettlementInstruction, quantity: Decimal, amount: Decimal, settled_on: date
-) -> list[SettlementMovement]:
-    """The journal's view of settling ``quantity`` and ``amount`` (signed from us). Securities
-    and cash going the same way (a net obligation can receive both) post as two movements."""
-
-    def movement(direction: Direction, moved: Decimal, cash: Decimal) -> SettlementMovement:
-        return SettlementMovement(
-            reference=instruction.id,
-            counterparty=instruction.counterparty_lei,
-            direction=direction,
-            isin=instruction.isin,
-            quantity=moved,
-            currency=instruction.currency,
-            amount=cash,
-            securities_account=instruction.securities_account,
-            cash_account=instruction.cash_account,
-            settlement_date=settled_on,
-        )
-
-    # RECEIVE takes securities in and pays cash out; DELIVER the other way round.
-    if quantity > 0 and amount > 0:
-        return [
-            movement(Direction.RECEIVE, quantity, ZERO),
-            movement(Direction.DELIVER, ZERO, amount),
-        ]
-    if quantity < 0 and amount < 0:
-        return [
-            movement(Direction.DELIVER, -quantity, ZERO),
-            movement(Direction.RECEIVE, ZERO, -amount),
-        ]
-    if quantity > 0 or (quantity == 0 and amount < 0):
-        return [movement(Direction.RECEIVE, quantity, -amount)]
-    return [movement(Direction.DELIVER, -quantity, amount)]
 
 
 # The report ------------------------------------------------------------------------------------
@@ -252,10 +204,15 @@ async def _apply(
     if not allocation.settled_anything and instruction.fail_reason == reason:
         return False
     if allocation.settled_anything:
-        for movement in movements(
-            instruction, allocation.quantity, allocation.amount, run.settlement_date
-        ):
-            await positions.post_settlement(session, movement=movement, actor=actor, now=now)
+        await post(
+            session,
+            instruction,
+            allocation.quantity,
+            allocation.amount,
+            settled_on=run.settlement_date,
+            actor=actor,
+            now=now,
+        )
         instruction.settled_quantity += abs(allocation.quantity)
         instruction.settled_amount += abs(allocation.amount)
         instruction.settled_on = run.settlement_date

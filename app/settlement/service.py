@@ -20,6 +20,7 @@ from app.reference.service import get_instrument, markets_by_mic, ssis_of
 from app.settlement.enrichment import RepairReason, SsiFacts, choose_ssi
 from app.settlement.fails import is_failing_filter
 from app.settlement.models import SettlementInstruction
+from app.settlement.movements import expect
 from app.settlement.states import (
     TRANSITIONS,
     DeliveryType,
@@ -149,6 +150,7 @@ async def create_instructions(
         session.add(instruction)
         created[obligation.obligation_id] = instruction
     await session.flush()
+    await expect(session, list(created.values()), actor=actor, now=now)
     await record_changes(
         session,
         [

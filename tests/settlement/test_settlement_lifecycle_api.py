@@ -234,6 +234,9 @@ async def test_an_instruction_that_settled_nothing_can_be_cancelled_once(
     release = await api.post(f"/settlement-instructions/{a['id']}/release", role=OPS)
 
     assert (cancelled["status"], cancelled["version"]) == ("cancelled", 2)
+    # A's payment is no longer due; B's receipt still is.
+    [eur] = await cash_balances(api, account="CASH-EUR")
+    assert (eur["settled"], eur["pending"]) == ("790079.45", "791079.45")
     assert again.status_code == 409
     assert release.status_code == 409
     assert again.headers["content-type"].startswith("application/problem+json")

@@ -70,6 +70,13 @@ async def test_a_covered_receipt_settles_and_moves_securities_cash_and_the_trade
     await inventory(adjust, usd="50000.00")
     bought = await jpm(api, "buy", "100", "190.00")
     await clear(api, DUE)
+    # Instructed, the payment shows as due: projected 50000.00 - 19000.00.
+    [due] = await cash_balances(api, account="CASH-USD")
+    assert (due["settled"], due["pending"], due["projected"]) == (
+        "50000.00",
+        "-19000.00",
+        "31000.00",
+    )
 
     run = await settle(api)
 
@@ -94,8 +101,8 @@ async def test_a_covered_receipt_settles_and_moves_securities_cash_and_the_trade
     [held] = await positions(api, basis="settlement_date")
     assert (held["account"], held["isin"], held["quantity"]) == ("SEC-DTC", JPM, "100")
     [cash] = await cash_balances(api, account="CASH-USD")
-    # 50000.00 - 19000.00.
-    assert cash["settled"] == "31000.00"
+    # 50000.00 - 19000.00, nothing left pending.
+    assert (cash["settled"], cash["pending"], cash["projected"]) == ("31000.00", "0.00", "31000.00")
     assert (await ledger_check(api))["ok"] is True
 
 
@@ -153,6 +160,13 @@ async def test_a_partial_delivery_settles_what_is_there_and_the_rest_later(
     ]
     assert state(await the_instruction(api)) == ("partially_settled", "60", "11415.00", "LACK")
     assert (await trade(api, sold["id"]))["status"] == "partially_settled"
+    # The rest is still due: 40 JPM out, 7610.00 in.
+    [cash] = await cash_balances(api, account="CASH-USD")
+    assert (cash["settled"], cash["pending"], cash["projected"]) == (
+        "11415.00",
+        "7610.00",
+        "19025.00",
+    )
 
     await inventory(adjust, jpm="40")
     await settle(api)

@@ -1,0 +1,123 @@
+"""What settling an instruction moves in the journal: what is left of it, seen from us, as
+settlement movements; the pending entry that shows it as due until it settles; and the posting
+of each settlement against that pending entry."""
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.auth import Actor
+from app.positions import service as positions
+from app.positions.entries import Direction, SettlementMovement
+from app.settlement.models import SettlementInstruction
+from app.settlement.states import DeliveryType
+
+ZERO = Decimal(0)
+_RECEIVED = (DeliveryType.RVP, DeliveryType.RFP)
+
+
+def signed(instruction: SettlementInstruction) -> tuple[Decimal, Decimal]:
+    """What is left to settle, seen from us: (+ received / - delivered quantity, + received /
+    - paid cash)."""
+    quantity = instruction.quantity - instruction.settled_quantity
+    amount = instruction.amount - instruction.settled_amount
+    if DeliveryType(instruction.delivery_type) not in _RECEIVED:
+        quantity = -quantity
+    if instruction.credit_debit == "DBIT":
+        amount = -amount
+    return quantity, amount
+
+
+def movements(
+    instruction: SettlementInstruction, quantity: Decimal, amount: Decimal, settled_on: date
+) -> list[SettlementMovement]:
+    """The journal's view of settling ``quantity`` and ``amount`` (signed from us). Securities
+    and cash going the same way (a net obligation can receive both) post as two movements."""
+
+    def movement(direction: Direction, moved: Decimal, cash: Decimal) -> SettlementMovement:
+        return SettlementMovement(
+            reference=instruction.id,
+            counterparty=instruction.counterparty_lei,
+            direction=direction,
+            isin=instruction.isin,
+            quantity=moved,
+            currency=instruction.currency,
+            amount=cash,
+            securities_account=instruction.securities_account,
+            cash_account=instruction.cash_account,
+            settlement_date=settled_on,
+        )
+
+    # RECEIVE takes securities in and pays cash out; DELIVER the other way round.
+    if quantity > 0 and amount > 0:
+        return [
+            movement(Direction.RECEIVE, quantity, ZERO),
+            movement(Direction.DELIVER, ZERO, amount),
+        ]
+    if quantity < 0 and amount < 0:
+        return [
+            movement(Direction.DELIVER, -quantity, ZERO),
+            movement(Direction.RECEIVE, ZERO, -amount),
+        ]
+    if quantity > 0 or (quantity == 0 and amount < 0):
+        return [movement(Direction.RECEIVE, quantity, -amount)]
+    return [movement(Direction.DELIVER, -quantity, amount)]
+
+
+def due(instruction: SettlementInstruction) -> list[SettlementMovement]:
+    """What the instruction moves when it settles in full on its intended date."""
+    quantity, amount = signed(instruction)
+    return movements(instruction, quantity, amount, instruction.intended_settlement_date)
+
+
+async def expect(
+    session: AsyncSession,
+    instructions: Sequence[SettlementInstruction],
+    *,
+    actor: Actor,
+    now: datetime,
+) -> None:
+    """Show the instructions as due: a pending entry each of all it moves, which projected
+    balances count until it settles or is cancelled."""
+    ids = await positions.expect_many(
+        session, expected=[due(i) for i in instructions], actor=actor, now=now
+    )
+    for instruction, pending_id in zip(instructions, ids, strict=True):
+        instruction.pending_id = pending_id
+
+
+async def post(
+    session: AsyncSession,
+    instruction: SettlementInstruction,
+    quantity: Decimal,
+    amount: Decimal,
+    *,
+    settled_on: date,
+    actor: Actor,
+    now: datetime,
+) -> None:
+    """Post settling ``quantity`` and ``amount`` (signed from us) against the instruction's
+    pending entry; what is left stays pending under the entry that replaces it."""
+    for movement in movements(instruction, quantity, amount, settled_on):
+        posted = await positions.post_settlement(
+            session, movement=movement, actor=actor, now=now, pending_id=instruction.pending_id
+        )
+        instruction.pending_id = posted.remainder_pending_id
+
+
+async def withdraw(
+    session: AsyncSession,
+    instruction: SettlementInstruction,
+    *,
+    reason: str,
+    actor: Actor,
+    now: datetime,
+) -> None:
+    """It will not settle: what it showed as due is voided."""
+    if instruction.pending_id is not None:
+        await positions.void_pending(
+            session, pending_id=instruction.pending_id, reason=reason, actor=actor, now=now
+        )
+        instruction.pending_id = None
