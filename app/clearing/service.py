@@ -1,9 +1,11 @@
 """Clearing runs: novate CCP trades, net every confirmed trade due on a date into obligations,
 and instruct them. A run works in chunks, one transaction each, and can be resumed."""
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, insert, select, update
@@ -12,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.audit.service import record_change
 from app.clearing.models import ClearingRun, Obligation, ObligationTrade
 from app.clearing.netting import (
+    ZERO,
     ClearingTrade,
     Net,
     Netting,
@@ -368,24 +371,25 @@ async def _clear_chunk(
 
 
 def _novations(chunk: _Chunk) -> list[Novation]:
-    """Per original counterparty, CCP, ISIN and currency: what the chunk's CCP trades leave
-    unsettled moves to the CCP."""
+    """What the chunk's CCP trades leave unsettled moves from each original counterparty to
+    the CCP: the securities per ISIN, the cash per currency (not once per ISIN as well)."""
     originals = {t.id: t.counterparty_lei for t in chunk.trades}
-    moves: dict[tuple[str, str, str, str], list[ClearingTrade]] = {}
+    securities: dict[tuple[str, str, str, str], Decimal] = defaultdict(Decimal)
+    cash: dict[tuple[str, str, str], tuple[str, Decimal]] = {}
     for trade in chunk.resolved:
-        if trade.netting_set == NettingSet.CCP:
-            key = (originals[trade.trade_id], trade.counterparty, trade.isin, trade.currency)
-            moves.setdefault(key, []).append(trade)
+        if trade.netting_set != NettingSet.CCP:
+            continue
+        origin = originals[trade.trade_id]
+        securities[origin, trade.counterparty, trade.isin, trade.currency] += trade.signed_quantity
+        isin, amount = cash.get((origin, trade.counterparty, trade.currency), (trade.isin, ZERO))
+        cash[origin, trade.counterparty, trade.currency] = (isin, amount + trade.signed_amount)
     return [
-        Novation(
-            from_party=origin,
-            to_party=ccp,
-            isin=isin,
-            quantity=sum((t.signed_quantity for t in group), start=Net().net_quantity),
-            currency=currency,
-            amount=sum((t.signed_amount for t in group), start=Net().net_amount),
-        )
-        for (origin, ccp, isin, currency), group in moves.items()
+        Novation(origin, ccp, isin, quantity, currency, ZERO)
+        for (origin, ccp, isin, currency), quantity in securities.items()
+    ] + [
+        # A cash-only move: its securities lines are zero and left out.
+        Novation(origin, ccp, isin, ZERO, currency, amount)
+        for (origin, ccp, currency), (isin, amount) in cash.items()
     ]
 
 
@@ -512,14 +516,20 @@ async def process_run(
                 run.instructions = await _instruct(session, run, state, actor=actor, now=clock())
                 run.report = build_report(state.netting.nets, state.left_out)
                 await session.commit()
+        after: str | None = None
         while True:
             async with sessionmaker() as session:
                 await _locked_run(session, run_id)
-                moved = await trades.instruct_cleared(
-                    session, obligations=_sent(run_id), limit=CHUNK, actor=actor, now=clock()
+                after = await trades.instruct_cleared(
+                    session,
+                    obligations=_sent(run_id),
+                    after_id=after,
+                    limit=CHUNK,
+                    actor=actor,
+                    now=clock(),
                 )
                 await session.commit()
-            if moved < CHUNK:
+            if after is None:
                 break
         async with sessionmaker() as session:
             run = await _locked_run(session, run_id)

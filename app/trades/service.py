@@ -477,11 +477,18 @@ async def mark_instructed(
 
 
 async def instruct_cleared(
-    session: AsyncSession, *, obligations: Any, limit: int, actor: Actor, now: datetime
-) -> int:
-    """``cleared`` -> ``instructed`` for up to ``limit`` trades whose obligation is among
-    ``obligations`` (a SELECT of obligation ids): callers repeat it, a transaction each, until
-    it answers fewer than ``limit``, so memory stays flat in the number of trades."""
+    session: AsyncSession,
+    *,
+    obligations: Any,
+    after_id: str | None,
+    limit: int,
+    actor: Actor,
+    now: datetime,
+) -> str | None:
+    """``cleared`` -> ``instructed`` for up to ``limit`` trades, in id order after ``after_id``,
+    whose obligation is among ``obligations`` (a SELECT of obligation ids). Returns the last
+    trade id to go on from, None when none was left: callers repeat it, a transaction each, so
+    memory stays flat in the number of trades and each round reads only its own trades."""
     statement = (
         select(Trade)
         .where(Trade.status == TradeStatus.CLEARED.value, Trade.obligation_id.in_(obligations))
@@ -489,9 +496,11 @@ async def instruct_cleared(
         .limit(limit)
         .with_for_update()
     )
+    if after_id is not None:
+        statement = statement.where(Trade.id > after_id)
     trades = (await session.scalars(statement)).all()
     await transition_many(session, trades, event=TradeEvent.INSTRUCTED, actor=actor, now=now)
-    return len(trades)
+    return trades[-1].id if trades else None
 
 
 async def count_clearable(session: AsyncSession, *, settlement_date: date) -> int:

@@ -683,7 +683,7 @@ async def test_a_run_resumed_after_its_instructions_exist_clears_no_late_trade_i
 ) -> None:
     early = await jpm(api, "buy", "100", "190.00")
 
-    async def link_down(*args: Any, **kwargs: Any) -> int:
+    async def link_down(*args: Any, **kwargs: Any) -> str | None:
         raise RuntimeError("the database went away")
 
     with monkeypatch.context() as patched:
