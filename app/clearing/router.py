@@ -3,10 +3,9 @@
 from datetime import date
 from typing import Annotated, Any
 
-import structlog
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.clearing import service
 from app.clearing.auth import ClearingRead, ClearingWrite
@@ -20,8 +19,7 @@ from app.core.errors import problem_responses
 from app.core.idempotency import REPLAYED_HEADER, IdempotencyKey, idempotent_create
 from app.core.identifiers import Isin, Lei
 from app.core.pagination import Page, PageRequest, page_request
-
-log = structlog.get_logger()
+from app.core.runs import run_now_or_later
 
 Uow = Annotated[UnitOfWork, Depends(get_uow)]
 Now = Annotated[Clock, Depends(get_clock)]
@@ -49,15 +47,6 @@ def _run_out(run: ClearingRun, *, note: str | None = None) -> ClearingRunOut:
     )
 
 
-async def _process(
-    sessionmaker: async_sessionmaker[AsyncSession], run_id: str, actor: Actor, clock: Clock
-) -> None:
-    try:
-        await service.process_run(sessionmaker, run_id=run_id, actor=actor, clock=clock)
-    except Exception:  # recorded on the run as failed; the run can be resumed
-        log.exception("clearing_run_failed", run_id=run_id)
-
-
 async def _run_and_answer(
     request: Request,
     background: BackgroundTasks,
@@ -69,10 +58,13 @@ async def _run_and_answer(
     answer: JSONResponse,
 ) -> JSONResponse:
     sessionmaker = request.app.state.sessionmaker
+
+    async def work() -> None:
+        await service.process_run(sessionmaker, run_id=run_id, actor=actor, clock=clock)
+
+    await run_now_or_later(background, work, wait=wait, name="clearing_run", run_id=run_id)
     if not wait:
-        background.add_task(_process, sessionmaker, run_id, actor, clock)
         return answer
-    await _process(sessionmaker, run_id, actor, clock)
     async with sessionmaker() as session:
         run = await service.get_run(session, run_id=run_id)
     return JSONResponse(
