@@ -3,6 +3,7 @@ set-based SQL query doing the same availability check over the same rows.
 
     python -m bench.settlement [--instructions 100000] [--isins 200] [--baseline-runs 5]
                                [--quick] [--py-spy DIR] [--phase-timers] [--run-date D]
+                               [--analyze loaded|all] [--keep-database]
 
 1. A fresh database (``--database``; bench.common: migrated through Alembic, demo reference data,
    one API key per role), dropped at the end unless ``--keep-database``.
@@ -22,8 +23,8 @@ set-based SQL query doing the same availability check over the same rows.
    reference to stay unique). Each instruction then gets its pending journal entry (what it will
    move, counted in projected balances) through ``app.settlement.movements.expect``, as
    ``create_instructions`` opens it, ``EXPECT_CHUNK`` instructions a transaction. Every
-   instruction is ``matched``, due on the run date, priority
-   10 / 30 / 50 / 70 (10 %, 20 %, 60 %, 10 %), ``partial_allowed`` on exactly 30 %; on XNYS /
+   instruction is ``matched``, due on the run date, priority 10 / 30 / 50 / 70 (10 %, 20 %,
+   60 %, 10 %), ``partial_allowed`` on exactly 30 %; on XNYS /
    XPAR / XETR the counterparty is the market's CCP (pre-matched), on XOFF one of the five demo
    dealers, with the SSI the demo has for it. Exactly 10 % *lack*: they deliver (DVP) a short
    ISIN, 1,000 to 10,000 shares. 30 % of those allow partial settlement, and two thirds of these
@@ -53,18 +54,20 @@ set-based SQL query doing the same availability check over the same rows.
    deliveries touch the short ones).
 5. The run, timed, exactly as ``POST /api/v1/settlement-runs`` does it: ``runs.start_run`` in a
    ``UnitOfWork`` session (commit), then ``runs.process_run(sessionmaker, run_id=...,
-   actor=SYSTEM_ACTOR, clock=...)``, which settles chunk by chunk (``runs.CHUNK`` instructions,
-   one transaction each: the run row and the instructions SELECT ... FOR UPDATE, the reference,
-   ``positions.lock_for_settlement``, ``allocate``, then per instruction ``post_settlement``,
-   the audit record and ``trades.mark_settled``; commit) and completes the run. Printed: wall
-   time (``start_run`` to the end of ``process_run``) and instructions/s, CPU of this process
-   and of PostgreSQL's backends, what the app's connection was doing, the run row's settled /
-   partially settled / failed, and per chunk where the time went: SQL statements by kind and
-   table (SQLAlchemy cursor events), the audit write at commit, the COMMIT, and Python (the
-   rest). Nothing in the app is wrapped or patched unless ``--phase-timers`` asks for it: then
-   the functions the run calls (``_next_chunk``, ``_reference``, ``lock_for_settlement``,
-   ``allocate``, ``_apply``, ``post_settlement``, ``journal.post``, ``record_change``,
-   ``mark_settled``, ...) are wrapped with timers in this process for the run only.
+   actor=SYSTEM_ACTOR, clock=...)``, which settles chunk by chunk (``runs.CHUNK`` instructions, one
+   transaction each: the run row and the instructions SELECT ... FOR UPDATE, the reference,
+   ``positions.lock_for_settlement``, ``allocate``, then per instruction ``post_settlement`` against
+   its pending entry, the audit record and ``trades.mark_settled``; commit) and completes the run.
+   Printed: wall time (``start_run`` to the end of ``process_run``) and instructions/s, CPU of this
+   process and of PostgreSQL's backends, what the app's connection was doing, the run row's settled
+   / partially settled / failed, and per chunk where the time went: SQL statements by kind and table
+   (SQLAlchemy cursor events), the audit write at commit, the COMMIT, and Python (the rest); and
+   what PostgreSQL did per table over the run (``pg_stat_user_tables``: sequential and index scans,
+   rows read by sequential scans, rows inserted and updated). Nothing in the app is wrapped or
+   patched unless ``--phase-timers`` asks for it: then the functions the run calls (``_next_chunk``,
+   ``_reference``, ``lock_for_settlement``, ``allocate``, ``_apply``, ``post_settlement``,
+   ``journal.post``, ``record_change``, ``mark_settled``, ...) are wrapped with timers in this
+   process for the run only.
 6. Ratio = baseline seconds / run seconds (fastest baseline run: the conservative choice); the
    goal of issue 7 is >= 0.25.
 7. Checks (the bench fails when one does not hold): the run completed with every instruction
