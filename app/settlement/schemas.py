@@ -54,7 +54,10 @@ class InstructionOut(BaseModel):
     repair_reasons: list[RepairReasonOut]
     settled_quantity: DecimalStr
     settled_amount: DecimalStr
-    settled_on: date | None = Field(description="The day it last settled, in full or in part.")
+    # Defaults: an ``as_of`` answer rebuilt from an audit snapshot older than these columns.
+    settled_on: date | None = Field(
+        default=None, description="The day it last settled, in full or in part."
+    )
     fail_reason: str | None = Field(
         description="Why it has not settled: `LACK` (securities), `MONY` (cash), or the CSD's "
         "reason from a status advice (`CLAC`, `PRCY`, ...)."
@@ -65,7 +68,7 @@ class InstructionOut(BaseModel):
         "unsettled; 0 when not failing.",
     )
     held_from: InstructionStatus | None = Field(
-        description="On hold: the status a release returns it to."
+        default=None, description="On hold: the status a release returns it to."
     )
     version: int
     created_at: datetime
