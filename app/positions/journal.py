@@ -240,25 +240,80 @@ async def open_pendings(
     return ids
 
 
-async def lock_pending(session: AsyncSession, pending_id: str) -> PendingEntry:
+_LOCK_CHUNK = 500
+
+
+async def lock_pendings(session: AsyncSession, ids: Sequence[str]) -> dict[str, PendingEntry]:
+    """Lock pending entries, in id order, until the transaction ends. NotFound names the first
+    id that does not exist."""
     await session.flush()
-    pending = await session.get(
-        PendingEntry, pending_id, with_for_update=True, populate_existing=True
-    )
-    if pending is None:
-        raise NotFound(f"No pending entry '{pending_id}'.")
-    return pending
+    wanted = sorted(set(ids))
+    found: dict[str, PendingEntry] = {}
+    for start in range(0, len(wanted), _LOCK_CHUNK):
+        statement = (
+            select(PendingEntry)
+            .where(PendingEntry.id.in_(wanted[start : start + _LOCK_CHUNK]))
+            .order_by(PendingEntry.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        found |= {pending.id: pending for pending in (await session.scalars(statement)).all()}
+    for pending_id in wanted:
+        if pending_id not in found:
+            raise NotFound(f"No pending entry '{pending_id}'.")
+    return found
+
+
+async def lock_pending(session: AsyncSession, pending_id: str) -> PendingEntry:
+    return (await lock_pendings(session, [pending_id]))[pending_id]
+
+
+async def pending_lines_of(session: AsyncSession, ids: Sequence[str]) -> dict[str, list[Line]]:
+    """The lines of each pending entry, in posting order."""
+    found: dict[str, list[Line]] = {pending_id: [] for pending_id in ids}
+    wanted = list(found)
+    for start in range(0, len(wanted), _LOCK_CHUNK):
+        rows = await session.execute(
+            select(
+                PendingPosting.pending_id,
+                PendingPosting.ledger_account,
+                PendingPosting.asset,
+                PendingPosting.amount,
+            )
+            .where(PendingPosting.pending_id.in_(wanted[start : start + _LOCK_CHUNK]))
+            .order_by(PendingPosting.id)
+        )
+        for pending_id, account, asset, amount in rows.all():
+            found[pending_id].append(Line(account, asset, amount))
+    return found
 
 
 async def pending_lines(session: AsyncSession, pending_id: str) -> list[Line]:
-    rows = (
-        await session.scalars(
-            select(PendingPosting)
-            .where(PendingPosting.pending_id == pending_id)
-            .order_by(PendingPosting.id)
-        )
-    ).all()
-    return [Line(row.ledger_account, row.asset, row.amount) for row in rows]
+    return (await pending_lines_of(session, [pending_id]))[pending_id]
+
+
+async def resolve_pendings(
+    session: AsyncSession,
+    pendings: Sequence[PendingEntry],
+    *,
+    event: PendingEvent,
+    actor: Actor,
+    now: datetime,
+    void_reason: str | None = None,
+) -> dict[str, list[Line]]:
+    """Close locked pending entries (each exactly once: the transition table refuses a second
+    time) and take their amounts out of the projected balances. Returns their lines."""
+    resolved_on = accounting_date(now.date(), now)
+    for pending in pendings:
+        pending.status = next_state(PENDING_TRANSITIONS, PendingStatus(pending.status), event).value
+        pending.resolved_on = resolved_on
+        pending.resolved_at = now
+        pending.resolved_by = actor.key_id
+        pending.void_reason = void_reason
+    lines = await pending_lines_of(session, [pending.id for pending in pendings])
+    every_line = (line for entry_lines in lines.values() for line in entry_lines)
+    await balances.apply(session, _pending_deltas(every_line, resolved_on, -1), now=now)
+    return lines
 
 
 async def resolve_pending(
@@ -270,14 +325,8 @@ async def resolve_pending(
     now: datetime,
     void_reason: str | None = None,
 ) -> list[Line]:
-    """Close a locked pending entry (exactly once: the transition table refuses a second time)
-    and take its amounts out of the projected balances. Returns its lines."""
-    pending.status = next_state(PENDING_TRANSITIONS, PendingStatus(pending.status), event).value
-    resolved_on = accounting_date(now.date(), now)
-    pending.resolved_on = resolved_on
-    pending.resolved_at = now
-    pending.resolved_by = actor.key_id
-    pending.void_reason = void_reason
-    lines = await pending_lines(session, pending.id)
-    await balances.apply(session, _pending_deltas(lines, resolved_on, -1), now=now)
-    return lines
+    """``resolve_pendings`` for one."""
+    lines = await resolve_pendings(
+        session, [pending], event=event, actor=actor, now=now, void_reason=void_reason
+    )
+    return lines[pending.id]

@@ -424,6 +424,98 @@ def _remainder(expected: Sequence[Line], posted: Sequence[Line], reference: str)
     return [Line(account, asset, amount) for (account, asset), amount in left.items() if amount]
 
 
+@dataclass(frozen=True)
+class Settling:
+    """One settlement to post: the movements of one instruction on one day (posted as one
+    entry), against the pending entry that showed them as due, if there is one."""
+
+    movements: Sequence[SettlementMovement]
+    pending_id: str | None = None
+
+    @property
+    def reference(self) -> str:
+        return self.movements[0].reference
+
+
+def _check_settling(settling: Settling, now: datetime) -> None:
+    if not settling.movements:
+        raise ValueError("A settlement posts at least one movement")
+    first = settling.movements[0]
+    for movement in settling.movements:
+        _check_movement(movement, now)
+        if (movement.reference, movement.settlement_date) != (
+            first.reference,
+            first.settlement_date,
+        ):
+            raise ValueError("One settlement's movements share their reference and date")
+
+
+async def post_settlements(
+    session: AsyncSession, *, settlements: Sequence[Settling], actor: Actor, now: datetime
+) -> list[SettlementPosted]:
+    """Post settlements, full or partial, on their settlement dates: securities and cash
+    between our safekeeping and cash accounts and the counterparty's unsettled account. Each
+    pending entry named is posted (once); what a partial settlement leaves is expected under a
+    new pending entry. A whole batch takes a fixed handful of statements."""
+    for settling in settlements:
+        _check_settling(settling, now)
+    named = [s.pending_id for s in settlements if s.pending_id is not None]
+    if len(named) != len(set(named)):
+        raise Conflict("A pending entry can be posted only once.")
+    lines = [
+        tuple(line for movement in s.movements for line in settlement_lines(movement))
+        for s in settlements
+    ]
+    pendings = await journal.lock_pendings(session, named)
+    expected = await journal.resolve_pendings(
+        session, list(pendings.values()), event=PendingEvent.POSTED, actor=actor, now=now
+    )
+    rests: list[tuple[int, journal.Expected]] = []
+    for index, settling in enumerate(settlements):
+        if settling.pending_id is None:
+            continue
+        pending = pendings[settling.pending_id]
+        rest = _remainder(expected[pending.id], lines[index], settling.reference)
+        if rest:
+            rests.append(
+                (
+                    index,
+                    journal.Expected(
+                        kind=EntryKind.SETTLEMENT,
+                        expected_date=pending.expected_date,
+                        description=f"Rest of the settlement of {settling.reference}",
+                        lines=rest,
+                        source_type=pending.source_type,
+                        source_id=pending.source_id,
+                    ),
+                )
+            )
+    rest_ids = await journal.open_pendings(
+        session, [rest for _, rest in rests], actor=actor, now=now
+    )
+    remainder_of: dict[int, str] = {}
+    for (index, _), rest_id in zip(rests, rest_ids, strict=True):
+        remainder_of[index] = rest_id
+        pendings[str(settlements[index].pending_id)].remainder_id = rest_id
+    entries = [
+        NewEntry(
+            kind=EntryKind.SETTLEMENT,
+            value_date=settling.movements[0].settlement_date,
+            description=f"Settlement of {settling.reference}",
+            lines=lines[index],
+            source_type=SETTLEMENT_SOURCE,
+            source_id=settling.reference,
+            pending_id=settling.pending_id,
+        )
+        for index, settling in enumerate(settlements)
+    ]
+    entry_ids = await journal.post(session, entries, actor=actor, now=now)
+    return [
+        SettlementPosted(entry_id, remainder_of.get(index))
+        for index, entry_id in enumerate(entry_ids)
+    ]
+
+
 async def post_settlement(
     session: AsyncSession,
     *,
@@ -432,43 +524,11 @@ async def post_settlement(
     now: datetime,
     pending_id: str | None = None,
 ) -> SettlementPosted:
-    """Post a settlement, full or partial, on its settlement date: securities and cash between
-    our safekeeping and cash accounts and the counterparty's unsettled account. With
-    ``pending_id``, the pending entry is posted (once); what a partial settlement leaves is
-    expected under a new pending entry."""
-    _check_movement(movement, now)
-    lines = settlement_lines(movement)
-    remainder_id = None
-    if pending_id is not None:
-        pending = await journal.lock_pending(session, pending_id)
-        expected = await journal.resolve_pending(
-            session, pending, event=PendingEvent.POSTED, actor=actor, now=now
-        )
-        remainder = _remainder(expected, lines, movement.reference)
-        if remainder:
-            remainder_id = await journal.open_pending(
-                session,
-                kind=EntryKind.SETTLEMENT,
-                expected_date=pending.expected_date,
-                description=f"Rest of the settlement of {movement.reference}",
-                lines=remainder,
-                source_type=pending.source_type,
-                source_id=pending.source_id,
-                actor=actor,
-                now=now,
-            )
-            pending.remainder_id = remainder_id
-    entry = NewEntry(
-        kind=EntryKind.SETTLEMENT,
-        value_date=movement.settlement_date,
-        description=f"Settlement of {movement.reference}",
-        lines=lines,
-        source_type=SETTLEMENT_SOURCE,
-        source_id=movement.reference,
-        pending_id=pending_id,
+    """``post_settlements`` for one movement."""
+    [posted] = await post_settlements(
+        session, settlements=[Settling([movement], pending_id)], actor=actor, now=now
     )
-    [entry_id] = await journal.post(session, [entry], actor=actor, now=now)
-    return SettlementPosted(entry_id, remainder_id)
+    return posted
 
 
 async def void_pending(

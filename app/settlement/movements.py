@@ -3,6 +3,7 @@ settlement movements; the pending entry that shows it as due until it settles; a
 of each settlement against that pending entry."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -88,6 +89,41 @@ async def expect(
         instruction.pending_id = pending_id
 
 
+@dataclass(frozen=True)
+class Settlement:
+    """What settles of one instruction: ``quantity`` and ``amount`` signed from us."""
+
+    instruction: SettlementInstruction
+    quantity: Decimal
+    amount: Decimal
+
+
+async def post_many(
+    session: AsyncSession,
+    settlements: Sequence[Settlement],
+    *,
+    settled_on: date,
+    actor: Actor,
+    now: datetime,
+) -> None:
+    """Post each settlement against its instruction's pending entry, all in one go; what is
+    left of an instruction stays pending under the entry that replaces its own."""
+    posted = await positions.post_settlements(
+        session,
+        settlements=[
+            positions.Settling(
+                movements(s.instruction, s.quantity, s.amount, settled_on),
+                s.instruction.pending_id,
+            )
+            for s in settlements
+        ],
+        actor=actor,
+        now=now,
+    )
+    for settlement, result in zip(settlements, posted, strict=True):
+        settlement.instruction.pending_id = result.remainder_pending_id
+
+
 async def post(
     session: AsyncSession,
     instruction: SettlementInstruction,
@@ -98,13 +134,14 @@ async def post(
     actor: Actor,
     now: datetime,
 ) -> None:
-    """Post settling ``quantity`` and ``amount`` (signed from us) against the instruction's
-    pending entry; what is left stays pending under the entry that replaces it."""
-    for movement in movements(instruction, quantity, amount, settled_on):
-        posted = await positions.post_settlement(
-            session, movement=movement, actor=actor, now=now, pending_id=instruction.pending_id
-        )
-        instruction.pending_id = posted.remainder_pending_id
+    """``post_many`` for one instruction."""
+    await post_many(
+        session,
+        [Settlement(instruction, quantity, amount)],
+        settled_on=settled_on,
+        actor=actor,
+        now=now,
+    )
 
 
 async def withdraw(

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.audit.service import record_change
+from app.audit.service import Change, record_change, record_changes
 from app.core.auth import Actor
 from app.core.clock import Clock
 from app.core.errors import NotFound
@@ -26,7 +26,7 @@ from app.positions.service import SettlementLeg
 from app.reference.service import ReferenceSet, load_reference
 from app.settlement.allocation import Allocation, Candidate, allocate
 from app.settlement.models import SettlementInstruction, SettlementRun
-from app.settlement.movements import post, signed
+from app.settlement.movements import Settlement, post_many, signed
 from app.settlement.states import (
     SETTLEABLE,
     TRANSITIONS,
@@ -187,32 +187,13 @@ def _open_today(
     return open_, closed
 
 
-async def _apply(
-    session: AsyncSession,
-    instruction: SettlementInstruction,
-    allocation: Allocation,
-    *,
-    run: SettlementRun,
-    actor: Actor,
-    now: datetime,
-) -> bool:
-    """Post what the allocation settles and move the instruction on; returns whether it is
-    now settled in full. Audited when it settles or its fail reason changes."""
-    before = row_snapshot(instruction)
+def _moved(
+    instruction: SettlementInstruction, allocation: Allocation, run: SettlementRun, now: datetime
+) -> str:
+    """Move an instruction on by what its allocation settled; returns the audit action."""
     reason = allocation.fail_reason.value if allocation.fail_reason else None
-    instruction.last_run_id = run.id
-    if not allocation.settled_anything and instruction.fail_reason == reason:
-        return False
+    action = "failed"
     if allocation.settled_anything:
-        await post(
-            session,
-            instruction,
-            allocation.quantity,
-            allocation.amount,
-            settled_on=run.settlement_date,
-            actor=actor,
-            now=now,
-        )
         instruction.settled_quantity += abs(allocation.quantity)
         instruction.settled_amount += abs(allocation.amount)
         instruction.settled_on = run.settlement_date
@@ -221,30 +202,52 @@ async def _apply(
             TRANSITIONS, InstructionStatus(instruction.status), event
         ).value
         action = event.value
-    else:
-        action = "failed"
     instruction.fail_reason = reason
     instruction.version += 1
     instruction.updated_at = now
-    await record_change(
+    return action
+
+
+async def _apply(
+    session: AsyncSession,
+    tried: Sequence[tuple[SettlementInstruction, Allocation]],
+    *,
+    run: SettlementRun,
+    actor: Actor,
+    now: datetime,
+) -> None:
+    """Post what the allocations settle, in one go, and move the instructions and their trades
+    on. Audited for each instruction that settles or whose fail reason changes; the others are
+    only marked as tried by this run."""
+    settling = [(row, allocation) for row, allocation in tried if allocation.settled_anything]
+    changed = [
+        (row, allocation, row_snapshot(row))
+        for row, allocation in tried
+        if allocation.settled_anything
+        or row.fail_reason != (allocation.fail_reason and allocation.fail_reason.value)
+    ]
+    await post_many(
         session,
+        [Settlement(row, allocation.quantity, allocation.amount) for row, allocation in settling],
+        settled_on=run.settlement_date,
         actor=actor,
-        entity_type=INSTRUCTION_ENTITY,
-        entity_id=instruction.id,
-        action=action,
-        before=before,
-        after=row_snapshot(instruction),
         now=now,
     )
-    if allocation.settled_anything:
-        await trades.mark_settled(
-            session,
-            obligation_id=instruction.obligation_id,
-            in_full=reason is None,
-            actor=actor,
-            now=now,
+    for row, _ in tried:
+        row.last_run_id = run.id
+    audit = [
+        Change(
+            INSTRUCTION_ENTITY, row.id, _moved(row, allocation, run, now), before, row_snapshot(row)
         )
-    return reason is None
+        for row, allocation, before in changed
+    ]
+    await record_changes(session, audit, actor=actor, now=now)
+    await trades.mark_settled_many(
+        session,
+        in_full={row.obligation_id: allocation.fail_reason is None for row, allocation in settling},
+        actor=actor,
+        now=now,
+    )
 
 
 async def _next_chunk(
@@ -284,8 +287,8 @@ async def _settle_chunk(
         session, legs=[_leg(row) for row in open_], now=now
     )
     allocations, _ = allocate(candidates, available)
-    for row, candidate, allocation in zip(open_, candidates, allocations, strict=True):
-        await _apply(session, row, allocation, run=run, actor=actor, now=now)
+    await _apply(session, list(zip(open_, allocations, strict=True)), run=run, actor=actor, now=now)
+    for candidate, allocation in zip(candidates, allocations, strict=True):
         tally.add(allocation, candidate)
     run.processed += len(rows)
     run.settled, run.partially_settled, run.failed = (

@@ -1,6 +1,6 @@
 """Trade capture, amendment, cancellation and queries."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
@@ -525,13 +525,30 @@ async def mark_settled(
 ) -> None:
     """The trades of an obligation whose instruction settled: ``settled`` when in full, else
     ``partially_settled``."""
+    await mark_settled_many(session, in_full={obligation_id: in_full}, actor=actor, now=now)
+
+
+async def mark_settled_many(
+    session: AsyncSession, *, in_full: Mapping[str, bool], actor: Actor, now: datetime
+) -> None:
+    """``mark_settled`` for many obligations at once (``in_full`` per obligation id)."""
     settleable = (TradeStatus.INSTRUCTED.value, TradeStatus.PARTIALLY_SETTLED.value)
-    statement = (
-        select(Trade)
-        .where(Trade.obligation_id == obligation_id, Trade.status.in_(settleable))
-        .order_by(Trade.id)
-        .with_for_update()
-    )
-    trades = (await session.scalars(statement)).all()
-    event = TradeEvent.SETTLED if in_full else TradeEvent.PARTIALLY_SETTLED
-    await transition_many(session, trades, event=event, actor=actor, now=now)
+    obligation_ids = sorted(in_full)
+    if not obligation_ids:
+        return
+    trades: list[Trade] = []
+    for start in range(0, len(obligation_ids), 500):
+        statement = (
+            select(Trade)
+            .where(
+                Trade.obligation_id.in_(obligation_ids[start : start + 500]),
+                Trade.status.in_(settleable),
+            )
+            .order_by(Trade.id)
+            .with_for_update()
+        )
+        trades += (await session.scalars(statement)).all()
+    for full in (True, False):
+        event = TradeEvent.SETTLED if full else TradeEvent.PARTIALLY_SETTLED
+        chosen = [trade for trade in trades if in_full[str(trade.obligation_id)] is full]
+        await transition_many(session, chosen, event=event, actor=actor, now=now)

@@ -210,7 +210,7 @@ async def test_a_run_that_fails_between_chunks_resumes_and_settles_each_instruct
         await jpm(api, "buy", "10", "100.00", isin=isin)
     await clear(api, DUE)
     monkeypatch.setattr(runs, "CHUNK", 1)
-    real = positions_service.post_settlement
+    real = positions_service.post_settlements
     calls = 0
 
     async def fail_on_the_second(*args: Any, **kwargs: Any) -> Any:
@@ -220,7 +220,7 @@ async def test_a_run_that_fails_between_chunks_resumes_and_settles_each_instruct
             raise RuntimeError("the custodian link dropped")
         return await real(*args, **kwargs)
 
-    monkeypatch.setattr(positions_service, "post_settlement", fail_on_the_second)
+    monkeypatch.setattr(positions_service, "post_settlements", fail_on_the_second)
 
     failed = await settle(api)
 
