@@ -56,8 +56,9 @@ set-based SQL query doing the same availability check over the same rows.
    ``UnitOfWork`` session (commit), then ``runs.process_run(sessionmaker, run_id=...,
    actor=SYSTEM_ACTOR, clock=...)``, which settles chunk by chunk (``runs.CHUNK`` instructions, one
    transaction each: the run row and the instructions SELECT ... FOR UPDATE, the reference,
-   ``positions.lock_for_settlement``, ``allocate``, then per instruction ``post_settlement`` against
-   its pending entry, the audit record and ``trades.mark_settled``; commit) and completes the run.
+   ``positions.lock_for_settlement``, ``allocate``, then for the whole chunk ``post_settlements``
+   against the pending entries, the audit records and ``trades.mark_settled_many``; commit) and
+   completes the run.
    Printed: wall time (``start_run`` to the end of ``process_run``) and instructions/s, CPU of this
    process and of PostgreSQL's backends, what the app's connection was doing, the run row's settled
    / partially settled / failed, and per chunk where the time went: SQL statements by kind and table
@@ -65,8 +66,8 @@ set-based SQL query doing the same availability check over the same rows.
    what PostgreSQL did per table over the run (``pg_stat_user_tables``: sequential and index scans,
    rows read by sequential scans, rows inserted and updated). Nothing in the app is wrapped or
    patched unless ``--phase-timers`` asks for it: then the functions the run calls (``_next_chunk``,
-   ``_reference``, ``lock_for_settlement``, ``allocate``, ``_apply``, ``post_settlement``,
-   ``journal.post``, ``record_change``, ``mark_settled``, ...) are wrapped with timers in this
+   ``_reference``, ``lock_for_settlement``, ``allocate``, ``_apply``, ``post_settlements``,
+   ``journal.post``, ``record_changes``, ``mark_settled_many``, ...) are wrapped with timers in this
    process for the run only.
 6. Ratio = baseline seconds / run seconds (fastest baseline run: the conservative choice); the
    goal of issue 7 is >= 0.25.
@@ -946,7 +947,7 @@ class RssSampler:
 
 
 # What --phase-timers wraps, for the run only: (label, module, attribute). The modules look these
-# up at call time (``positions.post_settlement``, or a module global of app.settlement.runs), so
+# up at call time (``positions.post_settlements``, or a module global of app.settlement.runs), so
 # replacing the attribute reaches every call the run makes. Indented labels run inside the one
 # above them.
 PHASES: tuple[tuple[str, str, str], ...] = (
@@ -960,22 +961,22 @@ PHASES: tuple[tuple[str, str, str], ...] = (
         "lock_for_settlement",
     ),
     ("allocation.allocate (pure)", "app.settlement.runs", "allocate"),
-    ("runs._apply, per instruction (all of it)", "app.settlement.runs", "_apply"),
-    ("  positions.post_settlement (per movement)", "app.positions.service", "post_settlement"),
+    ("runs._apply: a chunk's settlements (all of it)", "app.settlement.runs", "_apply"),
+    ("  positions.post_settlements", "app.positions.service", "post_settlements"),
     (
-        "    journal.lock_pending (flush; pending FOR UPDATE)",
+        "    journal.lock_pendings (flush; pending FOR UPDATE)",
         "app.positions.journal",
-        "lock_pending",
+        "lock_pendings",
     ),
-    ("    journal.resolve_pending (lines, balances)", "app.positions.journal", "resolve_pending"),
-    ("    journal.open_pending (rest of a partial)", "app.positions.journal", "open_pending"),
-    ("    journal.post (entry, postings, balances)", "app.positions.journal", "post"),
+    ("    journal.resolve_pendings (lines, balances)", "app.positions.journal", "resolve_pendings"),
+    ("    journal.open_pendings (rest of partials)", "app.positions.journal", "open_pendings"),
+    ("    journal.post (entries, postings, balances)", "app.positions.journal", "post"),
     (
-        "  audit.record_change (queue; flush of the instruction)",
+        "  audit.record_changes (queue; flush of the instructions)",
         "app.settlement.runs",
-        "record_change",
+        "record_changes",
     ),
-    ("  trades.mark_settled", "app.trades.service", "mark_settled"),
+    ("  trades.mark_settled_many", "app.trades.service", "mark_settled_many"),
     ("  row_snapshot (before and after)", "app.settlement.runs", "row_snapshot"),
     (
         "wherever called: chart.ensure_ledger_accounts",
@@ -1660,12 +1661,12 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Session.execute / get: other (Core statements, compile)", ("Session.",)),
     (
         "app: journal pending entries (lock, lines, resolve, open)",
-        ("lock_pending ", "resolve_pending ", "open_pending", "pending_lines "),
+        ("lock_pending", "resolve_pending", "open_pending", "pending_lines"),
     ),
     ("app: journal.post (Python)", ("post (app/positions/journal.py)",)),
-    ("app: positions.post_settlement (rest)", ("post_settlement ",)),
+    ("app: positions.post_settlements (rest)", ("post_settlements ",)),
     ("app: positions.lock_for_settlement / balances", ("lock_for_settlement ", "balances.py")),
-    ("app: trades.mark_settled", ("mark_settled ",)),
+    ("app: trades.mark_settled_many", ("mark_settled_many ",)),
     ("app: audit.record_change", ("record_change", "record_changes ")),
     ("app: row_snapshot", ("row_snapshot ",)),
     ("app: allocation.allocate", ("allocate ",)),

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 from app.audit.chain import HASHED_FIELDS, record_hash
 from app.audit.models import GENESIS_HASH, AuditChainHead, AuditRecord
 from app.core.auth import Actor
+from app.core.db import table_of
 from app.events.models import OutboxEvent
 from app.events.service import outbox_row
 
@@ -130,8 +131,8 @@ def _write_queued(session: Session) -> None:
                     now=now,
                 )
             )
-    session.execute(insert(AuditRecord), records)
-    session.execute(insert(OutboxEvent), events)
+    session.execute(insert(table_of(AuditRecord)), records)
+    session.execute(insert(table_of(OutboxEvent)), events)
     head.last_seq, head.last_hash = seq, previous
     session.flush()
 

@@ -5,7 +5,7 @@ from types import TracebackType
 from typing import Any
 
 from fastapi import Request
-from sqlalchemy import MetaData, event
+from sqlalchemy import MetaData, Table, event
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import (
@@ -108,3 +108,11 @@ def dialect_insert(session: AsyncSession, table: Any) -> Any:
     if session.get_bind().dialect.name == "postgresql":
         return postgresql_insert(table)
     return sqlite_insert(table)
+
+
+def table_of(model: type[Any]) -> Table:
+    """A mapped class's table, for Core statements: a bulk ``INSERT`` of plain rows through the
+    table skips the ORM's per-row bookkeeping, several times cheaper on hot paths."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table

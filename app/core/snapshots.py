@@ -6,6 +6,7 @@ from enum import Enum
 from typing import Any
 
 from sqlalchemy import inspect
+from sqlalchemy.orm import Mapper
 
 from app.core.money import format_decimal
 
@@ -26,11 +27,19 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+_COLUMN_KEYS: dict[type, tuple[str, ...]] = {}
+
+
+def _column_keys(mapped: type) -> tuple[str, ...]:
+    keys = _COLUMN_KEYS.get(mapped)
+    if keys is None:
+        mapper: Mapper[Any] = inspect(mapped)
+        keys = _COLUMN_KEYS[mapped] = tuple(attr.key for attr in mapper.column_attrs)
+    return keys
+
+
 def row_snapshot(obj: Any, *, exclude: frozenset[str] = frozenset()) -> dict[str, Any]:
     """Every mapped column of ``obj`` as JSON-safe values."""
-    mapper = inspect(type(obj))
     return {
-        attr.key: jsonable(getattr(obj, attr.key))
-        for attr in mapper.column_attrs
-        if attr.key not in exclude
+        key: jsonable(getattr(obj, key)) for key in _column_keys(type(obj)) if key not in exclude
     }

@@ -11,6 +11,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.auth import Actor
+from app.core.db import table_of
 from app.core.errors import Conflict, NotFound, ValidationFailed
 from app.core.ids import new_id
 from app.core.states import next_state
@@ -100,8 +101,8 @@ async def post(
             )
     if not entry_rows:
         return []
-    await session.execute(insert(JournalEntry), entry_rows)
-    await session.execute(insert(Posting), posting_rows)
+    await session.execute(insert(table_of(JournalEntry)), entry_rows)
+    await session.execute(insert(table_of(Posting)), posting_rows)
     await balances.apply(session, deltas, now=now)
     return [row["id"] for row in entry_rows]
 
@@ -202,7 +203,7 @@ async def open_pendings(
     ids = [new_id("pe") for _ in expected]
     opened_on = accounting_date(now.date(), now)
     await session.execute(
-        insert(PendingEntry),
+        insert(table_of(PendingEntry)),
         [
             {
                 "id": pending_id,
@@ -220,7 +221,7 @@ async def open_pendings(
         ],
     )
     await session.execute(
-        insert(PendingPosting),
+        insert(table_of(PendingPosting)),
         [
             {
                 "pending_id": pending_id,
@@ -310,6 +311,7 @@ async def resolve_pendings(
         pending.resolved_at = now
         pending.resolved_by = actor.key_id
         pending.void_reason = void_reason
+    await session.flush()  # now, as one batch: a later change to some of them would split it
     lines = await pending_lines_of(session, [pending.id for pending in pendings])
     every_line = (line for entry_lines in lines.values() for line in entry_lines)
     await balances.apply(session, _pending_deltas(every_line, resolved_on, -1), now=now)

@@ -105,9 +105,10 @@ async def post_many(
     settled_on: date,
     actor: Actor,
     now: datetime,
-) -> None:
-    """Post each settlement against its instruction's pending entry, all in one go; what is
-    left of an instruction stays pending under the entry that replaces its own."""
+) -> list[str | None]:
+    """Post each settlement against its instruction's pending entry, all in one go. Returns,
+    per settlement, the pending entry that now holds what is left of its instruction (None when
+    nothing is): the caller sets it as the instruction's ``pending_id``."""
     posted = await positions.post_settlements(
         session,
         settlements=[
@@ -120,8 +121,7 @@ async def post_many(
         actor=actor,
         now=now,
     )
-    for settlement, result in zip(settlements, posted, strict=True):
-        settlement.instruction.pending_id = result.remainder_pending_id
+    return [result.remainder_pending_id for result in posted]
 
 
 async def post(
@@ -134,8 +134,9 @@ async def post(
     actor: Actor,
     now: datetime,
 ) -> None:
-    """``post_many`` for one instruction."""
-    await post_many(
+    """``post_many`` for one instruction; what is left of it stays pending under the entry that
+    replaces its own."""
+    [instruction.pending_id] = await post_many(
         session,
         [Settlement(instruction, quantity, amount)],
         settled_on=settled_on,

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, or_, select, tuple_
+from sqlalchemy import bindparam, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.audit.service import Change, record_change, record_changes
@@ -48,8 +48,11 @@ _SETTLEABLE = [state.value for state in SETTLEABLE]
 
 
 def _due(settlement_date: date) -> Any:
+    # The statuses are written into the SQL, not bound: PostgreSQL uses the partial index of
+    # settleable instructions only when it can prove the query asks for no other status.
+    settleable: Any = bindparam("settleable", _SETTLEABLE, expanding=True, literal_execute=True)
     return (
-        SettlementInstruction.status.in_(_SETTLEABLE),
+        SettlementInstruction.status.in_(settleable),
         SettlementInstruction.intended_settlement_date <= settlement_date,
     )
 
@@ -208,6 +211,12 @@ def _moved(
     return action
 
 
+def _kind_of_change(row: SettlementInstruction, allocation: Allocation) -> tuple[bool, ...]:
+    """Instructions changing the same columns: each kind is written as one batched UPDATE."""
+    reason = allocation.fail_reason.value if allocation.fail_reason else None
+    return (allocation.settled_anything, reason is None, row.fail_reason != reason)
+
+
 async def _apply(
     session: AsyncSession,
     tried: Sequence[tuple[SettlementInstruction, Allocation]],
@@ -219,28 +228,31 @@ async def _apply(
     """Post what the allocations settle, in one go, and move the instructions and their trades
     on. Audited for each instruction that settles or whose fail reason changes; the others are
     only marked as tried by this run."""
+    kinds: dict[tuple[bool, ...], list[tuple[SettlementInstruction, Allocation, Any]]] = {}
+    for row, allocation in tried:
+        settled, _, reason_changed = kind = _kind_of_change(row, allocation)
+        before = row_snapshot(row) if settled or reason_changed else None
+        kinds.setdefault(kind, []).append((row, allocation, before))
     settling = [(row, allocation) for row, allocation in tried if allocation.settled_anything]
-    changed = [
-        (row, allocation, row_snapshot(row))
-        for row, allocation in tried
-        if allocation.settled_anything
-        or row.fail_reason != (allocation.fail_reason and allocation.fail_reason.value)
-    ]
-    await post_many(
+    remainders = await post_many(
         session,
         [Settlement(row, allocation.quantity, allocation.amount) for row, allocation in settling],
         settled_on=run.settlement_date,
         actor=actor,
         now=now,
     )
-    for row, _ in tried:
-        row.last_run_id = run.id
-    audit = [
-        Change(
-            INSTRUCTION_ENTITY, row.id, _moved(row, allocation, run, now), before, row_snapshot(row)
-        )
-        for row, allocation, before in changed
-    ]
+    pending_ids = {row.id: rest for (row, _), rest in zip(settling, remainders, strict=True)}
+    audit = []
+    for (settled, _, reason_changed), rows in sorted(kinds.items()):
+        for row, allocation, before in rows:
+            row.last_run_id = run.id
+            if settled:
+                row.pending_id = pending_ids[row.id]
+            if settled or reason_changed:
+                action = _moved(row, allocation, run, now)
+                audit.append(Change(INSTRUCTION_ENTITY, row.id, action, before, row_snapshot(row)))
+        # The ORM batches only consecutive rows changing the same columns: a flush per kind.
+        await session.flush()
     await record_changes(session, audit, actor=actor, now=now)
     await trades.mark_settled_many(
         session,
