@@ -1,5 +1,6 @@
 """create_app(): wiring only: routers, middleware, error handlers, lifespan."""
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -78,6 +79,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
+        # What start-up built lives as long as the process: keep the cyclic collector from
+        # walking it again at every full collection (a settlement run triggers many).
+        gc.collect()
+        gc.freeze()
         yield
         await engine.dispose()
 

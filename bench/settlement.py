@@ -1079,6 +1079,7 @@ async def settle(
     """One real run, as the API does it (without HTTP)."""
     result = Settlement()
     gc.collect()
+    gc.freeze()
     result.rss_before = rss_mib()
     recorder = Recorder(engine)
     meter = CpuMeter([], monitor, db.name)

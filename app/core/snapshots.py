@@ -11,7 +11,12 @@ from sqlalchemy.orm import Mapper
 from app.core.money import format_decimal
 
 
+_AS_IS = frozenset({str, int, bool, float, type(None)})
+
+
 def jsonable(value: Any) -> Any:
+    if type(value) in _AS_IS:  # most columns: answered before the isinstance checks
+        return value
     if isinstance(value, Decimal):
         return format_decimal(value)
     if isinstance(value, datetime):
