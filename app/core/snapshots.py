@@ -10,7 +10,6 @@ from sqlalchemy.orm import Mapper
 
 from app.core.money import format_decimal
 
-
 _AS_IS = frozenset({str, int, bool, float, type(None)})
 
 
