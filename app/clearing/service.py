@@ -8,7 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.audit.service import record_change
@@ -426,14 +426,18 @@ async def _instruct(
 
 
 def _sent(run_id: str) -> Any:
-    """The run's obligations whose instruction is out of repair: their trades are
-    ``instructed``."""
+    """The run's obligations handed to settlement: their trades are ``instructed``. Those whose
+    instruction is in repair wait for it; those that net out to nothing have no instruction and
+    settle on their date without one (``trades.settle_netted_out``)."""
     return (
-        select(SettlementInstruction.obligation_id)
-        .join(Obligation, Obligation.id == SettlementInstruction.obligation_id)
+        select(Obligation.id)
+        .outerjoin(SettlementInstruction, SettlementInstruction.obligation_id == Obligation.id)
         .where(
             Obligation.run_id == run_id,
-            SettlementInstruction.status != InstructionStatus.REPAIR.value,
+            or_(
+                SettlementInstruction.id.is_(None),
+                SettlementInstruction.status != InstructionStatus.REPAIR.value,
+            ),
         )
     )
 

@@ -29,6 +29,10 @@ class SettlementReportOut(BaseModel):
     partially_settled: int
     failed: int = Field(description="Settled nothing; they recycle to the next run.")
     market_closed: int = Field(description="Due, but their market does not settle that day.")
+    trades_netted_out: int = Field(
+        default=0,
+        description="Trades settled with no instruction: their obligation netted out to nothing.",
+    )
     fails: list[FailRowOut]
     held: int = Field(description="Due but on hold: skipped, not failed.")
     held_ids: list[str] = Field(description="The first 100 of them.")

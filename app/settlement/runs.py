@@ -120,6 +120,7 @@ class Tally:
     partially_settled: int = 0
     failed: int = 0
     closed: int = 0
+    netted_out: int = 0
     fails: dict[tuple[str, str], list[Decimal]] = field(default_factory=dict)
 
     def add(self, allocation: Allocation, candidate: Candidate) -> None:
@@ -144,6 +145,7 @@ class Tally:
             "partially_settled": self.partially_settled,
             "failed": self.failed,
             "market_closed": self.closed,
+            "trades_netted_out": self.netted_out,
             "fails": [
                 {
                     "reason": reason,
@@ -161,6 +163,7 @@ class Tally:
     def resumed(cls, run: SettlementRun) -> "Tally":
         tally = cls(run.settled, run.partially_settled, run.failed)
         tally.closed = int(run.report.get("market_closed", 0))
+        tally.netted_out = int(run.report.get("trades_netted_out", 0))
         for row in run.report.get("fails", []):
             tally.fails[row["reason"], row["currency"]] = [
                 Decimal(row["instructions"]),
@@ -312,6 +315,28 @@ async def _settle_chunk(
     return True
 
 
+def _instructed_obligations() -> Any:
+    return select(SettlementInstruction.obligation_id)
+
+
+async def _settle_netted_out(
+    session: AsyncSession, run: SettlementRun, tally: Tally, *, actor: Actor, now: datetime
+) -> bool:
+    """Settle the next chunk of trades whose obligation netted out to nothing (no instruction,
+    nothing moves); False when fewer than a chunk were left."""
+    settled = await trades.settle_netted_out(
+        session,
+        settlement_date=run.settlement_date,
+        instructed_obligations=_instructed_obligations(),
+        limit=CHUNK,
+        actor=actor,
+        now=now,
+    )
+    tally.netted_out += settled
+    run.report = tally.report(run.report["held_ids"], run.report["held"])
+    return settled == CHUNK
+
+
 # Runs ------------------------------------------------------------------------------------------
 
 
@@ -389,6 +414,8 @@ async def process_run(
                 tally = Tally.resumed(run)
                 more = await _settle_chunk(session, run, tally, actor=actor, now=clock())
                 if not more:
+                    more = await _settle_netted_out(session, run, tally, actor=actor, now=clock())
+                if not more:
                     await _finish(session, run, RunEvent.COMPLETED, actor=actor, now=clock())
                 await session.commit()
                 if not more:
@@ -451,6 +478,11 @@ async def dry_run(session: AsyncSession, *, settlement_date: date) -> dict[str, 
         allocations, left = allocate(candidates, left)
         for candidate, allocation in zip(candidates, allocations, strict=True):
             tally.add(allocation, candidate)
+    tally.netted_out = await trades.count_netted_out(
+        session,
+        settlement_date=settlement_date,
+        instructed_obligations=_instructed_obligations(),
+    )
     return {"total": total, **tally.report(await _held(session, settlement_date))}
 
 

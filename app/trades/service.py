@@ -552,3 +552,49 @@ async def mark_settled_many(
         event = TradeEvent.SETTLED if full else TradeEvent.PARTIALLY_SETTLED
         chosen = [trade for trade in trades if in_full[str(trade.obligation_id)] is full]
         await transition_many(session, chosen, event=event, actor=actor, now=now)
+
+
+async def settle_netted_out(
+    session: AsyncSession,
+    *,
+    settlement_date: date,
+    instructed_obligations: Any,
+    limit: int,
+    actor: Actor,
+    now: datetime,
+) -> int:
+    """``instructed`` -> ``settled`` for up to ``limit`` trades due by ``settlement_date`` whose
+    obligation netted out to nothing: it is not among ``instructed_obligations`` (a SELECT of
+    the obligation ids that have an instruction), so nothing moves and the netting itself
+    settles them on the date. Returns how many; callers repeat until fewer than ``limit``."""
+    statement = (
+        select(Trade)
+        .where(*_netted_out(settlement_date, instructed_obligations))
+        .order_by(Trade.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    trades = (await session.scalars(statement)).all()
+    await transition_many(session, trades, event=TradeEvent.SETTLED, actor=actor, now=now)
+    return len(trades)
+
+
+async def count_netted_out(
+    session: AsyncSession, *, settlement_date: date, instructed_obligations: Any
+) -> int:
+    """How many trades ``settle_netted_out`` would settle now."""
+    statement = (
+        select(func.count())
+        .select_from(Trade)
+        .where(*_netted_out(settlement_date, instructed_obligations))
+    )
+    return int(await session.scalar(statement) or 0)
+
+
+def _netted_out(settlement_date: date, instructed_obligations: Any) -> tuple[Any, ...]:
+    return (
+        Trade.status == TradeStatus.INSTRUCTED.value,
+        Trade.settlement_date <= settlement_date,
+        Trade.obligation_id.is_not(None),
+        Trade.obligation_id.not_in(instructed_obligations),
+    )

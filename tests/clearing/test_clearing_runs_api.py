@@ -186,7 +186,7 @@ async def test_flat_in_securities_with_a_cash_residue_is_a_cash_only_instruction
 
 async def test_flat_in_securities_and_cash_makes_no_instruction(api: Api, reference: None) -> None:
     # Buy and sell 100 at 190.00: the obligation is kept for its lineage, nothing is instructed,
-    # and its trades stay cleared (there is nothing left to settle).
+    # and its trades are handed to settlement all the same (they settle on their date).
     bought = await jpm(api, "buy", "100", "190.00")
     sold = await jpm(api, "sell", "100", "190.00", counterparty_lei=MORGAN)
 
@@ -198,7 +198,7 @@ async def test_flat_in_securities_and_cash_makes_no_instruction(api: Api, refere
     assert obligation_view(obligation) == ("ccp", NSCC, JPM, "0", "0.00", "none")
     assert await instructions(api) == []
     for original in (bought, sold):
-        assert (await trade(api, original["id"]))["status"] == "cleared"
+        assert (await trade(api, original["id"]))["status"] == "instructed"
 
 
 # --- Several ISINs and currencies; CCP and bilateral mixed ---------------------------------------

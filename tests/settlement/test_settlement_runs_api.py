@@ -17,7 +17,7 @@ from tests.clearing.support import MORGAN, OPS, book_confirmed, clear, instructi
 from tests.conftest import Database
 from tests.factories import JPM
 from tests.positions.conftest import Adjust, cash_balances, ledger_check, line, positions
-from tests.support import Api, problem_fields
+from tests.support import Api, FrozenClock, problem_fields
 
 DUE = "2026-11-25"
 FREE = {"commission": "0", "fees": "0"}
@@ -91,6 +91,7 @@ async def test_a_covered_receipt_settles_and_moves_securities_cash_and_the_trade
         "partially_settled": 0,
         "failed": 0,
         "market_closed": 0,
+        "trades_netted_out": 0,
         "fails": [],
         "held": 0,
         "held_ids": [],
@@ -238,6 +239,39 @@ async def test_a_run_that_fails_between_chunks_resumes_and_settles_each_instruct
     assert {state(i) for i in await instructions(api)} == {("settled", "10", "1000.00", None)}
     [cash] = await cash_balances(api, account="CASH-USD")
     assert cash["settled"] == "97000.00"
+    assert (await ledger_check(api))["ok"] is True
+
+
+async def test_trades_that_net_out_to_nothing_settle_on_their_date_without_an_instruction(
+    api: Api, reference: None, clock: FrozenClock
+) -> None:
+    # Bought from one counterparty and sold to another, 100 at 190.00, both novated to NSCC:
+    # the obligation nets to zero securities and zero cash, so no instruction is made.
+    later = {"settlement_date": "2026-11-27"}
+    bought = await jpm(api, "buy", "100", "190.00", **later)
+    sold = await jpm(api, "sell", "100", "190.00", counterparty_lei=MORGAN, **later)
+    cleared = await clear(api, "2026-11-27")
+    assert (cleared["obligations"], cleared["instructions"]) == (1, 0)
+
+    early = await settle(api)  # 2026-11-25: not their day yet
+
+    assert (early["total"], early["report"]["trades_netted_out"]) == (0, 0)
+    assert {(await trade(api, t["id"]))["status"] for t in (bought, sold)} == {"instructed"}
+
+    clock.advance(days=2)
+    dry = await settle(api, "2026-11-27", dry_run=True)
+    run = await settle(api, "2026-11-27")
+
+    assert dry["report"]["trades_netted_out"] == run["report"]["trades_netted_out"] == 2
+    assert (run["status"], run["total"], run["settled"]) == ("completed", 0, 0)
+    for original in (bought, sold):
+        history = await api.get(f"/trades/{original['id']}/history", role=OPS)
+        assert history.status_code == 200, history.text
+        last = history.json()[-1]
+        assert (last["action"], last["after"]["status"]) == ("settled", "settled")
+    again = await settle(api, "2026-11-27")
+    assert again["report"]["trades_netted_out"] == 0
+    assert await positions(api, basis="settlement_date") == []
     assert (await ledger_check(api))["ok"] is True
 
 
