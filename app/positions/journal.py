@@ -273,19 +273,21 @@ async def pending_lines_of(session: AsyncSession, ids: Sequence[str]) -> dict[st
     """The lines of each pending entry, in posting order."""
     found: dict[str, list[Line]] = {pending_id: [] for pending_id in ids}
     wanted = list(found)
+    rows: list[Any] = []
     for start in range(0, len(wanted), _LOCK_CHUNK):
-        rows = await session.execute(
+        # Sorted here, not in SQL: ORDER BY id tempts PostgreSQL to walk the whole primary key
+        # in order instead of probing the pending_id index for each entry.
+        rows += await session.execute(
             select(
+                PendingPosting.id,
                 PendingPosting.pending_id,
                 PendingPosting.ledger_account,
                 PendingPosting.asset,
                 PendingPosting.amount,
-            )
-            .where(PendingPosting.pending_id.in_(wanted[start : start + _LOCK_CHUNK]))
-            .order_by(PendingPosting.id)
+            ).where(PendingPosting.pending_id.in_(wanted[start : start + _LOCK_CHUNK]))
         )
-        for pending_id, account, asset, amount in rows.all():
-            found[pending_id].append(Line(account, asset, amount))
+    for _, pending_id, account, asset, amount in sorted(rows, key=lambda row: row.id):
+        found[pending_id].append(Line(account, asset, amount))
     return found
 
 
