@@ -36,9 +36,11 @@ set-based SQL query doing the same availability check over the same rows.
    date): each held ISIN exactly what the instructions deliver of it (so receipts earlier in the
    order are never needed), each cash account exactly what the receipts pay (so MONY cannot
    occur: the share of MONY is 0 by construction). Then ``VACUUM ANALYZE`` of what the bench
-   loaded (``clearing_runs``, ``obligations``, ``settlement_instructions``, ``instruments``);
-   the journal tables keep the statistics the server gives them (this project's PostgreSQL runs
-   with autovacuum off). ``--analyze all`` analyzes every table instead, when the journal holds
+   loaded (``clearing_runs``, ``obligations``, ``settlement_instructions``, ``instruments``,
+   and the instructions' ``pending_entries`` and ``pending_postings``, as autovacuum would have
+   after that many inserts: without statistics PostgreSQL reads all pending postings for each
+   chunk's 500 entries); the other journal tables keep the statistics the server gives them
+   (this project's PostgreSQL runs with autovacuum off). ``--analyze all`` analyzes every table instead, when the journal holds
    only the opening entry: ``postings.entry_id`` then has one distinct value, and the deferred
    trigger ``journal_entries_have_postings`` plans its EXISTS as a sequential scan of
    ``postings`` for every entry at every commit (quadratic in the run's size) -- kept to show
@@ -161,7 +163,14 @@ QUANTITY_STEPS = (1, 1_000)  # x 10 shares, covered instructions
 LACK_STEPS = (100, 1_000)  # x 10 shares, lacking deliveries
 COPY_CHUNK = 20_000
 EXPECT_CHUNK = 2_000  # instructions per transaction opening their pending entries
-LOADED_TABLES = ("clearing_runs", "obligations", "settlement_instructions", "instruments")
+LOADED_TABLES = (
+    "clearing_runs",
+    "obligations",
+    "settlement_instructions",
+    "instruments",
+    "pending_entries",
+    "pending_postings",
+)
 ADJUSTMENT_LINES = 400  # lines per opening adjustment (the schema allows 500)
 RSS_POLL_SECONDS = 0.5
 CREATED_STEP = timedelta(microseconds=10)  # between instructions' created_at, in order
