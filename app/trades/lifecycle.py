@@ -37,19 +37,34 @@ async def transition_many(
     now: datetime,
     changes: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> None:
-    """``transition_trade`` for many locked trades at once: one UPDATE and one audit batch.
-    ``changes`` gives per trade id the fields the event sets."""
-    audit = []
-    for trade in trades:
+    """``transition_trade`` for many locked trades at once: one audit batch, and one batched
+    UPDATE per set of columns that change. ``changes`` gives per trade id the fields the event
+    sets."""
+    kinds: dict[frozenset[str], list[tuple[int, Trade, TradeStatus, dict[str, Any]]]] = {}
+    for index, trade in enumerate(trades):
         new_status = next_state(TRANSITIONS, TradeStatus(trade.status), event)
-        before = row_snapshot(trade)
-        for name, value in (changes or {}).get(trade.id, {}).items():
-            setattr(trade, name, value)
-        trade.status = new_status.value
-        trade.version += 1
-        trade.updated_at = now
-        audit.append(Change(ENTITY, trade.id, event.value, before, row_snapshot(trade)))
-    await record_changes(session, audit, actor=actor, now=now)
+        changed = {
+            name: value
+            for name, value in (changes or {}).get(trade.id, {}).items()
+            if getattr(trade, name) != value
+        }
+        columns = frozenset(changed) | ({"status"} if new_status != trade.status else set())
+        kinds.setdefault(columns, []).append((index, trade, new_status, changed))
+    audit: list[tuple[int, Change]] = []
+    for alike in kinds.values():
+        for index, trade, new_status, changed in alike:
+            before = row_snapshot(trade)
+            for name, value in changed.items():
+                setattr(trade, name, value)
+            trade.status = new_status.value
+            trade.version += 1
+            trade.updated_at = now
+            audit.append(
+                (index, Change(ENTITY, trade.id, event.value, before, row_snapshot(trade)))
+            )
+        # The ORM batches only consecutive rows changing the same columns: a flush per kind.
+        await session.flush()
+    await record_changes(session, [change for _, change in sorted(audit)], actor=actor, now=now)
 
 
 async def transition_trade(
