@@ -40,11 +40,11 @@ set-based SQL query doing the same availability check over the same rows.
    and the instructions' ``pending_entries`` and ``pending_postings``, as autovacuum would have
    after that many inserts: without statistics PostgreSQL reads all pending postings for each
    chunk's 500 entries); the other journal tables keep the statistics the server gives them
-   (this project's PostgreSQL runs with autovacuum off). ``--analyze all`` analyzes every table instead, when the journal holds
-   only the opening entry: ``postings.entry_id`` then has one distinct value, and the deferred
-   trigger ``journal_entries_have_postings`` plans its EXISTS as a sequential scan of
-   ``postings`` for every entry at every commit (quadratic in the run's size) -- kept to show
-   that case.
+   (this project's PostgreSQL runs with autovacuum off). ``--analyze all`` analyzes every table
+   instead, when the journal holds only the opening entry: ``postings.entry_id`` then has one
+   distinct value, and the deferred trigger ``journal_entries_have_postings`` plans its EXISTS
+   as a sequential scan of ``postings`` for every entry at every commit (quadratic in the run's
+   size) -- kept to show that case.
 4. The baseline: one SQL statement over the same instructions (the run's selection: matched or
    partially settled, due by the date) doing the same availability check -- window sums of the
    signed quantities per (securities account, ISIN) and of the signed cash per (cash account,
