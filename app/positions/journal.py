@@ -2,12 +2,12 @@
 keeping the running balances in step in the same transaction."""
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.auth import Actor
@@ -244,28 +244,44 @@ async def open_pendings(
 _LOCK_CHUNK = 500
 
 
-async def lock_pendings(session: AsyncSession, ids: Sequence[str]) -> dict[str, PendingEntry]:
+@dataclass(frozen=True)
+class LockedPending:
+    """A pending entry locked until the transaction ends, as it stood when locked."""
+
+    id: str
+    status: str
+    expected_date: date
+    source_type: str | None
+    source_id: str | None
+
+
+async def lock_pendings(session: AsyncSession, ids: Sequence[str]) -> dict[str, LockedPending]:
     """Lock pending entries, in id order, until the transaction ends. NotFound names the first
     id that does not exist."""
     await session.flush()
     wanted = sorted(set(ids))
-    found: dict[str, PendingEntry] = {}
+    found: dict[str, LockedPending] = {}
     for start in range(0, len(wanted), _LOCK_CHUNK):
-        statement = (
-            select(PendingEntry)
+        rows = await session.execute(
+            select(
+                PendingEntry.id,
+                PendingEntry.status,
+                PendingEntry.expected_date,
+                PendingEntry.source_type,
+                PendingEntry.source_id,
+            )
             .where(PendingEntry.id.in_(wanted[start : start + _LOCK_CHUNK]))
             .order_by(PendingEntry.id)
             .with_for_update()
-            .execution_options(populate_existing=True)
         )
-        found |= {pending.id: pending for pending in (await session.scalars(statement)).all()}
+        found |= {row.id: LockedPending(*row) for row in rows}
     for pending_id in wanted:
         if pending_id not in found:
             raise NotFound(f"No pending entry '{pending_id}'.")
     return found
 
 
-async def lock_pending(session: AsyncSession, pending_id: str) -> PendingEntry:
+async def lock_pending(session: AsyncSession, pending_id: str) -> LockedPending:
     return (await lock_pendings(session, [pending_id]))[pending_id]
 
 
@@ -297,7 +313,7 @@ async def pending_lines(session: AsyncSession, pending_id: str) -> list[Line]:
 
 async def resolve_pendings(
     session: AsyncSession,
-    pendings: Sequence[PendingEntry],
+    pendings: Sequence[LockedPending],
     *,
     event: PendingEvent,
     actor: Actor,
@@ -307,22 +323,46 @@ async def resolve_pendings(
     """Close locked pending entries (each exactly once: the transition table refuses a second
     time) and take their amounts out of the projected balances. Returns their lines."""
     resolved_on = accounting_date(now.date(), now)
+    by_status: dict[str, list[str]] = defaultdict(list)
     for pending in pendings:
-        pending.status = next_state(PENDING_TRANSITIONS, PendingStatus(pending.status), event).value
-        pending.resolved_on = resolved_on
-        pending.resolved_at = now
-        pending.resolved_by = actor.key_id
-        pending.void_reason = void_reason
-    await session.flush()  # now, as one batch: a later change to some of them would split it
+        resolved = next_state(PENDING_TRANSITIONS, PendingStatus(pending.status), event)
+        by_status[resolved.value].append(pending.id)
+    table = table_of(PendingEntry)
+    for status, ids in by_status.items():
+        for start in range(0, len(ids), _LOCK_CHUNK):
+            await session.execute(
+                update(table)
+                .where(table.c.id.in_(ids[start : start + _LOCK_CHUNK]))
+                .values(
+                    status=status,
+                    resolved_on=resolved_on,
+                    resolved_at=now,
+                    resolved_by=actor.key_id,
+                    void_reason=void_reason,
+                )
+            )
     lines = await pending_lines_of(session, [pending.id for pending in pendings])
     every_line = (line for entry_lines in lines.values() for line in entry_lines)
     await balances.apply(session, _pending_deltas(every_line, resolved_on, -1), now=now)
     return lines
 
 
+async def link_remainders(session: AsyncSession, remainders: Mapping[str, str]) -> None:
+    """Record, per posted pending entry, the entry opened for what its posting left."""
+    if not remainders:
+        return
+    table = table_of(PendingEntry)
+    await session.execute(
+        update(table)
+        .where(table.c.id == bindparam("p_id"))
+        .values(remainder_id=bindparam("p_remainder_id")),
+        [{"p_id": pending_id, "p_remainder_id": rest} for pending_id, rest in remainders.items()],
+    )
+
+
 async def resolve_pending(
     session: AsyncSession,
-    pending: PendingEntry,
+    pending: LockedPending,
     *,
     event: PendingEvent,
     actor: Actor,

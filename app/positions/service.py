@@ -493,10 +493,11 @@ async def post_settlements(
     rest_ids = await journal.open_pendings(
         session, [rest for _, rest in rests], actor=actor, now=now
     )
-    remainder_of: dict[int, str] = {}
-    for (index, _), rest_id in zip(rests, rest_ids, strict=True):
-        remainder_of[index] = rest_id
-        pendings[str(settlements[index].pending_id)].remainder_id = rest_id
+    remainder_of = {index: rest_id for (index, _), rest_id in zip(rests, rest_ids, strict=True)}
+    await journal.link_remainders(
+        session,
+        {str(settlements[index].pending_id): rest_id for index, rest_id in remainder_of.items()},
+    )
     entries = [
         NewEntry(
             kind=EntryKind.SETTLEMENT,
