@@ -8,7 +8,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, event, func, select, tuple_, update
+from sqlalchemy import String, Table, and_, bindparam, event, func, select, tuple_, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction, aliased
 
@@ -99,27 +100,50 @@ async def lock(session: AsyncSession, keys: Iterable[Key], *, now: datetime) -> 
     return {key: locked[key] for key in keys}
 
 
+_COLUMNS = (
+    LedgerBalance.id,
+    LedgerBalance.ledger_account,
+    LedgerBalance.asset,
+    LedgerBalance.posted,
+    LedgerBalance.pending,
+    LedgerBalance.cost,
+    LedgerBalance.realized_pnl,
+    LedgerBalance.last_date,
+)
+
+
+def _keyed(session: AsyncSession, keys: Sequence[Key]) -> Any:
+    """The balance rows of ``keys``. On PostgreSQL a join to the unnested key arrays: one
+    statement prepared once, whatever the number of keys (a row-value IN list is a new
+    statement, with two parameters per key, for every count)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return select(*_COLUMNS).where(
+            tuple_(LedgerBalance.ledger_account, LedgerBalance.asset).in_(keys)
+        )
+    wanted = (
+        func.unnest(
+            bindparam("accounts", [account for account, _ in keys], type_=ARRAY(String)),
+            bindparam("assets", [asset for _, asset in keys], type_=ARRAY(String)),
+        )
+        .table_valued("account", "asset")
+        .render_derived(name="wanted")
+    )
+    return select(*_COLUMNS).join(
+        wanted,
+        and_(
+            LedgerBalance.ledger_account == wanted.c.account,
+            LedgerBalance.asset == wanted.c.asset,
+        ),
+    )
+
+
 async def _select_for_update(session: AsyncSession, keys: Sequence[Key]) -> dict[Key, Head]:
     found: dict[Key, Head] = {}
     for start in range(0, len(keys), _LOCK_CHUNK):
         statement = (
-            select(
-                LedgerBalance.id,
-                LedgerBalance.ledger_account,
-                LedgerBalance.asset,
-                LedgerBalance.posted,
-                LedgerBalance.pending,
-                LedgerBalance.cost,
-                LedgerBalance.realized_pnl,
-                LedgerBalance.last_date,
-            )
-            .where(
-                tuple_(LedgerBalance.ledger_account, LedgerBalance.asset).in_(
-                    keys[start : start + _LOCK_CHUNK]
-                )
-            )
+            _keyed(session, keys[start : start + _LOCK_CHUNK])
             .order_by(LedgerBalance.ledger_account, LedgerBalance.asset)
-            .with_for_update()
+            .with_for_update(of=LedgerBalance)
         )
         for row in (await session.execute(statement)).all():
             found[(row.ledger_account, row.asset)] = Head(row.id, _totals(row), row.last_date)
