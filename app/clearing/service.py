@@ -2,7 +2,7 @@
 and instruct them. A run works in chunks, one transaction each, and can be resumed."""
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -425,12 +425,13 @@ async def _instruct(
     return len(instructions)
 
 
-def _sent(run_id: str) -> Any:
-    """The run's obligations handed to settlement: their trades are ``instructed``. Those whose
-    instruction is in repair wait for it; those that net out to nothing have no instruction and
-    settle on their date without one (``trades.settle_netted_out``)."""
-    return (
-        select(Obligation.id)
+async def _sent(session: AsyncSession, run_id: str) -> list[tuple[str, int]]:
+    """The run's obligations handed to settlement, with their trade counts: their trades are
+    ``instructed``. Those whose instruction is in repair wait for it; those that net out to
+    nothing have no instruction and settle on their date without one
+    (``trades.settle_netted_out``)."""
+    statement = (
+        select(Obligation.id, Obligation.trade_count)
         .outerjoin(SettlementInstruction, SettlementInstruction.obligation_id == Obligation.id)
         .where(
             Obligation.run_id == run_id,
@@ -439,7 +440,24 @@ def _sent(run_id: str) -> Any:
                 SettlementInstruction.status != InstructionStatus.REPAIR.value,
             ),
         )
+        .order_by(Obligation.id)
     )
+    return [(obligation_id, count) for obligation_id, count in await session.execute(statement)]
+
+
+def _batches(obligations: Sequence[tuple[str, int]], trades_per_batch: int) -> Iterator[list[str]]:
+    """Obligation ids in batches of about ``trades_per_batch`` trades (an obligation with more
+    is a batch of its own: ``instruct_cleared`` goes through it a chunk at a time)."""
+    batch: list[str] = []
+    in_batch = 0
+    for obligation_id, trade_count in obligations:
+        if batch and in_batch + trade_count > trades_per_batch:
+            yield batch
+            batch, in_batch = [], 0
+        batch.append(obligation_id)
+        in_batch += trade_count
+    if batch:
+        yield batch
 
 
 async def _finish(
@@ -520,21 +538,24 @@ async def process_run(
                 run.instructions = await _instruct(session, run, state, actor=actor, now=clock())
                 run.report = build_report(state.netting.nets, state.left_out)
                 await session.commit()
-        after: str | None = None
-        while True:
-            async with sessionmaker() as session:
-                await _locked_run(session, run_id)
-                after = await trades.instruct_cleared(
-                    session,
-                    obligations=_sent(run_id),
-                    after_id=after,
-                    limit=CHUNK,
-                    actor=actor,
-                    now=clock(),
-                )
-                await session.commit()
-            if after is None:
-                break
+        async with sessionmaker() as session:
+            sent = await _sent(session, run_id)
+        for batch in _batches(sent, CHUNK):
+            after: str | None = None
+            while True:
+                async with sessionmaker() as session:
+                    await _locked_run(session, run_id)
+                    after = await trades.instruct_cleared(
+                        session,
+                        obligation_ids=batch,
+                        after_id=after,
+                        limit=CHUNK,
+                        actor=actor,
+                        now=clock(),
+                    )
+                    await session.commit()
+                if after is None:
+                    break
         async with sessionmaker() as session:
             run = await _locked_run(session, run_id)
             await _finish(session, run, RunEvent.COMPLETED, actor=actor, now=clock())

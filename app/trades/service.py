@@ -479,19 +479,19 @@ async def mark_instructed(
 async def instruct_cleared(
     session: AsyncSession,
     *,
-    obligations: Any,
+    obligation_ids: Sequence[str],
     after_id: str | None,
     limit: int,
     actor: Actor,
     now: datetime,
 ) -> str | None:
-    """``cleared`` -> ``instructed`` for up to ``limit`` trades, in id order after ``after_id``,
-    whose obligation is among ``obligations`` (a SELECT of obligation ids). Returns the last
-    trade id to go on from, None when none was left: callers repeat it, a transaction each, so
-    memory stays flat in the number of trades and each round reads only its own trades."""
+    """``cleared`` -> ``instructed`` for up to ``limit`` trades of the obligations, in id order
+    after ``after_id``. Returns the last trade id to go on from, None when that was the last
+    of them: callers repeat it, a transaction each, so no transaction holds more than ``limit``
+    trades however many an obligation nets."""
     statement = (
         select(Trade)
-        .where(Trade.status == TradeStatus.CLEARED.value, Trade.obligation_id.in_(obligations))
+        .where(Trade.status == TradeStatus.CLEARED.value, Trade.obligation_id.in_(obligation_ids))
         .order_by(Trade.id)
         .limit(limit)
         .with_for_update()
@@ -500,7 +500,7 @@ async def instruct_cleared(
         statement = statement.where(Trade.id > after_id)
     trades = (await session.scalars(statement)).all()
     await transition_many(session, trades, event=TradeEvent.INSTRUCTED, actor=actor, now=now)
-    return trades[-1].id if trades else None
+    return trades[-1].id if len(trades) == limit else None
 
 
 async def count_clearable(session: AsyncSession, *, settlement_date: date) -> int:
