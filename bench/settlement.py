@@ -19,7 +19,7 @@ set-based SQL query doing the same availability check over the same rows.
    CASH-USD and CASH-EUR. Every tenth ISIN is *short*: nobody holds it at the start. Then one
    ``clearing_runs`` row, one ``obligations`` row and one ``settlement_instructions`` row per
    instruction, loaded by asyncpg COPY (the obligations only carry the foreign key: no trades
-   stand behind them, so ``trades.mark_settled`` finds none; their netting keys end in a bench
+   stand behind them, so ``trades.mark_settled_many`` finds none; their netting keys end in a bench
    reference to stay unique). Each instruction then gets its pending journal entry (what it will
    move, counted in projected balances) through ``app.settlement.movements.expect``, as
    ``create_instructions`` opens it, ``EXPECT_CHUNK`` instructions a transaction. Every
