@@ -46,7 +46,6 @@ import math
 import os
 import platform
 import random
-import resource
 import shlex
 import sys
 import tempfile
@@ -114,6 +113,7 @@ from bench.confirmations import (
     WaitSampler,
     profile_tables,
 )
+from bench.run_metrics import load_average, peak_rss_mib
 
 PROG = "bench.ledger"
 CURRENCIES: tuple[str, ...] = ("USD", "EUR", "GBP", "JPY", "CHF", "CAD", "AUD", "SEK", "NOK", "DKK")
@@ -826,15 +826,6 @@ def _ok(good: bool) -> str:
 # --- Reporting --------------------------------------------------------------------------------
 
 
-def peak_rss_mib() -> float:
-    """This process's peak resident set size so far (getrusage: KiB on Linux)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def _load_average() -> str:
-    return " ".join(f"{value:.2f}" for value in os.getloadavg())
-
-
 def print_load(load: Load, batch: int) -> None:
     cpu = load.cpu
     rows = [
@@ -1044,7 +1035,7 @@ async def run(args: argparse.Namespace) -> int:
             else:
                 backend = "SQLite (WAL, BEGIN IMMEDIATE)"
             print(
-                f"host: {os.cpu_count()} cores, load average {_load_average()}, Python "
+                f"host: {os.cpu_count()} cores, load average {load_average()}, Python "
                 f"{platform.python_version()}; {backend}; database {db.name}"
             )
             sys.stdout.flush()
@@ -1180,7 +1171,7 @@ async def run(args: argparse.Namespace) -> int:
         print()
         print_profile(profile_dir / "load.txt", "the load")
         print_profile(profile_dir / "throughput.txt", "the throughput phases")
-    print(f"load average at the end: {_load_average()}")
+    print(f"load average at the end: {load_average()}")
     failed = [row[0] for row in checks if row[3] != "yes"]
     if failed:
         print("\nFAILED: " + "; ".join(failed), file=sys.stderr)

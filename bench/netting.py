@@ -75,7 +75,6 @@ import os
 import platform
 import random
 import re
-import resource
 import shlex
 import statistics
 import sys
@@ -89,9 +88,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-from sqlalchemy.orm import Session
 from stdnum import isin as isin_code
 from stdnum import lei as lei_code
 from stdnum.iso7064 import mod_97_10
@@ -129,13 +126,20 @@ from bench.confirmations import (
     amounts,
     profile_tables,
 )
+from bench.run_metrics import (
+    Recorder,
+    RssSampler,
+    Segment,
+    load_average,
+    peak_rss_mib,
+    rss_mib,
+)
 
 PROG = "bench.netting"
 ZERO = Decimal(0)
 SETTLEMENT_DATE = date(2026, 11, 25)  # a Wednesday: T+1 from XNYS's Tue 24th, T+2 from Mon 23rd
 COPY_CHUNK = 20_000
 GOAL = 0.5  # GROUP BY seconds / clearing seconds (issue 6)
-RSS_POLL_SECONDS = 0.5
 # Instruments per market, in percent; currency and ISIN country of each.
 MARKET_SHARES: tuple[tuple[str, int], ...] = (
     ("XNYS", 30),
@@ -487,73 +491,6 @@ async def group_by_plan(monitor: asyncpg.Connection, day: date) -> str:
 
 # --- The clearing run -------------------------------------------------------------------------
 
-_PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
-
-
-def rss_mib() -> float:
-    """This process's resident set size now (/proc/self/statm)."""
-    resident = int(Path("/proc/self/statm").read_text().split()[1])
-    return resident * _PAGE_SIZE / 2**20
-
-
-def peak_rss_mib() -> float:
-    """This process's peak resident set size so far (getrusage: KiB on Linux)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-_TABLE = re.compile(r"\b(?:FROM|INTO|UPDATE)\s+(\w+)", re.IGNORECASE)
-
-
-def statement_label(statement: str) -> str:
-    text = " ".join(statement.split())
-    verb = text.split(" ", 1)[0].upper()
-    table = _TABLE.search(text)
-    label = f"{verb} {table.group(1) if table else ''}".strip()
-    if verb == "SELECT" and "FOR UPDATE" in text.upper():
-        label += " FOR UPDATE"
-    return label
-
-
-@dataclass
-class Segment:
-    """One transaction of the run: from the end of the previous commit to the end of its own."""
-
-    wall: float = 0.0
-    sql_s: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
-    sql_n: Counter[str] = field(default_factory=Counter)
-    at_commit_s: float = 0.0  # Session before_commit -> the connection's COMMIT (audit write)
-    commit_s: float = 0.0  # the COMMIT round trip (deferred triggers, WAL flush)
-    rss: float = 0.0  # MiB, right after the commit
-    end: float = 0.0  # perf_counter at the end of the commit
-
-    @property
-    def sql_total(self) -> float:
-        return sum(self.sql_s.values())
-
-    @property
-    def kind(self) -> str:
-        """What the transaction did, by the statements it sent."""
-        if self.sql_n["INSERT obligation_trades"]:
-            return CLEAR
-        if self.sql_n["INSERT settlement_instructions"]:
-            return INSTRUCT
-        if self.sql_n["UPDATE trades"]:
-            return INSTRUCTED
-        if self.sql_n["INSERT clearing_runs"]:
-            return START
-        return FINISH
-
-    def add(self, other: Segment) -> None:
-        self.wall += other.wall
-        for label, seconds in other.sql_s.items():
-            self.sql_s[label] += seconds
-        self.sql_n.update(other.sql_n)
-        self.at_commit_s += other.at_commit_s
-        self.commit_s += other.commit_s
-        self.rss = max(self.rss, other.rss)
-        self.end = max(self.end, other.end)
-
-
 # Transactions of a run, by what they write (process_run's structure is the app's to change).
 START = "count_clearable + start_run"
 CLEAR = "clear a chunk: trades -> cleared, obligations, novation"
@@ -563,89 +500,17 @@ FINISH = "complete the run (and anything else)"
 KINDS = (START, CLEAR, INSTRUCT, INSTRUCTED, FINISH)
 
 
-class Recorder:
-    """SQL time by statement kind, audit write and COMMIT time, and RSS after each commit, from
-    SQLAlchemy's engine and session events (nothing in the app is wrapped)."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
-        self.segments: list[Segment] = []
-        self.current = Segment()
-        self._labels: dict[str, str] = {}
-        self._mark = self._sql = self._before_commit = self._commit = 0.0
-
-    def _listeners(self) -> list[tuple[Any, str, Any, dict[str, Any]]]:
-        sync = self.engine.sync_engine
-        return [
-            (sync, "before_cursor_execute", self._on_before_execute, {}),
-            (sync, "after_cursor_execute", self._on_after_execute, {}),
-            (sync, "commit", self._on_commit, {}),
-            (Session, "before_commit", self._on_before_commit, {"insert": True}),
-            (Session, "after_commit", self._on_after_commit, {}),
-        ]
-
-    def start(self) -> None:
-        self._mark = clock.perf_counter()
-        for target, name, function, options in self._listeners():
-            event.listen(target, name, function, **options)
-
-    def stop(self) -> None:
-        for target, name, function, _ in self._listeners():
-            event.remove(target, name, function)
-
-    def _on_before_execute(self, *_args: Any) -> None:
-        self._sql = clock.perf_counter()
-
-    def _on_after_execute(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        label = self._labels.get(statement)
-        if label is None:
-            label = self._labels[statement] = statement_label(statement)
-        self.current.sql_s[label] += clock.perf_counter() - self._sql
-        self.current.sql_n[label] += 1
-
-    def _on_before_commit(self, _session: Any) -> None:
-        self._before_commit = clock.perf_counter()
-
-    def _on_commit(self, _conn: Any) -> None:
-        self._commit = clock.perf_counter()
-        self.current.at_commit_s = self._commit - self._before_commit
-
-    def _on_after_commit(self, _session: Any) -> None:
-        now = clock.perf_counter()
-        self.current.commit_s = now - self._commit
-        self.current.wall = now - self._mark
-        self.current.rss = rss_mib()
-        self.current.end = now
-        self.segments.append(self.current)
-        self.current = Segment()
-        self._mark = now
-
-
-class RssSampler:
-    """RSS every RSS_POLL_SECONDS (whenever the event loop gets a turn)."""
-
-    def __init__(self) -> None:
-        self.samples: list[tuple[float, float]] = []  # (perf_counter, MiB)
-        self._task: asyncio.Task[None] | None = None
-
-    async def _poll(self) -> None:
-        while True:
-            self.samples.append((clock.perf_counter(), rss_mib()))
-            await asyncio.sleep(RSS_POLL_SECONDS)
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._poll())
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        self.samples.append((clock.perf_counter(), rss_mib()))
-
-    def max_between(self, start: float, end: float) -> float | None:
-        values = [mib for at, mib in self.samples if start <= at <= end]
-        return max(values) if values else None
+def kind_of(segment: Segment) -> str:
+    """What a transaction of the run did, by the statements it sent."""
+    if segment.sql_n["INSERT obligation_trades"]:
+        return CLEAR
+    if segment.sql_n["INSERT settlement_instructions"]:
+        return INSTRUCT
+    if segment.sql_n["UPDATE trades"]:
+        return INSTRUCTED
+    if segment.sql_n["INSERT clearing_runs"]:
+        return START
+    return FINISH
 
 
 @dataclass
@@ -665,10 +530,10 @@ class Clearing:
     @property
     def chunks(self) -> list[Segment]:
         """The transactions that cleared a chunk of trades."""
-        return [s for s in self.segments if s.kind == CLEAR]
+        return [s for s in self.segments if kind_of(s) == CLEAR]
 
     def of_kind(self, kind: str) -> list[Segment]:
-        return [s for s in self.segments if s.kind == kind]
+        return [s for s in self.segments if kind_of(s) == kind]
 
     @property
     def chunks_end(self) -> float:
@@ -680,7 +545,7 @@ class Clearing:
         """Everything after the last chunk cleared (instructions, trades -> instructed, the
         run completed), as one."""
         end = self.chunks_end
-        rest = [s for s in self.segments if s.end > end and s.kind != CLEAR]
+        rest = [s for s in self.segments if s.end > end and kind_of(s) != CLEAR]
         if not rest:
             return None
         merged = Segment()
@@ -925,10 +790,6 @@ def len_expected(load: Load) -> int:
 
 
 # --- Reporting --------------------------------------------------------------------------------
-
-
-def _load_average() -> str:
-    return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def _s(seconds: float) -> str:
@@ -1318,7 +1179,7 @@ async def run(args: argparse.Namespace) -> int:
             sync = await monitor.fetchval("SHOW synchronous_commit")
             workers = await monitor.fetchval("SHOW max_parallel_workers_per_gather")
             print(
-                f"host: {os.cpu_count()} cores, load average {_load_average()}, Python "
+                f"host: {os.cpu_count()} cores, load average {load_average()}, Python "
                 f"{platform.python_version()}; PostgreSQL {version} (synchronous_commit {sync}, "
                 f"max_parallel_workers_per_gather {workers}); database {db.name}"
             )
@@ -1392,7 +1253,7 @@ async def run(args: argparse.Namespace) -> int:
         finally:
             await engine.dispose()
             await monitor.close()
-    print(f"load average at the end: {_load_average()}")
+    print(f"load average at the end: {load_average()}")
     failed = [row[0] for row in table if row[3] != "yes"]
     if result.error:
         failed.insert(0, f"the clearing run raised {result.error}")

@@ -102,8 +102,6 @@ import json
 import os
 import platform
 import random
-import re
-import resource
 import shlex
 import statistics
 import sys
@@ -118,9 +116,8 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-from sqlalchemy.orm import Session
 from stdnum import isin as isin_code
 
 from app.core.auth import SYSTEM_ACTOR, Actor, Role
@@ -149,6 +146,14 @@ from bench.common import (
     render_table,
 )
 from bench.confirmations import MONITOR_APP, Profiler, WaitSampler, profile_tables
+from bench.run_metrics import (
+    Recorder,
+    RssSampler,
+    Segment,
+    load_average,
+    peak_rss_mib,
+    rss_mib,
+)
 
 PROG = "bench.settlement"
 ZERO = Decimal(0)
@@ -172,7 +177,6 @@ LOADED_TABLES = (
     "pending_postings",
 )
 ADJUSTMENT_LINES = 400  # lines per opening adjustment (the schema allows 500)
-RSS_POLL_SECONDS = 0.5
 CREATED_STEP = timedelta(microseconds=10)  # between instructions' created_at, in order
 # mic, share of the ISINs (%), ISIN country, currency, our safekeeping account, our cash account
 MARKETS: tuple[tuple[str, int, str, str, str, str], ...] = (
@@ -834,127 +838,6 @@ async def baseline(monitor: asyncpg.Connection, day: date, runs_: int) -> Baseli
 
 # --- The run ----------------------------------------------------------------------------------
 
-_PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
-_TABLE = re.compile(r"\b(?:FROM|INTO|UPDATE)\s+(\w+)", re.IGNORECASE)
-
-
-def rss_mib() -> float:
-    """This process's resident set size now (/proc/self/statm)."""
-    resident = int(Path("/proc/self/statm").read_text().split()[1])
-    return resident * _PAGE_SIZE / 2**20
-
-
-def peak_rss_mib() -> float:
-    """This process's peak resident set size so far (getrusage: KiB on Linux)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def statement_label(statement: str) -> str:
-    text = " ".join(statement.split())
-    verb = text.split(" ", 1)[0].upper()
-    table = _TABLE.search(text)
-    label = f"{verb} {table.group(1) if table else ''}".strip()
-    if verb == "SELECT" and "FOR UPDATE" in text.upper():
-        label += " FOR UPDATE"
-    return label
-
-
-@dataclass
-class Segment:
-    """One transaction of the run: from the end of the previous commit to the end of its own."""
-
-    wall: float = 0.0
-    sql_s: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
-    sql_n: Counter[str] = field(default_factory=Counter)
-    at_commit_s: float = 0.0  # Session before_commit -> the connection's COMMIT (audit write)
-    commit_s: float = 0.0  # the COMMIT round trip (deferred triggers, WAL flush)
-    rss: float = 0.0  # MiB, right after the commit
-
-    @property
-    def sql_total(self) -> float:
-        return sum(self.sql_s.values())
-
-
-class Recorder:
-    """SQL time by statement kind, the audit write and COMMIT time, and RSS after each commit,
-    from SQLAlchemy's engine and session events (nothing in the app is wrapped)."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
-        self.segments: list[Segment] = []
-        self.current = Segment()
-        self._labels: dict[str, str] = {}
-        self._mark = self._sql = self._before_commit = self._commit = 0.0
-
-    def _listeners(self) -> list[tuple[Any, str, Any, dict[str, Any]]]:
-        sync = self.engine.sync_engine
-        return [
-            (sync, "before_cursor_execute", self._on_before_execute, {}),
-            (sync, "after_cursor_execute", self._on_after_execute, {}),
-            (sync, "commit", self._on_commit, {}),
-            (Session, "before_commit", self._on_before_commit, {"insert": True}),
-            (Session, "after_commit", self._on_after_commit, {}),
-        ]
-
-    def start(self) -> None:
-        self._mark = clock.perf_counter()
-        for target, name, function, options in self._listeners():
-            event.listen(target, name, function, **options)
-
-    def stop(self) -> None:
-        for target, name, function, _ in self._listeners():
-            event.remove(target, name, function)
-
-    def _on_before_execute(self, *_args: Any) -> None:
-        self._sql = clock.perf_counter()
-
-    def _on_after_execute(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        label = self._labels.get(statement)
-        if label is None:
-            label = self._labels[statement] = statement_label(statement)
-        self.current.sql_s[label] += clock.perf_counter() - self._sql
-        self.current.sql_n[label] += 1
-
-    def _on_before_commit(self, _session: Any) -> None:
-        self._before_commit = clock.perf_counter()
-
-    def _on_commit(self, _conn: Any) -> None:
-        self._commit = clock.perf_counter()
-        self.current.at_commit_s = self._commit - self._before_commit
-
-    def _on_after_commit(self, _session: Any) -> None:
-        now = clock.perf_counter()
-        self.current.commit_s = now - self._commit
-        self.current.wall = now - self._mark
-        self.current.rss = rss_mib()
-        self.segments.append(self.current)
-        self.current = Segment()
-        self._mark = now
-
-
-class RssSampler:
-    """RSS every RSS_POLL_SECONDS (whenever the event loop gets a turn)."""
-
-    def __init__(self) -> None:
-        self.samples: list[tuple[float, float]] = []  # (perf_counter, MiB)
-        self._task: asyncio.Task[None] | None = None
-
-    async def _poll(self) -> None:
-        while True:
-            self.samples.append((clock.perf_counter(), rss_mib()))
-            await asyncio.sleep(RSS_POLL_SECONDS)
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._poll())
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        self.samples.append((clock.perf_counter(), rss_mib()))
-
-
 # What --phase-timers wraps, for the run only: (label, module, attribute). The modules look these
 # up at call time (``positions.post_settlements``, or a module global of app.settlement.runs), so
 # replacing the attribute reaches every call the run makes. Indented labels run inside the one
@@ -1370,10 +1253,6 @@ async def checks(
 # --- Reporting --------------------------------------------------------------------------------
 
 
-def _load_average() -> str:
-    return " ".join(f"{value:.2f}" for value in os.getloadavg())
-
-
 def _s(seconds: float) -> str:
     return f"{seconds:,.1f}"
 
@@ -1764,7 +1643,7 @@ async def run(args: argparse.Namespace) -> int:
             sync = await monitor.fetchval("SHOW synchronous_commit")
             workers = await monitor.fetchval("SHOW max_parallel_workers_per_gather")
             print(
-                f"host: {os.cpu_count()} cores, load average {_load_average()}, Python "
+                f"host: {os.cpu_count()} cores, load average {load_average()}, Python "
                 f"{platform.python_version()}; PostgreSQL {version} (synchronous_commit {sync}, "
                 f"max_parallel_workers_per_gather {workers}); database {db.name}"
             )
@@ -1868,7 +1747,7 @@ async def run(args: argparse.Namespace) -> int:
         finally:
             await engine.dispose()
             await monitor.close()
-    print(f"load average at the end: {_load_average()}")
+    print(f"load average at the end: {load_average()}")
     failed = [row[0] for row in table if row[3] != "yes"]
     if result.error:
         failed.insert(0, f"the settlement run raised {result.error}")
