@@ -79,7 +79,7 @@ import shlex
 import statistics
 import sys
 import time as clock
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -124,7 +124,6 @@ from bench.confirmations import (
     Security,
     WaitSampler,
     amounts,
-    profile_tables,
 )
 from bench.run_metrics import (
     Recorder,
@@ -132,6 +131,7 @@ from bench.run_metrics import (
     Segment,
     load_average,
     peak_rss_mib,
+    print_profile,
     rss_mib,
 )
 
@@ -1111,40 +1111,6 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
-def stage_table(path: Path) -> list[list[str]]:
-    counts: Counter[str] = Counter()
-    total = 0
-    for line in path.read_text().splitlines():
-        stack, _, number = line.rpartition(" ")
-        if not number.isdigit():
-            continue
-        samples = int(number)
-        total += samples
-        frames = stack + ";"
-        for name, needles in STAGES:
-            if any(needle in frames for needle in needles):
-                counts[name] += samples
-                break
-        else:
-            counts["other"] += samples
-    return [[name, f"{100 * n / total:.1f}%"] for name, n in counts.most_common()] if total else []
-
-
-def print_profile(path: Path) -> None:
-    if not path.exists():
-        print(f"(no py-spy output at {path})")
-        return
-    total, areas, functions = profile_tables(path, top=25)
-    print(f"py-spy during the clearing run: {total:,} samples holding the GIL at 100 Hz ({path})")
-    print(
-        render_table(
-            ["what the sample was doing (frames on its stack)", "share"], stage_table(path)
-        )
-    )
-    print(render_table(["where the running frame is", "share"], areas))
-    print(render_table(["function (own time)", "share"], functions))
-
-
 # --- The run ----------------------------------------------------------------------------------
 
 
@@ -1249,7 +1215,7 @@ async def run(args: argparse.Namespace) -> int:
             print_memory(result, stages)
             if profile is not None:
                 print()
-                print_profile(profile)
+                print_profile(profile, STAGES, during="the clearing run")
         finally:
             await engine.dispose()
             await monitor.close()

@@ -11,6 +11,7 @@ import re
 import resource
 import time as clock
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,9 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import Session
+
+from bench.common import render_table
+from bench.confirmations import profile_tables
 
 RSS_POLL_SECONDS = 0.5
 _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
@@ -160,3 +164,45 @@ class RssSampler:
     def max_between(self, start: float, end: float) -> float | None:
         values = [mib for at, mib in self.samples if start <= at <= end]
         return max(values) if values else None
+
+
+# A stage of a run, for py-spy samples: (label, substrings of its folded stack, any of which
+# puts a sample there; the first stage that matches takes it).
+Stages = Sequence[tuple[str, Sequence[str]]]
+
+
+def stage_table(path: Path, stages: Stages) -> list[list[str]]:
+    """Share of py-spy's folded samples in ``path`` per stage."""
+    counts: Counter[str] = Counter()
+    total = 0
+    for line in path.read_text().splitlines():
+        stack, _, number = line.rpartition(" ")
+        if not number.isdigit():
+            continue
+        samples = int(number)
+        total += samples
+        frames = stack + ";"
+        for name, needles in stages:
+            if any(needle in frames for needle in needles):
+                counts[name] += samples
+                break
+        else:
+            counts["other"] += samples
+    return [[name, f"{100 * n / total:.1f}%"] for name, n in counts.most_common()] if total else []
+
+
+def print_profile(path: Path, stages: Stages, *, during: str) -> None:
+    """Where the Python time of ``during`` went: by stage, by area, by function."""
+    if not path.exists():
+        print(f"(no py-spy output at {path})")
+        return
+    total, areas, functions = profile_tables(path, top=25)
+    print(f"py-spy during {during}: {total:,} samples holding the GIL at 100 Hz ({path})")
+    print(
+        render_table(
+            ["what the sample was doing (frames on its stack)", "share"],
+            stage_table(path, stages),
+        )
+    )
+    print(render_table(["where the running frame is", "share"], areas))
+    print(render_table(["function (own time)", "share"], functions))
