@@ -1009,6 +1009,14 @@ def _area(file: str) -> str:
     return next((area for prefix, area in _AREAS if file.startswith(prefix)), "other")
 
 
+def folded_stacks(path: Path) -> Iterator[tuple[str, int]]:
+    """py-spy's raw (folded) output: each stack, frames joined by ``;``, with its samples."""
+    for line in path.read_text().splitlines():
+        stack, _, number = line.rpartition(" ")
+        if number.isdigit():
+            yield stack, int(number)
+
+
 def profile_tables(path: Path, top: int = 15) -> tuple[int, list[list[str]], list[list[str]]]:
     """From py-spy's raw output (sampled with --gil: Python holding the GIL): samples, time by
     area of the running frame, and the functions with the most time of their own.
@@ -1018,11 +1026,7 @@ def profile_tables(path: Path, top: int = 15) -> tuple[int, list[list[str]], lis
     by_area: Counter[str] = Counter()
     by_function: Counter[str] = Counter()
     total = 0
-    for line in path.read_text().splitlines():
-        stack, _, number = line.rpartition(" ")
-        if not number.isdigit():
-            continue
-        samples = int(number)
+    for stack, samples in folded_stacks(path):
         total += samples
         function, file = _leaf(stack)
         by_area[_area(file)] += samples

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import Session
 
 from bench.common import render_table
-from bench.confirmations import profile_tables
+from bench.confirmations import folded_stacks, profile_tables
 
 RSS_POLL_SECONDS = 0.5
 _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
@@ -175,11 +175,7 @@ def stage_table(path: Path, stages: Stages) -> list[list[str]]:
     """Share of py-spy's folded samples in ``path`` per stage."""
     counts: Counter[str] = Counter()
     total = 0
-    for line in path.read_text().splitlines():
-        stack, _, number = line.rpartition(" ")
-        if not number.isdigit():
-            continue
-        samples = int(number)
+    for stack, samples in folded_stacks(path):
         total += samples
         frames = stack + ";"
         for name, needles in stages:
