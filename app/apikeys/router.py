@@ -1,19 +1,15 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Query, Response
 
 from app.apikeys import service
+from app.apikeys.auth import Admin
 from app.apikeys.schemas import ApiKeyIn, ApiKeyOut, IssuedApiKeyOut
-from app.core.auth import Actor, Role, require_roles
-from app.core.clock import Clock, get_clock
-from app.core.db import UnitOfWork, get_uow
+from app.core.deps import Now, Paging, Uow
 from app.core.errors import problem_responses
-from app.core.pagination import Page, PageRequest, page_request
+from app.core.pagination import Page
 
 router = APIRouter(prefix="/api-keys", tags=["API keys"])
-
-Admin = Annotated[Actor, Depends(require_roles(Role.ADMIN))]
-Uow = Annotated[UnitOfWork, Depends(get_uow)]
 
 
 @router.post(
@@ -28,9 +24,7 @@ Uow = Annotated[UnitOfWork, Depends(get_uow)]
         "keep the key in clear; if the answer is lost, revoke the key and create another."
     ),
 )
-async def create_api_key(
-    body: ApiKeyIn, uow: Uow, actor: Admin, clock: Annotated[Clock, Depends(get_clock)]
-) -> IssuedApiKeyOut:
+async def create_api_key(body: ApiKeyIn, uow: Uow, actor: Admin, clock: Now) -> IssuedApiKeyOut:
     async with uow:
         issued = await service.create_key(
             uow.session, name=body.name, role=body.role, actor=actor, now=clock()
@@ -43,7 +37,7 @@ async def create_api_key(
 async def list_api_keys(
     uow: Uow,
     _actor: Admin,
-    page: Annotated[PageRequest, Depends(page_request)],
+    page: Paging,
     include_revoked: Annotated[bool, Query()] = False,
 ) -> Page[ApiKeyOut]:
     keys, cursor = await service.list_keys(uow.session, page=page, include_revoked=include_revoked)
@@ -57,9 +51,7 @@ async def list_api_keys(
     summary="Revoke a key",
     description="The key stops working at once. Revoking a revoked key changes nothing.",
 )
-async def revoke_api_key(
-    key_id: str, uow: Uow, actor: Admin, clock: Annotated[Clock, Depends(get_clock)]
-) -> Response:
+async def revoke_api_key(key_id: str, uow: Uow, actor: Admin, clock: Now) -> Response:
     async with uow:
         await service.revoke_key(uow.session, key_id=key_id, actor=actor, now=clock())
     return Response(status_code=204)

@@ -1,9 +1,11 @@
 """Recording changes: one call writes the audit record and the outbox event together."""
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
 from sqlalchemy import event, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,6 +15,8 @@ from app.audit.chain import HASHED_FIELDS, record_hash
 from app.audit.models import GENESIS_HASH, AuditChainHead, AuditRecord
 from app.core.auth import Actor
 from app.core.db import table_of
+from app.core.snapshots import row_snapshot
+from app.core.states import next_state
 from app.events.models import OutboxEvent
 from app.events.service import outbox_row
 
@@ -152,6 +156,66 @@ async def record_change(
     """``record_changes`` for one change."""
     change = Change(entity_type, entity_id, action, before, after, event_type)
     await record_changes(session, [change], actor=actor, now=now)
+
+
+@asynccontextmanager
+async def audited(
+    session: AsyncSession,
+    entity: Any,
+    *,
+    entity_type: str,
+    action: str,
+    actor: Actor,
+    now: datetime,
+    created: bool = False,
+    event_type: str | None = None,
+) -> AsyncIterator[None]:
+    """Audit what the block does to ``entity``: its row before (none when ``created``) and
+    after, as one audit record and one outbox event in the caller's transaction. Nothing is
+    recorded when the block raises."""
+    before = None if created else row_snapshot(entity)
+    yield
+    await record_change(
+        session,
+        actor=actor,
+        entity_type=entity_type,
+        entity_id=entity.id,
+        action=action,
+        before=before,
+        after=row_snapshot(entity),
+        now=now,
+        event_type=event_type,
+    )
+
+
+S = TypeVar("S", bound=StrEnum)
+E = TypeVar("E", bound=StrEnum)
+
+
+async def transition(
+    session: AsyncSession,
+    entity: Any,
+    *,
+    transitions: Mapping[tuple[S, E], S],
+    event: E,
+    entity_type: str,
+    actor: Actor,
+    now: datetime,
+    action: str | None = None,
+    **changes: Any,
+) -> S:
+    """Move ``entity`` on by ``event`` through its transition table (``InvalidTransition``
+    otherwise), set ``changes`` on it, and audit the move (action: the event's name unless
+    given). Returns the new state."""
+    state_type = type(next(iter(transitions))[0])
+    async with audited(
+        session, entity, entity_type=entity_type, action=action or event.value, actor=actor, now=now
+    ):
+        new_state = next_state(transitions, state_type(entity.status), event)
+        entity.status = new_state.value
+        for name, value in changes.items():
+            setattr(entity, name, value)
+    return new_state
 
 
 async def entity_history(

@@ -3,7 +3,7 @@
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,18 +13,13 @@ from app.clearing.models import ClearingRun, Obligation
 from app.clearing.netting import Direction, NettingSet
 from app.clearing.schemas import ClearingReportOut, ClearingRunIn, ClearingRunOut, ObligationOut
 from app.core.auth import Actor
-from app.core.clock import Clock, get_clock
-from app.core.db import UnitOfWork, get_uow
+from app.core.clock import Clock
+from app.core.deps import Now, Paging, Uow, Wait
 from app.core.errors import problem_responses
 from app.core.idempotency import REPLAYED_HEADER, IdempotencyKey, idempotent_create
 from app.core.identifiers import Isin, Lei
-from app.core.pagination import Page, PageRequest, page_request
+from app.core.pagination import Page
 from app.core.runs import run_now_or_later
-
-Uow = Annotated[UnitOfWork, Depends(get_uow)]
-Now = Annotated[Clock, Depends(get_clock)]
-Paging = Annotated[PageRequest, Depends(page_request)]
-Wait = Annotated[bool, Query(description="Answer when the run has ended.")]
 
 router = APIRouter(tags=["Clearing"])
 

@@ -3,16 +3,15 @@
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.clock import Clock, get_clock
-from app.core.db import UnitOfWork, get_uow
+from app.core.deps import Now, Paging, Uow
 from app.core.errors import FieldProblem, ValidationFailed, problem_responses
 from app.core.idempotency import IdempotencyKey, idempotent_create
 from app.core.identifiers import Currency, Isin
-from app.core.pagination import Page, PageRequest, page_request
+from app.core.pagination import Page
 from app.positions import adjustments, service
 from app.positions.accounts import LedgerKind
 from app.positions.auth import AdjustmentsWrite, LedgerCheckRead, PositionsRead
@@ -36,9 +35,6 @@ from app.positions.schemas import (
 )
 from app.positions.states import AdjustmentStatus
 
-Uow = Annotated[UnitOfWork, Depends(get_uow)]
-Now = Annotated[Clock, Depends(get_clock)]
-Paging = Annotated[PageRequest, Depends(page_request)]
 AsOf = Annotated[
     date | None,
     Query(

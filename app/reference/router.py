@@ -6,12 +6,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from app.core.clock import Clock, get_clock
-from app.core.db import UnitOfWork, get_uow
+from app.core.deps import Now, Paging, Uow
 from app.core.errors import FieldProblem, ValidationFailed, problem_responses
 from app.core.idempotency import IdempotencyKey, idempotent_create
 from app.core.identifiers import Currency, Isin, Lei, Mic
-from app.core.pagination import Page, PageRequest, page_request
+from app.core.pagination import Page
 from app.core.versioning import etag, parse_if_match
 from app.reference import service
 from app.reference.auth import ReferenceRead, ReferenceWrite
@@ -48,9 +47,6 @@ from app.reference.schemas import (
     SsiPatch,
 )
 
-Uow = Annotated[UnitOfWork, Depends(get_uow)]
-Now = Annotated[Clock, Depends(get_clock)]
-Paging = Annotated[PageRequest, Depends(page_request)]
 Version = Annotated[int, Depends(parse_if_match)]
 
 PREFIX = "/api/v1"

@@ -9,11 +9,10 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.auth import ALL_READERS, Actor, Role, require_roles
-from app.core.clock import Clock, get_clock
-from app.core.db import UnitOfWork, get_uow
+from app.core.deps import Now, Paging, Uow
 from app.core.errors import AppError, FieldProblem, ValidationFailed, problem_responses
 from app.core.idempotency import IdempotencyKey, idempotent_create
-from app.core.pagination import Page, PageRequest, page_request
+from app.core.pagination import Page
 from app.settlement import advices, iso20022
 from app.settlement.advice_models import StatusAdvice
 from app.settlement.advice_schemas import (
@@ -29,9 +28,6 @@ from app.settlement.advice_schemas import (
 # Gateways deliver the CSD's messages; operations key in what arrived another way.
 AdvicesWrite = Annotated[Actor, Depends(require_roles(Role.GATEWAY, Role.OPERATIONS))]
 AdvicesRead = Annotated[Actor, Depends(require_roles(*ALL_READERS))]
-Uow = Annotated[UnitOfWork, Depends(get_uow)]
-Now = Annotated[Clock, Depends(get_clock)]
-Paging = Annotated[PageRequest, Depends(page_request)]
 
 MAX_BODY_BYTES = 1 << 20
 _JSON = ("application/json",)

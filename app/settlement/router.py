@@ -6,11 +6,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from app.core.clock import Clock, get_clock
-from app.core.db import UnitOfWork, get_uow
+from app.core.db import UnitOfWork
+from app.core.deps import Now, Paging, Uow
 from app.core.errors import problem_responses
 from app.core.identifiers import Isin, Lei
-from app.core.pagination import Page, PageRequest, page_request
+from app.core.pagination import Page
 from app.core.versioning import etag, parse_if_match
 from app.settlement import operations, service
 from app.settlement.auth import SettlementRead, SettlementWrite
@@ -18,9 +18,6 @@ from app.settlement.fails import days_failing, fails_report
 from app.settlement.schemas import FailsReportOut, InstructionOut, PriorityIn, UtcDateTime
 from app.settlement.states import InstructionStatus
 
-Uow = Annotated[UnitOfWork, Depends(get_uow)]
-Now = Annotated[Clock, Depends(get_clock)]
-Paging = Annotated[PageRequest, Depends(page_request)]
 Version = Annotated[int, Depends(parse_if_match)]
 
 router = APIRouter(tags=["Settlement"])

@@ -1,27 +1,21 @@
 """Settlement run routes: dry or real, waited for or in the background, resumed."""
 
 from datetime import date
-from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.clock import Clock, get_clock
-from app.core.db import UnitOfWork, get_uow
+from app.core.clock import Clock
+from app.core.deps import Now, Paging, Uow, Wait
 from app.core.errors import FieldProblem, ValidationFailed, problem_responses
 from app.core.idempotency import REPLAYED_HEADER, IdempotencyKey, idempotent_create
-from app.core.pagination import Page, PageRequest, page_request
+from app.core.pagination import Page
 from app.core.runs import run_now_or_later
 from app.settlement import runs
 from app.settlement.auth import SettlementRead, SettlementWrite
 from app.settlement.models import SettlementRun
 from app.settlement.run_schemas import SettlementReportOut, SettlementRunIn, SettlementRunOut
-
-Uow = Annotated[UnitOfWork, Depends(get_uow)]
-Now = Annotated[Clock, Depends(get_clock)]
-Paging = Annotated[PageRequest, Depends(page_request)]
-Wait = Annotated[bool, Query(description="Answer when the run has ended.")]
 
 router = APIRouter(tags=["Settlement"])
 

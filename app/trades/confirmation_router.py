@@ -8,12 +8,11 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.auth import ALL_READERS, Actor, Role, require_roles
-from app.core.clock import Clock, get_clock
-from app.core.db import UnitOfWork, get_uow
+from app.core.deps import Now, Paging, Uow
 from app.core.errors import problem_responses
 from app.core.idempotency import IdempotencyKey, idempotent_create
 from app.core.identifiers import Lei, Mic
-from app.core.pagination import Page, PageRequest, page_request
+from app.core.pagination import Page
 from app.trades import confirmations as service
 from app.trades.confirmation_schemas import (
     ConfirmationExceptionOut,
@@ -31,9 +30,6 @@ from app.trades.states import ConfirmationStatus
 ConfirmationsWrite = Annotated[Actor, Depends(require_roles(Role.GATEWAY, Role.OPERATIONS))]
 ConfirmationsRead = Annotated[Actor, Depends(require_roles(*ALL_READERS))]
 Operations = Annotated[Actor, Depends(require_roles(Role.OPERATIONS))]
-Uow = Annotated[UnitOfWork, Depends(get_uow)]
-Now = Annotated[Clock, Depends(get_clock)]
-Paging = Annotated[PageRequest, Depends(page_request)]
 
 router = APIRouter(tags=["Confirmation"])
 

@@ -7,12 +7,11 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.clock import Clock, get_clock
-from app.core.db import UnitOfWork, get_uow
+from app.core.deps import Now, Paging, Uow
 from app.core.errors import problem_responses
 from app.core.idempotency import IdempotencyKey, idempotent_create
 from app.core.identifiers import Isin, Lei
-from app.core.pagination import Page, PageRequest, page_request
+from app.core.pagination import Page
 from app.core.versioning import etag, parse_if_match
 from app.trades import service
 from app.trades.auth import TradesRead, TradesWrite
@@ -31,9 +30,6 @@ from app.trades.schemas import (
 from app.trades.states import TradeStatus
 
 router = APIRouter(prefix="/trades", tags=["Trades"])
-
-Uow = Annotated[UnitOfWork, Depends(get_uow)]
-Now = Annotated[Clock, Depends(get_clock)]
 
 
 @router.post(
@@ -119,7 +115,7 @@ async def create_trade_batch(
 async def list_trades(
     uow: Uow,
     _actor: TradesRead,
-    page: Annotated[PageRequest, Depends(page_request)],
+    page: Paging,
     status: Annotated[TradeStatus | None, Query()] = None,
     book: Annotated[BookCode | None, Query()] = None,
     counterparty_lei: Annotated[Lei | None, Query()] = None,
