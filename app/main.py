@@ -8,7 +8,8 @@ from fastapi import FastAPI
 
 from app.apikeys.router import router as api_keys_router
 from app.apikeys.service import authenticate
-from app.clearing.router import router as clearing_router
+from app.clearing.obligations.router import router as obligations_router
+from app.clearing.runs.router import router as clearing_runs_router
 from app.core.config import Settings, get_settings
 from app.core.db import create_engine, create_sessionmaker
 from app.core.handlers import install_error_handlers
@@ -19,7 +20,7 @@ from app.positions.router import router as positions_router
 from app.reference.router import router as reference_router
 from app.settlement.advices_router import router as status_advices_router
 from app.settlement.router import router as settlement_router
-from app.settlement.runs_router import router as settlement_runs_router
+from app.settlement.runs.router import router as settlement_runs_router
 from app.trades.confirmation_router import router as confirmations_router
 from app.trades.router import router as trades_router
 
@@ -100,7 +101,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     app.include_router(trades_router, prefix=API_PREFIX)
     app.include_router(confirmations_router, prefix=API_PREFIX)
-    app.include_router(clearing_router, prefix=API_PREFIX)
+    app.include_router(clearing_runs_router, prefix=API_PREFIX)
+    app.include_router(obligations_router, prefix=API_PREFIX)
     app.include_router(settlement_router, prefix=API_PREFIX)
     app.include_router(settlement_runs_router, prefix=API_PREFIX)
     app.include_router(status_advices_router, prefix=API_PREFIX)

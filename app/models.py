@@ -2,7 +2,8 @@
 
 from app.apikeys import models as apikeys_models
 from app.audit import models as audit_models
-from app.clearing import models as clearing_models
+from app.clearing.obligations import models as obligations_models
+from app.clearing.runs import models as clearing_runs_models
 from app.core.db import Base
 from app.core.idempotency import IdempotencyRecord
 from app.events import models as events_models
@@ -10,6 +11,7 @@ from app.positions import models as positions_models
 from app.reference import models as reference_models
 from app.settlement import advice_models as advice_models
 from app.settlement import models as settlement_models
+from app.settlement.runs import models as settlement_runs_models
 from app.trades import models as trades_models
 
 metadata = Base.metadata
@@ -18,11 +20,13 @@ __all__ = [
     "IdempotencyRecord",
     "apikeys_models",
     "audit_models",
-    "clearing_models",
+    "clearing_runs_models",
     "events_models",
     "metadata",
+    "obligations_models",
     "positions_models",
     "reference_models",
     "settlement_models",
+    "settlement_runs_models",
     "trades_models",
 ]

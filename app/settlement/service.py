@@ -178,6 +178,22 @@ async def _instructions_of(
     return found
 
 
+async def obligations_in_repair(
+    session: AsyncSession, *, obligation_ids: Sequence[str]
+) -> set[str]:
+    """Those of the obligations whose instruction waits in ``repair`` (its trades wait too)."""
+    found: set[str] = set()
+    for start in range(0, len(obligation_ids), 500):
+        rows = await session.scalars(
+            select(SettlementInstruction.obligation_id).where(
+                SettlementInstruction.obligation_id.in_(obligation_ids[start : start + 500]),
+                SettlementInstruction.status == InstructionStatus.REPAIR.value,
+            )
+        )
+        found.update(rows.all())
+    return found
+
+
 async def lock_instruction(session: AsyncSession, instruction_id: str) -> SettlementInstruction:
     await session.flush()
     instruction = await session.get(

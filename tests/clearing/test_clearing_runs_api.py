@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from app.audit.models import AuditRecord
-from app.clearing import service as clearing
+from app.clearing.runs import work as clearing_work
 from app.models import metadata
 from app.positions import service as positions
 from app.trades import service as trades_service
@@ -545,7 +545,7 @@ async def test_a_run_that_fails_between_chunks_is_resumed_and_clears_every_trade
 ) -> None:
     booked = [await jpm(api, "buy", "10", "190.00") for _ in range(3)]
     booked += [await jpm(api, "sell", "4", "191.00", counterparty_lei=MORGAN) for _ in range(2)]
-    monkeypatch.setattr(clearing, "CHUNK", 2)
+    monkeypatch.setattr(clearing_work, "CHUNK", 2)
     real_novate = positions.novate
     calls = 0
 

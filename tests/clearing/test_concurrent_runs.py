@@ -8,8 +8,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from app.clearing import service as clearing
-from app.clearing.models import Obligation, ObligationTrade
+from app.clearing.obligations.models import Obligation, ObligationTrade
+from app.clearing.runs import service as clearing
+from app.clearing.runs import work as clearing_work
 from app.core.auth import SYSTEM_ACTOR
 from app.core.db import UnitOfWork
 from app.trades.models import Trade
@@ -30,12 +31,12 @@ async def test_two_runs_at_once_share_the_trades_without_clearing_any_twice(
         booked.append(
             await book_confirmed(api, side="sell", quantity="3", counterparty_lei=MORGAN, **free)
         )
-    monkeypatch.setattr(clearing, "CHUNK", 2)
+    monkeypatch.setattr(clearing_work, "CHUNK", 2)
     run_ids = []
     for _ in range(2):
         async with db.sessionmaker() as session, UnitOfWork(session):
             run = await clearing.start_run(
-                session, settlement_date=DUE, total=len(booked), actor=SYSTEM_ACTOR, now=clock()
+                session, settlement_date=DUE, actor=SYSTEM_ACTOR, now=clock()
             )
             run_ids.append(run.id)
 

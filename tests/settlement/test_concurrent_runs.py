@@ -11,8 +11,9 @@ from sqlalchemy import select
 from app.core.auth import SYSTEM_ACTOR
 from app.core.db import UnitOfWork
 from app.positions.models import JournalEntry
-from app.settlement import runs
 from app.settlement.models import SettlementInstruction
+from app.settlement.runs import service as runs
+from app.settlement.runs import work as runs_work
 from tests.clearing.support import book_confirmed, clear
 from tests.conftest import Database
 from tests.positions.conftest import Adjust, cash_balances, ledger_check, line
@@ -33,7 +34,7 @@ async def test_two_runs_at_once_settle_each_instruction_once_within_the_cash(
             api, isin=isin, side="buy", quantity="10", price="100.00", commission="0", fees="0"
         )
     await clear(api, DUE.isoformat())
-    monkeypatch.setattr(runs, "CHUNK", 1)
+    monkeypatch.setattr(runs_work, "CHUNK", 1)
     run_ids = []
     for _ in range(2):
         async with db.sessionmaker() as session, UnitOfWork(session):

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import update
 
 from app.positions import service as positions_service
-from app.settlement import runs
 from app.settlement.models import SettlementInstruction
+from app.settlement.runs import work as runs_work
 from tests.clearing.support import MORGAN, OPS, book_confirmed, clear, instructions, trade
 from tests.conftest import Database
 from tests.factories import JPM
@@ -210,7 +210,7 @@ async def test_a_run_that_fails_between_chunks_resumes_and_settles_each_instruct
     for isin in ("US46625H1005", "US1912161007", "US4592001014"):
         await jpm(api, "buy", "10", "100.00", isin=isin)
     await clear(api, DUE)
-    monkeypatch.setattr(runs, "CHUNK", 1)
+    monkeypatch.setattr(runs_work, "CHUNK", 1)
     real = positions_service.post_settlements
     calls = 0
 

@@ -1,10 +1,12 @@
-"""API models for clearing runs and obligations."""
+"""API models for clearing runs and their reports."""
 
 from datetime import date, datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.clearing.netting import Direction, NettingSet
+from app.clearing.netting import NettingSet
+from app.clearing.runs.models import ClearingRun
 from app.core.money import DecimalStr
 
 
@@ -58,22 +60,56 @@ class ClearingRunOut(BaseModel):
     created_at: datetime | None
     finished_at: datetime | None
 
+    @classmethod
+    def of(cls, run: ClearingRun, *, note: str | None = None) -> "ClearingRunOut":
+        return cls(
+            id=run.id,
+            settlement_date=run.settlement_date,
+            status=run.status,
+            dry_run=False,
+            total=run.total,
+            processed=run.processed,
+            obligations=run.obligations,
+            instructions=run.instructions,
+            report=ClearingReportOut.model_validate(run.report) if run.report else None,
+            error=run.error,
+            note=note,
+            created_at=run.created_at,
+            finished_at=run.finished_at,
+        )
 
-class ObligationOut(BaseModel):
-    id: str
-    run_id: str
-    netting_set: NettingSet
-    counterparty_lei: str
-    securities_account: str
-    cash_account: str
-    isin: str
-    currency: str
-    settlement_date: date
-    net_quantity: DecimalStr = Field(description="Positive: we receive the securities.")
-    net_amount: DecimalStr = Field(description="Positive: we receive the cash.")
-    gross_quantity: DecimalStr
-    gross_amount: DecimalStr
-    trade_count: int
-    direction: Direction
-    trade_ids: list[str]
-    created_at: datetime
+    @classmethod
+    def dry(cls, settlement_date: date, report: dict[str, Any]) -> "ClearingRunOut":
+        """What a run would report now; nothing was written."""
+        seen = report["trades"] + report["exceptions_count"]
+        return cls(
+            id=None,
+            settlement_date=settlement_date,
+            status="dry_run",
+            dry_run=True,
+            total=seen,
+            processed=seen,
+            obligations=report["obligations"],
+            instructions=0,
+            report=ClearingReportOut.model_validate(report),
+            created_at=None,
+            finished_at=None,
+        )
+
+    @classmethod
+    def idle(cls, settlement_date: date, note: str) -> "ClearingRunOut":
+        """No run for the date yet, and nothing to clear."""
+        return cls(
+            id=None,
+            settlement_date=settlement_date,
+            status="completed",
+            dry_run=False,
+            total=0,
+            processed=0,
+            obligations=0,
+            instructions=0,
+            report=None,
+            note=note,
+            created_at=None,
+            finished_at=None,
+        )

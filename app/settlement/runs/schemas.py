@@ -1,10 +1,12 @@
 """API models for settlement runs."""
 
 from datetime import date, datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.money import DecimalStr
+from app.settlement.runs.models import SettlementRun
 
 
 class SettlementRunIn(BaseModel):
@@ -52,3 +54,39 @@ class SettlementRunOut(BaseModel):
     error: str | None = None
     created_at: datetime | None
     finished_at: datetime | None
+
+    @classmethod
+    def of(cls, run: SettlementRun) -> "SettlementRunOut":
+        return cls(
+            id=run.id,
+            settlement_date=run.settlement_date,
+            status=run.status,
+            dry_run=False,
+            total=run.total,
+            processed=run.processed,
+            settled=run.settled,
+            partially_settled=run.partially_settled,
+            failed=run.failed,
+            report=SettlementReportOut.model_validate(run.report),
+            error=run.error,
+            created_at=run.created_at,
+            finished_at=run.finished_at,
+        )
+
+    @classmethod
+    def dry(cls, settlement_date: date, report: dict[str, Any]) -> "SettlementRunOut":
+        """What a run would report now; nothing was written."""
+        return cls(
+            id=None,
+            settlement_date=settlement_date,
+            status="dry_run",
+            dry_run=True,
+            total=report["total"],
+            processed=report["total"],
+            settled=report["settled"],
+            partially_settled=report["partially_settled"],
+            failed=report["failed"],
+            report=SettlementReportOut.model_validate(report),
+            created_at=None,
+            finished_at=None,
+        )

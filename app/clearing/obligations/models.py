@@ -1,33 +1,13 @@
-"""Clearing runs, the obligations they net trades into, and each trade's place in one."""
+"""The obligations clearing nets trades into, and each trade's place in one."""
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base
 from app.core.types import ExactDecimal, UTCDateTime
-
-
-class ClearingRun(Base):
-    __tablename__ = "clearing_runs"
-
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    settlement_date: Mapped[date] = mapped_column(Date, index=True)
-    status: Mapped[str] = mapped_column(String(12))
-    total: Mapped[int] = mapped_column(Integer)
-    processed: Mapped[int] = mapped_column(Integer)
-    obligations: Mapped[int] = mapped_column(Integer)
-    instructions: Mapped[int] = mapped_column(Integer)
-    # Per counterparty of record and currency: trades and gross value in, obligations and net
-    # value out, efficiency; and the trades left out, each with its reason.
-    report: Mapped[dict[str, Any]] = mapped_column(JSON)
-    error: Mapped[str | None] = mapped_column(String(500), default=None)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    created_by: Mapped[str] = mapped_column(String(64))
-    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
 
 class Obligation(Base):

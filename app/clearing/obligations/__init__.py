@@ -1,0 +1,1 @@
+"""Obligations: what netting makes of trades, each with its trades (lineage)."""

@@ -1,0 +1,1 @@
+"""Clearing runs: novation, netting into obligations and instruction, on the run framework."""

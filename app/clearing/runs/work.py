@@ -1,0 +1,393 @@
+"""A clearing run's work, a chunk per transaction: clear the confirmed trades due on the date
+(novate, net into obligations), then instruct the obligations once, then hand their trades to
+settlement."""
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.clearing.netting import (
+    ZERO,
+    ClearingTrade,
+    Net,
+    Netting,
+    NettingKey,
+    NettingSet,
+    netting_key,
+)
+from app.clearing.obligations import repository as obligations
+from app.clearing.obligations.models import Obligation
+from app.clearing.runs.models import ClearingRun
+from app.clearing.runs.report import LeftOut, build_report
+from app.clearing.runs.resolve import Resolver
+from app.core.auth import Actor
+from app.core.ids import new_id
+from app.positions import service as positions
+from app.positions.entries import Novation
+from app.reference.service import instruments_by_isin, parties_and_accounts
+from app.settlement import service as settlement
+from app.settlement.service import ObligationToInstruct
+from app.trades import service as trades
+from app.trades.models import Trade
+
+CHUNK = 1000
+
+
+@dataclass
+class _Chunk:
+    trades: list[Trade]
+    resolved: list[ClearingTrade]
+    left_out: list[LeftOut]
+
+    @property
+    def last_id(self) -> str:
+        return max([t.id for t in self.trades] + [lo.trade_id for lo in self.left_out])
+
+
+async def _next_chunk(
+    session: AsyncSession,
+    resolver: Resolver,
+    *,
+    settlement_date: date,
+    after_id: str | None,
+    lock: bool,
+) -> _Chunk | None:
+    chunk = list(
+        await trades.clearable_trades(
+            session, settlement_date=settlement_date, after_id=after_id, limit=CHUNK, lock=lock
+        )
+    )
+    if not chunk:
+        return None
+    await resolver.load(session, chunk)
+    resolved, left_out, taken = [], [], []
+    for trade in chunk:
+        try:
+            resolved.append(resolver.resolve(trade))
+            taken.append(trade)
+        except LookupError as missing:
+            left_out.append(LeftOut(trade.id, str(missing)))
+    return _Chunk(taken, resolved, left_out)
+
+
+async def dry_run(session: AsyncSession, *, settlement_date: date) -> dict[str, Any]:
+    """The report a run would give now, writing nothing."""
+    resolver = Resolver(await parties_and_accounts(session))
+    netting, left_out = Netting(), []
+    after: str | None = None
+    while (
+        chunk := await _next_chunk(
+            session, resolver, settlement_date=settlement_date, after_id=after, lock=False
+        )
+    ) is not None:
+        netting.add(chunk.resolved)
+        left_out += chunk.left_out
+        after = chunk.last_id
+    return build_report(netting.nets, left_out)
+
+
+# What a run carries from chunk to chunk --------------------------------------------------------
+
+
+@dataclass
+class Progress:
+    """The run's netting so far (rebuilt from its obligations on resume), where it stands in
+    the trades, and which obligations' trades are still to hand to settlement."""
+
+    resolver: Resolver
+    netting: Netting = field(default_factory=Netting)
+    obligation_ids: dict[NettingKey, str] = field(default_factory=dict)
+    left_out: list[LeftOut] = field(default_factory=list)
+    after: str | None = None
+    # Once instructions exist the obligations are final: a resumed run clears no more.
+    instructed: bool = False
+    batches: Iterator[list[str]] | None = None
+    batch: list[str] | None = None
+    batch_after: str | None = None
+
+
+def _key_of(obligation: Obligation) -> NettingKey:
+    return NettingKey(
+        netting_set=NettingSet(obligation.netting_set),
+        counterparty=obligation.counterparty_lei,
+        securities_account=obligation.securities_account,
+        cash_account=obligation.cash_account,
+        isin=obligation.isin,
+        currency=obligation.currency,
+        settlement_date=obligation.settlement_date,
+        trade_id=obligation.netting_key.rsplit("|", 1)[1] or None,
+    )
+
+
+def _key_text(key: NettingKey) -> str:
+    return "|".join(
+        [
+            key.netting_set.value,
+            key.counterparty,
+            key.securities_account,
+            key.cash_account,
+            key.isin,
+            key.currency,
+            key.settlement_date.isoformat(),
+            key.trade_id or "",
+        ]
+    )
+
+
+async def prepare(session: AsyncSession, run: ClearingRun) -> Progress:
+    """What earlier chunks of the run wrote: its obligations and their totals."""
+    progress = Progress(Resolver(await parties_and_accounts(session)))
+    progress.instructed = run.instructions > 0
+    for obligation in await obligations.of_run(session, run.id):
+        key = _key_of(obligation)
+        progress.obligation_ids[key] = obligation.id
+        progress.netting.nets[key] = Net(
+            obligation.net_quantity,
+            obligation.net_amount,
+            obligation.gross_quantity,
+            obligation.gross_amount,
+            obligation.trade_count,
+        )
+    return progress
+
+
+# Clearing a chunk ------------------------------------------------------------------------------
+
+
+def _totals(net: Net) -> dict[str, Any]:
+    return {
+        "net_quantity": net.net_quantity,
+        "net_amount": net.net_amount,
+        "gross_quantity": net.gross_quantity,
+        "gross_amount": net.gross_amount,
+        "trade_count": net.trade_count,
+        "direction": net.direction.value,
+    }
+
+
+async def _write_obligations(
+    session: AsyncSession,
+    run: ClearingRun,
+    lineage: Iterable[NettingKey],
+    progress: Progress,
+    now: datetime,
+) -> None:
+    """New obligations for new netting keys, new totals for the others."""
+    new_rows, changed = [], []
+    for key in lineage:
+        totals = _totals(progress.netting.nets[key])
+        if key in progress.obligation_ids:
+            changed.append({"o_id": progress.obligation_ids[key], **totals})
+            continue
+        obligation_id = progress.obligation_ids[key] = new_id("obl")
+        new_rows.append(
+            {
+                "id": obligation_id,
+                "run_id": run.id,
+                "netting_key": _key_text(key),
+                "netting_set": key.netting_set.value,
+                "counterparty_lei": key.counterparty,
+                "securities_account": key.securities_account,
+                "cash_account": key.cash_account,
+                "isin": key.isin,
+                "currency": key.currency,
+                "settlement_date": key.settlement_date,
+                "created_at": now,
+                **totals,
+            }
+        )
+    await obligations.insert_many(session, new_rows)
+    await obligations.update_totals(session, changed)
+
+
+def _novations(chunk: _Chunk) -> list[Novation]:
+    """What the chunk's CCP trades leave unsettled moves from each original counterparty to
+    the CCP: the securities per ISIN, the cash per currency (not once per ISIN as well)."""
+    originals = {t.id: t.counterparty_lei for t in chunk.trades}
+    securities: dict[tuple[str, str, str, str], Decimal] = defaultdict(Decimal)
+    cash: dict[tuple[str, str, str], tuple[str, Decimal]] = {}
+    for trade in chunk.resolved:
+        if trade.netting_set != NettingSet.CCP:
+            continue
+        origin = originals[trade.trade_id]
+        securities[origin, trade.counterparty, trade.isin, trade.currency] += trade.signed_quantity
+        isin, amount = cash.get((origin, trade.counterparty, trade.currency), (trade.isin, ZERO))
+        cash[origin, trade.counterparty, trade.currency] = (isin, amount + trade.signed_amount)
+    return [
+        Novation(origin, ccp, isin, quantity, currency, ZERO)
+        for (origin, ccp, isin, currency), quantity in securities.items()
+    ] + [
+        # A cash-only move: its securities lines are zero and left out.
+        Novation(origin, ccp, isin, ZERO, currency, amount)
+        for (origin, ccp, currency), (isin, amount) in cash.items()
+    ]
+
+
+async def _clear(
+    session: AsyncSession,
+    run: ClearingRun,
+    chunk: _Chunk,
+    progress: Progress,
+    *,
+    actor: Actor,
+    now: datetime,
+) -> None:
+    """Net the chunk's trades into the run's obligations, record the lineage, move the trades
+    to ``cleared`` and novate what goes to a CCP."""
+    lineage = progress.netting.add(chunk.resolved)
+    await _write_obligations(session, run, lineage, progress, now)
+    progress.left_out += chunk.left_out
+    run.processed += len(chunk.trades) + len(chunk.left_out)
+    run.obligations = len(progress.obligation_ids)
+    if not chunk.trades:  # every trade of the chunk waits for its reference data
+        return
+    by_trade = {t.trade_id: t for t in chunk.resolved}
+    placed = {
+        trade_id: (progress.obligation_ids[netting_key(resolved)], resolved)
+        for trade_id, resolved in by_trade.items()
+    }
+    await obligations.insert_lineage(
+        session,
+        [
+            {
+                "trade_id": trade.id,
+                "obligation_id": placed[trade.id][0],
+                "original_counterparty_lei": trade.counterparty_lei,
+                "novated": placed[trade.id][1].netting_set == NettingSet.CCP,
+            }
+            for trade in chunk.trades
+        ],
+    )
+    await trades.mark_cleared(
+        session,
+        trades=chunk.trades,
+        cleared={
+            trade_id: (
+                obligation_id,
+                resolved.counterparty if resolved.netting_set == NettingSet.CCP else None,
+            )
+            for trade_id, (obligation_id, resolved) in placed.items()
+        },
+        actor=actor,
+        now=now,
+    )
+    await positions.novate(
+        session,
+        novations=_novations(chunk),
+        reference=run.id,
+        value_date=run.settlement_date,
+        actor=actor,
+        now=now,
+    )
+
+
+# Instructing and handing over ------------------------------------------------------------------
+
+
+async def _instruct(
+    session: AsyncSession, progress: Progress, *, actor: Actor, now: datetime
+) -> int:
+    """One instruction per obligation that moves something (``repair`` where no single SSI
+    fits). Returns how many the run has."""
+    keys = progress.obligation_ids
+    instruments = await instruments_by_isin(session, isins={key.isin for key in keys})
+    instructions = await settlement.create_instructions(
+        session,
+        obligations=[
+            ObligationToInstruct(
+                obligation_id=obligation_id,
+                counterparty_lei=key.counterparty,
+                ccp=key.netting_set == NettingSet.CCP,
+                isin=key.isin,
+                mic=instruments[key.isin].mic,
+                currency=key.currency,
+                securities_account=key.securities_account,
+                cash_account=key.cash_account,
+                net_quantity=progress.netting.nets[key].net_quantity,
+                net_amount=progress.netting.nets[key].net_amount,
+                settlement_date=key.settlement_date,
+            )
+            for key, obligation_id in keys.items()
+        ],
+        actor=actor,
+        now=now,
+    )
+    return len(instructions)
+
+
+def batches(obligations: Sequence[tuple[str, int]], trades_per_batch: int) -> Iterator[list[str]]:
+    """Obligation ids in batches of about ``trades_per_batch`` trades (an obligation with more
+    is a batch of its own: ``instruct_cleared`` goes through it a chunk at a time)."""
+    batch: list[str] = []
+    in_batch = 0
+    for obligation_id, trade_count in obligations:
+        if batch and in_batch + trade_count > trades_per_batch:
+            yield batch
+            batch, in_batch = [], 0
+        batch.append(obligation_id)
+        in_batch += trade_count
+    if batch:
+        yield batch
+
+
+async def _handed_over(session: AsyncSession, run_id: str) -> Iterator[list[str]]:
+    """The run's obligations whose trades go to settlement (``instructed``), in batches: all
+    but those whose instruction waits in repair. Those that net out to nothing have no
+    instruction and settle on their date without one."""
+    counted = await obligations.trade_counts(session, run_id)
+    in_repair = await settlement.obligations_in_repair(
+        session, obligation_ids=[obligation_id for obligation_id, _ in counted]
+    )
+    return batches([row for row in counted if row[0] not in in_repair], CHUNK)
+
+
+async def _hand_over(
+    session: AsyncSession, run: ClearingRun, progress: Progress, *, actor: Actor, now: datetime
+) -> bool:
+    """The next chunk of the run's trades to ``instructed``; False when none is left."""
+    if progress.batches is None:
+        progress.batches = await _handed_over(session, run.id)
+    if progress.batch is None:
+        progress.batch = next(progress.batches, None)
+        if progress.batch is None:
+            return False
+    progress.batch_after = await trades.instruct_cleared(
+        session,
+        obligation_ids=progress.batch,
+        after_id=progress.batch_after,
+        limit=CHUNK,
+        actor=actor,
+        now=now,
+    )
+    if progress.batch_after is None:
+        progress.batch = None
+    return True
+
+
+async def clear_chunk(
+    session: AsyncSession, run: ClearingRun, progress: Progress, *, actor: Actor, now: datetime
+) -> bool:
+    """The run's next step in ``session``: a chunk of trades cleared; or, once none is left,
+    the obligations instructed and the report written; then a chunk of trades handed over."""
+    if not progress.instructed:
+        chunk = await _next_chunk(
+            session,
+            progress.resolver,
+            settlement_date=run.settlement_date,
+            after_id=progress.after,
+            lock=True,
+        )
+        if chunk is not None:
+            await _clear(session, run, chunk, progress, actor=actor, now=now)
+            progress.after = chunk.last_id
+            return True
+        run.instructions = await _instruct(session, progress, actor=actor, now=now)
+        run.report = build_report(progress.netting.nets, progress.left_out)
+        progress.instructed = True
+        return True
+    return await _hand_over(session, run, progress, actor=actor, now=now)

@@ -1,0 +1,228 @@
+"""Driving a batch run: start it, work through it a chunk per transaction, finish or fail it,
+resume it after a failure. A run type brings its table, a ``prepare`` that loads what its
+chunks carry from one to the next, and a chunk function; the rest is here, once."""
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, Protocol, TypeVar
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.core.auth import Actor
+from app.core.clock import Clock
+from app.core.errors import NotFound
+from app.core.ids import new_id
+from app.core.pagination import PageRequest, fetch_page
+from app.core.runs.models import RunColumns
+from app.core.runs.states import RUN_TRANSITIONS, RunEvent, RunStatus
+from app.core.snapshots import row_snapshot
+from app.core.states import next_state
+
+R = TypeVar("R", bound=RunColumns)
+S = TypeVar("S")
+Q = TypeVar("Q", bound=Select[Any])
+R_contra = TypeVar("R_contra", bound=RunColumns, contravariant=True)
+S_contra = TypeVar("S_contra", contravariant=True)
+
+
+class Recorder(Protocol):
+    """How a run's changes reach the audit trail (``app.audit.service.record_change``): core
+    imports no domain, so each run type hands it in."""
+
+    async def __call__(
+        self,
+        session: AsyncSession,
+        *,
+        actor: Actor,
+        entity_type: str,
+        entity_id: str,
+        action: str,
+        before: dict[str, Any] | None,
+        after: dict[str, Any] | None,
+        now: datetime,
+    ) -> None: ...
+
+
+class Chunk(Protocol[R_contra, S_contra]):
+    """Do the next chunk of the run's work in ``session`` (committed by the framework) and
+    record its progress on ``run``; False when nothing was left to do."""
+
+    async def __call__(
+        self,
+        session: AsyncSession,
+        run: R_contra,
+        carried: S_contra,
+        /,
+        *,
+        actor: Actor,
+        now: datetime,
+    ) -> bool: ...
+
+
+@dataclass(frozen=True)
+class RunType(Generic[R, S]):
+    """One kind of batch run."""
+
+    entity: str  # audit entity type and log name, e.g. "clearing_run"
+    title: str  # in messages: "clearing run"
+    model: type[R]
+    id_prefix: str
+    path: str  # where the API answers a run: f"{path}/{id}"
+    prepare: Callable[[AsyncSession, R], Awaitable[S]]
+    chunk: Chunk[R, S]
+    record: Recorder
+
+    def location(self, run_id: str) -> str:
+        return f"{self.path}/{run_id}"
+
+
+def claim(statement: Q, *, limit: int, lock: bool = True) -> Q:
+    """The next ``limit`` rows of a run's work, locked so that several runs (or processes)
+    share the work without waiting for each other: ``FOR UPDATE SKIP LOCKED``. Unlocked for a
+    dry run."""
+    statement = statement.limit(limit)
+    return statement.with_for_update(skip_locked=True) if lock else statement
+
+
+async def start(
+    session: AsyncSession,
+    kind: RunType[R, Any],
+    *,
+    total: int,
+    report: dict[str, Any],
+    actor: Actor,
+    now: datetime,
+    **values: Any,
+) -> R:
+    """A new run row, ``running``, audited as started; the work begins with ``process``."""
+    model: Any = kind.model  # a mapped class: its constructor takes the column values
+    run: R = model(
+        id=new_id(kind.id_prefix),
+        status=RunStatus.RUNNING.value,
+        total=total,
+        processed=0,
+        report=report,
+        created_at=now,
+        created_by=actor.key_id,
+        **values,
+    )
+    session.add(run)
+    await kind.record(
+        session,
+        actor=actor,
+        entity_type=kind.entity,
+        entity_id=run.id,
+        action="started",
+        before=None,
+        after=row_snapshot(run),
+        now=now,
+    )
+    return run
+
+
+async def locked(session: AsyncSession, kind: RunType[R, Any], run_id: str) -> R:
+    run = await session.get(kind.model, run_id, with_for_update=True, populate_existing=True)
+    if run is None:
+        raise NotFound(f"No {kind.title} '{run_id}'.")
+    return run
+
+
+async def _move(
+    session: AsyncSession,
+    kind: RunType[R, Any],
+    run: R,
+    event: RunEvent,
+    *,
+    actor: Actor,
+    now: datetime,
+    error: str | None = None,
+) -> None:
+    before = row_snapshot(run)
+    run.status = next_state(RUN_TRANSITIONS, RunStatus(run.status), event).value
+    run.error = error
+    if event != RunEvent.RESUMED:
+        run.finished_at = now
+    await kind.record(
+        session,
+        actor=actor,
+        entity_type=kind.entity,
+        entity_id=run.id,
+        action=event.value,
+        before=before,
+        after=row_snapshot(run),
+        now=now,
+    )
+
+
+async def process(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    kind: RunType[R, S],
+    *,
+    run_id: str,
+    actor: Actor,
+    clock: Clock,
+) -> None:
+    """Work through the run a chunk per transaction, holding the run row's lock for each, then
+    complete it. Any error marks the run failed (and is raised again); called again after a
+    crash or a resume, it goes on from what was committed and does nothing twice."""
+    try:
+        async with sessionmaker() as session:
+            carried = await kind.prepare(session, await locked(session, kind, run_id))
+        more = True
+        while more:
+            async with sessionmaker() as session:
+                run = await locked(session, kind, run_id)
+                more = await kind.chunk(session, run, carried, actor=actor, now=clock())
+                if not more:
+                    await _move(session, kind, run, RunEvent.COMPLETED, actor=actor, now=clock())
+                await session.commit()
+    except Exception as error:
+        async with sessionmaker() as session:
+            run = await locked(session, kind, run_id)
+            if run.status == RunStatus.RUNNING:
+                failure = str(error)[:500]
+                await _move(
+                    session, kind, run, RunEvent.FAILED, actor=actor, now=clock(), error=failure
+                )
+                await session.commit()
+        raise
+
+
+async def resume(
+    session: AsyncSession, kind: RunType[R, Any], *, run_id: str, actor: Actor, now: datetime
+) -> R:
+    """A failed run back to ``running`` (409 otherwise); ``process`` then goes on with it."""
+    run = await locked(session, kind, run_id)
+    await _move(session, kind, run, RunEvent.RESUMED, actor=actor, now=now)
+    return run
+
+
+async def get(session: AsyncSession, kind: RunType[R, Any], run_id: str) -> R:
+    run = await session.get(kind.model, run_id, populate_existing=True)
+    if run is None:
+        raise NotFound(f"No {kind.title} '{run_id}'.")
+    return run
+
+
+async def list_runs(
+    session: AsyncSession, kind: RunType[R, Any], *, page: PageRequest, **filters: Any
+) -> tuple[Sequence[R], str | None]:
+    """A page of runs, filtered on the run table's columns where a filter is given."""
+    model: Any = kind.model
+    statement = select(model)
+    for name, value in filters.items():
+        if value is not None:
+            statement = statement.where(getattr(model, name) == value)
+    return await fetch_page(session, statement, model.id, page)
+
+
+async def latest(session: AsyncSession, kind: RunType[R, Any], **filters: Any) -> R | None:
+    """The last run started with these column values, if any."""
+    model: Any = kind.model
+    statement = select(model).order_by(model.created_at.desc(), model.id.desc()).limit(1)
+    for name, value in filters.items():
+        statement = statement.where(getattr(model, name) == value)
+    run: R | None = (await session.scalars(statement)).one_or_none()
+    return run

@@ -1,0 +1,1 @@
+"""Settlement runs: what is due settles against our accounts, on the run framework."""

@@ -1,0 +1,258 @@
+"""A settlement run's work, a chunk per transaction: every matched, unheld instruction due by
+the date, in priority order then age, settles against our securities and cash accounts; then
+the trades whose obligations netted out to nothing settle without an instruction."""
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit.service import Change, record_changes
+from app.core.auth import Actor
+from app.core.snapshots import row_snapshot
+from app.core.states import next_state
+from app.positions import service as positions
+from app.positions.service import SettlementLeg
+from app.reference.service import ReferenceSet, load_reference
+from app.settlement.allocation import Allocation, Candidate, allocate
+from app.settlement.models import SettlementInstruction
+from app.settlement.movements import Settlement, post_many, signed
+from app.settlement.runs import repository
+from app.settlement.runs.models import SettlementRun
+from app.settlement.runs.tally import Tally
+from app.settlement.states import (
+    SETTLEABLE,
+    TRANSITIONS,
+    DeliveryType,
+    InstructionEvent,
+    InstructionStatus,
+)
+from app.trades import service as trades
+
+RUN_ENTITY = "settlement_run"
+INSTRUCTION_ENTITY = "settlement_instruction"
+CHUNK = 500
+ZERO = Decimal(0)
+_RECEIVED = (DeliveryType.RVP, DeliveryType.RFP)
+_SETTLEABLE = [state.value for state in SETTLEABLE]
+
+
+def _leg(instruction: SettlementInstruction) -> SettlementLeg:
+    return SettlementLeg(
+        securities_account=instruction.securities_account,
+        cash_account=instruction.cash_account,
+        counterparty=instruction.counterparty_lei,
+        isin=instruction.isin,
+        currency=instruction.currency,
+    )
+
+
+def _candidate(instruction: SettlementInstruction, reference: ReferenceSet) -> Candidate:
+    quantity, amount = signed(instruction)
+    return Candidate(
+        instruction_id=instruction.id,
+        securities_account=instruction.securities_account,
+        cash_account=instruction.cash_account,
+        isin=instruction.isin,
+        currency=instruction.currency,
+        quantity=quantity,
+        amount=amount,
+        partial_allowed=instruction.partial_allowed,
+        settlement_unit=reference.instruments[instruction.isin].settlement_unit,
+    )
+
+
+# Settling a chunk ------------------------------------------------------------------------------
+
+
+async def _reference(session: AsyncSession, rows: Sequence[SettlementInstruction]) -> ReferenceSet:
+    return await load_reference(session, isins={r.isin for r in rows}, mics=(), books=(), leis=())
+
+
+def _open_today(
+    rows: Sequence[SettlementInstruction], reference: ReferenceSet, settlement_date: date
+) -> tuple[list[SettlementInstruction], list[SettlementInstruction]]:
+    """Instructions whose market settles on the date, and those whose market is closed (they
+    recycle to its next business day)."""
+    open_: list[SettlementInstruction] = []
+    closed: list[SettlementInstruction] = []
+    for row in rows:
+        mic = reference.instruments[row.isin].mic
+        calendar = reference.settlement_calendar(mic)
+        (open_ if calendar.is_business_day(settlement_date) else closed).append(row)
+    return open_, closed
+
+
+def _moved(
+    instruction: SettlementInstruction, allocation: Allocation, run: SettlementRun, now: datetime
+) -> str:
+    """Move an instruction on by what its allocation settled; returns the audit action."""
+    reason = allocation.fail_reason.value if allocation.fail_reason else None
+    action = "failed"
+    if allocation.settled_anything:
+        instruction.settled_quantity += abs(allocation.quantity)
+        instruction.settled_amount += abs(allocation.amount)
+        instruction.settled_on = run.settlement_date
+        event = InstructionEvent.SETTLED if reason is None else InstructionEvent.PARTIALLY_SETTLED
+        instruction.status = next_state(
+            TRANSITIONS, InstructionStatus(instruction.status), event
+        ).value
+        action = event.value
+    instruction.fail_reason = reason
+    instruction.version += 1
+    instruction.updated_at = now
+    return action
+
+
+def _kind_of_change(row: SettlementInstruction, allocation: Allocation) -> tuple[bool, ...]:
+    """Instructions changing the same columns: each kind is written as one batched UPDATE."""
+    reason = allocation.fail_reason.value if allocation.fail_reason else None
+    return (allocation.settled_anything, reason is None, row.fail_reason != reason)
+
+
+async def _apply(
+    session: AsyncSession,
+    tried: Sequence[tuple[SettlementInstruction, Allocation]],
+    *,
+    run: SettlementRun,
+    actor: Actor,
+    now: datetime,
+) -> None:
+    """Post what the allocations settle, in one go, and move the instructions and their trades
+    on. Audited for each instruction that settles or whose fail reason changes; the others are
+    only marked as tried by this run."""
+    kinds: dict[tuple[bool, ...], list[tuple[SettlementInstruction, Allocation, Any]]] = {}
+    for row, allocation in tried:
+        settled, _, reason_changed = kind = _kind_of_change(row, allocation)
+        before = row_snapshot(row) if settled or reason_changed else None
+        kinds.setdefault(kind, []).append((row, allocation, before))
+    settling = [(row, allocation) for row, allocation in tried if allocation.settled_anything]
+    remainders = await post_many(
+        session,
+        [Settlement(row, allocation.quantity, allocation.amount) for row, allocation in settling],
+        settled_on=run.settlement_date,
+        actor=actor,
+        now=now,
+    )
+    pending_ids = {row.id: rest for (row, _), rest in zip(settling, remainders, strict=True)}
+    audit = []
+    for (settled, _, reason_changed), rows in sorted(kinds.items()):
+        for row, allocation, before in rows:
+            row.last_run_id = run.id
+            if settled:
+                row.pending_id = pending_ids[row.id]
+            if settled or reason_changed:
+                action = _moved(row, allocation, run, now)
+                audit.append(Change(INSTRUCTION_ENTITY, row.id, action, before, row_snapshot(row)))
+        # The ORM batches only consecutive rows changing the same columns: a flush per kind.
+        await session.flush()
+    await record_changes(session, audit, actor=actor, now=now)
+    await trades.mark_settled_many(
+        session,
+        in_full={row.obligation_id: allocation.fail_reason is None for row, allocation in settling},
+        actor=actor,
+        now=now,
+    )
+
+
+async def _settle_chunk(
+    session: AsyncSession, run: SettlementRun, tally: Tally, *, actor: Actor, now: datetime
+) -> bool:
+    """Settle the next chunk; False when nothing was left."""
+    rows = await repository.claim_due(
+        session, settlement_date=run.settlement_date, run_id=run.id, limit=CHUNK
+    )
+    if not rows:
+        return False
+    reference = await _reference(session, rows)
+    open_, closed = _open_today(rows, reference, run.settlement_date)
+    for row in closed:
+        row.last_run_id = run.id
+    tally.closed += len(closed)
+    candidates = [_candidate(row, reference) for row in open_]
+    available = await positions.lock_for_settlement(
+        session, legs=[_leg(row) for row in open_], now=now
+    )
+    allocations, _ = allocate(candidates, available)
+    await _apply(session, list(zip(open_, allocations, strict=True)), run=run, actor=actor, now=now)
+    for candidate, allocation in zip(candidates, allocations, strict=True):
+        tally.add(allocation, candidate)
+    run.processed += len(rows)
+    run.settled, run.partially_settled, run.failed = (
+        tally.settled,
+        tally.partially_settled,
+        tally.failed,
+    )
+    run.report = tally.report(run.report["held_ids"], run.report["held"])
+    return True
+
+
+async def _settle_netted_out(
+    session: AsyncSession, run: SettlementRun, tally: Tally, *, actor: Actor, now: datetime
+) -> bool:
+    """Settle the next chunk of trades whose obligation netted out to nothing (no instruction,
+    nothing moves); False when fewer than a chunk were left."""
+    settled = await trades.settle_netted_out(
+        session,
+        settlement_date=run.settlement_date,
+        instructed_obligations=repository.instructed_obligations(),
+        limit=CHUNK,
+        actor=actor,
+        now=now,
+    )
+    tally.netted_out += settled
+    run.report = tally.report(run.report["held_ids"], run.report["held"])
+    return settled == CHUNK
+
+
+async def dry_run(session: AsyncSession, *, settlement_date: date) -> dict[str, Any]:
+    """What a run would do now, writing nothing: the same allocation over the same order, with
+    what earlier chunks would have moved carried in memory."""
+    tally, left = Tally(), dict[tuple[str, str], Decimal]()
+    after: tuple[Any, ...] | None = None
+    total = 0
+    while True:
+        rows = await repository.due_after(
+            session, settlement_date=settlement_date, after=after, limit=CHUNK
+        )
+        if not rows:
+            break
+        total += len(rows)
+        after = repository.run_order_key(rows[-1])
+        reference = await _reference(session, rows)
+        open_, closed = _open_today(rows, reference, settlement_date)
+        tally.closed += len(closed)
+        candidates = [_candidate(row, reference) for row in open_]
+        left |= await positions.holdings(
+            session,
+            securities={c.securities for c in candidates} - left.keys(),
+            cash={c.cash for c in candidates} - left.keys(),
+        )
+        allocations, left = allocate(candidates, left)
+        for candidate, allocation in zip(candidates, allocations, strict=True):
+            tally.add(allocation, candidate)
+    tally.netted_out = await trades.count_netted_out(
+        session,
+        settlement_date=settlement_date,
+        instructed_obligations=repository.instructed_obligations(),
+    )
+    return {
+        "total": total,
+        **tally.report(await repository.held(session, settlement_date=settlement_date)),
+    }
+
+
+async def prepare(session: AsyncSession, run: SettlementRun) -> None:
+    """Nothing is carried between chunks: the tally is on the run row."""
+
+
+async def settle_chunk(
+    session: AsyncSession, run: SettlementRun, _carried: None, *, actor: Actor, now: datetime
+) -> bool:
+    """The run's next chunk: instructions, or once none is left, netted-out trades."""
+    tally = Tally.resumed(run)
+    if await _settle_chunk(session, run, tally, actor=actor, now=now):
+        return True
+    return await _settle_netted_out(session, run, tally, actor=actor, now=now)
