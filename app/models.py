@@ -10,7 +10,8 @@ from app.positions import models as positions_models
 from app.reference import models as reference_models
 from app.settlement import advice_models as advice_models
 from app.settlement import models as settlement_models
-from app.trades import models as trades_models
+from app.trades.capture import models as trades_models
+from app.trades.confirmations import models as confirmations_models
 
 metadata = Base.metadata
 
@@ -19,6 +20,7 @@ __all__ = [
     "apikeys_models",
     "audit_models",
     "clearing_models",
+    "confirmations_models",
     "events_models",
     "metadata",
     "positions_models",

@@ -39,8 +39,8 @@ from app.settlement import service as settlement
 from app.settlement.models import SettlementInstruction
 from app.settlement.service import ObligationToInstruct
 from app.settlement.states import InstructionStatus
-from app.trades import service as trades
-from app.trades.models import Trade
+from app.trades.capture import post_trade as trades
+from app.trades.capture.models import Trade
 
 ENTITY = "clearing_run"
 _OBLIGATIONS = cast(Table, Obligation.__table__)
