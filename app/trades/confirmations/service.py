@@ -192,6 +192,7 @@ async def _move(
     now: datetime,
     **changes: Any,
 ) -> None:
+    """Move the confirmation on by ``event`` (setting ``changes``), bump its version, audit."""
     await transition(
         session,
         confirmation,
