@@ -18,7 +18,7 @@ from app.core.idempotency import purge_expired
 from app.core.migrations import upgrade
 from app.positions.demo import load_demo_opening
 from app.reference.demo import load_demo_reference
-from app.trades.confirmations import flag_overdue_affirmations
+from app.trades.confirmations.service import flag_overdue_affirmations
 
 cli = typer.Typer(help="Settlement back office.", no_args_is_help=True)
 keys = typer.Typer(help="API keys.", no_args_is_help=True)

@@ -21,8 +21,8 @@ from app.reference.router import router as reference_router
 from app.settlement.advices_router import router as status_advices_router
 from app.settlement.router import router as settlement_router
 from app.settlement.runs.router import router as settlement_runs_router
-from app.trades.confirmation_router import router as confirmations_router
-from app.trades.router import router as trades_router
+from app.trades.capture.router import router as trades_router
+from app.trades.confirmations.router import router as confirmations_router
 
 API_PREFIX = "/api/v1"
 

@@ -12,7 +12,8 @@ from app.reference import models as reference_models
 from app.settlement import advice_models as advice_models
 from app.settlement import models as settlement_models
 from app.settlement.runs import models as settlement_runs_models
-from app.trades import models as trades_models
+from app.trades.capture import models as trades_models
+from app.trades.confirmations import models as confirmations_models
 
 metadata = Base.metadata
 
@@ -21,6 +22,7 @@ __all__ = [
     "apikeys_models",
     "audit_models",
     "clearing_runs_models",
+    "confirmations_models",
     "events_models",
     "metadata",
     "obligations_models",

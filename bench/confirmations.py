@@ -74,9 +74,9 @@ from app.core.ids import new_id
 from app.core.money import round_money
 from app.reference import demo_data
 from app.reference.cycles import cycle_days_on
-from app.trades.confirmation_schemas import ConfirmationIn
-from app.trades.confirmations import receive_confirmation
-from app.trades.pricing import gross_amount
+from app.trades.capture.pricing import gross_amount
+from app.trades.confirmations.schemas import ConfirmationIn
+from app.trades.confirmations.service import receive_confirmation
 from bench.common import (
     API,
     COUNTERPARTY_LEIS,

@@ -869,7 +869,7 @@ PHASES: tuple[tuple[str, str, str], ...] = (
         "app.settlement.runs",
         "record_changes",
     ),
-    ("  trades.mark_settled_many", "app.trades.service", "mark_settled_many"),
+    ("  trades.mark_settled_many", "app.trades.capture.post_trade", "mark_settled_many"),
     ("  row_snapshot (before and after)", "app.settlement.runs", "row_snapshot"),
     (
         "wherever called: chart.ensure_ledger_accounts",

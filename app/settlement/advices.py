@@ -50,7 +50,7 @@ from app.settlement.states import (
     InstructionEvent,
     InstructionStatus,
 )
-from app.trades import service as trades
+from app.trades.capture import post_trade as trades
 
 ADVICE_ENTITY = "status_advice"
 INSTRUCTION_ENTITY = "settlement_instruction"

@@ -17,7 +17,7 @@ def _in_utc(value: datetime) -> datetime:
 
 
 UtcDateTime = Annotated[AwareDatetime, AfterValidator(_in_utc)]
-"""A timestamp with an offset, kept in UTC (as ``app.trades.schemas.UtcDateTime``)."""
+"""A timestamp with an offset, kept in UTC (as ``app.trades.capture.schemas.UtcDateTime``)."""
 
 
 class CounterpartySsiOut(BaseModel):

@@ -27,7 +27,7 @@ from app.settlement.states import (
     InstructionEvent,
     InstructionStatus,
 )
-from app.trades import service as trades
+from app.trades.capture import post_trade as trades
 
 ENTITY = "settlement_instruction"
 DEFAULT_PRIORITY = 50

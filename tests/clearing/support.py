@@ -5,7 +5,7 @@ from typing import Any
 
 from tests.factories import trade_payload
 from tests.support import Api
-from tests.trades.confirmation_factories import confirm, confirmation_payload
+from tests.trades.confirmations.factories import confirm, confirmation_payload
 
 OPS = "operations"
 

@@ -18,7 +18,7 @@ from app.audit.models import AuditRecord
 from app.clearing.runs import work as clearing_work
 from app.models import metadata
 from app.positions import service as positions
-from app.trades import service as trades_service
+from app.trades.capture import post_trade as trades_service
 from tests.clearing.support import (
     BNP,
     LCH,

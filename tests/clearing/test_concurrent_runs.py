@@ -13,7 +13,7 @@ from app.clearing.runs import service as clearing
 from app.clearing.runs import work as clearing_work
 from app.core.auth import SYSTEM_ACTOR
 from app.core.db import UnitOfWork
-from app.trades.models import Trade
+from app.trades.capture.models import Trade
 from tests.clearing.support import MORGAN, book_confirmed
 from tests.conftest import Database
 from tests.support import Api, FrozenClock

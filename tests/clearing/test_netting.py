@@ -30,7 +30,7 @@ from app.clearing.netting import (
     net,
     netting_key,
 )
-from app.trades.pricing import trade_amounts
+from app.trades.capture.pricing import trade_amounts
 
 CCP = NettingSet.CCP
 BILATERAL = NettingSet.BILATERAL

@@ -7,7 +7,7 @@ import pytest
 
 from app.core.errors import Conflict, InvalidTransition
 from app.core.states import allowed_events, next_state
-from app.trades.states import TRANSITIONS, TradeEvent, TradeStatus
+from app.trades.capture.states import TRANSITIONS, TradeEvent, TradeStatus
 
 
 class Door(StrEnum):

@@ -11,7 +11,7 @@ from app.events.models import OutboxEvent
 from tests.conftest import Database
 from tests.factories import trade_payload
 from tests.support import Api, FrozenClock
-from tests.trades.confirmation_factories import (
+from tests.trades.confirmations.factories import (
     confirmation_body,
     confirmation_payload,
     get_json,

@@ -47,9 +47,9 @@ from app.positions.check import check_ledger
 from app.positions.entries import Direction, SettlementMovement
 from app.positions.models import Posting
 from app.reference.demo import load_demo_reference
-from app.trades import service as trades
-from app.trades.models import Trade
-from app.trades.schemas import TradeIn, TradePatch
+from app.trades.capture import service as trades
+from app.trades.capture.models import Trade
+from app.trades.capture.schemas import TradeIn, TradePatch
 from tests.conftest import DEFAULT_NOW, Database
 from tests.factories import BUND, DEUTSCHE, GOLDMAN, JPM, TOTAL, bund_trade_payload, trade_payload
 from tests.support import FrozenClock

@@ -11,7 +11,7 @@ import pytest
 
 from tests.factories import trade_payload
 from tests.support import Api, FrozenClock, problem_fields
-from tests.trades.confirmation_factories import confirmation_payload, reason
+from tests.trades.confirmations.factories import confirmation_payload, reason
 
 OPS = "operations"
 CREATED_AT = "2026-11-25T15:00:00Z"

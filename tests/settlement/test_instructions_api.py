@@ -52,7 +52,7 @@ from tests.settlement.support import (
     remove_ssis,
 )
 from tests.support import Api, FrozenClock, problem_fields
-from tests.trades.confirmation_factories import key_id
+from tests.trades.confirmations.factories import key_id
 
 # Bilateral instructions here wait for a sese.024 advice, as on any market that does not match
 # them itself (the demo's off-venue market does; see test_a_market_that_settles_internally...).

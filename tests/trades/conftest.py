@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.auth import SYSTEM_ACTOR
-from app.trades.lifecycle import transition_trade
-from app.trades.states import TradeEvent
+from app.trades.capture.lifecycle import transition_trade
+from app.trades.capture.states import TradeEvent
 from tests.factories import trade_payload
 from tests.support import Api, FrozenClock
 

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.clearing.netting import ClearingTrade, NettingSet
 from app.reference.models import Instrument, Market
 from app.reference.service import Parties, instruments_by_isin, markets_by_mic
-from app.trades.models import Trade
+from app.trades.capture.post_trade import ClearableTrade
 
 
 @dataclass
@@ -20,7 +20,7 @@ class Resolver:
     markets: dict[str, Market] = field(default_factory=dict)
     instruments: dict[str, Instrument] = field(default_factory=dict)
 
-    async def load(self, session: AsyncSession, chunk: Sequence[Trade]) -> None:
+    async def load(self, session: AsyncSession, chunk: Sequence[ClearableTrade]) -> None:
         isins = {t.isin for t in chunk} - self.instruments.keys()
         self.instruments.update(await instruments_by_isin(session, isins=isins))
         mics = {t.venue for t in chunk} | {i.mic for i in self.instruments.values()}
@@ -32,7 +32,7 @@ class Resolver:
             raise LookupError(f"{what}: exactly one is needed, found {found}")
         return matching[0]
 
-    def _netting(self, trade: Trade, market: Market) -> tuple[NettingSet, str]:
+    def _netting(self, trade: ClearableTrade, market: Market) -> tuple[NettingSet, str]:
         if market.ccp is not None:
             ccp = self.parties.by_bic.get(market.ccp)
             if ccp is None:
@@ -43,7 +43,7 @@ class Resolver:
         bilateral = self.parties.counterparties[trade.counterparty_lei].netting == "bilateral"
         return (NettingSet.BILATERAL if bilateral else NettingSet.GROSS), trade.counterparty_lei
 
-    def resolve(self, trade: Trade) -> ClearingTrade:
+    def resolve(self, trade: ClearableTrade) -> ClearingTrade:
         """The trade as netting sees it, or ``LookupError`` saying what reference data is
         missing (the trade then waits for a later run)."""
         instrument = self.instruments[trade.isin]

@@ -16,7 +16,7 @@ from app.core.clock import Clock
 from app.core.pagination import PageRequest
 from app.core.runs import framework
 from app.core.runs.framework import RunType
-from app.trades import service as trades
+from app.trades.capture import post_trade as trades
 
 CLEARING_RUN: RunType[ClearingRun, work.Progress] = RunType(
     entity="clearing_run",

@@ -32,15 +32,15 @@ from app.positions.entries import Novation
 from app.reference.service import instruments_by_isin, parties_and_accounts
 from app.settlement import service as settlement
 from app.settlement.service import ObligationToInstruct
-from app.trades import service as trades
-from app.trades.models import Trade
+from app.trades.capture import post_trade as trades
+from app.trades.capture.post_trade import ClearableTrade
 
 CHUNK = 1000
 
 
 @dataclass
 class _Chunk:
-    trades: list[Trade]
+    trades: list[ClearableTrade]
     resolved: list[ClearingTrade]
     left_out: list[LeftOut]
 
@@ -265,7 +265,6 @@ async def _clear(
     )
     await trades.mark_cleared(
         session,
-        trades=chunk.trades,
         cleared={
             trade_id: (
                 obligation_id,

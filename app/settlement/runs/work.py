@@ -29,7 +29,7 @@ from app.settlement.states import (
     InstructionEvent,
     InstructionStatus,
 )
-from app.trades import service as trades
+from app.trades.capture import post_trade as trades
 
 RUN_ENTITY = "settlement_run"
 INSTRUCTION_ENTITY = "settlement_instruction"

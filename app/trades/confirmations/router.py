@@ -3,18 +3,19 @@
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.auth import ALL_READERS, Actor, Role, require_roles
 from app.core.deps import Now, Paging, Uow
 from app.core.errors import problem_responses
 from app.core.idempotency import IdempotencyKey, idempotent_create
 from app.core.identifiers import Lei, Mic
 from app.core.pagination import Page
-from app.trades import confirmations as service
-from app.trades.confirmation_schemas import (
+from app.trades.confirmations import service
+from app.trades.confirmations.auth import ConfirmationsRead, ConfirmationsWrite, Operations
+from app.trades.confirmations.models import Confirmation
+from app.trades.confirmations.schemas import (
     ConfirmationExceptionOut,
     ConfirmationIn,
     ConfirmationOut,
@@ -24,12 +25,7 @@ from app.trades.confirmation_schemas import (
     ReasonOut,
     UnaffirmedTradeOut,
 )
-from app.trades.models import Confirmation
-from app.trades.states import ConfirmationStatus
-
-ConfirmationsWrite = Annotated[Actor, Depends(require_roles(Role.GATEWAY, Role.OPERATIONS))]
-ConfirmationsRead = Annotated[Actor, Depends(require_roles(*ALL_READERS))]
-Operations = Annotated[Actor, Depends(require_roles(Role.OPERATIONS))]
+from app.trades.confirmations.states import ConfirmationStatus
 
 router = APIRouter(tags=["Confirmation"])
 
@@ -121,11 +117,8 @@ async def confirmation_exceptions(
     clock: Now,
     counterparty_lei: Annotated[Lei | None, Query()] = None,
 ) -> Page[ConfirmationExceptionOut]:
-    rows, cursor = await service.list_confirmations(
-        uow.session,
-        page=page,
-        counterparty_lei=counterparty_lei,
-        statuses=(ConfirmationStatus.UNMATCHED, ConfirmationStatus.ALLEGED),
+    rows, cursor = await service.confirmation_exceptions(
+        uow.session, page=page, counterparty_lei=counterparty_lei
     )
     now = clock()
     return Page(

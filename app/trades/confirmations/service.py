@@ -6,22 +6,22 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit.service import Change, record_change, record_changes
+from app.audit.service import audited, transition
 from app.core.auth import Actor
 from app.core.errors import Conflict, FieldProblem, Forbidden, NotFound, ValidationFailed
 from app.core.ids import new_id
-from app.core.pagination import PageRequest, fetch_page
-from app.core.snapshots import row_snapshot
+from app.core.pagination import PageRequest
 from app.core.states import next_state
 from app.reference.service import find_matching_tolerance, get_counterparty, markets_by_mic
-from app.trades.confirmation_schemas import ConfirmationIn
-from app.trades.deadlines import Deadline, deadline, is_near
-from app.trades.lifecycle import ENTITY as TRADE_ENTITY
-from app.trades.lifecycle import transition_trade
-from app.trades.matching import (
+from app.trades.capture import repository as trades_repository
+from app.trades.capture.lifecycle import flag_affirmation_overdue, transition_trade
+from app.trades.capture.models import Trade
+from app.trades.capture.states import TradeEvent, TradeStatus
+from app.trades.confirmations import repository
+from app.trades.confirmations.deadlines import Deadline, deadline, is_near
+from app.trades.confirmations.matching import (
     Outcome,
     ReasonCode,
     Terms,
@@ -29,17 +29,15 @@ from app.trades.matching import (
     compare,
     select_candidate,
 )
-from app.trades.models import Confirmation, Trade
-from app.trades.states import (
+from app.trades.confirmations.models import Confirmation
+from app.trades.confirmations.schemas import ConfirmationIn
+from app.trades.confirmations.states import (
     CONFIRMATION_TRANSITIONS,
     ConfirmationEvent,
     ConfirmationStatus,
-    TradeEvent,
-    TradeStatus,
 )
 
 ENTITY = "confirmation"
-_UNCONFIRMED = (TradeStatus.CAPTURED.value, TradeStatus.MISMATCHED.value)
 _OPPOSITE = {"buy": "sell", "sell": "buy"}
 _TERM_FIELDS = (
     "isin",
@@ -138,29 +136,25 @@ async def _find_trade(
     """Our trade by reference, else the one a correction was linked to, else by economics.
 
     Several fitting trades are reported as candidates, never guessed between."""
-    live = Trade.status != TradeStatus.CANCELLED.value
     if data.trade_reference is not None:
-        statement = select(Trade).where(
-            Trade.counterparty_lei == data.counterparty_lei,
-            Trade.external_id == data.trade_reference,
-            live,
+        trades = await trades_repository.live_by_reference(
+            session, counterparty_lei=data.counterparty_lei, external_id=data.trade_reference
         )
-        trades = (await session.scalars(statement)).all()
         if len(trades) > 1:
             return _Found(None, tuple(sorted(t.id for t in trades)))
         return _Found(trades[0] if trades else None)
     if previous is not None and previous.trade_id is not None:
-        linked = await session.get(Trade, previous.trade_id)
+        linked = await trades_repository.find(session, previous.trade_id)
         if linked is not None and linked.status != TradeStatus.CANCELLED.value:
             return _Found(linked)
-    statement = select(Trade).where(
-        Trade.counterparty_lei == data.counterparty_lei,
-        Trade.isin == data.isin,
-        Trade.trade_date == data.trade_date,
-        Trade.side == _OPPOSITE[str(data.side)],
-        Trade.status.in_(_UNCONFIRMED),
+    fitting = await trades_repository.unconfirmed_same_day(
+        session,
+        counterparty_lei=data.counterparty_lei,
+        isin=data.isin,
+        trade_date=data.trade_date,
+        side=_OPPOSITE[str(data.side)],
     )
-    same_day = {t.id: t for t in (await session.scalars(statement)).all()}
+    same_day = {t.id: t for t in fitting}
     selection = select_candidate(
         theirs=_their_terms(data),
         candidates=[(trade_id, trade_terms(t)) for trade_id, t in same_day.items()],
@@ -180,16 +174,7 @@ async def _supersede_others(
     session: AsyncSession, *, trade_id: str, keep: str, actor: Actor, now: datetime
 ) -> None:
     """A trade has one live confirmation: a newer one replaces an unmatched or alleged one."""
-    statement = (
-        select(Confirmation)
-        .where(
-            Confirmation.trade_id == trade_id,
-            Confirmation.id != keep,
-            Confirmation.status != ConfirmationStatus.SUPERSEDED.value,
-        )
-        .with_for_update()
-    )
-    for other in (await session.scalars(statement)).all():
+    for other in await repository.lock_others_of_trade(session, trade_id=trade_id, keep=keep):
         if other.status == ConfirmationStatus.MATCHED.value:
             raise Conflict(
                 f"Trade {trade_id} is already confirmed by {other.confirmation_id} ({other.id}).",
@@ -207,22 +192,18 @@ async def _move(
     now: datetime,
     **changes: Any,
 ) -> None:
-    before = row_snapshot(confirmation)
-    status = next_state(CONFIRMATION_TRANSITIONS, ConfirmationStatus(confirmation.status), event)
-    for name, value in changes.items():
-        setattr(confirmation, name, value)
-    confirmation.status = status.value
-    confirmation.version += 1
-    confirmation.updated_at = now
-    await record_change(
+    """Move the confirmation on by ``event`` (setting ``changes``), bump its version, audit."""
+    await transition(
         session,
-        actor=actor,
+        confirmation,
+        transitions=CONFIRMATION_TRANSITIONS,
+        event=event,
         entity_type=ENTITY,
-        entity_id=confirmation.id,
-        action=event.value,
-        before=before,
-        after=row_snapshot(confirmation),
+        actor=actor,
         now=now,
+        **changes,
+        version=confirmation.version + 1,
+        updated_at=now,
     )
 
 
@@ -256,20 +237,36 @@ async def _require_counterparty(session: AsyncSession, lei: str) -> None:
         ) from None
 
 
+@dataclass(frozen=True)
+class _Verdict:
+    """How a confirmation compared: its event, the reasons it shows, and the comparison with
+    the trade found (None when no single trade was found)."""
+
+    event: ConfirmationEvent
+    reasons: list[dict[str, Any]]
+    outcome: Outcome | None = None
+
+
+def _judge(found: _Found, data: ConfirmationIn, tolerance: Tolerance) -> _Verdict:
+    if found.trade is not None:
+        outcome = compare(
+            ours=trade_terms(found.trade), theirs=_their_terms(data), tolerance=tolerance
+        )
+        event = ConfirmationEvent.MATCHED if outcome.matched else ConfirmationEvent.UNMATCHED
+        return _Verdict(event, _reasons(outcome), outcome)
+    if found.candidates:
+        return _Verdict(ConfirmationEvent.UNMATCHED, _ambiguity(found.candidates, data))
+    return _Verdict(ConfirmationEvent.NO_TRADE, [])
+
+
 async def receive_confirmation(
     session: AsyncSession, *, data: ConfirmationIn, actor: Actor, now: datetime
 ) -> Confirmation:
     """Record a confirmation (or a correction of one) and match it against our trades."""
     await _require_counterparty(session, data.counterparty_lei)
-    statement = (
-        select(Confirmation)
-        .where(
-            Confirmation.counterparty_lei == data.counterparty_lei,
-            Confirmation.confirmation_id == data.confirmation_id,
-        )
-        .with_for_update()
+    previous = await repository.lock_sent_as(
+        session, counterparty_lei=data.counterparty_lei, confirmation_id=data.confirmation_id
     )
-    previous = (await session.scalars(statement)).one_or_none()
     if previous is not None and previous.status == ConfirmationStatus.SUPERSEDED.value:
         raise Conflict(f"Confirmation {data.confirmation_id} was superseded by a newer one.")
     if (
@@ -280,59 +277,65 @@ async def receive_confirmation(
         return previous  # a re-send, not a correction: nothing to match again
     tolerance = await _tolerance(session, data.currency)
     found = await _find_trade(session, data, previous, tolerance)
-
-    outcome: Outcome | None = None
-    if found.trade is not None:
-        outcome = compare(
-            ours=trade_terms(found.trade), theirs=_their_terms(data), tolerance=tolerance
-        )
-        event = ConfirmationEvent.MATCHED if outcome.matched else ConfirmationEvent.UNMATCHED
-        reasons = _reasons(outcome)
-    elif found.candidates:
-        event, reasons = ConfirmationEvent.UNMATCHED, _ambiguity(found.candidates, data)
-    else:
-        event, reasons = ConfirmationEvent.NO_TRADE, []
-
+    verdict = _judge(found, data, tolerance)
     terms = data.model_dump(exclude={"confirmation_id", "counterparty_lei"})
     terms["side"] = str(data.side)
     fields = {
         **terms,
         "trade_id": found.trade.id if found.trade is not None else None,
-        "reasons": reasons,
+        "reasons": verdict.reasons,
         "candidates": list(found.candidates),
     }
     if previous is None:
-        confirmation = Confirmation(
-            id=new_id("cnf"),
-            confirmation_id=data.confirmation_id,
-            counterparty_lei=data.counterparty_lei,
-            status=next_state(CONFIRMATION_TRANSITIONS, ConfirmationStatus.ALLEGED, event).value,
-            version=1,
-            received_at=now,
-            updated_at=now,
-            received_by=actor.key_id,
-            **fields,
-        )
-        session.add(confirmation)
-        await record_change(
-            session,
-            actor=actor,
-            entity_type=ENTITY,
-            entity_id=confirmation.id,
-            action="received",
-            before=None,
-            after=row_snapshot(confirmation),
-            now=now,
-            event_type=f"{ENTITY}.{confirmation.status}",
+        confirmation = await _record_received(
+            session, data, verdict.event, fields, actor=actor, now=now
         )
     else:
         confirmation = previous
-        await _move(session, confirmation, event, actor=actor, now=now, **fields, **_NO_FORCE_MATCH)
-    if found.trade is not None and outcome is not None:
+        await _move(
+            session, confirmation, verdict.event, actor=actor, now=now, **fields, **_NO_FORCE_MATCH
+        )
+    if found.trade is not None and verdict.outcome is not None:
         await _supersede_others(
             session, trade_id=found.trade.id, keep=confirmation.id, actor=actor, now=now
         )
-        await _apply_to_trade(session, found.trade.id, outcome, actor=actor, now=now)
+        await _apply_to_trade(session, found.trade.id, verdict.outcome, actor=actor, now=now)
+    return confirmation
+
+
+async def _record_received(
+    session: AsyncSession,
+    data: ConfirmationIn,
+    event: ConfirmationEvent,
+    fields: dict[str, Any],
+    *,
+    actor: Actor,
+    now: datetime,
+) -> Confirmation:
+    """A confirmation first received, in the state its first comparison gives it, audited."""
+    status = next_state(CONFIRMATION_TRANSITIONS, ConfirmationStatus.ALLEGED, event).value
+    confirmation = Confirmation(
+        id=new_id("cnf"),
+        confirmation_id=data.confirmation_id,
+        counterparty_lei=data.counterparty_lei,
+        status=status,
+        version=1,
+        received_at=now,
+        updated_at=now,
+        received_by=actor.key_id,
+        **fields,
+    )
+    async with audited(
+        session,
+        confirmation,
+        entity_type=ENTITY,
+        action="received",
+        actor=actor,
+        now=now,
+        created=True,
+        event_type=f"{ENTITY}.{status}",
+    ):
+        session.add(confirmation)
     return confirmation
 
 
@@ -342,16 +345,7 @@ async def match_alleged(
     """Trades just booked or amended may be the ones alleged confirmations are about."""
     if not trades:
         return
-    statement = (
-        select(Confirmation)
-        .where(
-            Confirmation.status == ConfirmationStatus.ALLEGED.value,
-            Confirmation.counterparty_lei.in_({t.counterparty_lei for t in trades}),
-        )
-        .order_by(Confirmation.received_at, Confirmation.id)
-        .with_for_update()
-    )
-    alleged = (await session.scalars(statement)).all()
+    alleged = await repository.lock_alleged_from(session, {t.counterparty_lei for t in trades})
     taken: set[str] = set()
     tolerances: dict[str, Tolerance] = {}
     for confirmation in alleged:
@@ -395,17 +389,7 @@ async def rematch_amended(
     session: AsyncSession, trade: Trade, *, actor: Actor, now: datetime
 ) -> None:
     """An amended trade is compared again with its confirmation, or with alleged ones."""
-    statement = (
-        select(Confirmation)
-        .where(
-            Confirmation.trade_id == trade.id,
-            Confirmation.status.in_(
-                (ConfirmationStatus.MATCHED.value, ConfirmationStatus.UNMATCHED.value)
-            ),
-        )
-        .with_for_update()
-    )
-    confirmation = (await session.scalars(statement)).one_or_none()
+    confirmation = await repository.lock_compared_of_trade(session, trade.id)
     if confirmation is None:
         await match_alleged(session, [captured(trade)], actor=actor, now=now)
         return
@@ -439,11 +423,7 @@ async def force_match(
     now: datetime,
 ) -> tuple[Confirmation, bool]:
     """First call proposes, a call by another key approves. Returns (confirmation, approved)."""
-    confirmation = await session.get(
-        Confirmation, confirmation_id, with_for_update=True, populate_existing=True
-    )
-    if confirmation is None:
-        raise NotFound(f"No confirmation '{confirmation_id}'.")
+    confirmation = await repository.lock(session, confirmation_id)
     if confirmation.status not in (
         ConfirmationStatus.UNMATCHED.value,
         ConfirmationStatus.ALLEGED.value,
@@ -452,36 +432,61 @@ async def force_match(
             f"Confirmation {confirmation_id} is {confirmation.status}: nothing to force."
         )
     if confirmation.force_match_proposed_by is None:
-        target = trade_id or confirmation.trade_id
-        if target is None:
-            raise ValidationFailed(
-                "This confirmation is linked to no trade: name the trade to match it to.",
-                errors=[FieldProblem("trade_id", "is required when no trade is linked")],
-            )
-        trade = await session.get(Trade, target)
-        if trade is None or trade.counterparty_lei != confirmation.counterparty_lei:
-            raise ValidationFailed(
-                f"Trade '{target}' is not a trade with {confirmation.counterparty_lei}.",
-                errors=[FieldProblem("trade_id", "is not a trade with this counterparty")],
-            )
-        before = row_snapshot(confirmation)
+        await _propose_force_match(
+            session, confirmation, reason=reason, trade_id=trade_id, actor=actor, now=now
+        )
+        return confirmation, False
+    await _approve_force_match(session, confirmation, trade_id=trade_id, actor=actor, now=now)
+    return confirmation, True
+
+
+async def _propose_force_match(
+    session: AsyncSession,
+    confirmation: Confirmation,
+    *,
+    reason: str,
+    trade_id: str | None,
+    actor: Actor,
+    now: datetime,
+) -> None:
+    """The first key names the trade (the linked one by default) and the reason."""
+    target = trade_id or confirmation.trade_id
+    if target is None:
+        raise ValidationFailed(
+            "This confirmation is linked to no trade: name the trade to match it to.",
+            errors=[FieldProblem("trade_id", "is required when no trade is linked")],
+        )
+    trade = await trades_repository.find(session, target)
+    if trade is None or trade.counterparty_lei != confirmation.counterparty_lei:
+        raise ValidationFailed(
+            f"Trade '{target}' is not a trade with {confirmation.counterparty_lei}.",
+            errors=[FieldProblem("trade_id", "is not a trade with this counterparty")],
+        )
+    async with audited(
+        session,
+        confirmation,
+        entity_type=ENTITY,
+        action="force_match_proposed",
+        actor=actor,
+        now=now,
+    ):
         confirmation.force_match_proposed_by = actor.key_id
         confirmation.force_match_reason = reason
         confirmation.force_match_proposed_at = now
         confirmation.force_match_trade_id = target
         confirmation.version += 1
         confirmation.updated_at = now
-        await record_change(
-            session,
-            actor=actor,
-            entity_type=ENTITY,
-            entity_id=confirmation.id,
-            action="force_match_proposed",
-            before=before,
-            after=row_snapshot(confirmation),
-            now=now,
-        )
-        return confirmation, False
+
+
+async def _approve_force_match(
+    session: AsyncSession,
+    confirmation: Confirmation,
+    *,
+    trade_id: str | None,
+    actor: Actor,
+    now: datetime,
+) -> None:
+    """Another key approves: the confirmation is matched and the trade confirmed."""
     if confirmation.force_match_proposed_by == actor.key_id:
         raise Forbidden("Four-eyes: the force-match must be approved by another operations key.")
     target = confirmation.force_match_trade_id
@@ -501,17 +506,13 @@ async def force_match(
     await transition_trade(
         session, trade_id=target, event=TradeEvent.CONFIRMATION_MATCHED, actor=actor, now=now
     )
-    return confirmation, True
 
 
 # Queries ----------------------------------------------------------------------------------
 
 
 async def get_confirmation(session: AsyncSession, *, confirmation_id: str) -> Confirmation:
-    confirmation = await session.get(Confirmation, confirmation_id)
-    if confirmation is None:
-        raise NotFound(f"No confirmation '{confirmation_id}'.")
-    return confirmation
+    return await repository.get(session, confirmation_id)
 
 
 async def list_confirmations(
@@ -522,23 +523,29 @@ async def list_confirmations(
     counterparty_lei: str | None = None,
     trade_id: str | None = None,
 ) -> tuple[Sequence[Confirmation], str | None]:
-    statement = select(Confirmation)
-    if statuses:
-        statement = statement.where(Confirmation.status.in_([s.value for s in statuses]))
-    if counterparty_lei:
-        statement = statement.where(Confirmation.counterparty_lei == counterparty_lei)
-    if trade_id:
-        statement = statement.where(Confirmation.trade_id == trade_id)
-    return await fetch_page(session, statement, Confirmation.id, page)
+    return await repository.page(
+        session, page=page, statuses=statuses, counterparty_lei=counterparty_lei, trade_id=trade_id
+    )
+
+
+async def confirmation_exceptions(
+    session: AsyncSession, *, page: PageRequest, counterparty_lei: str | None = None
+) -> tuple[Sequence[Confirmation], str | None]:
+    """The exception queue: unmatched and alleged confirmations."""
+    return await list_confirmations(
+        session,
+        page=page,
+        counterparty_lei=counterparty_lei,
+        statuses=(ConfirmationStatus.UNMATCHED, ConfirmationStatus.ALLEGED),
+    )
 
 
 # Affirmation deadline ----------------------------------------------------------------------
 
 
-async def _unconfirmed_with_deadlines(
-    session: AsyncSession, *, now: datetime, statement: Any
+async def _with_deadlines(
+    session: AsyncSession, trades: Sequence[Trade], *, now: datetime
 ) -> list[tuple[Trade, Deadline]]:
-    trades = (await session.scalars(statement)).all()
     markets = await markets_by_mic(session, mics={t.venue for t in trades})
     return [
         (
@@ -565,14 +572,10 @@ async def unaffirmed_trades(
 ) -> list[tuple[Trade, Deadline]]:
     """Unconfirmed trades past their market's cutoff or within ``within`` of it, most urgent
     first."""
-    statement = select(Trade).where(Trade.status.in_(_UNCONFIRMED))
-    if venue:
-        statement = statement.where(Trade.venue == venue)
-    if book:
-        statement = statement.where(Trade.book == book)
     # Urgency depends on each market's cutoff, so filter in Python and limit afterwards: the
     # unconfirmed population is the exception list, small by construction.
-    rows = await _unconfirmed_with_deadlines(session, now=now, statement=statement)
+    trades = await trades_repository.unconfirmed(session, venue=venue, book=book)
+    rows = await _with_deadlines(session, trades, now=now)
     urgent = [(t, d) for t, d in rows if d.overdue or is_near(d, within=within)]
     return sorted(urgent, key=lambda pair: (pair[1].cutoff, pair[0].id))[:limit]
 
@@ -583,27 +586,8 @@ async def flag_overdue_affirmations(
     """Mark, once, every unconfirmed trade whose cutoff has passed, raising one event each.
 
     Rows are claimed with SKIP LOCKED so concurrent runs never flag a trade twice."""
-    statement = (
-        select(Trade)
-        .where(Trade.status.in_(_UNCONFIRMED), Trade.affirmation_overdue_at.is_(None))
-        .order_by(Trade.id)
-        .with_for_update(skip_locked=True)
-    )
-    changes = []
-    for trade, due in await _unconfirmed_with_deadlines(session, now=now, statement=statement):
-        if not due.overdue:
-            continue
-        before = row_snapshot(trade)
-        trade.affirmation_overdue_at = now
-        changes.append(
-            Change(
-                TRADE_ENTITY,
-                trade.id,
-                "affirmation_overdue",
-                before,
-                row_snapshot(trade),
-                event_type="trade.affirmation_overdue",
-            )
-        )
-    await record_changes(session, changes, actor=actor, now=now)
-    return [change.entity_id for change in changes]
+    trades = await trades_repository.claim_unflagged_unconfirmed(session)
+    rows = await _with_deadlines(session, trades, now=now)
+    overdue = [trade for trade, due in rows if due.overdue]
+    await flag_affirmation_overdue(session, overdue, actor=actor, now=now)
+    return [trade.id for trade in overdue]

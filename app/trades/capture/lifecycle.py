@@ -1,5 +1,5 @@
 """Trade state changes: lock the row, apply the transition table, audit. Used by capture,
-confirmation and the later stages alike."""
+confirmation matching and the post-trade stages alike."""
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -7,25 +7,15 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit.service import Change, record_change, record_changes
+from app.audit.service import Change, record_changes, transition
 from app.core.auth import Actor
-from app.core.errors import NotFound
 from app.core.snapshots import row_snapshot
 from app.core.states import next_state
-from app.trades.models import Trade
-from app.trades.states import TRANSITIONS, TradeEvent, TradeStatus
+from app.trades.capture import repository
+from app.trades.capture.models import Trade
+from app.trades.capture.states import TRANSITIONS, TradeEvent, TradeStatus
 
 ENTITY = "trade"
-
-
-async def lock_trade(session: AsyncSession, trade_id: str) -> Trade:
-    # Sessions do not autoflush: without this, populate_existing would overwrite a change made
-    # earlier in the same unit of work (two transitions in one transaction lost the first).
-    await session.flush()
-    trade = await session.get(Trade, trade_id, with_for_update=True, populate_existing=True)
-    if trade is None:
-        raise NotFound(f"No trade '{trade_id}'.")
-    return trade
 
 
 async def transition_many(
@@ -77,22 +67,39 @@ async def transition_trade(
     **changes: Any,
 ) -> Trade:
     """Apply one lifecycle event (and any field changes it carries) to a trade, audited."""
-    trade = await lock_trade(session, trade_id)
-    new_status = next_state(TRANSITIONS, TradeStatus(trade.status), event)
-    before = row_snapshot(trade)
-    for name, value in changes.items():
-        setattr(trade, name, value)
-    trade.status = new_status.value
-    trade.version += 1
-    trade.updated_at = now
-    await record_change(
+    trade = await repository.lock(session, trade_id)
+    await transition(
         session,
-        actor=actor,
+        trade,
+        transitions=TRANSITIONS,
+        event=event,
         entity_type=ENTITY,
-        entity_id=trade.id,
-        action=event.value,
-        before=before,
-        after=row_snapshot(trade),
+        actor=actor,
         now=now,
+        version=trade.version + 1,
+        updated_at=now,
+        **changes,
     )
     return trade
+
+
+async def flag_affirmation_overdue(
+    session: AsyncSession, trades: Sequence[Trade], *, actor: Actor, now: datetime
+) -> None:
+    """Stamp locked trades whose affirmation cutoff passed unconfirmed, one audit batch and a
+    ``trade.affirmation_overdue`` event each. The status does not change."""
+    changes = []
+    for trade in trades:
+        before = row_snapshot(trade)
+        trade.affirmation_overdue_at = now
+        changes.append(
+            Change(
+                ENTITY,
+                trade.id,
+                "affirmation_overdue",
+                before,
+                row_snapshot(trade),
+                event_type="trade.affirmation_overdue",
+            )
+        )
+    await record_changes(session, changes, actor=actor, now=now)

@@ -1,4 +1,5 @@
-"""Booking rules (app.trades.rules.evaluate), pure: reference rows built by hand, no database.
+"""Booking rules (app.trades.capture.rules.evaluate), pure: reference rows built by hand, no
+database.
 
 Calendars used below (the ``holidays`` package's financial calendars):
 - XNYS trading, XNYS + FED settlement: Thanksgiving Thu 2026-11-26 (both closed), Veterans Day
@@ -17,7 +18,7 @@ from app.core.errors import FieldProblem
 from app.reference import demo_data
 from app.reference.models import Instrument, Market
 from app.reference.service import ReferenceSet
-from app.trades.rules import CLOCK_SKEW, Booking, TradeTerms, evaluate
+from app.trades.capture.rules import CLOCK_SKEW, Booking, TradeTerms, evaluate
 from tests.factories import BUND, DEUTSCHE, GOLDMAN, JPM, TOTAL
 
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)  # Wednesday 10:00 in New York

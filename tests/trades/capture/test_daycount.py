@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.trades.daycount import (
+from app.trades.capture.daycount import (
     CouponPeriod,
     DayCount,
     accrual_fraction,

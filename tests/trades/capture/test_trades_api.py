@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from app.trades.states import TradeEvent
+from app.trades.capture.states import TradeEvent
 from tests.factories import (
     BUND,
     DEUTSCHE,

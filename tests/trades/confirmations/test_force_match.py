@@ -14,7 +14,7 @@ from app.audit.models import AuditRecord
 from tests.conftest import Database
 from tests.factories import DEUTSCHE, trade_payload
 from tests.support import Api, FrozenClock, SecondKey, problem_fields
-from tests.trades.confirmation_factories import (
+from tests.trades.confirmations.factories import (
     confirm,
     confirmation_body,
     confirmation_payload,

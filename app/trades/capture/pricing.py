@@ -5,7 +5,7 @@ from datetime import date
 from decimal import Decimal
 
 from app.core.money import round_money
-from app.trades.daycount import DayCount, accrued_interest
+from app.trades.capture.daycount import DayCount, accrued_interest
 
 HUNDRED = Decimal(100)
 

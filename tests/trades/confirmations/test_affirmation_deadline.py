@@ -15,11 +15,11 @@ from sqlalchemy import select
 
 from app.audit.models import AuditRecord
 from app.events.models import OutboxEvent
-from app.trades.states import TradeEvent
+from app.trades.capture.states import TradeEvent
 from tests.conftest import Database
 from tests.factories import DEUTSCHE, GOLDMAN, TOTAL
 from tests.support import Api, FrozenClock, problem_fields
-from tests.trades.confirmation_factories import (
+from tests.trades.confirmations.factories import (
     confirm,
     confirmation_payload,
     get_json,

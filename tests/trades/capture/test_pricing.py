@@ -1,4 +1,4 @@
-"""Trade amounts (app.trades.pricing), pure: every expected value is hand arithmetic.
+"""Trade amounts (app.trades.capture.pricing), pure: every expected value is hand arithmetic.
 
 Net amount (DESIGN.md): buy = gross + commission + fees (+ accrued); sell = gross - commission -
 fees (+ accrued). Gross and accrued are each rounded once, half-even, to the currency's minor
@@ -11,8 +11,8 @@ from fractions import Fraction
 
 import pytest
 
-from app.trades.daycount import DayCount
-from app.trades.pricing import Amounts, BondTerms, gross_amount, trade_amounts
+from app.trades.capture.daycount import DayCount
+from app.trades.capture.pricing import Amounts, BondTerms, gross_amount, trade_amounts
 
 # The 1.80 % Bund 15/08/2053: annual, ACT/ACT-ICMA, interest from 2022-08-15.
 BUND = BondTerms(

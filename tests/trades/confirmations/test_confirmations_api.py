@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import func, select
 
 from app.audit.models import AuditRecord
-from app.trades.states import TradeEvent
+from app.trades.capture.states import TradeEvent
 from tests.conftest import Database
 from tests.factories import DEUTSCHE, GOLDMAN, JPM, TOTAL, trade_payload
 from tests.support import Api, FrozenClock, problem_fields
-from tests.trades.confirmation_factories import (
+from tests.trades.confirmations.factories import (
     confirm,
     confirmation_body,
     confirmation_payload,

@@ -6,7 +6,7 @@ from typing import Any
 import httpx
 import pytest
 
-from app.trades.states import TradeEvent
+from app.trades.capture.states import TradeEvent
 from tests.factories import bund_trade_payload, trade_payload
 from tests.support import Api, FrozenClock, problem_fields
 from tests.trades.conftest import AdvanceTrade, BookTrade

@@ -1,4 +1,5 @@
-"""Confirmation matching (app.trades.matching), pure: terms built by hand, no database.
+"""Confirmation matching (app.trades.confirmations.matching), pure: terms built by hand, no
+database.
 
 Our trade throughout: buy 100 JPM @ 189.25 USD, traded 2026-11-24, settling 2026-11-25, net
 18926.52 (18925.00 + 1.50 commission + 0.02 fees). The counterparty's confirmation sells the same.
@@ -11,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from app.trades.matching import (
+from app.trades.confirmations.matching import (
     Outcome,
     Reason,
     ReasonCode,

@@ -1,12 +1,11 @@
-"""Trade capture, amendment, cancellation and queries."""
+"""Trade capture (single and batch), amendment, cancellation, history and queries."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.models import AuditRecord
@@ -14,27 +13,27 @@ from app.audit.service import (
     Change,
     entity_history,
     entity_state_as_of,
-    record_change,
     record_changes,
+    transition,
 )
 from app.core.auth import Actor
 from app.core.errors import Conflict, FieldProblem, NotFound, ValidationFailed
 from app.core.ids import new_id
-from app.core.pagination import PageRequest, fetch_page
-from app.core.snapshots import jsonable, row_snapshot
+from app.core.pagination import PageRequest
+from app.core.snapshots import jsonable
 from app.core.states import next_state
 from app.core.versioning import check_version
 from app.positions import service as positions
 from app.positions.entries import TradeEconomics
-from app.reference.service import ReferenceSet, load_reference
-from app.trades.confirmations import captured, match_alleged, rematch_amended
-from app.trades.lifecycle import ENTITY, lock_trade, transition_many, transition_trade
-from app.trades.models import Trade
-from app.trades.rules import Booking, TradeTerms, evaluate
-from app.trades.schemas import BatchItemResult, BatchOutcome, TradeIn, TradePatch
-from app.trades.states import TRANSITIONS, TradeEvent, TradeStatus
+from app.reference.service import load_reference
+from app.trades.capture import repository
+from app.trades.capture.lifecycle import ENTITY, transition_trade
+from app.trades.capture.models import Trade
+from app.trades.capture.rules import Booking, ReferenceFacts, TradeTerms, evaluate
+from app.trades.capture.schemas import BatchItemResult, BatchOutcome, TradeIn, TradePatch
+from app.trades.capture.states import TRANSITIONS, TradeEvent, TradeStatus
+from app.trades.confirmations.service import captured, match_alleged, rematch_amended
 
-_LOOKUP_CHUNK = 500
 _trade_in = TypeAdapter(TradeIn)
 
 
@@ -76,7 +75,7 @@ def _terms_of(trade: Trade) -> TradeTerms:
     )
 
 
-async def _reference_for(session: AsyncSession, terms: Sequence[TradeTerms]) -> ReferenceSet:
+async def _reference_for(session: AsyncSession, terms: Sequence[TradeTerms]) -> ReferenceFacts:
     return await load_reference(
         session,
         isins=(t.isin for t in terms),
@@ -145,28 +144,6 @@ def _captured(row: dict[str, Any]) -> Change:
     return Change(ENTITY, row["id"], "captured", before=None, after=jsonable(row))
 
 
-async def _existing_ids(
-    session: AsyncSession, keys: Sequence[tuple[str, str]]
-) -> dict[tuple[str, str], str]:
-    """Trade ids already booked under these (book, external_id) pairs.
-
-    One query per book and chunk, so the (book, external_id) unique index answers it.
-    """
-    by_book: dict[str, set[str]] = {}
-    for book, external_id in keys:
-        by_book.setdefault(book, set()).add(external_id)
-    found: dict[tuple[str, str], str] = {}
-    for book, external_ids in by_book.items():
-        ordered = sorted(external_ids)
-        for start in range(0, len(ordered), _LOOKUP_CHUNK):
-            statement = select(Trade.external_id, Trade.id).where(
-                Trade.book == book, Trade.external_id.in_(ordered[start : start + _LOOKUP_CHUNK])
-            )
-            for external_id, trade_id in (await session.execute(statement)).all():
-                found[(book, external_id)] = trade_id
-    return found
-
-
 async def capture_trade(
     session: AsyncSession, *, data: TradeIn, actor: Actor, now: datetime
 ) -> Trade:
@@ -174,7 +151,7 @@ async def capture_trade(
     outcome = evaluate(terms, await _reference_for(session, [terms]), now=now)
     if isinstance(outcome, list):
         raise ValidationFailed(_summary(outcome), errors=outcome)
-    existing = await _existing_ids(session, [(data.book, data.external_id)])
+    existing = await repository.booked_ids(session, [(data.book, data.external_id)])
     if existing:
         trade_id = existing[(data.book, data.external_id)]
         raise Conflict(
@@ -227,7 +204,7 @@ async def capture_batch(
 
     terms = {index: _terms(data) for index, data in parsed}
     reference = await _reference_for(session, list(terms.values()))
-    booked_ids = await _existing_ids(session, [(d.book, d.external_id) for _, d in parsed])
+    booked_ids = await repository.booked_ids(session, [(d.book, d.external_id) for _, d in parsed])
     rows: list[dict[str, Any]] = []
     for index, data in parsed:
         key = (data.book, data.external_id)
@@ -253,7 +230,7 @@ async def capture_batch(
         )
 
     if rows:
-        await session.execute(insert(Trade), rows)
+        await repository.insert_rows(session, rows)
         await record_changes(session, [_captured(row) for row in rows], actor=actor, now=now)
         await match_alleged(session, [captured(row) for row in rows], actor=actor, now=now)
         await positions.book_trades(
@@ -275,10 +252,34 @@ async def amend_trade(
 
     Settlement date and accrued interest are recomputed unless the amendment sends them.
     """
-    trade = await lock_trade(session, trade_id)
-    new_status = next_state(TRANSITIONS, TradeStatus(trade.status), TradeEvent.AMENDED)
+    trade = await repository.lock(session, trade_id)
+    # Refused after clearing before the version is even looked at.
+    next_state(TRANSITIONS, TradeStatus(trade.status), TradeEvent.AMENDED)
     check_version(current=trade.version, expected=version, what=f"Trade {trade_id}")
     changes = patch.model_dump(exclude_unset=True)
+    _refuse_emptied(changes)
+    amended = await _amended_columns(session, trade, changes, now=now)
+    if all(getattr(trade, name) == value for name, value in amended.items()):
+        return trade
+    await transition(
+        session,
+        trade,
+        transitions=TRANSITIONS,
+        event=TradeEvent.AMENDED,
+        entity_type=ENTITY,
+        actor=actor,
+        now=now,
+        **amended,
+        version=trade.version + 1,
+        updated_at=now,
+    )
+    await rematch_amended(session, trade, actor=actor, now=now)
+    await positions.rebook_trade(session, _economics(_columns(trade)), actor=actor, now=now)
+    return trade
+
+
+def _refuse_emptied(changes: dict[str, Any]) -> None:
+    """An amendment may clear the accrued interest (to have it derived), nothing else."""
     refused = [
         name for name, value in changes.items() if value is None and name != "accrued_interest"
     ]
@@ -287,11 +288,18 @@ async def amend_trade(
             "These fields cannot be emptied.",
             errors=[FieldProblem(n, "may not be null") for n in refused],
         )
+
+
+async def _amended_columns(
+    session: AsyncSession, trade: Trade, changes: dict[str, Any], *, now: datetime
+) -> dict[str, Any]:
+    """The trade's columns after the amendment: the fields sent, and everything derived from
+    the amended terms validated again."""
     terms = replace(_terms_of(trade), **_derived_inputs(changes))
     outcome = evaluate(terms, await _reference_for(session, [terms]), now=now)
     if isinstance(outcome, list):
         raise ValidationFailed(_summary(outcome), errors=outcome)
-    amended = {
+    return {
         **{
             name: getattr(terms, name)
             for name in changes
@@ -306,27 +314,6 @@ async def amend_trade(
         "gross_amount": outcome.amounts.gross_amount,
         "net_amount": outcome.amounts.net_amount,
     }
-    if all(getattr(trade, name) == value for name, value in amended.items()):
-        return trade
-    before = row_snapshot(trade)
-    for name, value in amended.items():
-        setattr(trade, name, value)
-    trade.status = new_status.value
-    trade.version += 1
-    trade.updated_at = now
-    await record_change(
-        session,
-        actor=actor,
-        entity_type=ENTITY,
-        entity_id=trade.id,
-        action="amended",
-        before=before,
-        after=row_snapshot(trade),
-        now=now,
-    )
-    await rematch_amended(session, trade, actor=actor, now=now)
-    await positions.rebook_trade(session, _economics(_columns(trade)), actor=actor, now=now)
-    return trade
 
 
 def _derived_inputs(changes: dict[str, Any]) -> dict[str, Any]:
@@ -358,10 +345,7 @@ async def cancel_trade(
 
 
 async def get_trade(session: AsyncSession, *, trade_id: str) -> Trade:
-    trade = await session.get(Trade, trade_id)
-    if trade is None:
-        raise NotFound(f"No trade '{trade_id}'.")
-    return trade
+    return await repository.get(session, trade_id)
 
 
 async def trade_as_of(session: AsyncSession, *, trade_id: str, as_of: datetime) -> dict[str, Any]:
@@ -393,208 +377,12 @@ async def list_trades(
     trade_date: date | None = None,
     settlement_date: date | None = None,
 ) -> tuple[Sequence[Trade], str | None]:
-    statement = select(Trade)
     filters = {
-        Trade.status: status.value if status else None,
-        Trade.book: book,
-        Trade.counterparty_lei: counterparty_lei,
-        Trade.isin: isin,
-        Trade.trade_date: trade_date,
-        Trade.settlement_date: settlement_date,
+        "status": status.value if status else None,
+        "book": book,
+        "counterparty_lei": counterparty_lei,
+        "isin": isin,
+        "trade_date": trade_date,
+        "settlement_date": settlement_date,
     }
-    for column, value in filters.items():
-        if value is not None:
-            statement = statement.where(column == value)
-    return await fetch_page(session, statement, Trade.id, page)
-
-
-# Clearing and instruction ------------------------------------------------------------------------
-
-
-async def clearable_trades(
-    session: AsyncSession, *, settlement_date: date, after_id: str | None, limit: int, lock: bool
-) -> Sequence[Trade]:
-    """Confirmed trades due on ``settlement_date``, in id order after ``after_id``. Locked rows
-    are skipped, so two runs never take the same trade."""
-    statement = (
-        select(Trade)
-        .where(
-            Trade.status == TradeStatus.CONFIRMED.value,
-            Trade.settlement_date == settlement_date,
-        )
-        .order_by(Trade.id)
-        .limit(limit)
-    )
-    if after_id is not None:
-        statement = statement.where(Trade.id > after_id)
-    if lock:
-        statement = statement.with_for_update(skip_locked=True)
-    return (await session.scalars(statement)).all()
-
-
-async def mark_cleared(
-    session: AsyncSession,
-    *,
-    trades: Sequence[Trade],
-    cleared: dict[str, tuple[str, str | None]],
-    actor: Actor,
-    now: datetime,
-) -> None:
-    """``confirmed`` -> ``cleared``: ``cleared`` maps each trade id to its obligation and the CCP
-    it was novated to (None when it was not)."""
-    await transition_many(
-        session,
-        trades,
-        event=TradeEvent.CLEARED,
-        actor=actor,
-        now=now,
-        changes={
-            trade_id: {"obligation_id": obligation_id, "counterparty_of_record": ccp}
-            for trade_id, (obligation_id, ccp) in cleared.items()
-        },
-    )
-
-
-async def mark_instructed(
-    session: AsyncSession, *, obligation_ids: Sequence[str], actor: Actor, now: datetime
-) -> int:
-    """``cleared`` -> ``instructed`` for the trades of obligations now instructed."""
-    count = 0
-    for start in range(0, len(obligation_ids), _LOOKUP_CHUNK):
-        statement = (
-            select(Trade)
-            .where(
-                Trade.obligation_id.in_(obligation_ids[start : start + _LOOKUP_CHUNK]),
-                Trade.status == TradeStatus.CLEARED.value,
-            )
-            .order_by(Trade.id)
-            .with_for_update()
-        )
-        trades = (await session.scalars(statement)).all()
-        await transition_many(session, trades, event=TradeEvent.INSTRUCTED, actor=actor, now=now)
-        count += len(trades)
-    return count
-
-
-async def instruct_cleared(
-    session: AsyncSession,
-    *,
-    obligation_ids: Sequence[str],
-    after_id: str | None,
-    limit: int,
-    actor: Actor,
-    now: datetime,
-) -> str | None:
-    """``cleared`` -> ``instructed`` for up to ``limit`` trades of the obligations, in id order
-    after ``after_id``. Returns the last trade id to go on from, None when that was the last
-    of them: callers repeat it, a transaction each, so no transaction holds more than ``limit``
-    trades however many an obligation nets."""
-    statement = (
-        select(Trade)
-        .where(Trade.status == TradeStatus.CLEARED.value, Trade.obligation_id.in_(obligation_ids))
-        .order_by(Trade.id)
-        .limit(limit)
-        .with_for_update()
-    )
-    if after_id is not None:
-        statement = statement.where(Trade.id > after_id)
-    trades = (await session.scalars(statement)).all()
-    await transition_many(session, trades, event=TradeEvent.INSTRUCTED, actor=actor, now=now)
-    return trades[-1].id if len(trades) == limit else None
-
-
-async def count_clearable(session: AsyncSession, *, settlement_date: date) -> int:
-    statement = (
-        select(func.count())
-        .select_from(Trade)
-        .where(
-            Trade.status == TradeStatus.CONFIRMED.value,
-            Trade.settlement_date == settlement_date,
-        )
-    )
-    return int(await session.scalar(statement) or 0)
-
-
-async def mark_settled(
-    session: AsyncSession,
-    *,
-    obligation_id: str,
-    in_full: bool,
-    actor: Actor,
-    now: datetime,
-) -> None:
-    """The trades of an obligation whose instruction settled: ``settled`` when in full, else
-    ``partially_settled``."""
-    await mark_settled_many(session, in_full={obligation_id: in_full}, actor=actor, now=now)
-
-
-async def mark_settled_many(
-    session: AsyncSession, *, in_full: Mapping[str, bool], actor: Actor, now: datetime
-) -> None:
-    """``mark_settled`` for many obligations at once (``in_full`` per obligation id)."""
-    settleable = (TradeStatus.INSTRUCTED.value, TradeStatus.PARTIALLY_SETTLED.value)
-    obligation_ids = sorted(in_full)
-    if not obligation_ids:
-        return
-    trades: list[Trade] = []
-    for start in range(0, len(obligation_ids), 500):
-        statement = (
-            select(Trade)
-            .where(
-                Trade.obligation_id.in_(obligation_ids[start : start + 500]),
-                Trade.status.in_(settleable),
-            )
-            .order_by(Trade.id)
-            .with_for_update()
-        )
-        trades += (await session.scalars(statement)).all()
-    for full in (True, False):
-        event = TradeEvent.SETTLED if full else TradeEvent.PARTIALLY_SETTLED
-        chosen = [trade for trade in trades if in_full[str(trade.obligation_id)] is full]
-        await transition_many(session, chosen, event=event, actor=actor, now=now)
-
-
-async def settle_netted_out(
-    session: AsyncSession,
-    *,
-    settlement_date: date,
-    instructed_obligations: Any,
-    limit: int,
-    actor: Actor,
-    now: datetime,
-) -> int:
-    """``instructed`` -> ``settled`` for up to ``limit`` trades due by ``settlement_date`` whose
-    obligation netted out to nothing: it is not among ``instructed_obligations`` (a SELECT of
-    the obligation ids that have an instruction), so nothing moves and the netting itself
-    settles them on the date. Returns how many; callers repeat until fewer than ``limit``."""
-    statement = (
-        select(Trade)
-        .where(*_netted_out(settlement_date, instructed_obligations))
-        .order_by(Trade.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    trades = (await session.scalars(statement)).all()
-    await transition_many(session, trades, event=TradeEvent.SETTLED, actor=actor, now=now)
-    return len(trades)
-
-
-async def count_netted_out(
-    session: AsyncSession, *, settlement_date: date, instructed_obligations: Any
-) -> int:
-    """How many trades ``settle_netted_out`` would settle now."""
-    statement = (
-        select(func.count())
-        .select_from(Trade)
-        .where(*_netted_out(settlement_date, instructed_obligations))
-    )
-    return int(await session.scalar(statement) or 0)
-
-
-def _netted_out(settlement_date: date, instructed_obligations: Any) -> tuple[Any, ...]:
-    return (
-        Trade.status == TradeStatus.INSTRUCTED.value,
-        Trade.settlement_date <= settlement_date,
-        Trade.obligation_id.is_not(None),
-        Trade.obligation_id.not_in(instructed_obligations),
-    )
+    return await repository.page(session, page=page, filters=filters)

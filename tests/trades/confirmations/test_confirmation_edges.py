@@ -6,7 +6,7 @@ import pytest
 
 from tests.factories import trade_payload
 from tests.support import Api, FrozenClock, problem_fields
-from tests.trades.confirmation_factories import confirmation_payload
+from tests.trades.confirmations.factories import confirmation_payload
 
 
 @pytest.mark.parametrize("field", ["quantity", "price", "net_amount"])

@@ -1,4 +1,4 @@
-"""API models for trades."""
+"""API models for trades: capture, amendment, cancellation, batch and history."""
 
 import re
 from datetime import UTC, date, datetime
@@ -19,7 +19,7 @@ from pydantic import (
 from app.core.identifiers import Currency, Isin, Lei, Mic
 from app.core.money import DecimalStr
 from app.core.text import PrintableStr
-from app.trades.states import TradeStatus
+from app.trades.capture.states import TradeStatus
 
 
 class Side(StrEnum):
@@ -196,6 +196,19 @@ class TradeBatchOut(BaseModel):
     duplicates: int
     rejected: int
     results: list[BatchItemResult]
+
+    @classmethod
+    def of(cls, results: list[BatchItemResult]) -> "TradeBatchOut":
+        """The batch's answer: its results in order, counted by outcome."""
+        counts = dict.fromkeys(BatchOutcome, 0)
+        for result in results:
+            counts[result.outcome] += 1
+        return cls(
+            created=counts[BatchOutcome.CREATED],
+            duplicates=counts[BatchOutcome.DUPLICATE],
+            rejected=counts[BatchOutcome.REJECTED],
+            results=results,
+        )
 
 
 class TradeHistoryEntry(BaseModel):

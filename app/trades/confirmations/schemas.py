@@ -9,8 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from app.core.identifiers import Currency, Isin, Lei
 from app.core.money import DecimalStr
 from app.core.text import PrintableStr
-from app.trades.schemas import ExternalId, Side
-from app.trades.states import ConfirmationStatus, TradeStatus
+from app.trades.capture.schemas import ExternalId, Side
+from app.trades.capture.states import TradeStatus
+from app.trades.confirmations.states import ConfirmationStatus
 
 _EXAMPLE: dict[str, Any] = {
     "confirmation_id": "CP-77812",
@@ -58,6 +59,10 @@ class ConfirmationIn(BaseModel):
 
 
 class ReasonOut(BaseModel):
+    # Settlement advices have a ReasonOut too, so the OpenAPI document names this one by its
+    # module: keep the name it was published under when the module moved.
+    __module__ = "app.trades.confirmation_schemas"
+
     code: str = Field(examples=["DQUA"])
     field: str = Field(examples=["quantity"])
     ours: str = Field(examples=["100"])

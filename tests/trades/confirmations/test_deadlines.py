@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.trades.deadlines import Deadline, affirmation_cutoff, deadline, is_near
+from app.trades.confirmations.deadlines import Deadline, affirmation_cutoff, deadline, is_near
 
 NY = "America/New_York"
 PARIS = "Europe/Paris"

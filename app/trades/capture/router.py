@@ -13,10 +13,9 @@ from app.core.idempotency import IdempotencyKey, idempotent_create
 from app.core.identifiers import Isin, Lei
 from app.core.pagination import Page
 from app.core.versioning import etag, parse_if_match
-from app.trades import service
-from app.trades.auth import TradesRead, TradesWrite
-from app.trades.schemas import (
-    BatchOutcome,
+from app.trades.capture import service
+from app.trades.capture.auth import TradesRead, TradesWrite
+from app.trades.capture.schemas import (
     BookCode,
     CancelIn,
     TradeBatchIn,
@@ -27,7 +26,7 @@ from app.trades.schemas import (
     TradePatch,
     UtcDateTime,
 )
-from app.trades.states import TradeStatus
+from app.trades.capture.states import TradeStatus
 
 router = APIRouter(prefix="/trades", tags=["Trades"])
 
@@ -89,15 +88,7 @@ async def create_trade_batch(
 
     async def work(session: AsyncSession) -> TradeBatchOut:
         results = await service.capture_batch(session, items=body.items, actor=actor, now=clock())
-        counts = dict.fromkeys(BatchOutcome, 0)
-        for result in results:
-            counts[result.outcome] += 1
-        return TradeBatchOut(
-            created=counts[BatchOutcome.CREATED],
-            duplicates=counts[BatchOutcome.DUPLICATE],
-            rejected=counts[BatchOutcome.REJECTED],
-            results=results,
-        )
+        return TradeBatchOut.of(results)
 
     return await idempotent_create(
         request,
@@ -207,16 +198,4 @@ async def cancel_trade(
 )
 async def trade_history(trade_id: str, uow: Uow, _actor: TradesRead) -> list[TradeHistoryEntry]:
     records = await service.trade_history(uow.session, trade_id=trade_id)
-    return [
-        TradeHistoryEntry(
-            seq=r.seq,
-            occurred_at=r.occurred_at,
-            action=r.action,
-            actor_key_id=r.actor_key_id,
-            actor_role=r.actor_role,
-            request_id=r.request_id,
-            before=r.before,
-            after=r.after,
-        )
-        for r in records
-    ]
+    return [TradeHistoryEntry.model_validate(r, from_attributes=True) for r in records]

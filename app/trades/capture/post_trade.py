@@ -1,0 +1,189 @@
+"""The trade's post-trade lifecycle: what clearing and settlement ask of trades.
+
+Confirmed trades are handed to clearing (``clearable_trades``), then move ``cleared`` ->
+``instructed`` -> ``settled`` / ``partially_settled`` as their obligation is cleared,
+instructed and settled, or settle with the netting when their obligation nets out to nothing.
+Each step locks its trades in one query per chunk and moves them with one batched UPDATE per
+set of changed columns (``lifecycle.transition_many``).
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.auth import Actor
+from app.trades.capture import repository
+from app.trades.capture.lifecycle import transition_many
+from app.trades.capture.models import Trade
+from app.trades.capture.states import TradeEvent
+
+# Clearing ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ClearableTrade:
+    """What clearing needs of a confirmed trade."""
+
+    id: str
+    isin: str
+    venue: str
+    counterparty_lei: str
+    currency: str
+    settlement_date: date
+    side: str
+    quantity: Decimal
+    net_amount: Decimal
+
+    @classmethod
+    def of(cls, trade: Trade) -> "ClearableTrade":
+        return cls(
+            id=trade.id,
+            isin=trade.isin,
+            venue=trade.venue,
+            counterparty_lei=trade.counterparty_lei,
+            currency=trade.currency,
+            settlement_date=trade.settlement_date,
+            side=trade.side,
+            quantity=trade.quantity,
+            net_amount=trade.net_amount,
+        )
+
+
+async def clearable_trades(
+    session: AsyncSession, *, settlement_date: date, after_id: str | None, limit: int, lock: bool
+) -> list[ClearableTrade]:
+    """Confirmed trades due on ``settlement_date``, in id order after ``after_id``. With
+    ``lock`` they stay locked for the caller's transaction and rows another transaction holds
+    are skipped, so two runs never take the same trade."""
+    trades = await repository.clearable(
+        session, settlement_date=settlement_date, after_id=after_id, limit=limit, lock=lock
+    )
+    return [ClearableTrade.of(trade) for trade in trades]
+
+
+async def count_clearable(session: AsyncSession, *, settlement_date: date) -> int:
+    return await repository.count_clearable(session, settlement_date=settlement_date)
+
+
+async def mark_cleared(
+    session: AsyncSession,
+    *,
+    cleared: Mapping[str, tuple[str, str | None]],
+    actor: Actor,
+    now: datetime,
+) -> None:
+    """``confirmed`` -> ``cleared``: ``cleared`` maps each trade id to its obligation and the CCP
+    it was novated to (None when it was not)."""
+    await transition_many(
+        session,
+        await repository.lock_many(session, list(cleared)),
+        event=TradeEvent.CLEARED,
+        actor=actor,
+        now=now,
+        changes={
+            trade_id: {"obligation_id": obligation_id, "counterparty_of_record": ccp}
+            for trade_id, (obligation_id, ccp) in cleared.items()
+        },
+    )
+
+
+# Instruction -------------------------------------------------------------------------------
+
+
+async def mark_instructed(
+    session: AsyncSession, *, obligation_ids: Sequence[str], actor: Actor, now: datetime
+) -> int:
+    """``cleared`` -> ``instructed`` for the trades of obligations now instructed."""
+    count = 0
+    for start in range(0, len(obligation_ids), repository.IN_CHUNK):
+        chunk = obligation_ids[start : start + repository.IN_CHUNK]
+        trades = await repository.lock_cleared_of(session, chunk)
+        await transition_many(session, trades, event=TradeEvent.INSTRUCTED, actor=actor, now=now)
+        count += len(trades)
+    return count
+
+
+async def instruct_cleared(
+    session: AsyncSession,
+    *,
+    obligation_ids: Sequence[str],
+    after_id: str | None,
+    limit: int,
+    actor: Actor,
+    now: datetime,
+) -> str | None:
+    """``cleared`` -> ``instructed`` for up to ``limit`` trades of the obligations, in id order
+    after ``after_id``. Returns the last trade id to go on from, None when that was the last
+    of them: callers repeat it, a transaction each, so no transaction holds more than ``limit``
+    trades however many an obligation nets."""
+    trades = await repository.lock_cleared_page(
+        session, obligation_ids=obligation_ids, after_id=after_id, limit=limit
+    )
+    await transition_many(session, trades, event=TradeEvent.INSTRUCTED, actor=actor, now=now)
+    return trades[-1].id if len(trades) == limit else None
+
+
+# Settlement --------------------------------------------------------------------------------
+
+
+async def mark_settled(
+    session: AsyncSession,
+    *,
+    obligation_id: str,
+    in_full: bool,
+    actor: Actor,
+    now: datetime,
+) -> None:
+    """The trades of an obligation whose instruction settled: ``settled`` when in full, else
+    ``partially_settled``."""
+    await mark_settled_many(session, in_full={obligation_id: in_full}, actor=actor, now=now)
+
+
+async def mark_settled_many(
+    session: AsyncSession, *, in_full: Mapping[str, bool], actor: Actor, now: datetime
+) -> None:
+    """``mark_settled`` for many obligations at once (``in_full`` per obligation id)."""
+    obligation_ids = sorted(in_full)
+    if not obligation_ids:
+        return
+    trades = await repository.lock_settleable_of(session, obligation_ids)
+    for full in (True, False):
+        event = TradeEvent.SETTLED if full else TradeEvent.PARTIALLY_SETTLED
+        chosen = [trade for trade in trades if in_full[str(trade.obligation_id)] is full]
+        await transition_many(session, chosen, event=event, actor=actor, now=now)
+
+
+async def settle_netted_out(
+    session: AsyncSession,
+    *,
+    settlement_date: date,
+    instructed_obligations: Any,
+    limit: int,
+    actor: Actor,
+    now: datetime,
+) -> int:
+    """``instructed`` -> ``settled`` for up to ``limit`` trades due by ``settlement_date`` whose
+    obligation netted out to nothing: it is not among ``instructed_obligations`` (a SELECT of
+    the obligation ids that have an instruction), so nothing moves and the netting itself
+    settles them on the date. Returns how many; callers repeat until fewer than ``limit``."""
+    trades = await repository.claim_netted_out(
+        session,
+        settlement_date=settlement_date,
+        instructed_obligations=instructed_obligations,
+        limit=limit,
+    )
+    await transition_many(session, trades, event=TradeEvent.SETTLED, actor=actor, now=now)
+    return len(trades)
+
+
+async def count_netted_out(
+    session: AsyncSession, *, settlement_date: date, instructed_obligations: Any
+) -> int:
+    """How many trades ``settle_netted_out`` would settle now."""
+    return await repository.count_netted_out(
+        session, settlement_date=settlement_date, instructed_obligations=instructed_obligations
+    )

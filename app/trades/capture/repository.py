@@ -1,0 +1,265 @@
+"""Every query and lock on the trades table, named for what it fetches."""
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.errors import NotFound
+from app.core.pagination import PageRequest, fetch_page
+from app.trades.capture.models import Trade
+from app.trades.capture.states import TradeStatus
+
+# Ids per IN (...) list: keeps statements well under the drivers' parameter limits.
+IN_CHUNK = 500
+UNCONFIRMED = (TradeStatus.CAPTURED.value, TradeStatus.MISMATCHED.value)
+
+
+# One trade ----------------------------------------------------------------------------------
+
+
+async def find(session: AsyncSession, trade_id: str) -> Trade | None:
+    return await session.get(Trade, trade_id)
+
+
+async def get(session: AsyncSession, trade_id: str) -> Trade:
+    trade = await find(session, trade_id)
+    if trade is None:
+        raise NotFound(f"No trade '{trade_id}'.")
+    return trade
+
+
+async def lock(session: AsyncSession, trade_id: str) -> Trade:
+    """The trade, locked (FOR UPDATE) and read afresh."""
+    # Sessions do not autoflush: without this, populate_existing would overwrite a change made
+    # earlier in the same unit of work (two transitions in one transaction lost the first).
+    await session.flush()
+    trade = await session.get(Trade, trade_id, with_for_update=True, populate_existing=True)
+    if trade is None:
+        raise NotFound(f"No trade '{trade_id}'.")
+    return trade
+
+
+# Capture ------------------------------------------------------------------------------------
+
+
+async def booked_ids(
+    session: AsyncSession, keys: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], str]:
+    """Trade ids already booked under these (book, external_id) pairs.
+
+    One query per book and chunk, so the (book, external_id) unique index answers it.
+    """
+    by_book: dict[str, set[str]] = {}
+    for book, external_id in keys:
+        by_book.setdefault(book, set()).add(external_id)
+    found: dict[tuple[str, str], str] = {}
+    for book, external_ids in by_book.items():
+        ordered = sorted(external_ids)
+        for start in range(0, len(ordered), IN_CHUNK):
+            statement = select(Trade.external_id, Trade.id).where(
+                Trade.book == book, Trade.external_id.in_(ordered[start : start + IN_CHUNK])
+            )
+            for external_id, trade_id in (await session.execute(statement)).all():
+                found[(book, external_id)] = trade_id
+    return found
+
+
+async def insert_rows(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """New trades as one executemany INSERT (a batch has no ORM objects to track)."""
+    await session.execute(insert(Trade), rows)
+
+
+async def page(
+    session: AsyncSession, *, page: PageRequest, filters: dict[str, Any]
+) -> tuple[Sequence[Trade], str | None]:
+    """A page of trades in id order, each of ``filters`` (column name -> value) equal."""
+    statement = select(Trade)
+    for name, value in filters.items():
+        if value is not None:
+            statement = statement.where(getattr(Trade, name) == value)
+    return await fetch_page(session, statement, Trade.id, page)
+
+
+# What confirmations look for ----------------------------------------------------------------
+
+
+async def live_by_reference(
+    session: AsyncSession, *, counterparty_lei: str, external_id: str
+) -> Sequence[Trade]:
+    """Trades with this counterparty booked under ``external_id`` (any book), not cancelled."""
+    statement = select(Trade).where(
+        Trade.counterparty_lei == counterparty_lei,
+        Trade.external_id == external_id,
+        Trade.status != TradeStatus.CANCELLED.value,
+    )
+    return (await session.scalars(statement)).all()
+
+
+async def unconfirmed_same_day(
+    session: AsyncSession, *, counterparty_lei: str, isin: str, trade_date: date, side: str
+) -> Sequence[Trade]:
+    """Unconfirmed trades with this counterparty in this security on this trade date."""
+    statement = select(Trade).where(
+        Trade.counterparty_lei == counterparty_lei,
+        Trade.isin == isin,
+        Trade.trade_date == trade_date,
+        Trade.side == side,
+        Trade.status.in_(UNCONFIRMED),
+    )
+    return (await session.scalars(statement)).all()
+
+
+async def unconfirmed(
+    session: AsyncSession, *, venue: str | None, book: str | None
+) -> Sequence[Trade]:
+    statement = select(Trade).where(Trade.status.in_(UNCONFIRMED))
+    if venue:
+        statement = statement.where(Trade.venue == venue)
+    if book:
+        statement = statement.where(Trade.book == book)
+    return (await session.scalars(statement)).all()
+
+
+async def claim_unflagged_unconfirmed(session: AsyncSession) -> Sequence[Trade]:
+    """Unconfirmed trades not yet flagged overdue, locked; rows another transaction holds are
+    skipped, so concurrent runs never flag a trade twice."""
+    statement = (
+        select(Trade)
+        .where(Trade.status.in_(UNCONFIRMED), Trade.affirmation_overdue_at.is_(None))
+        .order_by(Trade.id)
+        .with_for_update(skip_locked=True)
+    )
+    return (await session.scalars(statement)).all()
+
+
+# What clearing and settlement move on -------------------------------------------------------
+
+
+def _clearable(settlement_date: date) -> tuple[ColumnElement[bool], ...]:
+    return (
+        Trade.status == TradeStatus.CONFIRMED.value,
+        Trade.settlement_date == settlement_date,
+    )
+
+
+async def clearable(
+    session: AsyncSession, *, settlement_date: date, after_id: str | None, limit: int, lock: bool
+) -> Sequence[Trade]:
+    """Confirmed trades due on ``settlement_date``, in id order after ``after_id``; with
+    ``lock``, locked and skipping rows another transaction holds."""
+    statement = select(Trade).where(*_clearable(settlement_date)).order_by(Trade.id).limit(limit)
+    if after_id is not None:
+        statement = statement.where(Trade.id > after_id)
+    if lock:
+        statement = statement.with_for_update(skip_locked=True)
+    return (await session.scalars(statement)).all()
+
+
+async def count_clearable(session: AsyncSession, *, settlement_date: date) -> int:
+    statement = select(func.count()).select_from(Trade).where(*_clearable(settlement_date))
+    return int(await session.scalar(statement) or 0)
+
+
+async def lock_many(session: AsyncSession, trade_ids: Sequence[str]) -> list[Trade]:
+    """These trades, locked, in id order (one query per ``IN_CHUNK`` ids)."""
+    ordered = sorted(trade_ids)
+    found: list[Trade] = []
+    for start in range(0, len(ordered), IN_CHUNK):
+        statement = (
+            select(Trade)
+            .where(Trade.id.in_(ordered[start : start + IN_CHUNK]))
+            .order_by(Trade.id)
+            .with_for_update()
+        )
+        found += (await session.scalars(statement)).all()
+    return found
+
+
+async def lock_cleared_of(session: AsyncSession, obligation_ids: Sequence[str]) -> Sequence[Trade]:
+    """The cleared trades of these obligations (at most ``IN_CHUNK`` ids), locked, in id order."""
+    statement = (
+        select(Trade)
+        .where(
+            Trade.obligation_id.in_(obligation_ids),
+            Trade.status == TradeStatus.CLEARED.value,
+        )
+        .order_by(Trade.id)
+        .with_for_update()
+    )
+    return (await session.scalars(statement)).all()
+
+
+async def lock_cleared_page(
+    session: AsyncSession, *, obligation_ids: Sequence[str], after_id: str | None, limit: int
+) -> Sequence[Trade]:
+    """Up to ``limit`` cleared trades of these obligations, locked, in id order after
+    ``after_id``."""
+    statement = (
+        select(Trade)
+        .where(Trade.status == TradeStatus.CLEARED.value, Trade.obligation_id.in_(obligation_ids))
+        .order_by(Trade.id)
+        .limit(limit)
+        .with_for_update()
+    )
+    if after_id is not None:
+        statement = statement.where(Trade.id > after_id)
+    return (await session.scalars(statement)).all()
+
+
+async def lock_settleable_of(session: AsyncSession, obligation_ids: Sequence[str]) -> list[Trade]:
+    """The instructed or partially settled trades of these obligations, locked, one query per
+    ``IN_CHUNK`` ids, each in id order."""
+    settleable = (TradeStatus.INSTRUCTED.value, TradeStatus.PARTIALLY_SETTLED.value)
+    trades: list[Trade] = []
+    for start in range(0, len(obligation_ids), IN_CHUNK):
+        statement = (
+            select(Trade)
+            .where(
+                Trade.obligation_id.in_(obligation_ids[start : start + IN_CHUNK]),
+                Trade.status.in_(settleable),
+            )
+            .order_by(Trade.id)
+            .with_for_update()
+        )
+        trades += (await session.scalars(statement)).all()
+    return trades
+
+
+def _netted_out(
+    settlement_date: date, instructed_obligations: Any
+) -> tuple[ColumnElement[bool], ...]:
+    return (
+        Trade.status == TradeStatus.INSTRUCTED.value,
+        Trade.settlement_date <= settlement_date,
+        Trade.obligation_id.is_not(None),
+        Trade.obligation_id.not_in(instructed_obligations),
+    )
+
+
+async def claim_netted_out(
+    session: AsyncSession, *, settlement_date: date, instructed_obligations: Any, limit: int
+) -> Sequence[Trade]:
+    """Up to ``limit`` instructed trades due by ``settlement_date`` whose obligation is not
+    among ``instructed_obligations``, locked, skipping rows another transaction holds."""
+    statement = (
+        select(Trade)
+        .where(*_netted_out(settlement_date, instructed_obligations))
+        .order_by(Trade.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return (await session.scalars(statement)).all()
+
+
+async def count_netted_out(
+    session: AsyncSession, *, settlement_date: date, instructed_obligations: Any
+) -> int:
+    statement = (
+        select(func.count())
+        .select_from(Trade)
+        .where(*_netted_out(settlement_date, instructed_obligations))
+    )
+    return int(await session.scalar(statement) or 0)
