@@ -8,8 +8,8 @@ from app.core.idempotency import IdempotencyRecord
 from app.events import models as events_models
 from app.positions import models as positions_models
 from app.reference import models as reference_models
-from app.settlement import advice_models as advice_models
 from app.settlement import models as settlement_models
+from app.settlement.instructions import models as instruction_models
 from app.trades import models as trades_models
 
 metadata = Base.metadata
@@ -20,6 +20,7 @@ __all__ = [
     "audit_models",
     "clearing_models",
     "events_models",
+    "instruction_models",
     "metadata",
     "positions_models",
     "reference_models",

@@ -35,10 +35,9 @@ from app.positions import service as positions
 from app.positions.entries import Novation
 from app.reference.models import Instrument, Market
 from app.reference.service import Parties, instruments_by_isin, markets_by_mic, parties_and_accounts
-from app.settlement import service as settlement
-from app.settlement.models import SettlementInstruction
-from app.settlement.service import ObligationToInstruct
-from app.settlement.states import InstructionStatus
+from app.settlement.instructions import service as settlement
+from app.settlement.instructions.models import SettlementInstruction
+from app.settlement.instructions.service import InstructionStatus, ObligationToInstruct
 from app.trades import service as trades
 from app.trades.models import Trade
 

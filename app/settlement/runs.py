@@ -25,15 +25,18 @@ from app.positions import service as positions
 from app.positions.service import SettlementLeg
 from app.reference.service import ReferenceSet, load_reference
 from app.settlement.allocation import Allocation, Candidate, allocate
-from app.settlement.models import SettlementInstruction, SettlementRun
-from app.settlement.movements import Settlement, post_many, signed
-from app.settlement.states import (
+from app.settlement.instructions.models import SettlementInstruction
+from app.settlement.instructions.service import (
     SETTLEABLE,
     TRANSITIONS,
     DeliveryType,
     InstructionEvent,
     InstructionStatus,
+    Settlement,
+    post_many,
+    signed,
 )
+from app.settlement.models import SettlementRun
 from app.trades import service as trades
 
 RUN_ENTITY = "settlement_run"

@@ -12,7 +12,7 @@ from app.core.auth import SYSTEM_ACTOR
 from app.core.db import UnitOfWork
 from app.positions.models import JournalEntry
 from app.settlement import runs
-from app.settlement.models import SettlementInstruction
+from app.settlement.instructions.models import SettlementInstruction
 from tests.clearing.support import book_confirmed, clear
 from tests.conftest import Database
 from tests.positions.conftest import Adjust, cash_balances, ledger_check, line

@@ -12,7 +12,7 @@ from sqlalchemy import update
 
 from app.positions import service as positions_service
 from app.settlement import runs
-from app.settlement.models import SettlementInstruction
+from app.settlement.instructions.models import SettlementInstruction
 from tests.clearing.support import MORGAN, OPS, book_confirmed, clear, instructions, trade
 from tests.conftest import Database
 from tests.factories import JPM
