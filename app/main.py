@@ -18,8 +18,8 @@ from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
 from app.positions.router import router as positions_router
 from app.reference.router import router as reference_router
-from app.settlement.advices_router import router as status_advices_router
-from app.settlement.router import router as settlement_router
+from app.settlement.advices.router import router as status_advices_router
+from app.settlement.instructions.router import router as settlement_router
 from app.settlement.runs.router import router as settlement_runs_router
 from app.trades.capture.router import router as trades_router
 from app.trades.confirmations.router import router as confirmations_router

@@ -9,8 +9,8 @@ from app.core.idempotency import IdempotencyRecord
 from app.events import models as events_models
 from app.positions import models as positions_models
 from app.reference import models as reference_models
-from app.settlement import advice_models as advice_models
-from app.settlement import models as settlement_models
+from app.settlement.advices import models as advice_models
+from app.settlement.instructions import models as instruction_models
 from app.settlement.runs import models as settlement_runs_models
 from app.trades.capture import models as trades_models
 from app.trades.confirmations import models as confirmations_models
@@ -19,16 +19,17 @@ metadata = Base.metadata
 
 __all__ = [
     "IdempotencyRecord",
+    "advice_models",
     "apikeys_models",
     "audit_models",
     "clearing_runs_models",
     "confirmations_models",
     "events_models",
+    "instruction_models",
     "metadata",
     "obligations_models",
     "positions_models",
     "reference_models",
-    "settlement_models",
     "settlement_runs_models",
     "trades_models",
 ]

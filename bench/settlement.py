@@ -21,7 +21,7 @@ set-based SQL query doing the same availability check over the same rows.
    instruction, loaded by asyncpg COPY (the obligations only carry the foreign key: no trades
    stand behind them, so ``trades.mark_settled_many`` finds none; their netting keys end in a bench
    reference to stay unique). Each instruction then gets its pending journal entry (what it will
-   move, counted in projected balances) through ``app.settlement.movements.expect``, as
+   move, counted in projected balances) through ``app.settlement.instructions.movements.expect``, as
    ``create_instructions`` opens it, ``EXPECT_CHUNK`` instructions a transaction. Every
    instruction is ``matched``, due on the run date, priority 10 / 30 / 50 / 70 (10 %, 20 %,
    60 %, 10 %), ``partial_allowed`` on exactly 30 %; on XNYS /
@@ -129,9 +129,9 @@ from app.positions.schemas import AdjustmentIn, AdjustmentKind, AdjustmentLineIn
 from app.reference import demo_data
 from app.reference import service as reference
 from app.reference.schemas import InstrumentIn
-from app.settlement import movements as settlement_movements
 from app.settlement import runs
-from app.settlement.models import SettlementInstruction
+from app.settlement.instructions import movements as settlement_movements
+from app.settlement.instructions.models import SettlementInstruction
 from bench.common import (
     DEFAULT_PG_URL,
     BenchDatabase,
@@ -751,8 +751,9 @@ async def expect_instructions(
     actor: Actor,
     now: Callable[[], datetime],
 ) -> None:
-    """Each instruction's pending entry, opened by ``app.settlement.movements.expect`` as
-    ``create_instructions`` does, EXPECT_CHUNK instructions a transaction."""
+    """Each instruction's pending entry, opened by
+    ``app.settlement.instructions.movements.expect`` as ``create_instructions`` does,
+    EXPECT_CHUNK instructions a transaction."""
     began = clock.perf_counter()
     after = ""
     while True:
@@ -1282,7 +1283,7 @@ def print_setup(setup: Setup, expected: Expected, run_date: date, run_clock: Run
             _s(setup.opening_s),
         ],
         [
-            f"pending entries: app.settlement.movements.expect, {EXPECT_CHUNK:,} a transaction",
+            f"pending entries: instructions.movements.expect, {EXPECT_CHUNK:,} a transaction",
             _s(setup.expect_s),
         ],
         [f"VACUUM ANALYZE ({setup.analyzed})", _s(setup.vacuum_s)],

@@ -1,1 +1,1 @@
-"""Settlement: instructions, and (later) settlement runs, status advices, fails and holds."""
+"""Settlement: instructions (with their holds and fails), status advices, settlement runs."""

@@ -14,7 +14,8 @@ from app.core.errors import FieldProblem, ValidationFailed
 from app.core.pagination import PageRequest
 from app.core.runs import framework
 from app.core.runs.framework import RunType
-from app.settlement.runs import repository, work
+from app.settlement.instructions import repository
+from app.settlement.runs import work
 from app.settlement.runs.models import SettlementRun
 from app.settlement.runs.tally import Tally
 

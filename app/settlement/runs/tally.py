@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from app.core.money import format_decimal
-from app.settlement.allocation import Allocation, Candidate
+from app.settlement.runs.allocation import Allocation, Candidate
 from app.settlement.runs.models import SettlementRun
 
 ZERO = Decimal(0)

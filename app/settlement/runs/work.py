@@ -16,19 +16,19 @@ from app.core.states import next_state
 from app.positions import service as positions
 from app.positions.service import SettlementLeg
 from app.reference.service import ReferenceSet, load_reference
-from app.settlement.allocation import Allocation, Candidate, allocate
-from app.settlement.models import SettlementInstruction
-from app.settlement.movements import Settlement, post_many, signed
-from app.settlement.runs import repository
-from app.settlement.runs.models import SettlementRun
-from app.settlement.runs.tally import Tally
-from app.settlement.states import (
+from app.settlement.instructions import repository
+from app.settlement.instructions.models import SettlementInstruction
+from app.settlement.instructions.movements import Settlement, post_many, signed
+from app.settlement.instructions.states import (
     SETTLEABLE,
     TRANSITIONS,
     DeliveryType,
     InstructionEvent,
     InstructionStatus,
 )
+from app.settlement.runs.allocation import Allocation, Candidate, allocate
+from app.settlement.runs.models import SettlementRun
+from app.settlement.runs.tally import Tally
 from app.trades.capture import post_trade as trades
 
 RUN_ENTITY = "settlement_run"

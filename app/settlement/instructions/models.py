@@ -1,4 +1,4 @@
-"""Settlement instructions: one per obligation, with the sese.023 fields."""
+"""The settlement instruction table: one per obligation, with the sese.023 fields."""
 
 from datetime import date, datetime
 from decimal import Decimal
@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base
 from app.core.types import ExactDecimal, UTCDateTime
-from app.settlement.states import SETTLEABLE
+from app.settlement.instructions.states import SETTLEABLE
 
 _SETTLEABLE = text(
     "status IN (" + ", ".join(f"'{state.value}'" for state in sorted(SETTLEABLE)) + ")"

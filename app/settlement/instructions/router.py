@@ -1,22 +1,24 @@
-"""Settlement instruction routes."""
+"""Settlement instruction routes, and the fails report."""
 
-from collections.abc import Sequence
-from datetime import date, timedelta
-from typing import Annotated, Any
+from datetime import date
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from app.core.db import UnitOfWork
 from app.core.deps import Now, Paging, Uow
 from app.core.errors import problem_responses
 from app.core.identifiers import Isin, Lei
 from app.core.pagination import Page
 from app.core.versioning import etag, parse_if_match
-from app.settlement import operations, service
-from app.settlement.auth import SettlementRead, SettlementWrite
-from app.settlement.fails import days_failing, fails_report
-from app.settlement.schemas import FailsReportOut, InstructionOut, PriorityIn, UtcDateTime
-from app.settlement.states import InstructionStatus
+from app.settlement.instructions import service
+from app.settlement.instructions.auth import InstructionsRead, InstructionsWrite
+from app.settlement.instructions.schemas import (
+    FailsReportOut,
+    InstructionOut,
+    PriorityIn,
+    UtcDateTime,
+)
+from app.settlement.instructions.states import InstructionStatus
 
 Version = Annotated[int, Depends(parse_if_match)]
 
@@ -31,7 +33,7 @@ router = APIRouter(tags=["Settlement"])
 )
 async def list_instructions(
     uow: Uow,
-    _actor: SettlementRead,
+    _actor: InstructionsRead,
     page: Paging,
     clock: Now,
     status: InstructionStatus | None = None,
@@ -47,32 +49,26 @@ async def list_instructions(
         Query(ge=0, le=3650, description="Only those due more than this many calendar days ago."),
     ] = None,
 ) -> Page[InstructionOut]:
-    today = clock().date()
     rows, cursor = await service.list_instructions(
         uow.session,
         page=page,
+        today=clock().date(),
         status=status,
         intended_settlement_date=intended_settlement_date,
         isin=isin,
         counterparty_lei=counterparty_lei,
         obligation_id=obligation_id,
-        failing_on=today if failing else None,
-        intended_before=None
-        if older_than_days is None
-        else today - timedelta(days=older_than_days),
+        failing=failing,
+        older_than_days=older_than_days,
     )
-    return Page(items=await _out(uow, rows, today=today), next_cursor=cursor)
+    return Page(items=[_out(row) for row in rows], next_cursor=cursor)
 
 
-async def _out(uow: UnitOfWork, rows: Sequence[Any], *, today: date) -> list[InstructionOut]:
-    """Instructions (rows or audit snapshots) as answered, with how long each has failed."""
-    ages = await days_failing(uow.session, rows, today=today)
-    return [
-        InstructionOut.model_validate(row).model_copy(
-            update={"days_failing": ages[row["id"] if isinstance(row, dict) else row.id]}
-        )
-        for row in rows
-    ]
+def _out(aged: service.Aged) -> InstructionOut:
+    """An instruction (row or audit snapshot) as answered, with how long it has failed."""
+    return InstructionOut.model_validate(aged.instruction).model_copy(
+        update={"days_failing": aged.days_failing}
+    )
 
 
 @router.get(
@@ -85,7 +81,7 @@ async def get_instruction(
     instruction_id: str,
     response: Response,
     uow: Uow,
-    _actor: SettlementRead,
+    _actor: InstructionsRead,
     clock: Now,
     as_of: Annotated[
         UtcDateTime | None,
@@ -99,14 +95,11 @@ async def get_instruction(
 ) -> InstructionOut:
     """The instruction now, or with `as_of` as it stood then (same fields, that version).
     The `ETag` is the version answered."""
-    if as_of is not None:
-        snapshot = await service.instruction_as_of(
-            uow.session, instruction_id=instruction_id, as_of=as_of
+    out = _out(
+        await service.find_instruction(
+            uow.session, instruction_id=instruction_id, as_of=as_of, now=clock()
         )
-        [out] = await _out(uow, [snapshot], today=as_of.date())
-    else:
-        instruction = await service.get_instruction(uow.session, instruction_id=instruction_id)
-        [out] = await _out(uow, [instruction], today=clock().date())
+    )
     response.headers["ETag"] = etag(out.version)
     return out
 
@@ -118,25 +111,28 @@ async def get_instruction(
     summary="Enrich an instruction in repair again, after its SSI was added or fixed",
 )
 async def enrich_instruction(
-    instruction_id: str, uow: Uow, actor: SettlementWrite, clock: Now
+    instruction_id: str, uow: Uow, actor: InstructionsWrite, clock: Now
 ) -> InstructionOut:
     """Leaves `repair` once exactly one SSI fits (for a CCP, straight to `matched`); until
     then the reason says what is still missing. Its trades become `instructed`."""
     async with uow:
-        instruction = await service.enrich(
-            uow.session, instruction_id=instruction_id, actor=actor, now=clock()
+        return _out(
+            await service.enrich(
+                uow.session, instruction_id=instruction_id, actor=actor, now=clock()
+            )
         )
-        [out] = await _out(uow, [instruction], today=clock().date())
-        return out
 
 
 _OPERATIONS = {
     "hold": (
-        operations.hold,
+        service.hold_instruction,
         "Hold an instruction: runs skip it, reporting it as held, until it is released",
     ),
-    "release": (operations.release, "Release a held instruction to the state it was held in"),
-    "cancel": (operations.cancel, "Cancel an instruction that has settled nothing yet"),
+    "release": (
+        service.release_instruction,
+        "Release a held instruction to the state it was held in",
+    ),
+    "cancel": (service.cancel_instruction, "Cancel an instruction that has settled nothing yet"),
 }
 
 
@@ -144,14 +140,12 @@ def _operation_route(name: str) -> None:
     apply, summary = _OPERATIONS[name]
 
     async def route(
-        instruction_id: str, uow: Uow, actor: SettlementWrite, clock: Now
+        instruction_id: str, uow: Uow, actor: InstructionsWrite, clock: Now
     ) -> InstructionOut:
         async with uow:
-            instruction = await apply(
-                uow.session, instruction_id=instruction_id, actor=actor, now=clock()
+            return _out(
+                await apply(uow.session, instruction_id=instruction_id, actor=actor, now=clock())
             )
-            [out] = await _out(uow, [instruction], today=clock().date())
-            return out
 
     route.__name__ = f"{name}_instruction"
     router.post(
@@ -177,12 +171,12 @@ async def set_priority(
     body: PriorityIn,
     response: Response,
     uow: Uow,
-    actor: SettlementWrite,
+    actor: InstructionsWrite,
     clock: Now,
     version: Version,
 ) -> InstructionOut:
     async with uow:
-        instruction = await operations.set_priority(
+        aged = await service.set_priority(
             uow.session,
             instruction_id=instruction_id,
             priority=body.priority,
@@ -190,7 +184,7 @@ async def set_priority(
             actor=actor,
             now=clock(),
         )
-        [out] = await _out(uow, [instruction], today=clock().date())
+        out = _out(aged)
     response.headers["ETag"] = etag(out.version)
     return out
 
@@ -201,8 +195,10 @@ async def set_priority(
     responses=problem_responses(),
     summary="Failing instructions by age, reason and counterparty",
 )
-async def fails(uow: Uow, _actor: SettlementRead, clock: Now) -> FailsReportOut:
+async def fails(uow: Uow, _actor: InstructionsRead, clock: Now) -> FailsReportOut:
     """Every instruction past its intended settlement date and not settled (held ones too),
     counted by business days failing, fail reason and counterparty, with the cash left
     unsettled per currency."""
-    return FailsReportOut.model_validate(await fails_report(uow.session, today=clock().date()))
+    return FailsReportOut.model_validate(
+        await service.fails_report(uow.session, today=clock().date())
+    )

@@ -19,8 +19,8 @@ import pytest
 from sqlalchemy import func, select, update
 
 from app.positions.models import JournalEntry
-from app.settlement.advice_models import StatusAdvice
-from app.settlement.models import SettlementInstruction
+from app.settlement.advices.models import StatusAdvice
+from app.settlement.instructions.models import SettlementInstruction
 from tests.clearing.support import NSCC, OAT, OPS, book_confirmed, clear, instructions, trade
 from tests.conftest import Database
 from tests.factories import BUND, GOLDMAN

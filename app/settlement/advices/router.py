@@ -2,20 +2,21 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.auth import ALL_READERS, Actor, Role, require_roles
 from app.core.deps import Now, Paging, Uow
 from app.core.errors import AppError, FieldProblem, ValidationFailed, problem_responses
 from app.core.idempotency import IdempotencyKey, idempotent_create
 from app.core.pagination import Page
-from app.settlement import advices, iso20022
-from app.settlement.advice_models import StatusAdvice
-from app.settlement.advice_schemas import (
+from app.settlement.advices import iso20022
+from app.settlement.advices import service as advices
+from app.settlement.advices.auth import AdvicesRead, AdvicesWrite
+from app.settlement.advices.models import StatusAdvice
+from app.settlement.advices.schemas import (
     AdviceIn,
     AdviceInstructionOut,
     InstructionId,
@@ -24,10 +25,6 @@ from app.settlement.advice_schemas import (
     ReasonOut,
     StatusAdviceOut,
 )
-
-# Gateways deliver the CSD's messages; operations key in what arrived another way.
-AdvicesWrite = Annotated[Actor, Depends(require_roles(Role.GATEWAY, Role.OPERATIONS))]
-AdvicesRead = Annotated[Actor, Depends(require_roles(*ALL_READERS))]
 
 MAX_BODY_BYTES = 1 << 20
 _JSON = ("application/json",)
@@ -95,6 +92,17 @@ def _json_advice(data: bytes, message_id: str | None) -> AdviceIn:
         detail = "; ".join(f"{p.field}: {p.message}" for p in problems)
         raise ValidationFailed(detail, errors=problems)
     return advice
+
+
+def _read(data: bytes, media_type: str, message_id: str | None) -> iso20022.ReadAdvice:
+    """The advice in the body, as JSON (``version`` "json") or as ISO 20022 XML."""
+    if media_type in _JSON or media_type.endswith("+json"):
+        return iso20022.ReadAdvice(_json_advice(data, message_id), "json")
+    if media_type in _XML or media_type.endswith("+xml"):
+        return iso20022.read_advice(data, message_id=message_id)
+    raise UnsupportedMediaType(
+        f"Send the advice as application/json or application/xml, not '{media_type}'."
+    )
 
 
 def _schema_inline(schema: dict[str, Any]) -> dict[str, Any]:
@@ -180,16 +188,8 @@ async def receive_status_advice(
     data = await request.body()
     if len(data) > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"The body has {len(data)} bytes; at most {MAX_BODY_BYTES} are read.")
-    media_type = _media_type(request)
-    if media_type in _JSON or media_type.endswith("+json"):
-        advice, source, locations = _json_advice(data, message_id), "json", {}
-    elif media_type in _XML or media_type.endswith("+xml"):
-        read = iso20022.read_advice(data, message_id=message_id)
-        advice, source, locations = read.advice, read.version, read.locations
-    else:
-        raise UnsupportedMediaType(
-            f"Send the advice as application/json or application/xml, not '{media_type}'."
-        )
+    read = _read(data, _media_type(request), message_id)
+    advice, source, locations = read.advice, read.version, read.locations
 
     async def work(session: AsyncSession) -> StatusAdviceOut:
         received = await advices.receive_advice(

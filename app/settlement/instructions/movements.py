@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.auth import Actor
 from app.positions import service as positions
 from app.positions.entries import Direction, SettlementMovement
-from app.settlement.models import SettlementInstruction
-from app.settlement.states import DeliveryType
+from app.settlement.instructions.models import SettlementInstruction
+from app.settlement.instructions.states import DeliveryType
 
 ZERO = Decimal(0)
 _RECEIVED = (DeliveryType.RVP, DeliveryType.RFP)

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import update
 
 from app.positions import service as positions_service
-from app.settlement.models import SettlementInstruction
+from app.settlement.instructions.models import SettlementInstruction
 from app.settlement.runs import work as runs_work
 from tests.clearing.support import MORGAN, OPS, book_confirmed, clear, instructions, trade
 from tests.conftest import Database

@@ -12,7 +12,7 @@ from app.core.errors import FieldProblem
 from app.core.identifiers import Currency, Isin
 from app.core.money import DecimalStr
 from app.core.text import printable
-from app.settlement.states import InstructionStatus
+from app.settlement.instructions.states import InstructionStatus
 
 
 class MessageType(StrEnum):
@@ -184,6 +184,10 @@ class AdviceIn(BaseModel):
 
 
 class ReasonOut(BaseModel):
+    # The OpenAPI document names models that share a name (confirmations have a ReasonOut too)
+    # after their module: keep the name it has always been published under.
+    __module__ = "app.settlement.advice_schemas"
+
     code: str
     text: str | None
 

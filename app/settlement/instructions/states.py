@@ -33,6 +33,9 @@ S, E = InstructionStatus, InstructionEvent
 HOLDABLE = (S.REPAIR, S.PENDING, S.MATCHED, S.PARTIALLY_SETTLED)
 # What settlement runs take (when due and not held).
 SETTLEABLE = (S.MATCHED, S.PARTIALLY_SETTLED)
+# Not settled nor cancelled: past its intended settlement date such an instruction is failing (a
+# held one too: it is reported as held besides).
+OPEN = (S.REPAIR, S.PENDING, S.MATCHED, S.PARTIALLY_SETTLED, S.ON_HOLD)
 
 TRANSITIONS: Mapping[tuple[InstructionStatus, InstructionEvent], InstructionStatus] = {
     (S.REPAIR, E.ENRICHED): S.PENDING,

@@ -1,18 +1,5 @@
-"""Status advices: what the CSD or custodian says about our settlement instructions.
-
-A sese.024 status advice moves the matching state (``matched``: pending -> matched;
-``unmatched``: back to pending, ``fail_reason`` CMIS) or, for ``pending`` and ``failing``, sets
-the instruction's ``fail_reason`` to the first reason code without a change of state. A sese.025
-confirmation posts what settled to the journal, adds it to the settled totals (partial
-confirmations accumulate) and moves the instruction to ``partially_settled`` or ``settled``
-(the trades follow). Every accepted advice is kept; the same ``message_id`` again answers the
-first result and changes nothing.
-
-An instruction on hold stays on hold: the advice moves the state it was held in (``held_from``,
-restored on release), so a release after a sese.024 ``matched`` returns it matched. A
-confirmation in full is the exception: the CSD has settled it, there is nothing left to hold, so
-it becomes ``settled`` and the hold ends (``held_from`` only ever holds a holdable state).
-"""
+"""Status advices: what the CSD or custodian says about our settlement instructions (sese.024
+status, sese.025 confirmation), applied to the instruction and kept."""
 
 import hashlib
 import json
@@ -21,39 +8,30 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit.service import record_change
+from app.audit.service import audited
 from app.core.auth import Actor
 from app.core.errors import Conflict, FieldProblem, InvalidTransition, NotFound, ValidationFailed
 from app.core.identifiers import currency_minor_units
 from app.core.ids import new_id
 from app.core.money import decimal_places, format_decimal
-from app.core.pagination import PageRequest, fetch_page
-from app.core.snapshots import row_snapshot
-from app.core.states import next_state
-from app.settlement.advice_models import StatusAdvice
-from app.settlement.advice_schemas import (
+from app.core.pagination import PageRequest
+from app.settlement.advices import repository
+from app.settlement.advices.models import StatusAdvice
+from app.settlement.advices.schemas import (
     AdviceIn,
     AdviceInstructionOut,
     AdvisedStatus,
     ConfirmedStatus,
     MessageType,
 )
-from app.settlement.models import SettlementInstruction
-from app.settlement.movements import post, signed
-from app.settlement.states import (
-    HOLDABLE,
-    TRANSITIONS,
-    DeliveryType,
-    InstructionEvent,
-    InstructionStatus,
-)
+from app.settlement.instructions import service as instructions
+from app.settlement.instructions.models import SettlementInstruction
+from app.settlement.instructions.service import DeliveryType, InstructionEvent, InstructionStatus
 from app.trades.capture import post_trade as trades
 
 ADVICE_ENTITY = "status_advice"
-INSTRUCTION_ENTITY = "settlement_instruction"
 UNMATCHED_REASON = "CMIS"  # the fail reason of an instruction the CSD could not match
 ZERO = Decimal(0)
 _S = InstructionStatus
@@ -70,6 +48,20 @@ class Received:
     advice: StatusAdvice
     # The same message was received before: nothing changed, this is its first result.
     replayed: bool
+
+
+@dataclass(frozen=True)
+class _Confirmed:
+    """What a sese.025 settles, checked against what is left of the instruction."""
+
+    quantity: Decimal
+    amount: Decimal
+    settled_on: date
+    in_full: bool
+
+    @property
+    def status(self) -> ConfirmedStatus:
+        return ConfirmedStatus.SETTLED if self.in_full else ConfirmedStatus.PARTIALLY_SETTLED
 
 
 def fingerprint(advice: AdviceIn) -> str:
@@ -92,60 +84,41 @@ async def receive_advice(
 ) -> Received:
     """Apply one advice to its instruction and keep it. ``source`` is ``json`` or the ISO 20022
     message version; ``locations`` name, for an XML advice, the element each field came from
-    (problems name it). Refused advices (404, 409, 422) change nothing."""
+    (problems name it). Refused advices (404, 409, 422) change nothing; the same ``message_id``
+    again answers the first result and changes nothing.
+
+    An instruction on hold stays on hold: the advice moves the state it was held in
+    (``held_from``, restored on release), so a release after a sese.024 ``matched`` returns it
+    matched. A confirmation in full is the exception: the CSD has settled it, there is nothing
+    left to hold, so it becomes ``settled`` and the hold ends."""
     where = dict(locations or {})
     instruction = await _lock(session, advice.instruction_id)
     content = fingerprint(advice)
-    existing = await _by_message_id(session, advice.message_id)
+    existing = await repository.by_message_id(session, advice.message_id)
     if existing is not None:
-        if existing.fingerprint != content:
-            raise Conflict(
-                f"Message '{advice.message_id}' was received before with other content "
-                f"(advice {existing.id}); nothing was changed.",
-                advice_id=existing.id,
-            )
-        return Received(existing, replayed=True)
+        return _replayed(existing, advice, content)
     _check_terms(instruction, advice, where)
-    before = row_snapshot(instruction)
-    if advice.message_type == MessageType.STATUS:
-        assert advice.status is not None  # AdviceIn.problems() requires it
-        status = advice.status.value
-        _advise_status(instruction, advice)
-        confirmed = None
-    else:
-        confirmed = await _confirm(session, instruction, advice, where, actor=actor, now=now)
-        status = confirmed.value
-    if row_snapshot(instruction) != before:
-        instruction.version += 1
-        instruction.updated_at = now
-        await record_change(
-            session,
-            actor=actor,
-            entity_type=INSTRUCTION_ENTITY,
-            entity_id=instruction.id,
-            action=status,
-            before=before,
-            after=row_snapshot(instruction),
-            now=now,
-        )
+    confirmed = None
+    if advice.message_type == MessageType.CONFIRMATION:
+        confirmed = _check_confirmation(instruction, advice, where, now)
+    await _apply(session, instruction, advice, confirmed, actor=actor, now=now)
+    status = _status(advice, confirmed)
     row = _advice_row(instruction, advice, status, source, content, actor=actor, now=now)
-    session.add(row)
-    await session.flush()
-    await record_change(
+    async with audited(
         session,
-        actor=actor,
+        row,
         entity_type=ADVICE_ENTITY,
-        entity_id=row.id,
         action="received",
-        before=None,
-        after=row_snapshot(row),
+        actor=actor,
         now=now,
-    )
+        created=True,
+    ):
+        await repository.add(session, row)
     if confirmed is not None:
         await trades.mark_settled(
             session,
             obligation_id=instruction.obligation_id,
-            in_full=confirmed == ConfirmedStatus.SETTLED,
+            in_full=confirmed.in_full,
             actor=actor,
             now=now,
         )
@@ -153,21 +126,59 @@ async def receive_advice(
 
 
 async def _lock(session: AsyncSession, instruction_id: str) -> SettlementInstruction:
-    instruction = await session.get(
-        SettlementInstruction, instruction_id, with_for_update=True, populate_existing=True
-    )
-    if instruction is None:
-        raise NotFound(f"No settlement instruction '{instruction_id}'; nothing was changed.")
-    return instruction
+    try:
+        return await instructions.lock_instruction(session, instruction_id)
+    except NotFound:
+        raise NotFound(
+            f"No settlement instruction '{instruction_id}'; nothing was changed."
+        ) from None
 
 
-async def _by_message_id(session: AsyncSession, message_id: str) -> StatusAdvice | None:
-    statement = (
-        select(StatusAdvice)
-        .where(StatusAdvice.message_id == message_id)
-        .execution_options(populate_existing=True)
-    )
-    return (await session.scalars(statement)).one_or_none()
+def _replayed(existing: StatusAdvice, advice: AdviceIn, content: str) -> Received:
+    if existing.fingerprint != content:
+        raise Conflict(
+            f"Message '{advice.message_id}' was received before with other content "
+            f"(advice {existing.id}); nothing was changed.",
+            advice_id=existing.id,
+        )
+    return Received(existing, replayed=True)
+
+
+def _status(advice: AdviceIn, confirmed: _Confirmed | None) -> str:
+    """What the advice says (sese.024) or did (sese.025)."""
+    if confirmed is not None:
+        return confirmed.status.value
+    assert advice.status is not None  # AdviceIn.problems() requires it
+    return advice.status.value
+
+
+async def _apply(
+    session: AsyncSession,
+    instruction: SettlementInstruction,
+    advice: AdviceIn,
+    confirmed: _Confirmed | None,
+    *,
+    actor: Actor,
+    now: datetime,
+) -> None:
+    """The advice's effect on the instruction, audited (as the advice's status) if any."""
+    async with instructions.audited_if_changed(
+        session, instruction, action=_status(advice, confirmed), actor=actor, now=now
+    ):
+        if confirmed is None:
+            _advise_status(instruction, advice)
+            return
+        # Posted, added to the settled totals; refused (409) for an instruction not at the CSD.
+        await instructions.settle_at_csd(
+            session,
+            instruction,
+            quantity=confirmed.quantity,
+            amount=confirmed.amount,
+            settled_on=confirmed.settled_on,
+            in_full=confirmed.in_full,
+            actor=actor,
+            now=now,
+        )
 
 
 def _advice_row(
@@ -244,33 +255,12 @@ def _refuse(instruction: SettlementInstruction, problems: Sequence[FieldProblem]
         )
 
 
-def _held(instruction: SettlementInstruction) -> bool:
-    return instruction.status == _S.ON_HOLD
-
-
-def _state(instruction: SettlementInstruction) -> InstructionStatus:
-    """The state the instruction is in at the CSD: for a held one, the state it was held in."""
-    if _held(instruction):
-        assert instruction.held_from is not None  # a hold always records it
-        return _S(instruction.held_from)
-    return _S(instruction.status)
-
-
-def _move(instruction: SettlementInstruction, event: InstructionEvent) -> None:
-    """Apply ``event`` through the transition table; a held instruction stays on hold with the
-    event applied to ``held_from``, unless that leaves nothing to hold (settled in full)."""
-    after = next_state(TRANSITIONS, _state(instruction), event)
-    if _held(instruction) and after in HOLDABLE:
-        instruction.held_from = after.value
-        return
-    instruction.status = after.value
-    instruction.held_from = None
-
-
 def _advise_status(instruction: SettlementInstruction, advice: AdviceIn) -> None:
-    """sese.024: the matching state moves; a settlement status sets the fail reason."""
+    """sese.024: ``matched`` moves a pending instruction to matched, ``unmatched`` back to
+    pending with the fail reason CMIS; ``pending`` and ``failing`` set the fail reason to the
+    first reason code without a change of state."""
     status = advice.status
-    current = _state(instruction)
+    current = instructions.status_at_csd(instruction)
     if status in (AdvisedStatus.PENDING, AdvisedStatus.FAILING) and current not in _AT_THE_CSD:
         raise InvalidTransition(
             f"A '{status}' status advice does not apply to a '{current}' instruction; nothing "
@@ -280,71 +270,58 @@ def _advise_status(instruction: SettlementInstruction, advice: AdviceIn) -> None
         )
     if status == AdvisedStatus.MATCHED or advice.matched:
         if current not in _PAST_MATCHING:
-            _move(instruction, InstructionEvent.MATCHED)
+            instructions.advance_at_csd(instruction, InstructionEvent.MATCHED)
         if instruction.fail_reason == UNMATCHED_REASON:
             instruction.fail_reason = None
     if status == AdvisedStatus.UNMATCHED:
-        _move(instruction, InstructionEvent.UNMATCHED)
+        instructions.advance_at_csd(instruction, InstructionEvent.UNMATCHED)
         instruction.fail_reason = UNMATCHED_REASON
     elif status in (AdvisedStatus.PENDING, AdvisedStatus.FAILING) and advice.reasons:
         instruction.fail_reason = advice.reasons[0].code
 
 
-async def _confirm(
-    session: AsyncSession,
-    instruction: SettlementInstruction,
-    advice: AdviceIn,
-    where: Mapping[str, str],
-    *,
-    actor: Actor,
-    now: datetime,
-) -> ConfirmedStatus:
-    """sese.025: post what settled and add it to the totals; returns what the advice did."""
-    quantity = advice.settled_quantity
-    amount = advice.settled_amount or ZERO
-    settled_on = advice.settlement_date
-    # AdviceIn.problems() requires both.
-    assert quantity is not None
-    assert settled_on is not None
-    full = _check_confirmation(instruction, advice, where, quantity, amount, settled_on, now)
-    left_quantity, left_amount = signed(instruction)
-    part_quantity = quantity.copy_sign(left_quantity) if quantity else ZERO
-    part_amount = amount.copy_sign(left_amount) if amount else ZERO
-    event = InstructionEvent.SETTLED if full else InstructionEvent.PARTIALLY_SETTLED
-    _move(instruction, event)  # refused (409) for an instruction not at the CSD
-    await post(
-        session,
-        instruction,
-        part_quantity,
-        part_amount,
-        settled_on=settled_on,
-        actor=actor,
-        now=now,
-    )
-    instruction.settled_quantity += quantity
-    instruction.settled_amount += amount
-    instruction.settled_on = settled_on
-    if full:
-        instruction.fail_reason = None
-    return ConfirmedStatus.SETTLED if full else ConfirmedStatus.PARTIALLY_SETTLED
-
-
 def _check_confirmation(
-    instruction: SettlementInstruction,
-    advice: AdviceIn,
-    where: Mapping[str, str],
-    quantity: Decimal,
-    amount: Decimal,
-    settled_on: date,
-    now: datetime,
-) -> bool:
-    """Refuse a confirmation that does not fit what is left to settle; returns whether it
-    settles the instruction in full."""
+    instruction: SettlementInstruction, advice: AdviceIn, where: Mapping[str, str], now: datetime
+) -> _Confirmed:
+    """sese.025: refuse a confirmation that does not fit what is left to settle; what it
+    settles, and whether that is all that was left."""
+    # AdviceIn.problems() requires both.
+    assert advice.settled_quantity is not None
+    assert advice.settlement_date is not None
+    given = {
+        "settled_quantity": advice.settled_quantity,
+        "settled_amount": advice.settled_amount or ZERO,
+    }
     left = {
         "settled_quantity": instruction.quantity - instruction.settled_quantity,
         "settled_amount": instruction.amount - instruction.settled_amount,
     }
-    given = {"settled_quantity": quantity, "settled_amount": amount}
+    _refuse(
+        instruction,
+        _beyond_what_is_left(instruction, advice.settlement_date, given, left, where, now),
+    )
+    # Only what the instruction moves counts: a free delivery has no cash, a PFOD no securities.
+    moved = {
+        "settled_quantity": instruction.quantity > 0,
+        "settled_amount": instruction.amount > 0,
+    }
+    done = {name: left[name] == given[name] for name in given if moved[name]}
+    in_full = all(done.values())
+    _refuse(instruction, _partial_problems(advice, given, left, moved, done, in_full, where))
+    return _Confirmed(
+        given["settled_quantity"], given["settled_amount"], advice.settlement_date, in_full
+    )
+
+
+def _beyond_what_is_left(
+    instruction: SettlementInstruction,
+    settled_on: date,
+    given: Mapping[str, Decimal],
+    left: Mapping[str, Decimal],
+    where: Mapping[str, str],
+    now: datetime,
+) -> list[FieldProblem]:
+    """A settlement date to come, more decimals than the currency has, more than is left."""
     problems: list[FieldProblem] = []
     today = now.date()
     if settled_on > today:
@@ -354,6 +331,7 @@ def _check_confirmation(
                 f"{settled_on} has not come yet (today is {today})",
             )
         )
+    amount = given["settled_amount"]
     places = currency_minor_units(instruction.currency)
     if decimal_places(amount) > places:
         problems.append(
@@ -371,15 +349,21 @@ def _check_confirmation(
                     "left to settle",
                 )
             )
-    _refuse(instruction, problems)
-    # Only what the instruction moves counts: a free delivery has no cash, a PFOD no securities.
-    moved = {
-        "settled_quantity": instruction.quantity > 0,
-        "settled_amount": instruction.amount > 0,
-    }
-    done = {name: left[name] == given[name] for name in given if moved[name]}
-    full = all(done.values())
-    if not full and any(done.values()):
+    return problems
+
+
+def _partial_problems(
+    advice: AdviceIn,
+    given: Mapping[str, Decimal],
+    left: Mapping[str, Decimal],
+    moved: Mapping[str, bool],
+    done: Mapping[str, bool],
+    in_full: bool,
+    where: Mapping[str, str],
+) -> list[FieldProblem]:
+    """A part that finishes one side but not the other, or says the opposite of what it does."""
+    problems: list[FieldProblem] = []
+    if not in_full and any(done.values()):
         finished = next(name for name, value in done.items() if value)
         problems.append(
             FieldProblem(
@@ -387,14 +371,14 @@ def _check_confirmation(
                 "settles all that is left of it while the rest of the instruction stays open",
             )
         )
-    if advice.partial is True and full:
+    if advice.partial is True and in_full:
         problems.append(
             FieldProblem(
                 where.get("partial", "partial"),
                 "says more is to come, but this settles everything that is left",
             )
         )
-    if advice.partial is False and not full:
+    if advice.partial is False and not in_full:
         remaining = ", ".join(
             f"{format_decimal(left[name] - given[name])} {name.removeprefix('settled_')}"
             for name in given
@@ -406,15 +390,14 @@ def _check_confirmation(
                 f"says this is the last part, but {remaining} would be left",
             )
         )
-    _refuse(instruction, problems)
-    return full
+    return problems
 
 
 # Queries ---------------------------------------------------------------------------------------
 
 
 async def get_advice(session: AsyncSession, *, advice_id: str) -> StatusAdvice:
-    advice = await session.get(StatusAdvice, advice_id)
+    advice = await repository.get(session, advice_id)
     if advice is None:
         raise NotFound(f"No status advice '{advice_id}'.")
     return advice
@@ -427,9 +410,9 @@ async def list_advices(
     instruction_id: str | None = None,
     message_type: MessageType | None = None,
 ) -> tuple[Sequence[StatusAdvice], str | None]:
-    statement = select(StatusAdvice)
-    if instruction_id is not None:
-        statement = statement.where(StatusAdvice.instruction_id == instruction_id)
-    if message_type is not None:
-        statement = statement.where(StatusAdvice.message_type == message_type.value)
-    return await fetch_page(session, statement, StatusAdvice.id, page)
+    return await repository.page_of(
+        session,
+        page=page,
+        instruction_id=instruction_id,
+        message_type=message_type.value if message_type is not None else None,
+    )

@@ -9,15 +9,15 @@ from itertools import permutations
 
 import pytest
 
-from app.settlement.enrichment import (
+from app.settlement.instructions.enrichment import (
     SSI_AMBIGUOUS,
     SSI_MISSING,
     RepairReason,
     SsiFacts,
     choose_ssi,
 )
-from app.settlement.service import delivery_type
-from app.settlement.states import DeliveryType
+from app.settlement.instructions.service import delivery_type
+from app.settlement.instructions.states import DeliveryType
 
 LEI = "FOR8UP27PHTHYVLBNG30"  # Goldman Sachs & Co. LLC
 MIC, CURRENCY = "XOFF", "EUR"

@@ -1,4 +1,4 @@
-"""API models for settlement instructions."""
+"""API models for settlement instructions and the fails report."""
 
 from datetime import UTC, date, datetime
 from typing import Annotated
@@ -6,7 +6,7 @@ from typing import Annotated
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from app.core.money import DecimalStr
-from app.settlement.states import DeliveryType, InstructionStatus
+from app.settlement.instructions.states import DeliveryType, InstructionStatus
 
 
 def _in_utc(value: datetime) -> datetime:

@@ -31,7 +31,7 @@ from pydantic import ValidationError
 
 from app.core.errors import FieldProblem, ValidationFailed
 from app.core.money import parse_decimal
-from app.settlement.advice_schemas import AdviceIn, AdvisedStatus, MessageType
+from app.settlement.advices.schemas import AdviceIn, AdvisedStatus, MessageType
 
 _ISO = "urn:iso:std:iso:20022:tech:xsd:"
 # Namespace -> (message type, message definition identifier).

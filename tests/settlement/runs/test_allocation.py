@@ -5,7 +5,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.settlement.allocation import Allocation, Candidate, FailReason, allocate
+from app.settlement.runs.allocation import Allocation, Candidate, FailReason, allocate
 
 JPM = "US46625H1005"
 BUND = "DE0001102614"

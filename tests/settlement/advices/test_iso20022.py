@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from app.core.errors import FieldProblem, ValidationFailed
-from app.settlement.iso20022 import read_advice
+from app.settlement.advices.iso20022 import read_advice
 
 MESSAGES = Path(__file__).parent / "messages"
 SAMPLE_INSTRUCTION = "si_01kbv1x0a2s9d8f7g6h5j4k3m2"

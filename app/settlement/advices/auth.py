@@ -1,0 +1,11 @@
+"""Who may send status advices: gateways deliver the CSD's messages, operations key in what
+arrived another way; every business role reads them."""
+
+from typing import Annotated
+
+from fastapi import Depends
+
+from app.core.auth import ALL_READERS, Actor, Role, require_roles
+
+AdvicesWrite = Annotated[Actor, Depends(require_roles(Role.GATEWAY, Role.OPERATIONS))]
+AdvicesRead = Annotated[Actor, Depends(require_roles(*ALL_READERS))]

@@ -1,0 +1,1 @@
+"""Settlement instructions: one per obligation, from creation and repair to settled or cancelled."""

@@ -1,0 +1,212 @@
+"""Every query and lock of settlement instructions: this package's, and what settlement runs
+take."""
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, bindparam, func, or_, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.pagination import PageRequest, fetch_page
+from app.core.runs.framework import claim
+from app.settlement.instructions.models import SettlementInstruction
+from app.settlement.instructions.states import OPEN, SETTLEABLE, InstructionStatus
+
+_OPEN = [state.value for state in OPEN]
+_SETTLEABLE = [state.value for state in SETTLEABLE]
+_BY_OBLIGATIONS_CHUNK = 500
+_FAILING_CHUNK = 1000
+
+
+async def get(session: AsyncSession, instruction_id: str) -> SettlementInstruction | None:
+    return await session.get(SettlementInstruction, instruction_id)
+
+
+async def get_for_update(
+    session: AsyncSession, instruction_id: str
+) -> SettlementInstruction | None:
+    """The instruction locked (``FOR UPDATE``) and read afresh; what the session holds unflushed
+    is flushed first, so that reading afresh loses nothing."""
+    await session.flush()
+    return await session.get(
+        SettlementInstruction, instruction_id, with_for_update=True, populate_existing=True
+    )
+
+
+async def by_obligation_ids(
+    session: AsyncSession, obligation_ids: Sequence[str]
+) -> dict[str, SettlementInstruction]:
+    """The instructions of these obligations, by obligation id."""
+    found: dict[str, SettlementInstruction] = {}
+    for start in range(0, len(obligation_ids), _BY_OBLIGATIONS_CHUNK):
+        rows = await session.scalars(
+            select(SettlementInstruction).where(
+                SettlementInstruction.obligation_id.in_(
+                    obligation_ids[start : start + _BY_OBLIGATIONS_CHUNK]
+                )
+            )
+        )
+        found.update({row.obligation_id: row for row in rows.all()})
+    return found
+
+
+async def add_all(session: AsyncSession, instructions: Sequence[SettlementInstruction]) -> None:
+    session.add_all(instructions)
+    await session.flush()
+
+
+def _failing_on(today: date) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """Open and past its intended settlement date."""
+    return (
+        SettlementInstruction.status.in_(_OPEN),
+        SettlementInstruction.intended_settlement_date < today,
+    )
+
+
+async def failing_in_chunks(
+    session: AsyncSession, *, today: date
+) -> list[list[SettlementInstruction]]:
+    """Every instruction failing on ``today``, in id order, read a chunk at a time."""
+    after: str | None = None
+    chunks: list[list[SettlementInstruction]] = []
+    while True:
+        statement = (
+            select(SettlementInstruction)
+            .where(*_failing_on(today))
+            .order_by(SettlementInstruction.id)
+            .limit(_FAILING_CHUNK)
+        )
+        if after is not None:
+            statement = statement.where(SettlementInstruction.id > after)
+        rows = list((await session.scalars(statement)).all())
+        if not rows:
+            return chunks
+        chunks.append(rows)
+        after = rows[-1].id
+
+
+async def page_of(
+    session: AsyncSession,
+    *,
+    page: PageRequest,
+    status: InstructionStatus | None,
+    intended_settlement_date: date | None,
+    isin: str | None,
+    counterparty_lei: str | None,
+    obligation_id: str | None,
+    failing_on: date | None,
+    intended_before: date | None,
+) -> tuple[Sequence[SettlementInstruction], str | None]:
+    """A page of instructions in id order, filtered by whichever of these are given."""
+    statement = select(SettlementInstruction)
+    if failing_on is not None:
+        statement = statement.where(*_failing_on(failing_on))
+    if intended_before is not None:
+        statement = statement.where(
+            SettlementInstruction.intended_settlement_date < intended_before
+        )
+    filters = {
+        SettlementInstruction.status: status.value if status else None,
+        SettlementInstruction.intended_settlement_date: intended_settlement_date,
+        SettlementInstruction.isin: isin,
+        SettlementInstruction.counterparty_lei: counterparty_lei,
+        SettlementInstruction.obligation_id: obligation_id,
+    }
+    for column, value in filters.items():
+        if value is not None:
+            statement = statement.where(column == value)
+    return await fetch_page(session, statement, SettlementInstruction.id, page)
+
+
+async def obligations_in_repair(session: AsyncSession, obligation_ids: Sequence[str]) -> set[str]:
+    """Those of the obligations whose instruction waits in ``repair``."""
+    found: set[str] = set()
+    for start in range(0, len(obligation_ids), _BY_OBLIGATIONS_CHUNK):
+        rows = await session.scalars(
+            select(SettlementInstruction.obligation_id).where(
+                SettlementInstruction.obligation_id.in_(
+                    obligation_ids[start : start + _BY_OBLIGATIONS_CHUNK]
+                ),
+                SettlementInstruction.status == InstructionStatus.REPAIR.value,
+            )
+        )
+        found.update(rows.all())
+    return found
+
+
+# What settlement runs take ---------------------------------------------------------------------
+
+# Runs take lower priorities first, then older instructions.
+_ORDER = (
+    SettlementInstruction.priority,
+    SettlementInstruction.created_at,
+    SettlementInstruction.id,
+)
+
+
+def _due(settlement_date: date) -> Any:
+    # The statuses are written into the SQL, not bound: PostgreSQL uses the partial index of
+    # settleable instructions only when it can prove the query asks for no other status.
+    settleable: Any = bindparam("settleable", _SETTLEABLE, expanding=True, literal_execute=True)
+    return (
+        SettlementInstruction.status.in_(settleable),
+        SettlementInstruction.intended_settlement_date <= settlement_date,
+    )
+
+
+async def count_due(session: AsyncSession, *, settlement_date: date) -> int:
+    statement = (
+        select(func.count()).select_from(SettlementInstruction).where(*_due(settlement_date))
+    )
+    return int(await session.scalar(statement) or 0)
+
+
+async def held(session: AsyncSession, *, settlement_date: date) -> list[str]:
+    """Instructions due by the date but on hold, in run order."""
+    statement = (
+        select(SettlementInstruction.id)
+        .where(
+            SettlementInstruction.status == InstructionStatus.ON_HOLD.value,
+            SettlementInstruction.intended_settlement_date <= settlement_date,
+        )
+        .order_by(*_ORDER)
+    )
+    return list((await session.scalars(statement)).all())
+
+
+async def claim_due(
+    session: AsyncSession, *, settlement_date: date, run_id: str, limit: int
+) -> Sequence[SettlementInstruction]:
+    """The next instructions due that this run has not tried yet, locked (``SKIP LOCKED``:
+    another run takes others)."""
+    statement = (
+        select(SettlementInstruction)
+        .where(
+            *_due(settlement_date),
+            or_(
+                SettlementInstruction.last_run_id.is_(None),
+                SettlementInstruction.last_run_id != run_id,
+            ),
+        )
+        .order_by(*_ORDER)
+    )
+    return (await session.scalars(claim(statement, limit=limit))).all()
+
+
+async def due_after(
+    session: AsyncSession, *, settlement_date: date, after: tuple[Any, ...] | None, limit: int
+) -> Sequence[SettlementInstruction]:
+    """A dry run's next page of what is due, unlocked, after the run-order key ``after``."""
+    statement = select(SettlementInstruction).where(*_due(settlement_date)).order_by(*_ORDER)
+    if after is not None:
+        statement = statement.where(tuple_(*_ORDER) > after)
+    return (await session.scalars(statement.limit(limit))).all()
+
+
+def run_order_key(instruction: SettlementInstruction) -> tuple[Any, ...]:
+    return (instruction.priority, instruction.created_at, instruction.id)
+
+
+def instructed_obligations() -> Any:
+    return select(SettlementInstruction.obligation_id)

@@ -1,0 +1,572 @@
+"""Settlement instructions: made from obligations, enriched and repaired, held, released, cancelled,
+reprioritised, moved by the CSD's advices, read with their days failing. Clearing and the
+settlement runs use instructions through this module (the names re-exported below included)."""
+
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit.service import (
+    Change,
+    audited,
+    entity_state_as_of,
+    record_change,
+    record_changes,
+    transition,
+)
+from app.core.auth import Actor
+from app.core.errors import Conflict, NotFound
+from app.core.ids import new_id
+from app.core.pagination import PageRequest
+from app.core.snapshots import jsonable, row_snapshot
+from app.core.states import next_state
+from app.core.versioning import check_version
+from app.reference.service import get_instrument, load_reference, markets_by_mic, ssis_of
+from app.settlement.instructions import repository
+from app.settlement.instructions.enrichment import RepairReason, SsiFacts, choose_ssi
+from app.settlement.instructions.fails import Fail, FailsTally
+from app.settlement.instructions.models import SettlementInstruction
+from app.settlement.instructions.movements import Settlement as Settlement
+from app.settlement.instructions.movements import expect as expect
+from app.settlement.instructions.movements import post
+from app.settlement.instructions.movements import post_many as post_many
+from app.settlement.instructions.movements import signed as signed
+from app.settlement.instructions.movements import withdraw as withdraw
+from app.settlement.instructions.states import HOLDABLE as HOLDABLE
+from app.settlement.instructions.states import OPEN as OPEN
+from app.settlement.instructions.states import SETTLEABLE as SETTLEABLE
+from app.settlement.instructions.states import TRANSITIONS as TRANSITIONS
+from app.settlement.instructions.states import DeliveryType as DeliveryType
+from app.settlement.instructions.states import InstructionEvent as InstructionEvent
+from app.settlement.instructions.states import InstructionStatus as InstructionStatus
+from app.trades.capture import post_trade as trades
+
+ENTITY = "settlement_instruction"
+DEFAULT_PRIORITY = 50
+ZERO = Decimal(0)
+_S = InstructionStatus
+
+
+@dataclass(frozen=True)
+class Aged:
+    """An instruction as answered: the row, or for ``as_of`` its audit snapshot, and the
+    business days it has failed (0 when not failing)."""
+
+    instruction: SettlementInstruction | dict[str, Any]
+    days_failing: int
+
+
+# Made from obligations -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ObligationToInstruct:
+    obligation_id: str
+    counterparty_lei: str
+    ccp: bool
+    isin: str
+    mic: str  # the instrument's market: which SSI applies
+    currency: str
+    securities_account: str
+    cash_account: str
+    net_quantity: Decimal  # + received
+    net_amount: Decimal  # + received
+    settlement_date: date
+
+
+def delivery_type(net_quantity: Decimal, net_amount: Decimal) -> DeliveryType | None:
+    """From our side; None when nothing moves."""
+    if net_quantity > 0:
+        return DeliveryType.RVP if net_amount else DeliveryType.RFP
+    if net_quantity < 0:
+        return DeliveryType.DVP if net_amount else DeliveryType.DFP
+    return DeliveryType.PFOD if net_amount else None
+
+
+def _ssi_facts(ssis: Sequence[Any]) -> list[SsiFacts]:
+    return [
+        SsiFacts(s.id, s.mic, s.currency, s.place_of_settlement, s.agent_bic, s.account)
+        for s in ssis
+    ]
+
+
+def _enriched_status(pre_matched: bool) -> InstructionStatus:
+    after = next_state(TRANSITIONS, _S.REPAIR, InstructionEvent.ENRICHED)
+    if pre_matched:
+        after = next_state(TRANSITIONS, after, InstructionEvent.MATCHED)
+    return after
+
+
+async def _settles_internally(session: AsyncSession, mics: Iterable[str]) -> set[str]:
+    markets = await markets_by_mic(session, mics=set(mics))
+    return {mic for mic, market in markets.items() if market.internal_settlement}
+
+
+def _pre_matched(ccp: bool, mic: str, internal: set[str]) -> bool:
+    """A CCP's instructions are pre-matched at the CSD; on a market that settles internally the
+    system matches both sides itself. Others wait for a sese.024 status advice."""
+    return ccp or mic in internal
+
+
+def _reasons(reason: RepairReason) -> list[dict[str, str]]:
+    return [{"code": reason.code, "detail": reason.detail}]
+
+
+def _new_instruction(
+    obligation: ObligationToInstruct,
+    kind: DeliveryType,
+    chosen: SsiFacts | RepairReason,
+    *,
+    internal: set[str],
+    now: datetime,
+) -> SettlementInstruction:
+    """The instruction of one obligation: enriched from its SSI, or in repair saying why."""
+    repair = isinstance(chosen, RepairReason)
+    net_amount = obligation.net_amount
+    return SettlementInstruction(
+        id=new_id("si"),
+        obligation_id=obligation.obligation_id,
+        delivery_type=kind.value,
+        isin=obligation.isin,
+        quantity=abs(obligation.net_quantity),
+        amount=abs(net_amount),
+        credit_debit=None if net_amount == 0 else "CRDT" if net_amount > 0 else "DBIT",
+        currency=obligation.currency,
+        securities_account=obligation.securities_account,
+        cash_account=obligation.cash_account,
+        counterparty_lei=obligation.counterparty_lei,
+        ccp=obligation.ccp,
+        counterparty_ssi=None if isinstance(chosen, RepairReason) else chosen.as_instructed(),
+        intended_settlement_date=obligation.settlement_date,
+        priority=DEFAULT_PRIORITY,
+        partial_allowed=False,
+        status=(
+            _S.REPAIR
+            if repair
+            else _enriched_status(_pre_matched(obligation.ccp, obligation.mic, internal))
+        ).value,
+        repair_reasons=_reasons(chosen) if isinstance(chosen, RepairReason) else [],
+        settled_quantity=ZERO,
+        settled_amount=ZERO,
+        version=1,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+async def create_instructions(
+    session: AsyncSession,
+    *,
+    obligations: Sequence[ObligationToInstruct],
+    actor: Actor,
+    now: datetime,
+) -> dict[str, SettlementInstruction]:
+    """One instruction per obligation that moves something, enriched from the counterparty's
+    SSI; without exactly one fitting SSI it waits in ``repair``, saying what is missing.
+    Returns the instructions by obligation id (those made before too: a resumed run makes none
+    twice)."""
+    ssis = await ssis_of(session, leis=(o.counterparty_lei for o in obligations))
+    existing = await repository.by_obligation_ids(session, [o.obligation_id for o in obligations])
+    internal = await _settles_internally(session, (o.mic for o in obligations))
+    made: list[SettlementInstruction] = []
+    created: dict[str, SettlementInstruction] = {}
+    for obligation in obligations:
+        kind = delivery_type(obligation.net_quantity, obligation.net_amount)
+        if kind is None or obligation.obligation_id in existing:
+            continue
+        chosen = choose_ssi(
+            _ssi_facts(ssis[obligation.counterparty_lei]),
+            counterparty=obligation.counterparty_lei,
+            mic=obligation.mic,
+            currency=obligation.currency,
+        )
+        instruction = _new_instruction(obligation, kind, chosen, internal=internal, now=now)
+        made.append(instruction)
+        created[obligation.obligation_id] = instruction
+    await repository.add_all(session, made)
+    await expect(session, list(created.values()), actor=actor, now=now)
+    await record_changes(
+        session,
+        [
+            Change(ENTITY, i.id, "created", None, jsonable(row_snapshot(i)))
+            for i in created.values()
+        ],
+        actor=actor,
+        now=now,
+    )
+    return {**existing, **created}
+
+
+# Repair ----------------------------------------------------------------------------------------
+
+
+async def obligations_in_repair(
+    session: AsyncSession, *, obligation_ids: Sequence[str]
+) -> set[str]:
+    """Those of the obligations whose instruction waits in ``repair`` (its trades wait too)."""
+    return await repository.obligations_in_repair(session, obligation_ids)
+
+
+async def lock_instruction(session: AsyncSession, instruction_id: str) -> SettlementInstruction:
+    """The instruction, locked for the change the caller is about to make (404 if unknown)."""
+    instruction = await repository.get_for_update(session, instruction_id)
+    if instruction is None:
+        raise NotFound(f"No settlement instruction '{instruction_id}'.")
+    return instruction
+
+
+def _bump(instruction: SettlementInstruction, now: datetime) -> None:
+    instruction.version += 1
+    instruction.updated_at = now
+
+
+async def enrich(
+    session: AsyncSession, *, instruction_id: str, actor: Actor, now: datetime
+) -> Aged:
+    """Try the SSIs again for an instruction in repair (after operations fixed them). It stays
+    in repair, with the reason brought up to date, until exactly one SSI fits; then its trades
+    become instructed."""
+    instruction = await lock_instruction(session, instruction_id)
+    status = next_state(TRANSITIONS, _S(instruction.status), InstructionEvent.ENRICHED)
+    ssis = await ssis_of(session, leis=[instruction.counterparty_lei])
+    instrument = await get_instrument(session, isin=instruction.isin)
+    chosen = choose_ssi(
+        _ssi_facts(ssis[instruction.counterparty_lei]),
+        counterparty=instruction.counterparty_lei,
+        mic=instrument.mic,
+        currency=instruction.currency,
+    )
+    action = "enrichment_failed" if isinstance(chosen, RepairReason) else "enriched"
+    async with audited(
+        session, instruction, entity_type=ENTITY, action=action, actor=actor, now=now
+    ):
+        if isinstance(chosen, RepairReason):
+            instruction.repair_reasons = _reasons(chosen)
+        else:
+            internal = await _settles_internally(session, [instrument.mic])
+            if _pre_matched(instruction.ccp, instrument.mic, internal):
+                status = next_state(TRANSITIONS, status, InstructionEvent.MATCHED)
+            instruction.counterparty_ssi = chosen.as_instructed()
+            instruction.repair_reasons = []
+            instruction.status = status.value
+        _bump(instruction, now)
+        if not isinstance(chosen, RepairReason):
+            await trades.mark_instructed(
+                session, obligation_ids=[instruction.obligation_id], actor=actor, now=now
+            )
+    return await _aged(session, instruction, today=now.date())
+
+
+# By hand: hold, release, cancel, priority ------------------------------------------------------
+
+
+async def hold_instruction(
+    session: AsyncSession, *, instruction_id: str, actor: Actor, now: datetime
+) -> Aged:
+    """Park an instruction: runs skip it (reporting it as held, not failed) until released."""
+    instruction = await lock_instruction(session, instruction_id)
+    await transition(
+        session,
+        instruction,
+        transitions=TRANSITIONS,
+        event=InstructionEvent.HELD,
+        entity_type=ENTITY,
+        actor=actor,
+        now=now,
+        held_from=instruction.status,
+        version=instruction.version + 1,
+        updated_at=now,
+    )
+    return await _aged(session, instruction, today=now.date())
+
+
+async def release_instruction(
+    session: AsyncSession, *, instruction_id: str, actor: Actor, now: datetime
+) -> Aged:
+    """Back to the state it was held in."""
+    instruction = await lock_instruction(session, instruction_id)
+    if instruction.status != _S.ON_HOLD or instruction.held_from is None:
+        raise Conflict(
+            f"Settlement instruction '{instruction_id}' is {instruction.status}, not on_hold: "
+            "there is nothing to release."
+        )
+    held_from = _S(instruction.held_from)
+    assert held_from in HOLDABLE, held_from
+    async with audited(
+        session, instruction, entity_type=ENTITY, action="released", actor=actor, now=now
+    ):
+        instruction.status = held_from.value
+        instruction.held_from = None
+        _bump(instruction, now)
+    return await _aged(session, instruction, today=now.date())
+
+
+async def cancel_instruction(
+    session: AsyncSession, *, instruction_id: str, actor: Actor, now: datetime
+) -> Aged:
+    """Withdraw an instruction that has settled nothing yet; what it showed as due is voided."""
+    instruction = await lock_instruction(session, instruction_id)
+    if instruction.settled_quantity or instruction.settled_amount:
+        raise Conflict(
+            f"Settlement instruction '{instruction_id}' has settled "
+            f"{instruction.settled_quantity} and {instruction.settled_amount} already: what "
+            "settled cannot be cancelled."
+        )
+    async with audited(
+        session, instruction, entity_type=ENTITY, action="cancelled", actor=actor, now=now
+    ):
+        instruction.status = next_state(
+            TRANSITIONS, _S(instruction.status), InstructionEvent.CANCELLED
+        ).value
+        instruction.held_from = None
+        await withdraw(session, instruction, reason="instruction cancelled", actor=actor, now=now)
+        _bump(instruction, now)
+    return await _aged(session, instruction, today=now.date())
+
+
+async def set_priority(
+    session: AsyncSession,
+    *,
+    instruction_id: str,
+    priority: int,
+    version: int,
+    actor: Actor,
+    now: datetime,
+) -> Aged:
+    """Runs take lower numbers first (then older instructions)."""
+    instruction = await lock_instruction(session, instruction_id)
+    check_version(
+        current=instruction.version,
+        expected=version,
+        what=f"settlement instruction '{instruction_id}'",
+    )
+    if instruction.status in (_S.SETTLED, _S.CANCELLED):
+        raise Conflict(
+            f"Settlement instruction '{instruction_id}' is {instruction.status}: its priority "
+            "no longer matters."
+        )
+    async with audited(
+        session, instruction, entity_type=ENTITY, action="reprioritised", actor=actor, now=now
+    ):
+        instruction.priority = priority
+        _bump(instruction, now)
+    return await _aged(session, instruction, today=now.date())
+
+
+# Moved by the CSD's advices --------------------------------------------------------------------
+
+
+def status_at_csd(instruction: SettlementInstruction) -> InstructionStatus:
+    """The state the instruction is in at the CSD: for a held one, the state it was held in."""
+    if instruction.status == _S.ON_HOLD:
+        assert instruction.held_from is not None  # a hold always records it
+        return _S(instruction.held_from)
+    return _S(instruction.status)
+
+
+def advance_at_csd(instruction: SettlementInstruction, event: InstructionEvent) -> None:
+    """Apply ``event`` through the transition table; a held instruction stays on hold with the
+    event applied to ``held_from``, unless that leaves nothing to hold (settled in full)."""
+    after = next_state(TRANSITIONS, status_at_csd(instruction), event)
+    if instruction.status == _S.ON_HOLD and after in HOLDABLE:
+        instruction.held_from = after.value
+        return
+    instruction.status = after.value
+    instruction.held_from = None
+
+
+async def settle_at_csd(
+    session: AsyncSession,
+    instruction: SettlementInstruction,
+    *,
+    quantity: Decimal,
+    amount: Decimal,
+    settled_on: date,
+    in_full: bool,
+    actor: Actor,
+    now: datetime,
+) -> None:
+    """What the CSD confirms settled (unsigned, as advised): posted to the journal, added to
+    the settled totals, and the instruction moved on (409 for one not at the CSD)."""
+    left_quantity, left_amount = signed(instruction)
+    part_quantity = quantity.copy_sign(left_quantity) if quantity else ZERO
+    part_amount = amount.copy_sign(left_amount) if amount else ZERO
+    event = InstructionEvent.SETTLED if in_full else InstructionEvent.PARTIALLY_SETTLED
+    advance_at_csd(instruction, event)
+    await post(
+        session,
+        instruction,
+        part_quantity,
+        part_amount,
+        settled_on=settled_on,
+        actor=actor,
+        now=now,
+    )
+    instruction.settled_quantity += quantity
+    instruction.settled_amount += amount
+    instruction.settled_on = settled_on
+    if in_full:
+        instruction.fail_reason = None
+
+
+@asynccontextmanager
+async def audited_if_changed(
+    session: AsyncSession,
+    instruction: SettlementInstruction,
+    *,
+    action: str,
+    actor: Actor,
+    now: datetime,
+) -> AsyncIterator[None]:
+    """Audit what the block does to the instruction, versioned, only if it changes anything:
+    an advice that tells nothing new leaves it as it was."""
+    before = row_snapshot(instruction)
+    yield
+    if row_snapshot(instruction) != before:
+        _bump(instruction, now)
+        await record_change(
+            session,
+            actor=actor,
+            entity_type=ENTITY,
+            entity_id=instruction.id,
+            action=action,
+            before=before,
+            after=row_snapshot(instruction),
+            now=now,
+        )
+
+
+# Reading ---------------------------------------------------------------------------------------
+
+
+async def get_instruction(session: AsyncSession, *, instruction_id: str) -> SettlementInstruction:
+    instruction = await repository.get(session, instruction_id)
+    if instruction is None:
+        raise NotFound(f"No settlement instruction '{instruction_id}'.")
+    return instruction
+
+
+async def instruction_as_of(
+    session: AsyncSession, *, instruction_id: str, as_of: datetime
+) -> dict[str, Any]:
+    """The instruction as it stood at ``as_of``, rebuilt from its audit trail (every change of
+    an instruction records its whole row as the after image)."""
+    snapshot = await entity_state_as_of(
+        session, entity_type=ENTITY, entity_id=instruction_id, as_of=as_of
+    )
+    if snapshot is None:
+        await get_instruction(session, instruction_id=instruction_id)
+        raise NotFound(
+            f"Settlement instruction '{instruction_id}' did not exist yet at {as_of.isoformat()}."
+        )
+    return snapshot
+
+
+async def find_instruction(
+    session: AsyncSession, *, instruction_id: str, as_of: datetime | None, now: datetime
+) -> Aged:
+    """The instruction now, or with ``as_of`` as it stood then (failing as of that day)."""
+    if as_of is not None:
+        snapshot = await instruction_as_of(session, instruction_id=instruction_id, as_of=as_of)
+        return await _aged(session, snapshot, today=as_of.date())
+    instruction = await get_instruction(session, instruction_id=instruction_id)
+    return await _aged(session, instruction, today=now.date())
+
+
+async def list_instructions(
+    session: AsyncSession,
+    *,
+    page: PageRequest,
+    today: date,
+    status: InstructionStatus | None = None,
+    intended_settlement_date: date | None = None,
+    isin: str | None = None,
+    counterparty_lei: str | None = None,
+    obligation_id: str | None = None,
+    failing: bool = False,
+    older_than_days: int | None = None,
+) -> tuple[list[Aged], str | None]:
+    """``failing``: only instructions failing today (open past their date); ``older_than_days``:
+    only those due more than that many calendar days ago."""
+    rows, cursor = await repository.page_of(
+        session,
+        page=page,
+        status=status,
+        intended_settlement_date=intended_settlement_date,
+        isin=isin,
+        counterparty_lei=counterparty_lei,
+        obligation_id=obligation_id,
+        failing_on=today if failing else None,
+        intended_before=None
+        if older_than_days is None
+        else today - timedelta(days=older_than_days),
+    )
+    ages = await days_failing(session, rows, today=today)
+    return [Aged(row, ages[row.id]) for row in rows], cursor
+
+
+async def _aged(
+    session: AsyncSession, instruction: SettlementInstruction | dict[str, Any], *, today: date
+) -> Aged:
+    ages = await days_failing(session, [instruction], today=today)
+    return Aged(instruction, ages[_field(instruction, "id")])
+
+
+def _field(row: SettlementInstruction | dict[str, Any], name: str) -> Any:
+    return row[name] if isinstance(row, dict) else getattr(row, name)
+
+
+def _as_date(value: date | str) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+async def days_failing(
+    session: AsyncSession,
+    instructions: Sequence[SettlementInstruction | dict[str, Any]],
+    *,
+    today: date,
+) -> dict[str, int]:
+    """Per instruction id (rows or audit snapshots): business days of its market's settlement
+    calendar in (intended settlement date, today] while it is open, else 0."""
+    late = [
+        row
+        for row in instructions
+        if _field(row, "status") in OPEN
+        and _as_date(_field(row, "intended_settlement_date")) < today
+    ]
+    found = {_field(row, "id"): 0 for row in instructions}
+    if not late:
+        return found
+    reference = await load_reference(
+        session, isins={_field(row, "isin") for row in late}, mics=(), books=(), leis=()
+    )
+    for row in late:
+        calendar = reference.settlement_calendar(reference.instruments[_field(row, "isin")].mic)
+        found[_field(row, "id")] = calendar.business_days_after(
+            _as_date(_field(row, "intended_settlement_date")), today
+        )
+    return found
+
+
+async def fails_report(session: AsyncSession, *, today: date) -> dict[str, Any]:
+    """Every failing instruction counted by age bucket, fail reason and counterparty, with the
+    cash left unsettled per currency."""
+    tally = FailsTally()
+    for rows in await repository.failing_in_chunks(session, today=today):
+        ages = await days_failing(session, rows, today=today)
+        for row in rows:
+            tally.add(
+                Fail(
+                    days_failing=ages[row.id],
+                    fail_reason=row.fail_reason,
+                    counterparty_lei=row.counterparty_lei,
+                    currency=row.currency,
+                    unsettled=row.amount - row.settled_amount,
+                )
+            )
+    return {"as_of": today.isoformat(), **tally.report()}
