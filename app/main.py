@@ -16,7 +16,16 @@ from app.core.health import router as health_router
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
 from app.positions.router import router as positions_router
-from app.reference.router import router as reference_router
+from app.reference.accounts.router import router as accounts_router
+from app.reference.books.router import router as books_router
+from app.reference.calendars.router import router as calendars_router
+from app.reference.counterparties.router import router as counterparties_router
+from app.reference.instruments.router import router as instruments_router
+from app.reference.markets.router import router as markets_router
+from app.reference.prices.router import router as prices_router
+from app.reference.rates.router import router as rates_router
+from app.reference.ssis.router import router as ssis_router
+from app.reference.tolerances.router import router as tolerances_router
 from app.settlement.advices_router import router as status_advices_router
 from app.settlement.router import router as settlement_router
 from app.settlement.runs_router import router as settlement_runs_router
@@ -105,6 +114,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(settlement_runs_router, prefix=API_PREFIX)
     app.include_router(status_advices_router, prefix=API_PREFIX)
     app.include_router(positions_router, prefix=API_PREFIX)
-    app.include_router(reference_router, prefix=API_PREFIX)
+    app.include_router(markets_router, prefix=API_PREFIX)
+    app.include_router(calendars_router, prefix=API_PREFIX)
+    app.include_router(instruments_router, prefix=API_PREFIX)
+    app.include_router(counterparties_router, prefix=API_PREFIX)
+    app.include_router(books_router, prefix=API_PREFIX)
+    app.include_router(accounts_router, prefix=API_PREFIX)
+    app.include_router(ssis_router, prefix=API_PREFIX)
+    app.include_router(prices_router, prefix=API_PREFIX)
+    app.include_router(rates_router, prefix=API_PREFIX)
+    app.include_router(tolerances_router, prefix=API_PREFIX)
     app.include_router(api_keys_router, prefix=API_PREFIX)
     return app

@@ -101,8 +101,12 @@ from app.core.db import UnitOfWork, create_engine, create_sessionmaker
 from app.core.ids import new_id
 from app.positions import accounts as ledger_accounts
 from app.reference import demo_data
-from app.reference import service as reference
-from app.reference.schemas import CounterpartyIn, InstrumentIn, SsiIn
+from app.reference.counterparties.schemas import CounterpartyIn
+from app.reference.counterparties.service import create_counterparty
+from app.reference.instruments.schemas import InstrumentIn
+from app.reference.instruments.service import create_instrument
+from app.reference.ssis.schemas import SsiIn
+from app.reference.ssis.service import create_ssi
 from bench.common import (
     DEFAULT_PG_URL,
     TRADE_COLUMNS,
@@ -276,9 +280,9 @@ async def create_reference(
                     "price_basis": "unit",
                 }
             )
-            await reference.create_instrument(session, data=data, actor=actor, now=now)
+            await create_instrument(session, data=data, actor=actor, now=now)
         for party in universe.parties:
-            await reference.create_counterparty(
+            await create_counterparty(
                 session,
                 data=CounterpartyIn.model_validate(
                     {"lei": party.lei, "name": party.name, "netting": party.netting}
@@ -297,7 +301,7 @@ async def create_reference(
                     "account": f"BENCH-NT-{n:03d}-EB",
                 }
             )
-            await reference.create_ssi(session, data=ssi, actor=actor, now=now)
+            await create_ssi(session, data=ssi, actor=actor, now=now)
     return clock.perf_counter() - started
 
 

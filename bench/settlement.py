@@ -128,7 +128,8 @@ from app.positions import adjustments
 from app.positions.schemas import AdjustmentIn, AdjustmentKind, AdjustmentLineIn
 from app.reference import demo_data
 from app.reference import service as reference
-from app.reference.schemas import InstrumentIn
+from app.reference.instruments.schemas import InstrumentIn
+from app.reference.instruments.service import create_instrument
 from app.settlement import movements as settlement_movements
 from app.settlement import runs
 from app.settlement.models import SettlementInstruction
@@ -367,7 +368,7 @@ async def create_instruments(
                     "price_basis": "unit",
                 }
             )
-            await reference.create_instrument(session, data=data, actor=actor, now=now)
+            await create_instrument(session, data=data, actor=actor, now=now)
 
 
 async def load_parties(monitor: asyncpg.Connection) -> dict[str, list[Party]]:

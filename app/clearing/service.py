@@ -33,8 +33,10 @@ from app.core.snapshots import row_snapshot
 from app.core.states import next_state
 from app.positions import service as positions
 from app.positions.entries import Novation
-from app.reference.models import Instrument, Market
-from app.reference.service import Parties, instruments_by_isin, markets_by_mic, parties_and_accounts
+from app.reference.instruments.service import instruments_by_isin
+from app.reference.markets.service import markets_by_mic
+from app.reference.service import Parties, parties_and_accounts
+from app.reference.values import InstrumentRef, MarketRef
 from app.settlement import service as settlement
 from app.settlement.models import SettlementInstruction
 from app.settlement.service import ObligationToInstruct
@@ -52,8 +54,8 @@ class _Reference:
     """What resolving a trade needs, loaded once per run and grown per chunk."""
 
     parties: Parties
-    markets: dict[str, Market] = field(default_factory=dict)
-    instruments: dict[str, Instrument] = field(default_factory=dict)
+    markets: dict[str, MarketRef] = field(default_factory=dict)
+    instruments: dict[str, InstrumentRef] = field(default_factory=dict)
 
     async def load(self, session: AsyncSession, chunk: Sequence[Trade]) -> None:
         isins = {t.isin for t in chunk} - self.instruments.keys()

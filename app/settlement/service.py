@@ -16,7 +16,9 @@ from app.core.ids import new_id
 from app.core.pagination import PageRequest, fetch_page
 from app.core.snapshots import jsonable, row_snapshot
 from app.core.states import next_state
-from app.reference.service import get_instrument, markets_by_mic, ssis_of
+from app.reference.instruments.service import get_instrument_ref
+from app.reference.markets.service import markets_by_mic
+from app.reference.ssis.service import ssis_of
 from app.settlement.enrichment import RepairReason, SsiFacts, choose_ssi
 from app.settlement.fails import is_failing_filter
 from app.settlement.models import SettlementInstruction
@@ -198,7 +200,7 @@ async def enrich(
         TRANSITIONS, InstructionStatus(instruction.status), InstructionEvent.ENRICHED
     )
     ssis = await ssis_of(session, leis=[instruction.counterparty_lei])
-    instrument = await get_instrument(session, isin=instruction.isin)
+    instrument = await get_instrument_ref(session, isin=instruction.isin)
     chosen = choose_ssi(
         _ssi_facts(ssis[instruction.counterparty_lei]),
         counterparty=instruction.counterparty_lei,

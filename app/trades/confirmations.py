@@ -16,7 +16,9 @@ from app.core.ids import new_id
 from app.core.pagination import PageRequest, fetch_page
 from app.core.snapshots import row_snapshot
 from app.core.states import next_state
-from app.reference.service import find_matching_tolerance, get_counterparty, markets_by_mic
+from app.reference.counterparties.service import get_counterparty_ref
+from app.reference.markets.service import markets_by_mic
+from app.reference.tolerances.service import find_matching_tolerance
 from app.trades.confirmation_schemas import ConfirmationIn
 from app.trades.deadlines import Deadline, deadline, is_near
 from app.trades.lifecycle import ENTITY as TRADE_ENTITY
@@ -248,7 +250,7 @@ def _ambiguity(candidates: Sequence[str], data: ConfirmationIn) -> list[dict[str
 
 async def _require_counterparty(session: AsyncSession, lei: str) -> None:
     try:
-        await get_counterparty(session, lei=lei)
+        await get_counterparty_ref(session, lei=lei)
     except NotFound:
         raise ValidationFailed(
             f"counterparty_lei: counterparty '{lei}' is not known",

@@ -13,8 +13,7 @@ from app.core.errors import FieldProblem
 from app.core.identifiers import currency_minor_units
 from app.core.money import decimal_places, is_multiple_of
 from app.reference.cycles import cycle_days_on
-from app.reference.models import Instrument
-from app.reference.service import ReferenceSet
+from app.reference.values import InstrumentRef, ReferenceSet
 from app.trades.daycount import DayCount
 from app.trades.pricing import Amounts, BondTerms, trade_amounts
 
@@ -47,7 +46,7 @@ class Booking:
     amounts: Amounts
 
 
-def bond_terms(instrument: Instrument) -> BondTerms | None:
+def bond_terms(instrument: InstrumentRef) -> BondTerms | None:
     """The coupon terms of a bond (the instrument schema guarantees a bond has them all)."""
     if instrument.type != "bond":
         return None
