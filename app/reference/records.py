@@ -18,6 +18,7 @@ from app.reference.fields import TermsError
 from app.reference.versioned import Versioned
 
 M = TypeVar("M", bound=Base)
+T = TypeVar("T")
 V = TypeVar("V", bound=Versioned)
 
 
@@ -30,7 +31,7 @@ def _label(entity_type: str) -> str:
     return entity_type.replace("_", " ")
 
 
-def found(obj: M | None, entity_type: str, key: Any) -> M:
+def found(obj: T | None, entity_type: str, key: Any) -> T:
     """``obj``, or NotFound naming the entity and its key."""
     if obj is None:
         shown = "/".join(str(part) for part in key) if isinstance(key, tuple) else key

@@ -1,12 +1,24 @@
 """Every query and lock of our accounts."""
 
 from collections.abc import Sequence
+from dataclasses import fields
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.pagination import PageRequest, fetch_page
 from app.reference.accounts.models import Account
+from app.reference.values import AccountRef
+
+# Other domains get values read straight from the columns: no ORM row to build, track or expire.
+_REF_COLUMNS = [getattr(Account, field.name) for field in fields(AccountRef)]
+
+
+def _ref(row: Row[Any]) -> AccountRef:
+    values = dict(row._mapping)
+    values["markets"] = tuple(values["markets"])
+    return AccountRef(**values)
 
 
 async def get(session: AsyncSession, code: str, *, lock: bool = False) -> Account | None:
@@ -24,9 +36,10 @@ async def page(
     return await fetch_page(session, statement, Account.code, page)
 
 
-async def by_code(session: AsyncSession, codes: list[str]) -> Sequence[Account]:
-    return (await session.scalars(select(Account).where(Account.code.in_(codes)))).all()
+async def refs_by_code(session: AsyncSession, codes: list[str]) -> list[AccountRef]:
+    statement = select(*_REF_COLUMNS).where(Account.code.in_(codes))
+    return [_ref(row) for row in (await session.execute(statement)).all()]
 
 
-async def every_account(session: AsyncSession) -> Sequence[Account]:
-    return (await session.scalars(select(Account))).all()
+async def every_ref(session: AsyncSession) -> list[AccountRef]:
+    return [_ref(row) for row in (await session.execute(select(*_REF_COLUMNS))).all()]

@@ -17,19 +17,6 @@ from app.reference.values import AccountRef
 ENTITY = "account"
 
 
-def _ref(account: Account) -> AccountRef:
-    return AccountRef(
-        code=account.code,
-        name=account.name,
-        kind=account.kind,
-        currency=account.currency,
-        servicer_bic=account.servicer_bic,
-        iban=account.iban,
-        account_number=account.account_number,
-        markets=tuple(account.markets),
-    )
-
-
 async def create_account(
     session: AsyncSession, *, data: AccountIn, actor: Actor, now: datetime
 ) -> Account:
@@ -79,8 +66,8 @@ async def accounts_by_code(session: AsyncSession, *, codes: Iterable[str]) -> di
     wanted = list(set(codes))
     if not wanted:
         return {}
-    return {a.code: _ref(a) for a in await repository.by_code(session, wanted)}
+    return {a.code: a for a in await repository.refs_by_code(session, wanted)}
 
 
 async def every_account(session: AsyncSession) -> dict[str, AccountRef]:
-    return {a.code: _ref(a) for a in await repository.every_account(session)}
+    return {a.code: a for a in await repository.every_ref(session)}

@@ -17,15 +17,6 @@ from app.reference.values import CounterpartyRef
 ENTITY = "counterparty"
 
 
-def _ref(counterparty: Counterparty) -> CounterpartyRef:
-    return CounterpartyRef(
-        lei=counterparty.lei,
-        name=counterparty.name,
-        bic=counterparty.bic,
-        netting=counterparty.netting,
-    )
-
-
 async def create_counterparty(
     session: AsyncSession, *, data: CounterpartyIn, actor: Actor, now: datetime
 ) -> Counterparty:
@@ -75,7 +66,7 @@ async def counterparty_exists(session: AsyncSession, *, lei: str) -> bool:
 
 
 async def get_counterparty_ref(session: AsyncSession, *, lei: str) -> CounterpartyRef:
-    return _ref(await get_counterparty(session, lei=lei))
+    return records.found(await repository.ref(session, lei), ENTITY, lei)
 
 
 async def known_leis(session: AsyncSession, *, leis: Iterable[str]) -> set[str]:
@@ -84,4 +75,4 @@ async def known_leis(session: AsyncSession, *, leis: Iterable[str]) -> set[str]:
 
 
 async def every_counterparty(session: AsyncSession) -> dict[str, CounterpartyRef]:
-    return {c.lei: _ref(c) for c in await repository.every_counterparty(session)}
+    return {c.lei: c for c in await repository.every_ref(session)}

@@ -18,26 +18,6 @@ from app.reference.values import InstrumentRef
 ENTITY = "instrument"
 
 
-def _ref(instrument: Instrument) -> InstrumentRef:
-    cycle = instrument.settlement_cycle_days
-    return InstrumentRef(
-        isin=instrument.isin,
-        name=instrument.name,
-        type=instrument.type,
-        currency=instrument.currency,
-        mic=instrument.mic,
-        csdr_class=instrument.csdr_class,
-        settlement_unit=instrument.settlement_unit,
-        settlement_cycle_days=None if cycle is None else tuple(cycle),
-        price_basis=instrument.price_basis,
-        coupon_rate=instrument.coupon_rate,
-        coupon_frequency=instrument.coupon_frequency,
-        day_count=instrument.day_count,
-        issue_date=instrument.issue_date,
-        maturity_date=instrument.maturity_date,
-    )
-
-
 async def create_instrument(
     session: AsyncSession, *, data: InstrumentIn, actor: Actor, now: datetime
 ) -> Instrument:
@@ -94,7 +74,7 @@ async def instrument_exists(session: AsyncSession, *, isin: str) -> bool:
 
 
 async def get_instrument_ref(session: AsyncSession, *, isin: str) -> InstrumentRef:
-    return _ref(await get_instrument(session, isin=isin))
+    return records.found(await repository.ref(session, isin), ENTITY, isin)
 
 
 async def instruments_by_isin(
@@ -103,4 +83,4 @@ async def instruments_by_isin(
     wanted = list(set(isins))
     if not wanted:
         return {}
-    return {i.isin: _ref(i) for i in await repository.by_isin(session, wanted)}
+    return {i.isin: i for i in await repository.refs_by_isin(session, wanted)}

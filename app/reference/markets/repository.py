@@ -1,13 +1,26 @@
 """Every query and lock of markets and their closed days."""
 
 from collections.abc import Iterable, Sequence
+from dataclasses import fields
 from datetime import date
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.pagination import PageRequest, fetch_page
 from app.reference.markets.models import Market, MarketClosedDay
+from app.reference.values import MarketRef
+
+# Other domains get values read straight from the columns: no ORM row to build, track or expire.
+_REF_COLUMNS = [getattr(Market, field.name) for field in fields(MarketRef)]
+
+
+def _ref(row: Row[Any]) -> MarketRef:
+    values = dict(row._mapping)
+    values["settlement_calendars"] = tuple(values["settlement_calendars"])
+    values["settlement_cycle_days"] = tuple(values["settlement_cycle_days"])
+    return MarketRef(**values)
 
 
 async def get(session: AsyncSession, mic: str, *, lock: bool = False) -> Market | None:
@@ -18,8 +31,14 @@ async def page(session: AsyncSession, page: PageRequest) -> tuple[Sequence[Marke
     return await fetch_page(session, select(Market), Market.mic, page)
 
 
-async def by_mic(session: AsyncSession, mics: Iterable[str]) -> Sequence[Market]:
-    return (await session.scalars(select(Market).where(Market.mic.in_(list(set(mics)))))).all()
+async def ref(session: AsyncSession, mic: str) -> MarketRef | None:
+    row = (await session.execute(select(*_REF_COLUMNS).where(Market.mic == mic))).first()
+    return None if row is None else _ref(row)
+
+
+async def refs_by_mic(session: AsyncSession, mics: Iterable[str]) -> list[MarketRef]:
+    statement = select(*_REF_COLUMNS).where(Market.mic.in_(list(set(mics))))
+    return [_ref(row) for row in (await session.execute(statement)).all()]
 
 
 async def get_closed_day(session: AsyncSession, mic: str, day: date) -> MarketClosedDay | None:

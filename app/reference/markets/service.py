@@ -18,21 +18,6 @@ ENTITY = "market"
 CLOSED_DAY = "market_closed_day"
 
 
-def _ref(market: Market) -> MarketRef:
-    return MarketRef(
-        mic=market.mic,
-        name=market.name,
-        country=market.country,
-        timezone=market.timezone,
-        calendar=market.calendar,
-        settlement_calendars=tuple(market.settlement_calendars),
-        settlement_cycle_days=tuple(market.settlement_cycle_days),
-        ccp=market.ccp,
-        internal_settlement=market.internal_settlement,
-        affirmation_cutoff=market.affirmation_cutoff,
-    )
-
-
 async def create_market(
     session: AsyncSession, *, data: MarketIn, actor: Actor, now: datetime
 ) -> Market:
@@ -104,11 +89,11 @@ async def list_closed_days(session: AsyncSession, *, mic: str) -> Sequence[Marke
 
 
 async def get_market_ref(session: AsyncSession, *, mic: str) -> MarketRef:
-    return _ref(await get_market(session, mic=mic))
+    return records.found(await repository.ref(session, mic), ENTITY, mic)
 
 
 async def markets_by_mic(session: AsyncSession, *, mics: Iterable[str]) -> dict[str, MarketRef]:
-    return {market.mic: _ref(market) for market in await repository.by_mic(session, mics)}
+    return {market.mic: market for market in await repository.refs_by_mic(session, mics)}
 
 
 async def closed_days_by_mic(

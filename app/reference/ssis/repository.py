@@ -1,6 +1,7 @@
 """Every query and lock of standing settlement instructions."""
 
 from collections.abc import Sequence
+from dataclasses import fields
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -8,6 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.pagination import PageRequest, fetch_page
 from app.reference.ssis.models import Ssi
+from app.reference.values import SsiRef
+
+# Other domains get values read straight from the columns: no ORM row to build, track or expire.
+_REF_COLUMNS = [getattr(Ssi, field.name) for field in fields(SsiRef)]
 
 
 async def get(session: AsyncSession, ssi_id: str, *, lock: bool = False) -> Ssi | None:
@@ -32,6 +37,6 @@ async def page(
     return await fetch_page(session, statement, Ssi.id, page)
 
 
-async def of_counterparties(session: AsyncSession, leis: list[str]) -> Sequence[Ssi]:
-    statement = select(Ssi).where(Ssi.counterparty_lei.in_(leis)).order_by(Ssi.id)
-    return (await session.scalars(statement)).all()
+async def refs_of_counterparties(session: AsyncSession, leis: list[str]) -> list[SsiRef]:
+    statement = select(*_REF_COLUMNS).where(Ssi.counterparty_lei.in_(leis)).order_by(Ssi.id)
+    return [SsiRef(**row._mapping) for row in (await session.execute(statement)).all()]

@@ -20,18 +20,6 @@ from app.reference.values import SsiRef
 ENTITY = "ssi"
 
 
-def _ref(ssi: Ssi) -> SsiRef:
-    return SsiRef(
-        id=ssi.id,
-        counterparty_lei=ssi.counterparty_lei,
-        mic=ssi.mic,
-        currency=ssi.currency,
-        place_of_settlement=ssi.place_of_settlement,
-        agent_bic=ssi.agent_bic,
-        account=ssi.account,
-    )
-
-
 async def create_ssi(session: AsyncSession, *, data: SsiIn, actor: Actor, now: datetime) -> Ssi:
     lei = data.counterparty_lei
     records.known(
@@ -105,6 +93,6 @@ async def ssis_of(session: AsyncSession, *, leis: Iterable[str]) -> dict[str, li
     wanted = list(set(leis))
     found: dict[str, list[SsiRef]] = {lei: [] for lei in wanted}
     if wanted:
-        for ssi in await repository.of_counterparties(session, wanted):
-            found[ssi.counterparty_lei].append(_ref(ssi))
+        for ssi in await repository.refs_of_counterparties(session, wanted):
+            found[ssi.counterparty_lei].append(ssi)
     return found

@@ -65,12 +65,4 @@ async def find_matching_tolerance(
     session: AsyncSession, *, currency: str
 ) -> MatchingToleranceRef | None:
     """The tolerance for a currency, or None: then matching is exact."""
-    tolerance = await repository.get(session, currency)
-    if tolerance is None:
-        return None
-    return MatchingToleranceRef(
-        currency=tolerance.currency,
-        price_abs=tolerance.price_abs,
-        net_amount_abs=tolerance.net_amount_abs,
-        net_amount_bps=tolerance.net_amount_bps,
-    )
+    return await repository.ref(session, currency)
