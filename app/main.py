@@ -6,23 +6,14 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from app.apikeys.router import router as api_keys_router
 from app.apikeys.service import authenticate
-from app.clearing.obligations.router import router as obligations_router
-from app.clearing.runs.router import router as clearing_runs_router
 from app.core.config import Settings, get_settings
 from app.core.db import create_engine, create_sessionmaker
 from app.core.handlers import install_error_handlers
 from app.core.health import router as health_router
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
-from app.positions.router import router as positions_router
-from app.reference.router import router as reference_router
-from app.settlement.advices.router import router as status_advices_router
-from app.settlement.instructions.router import router as settlement_router
-from app.settlement.runs.router import router as settlement_runs_router
-from app.trades.capture.router import router as trades_router
-from app.trades.confirmations.router import router as confirmations_router
+from app.routers import API_ROUTERS
 
 API_PREFIX = "/api/v1"
 
@@ -99,14 +90,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app)
     app.include_router(health_router)
-    app.include_router(trades_router, prefix=API_PREFIX)
-    app.include_router(confirmations_router, prefix=API_PREFIX)
-    app.include_router(clearing_runs_router, prefix=API_PREFIX)
-    app.include_router(obligations_router, prefix=API_PREFIX)
-    app.include_router(settlement_router, prefix=API_PREFIX)
-    app.include_router(settlement_runs_router, prefix=API_PREFIX)
-    app.include_router(status_advices_router, prefix=API_PREFIX)
-    app.include_router(positions_router, prefix=API_PREFIX)
-    app.include_router(reference_router, prefix=API_PREFIX)
-    app.include_router(api_keys_router, prefix=API_PREFIX)
+    for router in API_ROUTERS:
+        app.include_router(router, prefix=API_PREFIX)
     return app

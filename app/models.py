@@ -2,34 +2,50 @@
 
 from app.apikeys import models as apikeys_models
 from app.audit import models as audit_models
-from app.clearing.obligations import models as obligations_models
+from app.clearing.obligations import models as clearing_obligations_models
 from app.clearing.runs import models as clearing_runs_models
 from app.core.db import Base
 from app.core.idempotency import IdempotencyRecord
 from app.events import models as events_models
 from app.positions import models as positions_models
-from app.reference import models as reference_models
-from app.settlement.advices import models as advice_models
-from app.settlement.instructions import models as instruction_models
+from app.reference.accounts import models as reference_accounts_models
+from app.reference.books import models as reference_books_models
+from app.reference.counterparties import models as reference_counterparties_models
+from app.reference.instruments import models as reference_instruments_models
+from app.reference.markets import models as reference_markets_models
+from app.reference.prices import models as reference_prices_models
+from app.reference.rates import models as reference_rates_models
+from app.reference.ssis import models as reference_ssis_models
+from app.reference.tolerances import models as reference_tolerances_models
+from app.settlement.advices import models as settlement_advices_models
+from app.settlement.instructions import models as settlement_instructions_models
 from app.settlement.runs import models as settlement_runs_models
-from app.trades.capture import models as trades_models
-from app.trades.confirmations import models as confirmations_models
+from app.trades.capture import models as trades_capture_models
+from app.trades.confirmations import models as trades_confirmations_models
 
 metadata = Base.metadata
 
 __all__ = [
     "IdempotencyRecord",
-    "advice_models",
     "apikeys_models",
     "audit_models",
+    "clearing_obligations_models",
     "clearing_runs_models",
-    "confirmations_models",
     "events_models",
-    "instruction_models",
     "metadata",
-    "obligations_models",
     "positions_models",
-    "reference_models",
+    "reference_accounts_models",
+    "reference_books_models",
+    "reference_counterparties_models",
+    "reference_instruments_models",
+    "reference_markets_models",
+    "reference_prices_models",
+    "reference_rates_models",
+    "reference_ssis_models",
+    "reference_tolerances_models",
+    "settlement_advices_models",
+    "settlement_instructions_models",
     "settlement_runs_models",
-    "trades_models",
+    "trades_capture_models",
+    "trades_confirmations_models",
 ]

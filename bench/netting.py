@@ -93,7 +93,8 @@ from stdnum import isin as isin_code
 from stdnum import lei as lei_code
 from stdnum.iso7064 import mod_97_10
 
-from app.clearing import service as clearing
+from app.clearing.runs import service as clearing
+from app.clearing.runs import work as clearing_work
 from app.core.auth import Actor, Role
 from app.core.calendars import BusinessCalendar
 from app.core.clock import system_clock
@@ -101,8 +102,12 @@ from app.core.db import UnitOfWork, create_engine, create_sessionmaker
 from app.core.ids import new_id
 from app.positions import accounts as ledger_accounts
 from app.reference import demo_data
-from app.reference import service as reference
-from app.reference.schemas import CounterpartyIn, InstrumentIn, SsiIn
+from app.reference.counterparties.schemas import CounterpartyIn
+from app.reference.counterparties.service import create_counterparty
+from app.reference.instruments.schemas import InstrumentIn
+from app.reference.instruments.service import create_instrument
+from app.reference.ssis.schemas import SsiIn
+from app.reference.ssis.service import create_ssi
 from bench.common import (
     DEFAULT_PG_URL,
     TRADE_COLUMNS,
@@ -276,9 +281,9 @@ async def create_reference(
                     "price_basis": "unit",
                 }
             )
-            await reference.create_instrument(session, data=data, actor=actor, now=now)
+            await create_instrument(session, data=data, actor=actor, now=now)
         for party in universe.parties:
-            await reference.create_counterparty(
+            await create_counterparty(
                 session,
                 data=CounterpartyIn.model_validate(
                     {"lei": party.lei, "name": party.name, "netting": party.netting}
@@ -297,7 +302,7 @@ async def create_reference(
                     "account": f"BENCH-NT-{n:03d}-EB",
                 }
             )
-            await reference.create_ssi(session, data=ssi, actor=actor, now=now)
+            await create_ssi(session, data=ssi, actor=actor, now=now)
     return clock.perf_counter() - started
 
 
@@ -581,11 +586,9 @@ async def clear(
     started = result.started = clock.perf_counter()
     try:
         async with sessionmaker() as session, UnitOfWork(session):
-            total = await clearing.count_clearable(session, settlement_date=settlement_date)
             run = await clearing.start_run(
                 session,
                 settlement_date=settlement_date,
-                total=total,
                 actor=actor,
                 now=system_clock(),
             )
@@ -845,7 +848,7 @@ def print_clearing(result: Clearing, rows: int) -> None:
         if not segments:
             continue
         wall = sum(s.wall for s in segments)
-        name = f"{kind}, {clearing.CHUNK:,} trades each" if kind == CLEAR else kind
+        name = f"{kind}, {clearing_work.CHUNK:,} trades each" if kind == CLEAR else kind
         table.append(
             [
                 name,
@@ -948,7 +951,7 @@ def print_breakdown(result: Clearing) -> None:
             ],
             rows,
             title=f"Where the time went: per chunk cleared (mean over {n:,} chunks of "
-            f"{clearing.CHUNK:,} trades), and in all the transactions after the last chunk "
+            f"{clearing_work.CHUNK:,} trades), and in all the transactions after the last chunk "
             "(instructions, trades -> instructed, completion)",
         )
     )

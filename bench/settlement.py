@@ -56,7 +56,7 @@ set-based SQL query doing the same availability check over the same rows.
    deliveries touch the short ones).
 5. The run, timed, exactly as ``POST /api/v1/settlement-runs`` does it: ``runs.start_run`` in a
    ``UnitOfWork`` session (commit), then ``runs.process_run(sessionmaker, run_id=...,
-   actor=SYSTEM_ACTOR, clock=...)``, which settles chunk by chunk (``runs.CHUNK`` instructions, one
+   actor=SYSTEM_ACTOR, clock=...)``, which settles chunk by chunk (``CHUNK`` instructions, one
    transaction each: the run row and the instructions SELECT ... FOR UPDATE, the reference,
    ``positions.lock_for_settlement``, ``allocate``, then for the whole chunk ``post_settlements``
    against the pending entries, the audit records and ``trades.mark_settled_many``; commit) and
@@ -128,10 +128,12 @@ from app.positions import adjustments
 from app.positions.schemas import AdjustmentIn, AdjustmentKind, AdjustmentLineIn
 from app.reference import demo_data
 from app.reference import service as reference
-from app.reference.schemas import InstrumentIn
-from app.settlement import runs
+from app.reference.instruments.schemas import InstrumentIn
+from app.reference.instruments.service import create_instrument
 from app.settlement.instructions import movements as settlement_movements
 from app.settlement.instructions.models import SettlementInstruction
+from app.settlement.runs import service as runs
+from app.settlement.runs import work as runs_work
 from bench.common import (
     DEFAULT_PG_URL,
     BenchDatabase,
@@ -367,7 +369,7 @@ async def create_instruments(
                     "price_basis": "unit",
                 }
             )
-            await reference.create_instrument(session, data=data, actor=actor, now=now)
+            await create_instrument(session, data=data, actor=actor, now=now)
 
 
 async def load_parties(monitor: asyncpg.Connection) -> dict[str, list[Party]]:
@@ -1303,7 +1305,7 @@ def print_run(result: Settlement, total: int, run: dict[str, Any], expected: Exp
             "",
         ],
         [
-            f"process_run: chunks of {runs.CHUNK:,} (one transaction each)",
+            f"process_run: chunks of {runs_work.CHUNK:,} (one transaction each)",
             fmt_int(len(chunks)),
             _s(chunk_s),
             fmt_int(total / chunk_s) if chunk_s else "-",
@@ -1413,7 +1415,7 @@ def print_breakdown(result: Settlement, total: int) -> None:
         render_table(
             ["where a chunk's time went", "stmts/chunk", "stmts/instr.", "ms/chunk", "share"],
             rows,
-            title=f"Per chunk (mean over {n:,} chunks of {runs.CHUNK:,} instructions; "
+            title=f"Per chunk (mean over {n:,} chunks of {runs_work.CHUNK:,} instructions; "
             f"{statements / total:.2f} statements per instruction)",
         )
     )

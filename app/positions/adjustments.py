@@ -24,7 +24,8 @@ from app.positions.entries import EntryKind, Line, NewEntry, imbalances
 from app.positions.models import Adjustment, LedgerAccount
 from app.positions.schemas import AdjustmentIn, AdjustmentKind
 from app.positions.states import ADJUSTMENT_TRANSITIONS, AdjustmentEvent, AdjustmentStatus
-from app.reference.service import accounts_by_code, load_reference
+from app.reference.accounts.service import accounts_by_code
+from app.reference.service import load_reference
 
 ENTITY = "adjustment"
 SOURCE = "adjustment"

@@ -31,8 +31,8 @@ from app.positions.entries import (
 )
 from app.positions.models import JournalEntry, LedgerAccount, LedgerBalance, Posting
 from app.positions.states import PendingEvent
-from app.reference.schemas import PriceBasis
-from app.reference.service import instruments_by_isin
+from app.reference.instruments.schemas import PriceBasis
+from app.reference.instruments.service import instruments_by_isin
 
 TRADE_SOURCE = "trade"
 SETTLEMENT_SOURCE = "settlement"

@@ -3,22 +3,26 @@
 from datetime import datetime
 
 from pydantic import BaseModel
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.auth import Actor
-from app.reference import demo_data, service
-from app.reference.models import Market
-from app.reference.schemas import (
-    AccountIn,
-    BookIn,
-    CounterpartyIn,
-    InstrumentIn,
-    MarketIn,
-    MatchingToleranceIn,
-    PriceIn,
-    SsiIn,
-)
+from app.reference import demo_data
+from app.reference.accounts.schemas import AccountIn
+from app.reference.accounts.service import create_account
+from app.reference.books.schemas import BookIn
+from app.reference.books.service import create_book
+from app.reference.counterparties.schemas import CounterpartyIn
+from app.reference.counterparties.service import create_counterparty
+from app.reference.instruments.schemas import InstrumentIn
+from app.reference.instruments.service import create_instrument
+from app.reference.markets.schemas import MarketIn
+from app.reference.markets.service import create_market, market_exists
+from app.reference.prices.schemas import PriceIn
+from app.reference.prices.service import create_price
+from app.reference.ssis.schemas import SsiIn
+from app.reference.ssis.service import create_ssi
+from app.reference.tolerances.schemas import MatchingToleranceIn
+from app.reference.tolerances.service import create_matching_tolerance
 
 
 async def load_demo_reference(session: AsyncSession, *, actor: Actor, now: datetime) -> bool:
@@ -26,17 +30,17 @@ async def load_demo_reference(session: AsyncSession, *, actor: Actor, now: datet
 
     Returns False (and loads nothing) when the demo markets are there already.
     """
-    if await session.scalar(select(Market.mic).where(Market.mic == "XNYS")) is not None:
+    if await market_exists(session, mic="XNYS"):
         return False
     steps: list[tuple[type[BaseModel], list[dict[str, object]], object]] = [
-        (MarketIn, demo_data.MARKETS, service.create_market),
-        (InstrumentIn, demo_data.INSTRUMENTS, service.create_instrument),
-        (CounterpartyIn, demo_data.COUNTERPARTIES, service.create_counterparty),
-        (BookIn, demo_data.BOOKS, service.create_book),
-        (AccountIn, demo_data.ACCOUNTS, service.create_account),
-        (SsiIn, demo_data.SSIS, service.create_ssi),
-        (PriceIn, demo_data.PRICES, service.create_price),
-        (MatchingToleranceIn, demo_data.MATCHING_TOLERANCES, service.create_matching_tolerance),
+        (MarketIn, demo_data.MARKETS, create_market),
+        (InstrumentIn, demo_data.INSTRUMENTS, create_instrument),
+        (CounterpartyIn, demo_data.COUNTERPARTIES, create_counterparty),
+        (BookIn, demo_data.BOOKS, create_book),
+        (AccountIn, demo_data.ACCOUNTS, create_account),
+        (SsiIn, demo_data.SSIS, create_ssi),
+        (PriceIn, demo_data.PRICES, create_price),
+        (MatchingToleranceIn, demo_data.MATCHING_TOLERANCES, create_matching_tolerance),
     ]
     for schema, rows, create in steps:
         for row in rows:

@@ -11,7 +11,7 @@ from sqlalchemy.exc import StatementError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.types import ExactDecimal, UTCDateTime
-from app.reference.models import PenaltyRate
+from app.reference.rates.models import PenaltyRate
 from tests.conftest import Database
 
 SCRATCH = MetaData()

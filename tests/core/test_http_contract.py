@@ -7,7 +7,7 @@ import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import text
 
-import app.reference.service as reference_service
+import app.reference.markets.service as reference_service
 from app.core.migrations import head_revision
 from tests.conftest import Database
 from tests.support import Api

@@ -21,7 +21,7 @@ from app.core.pagination import (
     page_request,
 )
 from app.reference.demo_data import INSTRUMENTS
-from app.reference.models import PenaltyRate
+from app.reference.rates.models import PenaltyRate
 from tests.support import Api, problem_fields
 
 DEMO_ISINS = sorted(item["isin"] for item in INSTRUMENTS)

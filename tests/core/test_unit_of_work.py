@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.models import AuditRecord
 from app.core.db import UnitOfWork
-from app.reference.models import PenaltyRate
+from app.reference.rates.models import PenaltyRate
 from app.trades.capture.models import Trade
 from tests.conftest import Database
 from tests.factories import trade_payload

@@ -1,6 +1,8 @@
 """Who may call the reference routes: operations write; trader, gateway, operations and
 compliance read; admin (API keys only) and anonymous callers are refused everywhere."""
 
+import importlib
+import pkgutil
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -8,7 +10,7 @@ import pytest
 from fastapi import APIRouter
 from fastapi.routing import APIRoute
 
-from app.reference import router as reference_routes
+import app.reference
 from tests.reference.conftest import Counter
 from tests.reference.factories import (
     GOLDMAN,
@@ -125,12 +127,13 @@ async def call(api: Api, route: Route, role: str | None, **headers: str) -> Any:
 
 
 def test_the_table_covers_every_reference_route() -> None:
-    # The module's per-resource routers (the combined `router` only wraps them).
+    # Every reference subpackage's router.
     routers = [
-        value
-        for value in vars(reference_routes).values()
-        if isinstance(value, APIRouter) and value is not reference_routes.router
+        importlib.import_module(f"app.reference.{module.name}.router").router
+        for module in pkgutil.iter_modules(app.reference.__path__)
+        if module.ispkg
     ]
+    assert all(isinstance(router, APIRouter) for router in routers)
     declared = {
         f"{method} {route.path}"
         for sub in routers

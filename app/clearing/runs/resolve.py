@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.clearing.netting import ClearingTrade, NettingSet
-from app.reference.models import Instrument, Market
-from app.reference.service import Parties, instruments_by_isin, markets_by_mic
+from app.reference.instruments.service import instruments_by_isin
+from app.reference.markets.service import markets_by_mic
+from app.reference.service import Parties
+from app.reference.values import InstrumentRef, MarketRef
 from app.trades.capture.post_trade import ClearableTrade
 
 
@@ -17,8 +19,8 @@ class Resolver:
     """What resolving a trade needs, loaded once per run and grown per chunk."""
 
     parties: Parties
-    markets: dict[str, Market] = field(default_factory=dict)
-    instruments: dict[str, Instrument] = field(default_factory=dict)
+    markets: dict[str, MarketRef] = field(default_factory=dict)
+    instruments: dict[str, InstrumentRef] = field(default_factory=dict)
 
     async def load(self, session: AsyncSession, chunk: Sequence[ClearableTrade]) -> None:
         isins = {t.isin for t in chunk} - self.instruments.keys()
@@ -32,7 +34,7 @@ class Resolver:
             raise LookupError(f"{what}: exactly one is needed, found {found}")
         return matching[0]
 
-    def _netting(self, trade: ClearableTrade, market: Market) -> tuple[NettingSet, str]:
+    def _netting(self, trade: ClearableTrade, market: MarketRef) -> tuple[NettingSet, str]:
         if market.ccp is not None:
             ccp = self.parties.by_bic.get(market.ccp)
             if ccp is None:

@@ -29,7 +29,8 @@ from app.core.auth import Actor
 from app.core.ids import new_id
 from app.positions import service as positions
 from app.positions.entries import Novation
-from app.reference.service import instruments_by_isin, parties_and_accounts
+from app.reference.instruments.service import instruments_by_isin
+from app.reference.service import parties_and_accounts
 from app.settlement.instructions import service as settlement
 from app.settlement.instructions.service import ObligationToInstruct
 from app.trades.capture import post_trade as trades

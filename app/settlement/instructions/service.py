@@ -26,7 +26,10 @@ from app.core.pagination import PageRequest
 from app.core.snapshots import jsonable, row_snapshot
 from app.core.states import next_state
 from app.core.versioning import check_version
-from app.reference.service import get_instrument, load_reference, markets_by_mic, ssis_of
+from app.reference.instruments.service import get_instrument_ref
+from app.reference.markets.service import markets_by_mic
+from app.reference.service import load_reference
+from app.reference.ssis.service import ssis_of
 from app.settlement.instructions import repository
 from app.settlement.instructions.enrichment import RepairReason, SsiFacts, choose_ssi
 from app.settlement.instructions.fails import Fail, FailsTally
@@ -234,7 +237,7 @@ async def enrich(
     instruction = await lock_instruction(session, instruction_id)
     status = next_state(TRANSITIONS, _S(instruction.status), InstructionEvent.ENRICHED)
     ssis = await ssis_of(session, leis=[instruction.counterparty_lei])
-    instrument = await get_instrument(session, isin=instruction.isin)
+    instrument = await get_instrument_ref(session, isin=instruction.isin)
     chosen = choose_ssi(
         _ssi_facts(ssis[instruction.counterparty_lei]),
         counterparty=instruction.counterparty_lei,

@@ -14,7 +14,9 @@ from app.core.errors import Conflict, FieldProblem, Forbidden, NotFound, Validat
 from app.core.ids import new_id
 from app.core.pagination import PageRequest
 from app.core.states import next_state
-from app.reference.service import find_matching_tolerance, get_counterparty, markets_by_mic
+from app.reference.counterparties.service import get_counterparty_ref
+from app.reference.markets.service import markets_by_mic
+from app.reference.tolerances.service import find_matching_tolerance
 from app.trades.capture import repository as trades_repository
 from app.trades.capture.lifecycle import flag_affirmation_overdue, transition_trade
 from app.trades.capture.models import Trade
@@ -229,7 +231,7 @@ def _ambiguity(candidates: Sequence[str], data: ConfirmationIn) -> list[dict[str
 
 async def _require_counterparty(session: AsyncSession, lei: str) -> None:
     try:
-        await get_counterparty(session, lei=lei)
+        await get_counterparty_ref(session, lei=lei)
     except NotFound:
         raise ValidationFailed(
             f"counterparty_lei: counterparty '{lei}' is not known",

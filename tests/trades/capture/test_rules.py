@@ -16,32 +16,39 @@ import pytest
 
 from app.core.errors import FieldProblem
 from app.reference import demo_data
-from app.reference.models import Instrument, Market
-from app.reference.service import ReferenceSet
+from app.reference.values import InstrumentRef, MarketRef, ReferenceSet
 from app.trades.capture.rules import CLOCK_SKEW, Booking, TradeTerms, evaluate
 from tests.factories import BUND, DEUTSCHE, GOLDMAN, JPM, TOTAL
 
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)  # Wednesday 10:00 in New York
 
 
-def _market(mic: str) -> Market:
-    row = next(m for m in demo_data.MARKETS if m["mic"] == mic)
-    return Market(**row)
+def _market(mic: str) -> MarketRef:
+    row = {"internal_settlement": False, **next(m for m in demo_data.MARKETS if m["mic"] == mic)}
+    for name in ("settlement_calendars", "settlement_cycle_days"):
+        row[name] = tuple(row[name])
+    return MarketRef(**row)
 
 
-def _instrument(isin: str, **overrides: Any) -> Instrument:
-    row = {**next(i for i in demo_data.INSTRUMENTS if i["isin"] == isin), **overrides}
+def _instrument(isin: str, **overrides: Any) -> InstrumentRef:
+    row = {
+        "settlement_cycle_days": None,
+        **next(i for i in demo_data.INSTRUMENTS if i["isin"] == isin),
+        **overrides,
+    }
     for name in ("settlement_unit", "coupon_rate"):
         if isinstance(row[name], str):
             row[name] = Decimal(row[name])
     for name in ("issue_date", "maturity_date"):
         if isinstance(row[name], str):
             row[name] = date.fromisoformat(row[name])
-    return Instrument(**row)
+    if row["settlement_cycle_days"] is not None:
+        row["settlement_cycle_days"] = tuple(row["settlement_cycle_days"])
+    return InstrumentRef(**row)
 
 
 def reference(
-    *instruments: Instrument, closed_days: dict[str, list[date]] | None = None
+    *instruments: InstrumentRef, closed_days: dict[str, list[date]] | None = None
 ) -> ReferenceSet:
     """The demo markets, books and counterparties; JPM, TotalEnergies and the Bund by default."""
     chosen = instruments or (_instrument(JPM), _instrument(TOTAL), _instrument(BUND))

@@ -1,0 +1,1 @@
+"""Our accounts: securities safekeeping and cash."""

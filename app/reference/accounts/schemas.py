@@ -1,0 +1,72 @@
+"""API models of our accounts, and the cross-field rules of their terms."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Self
+
+from pydantic import BaseModel, Field, model_validator
+
+from app.core.identifiers import Bic, Currency, Iban, Mic
+from app.reference.fields import FROM_ORM, STRICT, AccountText, Code, Name, TermsError, field_errors
+
+
+class AccountKind(StrEnum):
+    SECURITIES = "securities"
+    CASH = "cash"
+
+
+class AccountFields(BaseModel):
+    name: Name
+    kind: AccountKind
+    currency: Currency | None = Field(default=None, description="Cash accounts only.")
+    servicer_bic: Bic
+    iban: Iban | None = None
+    account_number: AccountText | None = None
+    markets: list[Mic] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Securities accounts: the markets (MICs) whose instruments settle into "
+        "this account. Clearing takes our account for a trade from here.",
+    )
+
+
+def check_account_terms(values: dict[str, Any]) -> None:
+    if values["kind"] == AccountKind.CASH and values.get("currency") is None:
+        raise TermsError("a cash account needs a currency", "currency")
+    if values["kind"] == AccountKind.SECURITIES and values.get("currency") is not None:
+        raise TermsError("a securities account has no currency", "currency")
+    if values.get("iban") is None and values.get("account_number") is None:
+        raise TermsError("give an iban or an account_number", "iban", "account_number")
+    if values["kind"] == AccountKind.CASH and values.get("markets"):
+        raise TermsError("a cash account is found by its currency, not by markets", "markets")
+
+
+class AccountIn(AccountFields):
+    model_config = STRICT
+    code: Code = Field(examples=["CASH-USD"])
+
+    @model_validator(mode="after")
+    def _terms(self) -> Self:
+        try:
+            check_account_terms(self.model_dump())
+        except TermsError as error:
+            raise field_errors(self, error) from None
+        return self
+
+
+class AccountPatch(BaseModel):
+    model_config = STRICT
+    name: Name | None = None
+    servicer_bic: Bic | None = None
+    markets: list[Mic] | None = Field(default=None, max_length=50)
+    iban: Iban | None = None
+    account_number: AccountText | None = None
+
+
+class AccountOut(AccountFields):
+    model_config = FROM_ORM
+    code: str
+    iban: str | None = None
+    version: int
+    created_at: datetime
+    updated_at: datetime

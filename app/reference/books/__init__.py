@@ -1,0 +1,1 @@
+"""Books: the trading books that own positions."""

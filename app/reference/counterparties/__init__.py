@@ -1,0 +1,1 @@
+"""Counterparties: the brokers and banks we trade with, by LEI."""

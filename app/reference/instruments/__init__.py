@@ -1,0 +1,1 @@
+"""Instruments: the securities we trade, with their bond terms."""

@@ -1,0 +1,86 @@
+"""Instruments: create, amend, read (audited); instruments for other domains as
+``InstrumentRef`` values."""
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.auth import Actor
+from app.core.pagination import PageRequest
+from app.reference import records
+from app.reference.instruments import repository
+from app.reference.instruments.models import Instrument
+from app.reference.instruments.schemas import InstrumentIn, InstrumentPatch, check_instrument_terms
+from app.reference.markets import service as markets
+from app.reference.values import InstrumentRef
+
+ENTITY = "instrument"
+
+
+async def create_instrument(
+    session: AsyncSession, *, data: InstrumentIn, actor: Actor, now: datetime
+) -> Instrument:
+    records.known(await markets.market_exists(session, mic=data.mic), "mic", data.mic)
+    instrument = Instrument(**records.storage(data))
+    exists = await repository.get(session, instrument.isin) is not None
+    return await records.create(
+        session, instrument, entity_type=ENTITY, exists=exists, actor=actor, now=now
+    )
+
+
+async def update_instrument(
+    session: AsyncSession,
+    *,
+    isin: str,
+    patch: InstrumentPatch,
+    version: int,
+    actor: Actor,
+    now: datetime,
+) -> Instrument:
+    instrument = records.found(await repository.get(session, isin, lock=True), ENTITY, isin)
+    return await records.update(
+        session,
+        instrument,
+        records.changes(Instrument, patch),
+        entity_type=ENTITY,
+        expected_version=version,
+        actor=actor,
+        now=now,
+        check=check_instrument_terms,
+    )
+
+
+async def get_instrument(session: AsyncSession, *, isin: str) -> Instrument:
+    return records.found(await repository.get(session, isin), ENTITY, isin)
+
+
+async def list_instruments(
+    session: AsyncSession,
+    *,
+    page: PageRequest,
+    mic: str | None,
+    type_: str | None,
+    currency: str | None,
+) -> tuple[Sequence[Instrument], str | None]:
+    return await repository.page(session, page, mic=mic, type_=type_, currency=currency)
+
+
+async def instrument_exists(session: AsyncSession, *, isin: str) -> bool:
+    return await repository.get(session, isin) is not None
+
+
+# For other domains -------------------------------------------------------------------------
+
+
+async def get_instrument_ref(session: AsyncSession, *, isin: str) -> InstrumentRef:
+    return records.found(await repository.ref(session, isin), ENTITY, isin)
+
+
+async def instruments_by_isin(
+    session: AsyncSession, *, isins: Iterable[str]
+) -> dict[str, InstrumentRef]:
+    wanted = list(set(isins))
+    if not wanted:
+        return {}
+    return {i.isin: i for i in await repository.refs_by_isin(session, wanted)}

@@ -1,0 +1,1 @@
+"""Markets and the days they close beyond their holidays calendar."""

@@ -1,0 +1,40 @@
+"""Markets and the days they close beyond their holidays calendar."""
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.db import Base
+from app.core.types import UTCDateTime
+from app.reference.versioned import Versioned
+
+
+class Market(Versioned):
+    __tablename__ = "markets"
+
+    mic: Mapped[str] = mapped_column(String(4), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    country: Mapped[str] = mapped_column(String(2))
+    timezone: Mapped[str] = mapped_column(String(64))
+    calendar: Mapped[str] = mapped_column(String(16))
+    settlement_calendars: Mapped[list[str]] = mapped_column(JSON)
+    # [{"from": "2024-05-28", "days": 1}, ...] ascending by "from"
+    settlement_cycle_days: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    ccp: Mapped[str | None] = mapped_column(String(11))
+    # Settled inside one settlement system that matches bilateral instructions itself: they
+    # are matched on creation instead of waiting for a status advice.
+    internal_settlement: Mapped[bool] = mapped_column(Boolean, default=False)
+    affirmation_cutoff: Mapped[str] = mapped_column(String(5))
+
+
+class MarketClosedDay(Base):
+    """A day a market is closed beyond its holidays calendar (a day of mourning, an outage)."""
+
+    __tablename__ = "market_closed_days"
+
+    mic: Mapped[str] = mapped_column(ForeignKey("markets.mic"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    reason: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

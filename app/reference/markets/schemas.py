@@ -1,0 +1,93 @@
+"""API models of markets and their closed days."""
+
+from datetime import date, datetime
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from app.core.calendars import validate_calendar_code
+from app.core.identifiers import Bic, Mic
+from app.reference.fields import FROM_ORM, STRICT, Cycle, Name
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # "America" is a folder, not a zone
+        raise ValueError(f"'{value}' is not an IANA time zone") from None
+    return value
+
+
+CalendarCode = Annotated[str, AfterValidator(validate_calendar_code)]
+TimeZone = Annotated[str, AfterValidator(_timezone)]
+LocalTime = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
+CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+
+
+class MarketFields(BaseModel):
+    name: Name
+    country: CountryCode
+    timezone: TimeZone = Field(examples=["America/New_York"])
+    calendar: CalendarCode = Field(
+        examples=["XNYS"], description="Trading calendar: a `holidays` financial calendar code."
+    )
+    settlement_calendars: (
+        Annotated[list[CalendarCode], Field(min_length=1, max_length=5)] | None
+    ) = Field(
+        default=None,
+        examples=[["XNYS", "FED"]],
+        description="Calendars whose closed days close settlement (default: `calendar`).",
+    )
+    settlement_cycle_days: Cycle = Field(
+        examples=[[{"from": "2017-09-05", "days": 2}, {"from": "2024-05-28", "days": 1}]]
+    )
+    ccp: Bic | None = Field(default=None, description="The CCP's BIC, or null for bilateral.")
+    internal_settlement: bool = Field(
+        default=False,
+        description="Bilateral instructions settle inside one system that matches them itself: "
+        "they are matched on creation instead of waiting for a sese.024 status advice.",
+    )
+    affirmation_cutoff: LocalTime = Field(
+        examples=["21:00"], description="Local time on trade date in the market's time zone."
+    )
+
+
+class MarketIn(MarketFields):
+    model_config = STRICT
+    mic: Mic
+
+
+class MarketPatch(BaseModel):
+    model_config = STRICT
+    name: Name | None = None
+    timezone: TimeZone | None = None
+    calendar: CalendarCode | None = None
+    settlement_calendars: (
+        Annotated[list[CalendarCode], Field(min_length=1, max_length=5)] | None
+    ) = None
+    settlement_cycle_days: Cycle | None = None
+    ccp: Bic | None = None
+    internal_settlement: bool | None = None
+    affirmation_cutoff: LocalTime | None = None
+
+
+class MarketOut(MarketFields):
+    model_config = ConfigDict(from_attributes=True, populate_by_name=True)
+    mic: str
+    settlement_calendars: list[str]
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class ClosedDayIn(BaseModel):
+    model_config = STRICT
+    day: date
+    reason: Name
+
+
+class ClosedDayOut(ClosedDayIn):
+    model_config = FROM_ORM
+    mic: str
+    created_at: datetime

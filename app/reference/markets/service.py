@@ -1,0 +1,103 @@
+"""Markets and their closed days: create, amend, read (audited); markets for other domains as
+``MarketRef`` values."""
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.auth import Actor
+from app.core.pagination import PageRequest
+from app.reference import records
+from app.reference.markets import repository
+from app.reference.markets.models import Market, MarketClosedDay
+from app.reference.markets.schemas import ClosedDayIn, MarketIn, MarketPatch
+from app.reference.values import MarketRef
+
+ENTITY = "market"
+CLOSED_DAY = "market_closed_day"
+
+
+async def create_market(
+    session: AsyncSession, *, data: MarketIn, actor: Actor, now: datetime
+) -> Market:
+    values = records.storage(data)
+    values["settlement_calendars"] = values["settlement_calendars"] or [data.calendar]
+    market = Market(**values)
+    exists = await repository.get(session, market.mic) is not None
+    return await records.create(
+        session, market, entity_type=ENTITY, exists=exists, actor=actor, now=now
+    )
+
+
+async def update_market(
+    session: AsyncSession,
+    *,
+    mic: str,
+    patch: MarketPatch,
+    version: int,
+    actor: Actor,
+    now: datetime,
+) -> Market:
+    market = records.found(await repository.get(session, mic, lock=True), ENTITY, mic)
+    return await records.update(
+        session,
+        market,
+        records.changes(Market, patch),
+        entity_type=ENTITY,
+        expected_version=version,
+        actor=actor,
+        now=now,
+    )
+
+
+async def get_market(session: AsyncSession, *, mic: str) -> Market:
+    return records.found(await repository.get(session, mic), ENTITY, mic)
+
+
+async def list_markets(
+    session: AsyncSession, *, page: PageRequest
+) -> tuple[Sequence[Market], str | None]:
+    return await repository.page(session, page)
+
+
+async def market_exists(session: AsyncSession, *, mic: str) -> bool:
+    return await repository.get(session, mic) is not None
+
+
+async def add_closed_day(
+    session: AsyncSession, *, mic: str, data: ClosedDayIn, actor: Actor, now: datetime
+) -> MarketClosedDay:
+    await get_market(session, mic=mic)
+    exists = await repository.get_closed_day(session, mic, data.day) is not None
+    return await records.create(
+        session,
+        MarketClosedDay(mic=mic, day=data.day, reason=data.reason),
+        entity_type=CLOSED_DAY,
+        exists=exists,
+        actor=actor,
+        now=now,
+    )
+
+
+async def list_closed_days(session: AsyncSession, *, mic: str) -> Sequence[MarketClosedDay]:
+    await get_market(session, mic=mic)
+    return await repository.closed_days_of_market(session, mic)
+
+
+# For other domains and the calendars ---------------------------------------------------------
+
+
+async def get_market_ref(session: AsyncSession, *, mic: str) -> MarketRef:
+    return records.found(await repository.ref(session, mic), ENTITY, mic)
+
+
+async def markets_by_mic(session: AsyncSession, *, mics: Iterable[str]) -> dict[str, MarketRef]:
+    return {market.mic: market for market in await repository.refs_by_mic(session, mics)}
+
+
+async def closed_days_by_mic(
+    session: AsyncSession, *, mics: Iterable[str]
+) -> dict[str, list[date]]:
+    """The days each market is closed beyond its holidays calendar."""
+    return await repository.closed_days_by_mic(session, mics)

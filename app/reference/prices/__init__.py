@@ -1,0 +1,1 @@
+"""Closing prices, one per ISIN and date."""

@@ -1,0 +1,1 @@
+"""Effective-dated CSDR penalty rates."""

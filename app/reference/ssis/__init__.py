@@ -1,0 +1,1 @@
+"""Counterparties' standing settlement instructions (SSIs)."""

@@ -1,0 +1,1 @@
+"""Matching tolerances: how far a confirmation may differ from our trade, per currency."""

@@ -1,0 +1,55 @@
+"""API models of matching tolerances."""
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, Field
+
+from app.core.identifiers import Currency
+from app.core.money import DecimalStr
+from app.reference.fields import FROM_ORM, STRICT
+
+
+def _not_negative(value: Decimal | None) -> Decimal | None:
+    if value is not None and value < 0:
+        raise ValueError("must not be negative")
+    return value
+
+
+Allowance = Annotated[DecimalStr, AfterValidator(_not_negative)]
+
+
+class MatchingToleranceFields(BaseModel):
+    price_abs: Allowance = Field(
+        default=Decimal(0), examples=["0.01"], description="Deal-price difference allowed."
+    )
+    net_amount_abs: Allowance | None = Field(
+        default=None, examples=["25.00"], description="Settlement-amount difference allowed."
+    )
+    net_amount_bps: Allowance | None = Field(
+        default=None,
+        examples=["1"],
+        description="Settlement-amount difference allowed, in basis points of our amount. "
+        "With both amount allowances, a difference within either matches.",
+    )
+
+
+class MatchingToleranceIn(MatchingToleranceFields):
+    model_config = STRICT
+    currency: Currency
+
+
+class MatchingTolerancePatch(BaseModel):
+    model_config = STRICT
+    price_abs: Allowance | None = None
+    net_amount_abs: Allowance | None = None
+    net_amount_bps: Allowance | None = None
+
+
+class MatchingToleranceOut(MatchingToleranceFields):
+    model_config = FROM_ORM
+    currency: str
+    version: int
+    created_at: datetime
+    updated_at: datetime

@@ -1,0 +1,46 @@
+"""Every API router, registered in one place, in the order ``/docs`` lists them: the trade's
+lifecycle first, then positions, reference data and administration."""
+
+from fastapi import APIRouter
+
+from app.apikeys.router import router as api_keys
+from app.clearing.obligations.router import router as obligations
+from app.clearing.runs.router import router as clearing_runs
+from app.positions.router import router as positions
+from app.reference.accounts.router import router as accounts
+from app.reference.books.router import router as books
+from app.reference.calendars.router import router as calendars
+from app.reference.counterparties.router import router as counterparties
+from app.reference.instruments.router import router as instruments
+from app.reference.markets.router import router as markets
+from app.reference.prices.router import router as prices
+from app.reference.rates.router import router as rates
+from app.reference.ssis.router import router as ssis
+from app.reference.tolerances.router import router as tolerances
+from app.settlement.advices.router import router as status_advices
+from app.settlement.instructions.router import router as settlement_instructions
+from app.settlement.runs.router import router as settlement_runs
+from app.trades.capture.router import router as trades
+from app.trades.confirmations.router import router as confirmations
+
+API_ROUTERS: tuple[APIRouter, ...] = (
+    trades,
+    confirmations,
+    clearing_runs,
+    obligations,
+    settlement_instructions,
+    settlement_runs,
+    status_advices,
+    positions,
+    markets,
+    calendars,
+    instruments,
+    counterparties,
+    books,
+    accounts,
+    ssis,
+    prices,
+    rates,
+    tolerances,
+    api_keys,
+)
