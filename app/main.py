@@ -15,7 +15,11 @@ from app.core.handlers import install_error_handlers
 from app.core.health import router as health_router
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
-from app.positions.router import router as positions_router
+from app.positions.adjustments.router import router as adjustments_router
+from app.positions.balances.router import router as balances_router
+from app.positions.journal.router import router as journal_router
+from app.positions.ledger_accounts.router import router as ledger_accounts_router
+from app.positions.ledger_check.router import router as ledger_check_router
 from app.reference.router import router as reference_router
 from app.settlement.advices_router import router as status_advices_router
 from app.settlement.router import router as settlement_router
@@ -104,7 +108,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(settlement_router, prefix=API_PREFIX)
     app.include_router(settlement_runs_router, prefix=API_PREFIX)
     app.include_router(status_advices_router, prefix=API_PREFIX)
-    app.include_router(positions_router, prefix=API_PREFIX)
+    app.include_router(balances_router, prefix=API_PREFIX)
+    app.include_router(journal_router, prefix=API_PREFIX)
+    app.include_router(ledger_accounts_router, prefix=API_PREFIX)
+    app.include_router(adjustments_router, prefix=API_PREFIX)
+    app.include_router(ledger_check_router, prefix=API_PREFIX)
     app.include_router(reference_router, prefix=API_PREFIX)
     app.include_router(api_keys_router, prefix=API_PREFIX)
     return app

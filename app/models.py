@@ -6,7 +6,10 @@ from app.clearing import models as clearing_models
 from app.core.db import Base
 from app.core.idempotency import IdempotencyRecord
 from app.events import models as events_models
-from app.positions import models as positions_models
+from app.positions.adjustments import models as positions_adjustments_models
+from app.positions.balances import models as positions_balances_models
+from app.positions.journal import models as positions_journal_models
+from app.positions.ledger_accounts import models as positions_ledger_accounts_models
 from app.reference import models as reference_models
 from app.settlement import advice_models as advice_models
 from app.settlement import models as settlement_models
@@ -21,7 +24,10 @@ __all__ = [
     "clearing_models",
     "events_models",
     "metadata",
-    "positions_models",
+    "positions_adjustments_models",
+    "positions_balances_models",
+    "positions_journal_models",
+    "positions_ledger_accounts_models",
     "reference_models",
     "settlement_models",
     "trades_models",

@@ -99,7 +99,7 @@ from app.core.calendars import BusinessCalendar
 from app.core.clock import system_clock
 from app.core.db import UnitOfWork, create_engine, create_sessionmaker
 from app.core.ids import new_id
-from app.positions import accounts as ledger_accounts
+from app.positions.ledger_accounts import codes as ledger_accounts
 from app.reference import demo_data
 from app.reference import service as reference
 from app.reference.schemas import CounterpartyIn, InstrumentIn, SsiIn

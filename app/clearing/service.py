@@ -31,8 +31,8 @@ from app.core.ids import new_id
 from app.core.pagination import PageRequest, fetch_page
 from app.core.snapshots import row_snapshot
 from app.core.states import next_state
-from app.positions import service as positions
-from app.positions.entries import Novation
+from app.positions.bookings import service as positions
+from app.positions.bookings.service import Novation
 from app.reference.models import Instrument, Market
 from app.reference.service import Parties, instruments_by_isin, markets_by_mic, parties_and_accounts
 from app.settlement import service as settlement

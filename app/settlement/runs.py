@@ -21,8 +21,8 @@ from app.core.pagination import PageRequest, fetch_page
 from app.core.runs import RUN_TRANSITIONS, RunEvent, RunStatus
 from app.core.snapshots import row_snapshot
 from app.core.states import next_state
-from app.positions import service as positions
-from app.positions.service import SettlementLeg
+from app.positions.bookings import service as positions
+from app.positions.bookings.service import SettlementLeg
 from app.reference.service import ReferenceSet, load_reference
 from app.settlement.allocation import Allocation, Candidate, allocate
 from app.settlement.models import SettlementInstruction, SettlementRun

@@ -24,8 +24,8 @@ from app.core.pagination import PageRequest, fetch_page
 from app.core.snapshots import jsonable, row_snapshot
 from app.core.states import next_state
 from app.core.versioning import check_version
-from app.positions import service as positions
-from app.positions.entries import TradeEconomics
+from app.positions.bookings import service as positions
+from app.positions.bookings.service import TradeEconomics
 from app.reference.service import ReferenceSet, load_reference
 from app.trades.confirmations import captured, match_alleged, rematch_amended
 from app.trades.lifecycle import ENTITY, lock_trade, transition_many, transition_trade

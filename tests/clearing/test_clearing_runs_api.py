@@ -17,7 +17,7 @@ from sqlalchemy import select
 from app.audit.models import AuditRecord
 from app.clearing import service as clearing
 from app.models import metadata
-from app.positions import service as positions
+from app.positions.bookings import service as positions
 from app.trades import service as trades_service
 from tests.clearing.support import (
     BNP,

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.core.auth import SYSTEM_ACTOR
 from app.core.db import UnitOfWork
-from app.positions.models import JournalEntry
+from app.positions.journal.models import JournalEntry
 from app.settlement import runs
 from app.settlement.models import SettlementInstruction
 from tests.clearing.support import book_confirmed, clear
