@@ -16,7 +16,7 @@ from app.core.config import PROJECT_ROOT, get_settings
 from app.core.db import UnitOfWork, create_engine, create_sessionmaker, is_sqlite
 from app.core.idempotency import purge_expired
 from app.core.migrations import upgrade
-from app.positions.demo import load_demo_opening
+from app.positions.adjustments.demo import load_demo_opening
 from app.reference.demo import load_demo_reference
 from app.trades.confirmations.service import flag_overdue_affirmations
 

@@ -7,7 +7,10 @@ from app.clearing.runs import models as clearing_runs_models
 from app.core.db import Base
 from app.core.idempotency import IdempotencyRecord
 from app.events import models as events_models
-from app.positions import models as positions_models
+from app.positions.adjustments import models as positions_adjustments_models
+from app.positions.balances import models as positions_balances_models
+from app.positions.journal import models as positions_journal_models
+from app.positions.ledger_accounts import models as positions_ledger_accounts_models
 from app.reference.accounts import models as reference_accounts_models
 from app.reference.books import models as reference_books_models
 from app.reference.counterparties import models as reference_counterparties_models
@@ -33,7 +36,10 @@ __all__ = [
     "clearing_runs_models",
     "events_models",
     "metadata",
-    "positions_models",
+    "positions_adjustments_models",
+    "positions_balances_models",
+    "positions_journal_models",
+    "positions_ledger_accounts_models",
     "reference_accounts_models",
     "reference_books_models",
     "reference_counterparties_models",

@@ -6,7 +6,11 @@ from fastapi import APIRouter
 from app.apikeys.router import router as api_keys
 from app.clearing.obligations.router import router as obligations
 from app.clearing.runs.router import router as clearing_runs
-from app.positions.router import router as positions
+from app.positions.adjustments.router import router as adjustments
+from app.positions.balances.router import router as balances
+from app.positions.journal.router import router as journal
+from app.positions.ledger_accounts.router import router as ledger_accounts
+from app.positions.ledger_check.router import router as ledger_check
 from app.reference.accounts.router import router as accounts
 from app.reference.books.router import router as books
 from app.reference.calendars.router import router as calendars
@@ -31,7 +35,11 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     settlement_instructions,
     settlement_runs,
     status_advices,
-    positions,
+    balances,
+    journal,
+    ledger_accounts,
+    adjustments,
+    ledger_check,
     markets,
     calendars,
     instruments,

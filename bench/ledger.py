@@ -3,10 +3,10 @@
     python -m bench.ledger [--postings 1000000] [--days 250] [--concurrency 8] [--seconds 10]
                            [--entries 1 100] [--queries 200] [--quick] [--sqlite]
 
-Everything goes through the real service code in this process: ``app.positions.journal.post``
-for every write, each transaction one session committed through ``UnitOfWork`` as the app
-does, and ``app.positions.service.positions`` / ``cash_balances`` for the reads. One run
-prints, as tables:
+Everything goes through the real service code in this process:
+``app.positions.journal.service.post`` for every write, each transaction one session committed
+through ``UnitOfWork`` as the app does, and ``app.positions.balances.service.positions`` /
+``cash_balances`` for the reads. One run prints, as tables:
 
 (1) the load: a journal of at least ``--postings`` postings over ``--days`` business days
     ending yesterday (UTC): trade-date bookings (``trade_lines``, cost and realised P&L from
@@ -27,8 +27,8 @@ prints, as tables:
     postings/s, p50/p99 per transaction, with what PostgreSQL's connections were doing and
     the statements each transaction sent;
 (4) checks: every asset sums to zero over the journal, every running balance equals the sum
-    of its postings (SQL on PostgreSQL; ``app.positions.check.check_ledger`` on SQLite or
-    with ``--check``);
+    of its postings (SQL on PostgreSQL; ``app.positions.ledger_check.service.check_ledger`` on
+    SQLite or with ``--check``);
 (5) this process's peak RSS (``getrusage``) after each stage.
 
 The database (``--database``) is created afresh (migrated, demo reference data) and dropped at
@@ -69,27 +69,23 @@ from app.core.auth import Actor, Role
 from app.core.db import UnitOfWork, create_engine, create_sessionmaker
 from app.core.money import round_money
 from app.core.pagination import PageRequest
-from app.positions import accounts, journal, service
-from app.positions.check import check_ledger
-from app.positions.costing import Holding, trade_effect
-from app.positions.entries import (
-    ZERO,
+from app.positions.balances import service
+from app.positions.balances.models import LedgerBalance, LedgerBalanceDay
+from app.positions.bookings.lines import (
     Direction,
-    EntryKind,
-    Line,
-    NewEntry,
     SettlementMovement,
     TradeEconomics,
     settlement_lines,
     trade_lines,
 )
-from app.positions.models import (
-    JournalEntry,
-    LedgerAccount,
-    LedgerBalance,
-    LedgerBalanceDay,
-    Posting,
-)
+from app.positions.bookings.service import SETTLEMENT_SOURCE, TRADE_SOURCE
+from app.positions.costing import Holding, trade_effect
+from app.positions.journal import service as journal
+from app.positions.journal.entries import ZERO, EntryKind, Line, NewEntry
+from app.positions.journal.models import JournalEntry, Posting
+from app.positions.ledger_accounts import codes as accounts
+from app.positions.ledger_accounts.models import LedgerAccount
+from app.positions.ledger_check.service import check_ledger
 from bench.common import (
     DEFAULT_PG_URL,
     BenchDatabase,
@@ -290,7 +286,7 @@ class LoadWriter:
             value_date=economics.trade_date,
             description=f"{economics.side} {economics.quantity} {economics.isin}",
             lines=lines,
-            source_type=service.TRADE_SOURCE,
+            source_type=TRADE_SOURCE,
             source_id=economics.trade_id,
         )
 
@@ -314,7 +310,7 @@ class LoadWriter:
             value_date=day,
             description=f"Settlement of {economics.trade_id}",
             lines=settlement_lines(movement),
-            source_type=service.SETTLEMENT_SOURCE,
+            source_type=SETTLEMENT_SOURCE,
             source_id=economics.trade_id,
         )
 
@@ -811,7 +807,7 @@ async def app_check(sessionmaker: async_sessionmaker[AsyncSession]) -> list[str]
     detail = f"{report.entries_checked:,} entries, {report.balances_checked:,} balances"
     problems = len(report.problems)
     return [
-        f"app.positions.check.check_ledger ({detail})",
+        f"app.positions.ledger_check.service.check_ledger ({detail})",
         "0",
         fmt_int(problems),
         _ok(report.ok),

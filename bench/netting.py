@@ -100,7 +100,7 @@ from app.core.calendars import BusinessCalendar
 from app.core.clock import system_clock
 from app.core.db import UnitOfWork, create_engine, create_sessionmaker
 from app.core.ids import new_id
-from app.positions import accounts as ledger_accounts
+from app.positions.ledger_accounts import codes as ledger_accounts
 from app.reference import demo_data
 from app.reference.counterparties.schemas import CounterpartyIn
 from app.reference.counterparties.service import create_counterparty

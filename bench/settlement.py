@@ -124,8 +124,8 @@ from app.core.auth import SYSTEM_ACTOR, Actor, Role
 from app.core.db import UnitOfWork, create_engine, create_sessionmaker
 from app.core.ids import new_id
 from app.core.money import round_money
-from app.positions import adjustments
-from app.positions.schemas import AdjustmentIn, AdjustmentKind, AdjustmentLineIn
+from app.positions.adjustments import service as adjustments
+from app.positions.adjustments.schemas import AdjustmentIn, AdjustmentKind, AdjustmentLineIn
 from app.reference import demo_data
 from app.reference import service as reference
 from app.reference.instruments.schemas import InstrumentIn
@@ -853,20 +853,32 @@ PHASES: tuple[tuple[str, str, str], ...] = (
     ("runs._open_today: settlement calendars", "app.settlement.runs", "_open_today"),
     (
         "positions.lock_for_settlement: lock the balances",
-        "app.positions.service",
+        "app.positions.bookings.service",
         "lock_for_settlement",
     ),
     ("allocation.allocate (pure)", "app.settlement.runs", "allocate"),
     ("runs._apply: a chunk's settlements (all of it)", "app.settlement.runs", "_apply"),
-    ("  positions.post_settlements", "app.positions.service", "post_settlements"),
+    ("  positions.post_settlements", "app.positions.bookings.service", "post_settlements"),
     (
         "    journal.lock_pendings (flush; pending FOR UPDATE)",
-        "app.positions.journal",
+        "app.positions.journal.service",
         "lock_pendings",
     ),
-    ("    journal.resolve_pendings (lines, balances)", "app.positions.journal", "resolve_pendings"),
-    ("    journal.open_pendings (rest of partials)", "app.positions.journal", "open_pendings"),
-    ("    journal.post (entries, postings, balances)", "app.positions.journal", "post"),
+    (
+        "    journal.resolve_pendings (lines, balances)",
+        "app.positions.journal.service",
+        "resolve_pendings",
+    ),
+    (
+        "    journal.open_pendings (rest of partials)",
+        "app.positions.journal.service",
+        "open_pendings",
+    ),
+    (
+        "    journal.post (entries, postings, balances)",
+        "app.positions.journal.service",
+        "post",
+    ),
     (
         "  audit.record_changes (queue; flush of the instructions)",
         "app.settlement.runs",
@@ -876,10 +888,10 @@ PHASES: tuple[tuple[str, str, str], ...] = (
     ("  row_snapshot (before and after)", "app.settlement.runs", "row_snapshot"),
     (
         "wherever called: chart.ensure_ledger_accounts",
-        "app.positions.chart",
+        "app.positions.ledger_accounts.service",
         "ensure_ledger_accounts",
     ),
-    ("wherever called: balances.apply", "app.positions.balances", "apply"),
+    ("wherever called: balances.apply", "app.positions.balances.service", "apply"),
 )
 
 
@@ -1558,9 +1570,12 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
         "app: journal pending entries (lock, lines, resolve, open)",
         ("lock_pending", "resolve_pending", "open_pending", "pending_lines"),
     ),
-    ("app: journal.post (Python)", ("post (app/positions/journal.py)",)),
+    ("app: journal.post (Python)", ("post (app/positions/journal/service.py)",)),
     ("app: positions.post_settlements (rest)", ("post_settlements ",)),
-    ("app: positions.lock_for_settlement / balances", ("lock_for_settlement ", "balances.py")),
+    (
+        "app: positions.lock_for_settlement / balances",
+        ("lock_for_settlement ", "app/positions/balances/"),
+    ),
     ("app: trades.mark_settled_many", ("mark_settled_many ",)),
     ("app: audit.record_change", ("record_change", "record_changes ")),
     ("app: row_snapshot", ("row_snapshot ",)),

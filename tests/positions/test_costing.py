@@ -1,5 +1,6 @@
 """Average cost and realised P&L (app.positions.costing) and the lines of an entry
-(app.positions.entries), pure: every expected value is hand arithmetic, written next to it.
+(app.positions.journal.entries, app.positions.bookings.lines), pure: every expected value is
+hand arithmetic, written next to it.
 
 Values are compared as strings where the scale matters (a released cost rounded to the cent is
 "50.02", an average cost is quantized to 8 places), so a lost or extra digit fails too.
@@ -10,17 +11,15 @@ from decimal import Decimal
 
 import pytest
 
-from app.positions.costing import Holding, average_cost, trade_effect
-from app.positions.entries import (
+from app.positions.bookings.lines import (
     Direction,
-    Line,
     SettlementMovement,
     TradeEconomics,
-    accounting_date,
-    imbalances,
     settlement_lines,
     trade_lines,
 )
+from app.positions.costing import Holding, average_cost, trade_effect
+from app.positions.journal.entries import Line, accounting_date, imbalances
 from tests.factories import BUND, DEUTSCHE, GOLDMAN, JPM
 
 ONE = Decimal(1)

@@ -42,10 +42,11 @@ from app.core.calendars import BusinessCalendar
 from app.core.db import UnitOfWork
 from app.core.errors import Conflict, InvalidTransition, PreconditionFailed
 from app.core.pagination import PageRequest
-from app.positions import service as positions
-from app.positions.check import check_ledger
-from app.positions.entries import Direction, SettlementMovement
-from app.positions.models import Posting
+from app.positions.balances import service as balances_service
+from app.positions.bookings import service as positions
+from app.positions.bookings.service import Direction, SettlementMovement
+from app.positions.journal.models import Posting
+from app.positions.ledger_check.service import check_ledger
 from app.reference.demo import load_demo_reference
 from app.trades.capture import service as trades
 from app.trades.capture.models import Trade
@@ -650,15 +651,15 @@ class Run:
 
     async def snapshot(self, as_of: date) -> Snapshot:
         async with self.db.sessionmaker() as session:
-            by_book, more = await positions.positions(
+            by_book, more = await balances_service.positions(
                 session, basis="trade_date", as_of=as_of, page=ALL
             )
             assert more is None
-            by_account, more = await positions.positions(
+            by_account, more = await balances_service.positions(
                 session, basis="settlement_date", as_of=as_of, page=ALL
             )
             assert more is None
-            cash, more = await positions.cash_balances(session, as_of=as_of, page=ALL)
+            cash, more = await balances_service.cash_balances(session, as_of=as_of, page=ALL)
             assert more is None
         return (
             sorted(

@@ -27,8 +27,8 @@ from app.clearing.runs.report import LeftOut, build_report
 from app.clearing.runs.resolve import Resolver
 from app.core.auth import Actor
 from app.core.ids import new_id
-from app.positions import service as positions
-from app.positions.entries import Novation
+from app.positions.bookings import service as positions
+from app.positions.bookings.service import Novation
 from app.reference.instruments.service import instruments_by_isin
 from app.reference.service import parties_and_accounts
 from app.settlement.instructions import service as settlement

@@ -10,8 +10,8 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.auth import Actor
-from app.positions import service as positions
-from app.positions.entries import Direction, SettlementMovement
+from app.positions.bookings import service as positions
+from app.positions.bookings.service import Direction, SettlementMovement
 from app.settlement.instructions.models import SettlementInstruction
 from app.settlement.instructions.states import DeliveryType
 

@@ -13,8 +13,8 @@ from app.audit.service import Change, record_changes
 from app.core.auth import Actor
 from app.core.snapshots import row_snapshot
 from app.core.states import next_state
-from app.positions import service as positions
-from app.positions.service import SettlementLeg
+from app.positions.bookings import service as positions
+from app.positions.bookings.service import SettlementLeg
 from app.reference.service import ReferenceSet, load_reference
 from app.settlement.instructions import repository
 from app.settlement.instructions.models import SettlementInstruction

@@ -23,8 +23,8 @@ from app.core.pagination import PageRequest
 from app.core.snapshots import jsonable
 from app.core.states import next_state
 from app.core.versioning import check_version
-from app.positions import service as positions
-from app.positions.entries import TradeEconomics
+from app.positions.bookings import service as positions
+from app.positions.bookings.service import TradeEconomics
 from app.reference.service import load_reference
 from app.trades.capture import repository
 from app.trades.capture.lifecycle import ENTITY, transition_trade

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from app.audit.models import AuditRecord
 from app.clearing.runs import work as clearing_work
 from app.models import metadata
-from app.positions import service as positions
+from app.positions.bookings import service as positions
 from app.trades.capture import post_trade as trades_service
 from tests.clearing.support import (
     BNP,

@@ -18,7 +18,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select, update
 
-from app.positions.models import JournalEntry
+from app.positions.journal.models import JournalEntry
 from app.settlement.advices.models import StatusAdvice
 from app.settlement.instructions.models import SettlementInstruction
 from tests.clearing.support import NSCC, OAT, OPS, book_confirmed, clear, instructions, trade

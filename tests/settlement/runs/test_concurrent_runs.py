@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.core.auth import SYSTEM_ACTOR
 from app.core.db import UnitOfWork
-from app.positions.models import JournalEntry
+from app.positions.journal.models import JournalEntry
 from app.settlement.instructions.models import SettlementInstruction
 from app.settlement.runs import service as runs
 from app.settlement.runs import work as runs_work

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-from app.positions import service as positions_service
+from app.positions.bookings import service as positions_service
 from app.settlement.instructions.models import SettlementInstruction
 from app.settlement.runs import work as runs_work
 from tests.clearing.support import MORGAN, OPS, book_confirmed, clear, instructions, trade

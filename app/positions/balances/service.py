@@ -1,0 +1,243 @@
+"""Running balances: the totals of every (ledger account, asset), and a row per accounting date
+on which they changed, kept in step with the postings under the balance row's lock; and the
+positions and cash balances read from them as of any day."""
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, SessionTransaction
+
+from app.core.errors import FieldProblem, ValidationFailed
+from app.core.pagination import PageRequest
+from app.positions.balances import repository
+from app.positions.balances.repository import BalanceRow, Head
+from app.positions.balances.totals import ZERO, Key, Totals, book_holding
+from app.positions.costing import average_cost
+from app.positions.ledger_accounts import service as ledger_accounts
+from app.positions.ledger_accounts.codes import LedgerKind
+from app.reference.instruments.schemas import PriceBasis
+from app.reference.instruments.service import instruments_by_isin
+
+_LOCKED = "ledger_balances_locked"
+_PERCENT = Decimal("0.01")
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_locks(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_LOCKED, None)
+
+
+async def lock(session: AsyncSession, keys: Iterable[Key], *, now: datetime) -> dict[Key, Head]:
+    """Lock (creating where missing) the balance rows of ``keys`` until the transaction ends.
+
+    Rows are locked in key order, so two writers never wait on each other in a circle. A row
+    locked once in a transaction is not locked again: this transaction's view of it is kept."""
+    locked: dict[Key, Head] = session.info.setdefault(_LOCKED, {})
+    wanted = sorted(set(keys) - locked.keys())
+    if wanted:
+        found = await repository.lock_heads(session, wanted)
+        missing = [key for key in wanted if key not in found]
+        if missing:
+            await ledger_accounts.ensure_ledger_accounts(
+                session, (account for account, _ in missing), now=now
+            )
+            await repository.insert_empty(session, missing, now=now)
+            found.update(await repository.lock_heads(session, missing))
+        locked.update(found)
+    return {key: locked[key] for key in keys}
+
+
+async def apply(
+    session: AsyncSession, deltas: Mapping[tuple[str, str, date], Totals], *, now: datetime
+) -> None:
+    """Add ``deltas`` (per ledger account, asset and accounting date) to the running balances."""
+    if not deltas:
+        return
+    by_key: dict[Key, list[tuple[date, Totals]]] = defaultdict(list)
+    for (account, asset, day), delta in deltas.items():
+        by_key[(account, asset)].append((day, delta))
+    heads = await lock(session, by_key, now=now)
+    day_rows: dict[tuple[int, date], dict[str, Any]] = {}
+    for key, changes in by_key.items():
+        head = heads[key]
+        for day, delta in sorted(changes, key=lambda change: change[0]):
+            if head.last_date is not None and day < head.last_date:
+                await repository.backdate(session, head.id, day, delta)
+            else:
+                head.last_date = day
+            head.totals = head.totals + delta
+            if day == head.last_date:
+                day_rows[(head.id, day)] = {
+                    "balance_id": head.id,
+                    "as_of_date": day,
+                    **head.totals.as_columns(),
+                }
+    await repository.update_heads(session, (heads[key] for key in by_key), now=now)
+    if day_rows:  # none when every change was dated before its balance's latest day
+        await repository.upsert_days(session, list(day_rows.values()))
+
+
+async def posted(session: AsyncSession, keys: Sequence[Key]) -> dict[Key, Decimal]:
+    """What is posted on each of these balances now (zero where there is none), without
+    locking: for answers that change nothing."""
+    found = await repository.posted_of(session, keys)
+    return {key: found.get(key, ZERO) for key in keys}
+
+
+# Positions and cash balances -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PositionView:
+    basis: str
+    ledger_account: str
+    book: str | None
+    account: str | None
+    isin: str
+    quantity: Decimal
+    pending: Decimal | None
+    currency: str | None
+    average_cost: Decimal | None
+    cost: Decimal | None
+    realized_pnl: Decimal | None
+    as_of: date
+
+
+def _check_filters(*, trade_date: bool, book: str | None, account: str | None) -> None:
+    if trade_date and account is not None:
+        raise ValidationFailed(
+            "Filter the trade-date basis by book.",
+            errors=[FieldProblem("account", "applies to the settlement-date basis")],
+        )
+    if not trade_date and book is not None:
+        raise ValidationFailed(
+            "Filter the settlement-date basis by account.",
+            errors=[FieldProblem("book", "applies to the trade-date basis")],
+        )
+
+
+def _trade_date_view(
+    row: BalanceRow, *, currency: str | None, in_percent: bool, as_of: date
+) -> PositionView:
+    holding = book_holding(row.totals)
+    return PositionView(
+        basis="trade_date",
+        ledger_account=row.ledger_account,
+        book=row.ledger_account.partition(":")[2],
+        account=None,
+        isin=row.asset,
+        quantity=holding.quantity,
+        pending=None,
+        currency=currency,
+        average_cost=average_cost(holding, price_factor=_PERCENT if in_percent else Decimal(1)),
+        cost=holding.cost,
+        realized_pnl=holding.realized_pnl,
+        as_of=as_of,
+    )
+
+
+def _settlement_date_view(row: BalanceRow, *, currency: str | None, as_of: date) -> PositionView:
+    return PositionView(
+        basis="settlement_date",
+        ledger_account=row.ledger_account,
+        book=None,
+        account=row.ledger_account.partition(":")[2],
+        isin=row.asset,
+        quantity=row.totals.posted,
+        pending=row.totals.pending,
+        currency=currency,
+        average_cost=None,
+        cost=None,
+        realized_pnl=None,
+        as_of=as_of,
+    )
+
+
+async def positions(
+    session: AsyncSession,
+    *,
+    basis: str,
+    as_of: date,
+    page: PageRequest,
+    book: str | None = None,
+    account: str | None = None,
+    isin: str | None = None,
+) -> tuple[list[PositionView], str | None]:
+    """Positions as of the end of ``as_of``: per book on the trade-date basis (with average cost
+    and realised P&L), per safekeeping account on the settlement-date basis (filtered by book,
+    or by account, on its own basis only)."""
+    trade_date = basis == "trade_date"
+    _check_filters(trade_date=trade_date, book=book, account=account)
+    rows, cursor = await repository.page_as_of(
+        session,
+        kind=(LedgerKind.BOOK if trade_date else LedgerKind.SECURITIES).value,
+        as_of=as_of,
+        reference=book if trade_date else account,
+        asset=isin,
+        securities=True,
+        page=page,
+    )
+    instruments = await instruments_by_isin(session, isins=(row.asset for row in rows))
+    views = []
+    for row in rows:
+        instrument = instruments.get(row.asset)
+        currency = instrument.currency if instrument else None
+        if trade_date:
+            in_percent = instrument is not None and instrument.price_basis == PriceBasis.PERCENT
+            views.append(
+                _trade_date_view(row, currency=currency, in_percent=in_percent, as_of=as_of)
+            )
+        else:
+            views.append(_settlement_date_view(row, currency=currency, as_of=as_of))
+    return views, cursor
+
+
+@dataclass(frozen=True)
+class CashBalanceView:
+    ledger_account: str
+    account: str
+    currency: str
+    settled: Decimal
+    pending: Decimal
+    projected: Decimal
+    as_of: date
+
+
+async def cash_balances(
+    session: AsyncSession,
+    *,
+    as_of: date,
+    page: PageRequest,
+    account: str | None = None,
+    currency: str | None = None,
+) -> tuple[list[CashBalanceView], str | None]:
+    """Settled cash per cash account and currency at the end of ``as_of``, and projected: settled
+    plus every expected movement still open that day."""
+    rows, cursor = await repository.page_as_of(
+        session,
+        kind=LedgerKind.CASH.value,
+        as_of=as_of,
+        reference=account,
+        asset=currency,
+        securities=False,
+        page=page,
+    )
+    return [
+        CashBalanceView(
+            ledger_account=row.ledger_account,
+            account=row.ledger_account.partition(":")[2],
+            currency=row.asset,
+            settled=row.totals.posted,
+            pending=row.totals.pending,
+            projected=row.totals.posted + row.totals.pending,
+            as_of=as_of,
+        )
+        for row in rows
+    ], cursor

@@ -1,0 +1,538 @@
+"""Position keeping as the other stages use it: trade-date bookings, novations, settlements and
+pending movements, and the balances a settlement run spends. Values in, values out: no ORM
+object of positions leaves this module."""
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.auth import Actor
+from app.core.errors import Conflict, ValidationFailed
+from app.positions.balances import service as balances
+from app.positions.balances.totals import book_holding
+from app.positions.bookings.lines import (
+    Direction,
+    Novation,
+    SettlementMovement,
+    TradeEconomics,
+    novation_lines,
+    settlement_lines,
+    trade_lines,
+)
+from app.positions.costing import ZERO, Holding, trade_effect
+from app.positions.journal import service as journal
+from app.positions.journal.entries import EntryKind, Line, NewEntry
+from app.positions.journal.models import JournalEntry
+from app.positions.journal.states import PendingEvent
+from app.positions.ledger_accounts import codes as accounts
+
+__all__ = [
+    "SETTLEMENT_SOURCE",
+    "TRADE_SOURCE",
+    "Direction",
+    "Novation",
+    "SettlementLeg",
+    "SettlementMovement",
+    "SettlementPosted",
+    "Settling",
+    "TradeEconomics",
+    "book_trades",
+    "expect_many",
+    "expect_movements",
+    "expect_settlement",
+    "holdings",
+    "lock_for_settlement",
+    "novate",
+    "post_settlement",
+    "post_settlements",
+    "rebook_trade",
+    "unbook_trade",
+    "void_pending",
+]
+
+TRADE_SOURCE = "trade"
+SETTLEMENT_SOURCE = "settlement"
+
+
+# Trade-date booking ----------------------------------------------------------------------------
+
+
+def _with_cost(lines: Sequence[Line], key: tuple[str, str], effect: Holding) -> tuple[Line, ...]:
+    return tuple(
+        replace(line, cost=effect.cost, realized_pnl=effect.realized_pnl)
+        if (line.ledger_account, line.asset) == key
+        else line
+        for line in lines
+    )
+
+
+def _position_key(trade: TradeEconomics) -> tuple[str, str]:
+    return accounts.book(trade.book), trade.isin
+
+
+def _trade_entry(trade: TradeEconomics, lines: tuple[Line, ...]) -> NewEntry:
+    verb = "Bought" if trade.side == "buy" else "Sold"
+    return NewEntry(
+        kind=EntryKind.TRADE,
+        value_date=trade.trade_date,
+        description=f"{verb} {trade.quantity} {trade.isin} in {trade.book}",
+        lines=lines,
+        source_type=TRADE_SOURCE,
+        source_id=trade.trade_id,
+    )
+
+
+async def _priced(
+    session: AsyncSession,
+    trades: Sequence[TradeEconomics],
+    reversals: Sequence[NewEntry],
+    *,
+    now: datetime,
+) -> list[NewEntry]:
+    """Trade entries with each position's cost and realised P&L, computed under the position's
+    lock from its balance, after the reversals that go before them."""
+    planned = [(trade, trade_lines(trade)) for trade in trades]
+    keys = {
+        (line.ledger_account, line.asset)
+        for lines in [*(lines for _, lines in planned), *(r.lines for r in reversals)]
+        for line in lines
+    }
+    heads = await balances.lock(session, keys, now=now)
+    holdings = {key: book_holding(head.totals) for key, head in heads.items()}
+    for reversal in reversals:
+        for line in reversal.lines:
+            if line.cost is not None or line.realized_pnl is not None:
+                key = (line.ledger_account, line.asset)
+                holdings[key] = holdings[key] + Holding(
+                    -line.amount, line.cost or ZERO, line.realized_pnl or ZERO
+                )
+    entries = []
+    for trade, lines in planned:
+        key = _position_key(trade)
+        effect = trade_effect(
+            holdings[key],
+            quantity=trade.signed_quantity,
+            principal=trade.gross_amount,
+            currency=trade.currency,
+        )
+        holdings[key] = holdings[key] + effect
+        entries.append(_trade_entry(trade, _with_cost(lines, key, effect)))
+    return entries
+
+
+async def book_trades(
+    session: AsyncSession, trades: Sequence[TradeEconomics], *, actor: Actor, now: datetime
+) -> None:
+    """Post new trades on their trade date: the book's position against the counterparty."""
+    if trades:
+        await journal.post(
+            session, await _priced(session, trades, [], now=now), actor=actor, now=now
+        )
+
+
+def _economics(lines: Sequence[Line]) -> list[tuple[str, str, Decimal]]:
+    return sorted((line.ledger_account, line.asset, line.amount) for line in lines)
+
+
+async def _live_trade_entry(session: AsyncSession, trade_id: str) -> JournalEntry | None:
+    return await journal.live_entry(
+        session, source_type=TRADE_SOURCE, source_id=trade_id, kind=EntryKind.TRADE
+    )
+
+
+async def rebook_trade(
+    session: AsyncSession, trade: TradeEconomics, *, actor: Actor, now: datetime
+) -> None:
+    """After an amendment: reverse the trade's entry and post the amended one, unless the
+    amendment changed nothing the journal shows."""
+    live = await _live_trade_entry(session, trade.trade_id)
+    reversals: list[NewEntry] = []
+    if live is not None:
+        posted = await journal.entry_lines(session, live.id)
+        if live.value_date == trade.trade_date and _economics(posted) == _economics(
+            trade_lines(trade)
+        ):
+            return
+        reversals.append(
+            await journal.reversal_of(
+                session, live, description=f"Amendment of trade {trade.trade_id}"
+            )
+        )
+    entries = await _priced(session, [trade], reversals, now=now)
+    await journal.post(session, [*reversals, *entries], actor=actor, now=now)
+    keys = {_position_key(trade)} | {
+        (line.ledger_account, line.asset)
+        for reversal in reversals
+        for line in reversal.lines
+        if line.cost is not None
+    }
+    await _restate(session, keys, trade_id=trade.trade_id, actor=actor, now=now)
+
+
+async def unbook_trade(
+    session: AsyncSession, *, trade_id: str, reason: str, actor: Actor, now: datetime
+) -> None:
+    """After a cancellation: reverse the trade's entry."""
+    live = await _live_trade_entry(session, trade_id)
+    if live is not None:
+        reversal = await journal.reversal_of(
+            session, live, description=f"Cancellation of trade {trade_id}: {reason}"
+        )
+        await journal.post(session, [reversal], actor=actor, now=now)
+        keys = {
+            (line.ledger_account, line.asset) for line in reversal.lines if line.cost is not None
+        }
+        await _restate(session, keys, trade_id=trade_id, actor=actor, now=now)
+
+
+async def _replayed(session: AsyncSession, key: tuple[str, str]) -> Holding:
+    """The position as its live trades and adjustments make it, replayed in journal order: what
+    cost and realised P&L should be once an earlier trade is amended or cancelled."""
+    isin = key[1]
+    by_entry = await journal.live_postings_of_position(
+        session, key, kinds=[EntryKind.TRADE, EntryKind.ADJUSTMENT]
+    )
+    holding = Holding()
+    for rows in by_entry.values():
+        [position] = [row for row in rows if row.asset == isin]
+        if position.kind == EntryKind.TRADE.value:
+            [principal] = [row for row in rows if not accounts.is_security(row.asset)]
+            holding = holding + trade_effect(
+                holding,
+                quantity=-position.amount,
+                principal=abs(principal.amount),
+                currency=principal.asset,
+            )
+        else:
+            holding = holding + Holding(-position.amount, position.cost or ZERO, ZERO)
+    return holding
+
+
+async def _restate(
+    session: AsyncSession,
+    keys: set[tuple[str, str]],
+    *,
+    trade_id: str,
+    actor: Actor,
+    now: datetime,
+) -> None:
+    """After an earlier trade changed, later sells were costed against it: post the difference
+    between the position's cost and P&L and what its live trades make them, from today."""
+    heads = await balances.lock(session, keys, now=now)
+    lines = []
+    for key in sorted(keys):
+        should_be = await _replayed(session, key)
+        stands = book_holding(heads[key].totals)
+        if should_be.quantity != stands.quantity:
+            raise RuntimeError(f"{key}: the journal and its balance disagree on the quantity")
+        cost, pnl = should_be.cost - stands.cost, should_be.realized_pnl - stands.realized_pnl
+        if cost or pnl:
+            lines.append(Line(key[0], key[1], ZERO, cost, pnl))
+    if lines:
+        entry = NewEntry(
+            kind=EntryKind.RESTATEMENT,
+            value_date=now.astimezone(UTC).date(),
+            description=f"Cost and realised P&L restated after trade {trade_id} changed",
+            lines=tuple(lines),
+            source_type=TRADE_SOURCE,
+            source_id=trade_id,
+        )
+        await journal.post(session, [entry], actor=actor, now=now)
+
+
+# Novation --------------------------------------------------------------------------------------
+
+
+async def novate(
+    session: AsyncSession,
+    *,
+    novations: Sequence[Novation],
+    reference: str,
+    value_date: date,
+    actor: Actor,
+    now: datetime,
+) -> str | None:
+    """Move what trades leave unsettled from their counterparties to the CCP (one entry)."""
+    lines = novation_lines(novations)
+    if not lines:
+        return None
+    entry = NewEntry(
+        kind=EntryKind.NOVATION,
+        value_date=value_date,
+        description=f"Novation to the CCP ({reference})",
+        lines=lines,
+        source_type="clearing",
+        source_id=reference,
+    )
+    [entry_id] = await journal.post(session, [entry], actor=actor, now=now)
+    return entry_id
+
+
+# What a settlement run spends ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SettlementLeg:
+    """Where one instruction settles: our accounts, its counterparty of record, its assets."""
+
+    securities_account: str
+    cash_account: str
+    counterparty: str
+    isin: str
+    currency: str
+
+
+async def lock_for_settlement(
+    session: AsyncSession, *, legs: Sequence[SettlementLeg], now: datetime
+) -> dict[tuple[str, str], Decimal]:
+    """Lock, in key order and until the transaction ends, every balance the legs' settlements
+    post to, so no other writer spends the same securities or cash meanwhile; answers what our
+    safekeeping and cash accounts hold, per (account code, asset)."""
+    ours: dict[tuple[str, str], tuple[str, str]] = {}
+    keys: set[tuple[str, str]] = set()
+    for leg in legs:
+        party = accounts.counterparty(leg.counterparty)
+        ours[accounts.securities(leg.securities_account), leg.isin] = (
+            leg.securities_account,
+            leg.isin,
+        )
+        ours[accounts.cash(leg.cash_account), leg.currency] = (leg.cash_account, leg.currency)
+        keys |= {(party, leg.isin), (party, leg.currency)}
+    heads = await balances.lock(session, sorted(keys | ours.keys()), now=now)
+    return {holding: heads[key].totals.posted for key, holding in ours.items()}
+
+
+async def holdings(
+    session: AsyncSession,
+    *,
+    securities: Iterable[tuple[str, str]],
+    cash: Iterable[tuple[str, str]],
+) -> dict[tuple[str, str], Decimal]:
+    """What our safekeeping accounts hold of ISINs and our cash accounts of currencies now, per
+    (account code, asset), without locking: for answers that change nothing."""
+    ours = {(accounts.securities(code), isin): (code, isin) for code, isin in securities}
+    ours |= {(accounts.cash(code), currency): (code, currency) for code, currency in cash}
+    posted = await balances.posted(session, list(ours))
+    return {holding: posted[key] for key, holding in ours.items()}
+
+
+# Settlement ------------------------------------------------------------------------------------
+
+
+def _check_movement(movement: SettlementMovement, now: datetime | None) -> None:
+    """Refuse a movement that moves nothing or backwards, or (given ``now``) one not due yet."""
+    problems = []
+    if movement.quantity < 0 or movement.amount < 0:
+        problems.append("quantity and amount are never negative; the direction gives the sign")
+    if movement.quantity == 0 and movement.amount == 0:
+        problems.append("nothing moves: quantity and amount are both zero")
+    if now is not None and movement.settlement_date > now.astimezone(UTC).date():
+        problems.append(f"settlement date {movement.settlement_date} has not come yet")
+    if problems:
+        raise ValidationFailed(f"Settlement of {movement.reference}: {'; '.join(problems)}.")
+
+
+async def expect_settlement(
+    session: AsyncSession, *, movement: SettlementMovement, actor: Actor, now: datetime
+) -> str:
+    """Open a pending entry for a settlement that is due: projected balances count it until it
+    is posted (``post_settlement``) or voided (``void_pending``). Returns its id."""
+    return await expect_movements(session, movements=[movement], actor=actor, now=now)
+
+
+async def expect_movements(
+    session: AsyncSession,
+    *,
+    movements: Sequence[SettlementMovement],
+    actor: Actor,
+    now: datetime,
+) -> str:
+    """``expect_settlement`` for the movements of one instruction, as one pending entry: each
+    settlement posted against it leaves the rest pending."""
+    [pending_id] = await expect_many(session, expected=[movements], actor=actor, now=now)
+    return pending_id
+
+
+async def expect_many(
+    session: AsyncSession,
+    *,
+    expected: Sequence[Sequence[SettlementMovement]],
+    actor: Actor,
+    now: datetime,
+) -> list[str]:
+    """A pending entry for each group of movements (one instruction's), opened together."""
+    items = []
+    for movements in expected:
+        for movement in movements:
+            _check_movement(movement, None)
+        first = movements[0]
+        items.append(
+            journal.Expected(
+                kind=EntryKind.SETTLEMENT,
+                expected_date=first.settlement_date,
+                description=f"Settlement of {first.reference} due {first.settlement_date}",
+                lines=[line for movement in movements for line in settlement_lines(movement)],
+                source_type=SETTLEMENT_SOURCE,
+                source_id=first.reference,
+            )
+        )
+    return await journal.open_pendings(session, items, actor=actor, now=now)
+
+
+@dataclass(frozen=True)
+class SettlementPosted:
+    entry_id: str
+    # What is still expected after a partial settlement of a pending entry.
+    remainder_pending_id: str | None
+
+
+def _remainder(expected: Sequence[Line], posted: Sequence[Line], reference: str) -> list[Line]:
+    left: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for line in expected:
+        left[(line.ledger_account, line.asset)] += line.amount
+    for line in posted:
+        key = (line.ledger_account, line.asset)
+        due = left.get(key)
+        if due is None or (due > 0) != (line.amount > 0) or abs(line.amount) > abs(due):
+            raise Conflict(
+                f"Settlement of {reference} does not fit what was expected: "
+                f"{line.amount} {line.asset} on {line.ledger_account}."
+            )
+        left[key] = due - line.amount
+    return [Line(account, asset, amount) for (account, asset), amount in left.items() if amount]
+
+
+@dataclass(frozen=True)
+class Settling:
+    """One settlement to post: the movements of one instruction on one day (posted as one
+    entry), against the pending entry that showed them as due, if there is one."""
+
+    movements: Sequence[SettlementMovement]
+    pending_id: str | None = None
+
+    @property
+    def reference(self) -> str:
+        return self.movements[0].reference
+
+
+def _check_settling(settling: Settling, now: datetime) -> None:
+    if not settling.movements:
+        raise ValueError("A settlement posts at least one movement")
+    first = settling.movements[0]
+    for movement in settling.movements:
+        _check_movement(movement, now)
+        if (movement.reference, movement.settlement_date) != (
+            first.reference,
+            first.settlement_date,
+        ):
+            raise ValueError("One settlement's movements share their reference and date")
+
+
+async def _expect_rests(
+    session: AsyncSession,
+    settlements: Sequence[Settling],
+    lines: Sequence[tuple[Line, ...]],
+    *,
+    actor: Actor,
+    now: datetime,
+) -> dict[int, str]:
+    """Post the pending entries the settlements name (each once) and open one for what each
+    partial settlement leaves. Answers, per settlement index, the remainder's pending id."""
+    named = [s.pending_id for s in settlements if s.pending_id is not None]
+    if len(named) != len(set(named)):
+        raise Conflict("A pending entry can be posted only once.")
+    pendings = await journal.lock_pendings(session, named)
+    expected = await journal.resolve_pendings(
+        session, list(pendings.values()), event=PendingEvent.POSTED, actor=actor, now=now
+    )
+    rests: list[tuple[int, journal.Expected]] = []
+    for index, settling in enumerate(settlements):
+        if settling.pending_id is None:
+            continue
+        pending = pendings[settling.pending_id]
+        rest = _remainder(expected[pending.id], lines[index], settling.reference)
+        if rest:
+            rests.append(
+                (
+                    index,
+                    journal.Expected(
+                        kind=EntryKind.SETTLEMENT,
+                        expected_date=pending.expected_date,
+                        description=f"Rest of the settlement of {settling.reference}",
+                        lines=rest,
+                        source_type=pending.source_type,
+                        source_id=pending.source_id,
+                    ),
+                )
+            )
+    rest_ids = await journal.open_pendings(
+        session, [rest for _, rest in rests], actor=actor, now=now
+    )
+    remainder_of = {index: rest_id for (index, _), rest_id in zip(rests, rest_ids, strict=True)}
+    await journal.link_remainders(
+        session,
+        {str(settlements[index].pending_id): rest_id for index, rest_id in remainder_of.items()},
+    )
+    return remainder_of
+
+
+async def post_settlements(
+    session: AsyncSession, *, settlements: Sequence[Settling], actor: Actor, now: datetime
+) -> list[SettlementPosted]:
+    """Post settlements, full or partial, on their settlement dates: securities and cash
+    between our safekeeping and cash accounts and the counterparty's unsettled account. Each
+    pending entry named is posted (once); what a partial settlement leaves is expected under a
+    new pending entry. A whole batch takes a fixed handful of statements."""
+    for settling in settlements:
+        _check_settling(settling, now)
+    lines = [
+        tuple(line for movement in s.movements for line in settlement_lines(movement))
+        for s in settlements
+    ]
+    remainder_of = await _expect_rests(session, settlements, lines, actor=actor, now=now)
+    entries = [
+        NewEntry(
+            kind=EntryKind.SETTLEMENT,
+            value_date=settling.movements[0].settlement_date,
+            description=f"Settlement of {settling.reference}",
+            lines=lines[index],
+            source_type=SETTLEMENT_SOURCE,
+            source_id=settling.reference,
+            pending_id=settling.pending_id,
+        )
+        for index, settling in enumerate(settlements)
+    ]
+    entry_ids = await journal.post(session, entries, actor=actor, now=now)
+    return [
+        SettlementPosted(entry_id, remainder_of.get(index))
+        for index, entry_id in enumerate(entry_ids)
+    ]
+
+
+async def post_settlement(
+    session: AsyncSession,
+    *,
+    movement: SettlementMovement,
+    actor: Actor,
+    now: datetime,
+    pending_id: str | None = None,
+) -> SettlementPosted:
+    """``post_settlements`` for one movement."""
+    [posted] = await post_settlements(
+        session, settlements=[Settling([movement], pending_id)], actor=actor, now=now
+    )
+    return posted
+
+
+async def void_pending(
+    session: AsyncSession, *, pending_id: str, reason: str, actor: Actor, now: datetime
+) -> None:
+    """The expected movement will not happen (the instruction was cancelled)."""
+    pending = await journal.lock_pending(session, pending_id)
+    await journal.resolve_pending(
+        session, pending, event=PendingEvent.VOIDED, actor=actor, now=now, void_reason=reason
+    )

@@ -1,0 +1,79 @@
+"""Journal entries as plain values: their lines, the day they count in the book, reversals, and
+the zero-sum rule every entry obeys. Pure: no database."""
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+ZERO = Decimal(0)
+
+
+class EntryKind(StrEnum):
+    TRADE = "trade"
+    SETTLEMENT = "settlement"
+    ADJUSTMENT = "adjustment"
+    REVERSAL = "reversal"
+    NOVATION = "novation"
+    # Cost and realised P&L brought back in line with the live trades after a correction.
+    RESTATEMENT = "restatement"
+
+
+@dataclass(frozen=True)
+class Line:
+    ledger_account: str
+    asset: str
+    amount: Decimal
+    cost: Decimal | None = None
+    realized_pnl: Decimal | None = None
+
+    def reversed(self) -> "Line":
+        return Line(
+            self.ledger_account,
+            self.asset,
+            -self.amount,
+            None if self.cost is None else -self.cost,
+            None if self.realized_pnl is None else -self.realized_pnl,
+        )
+
+
+@dataclass(frozen=True)
+class NewEntry:
+    kind: EntryKind
+    value_date: date
+    description: str
+    lines: tuple[Line, ...]
+    source_type: str | None = None
+    source_id: str | None = None
+    reverses_id: str | None = None
+    pending_id: str | None = None
+    # Set only to keep a reversal on or after the day of the entry it reverses.
+    not_before: date | None = field(default=None)
+
+
+def accounting_date(value_date: date, now: datetime, not_before: date | None = None) -> date:
+    """The day an entry counts in the book: its value date, unless that day has already begun
+    (a late booking counts today, so an answer as of an earlier day never changes)."""
+    return max(value_date, now.astimezone(UTC).date(), not_before or value_date)
+
+
+def imbalances(lines: Iterable[Line]) -> dict[str, Decimal]:
+    """Per asset, what the lines fail to balance by (empty when the entry is zero-sum)."""
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    for line in lines:
+        totals[line.asset] += line.amount
+    return {asset: total for asset, total in totals.items() if total != 0}
+
+
+def without_zeros(lines: Iterable[Line]) -> tuple[Line, ...]:
+    return tuple(
+        line
+        for line in lines
+        if line.amount != 0 or line.cost not in (None, 0) or line.realized_pnl not in (None, 0)
+    )
+
+
+def reversal_lines(lines: Sequence[Line]) -> tuple[Line, ...]:
+    return tuple(line.reversed() for line in lines)

@@ -1,0 +1,96 @@
+"""The journal (append-only entries and their postings) and pending entries (two-phase)."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.db import Base
+from app.core.types import ExactDecimal, UTCDateTime
+
+# SQLite gives an automatic rowid only to an INTEGER PRIMARY KEY.
+_ROW_ID = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class JournalEntry(Base):
+    """One balanced movement. Never updated or deleted: a correction is a reversal entry."""
+
+    __tablename__ = "journal_entries"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    # The day the entry counts in the book: never a day that had already begun when it was
+    # posted, so an answer "as of" an earlier day never changes.
+    accounting_date: Mapped[date] = mapped_column(Date)
+    # The economic date: trade date, settlement date, the adjustment's value date.
+    value_date: Mapped[date] = mapped_column(Date)
+    description: Mapped[str] = mapped_column(String(500))
+    source_type: Mapped[str | None] = mapped_column(String(20))
+    source_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    reverses_id: Mapped[str | None] = mapped_column(
+        ForeignKey("journal_entries.id"), unique=True, default=None
+    )
+    pending_id: Mapped[str | None] = mapped_column(
+        ForeignKey("pending_entries.id"), unique=True, default=None
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (Index(None, "accounting_date", "id"),)
+
+
+class Posting(Base):
+    __tablename__ = "postings"
+
+    id: Mapped[int] = mapped_column(_ROW_ID, primary_key=True, autoincrement=True)
+    entry_id: Mapped[str] = mapped_column(ForeignKey("journal_entries.id"))
+    ledger_account: Mapped[str] = mapped_column(ForeignKey("ledger_accounts.code"))
+    asset: Mapped[str] = mapped_column(String(12))
+    # Signed, debit positive.
+    amount: Mapped[Decimal] = mapped_column(ExactDecimal())
+    # On a book's securities posting only: what the trade did to the position's cost basis and
+    # realised P&L (instrument currency), so positions are sums of postings like everything else.
+    cost: Mapped[Decimal | None] = mapped_column(ExactDecimal(), default=None)
+    realized_pnl: Mapped[Decimal | None] = mapped_column(ExactDecimal(), default=None)
+
+    __table_args__ = (
+        Index(None, "ledger_account", "asset"),
+        # An entry's postings in order: PostgreSQL's balance trigger finds the last one by it.
+        Index(None, "entry_id", "id"),
+    )
+
+
+class PendingEntry(Base):
+    """An expected movement (a settlement due): posted or voided exactly once."""
+
+    __tablename__ = "pending_entries"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(10))
+    expected_date: Mapped[date] = mapped_column(Date)
+    description: Mapped[str] = mapped_column(String(500))
+    source_type: Mapped[str | None] = mapped_column(String(20))
+    source_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    opened_on: Mapped[date] = mapped_column(Date)
+    resolved_on: Mapped[date | None] = mapped_column(Date, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(64))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    resolved_by: Mapped[str | None] = mapped_column(String(64), default=None)
+    void_reason: Mapped[str | None] = mapped_column(String(500), default=None)
+    # After a partial posting, the pending entry opened for what is still expected.
+    remainder_id: Mapped[str | None] = mapped_column(String(40), default=None)
+
+    __table_args__ = (Index(None, "status", "expected_date"),)
+
+
+class PendingPosting(Base):
+    __tablename__ = "pending_postings"
+
+    id: Mapped[int] = mapped_column(_ROW_ID, primary_key=True, autoincrement=True)
+    pending_id: Mapped[str] = mapped_column(ForeignKey("pending_entries.id"), index=True)
+    ledger_account: Mapped[str] = mapped_column(ForeignKey("ledger_accounts.code"))
+    asset: Mapped[str] = mapped_column(String(12))
+    amount: Mapped[Decimal] = mapped_column(ExactDecimal())

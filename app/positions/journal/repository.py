@@ -1,0 +1,254 @@
+"""Every query and lock of the journal: Core inserts of entries, postings and pending entries,
+pending entries locked in id order, their batched UPDATEs, and the journal's reads."""
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.db import table_of
+from app.core.errors import NotFound
+from app.core.pagination import PageRequest, fetch_page
+from app.positions.journal.entries import Line
+from app.positions.journal.models import JournalEntry, PendingEntry, PendingPosting, Posting
+
+_CHUNK = 500
+
+
+# Entries and postings --------------------------------------------------------------------------
+
+
+async def insert_entries(
+    session: AsyncSession, entries: Sequence[dict[str, Any]], postings: Sequence[dict[str, Any]]
+) -> None:
+    """Entries and their postings as plain rows: two executemany INSERTs."""
+    await session.execute(insert(table_of(JournalEntry)), entries)
+    await session.execute(insert(table_of(Posting)), postings)
+
+
+async def get_entry(session: AsyncSession, entry_id: str) -> JournalEntry:
+    entry = await session.get(JournalEntry, entry_id)
+    if entry is None:
+        raise NotFound(f"No journal entry '{entry_id}'.")
+    return entry
+
+
+async def entry_lines(session: AsyncSession, entry_id: str) -> list[Line]:
+    postings = (
+        await session.scalars(
+            select(Posting).where(Posting.entry_id == entry_id).order_by(Posting.id)
+        )
+    ).all()
+    return [Line(p.ledger_account, p.asset, p.amount, p.cost, p.realized_pnl) for p in postings]
+
+
+async def reversing_entry_id(session: AsyncSession, entry_id: str) -> str | None:
+    """The entry that reversed this one, if any."""
+    return await session.scalar(select(JournalEntry.id).where(JournalEntry.reverses_id == entry_id))
+
+
+async def reversing_entry_ids(session: AsyncSession, entry_ids: Sequence[str]) -> dict[str, str]:
+    """For each of these entries that was reversed, the reversing entry's id."""
+    rows = await session.execute(
+        select(JournalEntry.reverses_id, JournalEntry.id).where(
+            JournalEntry.reverses_id.in_(list(entry_ids))
+        )
+    )
+    return {original: reversal for original, reversal in rows.all() if original}
+
+
+async def live_entry(
+    session: AsyncSession, *, source_type: str, source_id: str, kind: str
+) -> JournalEntry | None:
+    """The entry of ``kind`` from this source that no reversal has undone."""
+    reversed_ids = select(JournalEntry.reverses_id).where(
+        JournalEntry.source_type == source_type,
+        JournalEntry.source_id == source_id,
+        JournalEntry.reverses_id.is_not(None),
+    )
+    statement = select(JournalEntry).where(
+        JournalEntry.source_type == source_type,
+        JournalEntry.source_id == source_id,
+        JournalEntry.kind == kind,
+        JournalEntry.id.not_in(reversed_ids),
+    )
+    return (await session.scalars(statement)).one_or_none()
+
+
+async def live_postings_of_position(
+    session: AsyncSession, *, ledger_account: str, asset: str, kinds: Sequence[str]
+) -> dict[str, list[Any]]:
+    """Per entry, in journal order: the postings on ``ledger_account`` of every entry of
+    ``kinds`` that touches (``ledger_account``, ``asset``) and was not reversed."""
+    touching = select(Posting.entry_id).where(
+        Posting.ledger_account == ledger_account, Posting.asset == asset
+    )
+    reversed_ids = select(JournalEntry.reverses_id).where(JournalEntry.reverses_id.is_not(None))
+    statement = (
+        select(JournalEntry.id, JournalEntry.kind, Posting.asset, Posting.amount, Posting.cost)
+        .join(Posting, Posting.entry_id == JournalEntry.id)
+        .where(
+            Posting.ledger_account == ledger_account,
+            JournalEntry.id.in_(touching),
+            JournalEntry.kind.in_(list(kinds)),
+            JournalEntry.id.not_in(reversed_ids),
+        )
+        .order_by(JournalEntry.accounting_date, JournalEntry.id, Posting.id)
+    )
+    by_entry: dict[str, list[Any]] = {}
+    for row in (await session.execute(statement)).all():
+        by_entry.setdefault(row.id, []).append(row)
+    return by_entry
+
+
+async def page_of_entries(
+    session: AsyncSession,
+    *,
+    page: PageRequest,
+    ledger_account: str | None,
+    asset: str | None,
+    kind: str | None,
+    source_id: str | None,
+    from_date: date | None,
+    to_date: date | None,
+) -> tuple[Sequence[JournalEntry], str | None]:
+    statement = select(JournalEntry)
+    if ledger_account is not None or asset is not None:
+        touching = select(Posting.entry_id)
+        if ledger_account is not None:
+            touching = touching.where(Posting.ledger_account == ledger_account)
+        if asset is not None:
+            touching = touching.where(Posting.asset == asset)
+        statement = statement.where(JournalEntry.id.in_(touching))
+    if kind is not None:
+        statement = statement.where(JournalEntry.kind == kind)
+    if source_id is not None:
+        statement = statement.where(JournalEntry.source_id == source_id)
+    if from_date is not None:
+        statement = statement.where(JournalEntry.accounting_date >= from_date)
+    if to_date is not None:
+        statement = statement.where(JournalEntry.accounting_date <= to_date)
+    return await fetch_page(session, statement, JournalEntry.id, page)
+
+
+async def postings_by_entry(
+    session: AsyncSession, entry_ids: Sequence[str]
+) -> dict[str, list[Posting]]:
+    by_entry: dict[str, list[Posting]] = defaultdict(list)
+    postings = await session.scalars(
+        select(Posting).where(Posting.entry_id.in_(list(entry_ids))).order_by(Posting.id)
+    )
+    for posting in postings.all():
+        by_entry[posting.entry_id].append(posting)
+    return by_entry
+
+
+# Pending entries -------------------------------------------------------------------------------
+
+
+async def insert_pendings(
+    session: AsyncSession, entries: Sequence[dict[str, Any]], postings: Sequence[dict[str, Any]]
+) -> None:
+    """Pending entries and their postings as plain rows: two executemany INSERTs."""
+    await session.execute(insert(table_of(PendingEntry)), entries)
+    await session.execute(insert(table_of(PendingPosting)), postings)
+
+
+@dataclass(frozen=True)
+class LockedPending:
+    """A pending entry locked until the transaction ends, as it stood when locked."""
+
+    id: str
+    status: str
+    expected_date: date
+    source_type: str | None
+    source_id: str | None
+
+
+async def lock_pendings(session: AsyncSession, ids: Sequence[str]) -> dict[str, LockedPending]:
+    """Lock pending entries, in id order, until the transaction ends. NotFound names the first
+    id that does not exist."""
+    await session.flush()
+    wanted = sorted(set(ids))
+    found: dict[str, LockedPending] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        rows = await session.execute(
+            select(
+                PendingEntry.id,
+                PendingEntry.status,
+                PendingEntry.expected_date,
+                PendingEntry.source_type,
+                PendingEntry.source_id,
+            )
+            .where(PendingEntry.id.in_(wanted[start : start + _CHUNK]))
+            .order_by(PendingEntry.id)
+            .with_for_update()
+        )
+        found |= {row.id: LockedPending(*row) for row in rows}
+    for pending_id in wanted:
+        if pending_id not in found:
+            raise NotFound(f"No pending entry '{pending_id}'.")
+    return found
+
+
+async def pending_lines_of(session: AsyncSession, ids: Sequence[str]) -> dict[str, list[Line]]:
+    """The lines of each pending entry, in posting order."""
+    found: dict[str, list[Line]] = {pending_id: [] for pending_id in ids}
+    wanted = list(found)
+    rows: list[Any] = []
+    for start in range(0, len(wanted), _CHUNK):
+        # Sorted here, not in SQL: ORDER BY id tempts PostgreSQL to walk the whole primary key
+        # in order instead of probing the pending_id index for each entry.
+        rows += await session.execute(
+            select(
+                PendingPosting.id,
+                PendingPosting.pending_id,
+                PendingPosting.ledger_account,
+                PendingPosting.asset,
+                PendingPosting.amount,
+            ).where(PendingPosting.pending_id.in_(wanted[start : start + _CHUNK]))
+        )
+    for _, pending_id, account, asset, amount in sorted(rows, key=lambda row: row.id):
+        found[pending_id].append(Line(account, asset, amount))
+    return found
+
+
+async def mark_resolved(
+    session: AsyncSession,
+    by_status: Mapping[str, Sequence[str]],
+    *,
+    resolved_on: date,
+    resolved_by: str,
+    now: datetime,
+    void_reason: str | None,
+) -> None:
+    """Set the new status of resolved pending entries: one UPDATE per status and 500 ids."""
+    table = table_of(PendingEntry)
+    for status, ids in by_status.items():
+        for start in range(0, len(ids), _CHUNK):
+            await session.execute(
+                update(table)
+                .where(table.c.id.in_(ids[start : start + _CHUNK]))
+                .values(
+                    status=status,
+                    resolved_on=resolved_on,
+                    resolved_at=now,
+                    resolved_by=resolved_by,
+                    void_reason=void_reason,
+                )
+            )
+
+
+async def link_remainders(session: AsyncSession, remainders: Iterable[tuple[str, str]]) -> None:
+    """Record (pending entry, remainder) pairs: one executemany UPDATE."""
+    table = table_of(PendingEntry)
+    await session.execute(
+        update(table)
+        .where(table.c.id == bindparam("p_id"))
+        .values(remainder_id=bindparam("p_remainder_id")),
+        [{"p_id": pending_id, "p_remainder_id": rest} for pending_id, rest in remainders],
+    )

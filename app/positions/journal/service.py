@@ -1,0 +1,352 @@
+"""Posting to the journal: balanced entries, reversals and pending (two-phase) entries, each
+keeping the running balances in step in the same transaction; and the journal as it is read."""
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.auth import Actor
+from app.core.errors import Conflict, ValidationFailed
+from app.core.ids import new_id
+from app.core.pagination import PageRequest
+from app.core.states import next_state
+from app.positions.balances import service as balances
+from app.positions.balances.totals import Totals
+from app.positions.journal import repository
+from app.positions.journal.entries import (
+    ZERO,
+    EntryKind,
+    Line,
+    NewEntry,
+    accounting_date,
+    imbalances,
+    reversal_lines,
+)
+from app.positions.journal.models import JournalEntry, Posting
+from app.positions.journal.repository import LockedPending
+from app.positions.journal.states import PENDING_TRANSITIONS, PendingEvent, PendingStatus
+from app.positions.ledger_accounts import service as ledger_accounts
+
+Deltas = dict[tuple[str, str, date], Totals]  # per (ledger account, asset, accounting date)
+
+
+class UnbalancedEntry(ValidationFailed):
+    slug = "unbalanced-entry"
+    title: ClassVar[str] = "The entry does not sum to zero per asset"
+
+
+def check_balanced(entry: NewEntry) -> None:
+    if not entry.lines:
+        raise UnbalancedEntry(f"The {entry.kind} entry has no postings.")
+    off = imbalances(entry.lines)
+    if off:
+        detail = ", ".join(f"{asset} by {amount}" for asset, amount in sorted(off.items()))
+        raise UnbalancedEntry(
+            f"The {entry.kind} entry is off {detail}.",
+            imbalances={asset: str(amount) for asset, amount in off.items()},
+        )
+
+
+def _rows(
+    entries: Sequence[NewEntry], *, actor: Actor, now: datetime
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], Deltas]:
+    """The rows of new entries and their postings, and what they add to the balances."""
+    entry_rows: list[dict[str, Any]] = []
+    posting_rows: list[dict[str, Any]] = []
+    deltas: Deltas = defaultdict(Totals)
+    for entry in entries:
+        entry_id = new_id("je")
+        booked_on = accounting_date(entry.value_date, now, entry.not_before)
+        entry_rows.append(
+            {
+                "id": entry_id,
+                "kind": entry.kind.value,
+                "accounting_date": booked_on,
+                "value_date": entry.value_date,
+                "description": entry.description,
+                "source_type": entry.source_type,
+                "source_id": entry.source_id,
+                "reverses_id": entry.reverses_id,
+                "pending_id": entry.pending_id,
+                "created_at": now,
+                "created_by": actor.key_id,
+            }
+        )
+        for line in entry.lines:
+            posting_rows.append(
+                {
+                    "entry_id": entry_id,
+                    "ledger_account": line.ledger_account,
+                    "asset": line.asset,
+                    "amount": line.amount,
+                    "cost": line.cost,
+                    "realized_pnl": line.realized_pnl,
+                }
+            )
+            key = (line.ledger_account, line.asset, booked_on)
+            deltas[key] = deltas[key] + Totals(
+                posted=line.amount, cost=line.cost or ZERO, realized_pnl=line.realized_pnl or ZERO
+            )
+    return entry_rows, posting_rows, deltas
+
+
+async def post(
+    session: AsyncSession, entries: Sequence[NewEntry], *, actor: Actor, now: datetime
+) -> list[str]:
+    """Write balanced entries and their postings, and move the running balances. Returns the
+    new entry ids in order. Every entry is checked here whatever the database; PostgreSQL
+    checks again at commit (a deferred constraint trigger)."""
+    for entry in entries:
+        check_balanced(entry)
+    await ledger_accounts.ensure_ledger_accounts(
+        session, (line.ledger_account for entry in entries for line in entry.lines), now=now
+    )
+    entry_rows, posting_rows, deltas = _rows(entries, actor=actor, now=now)
+    if not entry_rows:
+        return []
+    await repository.insert_entries(session, entry_rows, posting_rows)
+    await balances.apply(session, deltas, now=now)
+    return [row["id"] for row in entry_rows]
+
+
+async def entry_lines(session: AsyncSession, entry_id: str) -> list[Line]:
+    return await repository.entry_lines(session, entry_id)
+
+
+async def reversal_of(session: AsyncSession, entry: JournalEntry, *, description: str) -> NewEntry:
+    """The entry that undoes ``entry``: refused for a reversal, or for an entry reversed already."""
+    if entry.kind == EntryKind.REVERSAL:
+        raise Conflict(f"Entry {entry.id} is itself a reversal; post a new entry instead.")
+    reversed_by = await repository.reversing_entry_id(session, entry.id)
+    if reversed_by is not None:
+        raise Conflict(
+            f"Entry {entry.id} was already reversed by {reversed_by}.", reversed_by=reversed_by
+        )
+    return NewEntry(
+        kind=EntryKind.REVERSAL,
+        value_date=entry.value_date,
+        description=description,
+        lines=reversal_lines(await repository.entry_lines(session, entry.id)),
+        source_type=entry.source_type,
+        source_id=entry.source_id,
+        reverses_id=entry.id,
+        not_before=entry.accounting_date,
+    )
+
+
+async def get_entry(session: AsyncSession, entry_id: str) -> JournalEntry:
+    return await repository.get_entry(session, entry_id)
+
+
+async def live_entry(
+    session: AsyncSession, *, source_type: str, source_id: str, kind: EntryKind
+) -> JournalEntry | None:
+    """The entry of ``kind`` from this source that no reversal has undone."""
+    return await repository.live_entry(
+        session, source_type=source_type, source_id=source_id, kind=kind.value
+    )
+
+
+async def live_postings_of_position(
+    session: AsyncSession, key: tuple[str, str], *, kinds: Sequence[EntryKind]
+) -> dict[str, list[Any]]:
+    """Per entry of ``kinds`` touching ``key`` and not reversed, in journal order: its postings
+    on the key's ledger account (entry ``id``, ``kind``, ``asset``, ``amount``, ``cost``)."""
+    account, asset = key
+    return await repository.live_postings_of_position(
+        session, ledger_account=account, asset=asset, kinds=[kind.value for kind in kinds]
+    )
+
+
+# Pending entries -------------------------------------------------------------------------------
+
+
+def _pending_deltas(lines: Iterable[Line], day: date, sign: int) -> Deltas:
+    deltas: Deltas = defaultdict(Totals)
+    for line in lines:
+        key = (line.ledger_account, line.asset, day)
+        deltas[key] = deltas[key] + Totals(pending=sign * line.amount)
+    return deltas
+
+
+@dataclass(frozen=True)
+class Expected:
+    """A movement expected to be posted later (a settlement due)."""
+
+    kind: EntryKind
+    expected_date: date
+    description: str
+    lines: Sequence[Line]
+    source_type: str | None
+    source_id: str | None
+
+
+async def open_pendings(
+    session: AsyncSession, expected: Sequence[Expected], *, actor: Actor, now: datetime
+) -> list[str]:
+    """Record expected movements, in a handful of statements: each counts in projected balances
+    until posted or voided. Returns their ids."""
+    for item in expected:
+        check_balanced(NewEntry(item.kind, item.expected_date, item.description, tuple(item.lines)))
+    if not expected:
+        return []
+    await ledger_accounts.ensure_ledger_accounts(
+        session, (line.ledger_account for item in expected for line in item.lines), now=now
+    )
+    ids = [new_id("pe") for _ in expected]
+    opened_on = accounting_date(now.date(), now)
+    await repository.insert_pendings(
+        session,
+        [
+            {
+                "id": pending_id,
+                "kind": item.kind.value,
+                "status": PendingStatus.OPEN.value,
+                "expected_date": item.expected_date,
+                "description": item.description,
+                "source_type": item.source_type,
+                "source_id": item.source_id,
+                "opened_on": opened_on,
+                "created_at": now,
+                "created_by": actor.key_id,
+            }
+            for pending_id, item in zip(ids, expected, strict=True)
+        ],
+        [
+            {
+                "pending_id": pending_id,
+                "ledger_account": line.ledger_account,
+                "asset": line.asset,
+                "amount": line.amount,
+            }
+            for pending_id, item in zip(ids, expected, strict=True)
+            for line in item.lines
+        ],
+    )
+    await balances.apply(
+        session,
+        _pending_deltas((line for item in expected for line in item.lines), opened_on, +1),
+        now=now,
+    )
+    return ids
+
+
+async def lock_pendings(session: AsyncSession, ids: Sequence[str]) -> dict[str, LockedPending]:
+    """Lock pending entries, in id order, until the transaction ends. NotFound names the first
+    id that does not exist."""
+    return await repository.lock_pendings(session, ids)
+
+
+async def lock_pending(session: AsyncSession, pending_id: str) -> LockedPending:
+    return (await lock_pendings(session, [pending_id]))[pending_id]
+
+
+async def pending_lines(session: AsyncSession, pending_id: str) -> list[Line]:
+    return (await repository.pending_lines_of(session, [pending_id]))[pending_id]
+
+
+async def resolve_pendings(
+    session: AsyncSession,
+    pendings: Sequence[LockedPending],
+    *,
+    event: PendingEvent,
+    actor: Actor,
+    now: datetime,
+    void_reason: str | None = None,
+) -> dict[str, list[Line]]:
+    """Close locked pending entries (each exactly once: the transition table refuses a second
+    time) and take their amounts out of the projected balances. Returns their lines."""
+    resolved_on = accounting_date(now.date(), now)
+    by_status: dict[str, list[str]] = defaultdict(list)
+    for pending in pendings:
+        resolved = next_state(PENDING_TRANSITIONS, PendingStatus(pending.status), event)
+        by_status[resolved.value].append(pending.id)
+    await repository.mark_resolved(
+        session,
+        by_status,
+        resolved_on=resolved_on,
+        resolved_by=actor.key_id,
+        now=now,
+        void_reason=void_reason,
+    )
+    lines = await repository.pending_lines_of(session, [pending.id for pending in pendings])
+    every_line = (line for entry_lines in lines.values() for line in entry_lines)
+    await balances.apply(session, _pending_deltas(every_line, resolved_on, -1), now=now)
+    return lines
+
+
+async def resolve_pending(
+    session: AsyncSession,
+    pending: LockedPending,
+    *,
+    event: PendingEvent,
+    actor: Actor,
+    now: datetime,
+    void_reason: str | None = None,
+) -> list[Line]:
+    """``resolve_pendings`` for one."""
+    lines = await resolve_pendings(
+        session, [pending], event=event, actor=actor, now=now, void_reason=void_reason
+    )
+    return lines[pending.id]
+
+
+async def link_remainders(session: AsyncSession, remainders: Mapping[str, str]) -> None:
+    """Record, per posted pending entry, the entry opened for what its posting left."""
+    if remainders:
+        await repository.link_remainders(session, remainders.items())
+
+
+# The journal as it is read ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EntryView:
+    entry: JournalEntry
+    postings: list[Posting]
+    # The entry that reversed this one, if any.
+    reversed_by: str | None
+
+
+async def _views(session: AsyncSession, entries: Sequence[JournalEntry]) -> list[EntryView]:
+    if not entries:
+        return []
+    ids = [entry.id for entry in entries]
+    postings = await repository.postings_by_entry(session, ids)
+    reversals = await repository.reversing_entry_ids(session, ids)
+    return [EntryView(entry, postings[entry.id], reversals.get(entry.id)) for entry in entries]
+
+
+async def journal_entries(
+    session: AsyncSession,
+    *,
+    page: PageRequest,
+    ledger_account: str | None = None,
+    asset: str | None = None,
+    kind: EntryKind | None = None,
+    source_id: str | None = None,
+    from_date: date | None = None,
+    to_date: date | None = None,
+) -> tuple[list[EntryView], str | None]:
+    """Entries touching a ledger account or an asset, of a kind, from a source, between
+    accounting dates: a page, each with its postings and the entry that reversed it."""
+    entries, cursor = await repository.page_of_entries(
+        session,
+        page=page,
+        ledger_account=ledger_account,
+        asset=asset,
+        kind=None if kind is None else kind.value,
+        source_id=source_id,
+        from_date=from_date,
+        to_date=to_date,
+    )
+    return await _views(session, entries), cursor
+
+
+async def journal_entry(session: AsyncSession, *, entry_id: str) -> EntryView:
+    [view] = await _views(session, [await repository.get_entry(session, entry_id)])
+    return view

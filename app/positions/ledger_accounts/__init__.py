@@ -1,0 +1,1 @@
+"""The chart of accounts: ledger account codes and the accounts created on first use."""
