@@ -1,4 +1,5 @@
-"""The settlement instruction table: one per obligation, with the sese.023 fields."""
+"""The settlement instruction table: one per obligation that moves something, with the sese.023
+fields; and the obligations that move nothing, settled on their date without one."""
 
 from datetime import date, datetime
 from decimal import Decimal
@@ -71,3 +72,18 @@ class SettlementInstruction(Base):
             sqlite_where=_SETTLEABLE,
         ),
     )
+
+
+class NettedOutObligation(Base):
+    """An obligation that nets out to nothing: no instruction, nothing moves; the settlement
+    run for its date settles its trades."""
+
+    __tablename__ = "netted_out_obligations"
+
+    obligation_id: Mapped[str] = mapped_column(ForeignKey("obligations.id"), primary_key=True)
+    settlement_date: Mapped[date] = mapped_column(Date)
+    # The last settlement run that tried it: a run tries each once.
+    last_run_id: Mapped[str | None] = mapped_column(String(40), default=None)
+    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+    __table_args__ = (Index(None, "settled_at", "settlement_date"),)

@@ -2,15 +2,16 @@
 take."""
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, bindparam, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.db import dialect_insert, table_of
 from app.core.pagination import PageRequest, fetch_page
 from app.core.runs.framework import claim
-from app.settlement.instructions.models import SettlementInstruction
+from app.settlement.instructions.models import NettedOutObligation, SettlementInstruction
 from app.settlement.instructions.states import OPEN, SETTLEABLE, InstructionStatus
 
 _OPEN = [state.value for state in OPEN]
@@ -208,5 +209,65 @@ def run_order_key(instruction: SettlementInstruction) -> tuple[Any, ...]:
     return (instruction.priority, instruction.created_at, instruction.id)
 
 
-def instructed_obligations() -> Any:
-    return select(SettlementInstruction.obligation_id)
+# Obligations that net out to nothing ----------------------------------------------------------
+
+
+async def add_netted_out(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Each row: ``obligation_id`` and ``settlement_date``; one already there is kept (a
+    resumed clearing run names its obligations again)."""
+    if rows:
+        statement = dialect_insert(session, NettedOutObligation).on_conflict_do_nothing(
+            index_elements=["obligation_id"]
+        )
+        await session.execute(statement, rows)
+
+
+def _netted_out_due(settlement_date: date) -> tuple[ColumnElement[bool], ...]:
+    return (
+        NettedOutObligation.settled_at.is_(None),
+        NettedOutObligation.settlement_date <= settlement_date,
+    )
+
+
+async def claim_netted_out(
+    session: AsyncSession, *, settlement_date: date, run_id: str, limit: int
+) -> list[str]:
+    """The next netted-out obligations due that this run has not tried yet, locked (``SKIP
+    LOCKED``: another run takes others)."""
+    statement = (
+        select(NettedOutObligation.obligation_id)
+        .where(
+            *_netted_out_due(settlement_date),
+            or_(
+                NettedOutObligation.last_run_id.is_(None),
+                NettedOutObligation.last_run_id != run_id,
+            ),
+        )
+        .order_by(NettedOutObligation.obligation_id)
+    )
+    return list((await session.scalars(claim(statement, limit=limit))).all())
+
+
+async def netted_out_due(session: AsyncSession, *, settlement_date: date) -> list[str]:
+    statement = select(NettedOutObligation.obligation_id).where(*_netted_out_due(settlement_date))
+    return list((await session.scalars(statement)).all())
+
+
+async def mark_netted_out(
+    session: AsyncSession,
+    *,
+    tried: Sequence[str],
+    settled: Sequence[str],
+    run_id: str,
+    now: datetime,
+) -> None:
+    """Every obligation ``tried`` by the run, and those ``settled`` settled now."""
+    table = table_of(NettedOutObligation)
+    if tried:
+        await session.execute(
+            update(table).where(table.c.obligation_id.in_(tried)).values(last_run_id=run_id)
+        )
+    if settled:
+        await session.execute(
+            update(table).where(table.c.obligation_id.in_(settled)).values(settled_at=now)
+        )

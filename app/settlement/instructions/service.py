@@ -170,7 +170,8 @@ async def create_instructions(
     now: datetime,
 ) -> dict[str, SettlementInstruction]:
     """One instruction per obligation that moves something, enriched from the counterparty's
-    SSI; without exactly one fitting SSI it waits in ``repair``, saying what is missing.
+    SSI; without exactly one fitting SSI it waits in ``repair``, saying what is missing. An
+    obligation that moves nothing gets none: the settlement run for its date settles its trades.
     Returns the instructions by obligation id (those made before too: a resumed run makes none
     twice)."""
     ssis = await ssis_of(session, leis=(o.counterparty_lei for o in obligations))
@@ -178,9 +179,18 @@ async def create_instructions(
     internal = await _settles_internally(session, (o.mic for o in obligations))
     made: list[SettlementInstruction] = []
     created: dict[str, SettlementInstruction] = {}
+    netted_out: list[dict[str, Any]] = []
     for obligation in obligations:
         kind = delivery_type(obligation.net_quantity, obligation.net_amount)
-        if kind is None or obligation.obligation_id in existing:
+        if kind is None:
+            netted_out.append(
+                {
+                    "obligation_id": obligation.obligation_id,
+                    "settlement_date": obligation.settlement_date,
+                }
+            )
+            continue
+        if obligation.obligation_id in existing:
             continue
         chosen = choose_ssi(
             _ssi_facts(ssis[obligation.counterparty_lei]),
@@ -192,6 +202,7 @@ async def create_instructions(
         made.append(instruction)
         created[obligation.obligation_id] = instruction
     await repository.add_all(session, made)
+    await repository.add_netted_out(session, netted_out)
     await expect(session, list(created.values()), actor=actor, now=now)
     await record_changes(
         session,

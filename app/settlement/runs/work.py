@@ -192,19 +192,24 @@ async def _settle_chunk(
 async def _settle_netted_out(
     session: AsyncSession, run: SettlementRun, tally: Tally, *, actor: Actor, now: datetime
 ) -> bool:
-    """Settle the next chunk of trades whose obligation netted out to nothing (no instruction,
-    nothing moves); False when fewer than a chunk were left."""
+    """Settle the trades of the next chunk of obligations due that netted out to nothing (no
+    instruction, nothing moves); False when fewer than a chunk were left."""
+    obligation_ids = await repository.claim_netted_out(
+        session, settlement_date=run.settlement_date, run_id=run.id, limit=CHUNK
+    )
     settled = await trades.settle_netted_out(
+        session, obligation_ids=obligation_ids, actor=actor, now=now
+    )
+    await repository.mark_netted_out(
         session,
-        settlement_date=run.settlement_date,
-        instructed_obligations=repository.instructed_obligations(),
-        limit=CHUNK,
-        actor=actor,
+        tried=obligation_ids,
+        settled=[o for o in obligation_ids if o not in settled.waiting],
+        run_id=run.id,
         now=now,
     )
-    tally.netted_out += settled
+    tally.netted_out += settled.trades
     run.report = tally.report(run.report["held_ids"], run.report["held"])
-    return settled == CHUNK
+    return len(obligation_ids) == CHUNK
 
 
 async def dry_run(session: AsyncSession, *, settlement_date: date) -> dict[str, Any]:
@@ -235,8 +240,7 @@ async def dry_run(session: AsyncSession, *, settlement_date: date) -> dict[str, 
             tally.add(allocation, candidate)
     tally.netted_out = await trades.count_netted_out(
         session,
-        settlement_date=settlement_date,
-        instructed_obligations=repository.instructed_obligations(),
+        obligation_ids=await repository.netted_out_due(session, settlement_date=settlement_date),
     )
     return {
         "total": total,

@@ -11,7 +11,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,7 +18,7 @@ from app.core.auth import Actor
 from app.trades.capture import repository
 from app.trades.capture.lifecycle import transition_many
 from app.trades.capture.models import Trade
-from app.trades.capture.states import TradeEvent
+from app.trades.capture.states import TradeEvent, TradeStatus
 
 # Clearing ----------------------------------------------------------------------------------
 
@@ -157,33 +156,28 @@ async def mark_settled_many(
         await transition_many(session, chosen, event=event, actor=actor, now=now)
 
 
+@dataclass(frozen=True)
+class NettedOutSettled:
+    trades: int  # how many trades settled
+    waiting: set[str]  # obligations with trades not yet handed to settlement (``cleared``)
+
+
 async def settle_netted_out(
-    session: AsyncSession,
-    *,
-    settlement_date: date,
-    instructed_obligations: Any,
-    limit: int,
-    actor: Actor,
-    now: datetime,
-) -> int:
-    """``instructed`` -> ``settled`` for up to ``limit`` trades due by ``settlement_date`` whose
-    obligation netted out to nothing: it is not among ``instructed_obligations`` (a SELECT of
-    the obligation ids that have an instruction), so nothing moves and the netting itself
-    settles them on the date. Returns how many; callers repeat until fewer than ``limit``."""
-    trades = await repository.claim_netted_out(
-        session,
-        settlement_date=settlement_date,
-        instructed_obligations=instructed_obligations,
-        limit=limit,
+    session: AsyncSession, *, obligation_ids: Sequence[str], actor: Actor, now: datetime
+) -> NettedOutSettled:
+    """``instructed`` -> ``settled`` for the trades of obligations that netted out to nothing:
+    nothing moves, the netting itself settles them on their date. Obligations some of whose
+    trades clearing has not handed over yet are named in ``waiting``."""
+    trades = await repository.lock_of_obligations(
+        session, obligation_ids, status=TradeStatus.INSTRUCTED
     )
     await transition_many(session, trades, event=TradeEvent.SETTLED, actor=actor, now=now)
-    return len(trades)
+    waiting = await repository.obligations_with(session, obligation_ids, status=TradeStatus.CLEARED)
+    return NettedOutSettled(len(trades), waiting)
 
 
-async def count_netted_out(
-    session: AsyncSession, *, settlement_date: date, instructed_obligations: Any
-) -> int:
+async def count_netted_out(session: AsyncSession, *, obligation_ids: Sequence[str]) -> int:
     """How many trades ``settle_netted_out`` would settle now."""
-    return await repository.count_netted_out(
-        session, settlement_date=settlement_date, instructed_obligations=instructed_obligations
+    return await repository.count_of_obligations(
+        session, obligation_ids, status=TradeStatus.INSTRUCTED
     )

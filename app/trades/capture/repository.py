@@ -228,38 +228,55 @@ async def lock_settleable_of(session: AsyncSession, obligation_ids: Sequence[str
     return trades
 
 
-def _netted_out(
-    settlement_date: date, instructed_obligations: Any
-) -> tuple[ColumnElement[bool], ...]:
-    return (
-        Trade.status == TradeStatus.INSTRUCTED.value,
-        Trade.settlement_date <= settlement_date,
-        Trade.obligation_id.is_not(None),
-        Trade.obligation_id.not_in(instructed_obligations),
-    )
+async def lock_of_obligations(
+    session: AsyncSession, obligation_ids: Sequence[str], *, status: TradeStatus
+) -> list[Trade]:
+    """The trades of these obligations in ``status``, locked, one query per ``IN_CHUNK`` ids."""
+    trades: list[Trade] = []
+    for start in range(0, len(obligation_ids), IN_CHUNK):
+        statement = (
+            select(Trade)
+            .where(
+                Trade.obligation_id.in_(obligation_ids[start : start + IN_CHUNK]),
+                Trade.status == status.value,
+            )
+            .order_by(Trade.id)
+            .with_for_update()
+        )
+        trades += (await session.scalars(statement)).all()
+    return trades
 
 
-async def claim_netted_out(
-    session: AsyncSession, *, settlement_date: date, instructed_obligations: Any, limit: int
-) -> Sequence[Trade]:
-    """Up to ``limit`` instructed trades due by ``settlement_date`` whose obligation is not
-    among ``instructed_obligations``, locked, skipping rows another transaction holds."""
-    statement = (
-        select(Trade)
-        .where(*_netted_out(settlement_date, instructed_obligations))
-        .order_by(Trade.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    return (await session.scalars(statement)).all()
+async def obligations_with(
+    session: AsyncSession, obligation_ids: Sequence[str], *, status: TradeStatus
+) -> set[str]:
+    """Those of the obligations that have a trade in ``status``."""
+    found: set[str] = set()
+    for start in range(0, len(obligation_ids), IN_CHUNK):
+        statement = (
+            select(Trade.obligation_id)
+            .where(
+                Trade.obligation_id.in_(obligation_ids[start : start + IN_CHUNK]),
+                Trade.status == status.value,
+            )
+            .distinct()
+        )
+        found.update(str(o) for o in (await session.scalars(statement)).all())
+    return found
 
 
-async def count_netted_out(
-    session: AsyncSession, *, settlement_date: date, instructed_obligations: Any
+async def count_of_obligations(
+    session: AsyncSession, obligation_ids: Sequence[str], *, status: TradeStatus
 ) -> int:
-    statement = (
-        select(func.count())
-        .select_from(Trade)
-        .where(*_netted_out(settlement_date, instructed_obligations))
-    )
-    return int(await session.scalar(statement) or 0)
+    count = 0
+    for start in range(0, len(obligation_ids), IN_CHUNK):
+        statement = (
+            select(func.count())
+            .select_from(Trade)
+            .where(
+                Trade.obligation_id.in_(obligation_ids[start : start + IN_CHUNK]),
+                Trade.status == status.value,
+            )
+        )
+        count += int(await session.scalar(statement) or 0)
+    return count

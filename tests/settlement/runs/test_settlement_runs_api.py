@@ -13,6 +13,7 @@ from sqlalchemy import update
 from app.positions.bookings import service as positions_service
 from app.settlement.instructions.models import SettlementInstruction
 from app.settlement.runs import work as runs_work
+from app.trades.capture import post_trade
 from tests.clearing.support import MORGAN, OPS, book_confirmed, clear, instructions, trade
 from tests.conftest import Database
 from tests.factories import JPM
@@ -273,6 +274,38 @@ async def test_trades_that_net_out_to_nothing_settle_on_their_date_without_an_in
     assert again["report"]["trades_netted_out"] == 0
     assert await positions(api, basis="settlement_date") == []
     assert (await ledger_check(api))["ok"] is True
+
+
+async def test_netted_out_trades_clearing_has_not_handed_over_settle_in_a_later_run(
+    api: Api, reference: None, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The clearing run fails after netting, before handing the trades to settlement: they stay
+    # ``cleared``. A settlement run on their date settles nothing of them and keeps the
+    # obligation for later; once the resumed clearing run hands them over, the next one does.
+    bought = await jpm(api, "buy", "100", "190.00")
+    sold = await jpm(api, "sell", "100", "190.00", counterparty_lei=MORGAN)
+
+    async def link_down(*args: Any, **kwargs: Any) -> str | None:
+        raise RuntimeError("the database went away")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(post_trade, "instruct_cleared", link_down)
+        failed = await clear(api, DUE)
+    assert (failed["status"], failed["obligations"], failed["instructions"]) == ("failed", 1, 0)
+
+    early = await settle(api)
+
+    assert early["report"]["trades_netted_out"] == 0
+    assert {(await trade(api, t["id"]))["status"] for t in (bought, sold)} == {"cleared"}
+    resumed = await api.post(
+        f"/clearing-runs/{failed['id']}/resume", params={"wait": "true"}, role=OPS
+    )
+    assert resumed.json()["status"] == "completed"
+    later = await settle(api)
+
+    assert later["report"]["trades_netted_out"] == 2
+    assert {(await trade(api, t["id"]))["status"] for t in (bought, sold)} == {"settled"}
+    assert (await settle(api))["report"]["trades_netted_out"] == 0
 
 
 async def test_a_run_for_a_day_not_yet_come_is_422(api: Api, reference: None) -> None:
