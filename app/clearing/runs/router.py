@@ -1,18 +1,16 @@
 """Clearing run routes: dry or real, waited for or in the background, resumed, read."""
 
-from datetime import date
-
-from fastapi import APIRouter, BackgroundTasks, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from app.clearing.auth import ClearingRead, ClearingWrite
 from app.clearing.runs import service
 from app.clearing.runs.schemas import ClearingRunIn, ClearingRunOut
-from app.core.deps import Now, Paging, Uow, Wait
 from app.core.errors import problem_responses
-from app.core.idempotency import IdempotencyKey
-from app.core.pagination import Page
 from app.core.runs import routes
+from app.core.runs.routes import Call, RunRoutes, add_run_routes
+
+RUNS = RunRoutes(service.CLEARING_RUN, ClearingRunOut, read=ClearingRead, write=ClearingWrite)
 
 router = APIRouter(tags=["Clearing"])
 
@@ -28,14 +26,7 @@ router = APIRouter(tags=["Clearing"])
     summary="Clear every confirmed trade due on a date: novate, net, instruct",
 )
 async def create_clearing_run(
-    body: ClearingRunIn,
-    request: Request,
-    background: BackgroundTasks,
-    uow: Uow,
-    actor: ClearingWrite,
-    clock: Now,
-    wait: Wait = False,
-    key: IdempotencyKey = None,
+    body: ClearingRunIn, actor: ClearingWrite, call: Call
 ) -> JSONResponse:
     """Trades on a venue with a CCP are novated to it; trades are netted per counterparty of
     record, safekeeping and cash account, ISIN, currency and date (gross where neither a CCP
@@ -45,78 +36,23 @@ async def create_clearing_run(
     clear (a re-run of a finished date)."""
     day = body.settlement_date
     if body.dry_run:
-        report = await service.dry_run(uow.session, settlement_date=day)
+        report = await service.dry_run(call.uow.session, settlement_date=day)
         return routes.answer_now(ClearingRunOut.dry(day, report))
-    idle = await service.nothing_to_clear(uow.session, settlement_date=day)
+    idle = await service.nothing_to_clear(call.uow.session, settlement_date=day)
     if idle is not None:
         last = idle.last_run
         if last is None:
             return routes.answer_now(ClearingRunOut.idle(day, idle.note))
         return routes.answer_now(ClearingRunOut.of(last, note=idle.note))
-    return await routes.start_run(
-        request,
-        background,
-        uow,
-        kind=service.CLEARING_RUN,
-        start=lambda session: service.start_run(
-            session, settlement_date=day, actor=actor, now=clock()
-        ),
-        shape=ClearingRunOut.of,
-        body=body,
-        key=key,
-        actor=actor,
-        clock=clock,
-        wait=wait,
-    )
+    return await call.start(RUNS, body, actor, service.start_run, settlement_date=day)
 
 
-@router.post(
-    "/clearing-runs/{run_id}/resume",
-    status_code=202,
-    response_model=ClearingRunOut,
-    responses={200: {"model": ClearingRunOut}, **problem_responses(404, 409)},
-    summary="Resume a failed run: what it cleared stays cleared, the rest is picked up",
+add_run_routes(
+    router,
+    RUNS,
+    summaries=(
+        "Resume a failed run: what it cleared stays cleared, the rest is picked up",
+        "Clearing runs",
+        "A clearing run: progress, then gross vs net and the netting efficiency",
+    ),
 )
-async def resume_clearing_run(
-    run_id: str,
-    request: Request,
-    background: BackgroundTasks,
-    uow: Uow,
-    actor: ClearingWrite,
-    clock: Now,
-    wait: Wait = False,
-) -> JSONResponse:
-    return await routes.resume_run(
-        request,
-        background,
-        uow,
-        kind=service.CLEARING_RUN,
-        shape=ClearingRunOut.of,
-        run_id=run_id,
-        actor=actor,
-        clock=clock,
-        wait=wait,
-    )
-
-
-@router.get(
-    "/clearing-runs",
-    response_model=Page[ClearingRunOut],
-    responses=problem_responses(),
-    summary="Clearing runs",
-)
-async def list_clearing_runs(
-    uow: Uow, _actor: ClearingRead, page: Paging, settlement_date: date | None = None
-) -> Page[ClearingRunOut]:
-    rows, cursor = await service.list_runs(uow.session, page=page, settlement_date=settlement_date)
-    return Page(items=[ClearingRunOut.of(row) for row in rows], next_cursor=cursor)
-
-
-@router.get(
-    "/clearing-runs/{run_id}",
-    response_model=ClearingRunOut,
-    responses=problem_responses(404),
-    summary="A clearing run: progress, then gross vs net and the netting efficiency",
-)
-async def get_clearing_run(run_id: str, uow: Uow, _actor: ClearingRead) -> ClearingRunOut:
-    return ClearingRunOut.of(await service.get_run(uow.session, run_id=run_id))

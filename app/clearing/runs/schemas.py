@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.clearing.netting import NettingSet
 from app.clearing.runs.models import ClearingRun
 from app.core.money import DecimalStr
+from app.core.runs.schemas import RunOut
 
 
 class ClearingRunIn(BaseModel):
@@ -45,13 +46,8 @@ class ClearingReportOut(BaseModel):
     exceptions: list[LeftOutOut] = Field(description="The first 100 of them.")
 
 
-class ClearingRunOut(BaseModel):
-    id: str | None = Field(description="Null for a dry run.")
-    settlement_date: date
-    status: str = Field(description="`running`, `completed`, `failed`, or `dry_run`.")
-    dry_run: bool
+class ClearingRunOut(RunOut):
     total: int = Field(description="Confirmed trades due when the run started.")
-    processed: int
     obligations: int
     instructions: int
     report: ClearingReportOut | None = Field(description="When the run ends (or a dry run).")

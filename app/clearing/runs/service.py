@@ -1,7 +1,6 @@
 """Clearing runs on the run framework: started for a settlement date, worked through by
 ``work.clear_chunk``, dry run, nothing-to-clear answer, queries."""
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -13,7 +12,6 @@ from app.clearing.runs import work
 from app.clearing.runs.models import ClearingRun
 from app.core.auth import Actor
 from app.core.clock import Clock
-from app.core.pagination import PageRequest
 from app.core.runs import framework
 from app.core.runs.framework import RunType
 from app.trades.capture import post_trade as trades
@@ -81,11 +79,3 @@ async def process_run(
 
 async def get_run(session: AsyncSession, *, run_id: str) -> ClearingRun:
     return await framework.get(session, CLEARING_RUN, run_id)
-
-
-async def list_runs(
-    session: AsyncSession, *, page: PageRequest, settlement_date: date | None = None
-) -> tuple[Sequence[ClearingRun], str | None]:
-    return await framework.list_runs(
-        session, CLEARING_RUN, page=page, settlement_date=settlement_date
-    )

@@ -1,11 +1,14 @@
-"""How the API answers a run: started with an ``Idempotency-Key``, then worked through before
-the answer (``?wait=true``: 200 with the finished run) or after it (202 + ``Location``)."""
+"""How the API answers a run: started once per ``Idempotency-Key``, then worked through before
+the answer (``?wait=true``: 200 with the finished run) or after it (202 + ``Location``); and
+the routes every run type has (resume, list, one run), added by ``add_run_routes``."""
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Annotated, Any
 
 import structlog
-from fastapi import BackgroundTasks, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,13 +16,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.auth import Actor
 from app.core.clock import Clock
 from app.core.db import UnitOfWork
-from app.core.idempotency import REPLAYED_HEADER, idempotent_create
+from app.core.deps import Now, Paging, Uow, Wait
+from app.core.errors import problem_responses
+from app.core.idempotency import REPLAYED_HEADER, IdempotencyKey, idempotent_create
+from app.core.pagination import Page
 from app.core.runs import framework
-from app.core.runs.framework import R, RunType
+from app.core.runs.framework import RunType
 
 log = structlog.get_logger()
 
-Shape = Callable[[R], BaseModel]
+Filters = Callable[..., Awaitable[dict[str, Any]]]
 
 
 def answer_now(out: BaseModel) -> JSONResponse:
@@ -27,97 +33,182 @@ def answer_now(out: BaseModel) -> JSONResponse:
     return JSONResponse(out.model_dump(mode="json"), status_code=200)
 
 
-async def start_run(
-    request: Request,
-    background: BackgroundTasks,
-    uow: UnitOfWork,
-    *,
-    kind: RunType[R, Any],
-    start: Callable[[AsyncSession], Awaitable[R]],
-    shape: Shape[R],
-    body: BaseModel,
-    key: str | None,
-    actor: Actor,
-    clock: Clock,
-    wait: bool,
-) -> JSONResponse:
-    """Start a run through ``start`` (once per ``Idempotency-Key``: a replay answers the first
-    answer and starts nothing) and work through it."""
-    started: list[str] = []
+async def by_settlement_date(settlement_date: date | None = None) -> dict[str, Any]:
+    """The list filter of runs made for a settlement date."""
+    return {"settlement_date": settlement_date}
 
-    async def work(session: AsyncSession) -> BaseModel:
-        run = await start(session)
-        started.append(run.id)
-        return shape(run)
 
-    accepted = await idempotent_create(
-        request,
-        uow,
-        principal=actor.key_id,
-        key=key,
-        body=body,
-        now=clock(),
-        work=work,
-        location=lambda out: kind.location(out["id"]),
+@dataclass(frozen=True)
+class RunRoutes:
+    """A run type as the API shows it: its API model (with an ``of(run)`` classmethod), who
+    reads and who runs it (``Annotated`` role dependencies), and the filters of its list."""
+
+    kind: RunType[Any, Any]
+    out: Any
+    read: Any
+    write: Any
+    filters: Filters = by_settlement_date
+
+    def shape(self, run: Any) -> BaseModel:
+        out: BaseModel = self.out.of(run)
+        return out
+
+
+@dataclass(frozen=True)
+class RunCall:
+    """What a run route needs of its request besides the body and the actor."""
+
+    request: Request
+    background: BackgroundTasks
+    uow: UnitOfWork
+    clock: Clock
+    wait: bool
+    key: str | None
+
+    async def start(
+        self,
+        runs: RunRoutes,
+        body: BaseModel,
+        actor: Actor,
+        start: Callable[..., Awaitable[Any]],
+        **params: Any,
+    ) -> JSONResponse:
+        """Start a run with ``start(session, actor=, now=, **params)``, once per
+        ``Idempotency-Key`` (a replay answers the first answer and starts nothing), and work
+        through it."""
+        started: list[str] = []
+        kind, shape = runs.kind, runs.shape
+
+        async def work(session: AsyncSession) -> BaseModel:
+            run = await start(session, actor=actor, now=self.clock(), **params)
+            started.append(run.id)
+            return shape(run)
+
+        accepted = await idempotent_create(
+            self.request,
+            self.uow,
+            principal=actor.key_id,
+            key=self.key,
+            body=body,
+            now=self.clock(),
+            work=work,
+            location=lambda out: kind.location(out["id"]),
+            status_code=202,
+        )
+        if accepted.headers.get(REPLAYED_HEADER) or not started:
+            return accepted
+        return await self._work_through(kind, started[0], shape, actor, accepted)
+
+    async def resume(self, runs: RunRoutes, run_id: str, actor: Actor) -> JSONResponse:
+        """Resume a failed run (409 otherwise) and work through the rest of it."""
+        kind, shape = runs.kind, runs.shape
+        async with self.uow:
+            run = await framework.resume(
+                self.uow.session, kind, run_id=run_id, actor=actor, now=self.clock()
+            )
+            out = shape(run)
+        accepted = JSONResponse(
+            out.model_dump(mode="json"),
+            status_code=202,
+            headers={"Location": kind.location(run_id)},
+        )
+        return await self._work_through(kind, run_id, shape, actor, accepted)
+
+    async def _work_through(
+        self,
+        kind: RunType[Any, Any],
+        run_id: str,
+        shape: Callable[[Any], BaseModel],
+        actor: Actor,
+        accepted: JSONResponse,
+    ) -> JSONResponse:
+        sessionmaker = self.request.app.state.sessionmaker
+        clock = self.clock
+
+        async def work() -> None:
+            try:
+                await framework.process(sessionmaker, kind, run_id=run_id, actor=actor, clock=clock)
+            except Exception:
+                # The run recorded its failure and can be resumed; the client follows the run.
+                log.exception(f"{kind.entity}_failed", run_id=run_id)
+
+        if not self.wait:
+            self.background.add_task(work)
+            return accepted
+        await work()
+        async with sessionmaker() as session:
+            run = await framework.get(session, kind, run_id)
+        return JSONResponse(
+            shape(run).model_dump(mode="json"), headers={"Location": kind.location(run_id)}
+        )
+
+
+async def _run_call(
+    request: Request, background: BackgroundTasks, uow: Uow, clock: Now, wait: Wait = False
+) -> RunCall:
+    return RunCall(request, background, uow, clock, wait, key=None)
+
+
+async def _starting_call(
+    call: Annotated[RunCall, Depends(_run_call)], key: IdempotencyKey = None
+) -> RunCall:
+    return replace(call, key=key)
+
+
+# A route that starts a run takes an ``Idempotency-Key``; one that resumes a run does not.
+Call = Annotated[RunCall, Depends(_starting_call)]
+ResumeCall = Annotated[RunCall, Depends(_run_call)]
+
+
+def add_run_routes(router: APIRouter, runs: RunRoutes, *, summaries: tuple[str, str, str]) -> None:
+    """``POST {path}/{run_id}/resume``, ``GET {path}`` and ``GET {path}/{run_id}``, named
+    ``resume_<entity>``, ``list_<entity>s`` and ``get_<entity>``, with these summaries."""
+    kind, shape, out = runs.kind, runs.shape, runs.out
+    path = kind.path.removeprefix("/api/v1")
+
+    async def resume_run(run_id: str, actor: runs.write, call: ResumeCall) -> JSONResponse:  # type: ignore[name-defined]
+        return await call.resume(runs, run_id, actor)
+
+    async def list_runs(
+        uow: Uow,
+        _actor: runs.read,  # type: ignore[name-defined]
+        # Before the paging: the filters' query parameters are listed first.
+        filters: Annotated[dict[str, Any], Depends(runs.filters)],
+        page: Paging,
+    ) -> Page[Any]:
+        rows, cursor = await framework.list_runs(uow.session, kind, page=page, **filters)
+        return Page(items=[shape(row) for row in rows], next_cursor=cursor)
+
+    async def get_run(run_id: str, uow: Uow, _actor: runs.read) -> BaseModel:  # type: ignore[name-defined]
+        return shape(await framework.get(uow.session, kind, run_id))
+
+    resume, listing, one = summaries
+    item = f"{path}/{{run_id}}"
+    router.add_api_route(
+        f"{item}/resume",
+        resume_run,
+        methods=["POST"],
+        name=f"resume_{kind.entity}",
         status_code=202,
+        response_model=out,
+        responses={200: {"model": out}, **problem_responses(404, 409)},
+        summary=resume,
     )
-    if accepted.headers.get(REPLAYED_HEADER) or not started:
-        return accepted
-    return await _work_through(
-        request, background, kind, started[0], shape, wait, actor, clock, accepted
+    router.add_api_route(
+        path,
+        list_runs,
+        methods=["GET"],
+        name=f"list_{kind.entity}s",
+        response_model=Page[out],  # type: ignore[valid-type]
+        responses=problem_responses(),
+        summary=listing,
     )
-
-
-async def resume_run(
-    request: Request,
-    background: BackgroundTasks,
-    uow: UnitOfWork,
-    *,
-    kind: RunType[R, Any],
-    shape: Shape[R],
-    run_id: str,
-    actor: Actor,
-    clock: Clock,
-    wait: bool,
-) -> JSONResponse:
-    """Resume a failed run (409 otherwise) and work through the rest of it."""
-    async with uow:
-        run = await framework.resume(uow.session, kind, run_id=run_id, actor=actor, now=clock())
-        out = shape(run)
-    accepted = JSONResponse(
-        out.model_dump(mode="json"), status_code=202, headers={"Location": kind.location(run_id)}
-    )
-    return await _work_through(
-        request, background, kind, run_id, shape, wait, actor, clock, accepted
-    )
-
-
-async def _work_through(
-    request: Request,
-    background: BackgroundTasks,
-    kind: RunType[R, Any],
-    run_id: str,
-    shape: Shape[R],
-    wait: bool,
-    actor: Actor,
-    clock: Clock,
-    accepted: JSONResponse,
-) -> JSONResponse:
-    sessionmaker = request.app.state.sessionmaker
-
-    async def work() -> None:
-        try:
-            await framework.process(sessionmaker, kind, run_id=run_id, actor=actor, clock=clock)
-        except Exception:
-            # The run recorded its failure and can be resumed; the client follows the run.
-            log.exception(f"{kind.entity}_failed", run_id=run_id)
-
-    if not wait:
-        background.add_task(work)
-        return accepted
-    await work()
-    async with sessionmaker() as session:
-        run = await framework.get(session, kind, run_id)
-    return JSONResponse(
-        shape(run).model_dump(mode="json"), headers={"Location": kind.location(run_id)}
+    router.add_api_route(
+        item,
+        get_run,
+        methods=["GET"],
+        name=f"get_{kind.entity}",
+        response_model=out,
+        responses=problem_responses(404),
+        summary=one,
     )

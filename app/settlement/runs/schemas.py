@@ -6,6 +6,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.money import DecimalStr
+from app.core.runs.schemas import RunOut
 from app.settlement.runs.models import SettlementRun
 
 
@@ -40,13 +41,8 @@ class SettlementReportOut(BaseModel):
     held_ids: list[str] = Field(description="The first 100 of them.")
 
 
-class SettlementRunOut(BaseModel):
-    id: str | None = Field(description="Null for a dry run.")
-    settlement_date: date
-    status: str = Field(description="`running`, `completed`, `failed`, or `dry_run`.")
-    dry_run: bool
+class SettlementRunOut(RunOut):
     total: int = Field(description="Matched instructions due when the run started.")
-    processed: int
     settled: int
     partially_settled: int
     failed: int

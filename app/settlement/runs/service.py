@@ -1,7 +1,6 @@
 """Settlement runs on the run framework: started for a date that has come, worked through by
 ``work.settle_chunk``, dry run, queries."""
 
-from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -11,7 +10,6 @@ from app.audit.service import record_change
 from app.core.auth import Actor
 from app.core.clock import Clock
 from app.core.errors import FieldProblem, ValidationFailed
-from app.core.pagination import PageRequest
 from app.core.runs import framework
 from app.core.runs.framework import RunType
 from app.settlement.instructions import repository
@@ -77,11 +75,3 @@ async def process_run(
 
 async def get_run(session: AsyncSession, *, run_id: str) -> SettlementRun:
     return await framework.get(session, SETTLEMENT_RUN, run_id)
-
-
-async def list_runs(
-    session: AsyncSession, *, page: PageRequest, settlement_date: date | None = None
-) -> tuple[Sequence[SettlementRun], str | None]:
-    return await framework.list_runs(
-        session, SETTLEMENT_RUN, page=page, settlement_date=settlement_date
-    )
