@@ -10,8 +10,8 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 
-from alembic import op
 import app.core.types
+from alembic import op
 
 revision: str = "0010"
 down_revision: str | None = "0009"
