@@ -39,6 +39,7 @@ test-deep: install
 lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/mypy app tests bench
 
 format: install
@@ -49,4 +50,4 @@ bench: install
 	$(BIN)/python -m bench.ingest
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis .import_linter_cache .grimp_cache

@@ -17,8 +17,7 @@ from app.core.auth import Actor
 from app.core.db import table_of
 from app.core.snapshots import row_snapshot
 from app.core.states import next_state
-from app.events.models import OutboxEvent
-from app.events.service import outbox_row
+from app.events.service import append_events, outbox_row
 
 _HEAD = "audit_chain_head"
 _QUEUE = "audit_queue"
@@ -136,7 +135,7 @@ def _write_queued(session: Session) -> None:
                 )
             )
     session.execute(insert(table_of(AuditRecord)), records)
-    session.execute(insert(table_of(OutboxEvent)), events)
+    append_events(session, events)
     head.last_seq, head.last_hash = seq, previous
     session.flush()
 
@@ -218,16 +217,50 @@ async def transition(
     return new_state
 
 
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """One audit record as a value, for a domain that shows an entity's history."""
+
+    seq: int
+    occurred_at: datetime
+    actor_key_id: str
+    actor_role: str
+    actor_name: str
+    request_id: str | None
+    entity_type: str
+    entity_id: str
+    action: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+    @classmethod
+    def of(cls, record: AuditRecord) -> "HistoryEntry":
+        return cls(
+            seq=record.seq,
+            occurred_at=record.occurred_at,
+            actor_key_id=record.actor_key_id,
+            actor_role=record.actor_role,
+            actor_name=record.actor_name,
+            request_id=record.request_id,
+            entity_type=record.entity_type,
+            entity_id=record.entity_id,
+            action=record.action,
+            before=record.before,
+            after=record.after,
+        )
+
+
 async def entity_history(
     session: AsyncSession, *, entity_type: str, entity_id: str
-) -> Sequence[AuditRecord]:
+) -> list[HistoryEntry]:
+    """Every audit record of one entity, oldest first."""
     await write_queued_changes(session)
     statement = (
         select(AuditRecord)
         .where(AuditRecord.entity_type == entity_type, AuditRecord.entity_id == entity_id)
         .order_by(AuditRecord.seq)
     )
-    return (await session.scalars(statement)).all()
+    return [HistoryEntry.of(record) for record in await session.scalars(statement)]
 
 
 async def entity_state_as_of(

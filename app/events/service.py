@@ -1,9 +1,13 @@
 """The outbox: events written with the change that caused them; delivery reads them later."""
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from app.core.ids import new_id
+from app.events import repository
 
 
 def outbox_row(
@@ -26,3 +30,9 @@ def outbox_row(
         "payload": payload,
         "published_at": None,
     }
+
+
+def append_events(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Append ``outbox_row`` rows in the caller's transaction (a synchronous session: the audit
+    trail writes them beside its own records, just before the commit)."""
+    repository.insert_events(session, rows)

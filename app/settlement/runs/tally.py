@@ -1,14 +1,13 @@
 """What a settlement run did, chunk by chunk: its report, kept on the run row so a resumed
 run goes on counting."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from app.core.money import format_decimal
 from app.settlement.runs.allocation import Allocation, Candidate
-from app.settlement.runs.models import SettlementRun
 
 ZERO = Decimal(0)
 
@@ -62,11 +61,14 @@ class Tally:
         }
 
     @classmethod
-    def resumed(cls, run: SettlementRun) -> "Tally":
-        tally = cls(run.settled, run.partially_settled, run.failed)
-        tally.closed = int(run.report.get("market_closed", 0))
-        tally.netted_out = int(run.report.get("trades_netted_out", 0))
-        for row in run.report.get("fails", []):
+    def resumed(
+        cls, *, settled: int, partially_settled: int, failed: int, report: Mapping[str, Any]
+    ) -> "Tally":
+        """The tally a run had reached: its row's counts and the report kept on it."""
+        tally = cls(settled, partially_settled, failed)
+        tally.closed = int(report.get("market_closed", 0))
+        tally.netted_out = int(report.get("trades_netted_out", 0))
+        for row in report.get("fails", []):
             tally.fails[row["reason"], row["currency"]] = [
                 Decimal(row["instructions"]),
                 Decimal(row["unsettled_amount"]),

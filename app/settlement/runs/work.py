@@ -256,7 +256,12 @@ async def settle_chunk(
     session: AsyncSession, run: SettlementRun, _carried: None, *, actor: Actor, now: datetime
 ) -> bool:
     """The run's next chunk: instructions, or once none is left, netted-out trades."""
-    tally = Tally.resumed(run)
+    tally = Tally.resumed(
+        settled=run.settled,
+        partially_settled=run.partially_settled,
+        failed=run.failed,
+        report=run.report,
+    )
     if await _settle_chunk(session, run, tally, actor=actor, now=now):
         return True
     return await _settle_netted_out(session, run, tally, actor=actor, now=now)

@@ -8,9 +8,9 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit.models import AuditRecord
 from app.audit.service import (
     Change,
+    HistoryEntry,
     entity_history,
     entity_state_as_of,
     record_changes,
@@ -359,7 +359,7 @@ async def trade_as_of(session: AsyncSession, *, trade_id: str, as_of: datetime) 
     return snapshot
 
 
-async def trade_history(session: AsyncSession, *, trade_id: str) -> Sequence[AuditRecord]:
+async def trade_history(session: AsyncSession, *, trade_id: str) -> list[HistoryEntry]:
     records = await entity_history(session, entity_type=ENTITY, entity_id=trade_id)
     if not records:
         raise NotFound(f"No trade '{trade_id}'.")
