@@ -5,15 +5,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.apikeys import repository
 from app.apikeys.models import ApiKey
 from app.audit.service import record_change
 from app.core.auth import Actor, Role, hash_api_key
 from app.core.errors import NotFound
 from app.core.ids import new_id
-from app.core.pagination import PageRequest, fetch_page
+from app.core.pagination import PageRequest
 from app.core.snapshots import row_snapshot
 
 KEY_PREFIX = "stl_"
@@ -39,7 +39,7 @@ async def create_key(
         created_at=now,
         created_by=actor.key_id,
     )
-    session.add(api_key)
+    repository.add(session, api_key)
     await record_change(
         session,
         actor=actor,
@@ -54,7 +54,7 @@ async def create_key(
 
 
 async def revoke_key(session: AsyncSession, *, key_id: str, actor: Actor, now: datetime) -> ApiKey:
-    api_key = await session.get(ApiKey, key_id, with_for_update=True)
+    api_key = await repository.lock(session, key_id)
     if api_key is None:
         raise NotFound(f"No API key '{key_id}'.")
     if api_key.revoked_at is None:
@@ -76,19 +76,13 @@ async def revoke_key(session: AsyncSession, *, key_id: str, actor: Actor, now: d
 async def list_keys(
     session: AsyncSession, *, page: PageRequest, include_revoked: bool
 ) -> tuple[Sequence[ApiKey], str | None]:
-    statement = select(ApiKey)
-    if not include_revoked:
-        statement = statement.where(ApiKey.revoked_at.is_(None))
-    return await fetch_page(session, statement, ApiKey.id, page)
+    return await repository.page(session, page=page, include_revoked=include_revoked)
 
 
 async def authenticate(session: AsyncSession, *, token: str) -> Actor | None:
     if not token.startswith(KEY_PREFIX) or len(token) > 200:
         return None
-    statement = select(ApiKey.id, ApiKey.role, ApiKey.name).where(
-        ApiKey.key_hash == hash_api_key(token), ApiKey.revoked_at.is_(None)
-    )
-    row = (await session.execute(statement)).one_or_none()
+    row = await repository.live_by_hash(session, hash_api_key(token))
     if row is None:
         return None
     return Actor(key_id=row.id, role=Role(row.role), name=row.name)

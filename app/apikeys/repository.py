@@ -1,0 +1,34 @@
+"""Every query and lock of API keys."""
+
+from collections.abc import Sequence
+
+from sqlalchemy import Row, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.apikeys.models import ApiKey
+from app.core.pagination import PageRequest, fetch_page
+
+
+def add(session: AsyncSession, api_key: ApiKey) -> None:
+    session.add(api_key)
+
+
+async def lock(session: AsyncSession, key_id: str) -> ApiKey | None:
+    return await session.get(ApiKey, key_id, with_for_update=True)
+
+
+async def page(
+    session: AsyncSession, *, page: PageRequest, include_revoked: bool
+) -> tuple[Sequence[ApiKey], str | None]:
+    statement = select(ApiKey)
+    if not include_revoked:
+        statement = statement.where(ApiKey.revoked_at.is_(None))
+    return await fetch_page(session, statement, ApiKey.id, page)
+
+
+async def live_by_hash(session: AsyncSession, key_hash: str) -> Row[str, str, str] | None:
+    """The id, role and name of the unrevoked key with this hash."""
+    statement = select(ApiKey.id, ApiKey.role, ApiKey.name).where(
+        ApiKey.key_hash == key_hash, ApiKey.revoked_at.is_(None)
+    )
+    return (await session.execute(statement)).one_or_none()
