@@ -10,7 +10,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bench.common import BenchDatabase, Server, drop_database, prepare_database, running_servers
+from bench.lib.db import BenchDatabase, drop_database, prepare_database
+from bench.lib.servers import Server, running_servers
 from bench.idempotency_race import REPLAYED_HEADER, REUSED_TYPE_SUFFIX, race
 
 PG_ENV = "SETTLEMENT_TEST_DATABASE_URL"

@@ -1,0 +1,168 @@
+"""Generated data the benches share: identifiers with valid check digits, exact amounts, weekday
+dates, ``trades`` rows for COPY, and reading the reference data back through the API."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
+
+import httpx
+from stdnum import isin as isin_code
+from stdnum.iso7064 import mod_97_10
+from ulid import ULID
+
+API = "/api/v1"
+CENT = Decimal("0.01")
+COMMISSION_RATE, MIN_COMMISSION = Decimal("0.0003"), Decimal("1.00")  # 3 bp, at least 1.00
+SELL_FEE_RATE = Decimal("0.0000278")  # a transaction-tax-like fee on sells
+TRADE_COLUMNS = (
+    "id",
+    "external_id",
+    "book",
+    "counterparty_lei",
+    "isin",
+    "side",
+    "quantity",
+    "price",
+    "currency",
+    "trade_date",
+    "trade_time",
+    "venue",
+    "settlement_date",
+    "commission",
+    "fees",
+    "accrued_interest",
+    "gross_amount",
+    "net_amount",
+    "status",
+    "version",
+    "created_at",
+    "updated_at",
+    "created_by",
+    "cancel_reason",
+)
+
+
+def new_id(prefix: str) -> str:
+    """An id as the app makes them: a type prefix and a ULID (they sort by creation time)."""
+    return f"{prefix}_{str(ULID()).lower()}"
+
+
+def make_isin(country: str, n: int, tag: str = "BN") -> str:
+    base = f"{country}{tag}{n:07d}"
+    return base + isin_code.calc_check_digit(base)
+
+
+def make_lei(n: int, prefix: str = "5493BENCH") -> str:
+    base = f"{prefix}{n:0{18 - len(prefix)}d}"
+    return base + mod_97_10.calc_check_digits(base)
+
+
+def money(value: Decimal) -> Decimal:
+    return value.quantize(CENT, ROUND_HALF_EVEN)
+
+
+def amounts(
+    side: str, quantity: Decimal, price: Decimal, *, bond: bool = False, charges: bool = True
+) -> tuple[Decimal, Decimal, Decimal, Decimal]:
+    """(gross, commission, fees, net): gross rounded once (bonds in percent of nominal); a buy
+    pays gross + charges, a sell receives gross - charges."""
+    gross = money(quantity * price / (100 if bond else 1))
+    zero = money(Decimal(0))
+    commission = (
+        max(money(gross * COMMISSION_RATE), MIN_COMMISSION) if charges and not bond else zero
+    )
+    fees = money(gross * SELL_FEE_RATE) if charges and not bond and side == "sell" else zero
+    net = gross + commission + fees if side == "buy" else gross - commission - fees
+    return gross, commission, fees, net
+
+
+def add_weekdays(day: date, count: int) -> date:
+    """``count`` weekdays after ``day`` (negative: before)."""
+    step = 1 if count >= 0 else -1
+    for _ in range(abs(count)):
+        day += timedelta(days=step)
+        while day.weekday() >= 5:
+            day += timedelta(days=step)
+    return day
+
+
+def trade_row(
+    *,
+    external_id: str,
+    book: str,
+    lei: str,
+    isin: str,
+    side: str,
+    quantity: Decimal,
+    price: Decimal,
+    currency: str,
+    trade_date: date,
+    venue: str,
+    settlement_date: date,
+    status: str,
+    created_by: str,
+    now: datetime,
+    bond: bool = False,
+    charges: bool = True,
+    accrued: Decimal | None = None,
+) -> tuple[Any, ...]:
+    """A ``trades`` row in TRADE_COLUMNS order, priced as the trade service prices it."""
+    gross, commission, fees, net = amounts(side, quantity, price, bond=bond, charges=charges)
+    trade_time = datetime(trade_date.year, trade_date.month, trade_date.day, 14, 31, tzinfo=UTC)
+    if accrued is not None:
+        net += accrued
+    return (
+        new_id("trd"),
+        external_id,
+        book,
+        lei,
+        isin,
+        side,
+        quantity,
+        price,
+        currency,
+        trade_date,
+        trade_time,
+        venue,
+        settlement_date,
+        commission,
+        fees,
+        accrued,
+        gross,
+        net,
+        status,
+        1,
+        now,
+        now,
+        created_by,
+        None,
+    )
+
+
+async def fetch_all(
+    client: httpx.AsyncClient, path: str, params: Mapping[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """Every item of a paged list."""
+    items: list[dict[str, Any]] = []
+    query = {"limit": "1000", **(params or {})}
+    while True:
+        response = await client.get(f"{API}{path}", params=query)
+        response.raise_for_status()
+        page = response.json()
+        items.extend(page["items"])
+        if not page.get("next_cursor"):
+            return items
+        query["cursor"] = page["next_cursor"]
+
+
+async def post_ok(
+    client: httpx.AsyncClient, path: str, body: Any = None, *, expect: int = 201, **kwargs: Any
+) -> Any:
+    """POST and return the JSON answer; anything but ``expect`` stops the bench with its problem."""
+    response = await client.post(f"{API}{path}", json=body, **kwargs)
+    if response.status_code != expect:
+        raise RuntimeError(f"POST {path}: {response.status_code} {response.text[:500]}")
+    return response.json()

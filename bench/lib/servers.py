@@ -1,0 +1,173 @@
+"""The app under test: real uvicorn processes on free 127.0.0.1 ports, or the ASGI app in this
+process (httpx.ASGITransport, its lifespan run by hand) so engine events can see its SQL."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+import signal
+import socket
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.lib.db import LOOPBACK, PROJECT_ROOT, BenchDatabase, app_environment
+from bench.lib.measure import cpu_seconds, peak_rss_mib
+
+
+def free_ports(count: int) -> list[int]:
+    sockets = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind((LOOPBACK, 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+@dataclass
+class Server:
+    """One ``uvicorn app.main:create_app --factory`` process on 127.0.0.1:port."""
+
+    port: int
+    process: asyncio.subprocess.Process
+    log_path: Path
+    peak_mib: float | None = None
+    cpu_s: float | None = None
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.port}"
+
+    def sample(self) -> None:
+        """Keep the peak RSS and CPU time while /proc still has them."""
+        if self.process.returncode is None:
+            self.peak_mib = peak_rss_mib(self.pid) or self.peak_mib
+            self.cpu_s = cpu_seconds(self.pid) or self.cpu_s
+
+    def log_tail(self) -> str:
+        lines = self.log_path.read_text(errors="replace").splitlines()
+        return "\n".join(lines[-30:])
+
+    async def stop(self) -> None:
+        self.sample()
+        if self.process.returncode is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(self.process.wait(), 15)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                self.process.kill()
+            await self.process.wait()
+
+
+async def _start(port: int, url: str, log_dir: Path, log_level: str) -> Server:
+    log_path = log_dir / f"uvicorn-{port}.log"
+    with log_path.open("wb") as log:
+        process = await asyncio.create_subprocess_exec(
+            *(sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory"),
+            *("--host", LOOPBACK, "--port", str(port), "--no-access-log", "--log-level", "warning"),
+            cwd=PROJECT_ROOT,
+            env=app_environment(url, log_level),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=log,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+    return Server(port, process, log_path)
+
+
+async def _ready(server: Server, within: float = 60.0) -> None:
+    deadline = time.monotonic() + within
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=2.0) as client:
+        while time.monotonic() < deadline:
+            if server.process.returncode is not None:
+                raise RuntimeError(f"uvicorn :{server.port} exited:\n{server.log_tail()}")
+            with contextlib.suppress(httpx.TransportError):
+                if (await client.get("/readyz")).status_code == 200:
+                    return
+            await asyncio.sleep(0.1)
+    raise RuntimeError(f"uvicorn :{server.port} not ready after {within:.0f} s")
+
+
+@contextlib.asynccontextmanager
+async def running_servers(
+    count: int, database_url: str, *, log_level: str = "WARNING"
+) -> AsyncIterator[list[Server]]:
+    """``count`` servers, ready (``/readyz`` 200) for the block and stopped after it; their logs
+    are kept (and named on stderr) only when the block fails."""
+    log_dir = Path(tempfile.mkdtemp(prefix="settlement-bench-"))
+    servers: list[Server] = []
+    failed = True
+    try:
+        for port in free_ports(count):
+            servers.append(await _start(port, database_url, log_dir, log_level))
+        await asyncio.gather(*(_ready(server) for server in servers))
+        yield servers
+        failed = False
+    finally:
+        await asyncio.gather(*(server.stop() for server in servers), return_exceptions=True)
+        if failed:
+            print(f"server logs kept in {log_dir}", file=sys.stderr)
+        else:
+            shutil.rmtree(log_dir, ignore_errors=True)
+
+
+def client(
+    base_url: str, headers: dict[str, str], *, connections: int = 1, timeout: float = 600
+) -> httpx.AsyncClient:
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    return httpx.AsyncClient(base_url=base_url, headers=headers, timeout=timeout, limits=limits)
+
+
+@dataclass
+class InProcessApp:
+    """The app in this process; ``client(role)`` talks to it without a socket."""
+
+    app: Any
+    db: BenchDatabase
+
+    def client(self, role: str = "operations") -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=self.app)
+        return httpx.AsyncClient(
+            transport=transport,
+            base_url="http://bench",
+            headers=self.db.headers(role),
+            timeout=3600,
+        )
+
+
+@contextlib.asynccontextmanager
+async def in_process_app(
+    db: BenchDatabase, *, clock: Callable[[], datetime] | None = None, pool_size: int = 10
+) -> AsyncIterator[InProcessApp]:
+    """``create_app`` against ``db``, its lifespan entered as uvicorn would; ``clock`` replaces the
+    request clock (the dependency tests override too) so a run can happen on a chosen day."""
+    from app.core.clock import get_clock
+    from app.core.config import Settings
+    from app.main import create_app
+
+    settings = Settings(database_url=db.url, log_level="WARNING", db_pool_size=pool_size)
+    app = create_app(settings)
+    if clock is not None:
+
+        async def fixed() -> Callable[[], datetime]:
+            return clock
+
+        app.dependency_overrides[get_clock] = fixed
+    async with app.router.lifespan_context(app):
+        yield InProcessApp(app, db)
