@@ -122,10 +122,14 @@ class Transaction:
 
     wall: float = 0.0
     statements: Counter[str] = field(default_factory=Counter)
-    sql_s: float = 0.0
+    seconds: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
     commit_s: float = 0.0
     end: float = 0.0
     rss_mib: float = 0.0
+
+    @property
+    def sql_s(self) -> float:
+        return sum(self.seconds.values())
 
 
 class SqlRecorder:
@@ -171,7 +175,7 @@ class SqlRecorder:
         self.statements[label] += 1
         self.seconds[label] += seconds
         self.current.statements[label] += 1
-        self.current.sql_s += seconds
+        self.current.seconds[label] += seconds
 
     def _on_commit(self, _conn: Any) -> None:
         self.commits += 1
