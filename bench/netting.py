@@ -33,7 +33,7 @@ from typing import Any
 from bench.lib import cli
 from bench.lib.data import TRADE_COLUMNS, amounts, make_isin, make_lei, post_ok, trade_row
 from bench.lib.db import BenchDatabase, connect, copy_rows
-from bench.lib.measure import Transaction
+from bench.lib.measure import Transaction, percentile
 from bench.lib.report import Check, Measure, Result, fmt_int, fmt_mib, fmt_ms, fmt_ratio
 from bench.lib.runs import breakdown, chunk_line, elapsed, measured_run
 from bench.lib.servers import in_process_app
@@ -271,8 +271,8 @@ async def bench(args: argparse.Namespace, db: BenchDatabase) -> Result:
         Measure(
             f"  of which clearing chunks ({len(chunks)})",
             f"{fmt_int(args.trades / max(sum(walls), 1e-9))} trades/s",
-            p50=fmt_ms(sorted(walls)[len(walls) // 2]) if walls else "",
-            p99=fmt_ms(sorted(walls)[int(0.99 * (len(walls) - 1))]) if walls else "",
+            p50=fmt_ms(percentile(walls, 50)),
+            p99=fmt_ms(percentile(walls, 99)),
         ),
     ]
     return result

@@ -259,6 +259,32 @@ class PgCounters:
         )
 
 
+_TABLE_STATS = ("seq_scan", "seq_tup_read", "idx_scan", "n_tup_ins", "n_tup_upd")
+
+
+async def table_stats(
+    connection: asyncpg.Connection, before: list[list[str]] | None = None
+) -> list[list[str]]:
+    """pg_stat_user_tables per table (sequential and index scans, rows inserted and updated);
+    given the rows from before a phase, what changed during it, busiest first."""
+    await connection.execute("SELECT pg_stat_force_next_flush()")
+    rows = await connection.fetch(
+        f"SELECT relname, {', '.join(f'coalesce({c}, 0)' for c in _TABLE_STATS)} "
+        "FROM pg_stat_user_tables"
+    )
+    now = {r[0]: [int(v) for v in r[1:]] for r in rows}
+    if before is None:
+        return [[table, *map(str, values)] for table, values in now.items()]
+    then = {row[0]: [int(v) for v in row[1:]] for row in before}
+    delta = {
+        t: [a - b for a, b in zip(v, then.get(t, [0] * 5), strict=True)] for t, v in now.items()
+    }
+    busy = sorted(
+        (item for item in delta.items() if any(item[1])), key=lambda i: -i[1][1] - i[1][2]
+    )
+    return [[table, *(f"{v:,}" for v in values)] for table, values in busy]
+
+
 class WaitSampler:
     """What the app's PostgreSQL connections are doing: pg_stat_activity every 0.1 s."""
 
