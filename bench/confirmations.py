@@ -3,17 +3,16 @@
     python -m bench.confirmations [--trades 20000|100000] [--confirmations 500|5000]
                                   [--concurrency 16] [--days 20] [--servers 1]
 
-``--trades`` captured trades loaded by asyncpg COPY (then ANALYZE): every demo instrument and
-counterparty, trade dates over the ``--days`` weekdays before 2026-11-24; within one
-(counterparty, ISIN, date, side) no two trades share a quantity, so a confirmation's economics
-fit one trade. Each phase then sends ``--confirmations`` confirmations WITHOUT a trade reference,
-shuffled: ~93 % of distinct trades (the counterparty's side, the same economics: ``matched``),
-~5 % with another quantity (``unmatched``), ~2 % for a day we have no trade on (``alleged``),
-after 64 unmeasured matched ones. Phases, each on its own trades: (a) POST /confirmations to
-``--servers`` uvicorn processes from ``--concurrency`` clients; (b1) the same through the ASGI app
-in this process, one at a time, with the SQL each confirmation sends (engine events); (b2) in
-process, ``--concurrency`` at a time. Checks: every outcome is the generated one, about the
-right trade; the confirmations and trades in the database add up.
+``--trades`` captured trades by asyncpg COPY over the ``--days`` weekdays before 2026-11-24, every
+demo instrument and counterparty, no two with one quantity on a (counterparty, ISIN, date, side).
+Each phase sends ``--confirmations`` confirmations without a trade reference, shuffled, after 64
+unmeasured ones: ~93 % of distinct trades, their economics (``matched``); ~5 % with half a lot
+more than a trade that is alone on its day (``unmatched``, compared with it: with several
+same-day trades none of which fits, the app says ``alleged`` rather than guess); ~2 % for a day
+with no trade (``alleged``). Phases, each on trades of its own: (a) POST /confirmations to
+``--servers`` uvicorn processes from ``--concurrency`` clients; (b1) the ASGI app in process, one
+at a time, with the SQL each sends (engine events); (b2) in process, ``--concurrency`` at a time.
+Checks: every outcome as generated, about the right trade; the database adds up.
 """
 
 from __future__ import annotations
@@ -24,8 +23,8 @@ import random
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from dataclasses import dataclass, field, replace
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -48,46 +47,40 @@ SIZES = (
     cli.Size("servers", 1, 1, "uvicorn processes for (a)"),
 )
 WINDOW_END = date(2026, 11, 24)  # trades before it; alleged confirmations on it
-WARMUP = 64
-UNMATCHED, ALLEGED = 0.05, 0.02
-OPPOSITE = {"buy": "sell", "sell": "buy"}
-KINDS = ("matched", "unmatched", "alleged")
+WARMUP, UNMATCHED, ALLEGED = 64, 0.05, 0.02
+THEIRS = {"buy": "sell", "sell": "buy"}
 
 
 @dataclass(frozen=True)
-class Security:
+class Trade:
+    """A trade of ours (``id`` empty: one we do not have), and its counterparty's confirmation."""
+
+    id: str
     isin: str
     currency: str
     venue: str
     bond: bool
-
-    @property
-    def lot(self) -> Decimal:
-        return Decimal(1_000 if self.bond else 10)
-
-    @property
-    def tick(self) -> Decimal:
-        return Decimal("0.001" if self.bond else "0.01")
-
-    def price(self, rng: random.Random) -> Decimal:
-        return Decimal(100) + self.tick * rng.randint(-200, 200)
-
-
-@dataclass(frozen=True)
-class Booked:
-    """A loaded trade: what confirming it needs."""
-
-    id: str
-    security: Security
     lei: str
     side: str
     quantity: Decimal
     price: Decimal
     day: date
 
-    def confirmation(self, cid: str, quantity: Decimal | None = None) -> dict[str, Any]:
-        qty = self.quantity if quantity is None else quantity
-        return body(cid, self.lei, self.security, self.side, qty, self.price, self.day)
+    @property
+    def lot(self) -> Decimal:
+        return Decimal(1_000 if self.bond else 10)
+
+    @property
+    def settles(self) -> date:
+        return add_weekdays(self.day, 1 if self.venue == "XNYS" else 2)
+
+    def confirmation(self, cid: str, more: Decimal = Decimal(0)) -> dict[str, Any]:
+        qty = self.quantity + more
+        net = amounts(self.side, qty, self.price, bond=self.bond)[3]
+        terms = {"isin": self.isin, "currency": self.currency, "side": THEIRS[self.side]}
+        dates = {"trade_date": str(self.day), "settlement_date": str(self.settles)}
+        money = {"quantity": str(qty), "price": str(self.price), "net_amount": str(net)}
+        return {"confirmation_id": cid, "counterparty_lei": self.lei, **terms, **dates, **money}
 
 
 @dataclass(frozen=True)
@@ -97,127 +90,66 @@ class Planned:
     trade_id: str | None  # the trade it is about (None: alleged)
 
 
-def body(
-    cid: str, lei: str, s: Security, our_side: str, qty: Decimal, price: Decimal, day: date
-) -> dict[str, Any]:
-    """The counterparty's confirmation of a trade of ours: their side, our economics."""
-    return {
-        "confirmation_id": cid,
-        "counterparty_lei": lei,
-        "isin": s.isin,
-        "side": OPPOSITE[our_side],
-        "quantity": str(qty),
-        "price": str(price),
-        "currency": s.currency,
-        "trade_date": day.isoformat(),
-        "settlement_date": add_weekdays(day, 1 if s.venue == "XNYS" else 2).isoformat(),
-        "net_amount": str(amounts(our_side, qty, price, bond=s.bond)[3]),
-    }
-
-
 class Universe:
-    """The trades: ``days`` weekdays before WINDOW_END for the matched ones; before those, days
-    with one trade per (counterparty, ISIN, date, side) for the unmatched ones. (With several
-    same-day trades none of which fits, the app leaves a confirmation alleged rather than guess;
-    with only one, it compares and says what differs.)"""
+    """The matched ones' trades on random keys of the window; the unmatched ones' each alone on
+    its key, on the days before the window."""
 
-    def __init__(self, securities: list[Security], leis: list[str], days: int, seed: int) -> None:
-        self.securities, self.leis, self.rng = securities, leis, random.Random(seed)
+    def __init__(self, instruments: list[dict[str, Any]], leis: list[str], days: int) -> None:
+        self.instruments, self.leis, self.rng = instruments, leis, random.Random(20261124)
         self.days = sorted({add_weekdays(WINDOW_END, -n) for n in range(1, days + 1)})
         self.taken: defaultdict[tuple[str, str, date, str], set[int]] = defaultdict(set)
         self.rows: list[tuple[Any, ...]] = []
 
-    def trades(self, count: int, created_by: str) -> list[Booked]:
-        """``count`` trades on random keys of the window."""
-        rng, sides = self.rng, ("buy", "sell")
-        securities, leis, days = self.securities, self.leis, self.days
-        return [
-            self._trade(
-                rng.choice(securities),
-                rng.choice(leis),
-                rng.choice(days),
-                rng.choice(sides),
-                created_by,
-            )
-            for _ in range(count)
-        ]
-
-    def lonely(self, count: int, created_by: str) -> list[Booked]:
-        """``count`` trades each alone on its key, on the days before the window."""
-        keys = [
-            (s, lei, side) for s in self.securities for lei in self.leis for side in ("buy", "sell")
-        ]
-        out = []
-        for n in range(count):
-            s, lei, side = keys[n % len(keys)]
-            out.append(
-                self._trade(
-                    s, lei, add_weekdays(self.days[0], -1 - n // len(keys)), side, created_by
-                )
-            )
-        return out
-
-    def _trade(self, s: Security, lei: str, day: date, side: str, created_by: str) -> Booked:
-        used = self.taken[(lei, s.isin, day, side)]
-        while (step := self.rng.randint(10 if s.bond else 1, 10_000)) in used:
+    def trade(self, i: dict[str, Any], lei: str, day: date, side: str, by: str | None) -> Trade:
+        """A new trade (loaded when ``by`` is given): a quantity unused on its key."""
+        bond, used = i["type"] == "bond", self.taken[(lei, i["isin"], day, side)]
+        while (step := self.rng.randint(10 if bond else 1, 10_000)) in used:
             pass
         used.add(step)
-        qty, price = s.lot * step, s.price(self.rng)
-        row = trade_row(
-            external_id=f"FO-{day:%Y%m%d}-{len(self.rows):07d}",
-            book="FI-RATES" if s.bond else "EQ-FLOW",
-            lei=lei,
-            isin=s.isin,
-            side=side,
-            quantity=qty,
-            price=price,
-            currency=s.currency,
-            trade_date=day,
-            venue=s.venue,
-            settlement_date=add_weekdays(day, 1 if s.venue == "XNYS" else 2),
-            status="captured",
-            created_by=created_by,
-            now=datetime.now(UTC),
-            bond=s.bond,
-        )
-        self.rows.append(row)
-        return Booked(row[0], s, lei, side, qty, price, day)
+        tick = Decimal("0.001" if bond else "0.01")
+        price = 100 + tick * self.rng.randint(-200, 200)
+        qty = Decimal(1_000 if bond else 10) * step
+        trade = Trade("", i["isin"], i["currency"], i["mic"], bond, lei, side, qty, price, day)
+        if by is None:
+            return trade
+        terms = (lei, i["isin"], side, qty, price, i["currency"], day, i["mic"], trade.settles)
+        book, external_id = "FI-RATES" if bond else "EQ-FLOW", f"FO-{len(self.rows):08d}"
+        self.rows.append(trade_row(external_id, book, *terms, "captured", by, bond=bond))
+        return replace(trade, id=self.rows[-1][0])
+
+    def random(self, day: date | None = None, by: str | None = None) -> Trade:
+        rng = self.rng
+        side, lei = rng.choice(("buy", "sell")), rng.choice(self.leis)
+        return self.trade(rng.choice(self.instruments), lei, day or rng.choice(self.days), side, by)
+
+    def lonely(self, count: int, by: str) -> list[Trade]:
+        keys = [(i, lei, s) for i in self.instruments for lei in self.leis for s in ("buy", "sell")]
+        out = []
+        for n in range(count):
+            instrument, lei, side = keys[n % len(keys)]
+            day = add_weekdays(self.days[0], -1 - n // len(keys))
+            out.append(self.trade(instrument, lei, day, side, by))
+        return out
 
     def phase(
-        self, trades: Iterator[Booked], lonely: Iterator[Booked], count: int, prefix: str
+        self, trades: Iterator[Trade], lonely: Iterator[Trade], count: int, tag: str
     ) -> tuple[list[Planned], list[Planned]]:
-        """(warm-up, measured) confirmations of one phase, each about trades of its own."""
+        """(warm-up, measured) confirmations of one phase, shuffled."""
         unmatched, alleged = round(count * UNMATCHED), round(count * ALLEGED)
-        measured = [
-            Planned("matched", (t := next(trades)).confirmation(f"{prefix}-{i:07d}"), t.id)
-            for i in range(count - unmatched - alleged)
-        ]
-        for i in range(unmatched):  # half a lot more: no trade of ours has that quantity
+
+        def matched(cid: str) -> Planned:
+            return Planned("matched", (t := next(trades)).confirmation(cid), t.id)
+
+        plans = [matched(f"{tag}-{n}") for n in range(count - unmatched - alleged)]
+        for n in range(unmatched):  # half a lot more: no trade of ours has that quantity
             t = next(lonely)
-            other = t.confirmation(f"{prefix}-Q{i:06d}", t.quantity + t.security.lot / 2)
-            measured.append(Planned("unmatched", other, t.id))
-        for i in range(alleged):
-            s = self.rng.choice(self.securities)
-            qty, price = s.lot * self.rng.randint(10, 10_000), s.price(self.rng)
-            side, lei = self.rng.choice(("buy", "sell")), self.rng.choice(self.leis)
-            cid = f"{prefix}-A{i:06d}"
-            measured.append(
-                Planned("alleged", body(cid, lei, s, side, qty, price, WINDOW_END), None)
+            plans.append(Planned("unmatched", t.confirmation(f"{tag}-Q{n}", t.lot / 2), t.id))
+        for n in range(alleged):
+            plans.append(
+                Planned("alleged", self.random(WINDOW_END).confirmation(f"{tag}-A{n}"), None)
             )
-        self.rng.shuffle(measured)
-        warm = [
-            Planned("matched", (t := next(trades)).confirmation(f"{prefix}-W{i:06d}"), t.id)
-            for i in range(WARMUP)
-        ]
-        return warm, measured
-
-
-def as_expected(p: Planned, answer: dict[str, Any]) -> bool:
-    """The generated outcome, about the right trade (an unmatched one: the only one it can be)."""
-    status, trade_id, candidates = answer["status"], answer["trade_id"], answer["candidates"]
-    if p.kind == "alleged":
-        return status == "alleged" and trade_id is None and not candidates
-    return bool(status == p.kind and trade_id == p.trade_id)
+        self.rng.shuffle(plans)
+        return [matched(f"{tag}-W{n}") for n in range(WARMUP)], plans
 
 
 @dataclass
@@ -226,175 +158,113 @@ class Phase:
     generated: Counter[str]
     outcomes: Counter[str] = field(default_factory=Counter)
     wrong: int = 0
-    about_trade: int = 0  # unmatched outcomes that moved the trade to mismatched
+    about_trade: int = 0  # unmatched outcomes that moved their trade to mismatched
     latencies: list[float] = field(default_factory=list)
     cpu: CpuMeter = field(default_factory=CpuMeter)
-    sql: SqlRecorder | None = None
     peak: float | None = None
 
-    @property
-    def rate(self) -> float:
-        return sum(self.outcomes.values()) / self.cpu.wall if self.cpu.wall else 0.0
-
     def measure(self) -> Measure:
-        matched = self.outcomes["matched"] / self.cpu.wall if self.cpu.wall else 0.0
-        return Measure(
-            self.name,
-            f"{fmt_int(self.rate)}/s ({fmt_int(matched)} matched/s)",
-            p50=fmt_ms(percentile(self.latencies, 50)),
-            p99=fmt_ms(percentile(self.latencies, 99)),
-            peak=fmt_mib(self.peak),
+        rate, matched = (
+            n / self.cpu.wall for n in (self.outcomes.total(), self.outcomes["matched"])
         )
+        p50, p99 = (fmt_ms(percentile(self.latencies, q)) for q in (50, 99))
+        value = f"{fmt_int(rate)}/s ({fmt_int(matched)} matched/s)"
+        return Measure(self.name, value, p50=p50, p99=p99, peak=fmt_mib(self.peak))
+
+    def checks(self) -> list[Check]:
+        code, kinds = self.name.split(" ", 1)[0], self.generated
+        out = [Check(f"{code} {kind}", kinds[kind], self.outcomes[kind]) for kind in kinds]
+        return [*out, Check(f"{code} outcomes not as generated (status, trade)", 0, self.wrong)]
+
+
+def as_expected(p: Planned, answer: dict[str, Any]) -> bool:
+    status, trade_id = answer.get("status"), answer.get("trade_id")
+    if p.kind == "alleged":
+        return status == "alleged" and trade_id is None and not answer["candidates"]
+    return bool(status == p.kind and trade_id == p.trade_id)
+
+
+Plan = tuple[list[Planned], list[Planned]]  # warm-up, measured
 
 
 async def drive(
-    phase: Phase,
-    warm: list[Planned],
-    measured: list[Planned],
-    clients: Sequence[httpx.AsyncClient],
-    pids: Sequence[int],
-    url: str,
+    phase: Phase, plan: Plan, clients: Sequence[httpx.AsyncClient], pids: Sequence[int], url: str
 ) -> None:
     async def worker(api: httpx.AsyncClient, items: Iterator[Planned], record: bool) -> None:
         for p in items:
             started = time.perf_counter()
             response = await api.post(f"{API}/confirmations", json=p.body)
-            elapsed = time.perf_counter() - started
-            answer = (
-                response.json()
-                if response.status_code == 201
-                else {"status": f"HTTP {response.status_code}", "trade_id": None, "candidates": []}
-            )
-            good = as_expected(p, answer)
-            if not record:
-                if not good:
-                    raise RuntimeError(
-                        f"{phase.name}: warm-up {p.body['confirmation_id']}: {response.text[:300]}"
-                    )
-                continue
-            phase.latencies.append(elapsed)
-            phase.outcomes[answer["status"]] += 1
-            phase.about_trade += answer["status"] == "unmatched" and answer["trade_id"] is not None
-            phase.wrong += not good
+            elapsed, answer = time.perf_counter() - started, response.json()
+            good = response.status_code == 201 and as_expected(p, answer)
+            if not record and not good:
+                raise RuntimeError(f"{phase.name}: warm-up: {response.text[:300]}")
+            if record:
+                phase.latencies.append(elapsed)
+                phase.outcomes[answer.get("status", str(response.status_code))] += 1
+                phase.about_trade += answer.get("status") == "unmatched" and bool(
+                    answer["trade_id"]
+                )
+                phase.wrong += not good
 
-    queue = iter(warm)
-    await asyncio.gather(*(worker(api, queue, False) for api in clients))
-    queue, phase.cpu = iter(measured), CpuMeter(pids)
+    warm, measured = iter(plan[0]), iter(plan[1])
+    await asyncio.gather(*(worker(api, warm, False) for api in clients))
+    phase.cpu = CpuMeter(pids)
     async with WaitSampler(url) as waits:
         phase.cpu.start()
-        await asyncio.gather(*(worker(api, queue, True) for api in clients))
+        await asyncio.gather(*(worker(api, measured, True) for api in clients))
         phase.cpu.stop()
     print(f"{phase.name}: {phase.cpu.line()}; {waits.line()}")
 
 
 async def bench(args: argparse.Namespace, db: BenchDatabase) -> Result:
-    result = Result(PROG, "")
     async with in_process_app(db) as app, app.client("gateway") as api:
-        instruments = await fetch_all(api, "/instruments")
         leis = [c["lei"] for c in await fetch_all(api, "/counterparties")]
-    securities = [
-        Security(i["isin"], i["currency"], i["mic"], i["type"] == "bond") for i in instruments
-    ]
-    universe = Universe(securities, leis, args.days, seed=20261124)
-    started = time.perf_counter()
-    booked = universe.trades(args.trades, db.key_ids["trader"])
-    lonely = iter(universe.lonely(3 * round(args.confirmations * UNMATCHED), db.key_ids["trader"]))
-    rows = universe.rows
+        universe = Universe(await fetch_all(api, "/instruments"), leis, args.days)
+    by, started = db.key_ids["trader"], time.perf_counter()
+    trades = iter([universe.random(by=by) for _ in range(args.trades)])
+    lonely = iter(universe.lonely(3 * round(args.confirmations * UNMATCHED), by))
     monitor = await connect(db.url)
-    await copy_rows(monitor, "trades", TRADE_COLUMNS, rows)
+    await copy_rows(monitor, "trades", TRADE_COLUMNS, universe.rows)
     await monitor.execute("ANALYZE trades")
-    print(
-        f"load: {len(rows):,} trades generated, copied, analyzed: "
-        f"{time.perf_counter() - started:.1f} s"
-    )
-    del rows
-    trades = iter(random.Random(1).sample(booked, k=len(booked)))
-    plans = {
-        code: universe.phase(trades, lonely, args.confirmations, f"CP{code}")
-        for code in ("H", "P", "C")
-    }
-    phases: list[Phase] = []
+    print(f"load: {len(universe.rows):,} trades in {time.perf_counter() - started:.1f} s")
+    plans = [universe.phase(trades, lonely, args.confirmations, f"CP{code}") for code in "HPC"]
+    names = [f"(a) HTTP POST /confirmations, {args.concurrency} clients", "(b1) in process (ASGI)"]
+    names.append(f"(b2) in process (ASGI), {args.concurrency} at a time")
+    phases = [
+        Phase(n, Counter(p.kind for p in plan[1])) for n, plan in zip(names, plans, strict=True)
+    ]
     async with running_servers(args.servers, db.url) as servers:
-        clients = [
-            client(servers[i % len(servers)].base_url, db.headers("gateway"), timeout=60)
-            for i in range(args.concurrency)
-        ]
-        phase = Phase(
-            f"(a) HTTP POST /confirmations, {args.concurrency} clients",
-            Counter(p.kind for p in plans["H"][1]),
-        )
+        urls = [servers[i % len(servers)].base_url for i in range(args.concurrency)]
+        clients = [client(url, db.headers("gateway")) for url in urls]
         async with profiled(args.py_spy, "confirmations-http", servers[0].pid):
-            await drive(phase, *plans["H"], clients, [s.pid for s in servers], db.url)
+            await drive(phases[0], plans[0], clients, [s.pid for s in servers], db.url)
         await asyncio.gather(*(c.aclose() for c in clients))
         for server in servers:
             server.sample()
-        phase.peak = max(s.peak_mib or 0.0 for s in servers)
-        phases.append(phase)
-    for code, workers in (("P", 1), ("C", args.concurrency)):
-        phase = Phase(
-            f"(b{1 if workers == 1 else 2}) in process (ASGI), {workers} at a time",
-            Counter(p.kind for p in plans[code][1]),
-        )
+        phases[0].peak = max(s.peak_mib or 0.0 for s in servers)
+    for phase, plan, workers in zip(phases[1:], plans[1:], (1, args.concurrency), strict=True):
         async with in_process_app(db, pool_size=workers) as app:
-            clients = [app.client("gateway") for _ in range(workers)]
-            with SqlRecorder() as phase.sql:
+            with SqlRecorder() as sql:
                 async with profiled(args.py_spy, f"confirmations-inproc-{workers}"):
-                    await drive(phase, *plans[code], clients, [], db.url)
+                    clients = [app.client("gateway") for _ in range(workers)]
+                    await drive(phase, plan, clients, [], db.url)
         phase.peak = peak_rss_mib()
-        phases.append(phase)
-    one = phases[1]
-    if one.sql is not None:
-        print(
-            render_table(
-                ["SQL per confirmation, (b1)", "statements", "ms"],
-                one.sql.per(sum(one.outcomes.values())),
-            )
-        )
-    for phase in phases:
-        for kind in KINDS:
-            result.checks.append(
-                Check(f"{phase.name[:4]} {kind}", phase.generated[kind], phase.outcomes[kind])
-            )
-        result.checks.append(Check(f"{phase.name[:4]} outcomes not as generated", 0, phase.wrong))
-    result.checks += await database_checks(monitor, phases)
+        if workers == 1:
+            headers = ["SQL per confirmation, (b1)", "statements", "ms"]
+            print(render_table(headers, sql.per(phase.outcomes.total())))
+    count = "SELECT status, count(*) FROM {} GROUP BY status"
+    confirmations = dict(await monitor.fetch(count.format("confirmations")))
+    statuses = dict(await monitor.fetch(count.format("trades")))
     await monitor.close()
-    result.measures = [phase.measure() for phase in phases]
-    return result
-
-
-async def database_checks(monitor: Any, phases: Sequence[Phase]) -> list[Check]:
-    confirmations = dict(
-        await monitor.fetch("SELECT status, count(*) FROM confirmations GROUP BY status")
-    )
-    trades = dict(await monitor.fetch("SELECT status, count(*) FROM trades GROUP BY status"))
-    warm = WARMUP * len(phases)
-    return [
-        Check(
-            "database: confirmations matched",
-            sum(p.generated["matched"] for p in phases) + warm,
-            confirmations.get("matched", 0),
-        ),
-        Check(
-            "database: confirmations unmatched",
-            sum(p.generated["unmatched"] for p in phases),
-            confirmations.get("unmatched", 0),
-        ),
-        Check(
-            "database: confirmations alleged",
-            sum(p.generated["alleged"] for p in phases),
-            confirmations.get("alleged", 0),
-        ),
-        Check(
-            "database: trades confirmed",
-            sum(p.outcomes["matched"] for p in phases) + warm,
-            trades.get("confirmed", 0),
-        ),
-        Check(
-            "database: trades mismatched",
-            sum(p.about_trade for p in phases),
-            trades.get("mismatched", 0),
-        ),
-    ]
+    generated = sum((p.generated for p in phases), Counter({"matched": WARMUP * len(phases)}))
+    matched = sum(p.outcomes["matched"] for p in phases) + WARMUP * len(phases)
+    checks = [c for p in phases for c in p.checks()]
+    for kind, want in generated.items():
+        checks.append(Check(f"database: confirmations {kind}", want, confirmations.get(kind, 0)))
+    mismatched = sum(p.about_trade for p in phases)
+    checks.append(Check("database: trades confirmed", matched, statuses.get("confirmed", 0)))
+    checks.append(Check("database: trades mismatched", mismatched, statuses.get("mismatched", 0)))
+    return Result(PROG, "", [p.measure() for p in phases], checks)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -26,12 +26,19 @@ import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from bench.lib import cli
-from bench.lib.data import TRADE_COLUMNS, amounts, make_isin, make_lei, post_ok, trade_row
+from bench.lib.data import (
+    TRADE_COLUMNS,
+    amounts,
+    create_reference,
+    make_isin,
+    make_lei,
+    trade_row,
+)
 from bench.lib.db import BenchDatabase, connect, copy_rows
 from bench.lib.measure import Transaction, percentile
 from bench.lib.report import Check, Measure, Result, fmt_int, fmt_mib, fmt_ms, fmt_ratio
@@ -46,18 +53,13 @@ SIZES = (
     cli.Size("group_by_runs", 3, 3, "baseline runs (the best is taken)"),
 )
 SETTLEMENT_DATE = date(2026, 11, 25)  # T+1 from XNYS's Tue 24th, T+2 from the EU's Mon 23rd
-TRADE_DATES = {
-    "XNYS": date(2026, 11, 24),
-    "XPAR": date(2026, 11, 23),
-    "XETR": date(2026, 11, 23),
-    "XOFF": date(2026, 11, 23),
-}
-MARKETS = (
-    ("XNYS", 30, "US", "USD"),
-    ("XPAR", 25, "FR", "EUR"),
-    ("XETR", 25, "DE", "EUR"),
-    ("XOFF", 20, "XS", "EUR"),
+MARKETS = (  # mic, share of the ISINs (%), ISIN country, currency, trade date (T+1 / T+2)
+    ("XNYS", 30, "US", "USD", date(2026, 11, 24)),
+    ("XPAR", 25, "FR", "EUR", date(2026, 11, 23)),
+    ("XETR", 25, "DE", "EUR", date(2026, 11, 23)),
+    ("XOFF", 20, "XS", "EUR", date(2026, 11, 23)),
 )
+TRADE_DATES = {market[0]: market[4] for market in MARKETS}
 GOAL = 0.5  # GROUP BY seconds / run seconds
 Key = tuple[str, str, str, str, date, str | None]  # set, counterparty, ISIN, ccy, date, gross trade
 
@@ -102,91 +104,42 @@ def differ(a: dict[Any, Totals], b: dict[Any, Totals]) -> int:
     return sum(1 for key in a.keys() | b.keys() if a.get(key, Totals()) != b.get(key, Totals()))
 
 
-async def create_reference(
-    app: Any, args: argparse.Namespace
-) -> tuple[list[tuple[str, str, str, Decimal]], list[str]]:
-    """(ISIN, venue, currency, price) of each equity, and the counterparties' LEIs."""
-    rng, securities, leis = random.Random(7), [], []
-    async with app.client("operations") as api:
-        cuts = [sum(m[1] for m in MARKETS[: i + 1]) for i in range(len(MARKETS))]  # 30, 55, ...
-        for n in range(1, args.isins + 1):
-            share = 100 * (n - 1) // args.isins
-            mic, _, country, currency = MARKETS[
-                next(i for i, cut in enumerate(cuts) if share < cut)
-            ]
-            isin = make_isin(country, n)
-            await post_ok(
-                api,
-                "/instruments",
-                {
-                    "isin": isin,
-                    "name": f"Bench equity {isin}",
-                    "type": "equity",
-                    "currency": currency,
-                    "mic": mic,
-                    "csdr_class": "liquid_share",
-                    "settlement_unit": "1",
-                },
-            )
-            securities.append((isin, mic, currency, Decimal(rng.randrange(500, 50_000)).scaleb(-2)))
-        for n in range(1, args.counterparties + 1):
-            lei = make_lei(n, "5493NT")
-            netting = "none" if n % 4 == 0 else "bilateral"
-            await post_ok(
-                api,
-                "/counterparties",
-                {"lei": lei, "name": f"Bench netting counterparty {n:03d}", "netting": netting},
-            )
-            await post_ok(
-                api,
-                "/ssis",
-                {
-                    "counterparty_lei": lei,
-                    "mic": "XOFF",
-                    "place_of_settlement": "MGTCBEBEECL",
-                    "agent_bic": "DEUTDEFF",
-                    "account": f"BENCH-NT-{n:03d}-EB",
-                },
-            )
-            leis.append(lei)
-    return securities, leis
+def universe(
+    args: argparse.Namespace,
+) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]]]:
+    """Equities (ISIN, venue, currency) in the markets' shares, and counterparties (LEI, name,
+    netting): every fourth settles gross."""
+    cuts = [sum(m[1] for m in MARKETS[: i + 1]) for i in range(len(MARKETS))]  # 30, 55, 80, 100
+    equities = []
+    for n in range(1, args.isins + 1):
+        share = 100 * (n - 1) // args.isins
+        mic, _, country, currency, _ = MARKETS[next(i for i, cut in enumerate(cuts) if share < cut)]
+        equities.append((make_isin(country, n), mic, currency))
+    parties = [
+        (make_lei(n, "5493NT"), f"Bench netting party {n}", "none" if n % 4 == 0 else "bilateral")
+        for n in range(1, args.counterparties + 1)
+    ]
+    return equities, parties
 
 
 async def load_trades(
-    monitor: Any,
-    securities: list[tuple[str, str, str, Decimal]],
-    leis: list[str],
-    args: argparse.Namespace,
-    created_by: str,
+    monitor: Any, equities: list[tuple[str, str, str]], leis: list[str], trades: int, by: str
 ) -> dict[tuple[str, str], Totals]:
     """COPY the trades in chunks (generated chunk by chunk); what each (ISIN, currency) nets to."""
     rng, expected = random.Random(11), defaultdict[tuple[str, str], Totals](Totals)
-    for start in range(0, args.trades, 20_000):
+    prices = {isin: Decimal(rng.randrange(500, 50_000)).scaleb(-2) for isin, _, _ in equities}
+    for start in range(0, trades, 20_000):
         rows = []
-        for n in range(start, min(args.trades, start + 20_000)):
-            isin, mic, currency, base = rng.choice(securities)
+        for n in range(start, min(trades, start + 20_000)):
+            isin, mic, ccy = rng.choice(equities)
             side, qty = rng.choice(("buy", "sell")), Decimal(10 * rng.randint(1, 1_000))
-            price = max(base + Decimal("0.01") * rng.randint(-200, 200), Decimal("0.01"))
-            row = trade_row(
-                external_id=f"NET-{n:08d}",
-                book="EQ-FLOW",
-                lei=rng.choice(leis),
-                isin=isin,
-                side=side,
-                quantity=qty,
-                price=price,
-                currency=currency,
-                trade_date=TRADE_DATES[mic],
-                venue=mic,
-                settlement_date=SETTLEMENT_DATE,
-                status="confirmed",
-                created_by=created_by,
-                now=datetime.now(UTC),
+            price = max(prices[isin] + Decimal("0.01") * rng.randint(-200, 200), Decimal("0.01"))
+            terms = (rng.choice(leis), isin, side, qty, price, ccy, TRADE_DATES[mic], mic)
+            rows.append(
+                trade_row(f"NET-{n:08d}", "EQ-FLOW", *terms, SETTLEMENT_DATE, "confirmed", by)
             )
-            rows.append(row)
-            net = amounts(side, qty, price)[3]
-            buy = side == "buy"
-            expected[(isin, currency)].add(Totals(qty if buy else -qty, -net if buy else net, 1))
+            net, buy = amounts(side, qty, price)[3], side == "buy"
+            expected[(isin, ccy)].add(Totals(qty if buy else -qty, -net if buy else net, 1))
         await copy_rows(monitor, "trades", TRADE_COLUMNS, rows)
     await monitor.execute("VACUUM ANALYZE trades")
     return dict(expected)
@@ -227,23 +180,19 @@ def kind_of(t: Transaction) -> str:
 
 async def bench(args: argparse.Namespace, db: BenchDatabase) -> Result:
     result, monitor = Result(PROG, ""), await connect(db.url)
+    equities, parties = universe(args)
     async with in_process_app(db) as app:
+        async with app.client() as api:
+            await create_reference(api, equities, parties)
         started = time.perf_counter()
-        securities, leis = await create_reference(app, args)
-        print(f"reference through the API: {len(securities)} ISINs, {len(leis)} counterparties")
-        started = time.perf_counter()
-        expected = await load_trades(monitor, securities, leis, args, db.key_ids["trader"])
+        leis = [lei for lei, _, _ in parties]
+        expected = await load_trades(monitor, equities, leis, args.trades, db.key_ids["trader"])
         print(f"load: {args.trades:,} trades generated, copied, vacuumed in {elapsed(started)}")
         runs = [await group_by(monitor) for _ in range(args.group_by_runs)]
         best, grouped = min(s for s, _ in runs), runs[-1][1]
         audit_before = await monitor.fetchval("SELECT count(*) FROM audit_records")
-        run = await measured_run(
-            app,
-            "/clearing-runs",
-            {"settlement_date": SETTLEMENT_DATE.isoformat()},
-            py_spy=args.py_spy,
-            name="clearing run",
-        )
+        body = {"settlement_date": str(SETTLEMENT_DATE)}
+        run = await measured_run(app, "/clearing-runs", body, args.py_spy, "clearing run")
     _, after = await group_by(monitor)
     kinds: defaultdict[str, list[Transaction]] = defaultdict(list)
     for t in run.transactions:
@@ -251,25 +200,20 @@ async def bench(args: argparse.Namespace, db: BenchDatabase) -> Result:
     for kind, items in kinds.items():
         print(f"  {kind}: {len(items):,} transactions, {sum(t.wall for t in items):,.1f} s")
     chunks = kinds["clear a chunk"]
-    print(chunk_line(chunks))
-    print(breakdown(chunks, "per chunk cleared"))
+    print(f"{chunk_line(chunks)}\n{breakdown(chunks, 'per chunk cleared')}")
     print(efficiency(run.answer.get("report") or {}))
-    result.checks = await checks(
-        monitor, run.answer, expected, grouped, after, audit_before, args.trades
-    )
+    args_ = (run.answer, expected, grouped, after, audit_before, args.trades)
+    result.checks = await checks(monitor, *args_)
     await monitor.close()
-    rate = args.trades / run.wall
     walls = [t.wall for t in chunks]
+    name = f"clearing run, {args.trades:,} trades (POST /clearing-runs?wait=true)"
+    rate, ratio = fmt_int(args.trades / run.wall), fmt_ratio(best / run.wall, GOAL)
     result.measures = [
         Measure(
-            f"clearing run, {args.trades:,} trades (POST /clearing-runs?wait=true)",
-            f"{fmt_int(rate)} trades/s",
-            f"GROUP BY {fmt_ms(best)}",
-            fmt_ratio(best / run.wall, GOAL),
-            peak=fmt_mib(run.peak),
+            name, f"{rate} trades/s", f"GROUP BY {fmt_ms(best)}", ratio, peak=fmt_mib(run.peak)
         ),
         Measure(
-            f"  of which clearing chunks ({len(chunks)})",
+            f"  {len(chunks)} clearing chunks",
             f"{fmt_int(args.trades / max(sum(walls), 1e-9))} trades/s",
             p50=fmt_ms(percentile(walls, 50)),
             p99=fmt_ms(percentile(walls, 99)),

@@ -3,26 +3,19 @@ process, next to one set-based SQL statement doing the same availability check.
 
     python -m bench.settlement [--instructions 5000|100000] [--isins 200] [--baseline-runs 5]
 
-Setup, all through the API except the bulk trades (the clock of the in-process app is pinned to
-the run date: the latest weekday up to today on which XOFF settles):
-1. ``--isins`` equities on XOFF (no CCP; settled internally, so instructions are pre-matched),
-   every tenth *short*: nobody holds it; 20 counterparties settling gross, with an XOFF SSI.
-2. One trade per instruction by asyncpg COPY (``confirmed``, due on the run date, no charges),
-   then ``POST /clearing-runs?wait=true``: one obligation, one matched instruction and its pending
-   entry per trade. Exactly 10 % *lack*: they deliver a short ISIN; 30 % of those allow partial
-   settlement and two thirds of these come right after (same priority, next in age) a smaller
-   receipt of that ISIN, so they settle that many and stay partially settled. The rest receive
-   or deliver (even odds) held ISINs. The generated priorities (10/30/50/70), partial flags and
-   order are set on the instructions in one UPDATE (the API has no bulk form for them).
-3. Opening balances by opening adjustments, proposed by one operations key and approved by a
-   second one made through POST /api-keys: each held ISIN what is delivered of it, the cash what
-   the receipts pay (so MONY cannot occur). Then VACUUM ANALYZE of what was loaded.
-The baseline: window sums of the signed quantities per (account, ISIN) and cash per (account,
-currency) in run order, against the posted balances: the instructions that would lack.
-Checks: the run's counts and report; each instruction's status, fail reason and settled quantity
-and amount (partial: the receipt's shares, cash pro rata half-even); baseline LACK set = run LACK
-set = generated; no MONY; balances and pending balances moved as generated; one balanced entry
-per settlement; open pending entries for what is left; one audit record per change.
+Setup through the API, on the app's clock pinned to the run date (the latest day up to today
+on which XOFF settles): equities on XOFF (settled internally: instructions are pre-matched),
+every tenth nobody holds; 20 counterparties settling gross; one trade per instruction by COPY,
+then ``POST /clearing-runs?wait=true`` makes each one's obligation, matched instruction and
+pending entry. 10 % deliver an ISIN nobody holds (LACK); 30 % of those allow partial settlement
+and two thirds of these follow a smaller receipt of that ISIN (same priority, next in age), so
+they settle that much. The generated priorities, partial flags and order are set in one UPDATE
+(the API has no bulk form). Opening balances by opening adjustments under four-eyes (a second
+operations key from POST /api-keys): the held ISINs' deliveries and the receipts' cash.
+The baseline: window sums per (account, ISIN) and (account, currency) in run order against the
+posted balances. Checks: the run's counts and report; each instruction's status, fail reason,
+settled quantity and amount; baseline = run = generated LACK sets; no MONY; balances and
+pending balances moved as generated; one balanced entry per settlement; one audit record each.
 """
 
 from __future__ import annotations
@@ -42,6 +35,7 @@ from bench.lib import cli
 from bench.lib.data import (
     TRADE_COLUMNS,
     add_weekdays,
+    create_reference,
     make_isin,
     make_lei,
     money,
@@ -70,7 +64,7 @@ SIZES = (
     cli.Size("baseline_runs", 5, 5, "baseline runs (the best is taken)"),
 )
 GOAL = 0.25  # baseline seconds / run seconds
-PARTIES = 20
+LEIS = [make_lei(n, "5493ST") for n in range(1, 21)]  # counterparties settling gross
 PRIORITIES = ((10, 10), (30, 20), (50, 60), (70, 10))  # value, weight
 LOADED = "clearing_runs, obligations, settlement_instructions, instruments, pending_entries"
 LOADED += ", pending_postings"  # no autovacuum on this server: statistics as it would keep
@@ -134,7 +128,7 @@ class Planned:
         return money(self.quantity * self.price)
 
 
-def plan(total: int, isins: int, leis: list[str], rng: random.Random) -> list[Planned]:
+def plan(total: int, isins: int, rng: random.Random) -> list[Planned]:
     """The instructions in settlement order (priority, then age)."""
     securities = [
         (make_isin("XS", n, "ST"), Decimal(rng.randrange(500, 50_000)).scaleb(-2), n % 10 == 9)
@@ -146,7 +140,7 @@ def plan(total: int, isins: int, leis: list[str], rng: random.Random) -> list[Pl
     with_units = round(lack_partial * 2 / 3)
 
     def planned(security: tuple[str, Decimal, bool], receive: bool, quantity: int) -> Planned:
-        return Planned(0, *security, receive, Decimal(quantity), rng.choice(leis))
+        return Planned(0, *security, receive, Decimal(quantity), rng.choice(LEIS))
 
     units: list[list[Planned]] = []
     for k in range(n_lack):
@@ -181,51 +175,42 @@ def plan(total: int, isins: int, leis: list[str], rng: random.Random) -> list[Pl
     return flat
 
 
+Moves = defaultdict[tuple[str, str], Decimal]  # (ledger account, asset): amount
+
+
 @dataclass
 class Expected:
+    """What the run must do. Pending balances move opposite to ``posted``: what settles leaves
+    its instruction's pending entry."""
+
     settled: int = 0
     partially: int = 0
     failed: int = 0
     lacking: set[str] = field(default_factory=set)
     partial: dict[str, tuple[Decimal, Decimal]] = field(default_factory=dict)
-    opening: defaultdict[tuple[str, str], Decimal] = field(
-        default_factory=lambda: defaultdict(Decimal)
-    )
-    posted: defaultdict[tuple[str, str], Decimal] = field(
-        default_factory=lambda: defaultdict(Decimal)
-    )
-    pending: defaultdict[tuple[str, str], Decimal] = field(
-        default_factory=lambda: defaultdict(Decimal)
-    )
+    opening: Moves = field(default_factory=lambda: defaultdict(Decimal))
+    posted: Moves = field(default_factory=lambda: defaultdict(Decimal))  # by the run
 
 
 def expected(flat: Sequence[Planned], securities: str, cash: str) -> Expected:
-    """What the run must do, as moves of the balances (posted and pending) of our accounts."""
     out = Expected()
     for p in flat:
-        sec, money_key = (f"securities:{securities}", p.isin), (f"cash:{cash}", "EUR")
-        sign = 1 if p.receive else -1
-        out.pending[sec] -= sign * p.quantity  # the pending entry resolved or reduced
-        out.pending[money_key] += sign * p.amount
-        if not p.lacks:
-            out.settled += 1
-            out.opening[money_key if p.receive else sec] += p.amount if p.receive else p.quantity
-            out.posted[sec] += sign * p.quantity
-            out.posted[money_key] -= sign * p.amount
-            continue
-        out.lacking.add(p.id)
-        if p.partial and p.units:
-            amount = (p.amount * p.units / p.quantity).quantize(Decimal("0.01"), ROUND_HALF_EVEN)
-            out.partial[p.id] = (p.units, amount)
-            out.partially += 1
-            out.posted[sec] -= p.units
-            out.posted[money_key] += amount
-            out.pending[sec] -= p.quantity - p.units  # what is left stays pending
-            out.pending[money_key] += p.amount - amount
+        sec, eur = (f"securities:{securities}", p.isin), (f"cash:{cash}", "EUR")
+        sign, qty, amount = 1 if p.receive else -1, p.quantity, p.amount
+        if p.lacks:  # settles the receipt before it, pro rata, when partial is allowed; else none
+            out.lacking.add(p.id)
+            qty = p.units if p.partial else Decimal(0)
+            amount = (p.amount * qty / p.quantity).quantize(Decimal("0.01"), ROUND_HALF_EVEN)
+            out.partial.update({p.id: (qty, amount)} if qty else {})
+        elif p.receive:
+            out.opening[eur] += amount  # the cash every receipt pays
         else:
-            out.failed += 1
-            out.pending[sec] -= p.quantity
-            out.pending[money_key] += p.amount
+            out.opening[sec] += qty  # what is delivered of each held ISIN
+        out.settled += not p.lacks
+        out.partially += bool(p.lacks and qty)
+        out.failed += bool(p.lacks and not qty)
+        out.posted[sec] += sign * qty
+        out.posted[eur] -= sign * amount
     return out
 
 
@@ -238,119 +223,72 @@ async def run_date(app: Any) -> date:
     return date.fromisoformat(answer.json()["business_days"][-1])
 
 
-async def reference(app: Any, isins: int, db: BenchDatabase) -> tuple[list[str], Any]:
-    """Instruments and gross counterparties through the API; a second operations client."""
-    leis = []
-    async with app.client() as api:
-        for n in range(isins):
-            isin = make_isin("XS", n, "ST")
-            body = {
-                "isin": isin,
-                "name": f"Bench settlement equity {isin}",
-                "type": "equity",
-                "currency": "EUR",
-                "mic": "XOFF",
-                "csdr_class": "liquid_share",
-                "settlement_unit": "1",
-            }
-            await post_ok(api, "/instruments", body)
-        for n in range(1, PARTIES + 1):
-            lei = make_lei(n, "5493ST")
-            await post_ok(
-                api,
-                "/counterparties",
-                {"lei": lei, "name": f"Bench settlement party {n}", "netting": "none"},
-            )
-            await post_ok(
-                api,
-                "/ssis",
-                {
-                    "counterparty_lei": lei,
-                    "mic": "XOFF",
-                    "place_of_settlement": "MGTCBEBEECL",
-                    "agent_bic": "DEUTDEFF",
-                    "account": f"BENCH-ST-{n:03d}-EB",
-                },
-            )
-            leis.append(lei)
-    async with app.client("admin") as admin:
-        second = await post_ok(admin, "/api-keys", {"name": "bench approver", "role": "operations"})
-    return leis, second["key"]
-
-
 async def setup(
-    app: Any, monitor: Any, db: BenchDatabase, flat: list[Planned], day: date, approver: str
+    app: Any, monitor: Any, db: BenchDatabase, flat: list[Planned], day: date, isins: int
 ) -> tuple[str, str]:
-    """Trades by COPY, cleared into instructions through the API, given the generated order,
-    priorities and partial flags, and the opening balances. Returns our two account codes."""
-    trade_date, now = add_weekdays(day, -2), datetime.now(UTC)
+    """Reference, trades cleared into instructions, their order, the opening balances."""
+    parties = [(lei, f"Bench settlement party {n}", "none") for n, lei in enumerate(LEIS)]
+    equities = [(make_isin("XS", n, "ST"), "XOFF", "EUR") for n in range(isins)]
+    async with app.client() as api:
+        await create_reference(api, equities, parties)
+    by, trade_date = db.key_ids["trader"], add_weekdays(day, -2)
     rows = [
         trade_row(
-            external_id=f"SET-{p.n:08d}",
-            book="EQ-FLOW",
-            lei=p.lei,
-            isin=p.isin,
-            side="buy" if p.receive else "sell",
-            quantity=p.quantity,
-            price=p.price,
-            currency="EUR",
-            trade_date=trade_date,
-            venue="XOFF",
-            settlement_date=day,
-            status="confirmed",
-            created_by=db.key_ids["trader"],
-            now=now,
+            f"SET-{p.n:08d}",
+            "EQ-FLOW",
+            p.lei,
+            p.isin,
+            "buy" if p.receive else "sell",
+            p.quantity,
+            p.price,
+            "EUR",
+            trade_date,
+            "XOFF",
+            day,
+            "confirmed",
+            by,
             charges=False,
         )
         for p in flat
     ]
     await copy_rows(monitor, "trades", TRADE_COLUMNS, rows)
     async with app.client() as api:
-        cleared = await post_ok(
-            api,
-            "/clearing-runs",
-            {"settlement_date": str(day)},
-            expect=200,
-            params={"wait": "true"},
-        )
+        body, wait = {"settlement_date": str(day)}, {"wait": "true"}
+        cleared = await post_ok(api, "/clearing-runs", body, expect=200, params=wait)
     print(f"  cleared: {cleared['status']}, {cleared['instructions']:,} instructions")
-    found = await monitor.fetch(
-        "SELECT t.external_id, si.id, si.securities_account, si.cash_account FROM trades t JOIN "
-        "settlement_instructions si ON si.obligation_id = t.obligation_id "
-        "WHERE t.settlement_date = $1",
-        day,
-    )
-    by_n = {int(r[0].removeprefix("SET-")): r for r in found}
+    found = {int(r[0][4:]): r[1:] for r in await monitor.fetch(INSTRUCTIONS_SQL, day)}
     for p in flat:
-        p.id = by_n[p.n][1]
+        p.id = found[p.n][0]
     created0 = datetime.combine(day, day_time(0), UTC)
-    await monitor.execute(
-        "UPDATE settlement_instructions si SET priority = g.priority, partial_allowed = g.partial, "
-        "created_at = g.created FROM unnest($1::text[], $2::int[], $3::bool[], $4::timestamptz[]) "
-        "AS g(id, priority, partial, created) WHERE si.id = g.id",
-        [p.id for p in flat],
-        [p.priority for p in flat],
-        [p.partial for p in flat],
-        [created0 + p.n * timedelta(microseconds=10) for p in flat],
-    )
-    securities, cash = found[0][2], found[0][3]
+    columns = ([p.id for p in flat], [p.priority for p in flat], [p.partial for p in flat])
+    ages = [created0 + p.n * timedelta(microseconds=10) for p in flat]
+    await monitor.execute(ORDER_SQL, *columns, ages)
+    securities, cash = found[0][1], found[0][2]
+    opening = sorted(expected(flat, securities, cash).opening.items())
     lines = [
-        {"account": a.partition(":")[2], "asset": asset, "amount": str(amount)}
-        for (a, asset), amount in sorted(expected(flat, securities, cash).opening.items())
+        {"account": account.partition(":")[2], "asset": asset, "amount": str(amount)}
+        for (account, asset), amount in opening
     ]
-    async with app.client() as proposer, app.client() as second:
-        second.headers["Authorization"] = f"Bearer {approver}"
+    async with app.client("admin") as admin, app.client() as proposer, app.client() as approver:
+        issued = await post_ok(admin, "/api-keys", {"name": "approver", "role": "operations"})
+        approver.headers["Authorization"] = f"Bearer {issued['key']}"
         for start in range(0, len(lines), 400):
-            body = {
-                "kind": "opening",
-                "reason": "Bench settlement opening balances",
-                "value_date": str(day),
-                "lines": lines[start : start + 400],
-            }
-            proposed = await post_ok(proposer, "/adjustments", body)
-            await post_ok(second, f"/adjustments/{proposed['id']}/approve", expect=200)
+            part = {"lines": lines[start : start + 400], "value_date": str(day)}
+            adjustment = {"kind": "opening", "reason": "Bench opening", **part}
+            proposed = await post_ok(proposer, "/adjustments", adjustment)
+            await post_ok(approver, f"/adjustments/{proposed['id']}/approve", expect=200)
     await monitor.execute(f"VACUUM ANALYZE {LOADED}")
     return securities, cash
+
+
+INSTRUCTIONS_SQL = """SELECT t.external_id, si.id, si.securities_account, si.cash_account
+    FROM trades t JOIN settlement_instructions si ON si.obligation_id = t.obligation_id
+    WHERE t.settlement_date = $1"""
+ORDER_SQL = """UPDATE settlement_instructions si
+    SET priority = g.priority, partial_allowed = g.partial, created_at = g.created
+    FROM unnest($1::text[], $2::int[], $3::bool[], $4::timestamptz[])
+         AS g(id, priority, partial, created)
+    WHERE si.id = g.id"""
 
 
 async def baseline(monitor: Any, day: date, runs: int) -> tuple[float, dict[str, str]]:
@@ -371,69 +309,43 @@ async def balances(monitor: Any) -> dict[tuple[str, str], tuple[Decimal, Decimal
 
 
 async def bench(args: argparse.Namespace, db: BenchDatabase) -> Result:
-    result, monitor = Result(PROG, ""), await connect(db.url)
+    monitor, started = await connect(db.url), time.perf_counter()
     async with in_process_app(db) as probe:
         day = await run_date(probe)
-    started = time.perf_counter()
     async with in_process_app(db, clock=RunClock(day)) as app:
-        leis, approver = await reference(app, args.isins, db)
-        flat = plan(args.instructions, args.isins, leis, random.Random(20261202))
-        securities, cash = await setup(app, monitor, db, flat, day, approver)
-        want = expected(flat, securities, cash)
+        flat = plan(args.instructions, args.isins, random.Random(20261202))
+        securities, cash = await setup(app, monitor, db, flat, day, args.isins)
         print(f"setup through the API (run date {day}): {elapsed(started)}")
         best, flagged = await baseline(monitor, day, args.baseline_runs)
-        before, audit_before, stats_before = (
-            await balances(monitor),
-            await monitor.fetchval("SELECT count(*) FROM audit_records"),
-            await table_stats(monitor),
-        )
-        run = await measured_run(
-            app,
-            "/settlement-runs",
-            {"settlement_date": str(day)},
-            py_spy=args.py_spy,
-            name="settlement run",
-        )
-    chunks = [
-        t
-        for t in run.transactions
-        if t.statements["INSERT journal_entries"] or t.statements["UPDATE settlement_instructions"]
-    ]
-    print(chunk_line(chunks))
-    print(breakdown(chunks, "per chunk settled"))
-    print(
-        render_table(
-            [
-                "table (during the run)",
-                "seq scans",
-                "rows seq-read",
-                "index scans",
-                "inserted",
-                "updated",
-            ],
-            await table_stats(monitor, stats_before),
-            title="pg_stat_user_tables",
-        )
-    )
-    result.checks = await checks(monitor, run.answer, want, flagged, before, audit_before)
+        before, stats = await balances(monitor), await table_stats(monitor)
+        audit = await monitor.fetchval("SELECT count(*) FROM audit_records")
+        body = {"settlement_date": str(day)}
+        run = await measured_run(app, "/settlement-runs", body, args.py_spy, "settlement run")
+    writes = ("INSERT journal_entries", "UPDATE settlement_instructions")
+    chunks = [t for t in run.transactions if any(t.statements[w] for w in writes)]
+    print(f"{chunk_line(chunks)}\n{breakdown(chunks, 'per chunk settled')}")
+    headers = ["table (during the run)", "seq scans", "rows seq-read", "index scans"]
+    stats = await table_stats(monitor, stats)
+    print(render_table([*headers, "inserted", "updated"], stats, title="pg_stat_user_tables"))
+    want = expected(flat, securities, cash)
+    checks = await check(monitor, run.answer, want, flagged, before, audit)
     await monitor.close()
     walls, statements = [t.wall for t in chunks], sum(sum(t.statements.values()) for t in chunks)
-    result.measures = [
+    name = f"settlement run, {args.instructions:,} instructions (POST /settlement-runs?wait=true)"
+    rate, ratio = fmt_int(args.instructions / run.wall), fmt_ratio(best / run.wall, GOAL)
+    p50, p99 = fmt_ms(percentile(walls, 50)), fmt_ms(percentile(walls, 99))
+    measures = [
         Measure(
-            f"settlement run, {args.instructions:,} instructions (POST /settlement-runs?wait=true)",
-            f"{fmt_int(args.instructions / run.wall)} instructions/s",
-            f"SQL {fmt_ms(best)}",
-            fmt_ratio(best / run.wall, GOAL),
-            peak=fmt_mib(run.peak),
+            name, f"{rate} instructions/s", f"SQL {fmt_ms(best)}", ratio, peak=fmt_mib(run.peak)
         ),
         Measure(
             f"  {len(chunks)} chunks: SQL statements per instruction",
             f"{statements / args.instructions:.2f}",
-            p50=fmt_ms(percentile(walls, 50)),
-            p99=fmt_ms(percentile(walls, 99)),
+            p50=p50,
+            p99=p99,
         ),
     ]
-    return result
+    return Result(PROG, "", measures, checks)
 
 
 COUNTS = {
@@ -450,7 +362,7 @@ COUNTS = {
 }
 
 
-async def checks(
+async def check(
     monitor: Any,
     run: dict[str, Any],
     want: Expected,
@@ -463,80 +375,61 @@ async def checks(
     fails = Counter[str]()
     for item in report.get("fails", []):
         fails[item["reason"]] += int(item["instructions"])
-    instructions = await monitor.fetch(
+    rows = await monitor.fetch(
         "SELECT id, status, fail_reason, settled_quantity, settled_amount, last_run_id "
         "FROM settlement_instructions"
     )
-    statuses = Counter((r[1], r[2]) for r in instructions)
-    partial = {r[0]: (r[3], r[4]) for r in instructions if r[1] == "partially_settled"}
-    run_lack = {r[0] for r in instructions if r[2] == "LACK"}
+    statuses = Counter((r[1], r[2]) for r in rows)
+    partial = {r[0]: (r[3], r[4]) for r in rows if r[1] == "partially_settled"}
+    run_lack, lacking = {r[0] for r in rows if r[2] == "LACK"}, want.lacking
     sql_lack = {i for i, reason in flagged.items() if reason == "LACK"}
     trades = dict(await monitor.fetch("SELECT status, count(*) FROM trades GROUP BY status"))
     after, zero = await balances(monitor), (Decimal(0), Decimal(0))
-    keys = after.keys() | before.keys() | want.posted.keys() | want.pending.keys()
+    keys = after.keys() | before.keys() | want.posted.keys()
     moved = {
         k: [a - b for a, b in zip(after.get(k, zero), before.get(k, zero), strict=True)]
         for k in keys
     }
+    counts = (run.get("settled"), run.get("partially_settled"), run.get("failed"))
     return [
         Check("run status", "completed", run.get("status")),
+        Check("run: due, processed", (total, total), (run.get("total"), run.get("processed"))),
         Check(
-            "run: total due, processed", (total, total), (run.get("total"), run.get("processed"))
-        ),
-        Check(
-            "run: settled, partially, failed",
-            (want.settled, want.partially, want.failed),
-            (run.get("settled"), run.get("partially_settled"), run.get("failed")),
+            "run: settled, partially, failed", (want.settled, want.partially, want.failed), counts
         ),
         Check(
             "run report: LACK, MONY, market closed",
-            (len(want.lacking), 0, 0),
+            (len(lacking), 0, 0),
             (fails["LACK"], fails["MONY"], report.get("market_closed")),
         ),
-        Check("instructions settled in full (quantity and amount)", want.settled, n["full"]),
+        Check("instructions settled in full (quantity, amount)", want.settled, n["full"]),
         Check(
             "instructions partially_settled, LACK",
             want.partially,
             statuses[("partially_settled", "LACK")],
         ),
         Check("instructions matched, LACK (failed)", want.failed, statuses[("matched", "LACK")]),
+        Check("instructions tried by this run", total, sum(r[5] == run.get("id") for r in rows)),
         Check(
-            "instructions tried by this run",
-            total,
-            sum(r[5] == run.get("id") for r in instructions),
-        ),
-        Check(
-            "partial settlements not as generated (quantity, pro-rata amount)",
+            "partial settlements not as generated",
             0,
             sum(want.partial.get(i) != v for i, v in partial.items()),
         ),
         Check(
-            "baseline: LACK, MONY instructions",
-            (len(want.lacking), 0),
-            (len(sql_lack), len(flagged) - len(sql_lack)),
+            "baseline: LACK, MONY", (len(lacking), 0), (len(sql_lack), len(flagged) - len(sql_lack))
         ),
-        Check("baseline LACK set = generated (ids differing)", 0, len(sql_lack ^ want.lacking)),
-        Check("run LACK set = generated (ids differing)", 0, len(run_lack ^ want.lacking)),
+        Check("baseline LACK set = generated (ids differing)", 0, len(sql_lack ^ lacking)),
+        Check("run LACK set = generated (ids differing)", 0, len(run_lack ^ lacking)),
         Check(
-            "balances not moved as generated",
-            0,
-            sum(moved[k][0] != want.posted.get(k, 0) for k in keys),
+            "balances not moved as generated", 0, sum(moved[k][0] != want.posted[k] for k in keys)
         ),
         Check(
-            "pending balances not moved as generated",
-            0,
-            sum(moved[k][1] != want.pending.get(k, 0) for k in keys),
+            "pending not moved as generated", 0, sum(moved[k][1] != -want.posted[k] for k in keys)
         ),
+        Check("instructions with an open pending entry", len(lacking), n["open_instructions"]),
+        Check("open pending entries", len(lacking), n["open"]),
         Check(
-            "instructions with an open pending entry (left to settle)",
-            len(want.lacking),
-            n["open_instructions"],
-        ),
-        Check("open pending entries", len(want.lacking), n["open"]),
-        Check(
-            "settlement journal entries (one per settlement)",
-            want.settled + want.partially,
-            n["entries"],
+            "settlement entries (one per settlement)", want.settled + want.partially, n["entries"]
         ),
         Check("settlement entries not summing to zero per asset", 0, n["unbalanced"]),
         Check(
@@ -545,9 +438,7 @@ async def checks(
             (trades.get("settled"), trades.get("partially_settled")),
         ),
         Check(
-            "audit records the run added (instructions, trades, run)",
-            2 * total - want.failed + 2,
-            n["audit"] - audit_before,
+            "audit records the run added", 2 * total - want.failed + 2, n["audit"] - audit_before
         ),
     ]
 

@@ -3,7 +3,7 @@ dates, ``trades`` rows for COPY, and reading the reference data back through the
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
@@ -17,32 +17,10 @@ API = "/api/v1"
 CENT = Decimal("0.01")
 COMMISSION_RATE, MIN_COMMISSION = Decimal("0.0003"), Decimal("1.00")  # 3 bp, at least 1.00
 SELL_FEE_RATE = Decimal("0.0000278")  # a transaction-tax-like fee on sells
-TRADE_COLUMNS = (
-    "id",
-    "external_id",
-    "book",
-    "counterparty_lei",
-    "isin",
-    "side",
-    "quantity",
-    "price",
-    "currency",
-    "trade_date",
-    "trade_time",
-    "venue",
-    "settlement_date",
-    "commission",
-    "fees",
-    "accrued_interest",
-    "gross_amount",
-    "net_amount",
-    "status",
-    "version",
-    "created_at",
-    "updated_at",
-    "created_by",
-    "cancel_reason",
-)
+_COLUMNS = """id external_id book counterparty_lei isin side quantity price currency trade_date
+    trade_time venue settlement_date commission fees accrued_interest gross_amount net_amount
+    status version created_at updated_at created_by cancel_reason"""
+TRADE_COLUMNS = tuple(_COLUMNS.split())
 
 
 def new_id(prefix: str) -> str:
@@ -90,7 +68,6 @@ def add_weekdays(day: date, count: int) -> date:
 
 
 def trade_row(
-    *,
     external_id: str,
     book: str,
     lei: str,
@@ -104,7 +81,7 @@ def trade_row(
     settlement_date: date,
     status: str,
     created_by: str,
-    now: datetime,
+    *,
     bond: bool = False,
     charges: bool = True,
     accrued: Decimal | None = None,
@@ -112,34 +89,35 @@ def trade_row(
     """A ``trades`` row in TRADE_COLUMNS order, priced as the trade service prices it."""
     gross, commission, fees, net = amounts(side, quantity, price, bond=bond, charges=charges)
     trade_time = datetime(trade_date.year, trade_date.month, trade_date.day, 14, 31, tzinfo=UTC)
-    if accrued is not None:
-        net += accrued
-    return (
-        new_id("trd"),
-        external_id,
-        book,
-        lei,
-        isin,
-        side,
-        quantity,
-        price,
-        currency,
-        trade_date,
-        trade_time,
-        venue,
-        settlement_date,
-        commission,
-        fees,
-        accrued,
-        gross,
-        net,
-        status,
-        1,
-        now,
-        now,
-        created_by,
-        None,
-    )
+    net += accrued or 0
+    terms = (external_id, book, lei, isin, side, quantity, price, currency, trade_date, trade_time)
+    now = datetime.now(UTC)
+    rest = (commission, fees, accrued, gross, net, status, 1, now, now, created_by, None)
+    return (new_id("trd"), *terms, venue, settlement_date, *rest)
+
+
+async def create_reference(
+    api: httpx.AsyncClient,
+    equities: Sequence[tuple[str, str, str]],
+    parties: Sequence[tuple[str, str, str]],
+) -> None:
+    """Equities ``(isin, mic, currency)``; counterparties ``(lei, name, netting)``, each with
+    an SSI for XOFF (settled at Euroclear Bank) so their obligations are instructed."""
+    for isin, mic, currency in equities:
+        body = {"isin": isin, "name": f"Bench {isin}", "type": "equity", "currency": currency}
+        await post_ok(
+            api,
+            "/instruments",
+            {**body, "mic": mic, "csdr_class": "liquid_share", "settlement_unit": "1"},
+        )
+    for n, (lei, name, netting) in enumerate(parties, start=1):
+        await post_ok(api, "/counterparties", {"lei": lei, "name": name, "netting": netting})
+        ssi = {
+            "place_of_settlement": "MGTCBEBEECL",
+            "agent_bic": "DEUTDEFF",
+            "account": f"BENCH-{n:04d}-EB",
+        }
+        await post_ok(api, "/ssis", {"counterparty_lei": lei, "mic": "XOFF", **ssi})
 
 
 async def fetch_all(

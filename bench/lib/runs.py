@@ -41,7 +41,7 @@ class MeasuredRun:
 
 
 async def measured_run(
-    app: InProcessApp, path: str, body: dict[str, Any], *, py_spy: Path | None, name: str
+    app: InProcessApp, path: str, body: dict[str, Any], py_spy: Path | None, name: str
 ) -> MeasuredRun:
     """POST ``path?wait=true`` as operations and wait for the run to finish."""
     gc.collect()
