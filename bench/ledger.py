@@ -23,22 +23,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import math
 import random
 import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 from bench.lib import cli
 from bench.lib.data import API, add_weekdays, make_isin, make_lei, money
 from bench.lib.db import BenchDatabase, connect
-from bench.lib.measure import CpuMeter, SqlRecorder, WaitSampler, peak_rss_mib, percentile
+from bench.lib.measure import CpuMeter, SqlRecorder, WaitSampler, peak_rss_mib
 from bench.lib.profile import profiled
-from bench.lib.report import Check, Measure, Result, fmt_int, fmt_mib, fmt_ms, render_table
+from bench.lib.report import Check, Measure, Result, fmt_int, fmt_mib, render_table
 from bench.lib.servers import in_process_app
 
 PROG = "bench.ledger"
@@ -65,6 +66,7 @@ CASH = tuple(f"CK{i:04d}" for i in range(1, 101))
 LEIS = tuple(make_lei(i) for i in range(1, 1_001))
 MULTI = ((2, 2, 2), (2, 3, 2), (2, 4, 2))  # postings per asset: 6-8 postings over 3 assets
 RETRYABLE = {"40P01", "40001"}  # deadlock, serialization failure
+BALANCES_SQL = "SELECT ledger_account, asset FROM ledger_balances WHERE ledger_account LIKE '%:%'"
 Lines = list[tuple[str, str, Decimal]]  # (ledger account, asset, amount)
 
 
@@ -77,7 +79,7 @@ class Journal:
         from app.core.db import UnitOfWork, create_engine, create_sessionmaker
         from app.positions import entries, journal
 
-        self.engine = create_engine(url, pool_size=pool, max_overflow=0)
+        self.url, self.engine = url, create_engine(url, pool_size=pool, max_overflow=0)
         self.sessions, self.unit_of_work = create_sessionmaker(self.engine), UnitOfWork
         self.actor = Actor(key_id=key_id, role=Role.OPERATIONS, name="bench ledger")
         self.entries, self.journal = entries, journal
@@ -105,88 +107,60 @@ class Journal:
         raise AssertionError("unreachable")
 
 
-def trade_lines(book: str, lei: str, isin: str, ccy: str, qty: Decimal, amount: Decimal) -> Lines:
-    """A booking: the book takes the position against the counterparty, cash the other way."""
-    return [
-        (f"book:{book}", isin, -qty),
-        (f"counterparty:{lei}", isin, qty),
-        (f"counterparty:{lei}", ccy, -amount),
-        (f"book:{book}", ccy, amount),
-    ]
-
-
-def settlement_lines(
-    sk: str, ck: str, lei: str, isin: str, ccy: str, qty: Decimal, amount: Decimal
-) -> Lines:
-    return [
-        (f"securities:{sk}", isin, qty),
-        (f"counterparty:{lei}", isin, -qty),
-        (f"cash:{ck}", ccy, -amount),
-        (f"counterparty:{lei}", ccy, amount),
-    ]
+def exchange(sec: str, cash: str, party: str, isin: str, ccy: str, qty: Any, amount: Any) -> Lines:
+    """``qty`` of ``isin`` into ``sec`` from ``party``, ``amount`` of ``ccy`` out of ``cash`` to
+    it. A booking is one with the book on both sides (a buy: a negative ``qty``, a credit)."""
+    return [(sec, isin, qty), (party, isin, -qty), (cash, ccy, -amount), (party, ccy, amount)]
 
 
 @dataclass
 class Phase:
     name: str
-    transactions: int = 0
     entries: int = 0
     postings: int = 0
     latencies: list[float] = field(default_factory=list)
     cpu: CpuMeter = field(default_factory=CpuMeter)
 
     def measure(self) -> Measure:
-        rate = self.entries / self.cpu.wall if self.cpu.wall else 0.0
-        postings = self.postings / self.cpu.wall if self.cpu.wall else 0.0
-        return Measure(
-            self.name,
-            f"{fmt_int(rate)} entries/s ({fmt_int(postings)} postings/s)",
-            p50=fmt_ms(percentile(self.latencies, 50)),
-            p99=fmt_ms(percentile(self.latencies, 99)),
-        )
+        entries, postings = (fmt_int(n / self.cpu.wall) for n in (self.entries, self.postings))
+        value = f"{entries} entries/s ({postings} postings/s)"
+        return Measure.timed(self.name, value, self.latencies)
+
+    def add(self, entries: Sequence[Any], seconds: float) -> None:
+        self.latencies.append(seconds)
+        self.entries += len(entries)
+        self.postings += sum(len(entry.lines) for entry in entries)
 
 
 async def load(journal: Journal, args: argparse.Namespace) -> tuple[Phase, list[date]]:
+    """Each writer's trades of a day booked, and those of two business days before settled, in
+    one transaction at 18:00 that day; writers on disjoint accounts, counterparties, ISINs."""
     days = [add_weekdays(datetime.now(UTC).date(), -n) for n in range(args.days, 0, -1)]
     per_day = max(1, math.ceil(args.postings / (4 * (2 * args.days - min(2, args.days)))))
     phase = Phase(f"(1) load: {args.load_writers} writers, a day's entries per transaction")
 
     async def writer(w: int) -> None:
-        rng, n = random.Random(w), args.load_writers
+        rng, n, unsettled = random.Random(w), args.load_writers, dict[int, list[Any]]()
         books, sks, cks, leis, isins = (
-            BOOKS[w::n],
-            SAFEKEEPING[w::n],
-            CASH[w::n],
-            LEIS[w::n],
-            SECURITIES[w::n],
+            universe[w::n] for universe in (BOOKS, SAFEKEEPING, CASH, LEIS, SECURITIES)
         )
-        unsettled: dict[int, list[tuple[Any, ...]]] = {}
         for i, day in enumerate(days):
-            entries, trades = [], []
+            trades = unsettled[i] = []
             for _ in range(per_day // n + (w < per_day % n)):
                 (isin, ccy), sign = rng.choice(isins), rng.choice((1, -1))
                 qty = Decimal(rng.randrange(1, 50) * 100)
                 amount = money(qty * Decimal(rng.randrange(500, 50_000)).scaleb(-2))
-                trade = (rng.choice(books), rng.choice(leis), isin, ccy, sign * qty, sign * amount)
-                trades.append(trade)
-                entries.append(journal.entry("trade", day, trade_lines(*trade)))
-            unsettled[i] = trades
-            for book, lei, isin, ccy, qty, amount in unsettled.pop(i - 2, []):
-                sk = sks[INDEX[isin] % len(sks)]
-                ck = cks[(CURRENCIES.index(ccy) * 7 + BOOKS.index(book)) % len(cks)]
-                entries.append(
-                    journal.entry(
-                        "settlement", day, settlement_lines(sk, ck, lei, isin, ccy, qty, amount)
-                    )
-                )
-            phase.latencies.append(
-                await journal.post(
-                    entries, datetime.combine(day, datetime.min.time(), UTC) + timedelta(hours=18)
-                )
-            )
-            phase.transactions += 1
-            phase.entries += len(entries)
-            phase.postings += 4 * len(entries)
+                book, party = f"book:{rng.choice(books)}", f"counterparty:{rng.choice(leis)}"
+                trades.append((book, party, isin, ccy, sign * qty, sign * amount))
+            booked = [exchange(b, b, p, i_, c, -q, -a) for b, p, i_, c, q, a in trades]
+            entries = [journal.entry("trade", day, lines) for lines in booked]
+            for book, party, isin, ccy, qty, amount in unsettled.pop(i - 2, []):
+                sk = f"securities:{sks[INDEX[isin] % len(sks)]}"
+                ck = f"cash:{cks[(CURRENCIES.index(ccy) * 7 + int(book[-4:])) % len(cks)]}"
+                lines = exchange(sk, ck, party, isin, ccy, qty, amount)
+                entries.append(journal.entry("settlement", day, lines))
+            evening = datetime(day.year, day.month, day.day, 18, tzinfo=UTC)
+            phase.add(entries, await journal.post(entries, evening))
 
     phase.cpu.start()
     await asyncio.gather(*(writer(w) for w in range(args.load_writers)))
@@ -195,56 +169,43 @@ async def load(journal: Journal, args: argparse.Namespace) -> tuple[Phase, list[
 
 
 READS = (
-    ("positions, trade_date, one book", "/positions", "basis=trade_date&book={book}"),
-    ("positions, trade_date, one ISIN", "/positions", "basis=trade_date&isin={isin}"),
-    ("positions, trade_date, unfiltered", "/positions", "basis=trade_date"),
-    ("positions, settlement_date, one account", "/positions", "basis=settlement_date&account={sk}"),
-    ("cash balances, one cash account", "/cash-balances", "account={ck}"),
-    ("cash balances, one currency", "/cash-balances", "currency={ccy}"),
+    ("positions, trade_date, one book", "/positions?basis=trade_date&book={book}"),
+    ("positions, trade_date, one ISIN", "/positions?basis=trade_date&isin={isin}"),
+    ("positions, trade_date, unfiltered", "/positions?basis=trade_date"),
+    ("positions, settlement_date, one account", "/positions?basis=settlement_date&account={sk}"),
+    ("cash balances, one cash account", "/cash-balances?account={ck}"),
+    ("cash balances, one currency", "/cash-balances?currency={ccy}"),
 )
 
 
 async def reads(app: Any, days: list[date], queries: int) -> list[Measure]:
-    """Each read ``queries`` times after 5 unmeasured, at random days of the load (as of)."""
+    """Each read ``queries`` times after 5 unmeasured, as of random days of the load, a page of
+    100, one after the other."""
     rng, out = random.Random(3), []
     async with app.client("compliance") as api:
-        for name, path, query in READS:
+        for name, query in READS:
             latencies, rows = [], 0
             for n in range(5 + queries):
-                isin, ccy = rng.choice(SECURITIES)
-                params = query.format(
-                    book=rng.choice(BOOKS),
-                    isin=isin,
-                    sk=rng.choice(SAFEKEEPING),
-                    ck=rng.choice(CASH),
-                    ccy=ccy,
+                (isin, ccy), book, ck = rng.choice(SECURITIES), rng.choice(BOOKS), rng.choice(CASH)
+                path = query.format(
+                    book=book, isin=isin, sk=rng.choice(SAFEKEEPING), ck=ck, ccy=ccy
                 )
                 started = time.perf_counter()
-                response = await api.get(f"{API}{path}?{params}&as_of={rng.choice(days)}&limit=100")
+                response = await api.get(f"{API}{path}&as_of={rng.choice(days)}&limit=100")
                 response.raise_for_status()
                 if n >= 5:
                     latencies.append(time.perf_counter() - started)
                     rows += len(response.json()["items"])
-            out.append(
-                Measure(
-                    f"(2) as-of read: {name}",
-                    f"{rows / queries:,.1f} rows",
-                    p50=fmt_ms(percentile(latencies, 50)),
-                    p99=fmt_ms(percentile(latencies, 99)),
-                )
-            )
+            rows_per = f"{rows / queries:,.1f} rows"
+            out.append(Measure.timed(f"(2) as-of read: {name}", rows_per, latencies))
     return out
 
 
 def amounts(rng: random.Random, count: int, security: bool) -> list[Decimal]:
     """``count`` non-zero amounts summing to zero: whole units for securities, cents for cash."""
-    values = [
-        Decimal(rng.randrange(1, 10_000) * 100)
-        if security
-        else Decimal(rng.randrange(1, 10_000_000)).scaleb(-2)
-        for _ in range(count - 1)
-    ]
-    values = [v if rng.random() < 0.5 else -v for v in values]
+    units, scale = (10_000, Decimal(100)) if security else (10_000_000, Decimal("0.01"))
+    values = [rng.randrange(1, units) * scale for _ in range(count - 1)]
+    values = [value * rng.choice((1, -1)) for value in values]
     if sum(values) == 0:
         values[0] += 1
     return [*values, -sum(values, Decimal(0))]
@@ -253,27 +214,25 @@ def amounts(rng: random.Random, count: int, security: bool) -> list[Decimal]:
 async def throughput(
     journal: Journal,
     keys: dict[str, list[str]],
-    hot: tuple[str, str],
+    hot: str,
     layouts: tuple[tuple[int, ...], ...],
     per_tx: int,
     args: argparse.Namespace,
-    url: str,
-) -> tuple[Phase, SqlRecorder]:
+) -> Phase:
     """``args.concurrency`` writers post ``per_tx`` entries a transaction for ``args.seconds``
-    (two unmeasured transactions each first), from a pool of entries drawn beforehand."""
+    (two unmeasured transactions each first), from a pool of entries drawn beforehand; the
+    first asset of each entry touches the ``hot`` USD balance when one is given."""
     rng, today = random.Random(per_tx), datetime.now(UTC).date()
     weighted = {
-        n: [a for a, held in keys.items() for _ in held if len(held) >= n] for n in range(2, 5)
+        n: [a for a, held in keys.items() for _ in held if len(held) >= n] for n in (2, 3, 4)
     }
 
     def draw() -> Any:
         lines: Lines = []
         for position, count in enumerate(rng.choice(layouts)):
-            if position == 0 and hot[0]:
-                asset, chosen = (
-                    hot[1],
-                    [hot[0], *rng.sample([a for a in keys[hot[1]] if a != hot[0]], count - 1)],
-                )
+            if position == 0 and hot:
+                asset, others = "USD", [a for a in keys["USD"] if a != hot]
+                chosen = [hot, *rng.sample(others, count - 1)]
             else:
                 while (asset := rng.choice(weighted[count])) in {line[1] for line in lines}:
                     pass
@@ -285,34 +244,31 @@ async def throughput(
 
     pool = [draw() for _ in range(max(4_096, 4 * per_tx * args.concurrency))]
     shape = "2 postings" if layouts == ((2,),) else "6-8 postings/3 assets"
-    where = "one hot balance" if hot[0] else "spread"
+    where = "one hot balance" if hot else "spread"
     phase = Phase(f"(3) {shape}, {where}, {per_tx}/tx, {args.concurrency} writers")
 
-    async def writer(w: int, deadline: float | None) -> None:
-        picker = random.Random(w)
+    async def writer(w: int, seconds: float | None) -> None:
+        picker, deadline = random.Random(w), time.perf_counter() + (seconds or 0)
         for count in range(10**9):
-            if (deadline is None and count >= 2) or (
-                deadline is not None and time.perf_counter() >= deadline
-            ):
+            if (seconds is None and count == 2) or (seconds and time.perf_counter() >= deadline):
                 return
             start = picker.randrange(len(pool) - per_tx)
-            elapsed = await journal.post(pool[start : start + per_tx])
-            if deadline is not None:
-                phase.latencies.append(elapsed)
-                phase.transactions, phase.entries = phase.transactions + 1, phase.entries + per_tx
-                phase.postings += sum(len(e.lines) for e in pool[start : start + per_tx])
+            elapsed = await journal.post(entries := pool[start : start + per_tx])
+            if seconds:
+                phase.add(entries, elapsed)
 
     await asyncio.gather(*(writer(w, None) for w in range(args.concurrency)))
-    async with WaitSampler(url) as waits:
+    async with WaitSampler(journal.url) as waits:
         with SqlRecorder() as sql:
             phase.cpu.start()
-            deadline = time.perf_counter() + args.seconds
-            await asyncio.gather(*(writer(w, deadline) for w in range(args.concurrency)))
+            await asyncio.gather(*(writer(w, args.seconds) for w in range(args.concurrency)))
             phase.cpu.stop()
-    statements = sum(sql.statements.values()) / max(phase.transactions, 1)
-    locks = f"lock waits {waits.lock_share():.0f}%"
-    print(f"{phase.name}: {statements:.1f} statements/tx, {locks}; {phase.cpu.line()}")
-    return phase, sql
+    transactions = max(len(phase.latencies), 1)
+    statements = f"{sql.total.statements.total() / transactions:.1f} statements/tx"
+    print(f"{phase.name}: {statements}, lock waits {waits.lock_share():.0f}%; {phase.cpu.line()}")
+    if layouts == ((2,),) and hot and per_tx == 1:
+        print(render_table([f"SQL of {phase.name}", "per tx", "ms"], sql.per(transactions)))
+    return phase
 
 
 CHECK_SQL = {
@@ -333,57 +289,37 @@ CHECK_SQL = {
 
 
 async def bench(args: argparse.Namespace, db: BenchDatabase) -> Result:
-    result, monitor = Result(PROG, ""), await connect(db.url)
-    journal = Journal(
-        db.url, max(args.concurrency, args.load_writers) + 1, db.key_ids["operations"]
-    )
+    monitor = await connect(db.url)
+    pool = max(args.concurrency, args.load_writers) + 1
+    journal = Journal(db.url, pool, db.key_ids["operations"])
     try:
         async with profiled(args.py_spy, "ledger-load"):
             loaded, days = await load(journal, args)
         print(f"{loaded.name}: {loaded.entries:,} entries, {loaded.postings:,} postings")
         await monitor.execute("ANALYZE")
         async with in_process_app(db) as app:
-            result.measures = [loaded.measure(), *await reads(app, days, args.queries)]
+            measures = [replace(loaded.measure(), peak=fmt_mib(peak_rss_mib()))]
+            measures += await reads(app, days, args.queries)
             keys: defaultdict[str, list[str]] = defaultdict(list)
-            for account, asset in await monitor.fetch(
-                "SELECT ledger_account, asset FROM ledger_balances WHERE ledger_account LIKE '%:%'"
-            ):
+            for account, asset in await monitor.fetch(BALANCES_SQL):
                 keys[asset].append(account)
-            hot = min((a, "USD") for a in keys["USD"] if a.startswith("cash:"))
-            sql_per_tx = []
-            for layouts in (((2,),), MULTI):
-                for where in (hot, ("", "")):
-                    for per_tx in args.entries:
-                        async with profiled(
-                            args.py_spy, f"ledger-{len(layouts)}-{bool(where[0])}-{per_tx}"
-                        ):
-                            phase, sql = await throughput(
-                                journal, keys, where, layouts, per_tx, args, db.url
-                            )
-                        result.measures.append(phase.measure())
-                        sql_per_tx.append((phase, sql))
-            print(
-                render_table(
-                    ["statements per transaction, (3) 2 postings, hot, 1/tx", "per tx", "ms"],
-                    sql_per_tx[0][1].per(max(sql_per_tx[0][0].transactions, 1)),
-                )
-            )
-            for name, query in CHECK_SQL.items():
-                result.checks.append(Check(name, 0, await monitor.fetchval(query)))
+            hot = min(a for a in keys["USD"] if a.startswith("cash:"))
+            phases = itertools.product((((2,),), MULTI), (hot, ""), args.entries)
+            for layouts, where, per_tx in phases:
+                async with profiled(args.py_spy, f"ledger-{len(layouts)}-{bool(where)}-{per_tx}"):
+                    phase = await throughput(journal, keys, where, layouts, per_tx, args)
+                measures.append(phase.measure())
+            checks = [
+                Check(name, 0, await monitor.fetchval(sql)) for name, sql in CHECK_SQL.items()
+            ]
             async with app.client("compliance") as api:
                 check = (await api.get(f"{API}/ledger/check")).json()
-            result.checks.append(
-                Check(
-                    f"GET /ledger/check ({check.get('postings_checked', 0):,} postings)",
-                    True,
-                    check.get("ok"),
-                )
-            )
+            checked = f"GET /ledger/check ({check.get('postings_checked', 0):,} postings)"
+            checks.append(Check(checked, True, check.get("ok")))
     finally:
         await journal.engine.dispose()
         await monitor.close()
-    result.measures[0] = replace(result.measures[0], peak=fmt_mib(peak_rss_mib()))
-    return result
+    return Result(PROG, "", measures, checks)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -43,7 +43,7 @@ from bench.lib.data import (
     trade_row,
 )
 from bench.lib.db import BenchDatabase, connect, copy_rows
-from bench.lib.measure import percentile, table_stats
+from bench.lib.measure import PgCounters, percentile
 from bench.lib.report import (
     Check,
     Measure,
@@ -317,7 +317,8 @@ async def bench(args: argparse.Namespace, db: BenchDatabase) -> Result:
         securities, cash = await setup(app, monitor, db, flat, day, args.isins)
         print(f"setup through the API (run date {day}): {elapsed(started)}")
         best, flagged = await baseline(monitor, day, args.baseline_runs)
-        before, stats = await balances(monitor), await table_stats(monitor)
+        before, counters = await balances(monitor), PgCounters(monitor)
+        await counters.start()
         audit = await monitor.fetchval("SELECT count(*) FROM audit_records")
         body = {"settlement_date": str(day)}
         run = await measured_run(app, "/settlement-runs", body, args.py_spy, "settlement run")
@@ -325,7 +326,8 @@ async def bench(args: argparse.Namespace, db: BenchDatabase) -> Result:
     chunks = [t for t in run.transactions if any(t.statements[w] for w in writes)]
     print(f"{chunk_line(chunks)}\n{breakdown(chunks, 'per chunk settled')}")
     headers = ["table (during the run)", "seq scans", "rows seq-read", "index scans"]
-    stats = await table_stats(monitor, stats)
+    await counters.stop()
+    stats = counters.table_rows()
     print(render_table([*headers, "inserted", "updated"], stats, title="pg_stat_user_tables"))
     want = expected(flat, securities, cash)
     checks = await check(monitor, run.answer, want, flagged, before, audit)

@@ -11,7 +11,7 @@ import os
 import re
 import time
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -133,21 +133,18 @@ class Transaction:
 
 
 class SqlRecorder:
-    """Every statement any SQLAlchemy engine in this process sends, by kind (listeners on the
-    Engine and Session classes: nothing of the app is wrapped); ``transactions`` is one entry per
-    COMMIT, meaningful when one session works at a time."""
+    """Every statement any SQLAlchemy engine in this process sends, by kind, in ``total`` and per
+    COMMIT in ``transactions`` (meaningful when one session works at a time): listeners on the
+    Engine and Session classes, nothing of the app wrapped."""
 
     def __init__(self) -> None:
-        self.statements: Counter[str] = Counter()
-        self.seconds: defaultdict[str, float] = defaultdict(float)
-        self.commits = 0
-        self.transactions: list[Transaction] = []
-        self.current = Transaction()
+        self.total, self.current, self.transactions = (
+            Transaction(),
+            Transaction(),
+            list[Transaction](),
+        )
         self._labels: dict[str, str] = {}
-        self._mark = self._commit = 0.0
-
-    def _listeners(self) -> list[tuple[Any, str, Any]]:
-        return [
+        self._listeners: list[tuple[Any, str, Callable[..., None]]] = [
             (Engine, "before_cursor_execute", self._before),
             (Engine, "after_cursor_execute", self._after),
             (Engine, "commit", self._on_commit),
@@ -155,134 +152,110 @@ class SqlRecorder:
         ]
 
     def __enter__(self) -> SqlRecorder:
-        self._mark = time.perf_counter()
-        for target, name, function in self._listeners():
+        self.current.end = time.perf_counter()
+        for target, name, function in self._listeners:
             event.listen(target, name, function)
         return self
 
     def __exit__(self, *_exc: object) -> None:
-        for target, name, function in self._listeners():
+        for target, name, function in self._listeners:
             event.remove(target, name, function)
 
     def _before(self, conn: Any, *_args: Any) -> None:
         conn.info["bench_t0"] = time.perf_counter()
 
     def _after(self, conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        label = self._labels.get(statement)
-        if label is None:
-            label = self._labels[statement] = statement_label(statement)
+        label = self._labels.get(statement) or self._labels.setdefault(
+            statement, statement_label(statement)
+        )
         seconds = time.perf_counter() - conn.info.pop("bench_t0", time.perf_counter())
-        self.statements[label] += 1
-        self.seconds[label] += seconds
-        self.current.statements[label] += 1
-        self.current.seconds[label] += seconds
+        for into in (self.total, self.current):
+            into.statements[label] += 1
+            into.seconds[label] += seconds
 
     def _on_commit(self, _conn: Any) -> None:
-        self.commits += 1
-        self._commit = time.perf_counter()
-        self._close(self._commit)
+        now, done = time.perf_counter(), self.current
+        done.wall, done.rss_mib = now - done.end, rss_mib()
+        done.end = self.current.end = now
+        self.transactions.append(done)
+        self.current = Transaction(end=now)
 
     def _after_commit(self, _session: Any) -> None:
         if self.transactions:  # the COMMIT round trip belongs to the transaction just closed
-            now = time.perf_counter()
-            last = self.transactions[-1]
-            last.commit_s, last.wall, last.end = now - self._commit, last.wall + now - last.end, now
-            self._mark = now
-
-    def _close(self, now: float) -> None:
-        self.current.wall, self.current.end = now - self._mark, now
-        self.current.rss_mib = rss_mib()
-        self.transactions.append(self.current)
-        self.current, self._mark = Transaction(), now
+            now, last = time.perf_counter(), self.transactions[-1]
+            last.commit_s, last.wall, last.end = now - last.end, last.wall + now - last.end, now
+            self.current.end = now
 
     def per(self, count: int, top: int = 12) -> list[list[str]]:
-        """Statements per unit of work (a confirmation, a transaction...) by kind, then total."""
-        rows = [
-            [label, f"{n / count:,.2f}", f"{1000 * self.seconds[label] / count:,.2f}"]
-            for label, n in self.statements.most_common(top)
-        ]
-        total = sum(self.statements.values())
-        rows.append(
-            ["total", f"{total / count:,.2f}", f"{1000 * sum(self.seconds.values()) / count:,.2f}"]
-        )
+        """Statements and milliseconds per unit of work (a confirmation, ...) by kind, and all."""
+        total, rows = self.total, list[list[str]]()
+        for label, n in [*total.statements.most_common(top), ("total", total.statements.total())]:
+            seconds = total.sql_s if label == "total" else total.seconds[label]
+            rows.append([label, f"{n / count:,.2f}", f"{1000 * seconds / count:,.2f}"])
         return rows
 
 
-_DB_COUNTERS = ("xact_commit", "xact_rollback", "tup_inserted", "tup_updated", "tup_fetched")
+_DATABASE = ("xact_commit", "tup_inserted", "tup_updated", "tup_fetched")
+_TABLES = ("seq_scan", "seq_tup_read", "idx_scan", "n_tup_ins", "n_tup_upd")
 
 
 class PgCounters:
-    """PostgreSQL's counters for the database, over a phase: pg_stat_database always, and the
-    top statements from pg_stat_statements when the server has the extension loaded (it sees
-    what server processes send, where engine events cannot)."""
+    """PostgreSQL's own counters over a phase: pg_stat_database (commits, rows), per table
+    pg_stat_user_tables (scans, rows), and the top statements of pg_stat_statements when the
+    server has it loaded. They see what server processes do, where engine events cannot."""
 
     def __init__(self, connection: asyncpg.Connection) -> None:
-        self.connection = connection
-        self.statements_available = False
-        self.delta: dict[str, int] = {}
-        self.top: list[tuple[str, int, float]] = []  # (query, calls, total ms)
-        self._before: dict[str, int] = {}
+        self.connection, self.statements = connection, False
+        self.database: dict[str, int] = {}
+        self.tables: dict[str, list[int]] = {}
+        self.top: list[str] = []
 
-    async def _database(self) -> dict[str, int]:
+    async def _snapshot(self) -> tuple[dict[str, int], dict[str, list[int]]]:
         await self.connection.execute("SELECT pg_stat_force_next_flush()")
-        row = await self.connection.fetchrow(
-            f"SELECT {', '.join(_DB_COUNTERS)} FROM pg_stat_database "
+        database = await self.connection.fetchrow(
+            f"SELECT {', '.join(_DATABASE)} FROM pg_stat_database "
             "WHERE datname = current_database()"
         )
-        return {name: int(row[name]) for name in _DB_COUNTERS}
+        columns = ", ".join(f"coalesce({c}, 0)" for c in _TABLES)
+        tables = await self.connection.fetch(f"SELECT relname, {columns} FROM pg_stat_user_tables")
+        return dict(database), {r[0]: list(r[1:]) for r in tables}
 
     async def start(self) -> None:
-        with contextlib.suppress(asyncpg.PostgresError):
+        with contextlib.suppress(asyncpg.PostgresError):  # not loaded: no such counters
             await self.connection.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
             await self.connection.execute("SELECT pg_stat_statements_reset()")
-            self.statements_available = True
-        self._before = await self._database()
+            self.statements = True
+        self._before = await self._snapshot()
 
     async def stop(self) -> None:
-        after = await self._database()
-        self.delta = {name: after[name] - self._before[name] for name in _DB_COUNTERS}
-        if self.statements_available:
+        (database, tables), after = self._before, await self._snapshot()
+        self.database = {name: value - database[name] for name, value in after[0].items()}
+        for table, values in after[1].items():
+            old = tables.get(table, [0] * len(_TABLES))
+            self.tables[table] = [a - b for a, b in zip(values, old, strict=True)]
+        if self.statements:
             rows = await self.connection.fetch(
-                "SELECT query, calls, total_exec_time FROM pg_stat_statements "
-                "WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) "
-                "ORDER BY total_exec_time DESC LIMIT 10"
+                "SELECT calls, total_exec_time, query FROM pg_stat_statements "
+                "ORDER BY total_exec_time DESC LIMIT 8"
             )
-            self.top = [(r["query"], int(r["calls"]), float(r["total_exec_time"])) for r in rows]
+            self.top = [
+                f"  {r[0]:>8,} calls {r[1]:>10,.0f} ms  {' '.join(r[2].split())[:90]}" for r in rows
+            ]
 
     def line(self, per: int, unit: str) -> str:
-        d = self.delta
-        return (
-            f"PostgreSQL per {unit}: {d['xact_commit'] / per:.3f} commits, "
-            f"{d['tup_inserted'] / per:.1f} rows inserted, {d['tup_updated'] / per:.1f} updated, "
-            f"{d['tup_fetched'] / per:.1f} fetched"
-            + ("" if self.statements_available else " (pg_stat_statements not loaded)")
+        d, note = self.database, "" if self.statements else " (pg_stat_statements not loaded)"
+        counts = (
+            f"{d['xact_commit'] / per:.3f} commits, {d['tup_inserted'] / per:.1f} rows inserted"
         )
+        rows = f"{d['tup_updated'] / per:.1f} updated, {d['tup_fetched'] / per:.1f} fetched"
+        return "\n".join([f"PostgreSQL per {unit}: {counts}, {rows}{note}", *self.top])
 
-
-_TABLE_STATS = ("seq_scan", "seq_tup_read", "idx_scan", "n_tup_ins", "n_tup_upd")
-
-
-async def table_stats(
-    connection: asyncpg.Connection, before: list[list[str]] | None = None
-) -> list[list[str]]:
-    """pg_stat_user_tables per table (sequential and index scans, rows inserted and updated);
-    given the rows from before a phase, what changed during it, busiest first."""
-    await connection.execute("SELECT pg_stat_force_next_flush()")
-    rows = await connection.fetch(
-        f"SELECT relname, {', '.join(f'coalesce({c}, 0)' for c in _TABLE_STATS)} "
-        "FROM pg_stat_user_tables"
-    )
-    now = {r[0]: [int(v) for v in r[1:]] for r in rows}
-    if before is None:
-        return [[table, *map(str, values)] for table, values in now.items()]
-    then = {row[0]: [int(v) for v in row[1:]] for row in before}
-    delta = {
-        t: [a - b for a, b in zip(v, then.get(t, [0] * 5), strict=True)] for t, v in now.items()
-    }
-    busy = sorted(
-        (item for item in delta.items() if any(item[1])), key=lambda i: -i[1][1] - i[1][2]
-    )
-    return [[table, *(f"{v:,}" for v in values)] for table, values in busy]
+    def table_rows(self) -> list[list[str]]:
+        """Per table, busiest first: seq scans, rows seq-read, index scans, inserted, updated."""
+        busy = sorted(
+            (i for i in self.tables.items() if any(i[1])), key=lambda i: -i[1][1] - i[1][2]
+        )
+        return [[table, *(f"{v:,}" for v in values)] for table, values in busy]
 
 
 class WaitSampler:

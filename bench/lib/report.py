@@ -7,6 +7,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from bench.lib.measure import percentile
+
 SUMMARY_HEADERS = ("bench", "measure", "value", "baseline", "ratio", "p50", "p99", "peak RSS")
 
 
@@ -21,6 +23,12 @@ class Measure:
     p50: str = ""
     p99: str = ""
     peak: str = ""
+
+    @staticmethod
+    def timed(name: str, value: str, latencies: Sequence[float], **more: str) -> Measure:
+        """With the p50 and p99 of ``latencies`` (seconds)."""
+        p50, p99 = (fmt_ms(percentile(latencies, q)) for q in (50, 99))
+        return Measure(name, value, p50=p50, p99=p99, **more)
 
 
 @dataclass(frozen=True)

@@ -65,7 +65,7 @@ async def measured_run(
         waits,
         before,
         peak_rss_mib(),
-        sql.statements,
+        sql.total.statements,
     )
 
 
