@@ -49,10 +49,9 @@ def amounts(
     pays gross + charges, a sell receives gross - charges."""
     gross = money(quantity * price / (100 if bond else 1))
     zero = money(Decimal(0))
-    commission = (
-        max(money(gross * COMMISSION_RATE), MIN_COMMISSION) if charges and not bond else zero
-    )
-    fees = money(gross * SELL_FEE_RATE) if charges and not bond and side == "sell" else zero
+    charged = charges and not bond
+    commission = max(money(gross * COMMISSION_RATE), MIN_COMMISSION) if charged else zero
+    fees = money(gross * SELL_FEE_RATE) if charged and side == "sell" else zero
     net = gross + commission + fees if side == "buy" else gross - commission - fees
     return gross, commission, fees, net
 
@@ -68,56 +67,33 @@ def add_weekdays(day: date, count: int) -> date:
 
 
 def trade_row(
-    external_id: str,
-    book: str,
-    lei: str,
-    isin: str,
-    side: str,
-    quantity: Decimal,
-    price: Decimal,
-    currency: str,
-    trade_date: date,
-    venue: str,
-    settlement_date: date,
-    status: str,
-    created_by: str,
-    *,
-    bond: bool = False,
-    charges: bool = True,
-    accrued: Decimal | None = None,
+    *terms: Any, bond: bool = False, charges: bool = True, accrued: Decimal | None = None
 ) -> tuple[Any, ...]:
-    """A ``trades`` row in TRADE_COLUMNS order, priced as the trade service prices it."""
-    gross, commission, fees, net = amounts(side, quantity, price, bond=bond, charges=charges)
-    trade_time = datetime(trade_date.year, trade_date.month, trade_date.day, 14, 31, tzinfo=UTC)
-    net += accrued or 0
-    terms = (external_id, book, lei, isin, side, quantity, price, currency, trade_date, trade_time)
-    now = datetime.now(UTC)
-    rest = (commission, fees, accrued, gross, net, status, 1, now, now, created_by, None)
-    return (new_id("trd"), *terms, venue, settlement_date, *rest)
+    """A ``trades`` row in TRADE_COLUMNS order from (external id, book, LEI, ISIN, side,
+    quantity, price, currency, trade date, venue, settlement date, status, created by), priced
+    as the trade service prices it."""
+    external_id, book, lei, isin, side, qty, price, ccy, day, venue, settles, status, by = terms
+    gross, commission, fees, net = amounts(side, qty, price, bond=bond, charges=charges)
+    at, now = datetime(day.year, day.month, day.day, 14, 31, tzinfo=UTC), datetime.now(UTC)
+    head = (new_id("trd"), external_id, book, lei, isin, side, qty, price, ccy, day, at, venue)
+    amounts_ = (commission, fees, accrued, gross, net + (accrued or 0))
+    return (*head, settles, *amounts_, status, 1, now, now, by, None)
 
 
 async def create_reference(
-    api: httpx.AsyncClient,
-    equities: Sequence[tuple[str, str, str]],
-    parties: Sequence[tuple[str, str, str]],
+    api: httpx.AsyncClient, equities: Sequence[tuple[str, ...]], parties: Sequence[tuple[str, ...]]
 ) -> None:
     """Equities ``(isin, mic, currency)``; counterparties ``(lei, name, netting)``, each with
     an SSI for XOFF (settled at Euroclear Bank) so their obligations are instructed."""
-    for isin, mic, currency in equities:
-        body = {"isin": isin, "name": f"Bench {isin}", "type": "equity", "currency": currency}
+    for isin, mic, ccy in equities:
+        terms = {"type": "equity", "currency": ccy, "mic": mic, "csdr_class": "liquid_share"}
         await post_ok(
-            api,
-            "/instruments",
-            {**body, "mic": mic, "csdr_class": "liquid_share", "settlement_unit": "1"},
+            api, "/instruments", {"isin": isin, "name": isin, "settlement_unit": "1", **terms}
         )
     for n, (lei, name, netting) in enumerate(parties, start=1):
         await post_ok(api, "/counterparties", {"lei": lei, "name": name, "netting": netting})
-        ssi = {
-            "place_of_settlement": "MGTCBEBEECL",
-            "agent_bic": "DEUTDEFF",
-            "account": f"BENCH-{n:04d}-EB",
-        }
-        await post_ok(api, "/ssis", {"counterparty_lei": lei, "mic": "XOFF", **ssi})
+        ssi = {"place_of_settlement": "MGTCBEBEECL", "agent_bic": "DEUTDEFF", "mic": "XOFF"}
+        await post_ok(api, "/ssis", {"counterparty_lei": lei, "account": f"BENCH-{n}", **ssi})
 
 
 async def fetch_all(

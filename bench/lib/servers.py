@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 
 from bench.lib.db import LOOPBACK, PROJECT_ROOT, BenchDatabase, app_environment
-from bench.lib.measure import cpu_seconds, peak_rss_mib
+from bench.lib.measure import peak_rss_mib
 
 
 def free_ports(count: int) -> list[int]:
@@ -42,7 +42,6 @@ class Server:
     process: asyncio.subprocess.Process
     log_path: Path
     peak_mib: float | None = None
-    cpu_s: float | None = None
 
     @property
     def pid(self) -> int:
@@ -53,10 +52,9 @@ class Server:
         return f"http://{LOOPBACK}:{self.port}"
 
     def sample(self) -> None:
-        """Keep the peak RSS and CPU time while /proc still has them."""
+        """Keep the peak RSS while /proc still has it."""
         if self.process.returncode is None:
             self.peak_mib = peak_rss_mib(self.pid) or self.peak_mib
-            self.cpu_s = cpu_seconds(self.pid) or self.cpu_s
 
     def log_tail(self) -> str:
         lines = self.log_path.read_text(errors="replace").splitlines()
