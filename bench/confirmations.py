@@ -1,17 +1,10 @@
-"""Confirmation matching throughput against PostgreSQL: over HTTP to uvicorn, and in process.
+"""Confirmation matching by economics against many captured trades (loaded by COPY): over HTTP to
+uvicorn (a), and through the ASGI app in process one at a time (b1, with its SQL) and concurrently
+(b2). ~93 % matched, ~5 % unmatched (half a lot more than a trade alone on its day: with several
+same-day trades none of which fits, the app says alleged rather than guess), ~2 % alleged.
 
-    python -m bench.confirmations [--trades 20000|100000] [--confirmations 500|5000]
-                                  [--concurrency 16] [--days 20] [--servers 1]
+    python -m bench.confirmations [--full] [--trades N] [--confirmations N] [--concurrency N]
 
-``--trades`` captured trades by asyncpg COPY over the ``--days`` weekdays before 2026-11-24, every
-demo instrument and counterparty, no two with one quantity on a (counterparty, ISIN, date, side).
-Each phase sends ``--confirmations`` confirmations without a trade reference, shuffled, after 64
-unmeasured ones: ~93 % of distinct trades, their economics (``matched``); ~5 % with half a lot
-more than a trade that is alone on its day (``unmatched``, compared with it: with several
-same-day trades none of which fits, the app says ``alleged`` rather than guess); ~2 % for a day
-with no trade (``alleged``). Phases, each on trades of its own: (a) POST /confirmations to
-``--servers`` uvicorn processes from ``--concurrency`` clients; (b1) the ASGI app in process, one
-at a time, with the SQL each sends (engine events); (b2) in process, ``--concurrency`` at a time.
 Checks: every outcome as generated, about the right trade; the database adds up.
 """
 
@@ -33,9 +26,18 @@ import httpx
 from bench.lib import cli
 from bench.lib.data import API, TRADE_COLUMNS, add_weekdays, amounts, fetch_all, trade_row
 from bench.lib.db import BenchDatabase, connect, copy_rows
-from bench.lib.measure import CpuMeter, SqlRecorder, WaitSampler, peak_rss_mib, percentile
+from bench.lib.measure import CpuMeter, SqlRecorder, WaitSampler, peak_rss_mib
 from bench.lib.profile import profiled
-from bench.lib.report import Check, Measure, Result, fmt_int, fmt_mib, fmt_ms, render_table
+from bench.lib.report import (
+    Check,
+    Measure,
+    Result,
+    fmt_int,
+    fmt_mib,
+    fmt_ms,
+    percentile,
+    render_table,
+)
 from bench.lib.servers import client, in_process_app, running_servers
 
 PROG = "bench.confirmations"
@@ -267,9 +269,5 @@ async def bench(args: argparse.Namespace, db: BenchDatabase) -> Result:
     return Result(PROG, "", [p.measure() for p in phases], checks)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    return cli.main(PROG, __doc__ or "", SIZES, bench, argv)
-
-
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(cli.main(PROG, __doc__ or "", SIZES, bench))

@@ -1,13 +1,8 @@
-"""The concurrency proof for trade capture: one Idempotency-Key, many racing requests.
+"""Many concurrent POST /trades with ONE Idempotency-Key over several uvicorn processes book one
+trade (one row, one audit record, one key row); every answer is that 201, all but one replayed;
+the key with another body is 422 and books nothing. tests/e2e runs ``race`` too.
 
-    python -m bench.idempotency_race [--requests 200] [--servers 2] [--rounds 1|3 (--full)]
-
-``--requests`` concurrent POST /trades carrying ONE Idempotency-Key and the same body, spread
-over ``--servers`` uvicorn processes against one PostgreSQL database, released together. Exactly
-one trade is booked (one ``trades`` row, one audit record, one ``idempotency_keys`` row); every
-answer is 201 with the same body; all but one carry ``Idempotent-Replayed: true``. The same key
-with another body is then 422 on every server and books nothing. Each round has its own key.
-``tests/e2e/test_idempotency_race.py`` runs ``race`` in the test suite.
+    python -m bench.idempotency_race [--full] [--requests 200] [--servers 2] [--rounds N]
 """
 
 from __future__ import annotations
@@ -25,8 +20,7 @@ from typing import Any
 from bench.lib import cli
 from bench.lib.data import API, fetch_all
 from bench.lib.db import BenchDatabase, connect
-from bench.lib.measure import percentile
-from bench.lib.report import Check, Measure, Result, fmt_mib, fmt_ms
+from bench.lib.report import Check, Measure, Result, fmt_mib, fmt_ms, percentile
 from bench.lib.servers import Server, client, running_servers
 
 PROG = "bench.idempotency_race"
@@ -210,9 +204,5 @@ async def bench(args: argparse.Namespace, db: BenchDatabase) -> Result:
     return result
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    return cli.main(PROG, __doc__ or "", SIZES, bench, argv)
-
-
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(cli.main(PROG, __doc__ or "", SIZES, bench))

@@ -1,22 +1,11 @@
-"""Journal posting throughput and as-of reads of positions and cash, against PostgreSQL.
+"""Journal posting throughput (``app.positions.journal.post`` in process: no route posts arbitrary
+entries) and as-of reads (GET /positions, /cash-balances on the ASGI app): a load of trade
+bookings and settlements, reads at random days of it, then entries of 2 or 6-8 postings on one
+hot balance or spread, 1 or many a transaction, from concurrent writers.
 
-    python -m bench.ledger [--postings 20000|1000000] [--days 20|250] [--concurrency 8]
-                           [--seconds 2|10] [--entries 1 20|1 100] [--queries 20|200]
+    python -m bench.ledger [--full] [--postings N] [--days N] [--seconds S] [--entries 1 20]
 
-Writes go through ``app.positions.journal.post`` in this process, one session and commit per
-transaction as a request does (no route posts arbitrary entries; adjustments add four-eyes
-around one entry); reads through GET /positions and /cash-balances on the ASGI app in process.
-(1) The load: trade bookings and, two business days later, their settlements (four postings
-    each) over ``--days`` weekdays up to yesterday, for 40 books, 100 safekeeping and 100 cash
-    accounts, 1,000 counterparties and 5,000 ISINs in 10 currencies; ``--load-writers`` writers
-    on disjoint accounts, a day's entries per transaction.
-(2) As-of reads at random days of the load, one after the other, a page of 100.
-(3) Posting throughput: ``--concurrency`` writers for ``--seconds`` each phase, entries of 2
-    postings or of 6-8 over 3 assets, all touching one hot cash balance or spread over the
-    balances of the load, ``--entries`` entries a transaction; statements per transaction from
-    engine events, lock waits from pg_stat_activity.
-(4) Checks: every asset and every entry sums to zero, every running balance and latest daily
-    row equals its postings (SQL), and GET /ledger/check is clean.
+Checks: zero-sum per asset and per entry, balances and daily rows = postings, GET /ledger/check.
 """
 
 from __future__ import annotations
@@ -322,9 +311,5 @@ async def bench(args: argparse.Namespace, db: BenchDatabase) -> Result:
     return Result(PROG, "", measures, checks)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    return cli.main(PROG, __doc__ or "", SIZES, bench, argv)
-
-
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(cli.main(PROG, __doc__ or "", SIZES, bench))

@@ -1,21 +1,13 @@
-"""A settlement run over a day's instructions through ``POST /settlement-runs?wait=true`` in
-process, next to one set-based SQL statement doing the same availability check.
+"""A settlement run through POST /settlement-runs?wait=true in process, on the app's clock pinned to
+the run date, against one set-based SQL statement doing the same availability check (goal >=
+0.25). Setup through the API: XOFF equities (every tenth nobody holds), gross counterparties,
+trades by COPY cleared into one matched instruction each; 10 % lack securities, some of which
+settle partially after a smaller receipt; opening balances by four-eyes adjustments.
 
-    python -m bench.settlement [--instructions 5000|100000] [--isins 200] [--baseline-runs 5]
+    python -m bench.settlement [--full] [--instructions N] [--isins N] [--baseline-runs N]
 
-Setup through the API, on the app's clock pinned to the run date (the latest day up to today
-on which XOFF settles): equities on XOFF (settled internally: instructions are pre-matched),
-every tenth nobody holds; 20 counterparties settling gross; one trade per instruction by COPY,
-then ``POST /clearing-runs?wait=true`` makes each one's obligation, matched instruction and
-pending entry. 10 % deliver an ISIN nobody holds (LACK); 30 % of those allow partial settlement
-and two thirds of these follow a smaller receipt of that ISIN (same priority, next in age), so
-they settle that much. The generated priorities, partial flags and order are set in one UPDATE
-(the API has no bulk form). Opening balances by opening adjustments under four-eyes (a second
-operations key from POST /api-keys): the held ISINs' deliveries and the receipts' cash.
-The baseline: window sums per (account, ISIN) and (account, currency) in run order against the
-posted balances. Checks: the run's counts and report; each instruction's status, fail reason,
-settled quantity and amount; baseline = run = generated LACK sets; no MONY; balances and
-pending balances moved as generated; one balanced entry per settlement; one audit record each.
+Checks: run counts and report; each instruction's outcome and amounts; baseline = run = generated
+LACK sets; balances and pending balances moved as generated; entries balanced; audit counts.
 """
 
 from __future__ import annotations
@@ -31,29 +23,10 @@ from datetime import time as day_time
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from bench.lib import cli
-from bench.lib.data import (
-    TRADE_COLUMNS,
-    add_weekdays,
-    create_reference,
-    make_isin,
-    make_lei,
-    money,
-    post_ok,
-    trade_row,
-)
+from bench.lib import cli, data
 from bench.lib.db import BenchDatabase, connect, copy_rows
 from bench.lib.measure import PgCounters
-from bench.lib.report import (
-    Check,
-    Measure,
-    Result,
-    fmt_int,
-    fmt_mib,
-    fmt_ms,
-    fmt_ratio,
-    render_table,
-)
+from bench.lib.report import Check, Measure, Result, fmt_int, fmt_mib, fmt_ms, fmt_ratio
 from bench.lib.runs import breakdown, chunk_line, elapsed, measured_run
 from bench.lib.servers import in_process_app
 
@@ -64,7 +37,7 @@ SIZES = (
     cli.Size("baseline_runs", 5, 5, "baseline runs (the best is taken)"),
 )
 GOAL = 0.25  # baseline seconds / run seconds
-LEIS = [make_lei(n, "5493ST") for n in range(1, 21)]  # counterparties settling gross
+LEIS = [data.make_lei(n, "5493ST") for n in range(1, 21)]  # counterparties settling gross
 PRIORITIES = ((10, 10), (30, 20), (50, 60), (70, 10))  # value, weight
 LOADED = "clearing_runs, obligations, settlement_instructions, instruments, pending_entries"
 LOADED += ", pending_postings"  # no autovacuum on this server: statistics as it would keep
@@ -125,13 +98,13 @@ class Planned:
 
     @property
     def amount(self) -> Decimal:
-        return money(self.quantity * self.price)
+        return data.money(self.quantity * self.price)
 
 
 def plan(total: int, isins: int, rng: random.Random) -> list[Planned]:
     """The instructions in settlement order (priority, then age)."""
     securities = [
-        (make_isin("XS", n, "ST"), Decimal(rng.randrange(500, 50_000)).scaleb(-2), n % 10 == 9)
+        (data.make_isin("XS", n, "ST"), Decimal(rng.randrange(500, 50_000)).scaleb(-2), n % 10 == 9)
         for n in range(isins)
     ]
     short, held = [s for s in securities if s[2]], [s for s in securities if not s[2]]
@@ -228,19 +201,19 @@ async def setup(
 ) -> tuple[str, str]:
     """Reference, trades cleared into instructions, their order, the opening balances."""
     parties = [(lei, f"Bench settlement party {n}", "none") for n, lei in enumerate(LEIS)]
-    equities = [(make_isin("XS", n, "ST"), "XOFF", "EUR") for n in range(isins)]
+    equities = [(data.make_isin("XS", n, "ST"), "XOFF", "EUR") for n in range(isins)]
     async with app.client() as api:
-        await create_reference(api, equities, parties)
-    by, trade_date = db.key_ids["trader"], add_weekdays(day, -2)
+        await data.create_reference(api, equities, parties)
+    by, trade_date = db.key_ids["trader"], data.add_weekdays(day, -2)
     rows = []
     for p in flat:
         terms = (p.lei, p.isin, "buy" if p.receive else "sell", p.quantity, p.price, "EUR")
         at = (trade_date, "XOFF", day, "confirmed", by)
-        rows.append(trade_row(f"SET-{p.n:08d}", "EQ-FLOW", *terms, *at, charges=False))
-    await copy_rows(monitor, "trades", TRADE_COLUMNS, rows)
+        rows.append(data.trade_row(f"SET-{p.n:08d}", "EQ-FLOW", *terms, *at, charges=False))
+    await copy_rows(monitor, "trades", data.TRADE_COLUMNS, rows)
     async with app.client() as api:
         body, wait = {"settlement_date": str(day)}, {"wait": "true"}
-        cleared = await post_ok(api, "/clearing-runs", body, expect=200, params=wait)
+        cleared = await data.post_ok(api, "/clearing-runs", body, expect=200, params=wait)
     print(f"  cleared: {cleared['status']}, {cleared['instructions']:,} instructions")
     found = {int(r[0][4:]): r[1:] for r in await monitor.fetch(INSTRUCTIONS_SQL, day)}
     for p in flat:
@@ -256,13 +229,13 @@ async def setup(
         for (account, asset), amount in opening
     ]
     async with app.client("admin") as admin, app.client() as proposer, app.client() as approver:
-        issued = await post_ok(admin, "/api-keys", {"name": "approver", "role": "operations"})
+        issued = await data.post_ok(admin, "/api-keys", {"name": "approver", "role": "operations"})
         approver.headers["Authorization"] = f"Bearer {issued['key']}"
         for start in range(0, len(lines), 400):
             part = {"lines": lines[start : start + 400], "value_date": str(day)}
             adjustment = {"kind": "opening", "reason": "Bench opening", **part}
-            proposed = await post_ok(proposer, "/adjustments", adjustment)
-            await post_ok(approver, f"/adjustments/{proposed['id']}/approve", expect=200)
+            proposed = await data.post_ok(proposer, "/adjustments", adjustment)
+            await data.post_ok(approver, f"/adjustments/{proposed['id']}/approve", expect=200)
     await monitor.execute(f"VACUUM ANALYZE {LOADED}")
     return securities, cash
 
@@ -311,10 +284,8 @@ async def bench(args: argparse.Namespace, db: BenchDatabase) -> Result:
     writes = ("INSERT journal_entries", "UPDATE settlement_instructions")
     chunks = [t for t in run.transactions if any(t.statements[w] for w in writes)]
     print(f"{chunk_line(chunks)}\n{breakdown(chunks, 'per chunk settled')}")
-    headers = ["table (during the run)", "seq scans", "rows seq-read", "index scans"]
     await counters.stop()
-    stats = counters.table_rows()
-    print(render_table([*headers, "inserted", "updated"], stats, title="pg_stat_user_tables"))
+    print(counters.tables_table("during the run"))
     want = expected(flat, securities, cash)
     checks = await check(monitor, run.answer, want, flagged, before, audit)
     await monitor.close()
@@ -411,9 +382,5 @@ async def check(
     ]
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    return cli.main(PROG, __doc__ or "", SIZES, bench, argv)
-
-
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(cli.main(PROG, __doc__ or "", SIZES, bench))

@@ -91,17 +91,12 @@ def run_loop(work: Awaitable[Any]) -> Any:
         return runner.run(work)  # type: ignore[arg-type]
 
 
-def main(
-    prog: str, doc: str, sizes: Sequence[Size], bench: Bench, argv: Sequence[str] | None
-) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+def main(prog: str, doc: str, sizes: Sequence[Size], bench: Bench) -> int:
+    """``python -m <prog> [options]``: the bench, its checks, its rows of the summary table."""
+    argv = sys.argv[1:]
     command = shlex.join([".venv/bin/python", "-m", prog, *argv])
     print(f"$ {command}\n{host_line()}", flush=True)
     args = parse(prog, doc, sizes, argv)
     result: Result = run_loop(run_bench(bench, args, command, prog.rsplit(".", 1)[-1]))
-    print()
-    print(checks_table(result))
-    print()
-    print(summary([result]))
-    print(host_line())
+    print(f"\n{checks_table(result)}\n\n{summary([result])}\n{host_line()}")
     return 1 if result.failed else 0

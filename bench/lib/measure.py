@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import math
 import os
 import re
 import time
@@ -22,19 +21,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from bench.lib.db import MONITOR_APP, connect_kwargs
+from bench.lib.report import render_table
 
 _TICKS = os.sysconf("SC_CLK_TCK")
 _TABLE = re.compile(r"\b(?:FROM|INTO|UPDATE)\s+(\w+)", re.IGNORECASE)
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """The q-th percentile (0-100), linear between the closest ranks; NaN when empty."""
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * q / 100
-    low, high = math.floor(position), math.ceil(position)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 def _status_kib(pid: int | str, name: str) -> int | None:
@@ -250,12 +240,12 @@ class PgCounters:
         rows = f"{d['tup_updated'] / per:.1f} updated, {d['tup_fetched'] / per:.1f} fetched"
         return "\n".join([f"PostgreSQL per {unit}: {counts}, {rows}{note}", *self.top])
 
-    def table_rows(self) -> list[list[str]]:
+    def tables_table(self, when: str) -> str:
         """Per table, busiest first: seq scans, rows seq-read, index scans, inserted, updated."""
-        busy = sorted(
-            (i for i in self.tables.items() if any(i[1])), key=lambda i: -i[1][1] - i[1][2]
-        )
-        return [[table, *(f"{v:,}" for v in values)] for table, values in busy]
+        busy = sorted(self.tables.items(), key=lambda item: -item[1][1] - item[1][2])
+        rows = [[table, *(f"{v:,}" for v in values)] for table, values in busy if any(values)]
+        headers = [f"table ({when})", "seq scans", "rows seq-read", "index scans", "inserted"]
+        return render_table([*headers, "updated"], rows, title="pg_stat_user_tables")
 
 
 class WaitSampler:

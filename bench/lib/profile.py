@@ -18,32 +18,26 @@ from pathlib import Path
 from bench.lib.report import render_table
 
 _FRAME = re.compile(r"^(?P<function>.*) \((?P<file>[^()]*)\)$")
-# The running frame's file, most specific first: (path fragment, area).
-_AREAS = (
-    ("sqlalchemy/orm/", "SQLAlchemy ORM"),
-    ("sqlalchemy/", "SQLAlchemy Core, engine, asyncpg adapter"),
-    ("asyncpg/", "asyncpg"),
-    ("asyncio/", "event loop"),
-    ("uvloop/", "event loop"),
-    ("pydantic", "HTTP and validation"),
-    ("starlette/", "HTTP and validation"),
-    ("fastapi/", "HTTP and validation"),
-    ("uvicorn/", "HTTP and validation"),
-    ("httpx/", "HTTP and validation"),
-    ("json/", "json"),
-    ("logging/", "logging"),
-    ("structlog/", "logging"),
-    ("app/audit/", "app: audit"),
-    ("app/", "app: the rest"),
-    ("bench/", "the bench"),
-)
+# Where the running frame's file is, first match wins: path fragment -> area.
+_AREAS = {
+    "sqlalchemy/orm/": "SQLAlchemy ORM",
+    "sqlalchemy/": "SQLAlchemy Core, engine, asyncpg adapter",
+    "asyncpg/": "asyncpg",
+    "asyncio/": "event loop",
+    "uvloop/": "event loop",
+    **dict.fromkeys(
+        ("pydantic", "starlette/", "fastapi/", "uvicorn/", "httpx/"), "HTTP, validation"
+    ),
+    **dict.fromkeys(("json/", "logging/", "structlog/"), "JSON, logging"),
+    "app/audit/": "app: audit",
+    "app/": "app: the rest",
+    "bench/": "the bench",
+}
 
 
 def py_spy() -> str | None:
-    return shutil.which(
-        "py-spy",
-        path=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
-    )
+    venv = str(Path(sys.executable).parent)  # pip install py-spy puts it beside python
+    return shutil.which("py-spy", path=f"{venv}{os.pathsep}{os.environ.get('PATH', '')}")
 
 
 @contextlib.asynccontextmanager
@@ -95,9 +89,7 @@ def print_profile(path: Path, name: str, top: int = 15) -> None:
         if not number.isdigit():
             continue
         function, file = _leaf(stack)
-        area = next(
-            (a for fragment, a in _AREAS if fragment in file), "other" if file else "C code"
-        )
+        area = next((a for part, a in _AREAS.items() if part in file), "other" if file else "C")
         areas[area] += int(number)
         functions[f"{function} ({'/'.join(file.split('/')[-2:]) or '-'})"] += int(number)
     total = sum(areas.values()) or 1

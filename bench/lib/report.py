@@ -7,8 +7,6 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from bench.lib.measure import percentile
-
 SUMMARY_HEADERS = ("bench", "measure", "value", "baseline", "ratio", "p50", "p99", "peak RSS")
 
 
@@ -52,6 +50,16 @@ class Result:
     @property
     def failed(self) -> list[Check]:
         return [check for check in self.checks if not check.ok]
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The q-th percentile (0-100), linear between the closest ranks; NaN when empty."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q / 100
+    low, high = math.floor(position), math.ceil(position)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 def render_table(
