@@ -98,14 +98,8 @@ def universe(
         share = 100 * (n - 1) // args.isins
         mic, _, country, currency, _ = MARKETS[next(i for i, cut in enumerate(cuts) if share < cut)]
         equities.append((data.make_isin(country, n), mic, currency))
-    parties = [
-        (
-            data.make_lei(n, "5493NT"),
-            f"Bench netting party {n}",
-            "none" if n % 4 == 0 else "bilateral",
-        )
-        for n in range(1, args.counterparties + 1)
-    ]
+    nettings = ["none" if n % 4 == 0 else "bilateral" for n in range(1, args.counterparties + 1)]
+    parties = [(data.make_lei(n, "5493NT"), f"Party {n}", s) for n, s in enumerate(nettings, 1)]
     return equities, parties
 
 
