@@ -129,7 +129,7 @@ async def race(
     outcome = RaceOutcome(requests=requests, key=f"race-{tag}", external_id=body["external_id"])
     headers = {**db.headers(), "Idempotency-Key": outcome.key}
     per_client = math.ceil(requests / len(servers))
-    clients = [client(s.base_url, headers, connections=per_client, timeout=60) for s in servers]
+    clients = [client(s.base_url, headers, connections=per_client) for s in servers]
     try:
         # Every connection open first, so the racing requests leave together.
         await asyncio.gather(*(c.get("/healthz") for c in clients for _ in range(per_client)))

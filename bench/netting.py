@@ -25,7 +25,7 @@ from bench.lib import cli, data
 from bench.lib.db import BenchDatabase, connect, copy_rows
 from bench.lib.measure import Transaction
 from bench.lib.report import Check, Measure, Result, fmt_int, fmt_mib, fmt_ms, fmt_ratio, percentile
-from bench.lib.runs import breakdown, chunk_line, elapsed, measured_run
+from bench.lib.runs import breakdown, measured_run
 from bench.lib.servers import in_process_app
 
 PROG = "bench.netting"
@@ -168,7 +168,7 @@ async def bench(args: argparse.Namespace, db: BenchDatabase) -> Result:
         started = time.perf_counter()
         leis = [lei for lei, _, _ in parties]
         expected = await load_trades(monitor, equities, leis, args.trades, db.key_ids["trader"])
-        print(f"load: {args.trades:,} trades generated, copied, vacuumed in {elapsed(started)}")
+        print(f"load: {args.trades:,} trades in {time.perf_counter() - started:.1f} s")
         runs = [await group_by(monitor) for _ in range(args.group_by_runs)]
         best, grouped = min(s for s, _ in runs), runs[-1][1]
         audit_before = await monitor.fetchval("SELECT count(*) FROM audit_records")
@@ -181,7 +181,7 @@ async def bench(args: argparse.Namespace, db: BenchDatabase) -> Result:
     for kind, items in kinds.items():
         print(f"  {kind}: {len(items):,} transactions, {sum(t.wall for t in items):,.1f} s")
     chunks = kinds["clear a chunk"]
-    print(f"{chunk_line(chunks)}\n{breakdown(chunks, 'per chunk cleared')}")
+    print(breakdown(chunks, "chunks cleared"))
     print(efficiency(run.answer.get("report") or {}))
     args_ = (run.answer, expected, grouped, after, audit_before, args.trades)
     result.checks = await checks(monitor, *args_)

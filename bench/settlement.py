@@ -27,7 +27,7 @@ from bench.lib import cli, data
 from bench.lib.db import BenchDatabase, connect, copy_rows
 from bench.lib.measure import PgCounters
 from bench.lib.report import Check, Measure, Result, fmt_int, fmt_mib, fmt_ms, fmt_ratio
-from bench.lib.runs import breakdown, chunk_line, elapsed, measured_run
+from bench.lib.runs import breakdown, measured_run
 from bench.lib.servers import in_process_app
 
 PROG = "bench.settlement"
@@ -274,7 +274,7 @@ async def bench(args: argparse.Namespace, db: BenchDatabase) -> Result:
     async with in_process_app(db, clock=RunClock(day)) as app:
         flat = plan(args.instructions, args.isins, random.Random(20261202))
         securities, cash = await setup(app, monitor, db, flat, day, args.isins)
-        print(f"setup through the API (run date {day}): {elapsed(started)}")
+        print(f"setup through the API (run date {day}): {time.perf_counter() - started:.1f} s")
         best, flagged = await baseline(monitor, day, args.baseline_runs)
         before, counters = await balances(monitor), PgCounters(monitor)
         await counters.start()
@@ -283,7 +283,7 @@ async def bench(args: argparse.Namespace, db: BenchDatabase) -> Result:
         run = await measured_run(app, "/settlement-runs", body, args.py_spy, "settlement run")
     writes = ("INSERT journal_entries", "UPDATE settlement_instructions")
     chunks = [t for t in run.transactions if any(t.statements[w] for w in writes)]
-    print(f"{chunk_line(chunks)}\n{breakdown(chunks, 'per chunk settled')}")
+    print(breakdown(chunks, "chunks settled"))
     await counters.stop()
     print(counters.tables_table("during the run"))
     want = expected(flat, securities, cash)

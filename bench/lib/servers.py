@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
-import signal
 import socket
 import sys
 import tempfile
@@ -23,24 +22,13 @@ from bench.lib.db import LOOPBACK, PROJECT_ROOT, BenchDatabase, app_environment
 from bench.lib.measure import peak_rss_mib
 
 
-def free_ports(count: int) -> list[int]:
-    sockets = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind((LOOPBACK, 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
-
-
 @dataclass
 class Server:
     """One ``uvicorn app.main:create_app --factory`` process on 127.0.0.1:port."""
 
     port: int
     process: asyncio.subprocess.Process
-    log_path: Path
+    log: Path
     peak_mib: float | None = None
 
     @property
@@ -56,50 +44,44 @@ class Server:
         if self.process.returncode is None:
             self.peak_mib = peak_rss_mib(self.pid) or self.peak_mib
 
-    def log_tail(self) -> str:
-        lines = self.log_path.read_text(errors="replace").splitlines()
-        return "\n".join(lines[-30:])
+    async def ready(self, within: float = 60.0) -> None:
+        deadline = time.monotonic() + within
+        async with httpx.AsyncClient(base_url=self.base_url, timeout=2.0) as api:
+            while time.monotonic() < deadline and self.process.returncode is None:
+                with contextlib.suppress(httpx.TransportError):
+                    if (await api.get("/readyz")).status_code == 200:
+                        return
+                await asyncio.sleep(0.1)
+        tail = "\n".join(self.log.read_text(errors="replace").splitlines()[-30:])
+        raise RuntimeError(f"uvicorn :{self.port} not ready ({self.process.returncode}):\n{tail}")
 
     async def stop(self) -> None:
         self.sample()
-        if self.process.returncode is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            self.process.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.wait_for(self.process.wait(), 15)
-        except TimeoutError:
-            with contextlib.suppress(ProcessLookupError):
+        if self.process.returncode is None:
+            self.process.terminate()
+            try:
+                await asyncio.wait_for(self.process.wait(), 15)
+            except TimeoutError:
                 self.process.kill()
-            await self.process.wait()
+                await self.process.wait()
 
 
-async def _start(port: int, url: str, log_dir: Path, log_level: str) -> Server:
-    log_path = log_dir / f"uvicorn-{port}.log"
-    with log_path.open("wb") as log:
+async def _start(url: str, log_dir: Path, log_level: str) -> Server:
+    with socket.socket() as sock:  # a free port; uvicorn binds it a moment later
+        sock.bind((LOOPBACK, 0))
+        port = sock.getsockname()[1]
+    log = log_dir / f"uvicorn-{port}.log"
+    with log.open("wb") as out:
         process = await asyncio.create_subprocess_exec(
             *(sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory"),
             *("--host", LOOPBACK, "--port", str(port), "--no-access-log", "--log-level", "warning"),
             cwd=PROJECT_ROOT,
             env=app_environment(url, log_level),
             stdin=asyncio.subprocess.DEVNULL,
-            stdout=log,
+            stdout=out,
             stderr=asyncio.subprocess.STDOUT,
         )
-    return Server(port, process, log_path)
-
-
-async def _ready(server: Server, within: float = 60.0) -> None:
-    deadline = time.monotonic() + within
-    async with httpx.AsyncClient(base_url=server.base_url, timeout=2.0) as client:
-        while time.monotonic() < deadline:
-            if server.process.returncode is not None:
-                raise RuntimeError(f"uvicorn :{server.port} exited:\n{server.log_tail()}")
-            with contextlib.suppress(httpx.TransportError):
-                if (await client.get("/readyz")).status_code == 200:
-                    return
-            await asyncio.sleep(0.1)
-    raise RuntimeError(f"uvicorn :{server.port} not ready after {within:.0f} s")
+    return Server(port, process, log)
 
 
 @contextlib.asynccontextmanager
@@ -110,26 +92,22 @@ async def running_servers(
     are kept (and named on stderr) only when the block fails."""
     log_dir = Path(tempfile.mkdtemp(prefix="settlement-bench-"))
     servers: list[Server] = []
-    failed = True
     try:
-        for port in free_ports(count):
-            servers.append(await _start(port, database_url, log_dir, log_level))
-        await asyncio.gather(*(_ready(server) for server in servers))
+        servers = [await _start(database_url, log_dir, log_level) for _ in range(count)]
+        await asyncio.gather(*(server.ready() for server in servers))
         yield servers
-        failed = False
+    except BaseException:
+        print(f"server logs kept in {log_dir}", file=sys.stderr)
+        raise
+    else:
+        shutil.rmtree(log_dir, ignore_errors=True)
     finally:
         await asyncio.gather(*(server.stop() for server in servers), return_exceptions=True)
-        if failed:
-            print(f"server logs kept in {log_dir}", file=sys.stderr)
-        else:
-            shutil.rmtree(log_dir, ignore_errors=True)
 
 
-def client(
-    base_url: str, headers: dict[str, str], *, connections: int = 1, timeout: float = 600
-) -> httpx.AsyncClient:
+def client(base_url: str, headers: dict[str, str], *, connections: int = 1) -> httpx.AsyncClient:
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-    return httpx.AsyncClient(base_url=base_url, headers=headers, timeout=timeout, limits=limits)
+    return httpx.AsyncClient(base_url=base_url, headers=headers, timeout=600, limits=limits)
 
 
 @dataclass
@@ -140,12 +118,9 @@ class InProcessApp:
     db: BenchDatabase
 
     def client(self, role: str = "operations") -> httpx.AsyncClient:
-        transport = httpx.ASGITransport(app=self.app)
+        transport, headers = httpx.ASGITransport(app=self.app), self.db.headers(role)
         return httpx.AsyncClient(
-            transport=transport,
-            base_url="http://bench",
-            headers=self.db.headers(role),
-            timeout=3600,
+            transport=transport, base_url="http://a", headers=headers, timeout=9e3
         )
 
 
@@ -159,8 +134,7 @@ async def in_process_app(
     from app.core.config import Settings
     from app.main import create_app
 
-    settings = Settings(database_url=db.url, log_level="WARNING", db_pool_size=pool_size)
-    app = create_app(settings)
+    app = create_app(Settings(database_url=db.url, log_level="WARNING", db_pool_size=pool_size))
     if clock is not None:
 
         async def fixed() -> Callable[[], datetime]:
