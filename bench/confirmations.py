@@ -28,16 +28,7 @@ from bench.lib.data import API, TRADE_COLUMNS, add_weekdays, amounts, fetch_all,
 from bench.lib.db import BenchDatabase, connect, copy_rows
 from bench.lib.measure import CpuMeter, SqlRecorder, WaitSampler, peak_rss_mib
 from bench.lib.profile import profiled
-from bench.lib.report import (
-    Check,
-    Measure,
-    Result,
-    fmt_int,
-    fmt_mib,
-    fmt_ms,
-    percentile,
-    render_table,
-)
+from bench.lib.report import Check, Measure, Result, fmt_int, fmt_mib, render_table
 from bench.lib.servers import client, in_process_app, running_servers
 
 PROG = "bench.confirmations"
@@ -167,11 +158,10 @@ class Phase:
 
     def measure(self) -> Measure:
         rate, matched = (
-            n / self.cpu.wall for n in (self.outcomes.total(), self.outcomes["matched"])
+            fmt_int(n / self.cpu.wall) for n in (self.outcomes.total(), self.outcomes["matched"])
         )
-        p50, p99 = (fmt_ms(percentile(self.latencies, q)) for q in (50, 99))
-        value = f"{fmt_int(rate)}/s ({fmt_int(matched)} matched/s)"
-        return Measure(self.name, value, p50=p50, p99=p99, peak=fmt_mib(self.peak))
+        value, peak = f"{rate}/s ({matched} matched/s)", fmt_mib(self.peak)
+        return Measure.timed(self.name, value, self.latencies, peak=peak)
 
     def checks(self) -> list[Check]:
         code, kinds = self.name.split(" ", 1)[0], self.generated

@@ -128,11 +128,8 @@ class SqlRecorder:
     Engine and Session classes, nothing of the app wrapped."""
 
     def __init__(self) -> None:
-        self.total, self.current, self.transactions = (
-            Transaction(),
-            Transaction(),
-            list[Transaction](),
-        )
+        self.total, self.current = Transaction(), Transaction()
+        self.transactions: list[Transaction] = []
         self._labels: dict[str, str] = {}
         self._listeners: list[tuple[Any, str, Callable[..., None]]] = [
             (Engine, "before_cursor_execute", self._before),
@@ -155,9 +152,8 @@ class SqlRecorder:
         conn.info["bench_t0"] = time.perf_counter()
 
     def _after(self, conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        label = self._labels.get(statement) or self._labels.setdefault(
-            statement, statement_label(statement)
-        )
+        if (label := self._labels.get(statement)) is None:
+            label = self._labels[statement] = statement_label(statement)
         seconds = time.perf_counter() - conn.info.pop("bench_t0", time.perf_counter())
         for into in (self.total, self.current):
             into.statements[label] += 1

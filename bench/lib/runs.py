@@ -10,15 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.lib import measure
 from bench.lib.data import API
-from bench.lib.measure import (
-    CpuMeter,
-    SqlRecorder,
-    Transaction,
-    WaitSampler,
-    peak_rss_mib,
-    reset_peak_rss,
-)
+from bench.lib.measure import CpuMeter, SqlRecorder, Transaction, WaitSampler
 from bench.lib.profile import profiled
 from bench.lib.report import percentile, render_table
 from bench.lib.servers import InProcessApp
@@ -37,7 +31,7 @@ async def measured_run(
 ) -> MeasuredRun:
     """POST ``path?wait=true`` as operations, and wait for the run to finish."""
     gc.collect()
-    reset_peak_rss()
+    measure.reset_peak_rss()
     cpu = CpuMeter()
     async with app.client("operations") as api, WaitSampler(app.db.url) as waits:
         with SqlRecorder() as sql:
@@ -47,7 +41,7 @@ async def measured_run(
                 cpu.stop()
     print(f"{name}: HTTP {response.status_code} in {cpu.wall:.1f} s; {cpu.line()}; {waits.line()}")
     answer = response.json() if response.status_code == 200 else {}
-    return MeasuredRun(answer, cpu.wall, sql.transactions, peak_rss_mib())
+    return MeasuredRun(answer, cpu.wall, sql.transactions, measure.peak_rss_mib())
 
 
 def breakdown(transactions: Sequence[Transaction], title: str) -> str:
