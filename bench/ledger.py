@@ -126,7 +126,7 @@ async def load(journal: Journal, args: argparse.Namespace) -> tuple[Phase, list[
     one transaction at 18:00 that day; writers on disjoint accounts, counterparties, ISINs."""
     days = [add_weekdays(datetime.now(UTC).date(), -n) for n in range(args.days, 0, -1)]
     per_day = max(1, math.ceil(args.postings / (4 * (2 * args.days - min(2, args.days)))))
-    phase = Phase(f"(1) load: {args.load_writers} writers, a day's entries per transaction")
+    phase = Phase(f"(1) load: {args.load_writers} writers, a day a transaction")
 
     async def writer(w: int) -> None:
         rng, n, unsettled = random.Random(w), args.load_writers, dict[int, list[Any]]()
@@ -186,7 +186,7 @@ async def reads(app: Any, days: list[date], queries: int) -> list[Measure]:
                     latencies.append(time.perf_counter() - started)
                     rows += len(response.json()["items"])
             rows_per = f"{rows / queries:,.1f} rows"
-            out.append(Measure.timed(f"(2) as-of read: {name}", rows_per, latencies))
+            out.append(Measure.timed(f"(2) read {name}", rows_per, latencies))
     return out
 
 

@@ -187,7 +187,7 @@ async def bench(args: argparse.Namespace, db: BenchDatabase) -> Result:
     result.checks = await checks(monitor, *args_)
     await monitor.close()
     walls = [t.wall for t in chunks]
-    name = f"clearing run, {args.trades:,} trades (POST /clearing-runs?wait=true)"
+    name = f"clearing run: {args.trades:,} trades"
     rate, ratio = fmt_int(args.trades / run.wall), fmt_ratio(best / run.wall, GOAL)
     result.measures = [
         Measure(

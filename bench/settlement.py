@@ -290,7 +290,7 @@ async def bench(args: argparse.Namespace, db: BenchDatabase) -> Result:
     checks = await check(monitor, run.answer, want, flagged, before, audit)
     await monitor.close()
     walls, statements = [t.wall for t in chunks], sum(sum(t.statements.values()) for t in chunks)
-    name = f"settlement run, {args.instructions:,} instructions (POST /settlement-runs?wait=true)"
+    name = f"settlement run: {args.instructions:,} instructions"
     rate, ratio = fmt_int(args.instructions / run.wall), fmt_ratio(best / run.wall, GOAL)
     run_measure = Measure(name, f"{rate} instructions/s", f"SQL {fmt_ms(best)}", ratio)
     per = f"{statements / args.instructions:.2f}"

@@ -99,7 +99,7 @@ def fmt_mib(mib: float | None) -> str:
 
 
 def fmt_ratio(value: float, goal: float) -> str:
-    return f"{value:.4f} (goal >= {goal:g}: {'met' if value >= goal else 'not met'})"
+    return f"{value:.4f} ({'meets' if value >= goal else 'under'} goal {goal:g})"
 
 
 def checks_table(result: Result) -> str:

@@ -35,7 +35,7 @@ async def measured_run(
     cpu = CpuMeter()
     async with app.client("operations") as api, WaitSampler(app.db.url) as waits:
         with SqlRecorder() as sql:
-            async with profiled(py_spy, name):
+            async with profiled(py_spy, name.replace(" ", "-")):
                 cpu.start()
                 response = await api.post(f"{API}{path}", params={"wait": "true"}, json=body)
                 cpu.stop()
