@@ -14,13 +14,13 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bench.lib import cli
 from bench.lib.data import API, fetch_all
 from bench.lib.db import BenchDatabase, connect
-from bench.lib.report import Check, Measure, Result, fmt_mib, fmt_ms, percentile
+from bench.lib.report import Check, Measure, Result, fmt_mib, fmt_ms
 from bench.lib.servers import Server, client, running_servers
 
 PROG = "bench.idempotency_race"
@@ -186,21 +186,14 @@ async def bench(args: argparse.Namespace, db: BenchDatabase) -> Result:
             booked, replayed = booked + outcome.trades_booked, replayed + outcome.replayed
             spread = ", ".join(f":{port} {n}" for port, n in sorted(outcome.per_server.items()))
             print(f"round {round_number}: {spread}, all answered in {fmt_ms(outcome.elapsed)}")
-            for check in outcome.checks():
-                result.checks.append(
-                    Check(f"round {round_number}: {check.name}", check.expected, check.found)
-                )
+            checks = outcome.checks()
+            result.checks += [replace(c, name=f"round {round_number}: {c.name}") for c in checks]
         for server in servers:
             server.sample()
-    result.measures.append(
-        Measure(
-            f"{args.rounds} x {args.requests} racing POST /trades, 1 key, {args.servers} servers",
-            f"{booked} booked, {replayed} replayed",
-            p50=fmt_ms(percentile(latencies, 50)),
-            p99=fmt_ms(percentile(latencies, 99)),
-            peak=fmt_mib(max((s.peak_mib or 0.0) for s in servers)),
-        )
-    )
+    name = f"{args.rounds} x {args.requests} racing POST /trades, 1 key, {args.servers} servers"
+    peak = fmt_mib(max((s.peak_mib or 0.0) for s in servers))
+    value = f"{booked} booked, {replayed} replayed"
+    result.measures.append(Measure.timed(name, value, latencies, peak=peak))
     return result
 
 

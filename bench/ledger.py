@@ -42,12 +42,7 @@ SIZES = (
     cli.Size("queries", 20, 200, "queries per kind of read"),
 )
 CURRENCIES = ("USD", "EUR", "GBP", "JPY", "CHF", "CAD", "AUD", "SEK", "NOK", "DKK")
-COUNTRY = dict(
-    zip(CURRENCIES, ("US", "DE", "GB", "JP", "CH", "CA", "AU", "SE", "NO", "DK"), strict=True)
-)
-SECURITIES = tuple(
-    (make_isin(COUNTRY[CURRENCIES[i % 10]], i, "LG"), CURRENCIES[i % 10]) for i in range(5_000)
-)
+SECURITIES = tuple((make_isin(c[:2], i, "LG"), c) for i, c in enumerate(CURRENCIES * 500))
 INDEX = {isin: i for i, (isin, _) in enumerate(SECURITIES)}
 BOOKS = tuple(f"BK{i:04d}" for i in range(1, 41))
 SAFEKEEPING = tuple(f"SK{i:04d}" for i in range(1, 101))
@@ -61,7 +56,7 @@ Lines = list[tuple[str, str, Decimal]]  # (ledger account, asset, amount)
 
 class Journal:
     """``app.positions.journal.post`` as a request calls it: a session, the post, the commit.
-    The one place this bench reaches into the app (module paths listed in bench/README)."""
+    The one place a bench calls into the app below its HTTP API (see the README, Performance)."""
 
     def __init__(self, url: str, pool: int, key_id: str) -> None:
         from app.core.auth import Actor, Role
@@ -74,20 +69,17 @@ class Journal:
         self.entries, self.journal = entries, journal
 
     def entry(self, kind: str, value_date: date, lines: Lines) -> Any:
-        made = tuple(self.entries.Line(a, asset, amount) for a, asset, amount in lines)
-        return self.entries.NewEntry(
-            self.entries.EntryKind(kind), value_date, f"bench {kind}", made
-        )
+        made = tuple(self.entries.Line(*line) for line in lines)
+        return self.entries.NewEntry(self.entries.EntryKind(kind), value_date, "bench", made)
 
     async def post(self, entries: Sequence[Any], now: datetime | None = None) -> float:
         """Seconds to the end of the commit; retried on deadlock or serialization failure."""
         started = time.perf_counter()
         for attempt in range(5):
             try:
+                at = now or datetime.now(UTC)
                 async with self.sessions() as session, self.unit_of_work(session):
-                    await self.journal.post(
-                        session, entries, actor=self.actor, now=now or datetime.now(UTC)
-                    )
+                    await self.journal.post(session, entries, actor=self.actor, now=at)
                 return time.perf_counter() - started
             except Exception as error:
                 code = getattr(getattr(error, "orig", None), "sqlstate", None)

@@ -28,14 +28,8 @@ _NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 def connect_kwargs(url: str) -> dict[str, Any]:
     """asyncpg.connect() arguments for a SQLAlchemy URL."""
-    parsed = make_url(url)
-    return {
-        "host": parsed.host or LOOPBACK,
-        "port": parsed.port or 5432,
-        "user": parsed.username or "postgres",
-        "password": parsed.password,
-        "database": parsed.database or "postgres",
-    }
+    given = make_url(url).translate_connect_args(username="user")
+    return {"host": LOOPBACK, "user": "postgres", "database": "postgres", **given}
 
 
 async def connect(url: str) -> asyncpg.Connection:
@@ -87,16 +81,10 @@ async def drop_database(name: str, server_url: str = DEFAULT_PG_URL) -> None:
 
 
 async def _settlement(url: str, *args: str) -> None:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "app.cli",
-        *args,
-        cwd=PROJECT_ROOT,
-        env=app_environment(url),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
+    """The app's own ``settlement`` command (``python -m app.cli``) against ``url``."""
+    out, env = asyncio.subprocess.PIPE, app_environment(url)
+    command = (sys.executable, "-m", "app.cli", *args)
+    process = await asyncio.create_subprocess_exec(*command, cwd=PROJECT_ROOT, env=env, stdout=out)
     output, _ = await process.communicate()
     if process.returncode:
         raise RuntimeError(f"settlement {' '.join(args)} failed:\n{output.decode()[-2000:]}")
@@ -122,16 +110,10 @@ async def prepare_database(name: str, server_url: str = DEFAULT_PG_URL) -> Bench
 
 
 async def copy_rows(
-    connection: asyncpg.Connection,
-    table: str,
-    columns: Sequence[str],
-    rows: Sequence[tuple[Any, ...]],
-    *,
-    chunk: int = 20_000,
+    connection: asyncpg.Connection, table: str, columns: Sequence[str], rows: Sequence[Any]
 ) -> None:
-    """COPY ``rows`` into ``table``, one transaction per ``chunk`` rows."""
-    for start in range(0, len(rows), chunk):
+    """COPY ``rows`` into ``table``, one transaction per 20,000."""
+    for start in range(0, len(rows), 20_000):
         async with connection.transaction():
-            await connection.copy_records_to_table(
-                table, records=rows[start : start + chunk], columns=list(columns)
-            )
+            part = rows[start : start + 20_000]
+            await connection.copy_records_to_table(table, records=part, columns=list(columns))

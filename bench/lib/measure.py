@@ -1,6 +1,5 @@
 """Measuring without touching the app: SQLAlchemy engine events (statements by kind, time,
-transactions), PostgreSQL's own counters, pg_stat_activity samples, CPU and memory from /proc,
-and percentiles."""
+transactions), PostgreSQL's own counters, pg_stat_activity samples, CPU and memory from /proc."""
 
 from __future__ import annotations
 
