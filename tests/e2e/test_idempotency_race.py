@@ -10,9 +10,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from bench.idempotency_race import REPLAYED_HEADER, REUSED_TYPE_SUFFIX, race
 from bench.lib.db import BenchDatabase, drop_database, prepare_database
 from bench.lib.servers import Server, running_servers
-from bench.idempotency_race import REPLAYED_HEADER, REUSED_TYPE_SUFFIX, race
 
 PG_ENV = "SETTLEMENT_TEST_DATABASE_URL"
 REQUESTS = 200
