@@ -36,7 +36,9 @@ async def run_all(names: Sequence[str], argv: Sequence[str]) -> list[Result]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench", description=" ".join(__doc__.split("\n\n")[0].split())
+    )
     parser.add_argument("--full", action="store_true", help="the full-size runs instead")
     parser.add_argument("--only", nargs="+", choices=BENCHES, default=BENCHES, metavar="BENCH")
     parser.add_argument("--pg-url", default=DEFAULT_PG_URL, help="PostgreSQL server URL")

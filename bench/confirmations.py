@@ -212,6 +212,8 @@ async def bench(args: argparse.Namespace, db: BenchDatabase) -> Result:
     async with in_process_app(db) as app, app.client("gateway") as api:
         leis = [c["lei"] for c in await fetch_all(api, "/counterparties")]
         universe = Universe(await fetch_all(api, "/instruments"), leis, args.days)
+    if 3 * (args.confirmations + WARMUP) > args.trades:
+        raise SystemExit(f"3 phases of {args.confirmations:,} need more --trades")
     by, started = db.key_ids["trader"], time.perf_counter()
     trades = iter([universe.random(by=by) for _ in range(args.trades)])
     lonely = iter(universe.lonely(3 * round(args.confirmations * UNMATCHED), by))

@@ -33,7 +33,7 @@ Bench = Callable[[argparse.Namespace, BenchDatabase], Awaitable[Result]]
 def parser(prog: str, doc: str, sizes: Sequence[Size]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=f"python -m {prog}",
-        description=doc.split("\n")[0],
+        description=" ".join(doc.split("\n\n")[0].split()),
         epilog="Quick sizes by default; --full for the full-size run; any size can be set.",
     )
     parser.add_argument("--full", action="store_true", help="full-size run (README figures)")
