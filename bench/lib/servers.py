@@ -66,10 +66,16 @@ class Server:
                 await self.process.wait()
 
 
-async def _start(url: str, log_dir: Path, log_level: str) -> Server:
-    with socket.socket() as sock:  # a free port; uvicorn binds it a moment later
-        sock.bind((LOOPBACK, 0))
-        port = sock.getsockname()[1]
+def free_ports(count: int) -> list[int]:
+    """Distinct free loopback ports: all held open together, so none is handed out twice."""
+    with contextlib.ExitStack() as stack:
+        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for sock in sockets:
+            sock.bind((LOOPBACK, 0))
+        return [sock.getsockname()[1] for sock in sockets]
+
+
+async def _start(port: int, url: str, log_dir: Path, log_level: str) -> Server:
     log = log_dir / f"uvicorn-{port}.log"
     with log.open("wb") as out:
         process = await asyncio.create_subprocess_exec(
@@ -93,7 +99,7 @@ async def running_servers(
     log_dir = Path(tempfile.mkdtemp(prefix="settlement-bench-"))
     servers: list[Server] = []
     try:
-        servers = [await _start(database_url, log_dir, log_level) for _ in range(count)]
+        servers = [await _start(p, database_url, log_dir, log_level) for p in free_ports(count)]
         await asyncio.gather(*(server.ready() for server in servers))
         yield servers
     except BaseException:
