@@ -1,8 +1,7 @@
 """Clearing a settlement date (novation, netting, instructions) through POST /clearing-runs in
 process (?wait=true), against a plain SQL GROUP BY of the same netting (goal >= 0.5). Reference
 through the API (equities on XNYS, XPAR, XETR with CCPs and XOFF without; counterparties, every
-fourth gross),
-trades by COPY; each transaction of the run told apart by what it writes (engine events).
+fourth gross), trades by COPY; each transaction of the run told apart by what it writes.
 
     python -m bench.netting [--full] [--trades N] [--isins N] [--counterparties N]
 
@@ -24,7 +23,7 @@ from typing import Any
 from bench.lib import cli, data
 from bench.lib.db import BenchDatabase, connect, copy_rows
 from bench.lib.measure import Transaction
-from bench.lib.report import Check, Measure, Result, fmt_int, fmt_mib, fmt_ms, fmt_ratio, percentile
+from bench.lib.report import Check, Measure, Result, fmt_int, fmt_mib, fmt_ms, fmt_ratio
 from bench.lib.runs import breakdown, measured_run
 from bench.lib.servers import in_process_app
 
@@ -183,22 +182,19 @@ async def bench(args: argparse.Namespace, db: BenchDatabase) -> Result:
     chunks = kinds["clear a chunk"]
     print(breakdown(chunks, "chunks cleared"))
     print(efficiency(run.answer.get("report") or {}))
-    args_ = (run.answer, expected, grouped, after, audit_before, args.trades)
-    result.checks = await checks(monitor, *args_)
+    result.checks = await checks(
+        monitor, run.answer, expected, grouped, after, audit_before, args.trades
+    )
     await monitor.close()
     walls = [t.wall for t in chunks]
+    chunk_rate = fmt_int(args.trades / max(sum(walls), 1e-9))
     name = f"clearing run: {args.trades:,} trades"
     rate, ratio = fmt_int(args.trades / run.wall), fmt_ratio(best / run.wall, GOAL)
     result.measures = [
         Measure(
             name, f"{rate} trades/s", f"GROUP BY {fmt_ms(best)}", ratio, peak=fmt_mib(run.peak)
         ),
-        Measure(
-            f"  {len(chunks)} clearing chunks",
-            f"{fmt_int(args.trades / max(sum(walls), 1e-9))} trades/s",
-            p50=fmt_ms(percentile(walls, 50)),
-            p99=fmt_ms(percentile(walls, 99)),
-        ),
+        Measure.timed(f"  {len(chunks)} clearing chunks", f"{chunk_rate} trades/s", walls),
     ]
     return result
 
