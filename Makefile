@@ -46,8 +46,10 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Every benchmark in its quick form, each on a fresh database on PostgreSQL 127.0.0.1:5432 (user
+# postgres; BENCH_PG_URL to change it), then one table. `python -m bench.<name> --full`: full size.
 bench: install
-	$(BIN)/python -m bench.ingest
+	$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis .import_linter_cache .grimp_cache

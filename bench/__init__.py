@@ -1,5 +1,3 @@
-"""Benchmarks against PostgreSQL and real uvicorn processes; each prints its figures as a table.
-
-``bench.common`` holds the shared helpers (fresh database, demo data and keys, servers, tables);
-tests/e2e imports it too, so it must stay importable without side effects.
-"""
+"""Benchmarks against PostgreSQL: thin scripts over ``bench.lib``; ``python -m bench`` runs each in
+its quick form and prints one table. tests/e2e imports ``bench.lib`` and ``bench.idempotency_race``,
+so importing them has no side effect."""

@@ -1,14 +1,8 @@
-"""The concurrency proof for trade capture: one Idempotency-Key, many racing requests.
+"""Many concurrent POST /trades with ONE Idempotency-Key over several uvicorn processes book one
+trade (one row, one audit record, one key row); every answer is that 201, all but one replayed;
+the key with another body is 422 and books nothing. tests/e2e runs ``race`` too.
 
-    python -m bench.idempotency_race [--requests 200] [--servers 2] [--rounds 1]
-
-``--requests`` concurrent POST /trades carrying ONE Idempotency-Key and the same body are spread
-over ``--servers`` uvicorn processes against one PostgreSQL database. Exactly one trade must be
-booked (one ``trades`` row with that external_id, one audit record, one idempotency key row);
-every answer must be 201 with the same body (the same trade id); all but one must carry
-``Idempotent-Replayed: true``. The same key with another body must then be 422 on every server
-and book nothing. Each round uses a fresh key and trade. ``tests/e2e/test_idempotency_race.py``
-runs the same check in the test suite.
+    python -m bench.idempotency_race [--full] [--requests 200] [--servers 2] [--rounds N]
 """
 
 from __future__ import annotations
@@ -16,34 +10,27 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
-import shlex
-import sys
 import time
 import uuid
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-import httpx
+from bench.lib import cli
+from bench.lib.data import API, fetch_all
+from bench.lib.db import BenchDatabase, connect
+from bench.lib.report import Check, Measure, Result, fmt_mib, fmt_ms
+from bench.lib.servers import Server, client, running_servers
 
-from bench.common import (
-    API,
-    DEFAULT_PG_URL,
-    BenchDatabase,
-    Server,
-    connect,
-    drop_database,
-    fmt_ms,
-    percentile,
-    prepare_database,
-    render_table,
-    running_servers,
-    trade_payload,
-)
-
+PROG = "bench.idempotency_race"
 REPLAYED_HEADER = "Idempotent-Replayed"
 REUSED_TYPE_SUFFIX = "idempotency-key-reused"
+SIZES = (
+    cli.Size("requests", 200, 200, "racing requests per round"),
+    cli.Size("servers", 2, 2, "uvicorn processes"),
+    cli.Size("rounds", 1, 3, "races, each with a fresh key"),
+)
 
 
 @dataclass
@@ -55,7 +42,6 @@ class RaceOutcome:
     statuses: Counter[int] = field(default_factory=Counter)
     per_server: Counter[int] = field(default_factory=Counter)
     bodies: list[Any] = field(default_factory=list)
-    raw_bodies: set[bytes] = field(default_factory=set)
     latencies: list[float] = field(default_factory=list)
     replayed: int = 0
     trades_booked: int = 0
@@ -75,28 +61,22 @@ class RaceOutcome:
     def identical_bodies(self) -> bool:
         return bool(self.bodies) and all(body == self.bodies[0] for body in self.bodies)
 
-    def checks(self) -> list[tuple[str, object, object, bool]]:
-        """(what, expected, observed, ok) for every property the race must have."""
+    def checks(self) -> list[Check]:
         others = {status: n for status, n in sorted(self.statuses.items()) if status != 201}
-        reused_types = ", ".join(sorted({t.rsplit("/", 1)[-1] for t in self.reused_types}))
+        reused = ", ".join(sorted({t.rsplit("/", 1)[-1] for t in self.reused_types}))
         return [
-            _check("answers 201", self.requests, self.statuses.get(201, 0)),
-            _check("answers with another status", {}, others),
-            _check("distinct trade ids answered", 1, len(self.trade_ids)),
-            _check("bodies identical (parsed JSON)", True, self.identical_bodies),
-            _check(f"answers with {REPLAYED_HEADER}: true", self.requests - 1, self.replayed),
-            _check("trades rows with the external_id", 1, self.trades_booked),
-            _check("audit records of the trade", 1, self.audit_records),
-            _check("idempotency_keys rows for the key", 1, self.idempotency_rows),
-            (
-                "same key, other body: statuses",
-                "422 on every server",
-                ", ".join(map(str, self.reused_statuses)),
-                bool(self.reused_statuses) and set(self.reused_statuses) == {422},
-            ),
-            _check("same key, other body: problem type", REUSED_TYPE_SUFFIX, reused_types),
-            _check("trades rows with the external_id after", 1, self.trades_booked_after_reuse),
-            _check(
+            Check("answers 201", self.requests, self.statuses.get(201, 0)),
+            Check("answers with another status", {}, others),
+            Check("distinct trade ids answered", 1, len(self.trade_ids)),
+            Check("bodies identical (parsed JSON)", True, self.identical_bodies),
+            Check(f"answers with {REPLAYED_HEADER}: true", self.requests - 1, self.replayed),
+            Check("trades rows with the external_id", 1, self.trades_booked),
+            Check("audit records of the trade", 1, self.audit_records),
+            Check("idempotency_keys rows for the key", 1, self.idempotency_rows),
+            Check("same key, other body: all 422", True, set(self.reused_statuses) == {422}),
+            Check("same key, other body: problem type", REUSED_TYPE_SUFFIX, reused),
+            Check("trades rows with the external_id after", 1, self.trades_booked_after_reuse),
+            Check(
                 "all trades rows after (unchanged)",
                 self.trades_total_before_reuse,
                 self.trades_total_after_reuse,
@@ -105,21 +85,36 @@ class RaceOutcome:
 
     def failures(self) -> list[str]:
         return [
-            f"{what}: expected {expected}, got {observed}"
-            for what, expected, observed, ok in self.checks()
-            if not ok
+            f"{c.name}: expected {c.expected}, got {c.found}" for c in self.checks() if not c.ok
         ]
 
 
-def _check(what: str, expected: object, observed: object) -> tuple[str, object, object, bool]:
-    return what, expected, observed, expected == observed
+async def trade_body(server: Server, db: BenchDatabase, external_id: str) -> dict[str, Any]:
+    """A valid POST /trades body on the first demo equity and counterparty."""
+    async with client(server.base_url, db.headers()) as api:
+        equity = next(i for i in await fetch_all(api, "/instruments") if i["type"] == "equity")
+        lei = (await fetch_all(api, "/counterparties"))[0]["lei"]
+    return {
+        "external_id": external_id,
+        "book": "EQ-FLOW",
+        "counterparty_lei": lei,
+        "isin": equity["isin"],
+        "side": "buy",
+        "quantity": "100",
+        "price": "50.25",
+        "currency": equity["currency"],
+        "trade_date": "2026-11-24",
+        "trade_time": "2026-11-24T14:31:05Z",
+        "venue": equity["mic"],
+        "commission": "1.50",
+        "fees": "0.02",
+    }
 
 
 async def _count(db: BenchDatabase, sql: str, *args: object) -> int:
     connection = await connect(db.url)
     try:
-        count: int = await connection.fetchval(sql, *args)
-        return count
+        return int(await connection.fetchval(sql, *args))
     finally:
         await connection.close()
 
@@ -130,134 +125,77 @@ async def race(
     """Fire ``requests`` POST /trades with one key and one body, round-robin over ``servers``,
     all released at once; then replay the key with another body. Returns what was observed."""
     tag = tag or uuid.uuid4().hex[:12]
-    body = trade_payload(0, prefix=f"RACE-{tag}")
+    body = await trade_body(servers[0], db, f"RACE-{tag}")
     outcome = RaceOutcome(requests=requests, key=f"race-{tag}", external_id=body["external_id"])
     headers = {**db.headers(), "Idempotency-Key": outcome.key}
     per_client = math.ceil(requests / len(servers))
-    clients = [
-        httpx.AsyncClient(
-            base_url=server.base_url,
-            headers=headers,
-            timeout=60,
-            limits=httpx.Limits(max_connections=per_client, max_keepalive_connections=per_client),
-        )
-        for server in servers
-    ]
+    clients = [client(s.base_url, headers, connections=per_client) for s in servers]
     try:
-        # Open every connection first, so the racing requests leave together.
-        await asyncio.gather(
-            *(client.get("/healthz") for client in clients for _ in range(per_client))
-        )
+        # Every connection open first, so the racing requests leave together.
+        await asyncio.gather(*(c.get("/healthz") for c in clients for _ in range(per_client)))
         go = asyncio.Event()
 
         async def one(index: int) -> None:
-            client = clients[index % len(clients)]
             await go.wait()
             started = time.perf_counter()
-            response = await client.post(f"{API}/trades", json=body)
+            response = await clients[index % len(clients)].post(f"{API}/trades", json=body)
             outcome.latencies.append(time.perf_counter() - started)
             outcome.statuses[response.status_code] += 1
             outcome.per_server[servers[index % len(servers)].port] += 1
-            outcome.raw_bodies.add(response.content)
             outcome.bodies.append(response.json())
-            if response.headers.get(REPLAYED_HEADER) == "true":
-                outcome.replayed += 1
+            outcome.replayed += response.headers.get(REPLAYED_HEADER) == "true"
 
         tasks = [asyncio.create_task(one(index)) for index in range(requests)]
-        await asyncio.sleep(0)  # let every task reach the start line
+        await asyncio.sleep(0)  # every task at the start line
         started = time.perf_counter()
         go.set()
         await asyncio.gather(*tasks)
         outcome.elapsed = time.perf_counter() - started
-
-        external_id = outcome.external_id
-        outcome.trades_booked = await _count(
-            db, "SELECT count(*) FROM trades WHERE external_id = $1", external_id
-        )
-        trade_ids = sorted(outcome.trade_ids)
+        count_trades = "SELECT count(*) FROM trades WHERE external_id = $1"
+        outcome.trades_booked = await _count(db, count_trades, outcome.external_id)
         outcome.audit_records = await _count(
             db,
             "SELECT count(*) FROM audit_records WHERE entity_type = 'trade' AND entity_id = $1",
-            trade_ids[0] if trade_ids else "",
+            min(outcome.trade_ids, default=""),
         )
         outcome.idempotency_rows = await _count(
             db, "SELECT count(*) FROM idempotency_keys WHERE key = $1", outcome.key
         )
         outcome.trades_total_before_reuse = await _count(db, "SELECT count(*) FROM trades")
-
         other = {**body, "quantity": str(int(body["quantity"]) + 1)}
-        for client in clients:
-            response = await client.post(f"{API}/trades", json=other)
+        for api in clients:
+            response = await api.post(f"{API}/trades", json=other)
             outcome.reused_statuses.append(response.status_code)
             outcome.reused_types.append(str(response.json().get("type", "")))
-        outcome.trades_booked_after_reuse = await _count(
-            db, "SELECT count(*) FROM trades WHERE external_id = $1", external_id
-        )
+        outcome.trades_booked_after_reuse = await _count(db, count_trades, outcome.external_id)
         outcome.trades_total_after_reuse = await _count(db, "SELECT count(*) FROM trades")
     finally:
-        await asyncio.gather(*(client.aclose() for client in clients))
+        await asyncio.gather(*(c.aclose() for c in clients))
     return outcome
 
 
-def report(outcome: RaceOutcome, round_number: int) -> str:
-    rows = [
-        [what, str(expected), str(observed), "ok" if ok else "FAIL"]
-        for what, expected, observed, ok in outcome.checks()
-    ]
-    spread = ", ".join(f":{port} {n}" for port, n in sorted(outcome.per_server.items()))
-    title = (
-        f"Round {round_number}: {outcome.requests} requests ({spread}), key {outcome.key}, "
-        f"external_id {outcome.external_id}\n"
-        f"all answered in {outcome.elapsed * 1000:,.0f} ms; latency p50 "
-        f"{fmt_ms(percentile(outcome.latencies, 50))} ms, p99 "
-        f"{fmt_ms(percentile(outcome.latencies, 99))} ms; "
-        f"distinct raw response bodies: {len(outcome.raw_bodies)}"
-    )
-    return render_table(["check", "expected", "observed", "result"], rows, title=title)
-
-
-async def run(args: argparse.Namespace) -> int:
-    db = await prepare_database(args.database, args.pg_url)
-    failures = 0
-    try:
-        async with running_servers(args.servers, db.url) as servers:
-            print(f"servers: {', '.join(f'{s.base_url} (pid {s.pid})' for s in servers)}")
-            for round_number in range(1, args.rounds + 1):
-                async with asyncio.timeout(120):
-                    outcome = await race(servers, db, requests=args.requests)
-                print()
-                print(report(outcome, round_number))
-                failures += bool(outcome.failures())
-    finally:
-        if not args.keep_database:
-            await drop_database(db.name, args.pg_url)
-    print()
-    print(f"{args.rounds - failures}/{args.rounds} rounds passed")
-    return 1 if failures else 0
-
-
-def parse_args(argv: Sequence[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.idempotency_race", description=__doc__.split("\n")[0]
-    )
-    parser.add_argument("--requests", type=int, default=200, help="racing requests per round")
-    parser.add_argument("--servers", type=int, default=2, help="uvicorn processes")
-    parser.add_argument("--rounds", type=int, default=1, help="races, each with a fresh key")
-    parser.add_argument("--database", default="settlement_bench_race", help="database name")
-    parser.add_argument("--pg-url", default=DEFAULT_PG_URL, help="PostgreSQL server URL")
-    parser.add_argument("--keep-database", action="store_true", help="do not drop it at the end")
-    args = parser.parse_args(argv)
-    if not 2 <= args.requests <= 1000 or not 1 <= args.servers <= 8 or not 1 <= args.rounds <= 50:
-        parser.error("--requests 2..1000, --servers 1..8, --rounds 1..50")
-    return args
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    print("$ " + shlex.join([sys.executable, "-m", "bench.idempotency_race", *argv]))
-    sys.stdout.flush()
-    return asyncio.run(run(parse_args(argv)))
+async def bench(args: argparse.Namespace, db: BenchDatabase) -> Result:
+    result = Result(PROG, "")
+    latencies: list[float] = []
+    booked = replayed = 0
+    async with running_servers(args.servers, db.url) as servers:
+        for round_number in range(1, args.rounds + 1):
+            async with asyncio.timeout(120):
+                outcome = await race(servers, db, requests=args.requests)
+            latencies += outcome.latencies
+            booked, replayed = booked + outcome.trades_booked, replayed + outcome.replayed
+            spread = ", ".join(f":{port} {n}" for port, n in sorted(outcome.per_server.items()))
+            print(f"round {round_number}: {spread}, all answered in {fmt_ms(outcome.elapsed)}")
+            checks = outcome.checks()
+            result.checks += [replace(c, name=f"round {round_number}: {c.name}") for c in checks]
+        for server in servers:
+            server.sample()
+    name = f"{args.rounds} x {args.requests} racing POST /trades, 1 key, {args.servers} servers"
+    peak = fmt_mib(max((s.peak_mib or 0.0) for s in servers))
+    value = f"{booked} booked, {replayed} replayed"
+    result.measures.append(Measure.timed(name, value, latencies, peak=peak))
+    return result
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(cli.main(PROG, __doc__ or "", SIZES, bench))

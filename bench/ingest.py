@@ -1,71 +1,42 @@
-"""Trade capture throughput against PostgreSQL, over HTTP to real uvicorn processes.
+"""Trade capture over HTTP to uvicorn: POST /trades/batch against asyncpg COPY of the same rows
+(goal >= 0.20), POST /trades from concurrent clients against GET /healthz (goal >= 0.35).
 
-    python -m bench.ingest [--trades 50000] [--batch 5000] [--requests 3000] [--concurrency 32]
-                           [--servers 1]
+    python -m bench.ingest [--full] [--trades N] [--batch N] [--requests N] [--concurrency N]
 
-One run prints, as tables:
-
-(i)   POST /trades/batch with ``--batch`` trades a request (one batch in flight per server)
-      -> trades/s;
-(ii)  the same number of rows written by raw asyncpg COPY into ``trades`` (one transaction per
-      ``--batch`` rows) -> rows/s, and the ratio (i)/(ii) (goal >= 0.20);
-(iii) single POST /trades with ``--concurrency`` clients -> requests/s, p50/p99 latency;
-(iv)  GET /healthz on the same servers with the same load, and the ratio (iii)/(iv)
-      (goal >= 0.35);
-with the CPU the servers, this client and the host used in each phase, and the peak RSS of
-the servers and the client.
-
-Every request goes to 127.0.0.1; counts are bounded by the arguments and each phase by
-``--phase-timeout``. The database (``--database``) is created afresh and dropped at the end
-unless ``--keep-database``. Payloads are built before each phase starts, so the client's time
-to build them is not measured; each HTTP phase starts after a short, unmeasured warm-up.
+Checks: every answer as expected; each trade booked through the API is stored and audited once.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import platform
-import shlex
-import sys
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
-import asyncpg
 import httpx
 
-from app.core.auth import Role
-from bench.common import (
-    API,
-    TRADE_COLUMNS,
-    BenchDatabase,
-    CpuMeter,
-    Server,
-    add_server_arguments,
-    check_limits,
-    connect,
-    drop_database,
-    fmt_int,
-    fmt_mib,
-    fmt_ms,
-    fmt_pct,
-    peak_rss_kib,
-    percentile,
-    prepare_database,
-    render_table,
-    running_servers,
-    trade_payload,
-    trade_record,
-)
+from bench.lib import cli
+from bench.lib.data import API, TRADE_COLUMNS, add_weekdays, fetch_all, trade_row
+from bench.lib.db import BenchDatabase, connect, copy_rows
+from bench.lib.measure import CpuMeter, PgCounters
+from bench.lib.report import Check, Measure, Result, fmt_int, fmt_mib, fmt_ms, fmt_ratio, percentile
+from bench.lib.servers import Server, client, running_servers
 
-BATCH_GOAL = 0.20
-SINGLE_GOAL = 0.35
-WARMUP_REQUESTS = 64
-WARMUP_BATCH = 100
+PROG = "bench.ingest"
+SIZES = (
+    cli.Size("trades", 5_000, 50_000, "trades booked by batch"),
+    cli.Size("batch", 1_000, 5_000, "trades per batch (<= 10,000)"),
+    cli.Size("requests", 300, 3_000, "single requests per phase"),
+    cli.Size("concurrency", 32, 32, "concurrent clients"),
+    cli.Size("servers", 1, 1, "uvicorn processes"),
+)
+TRADE_DATE = date(2026, 11, 24)  # a Tuesday: a trading day at every demo venue
+WARMUP = 64
+Send = Callable[[httpx.AsyncClient, Any], Awaitable[tuple[bool, int]]]  # (ok, trades done)
 
 
 @dataclass
@@ -75,398 +46,171 @@ class Phase:
     count: int = 0
     errors: int = 0
     latencies: list[float] = field(default_factory=list)
-    cpu: CpuMeter | None = None
-    rows_before: int | None = None
-
-    @property
-    def wall(self) -> float:
-        return self.cpu.wall if self.cpu else 0.0
+    cpu: CpuMeter = field(default_factory=CpuMeter)
 
     @property
     def rate(self) -> float:
-        return self.count / self.wall if self.wall else 0.0
+        return self.count / self.cpu.wall if self.cpu.wall else 0.0
 
-    def row(self) -> list[str]:
-        cpu = self.cpu
-        return [
-            self.name,
-            "-" if self.rows_before is None else fmt_int(self.rows_before),
-            fmt_int(self.count),
-            fmt_int(self.errors),
-            f"{self.wall:,.2f}",
-            f"{fmt_int(self.rate)} {self.unit}",
-            fmt_ms(percentile(self.latencies, 50)),
-            fmt_ms(percentile(self.latencies, 99)),
-            fmt_pct(cpu.servers_pct) if cpu else "-",
-            fmt_pct(cpu.postgres_pct) if cpu and cpu.postgres_pct is not None else "-",
-            fmt_pct(cpu.client_pct) if cpu else "-",
-            fmt_pct(cpu.host_pct) if cpu else "-",
-        ]
+    def against(self, baseline: Phase, goal: float, peak: str) -> Measure:
+        p50, p99 = (fmt_ms(percentile(self.latencies, q)) for q in (50, 99))
+        ratio = fmt_ratio(self.rate / baseline.rate, goal) if baseline.rate else ""
+        value, base = (f"{fmt_int(p.rate)} {p.unit}" for p in (self, baseline))
+        return Measure(self.name, value, base, ratio, p50, p99, peak)
 
 
-PHASE_HEADERS = [
-    "phase",
-    "trades rows before",
-    "count",
-    "errors",
-    "wall s",
-    "throughput",
-    "p50 ms",
-    "p99 ms",
-    "servers CPU",
-    "postgres CPU",
-    "client CPU",
-    "host CPU",
-]
+class Payloads:
+    """The n-th trade: every demo instrument and counterparty in turn."""
+
+    def __init__(self, instruments: list[dict[str, Any]], leis: list[str]) -> None:
+        self.instruments, self.leis = instruments, leis
+
+    def terms(self, n: int) -> tuple[dict[str, Any], bool]:
+        instrument = self.instruments[n % len(self.instruments)]
+        bond = instrument["type"] == "bond"
+        quantity = 100_000 * (1 + n % 5) if bond else 100 * (1 + n % 9)
+        terms = {
+            "book": "FI-RATES" if bond else "EQ-FLOW",
+            "counterparty_lei": self.leis[n % len(self.leis)],
+            "isin": instrument["isin"],
+            "side": "buy" if n % 2 == 0 else "sell",
+            "quantity": Decimal(quantity),
+            "price": Decimal("78.50") if bond else Decimal(f"{50 + n % 150}.25"),
+            "currency": instrument["currency"],
+            "venue": instrument["mic"],
+        }
+        return terms, bond
+
+    def body(self, n: int, prefix: str) -> dict[str, Any]:
+        terms, bond = self.terms(n)
+        charges = ("0", "0") if bond else ("1.50", "0.02")
+        return {
+            **{k: str(v) for k, v in terms.items()},
+            **{"external_id": f"{prefix}-{n:08d}", "trade_date": str(TRADE_DATE)},
+            **{"trade_time": f"{TRADE_DATE}T14:31:05Z", "commission": charges[0]},
+            "fees": charges[1],
+        }
+
+    def row(self, n: int, prefix: str, created_by: str) -> tuple[Any, ...]:
+        t, bond = self.terms(n)
+        settles = add_weekdays(TRADE_DATE, 1 if t["venue"] == "XNYS" else 2)
+        terms = (t["book"], t["counterparty_lei"], t["isin"], t["side"], t["quantity"], t["price"])
+        accrued = Decimal("1234.56") if bond else None
+        args = (t["currency"], TRADE_DATE, t["venue"], settles, "captured", created_by)
+        return trade_row(f"{prefix}-{n:08d}", *terms, *args, bond=bond, accrued=accrued)
 
 
-def _run_tag() -> str:
-    return datetime.now(UTC).strftime("%H%M%S")
-
-
-def _client(
-    server: Server, headers: dict[str, str], *, timeout: float, connections: int
-) -> httpx.AsyncClient:
-    return httpx.AsyncClient(
-        base_url=server.base_url,
-        headers=headers,
-        timeout=timeout,
-        limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
-    )
-
-
-# --- (i) batches over HTTP --------------------------------------------------------------------
-
-
-async def _post_batch(
-    client: httpx.AsyncClient, items: list[dict[str, Any]], key: str
-) -> tuple[int, float]:
-    started = time.perf_counter()
-    response = await client.post(
-        f"{API}/trades/batch", json={"items": items}, headers={"Idempotency-Key": key}
-    )
-    elapsed = time.perf_counter() - started
-    if response.status_code != 200:
-        raise RuntimeError(f"batch {key}: {response.status_code} {response.text[:500]}")
-    body = response.json()
-    if body["created"] != len(items):
-        bad = next(r for r in body["results"] if r["outcome"] != "created")
-        raise RuntimeError(f"batch {key}: {body['created']}/{len(items)} created; first: {bad}")
-    return len(items), elapsed
-
-
-async def batch_phase(
-    servers: Sequence[Server],
-    db: BenchDatabase,
-    monitor: asyncpg.Connection,
-    *,
-    trades: int,
-    batch: int,
-    tag: str,
+async def drive(
+    phase: Phase, clients: Sequence[httpx.AsyncClient], items: Iterable[Any], send: Send
 ) -> Phase:
-    payloads = [trade_payload(n, prefix=f"BAT{tag}") for n in range(trades)]
-    batches = [payloads[i : i + batch] for i in range(0, trades, batch)]
-    phase = Phase(f"(i) POST /trades/batch ({batch:,}/request)", "trades/s")
-    clients = [
-        _client(server, db.headers(Role.TRADER), timeout=600, connections=1) for server in servers
-    ]
-    try:
-        for i, client in enumerate(clients):  # warm-up: compile queries, fill caches
-            warm = [trade_payload(n, prefix=f"WBA{tag}{i}") for n in range(WARMUP_BATCH)]
-            await _post_batch(client, warm, f"warm-batch-{tag}-{i}")
-        queue = iter(enumerate(batches))
+    """Every client takes the next item until none is left."""
+    queue = iter(items)
 
-        async def worker(client: httpx.AsyncClient) -> None:
-            for index, items in queue:
-                count, elapsed = await _post_batch(client, items, f"batch-{tag}-{index}")
-                phase.count += count
-                phase.latencies.append(elapsed)
-
-        phase.cpu = CpuMeter([s.pid for s in servers], monitor, db.name)
-        await phase.cpu.start()
-        await asyncio.gather(*(worker(client) for client in clients))
-        await phase.cpu.stop()
-    finally:
-        await asyncio.gather(*(client.aclose() for client in clients))
-    return phase
-
-
-# --- (ii) raw COPY ----------------------------------------------------------------------------
-
-
-async def copy_phase(
-    db: BenchDatabase, monitor: asyncpg.Connection, *, rows: int, batch: int, tag: str
-) -> Phase:
-    now = datetime.now(UTC)
-    created_by = db.keys[Role.TRADER].id
-    records = [
-        trade_record(n, prefix=f"CPY{tag}", created_by=created_by, now=now) for n in range(rows)
-    ]
-    chunks = [records[i : i + batch] for i in range(0, rows, batch)]
-    phase = Phase(f"(ii) asyncpg COPY into trades ({batch:,}/transaction)", "rows/s")
-    connection = await connect(db.url)
-    try:
-        warm = [
-            trade_record(n, prefix=f"WCP{tag}", created_by=created_by, now=now)
-            for n in range(WARMUP_BATCH)
-        ]
-        async with connection.transaction():
-            await connection.copy_records_to_table("trades", records=warm, columns=TRADE_COLUMNS)
-        phase.cpu = CpuMeter([], monitor, db.name)
-        await phase.cpu.start()
-        for chunk in chunks:
+    async def worker(api: httpx.AsyncClient) -> None:
+        for item in queue:
             started = time.perf_counter()
-            async with connection.transaction():
-                await connection.copy_records_to_table(
-                    "trades", records=chunk, columns=TRADE_COLUMNS
-                )
+            ok, done = await send(api, item)
             phase.latencies.append(time.perf_counter() - started)
-            phase.count += len(chunk)
-        await phase.cpu.stop()
-    finally:
-        await connection.close()
+            phase.count, phase.errors = phase.count + done, phase.errors + (not ok)
+
+    await asyncio.gather(*(worker(api) for api in clients))
     return phase
 
 
-# --- (iii)/(iv) concurrent single requests ----------------------------------------------------
-
-Send = Callable[[httpx.AsyncClient, int], Awaitable[httpx.Response]]
-
-
-async def load_phase(
-    name: str,
-    servers: Sequence[Server],
-    headers: dict[str, str],
-    send: Send,
-    meter: CpuMeter,
-    *,
-    requests: int,
-    concurrency: int,
-    expect: int,
+async def measured(
+    phase: Phase, monitor: Any, servers: Sequence[Server], *work: Any, warm: Iterable[Any] = ()
 ) -> Phase:
-    """``requests`` calls of ``send`` by ``concurrency`` clients (one connection each),
-    spread over the servers round-robin; a short warm-up first."""
-    phase = Phase(name, "req/s")
-    clients = [
-        _client(servers[i % len(servers)], headers, timeout=60, connections=1)
-        for i in range(concurrency)
-    ]
-    try:
-        warm = iter(range(-WARMUP_REQUESTS, 0))
-        measured = iter(range(requests))
-
-        async def worker(client: httpx.AsyncClient, numbers: Any, record: bool) -> None:
-            for number in numbers:
-                started = time.perf_counter()
-                response = await send(client, number)
-                elapsed = time.perf_counter() - started
-                if not record:
-                    continue
-                phase.count += 1
-                phase.latencies.append(elapsed)
-                if response.status_code != expect:
-                    phase.errors += 1
-                    if phase.errors == 1:
-                        print(f"{name}: {response.status_code} {response.text[:300]}")
-
-        await asyncio.gather(*(worker(client, warm, False) for client in clients))
-        phase.cpu = meter
-        await meter.start()
-        await asyncio.gather(*(worker(client, measured, True) for client in clients))
-        await meter.stop()
-    finally:
-        await asyncio.gather(*(client.aclose() for client in clients))
+    """A warm-up, then ``drive`` with CPU and PostgreSQL's counters taken around it."""
+    clients, items, send = work
+    await drive(Phase("warm-up", ""), clients, warm, send)
+    phase.cpu, pg = CpuMeter([s.pid for s in servers]), PgCounters(monitor)
+    await pg.start()
+    phase.cpu.start()
+    await drive(phase, clients, items, send)
+    phase.cpu.stop()
+    await pg.stop()
+    print(f"{phase.name}: {phase.count:,} in {phase.cpu.wall:.2f} s; {phase.cpu.line()}")
+    print(f"  {pg.line(max(phase.count, 1), 'trade' if 'trades' in phase.name else 'request')}")
     return phase
 
 
-async def single_trade_phase(
-    servers: Sequence[Server],
-    db: BenchDatabase,
-    monitor: asyncpg.Connection,
-    *,
-    requests: int,
-    concurrency: int,
-    tag: str,
-) -> Phase:
-    bodies = {n: trade_payload(n, prefix=f"ONE{tag}") for n in range(-WARMUP_REQUESTS, requests)}
-
-    async def send(client: httpx.AsyncClient, number: int) -> httpx.Response:
-        return await client.post(
-            f"{API}/trades",
-            json=bodies[number],
-            headers={"Idempotency-Key": f"one-{tag}-{number}"},
-        )
-
-    return await load_phase(
-        "(iii) POST /trades (one trade, Idempotency-Key)",
-        servers,
-        db.headers(Role.TRADER),
-        send,
-        CpuMeter([s.pid for s in servers], monitor, db.name),
-        requests=requests,
-        concurrency=concurrency,
-        expect=201,
-    )
+async def post_batch(api: httpx.AsyncClient, item: tuple[str, list[Any]]) -> tuple[bool, int]:
+    key, items = item
+    headers = {"Idempotency-Key": key}
+    response = await api.post(f"{API}/trades/batch", json={"items": items}, headers=headers)
+    created = response.json().get("created", 0) if response.status_code == 200 else 0
+    return created == len(items), created
 
 
-async def healthz_phase(
-    servers: Sequence[Server],
-    db: BenchDatabase,
-    monitor: asyncpg.Connection,
-    *,
-    requests: int,
-    concurrency: int,
-) -> Phase:
-    async def send(client: httpx.AsyncClient, _number: int) -> httpx.Response:
-        return await client.get("/healthz")
-
-    return await load_phase(
-        "(iv) GET /healthz (no-op)",
-        servers,
-        {},
-        send,
-        CpuMeter([s.pid for s in servers], monitor, db.name),
-        requests=requests,
-        concurrency=concurrency,
-        expect=200,
-    )
-
-
-# --- The run ----------------------------------------------------------------------------------
-
-
-def _ratio(numerator: float, denominator: float) -> float:
-    return numerator / denominator if denominator else 0.0
-
-
-def _ratio_row(name: str, value: float, goal: float) -> list[str]:
-    return [name, f"{value:.3f}", f">= {goal:.2f}", "yes" if value >= goal else "NO"]
-
-
-def _load_average() -> str:
-    return " ".join(f"{value:.2f}" for value in os.getloadavg())
-
-
-async def _postgres_version(db: BenchDatabase) -> str:
-    connection = await connect(db.url)
-    try:
-        version: str = await connection.fetchval("SHOW server_version")
-        return version
-    finally:
-        await connection.close()
-
-
-async def run(args: argparse.Namespace) -> int:
-    tag = _run_tag()
-    db = await prepare_database(args.database, args.pg_url)
-    try:
-        print(
-            f"host: {os.cpu_count()} cores, load average {_load_average()}, "
-            f"Python {platform.python_version()}, PostgreSQL {await _postgres_version(db)}; "
-            f"database {db.name}, {args.servers} server process(es), "
-            f"app log level {args.app_log_level}"
-        )
-        async with running_servers(
-            args.servers, db.url, app_log_level=args.app_log_level
-        ) as servers:
-            print(f"servers: {', '.join(f'{s.base_url} (pid {s.pid})' for s in servers)}")
-            sys.stdout.flush()
-            timeout = args.phase_timeout
-            monitor = await connect(db.url)
-            try:
-
-                async def timed(phase: Awaitable[Phase]) -> Phase:
-                    rows: int = await monitor.fetchval("SELECT count(*) FROM trades")
-                    async with asyncio.timeout(timeout):
-                        done = await phase
-                    done.rows_before = rows
-                    return done
-
-                batch = await timed(
-                    batch_phase(servers, db, monitor, trades=args.trades, batch=args.batch, tag=tag)
-                )
-                copy = await timed(
-                    copy_phase(db, monitor, rows=batch.count, batch=args.batch, tag=tag)
-                )
-                single = await timed(
-                    single_trade_phase(
-                        servers,
-                        db,
-                        monitor,
-                        requests=args.requests,
-                        concurrency=args.concurrency,
-                        tag=tag,
-                    )
-                )
-                noop = await timed(
-                    healthz_phase(
-                        servers, db, monitor, requests=args.requests, concurrency=args.concurrency
-                    )
-                )
-            finally:
-                await monitor.close()
-            for server in servers:
-                server.sample()
-        phases = [batch, copy, single, noop]
-        print()
-        print(render_table(PHASE_HEADERS, [phase.row() for phase in phases], title="Throughput"))
-        print(
-            "(latency of (i) and (ii) is per batch / per COPY transaction; CPU: % of one core "
-            "for processes, % of all cores for the host)"
-        )
-        print()
-        ratios = [
-            _ratio_row(
-                "(i) / (ii)  batch HTTP vs raw COPY", _ratio(batch.rate, copy.rate), BATCH_GOAL
-            ),
-            _ratio_row(
-                "(iii) / (iv)  POST /trades vs GET /healthz",
-                _ratio(single.rate, noop.rate),
-                SINGLE_GOAL,
-            ),
+async def bench(args: argparse.Namespace, db: BenchDatabase) -> Result:
+    tag, monitor = datetime.now(UTC).strftime("%H%M%S"), await connect(db.url)
+    async with running_servers(args.servers, db.url) as servers:
+        async with client(servers[0].base_url, db.headers()) as api:
+            leis = [c["lei"] for c in await fetch_all(api, "/counterparties")]
+            payloads = Payloads(await fetch_all(api, "/instruments"), leis)
+        batchers = [client(s.base_url, db.headers()) for s in servers]
+        many = [
+            client(servers[i % len(servers)].base_url, db.headers())
+            for i in range(args.concurrency)
         ]
-        print(render_table(["ratio", "value", "goal", "met"], ratios, title="Ratios"))
-        print()
-        memory = [[f"server pid {s.pid} (:{s.port})", fmt_mib(s.peak_rss_kib)] for s in servers]
-        memory.append([f"bench client pid {os.getpid()}", fmt_mib(peak_rss_kib())])
-        print(render_table(["process", "peak RSS (VmHWM)"], memory, title="Memory"))
-        print()
-        print(f"load average at the end: {_load_average()}")
-        failures = sum(phase.errors for phase in phases)
-        return 1 if failures else 0
-    finally:
-        if not args.keep_database:
-            await drop_database(db.name, args.pg_url)
+        warm = [
+            (f"w{i}", [payloads.body(n, f"WBA{tag}{i}") for n in range(100)])
+            for i in range(len(servers))
+        ]
+        bodies = [payloads.body(n, f"BAT{tag}") for n in range(args.trades)]
+        batches = [
+            (f"{tag}-{i}", bodies[i : i + args.batch]) for i in range(0, len(bodies), args.batch)
+        ]
+        phase = Phase(f"(i) POST /trades/batch, {args.batch:,} a request", "trades/s")
+        batch = await measured(phase, monitor, servers, batchers, batches, post_batch, warm=warm)
+        rows = [payloads.row(n, f"CPY{tag}", db.key_ids["trader"]) for n in range(batch.count)]
+        copy = Phase(f"(ii) asyncpg COPY into trades, {args.batch:,} a transaction", "rows/s")
+        copy.cpu.start()
+        for start in range(0, len(rows), args.batch):
+            began = time.perf_counter()
+            await copy_rows(monitor, "trades", TRADE_COLUMNS, rows[start : start + args.batch])
+            copy.latencies.append(time.perf_counter() - began)
+        copy.cpu.stop()
+        copy.count = len(rows)
+        singles = {n: payloads.body(n, f"ONE{tag}") for n in range(-WARMUP, args.requests)}
 
+        async def post_one(api: httpx.AsyncClient, n: int) -> tuple[bool, int]:
+            headers = {"Idempotency-Key": f"one-{tag}-{n}"}
+            response = await api.post(f"{API}/trades", json=singles[n], headers=headers)
+            return response.status_code == 201, 1
 
-def parse_args(argv: Sequence[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.ingest", description=__doc__.split("\n")[0]
+        async def healthz(api: httpx.AsyncClient, _n: int) -> tuple[bool, int]:
+            return (await api.get("/healthz")).status_code == 200, 1
+
+        loads = (many, range(args.requests))
+        phase = Phase(f"(iii) POST /trades, {args.concurrency} clients", "req/s")
+        single = await measured(phase, monitor, servers, *loads, post_one, warm=range(-WARMUP, 0))
+        phase = Phase("(iv) GET /healthz (no-op), same load", "req/s")
+        noop = await measured(phase, monitor, servers, *loads, healthz, warm=range(WARMUP))
+        await asyncio.gather(*(c.aclose() for c in [*batchers, *many]))
+        for server in servers:
+            server.sample()
+    patterns = [f"BAT{tag}-%", f"ONE{tag}-%", f"WBA{tag}%"]
+    booked = await monitor.fetchval(
+        "SELECT count(*) FROM trades WHERE external_id LIKE ANY($1)", patterns
     )
-    parser.add_argument("--trades", type=int, default=50_000, help="trades to book by batch")
-    parser.add_argument("--batch", type=int, default=5_000, help="trades per batch (<= 10000)")
-    parser.add_argument("--requests", type=int, default=3_000, help="single requests per phase")
-    parser.add_argument("--concurrency", type=int, default=32, help="concurrent clients")
-    parser.add_argument("--servers", type=int, default=1, help="uvicorn processes")
-    add_server_arguments(parser, database="settlement_bench_ingest", phase_timeout=900)
-    args = parser.parse_args(argv)
-    limits = {
-        "--trades": (args.trades, 1, 1_000_000),
-        "--batch": (args.batch, 1, 10_000),
-        "--requests": (args.requests, 1, 100_000),
-        "--concurrency": (args.concurrency, 1, 512),
-        "--servers": (args.servers, 1, 16),
-    }
-    check_limits(parser, limits)
-    return args
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    print("$ " + shlex.join([sys.executable, "-m", "bench.ingest", *argv]))
-    sys.stdout.flush()
-    return asyncio.run(run(parse_args(argv)))
+    audited = await monitor.fetchval(
+        "SELECT count(*) FROM audit_records WHERE entity_type = 'trade'"
+    )
+    await monitor.close()
+    via_api = args.trades + args.requests + WARMUP + 100 * len(servers)
+    peak = fmt_mib(max(s.peak_mib or 0.0 for s in servers))
+    checks = [
+        Check("(i) batches refused or partly booked", 0, batch.errors),
+        Check("(i) trades booked by batch", args.trades, batch.count),
+        Check("(iii) POST /trades not answered 201", 0, single.errors),
+        Check("(iv) GET /healthz not answered 200", 0, noop.errors),
+        Check("trades booked through the API, in trades", via_api, booked),
+        Check("audit records of trades (one per trade booked through the API)", via_api, audited),
+    ]
+    measures = [batch.against(copy, 0.20, peak), single.against(noop, 0.35, peak)]
+    return Result(PROG, "", measures, checks)
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(cli.main(PROG, __doc__ or "", SIZES, bench))

@@ -9,9 +9,11 @@ import os
 from collections.abc import AsyncIterator
 
 import pytest
+from sqlalchemy.engine import make_url
 
-from bench.common import BenchDatabase, Server, drop_database, prepare_database, running_servers
 from bench.idempotency_race import REPLAYED_HEADER, REUSED_TYPE_SUFFIX, race
+from bench.lib.db import BenchDatabase, drop_database, prepare_database
+from bench.lib.servers import Server, running_servers
 
 PG_ENV = "SETTLEMENT_TEST_DATABASE_URL"
 REQUESTS = 200
@@ -24,8 +26,11 @@ async def race_database() -> AsyncIterator[BenchDatabase]:
     server_url = os.environ.get(PG_ENV)
     if not server_url:
         pytest.skip(f"{PG_ENV} is not set: the race needs PostgreSQL")
+    # Named from the configured database and this process, as conftest names its databases, so
+    # concurrent runs against one server never drop each other's.
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    database = await prepare_database(f"settlement_race_{worker}", server_url)
+    prefix = make_url(server_url).database or "settlement"
+    database = await prepare_database(f"{prefix}_race_{worker}_{os.getpid()}", server_url)
     try:
         yield database
     finally:

@@ -1,0 +1,2 @@
+"""What every benchmark shares: database set-up, servers, measurement, profiling, tables, and the
+command line."""

@@ -1,0 +1,299 @@
+"""Measuring without touching the app: SQLAlchemy engine events (statements by kind, time,
+transactions), PostgreSQL's own counters, pg_stat_activity samples, CPU and memory from /proc."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from bench.lib.db import MONITOR_APP, connect_kwargs
+from bench.lib.report import render_table
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+_TABLE = re.compile(r"\b(?:FROM|INTO|UPDATE)\s+(\w+)", re.IGNORECASE)
+
+
+def _status_kib(pid: int | str, name: str) -> int | None:
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(name + ":"):
+                return int(line.split()[1])
+    return None
+
+
+def rss_mib(pid: int | str = "self") -> float:
+    return (_status_kib(pid, "VmRSS") or 0) / 1024
+
+
+def peak_rss_mib(pid: int | str = "self") -> float | None:
+    """Peak resident set size (VmHWM) since start or the last ``reset_peak_rss``."""
+    kib = _status_kib(pid, "VmHWM")
+    return None if kib is None else kib / 1024
+
+
+def reset_peak_rss() -> None:
+    """Start this process's VmHWM again from its current RSS, so each bench has its own peak."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+
+
+def cpu_seconds(pid: int | str = "self") -> float | None:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def _host_ticks() -> tuple[int, int]:
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    return sum(values) - values[3] - values[4], sum(values)
+
+
+@dataclass
+class CpuMeter:
+    """CPU over a phase, in % of one core: this process, the given server processes, and every
+    core of the host busy (200 % is a whole 2-core host)."""
+
+    pids: Sequence[int] = ()
+    wall: float = 0.0
+    self_pct: float = 0.0
+    servers_pct: float = 0.0
+    host_pct: float = 0.0
+    _start: tuple[float, float, float, tuple[int, int]] = (0.0, 0.0, 0.0, (0, 0))
+
+    def _servers(self) -> float:
+        return sum(cpu_seconds(pid) or 0.0 for pid in self.pids)
+
+    def start(self) -> None:
+        self._start = (time.perf_counter(), time.process_time(), self._servers(), _host_ticks())
+
+    def stop(self) -> None:
+        wall0, self0, servers0, (busy0, total0) = self._start
+        self.wall = time.perf_counter() - wall0
+        busy1, total1 = _host_ticks()
+        if self.wall > 0:
+            self.self_pct = 100 * (time.process_time() - self0) / self.wall
+            self.servers_pct = 100 * (self._servers() - servers0) / self.wall
+        if total1 > total0:
+            self.host_pct = 100 * (os.cpu_count() or 1) * (busy1 - busy0) / (total1 - total0)
+
+    def line(self) -> str:
+        servers = f"servers {self.servers_pct:.0f}%, " if self.pids else ""
+        return f"CPU: {servers}bench process {self.self_pct:.0f}%, host {self.host_pct:.0f}%"
+
+
+def statement_label(statement: str) -> str:
+    """``VERB table`` (plus ``FOR UPDATE`` on a locking SELECT): what a statement counts as."""
+    text = " ".join(statement.split())
+    verb = text.split(" ", 1)[0].upper()
+    table = _TABLE.search(text)
+    label = f"{verb} {table.group(1) if table else ''}".strip()
+    return label + " FOR UPDATE" if verb == "SELECT" and "FOR UPDATE" in text.upper() else label
+
+
+@dataclass
+class Transaction:
+    """From the end of the previous COMMIT (or the start) to the end of this one."""
+
+    wall: float = 0.0
+    statements: Counter[str] = field(default_factory=Counter)
+    seconds: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
+    commit_s: float = 0.0
+    end: float = 0.0
+    rss_mib: float = 0.0
+
+    @property
+    def sql_s(self) -> float:
+        return sum(self.seconds.values())
+
+
+class SqlRecorder:
+    """Every statement any SQLAlchemy engine in this process sends, by kind, in ``total`` and per
+    COMMIT in ``transactions`` (meaningful when one session works at a time): listeners on the
+    Engine and Session classes, nothing of the app wrapped."""
+
+    def __init__(self) -> None:
+        self.total, self.current = Transaction(), Transaction()
+        self.transactions: list[Transaction] = []
+        self._labels: dict[str, str] = {}
+        self._listeners: list[tuple[Any, str, Callable[..., None]]] = [
+            (Engine, "before_cursor_execute", self._before),
+            (Engine, "after_cursor_execute", self._after),
+            (Engine, "commit", self._on_commit),
+            (Session, "after_commit", self._after_commit),
+        ]
+
+    def __enter__(self) -> SqlRecorder:
+        self.current.end = time.perf_counter()
+        for target, name, function in self._listeners:
+            event.listen(target, name, function)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        for target, name, function in self._listeners:
+            event.remove(target, name, function)
+
+    def _before(self, conn: Any, *_args: Any) -> None:
+        conn.info["bench_t0"] = time.perf_counter()
+
+    def _after(self, conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if (label := self._labels.get(statement)) is None:
+            label = self._labels[statement] = statement_label(statement)
+        seconds = time.perf_counter() - conn.info.pop("bench_t0", time.perf_counter())
+        for into in (self.total, self.current):
+            into.statements[label] += 1
+            into.seconds[label] += seconds
+
+    def _on_commit(self, _conn: Any) -> None:
+        now, done = time.perf_counter(), self.current
+        done.wall, done.rss_mib = now - done.end, rss_mib()
+        done.end = self.current.end = now
+        self.transactions.append(done)
+        self.current = Transaction(end=now)
+
+    def _after_commit(self, _session: Any) -> None:
+        if self.transactions:  # the COMMIT round trip belongs to the transaction just closed
+            now, last = time.perf_counter(), self.transactions[-1]
+            last.commit_s, last.wall, last.end = now - last.end, last.wall + now - last.end, now
+            self.current.end = now
+
+    def per(self, count: int, top: int = 12) -> list[list[str]]:
+        """Statements and milliseconds per unit of work (a confirmation, ...) by kind, and all."""
+        total, rows = self.total, list[list[str]]()
+        for label, n in [*total.statements.most_common(top), ("total", total.statements.total())]:
+            seconds = total.sql_s if label == "total" else total.seconds[label]
+            rows.append([label, f"{n / count:,.2f}", f"{1000 * seconds / count:,.2f}"])
+        return rows
+
+
+_DATABASE = ("xact_commit", "tup_inserted", "tup_updated", "tup_fetched")
+_TABLES = ("seq_scan", "seq_tup_read", "idx_scan", "n_tup_ins", "n_tup_upd")
+
+
+class PgCounters:
+    """PostgreSQL's own counters over a phase: pg_stat_database (commits, rows), per table
+    pg_stat_user_tables (scans, rows), and the top statements of pg_stat_statements when the
+    server has it loaded. They see what server processes do, where engine events cannot."""
+
+    def __init__(self, connection: asyncpg.Connection) -> None:
+        self.connection, self.statements = connection, False
+        self.database: dict[str, int] = {}
+        self.tables: dict[str, list[int]] = {}
+        self.top: list[str] = []
+
+    async def _snapshot(self) -> tuple[dict[str, int], dict[str, list[int]]]:
+        await self.connection.execute("SELECT pg_stat_force_next_flush()")
+        database = await self.connection.fetchrow(
+            f"SELECT {', '.join(_DATABASE)} FROM pg_stat_database "
+            "WHERE datname = current_database()"
+        )
+        columns = ", ".join(f"coalesce({c}, 0)" for c in _TABLES)
+        tables = await self.connection.fetch(f"SELECT relname, {columns} FROM pg_stat_user_tables")
+        return dict(database), {r[0]: list(r[1:]) for r in tables}
+
+    async def start(self) -> None:
+        with contextlib.suppress(asyncpg.PostgresError):  # not loaded: no such counters
+            await self.connection.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+            await self.connection.execute("SELECT pg_stat_statements_reset()")
+            self.statements = True
+        self._before = await self._snapshot()
+
+    async def stop(self) -> None:
+        (database, tables), after = self._before, await self._snapshot()
+        self.database = {name: value - database[name] for name, value in after[0].items()}
+        for table, values in after[1].items():
+            old = tables.get(table, [0] * len(_TABLES))
+            self.tables[table] = [a - b for a, b in zip(values, old, strict=True)]
+        if self.statements:
+            rows = await self.connection.fetch(
+                "SELECT calls, total_exec_time, query FROM pg_stat_statements "
+                "ORDER BY total_exec_time DESC LIMIT 8"
+            )
+            self.top = [
+                f"  {r[0]:>8,} calls {r[1]:>10,.0f} ms  {' '.join(r[2].split())[:90]}" for r in rows
+            ]
+
+    def line(self, per: int, unit: str) -> str:
+        d, note = self.database, "" if self.statements else " (pg_stat_statements not loaded)"
+        counts = (
+            f"{d['xact_commit'] / per:.3f} commits, {d['tup_inserted'] / per:.1f} rows inserted"
+        )
+        rows = f"{d['tup_updated'] / per:.1f} updated, {d['tup_fetched'] / per:.1f} fetched"
+        return "\n".join([f"PostgreSQL per {unit}: {counts}, {rows}{note}", *self.top])
+
+    def tables_table(self, when: str) -> str:
+        """Per table, busiest first: seq scans, rows seq-read, index scans, inserted, updated."""
+        busy = sorted(self.tables.items(), key=lambda item: -item[1][1] - item[1][2])
+        rows = [[table, *(f"{v:,}" for v in values)] for table, values in busy if any(values)]
+        headers = [f"table ({when})", "seq scans", "rows seq-read", "index scans", "inserted"]
+        return render_table([*headers, "updated"], rows, title="pg_stat_user_tables")
+
+
+class WaitSampler:
+    """What the app's PostgreSQL connections are doing: pg_stat_activity every 0.1 s."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.samples: Counter[str] = Counter()
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> WaitSampler:
+        connection = await asyncpg.connect(
+            **connect_kwargs(self.url), server_settings={"application_name": MONITOR_APP}
+        )
+        self._task = asyncio.create_task(self._poll(connection))
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _poll(self, connection: asyncpg.Connection) -> None:
+        try:
+            while True:
+                rows = await connection.fetch(
+                    "SELECT state, wait_event_type, wait_event FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND backend_type = 'client backend' "
+                    "AND application_name <> $1",
+                    MONITOR_APP,
+                )
+                for row in rows:
+                    self.samples[_state(row)] += 1
+                await asyncio.sleep(0.1)
+        finally:
+            await connection.close()
+
+    def line(self) -> str:
+        total = sum(self.samples.values()) or 1
+        shares = ", ".join(f"{s} {100 * n / total:.0f}%" for s, n in self.samples.most_common(4))
+        return f"app connections: {shares or 'none seen'}"
+
+    def lock_share(self) -> float:
+        total = sum(self.samples.values())
+        locked = sum(n for state, n in self.samples.items() if state.startswith("lock"))
+        return 100 * locked / total if total else 0.0
+
+
+def _state(row: Any) -> str:
+    state, kind, name = row["state"], row["wait_event_type"], row["wait_event"]
+    if state in ("idle", "idle in transaction"):
+        return str(state)
+    if kind is None:
+        return "running"
+    return f"lock wait ({name})" if kind == "Lock" else f"{kind}:{name}"
