@@ -2,6 +2,7 @@
 
 import secrets
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -9,15 +10,36 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.apikeys import repository
 from app.apikeys.models import ApiKey
-from app.audit.service import record_change
+from app.audit.service import audited
 from app.core.auth import Actor, Role, hash_api_key
 from app.core.errors import NotFound
 from app.core.ids import new_id
 from app.core.pagination import PageRequest
-from app.core.snapshots import row_snapshot
 
 KEY_PREFIX = "stl_"
 _SNAPSHOT_EXCLUDE = frozenset({"key_hash"})
+
+
+def _audited(
+    session: AsyncSession,
+    api_key: ApiKey,
+    action: str,
+    *,
+    actor: Actor,
+    now: datetime,
+    created: bool = False,
+) -> AbstractAsyncContextManager[None]:
+    # The key's hash never reaches the audit trail or the event feed.
+    return audited(
+        session,
+        api_key,
+        entity_type="api_key",
+        action=action,
+        actor=actor,
+        now=now,
+        created=created,
+        exclude=_SNAPSHOT_EXCLUDE,
+    )
 
 
 @dataclass(frozen=True)
@@ -39,17 +61,8 @@ async def create_key(
         created_at=now,
         created_by=actor.key_id,
     )
-    repository.add(session, api_key)
-    await record_change(
-        session,
-        actor=actor,
-        entity_type="api_key",
-        entity_id=api_key.id,
-        action="created",
-        before=None,
-        after=row_snapshot(api_key, exclude=_SNAPSHOT_EXCLUDE),
-        now=now,
-    )
+    async with _audited(session, api_key, "created", actor=actor, now=now, created=True):
+        repository.add(session, api_key)
     return IssuedKey(api_key, secret)
 
 
@@ -58,18 +71,8 @@ async def revoke_key(session: AsyncSession, *, key_id: str, actor: Actor, now: d
     if api_key is None:
         raise NotFound(f"No API key '{key_id}'.")
     if api_key.revoked_at is None:
-        before = row_snapshot(api_key, exclude=_SNAPSHOT_EXCLUDE)
-        api_key.revoked_at = now
-        await record_change(
-            session,
-            actor=actor,
-            entity_type="api_key",
-            entity_id=api_key.id,
-            action="revoked",
-            before=before,
-            after=row_snapshot(api_key, exclude=_SNAPSHOT_EXCLUDE),
-            now=now,
-        )
+        async with _audited(session, api_key, "revoked", actor=actor, now=now):
+            api_key.revoked_at = now
     return api_key
 
 

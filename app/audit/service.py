@@ -168,11 +168,12 @@ async def audited(
     now: datetime,
     created: bool = False,
     event_type: str | None = None,
+    exclude: frozenset[str] = frozenset(),
 ) -> AsyncIterator[None]:
     """Audit what the block does to ``entity``: its row before (none when ``created``) and
-    after, as one audit record and one outbox event in the caller's transaction. Nothing is
-    recorded when the block raises."""
-    before = None if created else row_snapshot(entity)
+    after, less the ``exclude`` columns, as one audit record and one outbox event in the
+    caller's transaction. Nothing is recorded when the block raises."""
+    before = None if created else row_snapshot(entity, exclude=exclude)
     yield
     await record_change(
         session,
@@ -181,7 +182,7 @@ async def audited(
         entity_id=entity.id,
         action=action,
         before=before,
-        after=row_snapshot(entity),
+        after=row_snapshot(entity, exclude=exclude),
         now=now,
         event_type=event_type,
     )
