@@ -18,7 +18,7 @@ from app.core.idempotency import purge_expired
 from app.core.migrations import upgrade
 from app.positions.adjustments.demo import load_demo_opening
 from app.reference.demo import load_demo_reference
-from app.trades.confirmations.service import flag_overdue_affirmations
+from app.trades.deadline_runs import service as deadlines
 
 cli = typer.Typer(help="Settlement back office.", no_args_is_help=True)
 keys = typer.Typer(help="API keys.", no_args_is_help=True)
@@ -136,11 +136,21 @@ def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (key_..
 def affirmation_deadlines() -> None:
     """Flag trades past their market's affirmation cutoff, unconfirmed (once each)."""
 
-    async def work(session: AsyncSession) -> list[str]:
-        return await flag_overdue_affirmations(session, now=system_clock(), actor=SYSTEM_ACTOR)
+    async def run() -> int:
+        engine = create_engine(get_settings().database_url)
+        try:
+            sessionmaker = create_sessionmaker(engine)
+            async with sessionmaker() as session, UnitOfWork(session):
+                started = await deadlines.start_run(session, actor=SYSTEM_ACTOR, now=system_clock())
+            await deadlines.process_run(
+                sessionmaker, run_id=started.id, actor=SYSTEM_ACTOR, clock=system_clock
+            )
+            async with sessionmaker() as session:
+                return (await deadlines.get_run(session, run_id=started.id)).flagged
+        finally:
+            await engine.dispose()
 
-    flagged = _in_transaction(work)
-    typer.echo(f"flagged {len(flagged)} trades past their affirmation cutoff")
+    typer.echo(f"flagged {asyncio.run(run())} trades past their affirmation cutoff")
 
 
 @cli.command("purge-idempotency-keys")

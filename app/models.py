@@ -25,6 +25,7 @@ from app.settlement.instructions import models as settlement_instructions_models
 from app.settlement.runs import models as settlement_runs_models
 from app.trades.capture import models as trades_capture_models
 from app.trades.confirmations import models as trades_confirmations_models
+from app.trades.deadline_runs import models as trades_deadline_runs_models
 
 metadata = Base.metadata
 
@@ -54,4 +55,5 @@ __all__ = [
     "settlement_runs_models",
     "trades_capture_models",
     "trades_confirmations_models",
+    "trades_deadline_runs_models",
 ]

@@ -21,7 +21,7 @@ from app.core.errors import problem_responses
 from app.core.idempotency import REPLAYED_HEADER, IdempotencyKey, idempotent_create
 from app.core.pagination import Page
 from app.core.runs import framework
-from app.core.runs.framework import RunType
+from app.core.runs.framework import R, RunType
 
 log = structlog.get_logger()
 
@@ -52,6 +52,26 @@ class RunRoutes:
     def shape(self, run: Any) -> BaseModel:
         out: BaseModel = self.out.of(run)
         return out
+
+
+async def run_through(
+    request: Request,
+    uow: UnitOfWork,
+    kind: RunType[R, Any],
+    *,
+    start: Callable[[AsyncSession], Awaitable[R]],
+    actor: Actor,
+    clock: Clock,
+) -> R:
+    """Start a run in the request's unit of work (committed, so its chunks can take the rows
+    the request read) and work through it before answering: the finished run. A failure is
+    raised once the run has recorded it."""
+    async with uow:
+        run = await start(uow.session)
+    sessionmaker = request.app.state.sessionmaker
+    await framework.process(sessionmaker, kind, run_id=run.id, actor=actor, clock=clock)
+    async with sessionmaker() as session:
+        return await framework.get(session, kind, run.id)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import NotFound
 from app.core.pagination import PageRequest, fetch_page
+from app.core.runs.framework import claim
 from app.trades.capture.models import Trade
 from app.trades.capture.states import TradeStatus
 
@@ -123,16 +124,24 @@ async def unconfirmed(
     return (await session.scalars(statement)).all()
 
 
-async def claim_unflagged_unconfirmed(session: AsyncSession) -> Sequence[Trade]:
-    """Unconfirmed trades not yet flagged overdue, locked; rows another transaction holds are
-    skipped, so concurrent runs never flag a trade twice."""
-    statement = (
-        select(Trade)
-        .where(Trade.status.in_(UNCONFIRMED), Trade.affirmation_overdue_at.is_(None))
-        .order_by(Trade.id)
-        .with_for_update(skip_locked=True)
-    )
-    return (await session.scalars(statement)).all()
+_UNFLAGGED_UNCONFIRMED = (Trade.status.in_(UNCONFIRMED), Trade.affirmation_overdue_at.is_(None))
+
+
+async def claim_unflagged_unconfirmed(
+    session: AsyncSession, *, after_id: str | None, limit: int
+) -> Sequence[Trade]:
+    """The next ``limit`` unconfirmed trades not yet flagged overdue, in id order after
+    ``after_id``, locked; rows another transaction holds are skipped, so concurrent runs never
+    flag a trade twice."""
+    statement = select(Trade).where(*_UNFLAGGED_UNCONFIRMED).order_by(Trade.id)
+    if after_id is not None:
+        statement = statement.where(Trade.id > after_id)
+    return (await session.scalars(claim(statement, limit=limit))).all()
+
+
+async def count_unflagged_unconfirmed(session: AsyncSession) -> int:
+    statement = select(func.count()).select_from(Trade).where(*_UNFLAGGED_UNCONFIRMED)
+    return int(await session.scalar(statement) or 0)
 
 
 # What clearing and settlement move on -------------------------------------------------------

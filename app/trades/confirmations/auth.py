@@ -1,5 +1,5 @@
 """Who may touch confirmations: the gateway and operations send them, every business role
-reads them, and only operations force-match or run the affirmation deadline."""
+reads them, and only operations force-match them."""
 
 from typing import Annotated
 

@@ -19,7 +19,6 @@ from app.trades.confirmations.schemas import (
     ConfirmationExceptionOut,
     ConfirmationIn,
     ConfirmationOut,
-    DeadlineRunOut,
     ForceMatchIn,
     ForceMatchOut,
     ReasonOut,
@@ -245,17 +244,3 @@ async def unaffirmed_report(
         )
         for t, d in rows
     ]
-
-
-@router.post(
-    "/affirmation-deadline-runs",
-    response_model=DeadlineRunOut,
-    responses=problem_responses(),
-    summary="Flag trades that passed their affirmation cutoff unconfirmed (once each)",
-)
-async def affirmation_deadline_run(uow: Uow, actor: Operations, clock: Now) -> DeadlineRunOut:
-    """Each trade is flagged once, with a `trade.affirmation_overdue` event; run it on a
-    schedule (`settlement affirmation-deadlines`) or from here."""
-    async with uow:
-        flagged = await service.flag_overdue_affirmations(uow.session, now=clock(), actor=actor)
-    return DeadlineRunOut(flagged=len(flagged), trade_ids=flagged)

@@ -124,8 +124,3 @@ class UnaffirmedTradeOut(BaseModel):
     overdue: bool
     time_left_seconds: int
     overdue_by_seconds: int
-
-
-class DeadlineRunOut(BaseModel):
-    flagged: int = Field(description="Trades that passed their cutoff unconfirmed since last run.")
-    trade_ids: list[str]

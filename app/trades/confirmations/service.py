@@ -582,14 +582,31 @@ async def unaffirmed_trades(
     return sorted(urgent, key=lambda pair: (pair[1].cutoff, pair[0].id))[:limit]
 
 
+@dataclass(frozen=True)
+class LookedAt:
+    """A chunk of unconfirmed trades an affirmation deadline run looked at."""
+
+    count: int
+    last_id: str | None  # where the next chunk starts; None when there was none
+    flagged: list[str]  # those past their cutoff, now flagged
+
+
+async def count_unflagged_unconfirmed(session: AsyncSession) -> int:
+    return await trades_repository.count_unflagged_unconfirmed(session)
+
+
 async def flag_overdue_affirmations(
-    session: AsyncSession, *, now: datetime, actor: Actor
-) -> list[str]:
-    """Mark, once, every unconfirmed trade whose cutoff has passed, raising one event each.
+    session: AsyncSession, *, now: datetime, actor: Actor, after_id: str | None, limit: int
+) -> LookedAt:
+    """Mark, once, every trade of the next ``limit`` unconfirmed ones (in id order after
+    ``after_id``) whose cutoff has passed, raising one event each.
 
     Rows are claimed with SKIP LOCKED so concurrent runs never flag a trade twice."""
-    trades = await trades_repository.claim_unflagged_unconfirmed(session)
+    trades = await trades_repository.claim_unflagged_unconfirmed(
+        session, after_id=after_id, limit=limit
+    )
     rows = await _with_deadlines(session, trades, now=now)
     overdue = [trade for trade, due in rows if due.overdue]
     await flag_affirmation_overdue(session, overdue, actor=actor, now=now)
-    return [trade.id for trade in overdue]
+    last_id = trades[-1].id if trades else None
+    return LookedAt(len(trades), last_id, [trade.id for trade in overdue])

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from app.audit.models import AuditRecord
 from app.events.models import OutboxEvent
 from app.trades.capture.states import TradeEvent
+from app.trades.deadline_runs import service as deadline_runs
 from tests.conftest import Database
 from tests.factories import DEUTSCHE, GOLDMAN, TOTAL
 from tests.support import Api, FrozenClock, problem_fields
@@ -266,14 +267,23 @@ async def test_the_flag_is_audited_with_the_operations_key(
     assert response.json() == {"flagged": 1, "trade_ids": [late["id"]]}
     operations = await key_id(api, "operations")
     async with db.sessionmaker() as session:
-        records = (
+        audited = (
             await session.scalars(
-                select(AuditRecord).where(AuditRecord.request_id == "req-deadline")
+                select(AuditRecord)
+                .where(AuditRecord.request_id == "req-deadline")
+                .order_by(AuditRecord.seq)
             )
         ).all()
+        records = [r for r in audited if r.entity_type == "trade"]
         event = await session.get(OutboxEvent, records[0].seq)
     assert [(r.entity_id, r.action, r.actor_key_id) for r in records] == [
         (late["id"], "affirmation_overdue", operations)
+    ]
+    # The run itself is audited too, under the same request: started, then completed.
+    runs = [(r.entity_type, r.action, r.actor_key_id) for r in audited if r not in records]
+    assert runs == [
+        ("affirmation_deadline_run", "started", operations),
+        ("affirmation_deadline_run", "completed", operations),
     ]
     assert records[0].before is not None
     assert records[0].after is not None
@@ -283,6 +293,17 @@ async def test_the_flag_is_audited_with_the_operations_key(
     assert (event.event_type, event.entity_id) == ("trade.affirmation_overdue", late["id"])
     history = await get_json(api, f"/trades/{late['id']}/history", role="compliance")
     assert [h["action"] for h in history] == ["captured", "affirmation_overdue"]
+
+
+async def test_a_run_works_through_the_trades_a_chunk_at_a_time(
+    api: Api, book_trade: BookTrade, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(deadline_runs, "CHUNK", 2)
+    late = sorted([(await book_trade())["id"] for _ in range(5)])
+
+    assert await run(api) == {"flagged": 5, "trade_ids": late}
+    assert sorted(await overdue_events(db)) == late
+    assert await run(api) == {"flagged": 0, "trade_ids": []}
 
 
 async def test_a_run_with_nothing_overdue_flags_nothing(
