@@ -1,0 +1,1 @@
+"""Statements: what banks and custodians send, parsed into one shape."""

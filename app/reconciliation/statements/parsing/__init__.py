@@ -1,0 +1,1 @@
+"""Statement parsers: every format into ``model.ParsedStatement``. Pure: no database."""
