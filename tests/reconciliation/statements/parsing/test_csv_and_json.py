@@ -129,7 +129,8 @@ def test_a_row_that_cannot_be_read_is_refused_naming_its_line(
 def test_a_header_without_a_mapped_column_or_a_file_without_rows_is_refused() -> None:
     with pytest.raises(
         StatementParseError,
-        match="no column Anfangssaldo, Betrag, E2E, Endsaldo, Name, S/H, Valuta, Verwendungszweck in the header",
+        match="no column Anfangssaldo, Betrag, E2E, Endsaldo, Name, S/H, Valuta, "
+        "Verwendungszweck in the header",
     ):
         parse_csv("Konto;Auszug;Buchungstag\nX;1;25.11.2026\n", GERMAN)
     with pytest.raises(StatementParseError, match="no entries"):
