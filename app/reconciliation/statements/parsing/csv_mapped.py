@@ -53,6 +53,7 @@ class CsvMapping:
     thousands_separator: str = ""
     date_format: str = "%Y-%m-%d"
     currency: str | None = None  # when the file has no currency column
+    encoding: str = "utf-8"
     # With a ``credit_debit`` column: the values that mean a credit (anything else: a debit).
     credit_values: frozenset[str] = field(default_factory=lambda: frozenset({"C", "CR", "CRDT"}))
 
