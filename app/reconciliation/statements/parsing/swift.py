@@ -294,8 +294,12 @@ def _balance(f: _Field) -> tuple[Balance, str, _Field]:
         raise StatementParseError(
             f"unreadable balance :{f.tag}: {value!r}: {exc}", location=f.where
         ) from exc
-    zero = Decimal(0)  # a D0,00 balance is zero, not minus zero
-    return Balance(amount=amount if amount else zero + amount, date=day), value[7:10], f
+    return Balance(amount=_unsigned_zero(amount), date=day), value[7:10], f
+
+
+def _unsigned_zero(amount: Decimal) -> Decimal:
+    """A D0,00 balance or entry is zero, not minus zero."""
+    return amount if amount else abs(amount)
 
 
 def _transactions() -> Any:
@@ -384,7 +388,7 @@ def _entry_fields(f: _Field) -> dict[str, Any]:
         )
         built = tag(transactions, raw)
         entry = built.get("entry_date")
-        built["signed_amount"] = Decimal(built["amount"].amount)
+        built["signed_amount"] = _unsigned_zero(Decimal(built["amount"].amount))
         built["value_date"] = date(built["date"].year, built["date"].month, built["date"].day)
         built["booking_date"] = date(entry.year, entry.month, entry.day) if entry else None
     except _LIBRARY_ERRORS as exc:

@@ -219,6 +219,27 @@ def test_a_statement_that_does_not_add_up_is_not_refused() -> None:
     assert statement.closing_booked == Balance(Decimal("5.00"), date(2026, 3, 5))
 
 
+def test_messages_split_on_dash_lines_and_kind_from_an_input_block_2() -> None:
+    plain = ":20:A\n:25:1\n:60F:C260305EUR1,00\n:62F:C260305EUR1,00\n-\n"
+    plain += ":20:B\n:25:1\n:60F:C260305EUR1,00\n:61:260305D0,00NCHG\n:62F:C260305EUR1,00"
+    header = "{1:F01BANKBEBBAXXX0000000000}{2:I942DEUTDEFFXXXXN}{4:\n"
+    report = header + ":20:C\n:25:1\n:90C:0EUR0,\n-}{5:}"
+
+    first, second, third = parse_swift(plain + "\n-}\n" + report)
+
+    assert [s.statement_id for s in (first, second, third)] == ["A", "B", "C"]
+    assert [s.kind for s in (first, second, third)] == [
+        StatementKind.STATEMENT,
+        StatementKind.STATEMENT,
+        StatementKind.REPORT,
+    ]
+    (zero_fee,) = second.entries
+    assert zero_fee.amount == Decimal("0.00")
+    assert not zero_fee.amount.is_signed()
+    assert zero_fee.credit_debit is CreditDebit.DEBIT
+    assert third.currency == "EUR"
+
+
 def test_13d_without_offset_is_utc() -> None:
     (report,) = parse_swift(":20:R\n:25:123\n:34F:EUR0,\n:13D:2603051400\n")
 
