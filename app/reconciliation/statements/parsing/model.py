@@ -43,6 +43,7 @@ class ParsedEntry:
     remittance_information: str | None = None
     counterparty_name: str | None = None
     counterparty_account: str | None = None
+    reversal: bool = False  # MT940 RC / RD, camt RvslInd: undoes an earlier entry
 
 
 @dataclass(frozen=True, slots=True)
