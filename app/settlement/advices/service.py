@@ -28,7 +28,7 @@ from app.settlement.advices.schemas import (
 )
 from app.settlement.instructions import service as instructions
 from app.settlement.instructions.models import SettlementInstruction
-from app.settlement.instructions.service import DeliveryType, InstructionEvent, InstructionStatus
+from app.settlement.instructions.states import DeliveryType, InstructionEvent, InstructionStatus
 from app.trades.capture import post_trade as trades
 
 ADVICE_ENTITY = "status_advice"

@@ -34,19 +34,20 @@ from app.settlement.instructions import repository
 from app.settlement.instructions.enrichment import RepairReason, SsiFacts, choose_ssi
 from app.settlement.instructions.fails import Fail, FailsTally
 from app.settlement.instructions.models import SettlementInstruction
-from app.settlement.instructions.movements import Settlement as Settlement
-from app.settlement.instructions.movements import expect as expect
-from app.settlement.instructions.movements import post
-from app.settlement.instructions.movements import post_many as post_many
-from app.settlement.instructions.movements import signed as signed
-from app.settlement.instructions.movements import withdraw as withdraw
-from app.settlement.instructions.states import HOLDABLE as HOLDABLE
-from app.settlement.instructions.states import OPEN as OPEN
-from app.settlement.instructions.states import SETTLEABLE as SETTLEABLE
-from app.settlement.instructions.states import TRANSITIONS as TRANSITIONS
-from app.settlement.instructions.states import DeliveryType as DeliveryType
-from app.settlement.instructions.states import InstructionEvent as InstructionEvent
-from app.settlement.instructions.states import InstructionStatus as InstructionStatus
+from app.settlement.instructions.movements import (
+    expect,
+    post,
+    signed,
+    withdraw,
+)
+from app.settlement.instructions.states import (
+    HOLDABLE,
+    OPEN,
+    TRANSITIONS,
+    DeliveryType,
+    InstructionEvent,
+    InstructionStatus,
+)
 from app.trades.capture import post_trade as trades
 
 ENTITY = "settlement_instruction"
