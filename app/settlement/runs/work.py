@@ -192,24 +192,27 @@ async def _settle_chunk(
 async def _settle_netted_out(
     session: AsyncSession, run: SettlementRun, tally: Tally, *, actor: Actor, now: datetime
 ) -> bool:
-    """Settle the trades of the next chunk of obligations due that netted out to nothing (no
-    instruction, nothing moves); False when fewer than a chunk were left."""
+    """Settle up to a chunk of the trades of obligations due that netted out to nothing (no
+    instruction, nothing moves); False when nothing is left. An obligation is done for this
+    run once none of its trades is left instructed, and settled once clearing has handed
+    over all its trades."""
     obligation_ids = await repository.claim_netted_out(
         session, settlement_date=run.settlement_date, run_id=run.id, limit=CHUNK
     )
     settled = await trades.settle_netted_out(
-        session, obligation_ids=obligation_ids, actor=actor, now=now
+        session, obligation_ids=obligation_ids, limit=CHUNK, actor=actor, now=now
     )
+    done = [o for o in obligation_ids if o not in settled.unsettled]
     await repository.mark_netted_out(
         session,
-        tried=obligation_ids,
-        settled=[o for o in obligation_ids if o not in settled.waiting],
+        tried=done,
+        settled=[o for o in done if o not in settled.waiting],
         run_id=run.id,
         now=now,
     )
     tally.netted_out += settled.trades
     run.report = tally.report(run.report["held_ids"], run.report["held"])
-    return len(obligation_ids) == CHUNK
+    return len(obligation_ids) == CHUNK or bool(settled.unsettled)
 
 
 async def dry_run(session: AsyncSession, *, settlement_date: date) -> dict[str, Any]:

@@ -77,9 +77,13 @@ async def mark_cleared(
 ) -> None:
     """``confirmed`` -> ``cleared``: ``cleared`` maps each trade id to its obligation and the CCP
     it was novated to (None when it was not)."""
+    trades = await repository.lock_many(session, list(cleared), status=TradeStatus.CONFIRMED)
+    if len(trades) != len(cleared):
+        # The caller claimed them confirmed in this transaction: nothing else can move them.
+        raise RuntimeError(f"{len(cleared) - len(trades)} trades to clear are no longer confirmed")
     await transition_many(
         session,
-        await repository.lock_many(session, list(cleared)),
+        trades,
         event=TradeEvent.CLEARED,
         actor=actor,
         now=now,
@@ -159,21 +163,30 @@ async def mark_settled_many(
 @dataclass(frozen=True)
 class NettedOutSettled:
     trades: int  # how many trades settled
+    unsettled: set[str]  # obligations with trades still ``instructed`` (beyond the limit)
     waiting: set[str]  # obligations with trades not yet handed to settlement (``cleared``)
 
 
 async def settle_netted_out(
-    session: AsyncSession, *, obligation_ids: Sequence[str], actor: Actor, now: datetime
+    session: AsyncSession,
+    *,
+    obligation_ids: Sequence[str],
+    limit: int,
+    actor: Actor,
+    now: datetime,
 ) -> NettedOutSettled:
-    """``instructed`` -> ``settled`` for the trades of obligations that netted out to nothing:
-    nothing moves, the netting itself settles them on their date. Obligations some of whose
-    trades clearing has not handed over yet are named in ``waiting``."""
+    """``instructed`` -> ``settled`` for up to ``limit`` trades of obligations (at most 500)
+    that netted out to nothing: nothing moves, the netting itself settles them on their date.
+    Says which obligations still have trades left, instructed or not yet handed over."""
     trades = await repository.lock_of_obligations(
-        session, obligation_ids, status=TradeStatus.INSTRUCTED
+        session, obligation_ids, status=TradeStatus.INSTRUCTED, limit=limit
     )
     await transition_many(session, trades, event=TradeEvent.SETTLED, actor=actor, now=now)
+    unsettled = await repository.obligations_with(
+        session, obligation_ids, status=TradeStatus.INSTRUCTED
+    )
     waiting = await repository.obligations_with(session, obligation_ids, status=TradeStatus.CLEARED)
-    return NettedOutSettled(len(trades), waiting)
+    return NettedOutSettled(len(trades), unsettled, waiting)
 
 
 async def count_netted_out(session: AsyncSession, *, obligation_ids: Sequence[str]) -> int:

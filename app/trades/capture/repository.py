@@ -172,14 +172,17 @@ async def count_clearable(session: AsyncSession, *, settlement_date: date) -> in
     return int(await session.scalar(statement) or 0)
 
 
-async def lock_many(session: AsyncSession, trade_ids: Sequence[str]) -> list[Trade]:
-    """These trades, locked, in id order (one query per ``IN_CHUNK`` ids)."""
+async def lock_many(
+    session: AsyncSession, trade_ids: Sequence[str], *, status: TradeStatus
+) -> list[Trade]:
+    """Those of these trades in ``status``, locked, in id order (one query per ``IN_CHUNK``
+    ids)."""
     ordered = sorted(trade_ids)
     found: list[Trade] = []
     for start in range(0, len(ordered), IN_CHUNK):
         statement = (
             select(Trade)
-            .where(Trade.id.in_(ordered[start : start + IN_CHUNK]))
+            .where(Trade.id.in_(ordered[start : start + IN_CHUNK]), Trade.status == status.value)
             .order_by(Trade.id)
             .with_for_update()
         )
@@ -238,22 +241,18 @@ async def lock_settleable_of(session: AsyncSession, obligation_ids: Sequence[str
 
 
 async def lock_of_obligations(
-    session: AsyncSession, obligation_ids: Sequence[str], *, status: TradeStatus
-) -> list[Trade]:
-    """The trades of these obligations in ``status``, locked, one query per ``IN_CHUNK`` ids."""
-    trades: list[Trade] = []
-    for start in range(0, len(obligation_ids), IN_CHUNK):
-        statement = (
-            select(Trade)
-            .where(
-                Trade.obligation_id.in_(obligation_ids[start : start + IN_CHUNK]),
-                Trade.status == status.value,
-            )
-            .order_by(Trade.id)
-            .with_for_update()
-        )
-        trades += (await session.scalars(statement)).all()
-    return trades
+    session: AsyncSession, obligation_ids: Sequence[str], *, status: TradeStatus, limit: int
+) -> Sequence[Trade]:
+    """Up to ``limit`` trades of these obligations (at most ``IN_CHUNK`` ids) in ``status``,
+    locked, in id order."""
+    statement = (
+        select(Trade)
+        .where(Trade.obligation_id.in_(obligation_ids), Trade.status == status.value)
+        .order_by(Trade.id)
+        .limit(limit)
+        .with_for_update()
+    )
+    return (await session.scalars(statement)).all()
 
 
 async def obligations_with(

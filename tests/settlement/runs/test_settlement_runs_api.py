@@ -276,6 +276,27 @@ async def test_trades_that_net_out_to_nothing_settle_on_their_date_without_an_in
     assert (await ledger_check(api))["ok"] is True
 
 
+async def test_a_netted_out_obligation_with_more_trades_than_a_chunk_settles_them_all(
+    api: Api, reference: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Three trades net to nothing; a chunk settles one trade at a time, so the obligation is
+    # taken up again until none of its trades is left.
+    booked = [
+        await jpm(api, "buy", "100", "190.00"),
+        await jpm(api, "sell", "60", "190.00", counterparty_lei=MORGAN),
+        await jpm(api, "sell", "40", "190.00", counterparty_lei=MORGAN),
+    ]
+    cleared = await clear(api, DUE)
+    assert (cleared["obligations"], cleared["instructions"]) == (1, 0)
+    monkeypatch.setattr(runs_work, "CHUNK", 1)
+
+    run = await settle(api)
+
+    assert (run["status"], run["report"]["trades_netted_out"]) == ("completed", 3)
+    assert {(await trade(api, t["id"]))["status"] for t in booked} == {"settled"}
+    assert (await settle(api))["report"]["trades_netted_out"] == 0
+
+
 async def test_netted_out_trades_clearing_has_not_handed_over_settle_in_a_later_run(
     api: Api, reference: None, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
