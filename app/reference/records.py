@@ -74,12 +74,12 @@ async def create(
     obj: M,
     *,
     entity_type: str,
-    exists: bool,
     actor: Actor,
     now: datetime,
 ) -> M:
-    """Add ``obj`` (Conflict when a row with its key ``exists``) and audit it as created."""
-    if exists:
+    """Add ``obj`` (Conflict when a row with its key exists) and audit it as created."""
+    model: Any = type(obj)
+    if await session.get(model, tuple(model.__mapper__.primary_key_from_instance(obj))):
         raise Conflict(f"The {_label(entity_type)} '{key_of(obj)}' already exists.")
     if isinstance(obj, Versioned):
         obj.version, obj.created_at, obj.updated_at = 1, now, now

@@ -1,4 +1,5 @@
-"""Who may touch settlement: operations; every business role reads."""
+"""Who may touch settlement instructions and runs: operations; every business role reads
+(status advices have their own: advices/auth.py)."""
 
 from typing import Annotated
 

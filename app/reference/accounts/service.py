@@ -21,10 +21,7 @@ async def create_account(
     session: AsyncSession, *, data: AccountIn, actor: Actor, now: datetime
 ) -> Account:
     account = Account(**records.storage(data))
-    exists = await repository.get(session, account.code) is not None
-    return await records.create(
-        session, account, entity_type=ENTITY, exists=exists, actor=actor, now=now
-    )
+    return await records.create(session, account, entity_type=ENTITY, actor=actor, now=now)
 
 
 async def update_account(

@@ -17,10 +17,7 @@ ENTITY = "book"
 
 async def create_book(session: AsyncSession, *, data: BookIn, actor: Actor, now: datetime) -> Book:
     book = Book(**records.storage(data))
-    exists = await repository.get(session, book.code) is not None
-    return await records.create(
-        session, book, entity_type=ENTITY, exists=exists, actor=actor, now=now
-    )
+    return await records.create(session, book, entity_type=ENTITY, actor=actor, now=now)
 
 
 async def update_book(

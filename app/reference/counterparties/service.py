@@ -21,10 +21,7 @@ async def create_counterparty(
     session: AsyncSession, *, data: CounterpartyIn, actor: Actor, now: datetime
 ) -> Counterparty:
     counterparty = Counterparty(**records.storage(data))
-    exists = await repository.get(session, counterparty.lei) is not None
-    return await records.create(
-        session, counterparty, entity_type=ENTITY, exists=exists, actor=actor, now=now
-    )
+    return await records.create(session, counterparty, entity_type=ENTITY, actor=actor, now=now)
 
 
 async def update_counterparty(

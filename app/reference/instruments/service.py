@@ -23,10 +23,7 @@ async def create_instrument(
 ) -> Instrument:
     records.known(await markets.market_exists(session, mic=data.mic), "mic", data.mic)
     instrument = Instrument(**records.storage(data))
-    exists = await repository.get(session, instrument.isin) is not None
-    return await records.create(
-        session, instrument, entity_type=ENTITY, exists=exists, actor=actor, now=now
-    )
+    return await records.create(session, instrument, entity_type=ENTITY, actor=actor, now=now)
 
 
 async def update_instrument(

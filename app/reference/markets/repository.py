@@ -41,10 +41,6 @@ async def refs_by_mic(session: AsyncSession, mics: Iterable[str]) -> list[Market
     return [_ref(row) for row in (await session.execute(statement)).all()]
 
 
-async def get_closed_day(session: AsyncSession, mic: str, day: date) -> MarketClosedDay | None:
-    return await session.get(MarketClosedDay, (mic, day))
-
-
 async def closed_days_of_market(session: AsyncSession, mic: str) -> Sequence[MarketClosedDay]:
     statement = (
         select(MarketClosedDay).where(MarketClosedDay.mic == mic).order_by(MarketClosedDay.day)

@@ -24,10 +24,7 @@ async def create_market(
     values = records.storage(data)
     values["settlement_calendars"] = values["settlement_calendars"] or [data.calendar]
     market = Market(**values)
-    exists = await repository.get(session, market.mic) is not None
-    return await records.create(
-        session, market, entity_type=ENTITY, exists=exists, actor=actor, now=now
-    )
+    return await records.create(session, market, entity_type=ENTITY, actor=actor, now=now)
 
 
 async def update_market(
@@ -69,12 +66,10 @@ async def add_closed_day(
     session: AsyncSession, *, mic: str, data: ClosedDayIn, actor: Actor, now: datetime
 ) -> MarketClosedDay:
     await get_market(session, mic=mic)
-    exists = await repository.get_closed_day(session, mic, data.day) is not None
     return await records.create(
         session,
         MarketClosedDay(mic=mic, day=data.day, reason=data.reason),
         entity_type=CLOSED_DAY,
-        exists=exists,
         actor=actor,
         now=now,
     )

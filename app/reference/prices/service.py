@@ -22,10 +22,7 @@ async def create_price(
 ) -> Price:
     records.known(await instruments.instrument_exists(session, isin=data.isin), "isin", data.isin)
     price = Price(**records.storage(data))
-    exists = await repository.get(session, price.isin, price.date) is not None
-    return await records.create(
-        session, price, entity_type=ENTITY, exists=exists, actor=actor, now=now
-    )
+    return await records.create(session, price, entity_type=ENTITY, actor=actor, now=now)
 
 
 async def list_prices(

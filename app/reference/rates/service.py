@@ -29,10 +29,7 @@ async def create_penalty_rate(
             f"({existing.id}).",
         )
     rate = PenaltyRate(id=new_id("pnr"), **records.storage(data))
-    exists = await repository.get(session, rate.id) is not None
-    return await records.create(
-        session, rate, entity_type=ENTITY, exists=exists, actor=actor, now=now
-    )
+    return await records.create(session, rate, entity_type=ENTITY, actor=actor, now=now)
 
 
 async def list_penalty_rates(

@@ -28,10 +28,7 @@ async def create_ssi(session: AsyncSession, *, data: SsiIn, actor: Actor, now: d
     if data.mic is not None:
         records.known(await markets.market_exists(session, mic=data.mic), "mic", data.mic)
     ssi = Ssi(id=new_id("ssi"), **records.storage(data))
-    exists = await repository.get(session, ssi.id) is not None
-    return await records.create(
-        session, ssi, entity_type=ENTITY, exists=exists, actor=actor, now=now
-    )
+    return await records.create(session, ssi, entity_type=ENTITY, actor=actor, now=now)
 
 
 async def update_ssi(

@@ -21,10 +21,7 @@ async def create_matching_tolerance(
     session: AsyncSession, *, data: MatchingToleranceIn, actor: Actor, now: datetime
 ) -> MatchingTolerance:
     tolerance = MatchingTolerance(**records.storage(data))
-    exists = await repository.get(session, tolerance.currency) is not None
-    return await records.create(
-        session, tolerance, entity_type=ENTITY, exists=exists, actor=actor, now=now
-    )
+    return await records.create(session, tolerance, entity_type=ENTITY, actor=actor, now=now)
 
 
 async def update_matching_tolerance(

@@ -10,8 +10,8 @@ from app.core.errors import problem_responses
 from app.core.identifiers import Isin, Lei
 from app.core.pagination import Page
 from app.core.versioning import etag, parse_if_match
+from app.settlement.auth import SettlementRead, SettlementWrite
 from app.settlement.instructions import service
-from app.settlement.instructions.auth import InstructionsRead, InstructionsWrite
 from app.settlement.instructions.schemas import (
     FailsReportOut,
     InstructionOut,
@@ -33,7 +33,7 @@ router = APIRouter(tags=["Settlement"])
 )
 async def list_instructions(
     uow: Uow,
-    _actor: InstructionsRead,
+    _actor: SettlementRead,
     page: Paging,
     clock: Now,
     status: InstructionStatus | None = None,
@@ -81,7 +81,7 @@ async def get_instruction(
     instruction_id: str,
     response: Response,
     uow: Uow,
-    _actor: InstructionsRead,
+    _actor: SettlementRead,
     clock: Now,
     as_of: Annotated[
         UtcDateTime | None,
@@ -111,7 +111,7 @@ async def get_instruction(
     summary="Enrich an instruction in repair again, after its SSI was added or fixed",
 )
 async def enrich_instruction(
-    instruction_id: str, uow: Uow, actor: InstructionsWrite, clock: Now
+    instruction_id: str, uow: Uow, actor: SettlementWrite, clock: Now
 ) -> InstructionOut:
     """Leaves `repair` once exactly one SSI fits (for a CCP, straight to `matched`); until
     then the reason says what is still missing. Its trades become `instructed`."""
@@ -140,7 +140,7 @@ def _operation_route(name: str) -> None:
     apply, summary = _OPERATIONS[name]
 
     async def route(
-        instruction_id: str, uow: Uow, actor: InstructionsWrite, clock: Now
+        instruction_id: str, uow: Uow, actor: SettlementWrite, clock: Now
     ) -> InstructionOut:
         async with uow:
             return _out(
@@ -171,7 +171,7 @@ async def set_priority(
     body: PriorityIn,
     response: Response,
     uow: Uow,
-    actor: InstructionsWrite,
+    actor: SettlementWrite,
     clock: Now,
     version: Version,
 ) -> InstructionOut:
@@ -195,7 +195,7 @@ async def set_priority(
     responses=problem_responses(),
     summary="Failing instructions by age, reason and counterparty",
 )
-async def fails(uow: Uow, _actor: InstructionsRead, clock: Now) -> FailsReportOut:
+async def fails(uow: Uow, _actor: SettlementRead, clock: Now) -> FailsReportOut:
     """Every instruction past its intended settlement date and not settled (held ones too),
     counted by business days failing, fail reason and counterparty, with the cash left
     unsettled per currency."""
