@@ -43,6 +43,7 @@ from app.settlement.instructions.movements import (
 from app.settlement.instructions.states import (
     HOLDABLE,
     OPEN,
+    RELEASES,
     TRANSITIONS,
     DeliveryType,
     InstructionEvent,
@@ -310,12 +311,11 @@ async def release_instruction(
             f"Settlement instruction '{instruction_id}' is {instruction.status}, not on_hold: "
             "there is nothing to release."
         )
-    held_from = _S(instruction.held_from)
-    assert held_from in HOLDABLE, held_from
+    back_to = next_state(RELEASES, _S(instruction.held_from), InstructionEvent.RELEASED)
     async with audited(
         session, instruction, entity_type=ENTITY, action="released", actor=actor, now=now
     ):
-        instruction.status = held_from.value
+        instruction.status = back_to.value
         instruction.held_from = None
         _bump(instruction, now)
     return await _aged(session, instruction, today=now.date())

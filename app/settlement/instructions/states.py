@@ -57,6 +57,13 @@ TRANSITIONS: Mapping[tuple[InstructionStatus, InstructionEvent], InstructionStat
 }
 
 
+# Releasing a hold: keyed by the state the instruction was held in (``held_from``), not by
+# ``on_hold``, since that is where it returns.
+RELEASES: Mapping[tuple[InstructionStatus, InstructionEvent], InstructionStatus] = {
+    (state, E.RELEASED): state for state in HOLDABLE
+}
+
+
 class DeliveryType(StrEnum):
     """sese.023 from our side: receive or deliver, against payment or free; PFOD for a cash-only
     obligation (payment free of delivery)."""
