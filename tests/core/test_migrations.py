@@ -15,11 +15,13 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import create_engine
 from app.core.migrations import downgrade, head_revision, upgrade
 from app.core.types import ExactDecimal
 from app.models import metadata
+from app.positions.ledger_check.service import check_ledger
 from tests.conftest import PG_ENV, Database
 
 MODEL_TABLES = sorted(metadata.tables)
@@ -113,7 +115,7 @@ async def test_head_matches_the_models_and_is_seeded(fresh_url: str) -> None:
     finally:
         await engine.dispose()
 
-    assert versions == [head_revision()] == ["0011"]
+    assert versions == [head_revision()] == ["0012"]
     assert [tuple(row) for row in head_rows] == [(1, 0, "0" * 64)]
     assert len(rate_rows) == 8
     assert {
@@ -233,3 +235,68 @@ def test_every_decimal_column_of_the_models_is_exact() -> None:
         and not isinstance(column.type, ExactDecimal)
     ]
     assert loose == []
+
+
+# 0012: the bitemporal book -------------------------------------------------------------------
+
+_LATE_BOOKING = """
+INSERT INTO ledger_accounts (code, kind, name, reference, created_at) VALUES
+    ('cash:CASH-USD', 'cash', 'Cash account CASH-USD', 'CASH-USD', '2026-11-24 09:00:00');
+INSERT INTO journal_entries (id, kind, accounting_date, value_date, description, source_type,
+    source_id, reverses_id, pending_id, created_at, created_by) VALUES
+    ('je_1', 'adjustment', '2026-11-24', '2026-11-24', 'On time', NULL, NULL, NULL, NULL,
+     '2026-11-24 10:00:00', 'key_ops'),
+    ('je_2', 'adjustment', '2026-11-26', '2026-11-24', 'Two days late', NULL, NULL, NULL, NULL,
+     '2026-11-26 10:00:00', 'key_ops');
+INSERT INTO postings (entry_id, ledger_account, asset, amount) VALUES
+    ('je_1', 'cash:CASH-USD', 'USD', 100), ('je_1', 'opening-equity', 'USD', -100),
+    ('je_2', 'cash:CASH-USD', 'USD', 40), ('je_2', 'opening-equity', 'USD', -40);
+INSERT INTO ledger_balances (ledger_account, asset, posted, pending, cost, realized_pnl,
+    last_date, updated_at) VALUES
+    ('cash:CASH-USD', 'USD', 140, 0, 0, 0, '2026-11-26', '2026-11-26 10:00:00'),
+    ('opening-equity', 'USD', -140, 0, 0, 0, '2026-11-26', '2026-11-26 10:00:00');
+INSERT INTO ledger_balance_days (balance_id, as_of_date, posted, pending, cost, realized_pnl)
+SELECT id, '2026-11-24', CASE WHEN asset = 'USD' AND ledger_account = 'cash:CASH-USD'
+    THEN 100 ELSE -100 END, 0, 0, 0 FROM ledger_balances;
+INSERT INTO ledger_balance_days (balance_id, as_of_date, posted, pending, cost, realized_pnl)
+SELECT id, '2026-11-26', CASE WHEN ledger_account = 'cash:CASH-USD' THEN 140 ELSE -140 END,
+    0, 0, 0 FROM ledger_balances
+"""
+
+
+async def test_0012_dates_the_daily_rows_by_value_date(fresh_url: str) -> None:
+    """A database whose daily rows were dated by the day entries were first shown comes out
+    with rows dated by value date, and a ledger check that passes."""
+    await asyncio.to_thread(upgrade, fresh_url, "0011")
+
+    def seed(connection: Connection) -> None:
+        for statement in _LATE_BOOKING.split(";"):
+            connection.execute(sa.text(statement))
+        connection.commit()
+
+    await _run(fresh_url, seed)
+    await asyncio.to_thread(upgrade, fresh_url)
+
+    def daily(connection: Connection) -> list[tuple[Any, ...]]:
+        rows = connection.execute(
+            sa.text(
+                "SELECT b.ledger_account, d.as_of_date, d.posted FROM ledger_balance_days d "
+                "JOIN ledger_balances b ON b.id = d.balance_id ORDER BY 1, 2"
+            )
+        )
+        return [(account, str(day), Decimal(str(posted))) for account, day, posted in rows]
+
+    # 100.00 on time and 40.00 two days late, both for the 24th: 140 from the 24th.
+    assert await _run(fresh_url, daily) == [
+        ("cash:CASH-USD", "2026-11-24", Decimal(140)),
+        ("opening-equity", "2026-11-24", Decimal(-140)),
+    ]
+    engine = create_engine(fresh_url)
+    try:
+        async with engine.connect() as connection:
+            session = AsyncSession(bind=connection)
+            report = await check_ledger(session)
+            await session.close()
+    finally:
+        await engine.dispose()
+    assert report.ok, report.problems

@@ -12,10 +12,13 @@ account is the sum of what settled; settled cash per cash account is the sum of 
 amounts and projected cash adds what is still expected; and every answer recorded as of an
 earlier day is still the answer now.
 
-A trade counts from its accounting date, max(trade date, the day it was booked); reversing it
-(cancel, amend) counts from max(that date, the day of the reversal). Trades dated tomorrow at a
-European venue in the evening (UTC) count from tomorrow, and a trade booked after them for
-today moves balances on a day before their latest daily row.
+The book is bitemporal. A trade counts from its trade date whenever it was booked, and reversing
+it (cancel, amend) takes it out from that same date; cost and realised P&L are those of the live
+trades replayed in execution order (a trade booked late is costed at its execution time and the
+trades after it are restated). Trades dated tomorrow at a European venue in the evening (UTC)
+count from tomorrow, and a trade booked after them for today moves balances on a day before
+their latest daily row. Whenever the clock moves on, the answers as known at that moment are
+recorded (``known_at``): every later check proves that no later booking changed them.
 
 pytest-asyncio runs an async ``@given`` test in the session's event loop, so each example starts
 from a fresh database (``Database.reset`` and the demo reference data) instead of taking the
@@ -45,6 +48,7 @@ from app.core.pagination import PageRequest
 from app.positions.balances import service as balances_service
 from app.positions.bookings import service as positions
 from app.positions.bookings.service import Direction, SettlementMovement
+from app.positions.costing import Holding, trade_effect
 from app.positions.journal.models import Posting
 from app.positions.ledger_check.service import check_ledger
 from app.reference.demo import load_demo_reference
@@ -166,9 +170,12 @@ class TradeState:
     gross: Decimal
     net: Decimal
     trade_date: date
+    trade_time: datetime
     settlement_date: date
     version: int
     entry: BookEntry | None = None  # the live trade entry
+    # When its live entry was booked, among all bookings: ties of execution time keep this order.
+    booked: int = 0
     # Settlement activity (settled, or expected): the trade is no longer amended or cancelled.
     touched: bool = False
     settled_quantity: Decimal = ZERO
@@ -197,6 +204,7 @@ class PendingState:
 
 Snapshot = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]
 Expected = dict[tuple[str, str], tuple[Decimal, Decimal]]
+Costed = dict[tuple[str, str], tuple[Decimal, Decimal, Decimal]]
 
 
 def _zeros() -> Expected:
@@ -215,8 +223,9 @@ class Model:
     settled_cash: dict[tuple[str, str], Decimal] = field(
         default_factory=lambda: defaultdict(Decimal)
     )
-    # Answers recorded at the end of each past day, which must never change.
-    recorded: dict[date, Snapshot] = field(default_factory=dict)
+    # Answers as known at past moments (the day asked about, the moment): they never change.
+    recorded: dict[tuple[date, datetime], Snapshot] = field(default_factory=dict)
+    bookings: int = 0
 
     def live(self) -> list[TradeState]:
         return [t for t in self.trades.values() if t.live]
@@ -224,9 +233,12 @@ class Model:
     def amendable(self) -> list[TradeState]:
         return [t for t in self.live() if not t.touched]
 
-    def post_trade(self, trade: TradeState, today: date) -> None:
+    def post_trade(self, trade: TradeState, *, rebooked: bool = True) -> None:
+        if rebooked:
+            self.bookings += 1
+            trade.booked = self.bookings
         trade.entry = BookEntry(
-            max(trade.trade_date, today),
+            trade.trade_date,
             trade.book,
             trade.listing.isin,
             trade.sign * trade.quantity,
@@ -234,11 +246,11 @@ class Model:
         )
         self.book_entries.append(trade.entry)
 
-    def reverse_trade(self, trade: TradeState, today: date) -> None:
+    def reverse_trade(self, trade: TradeState) -> None:
         live = trade.entry
         assert live is not None
         self.book_entries.append(
-            BookEntry(max(live.on, today), live.book, live.isin, -live.quantity, -live.principal)
+            BookEntry(live.on, live.book, live.isin, -live.quantity, -live.principal)
         )
         trade.entry = None
 
@@ -272,6 +284,24 @@ class Model:
                     principal + entry.principal,
                 )
         return expected
+
+    def costed_positions(self, as_of: date) -> Costed:
+        """Per (book, ISIN) as of a day: quantity, cost and realised P&L, the live trades'
+        effects computed in execution order and counted from their trade dates."""
+        holdings: dict[tuple[str, str], Holding] = defaultdict(Holding)
+        counted: dict[tuple[str, str], Holding] = defaultdict(Holding)
+        for trade in sorted(self.live(), key=lambda t: (t.trade_time, t.booked)):
+            key = (trade.book, trade.listing.isin)
+            effect = trade_effect(
+                holdings[key],
+                quantity=trade.sign * trade.quantity,
+                principal=trade.gross,
+                currency=trade.listing.currency,
+            )
+            holdings[key] = holdings[key] + effect
+            if trade.trade_date <= as_of:
+                counted[key] = counted[key] + effect
+        return {key: (h.quantity, h.cost, h.realized_pnl) for key, h in counted.items()}
 
     def settlement_positions(self) -> Expected:
         """Per (safekeeping account, ISIN): settled quantity and still expected quantity."""
@@ -333,8 +363,8 @@ class Run:
 
     # Operations ---------------------------------------------------------------------------
 
-    def _post(self, trade: TradeState) -> None:
-        self.model.post_trade(trade, self.today)
+    def _post(self, trade: TradeState, *, rebooked: bool = True) -> None:
+        self.model.post_trade(trade, rebooked=rebooked)
         entry = trade.entry
         assert entry is not None
         if entry.on > self.today:
@@ -344,6 +374,12 @@ class Run:
             for e in self.model.book_entries
         ):
             event("a trade counts from a day before the position's latest daily row")
+        if any(
+            (t.book, t.listing.isin) == (trade.book, trade.listing.isin)
+            and t.trade_time > trade.trade_time
+            for t in self.model.live()
+        ):
+            event("a trade executed before one already booked: its followers are restated")
 
     def trade_dates(self, listing: Listing) -> list[date]:
         """Trading days at the venue that are not in the future there."""
@@ -355,14 +391,24 @@ class Run:
             if day <= local_today and listing.calendar.is_business_day(day)
         )
 
-    def _adopt(self, trade: TradeState, row: Trade) -> None:
+    def _adopt(self, trade: TradeState, row: Trade) -> bool:
+        """Take the amended row's terms; whether the journal sees a change."""
+        before = (trade.trade_date, trade.trade_time, trade.side, trade.quantity, trade.gross)
         trade.trade_date = row.trade_date
+        trade.trade_time = row.trade_time
         trade.side = row.side
         trade.quantity = row.quantity
         trade.gross = row.gross_amount
         trade.net = row.net_amount
         trade.settlement_date = row.settlement_date
         trade.version = row.version
+        return before != (
+            trade.trade_date,
+            trade.trade_time,
+            trade.side,
+            trade.quantity,
+            trade.gross,
+        )
 
     def ahead(self) -> list[Listing]:
         """Venues where it is already a trading day later than today (UTC)."""
@@ -418,6 +464,7 @@ class Run:
             gross=row.gross_amount,
             net=row.net_amount,
             trade_date=row.trade_date,
+            trade_time=row.trade_time,
             settlement_date=row.settlement_date,
             version=row.version,
         )
@@ -451,9 +498,9 @@ class Run:
             assert row.gross_amount == _gross(listing, row.quantity, Decimal(changes["price"]))
         # Reversed and booked again (when nothing the journal shows changed, the service posts
         # nothing, which comes to the same positions on every day).
-        self.model.reverse_trade(trade, self.today)
-        self._adopt(trade, row)
-        self._post(trade)
+        self.model.reverse_trade(trade)
+        changed = self._adopt(trade, row)
+        self._post(trade, rebooked=changed)
         self.log(f"amend {trade.id} {changes} -> v{trade.version}")
 
     async def cancel(self) -> None:
@@ -466,7 +513,7 @@ class Run:
                 actor=SYSTEM_ACTOR,
                 now=self.clock(),
             )
-        self.model.reverse_trade(trade, self.today)
+        self.model.reverse_trade(trade)
         self.log(f"cancel {trade.id}")
 
     def _portion(self, quantity: Decimal, amount: Decimal) -> tuple[Decimal, Decimal]:
@@ -567,12 +614,19 @@ class Run:
         self.model.resolved_pending.append(pending.id)
         self.log(f"void {pending.id}")
 
+    async def record(self) -> None:
+        """What the book says now, of today and of the day before: it must never change."""
+        moment = self.clock()
+        for day in (self.today - timedelta(days=1), self.today):
+            self.model.recorded[(day, moment)] = await self.snapshot(day, known_at=moment)
+
     async def evening(self) -> None:
+        await self.record()
         self.clock.set(datetime.combine(self.today, EVENING, UTC))
         self.log("evening")
 
     async def advance(self) -> None:
-        self.model.recorded[self.today] = await self.snapshot(self.today)
+        await self.record()
         self.clock.set(datetime.combine(self.today + timedelta(days=1), AFTERNOON, UTC))
         self.log("next day")
 
@@ -649,17 +703,19 @@ class Run:
 
     # Checks -------------------------------------------------------------------------------
 
-    async def snapshot(self, as_of: date) -> Snapshot:
+    async def snapshot(self, as_of: date, *, known_at: datetime | None = None) -> Snapshot:
         async with self.db.sessionmaker() as session:
             by_book, more = await balances_service.positions(
-                session, basis="trade_date", as_of=as_of, page=ALL
+                session, basis="trade_date", as_of=as_of, page=ALL, known_at=known_at
             )
             assert more is None
             by_account, more = await balances_service.positions(
-                session, basis="settlement_date", as_of=as_of, page=ALL
+                session, basis="settlement_date", as_of=as_of, page=ALL, known_at=known_at
             )
             assert more is None
-            cash, more = await balances_service.cash_balances(session, as_of=as_of, page=ALL)
+            cash, more = await balances_service.cash_balances(
+                session, as_of=as_of, page=ALL, known_at=known_at
+            )
             assert more is None
         return (
             sorted(
@@ -681,6 +737,11 @@ class Run:
             expected = model.trade_date_positions(as_of)
             for key in found.keys() | expected.keys():
                 assert found.get(key, (ZERO, ZERO)) == expected[key], ("trade date", as_of, key)
+            costed = {(book, isin): (q, cost, pnl) for book, isin, q, _, cost, pnl in by_book}
+            should = model.costed_positions(as_of)
+            for key in costed.keys() | should.keys():
+                found_costs = costed.get(key, (ZERO, ZERO, ZERO))
+                assert found_costs == should.get(key, (ZERO, ZERO, ZERO)), ("cost", as_of, key)
 
             held = {(account, isin): (q, pending) for account, isin, q, pending in by_account}
             expected = model.settlement_positions()
@@ -705,8 +766,8 @@ class Run:
                 sums[(entry_id, asset)] += amount
         assert {key: total for key, total in sums.items() if total} == {}
 
-        for day, answer in model.recorded.items():
-            assert await self.snapshot(day) == answer, ("as of", day)
+        for (day, moment), answer in model.recorded.items():
+            assert await self.snapshot(day, known_at=moment) == answer, ("known at", day, moment)
 
 
 # (operation, when it is possible, weight): settling takes several steps, so it is drawn more.
@@ -760,10 +821,11 @@ async def test_random_activity_keeps_positions_cash_and_past_answers_equal_to_th
 ) -> None:
     await _fresh(database)
     run = Run(database, data)
-    # Nothing was booked before the first day: that answer is empty and must stay so, however
-    # late a trade dated that day is booked.
-    before = run.today - timedelta(days=1)
-    run.model.recorded[before] = ([], [], [])
+    # Nothing was booked before the first step: what the book knew then is empty and stays so,
+    # whatever is booked later for those days.
+    before = run.clock() - timedelta(seconds=1)
+    for day in (run.today - timedelta(days=1), run.today):
+        run.model.recorded[(day, before)] = ([], [], [])
     steps = run.draw(st.integers(1, MAX_STEPS), "steps")
     for _ in range(steps):
         enabled = [

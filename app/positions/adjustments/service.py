@@ -24,8 +24,10 @@ from app.positions.adjustments.states import (
     AdjustmentEvent,
     AdjustmentStatus,
 )
+from app.positions.bookings import service as bookings
 from app.positions.journal import service as journal
 from app.positions.journal.entries import EntryKind, Line, NewEntry
+from app.positions.ledger_accounts import codes as accounts
 
 ENTITY = "adjustment"
 SOURCE = "adjustment"
@@ -106,6 +108,16 @@ async def _post(
         source_id=adjustment.id,
     )
     [entry_id] = await journal.post(session, [entry], actor=actor, now=now)
+    positions = {
+        (line.ledger_account, line.asset)
+        for line in entry.lines
+        if line.ledger_account.startswith(accounts.book("")) and accounts.is_security(line.asset)
+    }
+    if positions:
+        # Trades executed after the adjustment's date were costed without it.
+        await bookings.restate_positions(
+            session, positions, source=(SOURCE, adjustment.id), actor=actor, now=now
+        )
     return entry_id
 
 

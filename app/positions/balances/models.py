@@ -25,16 +25,19 @@ class LedgerBalance(Base):
     pending: Mapped[Decimal] = mapped_column(ExactDecimal())
     cost: Mapped[Decimal] = mapped_column(ExactDecimal())
     realized_pnl: Mapped[Decimal] = mapped_column(ExactDecimal())
-    # The latest accounting date with a daily row.
+    # The latest effective date with a daily row.
     last_date: Mapped[date | None] = mapped_column(Date)
+    # On a book's position: the latest execution time of a trade posted to it. A trade executed
+    # earlier is late, and the trades after it are restated.
+    last_trade_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     __table_args__ = (UniqueConstraint("ledger_account", "asset"), Index(None, "asset"))
 
 
 class LedgerBalanceDay(Base):
-    """The totals at the end of each accounting date on which they changed: an as-of answer
-    reads one row per balance instead of summing history."""
+    """The totals at the end of each effective date on which they changed, whenever the change
+    was booked: an as-of answer reads one row per balance instead of summing history."""
 
     __tablename__ = "ledger_balance_days"
 

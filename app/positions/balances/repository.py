@@ -15,7 +15,8 @@ from sqlalchemy.orm import aliased
 from app.core.db import dialect_insert, table_of
 from app.core.pagination import PageRequest, fetch_row_page
 from app.positions.balances.models import LedgerBalance, LedgerBalanceDay
-from app.positions.balances.totals import Key, Totals
+from app.positions.balances.totals import ZERO, Key, Totals
+from app.positions.journal.models import JournalEntry, PendingEntry, PendingPosting, Posting
 from app.positions.ledger_accounts.models import LedgerAccount
 
 _CHUNK = 500
@@ -28,6 +29,7 @@ class Head:
     id: int
     totals: Totals
     last_date: date | None
+    last_trade_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ _COLUMNS = (
     LedgerBalance.cost,
     LedgerBalance.realized_pnl,
     LedgerBalance.last_date,
+    LedgerBalance.last_trade_at,
 )
 
 
@@ -90,7 +93,9 @@ async def lock_heads(session: AsyncSession, keys: Sequence[Key]) -> dict[Key, He
             .with_for_update(of=LedgerBalance)
         )
         for row in (await session.execute(statement)).all():
-            found[(row.ledger_account, row.asset)] = Head(row.id, _totals(row), row.last_date)
+            found[(row.ledger_account, row.asset)] = Head(
+                row.id, _totals(row), row.last_date, row.last_trade_at
+            )
     return found
 
 
@@ -125,6 +130,7 @@ async def update_heads(session: AsyncSession, heads: Iterable[Head], *, now: dat
             cost=bindparam("b_cost"),
             realized_pnl=bindparam("b_realized_pnl"),
             last_date=bindparam("b_last_date"),
+            last_trade_at=bindparam("b_last_trade_at"),
             updated_at=bindparam("b_updated_at"),
         ),
         [
@@ -132,6 +138,7 @@ async def update_heads(session: AsyncSession, heads: Iterable[Head], *, now: dat
                 "b_id": head.id,
                 **{f"b_{name}": value for name, value in head.totals.as_columns().items()},
                 "b_last_date": head.last_date,
+                "b_last_trade_at": head.last_trade_at,
                 "b_updated_at": now,
             }
             for head in heads
@@ -243,3 +250,66 @@ async def page_as_of(
         statement = statement.where(LedgerBalance.asset == asset)
     rows, cursor = await fetch_row_page(session, statement, LedgerBalance.id, page)
     return [BalanceRow(row.id, row.ledger_account, row.asset, _totals(row)) for row in rows], cursor
+
+
+async def booked_after(
+    session: AsyncSession, keys: Sequence[Key], *, known_at: datetime, as_of: date
+) -> dict[Key, Totals]:
+    """What entries booked after ``known_at`` with an effective date on or before ``as_of`` add
+    to the balances of ``keys``: the part of an as-of answer that was not known then. Reads the
+    postings of entries booked since (by the booking-time index), so it costs what was booked
+    after the moment asked about."""
+    found: dict[Key, Totals] = {}
+    for start in range(0, len(keys), _CHUNK):
+        statement = (
+            select(
+                Posting.ledger_account,
+                Posting.asset,
+                Posting.amount,
+                Posting.cost,
+                Posting.realized_pnl,
+            )
+            .join(JournalEntry, JournalEntry.id == Posting.entry_id)
+            .where(
+                JournalEntry.created_at > known_at,
+                JournalEntry.value_date <= as_of,
+                tuple_(Posting.ledger_account, Posting.asset).in_(keys[start : start + _CHUNK]),
+            )
+        )
+        for row in (await session.execute(statement)).all():
+            key = (row.ledger_account, row.asset)
+            found[key] = found.get(key, Totals()) + Totals(
+                posted=row.amount, cost=row.cost or ZERO, realized_pnl=row.realized_pnl or ZERO
+            )
+    return found
+
+
+async def pending_changed_after(
+    session: AsyncSession, keys: Sequence[Key], *, known_at: datetime, as_of: date
+) -> list[Any]:
+    """The pending postings on ``keys`` whose entry was opened or resolved after ``known_at``
+    and counts from a day on or before ``as_of``, with what a known-at view needs to tell
+    whether it counted then and counts now."""
+    rows: list[Any] = []
+    for start in range(0, len(keys), _CHUNK):
+        statement = (
+            select(
+                PendingPosting.ledger_account,
+                PendingPosting.asset,
+                PendingPosting.amount,
+                PendingEntry.status,
+                PendingEntry.created_at,
+                PendingEntry.resolved_at,
+                PendingEntry.resolved_on,
+            )
+            .join(PendingEntry, PendingEntry.id == PendingPosting.pending_id)
+            .where(
+                (PendingEntry.created_at > known_at) | (PendingEntry.resolved_at > known_at),
+                PendingEntry.opened_on <= as_of,
+                tuple_(PendingPosting.ledger_account, PendingPosting.asset).in_(
+                    keys[start : start + _CHUNK]
+                ),
+            )
+        )
+        rows.extend((await session.execute(statement)).all())
+    return rows

@@ -1,12 +1,12 @@
 """Positions and cash balances over HTTP, as of any day."""
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from app.core.deps import Now, Paging, Uow
-from app.core.errors import problem_responses
+from app.core.errors import FieldProblem, ValidationFailed, problem_responses
 from app.core.identifiers import Currency, Isin
 from app.core.pagination import Page
 from app.positions.balances import service
@@ -16,10 +16,41 @@ from app.positions.balances.schemas import Basis, CashBalanceOut, PositionOut
 AsOf = Annotated[
     date | None,
     Query(
-        description="End of this accounting day (default: today). Later activity never "
-        "changes an answer for a day that has passed."
+        description="The effective view at the end of this day (default: the day of "
+        "`known_at`, else today): trades by trade date, settlements and cash by value date, "
+        "whenever they were booked. A late fact changes the answer for the days it covers."
     ),
 ]
+KnownAt = Annotated[
+    datetime | None,
+    Query(
+        description="What the book said at this moment (ISO 8601 with offset): only entries "
+        "booked by then. Such an answer never changes; balances at zero are left out."
+    ),
+]
+
+
+def _views_of(
+    clock: Now, as_of: date | None, known_at: datetime | None
+) -> tuple[date, datetime | None]:
+    """The effective day and booking moment an answer is for; a moment to come is refused
+    (what the book will say then is not known)."""
+    now = clock()
+    if known_at is not None:
+        if known_at.tzinfo is None:
+            raise ValidationFailed(
+                "known_at needs a UTC offset.",
+                errors=[FieldProblem("known_at", "give an offset, e.g. 2026-12-01T18:00:00Z")],
+            )
+        if known_at > now:
+            raise ValidationFailed(
+                f"known_at {known_at.isoformat()} has not come yet.",
+                errors=[FieldProblem("known_at", "must not be later than now")],
+            )
+    default_day = known_at.astimezone(now.tzinfo).date() if known_at is not None else now.date()
+    return as_of or default_day, known_at
+
+
 Code = Annotated[str | None, Query(min_length=1, max_length=64)]
 
 router = APIRouter(tags=["Positions and cash"])
@@ -38,6 +69,7 @@ async def list_positions(
     clock: Now,
     basis: Basis = Basis.TRADE_DATE,
     as_of: AsOf = None,
+    known_at: KnownAt = None,
     book: Code = None,
     account: Code = None,
     isin: Annotated[Isin | None, Query()] = None,
@@ -45,10 +77,12 @@ async def list_positions(
     """Trade-date basis: per book and ISIN, with weighted average cost and realised P&L (in the
     instrument's currency; commission, fees and accrued interest are booked apart). Settlement-
     date basis: per safekeeping account and ISIN, what has settled."""
+    day, moment = _views_of(clock, as_of, known_at)
     views, cursor = await service.positions(
         uow.session,
         basis=basis.value,
-        as_of=as_of or clock().date(),
+        as_of=day,
+        known_at=moment,
         page=page,
         book=book,
         account=account,
@@ -72,11 +106,15 @@ async def list_cash_balances(
     page: Paging,
     clock: Now,
     as_of: AsOf = None,
+    known_at: KnownAt = None,
     account: Code = None,
     currency: Annotated[Currency | None, Query()] = None,
 ) -> Page[CashBalanceOut]:
+    """Settled cash by value date, pending (settlements due and not yet settled or voided), and
+    projected: settled plus pending."""
+    day, moment = _views_of(clock, as_of, known_at)
     views, cursor = await service.cash_balances(
-        uow.session, as_of=as_of or clock().date(), page=page, account=account, currency=currency
+        uow.session, as_of=day, known_at=moment, page=page, account=account, currency=currency
     )
     return Page(
         items=[CashBalanceOut.model_validate(view, from_attributes=True) for view in views],

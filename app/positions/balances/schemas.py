@@ -1,6 +1,6 @@
 """API models of positions and cash balances."""
 
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, Field
@@ -32,7 +32,8 @@ class PositionOut(BaseModel):
         description="Trade-date basis: the cost basis (negative for a short: what it brought in)."
     )
     realized_pnl: DecimalStr | None = Field(description="Trade-date basis: realised on sells.")
-    as_of: date
+    as_of: date = Field(description="The effective day of the answer.")
+    known_at: datetime | None = Field(description="The booking moment the answer is for, if any.")
 
 
 class CashBalanceOut(BaseModel):
@@ -42,4 +43,5 @@ class CashBalanceOut(BaseModel):
     settled: DecimalStr
     pending: DecimalStr = Field(description="Expected movements not yet settled or voided.")
     projected: DecimalStr = Field(description="Settled plus pending.")
-    as_of: date
+    as_of: date = Field(description="The effective day of the answer.")
+    known_at: datetime | None = Field(description="The booking moment the answer is for, if any.")

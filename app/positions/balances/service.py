@@ -94,6 +94,48 @@ async def posted(session: AsyncSession, keys: Sequence[Key]) -> dict[Key, Decima
 # Positions and cash balances -------------------------------------------------------------------
 
 
+def _counted_pending(row: Any, *, known_at: datetime | None, as_of: date) -> Decimal:
+    """What one pending posting adds to a projected balance at the end of ``as_of``, as the book
+    stood at ``known_at`` (None: now). The caller has kept only those opened by ``as_of``."""
+    if known_at is not None and row.created_at > known_at:
+        return ZERO
+    resolved = row.resolved_at is not None and (known_at is None or row.resolved_at <= known_at)
+    return ZERO if resolved and row.resolved_on <= as_of else row.amount
+
+
+def _canonical_zeros(totals: Totals) -> Totals:
+    """A total that comes back to zero reads as the zero it was (0, not 0.00)."""
+    return Totals(*(value if value else ZERO for value in totals.as_columns().values()))
+
+
+async def _as_known_at(
+    session: AsyncSession, rows: Sequence[BalanceRow], *, known_at: datetime, as_of: date
+) -> list[BalanceRow]:
+    """``rows`` (as of the end of ``as_of``, as the book stands now) as the book stood at
+    ``known_at``: less what was booked since, with the pending entries opened or resolved since
+    counted as they were then. Balances that stood at zero are left out, so the answer does not
+    depend on which balances were opened later."""
+    keys = [(row.ledger_account, row.asset) for row in rows]
+    unknown = await repository.booked_after(session, keys, known_at=known_at, as_of=as_of)
+    pending: dict[Key, Decimal] = defaultdict(Decimal)
+    for row in await repository.pending_changed_after(
+        session, keys, known_at=known_at, as_of=as_of
+    ):
+        then = _counted_pending(row, known_at=known_at, as_of=as_of)
+        pending[(row.ledger_account, row.asset)] += then - _counted_pending(
+            row, known_at=None, as_of=as_of
+        )
+    known = []
+    for row in rows:
+        key = (row.ledger_account, row.asset)
+        totals = _canonical_zeros(
+            row.totals - unknown.get(key, Totals()) + Totals(pending=pending[key])
+        )
+        if totals != Totals():
+            known.append(BalanceRow(row.balance_id, row.ledger_account, row.asset, totals))
+    return known
+
+
 @dataclass(frozen=True)
 class PositionView:
     basis: str
@@ -108,6 +150,7 @@ class PositionView:
     cost: Decimal | None
     realized_pnl: Decimal | None
     as_of: date
+    known_at: datetime | None
 
 
 def _check_filters(*, trade_date: bool, book: str | None, account: str | None) -> None:
@@ -124,7 +167,12 @@ def _check_filters(*, trade_date: bool, book: str | None, account: str | None) -
 
 
 def _trade_date_view(
-    row: BalanceRow, *, currency: str | None, in_percent: bool, as_of: date
+    row: BalanceRow,
+    *,
+    currency: str | None,
+    in_percent: bool,
+    as_of: date,
+    known_at: datetime | None,
 ) -> PositionView:
     holding = book_holding(row.totals)
     return PositionView(
@@ -140,10 +188,13 @@ def _trade_date_view(
         cost=holding.cost,
         realized_pnl=holding.realized_pnl,
         as_of=as_of,
+        known_at=known_at,
     )
 
 
-def _settlement_date_view(row: BalanceRow, *, currency: str | None, as_of: date) -> PositionView:
+def _settlement_date_view(
+    row: BalanceRow, *, currency: str | None, as_of: date, known_at: datetime | None
+) -> PositionView:
     return PositionView(
         basis="settlement_date",
         ledger_account=row.ledger_account,
@@ -157,6 +208,7 @@ def _settlement_date_view(row: BalanceRow, *, currency: str | None, as_of: date)
         cost=None,
         realized_pnl=None,
         as_of=as_of,
+        known_at=known_at,
     )
 
 
@@ -169,10 +221,12 @@ async def positions(
     book: str | None = None,
     account: str | None = None,
     isin: str | None = None,
+    known_at: datetime | None = None,
 ) -> tuple[list[PositionView], str | None]:
-    """Positions as of the end of ``as_of``: per book on the trade-date basis (with average cost
-    and realised P&L), per safekeeping account on the settlement-date basis (filtered by book,
-    or by account, on its own basis only)."""
+    """Positions as of the end of ``as_of`` (by trade date, or by settlement date, whenever
+    booked), as the book stood at ``known_at`` if given: per book on the trade-date basis (with
+    average cost and realised P&L), per safekeeping account on the settlement-date basis
+    (filtered by book, or by account, on its own basis only)."""
     trade_date = basis == "trade_date"
     _check_filters(trade_date=trade_date, book=book, account=account)
     rows, cursor = await repository.page_as_of(
@@ -184,6 +238,8 @@ async def positions(
         securities=True,
         page=page,
     )
+    if known_at is not None:
+        rows = await _as_known_at(session, rows, known_at=known_at, as_of=as_of)
     instruments = await instruments_by_isin(session, isins=(row.asset for row in rows))
     views = []
     for row in rows:
@@ -192,10 +248,14 @@ async def positions(
         if trade_date:
             in_percent = instrument is not None and instrument.price_basis == PriceBasis.PERCENT
             views.append(
-                _trade_date_view(row, currency=currency, in_percent=in_percent, as_of=as_of)
+                _trade_date_view(
+                    row, currency=currency, in_percent=in_percent, as_of=as_of, known_at=known_at
+                )
             )
         else:
-            views.append(_settlement_date_view(row, currency=currency, as_of=as_of))
+            views.append(
+                _settlement_date_view(row, currency=currency, as_of=as_of, known_at=known_at)
+            )
     return views, cursor
 
 
@@ -208,6 +268,7 @@ class CashBalanceView:
     pending: Decimal
     projected: Decimal
     as_of: date
+    known_at: datetime | None
 
 
 async def cash_balances(
@@ -217,9 +278,11 @@ async def cash_balances(
     page: PageRequest,
     account: str | None = None,
     currency: str | None = None,
+    known_at: datetime | None = None,
 ) -> tuple[list[CashBalanceView], str | None]:
-    """Settled cash per cash account and currency at the end of ``as_of``, and projected: settled
-    plus every expected movement still open that day."""
+    """Settled cash per cash account and currency at the end of ``as_of`` (by value date,
+    whenever booked), and projected: settled plus every expected movement still open that day;
+    as the book stood at ``known_at`` if given."""
     rows, cursor = await repository.page_as_of(
         session,
         kind=LedgerKind.CASH.value,
@@ -229,6 +292,8 @@ async def cash_balances(
         securities=False,
         page=page,
     )
+    if known_at is not None:
+        rows = await _as_known_at(session, rows, known_at=known_at, as_of=as_of)
     return [
         CashBalanceView(
             ledger_account=row.ledger_account,
@@ -238,6 +303,7 @@ async def cash_balances(
             pending=row.totals.pending,
             projected=row.totals.posted + row.totals.pending,
             as_of=as_of,
+            known_at=known_at,
         )
         for row in rows
     ], cursor

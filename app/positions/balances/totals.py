@@ -25,6 +25,14 @@ class Totals:
             self.realized_pnl + other.realized_pnl,
         )
 
+    def __sub__(self, other: "Totals") -> "Totals":
+        return Totals(
+            self.posted - other.posted,
+            self.pending - other.pending,
+            self.cost - other.cost,
+            self.realized_pnl - other.realized_pnl,
+        )
+
     def as_columns(self) -> dict[str, Decimal]:
         return {
             "posted": self.posted,

@@ -3,7 +3,7 @@ novation to the CCP, and the journal lines each makes. Pure: no database."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
@@ -30,6 +30,7 @@ class TradeEconomics:
     quantity: Decimal
     currency: str
     trade_date: date
+    trade_time: datetime  # execution time: the order of cost and realised P&L
     gross_amount: Decimal
     commission: Decimal
     fees: Decimal

@@ -14,6 +14,7 @@ from app.core.auth import Actor
 from app.core.errors import Conflict, ValidationFailed
 from app.positions.balances import service as balances
 from app.positions.balances.totals import book_holding
+from app.positions.bookings import costing_history
 from app.positions.bookings.lines import (
     Direction,
     Novation,
@@ -50,6 +51,7 @@ __all__ = [
     "post_settlement",
     "post_settlements",
     "rebook_trade",
+    "restate_positions",
     "unbook_trade",
     "void_pending",
 ]
@@ -83,7 +85,23 @@ def _trade_entry(trade: TradeEconomics, lines: tuple[Line, ...]) -> NewEntry:
         lines=lines,
         source_type=TRADE_SOURCE,
         source_id=trade.trade_id,
+        effective_at=trade.trade_time,
     )
+
+
+def _trade_order(trade: TradeEconomics) -> datetime:
+    return trade.trade_time
+
+
+async def _holding_before(session: AsyncSession, key: tuple[str, str], moment: datetime) -> Holding:
+    """The position as its live trades and adjustments executed before ``moment`` make it: what
+    a late trade is costed against."""
+    holding = Holding()
+    for effect in await costing_history.replayed(session, key):
+        if effect.order >= (moment,):
+            break
+        holding = holding + effect.holding
+    return holding
 
 
 async def _priced(
@@ -92,13 +110,14 @@ async def _priced(
     reversals: Sequence[NewEntry],
     *,
     now: datetime,
-) -> list[NewEntry]:
+) -> tuple[list[NewEntry], set[tuple[str, str]]]:
     """Trade entries with each position's cost and realised P&L, computed under the position's
-    lock from its balance, after the reversals that go before them."""
-    planned = [(trade, trade_lines(trade)) for trade in trades]
+    lock in execution order, after the reversals that go before them; and the positions where a
+    trade executed before one already booked (whose followers must be restated)."""
+    planned = {trade.trade_id: trade_lines(trade) for trade in trades}
     keys = {
         (line.ledger_account, line.asset)
-        for lines in [*(lines for _, lines in planned), *(r.lines for r in reversals)]
+        for lines in [*planned.values(), *(r.lines for r in reversals)]
         for line in lines
     }
     heads = await balances.lock(session, keys, now=now)
@@ -110,9 +129,17 @@ async def _priced(
                 holdings[key] = holdings[key] + Holding(
                     -line.amount, line.cost or ZERO, line.realized_pnl or ZERO
                 )
+    late: set[tuple[str, str]] = set()
     entries = []
-    for trade, lines in planned:
+    for trade in sorted(trades, key=_trade_order):
         key = _position_key(trade)
+        head = heads[key]
+        if head.last_trade_at is not None and trade.trade_time < head.last_trade_at:
+            if key not in late and not reversals:
+                holdings[key] = await _holding_before(session, key, trade.trade_time)
+            late.add(key)
+        else:
+            head.last_trade_at = trade.trade_time
         effect = trade_effect(
             holdings[key],
             quantity=trade.signed_quantity,
@@ -120,18 +147,26 @@ async def _priced(
             currency=trade.currency,
         )
         holdings[key] = holdings[key] + effect
-        entries.append(_trade_entry(trade, _with_cost(lines, key, effect)))
-    return entries
+        entries.append(_trade_entry(trade, _with_cost(planned[trade.trade_id], key, effect)))
+    # Posted in execution order: within one booking time, that is the order a replay keeps.
+    return entries, late
 
 
 async def book_trades(
     session: AsyncSession, trades: Sequence[TradeEconomics], *, actor: Actor, now: datetime
 ) -> None:
-    """Post new trades on their trade date: the book's position against the counterparty."""
+    """Post new trades on their trade date: the book's position against the counterparty. A
+    trade executed before the latest one booked on its position (an as-of trade) is costed at
+    its execution time, and the trades after it are restated."""
     if trades:
-        await journal.post(
-            session, await _priced(session, trades, [], now=now), actor=actor, now=now
-        )
+        entries, late = await _priced(session, trades, [], now=now)
+        await journal.post(session, entries, actor=actor, now=now)
+        for trade in trades:
+            key = _position_key(trade)
+            if key in late:  # restated once, after the first late trade of the position
+                late.discard(key)
+                source = (TRADE_SOURCE, trade.trade_id)
+                await restate_positions(session, {key}, source=source, actor=actor, now=now)
 
 
 def _economics(lines: Sequence[Line]) -> list[tuple[str, str, Decimal]]:
@@ -148,13 +183,15 @@ async def rebook_trade(
     session: AsyncSession, trade: TradeEconomics, *, actor: Actor, now: datetime
 ) -> None:
     """After an amendment: reverse the trade's entry and post the amended one, unless the
-    amendment changed nothing the journal shows."""
+    amendment changed nothing the journal shows; then restate the trades after it."""
     live = await _live_trade_entry(session, trade.trade_id)
     reversals: list[NewEntry] = []
     if live is not None:
         posted = await journal.entry_lines(session, live.id)
-        if live.value_date == trade.trade_date and _economics(posted) == _economics(
-            trade_lines(trade)
+        if (
+            live.value_date == trade.trade_date
+            and live.effective_at == trade.trade_time
+            and _economics(posted) == _economics(trade_lines(trade))
         ):
             return
         reversals.append(
@@ -162,7 +199,7 @@ async def rebook_trade(
                 session, live, description=f"Amendment of trade {trade.trade_id}"
             )
         )
-    entries = await _priced(session, [trade], reversals, now=now)
+    entries, _ = await _priced(session, [trade], reversals, now=now)
     await journal.post(session, [*reversals, *entries], actor=actor, now=now)
     keys = {_position_key(trade)} | {
         (line.ledger_account, line.asset)
@@ -170,13 +207,15 @@ async def rebook_trade(
         for line in reversal.lines
         if line.cost is not None
     }
-    await _restate(session, keys, trade_id=trade.trade_id, actor=actor, now=now)
+    await restate_positions(
+        session, keys, source=(TRADE_SOURCE, trade.trade_id), actor=actor, now=now
+    )
 
 
 async def unbook_trade(
     session: AsyncSession, *, trade_id: str, reason: str, actor: Actor, now: datetime
 ) -> None:
-    """After a cancellation: reverse the trade's entry."""
+    """After a cancellation: reverse the trade's entry, and restate the trades after it."""
     live = await _live_trade_entry(session, trade_id)
     if live is not None:
         reversal = await journal.reversal_of(
@@ -186,62 +225,48 @@ async def unbook_trade(
         keys = {
             (line.ledger_account, line.asset) for line in reversal.lines if line.cost is not None
         }
-        await _restate(session, keys, trade_id=trade_id, actor=actor, now=now)
+        await restate_positions(
+            session, keys, source=(TRADE_SOURCE, trade_id), actor=actor, now=now
+        )
 
 
-async def _replayed(session: AsyncSession, key: tuple[str, str]) -> Holding:
-    """The position as its live trades and adjustments make it, replayed in journal order: what
-    cost and realised P&L should be once an earlier trade is amended or cancelled."""
-    isin = key[1]
-    by_entry = await journal.live_postings_of_position(
-        session, key, kinds=[EntryKind.TRADE, EntryKind.ADJUSTMENT]
-    )
-    holding = Holding()
-    for rows in by_entry.values():
-        [position] = [row for row in rows if row.asset == isin]
-        if position.kind == EntryKind.TRADE.value:
-            [principal] = [row for row in rows if not accounts.is_security(row.asset)]
-            holding = holding + trade_effect(
-                holding,
-                quantity=-position.amount,
-                principal=abs(principal.amount),
-                currency=principal.asset,
-            )
-        else:
-            holding = holding + Holding(-position.amount, position.cost or ZERO, ZERO)
-    return holding
-
-
-async def _restate(
+async def restate_positions(
     session: AsyncSession,
-    keys: set[tuple[str, str]],
+    keys: Iterable[tuple[str, str]],
     *,
-    trade_id: str,
+    source: tuple[str, str],
     actor: Actor,
     now: datetime,
 ) -> None:
-    """After an earlier trade changed, later sells were costed against it: post the difference
-    between the position's cost and P&L and what its live trades make them, from today."""
-    heads = await balances.lock(session, keys, now=now)
-    lines = []
-    for key in sorted(keys):
-        should_be = await _replayed(session, key)
-        stands = book_holding(heads[key].totals)
-        if should_be.quantity != stands.quantity:
+    """After a trade landed before others, an earlier trade changed or an adjustment was dated
+    before trades already booked, later trades were costed against the wrong position: post,
+    on each trade date, the difference between the cost and P&L the live trades make in
+    execution order and what the journal holds for that date. As-of answers for every date
+    become exact; nothing posted is edited."""
+    positions = sorted(set(keys))
+    heads = await balances.lock(session, positions, now=now)
+    by_day: dict[date, list[Line]] = defaultdict(list)
+    for key in positions:
+        effects = await costing_history.replayed(session, key)
+        quantity = sum((effect.holding.quantity for effect in effects), ZERO)
+        if quantity != book_holding(heads[key].totals).quantity:
             raise RuntimeError(f"{key}: the journal and its balance disagree on the quantity")
-        cost, pnl = should_be.cost - stands.cost, should_be.realized_pnl - stands.realized_pnl
-        if cost or pnl:
-            lines.append(Line(key[0], key[1], ZERO, cost, pnl))
-    if lines:
-        entry = NewEntry(
+        differences = await costing_history.restatements(session, key, effects)
+        for day, (cost, pnl) in differences.items():
+            by_day[day].append(Line(key[0], key[1], ZERO, cost, pnl))
+    entries = [
+        NewEntry(
             kind=EntryKind.RESTATEMENT,
-            value_date=now.astimezone(UTC).date(),
-            description=f"Cost and realised P&L restated after trade {trade_id} changed",
+            value_date=day,
+            description=f"Cost and realised P&L restated after {source[0]} {source[1]}",
             lines=tuple(lines),
-            source_type=TRADE_SOURCE,
-            source_id=trade_id,
+            source_type=source[0],
+            source_id=source[1],
         )
-        await journal.post(session, [entry], actor=actor, now=now)
+        for day, lines in sorted(by_day.items())
+    ]
+    if entries:
+        await journal.post(session, entries, actor=actor, now=now)
 
 
 # Novation --------------------------------------------------------------------------------------
@@ -446,8 +471,14 @@ async def _expect_rests(
     if len(named) != len(set(named)):
         raise Conflict("A pending entry can be posted only once.")
     pendings = await journal.lock_pendings(session, named)
+    settled_on = {s.pending_id: s.movements[0].settlement_date for s in settlements if s.pending_id}
     expected = await journal.resolve_pendings(
-        session, list(pendings.values()), event=PendingEvent.POSTED, actor=actor, now=now
+        session,
+        list(pendings.values()),
+        event=PendingEvent.POSTED,
+        actor=actor,
+        now=now,
+        effective_on=settled_on,
     )
     rests: list[tuple[int, journal.Expected]] = []
     for index, settling in enumerate(settlements):
@@ -466,6 +497,7 @@ async def _expect_rests(
                         lines=rest,
                         source_type=pending.source_type,
                         source_id=pending.source_id,
+                        opened_on=max(settling.movements[0].settlement_date, pending.opened_on),
                     ),
                 )
             )

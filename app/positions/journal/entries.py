@@ -1,5 +1,10 @@
-"""Journal entries as plain values: their lines, the day they count in the book, reversals, and
-the zero-sum rule every entry obeys. Pure: no database."""
+"""Journal entries as plain values: their lines, their dates, reversals, and the zero-sum rule
+every entry obeys. Pure: no database.
+
+The book is bitemporal. An entry counts from its ``value_date`` (the effective date: trade date
+for a trade, settlement date for a settlement), whenever it was booked; its ``created_at`` (the
+booking time) says from when the book knew it. ``accounting_date`` is the first day on whose
+close the book showed it: the later of the two days."""
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -51,11 +56,14 @@ class NewEntry:
     pending_id: str | None = None
     # Set only to keep a reversal on or after the day of the entry it reverses.
     not_before: date | None = field(default=None)
+    # When within its value date the entry took effect (a trade's execution time): the order in
+    # which cost and realised P&L are computed.
+    effective_at: datetime | None = field(default=None)
 
 
 def accounting_date(value_date: date, now: datetime, not_before: date | None = None) -> date:
-    """The day an entry counts in the book: its value date, unless that day has already begun
-    (a late booking counts today, so an answer as of an earlier day never changes)."""
+    """The first day on whose close the book showed an entry: its value date, or the day it was
+    booked when that is later (an as-of trade, a settlement confirmed late)."""
     return max(value_date, now.astimezone(UTC).date(), not_before or value_date)
 
 

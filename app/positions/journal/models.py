@@ -20,11 +20,14 @@ class JournalEntry(Base):
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     kind: Mapped[str] = mapped_column(String(20))
-    # The day the entry counts in the book: never a day that had already begun when it was
-    # posted, so an answer "as of" an earlier day never changes.
+    # The first day on whose close the book showed the entry: the later of its value date and
+    # the day it was booked.
     accounting_date: Mapped[date] = mapped_column(Date)
-    # The economic date: trade date, settlement date, the adjustment's value date.
+    # The effective date, from which as-of views count the entry: trade date, settlement date,
+    # the adjustment's value date.
     value_date: Mapped[date] = mapped_column(Date)
+    # A trade's execution time: the order of cost and realised P&L within a position.
+    effective_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     description: Mapped[str] = mapped_column(String(500))
     source_type: Mapped[str | None] = mapped_column(String(20))
     source_id: Mapped[str | None] = mapped_column(String(40), index=True)
@@ -34,10 +37,11 @@ class JournalEntry(Base):
     pending_id: Mapped[str | None] = mapped_column(
         ForeignKey("pending_entries.id"), unique=True, default=None
     )
+    # The booking time: known_at views count the entry from then.
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[str] = mapped_column(String(64))
 
-    __table_args__ = (Index(None, "accounting_date", "id"),)
+    __table_args__ = (Index(None, "accounting_date", "id"), Index(None, "created_at"))
 
 
 class Posting(Base):
@@ -83,7 +87,12 @@ class PendingEntry(Base):
     # After a partial posting, the pending entry opened for what is still expected.
     remainder_id: Mapped[str | None] = mapped_column(String(40), default=None)
 
-    __table_args__ = (Index(None, "status", "expected_date"),)
+    __table_args__ = (
+        Index(None, "status", "expected_date"),
+        # known_at views take back what was opened or resolved after the moment asked about.
+        Index(None, "created_at"),
+        Index(None, "resolved_at"),
+    )
 
 
 class PendingPosting(Base):

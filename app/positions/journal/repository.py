@@ -83,13 +83,25 @@ async def live_postings_of_position(
     session: AsyncSession, *, ledger_account: str, asset: str, kinds: Sequence[str]
 ) -> dict[str, list[Any]]:
     """Per entry, in journal order: the postings on ``ledger_account`` of every entry of
-    ``kinds`` that touches (``ledger_account``, ``asset``) and was not reversed."""
+    ``kinds`` that touches (``ledger_account``, ``asset``) and was not reversed, each with its
+    entry's ``value_date``, ``effective_at`` and ``created_at`` and its ``posting_id`` (which
+    grows in insertion order)."""
     touching = select(Posting.entry_id).where(
         Posting.ledger_account == ledger_account, Posting.asset == asset
     )
     reversed_ids = select(JournalEntry.reverses_id).where(JournalEntry.reverses_id.is_not(None))
     statement = (
-        select(JournalEntry.id, JournalEntry.kind, Posting.asset, Posting.amount, Posting.cost)
+        select(
+            JournalEntry.id,
+            JournalEntry.kind,
+            JournalEntry.value_date,
+            JournalEntry.effective_at,
+            JournalEntry.created_at,
+            Posting.id.label("posting_id"),
+            Posting.asset,
+            Posting.amount,
+            Posting.cost,
+        )
         .join(Posting, Posting.entry_id == JournalEntry.id)
         .where(
             Posting.ledger_account == ledger_account,
@@ -103,6 +115,23 @@ async def live_postings_of_position(
     for row in (await session.execute(statement)).all():
         by_entry.setdefault(row.id, []).append(row)
     return by_entry
+
+
+async def cost_by_value_date(
+    session: AsyncSession, *, ledger_account: str, asset: str
+) -> list[Any]:
+    """The cost and realised P&L of every posting on (``ledger_account``, ``asset``) that
+    carries them, with its entry's value date (``value_date``, ``cost``, ``realized_pnl``)."""
+    statement = (
+        select(JournalEntry.value_date, Posting.cost, Posting.realized_pnl)
+        .join(Posting, Posting.entry_id == JournalEntry.id)
+        .where(
+            Posting.ledger_account == ledger_account,
+            Posting.asset == asset,
+            (Posting.cost.is_not(None)) | (Posting.realized_pnl.is_not(None)),
+        )
+    )
+    return list((await session.execute(statement)).all())
 
 
 async def page_of_entries(
@@ -167,6 +196,7 @@ class LockedPending:
     expected_date: date
     source_type: str | None
     source_id: str | None
+    opened_on: date
 
 
 async def lock_pendings(session: AsyncSession, ids: Sequence[str]) -> dict[str, LockedPending]:
@@ -183,6 +213,7 @@ async def lock_pendings(session: AsyncSession, ids: Sequence[str]) -> dict[str, 
                 PendingEntry.expected_date,
                 PendingEntry.source_type,
                 PendingEntry.source_id,
+                PendingEntry.opened_on,
             )
             .where(PendingEntry.id.in_(wanted[start : start + _CHUNK]))
             .order_by(PendingEntry.id)
@@ -219,16 +250,16 @@ async def pending_lines_of(session: AsyncSession, ids: Sequence[str]) -> dict[st
 
 async def mark_resolved(
     session: AsyncSession,
-    by_status: Mapping[str, Sequence[str]],
+    by_status_and_day: Mapping[tuple[str, date], Sequence[str]],
     *,
-    resolved_on: date,
     resolved_by: str,
     now: datetime,
     void_reason: str | None,
 ) -> None:
-    """Set the new status of resolved pending entries: one UPDATE per status and 500 ids."""
+    """Set the new status and effective day of resolved pending entries: one UPDATE per status,
+    day and 500 ids."""
     table = table_of(PendingEntry)
-    for status, ids in by_status.items():
+    for (status, resolved_on), ids in by_status_and_day.items():
         for start in range(0, len(ids), _CHUNK):
             await session.execute(
                 update(table)

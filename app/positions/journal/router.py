@@ -24,6 +24,7 @@ def _entry_out(view: service.EntryView) -> JournalEntryOut:
         kind=EntryKind(view.entry.kind),
         accounting_date=view.entry.accounting_date,
         value_date=view.entry.value_date,
+        effective_at=view.entry.effective_at,
         description=view.entry.description,
         source_type=view.entry.source_type,
         source_id=view.entry.source_id,

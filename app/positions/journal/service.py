@@ -5,6 +5,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, ClassVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,7 +32,7 @@ from app.positions.journal.repository import LockedPending
 from app.positions.journal.states import PENDING_TRANSITIONS, PendingEvent, PendingStatus
 from app.positions.ledger_accounts import service as ledger_accounts
 
-Deltas = dict[tuple[str, str, date], Totals]  # per (ledger account, asset, accounting date)
+Deltas = dict[tuple[str, str, date], Totals]  # per (ledger account, asset, effective date)
 
 
 class UnbalancedEntry(ValidationFailed):
@@ -67,6 +68,7 @@ def _rows(
                 "kind": entry.kind.value,
                 "accounting_date": booked_on,
                 "value_date": entry.value_date,
+                "effective_at": entry.effective_at,
                 "description": entry.description,
                 "source_type": entry.source_type,
                 "source_id": entry.source_id,
@@ -87,7 +89,7 @@ def _rows(
                     "realized_pnl": line.realized_pnl,
                 }
             )
-            key = (line.ledger_account, line.asset, booked_on)
+            key = (line.ledger_account, line.asset, entry.value_date)
             deltas[key] = deltas[key] + Totals(
                 posted=line.amount, cost=line.cost or ZERO, realized_pnl=line.realized_pnl or ZERO
             )
@@ -135,6 +137,7 @@ async def reversal_of(session: AsyncSession, entry: JournalEntry, *, description
         source_id=entry.source_id,
         reverses_id=entry.id,
         not_before=entry.accounting_date,
+        effective_at=entry.effective_at,
     )
 
 
@@ -162,6 +165,18 @@ async def live_postings_of_position(
     )
 
 
+async def cost_by_value_date(
+    session: AsyncSession, key: tuple[str, str]
+) -> dict[date, tuple[Decimal, Decimal]]:
+    """Per value date, the cost and realised P&L the journal holds for a book position."""
+    account, asset = key
+    totals: dict[date, tuple[Decimal, Decimal]] = {}
+    for row in await repository.cost_by_value_date(session, ledger_account=account, asset=asset):
+        cost, pnl = totals.get(row.value_date, (ZERO, ZERO))
+        totals[row.value_date] = (cost + (row.cost or ZERO), pnl + (row.realized_pnl or ZERO))
+    return totals
+
+
 # Pending entries -------------------------------------------------------------------------------
 
 
@@ -183,6 +198,9 @@ class Expected:
     lines: Sequence[Line]
     source_type: str | None
     source_id: str | None
+    # The day it counts from in projected balances: the day it is opened unless given (the rest
+    # of a partial settlement counts from that settlement's value date).
+    opened_on: date | None = None
 
 
 async def open_pendings(
@@ -198,7 +216,8 @@ async def open_pendings(
         session, (line.ledger_account for item in expected for line in item.lines), now=now
     )
     ids = [new_id("pe") for _ in expected]
-    opened_on = accounting_date(now.date(), now)
+    today = accounting_date(now.date(), now)
+    opened_on = [item.opened_on or today for item in expected]
     await repository.insert_pendings(
         session,
         [
@@ -210,11 +229,11 @@ async def open_pendings(
                 "description": item.description,
                 "source_type": item.source_type,
                 "source_id": item.source_id,
-                "opened_on": opened_on,
+                "opened_on": day,
                 "created_at": now,
                 "created_by": actor.key_id,
             }
-            for pending_id, item in zip(ids, expected, strict=True)
+            for pending_id, item, day in zip(ids, expected, opened_on, strict=True)
         ],
         [
             {
@@ -227,11 +246,11 @@ async def open_pendings(
             for line in item.lines
         ],
     )
-    await balances.apply(
-        session,
-        _pending_deltas((line for item in expected for line in item.lines), opened_on, +1),
-        now=now,
-    )
+    deltas: Deltas = defaultdict(Totals)
+    for item, day in zip(expected, opened_on, strict=True):
+        for key, delta in _pending_deltas(item.lines, day, +1).items():
+            deltas[key] = deltas[key] + delta
+    await balances.apply(session, deltas, now=now)
     return ids
 
 
@@ -257,25 +276,29 @@ async def resolve_pendings(
     actor: Actor,
     now: datetime,
     void_reason: str | None = None,
+    effective_on: Mapping[str, date] | None = None,
 ) -> dict[str, list[Line]]:
     """Close locked pending entries (each exactly once: the transition table refuses a second
-    time) and take their amounts out of the projected balances. Returns their lines."""
-    resolved_on = accounting_date(now.date(), now)
-    by_status: dict[str, list[str]] = defaultdict(list)
+    time) and take their amounts out of the projected balances: from the day given per pending
+    entry in ``effective_on`` (a settlement's value date; never before the day it was opened),
+    else from today. Returns their lines."""
+    today = accounting_date(now.date(), now)
+    resolved_on: dict[str, date] = {}
+    by_status_and_day: dict[tuple[str, date], list[str]] = defaultdict(list)
     for pending in pendings:
         resolved = next_state(PENDING_TRANSITIONS, PendingStatus(pending.status), event)
-        by_status[resolved.value].append(pending.id)
+        day = (effective_on or {}).get(pending.id)
+        resolved_on[pending.id] = today if day is None else max(day, pending.opened_on)
+        by_status_and_day[(resolved.value, resolved_on[pending.id])].append(pending.id)
     await repository.mark_resolved(
-        session,
-        by_status,
-        resolved_on=resolved_on,
-        resolved_by=actor.key_id,
-        now=now,
-        void_reason=void_reason,
+        session, by_status_and_day, resolved_by=actor.key_id, now=now, void_reason=void_reason
     )
     lines = await repository.pending_lines_of(session, [pending.id for pending in pendings])
-    every_line = (line for entry_lines in lines.values() for line in entry_lines)
-    await balances.apply(session, _pending_deltas(every_line, resolved_on, -1), now=now)
+    deltas: Deltas = defaultdict(Totals)
+    for pending_id, entry_lines in lines.items():
+        for key, delta in _pending_deltas(entry_lines, resolved_on[pending_id], -1).items():
+            deltas[key] = deltas[key] + delta
+    await balances.apply(session, deltas, now=now)
     return lines
 
 

@@ -16,12 +16,13 @@ from app.positions.journal.models import JournalEntry, PendingEntry, PendingPost
 async def journal_in_chunks(
     session: AsyncSession, *, chunk: int
 ) -> AsyncIterator[tuple[Sequence[Any], Sequence[Posting]]]:
-    """Entries (``id``, ``accounting_date``) in journal order, ``chunk`` at a time, each chunk
-    with its postings in posting order. What a chunk loaded is forgotten before the next."""
+    """Entries (``id``, ``accounting_date``, ``value_date``) in journal order, ``chunk`` at a
+    time, each chunk with its postings in posting order. What a chunk loaded is forgotten
+    before the next."""
     after: tuple[date, str] | None = None
     while True:
         statement = (
-            select(JournalEntry.id, JournalEntry.accounting_date)
+            select(JournalEntry.id, JournalEntry.accounting_date, JournalEntry.value_date)
             .order_by(JournalEntry.accounting_date, JournalEntry.id)
             .limit(chunk)
         )

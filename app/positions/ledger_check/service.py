@@ -69,7 +69,7 @@ class _Movements:
 
 async def _journal(session: AsyncSession, report: LedgerCheck, movements: _Movements) -> None:
     async for entries, postings in repository.journal_in_chunks(session, chunk=CHUNK):
-        booked_on: dict[str, date] = {row.id: row.accounting_date for row in entries}
+        effective_on: dict[str, date] = {row.id: row.value_date for row in entries}
         lines: dict[str, list[Line]] = defaultdict(list)
         for posting in postings:
             line = Line(
@@ -87,12 +87,12 @@ async def _journal(session: AsyncSession, report: LedgerCheck, movements: _Movem
             )
             movements.add(
                 (line.ledger_account, line.asset),
-                booked_on[posting.entry_id],
+                effective_on[posting.entry_id],
                 delta,
                 posting.entry_id,
             )
             report.postings_checked += 1
-        for entry_id, day in entries:
+        for entry_id, day, _ in entries:
             report._order[entry_id] = (day, entry_id)
             report.entries_checked += 1
             if not lines[entry_id]:

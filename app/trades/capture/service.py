@@ -128,6 +128,7 @@ def _economics(row: dict[str, Any]) -> TradeEconomics:
         quantity=row["quantity"],
         currency=row["currency"],
         trade_date=row["trade_date"],
+        trade_time=row["trade_time"],
         gross_amount=row["gross_amount"],
         commission=row["commission"],
         fees=row["fees"],

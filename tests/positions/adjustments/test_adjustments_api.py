@@ -161,6 +161,7 @@ async def test_approval_by_a_second_key_posts_the_entry(
         "kind": "adjustment",
         "accounting_date": "2026-11-25",
         "value_date": "2026-11-25",
+        "effective_at": None,
         "description": "Opening: Opening cash at JPMorgan",
         "source_type": "adjustment",
         "source_id": created["id"],
@@ -178,7 +179,7 @@ async def test_approval_by_a_second_key_posts_the_entry(
     assert (cash["account"], cash["settled"]) == ("CASH-USD", "1000000.00")
 
 
-async def test_a_past_value_date_is_kept_but_the_entry_counts_from_today(
+async def test_a_past_value_date_counts_from_that_day_but_was_not_known_then(
     api: Api, ops2: SecondKey, reference: None
 ) -> None:
     created = await proposed(
@@ -192,7 +193,10 @@ async def test_a_past_value_date_is_kept_but_the_entry_counts_from_today(
         "2026-11-20",
         "2026-11-25",
     )
-    assert await cash_balances(api, as_of="2026-11-24") == []
+    [effective] = await cash_balances(api, as_of="2026-11-20")
+    assert (effective["settled"], effective["as_of"]) == ("10.00", "2026-11-20")
+    assert await cash_balances(api, as_of="2026-11-19") == []
+    assert await cash_balances(api, as_of="2026-11-24", known_at="2026-11-24T23:00:00Z") == []
 
 
 async def test_the_proposer_may_neither_approve_nor_reject(api: Api, reference: None) -> None:

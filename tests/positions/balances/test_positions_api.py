@@ -121,6 +121,7 @@ async def test_trade_date_positions_are_per_book_and_isin_and_filter_by_both(
         "cost": "785000.00",
         "realized_pnl": "0",
         "as_of": "2026-11-25",
+        "known_at": None,
     }
 
 
@@ -168,6 +169,7 @@ async def test_settlement_date_positions_show_what_settled_per_safekeeping_accou
         "cost": None,
         "realized_pnl": None,
         "as_of": "2026-11-25",
+        "known_at": None,
     }
     only = await positions(api, basis="settlement_date", account="SEC-EOCF")
     assert [settlement_date_view(p) for p in only] == [("SEC-EOCF", TOTAL, "60", "0", "EUR")]
@@ -219,21 +221,22 @@ async def test_positions_page_with_a_cursor(api: Api, reference: None) -> None:
 # As of -----------------------------------------------------------------------------------------
 
 
-async def test_answers_as_of_yesterday_do_not_change_when_booking_today(
+async def test_a_late_trade_changes_the_as_of_view_of_its_trade_date_not_what_was_known(
     api: Api, adjust: Adjust, clock: FrozenClock
 ) -> None:
     await book(api, trade_payload())
     await adjust("opening", line("CASH-USD", "USD", "1000000.00"))
-    yesterday_positions = await positions(api, as_of="2026-11-25")
-    yesterday_cash = await cash_balances(api, as_of="2026-11-25")
-    assert [trade_date_view(p) for p in yesterday_positions] == [
+    known_wednesday = "2026-11-25T23:00:00Z"
+    wednesday_positions = await positions(api, as_of="2026-11-25")
+    wednesday_cash = await cash_balances(api, as_of="2026-11-25")
+    assert [trade_date_view(p) for p in wednesday_positions] == [
         ("EQ-FLOW", JPM, "100", "USD", "189.25000000", "18925.00", "0")
     ]
-    assert [cash_view(c) for c in yesterday_cash] == [
+    assert [cash_view(c) for c in wednesday_cash] == [
         ("CASH-USD", "USD", "1000000.00", "0", "1000000.00")
     ]
 
-    clock.advance(days=1)  # Thursday 26 November (Thanksgiving: a late booking of Wednesday's)
+    clock.advance(days=1)  # Thursday 26 November: a late booking of Wednesday's sell
     await book(
         api,
         trade_payload(
@@ -246,40 +249,63 @@ async def test_answers_as_of_yesterday_do_not_change_when_booking_today(
     )
     await adjust("opening", line("CASH-USD", "USD", "250.00"))
 
-    assert await positions(api, as_of="2026-11-25") == yesterday_positions
-    assert await cash_balances(api, as_of="2026-11-25") == yesterday_cash
-    # Today: 40 of 100 sold at 190.00 = 7600.00 against 18925.00 x 40 / 100 = 7570.00 of cost.
+    # What the book said on Wednesday evening never changes...
+    as_known = await positions(api, as_of="2026-11-25", known_at=known_wednesday)
+    assert [trade_date_view(p) for p in as_known] == [trade_date_view(wednesday_positions[0])]
+    assert as_known[0]["known_at"] == "2026-11-25T23:00:00Z"
+    assert [cash_view(c) for c in await cash_balances(api, known_at=known_wednesday)] == [
+        cash_view(wednesday_cash[0])
+    ]
+    # ...while Wednesday's effective view now holds the sell: 40 of 100 sold at 190.00 =
+    # 7600.00 against 18925.00 x 40 / 100 = 7570.00 of cost.
+    sold = ("EQ-FLOW", JPM, "60", "USD", "189.25000000", "11355.00", "30.00")
+    assert [trade_date_view(p) for p in await positions(api, as_of="2026-11-25")] == [sold]
     [today] = await positions(api)
     assert today["as_of"] == "2026-11-26"
-    assert trade_date_view(today) == (
-        "EQ-FLOW",
-        JPM,
-        "60",
-        "USD",
-        "189.25000000",
-        "11355.00",
-        "30.00",
-    )
+    assert trade_date_view(today) == sold
+    # The opening cash of 250.00 is dated today (the adjustment's value date).
+    assert [cash_view(c) for c in await cash_balances(api, as_of="2026-11-25")] == [
+        cash_view(wednesday_cash[0])
+    ]
     assert [cash_view(c) for c in await cash_balances(api)] == [
         ("CASH-USD", "USD", "1000250.00", "0", "1000250.00")
     ]
 
 
-async def test_as_of_a_day_before_anything_was_booked_is_empty(
+async def test_as_of_views_count_from_trade_and_value_dates_known_at_from_booking(
     api: Api, adjust: Adjust, session: AsyncSession, clock: FrozenClock
 ) -> None:
-    # Traded on Tuesday 24 but booked on Wednesday 25: it counts from the day it was booked.
+    # Traded on Tuesday 24 but booked on Wednesday 25; it settles on the 25th.
     await book(api, trade_payload())
     await adjust("opening", line("CASH-USD", "USD", "1000000.00"))
     await service.post_settlement(session, movement=JPM_SETTLEMENT, actor=SYSTEM_ACTOR, now=clock())
     await session.commit()
-    assert len(await positions(api)) == 1
-    assert len(await positions(api, basis="settlement_date")) == 1
-    assert len(await cash_balances(api)) == 1
 
-    assert await positions(api, as_of="2026-11-24") == []
+    tuesday = await positions(api, as_of="2026-11-24")
+    assert [trade_date_view(p) for p in tuesday] == [
+        ("EQ-FLOW", JPM, "100", "USD", "189.25000000", "18925.00", "0")
+    ]
     assert await positions(api, as_of="2026-11-24", basis="settlement_date") == []
     assert await cash_balances(api, as_of="2026-11-24") == []
+    assert await positions(api, as_of="2026-11-23") == []
+    # On Tuesday evening the book knew nothing of it.
+    assert await positions(api, known_at="2026-11-24T22:00:00Z") == []
+    assert await positions(api, as_of="2026-11-25", known_at="2026-11-24T22:00:00Z") == []
+    assert await cash_balances(api, known_at="2026-11-24T22:00:00Z") == []
+
+
+async def test_known_at_must_have_an_offset_and_not_be_to_come(
+    api: Api, clock: FrozenClock
+) -> None:
+    for params in (
+        {"known_at": "2026-11-25T10:00:00"},
+        {"known_at": "2030-01-01T00:00:00Z"},
+        {"known_at": "yesterday"},
+    ):
+        for path in ("/positions", "/cash-balances"):
+            response = await api.get(path, params=params, role="operations")
+            assert response.status_code == 422, (path, params, response.text)
+            assert problem_fields(response) == {"known_at"}, (path, params, response.text)
 
 
 # Cash balances ---------------------------------------------------------------------------------
@@ -297,6 +323,7 @@ async def test_opening_cash_is_settled_and_projected(api: Api, adjust: Adjust) -
         "pending": "0",
         "projected": "25000000.00",
         "as_of": "2026-11-25",
+        "known_at": None,
     }
     assert await cash_balances(api, currency="EUR") == [eur]
     assert await cash_balances(api, account="CASH-EUR", currency="USD") == []
@@ -340,7 +367,7 @@ async def test_an_expected_settlement_is_pending_and_projected_until_it_settles(
     ]
 
 
-async def test_a_partial_settlement_leaves_the_rest_pending_and_yesterday_unchanged(
+async def test_a_partial_settlement_confirmed_a_day_late_counts_on_its_settlement_date(
     api: Api, reference: None, session: AsyncSession, clock: FrozenClock
 ) -> None:
     await book(api, trade_payload())
@@ -366,11 +393,19 @@ async def test_a_partial_settlement_leaves_the_rest_pending_and_yesterday_unchan
     assert [settlement_date_view(p) for p in await positions(api, basis="settlement_date")] == [
         ("SEC-DTC", JPM, "60", "40", "USD")
     ]
+    # It settled on the 25th: that day's effective view shows it, and what is still due.
     assert [cash_view(c) for c in await cash_balances(api, as_of="2026-11-25")] == [
+        ("CASH-USD", "USD", "-11355.91", "-7570.61", "-18926.52")
+    ]
+    wednesday = await positions(api, basis="settlement_date", as_of="2026-11-25")
+    assert [settlement_date_view(p) for p in wednesday] == [("SEC-DTC", JPM, "60", "40", "USD")]
+    # What the book knew on Wednesday evening: all of it still due.
+    known = {"as_of": "2026-11-25", "known_at": "2026-11-25T23:59:00Z"}
+    assert [cash_view(c) for c in await cash_balances(api, **known)] == [
         ("CASH-USD", "USD", "0", "-18926.52", "-18926.52")
     ]
-    yesterday = await positions(api, basis="settlement_date", as_of="2026-11-25")
-    assert [settlement_date_view(p) for p in yesterday] == [("SEC-DTC", JPM, "0", "100", "USD")]
+    as_known = await positions(api, basis="settlement_date", **known)
+    assert [settlement_date_view(p) for p in as_known] == [("SEC-DTC", JPM, "0", "100", "USD")]
 
 
 async def test_cash_balances_refuse_a_bad_query_naming_the_field(api: Api) -> None:

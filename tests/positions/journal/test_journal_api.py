@@ -70,15 +70,19 @@ async def cancel(api: Api, trade_id: str) -> None:
 # Trade bookings, amendments and cancellations --------------------------------------------------
 
 
-async def test_a_trade_is_booked_on_the_day_it_is_captured(api: Api, reference: None) -> None:
+async def test_a_trade_counts_from_its_trade_date_and_execution_time(
+    api: Api, reference: None
+) -> None:
     trade = await book(api, trade_payload())
     [entry] = await entries(api, source_id=trade["id"])
     assert entry == {
         "id": entry["id"],
         "kind": "trade",
-        # Traded on Tuesday, captured on Wednesday: it counts from Wednesday.
+        # Traded on Tuesday, captured on Wednesday: it counts from Tuesday in as-of views and
+        # first showed at Wednesday's close.
         "accounting_date": "2026-11-25",
         "value_date": "2026-11-24",
+        "effective_at": "2026-11-24T14:31:05Z",
         "description": f"Bought 100 {JPM} in EQ-FLOW",
         "source_type": "trade",
         "source_id": trade["id"],
@@ -233,7 +237,7 @@ async def test_an_amendment_the_journal_does_not_show_posts_nothing(
     assert await entries(api, source_id=trade["id"]) == before
 
 
-async def test_an_amendment_the_next_day_leaves_yesterday_as_it_was(
+async def test_an_amendment_the_next_day_restates_the_trade_date_but_not_what_was_known(
     api: Api, reference: None, clock: FrozenClock
 ) -> None:
     trade = await book(api, trade_payload())
@@ -244,8 +248,11 @@ async def test_an_amendment_the_next_day_leaves_yesterday_as_it_was(
     assert reversal["accounting_date"] == amended["accounting_date"] == "2026-11-26"
     # 100 x 190.00 = 19000.00; + 1.52 = 19001.52.
     assert amended["postings"] == jpm_buy("100", "19000.00", "19001.52")
-    [yesterday] = await positions(api, as_of="2026-11-25")
-    assert (yesterday["average_cost"], yesterday["cost"]) == ("189.25000000", "18925.00")
+    [known] = await positions(api, as_of="2026-11-25", known_at="2026-11-25T23:00:00Z")
+    assert (known["average_cost"], known["cost"]) == ("189.25000000", "18925.00")
+    # The trade was dealt on the 24th: from then on, the effective view holds the amended price.
+    [effective] = await positions(api, as_of="2026-11-24")
+    assert (effective["average_cost"], effective["cost"]) == ("190.00000000", "19000.00")
     [today] = await positions(api)
     assert (today["average_cost"], today["cost"]) == ("190.00000000", "19000.00")
 
