@@ -1,6 +1,7 @@
 """Journal posting throughput (``app.positions.journal.post`` in process: no route posts arbitrary
 entries) and as-of reads (GET /positions, /cash-balances on the ASGI app): a load of trade
-bookings and settlements, reads at random days of it, then entries of 2 or 6-8 postings on one
+bookings and settlements, reads at random days of it (the effective view, and as known at noon
+that day), then entries of 2 or 6-8 postings on one
 hot balance or spread, 1 or many a transaction, from concurrent writers.
 
     python -m bench.ledger [--full] [--postings N] [--days N] [--seconds S] [--entries 1 20]
@@ -161,9 +162,10 @@ READS = (
 )
 
 
-async def reads(app: Any, days: list[date], queries: int) -> list[Measure]:
+async def reads(app: Any, days: list[date], queries: int, *, known: bool) -> list[Measure]:
     """Each read ``queries`` times after 5 unmeasured, as of random days of the load, a page of
-    100, one after the other."""
+    100, one after the other; with ``known``, as the book stood at noon of that day (the day's
+    bookings, at 18:00, taken back, and everything booked after)."""
     rng, out = random.Random(3), []
     async with app.client("compliance") as api:
         for name, query in READS:
@@ -173,14 +175,17 @@ async def reads(app: Any, days: list[date], queries: int) -> list[Measure]:
                 path = query.format(
                     book=book, isin=isin, sk=rng.choice(SAFEKEEPING), ck=ck, ccy=ccy
                 )
+                day = rng.choice(days)
+                moment = f"&known_at={day}T12:00:00Z" if known else ""
                 started = time.perf_counter()
-                response = await api.get(f"{API}{path}&as_of={rng.choice(days)}&limit=100")
+                response = await api.get(f"{API}{path}&as_of={day}{moment}&limit=100")
                 response.raise_for_status()
                 if n >= 5:
                     latencies.append(time.perf_counter() - started)
                     rows += len(response.json()["items"])
             rows_per = f"{rows / queries:,.1f} rows"
-            out.append(Measure.timed(f"(2) read {name}", rows_per, latencies))
+            label = f"(3) read {name}, known_at" if known else f"(2) read {name}"
+            out.append(Measure.timed(label, rows_per, latencies))
     return out
 
 
@@ -228,7 +233,7 @@ async def throughput(
     pool = [draw() for _ in range(max(4_096, 4 * per_tx * args.concurrency))]
     shape = "2 postings" if layouts == ((2,),) else "6-8 postings/3 assets"
     where = "one hot balance" if hot else "spread"
-    phase = Phase(f"(3) {shape}, {where}, {per_tx}/tx, {args.concurrency} writers")
+    phase = Phase(f"(4) {shape}, {where}, {per_tx}/tx, {args.concurrency} writers")
 
     async def writer(w: int, seconds: float | None) -> None:
         picker, deadline = random.Random(w), time.perf_counter() + (seconds or 0)
@@ -282,7 +287,8 @@ async def bench(args: argparse.Namespace, db: BenchDatabase) -> Result:
         await monitor.execute("ANALYZE")
         async with in_process_app(db) as app:
             measures = [replace(loaded.measure(), peak=fmt_mib(peak_rss_mib()))]
-            measures += await reads(app, days, args.queries)
+            measures += await reads(app, days, args.queries, known=False)
+            measures += await reads(app, days, args.queries, known=True)
             keys: defaultdict[str, list[str]] = defaultdict(list)
             for account, asset in await monitor.fetch(BALANCES_SQL):
                 keys[asset].append(account)

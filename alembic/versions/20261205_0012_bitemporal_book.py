@@ -155,6 +155,7 @@ def _rebuild_daily_rows(bind: Any) -> None:
 def upgrade() -> None:
     op.add_column("journal_entries", sa.Column("effective_at", _TIME, nullable=True))
     op.create_index("ix_journal_entries_created_at", "journal_entries", ["created_at"])
+    op.create_index("ix_journal_entries_value_date", "journal_entries", ["value_date"])
     op.add_column("ledger_balances", sa.Column("last_trade_at", _TIME, nullable=True))
     op.create_index("ix_pending_entries_created_at", "pending_entries", ["created_at"])
     op.create_index("ix_pending_entries_resolved_at", "pending_entries", ["resolved_at"])
@@ -192,5 +193,6 @@ def downgrade() -> None:
     op.drop_index("ix_pending_entries_resolved_at", table_name="pending_entries")
     op.drop_index("ix_pending_entries_created_at", table_name="pending_entries")
     op.drop_column("ledger_balances", "last_trade_at")
+    op.drop_index("ix_journal_entries_value_date", table_name="journal_entries")
     op.drop_index("ix_journal_entries_created_at", table_name="journal_entries")
     op.drop_column("journal_entries", "effective_at")

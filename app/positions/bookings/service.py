@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.auth import Actor
 from app.core.errors import Conflict, ValidationFailed
+from app.core.pagination import PageRequest, decode_cursor
 from app.positions.balances import service as balances
 from app.positions.balances.totals import book_holding
 from app.positions.bookings import costing_history
@@ -34,6 +35,7 @@ from app.positions.ledger_accounts import codes as accounts
 __all__ = [
     "SETTLEMENT_SOURCE",
     "TRADE_SOURCE",
+    "CashMovement",
     "Direction",
     "Novation",
     "SettlementLeg",
@@ -42,6 +44,7 @@ __all__ = [
     "Settling",
     "TradeEconomics",
     "book_trades",
+    "cash_movements",
     "expect_many",
     "expect_movements",
     "expect_settlement",
@@ -52,6 +55,8 @@ __all__ = [
     "post_settlements",
     "rebook_trade",
     "restate_positions",
+    "settled_cash",
+    "settled_securities",
     "unbook_trade",
     "void_pending",
 ]
@@ -568,3 +573,90 @@ async def void_pending(
     await journal.resolve_pending(
         session, pending, event=PendingEvent.VOIDED, actor=actor, now=now, void_reason=reason
     )
+
+
+# What reconciliation compares with the outside world -----------------------------------------
+
+
+@dataclass(frozen=True)
+class CashMovement:
+    """One movement the book shows on one of our cash accounts on a value date: what a bank
+    statement line should match. ``amount`` is signed, positive for money in."""
+
+    entry_id: str
+    kind: str
+    source_type: str | None
+    source_id: str | None  # the instruction, adjustment, penalty... it came from
+    description: str
+    currency: str
+    amount: Decimal
+    value_date: date
+    counterparty: str | None  # the LEI of the counterparty it settled with, if one
+    booked_at: datetime
+
+
+async def cash_movements(
+    session: AsyncSession, *, cash_account: str, value_date: date
+) -> list[CashMovement]:
+    """Every live movement on our cash account ``cash_account`` (its code) with this value
+    date: settlements, penalties, fees, adjustments; reversed entries and their reversals left
+    out (together they never happened)."""
+    rows = await journal.live_postings_on(
+        session, ledger_account=accounts.cash(cash_account), value_date=value_date
+    )
+    entry_ids = sorted({row.entry_id for row in rows})
+    counterparty: dict[str, str] = {}
+    prefix = accounts.counterparty("")
+    for posting in await journal.postings_on_prefix(session, entry_ids, prefix=prefix):
+        counterparty.setdefault(posting.entry_id, posting.ledger_account.removeprefix(prefix))
+    return [
+        CashMovement(
+            entry_id=row.entry_id,
+            kind=row.kind,
+            source_type=row.source_type,
+            source_id=row.source_id,
+            description=row.description,
+            currency=row.asset,
+            amount=row.amount,
+            value_date=value_date,
+            counterparty=counterparty.get(row.entry_id),
+            booked_at=row.created_at,
+        )
+        for row in rows
+    ]
+
+
+async def settled_cash(
+    session: AsyncSession, *, cash_account: str, currency: str, value_date: date
+) -> Decimal:
+    """What the book says our cash account held in ``currency`` at the end of ``value_date``
+    (settled, by value date): what a statement's closing booked balance should be."""
+    views, _ = await balances.cash_balances(
+        session,
+        as_of=value_date,
+        page=PageRequest(limit=1),
+        account=cash_account,
+        currency=currency,
+    )
+    return views[0].settled if views else ZERO
+
+
+async def settled_securities(
+    session: AsyncSession, *, securities_account: str, value_date: date
+) -> dict[str, Decimal]:
+    """Per ISIN, what our safekeeping account held at the end of ``value_date`` (settlement-
+    date positions): what a custodian's holdings statement should say."""
+    held: dict[str, Decimal] = {}
+    page = PageRequest(limit=1000)
+    while True:
+        views, cursor = await balances.positions(
+            session,
+            basis="settlement_date",
+            as_of=value_date,
+            page=page,
+            account=securities_account,
+        )
+        held |= {view.isin: view.quantity for view in views}
+        if cursor is None:
+            return held
+        page = PageRequest(limit=1000, after=decode_cursor(cursor))

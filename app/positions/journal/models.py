@@ -41,7 +41,12 @@ class JournalEntry(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[str] = mapped_column(String(64))
 
-    __table_args__ = (Index(None, "accounting_date", "id"), Index(None, "created_at"))
+    __table_args__ = (
+        Index(None, "accounting_date", "id"),
+        Index(None, "created_at"),
+        # A day's movements on an account, as reconciliation expects them.
+        Index(None, "value_date"),
+    )
 
 
 class Posting(Base):

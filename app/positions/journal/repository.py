@@ -134,6 +134,53 @@ async def cost_by_value_date(
     return list((await session.execute(statement)).all())
 
 
+async def live_postings_on(
+    session: AsyncSession, *, ledger_account: str, value_date: date
+) -> list[Any]:
+    """The postings on ``ledger_account`` of entries with this value date that neither reverse
+    nor were reversed (a movement and its reversal never happened), with their entry's
+    ``entry_id``, ``kind``, ``source_type``, ``source_id``, ``description`` and ``created_at``."""
+    reversed_ids = select(JournalEntry.reverses_id).where(JournalEntry.reverses_id.is_not(None))
+    statement = (
+        select(
+            JournalEntry.id.label("entry_id"),
+            JournalEntry.kind,
+            JournalEntry.source_type,
+            JournalEntry.source_id,
+            JournalEntry.description,
+            JournalEntry.created_at,
+            Posting.asset,
+            Posting.amount,
+        )
+        .join(Posting, Posting.entry_id == JournalEntry.id)
+        .where(
+            JournalEntry.value_date == value_date,
+            Posting.ledger_account == ledger_account,
+            JournalEntry.reverses_id.is_(None),
+            JournalEntry.id.not_in(reversed_ids),
+        )
+        .order_by(JournalEntry.id, Posting.id)
+    )
+    return list((await session.execute(statement)).all())
+
+
+async def postings_on_prefix(
+    session: AsyncSession, entry_ids: Sequence[str], *, prefix: str
+) -> list[Any]:
+    """The postings of these entries on ledger accounts starting with ``prefix`` (``entry_id``,
+    ``ledger_account``, ``asset``, ``amount``), 500 entries a statement."""
+    rows: list[Any] = []
+    for start in range(0, len(entry_ids), _CHUNK):
+        statement = select(
+            Posting.entry_id, Posting.ledger_account, Posting.asset, Posting.amount
+        ).where(
+            Posting.entry_id.in_(entry_ids[start : start + _CHUNK]),
+            Posting.ledger_account.startswith(prefix),
+        )
+        rows.extend((await session.execute(statement)).all())
+    return rows
+
+
 async def page_of_entries(
     session: AsyncSession,
     *,

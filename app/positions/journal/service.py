@@ -177,6 +177,21 @@ async def cost_by_value_date(
     return totals
 
 
+async def live_postings_on(
+    session: AsyncSession, *, ledger_account: str, value_date: date
+) -> list[Any]:
+    """The postings on an account of the live entries of a value date (see the repository)."""
+    return await repository.live_postings_on(
+        session, ledger_account=ledger_account, value_date=value_date
+    )
+
+
+async def postings_on_prefix(
+    session: AsyncSession, entry_ids: Sequence[str], *, prefix: str
+) -> list[Any]:
+    return await repository.postings_on_prefix(session, entry_ids, prefix=prefix)
+
+
 # Pending entries -------------------------------------------------------------------------------
 
 
