@@ -2,6 +2,7 @@
 must keep checked here, each problem named at its field."""
 
 import codecs
+import re
 from datetime import date, datetime
 from typing import Annotated, Any, Literal, Self
 
@@ -31,7 +32,7 @@ Description = Annotated[str, StringConstraints(max_length=200), AfterValidator(p
 
 _A_DAY = date(2026, 11, 25)  # day 25 > 12: a format that swaps day and month does not round-trip
 
-_EXAMPLE: dict[str, Any] = {
+MAPPING_EXAMPLE: dict[str, Any] = {
     "name": "commerzbank-de",
     "description": "Commerzbank CSV export (semicolons, comma decimals)",
     "columns": {
@@ -150,12 +151,12 @@ class StatementMappingFields(BaseModel):
 def _round_trips(date_format: str) -> bool:
     try:
         return datetime.strptime(_A_DAY.strftime(date_format), date_format).date() == _A_DAY  # noqa: DTZ007
-    except ValueError:
+    except (ValueError, re.error):  # re.error: a directive given twice (strptime's pattern)
         return False
 
 
 class StatementMappingIn(StatementMappingFields):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_EXAMPLE]})
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [MAPPING_EXAMPLE]})
 
     name: MappingName = Field(description="What `POST /statements?mapping=` names it by.")
 

@@ -37,9 +37,11 @@ _MT940 = """{1:F01COBADEFFAXXX0000000000}{2:O9401200261125COBADEFFXXXX0000000000
 :62F:C261125EUR12500,00
 -}"""
 
-_CSV = """Konto;Auszug;Buchungstag;Valuta;Betrag;S/H;Verwendungszweck;Anfangssaldo;Endsaldo
-DE89370400440532013000;330;25.11.2026;25.11.2026;2.500,00;H;Trade FO-1;10.000,00;12.500,00
-"""
+_CSV = (
+    "Konto;Auszug;Buchungstag;Valuta;Betrag;S/H;Verwendungszweck;Name;E2E;Anfangssaldo;Endsaldo\n"
+    "DE89370400440532013000;330;25.11.2026;25.11.2026;2.500,00;H;Trade FO-1;Goldman Sachs;E2E-1;"
+    "10.000,00;12.500,00\n"
+)
 
 _JSON: dict[str, Any] = {
     "statements": [
