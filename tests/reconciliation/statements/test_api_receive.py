@@ -3,6 +3,7 @@ integrity) or refused whole. Statements that do not add up or do not follow on a
 their breaks; a file that cannot be read, of an account not ours, or repeating a statement
 already received stores nothing."""
 
+import asyncio
 import json
 from typing import Any
 
@@ -500,3 +501,14 @@ async def test_operations_send_files_too_and_other_roles_are_refused(
     await nothing_stored(db)
 
     assert len(await received(api, sample(MT940), role="operations")) == 2
+
+
+async def test_the_same_file_sent_twice_at_once_is_stored_once(api: Api, db: Database) -> None:
+    answers = await asyncio.gather(receive(api, sample(CAMT)), receive(api, sample(CAMT)))
+
+    assert sorted(answer.status_code for answer in answers) == [201, 409]
+    [refused] = [answer.json() for answer in answers if answer.status_code == 409]
+    # The account's statements are received one file at a time: the second file finds the
+    # first one's statement (not a bare unique-constraint conflict).
+    assert refused["type"] == PROBLEMS + "statement-already-received"
+    assert len(await files(db)) == 1
