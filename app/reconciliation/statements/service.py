@@ -231,7 +231,7 @@ def _file_row(
         sha256=hashlib.sha256(data).hexdigest(),
         size=len(data),
         format=received.statement_format.value,
-        content_type=(content_type or None) and content_type[:255],
+        content_type=content_type[:255] if content_type else None,
         mapping=mapping.name if mapping is not None else None,
         mapping_version=mapping.version if mapping is not None else None,
         statements=len(received.statements),
@@ -270,14 +270,16 @@ async def _previous(
     session: AsyncSession, account: str, statement: ParsedStatement
 ) -> Previous | None:
     """The account's stored statement of the same kind just before this one: the highest
-    sequence (and page) not after it when it has a sequence, else the latest by day."""
+    sequence (and page) not after it when it has a sequence, else (or when none of those
+    is stored: the account's earlier statements came without) the latest by day."""
     sequence = sequence_of(statement)
     kind = statement.kind.value
+    row = None
     if sequence is not None:
         row = await repository.previous_by_sequence(
             session, account=account, kind=kind, sequence=sequence, page=statement.page
         )
-    else:
+    if row is None:
         row = await repository.previous_by_date(
             session, account=account, kind=kind, day=statement_date(statement)
         )

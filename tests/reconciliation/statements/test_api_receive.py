@@ -184,6 +184,26 @@ async def test_a_statement_without_sequence_follows_on_from_the_previous_day(api
     assert [s["integrity"][0]["kind"] for s in wednesday_stored] == ["opening_not_previous_closing"]
 
 
+async def test_the_first_statement_with_a_sequence_follows_on_from_one_without(
+    api: Api,
+) -> None:
+    without = json_statement("2026-11-24", "0.00", "100.00")
+    without["closing_balance"]["date"] = "2026-11-24"
+    numbered = json_statement("S-330", "99.00", "99.00", sequence=330)
+    await received(api, json.dumps({"statements": [without]}).encode())
+
+    [stored] = await received(api, json.dumps({"statements": [numbered]}).encode())
+
+    assert stored["integrity"] == [
+        {
+            "kind": "opening_not_previous_closing",
+            "expected": "100.00",
+            "found": "99.00",
+            "message": "opening 99.00 is not the closing 100.00 of statement 2026-11-24",
+        }
+    ]
+
+
 async def test_an_intraday_report_is_not_checked_against_end_of_day_statements(api: Api) -> None:
     await received(api, sample(MT940))
     report = {
