@@ -34,6 +34,12 @@ TAGS = [
         "balances, adjustments under four-eyes, the ledger check. Amounts are signed debit "
         "positive; a book's long position is a credit.",
     },
+    {
+        "name": "Reconciliation",
+        "description": "Bank statements received (camt.05x, MT940/MT950/MT942, CSV, JSON), kept "
+        "with the raw file, each with its integrity: whether it adds up and follows on.",
+    },
+    {"name": "Statement mappings", "description": "How each bank's CSV statements read."},
     {"name": "Reports", "description": "Operational reports."},
     {"name": "Markets", "description": "Venues: calendars, settlement cycles, CCPs, cutoffs."},
     {"name": "Instruments", "description": "Securities we trade, with bond terms."},

@@ -11,6 +11,8 @@ from app.positions.balances.router import router as balances
 from app.positions.journal.router import router as journal
 from app.positions.ledger_accounts.router import router as ledger_accounts
 from app.positions.ledger_check.router import router as ledger_check
+from app.reconciliation.mappings.router import router as statement_mappings
+from app.reconciliation.statements.router import router as statements
 from app.reference.accounts.router import router as accounts
 from app.reference.books.router import router as books
 from app.reference.calendars.router import router as calendars
@@ -42,6 +44,8 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     ledger_accounts,
     adjustments,
     ledger_check,
+    statements,
+    statement_mappings,
     markets,
     calendars,
     instruments,

@@ -50,3 +50,32 @@ def bund_trade_payload(**overrides: Any) -> dict[str, Any]:
             **overrides,
         }
     )
+
+
+# Cash accounts the statement samples name (tests/reconciliation/statements/parsing/samples/);
+# the demo's CASH-EUR is the samples' German IBAN DE89 3704 0044 0532 0130 00 already.
+EUR_IBAN = "DE89370400440532013000"
+
+
+def cash_account_payload(
+    code: str, currency: str, *, iban: str | None = None, account_number: str | None = None
+) -> dict[str, Any]:
+    return {
+        "code": code,
+        "name": f"{currency} cash ({code})",
+        "kind": "cash",
+        "currency": currency,
+        "servicer_bic": "COBADEFF",
+        "iban": iban,
+        "account_number": account_number,
+    }
+
+
+STATEMENT_ACCOUNTS = [
+    # camt053_v02_two_statements.xml: the second statement, by the bank's own account number.
+    cash_account_payload("CASH-USD-CBK", "USD", account_number="0099887766"),
+    # camt052_v08_intraday_report.xml, mt942_interim.txt.
+    cash_account_payload("CASH-EUR-ABN", "EUR", iban="NL91ABNA0417164300"),
+    # mt950_statement.txt.
+    cash_account_payload("CASH-USD-CHASE", "USD", account_number="400123456"),
+]

@@ -66,6 +66,18 @@ def fingerprint(method: str, path: str, body: BaseModel | list[Any] | None) -> s
     return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
 
 
+def raw_fingerprint(request: Request, data: bytes) -> str:
+    """For a body that is a file, not a model: the method, the path, every query parameter
+    (they say how the bytes are read), the media type and the SHA-256 of the bytes."""
+    payload = {
+        "query": sorted(request.query_params.multi_items()),
+        "content_type": request.headers.get("content-type", ""),
+        "sha256": hashlib.sha256(data).hexdigest(),
+    }
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(f"{request.method} {request.url.path}\n{canonical}".encode()).hexdigest()
+
+
 Work = Callable[[AsyncSession], Awaitable[BaseModel]]
 
 
@@ -143,18 +155,23 @@ async def idempotent_create(
     *,
     principal: str,
     key: str | None,
-    body: BaseModel | list[Any],
+    body: BaseModel | list[Any] | bytes,
     now: datetime,
     work: Work,
     location: Callable[[Any], str | None] = lambda _body: None,
     status_code: int = 201,
 ) -> JSONResponse:
-    """``run_idempotent`` for a route: the fingerprint is the method, path and parsed body."""
+    """``run_idempotent`` for a route: the fingerprint is the method, path and parsed body (or,
+    for a body of ``bytes`` such as a file received, ``raw_fingerprint``)."""
     return await run_idempotent(
         uow,
         principal=principal,
         key=key,
-        request_fingerprint=fingerprint(request.method, request.url.path, body),
+        request_fingerprint=(
+            raw_fingerprint(request, body)
+            if isinstance(body, bytes)
+            else fingerprint(request.method, request.url.path, body)
+        ),
         now=now,
         retention=timedelta(hours=get_settings().idempotency_retention_hours),
         status_code=status_code,

@@ -1,1 +1,2 @@
-"""Statements: what banks and custodians send, parsed into one shape."""
+"""Statements: what banks send, parsed into one shape (``parsing/``), checked (``integrity``),
+kept with the raw file they came in, and read back by account and day for reconciliation."""

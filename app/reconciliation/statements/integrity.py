@@ -26,6 +26,7 @@ class Previous:
     currency: str
     closing: Decimal | None
     sequence: int | None
+    page: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,8 +37,17 @@ class IntegrityBreak:
     found: str | None = None
 
 
-def _sequence(statement: ParsedStatement) -> int | None:
-    return statement.electronic_sequence or statement.legal_sequence
+def sequence_of(statement: ParsedStatement) -> int | None:
+    """The number continuity counts: the electronic sequence, else the legal one."""
+    if statement.electronic_sequence is not None:
+        return statement.electronic_sequence
+    return statement.legal_sequence
+
+
+def _next_page(statement: ParsedStatement, previous: Previous) -> bool:
+    """The next page of the same statement (an MT940 sent in several messages)."""
+    page, before = statement.page, previous.page
+    return page is not None and before is not None and page == before + 1
 
 
 def adds_up(statement: ParsedStatement) -> list[IntegrityBreak]:
@@ -66,8 +76,10 @@ def adds_up(statement: ParsedStatement) -> list[IntegrityBreak]:
 
 
 def _sequence_breaks(statement: ParsedStatement, previous: Previous) -> list[IntegrityBreak]:
-    number = _sequence(statement)
+    number = sequence_of(statement)
     if number is None or previous.sequence is None or number == previous.sequence + 1:
+        return []
+    if number == previous.sequence and _next_page(statement, previous):
         return []
     if number <= previous.sequence:
         return [

@@ -138,3 +138,29 @@ def test_several_breaks_are_all_named() -> None:
         IntegrityCode.SEQUENCE_GAP,
         IntegrityCode.OPENING_NOT_PREVIOUS_CLOSING,
     ]
+
+
+def test_the_next_page_of_the_same_statement_follows_on() -> None:
+    page_two = replace(statement(sequence=330), page=2)
+
+    assert check(page_two, replace(PREVIOUS, page=1)) == []
+
+
+def test_the_same_page_again_or_a_page_skipped_is_a_repeated_sequence() -> None:
+    for page in (1, 3):
+        found = check(replace(statement(sequence=330), page=page), replace(PREVIOUS, page=1))
+
+        assert [b.code for b in found] == [IntegrityCode.SEQUENCE_REPEATED]
+
+
+def test_an_electronic_sequence_counts_before_the_legal_one_and_zero_is_a_number() -> None:
+    first = replace(statement(sequence=7), electronic_sequence=0)
+
+    assert check(first, replace(PREVIOUS, sequence=0)) == [
+        IntegrityBreak(
+            IntegrityCode.SEQUENCE_REPEATED,
+            "sequence 0 does not follow 0 of statement 2026-11-24",
+            expected="1",
+            found="0",
+        )
+    ]

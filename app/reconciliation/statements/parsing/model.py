@@ -54,6 +54,9 @@ class ParsedStatement:
     statement_id: str
     electronic_sequence: int | None = None
     legal_sequence: int | None = None
+    # MT940 / MT950 / MT942 :28C: sequence number: the page of a statement sent in several
+    # messages (the same statement number), not a statement sequence.
+    page: int | None = None
     created_at: datetime | None = None
     opening_booked: Balance | None = None
     closing_booked: Balance | None = None

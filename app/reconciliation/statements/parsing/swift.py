@@ -187,15 +187,15 @@ def _build(message: _Message) -> ParsedStatement:
         raise StatementParseError(
             "empty :20: transaction reference", location=f"line {message.line}"
         )
-    legal, electronic = _sequence(collected.singles.get("28C") or collected.singles.get("28"))
+    legal, page = _sequence(collected.singles.get("28C") or collected.singles.get("28"))
     created = collected.singles.get("13D") or collected.singles.get("13")
     return ParsedStatement(
         kind=kind,
         account=_account(collected.singles.get("25"), message),
         currency=currency,
         statement_id=statement_id,
-        electronic_sequence=electronic,
         legal_sequence=legal,
+        page=page,
         created_at=_created_at(created) if created else None,
         opening_booked=balances["opening_booked"][0] if "opening_booked" in balances else None,
         closing_booked=balances["closing_booked"][0] if "closing_booked" in balances else None,
@@ -322,7 +322,7 @@ def _account(f: _Field | None, message: _Message) -> str:
 
 
 def _sequence(f: _Field | None) -> tuple[int | None, int | None]:
-    """The statement number (legal sequence) and, if given, the sequence number of :28C:."""
+    """The statement number (legal sequence) and, if given, the page (:28C:'s sequence number)."""
     if f is None:
         return None, None
     try:

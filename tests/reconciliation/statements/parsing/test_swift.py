@@ -31,7 +31,7 @@ def test_two_mt940_messages_in_one_file_are_two_statements() -> None:
     assert first.statement_id == "STMT-0305"
     assert first.account == "DE89370400440532013000"  # the BIC/ prefix split off
     assert first.currency == "EUR"
-    assert (first.legal_sequence, first.electronic_sequence) == (64, 1)
+    assert (first.legal_sequence, first.page, first.electronic_sequence) == (64, 1, None)
     assert first.opening_booked == Balance(Decimal("10000.00"), date(2026, 3, 4))
     assert first.closing_booked == Balance(Decimal("9015.54"), date(2026, 3, 5))
     assert first.closing_available == Balance(Decimal("9000.00"), date(2026, 3, 5))
@@ -64,7 +64,7 @@ def test_mt950_from_block_2_with_five_decimals_and_intermediate_balances() -> No
     assert statement.kind is StatementKind.STATEMENT
     assert statement.account == "400123456"
     assert statement.currency == "USD"
-    assert (statement.legal_sequence, statement.electronic_sequence) == (12, 2)
+    assert (statement.legal_sequence, statement.page) == (12, 2)
     assert statement.opening_booked == Balance(Decimal("1000000.00"), date(2026, 3, 5))
     assert statement.closing_booked == Balance(Decimal("750012.34567"), date(2026, 3, 5))
     assert statement.closing_available == Balance(Decimal("750000.00"), date(2026, 3, 5))
@@ -88,7 +88,7 @@ def test_mt942_is_a_report_detected_from_its_tags() -> None:
     assert report.kind is StatementKind.REPORT
     assert report.account == "NL91ABNA0417164300"
     assert report.currency == "EUR"  # from :34F:, a report has no balances
-    assert (report.legal_sequence, report.electronic_sequence) == (5, 1)
+    assert (report.legal_sequence, report.page) == (5, 1)
     assert report.created_at == datetime(2026, 3, 5, 14, 0, tzinfo=timezone(timedelta(hours=1)))
     assert report.opening_booked is None
     assert report.closing_booked is None

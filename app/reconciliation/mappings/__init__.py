@@ -1,0 +1,1 @@
+"""Statement mappings: named CSV column mappings, kept as data (``/statement-mappings``)."""
