@@ -93,7 +93,8 @@ def classify(
     movements: Iterable[BookMovement],
     rules: Iterable[Rule],
 ) -> list[BreakCandidate]:
-    """Breaks for every unmatched line and movement, in key order."""
+    """Breaks for every unmatched line and movement, in key order (those naming a statement
+    line first, by line id; then those of book movements alone)."""
     open_line_ids = set(outcome.unmatched_line_ids)
     open_movement_ids = set(outcome.unmatched_movement_ids)
     open_lines = sorted((x for x in lines if x.id in open_line_ids), key=lambda x: x.id)
