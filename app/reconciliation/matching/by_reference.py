@@ -3,7 +3,7 @@ amounts and value dates within the rule's tolerances. Found through a dictionary
 movements' references, never by comparing every line with every movement; where several pairs
 compete for an item the closest wins (``closeness``), so the choice is the same in any order."""
 
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -23,30 +23,49 @@ class SharedReferences:
     crowded: dict[str, str] = field(default_factory=dict)
 
 
-def _indexed(movements: Sequence[BookMovement]) -> dict[str, list[BookMovement]]:
-    by_reference: dict[str, list[BookMovement]] = defaultdict(list)
-    for movement in movements:
-        for reference in movement.references:
-            by_reference[reference].append(movement)
-    return by_reference
+class _ByReference:
+    """The movements carrying each reference. Nearly every reference names one movement, so a
+    list is made only for those that name more: a million lists would cost more to allocate
+    (and for the garbage collector to walk) than the rest of the rule."""
+
+    def __init__(self, movements: Sequence[BookMovement]) -> None:
+        self._first: dict[str, BookMovement] = {}
+        self._all: dict[str, list[BookMovement]] = {}
+        for movement in movements:
+            for reference in movement.references:
+                first = self._first.setdefault(reference, movement)
+                if first is not movement:
+                    self._all.setdefault(reference, [first]).append(movement)
+
+    def count(self, reference: str) -> int:
+        several = self._all.get(reference)
+        return len(several) if several is not None else int(reference in self._first)
+
+    def get(self, reference: str) -> Sequence[BookMovement]:
+        several = self._all.get(reference)
+        if several is not None:
+            return several
+        first = self._first.get(reference)
+        return () if first is None else (first,)
 
 
 def sharing_a_reference(
     lines: Sequence[StatementLine], movements: Sequence[BookMovement], *, limit: int
 ) -> SharedReferences:
-    by_reference = _indexed(movements)
+    by_reference = _ByReference(movements)
     on_lines = Counter(reference for line in lines for reference in line.references)
     shared = SharedReferences()
+    pairs = shared.pairs
     for line in lines:
-        seen: set[str] = set()
-        for reference in sorted(line.references):
-            if on_lines[reference] > limit or len(by_reference.get(reference, ())) > limit:
-                shared.crowded.setdefault(line.id, reference)
+        start = len(pairs)
+        for reference in line.references:  # any order: the pairs are sorted by closeness later
+            if on_lines[reference] > limit or by_reference.count(reference) > limit:
+                noted = shared.crowded.get(line.id)
+                shared.crowded[line.id] = reference if noted is None else min(noted, reference)
                 continue
-            for movement in by_reference.get(reference, ()):
-                if movement.id not in seen:
-                    seen.add(movement.id)
-                    shared.pairs.append((line, movement))
+            for movement in by_reference.get(reference):
+                if all(pairs[i][1] is not movement for i in range(start, len(pairs))):
+                    pairs.append((line, movement))
     return shared
 
 

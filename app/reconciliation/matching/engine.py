@@ -70,7 +70,7 @@ def match(
     gave_up: list[GaveUp] = []
     for rule in in_priority_order(rules):
         found = APPLY[rule.kind](rule, open_lines, open_movements)
-        matches.extend(sorted(found.matches, key=lambda m: m.key))
+        matches.extend(sorted(found.matches, key=lambda m: (m.line_ids, m.movement_ids)))
         gave_up.extend(sorted(found.gave_up, key=lambda note: note.item_id))
         taken_lines = {line_id for m in found.matches for line_id in m.line_ids}
         taken_movements = {movement_id for m in found.matches for movement_id in m.movement_ids}

@@ -47,6 +47,8 @@ def sign(amount: Decimal) -> int:
 def widest_gap(lines: Sequence[StatementLine], movements: Sequence[BookMovement]) -> int:
     """The widest value-date gap in calendar days between a line and a movement, signed
     (positive: the bank's value date is the later one)."""
+    if len(lines) == 1 and len(movements) == 1:  # most matches: no list to build
+        return (lines[0].value_date - movements[0].value_date).days
     gaps = [(line.value_date - m.value_date).days for line in lines for m in movements]
     return max(gaps, key=lambda gap: (abs(gap), gap))
 
