@@ -1,6 +1,10 @@
 """Amount, value date and counterparty within tolerance: only pairs that are unambiguous, a line
 with exactly one fitting movement which has exactly one fitting line. Anything else is left to
 later rules or becomes a break: guessing between two equal payments would hide a duplicate.
+A line and a movement that share a reference are not candidates: the reference says they are
+the same payment, and when the reference rules refused them the difference between them is a
+break to show, not to match away (a payment a day late is a value-date break even though this
+rule allows a day).
 
 Candidates are found in buckets keyed by currency, counterparty (when the rule needs it) and
 amount cell (the amount divided by the tolerance, rounded down: amounts within the tolerance lie
@@ -58,7 +62,9 @@ class _AmountIndex(Generic[T]):
             if bucket is None:
                 continue
             for item in bucket.within(probe.value_date, self.rule.value_date_days):
-                if amounts_agree(self.rule, probe.amount, item.amount, probe.currency):
+                if amounts_agree(
+                    self.rule, probe.amount, item.amount, probe.currency
+                ) and probe.references.isdisjoint(item.references):
                     found.append(item)
                     if len(found) >= enough:
                         return found

@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from app.reconciliation.matching import Match, match
-from tests.reconciliation.matching.factories import by_amount, cents, line, movement
+from app.reconciliation.matching import BreakKind, Match, classify, match
+from tests.reconciliation.matching.factories import by_amount, cents, exact, line, movement
 
 RULE = by_amount(
     name="amount-date-cpty",
@@ -122,10 +122,35 @@ def test_only_fitting_candidates_make_a_pair_ambiguous() -> None:
     assert outcome.unmatched_movement_ids == ("M2",)
 
 
-def test_references_play_no_part() -> None:
+def test_different_references_do_not_stop_a_match() -> None:
     outcome = match(
         [line("L1", "100", refs={"A"}, counterparty="ACME")],
         [movement("M1", "100", refs={"B"}, counterparty="ACME")],
         [RULE],
     )
     assert len(outcome.matches) == 1
+
+
+def test_a_pair_sharing_a_reference_is_left_to_the_reference_rules_and_the_breaks() -> None:
+    """The reference rule (same day) refuses a payment a day late; this rule allows a day, but
+    the shared reference says it is the same payment: a value-date break, not a match."""
+    lines = [line("L1", "100", refs={"E2E-1"}, counterparty="ACME", days_late=1)]
+    movements = [movement("M1", "100", refs={"E2E-1"}, counterparty="ACME")]
+    rules = [exact(), RULE]
+    outcome = match(lines, movements, rules)
+    assert outcome.matches == ()
+    assert [b.kind for b in classify(outcome, lines, movements, rules)] == [
+        BreakKind.VALUE_DATE_DIFFERENCE
+    ]
+
+
+def test_a_pair_sharing_a_reference_does_not_make_another_ambiguous() -> None:
+    outcome = match(
+        [line("L1", "100", counterparty="ACME", refs={"X"})],
+        [
+            movement("M1", "100", counterparty="ACME", refs={"X"}),
+            movement("M2", "100", counterparty="ACME"),
+        ],
+        [RULE],
+    )
+    assert [(m.line_ids, m.movement_ids) for m in outcome.matches] == [(("L1",), ("M2",))]

@@ -13,16 +13,17 @@ MOVEMENTS = [movement("M1", "100", refs={"R1"}, counterparty="ACME")]
 
 
 def test_the_rule_with_the_lower_priority_number_matches_first() -> None:
-    first = match(LINES, MOVEMENTS, [by_amount(priority=2), exact(priority=1)])
-    assert [m.rule for m in first.matches] == ["exact_reference"]
-    swapped = match(LINES, MOVEMENTS, [by_amount(priority=1), exact(priority=2)])
-    assert [m.rule for m in swapped.matches] == ["amount_date_counterparty"]
+    first = match(LINES, MOVEMENTS, [exact(name="b", priority=2), exact(name="a", priority=1)])
+    assert [m.rule for m in first.matches] == ["a"]
+    swapped = match(LINES, MOVEMENTS, [exact(name="b", priority=1), exact(name="a", priority=2)])
+    assert [m.rule for m in swapped.matches] == ["b"]
+    unrelated = [line("L1", "100", counterparty="ACME")]
+    by_priority = match(unrelated, MOVEMENTS, [by_amount(priority=2), one_to_many(priority=1)])
+    assert [m.rule for m in by_priority.matches] == ["amount_date_counterparty"]
 
 
 def test_equal_priorities_go_by_name() -> None:
-    outcome = match(
-        LINES, MOVEMENTS, [exact(name="b", priority=1), by_amount(name="a", priority=1)]
-    )
+    outcome = match(LINES, MOVEMENTS, [exact(name="b", priority=1), exact(name="a", priority=1)])
     assert [m.rule for m in outcome.matches] == ["a"]
 
 

@@ -156,6 +156,10 @@ def test_every_match_is_within_its_rules_tolerances(case: Case) -> None:
             assert sizes[1] == 1
         else:
             assert sizes == (1, 1)
+        if rule.kind is RuleKind.AMOUNT_DATE_COUNTERPARTY:
+            assert by_id[found.line_ids[0]].references.isdisjoint(
+                by_id[found.movement_ids[0]].references
+            )
 
 
 @given(cases())
