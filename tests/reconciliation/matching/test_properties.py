@@ -89,7 +89,8 @@ def cases(draw: st.DrawFn) -> Case:
         elif shape == "parts":
             movement_fields.extend(_parts(draw, line))
     movements = [BookMovement(id=f"M{i}", **f) for i, f in enumerate(movement_fields)]  # type: ignore[arg-type]
-    if movements and draw(st.booleans()):
+    split_a_movement = draw(st.booleans())
+    if movements and split_a_movement:
         base = draw(st.sampled_from(movements))
         extra = [StatementLine(id=f"LP{i}", **f) for i, f in enumerate(_parts(draw, base))]  # type: ignore[arg-type]
         lines += extra
