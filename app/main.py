@@ -34,6 +34,11 @@ TAGS = [
         "balances, adjustments under four-eyes, the ledger check. Amounts are signed debit "
         "positive; a book's long position is a credit.",
     },
+    {
+        "name": "Reconciliation rules",
+        "description": "The matching rules of reconciliation runs as data: kind, priority, "
+        "amount tolerance per currency, value-date days, counterparty, group search bounds.",
+    },
     {"name": "Reports", "description": "Operational reports."},
     {"name": "Markets", "description": "Venues: calendars, settlement cycles, CCPs, cutoffs."},
     {"name": "Instruments", "description": "Securities we trade, with bond terms."},
