@@ -40,6 +40,10 @@ TAGS = [
         "with the raw file, each with its integrity: whether it adds up and follows on.",
     },
     {"name": "Statement mappings", "description": "How each bank's CSV statements read."},
+        "name": "Reconciliation rules",
+        "description": "The matching rules of reconciliation runs as data: kind, priority, "
+        "amount tolerance per currency, value-date days, counterparty, group search bounds.",
+    },
     {"name": "Reports", "description": "Operational reports."},
     {"name": "Markets", "description": "Venues: calendars, settlement cycles, CCPs, cutoffs."},
     {"name": "Instruments", "description": "Securities we trade, with bond terms."},

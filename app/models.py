@@ -13,6 +13,7 @@ from app.positions.journal import models as positions_journal_models
 from app.positions.ledger_accounts import models as positions_ledger_accounts_models
 from app.reconciliation.mappings import models as reconciliation_mappings_models
 from app.reconciliation.statements import models as reconciliation_statements_models
+from app.reconciliation.rules import models as reconciliation_rules_models
 from app.reference.accounts import models as reference_accounts_models
 from app.reference.books import models as reference_books_models
 from app.reference.counterparties import models as reference_counterparties_models
@@ -45,6 +46,7 @@ __all__ = [
     "positions_ledger_accounts_models",
     "reconciliation_mappings_models",
     "reconciliation_statements_models",
+    "reconciliation_rules_models",
     "reference_accounts_models",
     "reference_books_models",
     "reference_counterparties_models",

@@ -1,0 +1,1 @@
+"""Reconciliation rules: the matching rules as data, edited by operations, read by the runs."""

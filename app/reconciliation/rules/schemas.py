@@ -1,0 +1,82 @@
+"""API models of reconciliation rules. The bounds keep a run's work bounded: at most 10 items
+in a group, 60 candidates searched and 10,000,000 search nodes per item, 31 days apart."""
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from app.core.identifiers import Currency
+from app.core.money import DecimalStr
+from app.core.text import printable
+from app.reconciliation.matching.values import RuleKind
+
+
+def _not_negative(value: Decimal) -> Decimal:
+    if value < 0:
+        raise ValueError("must not be negative")
+    return value
+
+
+Allowance = Annotated[DecimalStr, AfterValidator(_not_negative)]
+RuleName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_\-]{0,63}$")]
+Description = Annotated[str, StringConstraints(max_length=500), AfterValidator(printable)]
+
+
+class RuleFields(BaseModel):
+    description: Description = Field(default="", examples=["Our end-to-end id, same day, exact"])
+    priority: int = Field(
+        ge=0, le=1_000_000, examples=[10], description="Lower first; equal ones by name."
+    )
+    kind: RuleKind = Field(
+        description="`exact_reference`: a shared reference; `amount_date_counterparty`: the "
+        "one line and the one movement that fit each other and nothing else; `one_to_many`: "
+        "one statement line for the sum of several book movements; `many_to_one`: the mirror."
+    )
+    enabled: bool = True
+    amount_tolerance: dict[Currency, Allowance] = Field(
+        default_factory=dict,
+        examples=[{"EUR": "0.01", "USD": "0.01"}],
+        description="Amount difference allowed per currency: exactly at it matches.",
+    )
+    default_amount_tolerance: Allowance = Field(
+        default=Decimal(0), examples=["0"], description="For currencies not listed."
+    )
+    value_date_days: int = Field(
+        default=0, ge=0, le=31, description="Calendar days value dates may lie apart."
+    )
+    counterparty_must_agree: bool = Field(
+        default=False,
+        description="Both sides name the same counterparty (case, spaces, punctuation aside).",
+    )
+    max_group_size: int = Field(default=5, ge=2, le=10, description="Group kinds: most items.")
+    max_candidates: int = Field(
+        default=30,
+        ge=2,
+        le=60,
+        description="More candidates than this: noted, not searched (and a reference that "
+        "more items share is not followed).",
+    )
+    search_budget: int = Field(
+        default=100_000, ge=1, le=10_000_000, description="Group kinds: nodes searched per item."
+    )
+
+
+class RuleIn(RuleFields):
+    model_config = ConfigDict(extra="forbid")
+    name: RuleName = Field(examples=["exact-reference"])
+
+
+class RuleReplacement(RuleFields):
+    """The whole rule but its name: what is left out takes its default."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class RuleOut(RuleFields):
+    model_config = ConfigDict(from_attributes=True)
+    name: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
