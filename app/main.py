@@ -34,6 +34,10 @@ TAGS = [
         "balances, adjustments under four-eyes, the ledger check. Amounts are signed debit "
         "positive; a book's long position is a credit.",
     },
+    {
+        "name": "Reconciliation",
+        "description": "Bank and custodian statements as received, compared with the book.",
+    },
     {"name": "Reports", "description": "Operational reports."},
     {"name": "Markets", "description": "Venues: calendars, settlement cycles, CCPs, cutoffs."},
     {"name": "Instruments", "description": "Securities we trade, with bond terms."},

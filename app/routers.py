@@ -11,6 +11,7 @@ from app.positions.balances.router import router as balances
 from app.positions.journal.router import router as journal
 from app.positions.ledger_accounts.router import router as ledger_accounts
 from app.positions.ledger_check.router import router as ledger_check
+from app.reconciliation.holdings.router import router as holdings_statements
 from app.reference.accounts.router import router as accounts
 from app.reference.books.router import router as books
 from app.reference.calendars.router import router as calendars
@@ -42,6 +43,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     ledger_accounts,
     adjustments,
     ledger_check,
+    holdings_statements,
     markets,
     calendars,
     instruments,

@@ -1,9 +1,11 @@
 """Format detection (query, Content-Type, content) and the one entry point."""
 
+from datetime import date
 from pathlib import Path
 
 import pytest
 
+from app.reconciliation.holdings.parsing.csv_format import StatementDefaults
 from app.reconciliation.holdings.parsing.detect import HoldingsFormat, detect_format
 from app.reconciliation.holdings.parsing.model import HoldingsParseError
 from app.reconciliation.holdings.parsing.parse import parse_holdings
@@ -65,3 +67,30 @@ def test_mt535_in_latin_1_is_read() -> None:
     text = (SAMPLES / "mt535_full_envelope_crlf.txt").read_text().replace("APPLE INC", "APPLE ÉTÉ")
     [statement] = parse_holdings(text.encode("latin-1"), holdings_format=HoldingsFormat.MT535)
     assert len(statement.holdings) == 2
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        (
+            "A" * 36 + ",DEMO,US46625H1005,1",
+            f"the statement id '{'A' * 36}' is longer than 35 characters",
+        ),
+        (
+            "S-1,\x01DEMO,US46625H1005,1",
+            "the safekeeping account '\\x01DEMO' has control characters",
+        ),
+        (
+            "S-1," + "D" * 41 + ",US46625H1005,1",
+            f"the safekeeping account '{'D' * 41}' is longer than 40 characters",
+        ),
+    ],
+)
+def test_identifiers_too_long_or_with_control_characters_are_refused(
+    row: str, message: str
+) -> None:
+    data = f"statement_id,account,isin,quantity\n{row}\n".encode()
+    defaults = StatementDefaults(statement_date=date(2026, 11, 24))
+    with pytest.raises(HoldingsParseError) as raised:
+        parse_holdings(data, holdings_format=HoldingsFormat.CSV, defaults=defaults)
+    assert (raised.value.location, raised.value.message) == ("statement 1", message)
