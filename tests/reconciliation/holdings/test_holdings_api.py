@@ -101,7 +101,9 @@ async def test_an_mt535_file_of_two_pages_is_two_statements(api: Api) -> None:
         ("SEC-EB", "EB20261124P1", "traded", 1, False, 2),
         ("SEC-EB", "EB20261124P2", "traded", 2, True, 2),
     ]
-    second = (await api.get(f"/holdings-statements/{statements[1]['id']}", role="trader")).json()
+    second = (
+        await api.get(f"/holdings-statements/{statements[1]['id']}", role="compliance")
+    ).json()
     assert second["lines"] == [
         {"isin": BNP, "quantity": "0", "quantity_type": "UNIT", "available": None},
         {"isin": SAP, "quantity": "12.5", "quantity_type": "UNIT", "available": None},
@@ -423,10 +425,14 @@ async def test_list_filters_by_account_and_date_and_pages(api: Api) -> None:
         ("SEC-EB", "2026-11-24"),
         ("SEC-DTC", "2026-11-23"),
     ]
-    by_account = await api.get("/holdings-statements", params={"account": "SEC-DTC"}, role="trader")
+    by_account = await api.get(
+        "/holdings-statements", params={"account": "SEC-DTC"}, role="operations"
+    )
     assert [s["statement_date"] for s in by_account.json()["items"]] == ["2026-11-24", "2026-11-23"]
     on_day = await api.get(
-        "/holdings-statements", params={"account": "SEC-DTC", "date": "2026-11-23"}, role="trader"
+        "/holdings-statements",
+        params={"account": "SEC-DTC", "date": "2026-11-23"},
+        role="compliance",
     )
     assert [s["statement_id"] for s in on_day.json()["items"]] == ["2026-11-23"]
     first = (await api.get("/holdings-statements", params={"limit": 2}, role="gateway")).json()
@@ -463,9 +469,10 @@ async def test_without_a_key_is_401(api: Api) -> None:
     assert (await api.get("/holdings-statements/hst_x")).status_code == 401
 
 
-async def test_admin_keys_read_no_holdings(api: Api) -> None:
-    assert (await api.get("/holdings-statements", role="admin")).status_code == 403
-    assert (await api.get("/holdings-statements/hst_x", role="admin")).status_code == 403
+@pytest.mark.parametrize("role", ["trader", "admin"])
+async def test_traders_and_admin_keys_read_no_holdings(api: Api, role: str) -> None:
+    assert (await api.get("/holdings-statements", role=role)).status_code == 403
+    assert (await api.get("/holdings-statements/hst_x", role=role)).status_code == 403
 
 
 async def test_bond_face_amounts_keep_their_type(api: Api) -> None:

@@ -12,12 +12,11 @@ default, or FAMT) and ``available`` may be left out; ``holdings`` may be empty (
 """
 
 from datetime import date
-from decimal import Decimal
-from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.core.identifiers import Isin
+from app.core.money import DecimalStr
 from app.reconciliation.holdings.parsing.model import (
     HoldingsParseError,
     ParsedHolding,
@@ -27,25 +26,15 @@ from app.reconciliation.holdings.parsing.model import (
 )
 
 
-def _no_floats(value: object) -> object:
-    # A JSON number with a fraction has already lost exactness: quantities come as strings.
-    if isinstance(value, float):
-        raise ValueError("quantities are strings holding exact decimals (or integers), not floats")
-    return value
-
-
-Quantity = Annotated[Decimal, BeforeValidator(_no_floats), Field(allow_inf_nan=False)]
-
-
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
 class _Holding(_Strict):
     isin: Isin
-    quantity: Quantity
+    quantity: DecimalStr
     quantity_type: QuantityType = QuantityType.UNIT
-    available: Quantity | None = None
+    available: DecimalStr | None = None
 
 
 class _Statement(_Strict):

@@ -1,6 +1,9 @@
 """One entry point for every holdings format: the bytes received, the format (given or
 detected) and, for CSV, what the request says of the account and date. Pure: no database."""
 
+from decimal import Decimal
+
+from app.core.money import MAX_DECIMAL_PLACES, MAX_SIGNIFICANT_DIGITS, decimal_places
 from app.core.text import printable
 from app.reconciliation.holdings.parsing.csv_format import StatementDefaults, parse_csv
 from app.reconciliation.holdings.parsing.detect import HoldingsFormat
@@ -31,23 +34,43 @@ def _swift_text(data: bytes) -> str:
 MAX_STATEMENT_ID, MAX_ACCOUNT = 35, 40
 
 
+def _text_problem(value: str, longest: int) -> str | None:
+    try:
+        printable(value)
+    except ValueError:
+        return "has control characters"
+    return f"is longer than {longest} characters" if len(value) > longest else None
+
+
+def _quantity_problem(value: Decimal | None) -> str | None:
+    """The service's exact decimals: at most 28 significant digits, 12 decimal places."""
+    if value is None:
+        return None
+    if decimal_places(value) > MAX_DECIMAL_PLACES or value.adjusted() >= MAX_SIGNIFICANT_DIGITS:
+        return (
+            f"has more than {MAX_SIGNIFICANT_DIGITS} digits or {MAX_DECIMAL_PLACES} decimal places"
+        )
+    return None
+
+
 def _checked(statements: list[ParsedHoldingsStatement]) -> list[ParsedHoldingsStatement]:
-    """Identifiers every format must keep to, whatever its own rules let through."""
+    """What every format must keep to, whatever its own rules let through."""
     for number, statement in enumerate(statements, start=1):
-        for name, value, longest in (
+        for name, text, longest in (
             ("statement id", statement.statement_id, MAX_STATEMENT_ID),
             ("safekeeping account", statement.safekeeping_account, MAX_ACCOUNT),
         ):
-            try:
-                printable(value)
-            except ValueError:
-                problem = "has control characters"
-            else:
-                problem = f"is longer than {longest} characters" if len(value) > longest else ""
-            if problem:
+            if problem := _text_problem(text, longest):
                 raise HoldingsParseError(
-                    f"the {name} {value!r} {problem}", location=f"statement {number}"
+                    f"the {name} {text!r} {problem}", location=f"statement {number}"
                 )
+        for line, holding in enumerate(statement.holdings, start=1):
+            for name, value in (("quantity", holding.quantity), ("available", holding.available)):
+                if problem := _quantity_problem(value):
+                    raise HoldingsParseError(
+                        f"the {name} {value} {problem}",
+                        location=f"statement {number} holding {line}",
+                    )
     return statements
 
 

@@ -18,7 +18,7 @@ from app.reconciliation.holdings.parsing.model import (
     StatementBasis,
 )
 from app.reconciliation.holdings.parsing.values import checked_isin
-from app.reconciliation.holdings.parsing.xml_nodes import Node, parse_xml, split_tag
+from app.reconciliation.iso20022_xml import Node, parse_xml, split_tag
 
 _NAMESPACE = re.compile(r"^urn:iso:std:iso:20022:tech:xsd:semt\.002\.00[12]\.(\d{2})$")
 _OLDEST_VERSION, _NEWEST_VERSION = 3, 12
@@ -38,12 +38,11 @@ _TRUE, _FALSE = frozenset({"true", "1"}), frozenset({"false", "0"})
 
 def parse_semt002(data: bytes) -> list[ParsedHoldingsStatement]:
     """Every statement of every semt.002 Document in the file (alone, or in an envelope)."""
-    statements = [
-        statement for report in _reports(parse_xml(data)) for statement in _statements(report)
+    return [
+        statement
+        for report in _reports(parse_xml(data, error=HoldingsParseError))
+        for statement in _statements(report)
     ]
-    if not statements:
-        raise HoldingsParseError("no safekeeping account in the file", location="Document")
-    return statements
 
 
 def _reports(root: Element) -> Iterator[Node]:
@@ -72,7 +71,7 @@ def _report(document: Element, path: str) -> Node:
     for child in document:
         child_namespace, name = split_tag(child.tag)
         if child_namespace == namespace and name == _REPORT:
-            return Node(child, f"{path}/{name}", namespace)
+            return Node(child, f"{path}/{name}", namespace, HoldingsParseError)
     raise HoldingsParseError("required element is missing", location=f"{path}/{_REPORT}")
 
 

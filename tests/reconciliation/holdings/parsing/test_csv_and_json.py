@@ -3,7 +3,6 @@ every refusal naming its line or field."""
 
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -16,16 +15,8 @@ from app.reconciliation.holdings.parsing.model import (
     QuantityType,
     StatementBasis,
 )
+from tests.reconciliation.holdings.support import APPLE, BNP, BUND, JPM, SAMPLES, SAP, TOTAL
 
-SAMPLES = Path(__file__).parent / "samples"
-JPM, APPLE, TOTAL, BNP, SAP, BUND = (
-    "US46625H1005",
-    "US0378331005",
-    "FR0000120271",
-    "FR0000131104",
-    "DE0007164600",
-    "DE0001102614",
-)
 UNIT, FAMT = QuantityType.UNIT, QuantityType.FAMT
 DAY = date(2026, 11, 24)
 FROM_REQUEST = StatementDefaults(account="DEMO-EOCF-0001", statement_date=DAY)
@@ -216,12 +207,12 @@ def statement_json(holding: str = f'{{"isin": "{JPM}", "quantity": "1"}}', **fie
         (
             statement_json(f'{{"isin": "{JPM}", "quantity": 1.5}}'),
             "statements.0.holdings.0.quantity",
-            "Value error, quantities are strings holding exact decimals (or integers), not floats",
+            'Value error, must be a decimal string such as "1234.50", not a JSON float',
         ),
         (
             statement_json(f'{{"isin": "{JPM}", "quantity": "1,5"}}'),
             "statements.0.holdings.0.quantity",
-            "Input should be a valid decimal",
+            "Value error, '1,5' is not a decimal number",
         ),
         (
             statement_json(statement_date='"2026-11-31"'),

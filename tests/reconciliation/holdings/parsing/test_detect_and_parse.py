@@ -94,3 +94,21 @@ def test_identifiers_too_long_or_with_control_characters_are_refused(
     with pytest.raises(HoldingsParseError) as raised:
         parse_holdings(data, holdings_format=HoldingsFormat.CSV, defaults=defaults)
     assert (raised.value.location, raised.value.message) == ("statement 1", message)
+
+
+@pytest.mark.parametrize(
+    ("quantity", "message"),
+    [
+        (
+            "0.1234567890123",
+            "the quantity 0.1234567890123 has more than 28 digits or 12 decimal places",
+        ),
+        ("1" * 29, f"the quantity {'1' * 29} has more than 28 digits or 12 decimal places"),
+    ],
+)
+def test_quantities_beyond_the_service_decimals_are_refused(quantity: str, message: str) -> None:
+    data = f"isin,quantity\nUS0378331005,1\nUS46625H1005,{quantity}\n".encode()
+    defaults = StatementDefaults(account="A", statement_date=date(2026, 11, 24))
+    with pytest.raises(HoldingsParseError) as raised:
+        parse_holdings(data, holdings_format=HoldingsFormat.CSV, defaults=defaults)
+    assert (raised.value.location, raised.value.message) == ("statement 1 holding 2", message)

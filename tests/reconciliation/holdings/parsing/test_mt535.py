@@ -3,7 +3,6 @@ messages and accounts, pages, bonds, signs), and every refusal naming its line."
 
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -15,16 +14,8 @@ from app.reconciliation.holdings.parsing.model import (
     StatementBasis,
 )
 from app.reconciliation.holdings.parsing.mt535 import parse_mt535
+from tests.reconciliation.holdings.support import APPLE, BNP, BUND, JPM, SAMPLES, SAP, TOTAL
 
-SAMPLES = Path(__file__).parent / "samples"
-JPM, APPLE, TOTAL, BNP, SAP, BUND = (
-    "US46625H1005",
-    "US0378331005",
-    "FR0000120271",
-    "FR0000131104",
-    "DE0007164600",
-    "DE0001102614",
-)
 UNIT, FAMT = QuantityType.UNIT, QuantityType.FAMT
 
 

@@ -3,7 +3,6 @@ element."""
 
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -15,17 +14,9 @@ from app.reconciliation.holdings.parsing.model import (
     StatementBasis,
 )
 from app.reconciliation.holdings.parsing.semt002 import parse_semt002
+from tests.reconciliation.holdings.support import APPLE, BNP, BUND, JPM, SAMPLES, SAP, TOTAL
 
-SAMPLES = Path(__file__).parent / "samples"
 SEMT_002_V11 = "urn:iso:std:iso:20022:tech:xsd:semt.002.001.11"
-JPM, APPLE, TOTAL, BNP, SAP, BUND = (
-    "US46625H1005",
-    "US0378331005",
-    "FR0000120271",
-    "FR0000131104",
-    "DE0007164600",
-    "DE0001102614",
-)
 UNIT, FAMT = QuantityType.UNIT, QuantityType.FAMT
 
 
