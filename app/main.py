@@ -36,10 +36,12 @@ TAGS = [
     },
     {
         "name": "Reconciliation",
-        "description": "Bank statements received (camt.05x, MT940/MT950/MT942, CSV, JSON), kept "
-        "with the raw file, each with its integrity: whether it adds up and follows on.",
+        "description": "Bank and custodian statements as received (camt.05x, MT940/MT950/"
+        "MT942, semt.002, MT535, CSV, JSON), kept with the raw file, each with its integrity: "
+        "whether it adds up and follows on; compared with the book.",
     },
     {"name": "Statement mappings", "description": "How each bank's CSV statements read."},
+    {
         "name": "Reconciliation rules",
         "description": "The matching rules of reconciliation runs as data: kind, priority, "
         "amount tolerance per currency, value-date days, counterparty, group search bounds.",

@@ -14,6 +14,7 @@ from app.positions.ledger_accounts import models as positions_ledger_accounts_mo
 from app.reconciliation.mappings import models as reconciliation_mappings_models
 from app.reconciliation.statements import models as reconciliation_statements_models
 from app.reconciliation.rules import models as reconciliation_rules_models
+from app.reconciliation.holdings import models as reconciliation_holdings_models
 from app.reference.accounts import models as reference_accounts_models
 from app.reference.books import models as reference_books_models
 from app.reference.counterparties import models as reference_counterparties_models
@@ -47,6 +48,7 @@ __all__ = [
     "reconciliation_mappings_models",
     "reconciliation_statements_models",
     "reconciliation_rules_models",
+    "reconciliation_holdings_models",
     "reference_accounts_models",
     "reference_books_models",
     "reference_counterparties_models",

@@ -14,6 +14,7 @@ from app.positions.ledger_check.router import router as ledger_check
 from app.reconciliation.mappings.router import router as statement_mappings
 from app.reconciliation.statements.router import router as statements
 from app.reconciliation.rules.router import router as reconciliation_rules
+from app.reconciliation.holdings.router import router as holdings_statements
 from app.reference.accounts.router import router as accounts
 from app.reference.books.router import router as books
 from app.reference.calendars.router import router as calendars
@@ -48,6 +49,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     statements,
     statement_mappings,
     reconciliation_rules,
+    holdings_statements,
     markets,
     calendars,
     instruments,

@@ -3,14 +3,12 @@
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from xml.etree.ElementTree import Element, ParseError
+from xml.etree.ElementTree import Element
 
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring
-
+from app.reconciliation.iso20022_xml import Node as _Node
+from app.reconciliation.iso20022_xml import parse_xml
 from app.reconciliation.statements.parsing.model import (
     Balance,
     CreditDebit,
@@ -49,48 +47,9 @@ _REFERENCE_KEYS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class _Node:
-    """An element with the path it was reached by, so every refusal can say where."""
-
-    element: Element
-    path: str
-    namespace: str
-
-    def _tag(self, name: str) -> str:
-        return f"{{{self.namespace}}}{name}"
-
-    def find(self, name: str) -> "_Node | None":
-        node = self
-        for step in name.split("/"):
-            found = node.element.find(node._tag(step))
-            if found is None:
-                return None
-            node = _Node(found, f"{node.path}/{step}", self.namespace)
-        return node
-
-    def require(self, name: str) -> "_Node":
-        node = self.find(name)
-        if node is None:
-            raise StatementParseError("required element is missing", location=f"{self.path}/{name}")
-        return node
-
-    def children(self, name: str) -> Iterator["_Node"]:
-        for index, child in enumerate(self.element.findall(self._tag(name)), start=1):
-            yield _Node(child, f"{self.path}/{name}[{index}]", self.namespace)
-
-    @property
-    def text(self) -> str:
-        return (self.element.text or "").strip()
-
-    def text_of(self, name: str) -> str | None:
-        node = self.find(name)
-        return node.text or None if node is not None else None
-
-
 def parse_camt(data: bytes) -> list[ParsedStatement]:
     """Every Stmt / Rpt / Ntfctn of a camt.052, .053 or .054 file, in file order."""
-    document, message_number = _document(_parse_xml(data))
+    document, message_number = _document(parse_xml(data, error=StatementParseError))
     kind, body_name, statement_name = _MESSAGES[message_number]
     body = document.require(body_name)
     group_created_at = _optional_timestamp(body.find("GrpHdr/CreDtTm"))
@@ -103,30 +62,6 @@ def parse_camt(data: bytes) -> list[ParsedStatement]:
             "no statement in the file", location=f"{body.path}/{statement_name}"
         )
     return statements
-
-
-def _parse_xml(data: bytes) -> Element:
-    try:
-        return fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
-    except ParseError as error:
-        line, _column = error.position
-        raise StatementParseError(
-            f"not well-formed XML ({error})", location=f"line {line}"
-        ) from None
-    except DefusedXmlException as error:
-        raise StatementParseError(
-            f"DTDs and entities are refused ({type(error).__name__})",
-            location=_declaration_line(data),
-        ) from None
-
-
-def _declaration_line(data: bytes) -> str:
-    """Where the refused declaration starts; only used to word the refusal."""
-    offsets = [
-        offset for marker in (b"<!DOCTYPE", b"<!ENTITY") if (offset := data.find(marker)) >= 0
-    ]
-    newline = b"\n"
-    return f"line {data.count(newline, 0, min(offsets)) + 1}" if offsets else "line 1"
 
 
 def _document(root: Element) -> tuple[_Node, str]:
@@ -157,7 +92,7 @@ def _checked_document(element: Element, namespace: str) -> tuple[_Node, str]:
             f"camt.05{match[1]} version .001.{match[2]} is not supported (.001.02 to .001.13)",
             location="Document",
         )
-    return _Node(element, "Document", namespace), match[1]
+    return _Node(element, "Document", namespace, StatementParseError), match[1]
 
 
 def _statement(

@@ -1,0 +1,2 @@
+"""Holdings statement parsers: every format into ``model.ParsedHoldingsStatement``. Pure: no
+database."""
