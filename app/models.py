@@ -11,10 +11,10 @@ from app.positions.adjustments import models as positions_adjustments_models
 from app.positions.balances import models as positions_balances_models
 from app.positions.journal import models as positions_journal_models
 from app.positions.ledger_accounts import models as positions_ledger_accounts_models
-from app.reconciliation.mappings import models as reconciliation_mappings_models
-from app.reconciliation.statements import models as reconciliation_statements_models
-from app.reconciliation.rules import models as reconciliation_rules_models
 from app.reconciliation.holdings import models as reconciliation_holdings_models
+from app.reconciliation.mappings import models as reconciliation_mappings_models
+from app.reconciliation.rules import models as reconciliation_rules_models
+from app.reconciliation.statements import models as reconciliation_statements_models
 from app.reference.accounts import models as reference_accounts_models
 from app.reference.books import models as reference_books_models
 from app.reference.counterparties import models as reference_counterparties_models
@@ -45,10 +45,10 @@ __all__ = [
     "positions_balances_models",
     "positions_journal_models",
     "positions_ledger_accounts_models",
-    "reconciliation_mappings_models",
-    "reconciliation_statements_models",
-    "reconciliation_rules_models",
     "reconciliation_holdings_models",
+    "reconciliation_mappings_models",
+    "reconciliation_rules_models",
+    "reconciliation_statements_models",
     "reference_accounts_models",
     "reference_books_models",
     "reference_counterparties_models",

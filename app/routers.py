@@ -11,10 +11,10 @@ from app.positions.balances.router import router as balances
 from app.positions.journal.router import router as journal
 from app.positions.ledger_accounts.router import router as ledger_accounts
 from app.positions.ledger_check.router import router as ledger_check
-from app.reconciliation.mappings.router import router as statement_mappings
-from app.reconciliation.statements.router import router as statements
-from app.reconciliation.rules.router import router as reconciliation_rules
 from app.reconciliation.holdings.router import router as holdings_statements
+from app.reconciliation.mappings.router import router as statement_mappings
+from app.reconciliation.rules.router import router as reconciliation_rules
+from app.reconciliation.statements.router import router as statements
 from app.reference.accounts.router import router as accounts
 from app.reference.books.router import router as books
 from app.reference.calendars.router import router as calendars
