@@ -12,8 +12,11 @@ from app.positions.balances import models as positions_balances_models
 from app.positions.journal import models as positions_journal_models
 from app.positions.ledger_accounts import models as positions_ledger_accounts_models
 from app.reconciliation.holdings import models as reconciliation_holdings_models
+from app.reconciliation.breaks import models as reconciliation_breaks_models
 from app.reconciliation.mappings import models as reconciliation_mappings_models
+from app.reconciliation.matches import models as reconciliation_matches_models
 from app.reconciliation.rules import models as reconciliation_rules_models
+from app.reconciliation.runs import models as reconciliation_runs_models
 from app.reconciliation.statements import models as reconciliation_statements_models
 from app.reference.accounts import models as reference_accounts_models
 from app.reference.books import models as reference_books_models
@@ -46,8 +49,11 @@ __all__ = [
     "positions_journal_models",
     "positions_ledger_accounts_models",
     "reconciliation_holdings_models",
+    "reconciliation_breaks_models",
     "reconciliation_mappings_models",
+    "reconciliation_matches_models",
     "reconciliation_rules_models",
+    "reconciliation_runs_models",
     "reconciliation_statements_models",
     "reference_accounts_models",
     "reference_books_models",
