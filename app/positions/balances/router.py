@@ -4,6 +4,7 @@ from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from pydantic import AwareDatetime
 
 from app.core.deps import Now, Paging, Uow
 from app.core.errors import FieldProblem, ValidationFailed, problem_responses
@@ -22,7 +23,7 @@ AsOf = Annotated[
     ),
 ]
 KnownAt = Annotated[
-    datetime | None,
+    AwareDatetime | None,
     Query(
         description="What the book said at this moment (ISO 8601 with offset): only entries "
         "booked by then. Such an answer never changes; balances at zero are left out."
@@ -36,17 +37,11 @@ def _views_of(
     """The effective day and booking moment an answer is for; a moment to come is refused
     (what the book will say then is not known)."""
     now = clock()
-    if known_at is not None:
-        if known_at.tzinfo is None:
-            raise ValidationFailed(
-                "known_at needs a UTC offset.",
-                errors=[FieldProblem("known_at", "give an offset, e.g. 2026-12-01T18:00:00Z")],
-            )
-        if known_at > now:
-            raise ValidationFailed(
-                f"known_at {known_at.isoformat()} has not come yet.",
-                errors=[FieldProblem("known_at", "must not be later than now")],
-            )
+    if known_at is not None and known_at > now:
+        raise ValidationFailed(
+            f"known_at {known_at.isoformat()} has not come yet.",
+            errors=[FieldProblem("known_at", "must not be later than now")],
+        )
     default_day = known_at.astimezone(now.tzinfo).date() if known_at is not None else now.date()
     return as_of or default_day, known_at
 

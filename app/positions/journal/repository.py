@@ -1,8 +1,9 @@
 """Every query and lock of the journal: Core inserts of entries, postings and pending entries,
 pending entries locked in id order, their batched UPDATEs, and the journal's reads."""
 
+import operator
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -14,6 +15,7 @@ from app.core.db import table_of
 from app.core.errors import NotFound
 from app.core.pagination import PageRequest, fetch_page
 from app.positions.journal.entries import Line
+from app.positions.journal.filters import EntryFilter
 from app.positions.journal.models import JournalEntry, PendingEntry, PendingPosting, Posting
 
 _CHUNK = 500
@@ -181,34 +183,34 @@ async def postings_on_prefix(
     return rows
 
 
-async def page_of_entries(
-    session: AsyncSession,
-    *,
-    page: PageRequest,
-    ledger_account: str | None,
-    asset: str | None,
-    kind: str | None,
-    source_id: str | None,
-    from_date: date | None,
-    to_date: date | None,
-) -> tuple[Sequence[JournalEntry], str | None]:
-    statement = select(JournalEntry)
-    if ledger_account is not None or asset is not None:
+def _filtered(statement: Any, wanted: EntryFilter) -> Any:
+    if wanted.ledger_account is not None or wanted.asset is not None:
         touching = select(Posting.entry_id)
-        if ledger_account is not None:
-            touching = touching.where(Posting.ledger_account == ledger_account)
-        if asset is not None:
-            touching = touching.where(Posting.asset == asset)
+        if wanted.ledger_account is not None:
+            touching = touching.where(Posting.ledger_account == wanted.ledger_account)
+        if wanted.asset is not None:
+            touching = touching.where(Posting.asset == wanted.asset)
         statement = statement.where(JournalEntry.id.in_(touching))
-    if kind is not None:
-        statement = statement.where(JournalEntry.kind == kind)
-    if source_id is not None:
-        statement = statement.where(JournalEntry.source_id == source_id)
-    if from_date is not None:
-        statement = statement.where(JournalEntry.accounting_date >= from_date)
-    if to_date is not None:
-        statement = statement.where(JournalEntry.accounting_date <= to_date)
-    return await fetch_page(session, statement, JournalEntry.id, page)
+    bounds: tuple[tuple[Any, Callable[[Any, Any], Any], Any], ...] = (
+        (JournalEntry.kind, operator.eq, wanted.kind),
+        (JournalEntry.source_id, operator.eq, wanted.source_id),
+        (JournalEntry.accounting_date, operator.ge, wanted.from_date),
+        (JournalEntry.accounting_date, operator.le, wanted.to_date),
+        (JournalEntry.value_date, operator.ge, wanted.value_from),
+        (JournalEntry.value_date, operator.le, wanted.value_to),
+        (JournalEntry.created_at, operator.gt, wanted.booked_after),
+        (JournalEntry.created_at, operator.le, wanted.booked_to),
+    )
+    for column, compare, given in bounds:
+        if given is not None:
+            statement = statement.where(compare(column, given))
+    return statement
+
+
+async def page_of_entries(
+    session: AsyncSession, *, page: PageRequest, wanted: EntryFilter
+) -> tuple[Sequence[JournalEntry], str | None]:
+    return await fetch_page(session, _filtered(select(JournalEntry), wanted), JournalEntry.id, page)
 
 
 async def postings_by_entry(

@@ -4,6 +4,7 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from pydantic import AwareDatetime
 
 from app.core.deps import Paging, Uow
 from app.core.errors import problem_responses
@@ -11,6 +12,7 @@ from app.core.pagination import Page
 from app.positions.journal import service
 from app.positions.journal.auth import JournalRead
 from app.positions.journal.entries import EntryKind
+from app.positions.journal.filters import EntryFilter
 from app.positions.journal.schemas import JournalEntryOut, PostingOut
 
 Code = Annotated[str | None, Query(min_length=1, max_length=64)]
@@ -55,19 +57,32 @@ async def list_journal_entries(
     source_id: Annotated[str | None, Query(min_length=1, max_length=40)] = None,
     from_date: Annotated[date | None, Query(alias="from", description="Accounting date.")] = None,
     to_date: Annotated[date | None, Query(alias="to", description="Accounting date.")] = None,
+    value_from: Annotated[date | None, Query(description="Value date, on or after.")] = None,
+    value_to: Annotated[date | None, Query(description="Value date, on or before.")] = None,
+    booked_after: Annotated[
+        AwareDatetime | None,
+        Query(
+            description="Booked after this moment: with `value_to`, the entries that changed "
+            "an as-of answer since a `known_at` one."
+        ),
+    ] = None,
+    booked_to: Annotated[AwareDatetime | None, Query(description="Booked by this moment.")] = None,
 ) -> Page[JournalEntryOut]:
     """Entries touching a ledger account or an asset, of a kind, from a source (a trade id, an
-    instruction, an adjustment), between accounting dates."""
-    views, cursor = await service.journal_entries(
-        uow.session,
-        page=page,
+    instruction, an adjustment), between accounting dates, value dates or booking times."""
+    wanted = EntryFilter(
         ledger_account=ledger_account,
         asset=asset,
-        kind=kind,
+        kind=None if kind is None else kind.value,
         source_id=source_id,
         from_date=from_date,
         to_date=to_date,
+        value_from=value_from,
+        value_to=value_to,
+        booked_after=booked_after,
+        booked_to=booked_to,
     )
+    views, cursor = await service.journal_entries(uow.session, page=page, wanted=wanted)
     return Page(items=[_entry_out(view) for view in views], next_cursor=cursor)
 
 

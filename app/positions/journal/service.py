@@ -27,6 +27,7 @@ from app.positions.journal.entries import (
     imbalances,
     reversal_lines,
 )
+from app.positions.journal.filters import EntryFilter
 from app.positions.journal.models import JournalEntry, Posting
 from app.positions.journal.repository import LockedPending
 from app.positions.journal.states import PENDING_TRANSITIONS, PendingEvent, PendingStatus
@@ -360,28 +361,11 @@ async def _views(session: AsyncSession, entries: Sequence[JournalEntry]) -> list
 
 
 async def journal_entries(
-    session: AsyncSession,
-    *,
-    page: PageRequest,
-    ledger_account: str | None = None,
-    asset: str | None = None,
-    kind: EntryKind | None = None,
-    source_id: str | None = None,
-    from_date: date | None = None,
-    to_date: date | None = None,
+    session: AsyncSession, *, page: PageRequest, wanted: EntryFilter
 ) -> tuple[list[EntryView], str | None]:
-    """Entries touching a ledger account or an asset, of a kind, from a source, between
-    accounting dates: a page, each with its postings and the entry that reversed it."""
-    entries, cursor = await repository.page_of_entries(
-        session,
-        page=page,
-        ledger_account=ledger_account,
-        asset=asset,
-        kind=None if kind is None else kind.value,
-        source_id=source_id,
-        from_date=from_date,
-        to_date=to_date,
-    )
+    """A page of the entries ``wanted`` selects, each with its postings and the entry that
+    reversed it."""
+    entries, cursor = await repository.page_of_entries(session, page=page, wanted=wanted)
     return await _views(session, entries), cursor
 
 
