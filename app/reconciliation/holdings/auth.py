@@ -1,14 +1,9 @@
-"""Who may send custodians' holdings statements: gateways deliver them, operations load what
-arrived another way. Operations, gateways and compliance read them, as they read the rest of
-reconciliation; traders do not."""
+"""Who may send custodians' holdings statements: as for bank statements, gateways deliver them
+and operations load what arrived another way; operations, gateways and compliance read."""
 
-from typing import Annotated
+from app.reconciliation.auth import ReconciliationRead, StatementsWrite
 
-from fastapi import Depends
+HoldingsWrite = StatementsWrite
+HoldingsRead = ReconciliationRead
 
-from app.core.auth import Actor, Role, require_roles
-
-HoldingsWrite = Annotated[Actor, Depends(require_roles(Role.GATEWAY, Role.OPERATIONS))]
-HoldingsRead = Annotated[
-    Actor, Depends(require_roles(Role.GATEWAY, Role.OPERATIONS, Role.COMPLIANCE))
-]
+__all__ = ["HoldingsRead", "HoldingsWrite"]
