@@ -45,7 +45,12 @@ async def send_statement(
 
 
 async def pay(
-    api: Api, ops2: SecondKey, amount: str, day: str = DAY, account: str = "CASH-EUR"
+    api: Api,
+    ops2: SecondKey,
+    amount: str,
+    day: str = DAY,
+    account: str = "CASH-EUR",
+    currency: str = "EUR",
 ) -> tuple[str, str]:
     """A cash movement (an approved adjustment with this value date): (adjustment id, journal
     entry id)."""
@@ -53,7 +58,7 @@ async def pay(
         "kind": "opening",
         "reason": f"pay {amount} on {day}",
         "value_date": day,
-        "lines": [{"account": account, "asset": "EUR", "amount": amount}],
+        "lines": [{"account": account, "asset": currency, "amount": amount}],
     }
     proposed = await api.post("/adjustments", json=body, role=OPS)
     assert proposed.status_code == 201, proposed.text
