@@ -13,7 +13,9 @@ from app.positions.ledger_accounts.router import router as ledger_accounts
 from app.positions.ledger_check.router import router as ledger_check
 from app.reconciliation.holdings.router import router as holdings_statements
 from app.reconciliation.mappings.router import router as statement_mappings
+from app.reconciliation.matches.router import router as reconciliation_matches
 from app.reconciliation.rules.router import router as reconciliation_rules
+from app.reconciliation.runs.router import router as reconciliation_runs
 from app.reconciliation.statements.router import router as statements
 from app.reference.accounts.router import router as accounts
 from app.reference.books.router import router as books
@@ -49,6 +51,8 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     statements,
     statement_mappings,
     reconciliation_rules,
+    reconciliation_runs,
+    reconciliation_matches,
     holdings_statements,
     markets,
     calendars,

@@ -206,3 +206,17 @@ async def closing_on(session: AsyncSession, *, account: str, day: date) -> Closi
     )
     row = (await session.execute(statement)).first()
     return None if row is None else ClosingBalance(**row._mapping)
+
+
+async def lines_by_ids(session: AsyncSession, ids: Sequence[str]) -> list[StatementLine]:
+    """The entries with these ids (any status), in id order; unknown ids are left out."""
+    statement = (
+        select(*_LINE_COLUMNS)
+        .join(BankStatement, BankStatement.id == StatementEntry.bank_statement_id)
+        .where(StatementEntry.id.in_(sorted(set(ids))))
+        .order_by(StatementEntry.id)
+    )
+    return [
+        StatementLine(**{**row._mapping, "references": MappingProxyType(dict(row.references))})
+        for row in (await session.execute(statement)).all()
+    ]

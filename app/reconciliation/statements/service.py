@@ -344,3 +344,9 @@ async def closing_balance(session: AsyncSession, account: str, day: date) -> Clo
     closing balance dated ``day``; of several, the latest by sequence, then received), or None
     when no statement of that day has one."""
     return await repository.closing_on(session, account=account, day=day)
+
+
+async def entries_by_ids(session: AsyncSession, ids: Sequence[str]) -> list[StatementLine]:
+    """The stored entries with these ids, in id order (unknown ids left out): what a manual
+    match is given."""
+    return await repository.lines_by_ids(session, ids)

@@ -1,0 +1,114 @@
+"""Match routes: match by hand, undo a match, read."""
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi.responses import JSONResponse
+
+from app.core.deps import Now, Paging, Uow
+from app.core.errors import problem_responses
+from app.core.idempotency import IdempotencyKey, idempotent_create
+from app.core.pagination import Page
+from app.core.versioning import etag, parse_if_match
+from app.reconciliation.matches import manual, service
+from app.reconciliation.matches.auth import MatchesRead, MatchesWrite
+from app.reconciliation.matches.schemas import ManualMatchIn, MatchOut, UnmatchIn
+
+PATH = "/matches"
+router = APIRouter(prefix=PATH, tags=["Reconciliation"])
+
+
+def optional_version(
+    if_match: Annotated[
+        str | None, Header(alias="If-Match", description='The version you read, e.g. `"1"`.')
+    ] = None,
+) -> int | None:
+    return None if if_match is None else parse_if_match(if_match)
+
+
+@router.post("", status_code=201, response_model=MatchOut, responses=problem_responses(409))
+async def create_match(
+    body: ManualMatchIn,
+    request: Request,
+    uow: Uow,
+    actor: MatchesWrite,
+    clock: Now,
+    key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Match statement entries with journal entries by hand: all of one account and currency,
+    none matched already (409 naming the match). The amount difference is recorded; the open
+    breaks of these items close, with this match as what closed them."""
+
+    async def work(session: Any) -> MatchOut:
+        match = await manual.match_by_hand(
+            session,
+            statement_entry_ids=body.statement_entry_ids,
+            movement_ids=body.movement_ids,
+            comment=body.comment,
+            actor=actor,
+            now=clock(),
+        )
+        return MatchOut.model_validate(match)
+
+    return await idempotent_create(
+        request,
+        uow,
+        principal=actor.key_id,
+        key=key,
+        body=body,
+        now=clock(),
+        work=work,
+        location=lambda out: f"/api/v1{PATH}/{out['id']}",
+    )
+
+
+@router.post(
+    "/{match_id}/unmatch", response_model=MatchOut, responses=problem_responses(404, 409, 412)
+)
+async def unmatch(
+    match_id: str,
+    body: UnmatchIn,
+    response: Response,
+    uow: Uow,
+    actor: MatchesWrite,
+    clock: Now,
+    version: Annotated[int | None, Depends(optional_version)],
+) -> MatchOut:
+    """Undo a match: its items are free again; the next run matches them again or finds
+    breaks. `If-Match` (optional) guards against undoing a match changed since read."""
+    async with uow:
+        match = await service.unmatch(
+            uow.session,
+            match_id=match_id,
+            reason=body.reason,
+            version=version,
+            actor=actor,
+            now=clock(),
+        )
+        out = MatchOut.model_validate(match)
+    response.headers["ETag"] = etag(out.version)
+    return out
+
+
+@router.get("", response_model=Page[MatchOut], responses=problem_responses())
+async def list_matches(
+    uow: Uow,
+    _actor: MatchesRead,
+    page: Paging,
+    account: str | None = None,
+    date: date | None = None,
+    status: str | None = None,
+) -> Page[MatchOut]:
+    """Matches, by id: of an account, of a value date, `active` or `unmatched`."""
+    rows, cursor = await service.list_matches(
+        uow.session, page=page, account=account, value_date=date, status=status
+    )
+    return Page(items=[MatchOut.model_validate(row) for row in rows], next_cursor=cursor)
+
+
+@router.get("/{match_id}", response_model=MatchOut, responses=problem_responses(404))
+async def get_match(match_id: str, response: Response, uow: Uow, _actor: MatchesRead) -> MatchOut:
+    out = MatchOut.model_validate(await service.get_match(uow.session, match_id=match_id))
+    response.headers["ETag"] = etag(out.version)
+    return out

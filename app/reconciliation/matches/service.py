@@ -1,0 +1,172 @@
+"""Matches: stored by runs (thousands at once) or by hand (``manual``), undone, read. An item
+is in at most one active match: the unique key on ``matched_items`` says so, whatever races."""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit.service import Change, audited, record_changes
+from app.core.auth import Actor
+from app.core.errors import Conflict, NotFound
+from app.core.ids import new_id
+from app.core.pagination import PageRequest
+from app.core.snapshots import jsonable
+from app.core.versioning import check_version
+from app.reconciliation.matches import repository
+from app.reconciliation.matches.models import ReconciliationMatch
+from app.reconciliation.matching.values import item_key
+
+ENTITY = "reconciliation_match"
+ACTIVE, UNMATCHED = "active", "unmatched"
+LINE, MOVEMENT = "line", "movement"
+
+
+@dataclass(frozen=True)
+class NewMatch:
+    """Statement lines and book movements to store as one match."""
+
+    rule: str
+    line_ids: tuple[str, ...]
+    movement_ids: tuple[str, ...]
+    currency: str
+    amount_difference: Decimal
+    value_date_difference: int
+    comment: str | None = None
+
+    @property
+    def key(self) -> str:
+        return item_key(self.line_ids, self.movement_ids)
+
+
+def _row(
+    match: NewMatch,
+    *,
+    account: str,
+    value_date: date,
+    run_id: str | None,
+    actor: Actor,
+    now: datetime,
+) -> dict[str, Any]:
+    return {
+        "id": new_id("mch"),
+        "account": account,
+        "value_date": value_date,
+        "rule": match.rule,
+        "status": ACTIVE,
+        "key": match.key,
+        "statement_entry_ids": sorted(match.line_ids),
+        "movement_ids": sorted(match.movement_ids),
+        "currency": match.currency,
+        "amount_difference": match.amount_difference,
+        "value_date_difference": match.value_date_difference,
+        "run_id": run_id,
+        "comment": match.comment,
+        "created_at": now,
+        "created_by": actor.key_id,
+        "unmatched_at": None,
+        "unmatched_by": None,
+        "unmatch_reason": None,
+        "version": 1,
+    }
+
+
+async def store(
+    session: AsyncSession,
+    matches: Sequence[NewMatch],
+    *,
+    account: str,
+    value_date: date,
+    run_id: str | None,
+    actor: Actor,
+    now: datetime,
+) -> dict[str, str]:
+    """Store the matches and their items, one audit record each; the id of each by its key."""
+    rows = [
+        _row(m, account=account, value_date=value_date, run_id=run_id, actor=actor, now=now)
+        for m in matches
+    ]
+    items = [
+        {"item_kind": kind, "item_id": item_id, "match_id": row["id"]}
+        for row in rows
+        for kind, column in ((LINE, "statement_entry_ids"), (MOVEMENT, "movement_ids"))
+        for item_id in row[column]
+    ]
+    try:
+        await repository.add_many(session, rows, items)
+    except IntegrityError:
+        raise Conflict(
+            "An item was matched by someone else meanwhile: read the matches again and retry."
+        ) from None
+    changes = [
+        Change(ENTITY, row["id"], "matched", None, {k: jsonable(v) for k, v in row.items()})
+        for row in rows
+    ]
+    await record_changes(session, changes, actor=actor, now=now)
+    return {row["key"]: row["id"] for row in rows}
+
+
+async def holders(
+    session: AsyncSession, *, line_ids: Iterable[str], movement_ids: Iterable[str]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The active match holding each of these lines, and each of these movements."""
+    lines = await repository.holders(session, item_kind=LINE, item_ids=line_ids)
+    movements = await repository.holders(session, item_kind=MOVEMENT, item_ids=movement_ids)
+    return lines, movements
+
+
+async def get_match(session: AsyncSession, *, match_id: str) -> ReconciliationMatch:
+    match = await repository.get(session, match_id)
+    if match is None:
+        raise NotFound(f"No match '{match_id}'.")
+    return match
+
+
+async def list_matches(
+    session: AsyncSession,
+    *,
+    page: PageRequest,
+    account: str | None = None,
+    value_date: date | None = None,
+    status: str | None = None,
+) -> tuple[Sequence[ReconciliationMatch], str | None]:
+    return await repository.page_of(
+        session, page=page, account=account, value_date=value_date, status=status
+    )
+
+
+async def unmatch(
+    session: AsyncSession,
+    *,
+    match_id: str,
+    reason: str,
+    version: int | None,
+    actor: Actor,
+    now: datetime,
+) -> ReconciliationMatch:
+    """Undo an active match: its items are free again (the next run matches them again or
+    finds breaks). 409 when it was undone before; 412 on a stale ``version``."""
+    match = await repository.get(session, match_id, lock=True)
+    if match is None:
+        raise NotFound(f"No match '{match_id}'.")
+    if version is not None:
+        check_version(current=match.version, expected=version, what=f"Match {match_id}")
+    if match.status != ACTIVE:
+        raise Conflict(
+            f"Match {match_id} was undone already ({match.unmatched_at}, {match.unmatched_by}).",
+            match_status=match.status,
+        )
+    async with audited(
+        session, match, entity_type=ENTITY, action="unmatched", actor=actor, now=now
+    ):
+        match.status = UNMATCHED
+        match.unmatched_at = now
+        match.unmatched_by = actor.key_id
+        match.unmatch_reason = reason
+        match.version += 1
+        await repository.free_items(session, match_id)
+    return match
