@@ -11,8 +11,8 @@ from app.positions.adjustments import models as positions_adjustments_models
 from app.positions.balances import models as positions_balances_models
 from app.positions.journal import models as positions_journal_models
 from app.positions.ledger_accounts import models as positions_ledger_accounts_models
-from app.reconciliation.holdings import models as reconciliation_holdings_models
 from app.reconciliation.breaks import models as reconciliation_breaks_models
+from app.reconciliation.holdings import models as reconciliation_holdings_models
 from app.reconciliation.mappings import models as reconciliation_mappings_models
 from app.reconciliation.matches import models as reconciliation_matches_models
 from app.reconciliation.rules import models as reconciliation_rules_models
@@ -48,8 +48,8 @@ __all__ = [
     "positions_balances_models",
     "positions_journal_models",
     "positions_ledger_accounts_models",
-    "reconciliation_holdings_models",
     "reconciliation_breaks_models",
+    "reconciliation_holdings_models",
     "reconciliation_mappings_models",
     "reconciliation_matches_models",
     "reconciliation_rules_models",

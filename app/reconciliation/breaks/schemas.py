@@ -4,15 +4,30 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from app.core.money import DecimalStr
-from app.core.text import PrintableStr
+from app.core.text import printable
 from app.reconciliation.breaks.kinds import BreakKind
 from app.reconciliation.breaks.states import BreakStatus
 from app.reconciliation.matching.ageing import AgeingBucket
 
-Text = Annotated[PrintableStr, StringConstraints(strip_whitespace=True, min_length=1)]
+# Printable text, surrounding spaces removed, not blank.
+Owner = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(printable),
+]
+CommentText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
+    AfterValidator(printable),
+]
+Note = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=400),
+    AfterValidator(printable),
+]
 
 
 class Resolution(StrEnum):
@@ -23,7 +38,7 @@ class Resolution(StrEnum):
 class AssignIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    owner: Annotated[Text, StringConstraints(max_length=200)] = Field(
+    owner: Owner = Field(
         description="Who works the break: a person or a desk.", examples=["cash-desk:ana"]
     )
 
@@ -31,7 +46,7 @@ class AssignIn(BaseModel):
 class CommentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    text: Annotated[Text, StringConstraints(max_length=2000)]
+    text: CommentText
 
 
 class ResolveIn(BaseModel):
@@ -49,7 +64,7 @@ class ResolveIn(BaseModel):
         description="`explained` ends the break; `write_off` proposes an adjustment that a "
         "second operations key approves on `/adjustments/{id}/approve`."
     )
-    note: Annotated[Text, StringConstraints(max_length=400)]
+    note: Note
 
 
 class CommentOut(BaseModel):

@@ -7,8 +7,9 @@ the account it reconciles. Reads never write, so a read shows the adjustment's s
 (``adjustment_status``) next to the break's."""
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,6 +18,7 @@ from app.core.auth import Actor
 from app.core.errors import Conflict, FieldProblem, ValidationFailed
 from app.core.ids import new_id
 from app.core.pagination import PageRequest
+from app.core.states import next_state
 from app.core.versioning import check_version
 from app.positions.adjustments import service as adjustments
 from app.positions.adjustments.schemas import AdjustmentIn, AdjustmentKind, AdjustmentLineIn
@@ -106,13 +108,9 @@ async def list_breaks(
         )
         calendars = await business_days_of(session, accounts)
         ranges = {code: since_range(ageing_bucket, today, calendars[code]) for code in accounts}
-        where = BreakFilter(**{**_fields(where), "since": ranges})
+        where = replace(where, since=ranges)
     rows, cursor = await repository.page_of_breaks(session, page=page, where=where)
     return await _views(session, rows, today), cursor
-
-
-def _fields(where: BreakFilter) -> dict[str, object]:
-    return {name: getattr(where, name) for name in BreakFilter.__slots__}
 
 
 async def get_break(session: AsyncSession, *, break_id: str, today: date) -> BreakView:
@@ -232,7 +230,11 @@ async def resolve(
 ) -> BreakView:
     """``explained`` ends the break; ``write_off`` proposes its adjustment (four-eyes)."""
     row = await _locked(session, break_id=break_id, version=version, actor=actor, now=now)
-    common = {"updated_at": now, "version": row.version + 1, "resolution_note": note}
+    common: dict[str, Any] = {
+        "updated_at": now,
+        "version": row.version + 1,
+        "resolution_note": note,
+    }
     if resolution == "explained":
         await transition(
             session,
@@ -249,11 +251,7 @@ async def resolve(
         )
     else:
         # Refused as a move first (409), then as a write-off (422), before anything is posted.
-        if BreakStatus(row.status) is not BreakStatus.OPEN:
-            raise Conflict(
-                f"'{BreakEvent.WRITE_OFF_PROPOSED}' is not allowed when the status is "
-                f"'{row.status}'"
-            )
+        next_state(BREAK_TRANSITIONS, BreakStatus(row.status), BreakEvent.WRITE_OFF_PROPOSED)
         data = _write_off_of(row, note)
         proposed = await adjustments.propose(session, data=data, actor=actor, now=now)
         await transition(
@@ -282,7 +280,7 @@ async def refresh_write_offs(
     )
     for row in rows:
         adjustment = await adjustments.get(session, adjustment_id=row.adjustment_id or "")
-        common = {"updated_at": now, "version": row.version + 1}
+        common: dict[str, Any] = {"updated_at": now, "version": row.version + 1}
         if adjustment.status == APPROVED:
             await transition(
                 session,

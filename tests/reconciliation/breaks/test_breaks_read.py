@@ -71,7 +71,11 @@ async def test_a_holdings_break_ages_by_its_safekeeping_accounts_market(
     api: Api, seed_break: SeedBreak, clock: FrozenClock
 ) -> None:
     await seed_break(
-        id="brk_hold", kind="holdings", account="SEC-DTC", currency=None, isin="US46625H1005",
+        id="brk_hold",
+        kind="holdings",
+        account="SEC-DTC",
+        currency=None,
+        isin="US46625H1005",
         amount=Decimal("-100"),
     )
     clock.set(FRIDAY)
