@@ -54,7 +54,9 @@ async def test_a_finished_break_cannot_be_assigned(api: Api, seed_break: SeedBre
 # Comment -----------------------------------------------------------------------------------
 
 
-async def test_comment_is_201_and_shows_on_the_break(api: Api, seed_break: SeedBreak) -> None:
+async def test_comment_is_201_and_shows_on_the_break(
+    api: Api, seed_break: SeedBreak, db: Database
+) -> None:
     await seed_break(id="brk_a")
     response = await post(api, "brk_a", "comment", {"text": "Asked the bank for the MT103"})
 
@@ -69,6 +71,8 @@ async def test_comment_is_201_and_shows_on_the_break(api: Api, seed_break: SeedB
     )
     body = await get_break(api, "brk_a")
     assert (body["comments"], body["version"]) == ([comment], 2)
+    assert await audit_actions(db, "break_comment") == [(comment["id"], "created")]
+    assert await audit_actions(db, "break") == [("brk_a", "commented")]
 
 
 async def test_comment_replays_with_the_same_idempotency_key(
@@ -119,6 +123,20 @@ async def test_resolve_explained_ends_the_break(
     again = await post(api, "brk_a", "resolve", {"resolution": "explained", "note": "again"})
     assert again.status_code == 409, again.text
     assert again.json()["detail"] == "'explained' is not allowed when the status is 'explained'"
+
+
+async def test_resolve_and_comment_honour_if_match(api: Api, seed_break: SeedBreak) -> None:
+    await seed_break(id="brk_a", version=3)
+    stale = {"If-Match": '"2"'}
+    explained = {"resolution": "explained", "note": "x"}
+    assert (await post(api, "brk_a", "resolve", explained, headers=stale)).status_code == 412
+    assert (await post(api, "brk_a", "comment", {"text": "x"}, headers=stale)).status_code == 412
+    done = await post(api, "brk_a", "resolve", explained, headers={"If-Match": '"3"'})
+    assert (done.status_code, done.json()["status"], done.json()["version"]) == (
+        200,
+        "explained",
+        4,
+    )
 
 
 async def test_a_closed_break_cannot_be_resolved(api: Api, seed_break: SeedBreak) -> None:
