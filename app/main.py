@@ -46,6 +46,11 @@ TAGS = [
         "description": "The matching rules of reconciliation runs as data: kind, priority, "
         "amount tolerance per currency, value-date days, counterparty, group search bounds.",
     },
+    {
+        "name": "Reconciliation breaks",
+        "description": "Every difference with the outside world, aged in business days: assign, "
+        "comment, resolve as explained or by a write-off adjustment under four-eyes.",
+    },
     {"name": "Reports", "description": "Operational reports."},
     {"name": "Markets", "description": "Venues: calendars, settlement cycles, CCPs, cutoffs."},
     {"name": "Instruments", "description": "Securities we trade, with bond terms."},

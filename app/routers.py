@@ -11,6 +11,7 @@ from app.positions.balances.router import router as balances
 from app.positions.journal.router import router as journal
 from app.positions.ledger_accounts.router import router as ledger_accounts
 from app.positions.ledger_check.router import router as ledger_check
+from app.reconciliation.breaks.router import router as breaks
 from app.reconciliation.holdings.router import router as holdings_statements
 from app.reconciliation.mappings.router import router as statement_mappings
 from app.reconciliation.matches.router import router as reconciliation_matches
@@ -54,6 +55,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     reconciliation_runs,
     reconciliation_matches,
     holdings_statements,
+    breaks,
     markets,
     calendars,
     instruments,

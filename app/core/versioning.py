@@ -43,3 +43,16 @@ def check_version(*, current: int, expected: int, what: str) -> None:
 
 def etag(version: int) -> str:
     return f'"{version}"'
+
+
+def parse_optional_if_match(
+    if_match: Annotated[
+        str | None,
+        Header(
+            alias="If-Match",
+            description='Optional: the version you read, e.g. `"3"`; a stale one is a 412.',
+        ),
+    ] = None,
+) -> int | None:
+    """``If-Match`` where it is not required but honoured when sent."""
+    return None if if_match is None else parse_if_match(if_match)

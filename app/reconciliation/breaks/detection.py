@@ -16,8 +16,10 @@ from app.audit.service import Change, record_changes
 from app.core.auth import Actor
 from app.core.ids import new_id
 from app.core.snapshots import row_snapshot
+from app.core.states import next_state
 from app.reconciliation.breaks import repository
 from app.reconciliation.breaks.models import ReconciliationBreak
+from app.reconciliation.breaks.states import BREAK_TRANSITIONS, BreakEvent, BreakStatus
 
 ENTITY = "reconciliation_break"
 OPEN, CLOSED = repository.OPEN, repository.CLOSED
@@ -152,7 +154,7 @@ async def record_found(
 
 def _reopen(row: ReconciliationBreak, *, run_id: str | None, now: datetime) -> Change:
     before = row_snapshot(row)
-    row.status = OPEN
+    row.status = next_state(BREAK_TRANSITIONS, BreakStatus(row.status), BreakEvent.FOUND_AGAIN)
     row.resolution = None
     row.resolution_note = None
     row.closed_by = None
@@ -183,7 +185,8 @@ async def close(
         if not write:
             continue
         before = row_snapshot(row)
-        row.status = CLOSED
+        event = BreakEvent(closing.resolution)
+        row.status = next_state(BREAK_TRANSITIONS, BreakStatus(row.status), event)
         row.resolution = closing.resolution
         row.resolution_note = closing.note[:1000]
         row.closed_by = closing.closed_by

@@ -1,6 +1,7 @@
 """A reconciliation run's work: one account and one value date, in one transaction (a resumed
-run does it all again, and finds done what was committed). A cash account: matching, the
-statements' integrity, the balance; a safekeeping account: the holdings."""
+run does it all again, and finds done what was committed). Write-offs decided since
+the last run settle first. A cash account: matching, the statements' integrity, the balance; a
+safekeeping account: the holdings."""
 
 from datetime import date, datetime
 from typing import Any
@@ -8,6 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.auth import Actor
+from app.reconciliation.breaks import service as breaks
 from app.reconciliation.runs import cash, checks, repository
 from app.reconciliation.runs.context import RunContext
 from app.reconciliation.runs.models import ReconciliationRun
@@ -38,8 +40,10 @@ async def reconcile_chunk(
     """The whole run in one chunk; False: nothing is left to do."""
     await repository.lock_account(session, row.account)
     kind = str(row.report.get("account_kind", CASH))
+    # Write-offs decided since the last run first: an approved one is no longer open.
+    settled = await breaks.refresh_write_offs(session, account=row.account, actor=actor, now=now)
     run = RunContext(session, row.account, row.value_date, row.id, actor, now, write=True)
-    report = await reconcile(run, kind)
+    report = await reconcile(run, kind) | {"write_offs_decided": settled}
     done = report.get("cash", {})
     row.total = row.processed = done.get("lines", 0) + done.get("movements", 0)
     row.matched = sum(done.get("matches", {}).values())

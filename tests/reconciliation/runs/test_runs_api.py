@@ -233,4 +233,5 @@ async def test_a_safekeeping_account_without_holdings_reports_none(
         "account_kind": "securities",
         "holdings": None,
         "breaks": {"opened": {}, "kept": {}, "reopened": {}, "closed": {}},
+        "write_offs_decided": 0,
     }
