@@ -15,9 +15,10 @@ Pair = tuple[StatementLine, BookMovement]
 
 @dataclass
 class SharedReferences:
-    """Every (line, movement) pair that shares a reference, except through references too many
-    items carry to identify anything (a generic word in remittance text): following those would
-    compare every line with every movement. ``crowded`` names, per line, one it did not follow."""
+    """Every (line, movement) pair that shares a reference, except through a reference more
+    movements carry than the limit (a generic word in remittance text): following it would pair
+    every line that carries it with every such movement. ``crowded`` names, per line, the first
+    such reference (by name) it did not follow."""
 
     pairs: list[Pair] = field(default_factory=list)
     crowded: dict[str, str] = field(default_factory=dict)
@@ -37,10 +38,6 @@ class _ByReference:
                 if first is not movement:
                     self._all.setdefault(reference, [first]).append(movement)
 
-    def count(self, reference: str) -> int:
-        several = self._all.get(reference)
-        return len(several) if several is not None else int(reference in self._first)
-
     def get(self, reference: str) -> Sequence[BookMovement]:
         several = self._all.get(reference)
         if several is not None:
@@ -53,27 +50,38 @@ def sharing_a_reference(
     lines: Sequence[StatementLine], movements: Sequence[BookMovement], *, limit: int
 ) -> SharedReferences:
     by_reference = _ByReference(movements)
-    on_lines = Counter(reference for line in lines for reference in line.references)
     shared = SharedReferences()
     pairs = shared.pairs
     for line in lines:
         start = len(pairs)
         for reference in line.references:  # any order: the pairs are sorted by closeness later
-            if on_lines[reference] > limit or by_reference.count(reference) > limit:
+            carrying = by_reference.get(reference)
+            if len(carrying) > limit:
                 noted = shared.crowded.get(line.id)
                 shared.crowded[line.id] = reference if noted is None else min(noted, reference)
                 continue
-            for movement in by_reference.get(reference):
+            for movement in carrying:  # once per line, though it shares several references
                 if all(pairs[i][1] is not movement for i in range(start, len(pairs))):
                     pairs.append((line, movement))
     return shared
 
 
 def closest_first(pairs: Sequence[Pair], accept: Callable[[Pair], bool]) -> Iterator[Pair]:
-    """The accepted pairs, closest first, each line and movement in one pair at most."""
+    """The accepted pairs, closest first, each line and movement in one pair at most. A pair
+    whose line and movement are in no other pair is taken whatever the order (no other pair
+    can take either), so only the contested ones are sorted: most pairs are not."""
+    accepted = [pair for pair in pairs if accept(pair)]
+    per_line = Counter(line.id for line, _ in accepted)
+    per_movement = Counter(movement.id for _, movement in accepted)
+    contested: list[Pair] = []
+    for line, movement in accepted:
+        if per_line[line.id] == 1 and per_movement[movement.id] == 1:
+            yield line, movement
+        else:
+            contested.append((line, movement))
     used_lines: set[str] = set()
     used_movements: set[str] = set()
-    for line, movement in sorted(filter(accept, pairs), key=lambda pair: closeness(*pair)):
+    for line, movement in sorted(contested, key=lambda pair: closeness(*pair)):
         if line.id not in used_lines and movement.id not in used_movements:
             used_lines.add(line.id)
             used_movements.add(movement.id)
