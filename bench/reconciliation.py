@@ -319,7 +319,9 @@ async def bench(args: argparse.Namespace, db: BenchDatabase) -> Result:
         audit = await monitor.fetchval("SELECT count(*) FROM audit_records")
         body = {"account": ACCOUNT, "date": day.isoformat()}
         path = "/reconciliation-runs"
+        cpu = time.process_time()
         run = await measured_run(app, path, body, args.py_spy, "reconciliation run")
+        cpu = time.process_time() - cpu
         print(breakdown(run.transactions, "transactions of the run"))
         checks = await check(monitor, run.answer, p, joined, audit, opening)
         checks.append(
@@ -341,9 +343,11 @@ async def bench(args: argparse.Namespace, db: BenchDatabase) -> Result:
     name = f"reconciliation run: {args.lines:,} lines"
     rate, ratio = fmt_int(args.lines / run.wall), fmt_ratio(best / run.wall, GOAL)
     measure = Measure(name, f"{rate} lines/s", f"hash join {fmt_ms(best)}", ratio)
+    per_cpu = f" ({fmt_int(args.lines / cpu)} lines/CPU-s)" if cpu else ""
     measures = [
         replace(measure, peak=fmt_mib(run.peak)),
         Measure("  run wall (lines and movements, 1 transaction)", fmt_ms(run.wall)),
+        Measure("  CPU of this process during the run", f"{cpu:,.1f} s{per_cpu}"),
     ]
     return Result(PROG, "", measures, checks)
 
