@@ -16,7 +16,15 @@ from bench.lib import cli
 from bench.lib.db import DEFAULT_PG_URL
 from bench.lib.report import Result, checks_table, summary
 
-BENCHES = ("ingest", "idempotency_race", "confirmations", "ledger", "netting", "settlement")
+BENCHES = (
+    "ingest",
+    "idempotency_race",
+    "confirmations",
+    "ledger",
+    "netting",
+    "settlement",
+    "reconciliation",
+)
 
 
 async def run_all(names: Sequence[str], argv: Sequence[str]) -> list[Result]:

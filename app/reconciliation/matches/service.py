@@ -5,6 +5,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -38,8 +39,10 @@ class NewMatch:
     value_date_difference: int
     comment: str | None = None
 
-    @property
+    @cached_property
     def key(self) -> str:
+        """Kept once made: a run asks each of its thousands of matches for it several times,
+        and the JSON is a few per cent of the run."""
         return item_key(self.line_ids, self.movement_ids)
 
 
