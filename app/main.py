@@ -61,6 +61,11 @@ TAGS = [
     {"name": "Prices", "description": "Closing prices (penalties, exposure)."},
     {"name": "Penalty rates", "description": "Effective-dated CSDR cash penalty rates."},
     {"name": "Matching tolerances", "description": "Allowed confirmation differences."},
+    {
+        "name": "Audit",
+        "description": "Compliance reads the hash-chained audit trail: by filter, or one "
+        "entity's whole history.",
+    },
     {"name": "API keys", "description": "Administrators issue and revoke keys."},
     {"name": "Health", "description": "Probes and metrics."},
 ]

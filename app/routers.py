@@ -4,6 +4,7 @@ lifecycle first, then positions, reference data and administration."""
 from fastapi import APIRouter
 
 from app.apikeys.router import router as api_keys
+from app.audit.router import router as audit
 from app.clearing.obligations.router import router as obligations
 from app.clearing.runs.router import router as clearing_runs
 from app.positions.adjustments.router import router as adjustments
@@ -66,5 +67,6 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     prices,
     rates,
     tolerances,
+    audit,
     api_keys,
 )

@@ -11,10 +11,14 @@ from sqlalchemy import event, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
+from app.audit import repository
 from app.audit.chain import HASHED_FIELDS, record_hash
 from app.audit.models import GENESIS_HASH, AuditChainHead, AuditRecord
+from app.audit.repository import AuditFilter
 from app.core.auth import Actor
 from app.core.db import table_of
+from app.core.errors import NotFound
+from app.core.pagination import PageRequest
 from app.core.snapshots import row_snapshot
 from app.core.states import next_state
 from app.events.service import append_events, outbox_row
@@ -323,3 +327,26 @@ async def verify_chain(session: AsyncSession) -> ChainCheck:
     if head is None or head.last_seq != checked or head.last_hash != previous_hash:
         return ChainCheck(ok=False, checked=checked, first_bad_seq=checked + 1)
     return ChainCheck(ok=True, checked=checked, first_bad_seq=None)
+
+
+# Compliance's reads ---------------------------------------------------------------------------
+
+
+async def list_records(
+    session: AsyncSession, *, wanted: AuditFilter, page: PageRequest
+) -> tuple[Sequence[AuditRecord], str | None]:
+    """Audit records matching ``wanted``, in ``seq`` order, one page at a time."""
+    return await repository.page_of_records(session, wanted=wanted, page=page)
+
+
+async def entity_records(
+    session: AsyncSession, *, entity_type: str, entity_id: str, page: PageRequest
+) -> tuple[Sequence[AuditRecord], str | None]:
+    """One entity's whole history, in ``seq`` order; ``NotFound`` if it has no record at all."""
+    wanted = AuditFilter(entity_type=entity_type, entity_id=entity_id)
+    records, cursor = await repository.page_of_records(session, wanted=wanted, page=page)
+    if not records and not await repository.entity_has_records(
+        session, entity_type=entity_type, entity_id=entity_id
+    ):
+        raise NotFound(f"No audit record of {entity_type} '{entity_id}'.")
+    return records, cursor

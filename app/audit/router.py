@@ -1,0 +1,109 @@
+"""The audit trail over HTTP, for compliance: records by filter, one entity's whole history."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from app.audit import service
+from app.audit.auth import AuditRead
+from app.audit.models import AuditRecord
+from app.audit.repository import AuditFilter
+from app.audit.schemas import AuditActorOut, AuditEventOut, UtcDateTime
+from app.core.auth import Role
+from app.core.deps import Paging, Uow
+from app.core.errors import problem_responses
+from app.core.pagination import Page
+
+router = APIRouter(prefix="/audit", tags=["Audit"])
+
+ENTITY_TYPES = """Entity types recorded: `trade`, `confirmation`, `settlement_instruction`,
+`status_advice`, `adjustment`, `api_key`; runs `clearing_run`, `settlement_run`,
+`affirmation_deadline_run`, `reconciliation_run`; reference data `market`, `instrument`,
+`counterparty`, `book`, `account`, `ssi`, `price`, `penalty_rate`, `matching_tolerance`;
+reconciliation `statement_file`, `bank_statement`, `holdings_statement`, `statement_mapping`,
+`reconciliation_rule`, `reconciliation_match`, `reconciliation_break`, `break_comment`.
+(Obligations have no records of their own: their clearing run's and trades' records tell.)"""
+
+EntityType = Annotated[str, Path(min_length=1, max_length=40)]
+EntityId = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+def _event_out(record: AuditRecord) -> AuditEventOut:
+    return AuditEventOut(
+        seq=record.seq,
+        occurred_at=record.occurred_at,
+        entity_type=record.entity_type,
+        entity_id=record.entity_id,
+        action=record.action,
+        actor=AuditActorOut(
+            key_id=record.actor_key_id, role=Role(record.actor_role), name=record.actor_name
+        ),
+        request_id=record.request_id,
+        before=record.before,
+        after=record.after,
+        hash=record.hash,
+        prev_hash=record.prev_hash,
+    )
+
+
+@router.get(
+    "/events",
+    response_model=Page[AuditEventOut],
+    responses=problem_responses(),
+    summary="Audit records by entity, actor, role, action, request or time, in chain order",
+    description=(
+        "Every filter is optional and they combine (all must match). `from` is inclusive and "
+        "`to` exclusive, both timestamps with an offset (a naive one is a 422). Items come in "
+        "`seq` order; walk `next_cursor` for the next page.\n\n" + ENTITY_TYPES
+    ),
+)
+async def list_audit_events(
+    uow: Uow,
+    _actor: AuditRead,
+    page: Paging,
+    entity_type: Annotated[str | None, Query(min_length=1, max_length=40)] = None,
+    entity_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    actor: Annotated[
+        str | None, Query(min_length=1, max_length=64, description="The actor's API key id.")
+    ] = None,
+    role: Annotated[Role | None, Query(description="The actor's role.")] = None,
+    action: Annotated[str | None, Query(min_length=1, max_length=60)] = None,
+    request_id: Annotated[str | None, Query(min_length=1, max_length=128)] = None,
+    occurred_from: Annotated[
+        UtcDateTime | None, Query(alias="from", description="Occurred at or after (inclusive).")
+    ] = None,
+    occurred_to: Annotated[
+        UtcDateTime | None, Query(alias="to", description="Occurred before (exclusive).")
+    ] = None,
+) -> Page[AuditEventOut]:
+    wanted = AuditFilter(
+        entity_type=entity_type,
+        entity_id=entity_id,
+        actor_key_id=actor,
+        actor_role=None if role is None else role.value,
+        action=action,
+        request_id=request_id,
+        occurred_from=occurred_from,
+        occurred_to=occurred_to,
+    )
+    records, cursor = await service.list_records(uow.session, wanted=wanted, page=page)
+    return Page(items=[_event_out(record) for record in records], next_cursor=cursor)
+
+
+@router.get(
+    "/entities/{entity_type}/{entity_id}",
+    response_model=Page[AuditEventOut],
+    responses=problem_responses(404),
+    summary="The whole history of one entity, in chain order",
+    description=(
+        "Every audit record of the entity, oldest first, paged like `/audit/events`. 404 when "
+        "the entity has no record at all (an unknown type included).\n\n" + ENTITY_TYPES
+    ),
+)
+async def entity_audit_history(
+    entity_type: EntityType, entity_id: EntityId, uow: Uow, _actor: AuditRead, page: Paging
+) -> Page[AuditEventOut]:
+    records, cursor = await service.entity_records(
+        uow.session, entity_type=entity_type, entity_id=entity_id, page=page
+    )
+    return Page(items=[_event_out(record) for record in records], next_cursor=cursor)
