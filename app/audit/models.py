@@ -33,6 +33,8 @@ class AuditRecord(Base):
         Index(None, "entity_type", "entity_id", "seq"),
         Index(None, "occurred_at"),
         Index(None, "actor_key_id"),
+        # "What did this request change?" is a needle: without it, a walk of the whole trail.
+        Index(None, "request_id"),
     )
 
 

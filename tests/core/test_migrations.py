@@ -115,7 +115,7 @@ async def test_head_matches_the_models_and_is_seeded(fresh_url: str) -> None:
     finally:
         await engine.dispose()
 
-    assert versions == [head_revision()] == ["0016"]
+    assert versions == [head_revision()] == ["0017"]
     assert [tuple(row) for row in head_rows] == [(1, 0, "0" * 64)]
     assert len(rate_rows) == 8
     assert {
