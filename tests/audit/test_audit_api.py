@@ -2,6 +2,7 @@
 filter and combination, page by page in chain order; other roles are refused, bad values 422."""
 
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -130,7 +131,7 @@ async def test_events_lists_every_record_in_chain_order_linked_by_hash(
     assert [i["seq"] for i in items] == list(range(1, BASELINE_RECORDS + 5 + 1))
     assert outline(items[-4:]) == list(ours.values())
     assert [i["request_id"] for i in items[-4:]] == list(ours)
-    for earlier, later in zip(items, items[1:], strict=False):
+    for earlier, later in pairwise(items):
         assert later["prev_hash"] == earlier["hash"]
     assert items[0]["prev_hash"] == "0" * 64
     assert set(items[-1]) == {
@@ -165,7 +166,10 @@ async def test_each_record_carries_the_before_and_after_the_trade_history_shows(
         ("from=2026-11-25T15:10:00Z", ["req-amend", "req-propose", "req-approve"]),
         ("to=2026-11-25T15:00:00Z", []),
         # From inclusive, to exclusive; offsets are read as such (15:30Z is 16:30+01:00).
-        ("from=2026-11-25T16:10:00%2B01:00&to=2026-11-25T16:30:00%2B01:00", ["req-amend", "req-propose"]),
+        (
+            "from=2026-11-25T16:10:00%2B01:00&to=2026-11-25T16:30:00%2B01:00",
+            ["req-amend", "req-propose"],
+        ),
         ("entity_type=trade&from=2026-11-25T15:05:00Z", ["req-amend"]),
         ("role=operations&action=approved", ["req-approve"]),
         ("entity_type=trade&action=approved", []),
