@@ -21,6 +21,18 @@ async def get(session: AsyncSession, adjustment_id: str) -> Adjustment:
     return adjustment
 
 
+async def by_ids(session: AsyncSession, adjustment_ids: Sequence[str]) -> dict[str, Adjustment]:
+    """The adjustments of these ids that exist, by id: one statement per 500."""
+    wanted = sorted(set(adjustment_ids))
+    found: dict[str, Adjustment] = {}
+    for start in range(0, len(wanted), 500):
+        rows = await session.scalars(
+            select(Adjustment).where(Adjustment.id.in_(wanted[start : start + 500]))
+        )
+        found |= {row.id: row for row in rows.all()}
+    return found
+
+
 async def get_for_update(session: AsyncSession, adjustment_id: str) -> Adjustment:
     """The adjustment, locked until the transaction ends and read afresh under the lock."""
     await session.flush()

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import audited, transition
 from app.core.auth import Actor
-from app.core.errors import Forbidden
+from app.core.errors import Forbidden, NotFound
 from app.core.ids import new_id
 from app.core.money import format_decimal
 from app.core.pagination import PageRequest
@@ -181,6 +181,17 @@ async def reject(
 
 async def get(session: AsyncSession, *, adjustment_id: str) -> Adjustment:
     return await repository.get(session, adjustment_id)
+
+
+async def get_many(
+    session: AsyncSession, *, adjustment_ids: Sequence[str]
+) -> dict[str, Adjustment]:
+    """The adjustments of these ids, by id; NotFound names the first id that does not exist."""
+    found = await repository.by_ids(session, adjustment_ids)
+    for adjustment_id in adjustment_ids:
+        if adjustment_id not in found:
+            raise NotFound(f"No adjustment '{adjustment_id}'.")
+    return found
 
 
 async def list_adjustments(

@@ -80,12 +80,14 @@ async def _views(
 ) -> list[BreakView]:
     calendars = await business_days_of(session, {row.account for row in rows})
     comments = await repository.comments_of(session, [row.id for row in rows])
+    written_off = await adjustments.get_many(
+        session, adjustment_ids=[row.adjustment_id for row in rows if row.adjustment_id]
+    )
     views = []
     for row in rows:
         age, bucket = ageing(row.since, today, calendars[row.account])
-        status = None
-        if row.adjustment_id is not None:
-            status = (await adjustments.get(session, adjustment_id=row.adjustment_id)).status
+        adjustment = written_off.get(row.adjustment_id) if row.adjustment_id else None
+        status = adjustment.status if adjustment is not None else None
         views.append(BreakView(row, age, bucket, comments[row.id], status))
     return views
 
@@ -278,8 +280,11 @@ async def refresh_write_offs(
     rows = await repository.proposed_write_offs_for_update(
         session, status=BreakStatus.WRITE_OFF_PROPOSED.value, account=account
     )
+    decided = await adjustments.get_many(
+        session, adjustment_ids=[row.adjustment_id for row in rows if row.adjustment_id]
+    )
     for row in rows:
-        adjustment = await adjustments.get(session, adjustment_id=row.adjustment_id or "")
+        adjustment = decided[row.adjustment_id or ""]
         common: dict[str, Any] = {"updated_at": now, "version": row.version + 1}
         if adjustment.status == APPROVED:
             await transition(

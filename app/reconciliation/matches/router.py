@@ -3,7 +3,7 @@
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from app.core.deps import Now, Paging, Uow
@@ -14,6 +14,7 @@ from app.core.versioning import etag, parse_if_match
 from app.reconciliation.matches import manual, service
 from app.reconciliation.matches.auth import MatchesRead, MatchesWrite
 from app.reconciliation.matches.schemas import ManualMatchIn, MatchOut, UnmatchIn
+from app.reconciliation.matches.states import MatchStatus
 
 PATH = "/matches"
 router = APIRouter(prefix=PATH, tags=["Reconciliation"])
@@ -96,13 +97,17 @@ async def list_matches(
     uow: Uow,
     _actor: MatchesRead,
     page: Paging,
-    account: str | None = None,
+    account: Annotated[str | None, Query(min_length=1, max_length=40)] = None,
     date: date | None = None,
-    status: str | None = None,
+    status: MatchStatus | None = None,
 ) -> Page[MatchOut]:
     """Matches, by id: of an account, of a value date, `active` or `unmatched`."""
     rows, cursor = await service.list_matches(
-        uow.session, page=page, account=account, value_date=date, status=status
+        uow.session,
+        page=page,
+        account=account,
+        value_date=date,
+        status=None if status is None else status.value,
     )
     return Page(items=[MatchOut.model_validate(row) for row in rows], next_cursor=cursor)
 

@@ -6,6 +6,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.core.money import DecimalStr
+from app.reconciliation.matches.states import MatchStatus
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=40)]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=1000)]
@@ -43,7 +44,7 @@ class MatchOut(BaseModel):
     account: str
     value_date: date
     rule: str = Field(description="The rule that made it, or `manual`.")
-    status: str = Field(description="`active` or `unmatched`.")
+    status: MatchStatus
     statement_entry_ids: list[str]
     movement_ids: list[str]
     currency: str

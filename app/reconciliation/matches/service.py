@@ -17,13 +17,14 @@ from app.core.errors import Conflict, NotFound
 from app.core.ids import new_id
 from app.core.pagination import PageRequest
 from app.core.snapshots import jsonable
+from app.core.states import next_state
 from app.core.versioning import check_version
 from app.reconciliation.matches import repository
 from app.reconciliation.matches.models import ReconciliationMatch
+from app.reconciliation.matches.states import MATCH_TRANSITIONS, MatchEvent, MatchStatus
 from app.reconciliation.matching.values import item_key
 
 ENTITY = "reconciliation_match"
-ACTIVE, UNMATCHED = "active", "unmatched"
 LINE, MOVEMENT = "line", "movement"
 
 
@@ -60,7 +61,7 @@ def _row(
         "account": account,
         "value_date": value_date,
         "rule": match.rule,
-        "status": ACTIVE,
+        "status": MatchStatus.ACTIVE.value,
         "key": match.key,
         "statement_entry_ids": sorted(match.line_ids),
         "movement_ids": sorted(match.movement_ids),
@@ -158,7 +159,7 @@ async def unmatch(
         raise NotFound(f"No match '{match_id}'.")
     if version is not None:
         check_version(current=match.version, expected=version, what=f"Match {match_id}")
-    if match.status != ACTIVE:
+    if match.status != MatchStatus.ACTIVE:
         raise Conflict(
             f"Match {match_id} was undone already ({match.unmatched_at}, {match.unmatched_by}).",
             match_status=match.status,
@@ -166,7 +167,9 @@ async def unmatch(
     async with audited(
         session, match, entity_type=ENTITY, action="unmatched", actor=actor, now=now
     ):
-        match.status = UNMATCHED
+        match.status = next_state(
+            MATCH_TRANSITIONS, MatchStatus(match.status), MatchEvent.UNMATCHED
+        ).value
         match.unmatched_at = now
         match.unmatched_by = actor.key_id
         match.unmatch_reason = reason

@@ -15,7 +15,7 @@ from tests.reconciliation.runs.support import (
     send_statement,
     stored_breaks,
 )
-from tests.support import Api, SecondKey
+from tests.support import Api, SecondKey, problem_fields
 
 MATCHES = "/matches"
 
@@ -168,3 +168,10 @@ async def test_what_a_manual_match_refuses(api: Api, ops2: SecondKey, reference:
         await api.post(f"{MATCHES}/mch_none/unmatch", json={"reason": "x"}, role=OPS)
     ).status_code == 404
     assert (await api.post(f"{MATCHES}/mch_none/unmatch", json={}, role=OPS)).status_code == 422
+
+
+async def test_the_list_refuses_an_unknown_status_or_an_empty_account(api: Api) -> None:
+    for params, field in [({"status": "undone"}, "status"), ({"account": ""}, "account")]:
+        response = await api.get(MATCHES, params=params, role=OPS)
+        assert response.status_code == 422, (params, response.text)
+        assert problem_fields(response) == {field}, (params, response.text)
