@@ -8,10 +8,11 @@ from app.audit import service
 from app.audit.auth import AuditRead
 from app.audit.models import AuditRecord
 from app.audit.repository import AuditFilter
-from app.audit.schemas import AuditActorOut, AuditEventOut, UtcDateTime
+from app.audit.schemas import AuditActorOut, AuditEventOut
 from app.core.auth import Role
 from app.core.deps import Paging, Uow
 from app.core.errors import problem_responses
+from app.core.moments import UtcDateTime
 from app.core.pagination import Page
 
 router = APIRouter(prefix="/audit", tags=["Audit"])

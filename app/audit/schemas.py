@@ -1,22 +1,11 @@
 """Audit records as compliance reads them."""
 
-from datetime import UTC, datetime
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Any
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from app.core.auth import Role
-
-
-def _in_utc(value: datetime) -> datetime:
-    try:
-        return value.astimezone(UTC)
-    except OverflowError:  # 0001-01-01T00:00+14:00 is before the first representable instant
-        raise ValueError("is out of range once converted to UTC") from None
-
-
-UtcDateTime = Annotated[AwareDatetime, AfterValidator(_in_utc)]
-"""A timestamp with an offset (a naive one is refused: the trail is in UTC)."""
 
 
 class AuditActorOut(BaseModel):

@@ -4,11 +4,11 @@ from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime
 
 from app.core.deps import Now, Paging, Uow
 from app.core.errors import FieldProblem, ValidationFailed, problem_responses
 from app.core.identifiers import Currency, Isin
+from app.core.moments import UtcDateTime
 from app.core.pagination import Page
 from app.positions.balances import service
 from app.positions.balances.auth import PositionsRead
@@ -23,7 +23,7 @@ AsOf = Annotated[
     ),
 ]
 KnownAt = Annotated[
-    AwareDatetime | None,
+    UtcDateTime | None,
     Query(
         description="What the book said at this moment (ISO 8601 with offset): only entries "
         "booked by then. Such an answer never changes; balances at zero are left out."

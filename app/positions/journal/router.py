@@ -4,10 +4,10 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime
 
 from app.core.deps import Paging, Uow
 from app.core.errors import problem_responses
+from app.core.moments import UtcDateTime
 from app.core.pagination import Page
 from app.positions.journal import service
 from app.positions.journal.auth import JournalRead
@@ -60,13 +60,13 @@ async def list_journal_entries(
     value_from: Annotated[date | None, Query(description="Value date, on or after.")] = None,
     value_to: Annotated[date | None, Query(description="Value date, on or before.")] = None,
     booked_after: Annotated[
-        AwareDatetime | None,
+        UtcDateTime | None,
         Query(
             description="Booked after this moment: with `value_to`, the entries that changed "
             "an as-of answer since a `known_at` one."
         ),
     ] = None,
-    booked_to: Annotated[AwareDatetime | None, Query(description="Booked by this moment.")] = None,
+    booked_to: Annotated[UtcDateTime | None, Query(description="Booked by this moment.")] = None,
 ) -> Page[JournalEntryOut]:
     """Entries touching a ledger account or an asset, of a kind, from a source (a trade id, an
     instruction, an adjustment), between accounting dates, value dates or booking times."""

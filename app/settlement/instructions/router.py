@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from app.core.deps import Now, Paging, Uow
 from app.core.errors import problem_responses
 from app.core.identifiers import Isin, Lei
+from app.core.moments import UtcDateTime
 from app.core.pagination import Page
 from app.core.versioning import etag, parse_if_match
 from app.settlement.auth import SettlementRead, SettlementWrite
@@ -16,7 +17,6 @@ from app.settlement.instructions.schemas import (
     FailsReportOut,
     InstructionOut,
     PriorityIn,
-    UtcDateTime,
 )
 from app.settlement.instructions.states import InstructionStatus
 

@@ -1,23 +1,11 @@
 """API models for settlement instructions and the fails report."""
 
-from datetime import UTC, date, datetime
-from typing import Annotated
+from datetime import date, datetime
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.money import DecimalStr
 from app.settlement.instructions.states import DeliveryType, InstructionStatus
-
-
-def _in_utc(value: datetime) -> datetime:
-    try:
-        return value.astimezone(UTC)
-    except OverflowError:  # 0001-01-01T00:00+14:00 is before the first representable instant
-        raise ValueError("is out of range once converted to UTC") from None
-
-
-UtcDateTime = Annotated[AwareDatetime, AfterValidator(_in_utc)]
-"""A timestamp with an offset, kept in UTC (as ``app.trades.capture.schemas.UtcDateTime``)."""
 
 
 class CounterpartySsiOut(BaseModel):

@@ -11,6 +11,7 @@ from app.core.deps import Now, Paging, Uow
 from app.core.errors import problem_responses
 from app.core.idempotency import IdempotencyKey, idempotent_create
 from app.core.identifiers import Isin, Lei
+from app.core.moments import UtcDateTime
 from app.core.pagination import Page
 from app.core.versioning import etag, parse_if_match
 from app.trades.capture import service
@@ -24,7 +25,6 @@ from app.trades.capture.schemas import (
     TradeIn,
     TradeOut,
     TradePatch,
-    UtcDateTime,
 )
 from app.trades.capture.states import TradeStatus
 

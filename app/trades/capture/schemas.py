@@ -1,14 +1,13 @@
 """API models for trades: capture, amendment, cancellation, batch and history."""
 
 import re
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -17,6 +16,7 @@ from pydantic import (
 )
 
 from app.core.identifiers import Currency, Isin, Lei, Mic
+from app.core.moments import UtcDateTime
 from app.core.money import DecimalStr
 from app.core.text import PrintableStr
 from app.trades.capture.states import TradeStatus
@@ -48,16 +48,6 @@ BookCode = Annotated[
     WithJsonSchema({"type": "string", "pattern": BOOK_CODE_PATTERN, "examples": ["EQ-FLOW"]}),
 ]
 
-
-def _in_utc(value: datetime) -> datetime:
-    try:
-        return value.astimezone(UTC)
-    except OverflowError:  # 0001-01-01T00:00+14:00 is before the first representable instant
-        raise ValueError("is out of range once converted to UTC") from None
-
-
-UtcDateTime = Annotated[AwareDatetime, AfterValidator(_in_utc)]
-"""A timestamp with an offset, kept in UTC (answers show it in UTC whatever offset was sent)."""
 
 _EXAMPLE: dict[str, Any] = {
     "external_id": "FO-20261124-000123",

@@ -61,6 +61,8 @@ async def test_journal_booking_bounds_need_an_offset(api: Api, reference: None) 
         ({"booked_after": "2026-11-25T23:00:00"}, "booked_after"),
         ({"booked_to": "yesterday"}, "booked_to"),
         ({"value_to": "2026-02-30"}, "value_to"),
+        # Before the first representable instant once in UTC: refused, not a 500.
+        ({"booked_after": "0001-01-01T00:00:00+14:00"}, "booked_after"),
     ]:
         response = await api.get("/journal-entries", params=params, role="compliance")
         assert response.status_code == 422, (params, response.text)

@@ -301,6 +301,7 @@ async def test_known_at_must_have_an_offset_and_not_be_to_come(
         {"known_at": "2026-11-25T10:00:00"},
         {"known_at": "2030-01-01T00:00:00Z"},
         {"known_at": "yesterday"},
+        {"known_at": "0001-01-01T00:00:00+14:00"},
     ):
         for path in ("/positions", "/cash-balances"):
             response = await api.get(path, params=params, role="operations")
