@@ -96,6 +96,18 @@ class Forbidden(AppError):
     title = "This role may not do this"
 
 
+class PayloadTooLarge(AppError):
+    status = 413
+    slug = "payload-too-large"
+    title = "The request body is too large"
+
+
+class UnsupportedMediaType(AppError):
+    status = 415
+    slug = "unsupported-media-type"
+    title = "The body's media type is not accepted here"
+
+
 class ServiceUnavailable(AppError):
     status = 503
     slug = "service-unavailable"

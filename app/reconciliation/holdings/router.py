@@ -10,9 +10,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.bodies import read_capped
 from app.core.config import get_settings
 from app.core.deps import Now, Paging, Uow
-from app.core.errors import AppError, problem_responses
+from app.core.errors import UnsupportedMediaType, problem_responses
 from app.core.idempotency import IdempotencyKey, run_idempotent
 from app.core.pagination import Page
 from app.reconciliation.holdings import service
@@ -31,15 +32,7 @@ MAX_BODY_BYTES = 10 << 20
 router = APIRouter(prefix="/holdings-statements", tags=["Reconciliation"])
 
 
-class HoldingsFileTooLarge(AppError):
-    status = 413
-    slug = "payload-too-large"
-    title = "The request body is too large"
-
-
-class HoldingsFormatUnknown(AppError):
-    status = 415
-    slug = "unsupported-media-type"
+class HoldingsFormatUnknown(UnsupportedMediaType):
     title = "The body's format cannot be told"
 
 
@@ -143,11 +136,7 @@ async def receive_holdings_statements(
     the line or element, an account that is not ours 422 naming it, the same account,
     statement id, date and page again 409 naming the stored statement (with both content
     hashes when the content differs)."""
-    data = await request.body()
-    if len(data) > MAX_BODY_BYTES:
-        raise HoldingsFileTooLarge(
-            f"The body has {len(data)} bytes; at most {MAX_BODY_BYTES} are read."
-        )
+    data = await read_capped(request, MAX_BODY_BYTES)
     resolved = holdings_format or detect_format(
         data, content_type=request.headers.get("content-type")
     )

@@ -8,8 +8,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.bodies import read_capped
 from app.core.deps import Now, Paging, Uow
-from app.core.errors import AppError, problem_responses
+from app.core.errors import problem_responses
 from app.core.idempotency import IdempotencyKey, idempotent_create
 from app.core.pagination import Page
 from app.reconciliation.auth import ReconciliationRead, StatementsWrite
@@ -27,12 +28,6 @@ from app.reconciliation.statements.schemas import (
 
 MAX_BODY_BYTES = 20 << 20
 router = APIRouter(prefix="/statements", tags=["Reconciliation"])
-
-
-class PayloadTooLarge(AppError):
-    status = 413
-    slug = "payload-too-large"
-    title = "The request body is too large"
 
 
 @router.post(
@@ -72,9 +67,7 @@ async def receive_statements(
     accounts (422 naming it), a statement received before (409: the same content names the
     stored statement's `id`; other content gives `stored_content_hash` and
     `received_content_hash`)."""
-    data = await request.body()
-    if len(data) > MAX_BODY_BYTES:
-        raise PayloadTooLarge(f"The body has {len(data)} bytes; at most {MAX_BODY_BYTES} are read.")
+    data = await read_capped(request, MAX_BODY_BYTES)
     content_type = request.headers.get("content-type")
 
     async def work(session: AsyncSession) -> StatementsReceived:

@@ -8,8 +8,14 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.bodies import read_capped
 from app.core.deps import Now, Paging, Uow
-from app.core.errors import AppError, FieldProblem, ValidationFailed, problem_responses
+from app.core.errors import (
+    FieldProblem,
+    UnsupportedMediaType,
+    ValidationFailed,
+    problem_responses,
+)
 from app.core.idempotency import IdempotencyKey, idempotent_create
 from app.core.pagination import Page
 from app.settlement.advices import iso20022
@@ -31,18 +37,6 @@ _JSON = ("application/json",)
 _XML = ("application/xml", "text/xml")
 
 router = APIRouter(tags=["Settlement"])
-
-
-class PayloadTooLarge(AppError):
-    status = 413
-    slug = "payload-too-large"
-    title = "The request body is too large"
-
-
-class UnsupportedMediaType(AppError):
-    status = 415
-    slug = "unsupported-media-type"
-    title = "The body's media type is not accepted here"
 
 
 class _Replayed(Exception):
@@ -185,9 +179,7 @@ async def receive_status_advice(
     Unknown instruction 404; malformed or inconsistent message 422 naming the field or element;
     the same `message_id` again answers the first result with 200, with other content 409. A
     refused advice changes nothing."""
-    data = await request.body()
-    if len(data) > MAX_BODY_BYTES:
-        raise PayloadTooLarge(f"The body has {len(data)} bytes; at most {MAX_BODY_BYTES} are read.")
+    data = await read_capped(request, MAX_BODY_BYTES)
     read = _read(data, _media_type(request), message_id)
     advice, source, locations = read.advice, read.version, read.locations
 
