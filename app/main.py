@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app.apikeys.service import authenticate
+from app.audit import sealing
 from app.core.config import Settings, get_settings
 from app.core.db import create_engine, create_sessionmaker
 from app.core.handlers import install_error_handlers
@@ -14,6 +15,7 @@ from app.core.health import router as health_router
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
 from app.routers import API_ROUTERS
+from app.workers import background_workers
 
 API_PREFIX = "/api/v1"
 
@@ -92,12 +94,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             max_overflow=settings.db_max_overflow,
         )
         app.state.engine = engine
-        app.state.sessionmaker = create_sessionmaker(engine)
+        app.state.sessionmaker = create_sessionmaker(engine, audit_trail=settings.audit_trail)
         # What start-up built lives as long as the process: keep the cyclic collector from
         # walking it again at every full collection (a settlement run triggers many).
         gc.collect()
         gc.freeze()
-        yield
+        async with background_workers(settings, engine, app.state.sessionmaker):
+            yield
         await engine.dispose()
 
     app = FastAPI(
@@ -108,6 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.readiness_reports = {"audit": sealing.readiness}
     app.state.authenticate = authenticate
     app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app)

@@ -16,7 +16,7 @@ import asyncpg
 import httpx
 import pytest
 from hypothesis import settings
-from sqlalchemy import delete, insert, select, text
+from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
@@ -29,7 +29,7 @@ from app.core.migrations import upgrade
 from app.main import create_app
 from app.models import metadata
 from app.reference.demo import load_demo_reference
-from tests.support import Api, FrozenClock, SecondKey
+from tests.support import Api, FrozenClock, SecondKey, seal
 
 PG_ENV = "SETTLEMENT_TEST_DATABASE_URL"
 
@@ -112,6 +112,17 @@ class Database:
                 rows = self.baseline.get(table.name)
                 if rows:
                     await connection.execute(insert(table), rows)
+                    if self.backend == "postgres":
+                        await self._follow_sequences(connection, table)
+
+    @staticmethod
+    async def _follow_sequences(connection: Any, table: Any) -> None:
+        # RESTART IDENTITY set the sequences back to 1: move them past the restored rows.
+        for column in table.primary_key.columns:
+            if column.autoincrement is True:
+                sequence = func.pg_get_serial_sequence(table.name, column.name)
+                highest = select(func.max(column)).scalar_subquery()
+                await connection.execute(select(func.setval(sequence, highest)))
 
 
 @pytest.fixture(scope="session", params=_backends())
@@ -137,6 +148,7 @@ async def database(
                 session, name=f"test {role}", role=role, actor=SYSTEM_ACTOR, now=DEFAULT_NOW
             )
             db.keys[role] = issued.secret
+    await seal(db.sessionmaker)
     await db.capture_baseline()
     yield db
     await engine.dispose()
@@ -165,7 +177,13 @@ def clock() -> FrozenClock:
 @pytest.fixture(scope="session")
 async def app(database: Database) -> AsyncIterator[Any]:
     application = create_app(
-        Settings(database_url=database.url, log_json=True, log_level="WARNING")
+        Settings(
+            database_url=database.url,
+            log_json=True,
+            log_level="WARNING",
+            # Tests seal when they mean to (``tests.support.seal``), not behind their back.
+            background_workers=False,
+        )
     )
     async with application.router.lifespan_context(application):
         yield application

@@ -1,10 +1,19 @@
-"""The hash of an audit record: SHA-256 over a canonical JSON form and the previous hash."""
+"""The hash of a sealed audit record: SHA-256 over its canonical JSON form, which includes its
+place in the chain (``seq``) and the hash of the record before it (``prev_hash``).
+
+Canonical bytes: a JSON object of ``HASHED_FIELDS``, keys sorted by code point, no whitespace,
+UTF-8 with no escaping beyond JSON's own (``"``, ``\\`` and control characters), integers as
+written, ``occurred_at`` as ISO 8601 in UTC with its offset (``2026-11-25T15:00:00+00:00``).
+Python's ``json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)``
+writes the same bytes, which is how an auditor recomputes a chain without this service.
+"""
 
 import hashlib
-import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
+
+import orjson
 
 HASHED_FIELDS = (
     "seq",
@@ -23,7 +32,7 @@ HASHED_FIELDS = (
 
 
 def canonical(fields: Mapping[str, Any]) -> bytes:
-    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return orjson.dumps(fields, option=orjson.OPT_SORT_KEYS)
 
 
 def record_hash(fields: Mapping[str, Any]) -> str:

@@ -1,7 +1,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base
@@ -9,13 +9,21 @@ from app.core.types import UTCDateTime
 
 GENESIS_HASH = "0" * 64
 
+# 64-bit on PostgreSQL; SQLite numbers rows itself only through an INTEGER PRIMARY KEY.
+_ROW_ID = BigInteger().with_variant(Integer(), "sqlite")
+
 
 class AuditRecord(Base):
-    """One change of state, hash-chained to the record before it. Never updated or deleted."""
+    """One change of one entity, appended by the writer in its own transaction.
+
+    Writers share no lock: ``id`` comes from a sequence and says nothing about commit order.
+    A record with an ``event_type`` is also an event of the feed (the transactional outbox is
+    the trail itself, so a change is encoded once). Never updated or deleted.
+    """
 
     __tablename__ = "audit_records"
 
-    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    id: Mapped[int] = mapped_column(_ROW_ID, primary_key=True, autoincrement=True)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
     actor_key_id: Mapped[str] = mapped_column(String(64))
     actor_role: Mapped[str] = mapped_column(String(20))
@@ -26,11 +34,10 @@ class AuditRecord(Base):
     action: Mapped[str] = mapped_column(String(60))
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))
+    event_type: Mapped[str | None] = mapped_column(String(80))
 
     __table_args__ = (
-        Index(None, "entity_type", "entity_id", "seq"),
+        Index(None, "entity_type", "entity_id", "id"),
         Index(None, "occurred_at"),
         Index(None, "actor_key_id"),
         # "What did this request change?" is a needle: without it, a walk of the whole trail.
@@ -38,11 +45,32 @@ class AuditRecord(Base):
     )
 
 
-class AuditChainHead(Base):
-    """The last sequence number and hash; locking this one row orders every writer."""
+class AuditSeal(Base):
+    """A record's place in the chain, written once by the sealer: gap-free ``seq`` in the order
+    the sealer saw the records committed, and SHA-256 over the record and ``prev_hash``."""
 
-    __tablename__ = "audit_chain_head"
+    __tablename__ = "audit_seals"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    last_seq: Mapped[int] = mapped_column(BigInteger)
-    last_hash: Mapped[str] = mapped_column(String(64))
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    record_id: Mapped[int] = mapped_column(_ROW_ID, ForeignKey("audit_records.id"), unique=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+    sealed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class UnsealedRecord(Base):
+    """The sealer's queue: one row per committed record it has not sealed yet.
+
+    A record's id cannot tell the sealer what is left (a lower id may commit after a higher
+    one), and scanning the trail for records without a seal grows with the trail; this queue
+    stays as short as the backlog, which ``/readyz`` and ``/metrics`` report.
+    """
+
+    __tablename__ = "audit_unsealed"
+
+    record_id: Mapped[int] = mapped_column(
+        _ROW_ID, ForeignKey("audit_records.id"), primary_key=True, autoincrement=False
+    )
+    # Wall-clock time just before the writer's commit (not the request's business clock): the
+    # sealer's lag is measured from here.
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,15 +1,17 @@
-"""Every query of audit records that compliance reads."""
+"""Every query of the audit trail: writers' appends, the sealer's queue and chain, readers."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
-from app.audit.models import AuditRecord
-from app.core.pagination import PageRequest, fetch_page
+from app.audit.models import GENESIS_HASH, AuditRecord, AuditSeal, UnsealedRecord
+from app.core.db import table_of
+from app.core.pagination import PageRequest, fetch_row_page
 
 
 @dataclass(frozen=True)
@@ -27,13 +29,104 @@ class AuditFilter:
     occurred_to: datetime | None = None
 
 
-def _readable() -> Select[Any]:
-    # Readers page by ``seq``: every record they may see has its final place in the chain, so
-    # a cursor never skips a record (once a sealer numbers the chain, only sealed records).
-    return select(AuditRecord)
+@dataclass(frozen=True, slots=True)
+class SealedRecord:
+    """A record with its place in the chain."""
+
+    record: AuditRecord
+    seal: AuditSeal
 
 
-def _filtered(wanted: AuditFilter) -> Select[Any]:
+# Writers --------------------------------------------------------------------------------------
+
+
+def append_records(session: Session, records: Sequence[dict[str, Any]]) -> None:
+    """Insert records and queue them for the sealer: two statements, no shared lock."""
+    statement = insert(table_of(AuditRecord)).returning(
+        AuditRecord.id, sort_by_parameter_order=True
+    )
+    appended = session.execute(statement, records).scalars().all()
+    queued_at = datetime.now(UTC)
+    session.execute(
+        insert(table_of(UnsealedRecord)),
+        [{"record_id": record_id, "queued_at": queued_at} for record_id in appended],
+    )
+
+
+# The sealer -----------------------------------------------------------------------------------
+
+
+async def chain_head(session: AsyncSession) -> tuple[int, str]:
+    """The last seal's ``seq`` and hash; ``(0, GENESIS_HASH)`` before the first."""
+    statement = select(AuditSeal.seq, AuditSeal.hash).order_by(AuditSeal.seq.desc()).limit(1)
+    row = (await session.execute(statement)).first()
+    return (0, GENESIS_HASH) if row is None else (row.seq, row.hash)
+
+
+async def unsealed_records(
+    session: AsyncSession, *, limit: int
+) -> Sequence[tuple[AuditRecord, datetime]]:
+    """Committed records waiting for a seal, oldest id first, with when each was queued."""
+    statement = (
+        select(AuditRecord, UnsealedRecord.queued_at)
+        .join(UnsealedRecord, UnsealedRecord.record_id == AuditRecord.id)
+        .order_by(UnsealedRecord.record_id)
+        .limit(limit)
+    )
+    return [(record, queued_at) for record, queued_at in (await session.execute(statement)).all()]
+
+
+async def append_seals(session: AsyncSession, seals: Sequence[dict[str, Any]]) -> None:
+    await session.execute(insert(table_of(AuditSeal)), seals)
+    sealed = [seal["record_id"] for seal in seals]
+    await session.execute(
+        delete(table_of(UnsealedRecord)).where(UnsealedRecord.record_id.in_(sealed))
+    )
+
+
+async def backlog(session: AsyncSession) -> tuple[int, datetime | None]:
+    """How many committed records wait for a seal, and when the oldest of them was queued."""
+    statement = select(func.count(), func.min(UnsealedRecord.queued_at))
+    count, oldest = (await session.execute(statement)).one()
+    return int(count), oldest
+
+
+async def chain_slice(
+    session: AsyncSession, *, after_seq: int, last_seq: int | None, limit: int
+) -> Sequence[SealedRecord]:
+    """Sealed records from ``after_seq + 1`` on, in chain order, at most ``limit``."""
+    statement = (
+        select(AuditRecord, AuditSeal)
+        .join(AuditSeal, AuditSeal.record_id == AuditRecord.id)
+        .where(AuditSeal.seq > after_seq)
+        .order_by(AuditSeal.seq)
+        .limit(limit)
+        .execution_options(populate_existing=True)
+    )
+    if last_seq is not None:
+        statement = statement.where(AuditSeal.seq <= last_seq)
+    rows = (await session.execute(statement)).all()
+    return [SealedRecord(record, seal) for record, seal in rows]
+
+
+async def seal_before(session: AsyncSession, seq: int) -> AuditSeal | None:
+    statement = select(AuditSeal).where(AuditSeal.seq < seq).order_by(AuditSeal.seq.desc())
+    return (await session.scalars(statement.limit(1))).first()
+
+
+# Readers --------------------------------------------------------------------------------------
+
+
+def _readable() -> Select[AuditRecord, AuditSeal, int]:
+    # Readers page by ``seq``: only sealed records have their final place in the chain, so a
+    # cursor over them never skips a record that committed late.
+    # ``seq`` once more as a column: the keyset pager reads the cursor from it.
+    return select(AuditRecord, AuditSeal, AuditSeal.seq).join(
+        AuditSeal, AuditSeal.record_id == AuditRecord.id
+    )
+
+
+def _filtered(wanted: AuditFilter) -> Select[AuditRecord, AuditSeal, int]:
     statement = _readable()
     equal_to = {
         AuditRecord.entity_type: wanted.entity_type,
@@ -55,16 +148,47 @@ def _filtered(wanted: AuditFilter) -> Select[Any]:
 
 async def page_of_records(
     session: AsyncSession, *, wanted: AuditFilter, page: PageRequest
-) -> tuple[Sequence[AuditRecord], str | None]:
-    """The records ``wanted`` asks for, in chain order, one page after the cursor."""
-    return await fetch_page(session, _filtered(wanted), AuditRecord.seq, page)
+) -> tuple[list[SealedRecord], str | None]:
+    """The sealed records ``wanted`` asks for, in chain order, one page after the cursor."""
+    rows, cursor = await fetch_row_page(session, _filtered(wanted), AuditSeal.seq, page)
+    return [SealedRecord(record, seal) for record, seal, _ in rows], cursor
 
 
 async def entity_has_records(session: AsyncSession, *, entity_type: str, entity_id: str) -> bool:
     statement = (
         _readable()
-        .with_only_columns(AuditRecord.seq)
+        .with_only_columns(AuditSeal.seq)
         .where(AuditRecord.entity_type == entity_type, AuditRecord.entity_id == entity_id)
         .limit(1)
     )
     return (await session.scalar(statement)) is not None
+
+
+async def entity_records_with_seq(
+    session: AsyncSession, *, entity_type: str, entity_id: str
+) -> Sequence[tuple[AuditRecord, int | None]]:
+    """Every record of one entity, sealed or not, in the order its changes were made."""
+    statement = (
+        select(AuditRecord, AuditSeal.seq)
+        .outerjoin(AuditSeal, AuditSeal.record_id == AuditRecord.id)
+        .where(AuditRecord.entity_type == entity_type, AuditRecord.entity_id == entity_id)
+        .order_by(AuditRecord.id)
+    )
+    return [(record, seq) for record, seq in (await session.execute(statement)).all()]
+
+
+async def last_after_image(
+    session: AsyncSession, *, entity_type: str, entity_id: str, as_of: datetime
+) -> dict[str, Any] | None:
+    statement = (
+        select(AuditRecord.after)
+        .where(
+            AuditRecord.entity_type == entity_type,
+            AuditRecord.entity_id == entity_id,
+            AuditRecord.occurred_at <= as_of,
+        )
+        .order_by(AuditRecord.id.desc())
+        .limit(1)
+    )
+    after: dict[str, Any] | None = (await session.execute(statement)).scalar_one_or_none()
+    return after

@@ -6,8 +6,7 @@ from fastapi import APIRouter, Path, Query
 
 from app.audit import service
 from app.audit.auth import AuditRead
-from app.audit.models import AuditRecord
-from app.audit.repository import AuditFilter
+from app.audit.repository import AuditFilter, SealedRecord
 from app.audit.schemas import AuditActorOut, AuditEventOut
 from app.core.auth import Role
 from app.core.deps import Paging, Uow
@@ -29,9 +28,10 @@ EntityType = Annotated[str, Path(min_length=1, max_length=40)]
 EntityId = Annotated[str, Path(min_length=1, max_length=64)]
 
 
-def _event_out(record: AuditRecord) -> AuditEventOut:
+def _event_out(sealed: SealedRecord) -> AuditEventOut:
+    record, seal = sealed.record, sealed.seal
     return AuditEventOut(
-        seq=record.seq,
+        seq=seal.seq,
         occurred_at=record.occurred_at,
         entity_type=record.entity_type,
         entity_id=record.entity_id,
@@ -42,8 +42,10 @@ def _event_out(record: AuditRecord) -> AuditEventOut:
         request_id=record.request_id,
         before=record.before,
         after=record.after,
-        hash=record.hash,
-        prev_hash=record.prev_hash,
+        event_type=record.event_type,
+        hash=seal.hash,
+        prev_hash=seal.prev_hash,
+        sealed_at=seal.sealed_at,
     )
 
 
@@ -55,7 +57,9 @@ def _event_out(record: AuditRecord) -> AuditEventOut:
     description=(
         "Every filter is optional and they combine (all must match). `from` is inclusive and "
         "`to` exclusive, both timestamps with an offset (a naive one is a 422). Items come in "
-        "`seq` order; walk `next_cursor` for the next page.\n\n" + ENTITY_TYPES
+        "`seq` order; walk `next_cursor` for the next page. Only sealed records are listed: "
+        "a change appears here well under a second after its commit, in its final place, so "
+        "a cursor never skips a record that committed late.\n\n" + ENTITY_TYPES
     ),
 )
 async def list_audit_events(
@@ -97,8 +101,8 @@ async def list_audit_events(
     responses=problem_responses(404),
     summary="The whole history of one entity, in chain order",
     description=(
-        "Every audit record of the entity, oldest first, paged like `/audit/events`. 404 when "
-        "the entity has no record at all (an unknown type included).\n\n" + ENTITY_TYPES
+        "Every sealed audit record of the entity, oldest first, paged like `/audit/events`. "
+        "404 when the entity has no record at all (an unknown type included).\n\n" + ENTITY_TYPES
     ),
 )
 async def entity_audit_history(

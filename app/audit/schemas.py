@@ -24,5 +24,9 @@ class AuditEventOut(BaseModel):
     request_id: str | None = Field(description="The `X-Request-ID` of the request that did it.")
     before: dict[str, Any] | None = Field(description="The entity before (null when created).")
     after: dict[str, Any] | None
+    event_type: str | None = Field(description="The event the change published on `/events`.")
     hash: str = Field(description="SHA-256 over the record's canonical form and `prev_hash`.")
     prev_hash: str
+    sealed_at: datetime = Field(
+        description="When the sealer chained the record (well under a second after its commit)."
+    )

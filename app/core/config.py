@@ -18,6 +18,11 @@ class Settings(BaseSettings):
     db_max_overflow: int = 10
     idempotency_retention_hours: int = 48
     batch_max_items: int = 10_000
+    # The audit sealer (and the webhook relay) run inside every server process; one leads.
+    background_workers: bool = True
+    audit_seal_interval_seconds: float = 0.05
+    # Benchmarks only: measure what the trail costs. Off, changes leave no audit record.
+    audit_trail: bool = True
 
 
 @lru_cache

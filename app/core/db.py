@@ -65,8 +65,16 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+# ``session.info`` key: set False to write no audit records (benchmarks of the trail's cost).
+AUDIT_TRAIL = "audit_trail"
+
+
+def create_sessionmaker(
+    engine: AsyncEngine, *, audit_trail: bool = True
+) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(
+        engine, expire_on_commit=False, autoflush=False, info={AUDIT_TRAIL: audit_trail}
+    )
 
 
 class UnitOfWork:

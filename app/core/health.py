@@ -1,16 +1,24 @@
 """Liveness, readiness and metrics: open to probes and scrapers, no API key."""
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.migrations import head_revision
 
 router = APIRouter(tags=["Health"])
 
 PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+
+# What a ready service also reports (the wiring registers them in ``app.state``): a name and a
+# read in the caller's session, e.g. the audit sealer's backlog.
+ReadinessReport = Callable[[AsyncSession], Awaitable[dict[str, Any]]]
 
 
 @router.get("/healthz", summary="The process is up")
@@ -36,7 +44,11 @@ async def readyz(request: Request) -> JSONResponse:
             {"status": "unavailable", "database": "ok", "migration": current, "expected": expected},
             status_code=503,
         )
-    return JSONResponse({"status": "ok", "database": "ok", "migration": current})
+    body: dict[str, Any] = {"status": "ok", "database": "ok", "migration": current}
+    async with request.app.state.sessionmaker() as session:
+        for name, report in request.app.state.readiness_reports.items():
+            body[name] = await report(session)
+    return JSONResponse(body)
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)

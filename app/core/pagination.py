@@ -76,7 +76,7 @@ async def fetch_page(
 
 async def fetch_row_page(
     session: AsyncSession,
-    statement: Select[Any],
+    statement: Select[*tuple[Any, ...]],
     key: InstrumentedAttribute[Any],
     page: PageRequest,
 ) -> tuple[Sequence[Any], str | None]:
@@ -85,7 +85,9 @@ async def fetch_row_page(
     return _paged(rows, page, lambda row: row._mapping[key])
 
 
-def _keyset(statement: Select[Any], key: InstrumentedAttribute[Any], page: PageRequest) -> Any:
+def _keyset(
+    statement: Select[*tuple[Any, ...]], key: InstrumentedAttribute[Any], page: PageRequest
+) -> Any:
     if page.after is not None:
         statement = statement.where(key > _cursor_key(key, page.after))
     return statement.order_by(key).limit(page.limit + 1)

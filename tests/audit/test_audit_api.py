@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import Database
 from tests.factories import BUND, trade_payload
 from tests.positions.conftest import line
-from tests.support import Api, FrozenClock, SecondKey, problem_fields
+from tests.support import Api, FrozenClock, SecondKey, problem_fields, seal
 
 # The test keys and the demo reference data are recorded by the system: 78 records before ours.
 BASELINE_RECORDS = 78
@@ -29,7 +30,9 @@ def actor(key_id: str, role: str, name: str) -> dict[str, str]:
 
 
 @pytest.fixture
-async def history(api: Api, reference: None, ops2: SecondKey, clock: FrozenClock) -> History:
+async def history(
+    api: Api, db: Database, reference: None, ops2: SecondKey, clock: FrozenClock
+) -> History:
     """A trade captured then amended by the trader, an adjustment proposed by operations and
     approved by a second desk, ten minutes apart from 15:00 UTC, each with its request id."""
     captured = await api.post(
@@ -59,6 +62,7 @@ async def history(api: Api, reference: None, ops2: SecondKey, clock: FrozenClock
     )
     assert approved.status_code == 200, approved.text
     keys = {k["name"]: k["id"] for k in (await api.get("/api-keys", role="admin")).json()["items"]}
+    await seal(db.sessionmaker)
     return History(
         trade_id=trade_id,
         adjustment_id=adjustment_id,
@@ -136,8 +140,25 @@ async def test_events_lists_every_record_in_chain_order_linked_by_hash(
     assert items[0]["prev_hash"] == "0" * 64
     assert set(items[-1]) == {
         "seq", "occurred_at", "entity_type", "entity_id", "action", "actor", "request_id",
-        "before", "after", "hash", "prev_hash",
+        "before", "after", "event_type", "hash", "prev_hash", "sealed_at",
     }  # fmt: skip
+    assert items[-1]["event_type"] == "adjustment.approved"
+
+
+async def test_a_record_is_listed_once_sealed_never_before(
+    api: Api, db: Database, history: History
+) -> None:
+    amended = await api.patch(
+        f"/trades/{history.trade_id}",
+        json={"quantity": "175"},
+        role="trader",
+        headers={"If-Match": '"2"', "X-Request-ID": "req-late"},
+    )
+    assert amended.status_code == 200, amended.text
+    assert await events(api, "request_id=req-late") == []
+    await seal(db.sessionmaker)
+    [late] = await events(api, "request_id=req-late")
+    assert (late["seq"], late["action"]) == (BASELINE_RECORDS + 6, "amended")
 
 
 async def test_each_record_carries_the_before_and_after_the_trade_history_shows(

@@ -10,7 +10,7 @@ from sqlalchemy import text
 import app.reference.markets.service as reference_service
 from app.core.migrations import head_revision
 from tests.conftest import Database
-from tests.support import Api
+from tests.support import Api, seal
 
 PROBLEM = "application/problem+json"
 PROBLEMS = "https://settlement.example/problems/"
@@ -154,7 +154,27 @@ async def test_readyz_reports_the_migration_at_head(api: Api) -> None:
     assert head is not None
     response = await api.get("/readyz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "migration": head}
+    assert response.json() == {
+        "status": "ok",
+        "database": "ok",
+        "migration": head,
+        "audit": {"unsealed": 0, "oldest_unsealed_age_seconds": 0.0},
+    }
+
+
+async def test_readyz_reports_the_audit_records_waiting_for_the_sealer(
+    api: Api, db: Database
+) -> None:
+    created = await api.post("/api-keys", json={"name": "new", "role": "trader"}, role="admin")
+    assert created.status_code == 201
+    audit = (await api.get("/readyz")).json()["audit"]
+    assert audit["unsealed"] == 1
+    assert 0 <= audit["oldest_unsealed_age_seconds"] < 60
+    await seal(db.sessionmaker)
+    assert (await api.get("/readyz")).json()["audit"] == {
+        "unsealed": 0,
+        "oldest_unsealed_age_seconds": 0.0,
+    }
 
 
 async def test_readyz_is_503_when_the_schema_is_not_at_head(api: Api, db: Database) -> None:

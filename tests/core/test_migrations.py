@@ -5,6 +5,7 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -17,12 +18,18 @@ from alembic.migration import MigrationContext
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.db import create_engine
+from app.audit.chain import record_hash
+from app.audit.models import GENESIS_HASH
+from app.audit.service import Change, record_changes
+from app.audit.verification import verify_chain
+from app.core.auth import SYSTEM_ACTOR
+from app.core.db import create_engine, create_sessionmaker
 from app.core.migrations import downgrade, head_revision, upgrade
 from app.core.types import ExactDecimal
 from app.models import metadata
 from app.positions.ledger_check.service import check_ledger
 from tests.conftest import PG_ENV, Database
+from tests.support import seal
 
 MODEL_TABLES = sorted(metadata.tables)
 SEEDED_RATES = {
@@ -99,9 +106,7 @@ async def test_head_matches_the_models_and_is_seeded(fresh_url: str) -> None:
 
     async def seeded(connection: Any) -> Any:
         version = await connection.execute(sa.text("SELECT version_num FROM alembic_version"))
-        head = await connection.execute(
-            sa.text("SELECT id, last_seq, last_hash FROM audit_chain_head")
-        )
+        head = await connection.execute(sa.text("SELECT count(*) FROM audit_seals"))
         rates = metadata.tables["penalty_rates"]
         rate_rows = await connection.execute(
             sa.select(rates.c.csdr_class, rates.c.id, rates.c.rate, rates.c.effective_from)
@@ -115,8 +120,8 @@ async def test_head_matches_the_models_and_is_seeded(fresh_url: str) -> None:
     finally:
         await engine.dispose()
 
-    assert versions == [head_revision()] == ["0017"]
-    assert [tuple(row) for row in head_rows] == [(1, 0, "0" * 64)]
+    assert versions == [head_revision()] == ["0018"]
+    assert [tuple(row) for row in head_rows] == [(0,)]  # the chain starts empty
     assert len(rate_rows) == 8
     assert {
         row.csdr_class: (row.id, str(row.rate), row.effective_from.isoformat()) for row in rate_rows
@@ -195,11 +200,11 @@ async def test_upgrading_a_database_at_head_changes_nothing(fresh_url: str) -> N
     await asyncio.to_thread(upgrade, fresh_url)
 
     def counts(connection: Connection) -> tuple[int, int]:
-        head = connection.execute(sa.text("SELECT count(*) FROM audit_chain_head")).scalar_one()
+        head = connection.execute(sa.text("SELECT count(*) FROM audit_seals")).scalar_one()
         rates = connection.execute(sa.text("SELECT count(*) FROM penalty_rates")).scalar_one()
         return int(head), int(rates)
 
-    assert await _run(fresh_url, counts) == (1, 8)
+    assert await _run(fresh_url, counts) == (0, 8)
 
 
 async def test_append_only_trigger_exists_only_on_postgres(
@@ -300,3 +305,121 @@ async def test_0012_dates_the_daily_rows_by_value_date(fresh_url: str) -> None:
     finally:
         await engine.dispose()
     assert report.ok, report.problems
+
+
+# 0018: writers append, one sealer chains -----------------------------------------------------
+
+
+def _old_chain(count: int) -> list[dict[str, Any]]:
+    """Records as the 0017 trail held them: chain columns on each, one event per record."""
+    records, previous = [], GENESIS_HASH
+    for seq in range(1, count + 1):
+        fields = {
+            "seq": seq,
+            "occurred_at": datetime(2026, 11, 25, 15, seq, tzinfo=UTC),
+            "actor_key_id": "key_ops",
+            "actor_role": "operations",
+            "actor_name": "Desk",
+            "request_id": f"req-{seq}",
+            "entity_type": "trade",
+            "entity_id": f"trd_{seq % 2}",
+            "action": "captured" if seq < 3 else "amended",
+            "before": None if seq < 3 else {"quantity": "100"},
+            "after": {"quantity": str(100 * seq), "note": "é\n"},
+            "prev_hash": previous,
+        }
+        previous = record_hash(fields)
+        records.append({**fields, "hash": previous})
+    return records
+
+
+async def test_0018_gives_every_old_record_its_seal_and_event_type(fresh_url: str) -> None:
+    await asyncio.to_thread(upgrade, fresh_url, "0017")
+    old = _old_chain(4)
+
+    def seed(connection: Connection) -> None:
+        records = sa.table(
+            "audit_records",
+            *[sa.column(name) for name in old[0] if name not in ("before", "after")],
+            sa.column("before", sa.JSON()),
+            sa.column("after", sa.JSON()),
+        )
+        connection.execute(sa.insert(records), old)
+        outbox = sa.table(
+            "outbox_events",
+            *[sa.column(n) for n in ("seq", "event_id", "event_type", "entity_type")],
+            *[sa.column(n) for n in ("entity_id", "occurred_at")],
+            sa.column("payload", sa.JSON()),
+        )
+        connection.execute(
+            sa.insert(outbox),
+            [
+                {
+                    "seq": r["seq"],
+                    "event_id": f"evt_{r['seq']}",
+                    "event_type": f"trade.{r['action']}",
+                    "entity_type": "trade",
+                    "entity_id": r["entity_id"],
+                    "occurred_at": r["occurred_at"],
+                    "payload": {"after": r["after"]},
+                }
+                for r in old
+            ],
+        )
+        connection.execute(
+            sa.text("UPDATE audit_chain_head SET last_seq = 4, last_hash = :h"),
+            {"h": old[-1]["hash"]},
+        )
+        connection.commit()
+
+    await _run(fresh_url, seed)
+    await asyncio.to_thread(upgrade, fresh_url)
+
+    engine = create_engine(fresh_url)
+    sessions = create_sessionmaker(engine)
+    try:
+        async with sessions() as session:
+            check = await verify_chain(session)
+            seals = (
+                await session.execute(
+                    sa.text("SELECT seq, record_id, hash FROM audit_seals ORDER BY seq")
+                )
+            ).all()
+            types = (
+                (await session.execute(sa.text("SELECT event_type FROM audit_records ORDER BY id")))
+                .scalars()
+                .all()
+            )
+            await record_changes(
+                session,
+                [Change("trade", "trd_9", "captured", None, {"quantity": "1"})],
+                actor=SYSTEM_ACTOR,
+                now=datetime(2026, 11, 26, tzinfo=UTC),
+            )
+            await session.commit()
+        await seal(sessions)
+        async with sessions() as session:
+            new_id = await session.scalar(sa.text("SELECT max(id) FROM audit_records"))
+            after_new = await verify_chain(session)
+    finally:
+        await engine.dispose()
+    assert (check.ok, check.checked, check.last_hash) == (True, 4, old[-1]["hash"])
+    assert [tuple(row) for row in seals] == [(r["seq"], r["seq"], r["hash"]) for r in old]
+    assert list(types) == ["trade.captured", "trade.captured", "trade.amended", "trade.amended"]
+    assert new_id == 5  # the id sequence goes on after the old numbers
+    assert (after_new.ok, after_new.checked) == (True, 5)
+
+    # And back: every record sealed, so the old trail comes back whole, head included.
+    await asyncio.to_thread(downgrade, fresh_url, "0017")
+
+    def old_trail(connection: Connection) -> tuple[list[Any], list[Any]]:
+        trail = connection.execute(
+            sa.text("SELECT seq, prev_hash, hash FROM audit_records ORDER BY seq")
+        ).all()
+        head = connection.execute(sa.text("SELECT last_seq, last_hash FROM audit_chain_head"))
+        return [tuple(row) for row in trail], [tuple(row) for row in head]
+
+    trail, head = await _run(fresh_url, old_trail)
+    assert trail[:4] == [(r["seq"], r["prev_hash"], r["hash"]) for r in old]
+    assert len(trail) == 5
+    assert head == [(5, trail[-1][2])]

@@ -23,7 +23,7 @@ async def audit_actions(db: Database, entity_type: str) -> list[tuple[str, str]]
         statement = (
             select(AuditRecord.entity_id, AuditRecord.action)
             .where(AuditRecord.entity_type == entity_type)
-            .order_by(AuditRecord.seq)
+            .order_by(AuditRecord.id)
         )
         return [(row.entity_id, row.action) for row in (await session.execute(statement)).all()]
 

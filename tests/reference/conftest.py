@@ -8,13 +8,12 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.models import AuditRecord
-from app.events.models import OutboxEvent
 
 AuditLookup = Callable[[str], Awaitable[list[dict[str, Any]]]]
 Counter = Callable[[], Awaitable[int]]
 
 _AUDIT_COLUMNS = (
-    "seq",
+    "id",
     "occurred_at",
     "actor_key_id",
     "actor_role",
@@ -25,21 +24,13 @@ _AUDIT_COLUMNS = (
     "action",
     "before",
     "after",
-)
-_OUTBOX_COLUMNS = (
-    "seq",
     "event_type",
-    "entity_type",
-    "entity_id",
-    "occurred_at",
-    "payload",
-    "published_at",
 )
 
 
 @pytest.fixture
 def audit_of_request(session: AsyncSession) -> AuditLookup:
-    """The audit records written under one X-Request-ID, each with its outbox event, by seq.
+    """The audit records written under one X-Request-ID (each with the event it publishes).
 
     The read transaction is ended before returning: on SQLite every transaction takes the write
     lock (BEGIN IMMEDIATE), and an open one would block the next API call.
@@ -51,20 +42,10 @@ def audit_of_request(session: AsyncSession) -> AuditLookup:
                 await session.scalars(
                     select(AuditRecord)
                     .where(AuditRecord.request_id == request_id)
-                    .order_by(AuditRecord.seq)
+                    .order_by(AuditRecord.id)
                 )
             ).all()
-            found = []
-            for record in records:
-                event = await session.get(OutboxEvent, record.seq)
-                row = {name: getattr(record, name) for name in _AUDIT_COLUMNS}
-                row["outbox"] = (
-                    None
-                    if event is None
-                    else {name: getattr(event, name) for name in _OUTBOX_COLUMNS}
-                )
-                found.append(row)
-            return found
+            return [{name: getattr(record, name) for name in _AUDIT_COLUMNS} for record in records]
         finally:
             await session.rollback()
 

@@ -7,7 +7,6 @@ import httpx
 from sqlalchemy import select
 
 from app.audit.models import AuditRecord
-from app.events.models import OutboxEvent
 from tests.clearing.support import OPS, book_confirmed, clear, instructions
 from tests.conftest import Database
 from tests.factories import bund_trade_payload
@@ -102,14 +101,11 @@ async def remove_ssis(api: Api, *ssi_ids: str) -> None:
 async def audit_trail(db: Database, entity_id: str) -> list[AuditRecord]:
     async with db.sessionmaker() as session:
         statement = (
-            select(AuditRecord).where(AuditRecord.entity_id == entity_id).order_by(AuditRecord.seq)
+            select(AuditRecord).where(AuditRecord.entity_id == entity_id).order_by(AuditRecord.id)
         )
         return list((await session.scalars(statement)).all())
 
 
-async def outbox(db: Database, entity_id: str) -> list[OutboxEvent]:
-    async with db.sessionmaker() as session:
-        statement = (
-            select(OutboxEvent).where(OutboxEvent.entity_id == entity_id).order_by(OutboxEvent.seq)
-        )
-        return list((await session.scalars(statement)).all())
+async def outbox(db: Database, entity_id: str) -> list[AuditRecord]:
+    """The entity's records that publish an event (the trail is the outbox)."""
+    return [record for record in await audit_trail(db, entity_id) if record.event_type]

@@ -202,7 +202,10 @@ class TradeBatchOut(BaseModel):
 
 
 class TradeHistoryEntry(BaseModel):
-    seq: int
+    seq: int | None = Field(
+        description="Place in the audit chain; null for a change made moments ago, until the "
+        "sealer chains it (well under a second). Entries are in the order the changes were made."
+    )
     occurred_at: datetime
     action: str
     actor_key_id: str

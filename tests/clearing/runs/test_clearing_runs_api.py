@@ -510,7 +510,7 @@ async def test_each_trade_step_and_the_run_are_on_the_audit_trail(
             await session.execute(
                 select(AuditRecord.entity_type, AuditRecord.entity_id, AuditRecord.action)
                 .where(AuditRecord.entity_id.in_([bought["id"], run["id"]]))
-                .order_by(AuditRecord.seq)
+                .order_by(AuditRecord.id)
             )
         ).all()
     assert [tuple(r) for r in records][-4:] == [

@@ -174,7 +174,7 @@ async def test_one_audit_record_per_statement_received(api: Api, db: Database) -
             await session.scalars(
                 select(AuditRecord)
                 .where(AuditRecord.entity_type == "holdings_statement")
-                .order_by(AuditRecord.seq)
+                .order_by(AuditRecord.id)
             )
         ).all()
     assert [(r.entity_id, r.action, r.actor_role, r.before) for r in records] == [

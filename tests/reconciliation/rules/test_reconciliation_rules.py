@@ -131,7 +131,7 @@ async def audit_of(session: AsyncSession, entity_id: str) -> list[tuple[str, Any
             select(AuditRecord)
             .where(AuditRecord.entity_type == "reconciliation_rule")
             .where(AuditRecord.entity_id == entity_id)
-            .order_by(AuditRecord.seq)
+            .order_by(AuditRecord.id)
         )
         return [(r.action, r.before, r.after) for r in records]
     finally:

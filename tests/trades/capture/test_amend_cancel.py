@@ -7,8 +7,9 @@ import httpx
 import pytest
 
 from app.trades.capture.states import TradeEvent
+from tests.conftest import Database
 from tests.factories import bund_trade_payload, trade_payload
-from tests.support import Api, FrozenClock, problem_fields
+from tests.support import Api, FrozenClock, problem_fields, seal
 from tests.trades.conftest import AdvanceTrade, BookTrade
 
 TYPE_BASE = "https://settlement.example/problems/"
@@ -335,7 +336,7 @@ async def test_cancel_of_an_unknown_trade_is_404(api: Api, reference: None) -> N
 
 
 async def test_history_lists_each_change_with_actor_and_request_id(
-    api: Api, reference: None, clock: FrozenClock
+    api: Api, reference: None, clock: FrozenClock, db: Database
 ) -> None:
     created = await api.post(
         "/trades", json=trade_payload(), role="trader", headers={"X-Request-ID": "req-capture"}
@@ -366,8 +367,13 @@ async def test_history_lists_each_change_with_actor_and_request_id(
         "2026-11-25T15:10:00Z",
         "2026-11-25T15:20:00Z",
     ]
-    seqs = [h["seq"] for h in history]
+    # In the order they were made at once; their places in the chain once sealed.
+    assert [h["seq"] for h in history] == [None, None, None]
+    await seal(db.sessionmaker)
+    sealed = (await api.get(f"/trades/{trade_id}/history", role="compliance")).json()
+    seqs = [h["seq"] for h in sealed]
     assert seqs == sorted(seqs)
+    assert [h["action"] for h in sealed] == ["captured", "amended", "cancelled"]
 
     captured, amended_entry, cancelled_entry = history
     assert captured["before"] is None

@@ -14,7 +14,6 @@ import pytest
 from sqlalchemy import select
 
 from app.audit.models import AuditRecord
-from app.events.models import OutboxEvent
 from app.trades.capture.states import TradeEvent
 from app.trades.deadline_runs import service as deadline_runs
 from tests.conftest import Database
@@ -76,9 +75,9 @@ async def overdue_events(db: Database) -> list[str]:
     async with db.sessionmaker() as session:
         events = (
             await session.scalars(
-                select(OutboxEvent)
-                .where(OutboxEvent.event_type == "trade.affirmation_overdue")
-                .order_by(OutboxEvent.seq)
+                select(AuditRecord)
+                .where(AuditRecord.event_type == "trade.affirmation_overdue")
+                .order_by(AuditRecord.id)
             )
         ).all()
     assert {e.entity_type for e in events} <= {"trade"}
@@ -271,11 +270,11 @@ async def test_the_flag_is_audited_with_the_operations_key(
             await session.scalars(
                 select(AuditRecord)
                 .where(AuditRecord.request_id == "req-deadline")
-                .order_by(AuditRecord.seq)
+                .order_by(AuditRecord.id)
             )
         ).all()
         records = [r for r in audited if r.entity_type == "trade"]
-        event = await session.get(OutboxEvent, records[0].seq)
+        event = records[0]
     assert [(r.entity_id, r.action, r.actor_key_id) for r in records] == [
         (late["id"], "affirmation_overdue", operations)
     ]

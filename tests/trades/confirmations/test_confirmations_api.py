@@ -965,7 +965,7 @@ async def test_confirmation_is_audited_with_its_outcome(
             await session.scalars(
                 select(AuditRecord)
                 .where(AuditRecord.request_id == "req-cnf-1")
-                .order_by(AuditRecord.seq)
+                .order_by(AuditRecord.id)
             )
         ).all()
     assert [(r.entity_type, r.entity_id, r.action, r.actor_role) for r in records] == [

@@ -325,14 +325,14 @@ async def test_proposal_and_approval_are_audited_with_both_actors(
                 select(AuditRecord)
                 .where(AuditRecord.entity_type == "confirmation")
                 .where(AuditRecord.entity_id == sent["id"])
-                .order_by(AuditRecord.seq)
+                .order_by(AuditRecord.id)
             )
         ).all()
         trade_records = (
             await session.scalars(
                 select(AuditRecord)
                 .where(AuditRecord.entity_id == booked["id"])
-                .order_by(AuditRecord.seq)
+                .order_by(AuditRecord.id)
             )
         ).all()
 

@@ -1,0 +1,88 @@
+"""The sealer's loop: while this process leads, seal what has committed, every few milliseconds.
+
+Runs inside ``settlement serve`` and ``settlement relay``; whichever process holds the lock
+seals, the others stand by (and still report the backlog in their own ``/metrics``).
+"""
+
+import asyncio
+from datetime import UTC, datetime
+
+from prometheus_client import Gauge, Histogram
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from app.audit.sealing import SEAL_BATCH, backlog, seal_pending
+from app.core.leadership import Leadership, lead
+from app.core.logging import get_logger
+
+LOCK_NAME = "settlement.audit.sealer"
+
+UNSEALED = Gauge("audit_unsealed_records", "Committed audit records not sealed yet")
+UNSEALED_AGE = Gauge(
+    "audit_unsealed_oldest_age_seconds", "How long the oldest unsealed record has waited"
+)
+SEAL_LAG = Histogram(
+    "audit_seal_lag_seconds",
+    "From a writer's commit to its record's seal",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+
+log = get_logger(__name__)
+
+
+class Sealer:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        *,
+        interval: float = 0.05,
+        standby_interval: float = 1.0,
+        batch: int = SEAL_BATCH,
+    ) -> None:
+        self._engine = engine
+        self._sessionmaker = sessionmaker
+        self._interval = interval
+        self._standby_interval = standby_interval
+        self._batch = batch
+
+    async def run(self) -> None:
+        """Forever (until cancelled): lead and seal, or stand by and report the backlog."""
+        while True:
+            try:
+                async with lead(self._engine, LOCK_NAME) as leadership:
+                    if leadership is None:
+                        await self.report_backlog()
+                        await asyncio.sleep(self._standby_interval)
+                    else:
+                        await self._seal_while_leading(leadership)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the database went away, or another sealer raced: try again
+                log.exception("audit_sealer_failed")
+                await asyncio.sleep(self._standby_interval)
+
+    async def seal_once(self) -> int:
+        """One transaction of sealing; how many records it sealed."""
+        async with self._sessionmaker() as session, session.begin():
+            lags = await seal_pending(session, now=datetime.now(UTC), limit=self._batch)
+        for lag in lags:
+            SEAL_LAG.observe(lag)
+        return len(lags)
+
+    async def report_backlog(self) -> None:
+        async with self._sessionmaker() as session:
+            waiting = await backlog(session, now=datetime.now(UTC))
+        UNSEALED.set(waiting.unsealed)
+        UNSEALED_AGE.set(waiting.oldest_age_seconds)
+
+    async def _seal_while_leading(self, leadership: Leadership) -> None:
+        loop = asyncio.get_running_loop()
+        next_check = loop.time()
+        while True:
+            sealed = await self.seal_once()
+            if loop.time() >= next_check:
+                await leadership.still_held()
+                await self.report_backlog()
+                next_check = loop.time() + self._standby_interval
+            if sealed < self._batch:
+                await asyncio.sleep(self._interval)
