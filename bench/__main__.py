@@ -24,6 +24,7 @@ BENCHES = (
     "netting",
     "settlement",
     "reconciliation",
+    "audit",
 )
 
 

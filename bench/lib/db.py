@@ -39,14 +39,18 @@ async def connect(url: str) -> asyncpg.Connection:
     )
 
 
-def app_environment(url: str, log_level: str = "WARNING") -> dict[str, str]:
-    """The environment an app process needs to use this checkout against ``url``."""
+def app_environment(
+    url: str, log_level: str = "WARNING", settings: dict[str, str] | None = None
+) -> dict[str, str]:
+    """The environment an app process needs to use this checkout against ``url``, with any
+    other ``settings`` (``SETTLEMENT_...`` variables)."""
     path = os.pathsep.join(p for p in (str(PROJECT_ROOT), os.environ.get("PYTHONPATH")) if p)
     return {
         **os.environ,
         "PYTHONPATH": path,
         "SETTLEMENT_DATABASE_URL": url,
         "SETTLEMENT_LOG_LEVEL": log_level,
+        **(settings or {}),
     }
 
 

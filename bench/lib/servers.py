@@ -75,14 +75,16 @@ def free_ports(count: int) -> list[int]:
         return [sock.getsockname()[1] for sock in sockets]
 
 
-async def _start(port: int, url: str, log_dir: Path, log_level: str) -> Server:
+async def _start(
+    port: int, url: str, log_dir: Path, log_level: str, settings: dict[str, str] | None = None
+) -> Server:
     log = log_dir / f"uvicorn-{port}.log"
     with log.open("wb") as out:
         process = await asyncio.create_subprocess_exec(
             *(sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory"),
             *("--host", LOOPBACK, "--port", str(port), "--no-access-log", "--log-level", "warning"),
             cwd=PROJECT_ROOT,
-            env=app_environment(url, log_level),
+            env=app_environment(url, log_level, settings),
             stdin=asyncio.subprocess.DEVNULL,
             stdout=out,
             stderr=asyncio.subprocess.STDOUT,
@@ -92,14 +94,20 @@ async def _start(port: int, url: str, log_dir: Path, log_level: str) -> Server:
 
 @contextlib.asynccontextmanager
 async def running_servers(
-    count: int, database_url: str, *, log_level: str = "WARNING"
+    count: int,
+    database_url: str,
+    *,
+    log_level: str = "WARNING",
+    settings: dict[str, str] | None = None,
 ) -> AsyncIterator[list[Server]]:
     """``count`` servers, ready (``/readyz`` 200) for the block and stopped after it; their logs
     are kept (and named on stderr) only when the block fails."""
     log_dir = Path(tempfile.mkdtemp(prefix="settlement-bench-"))
     servers: list[Server] = []
     try:
-        servers = [await _start(p, database_url, log_dir, log_level) for p in free_ports(count)]
+        servers = [
+            await _start(p, database_url, log_dir, log_level, settings) for p in free_ports(count)
+        ]
         await asyncio.gather(*(server.ready() for server in servers))
         yield servers
     except BaseException:

@@ -1,0 +1,223 @@
+"""What the audit trail costs trade capture: POST /trades from concurrent clients to one and to
+several uvicorn processes, with the trail on and off (goal: on / off >= 0.8), and how far the
+sealer lags behind the writers at that load.
+
+    python -m bench.audit [--full] [--requests N] [--concurrency N] [--servers N [N ...]]
+
+Audit off (``SETTLEMENT_AUDIT_TRAIL=false``) exists for this measure only: changes then leave
+no record. The sealer's lag is read from the database while the load runs: every 20 ms, how
+long the oldest record waiting for a seal has waited (commit to now), and, afterwards, each
+trade record's ``sealed_at - occurred_at`` (its request's start to its seal: an upper bound).
+
+Checks: every answer 201; with the trail on, one record per trade, all sealed in one gap-free
+chain; with it off, none.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+
+from bench.ingest import WARMUP, Payloads, Phase, measured
+from bench.lib import cli
+from bench.lib.data import API, fetch_all
+from bench.lib.db import BenchDatabase, connect
+from bench.lib.report import Check, Measure, Result, fmt_int, fmt_mib, fmt_ms, percentile
+from bench.lib.servers import Server, client, running_servers
+
+PROG = "bench.audit"
+SIZES = (
+    cli.Size("requests", 2_000, 10_000, "POST /trades per phase"),
+    cli.Size("concurrency", 32, 32, "concurrent clients"),
+    cli.Size("servers", [1, 2], [1, 2, 4], "uvicorn processes, one set of phases each"),
+)
+GOAL = 0.8
+SAMPLE_EVERY = 0.02
+
+
+@dataclass
+class LagSampler:
+    """How long the oldest unsealed record has waited, sampled while the load runs."""
+
+    monitor: asyncpg.Connection
+    ages: list[float] = field(default_factory=list)
+    backlog: list[int] = field(default_factory=list)
+
+    async def sample(self) -> None:
+        row = await self.monitor.fetchrow(
+            "SELECT count(*) AS waiting, "
+            "coalesce(extract(epoch FROM clock_timestamp() - min(queued_at)), 0) AS age "
+            "FROM audit_unsealed"
+        )
+        self.ages.append(float(row["age"]))
+        self.backlog.append(int(row["waiting"]))
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[LagSampler]:
+        async def loop() -> None:
+            while True:
+                await self.sample()
+                await asyncio.sleep(SAMPLE_EVERY)
+
+        task = asyncio.create_task(loop())
+        try:
+            yield self
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def drained(self, within: float = 30.0) -> float:
+        """Seconds until nothing waits for a seal after the load stopped."""
+        started = time.perf_counter()
+        while time.perf_counter() - started < within:
+            if not await self.monitor.fetchval("SELECT count(*) FROM audit_unsealed"):
+                return time.perf_counter() - started
+            await asyncio.sleep(0.01)
+        return float("nan")
+
+
+@dataclass
+class Run:
+    servers: int
+    audit: bool
+    phase: Phase
+    peak: str
+    lag: LagSampler | None = None
+    drain: float = 0.0
+    seal_spread: list[float] = field(default_factory=list)
+    records: int = 0
+    trades: int = 0
+
+
+async def capture(
+    args: argparse.Namespace, db: BenchDatabase, monitor: Any, count: int, audit: bool
+) -> Run:
+    tag = f"{'A' if audit else 'N'}{count}{datetime.now(UTC).strftime('%H%M%S')}"
+    settings = {"SETTLEMENT_AUDIT_TRAIL": "true" if audit else "false"}
+    async with running_servers(count, db.url, settings=settings) as servers:
+        async with client(servers[0].base_url, db.headers()) as api:
+            leis = [c["lei"] for c in await fetch_all(api, "/counterparties")]
+            payloads = Payloads(await fetch_all(api, "/instruments"), leis)
+        many = [
+            client(servers[i % len(servers)].base_url, db.headers())
+            for i in range(args.concurrency)
+        ]
+        bodies = {n: payloads.body(n, tag) for n in range(-WARMUP, args.requests)}
+
+        async def post_one(api: Any, n: int) -> tuple[bool, int]:
+            headers = {"Idempotency-Key": f"{tag}-{n}"}
+            response = await api.post(f"{API}/trades", json=bodies[n], headers=headers)
+            return response.status_code == 201, 1
+
+        name = f"POST /trades, {count} server{'s' * (count > 1)}, audit {'on' if audit else 'off'}"
+        work = (many, range(args.requests), post_one)
+        lag = LagSampler(await connect(db.url)) if audit else None
+        async with lag.running() if lag else contextlib.nullcontext():
+            phase = await measured(
+                Phase(name, "req/s"), monitor, servers, *work, warm=range(-WARMUP, 0)
+            )
+        drain = await lag.drained() if lag else 0.0
+        await asyncio.gather(*(c.aclose() for c in many))
+        peak = _peak(servers)
+    run = Run(count, audit, phase, peak, lag, drain)
+    await _count(run, monitor, tag)
+    if lag:
+        await lag.monitor.close()
+    return run
+
+
+def _peak(servers: list[Server]) -> str:
+    for server in servers:
+        server.sample()
+    return fmt_mib(max(s.peak_mib or 0.0 for s in servers))
+
+
+async def _count(run: Run, monitor: Any, tag: str) -> None:
+    run.trades = await monitor.fetchval(
+        "SELECT count(*) FROM trades WHERE external_id LIKE $1", f"{tag}-%"
+    )
+    rows = await monitor.fetch(
+        "SELECT extract(epoch FROM s.sealed_at - r.occurred_at) AS spread "
+        "FROM trades t JOIN audit_records r ON r.entity_type = 'trade' AND r.entity_id = t.id "
+        "LEFT JOIN audit_seals s ON s.record_id = r.id WHERE t.external_id LIKE $1",
+        f"{tag}-%",
+    )
+    run.records = len(rows)
+    run.seal_spread = [float(r["spread"]) for r in rows if r["spread"] is not None]
+
+
+async def chain_checks(monitor: Any) -> list[Check]:
+    records = await monitor.fetchval("SELECT count(*) FROM audit_records")
+    seals = await monitor.fetchrow(
+        "SELECT count(*) AS n, coalesce(min(seq), 1) AS low, coalesce(max(seq), 0) AS high "
+        "FROM audit_seals"
+    )
+    return [
+        Check("audit records all sealed", records, seals["n"]),
+        Check(
+            "seals gap-free (max - min + 1 = count)", seals["n"], seals["high"] - seals["low"] + 1
+        ),
+    ]
+
+
+def measures(runs: list[Run]) -> list[Measure]:
+    rows: list[Measure] = []
+    off = {run.servers: run for run in runs if not run.audit}
+    for run in (r for r in runs if r.audit):
+        base = off[run.servers].phase
+        rows.append(run.phase.against(base, GOAL, run.peak))
+        assert run.lag is not None
+        ages = run.lag.ages
+        rows.append(
+            Measure(
+                f"  sealer lag, {run.servers} server{'s' * (run.servers > 1)} (oldest unsealed)",
+                f"max {fmt_ms(max(ages, default=0.0))}; drained {fmt_ms(run.drain)} after",
+                f"backlog p99 {fmt_int(percentile(run.lag.backlog, 99))} records",
+                "",
+                fmt_ms(percentile(ages, 50)),
+                fmt_ms(percentile(ages, 99)),
+            )
+        )
+        spread = run.seal_spread
+        rows.append(
+            Measure(
+                "  request start to seal, per trade record",
+                f"max {fmt_ms(max(spread, default=0.0))}",
+                "",
+                "",
+                fmt_ms(percentile(spread, 50)),
+                fmt_ms(percentile(spread, 99)),
+            )
+        )
+    return rows
+
+
+async def bench(args: argparse.Namespace, db: BenchDatabase) -> Result:
+    monitor = await connect(db.url)
+    runs = []
+    for count in args.servers:
+        for audit in (True, False):
+            runs.append(await capture(args, db, monitor, count, audit))
+    checks = []
+    for run in runs:
+        label = f"{run.servers} server(s), audit {'on' if run.audit else 'off'}"
+        checks.append(Check(f"{label}: answers not 201", 0, run.phase.errors))
+        checks.append(Check(f"{label}: trades booked", args.requests + WARMUP, run.trades))
+        expected = run.trades if run.audit else 0
+        checks.append(Check(f"{label}: trade audit records", expected, run.records))
+    checks += await chain_checks(monitor)
+    await monitor.close()
+    return Result(PROG, "", measures(runs), checks)
+
+
+if __name__ == "__main__":
+    raise SystemExit(cli.main(PROG, __doc__ or "", SIZES, bench))
