@@ -12,7 +12,7 @@ from app.core.config import Settings, get_settings
 from app.core.db import create_engine, create_sessionmaker
 from app.core.handlers import install_error_handlers
 from app.core.health import router as health_router
-from app.core.logging import configure_logging
+from app.core.logging import configure_logging, get_logger
 from app.core.middleware import RequestContextMiddleware
 from app.routers import API_ROUTERS
 from app.workers import background_workers
@@ -95,6 +95,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine, audit_trail=settings.audit_trail)
+        if not settings.audit_trail:
+            get_logger(__name__).warning(
+                "audit_trail_disabled", detail="changes leave no audit record: benchmarks only"
+            )
         # What start-up built lives as long as the process: keep the cyclic collector from
         # walking it again at every full collection (a settlement run triggers many).
         gc.collect()
