@@ -368,3 +368,20 @@ async def test_tampering_with_a_record_under_sqlite_needs_no_trigger(
         await session.commit()
         check = await verify_chain(session)
     assert not check.ok
+
+
+async def test_metrics_show_the_backlog_and_the_seal_lag(api: Api, db: Database) -> None:
+    async with db.sessionmaker() as session:
+        change = Change("probe", "p-4", "touched", before=None, after={"n": 4})
+        await record_changes(session, [change], actor=SYSTEM_ACTOR, now=DEFAULT_NOW)
+        await session.commit()
+    sealer = Sealer(db.engine, db.sessionmaker)
+    await sealer.report_backlog()
+    waiting = (await api.get("/metrics")).text
+    assert "audit_unsealed_records 1.0" in waiting
+    assert await sealer.seal_once() == 1
+    await sealer.report_backlog()
+    sealed = (await api.get("/metrics")).text
+    assert "audit_unsealed_records 0.0" in sealed
+    assert "audit_unsealed_oldest_age_seconds 0.0" in sealed
+    assert "audit_seal_lag_seconds_count" in sealed
