@@ -201,3 +201,21 @@ async def test_two_relays_claim_and_fan_out_apart_on_postgres(api: Api, db: Data
             theirs = await claim_due(second, now=now, limit=4, lease=LEASE)
     assert (len(mine), len(theirs)) == (4, 2)
     assert not {c.delivery_id for c in mine} & {c.delivery_id for c in theirs}
+
+
+async def test_readiness_counts_what_the_relay_still_has_to_do(api: Api, db: Database) -> None:
+    await run_fan_out(db)  # past the baseline
+    kept = await subscribe(api, "trade.*")
+    gone = await subscribe(api, "trade.*")
+    await emit(db, change("T1", "captured"), change("T2", "captured"))
+    assert (await api.get("/readyz")).json()["webhooks"] == {
+        "events_not_fanned_out": 4,
+        "pending_deliveries": 0,
+    }
+    await run_fan_out(db)
+    assert (await api.delete(f"/webhooks/{gone}", role="admin")).status_code == 204
+    assert (await api.get("/readyz")).json()["webhooks"] == {
+        "events_not_fanned_out": 0,  # the deletion is not sealed yet
+        "pending_deliveries": 2,  # the kept one's: the deleted one's never go
+    }
+    assert sorted(sub for sub, *_ in await queued(db)) == sorted([kept, kept, gone, gone])

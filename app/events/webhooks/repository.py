@@ -154,7 +154,16 @@ async def make_due(session: AsyncSession, *, subscription_id: str, now: datetime
 
 
 async def pending_count(session: AsyncSession) -> int:
-    statement = select(func.count()).where(WebhookDelivery.status == DeliveryStatus.PENDING)
+    """Deliveries still to make (those of a deleted subscription never will be)."""
+    statement = (
+        select(func.count())
+        .select_from(WebhookDelivery)
+        .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
+        .where(
+            WebhookDelivery.status == DeliveryStatus.PENDING,
+            WebhookSubscription.status.in_(RECEIVING),
+        )
+    )
     return int((await session.execute(statement)).scalar_one())
 
 
