@@ -1,6 +1,7 @@
-"""The ``settlement`` command: serve, migrate, demo data and API keys."""
+"""The ``settlement`` command: serve, relay, migrate, demo data and API keys."""
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
@@ -19,6 +20,7 @@ from app.core.migrations import upgrade
 from app.positions.adjustments.demo import load_demo_opening
 from app.reference.demo import load_demo_reference
 from app.trades.deadline_runs import service as deadlines
+from app.workers import background_workers
 
 cli = typer.Typer(help="Settlement back office.", no_args_is_help=True)
 keys = typer.Typer(help="API keys.", no_args_is_help=True)
@@ -72,6 +74,26 @@ def serve(
         access_log=False,
         proxy_headers=True,
     )
+
+
+@cli.command()
+def relay() -> None:
+    """Run the audit sealer and the webhook relay until interrupted (no API). Any number of
+    relays may run beside the servers: they share the deliveries, never sending one twice."""
+    settings = get_settings()
+
+    async def run() -> None:
+        engine = create_engine(settings.database_url)
+        sessionmaker = create_sessionmaker(engine, audit_trail=settings.audit_trail)
+        try:
+            async with background_workers(settings, engine, sessionmaker, enabled=True):
+                typer.echo("sealer and webhook relay running; Ctrl-C stops them")
+                await asyncio.Event().wait()
+        finally:
+            await engine.dispose()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run())
 
 
 @cli.command()

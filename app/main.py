@@ -14,6 +14,7 @@ from app.core.handlers import install_error_handlers
 from app.core.health import router as health_router
 from app.core.logging import configure_logging, get_logger
 from app.core.middleware import RequestContextMiddleware
+from app.events.webhooks import dispatch
 from app.routers import API_ROUTERS
 from app.workers import background_workers
 
@@ -68,6 +69,15 @@ TAGS = [
         "description": "Compliance reads the hash-chained audit trail: by filter, or one "
         "entity's whole history.",
     },
+    {
+        "name": "Events",
+        "description": "The event feed: every change of state, in seal order, after a `seq`.",
+    },
+    {
+        "name": "Webhooks",
+        "description": "Events pushed to subscribers, signed (Standard Webhooks), retried with "
+        "back-off, with a delivery log, pause/resume and redelivery.",
+    },
     {"name": "API keys", "description": "Administrators issue and revoke keys."},
     {"name": "Health", "description": "Probes and metrics."},
 ]
@@ -115,7 +125,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.readiness_reports = {"audit": sealing.readiness}
+    app.state.readiness_reports = {"audit": sealing.readiness, "webhooks": dispatch.backlog}
     app.state.authenticate = authenticate
     app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app)

@@ -6,6 +6,7 @@ from app.clearing.obligations import models as clearing_obligations_models
 from app.clearing.runs import models as clearing_runs_models
 from app.core.db import Base
 from app.core.idempotency import IdempotencyRecord
+from app.events.webhooks import models as events_webhooks_models
 from app.positions.adjustments import models as positions_adjustments_models
 from app.positions.balances import models as positions_balances_models
 from app.positions.journal import models as positions_journal_models
@@ -41,6 +42,7 @@ __all__ = [
     "audit_models",
     "clearing_obligations_models",
     "clearing_runs_models",
+    "events_webhooks_models",
     "metadata",
     "positions_adjustments_models",
     "positions_balances_models",

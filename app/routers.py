@@ -7,6 +7,8 @@ from app.apikeys.router import router as api_keys
 from app.audit.router import router as audit
 from app.clearing.obligations.router import router as obligations
 from app.clearing.runs.router import router as clearing_runs
+from app.events.feed.router import router as events
+from app.events.webhooks.router import router as webhooks
 from app.positions.adjustments.router import router as adjustments
 from app.positions.balances.router import router as balances
 from app.positions.journal.router import router as journal
@@ -68,5 +70,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     rates,
     tolerances,
     audit,
+    events,
+    webhooks,
     api_keys,
 )

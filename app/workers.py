@@ -1,5 +1,6 @@
 """The background workers a server process runs beside the API: the audit sealer (one leader
-among all processes seals) and, with it, whatever delivers what the sealer has chained."""
+among all processes seals) and the webhook relay, which delivers what the sealer has chained
+(any number of relays share the work)."""
 
 import asyncio
 import contextlib
@@ -9,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.audit.sealer import Sealer
 from app.core.config import Settings
+from app.events.relay import Relay, RelayConfig
 
 
 @contextlib.asynccontextmanager
@@ -24,7 +26,11 @@ async def background_workers(
         yield
         return
     sealer = Sealer(engine, sessionmaker, interval=settings.audit_seal_interval_seconds)
-    tasks = [asyncio.create_task(sealer.run(), name="audit-sealer")]
+    relay = Relay(sessionmaker, RelayConfig.from_settings(settings))
+    tasks = [
+        asyncio.create_task(sealer.run(), name="audit-sealer"),
+        asyncio.create_task(relay.run(), name="webhook-relay"),
+    ]
     try:
         yield
     finally:

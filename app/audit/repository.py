@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, func, insert, select
+from sqlalchemy import ColumnElement, Row, Select, delete, false, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -112,6 +112,56 @@ async def chain_slice(
 async def seal_before(session: AsyncSession, seq: int) -> AuditSeal | None:
     statement = select(AuditSeal).where(AuditSeal.seq < seq).order_by(AuditSeal.seq.desc())
     return (await session.scalars(statement.limit(1))).first()
+
+
+# The event feed -------------------------------------------------------------------------------
+
+# What an event carries, read from a sealed record: ``seq`` first (the feed's order).
+_EVENT_COLUMNS = (
+    AuditSeal.seq,
+    AuditRecord.event_type,
+    AuditRecord.occurred_at,
+    AuditRecord.entity_type,
+    AuditRecord.entity_id,
+)
+
+
+def _sealed_events(*columns: Any) -> Select[*tuple[Any, ...]]:
+    return (
+        select(*_EVENT_COLUMNS, *columns)
+        .join(AuditRecord, AuditRecord.id == AuditSeal.record_id)
+        .where(AuditRecord.event_type.is_not(None))
+    )
+
+
+async def sealed_events(
+    session: AsyncSession,
+    *,
+    after: int,
+    exact: Sequence[str] | None,
+    prefixes: Sequence[str],
+    limit: int,
+    heads_only: bool = False,
+    up_to: int | None = None,
+) -> Sequence[Row[Any]]:
+    """Events sealed after ``after`` (up to ``up_to``), in ``seq`` order, at most ``limit``:
+    those whose type is one of ``exact`` or starts with one of ``prefixes`` (every type when
+    ``exact`` is None). ``heads_only`` leaves out the before and after images."""
+    statement = _sealed_events(*(() if heads_only else (AuditRecord.before, AuditRecord.after)))
+    statement = statement.where(AuditSeal.seq > after)
+    if up_to is not None:
+        statement = statement.where(AuditSeal.seq <= up_to)
+    if exact is not None:
+        wanted: list[ColumnElement[bool]] = [AuditRecord.event_type.in_(exact)] if exact else []
+        wanted += [AuditRecord.event_type.startswith(p, autoescape=True) for p in prefixes]
+        statement = statement.where(or_(false(), *wanted))
+    return (await session.execute(statement.order_by(AuditSeal.seq).limit(limit))).all()
+
+
+async def events_at(session: AsyncSession, seqs: Sequence[int]) -> Sequence[Row[Any]]:
+    """The sealed events at these places in the chain, in ``seq`` order."""
+    statement = _sealed_events(AuditRecord.before, AuditRecord.after).where(AuditSeal.seq.in_(seqs))
+    return (await session.execute(statement.order_by(AuditSeal.seq))).all()
 
 
 # Readers --------------------------------------------------------------------------------------

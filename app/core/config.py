@@ -3,6 +3,7 @@
 from functools import lru_cache
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -18,9 +19,20 @@ class Settings(BaseSettings):
     db_max_overflow: int = 10
     idempotency_retention_hours: int = 48
     batch_max_items: int = 10_000
-    # The audit sealer (and the webhook relay) run inside every server process; one leads.
+    # The audit sealer (one process leads) and the webhook relay (any number share the work)
+    # run inside every server process.
     background_workers: bool = True
     audit_seal_interval_seconds: float = 0.05
+    # The webhook relay (app/events/relay.py): how often it looks for work, how long one
+    # attempt may take, how many go out at once, the retry back-off (full jitter in
+    # [0, min(cap, base x 2^(failures-1))]) and how many failures in a row pause a subscription.
+    webhook_poll_interval_seconds: float = Field(default=0.5, gt=0)
+    webhook_timeout_seconds: float = Field(default=5.0, gt=0)
+    webhook_connect_timeout_seconds: float = Field(default=2.0, gt=0)
+    webhook_concurrency: int = Field(default=16, gt=0)
+    webhook_retry_base_seconds: float = Field(default=5.0, gt=0)
+    webhook_retry_cap_seconds: float = Field(default=3600.0, gt=0)
+    webhook_pause_after_failures: int = Field(default=10, gt=0)
     # Benchmarks only: measure what the trail costs. Off, changes leave no audit record.
     audit_trail: bool = True
 

@@ -53,13 +53,15 @@ def test_every_route_but_the_probes_declares_its_roles() -> None:
     assert len(PROTECTED) >= 30
 
 
-def test_admin_keys_only_manage_api_keys_and_read_the_audit_trail() -> None:
-    for _method, path, roles in PROTECTED:
+def test_admin_keys_only_manage_api_keys_and_webhooks_and_read_the_trail() -> None:
+    for method, path, roles in PROTECTED:
         assert roles is not None
         if path.startswith("/api/v1/api-keys"):
             assert roles == {Role.ADMIN}
-        elif path.startswith("/api/v1/audit"):  # administrators answer for keys' actions
+        elif path.startswith(("/api/v1/audit", "/api/v1/events")):  # keys' actions, the feed
             assert roles == {Role.COMPLIANCE, Role.ADMIN}
+        elif path.startswith("/api/v1/webhooks"):  # what leaves the service, and to where
+            assert roles == ({Role.COMPLIANCE, Role.ADMIN} if method == "GET" else {Role.ADMIN})
         else:
             assert Role.ADMIN not in roles, path
 
