@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from prometheus_client import Gauge, Histogram
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from app.audit.sealing import SEAL_BATCH, backlog, seal_pending
+from app.audit.sealing import SEAL_BATCH, Backlog, backlog, seal_pending
 from app.core.leadership import Leadership, lead
 from app.core.logging import get_logger
 
@@ -63,15 +63,24 @@ class Sealer:
 
     async def seal_once(self) -> int:
         """One transaction of sealing; how many records it sealed."""
-        async with self._sessionmaker() as session, session.begin():
-            lags = await seal_pending(session, now=datetime.now(UTC), limit=self._batch)
+
+        async def transaction() -> list[float]:
+            async with self._sessionmaker() as session, session.begin():
+                return await seal_pending(session, now=datetime.now(UTC), limit=self._batch)
+
+        # A transaction cancelled half-way could leave its connection holding SQLite's write
+        # lock: once begun, it finishes, and only then does the cancellation take effect.
+        lags = await asyncio.shield(transaction())
         for lag in lags:
             SEAL_LAG.observe(lag)
         return len(lags)
 
     async def report_backlog(self) -> None:
-        async with self._sessionmaker() as session:
-            waiting = await backlog(session, now=datetime.now(UTC))
+        async def read() -> Backlog:
+            async with self._sessionmaker() as session:
+                return await backlog(session, now=datetime.now(UTC))
+
+        waiting = await asyncio.shield(read())
         UNSEALED.set(waiting.unsealed)
         UNSEALED_AGE.set(waiting.oldest_age_seconds)
 
