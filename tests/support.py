@@ -5,11 +5,12 @@ from typing import Any
 
 import httpx
 from fastapi import routing
+from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.audit.sealing import seal_pending
-from app.core.auth import Role
+from app.core.auth import Role, declared_roles
 from app.main import create_app
 
 API = "/api/v1"
@@ -89,6 +90,18 @@ def api_routes() -> list[tuple[str, APIRoute]]:
             if isinstance(c.original_route, APIRoute)
         ]
     return [(r.path, r) for r in app.routes if isinstance(r, APIRoute)]
+
+
+def route_roles(dependant: Dependant) -> frozenset[Role] | None:
+    """The roles a route admits, as its dependencies declare them (None: undeclared)."""
+    for sub in dependant.dependencies:
+        roles = declared_roles(sub.call)
+        if roles is not None:
+            return roles
+        nested = route_roles(sub)
+        if nested is not None:
+            return nested
+    return None
 
 
 class SecondKey:

@@ -13,6 +13,10 @@ def add(session: AsyncSession, api_key: ApiKey) -> None:
     session.add(api_key)
 
 
+async def get(session: AsyncSession, key_id: str) -> ApiKey | None:
+    return await session.get(ApiKey, key_id)
+
+
 async def lock(session: AsyncSession, key_id: str) -> ApiKey | None:
     return await session.get(ApiKey, key_id, with_for_update=True)
 

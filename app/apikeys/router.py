@@ -5,7 +5,7 @@ from fastapi import APIRouter, Query, Response
 from app.apikeys import service
 from app.apikeys.auth import Admin
 from app.apikeys.schemas import ApiKeyIn, ApiKeyOut, IssuedApiKeyOut
-from app.core.deps import Now, Paging, Uow
+from app.core.deps import AsOf, Now, Paging, Uow
 from app.core.errors import problem_responses
 from app.core.pagination import Page
 
@@ -42,6 +42,16 @@ async def list_api_keys(
 ) -> Page[ApiKeyOut]:
     keys, cursor = await service.list_keys(uow.session, page=page, include_revoked=include_revoked)
     return Page(items=[ApiKeyOut.from_model(k) for k in keys], next_cursor=cursor)
+
+
+@router.get(
+    "/{key_id}",
+    response_model=ApiKeyOut,
+    responses=problem_responses(404),
+    summary="One key (never the key itself)",
+)
+async def get_api_key(key_id: str, uow: Uow, _actor: Admin, as_of: AsOf = None) -> ApiKeyOut:
+    return ApiKeyOut.from_model(await service.get_key(uow.session, key_id=key_id, as_of=as_of))
 
 
 @router.delete(

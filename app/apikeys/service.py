@@ -10,12 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.apikeys import repository
 from app.apikeys.models import ApiKey
-from app.audit.service import audited
+from app.audit.service import audited, row_as_of
 from app.core.auth import Actor, Role, hash_api_key
 from app.core.errors import NotFound
 from app.core.ids import new_id
 from app.core.pagination import PageRequest
 
+ENTITY = "api_key"
 KEY_PREFIX = "stl_"
 _SNAPSHOT_EXCLUDE = frozenset({"key_hash"})
 
@@ -33,7 +34,7 @@ def _audited(
     return audited(
         session,
         api_key,
-        entity_type="api_key",
+        entity_type=ENTITY,
         action=action,
         actor=actor,
         now=now,
@@ -73,6 +74,19 @@ async def revoke_key(session: AsyncSession, *, key_id: str, actor: Actor, now: d
     if api_key.revoked_at is None:
         async with _audited(session, api_key, "revoked", actor=actor, now=now):
             api_key.revoked_at = now
+    return api_key
+
+
+async def get_key(session: AsyncSession, *, key_id: str, as_of: datetime | None = None) -> ApiKey:
+    """The key now, or with ``as_of`` as it stood then (its audit records never hold the
+    hash: the rebuilt row has none)."""
+    if as_of is not None:
+        return await row_as_of(
+            session, ApiKey, entity_type=ENTITY, entity_id=key_id, as_of=as_of, title="API key"
+        )
+    api_key = await repository.get(session, key_id)
+    if api_key is None:
+        raise NotFound(f"No API key '{key_id}'.")
     return api_key
 
 

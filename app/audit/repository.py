@@ -227,9 +227,11 @@ async def entity_records_with_seq(
     return [(record, seq) for record, seq in (await session.execute(statement)).all()]
 
 
-async def last_after_image(
+async def last_after_up_to(
     session: AsyncSession, *, entity_type: str, entity_id: str, as_of: datetime
-) -> dict[str, Any] | None:
+) -> tuple[dict[str, Any] | None] | None:
+    """The after image of the entity's last record at or before ``as_of`` (in a tuple: the
+    image of a deletion is None), or None when it has no record by then."""
     statement = (
         select(AuditRecord.after)
         .where(
@@ -240,5 +242,47 @@ async def last_after_image(
         .order_by(AuditRecord.id.desc())
         .limit(1)
     )
-    after: dict[str, Any] | None = (await session.execute(statement)).scalar_one_or_none()
-    return after
+    row = (await session.execute(statement)).first()
+    return None if row is None else (row[0],)
+
+
+async def first_before_after(
+    session: AsyncSession, *, entity_type: str, entity_id: str, as_of: datetime
+) -> tuple[dict[str, Any] | None] | None:
+    """The before image of the entity's first record after ``as_of`` (in a tuple: None for a
+    creation), or None when it has no record after then."""
+    statement = (
+        select(AuditRecord.before)
+        .where(
+            AuditRecord.entity_type == entity_type,
+            AuditRecord.entity_id == entity_id,
+            AuditRecord.occurred_at > as_of,
+        )
+        .order_by(AuditRecord.id)
+        .limit(1)
+    )
+    row = (await session.execute(statement)).first()
+    return None if row is None else (row[0],)
+
+
+async def entity_ids_with_action(
+    session: AsyncSession,
+    *,
+    entity_type: str,
+    entity_ids: Sequence[str],
+    action: str,
+    up_to: datetime,
+) -> set[str]:
+    """Those of ``entity_ids`` (at most a few hundred) with a record of ``action`` at or
+    before ``up_to``."""
+    statement = (
+        select(AuditRecord.entity_id)
+        .distinct()
+        .where(
+            AuditRecord.entity_type == entity_type,
+            AuditRecord.entity_id.in_(entity_ids),
+            AuditRecord.action == action,
+            AuditRecord.occurred_at <= up_to,
+        )
+    )
+    return set((await session.scalars(statement)).all())

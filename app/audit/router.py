@@ -16,13 +16,13 @@ from app.core.pagination import Page
 
 router = APIRouter(prefix="/audit", tags=["Audit"])
 
-ENTITY_TYPES = """Entity types recorded: `trade`, `confirmation`, `settlement_instruction`,
-`status_advice`, `adjustment`, `api_key`; runs `clearing_run`, `settlement_run`,
-`affirmation_deadline_run`, `reconciliation_run`; reference data `market`, `instrument`,
-`counterparty`, `book`, `account`, `ssi`, `price`, `penalty_rate`, `matching_tolerance`;
-reconciliation `statement_file`, `bank_statement`, `holdings_statement`, `statement_mapping`,
-`reconciliation_rule`, `reconciliation_match`, `reconciliation_break`, `break_comment`.
-(Obligations have no records of their own: their clearing run's and trades' records tell.)"""
+ENTITY_TYPES = """Entity types recorded: `trade`, `confirmation`, `obligation`,
+`settlement_instruction`, `status_advice`, `adjustment`, `api_key`; runs `clearing_run`,
+`settlement_run`, `affirmation_deadline_run`, `reconciliation_run`; reference data `market`,
+`market_closed_day`, `instrument`, `counterparty`, `book`, `account`, `ssi`, `price`,
+`penalty_rate`, `matching_tolerance`; reconciliation `statement_file`, `bank_statement`,
+`holdings_statement`, `statement_mapping`, `reconciliation_rule`, `reconciliation_match`,
+`reconciliation_break`, `break_comment`."""
 
 EntityType = Annotated[str, Path(min_length=1, max_length=40)]
 EntityId = Annotated[str, Path(min_length=1, max_length=64)]

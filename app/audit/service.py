@@ -18,7 +18,7 @@ from app.core.auth import Actor
 from app.core.db import AUDIT_TRAIL
 from app.core.errors import NotFound
 from app.core.pagination import PageRequest
-from app.core.snapshots import row_snapshot
+from app.core.snapshots import row_from_snapshot, row_snapshot
 from app.core.states import next_state
 
 _QUEUE = "audit_queue"
@@ -226,14 +226,105 @@ async def entity_history(
     return [HistoryEntry.of(record, seq) for record, seq in rows]
 
 
-async def entity_state_as_of(
-    session: AsyncSession, *, entity_type: str, entity_id: str, as_of: datetime
-) -> dict[str, Any] | None:
-    """The entity's after-image at ``as_of``, from its audit records (None if it did not exist)."""
+_IN_CHUNK = 500
+M = TypeVar("M")
+
+
+def _label(entity_type: str, title: str | None) -> str:
+    return title or entity_type.replace("_", " ")
+
+
+async def state_as_of(
+    session: AsyncSession,
+    model: type[Any],
+    *,
+    entity_type: str,
+    entity_id: str,
+    as_of: datetime,
+    title: str | None = None,
+) -> dict[str, Any]:
+    """The entity's row at ``as_of`` as its audit records tell it (a ``row_snapshot``): the
+    after image of its last record by then. A row made without a record (seeded by a
+    migration, or older than the trail) stood as its first later record's before image says,
+    or, with no record at all, as its current row (``model`` by primary key) says: nothing
+    changes it unrecorded; before its ``created_at`` it did not exist. NotFound, naming
+    ``title`` (default: the entity type in words), when it did not exist then, or at all."""
     await write_queued_changes(session)
-    return await repository.last_after_image(
+    label = _label(entity_type, title)
+    found = await repository.last_after_up_to(
         session, entity_type=entity_type, entity_id=entity_id, as_of=as_of
     )
+    if found is None:
+        found = await _unrecorded_state(session, model, entity_type, entity_id, as_of, label)
+    (state,) = found
+    if state is None:
+        named = f"{label[:1].upper()}{label[1:]} '{entity_id}'"
+        raise NotFound(f"{named} did not exist at {as_of.isoformat()}.")
+    return state
+
+
+async def _unrecorded_state(
+    session: AsyncSession,
+    model: type[Any],
+    entity_type: str,
+    entity_id: str,
+    as_of: datetime,
+    label: str,
+) -> tuple[dict[str, Any] | None]:
+    """The state at ``as_of`` of an entity with no record by then: its first later record's
+    before image, else its current row; none if it was created after ``as_of``."""
+    found = await repository.first_before_after(
+        session, entity_type=entity_type, entity_id=entity_id, as_of=as_of
+    )
+    if found is None:
+        current = await session.get(model, entity_id)
+        if current is None:
+            raise NotFound(f"No {label} '{entity_id}'.")
+        found = (row_snapshot(current),)
+    (state,) = found
+    created = None if state is None else state.get("created_at")
+    if isinstance(created, str) and datetime.fromisoformat(created) > as_of:
+        return (None,)
+    return found
+
+
+async def row_as_of(
+    session: AsyncSession,
+    model: type[M],
+    *,
+    entity_type: str,
+    entity_id: str,
+    as_of: datetime,
+    title: str | None = None,
+) -> M:
+    """``state_as_of`` as a transient ``model`` row (never added to the session): what the row
+    was, for code that shapes answers from rows."""
+    state = await state_as_of(
+        session, model, entity_type=entity_type, entity_id=entity_id, as_of=as_of, title=title
+    )
+    return row_from_snapshot(model, state)
+
+
+async def recorded_by(
+    session: AsyncSession,
+    *,
+    entity_type: str,
+    entity_ids: Sequence[str],
+    action: str,
+    as_of: datetime,
+) -> set[str]:
+    """Those of ``entity_ids`` that had a record of ``action`` at or before ``as_of``."""
+    await write_queued_changes(session)
+    found: set[str] = set()
+    for start in range(0, len(entity_ids), _IN_CHUNK):
+        found |= await repository.entity_ids_with_action(
+            session,
+            entity_type=entity_type,
+            entity_ids=entity_ids[start : start + _IN_CHUNK],
+            action=action,
+            up_to=as_of,
+        )
+    return found
 
 
 # Compliance's reads ---------------------------------------------------------------------------

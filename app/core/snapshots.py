@@ -1,11 +1,13 @@
-"""JSON-safe snapshots of rows, for audit before/after images and event payloads."""
+"""JSON-safe snapshots of rows, for audit before/after images and event payloads, and rows
+rebuilt from them for answers ``as_of`` a past moment."""
 
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import inspect
+from sqlalchemy import TypeDecorator, inspect
 from sqlalchemy.orm import Mapper
 
 from app.core.money import format_decimal
@@ -47,3 +49,49 @@ def row_snapshot(obj: Any, *, exclude: frozenset[str] = frozenset()) -> dict[str
     return {
         key: jsonable(getattr(obj, key)) for key in _column_keys(type(obj)) if key not in exclude
     }
+
+
+M = TypeVar("M")
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
+# What ``jsonable`` wrote, read back: the other column types are stored in JSON as they are.
+_READERS: dict[type, Callable[[Any], Any]] = {
+    Decimal: Decimal,
+    datetime: datetime.fromisoformat,
+    date: date.fromisoformat,
+}
+_COLUMN_READERS: dict[type, dict[str, Callable[[Any], Any]]] = {}
+
+
+def _column_readers(mapped: type) -> dict[str, Callable[[Any], Any]]:
+    readers = _COLUMN_READERS.get(mapped)
+    if readers is None:
+        mapper: Mapper[Any] = inspect(mapped)
+        readers = {}
+        for attr in mapper.column_attrs:
+            column_type = attr.columns[0].type
+            if isinstance(column_type, TypeDecorator):  # exact decimals, UTC timestamps
+                column_type = column_type.impl_instance
+            try:
+                python_type = column_type.python_type
+            except NotImplementedError:  # kept in JSON as they are
+                python_type = object
+            readers[attr.key] = _READERS.get(python_type, _as_is)
+        _COLUMN_READERS[mapped] = readers
+    return readers
+
+
+def row_from_snapshot(mapped: type[M], snapshot: Mapping[str, Any]) -> M:
+    """A transient ``mapped`` (never added to a session) holding a ``row_snapshot``'s columns
+    as their Python types again: what the row was, for code that reads rows. Columns the
+    snapshot lacks (added to the table after it was taken) are left unset, that is None."""
+    values = {
+        key: None if snapshot[key] is None else read(snapshot[key])
+        for key, read in _column_readers(mapped).items()
+        if key in snapshot
+    }
+    return mapped(**values)

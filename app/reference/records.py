@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit.service import record_change
+from app.audit.service import record_change, row_as_of
 from app.core.auth import Actor
 from app.core.db import Base
 from app.core.errors import Conflict, FieldProblem, NotFound, ValidationFailed
@@ -27,8 +27,11 @@ def key_of(obj: Base) -> str:
     return "/".join(jsonable(part) for part in identity)
 
 
+_LABELS = {"ssi": "SSI"}
+
+
 def _label(entity_type: str) -> str:
-    return entity_type.replace("_", " ")
+    return _LABELS.get(entity_type, entity_type.replace("_", " "))
 
 
 def found(obj: T | None, entity_type: str, key: Any) -> T:
@@ -37,6 +40,21 @@ def found(obj: T | None, entity_type: str, key: Any) -> T:
         shown = "/".join(str(part) for part in key) if isinstance(key, tuple) else key
         raise NotFound(f"No {_label(entity_type)} '{shown}'.")
     return obj
+
+
+async def as_of(
+    session: AsyncSession, model: type[M], entity_type: str, key: str, moment: datetime
+) -> M:
+    """The row of ``model`` at ``key`` as it stood at ``moment``, from its audit records
+    (NotFound when it did not exist then)."""
+    return await row_as_of(
+        session,
+        model,
+        entity_type=entity_type,
+        entity_id=key,
+        as_of=moment,
+        title=_label(entity_type),
+    )
 
 
 def known(exists: bool, field_name: str, key: Any) -> None:

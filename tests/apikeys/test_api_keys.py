@@ -8,7 +8,7 @@ from app.apikeys.models import ApiKey
 from app.audit.models import AuditRecord
 from app.core.auth import hash_api_key
 from tests.conftest import Database
-from tests.support import Api
+from tests.support import Api, FrozenClock
 
 
 async def _issue(api: Api, role: str = "trader", name: str = "OMS") -> dict[str, Any]:
@@ -55,6 +55,26 @@ async def test_a_revoked_key_stops_working_at_once(api: Api) -> None:
     assert issued["id"] not in {item["id"] for item in active}
     everything = (await api.get("/api-keys?include_revoked=true", role="admin")).json()["items"]
     assert next(i for i in everything if i["id"] == issued["id"])["revoked_at"] is not None
+
+
+async def test_one_key_is_read_by_id_without_the_key_or_its_hash(
+    api: Api, clock: FrozenClock
+) -> None:
+    issued = await _issue(api, name="Surveillance")
+    clock.advance(minutes=10)
+    assert (await api.delete(f"/api-keys/{issued['id']}", role="admin")).status_code == 204
+
+    read = await api.get(f"/api-keys/{issued['id']}", role="admin")
+    issued_then = await api.get(
+        f"/api-keys/{issued['id']}", params={"as_of": "2026-11-25T15:00:00Z"}, role="admin"
+    )
+    unknown = await api.get("/api-keys/key_nope", role="admin")
+
+    shown = {k: v for k, v in issued.items() if k != "key"}
+    assert read.status_code == 200, read.text
+    assert read.json() == {**shown, "revoked_at": "2026-11-25T15:10:00Z"}
+    assert issued_then.json() == shown
+    assert (unknown.status_code, unknown.json()["detail"]) == (404, "No API key 'key_nope'.")
 
 
 async def test_revoking_an_unknown_key_is_404(api: Api) -> None:

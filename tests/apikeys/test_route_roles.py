@@ -7,27 +7,15 @@ import re
 from typing import Any
 
 import pytest
-from fastapi.dependencies.models import Dependant
 
-from app.core.auth import Role, declared_roles
+from app.core.auth import Role
 from app.core.health import PUBLIC_PATHS
-from tests.support import Api, api_routes
-
-
-def _roles(dependant: Dependant) -> frozenset[Role] | None:
-    for sub in dependant.dependencies:
-        roles = declared_roles(sub.call)
-        if roles is not None:
-            return roles
-        nested = _roles(sub)
-        if nested is not None:
-            return nested
-    return None
+from tests.support import Api, api_routes, route_roles
 
 
 def _routes() -> list[tuple[str, str, frozenset[Role] | None]]:
     return [
-        (method, path, _roles(route.dependant))
+        (method, path, route_roles(route.dependant))
         for path, route in api_routes()
         for method in sorted(route.methods or ())
     ]

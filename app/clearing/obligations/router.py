@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from app.clearing.auth import ClearingRead
 from app.clearing.obligations import service
 from app.clearing.obligations.schemas import ObligationOut
-from app.core.deps import Paging, Uow
+from app.core.deps import AsOf, Paging, Uow
 from app.core.errors import problem_responses
 from app.core.identifiers import Isin, Lei
 from app.core.pagination import Page
@@ -48,5 +48,9 @@ async def list_obligations(
     responses=problem_responses(404),
     summary="One obligation",
 )
-async def get_obligation(obligation_id: str, uow: Uow, _actor: ClearingRead) -> ObligationOut:
-    return ObligationOut.of(await service.get_obligation(uow.session, obligation_id=obligation_id))
+async def get_obligation(
+    obligation_id: str, uow: Uow, _actor: ClearingRead, as_of: AsOf = None
+) -> ObligationOut:
+    """With `as_of`: its totals then, and `trade_ids` the trades cleared into it by then."""
+    found = await service.get_obligation(uow.session, obligation_id=obligation_id, as_of=as_of)
+    return ObligationOut.of(found)

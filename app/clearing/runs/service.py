@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.audit.service import record_change
+from app.audit.service import record_change, row_as_of
 from app.clearing.runs import work
 from app.clearing.runs.models import ClearingRun
 from app.core.auth import Actor
@@ -25,6 +25,7 @@ CLEARING_RUN: RunType[ClearingRun, work.Progress] = RunType(
     prepare=work.prepare,
     chunk=work.clear_chunk,
     record=record_change,
+    past=row_as_of,
 )
 
 

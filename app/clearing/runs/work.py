@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit.service import Change, record_changes
 from app.clearing.netting import (
     ZERO,
     ClearingTrade,
@@ -22,11 +23,13 @@ from app.clearing.netting import (
 )
 from app.clearing.obligations import repository as obligations
 from app.clearing.obligations.models import Obligation
+from app.clearing.obligations.service import ENTITY as OBLIGATION
 from app.clearing.runs.models import ClearingRun
 from app.clearing.runs.report import LeftOut, build_report
 from app.clearing.runs.resolve import Resolver
 from app.core.auth import Actor
 from app.core.ids import new_id
+from app.core.snapshots import jsonable, row_snapshot
 from app.positions.bookings import service as positions
 from app.positions.bookings.service import Novation
 from app.reference.instruments.service import instruments_by_isin
@@ -103,6 +106,8 @@ class Progress:
     resolver: Resolver
     netting: Netting = field(default_factory=Netting)
     obligation_ids: dict[NettingKey, str] = field(default_factory=dict)
+    # Each obligation's row as last written: the before image of its next audit record.
+    images: dict[str, dict[str, Any]] = field(default_factory=dict)
     left_out: list[LeftOut] = field(default_factory=list)
     after: str | None = None
     # Once instructions exist the obligations are final: a resumed run clears no more.
@@ -147,6 +152,7 @@ async def prepare(session: AsyncSession, run: ClearingRun) -> Progress:
     for obligation in await obligations.of_run(session, run.id):
         key = _key_of(obligation)
         progress.obligation_ids[key] = obligation.id
+        progress.images[obligation.id] = row_snapshot(obligation)
         progress.netting.nets[key] = Net(
             obligation.net_quantity,
             obligation.net_amount,
@@ -176,34 +182,43 @@ async def _write_obligations(
     run: ClearingRun,
     lineage: Iterable[NettingKey],
     progress: Progress,
+    *,
+    actor: Actor,
     now: datetime,
 ) -> None:
-    """New obligations for new netting keys, new totals for the others."""
-    new_rows, changed = [], []
+    """New obligations for new netting keys, new totals for the others, each audited: one
+    batch of records for the chunk."""
+    new_rows, changed, changes = [], [], []
     for key in lineage:
         totals = _totals(progress.netting.nets[key])
         if key in progress.obligation_ids:
-            changed.append({"o_id": progress.obligation_ids[key], **totals})
+            obligation_id = progress.obligation_ids[key]
+            changed.append({"o_id": obligation_id, **totals})
+            before = progress.images[obligation_id]
+            after = progress.images[obligation_id] = {**before, **jsonable(totals)}
+            changes.append(Change(OBLIGATION, obligation_id, "netted", before, after))
             continue
         obligation_id = progress.obligation_ids[key] = new_id("obl")
-        new_rows.append(
-            {
-                "id": obligation_id,
-                "run_id": run.id,
-                "netting_key": _key_text(key),
-                "netting_set": key.netting_set.value,
-                "counterparty_lei": key.counterparty,
-                "securities_account": key.securities_account,
-                "cash_account": key.cash_account,
-                "isin": key.isin,
-                "currency": key.currency,
-                "settlement_date": key.settlement_date,
-                "created_at": now,
-                **totals,
-            }
-        )
+        row = {
+            "id": obligation_id,
+            "run_id": run.id,
+            "netting_key": _key_text(key),
+            "netting_set": key.netting_set.value,
+            "counterparty_lei": key.counterparty,
+            "securities_account": key.securities_account,
+            "cash_account": key.cash_account,
+            "isin": key.isin,
+            "currency": key.currency,
+            "settlement_date": key.settlement_date,
+            "created_at": now,
+            **totals,
+        }
+        new_rows.append(row)
+        after = progress.images[obligation_id] = jsonable(row)
+        changes.append(Change(OBLIGATION, obligation_id, "created", None, after))
     await obligations.insert_many(session, new_rows)
     await obligations.update_totals(session, changed)
+    await record_changes(session, changes, actor=actor, now=now)
 
 
 def _novations(chunk: _Chunk) -> list[Novation]:
@@ -241,7 +256,7 @@ async def _clear(
     """Net the chunk's trades into the run's obligations, record the lineage, move the trades
     to ``cleared`` and novate what goes to a CCP."""
     lineage = progress.netting.add(chunk.resolved)
-    await _write_obligations(session, run, lineage, progress, now)
+    await _write_obligations(session, run, lineage, progress, actor=actor, now=now)
     progress.left_out += chunk.left_out
     run.processed += len(chunk.trades) + len(chunk.left_out)
     run.obligations = len(progress.obligation_ids)

@@ -22,6 +22,7 @@ from app.core.states import next_state
 
 R = TypeVar("R", bound=RunColumns)
 S = TypeVar("S")
+M = TypeVar("M")
 Q = TypeVar("Q", bound=Select[Any])
 R_contra = TypeVar("R_contra", bound=RunColumns, contravariant=True)
 S_contra = TypeVar("S_contra", contravariant=True)
@@ -43,6 +44,22 @@ class Recorder(Protocol):
         after: dict[str, Any] | None,
         now: datetime,
     ) -> None: ...
+
+
+class PastReader(Protocol):
+    """How a run is rebuilt as it stood at a past moment from its audit records
+    (``app.audit.service.row_as_of``), handed in like the ``Recorder``."""
+
+    async def __call__(
+        self,
+        session: AsyncSession,
+        model: type[M],
+        *,
+        entity_type: str,
+        entity_id: str,
+        as_of: datetime,
+        title: str | None = None,
+    ) -> M: ...
 
 
 class Chunk(Protocol[R_contra, S_contra]):
@@ -73,6 +90,7 @@ class RunType(Generic[R, S]):
     prepare: Callable[[AsyncSession, R], Awaitable[S]]
     chunk: Chunk[R, S]
     record: Recorder
+    past: PastReader
 
     def location(self, run_id: str) -> str:
         return f"{self.path}/{run_id}"
@@ -199,7 +217,21 @@ async def resume(
     return run
 
 
-async def get(session: AsyncSession, kind: RunType[R, Any], run_id: str) -> R:
+async def get(
+    session: AsyncSession, kind: RunType[R, Any], run_id: str, *, as_of: datetime | None = None
+) -> R:
+    """The run now, or with ``as_of`` as it stood then, from its audit records: a run records
+    its start, resumption and end, not each chunk, so a run that was running then is answered
+    as it stood when it started (or was last resumed)."""
+    if as_of is not None:
+        return await kind.past(
+            session,
+            kind.model,
+            entity_type=kind.entity,
+            entity_id=run_id,
+            as_of=as_of,
+            title=kind.title,
+        )
     run = await session.get(kind.model, run_id, populate_existing=True)
     if run is None:
         raise NotFound(f"No {kind.title} '{run_id}'.")

@@ -16,9 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.auth import Actor
 from app.core.clock import Clock
 from app.core.db import UnitOfWork
-from app.core.deps import Now, Paging, Uow, Wait
+from app.core.deps import Now, Paging, Uow, Wait, as_of_query
 from app.core.errors import problem_responses
 from app.core.idempotency import REPLAYED_HEADER, IdempotencyKey, idempotent_create
+from app.core.moments import UtcDateTime
 from app.core.pagination import Page
 from app.core.runs import framework
 from app.core.runs.framework import R, RunType
@@ -26,6 +27,12 @@ from app.core.runs.framework import R, RunType
 log = structlog.get_logger()
 
 Filters = Callable[..., Awaitable[dict[str, Any]]]
+
+RUN_AS_OF = (
+    "A run's audit records are its start, each resumption and its end, not each chunk: as of "
+    "a moment while it was running, it is answered as it stood when it started or was last "
+    "resumed (`processed`, the counts and the report as they were at that point)."
+)
 
 
 def answer_now(out: BaseModel) -> JSONResponse:
@@ -199,8 +206,13 @@ def add_run_routes(router: APIRouter, runs: RunRoutes, *, summaries: tuple[str, 
         rows, cursor = await framework.list_runs(uow.session, kind, page=page, **filters)
         return Page(items=[shape(row) for row in rows], next_cursor=cursor)
 
-    async def get_run(run_id: str, uow: Uow, _actor: runs.read) -> BaseModel:  # type: ignore[name-defined]
-        return shape(await framework.get(uow.session, kind, run_id))
+    async def get_run(
+        run_id: str,
+        uow: Uow,
+        _actor: runs.read,  # type: ignore[name-defined]
+        as_of: Annotated[UtcDateTime | None, as_of_query(RUN_AS_OF)] = None,
+    ) -> BaseModel:
+        return shape(await framework.get(uow.session, kind, run_id, as_of=as_of))
 
     resume, listing, one = summaries
     item = f"{path}/{{run_id}}"

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.deps import Now, Paging, Uow
+from app.core.deps import AsOf, Now, Paging, Uow
 from app.core.errors import problem_responses
 from app.core.idempotency import IdempotencyKey, idempotent_create
 from app.core.pagination import Page
@@ -95,8 +95,10 @@ async def list_adjustments(
     responses=problem_responses(404),
     summary="One adjustment",
 )
-async def get_adjustment(adjustment_id: str, uow: Uow, _actor: AdjustmentsRead) -> AdjustmentOut:
-    return _adjustment_out(await service.get(uow.session, adjustment_id=adjustment_id))
+async def get_adjustment(
+    adjustment_id: str, uow: Uow, _actor: AdjustmentsRead, as_of: AsOf = None
+) -> AdjustmentOut:
+    return _adjustment_out(await service.get(uow.session, adjustment_id=adjustment_id, as_of=as_of))
 
 
 @router.post(

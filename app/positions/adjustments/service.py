@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit.service import audited, transition
+from app.audit.service import audited, row_as_of, transition
 from app.core.auth import Actor
 from app.core.errors import Forbidden, NotFound
 from app.core.ids import new_id
@@ -179,7 +179,14 @@ async def reject(
     )
 
 
-async def get(session: AsyncSession, *, adjustment_id: str) -> Adjustment:
+async def get(
+    session: AsyncSession, *, adjustment_id: str, as_of: datetime | None = None
+) -> Adjustment:
+    """The adjustment now, or with ``as_of`` as it stood then."""
+    if as_of is not None:
+        return await row_as_of(
+            session, Adjustment, entity_type=ENTITY, entity_id=adjustment_id, as_of=as_of
+        )
     return await repository.get(session, adjustment_id)
 
 

@@ -7,9 +7,10 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.deps import Now, Paging, Uow
+from app.core.deps import Now, Paging, Uow, as_of_query
 from app.core.errors import FieldProblem, ValidationFailed, problem_responses
 from app.core.idempotency import IdempotencyKey, idempotent_create
+from app.core.moments import UtcDateTime
 from app.core.pagination import Page
 from app.core.versioning import etag, parse_optional_if_match
 from app.reconciliation.breaks import service
@@ -31,6 +32,10 @@ PATH = "/breaks"
 router = APIRouter(prefix=PATH, tags=["Reconciliation breaks"])
 
 Version = Annotated[int | None, Depends(parse_optional_if_match)]
+BREAK_AS_OF = (
+    "`age_days` and `ageing_bucket` then count to that day, `comments` are those made by "
+    "then, and `adjustment_status` is the write-off adjustment's status then."
+)
 
 
 def _out(view: BreakView) -> BreakOut:
@@ -103,10 +108,17 @@ async def list_breaks(
 
 @router.get("/{break_id}", response_model=BreakOut, responses=problem_responses(404))
 async def get_break(
-    break_id: str, response: Response, uow: Uow, _actor: BreaksRead, clock: Now
+    break_id: str,
+    response: Response,
+    uow: Uow,
+    _actor: BreaksRead,
+    clock: Now,
+    as_of: Annotated[UtcDateTime | None, as_of_query(BREAK_AS_OF)] = None,
 ) -> BreakOut:
     """One break with its comments, and its write-off adjustment's status when it has one."""
-    view = await service.get_break(uow.session, break_id=break_id, today=clock().date())
+    view = await service.get_break(
+        uow.session, break_id=break_id, today=clock().date(), as_of=as_of
+    )
     response.headers["ETag"] = etag(view.row.version)
     return _out(view)
 

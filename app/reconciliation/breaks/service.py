@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit.service import audited, transition
+from app.audit.service import audited, row_as_of, transition
 from app.core.auth import Actor
 from app.core.errors import Conflict, FieldProblem, ValidationFailed
 from app.core.ids import new_id
@@ -115,9 +115,36 @@ async def list_breaks(
     return await _views(session, rows, today), cursor
 
 
-async def get_break(session: AsyncSession, *, break_id: str, today: date) -> BreakView:
+async def get_break(
+    session: AsyncSession, *, break_id: str, today: date, as_of: datetime | None = None
+) -> BreakView:
+    """The break now, or with ``as_of`` as it stood then."""
+    if as_of is not None:
+        return await _view_as_of(session, break_id=break_id, as_of=as_of)
     [view] = await _views(session, [await repository.get(session, break_id)], today)
     return view
+
+
+async def _view_as_of(session: AsyncSession, *, break_id: str, as_of: datetime) -> BreakView:
+    """The break at ``as_of`` from its audit records: its age that day, the comments made by
+    then (never changed once made), and its write-off adjustment's status then."""
+    row = await row_as_of(
+        session,
+        ReconciliationBreak,
+        entity_type=ENTITY,
+        entity_id=break_id,
+        as_of=as_of,
+        title="break",
+    )
+    calendars = await business_days_of(session, [row.account])
+    age, bucket = ageing(row.since, as_of.date(), calendars[row.account])
+    comments = (await repository.comments_of(session, [row.id]))[row.id]
+    status = None
+    if row.adjustment_id is not None:
+        adjustment = await adjustments.get(session, adjustment_id=row.adjustment_id, as_of=as_of)
+        status = adjustment.status
+    made = [comment for comment in comments if comment.created_at <= as_of]
+    return BreakView(row, age, bucket, made, status)
 
 
 async def _locked(

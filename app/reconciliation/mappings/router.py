@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.responses import JSONResponse
 
-from app.core.deps import Now, Paging, Uow
+from app.core.deps import AsOf, Now, Paging, Uow
 from app.core.errors import problem_responses
 from app.core.idempotency import IdempotencyKey, idempotent_create
 from app.core.pagination import Page
@@ -82,9 +82,9 @@ async def list_statement_mappings(
     summary="One statement mapping (its version in the ETag)",
 )
 async def get_statement_mapping(
-    name: Name, response: Response, uow: Uow, _actor: ReconciliationRead
+    name: Name, response: Response, uow: Uow, _actor: ReconciliationRead, as_of: AsOf = None
 ) -> StatementMappingOut:
-    mapping = await service.get_mapping(uow.session, name=name)
+    mapping = await service.get_mapping(uow.session, name=name, as_of=as_of)
     response.headers["ETag"] = etag(mapping.version)
     return StatementMappingOut.model_validate(mapping)
 

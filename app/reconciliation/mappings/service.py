@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit.service import record_change
+from app.audit.service import record_change, row_as_of
 from app.core.auth import Actor
 from app.core.errors import Conflict, NotFound
 from app.core.pagination import PageRequest
@@ -103,7 +103,14 @@ def _found(mapping: StatementMapping | None, name: str) -> StatementMapping:
     return mapping
 
 
-async def get_mapping(session: AsyncSession, *, name: str) -> StatementMapping:
+async def get_mapping(
+    session: AsyncSession, *, name: str, as_of: datetime | None = None
+) -> StatementMapping:
+    """The mapping now, or with ``as_of`` as it stood then."""
+    if as_of is not None:
+        return await row_as_of(
+            session, StatementMapping, entity_type=ENTITY, entity_id=name, as_of=as_of
+        )
     return _found(await repository.get(session, name), name)
 
 

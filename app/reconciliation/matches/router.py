@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from app.core.deps import Now, Paging, Uow
+from app.core.deps import AsOf, Now, Paging, Uow
 from app.core.errors import problem_responses
 from app.core.idempotency import IdempotencyKey, idempotent_create
 from app.core.pagination import Page
@@ -113,7 +113,10 @@ async def list_matches(
 
 
 @router.get("/{match_id}", response_model=MatchOut, responses=problem_responses(404))
-async def get_match(match_id: str, response: Response, uow: Uow, _actor: MatchesRead) -> MatchOut:
-    out = MatchOut.model_validate(await service.get_match(uow.session, match_id=match_id))
+async def get_match(
+    match_id: str, response: Response, uow: Uow, _actor: MatchesRead, as_of: AsOf = None
+) -> MatchOut:
+    match = await service.get_match(uow.session, match_id=match_id, as_of=as_of)
+    out = MatchOut.model_validate(match)
     response.headers["ETag"] = etag(out.version)
     return out

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit.service import Change, audited, record_changes
+from app.audit.service import Change, audited, record_changes, row_as_of
 from app.core.auth import Actor
 from app.core.errors import Conflict, NotFound
 from app.core.ids import new_id
@@ -123,7 +123,19 @@ async def holders(
     return lines, movements
 
 
-async def get_match(session: AsyncSession, *, match_id: str) -> ReconciliationMatch:
+async def get_match(
+    session: AsyncSession, *, match_id: str, as_of: datetime | None = None
+) -> ReconciliationMatch:
+    """The match now, or with ``as_of`` as it stood then."""
+    if as_of is not None:
+        return await row_as_of(
+            session,
+            ReconciliationMatch,
+            entity_type=ENTITY,
+            entity_id=match_id,
+            as_of=as_of,
+            title="match",
+        )
     match = await repository.get(session, match_id)
     if match is None:
         raise NotFound(f"No match '{match_id}'.")

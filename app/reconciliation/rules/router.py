@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.responses import JSONResponse
 
-from app.core.deps import Now, Paging, Uow
+from app.core.deps import AsOf, Now, Paging, Uow
 from app.core.errors import problem_responses
 from app.core.idempotency import IdempotencyKey, idempotent_create
 from app.core.pagination import Page
@@ -57,9 +57,9 @@ async def list_reconciliation_rules(uow: Uow, _actor: RulesRead, page: Paging) -
 
 @router.get("/{name}", response_model=RuleOut, responses=problem_responses(404))
 async def get_reconciliation_rule(
-    name: RuleNamePath, response: Response, uow: Uow, _actor: RulesRead
+    name: RuleNamePath, response: Response, uow: Uow, _actor: RulesRead, as_of: AsOf = None
 ) -> RuleOut:
-    rule = await service.get_rule(uow.session, name=name)
+    rule = await service.get_rule(uow.session, name=name, as_of=as_of)
     response.headers["ETag"] = etag(rule.version)
     return RuleOut.model_validate(rule)
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit.service import record_change
+from app.audit.service import record_change, row_as_of
 from app.core.auth import Actor
 from app.core.errors import Conflict, NotFound
 from app.core.money import format_decimal
@@ -94,7 +94,15 @@ async def replace_rule(
     return rule
 
 
-async def get_rule(session: AsyncSession, *, name: str) -> ReconciliationRule:
+async def get_rule(
+    session: AsyncSession, *, name: str, as_of: datetime | None = None
+) -> ReconciliationRule:
+    """The rule now, or with ``as_of`` as it stood then (a rule seeded by the migration has
+    no record of its creation: its first change's before image, or its row, tells)."""
+    if as_of is not None:
+        return await row_as_of(
+            session, ReconciliationRule, entity_type=ENTITY, entity_id=name, as_of=as_of
+        )
     return _found(await repository.get(session, name), name)
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit.service import record_change
+from app.audit.service import record_change, row_as_of
 from app.core.auth import Actor
 from app.core.errors import FieldProblem, NotFound, ValidationFailed
 from app.core.runs import framework
@@ -24,6 +24,7 @@ RECONCILIATION_RUN: RunType[ReconciliationRun, None] = RunType(
     prepare=work.prepare,
     chunk=work.reconcile_chunk,
     record=record_change,
+    past=row_as_of,
 )
 
 

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from app.core.deps import Now, Paging, Uow
+from app.core.deps import AsOf, Now, Paging, Uow
 from app.core.errors import problem_responses
 from app.core.idempotency import IdempotencyKey, idempotent_create
 from app.core.identifiers import Currency
@@ -60,8 +60,10 @@ async def list_accounts(
 
 
 @router.get("/{code}", response_model=AccountOut, responses=problem_responses(404))
-async def get_account(code: str, response: Response, uow: Uow, _actor: ReferenceRead) -> AccountOut:
-    account = await service.get_account(uow.session, code=code)
+async def get_account(
+    code: str, response: Response, uow: Uow, _actor: ReferenceRead, as_of: AsOf = None
+) -> AccountOut:
+    account = await service.get_account(uow.session, code=code, as_of=as_of)
     response.headers["ETag"] = etag(account.version)
     return AccountOut.model_validate(account)
 

@@ -46,7 +46,12 @@ async def update_account(
     )
 
 
-async def get_account(session: AsyncSession, *, code: str) -> Account:
+async def get_account(
+    session: AsyncSession, *, code: str, as_of: datetime | None = None
+) -> Account:
+    """The account now, or with ``as_of`` as it stood then."""
+    if as_of is not None:
+        return await records.as_of(session, Account, ENTITY, code, as_of)
     return records.found(await repository.get(session, code), ENTITY, code)
 
 

@@ -5,7 +5,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from app.core.deps import Now, Paging, Uow
+from app.core.deps import AsOf, Now, Paging, Uow
 from app.core.errors import problem_responses
 from app.core.idempotency import IdempotencyKey, idempotent_create
 from app.core.pagination import Page
@@ -51,8 +51,10 @@ async def list_books(uow: Uow, _actor: ReferenceRead, page: Paging) -> Page[Book
 
 
 @router.get("/{code}", response_model=BookOut, responses=problem_responses(404))
-async def get_book(code: str, response: Response, uow: Uow, _actor: ReferenceRead) -> BookOut:
-    book = await service.get_book(uow.session, code=code)
+async def get_book(
+    code: str, response: Response, uow: Uow, _actor: ReferenceRead, as_of: AsOf = None
+) -> BookOut:
+    book = await service.get_book(uow.session, code=code, as_of=as_of)
     response.headers["ETag"] = etag(book.version)
     return BookOut.model_validate(book)
 

@@ -35,7 +35,10 @@ async def update_book(
     )
 
 
-async def get_book(session: AsyncSession, *, code: str) -> Book:
+async def get_book(session: AsyncSession, *, code: str, as_of: datetime | None = None) -> Book:
+    """The book now, or with ``as_of`` as it stood then."""
+    if as_of is not None:
+        return await records.as_of(session, Book, ENTITY, code, as_of)
     return records.found(await repository.get(session, code), ENTITY, code)
 
 

@@ -5,7 +5,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from app.core.deps import Now, Paging, Uow
+from app.core.deps import AsOf, Now, Paging, Uow
 from app.core.errors import problem_responses
 from app.core.idempotency import IdempotencyKey, idempotent_create
 from app.core.pagination import Page
@@ -59,9 +59,9 @@ async def list_counterparties(
 
 @router.get("/{lei}", response_model=CounterpartyOut, responses=problem_responses(404))
 async def get_counterparty(
-    lei: str, response: Response, uow: Uow, _actor: ReferenceRead
+    lei: str, response: Response, uow: Uow, _actor: ReferenceRead, as_of: AsOf = None
 ) -> CounterpartyOut:
-    counterparty = await service.get_counterparty(uow.session, lei=lei.upper())
+    counterparty = await service.get_counterparty(uow.session, lei=lei.upper(), as_of=as_of)
     response.headers["ETag"] = etag(counterparty.version)
     return CounterpartyOut.model_validate(counterparty)
 

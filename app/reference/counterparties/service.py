@@ -45,7 +45,12 @@ async def update_counterparty(
     )
 
 
-async def get_counterparty(session: AsyncSession, *, lei: str) -> Counterparty:
+async def get_counterparty(
+    session: AsyncSession, *, lei: str, as_of: datetime | None = None
+) -> Counterparty:
+    """The counterparty now, or with ``as_of`` as it stood then."""
+    if as_of is not None:
+        return await records.as_of(session, Counterparty, ENTITY, lei, as_of)
     return records.found(await repository.get(session, lei), ENTITY, lei)
 
 

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from app.core.deps import Now, Paging, Uow
+from app.core.deps import AsOf, Now, Paging, Uow
 from app.core.errors import problem_responses
 from app.core.idempotency import IdempotencyKey, idempotent_create
 from app.core.identifiers import Currency, Mic
@@ -68,9 +68,9 @@ async def list_instruments(
 
 @router.get("/{isin}", response_model=InstrumentOut, responses=problem_responses(404))
 async def get_instrument(
-    isin: str, response: Response, uow: Uow, _actor: ReferenceRead
+    isin: str, response: Response, uow: Uow, _actor: ReferenceRead, as_of: AsOf = None
 ) -> InstrumentOut:
-    instrument = await service.get_instrument(uow.session, isin=isin.upper())
+    instrument = await service.get_instrument(uow.session, isin=isin.upper(), as_of=as_of)
     response.headers["ETag"] = etag(instrument.version)
     return InstrumentOut.model_validate(instrument)
 

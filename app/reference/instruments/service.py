@@ -48,7 +48,12 @@ async def update_instrument(
     )
 
 
-async def get_instrument(session: AsyncSession, *, isin: str) -> Instrument:
+async def get_instrument(
+    session: AsyncSession, *, isin: str, as_of: datetime | None = None
+) -> Instrument:
+    """The instrument now, or with ``as_of`` as it stood then."""
+    if as_of is not None:
+        return await records.as_of(session, Instrument, ENTITY, isin, as_of)
     return records.found(await repository.get(session, isin), ENTITY, isin)
 
 

@@ -5,7 +5,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from app.core.deps import Now, Paging, Uow
+from app.core.deps import AsOf, Now, Paging, Uow
 from app.core.errors import problem_responses
 from app.core.idempotency import IdempotencyKey, idempotent_create
 from app.core.pagination import Page
@@ -58,8 +58,10 @@ async def list_markets(uow: Uow, _actor: ReferenceRead, page: Paging) -> Page[Ma
 
 
 @router.get("/{mic}", response_model=MarketOut, responses=problem_responses(404))
-async def get_market(mic: str, response: Response, uow: Uow, _actor: ReferenceRead) -> MarketOut:
-    market = await service.get_market(uow.session, mic=mic.upper())
+async def get_market(
+    mic: str, response: Response, uow: Uow, _actor: ReferenceRead, as_of: AsOf = None
+) -> MarketOut:
+    market = await service.get_market(uow.session, mic=mic.upper(), as_of=as_of)
     response.headers["ETag"] = etag(market.version)
     return MarketOut.model_validate(market)
 

@@ -48,7 +48,10 @@ async def update_market(
     )
 
 
-async def get_market(session: AsyncSession, *, mic: str) -> Market:
+async def get_market(session: AsyncSession, *, mic: str, as_of: datetime | None = None) -> Market:
+    """The market now, or with ``as_of`` as it stood then."""
+    if as_of is not None:
+        return await records.as_of(session, Market, ENTITY, mic, as_of)
     return records.found(await repository.get(session, mic), ENTITY, mic)
 
 

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from app.core.deps import Now, Paging, Uow
+from app.core.deps import AsOf, Now, Paging, Uow
 from app.core.errors import problem_responses
 from app.core.idempotency import IdempotencyKey, idempotent_create
 from app.core.identifiers import Currency, Lei, Mic
@@ -65,8 +65,10 @@ async def list_ssis(
 
 
 @router.get("/{ssi_id}", response_model=SsiOut, responses=problem_responses(404))
-async def get_ssi(ssi_id: str, response: Response, uow: Uow, _actor: ReferenceRead) -> SsiOut:
-    ssi = await service.get_ssi(uow.session, ssi_id=ssi_id)
+async def get_ssi(
+    ssi_id: str, response: Response, uow: Uow, _actor: ReferenceRead, as_of: AsOf = None
+) -> SsiOut:
+    ssi = await service.get_ssi(uow.session, ssi_id=ssi_id, as_of=as_of)
     response.headers["ETag"] = etag(ssi.version)
     return SsiOut.model_validate(ssi)
 

@@ -65,7 +65,10 @@ async def delete_ssi(
     )
 
 
-async def get_ssi(session: AsyncSession, *, ssi_id: str) -> Ssi:
+async def get_ssi(session: AsyncSession, *, ssi_id: str, as_of: datetime | None = None) -> Ssi:
+    """The SSI now, or with ``as_of`` as it stood then."""
+    if as_of is not None:
+        return await records.as_of(session, Ssi, ENTITY, ssi_id, as_of)
     return records.found(await repository.get(session, ssi_id), ENTITY, ssi_id)
 
 

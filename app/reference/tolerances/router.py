@@ -5,7 +5,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from app.core.deps import Now, Paging, Uow
+from app.core.deps import AsOf, Now, Paging, Uow
 from app.core.errors import problem_responses
 from app.core.idempotency import IdempotencyKey, idempotent_create
 from app.core.pagination import Page
@@ -63,9 +63,11 @@ async def list_matching_tolerances(
 
 @router.get("/{currency}", response_model=MatchingToleranceOut, responses=problem_responses(404))
 async def get_matching_tolerance(
-    currency: str, response: Response, uow: Uow, _actor: ReferenceRead
+    currency: str, response: Response, uow: Uow, _actor: ReferenceRead, as_of: AsOf = None
 ) -> MatchingToleranceOut:
-    tolerance = await service.get_matching_tolerance(uow.session, currency=currency.upper())
+    tolerance = await service.get_matching_tolerance(
+        uow.session, currency=currency.upper(), as_of=as_of
+    )
     response.headers["ETag"] = etag(tolerance.version)
     return MatchingToleranceOut.model_validate(tolerance)
 

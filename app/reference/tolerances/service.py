@@ -45,7 +45,12 @@ async def update_matching_tolerance(
     )
 
 
-async def get_matching_tolerance(session: AsyncSession, *, currency: str) -> MatchingTolerance:
+async def get_matching_tolerance(
+    session: AsyncSession, *, currency: str, as_of: datetime | None = None
+) -> MatchingTolerance:
+    """The matching tolerance now, or with ``as_of`` as it stood then."""
+    if as_of is not None:
+        return await records.as_of(session, MatchingTolerance, ENTITY, currency, as_of)
     return records.found(await repository.get(session, currency), ENTITY, currency)
 
 

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from app.core.deps import Now, Paging, Uow
+from app.core.deps import Now, Paging, Uow, as_of_query
 from app.core.errors import problem_responses
 from app.core.identifiers import Isin, Lei
 from app.core.moments import UtcDateTime
@@ -84,13 +84,7 @@ async def get_instruction(
     _actor: SettlementRead,
     clock: Now,
     as_of: Annotated[
-        UtcDateTime | None,
-        Query(
-            description="The instruction as it stood at this instant (a timestamp with an "
-            "offset, e.g. `2026-11-25T15:10:00Z`), rebuilt from its audit trail; 404 if it "
-            "did not exist yet.",
-            examples=["2026-11-25T15:10:00Z"],
-        ),
+        UtcDateTime | None, as_of_query("`days_failing` counts the business days to that day.")
     ] = None,
 ) -> InstructionOut:
     """The instruction now, or with `as_of` as it stood then (same fields, that version).

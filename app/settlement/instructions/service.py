@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit.service import (
     Change,
     audited,
-    entity_state_as_of,
     record_change,
     record_changes,
+    state_as_of,
     transition,
 )
 from app.core.auth import Actor
@@ -471,15 +471,14 @@ async def instruction_as_of(
 ) -> dict[str, Any]:
     """The instruction as it stood at ``as_of``, rebuilt from its audit trail (every change of
     an instruction records its whole row as the after image)."""
-    snapshot = await entity_state_as_of(
-        session, entity_type=ENTITY, entity_id=instruction_id, as_of=as_of
+    return await state_as_of(
+        session,
+        SettlementInstruction,
+        entity_type=ENTITY,
+        entity_id=instruction_id,
+        as_of=as_of,
+        title="settlement instruction",
     )
-    if snapshot is None:
-        await get_instruction(session, instruction_id=instruction_id)
-        raise NotFound(
-            f"Settlement instruction '{instruction_id}' did not exist yet at {as_of.isoformat()}."
-        )
-    return snapshot
 
 
 async def find_instruction(

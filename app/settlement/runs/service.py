@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.audit.service import record_change
+from app.audit.service import record_change, row_as_of
 from app.core.auth import Actor
 from app.core.clock import Clock
 from app.core.errors import FieldProblem, ValidationFailed
@@ -26,6 +26,7 @@ SETTLEMENT_RUN: RunType[SettlementRun, None] = RunType(
     prepare=work.prepare,
     chunk=work.settle_chunk,
     record=record_change,
+    past=row_as_of,
 )
 
 

@@ -14,9 +14,10 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit.service import recorded_by
 from app.core.auth import Actor
 from app.trades.capture import repository
-from app.trades.capture.lifecycle import transition_many
+from app.trades.capture.lifecycle import ENTITY, transition_many
 from app.trades.capture.models import Trade
 from app.trades.capture.states import TradeEvent, TradeStatus
 
@@ -91,6 +92,20 @@ async def mark_cleared(
             trade_id: {"obligation_id": obligation_id, "counterparty_of_record": ccp}
             for trade_id, (obligation_id, ccp) in cleared.items()
         },
+    )
+
+
+async def cleared_by(
+    session: AsyncSession, *, trade_ids: Sequence[str], as_of: datetime
+) -> set[str]:
+    """Those of the trades that were cleared at or before ``as_of`` (their audit records say
+    when)."""
+    return await recorded_by(
+        session,
+        entity_type=ENTITY,
+        entity_ids=trade_ids,
+        action=TradeEvent.CLEARED.value,
+        as_of=as_of,
     )
 
 

@@ -7,11 +7,10 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.deps import Now, Paging, Uow
+from app.core.deps import AsOf, Now, Paging, Uow
 from app.core.errors import problem_responses
 from app.core.idempotency import IdempotencyKey, idempotent_create
 from app.core.identifiers import Isin, Lei
-from app.core.moments import UtcDateTime
 from app.core.pagination import Page
 from app.core.versioning import etag, parse_if_match
 from app.trades.capture import service
@@ -135,9 +134,7 @@ async def get_trade(
     response: Response,
     uow: Uow,
     _actor: TradesRead,
-    as_of: Annotated[
-        UtcDateTime | None, Query(description="The trade as it stood at this time.")
-    ] = None,
+    as_of: AsOf = None,
 ) -> TradeOut:
     if as_of is not None:
         snapshot = await service.trade_as_of(uow.session, trade_id=trade_id, as_of=as_of)

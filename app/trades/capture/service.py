@@ -12,8 +12,8 @@ from app.audit.service import (
     Change,
     HistoryEntry,
     entity_history,
-    entity_state_as_of,
     record_changes,
+    state_as_of,
     transition,
 )
 from app.core.auth import Actor
@@ -351,13 +351,7 @@ async def get_trade(session: AsyncSession, *, trade_id: str) -> Trade:
 
 async def trade_as_of(session: AsyncSession, *, trade_id: str, as_of: datetime) -> dict[str, Any]:
     """The trade as it stood at ``as_of``, rebuilt from its audit trail."""
-    snapshot = await entity_state_as_of(
-        session, entity_type=ENTITY, entity_id=trade_id, as_of=as_of
-    )
-    if snapshot is None:
-        await get_trade(session, trade_id=trade_id)
-        raise NotFound(f"Trade '{trade_id}' did not exist at {as_of.isoformat()}.")
-    return snapshot
+    return await state_as_of(session, Trade, entity_type=ENTITY, entity_id=trade_id, as_of=as_of)
 
 
 async def trade_history(session: AsyncSession, *, trade_id: str) -> list[HistoryEntry]:

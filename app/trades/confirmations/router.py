@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.deps import Now, Paging, Uow
+from app.core.deps import AsOf, Now, Paging, Uow
 from app.core.errors import problem_responses
 from app.core.idempotency import IdempotencyKey, idempotent_create
 from app.core.identifiers import Lei, Mic
@@ -162,9 +162,11 @@ async def list_confirmations(
     summary="Get a confirmation",
 )
 async def get_confirmation(
-    confirmation_id: str, uow: Uow, _actor: ConfirmationsRead
+    confirmation_id: str, uow: Uow, _actor: ConfirmationsRead, as_of: AsOf = None
 ) -> ConfirmationOut:
-    return _out(await service.get_confirmation(uow.session, confirmation_id=confirmation_id))
+    return _out(
+        await service.get_confirmation(uow.session, confirmation_id=confirmation_id, as_of=as_of)
+    )
 
 
 @router.post(

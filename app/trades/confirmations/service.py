@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit.service import audited, transition
+from app.audit.service import audited, row_as_of, transition
 from app.core.auth import Actor
 from app.core.errors import Conflict, FieldProblem, Forbidden, NotFound, ValidationFailed
 from app.core.ids import new_id
@@ -513,7 +513,14 @@ async def _approve_force_match(
 # Queries ----------------------------------------------------------------------------------
 
 
-async def get_confirmation(session: AsyncSession, *, confirmation_id: str) -> Confirmation:
+async def get_confirmation(
+    session: AsyncSession, *, confirmation_id: str, as_of: datetime | None = None
+) -> Confirmation:
+    """The confirmation now, or with ``as_of`` as it stood then."""
+    if as_of is not None:
+        return await row_as_of(
+            session, Confirmation, entity_type=ENTITY, entity_id=confirmation_id, as_of=as_of
+        )
     return await repository.get(session, confirmation_id)
 
 

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.audit.service import record_change
+from app.audit.service import record_change, row_as_of
 from app.core.auth import Actor
 from app.core.clock import Clock
 from app.core.runs import framework
@@ -58,6 +58,7 @@ DEADLINE_RUN: RunType[AffirmationDeadlineRun, Cursor] = RunType(
     prepare=_prepare,
     chunk=_flag_chunk,
     record=record_change,
+    past=row_as_of,
 )
 
 

@@ -163,7 +163,7 @@ async def test_unknown_ssi_is_404(api: Api, reference: None) -> None:
     response = await api.get("/ssis/ssi_nope", role="trader")
 
     assert response.status_code == 404
-    assert response.json()["detail"] == "No ssi 'ssi_nope'."
+    assert response.json()["detail"] == "No SSI 'ssi_nope'."
 
 
 # List --------------------------------------------------------------------------------------
@@ -386,7 +386,7 @@ async def test_delete_ssi_removes_it(api: Api, reference: None) -> None:
     assert response.status_code == 204, response.text
     assert response.content == b""
     gone = await api.get(f"/ssis/{created['id']}", role=OPS)
-    assert (gone.status_code, gone.json()["detail"]) == (404, f"No ssi '{created['id']}'.")
+    assert (gone.status_code, gone.json()["detail"]) == (404, f"No SSI '{created['id']}'.")
     assert created["id"] not in {r["id"] for r in await all_ssis(api)}
     assert len(await all_ssis(api)) == 23  # the demo SSIs are untouched
 
@@ -473,7 +473,7 @@ async def test_delete_ssi_is_audited_with_its_last_state_and_an_event(
             "ssi '{id}' is at version 1, not 2: read it again and retry.",
             id="stale",
         ),
-        pytest.param("ssi_nope", if_match(1), 404, "No ssi 'ssi_nope'.", id="unknown"),
+        pytest.param("ssi_nope", if_match(1), 404, "No SSI 'ssi_nope'.", id="unknown"),
     ],
 )
 async def test_a_refused_delete_leaves_the_ssi_and_no_audit_record(

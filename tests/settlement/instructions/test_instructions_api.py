@@ -706,7 +706,7 @@ async def test_as_of_before_the_instruction_existed_is_404(api: Api, reference: 
         "type": PROBLEMS + "not-found",
         "title": "Not found",
         "status": 404,
-        "detail": f"Settlement instruction '{instruction['id']}' did not exist yet at "
+        "detail": f"Settlement instruction '{instruction['id']}' did not exist at "
         "2026-11-25T14:59:59+00:00.",
         "instance": f"/api/v1{path}",
     }
