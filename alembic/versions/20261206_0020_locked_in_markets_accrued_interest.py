@@ -1,0 +1,33 @@
+"""Accrued interest on confirmations
+
+``confirmations.accrued_interest``: the accrued interest the counterparty states (bonds), compared
+with ours (ISO reason ACRU). Existing confirmations stated none: null, not compared.
+
+Revision ID: 0020
+Revises: 0018
+Create Date: 2026-12-06
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+
+import app.core.types
+from alembic import op
+
+revision: str = "0020"
+down_revision: str | None = "0018"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("confirmations", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("accrued_interest", app.core.types.ExactDecimal(), nullable=True)
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("confirmations", schema=None) as batch_op:
+        batch_op.drop_column("accrued_interest")
