@@ -1,4 +1,8 @@
-"""Accrued interest on confirmations
+"""Locked-in markets and accrued interest on confirmations
+
+``markets.locked_in``: the venue hands its trades to its CCP, which confirms them, so they are
+confirmed at capture instead of waiting for the counterparty. Existing markets stay bilateral
+(the server default, false).
 
 ``confirmations.accrued_interest``: the accrued interest the counterparty states (bonds), compared
 with ours (ISO reason ACRU). Existing confirmations stated none: null, not compared.
@@ -22,6 +26,10 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("markets", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("locked_in", sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
     with op.batch_alter_table("confirmations", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("accrued_interest", app.core.types.ExactDecimal(), nullable=True)
@@ -31,3 +39,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("confirmations", schema=None) as batch_op:
         batch_op.drop_column("accrued_interest")
+    with op.batch_alter_table("markets", schema=None) as batch_op:
+        batch_op.drop_column("locked_in")
