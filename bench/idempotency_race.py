@@ -90,9 +90,15 @@ class RaceOutcome:
 
 
 async def trade_body(server: Server, db: BenchDatabase, external_id: str) -> dict[str, Any]:
-    """A valid POST /trades body on the first demo equity and counterparty."""
+    """A valid POST /trades body on the first demo equity of a bilateral market (a locked-in
+    one would confirm the trade at capture: a second audit record) and counterparty."""
     async with client(server.base_url, db.headers()) as api:
-        equity = next(i for i in await fetch_all(api, "/instruments") if i["type"] == "equity")
+        locked_in = {m["mic"] for m in await fetch_all(api, "/markets") if m["locked_in"]}
+        equity = next(
+            i
+            for i in await fetch_all(api, "/instruments")
+            if i["type"] == "equity" and i["mic"] not in locked_in
+        )
         lei = (await fetch_all(api, "/counterparties"))[0]["lei"]
     return {
         "external_id": external_id,

@@ -194,8 +194,10 @@ async def bench(args: argparse.Namespace, db: BenchDatabase) -> Result:
     booked = await monitor.fetchval(
         "SELECT count(*) FROM trades WHERE external_id LIKE ANY($1)", patterns
     )
+    # One "captured" record per trade; trades on a locked-in venue (Xetra) have a second one,
+    # "confirmed_locked_in", which this count leaves out.
     audited = await monitor.fetchval(
-        "SELECT count(*) FROM audit_records WHERE entity_type = 'trade'"
+        "SELECT count(*) FROM audit_records WHERE entity_type = 'trade' AND action = 'captured'"
     )
     await monitor.close()
     via_api = args.trades + args.requests + WARMUP + 100 * len(servers)
@@ -206,7 +208,9 @@ async def bench(args: argparse.Namespace, db: BenchDatabase) -> Result:
         Check("(iii) POST /trades not answered 201", 0, single.errors),
         Check("(iv) GET /healthz not answered 200", 0, noop.errors),
         Check("trades booked through the API, in trades", via_api, booked),
-        Check("audit records of trades (one per trade booked through the API)", via_api, audited),
+        Check(
+            "captured records of trades (one per trade booked through the API)", via_api, audited
+        ),
     ]
     measures = [batch.against(copy, 0.20, peak), single.against(noop, 0.35, peak)]
     return Result(PROG, "", measures, checks)

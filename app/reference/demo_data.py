@@ -22,6 +22,11 @@ What is real and what is not:
 - Prices are illustrative, not market data.
 - Affirmation cut-offs for the EU markets and the off-venue market are a house choice, not a
   market rule.
+- Which venues are locked in is a house choice too. Xetra's on-book trades are handed by the
+  exchange to Eurex Clearing, which confirms them: Xetra is locked in, its trades are confirmed
+  at capture. The desk's NYSE and Euronext Paris trades are booked as institutional trades with
+  a client or broker, confirmed (affirmed) bilaterally before their cut-off, so those venues
+  stay bilateral although they have a CCP; the off-venue market has none.
 """
 
 from typing import Any
@@ -78,6 +83,8 @@ MARKETS: list[dict[str, Any]] = [
             {"from": "2027-10-11", "days": 1},
         ],
         "ccp": "EUXCDEFF",  # Eurex Clearing AG
+        # Locked in: Eurex Clearing confirms Xetra's trades; no bilateral confirmation.
+        "locked_in": True,
         "affirmation_cutoff": "19:00",  # house choice
     },
     {

@@ -22,6 +22,7 @@ class MarketRef:
     settlement_cycle_days: tuple[dict[str, Any], ...]
     ccp: str | None
     internal_settlement: bool
+    locked_in: bool
     affirmation_cutoff: str
 
     def trading_calendar(self, closed_days: Iterable[date] = ()) -> BusinessCalendar:

@@ -85,6 +85,7 @@ def test_allowed_events_of_a_state_missing_from_the_table_is_empty() -> None:
 TRADE_MOVES = [
     ("captured", "confirmation_matched", "confirmed"),
     ("captured", "confirmation_unmatched", "mismatched"),
+    ("captured", "confirmed_locked_in", "confirmed"),
     ("captured", "amended", "captured"),
     ("captured", "cancelled", "cancelled"),
     ("confirmed", "confirmation_matched", "confirmed"),
@@ -123,8 +124,8 @@ REFUSED = [
 
 
 def test_the_refused_pairs_are_the_rest_of_the_status_event_grid() -> None:
-    assert len(TradeStatus) * len(TradeEvent) == 64
-    assert len(REFUSED) == 64 - 18
+    assert len(TradeStatus) * len(TradeEvent) == 72
+    assert len(REFUSED) == 72 - 19
 
 
 @pytest.mark.parametrize(("status", "event"), REFUSED, ids=lambda v: str(v))
@@ -146,7 +147,16 @@ def test_cancelled_and_settled_are_terminal(status: TradeStatus) -> None:
 @pytest.mark.parametrize(
     ("status", "events"),
     [
-        ("captured", ["confirmation_matched", "confirmation_unmatched", "amended", "cancelled"]),
+        (
+            "captured",
+            [
+                "confirmation_matched",
+                "confirmation_unmatched",
+                "confirmed_locked_in",
+                "amended",
+                "cancelled",
+            ],
+        ),
         (
             "confirmed",
             ["confirmation_matched", "confirmation_unmatched", "amended", "cancelled", "cleared"],

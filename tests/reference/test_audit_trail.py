@@ -155,6 +155,7 @@ async def test_market_audit_after_image_is_the_whole_row(
         "ccp": "LCHLGB2L",
         "affirmation_cutoff": "18:00",
         "internal_settlement": False,
+        "locked_in": False,
         "version": 1,
         "created_at": STAMP,
         "updated_at": STAMP,

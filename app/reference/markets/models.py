@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, String
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base
@@ -26,6 +26,9 @@ class Market(Versioned):
     # Settled inside one settlement system that matches bilateral instructions itself: they
     # are matched on creation instead of waiting for a status advice.
     internal_settlement: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Exchange trades the CCP receives from the venue and confirms itself: no bilateral
+    # confirmation is awaited, the trade is confirmed at capture.
+    locked_in: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     affirmation_cutoff: Mapped[str] = mapped_column(String(5))
 
 

@@ -1,14 +1,21 @@
 """API models of markets and their closed days."""
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from app.core.calendars import validate_calendar_code
 from app.core.identifiers import Bic, Mic
-from app.reference.fields import FROM_ORM, STRICT, Cycle, Name
+from app.reference.fields import FROM_ORM, STRICT, Cycle, Name, TermsError, field_errors
 
 
 def _timezone(value: str) -> str:
@@ -48,14 +55,36 @@ class MarketFields(BaseModel):
         description="Bilateral instructions settle inside one system that matches them itself: "
         "they are matched on creation instead of waiting for a sese.024 status advice.",
     )
+    locked_in: bool = Field(
+        default=False,
+        description="Trades on this venue are locked in: the exchange hands them to its CCP, "
+        "which confirms them, so a trade is `confirmed` at capture instead of waiting for the "
+        "counterparty's confirmation. Needs a `ccp`.",
+    )
     affirmation_cutoff: LocalTime = Field(
         examples=["21:00"], description="Local time on trade date in the market's time zone."
     )
 
 
+def check_market_terms(values: dict[str, Any]) -> None:
+    """Cross-field rules of a market, shared by create and update."""
+    if values["locked_in"] and values["ccp"] is None:
+        raise TermsError(
+            "a locked-in market needs a ccp: the CCP confirms its trades", "locked_in", "ccp"
+        )
+
+
 class MarketIn(MarketFields):
     model_config = STRICT
     mic: Mic
+
+    @model_validator(mode="after")
+    def _terms(self) -> Self:
+        try:
+            check_market_terms(self.model_dump())
+        except TermsError as error:
+            raise field_errors(self, error) from None
+        return self
 
 
 class MarketPatch(BaseModel):
@@ -69,6 +98,7 @@ class MarketPatch(BaseModel):
     settlement_cycle_days: Cycle | None = None
     ccp: Bic | None = None
     internal_settlement: bool | None = None
+    locked_in: bool | None = None
     affirmation_cutoff: LocalTime | None = None
 
 

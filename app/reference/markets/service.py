@@ -11,7 +11,7 @@ from app.core.pagination import PageRequest
 from app.reference import records
 from app.reference.markets import repository
 from app.reference.markets.models import Market, MarketClosedDay
-from app.reference.markets.schemas import ClosedDayIn, MarketIn, MarketPatch
+from app.reference.markets.schemas import ClosedDayIn, MarketIn, MarketPatch, check_market_terms
 from app.reference.values import MarketRef
 
 ENTITY = "market"
@@ -45,6 +45,7 @@ async def update_market(
         expected_version=version,
         actor=actor,
         now=now,
+        check=check_market_terms,
     )
 
 

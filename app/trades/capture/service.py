@@ -25,11 +25,12 @@ from app.core.states import next_state
 from app.core.versioning import check_version
 from app.positions.bookings import service as positions
 from app.positions.bookings.service import TradeEconomics
-from app.reference.service import load_reference
+from app.reference.markets.service import get_market_ref
+from app.reference.service import ReferenceSet, load_reference
 from app.trades.capture import repository
 from app.trades.capture.lifecycle import ENTITY, transition_trade
 from app.trades.capture.models import Trade
-from app.trades.capture.rules import Booking, ReferenceFacts, TradeTerms, evaluate
+from app.trades.capture.rules import Booking, TradeTerms, evaluate
 from app.trades.capture.schemas import BatchItemResult, BatchOutcome, TradeIn, TradePatch
 from app.trades.capture.states import TRANSITIONS, TradeEvent, TradeStatus
 from app.trades.confirmations.service import captured, match_alleged, rematch_amended
@@ -75,7 +76,7 @@ def _terms_of(trade: Trade) -> TradeTerms:
     )
 
 
-async def _reference_for(session: AsyncSession, terms: Sequence[TradeTerms]) -> ReferenceFacts:
+async def _reference_for(session: AsyncSession, terms: Sequence[TradeTerms]) -> ReferenceSet:
     return await load_reference(
         session,
         isins=(t.isin for t in terms),
@@ -141,15 +142,33 @@ def _columns(trade: Trade) -> dict[str, Any]:
     return {column.key: getattr(trade, column.key) for column in Trade.__table__.columns}
 
 
-def _captured(row: dict[str, Any]) -> Change:
-    return Change(ENTITY, row["id"], "captured", before=None, after=jsonable(row))
+def _locked_in_venues(reference: ReferenceSet) -> set[str]:
+    return {mic for mic, market in reference.markets.items() if market.locked_in}
+
+
+def _capture_records(row: dict[str, Any], *, locked_in: bool) -> list[Change]:
+    """A new trade's audit records: captured, then, on a locked-in venue, confirmed at once by
+    the transition table. The row itself (changed here) is inserted as it ends: one write."""
+    captured_image = jsonable(row)
+    changes = [Change(ENTITY, row["id"], "captured", before=None, after=captured_image)]
+    if locked_in:
+        event = TradeEvent.CONFIRMED_LOCKED_IN
+        row["status"] = next_state(TRANSITIONS, TradeStatus(row["status"]), event).value
+        row["version"] += 1
+        changes.append(
+            Change(ENTITY, row["id"], event.value, before=captured_image, after=jsonable(row))
+        )
+    return changes
 
 
 async def capture_trade(
     session: AsyncSession, *, data: TradeIn, actor: Actor, now: datetime
 ) -> Trade:
+    """Book one trade. On a locked-in venue it is confirmed at once (the CCP confirms it);
+    elsewhere an alleged confirmation waiting for it is matched."""
     terms = _terms(data)
-    outcome = evaluate(terms, await _reference_for(session, [terms]), now=now)
+    reference = await _reference_for(session, [terms])
+    outcome = evaluate(terms, reference, now=now)
     if isinstance(outcome, list):
         raise ValidationFailed(_summary(outcome), errors=outcome)
     existing = await repository.booked_ids(session, [(data.book, data.external_id)])
@@ -160,10 +179,13 @@ async def capture_trade(
             trade_id=trade_id,
         )
     row = _trade_row(terms, outcome, external_id=data.external_id, actor=actor, now=now)
+    locked_in = terms.venue in _locked_in_venues(reference)
+    changes = _capture_records(row, locked_in=locked_in)
     trade = Trade(**row)
     session.add(trade)
-    await record_changes(session, [_captured(row)], actor=actor, now=now)
-    await match_alleged(session, [captured(row)], actor=actor, now=now)
+    await record_changes(session, changes, actor=actor, now=now)
+    if not locked_in:
+        await match_alleged(session, [captured(row)], actor=actor, now=now)
     # Last: the balance rows it locks (commission, fees) are shared by every trade.
     await positions.book_trades(session, [_economics(row)], actor=actor, now=now)
     return trade
@@ -191,7 +213,8 @@ def _validation_problems(error: ValidationError) -> list[FieldProblem]:
 async def capture_batch(
     session: AsyncSession, *, items: Sequence[Any], actor: Actor, now: datetime
 ) -> list[BatchItemResult]:
-    """Book every good item; report each item's outcome in order. Nothing is half-booked."""
+    """Book every good item; report each item's outcome in order. Nothing is half-booked.
+    Trades on locked-in venues are confirmed at once, as in ``capture_trade``."""
     results: list[BatchItemResult | None] = [None] * len(items)
     parsed: list[tuple[int, TradeIn]] = []
     for index, item in enumerate(items):
@@ -231,9 +254,14 @@ async def capture_batch(
         )
 
     if rows:
+        locked_in = _locked_in_venues(reference)
+        changes = [
+            c for row in rows for c in _capture_records(row, locked_in=row["venue"] in locked_in)
+        ]
+        bilateral = [captured(row) for row in rows if row["venue"] not in locked_in]
         await repository.insert_rows(session, rows)
-        await record_changes(session, [_captured(row) for row in rows], actor=actor, now=now)
-        await match_alleged(session, [captured(row) for row in rows], actor=actor, now=now)
+        await record_changes(session, changes, actor=actor, now=now)
+        await match_alleged(session, bilateral, actor=actor, now=now)
         await positions.book_trades(
             session, [_economics(row) for row in rows], actor=actor, now=now
         )
@@ -249,7 +277,8 @@ async def amend_trade(
     actor: Actor,
     now: datetime,
 ) -> Trade:
-    """Re-validate the amended terms, recompute what we derive, bump the version, re-confirm.
+    """Re-validate the amended terms, recompute what we derive, bump the version, re-confirm:
+    on a locked-in venue at once, elsewhere by matching its confirmation again.
 
     Settlement date and accrued interest are recomputed unless the amendment sends them.
     """
@@ -274,9 +303,30 @@ async def amend_trade(
         version=trade.version + 1,
         updated_at=now,
     )
-    await rematch_amended(session, trade, actor=actor, now=now)
+    if (await get_market_ref(session, mic=trade.venue)).locked_in:
+        await _confirm_locked_in(session, trade, actor=actor, now=now)
+    else:
+        await rematch_amended(session, trade, actor=actor, now=now)
     await positions.rebook_trade(session, _economics(_columns(trade)), actor=actor, now=now)
     return trade
+
+
+async def _confirm_locked_in(
+    session: AsyncSession, trade: Trade, *, actor: Actor, now: datetime
+) -> None:
+    """The trade (locked by the caller) is on a locked-in venue: its CCP confirms it, no
+    counterparty does, so it is confirmed at once."""
+    await transition(
+        session,
+        trade,
+        transitions=TRANSITIONS,
+        event=TradeEvent.CONFIRMED_LOCKED_IN,
+        entity_type=ENTITY,
+        actor=actor,
+        now=now,
+        version=trade.version + 1,
+        updated_at=now,
+    )
 
 
 def _refuse_emptied(changes: dict[str, Any]) -> None:

@@ -18,6 +18,8 @@ class TradeStatus(StrEnum):
 class TradeEvent(StrEnum):
     CONFIRMATION_MATCHED = "confirmation_matched"
     CONFIRMATION_UNMATCHED = "confirmation_unmatched"
+    # Booked on a locked-in venue: the CCP confirms the trade, no counterparty confirmation.
+    CONFIRMED_LOCKED_IN = "confirmed_locked_in"
     AMENDED = "amended"
     CANCELLED = "cancelled"
     CLEARED = "cleared"
@@ -30,6 +32,7 @@ _BEFORE_CLEARING = (TradeStatus.CAPTURED, TradeStatus.CONFIRMED, TradeStatus.MIS
 
 TRANSITIONS: Mapping[tuple[TradeStatus, TradeEvent], TradeStatus] = {
     (TradeStatus.CAPTURED, TradeEvent.CONFIRMATION_MATCHED): TradeStatus.CONFIRMED,
+    (TradeStatus.CAPTURED, TradeEvent.CONFIRMED_LOCKED_IN): TradeStatus.CONFIRMED,
     (TradeStatus.CAPTURED, TradeEvent.CONFIRMATION_UNMATCHED): TradeStatus.MISMATCHED,
     (TradeStatus.MISMATCHED, TradeEvent.CONFIRMATION_MATCHED): TradeStatus.CONFIRMED,
     (TradeStatus.MISMATCHED, TradeEvent.CONFIRMATION_UNMATCHED): TradeStatus.MISMATCHED,

@@ -2,6 +2,7 @@
 
 Each difference is reported with its ISO 20022 unmatched-reason code (the code list that sese.024
 status advices use) and both values, so the exception queue shows what to fix without a lookup.
+One case has no ISO code and gets a proprietary one: ``MULT``, several of our trades fit.
 No database access here: the caller loads the trade, the confirmation and the tolerance.
 """
 
@@ -33,26 +34,35 @@ _OPPOSITE = {"buy": "sell", "sell": "buy"}
 
 
 class ReasonCode(StrEnum):
-    """ISO 20022 unmatched-reason codes (UnmatchedReason code sets used by sese.024).
+    """ISO 20022 unmatched-reason codes (UnmatchedReason code sets used by sese.024), and one
+    proprietary code.
 
     ``DELN`` is ISO's code for a trade direction that does not match (a receipt instructed where a
     delivery is expected, or the reverse): here, both parties bought or both sold.
-    ``CMIS`` is never produced by :func:`compare`: the caller reports it when no trade is found.
+    ``CMIS`` and ``MULT`` are never produced by :func:`compare`: the caller reports them when
+    it finds no single trade. ``CMIS`` is ISO's "no matching instruction": no trade of ours at
+    all. ``MULT`` is ours (ISO has no code for it): several of our trades fit the confirmation
+    equally, and which one it means is for operations to say, never guessed.
     """
 
     DQUA = "DQUA"  # quantity
     DDEA = "DDEA"  # deal price
-    DMON = "DMON"  # settlement amount or currency
+    DMON = "DMON"  # settlement amount
+    NCRR = "NCRR"  # settlement currency
+    ACRU = "ACRU"  # accrued interest
     DSEC = "DSEC"  # security (ISIN)
     DTRD = "DTRD"  # trade date
     DDAT = "DDAT"  # settlement date
     DELN = "DELN"  # direction: delivery vs receipt (buy vs sell)
     CMIS = "CMIS"  # no matching instruction/trade
+    MULT = "MULT"  # proprietary: several candidate trades fit the economics
 
 
 @dataclass(frozen=True)
 class Terms:
-    """One party's view of the trade; ``side`` is that party's own side (``buy`` or ``sell``)."""
+    """One party's view of the trade; ``side`` is that party's own side (``buy`` or ``sell``).
+    ``accrued_interest`` is None where that party states none (equities; a confirmation that
+    does not carry it)."""
 
     isin: str
     side: str
@@ -62,6 +72,7 @@ class Terms:
     trade_date: date
     settlement_date: date
     net_amount: Decimal
+    accrued_interest: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -127,20 +138,44 @@ def price_within(*, ours: Decimal, theirs: Decimal, tolerance: Tolerance) -> boo
     return _difference(ours, theirs) <= tolerance.price_abs
 
 
-def amount_within(*, ours: Decimal, theirs: Decimal, tolerance: Tolerance) -> bool:
-    """Whether the settlement amounts differ by no more than the absolute OR the basis-point
-    allowance (the limit itself matches); with neither set, they must be equal."""
+def amount_within(
+    *, ours: Decimal, theirs: Decimal, tolerance: Tolerance, relative_to: Decimal | None = None
+) -> bool:
+    """Whether two amounts differ by no more than the absolute OR the basis-point allowance
+    (the limit itself matches); with neither set, they must be equal. The basis points are of
+    ``relative_to``, by default of ``ours``."""
     difference = _difference(ours, theirs)
     if tolerance.net_amount_abs is None and tolerance.net_amount_bps is None:
         return difference == 0
     if tolerance.net_amount_abs is not None and difference <= tolerance.net_amount_abs:
         return True
     if tolerance.net_amount_bps is not None:
+        base = ours if relative_to is None else relative_to
         with localcontext(_EXACT):
             # A relative allowance is a size, whatever the sign convention of the amount.
-            allowance = (abs(ours) * tolerance.net_amount_bps).scaleb(BASIS_POINT_EXPONENT)
+            allowance = (abs(base) * tolerance.net_amount_bps).scaleb(BASIS_POINT_EXPONENT)
         return difference <= allowance
     return False
+
+
+def _accrued_interest_reason(ours: Terms, theirs: Terms, tolerance: Tolerance) -> Reason | None:
+    """ACRU when both state accrued interest and it differs by more than the settlement amount
+    may: the accrued interest is part of that amount, so the same allowance (absolute, or
+    basis points of OUR settlement amount) applies to it, and a difference the amount
+    tolerance accepts is not reported on its part either."""
+    our_interest, their_interest = ours.accrued_interest, theirs.accrued_interest
+    if our_interest is None or their_interest is None:
+        return None
+    if amount_within(
+        ours=our_interest, theirs=their_interest, tolerance=tolerance, relative_to=ours.net_amount
+    ):
+        return None
+    return Reason(
+        ReasonCode.ACRU,
+        "accrued_interest",
+        format_decimal(our_interest),
+        format_decimal(their_interest),
+    )
 
 
 def _sides_oppose(ours: str, theirs: str) -> bool:
@@ -149,28 +184,32 @@ def _sides_oppose(ours: str, theirs: str) -> bool:
 
 def compare(*, ours: Terms, theirs: Terms, tolerance: Tolerance) -> Outcome:
     """Every difference between our terms and theirs, in the order isin, side, quantity, price,
-    currency, trade date, settlement date, net amount. The amounts are not compared when the
-    currencies differ: the currency's DMON already says why, a second would be noise."""
+    currency, trade date, settlement date, accrued interest, net amount.
+
+    A currency difference is one reason, NCRR: amounts in different currencies are not
+    compared, so it brings no DMON (net amount) or ACRU (accrued interest) with it, which
+    would only repeat it. Accrued interest is compared only when both sides state it."""
     reasons: list[Reason] = []
 
     def differ(code: ReasonCode, field: str, ours_value: str, theirs_value: str) -> None:
         reasons.append(Reason(code=code, field=field, ours=ours_value, theirs=theirs_value))
+
+    def differ_in_amount(
+        code: ReasonCode, field: str, ours_value: Decimal, theirs_value: Decimal
+    ) -> None:
+        differ(code, field, format_decimal(ours_value), format_decimal(theirs_value))
 
     if ours.isin != theirs.isin:
         differ(ReasonCode.DSEC, "isin", ours.isin, theirs.isin)
     if not _sides_oppose(ours.side, theirs.side):
         differ(ReasonCode.DELN, "side", ours.side, theirs.side)
     if ours.quantity != theirs.quantity:
-        differ(
-            ReasonCode.DQUA,
-            "quantity",
-            format_decimal(ours.quantity),
-            format_decimal(theirs.quantity),
-        )
+        differ_in_amount(ReasonCode.DQUA, "quantity", ours.quantity, theirs.quantity)
     if not price_within(ours=ours.price, theirs=theirs.price, tolerance=tolerance):
-        differ(ReasonCode.DDEA, "price", format_decimal(ours.price), format_decimal(theirs.price))
-    if ours.currency != theirs.currency:
-        differ(ReasonCode.DMON, "currency", ours.currency, theirs.currency)
+        differ_in_amount(ReasonCode.DDEA, "price", ours.price, theirs.price)
+    same_currency = ours.currency == theirs.currency
+    if not same_currency:
+        differ(ReasonCode.NCRR, "currency", ours.currency, theirs.currency)
     if ours.trade_date != theirs.trade_date:
         differ(
             ReasonCode.DTRD,
@@ -185,16 +224,26 @@ def compare(*, ours: Terms, theirs: Terms, tolerance: Tolerance) -> Outcome:
             ours.settlement_date.isoformat(),
             theirs.settlement_date.isoformat(),
         )
-    if ours.currency == theirs.currency and not amount_within(
+    accrued = _accrued_interest_reason(ours, theirs, tolerance) if same_currency else None
+    if accrued is not None:
+        reasons.append(accrued)
+    if same_currency and not amount_within(
         ours=ours.net_amount, theirs=theirs.net_amount, tolerance=tolerance
     ):
-        differ(
-            ReasonCode.DMON,
-            "net_amount",
-            format_decimal(ours.net_amount),
-            format_decimal(theirs.net_amount),
-        )
+        differ_in_amount(ReasonCode.DMON, "net_amount", ours.net_amount, theirs.net_amount)
     return Outcome(matched=not reasons, reasons=tuple(reasons))
+
+
+def several_fit(candidates: Sequence[str], *, trade_reference: str | None) -> Reason:
+    """The reason a confirmation that several of our trades fit is not matched: MULT
+    (proprietary), not CMIS, which says there is no trade at all. Operations choose (force-match
+    names the trade); the trades are listed, the reference (or its absence) is theirs."""
+    return Reason(
+        code=ReasonCode.MULT,
+        field="trade_reference" if trade_reference else "economics",
+        ours=f"{len(candidates)} trades fit: " + ", ".join(candidates),
+        theirs=trade_reference or "no reference",
+    )
 
 
 def is_economic_candidate(*, ours: Terms, theirs: Terms, tolerance: Tolerance) -> bool:

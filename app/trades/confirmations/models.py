@@ -28,6 +28,8 @@ class Confirmation(Base):
     trade_date: Mapped[date] = mapped_column(Date)
     settlement_date: Mapped[date] = mapped_column(Date)
     net_amount: Mapped[Decimal] = mapped_column(ExactDecimal())
+    # Null when the counterparty did not state it: then it is not compared.
+    accrued_interest: Mapped[Decimal | None] = mapped_column(ExactDecimal())
     status: Mapped[str] = mapped_column(String(12))
     trade_id: Mapped[str | None] = mapped_column(ForeignKey("trades.id"), index=True)
     # [{"code": "DQUA", "field": "quantity", "ours": "100", "theirs": "90"}, ...]

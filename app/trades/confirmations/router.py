@@ -55,6 +55,7 @@ def _out(c: Confirmation) -> ConfirmationOut:
         trade_date=c.trade_date,
         settlement_date=c.settlement_date,
         net_amount=c.net_amount,
+        accrued_interest=c.accrued_interest,
         status=ConfirmationStatus(c.status),
         trade_id=c.trade_id,
         reasons=[ReasonOut(**r) for r in c.reasons],
@@ -84,7 +85,13 @@ async def receive_confirmation(
     """Finds our trade (by `trade_reference`, else by economics), compares every field and
     answers `matched`, `unmatched` (with sese.024 reason codes and both values) or `alleged`
     (no trade of ours yet: it matches when the trade is booked). The trade moves to
-    `confirmed` or `mismatched`. Several trades fitting equally are listed as `candidates`."""
+    `confirmed` or `mismatched`. Several trades fitting equally are listed as `candidates`,
+    with the proprietary reason `MULT`.
+
+    Reasons: `DSEC` security, `DELN` direction, `DQUA` quantity, `DDEA` deal price, `NCRR`
+    settlement currency (alone: amounts in different currencies are not compared), `DTRD`
+    trade date, `DDAT` settlement date, `ACRU` accrued interest (when the confirmation states
+    it), `DMON` settlement amount; prices and amounts within `/matching-tolerances`."""
 
     async def work(session: AsyncSession) -> ConfirmationOut:
         return _out(

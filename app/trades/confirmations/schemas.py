@@ -49,6 +49,12 @@ class ConfirmationIn(BaseModel):
     trade_date: date
     settlement_date: date
     net_amount: DecimalStr
+    accrued_interest: DecimalStr | None = Field(
+        default=None,
+        description="Bonds: the accrued interest in the settlement amount. When given and our "
+        "trade has accrued interest, a difference beyond the currency's settlement-amount "
+        "tolerance is reported as `ACRU`; when absent, it is not compared.",
+    )
 
     @field_validator("quantity", "price", "net_amount")
     @classmethod
@@ -58,12 +64,23 @@ class ConfirmationIn(BaseModel):
         return value
 
 
+REASON_CODES = (
+    "sese.024 unmatched-reason codes: `DSEC` security, `DELN` direction (both sides bought or "
+    "both sold), `DQUA` quantity, `DDEA` deal price, `NCRR` settlement currency, `DTRD` trade "
+    "date, `DDAT` settlement date, `ACRU` accrued interest, `DMON` settlement amount. A "
+    "currency difference is `NCRR` alone: amounts in different currencies are not compared, "
+    "so no `DMON` or `ACRU` repeats it. `MULT` is proprietary (ISO has no code for it): "
+    "several of our trades fit the confirmation and none is chosen (see `candidates`). "
+    "`CMIS` (no matching trade at all) is not given here: such a confirmation is `alleged`."
+)
+
+
 class ReasonOut(BaseModel):
     # Settlement advices have a ReasonOut too, so the OpenAPI document names this one by its
     # module: keep the name it was published under when the module moved.
     __module__ = "app.trades.confirmation_schemas"
 
-    code: str = Field(examples=["DQUA"])
+    code: str = Field(examples=["DQUA"], description=REASON_CODES)
     field: str = Field(examples=["quantity"])
     ours: str = Field(examples=["100"])
     theirs: str = Field(examples=["90"])
@@ -90,6 +107,7 @@ class ConfirmationOut(BaseModel):
     trade_date: date
     settlement_date: date
     net_amount: DecimalStr
+    accrued_interest: DecimalStr | None
     status: ConfirmationStatus
     trade_id: str | None
     reasons: list[ReasonOut]

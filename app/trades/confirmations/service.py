@@ -25,11 +25,12 @@ from app.trades.confirmations import repository
 from app.trades.confirmations.deadlines import Deadline, deadline, is_near
 from app.trades.confirmations.matching import (
     Outcome,
-    ReasonCode,
+    Reason,
     Terms,
     Tolerance,
     compare,
     select_candidate,
+    several_fit,
 )
 from app.trades.confirmations.models import Confirmation
 from app.trades.confirmations.schemas import ConfirmationIn
@@ -50,6 +51,7 @@ _TERM_FIELDS = (
     "trade_date",
     "settlement_date",
     "net_amount",
+    "accrued_interest",
 )
 # Matching again (new terms on either side) withdraws a force-match proposal or approval: it was
 # about terms that no longer stand, and a left-over proposal would let one key approve alone.
@@ -99,6 +101,7 @@ def _their_terms(source: ConfirmationIn | Confirmation) -> Terms:
         trade_date=source.trade_date,
         settlement_date=source.settlement_date,
         net_amount=source.net_amount,
+        accrued_interest=source.accrued_interest,
     )
 
 
@@ -119,11 +122,15 @@ async def _tolerance(session: AsyncSession, currency: str) -> Tolerance:
     )
 
 
-def _reasons(outcome: Outcome) -> list[dict[str, Any]]:
+def _stored(reasons: Sequence[Reason]) -> list[dict[str, Any]]:
     return [
         {"code": r.code.value, "field": r.field, "ours": r.ours, "theirs": r.theirs}
-        for r in outcome.reasons
+        for r in reasons
     ]
+
+
+def _reasons(outcome: Outcome) -> list[dict[str, Any]]:
+    return _stored(outcome.reasons)
 
 
 @dataclass(frozen=True)
@@ -219,14 +226,7 @@ async def _apply_to_trade(
 
 
 def _ambiguity(candidates: Sequence[str], data: ConfirmationIn) -> list[dict[str, Any]]:
-    return [
-        {
-            "code": ReasonCode.CMIS.value,
-            "field": "trade_reference" if data.trade_reference else "economics",
-            "ours": f"{len(candidates)} trades fit: " + ", ".join(candidates),
-            "theirs": data.trade_reference or "no reference",
-        }
-    ]
+    return _stored([several_fit(candidates, trade_reference=data.trade_reference)])
 
 
 async def _require_counterparty(session: AsyncSession, lei: str) -> None:

@@ -24,6 +24,7 @@ XNYS_BODY = {
     ],
     "ccp": "NSCCUS33",
     "internal_settlement": False,
+    "locked_in": False,
     "affirmation_cutoff": "21:00",
     "version": 1,
     "created_at": CREATED_AT,
@@ -56,6 +57,7 @@ async def test_create_market_answers_201_with_location_and_the_full_body(api: Ap
         ],
         "ccp": LCH_LTD,
         "internal_settlement": False,
+        "locked_in": False,
         "affirmation_cutoff": "18:00",
         "version": 1,
         "created_at": CREATED_AT,
@@ -531,3 +533,103 @@ async def test_a_market_that_settles_internally_says_so_and_can_be_changed(api: 
         "/markets/XLON", json={"internal_settlement": None}, headers=if_match(2), role=OPS
     )
     assert refused.status_code == 422
+
+
+# Locked in -----------------------------------------------------------------------------------
+
+
+async def test_a_locked_in_market_says_so_when_created_and_read(api: Api) -> None:
+    created = await api.post("/markets", json=market_payload(locked_in=True), role=OPS)
+
+    assert created.status_code == 201, created.text
+    assert created.json()["locked_in"] is True
+    read = await api.get("/markets/XLON", role="trader")
+    assert (read.json()["locked_in"], read.json()["ccp"]) == (True, LCH_LTD)
+
+
+async def test_of_the_demo_markets_only_xetra_is_locked_in(api: Api, reference: None) -> None:
+    listed = (await api.get("/markets", role="compliance")).json()["items"]
+
+    assert {m["mic"]: m["locked_in"] for m in listed} == {
+        "XETR": True,
+        "XNYS": False,
+        "XOFF": False,
+        "XPAR": False,
+    }
+
+
+async def test_patch_locks_a_market_in_and_back_out(
+    api: Api, reference: None, clock: FrozenClock
+) -> None:
+    clock.advance(hours=1)
+    locked = await api.patch(
+        "/markets/XNYS", json={"locked_in": True}, headers=if_match(1), role=OPS
+    )
+
+    assert locked.status_code == 200, locked.text
+    assert locked.headers["etag"] == '"2"'
+    assert locked.json() == {
+        **XNYS_BODY,
+        "locked_in": True,
+        "version": 2,
+        "updated_at": "2026-11-25T16:00:00Z",
+    }
+    bilateral = await api.patch(
+        "/markets/XNYS", json={"locked_in": False}, headers=if_match(2), role=OPS
+    )
+    assert (bilateral.json()["locked_in"], bilateral.json()["version"]) == (False, 3)
+
+
+async def test_a_locked_in_market_without_a_ccp_is_422_naming_both(api: Api) -> None:
+    response = await api.post("/markets", json=market_payload(ccp=None, locked_in=True), role=OPS)
+
+    assert response.status_code == 422, response.text
+    assert problem_fields(response) == {"locked_in", "ccp"}
+    assert response.json()["detail"].endswith(
+        "a locked-in market needs a ccp: the CCP confirms its trades"
+    )
+    assert (await api.get("/markets/XLON", role=OPS)).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("mic", "patch"),
+    [
+        pytest.param("XOFF", {"locked_in": True}, id="lock-in-without-ccp"),
+        pytest.param("XETR", {"ccp": None}, id="drop-the-ccp-of-a-locked-in-market"),
+        pytest.param("XNYS", {"locked_in": True, "ccp": None}, id="both-at-once"),
+    ],
+)
+async def test_patch_leaving_a_locked_in_market_without_ccp_is_422_and_changes_nothing(
+    api: Api, reference: None, mic: str, patch: dict[str, Any]
+) -> None:
+    before = (await api.get(f"/markets/{mic}", role=OPS)).json()
+
+    response = await api.patch(f"/markets/{mic}", json=patch, headers=if_match(1), role=OPS)
+
+    assert response.status_code == 422, response.text
+    assert problem_fields(response) == {"locked_in", "ccp"}
+    assert (await api.get(f"/markets/{mic}", role=OPS)).json() == before
+
+
+@pytest.mark.parametrize("value", [None, "maybe", 2])
+async def test_patch_locked_in_to_no_boolean_is_422(api: Api, reference: None, value: Any) -> None:
+    response = await api.patch(
+        "/markets/XNYS", json={"locked_in": value}, headers=if_match(1), role=OPS
+    )
+
+    assert response.status_code == 422
+    assert problem_fields(response) == {"locked_in"}
+    assert (await api.get("/markets/XNYS", role=OPS)).json() == XNYS_BODY
+
+
+async def test_locking_a_market_in_is_for_operations(api: Api, reference: None) -> None:
+    for role in ("trader", "gateway", "compliance", "admin"):
+        refused = await api.patch(
+            "/markets/XNYS", json={"locked_in": True}, headers=if_match(1), role=role
+        )
+        assert refused.status_code == 403, role
+    anonymous = await api.patch(
+        "/markets/XNYS", json={"locked_in": True}, headers=if_match(1), role=None
+    )
+    assert anonymous.status_code == 401
+    assert (await api.get("/markets/XNYS", role=OPS)).json() == XNYS_BODY

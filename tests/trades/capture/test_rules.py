@@ -24,7 +24,11 @@ NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)  # Wednesday 10:00 in New York
 
 
 def _market(mic: str) -> MarketRef:
-    row = {"internal_settlement": False, **next(m for m in demo_data.MARKETS if m["mic"] == mic)}
+    row = {
+        "internal_settlement": False,
+        "locked_in": False,
+        **next(m for m in demo_data.MARKETS if m["mic"] == mic),
+    }
     for name in ("settlement_calendars", "settlement_cycle_days"):
         row[name] = tuple(row[name])
     return MarketRef(**row)

@@ -59,6 +59,7 @@ def confirmation_body(
     """The whole answer the API gives for a confirmation sent as ``payload``."""
     return {
         "id": id_,
+        "accrued_interest": None,  # not stated unless the payload states it
         **payload,
         "status": status,
         "trade_id": trade_id,

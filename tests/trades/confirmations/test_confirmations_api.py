@@ -121,8 +121,8 @@ async def test_a_matching_eur_confirmation_confirms_a_paris_trade(
         ({"price": "189.20"}, reason("DDEA", "price", "189.25", "189.20")),
         ({"net_amount": "18926.60"}, reason("DMON", "net_amount", "18926.52", "18926.60")),
         ({"net_amount": "18920.00"}, reason("DMON", "net_amount", "18926.52", "18920.00")),
-        # Another currency: the amounts are not compared (the currency already says why).
-        ({"currency": "EUR"}, reason("DMON", "currency", "USD", "EUR")),
+        # Another currency: NCRR alone, the amounts are not compared (no DMON repeats it).
+        ({"currency": "EUR"}, reason("NCRR", "currency", "USD", "EUR")),
         ({"isin": IBM}, reason("DSEC", "isin", JPM, IBM)),
         ({"trade_date": "2026-11-23"}, reason("DTRD", "trade_date", "2026-11-24", "2026-11-23")),
         (
@@ -138,7 +138,7 @@ async def test_a_matching_eur_confirmation_confirms_a_paris_trade(
         "DDEA-down",
         "DMON-up",
         "DMON-down",
-        "DMON-ccy",
+        "NCRR",
         "DSEC",
         "DTRD",
         "DDAT",
@@ -296,7 +296,7 @@ async def test_two_trades_fitting_the_economics_are_candidates_and_neither_is_to
         status="unmatched",
         trade_id=None,
         candidates=ids,
-        reasons=[reason("CMIS", "economics", f"2 trades fit: {ids[0]}, {ids[1]}", "no reference")],
+        reasons=[reason("MULT", "economics", f"2 trades fit: {ids[0]}, {ids[1]}", "no reference")],
     )
     for trade in (first, second):
         assert await trade_status(api, trade["id"]) == ("captured", 1)
@@ -315,7 +315,7 @@ async def test_a_reference_naming_trades_in_two_books_lists_both(
 
     assert (body["status"], body["trade_id"], body["candidates"]) == ("unmatched", None, ids)
     assert body["reasons"] == [
-        reason("CMIS", "trade_reference", f"2 trades fit: {ids[0]}, {ids[1]}", "FO-SHARED-1")
+        reason("MULT", "trade_reference", f"2 trades fit: {ids[0]}, {ids[1]}", "FO-SHARED-1")
     ]
     for trade in (flow, rates):
         assert await trade_status(api, trade["id"]) == ("captured", 1)

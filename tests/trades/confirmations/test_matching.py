@@ -24,6 +24,7 @@ from app.trades.confirmations.matching import (
     is_economic_candidate,
     price_within,
     select_candidate,
+    several_fit,
 )
 from tests.factories import JPM, TOTAL
 
@@ -54,7 +55,7 @@ def unmatched(*reasons: Reason) -> Outcome:
 
 
 def _typed(field: str, text: str) -> Any:
-    if field in ("quantity", "price", "net_amount"):
+    if field in ("quantity", "price", "net_amount", "accrued_interest"):
         return Decimal(text)
     if field in ("trade_date", "settlement_date"):
         return date.fromisoformat(text)
@@ -83,9 +84,10 @@ DIFFERENCES = [
     ("side", "buy", "buy", ReasonCode.DELN),
     ("quantity", "100", "90", ReasonCode.DQUA),
     ("price", "189.25", "189.30", ReasonCode.DDEA),
-    ("currency", "USD", "EUR", ReasonCode.DMON),
+    ("currency", "USD", "EUR", ReasonCode.NCRR),
     ("trade_date", "2026-11-24", "2026-11-23", ReasonCode.DTRD),
     ("settlement_date", "2026-11-25", "2026-11-26", ReasonCode.DDAT),
+    ("accrued_interest", "1479.45", "1484.38", ReasonCode.ACRU),
     ("net_amount", "18926.52", "18926.53", ReasonCode.DMON),
 ]
 
@@ -102,9 +104,27 @@ def test_each_difference_has_its_iso_code(
     assert outcome == unmatched(Reason(code, field, our_value, their_value))
 
 
-def test_every_code_but_cmis_comes_from_a_difference() -> None:
-    # CMIS (no trade of ours at all) is the caller's to report; a new code needs a row above.
-    assert {row[3] for row in DIFFERENCES} | {ReasonCode.CMIS} == set(ReasonCode)
+def test_every_code_but_cmis_and_mult_comes_from_a_difference() -> None:
+    # CMIS (no trade of ours at all) and MULT (several fit) are the caller's to report; a new
+    # code needs a row above.
+    callers = {ReasonCode.CMIS, ReasonCode.MULT}
+    assert {row[3] for row in DIFFERENCES} | callers == set(ReasonCode)
+
+
+def test_the_reason_codes_are_exactly_these() -> None:
+    assert [code.value for code in ReasonCode] == [
+        "DQUA",
+        "DDEA",
+        "DMON",
+        "NCRR",
+        "ACRU",
+        "DSEC",
+        "DTRD",
+        "DDAT",
+        "DELN",
+        "CMIS",
+        "MULT",
+    ]
 
 
 @pytest.mark.parametrize(("our_side", "their_side"), [("buy", "buy"), ("sell", "sell")])
@@ -239,7 +259,7 @@ def test_several_differences_are_all_reported_in_field_order() -> None:
     )
 
 
-def test_a_different_currency_is_one_dmon_not_a_second_for_the_amount() -> None:
+def test_a_different_currency_is_one_ncrr_and_no_dmon_for_the_amount() -> None:
     outcome = compare(
         ours=ours(),
         theirs=theirs(currency="EUR", net_amount=Decimal("17455.10"), quantity=Decimal("90")),
@@ -247,7 +267,134 @@ def test_a_different_currency_is_one_dmon_not_a_second_for_the_amount() -> None:
     )
     assert outcome == unmatched(
         Reason(ReasonCode.DQUA, "quantity", "100", "90"),
-        Reason(ReasonCode.DMON, "currency", "USD", "EUR"),
+        Reason(ReasonCode.NCRR, "currency", "USD", "EUR"),
+    )
+
+
+def test_a_different_currency_brings_no_acru_either() -> None:
+    outcome = compare(
+        ours=ours(accrued_interest=Decimal("1479.45")),
+        theirs=theirs(
+            currency="EUR", net_amount=Decimal("17455.10"), accrued_interest=Decimal("1364.20")
+        ),
+        tolerance=EXACT,
+    )
+    assert outcome == unmatched(Reason(ReasonCode.NCRR, "currency", "USD", "EUR"))
+
+
+# Accrued interest (ACRU) ---------------------------------------------------------------------
+# A bond trade of ours: 1,000,000 nominal at 78.50 %, 785000.00 + 1479.45 accrued = 786479.45.
+
+
+def bond(**overrides: Any) -> Terms:
+    return ours(
+        **{
+            "quantity": Decimal("1000000"),
+            "price": Decimal("78.50"),
+            "currency": "EUR",
+            "net_amount": Decimal("786479.45"),
+            "accrued_interest": Decimal("1479.45"),
+            **overrides,
+        }
+    )
+
+
+def their_bond(**overrides: Any) -> Terms:
+    return bond(**{"side": "sell", **overrides})
+
+
+def test_the_same_accrued_interest_matches() -> None:
+    outcome = compare(ours=bond(), theirs=their_bond(), tolerance=EXACT)
+    assert outcome == MATCHED
+
+
+def test_another_accrued_interest_is_acru_with_both_values_before_the_amount() -> None:
+    # A day more of interest: 1484.38; their settlement amount says so too.
+    outcome = compare(
+        ours=bond(),
+        theirs=their_bond(accrued_interest=Decimal("1484.38"), net_amount=Decimal("786484.38")),
+        tolerance=EXACT,
+    )
+    assert outcome == unmatched(
+        Reason(ReasonCode.ACRU, "accrued_interest", "1479.45", "1484.38"),
+        Reason(ReasonCode.DMON, "net_amount", "786479.45", "786484.38"),
+    )
+
+
+@pytest.mark.parametrize(("ours_interest", "theirs_interest"), [("1479.45", None), (None, "12")])
+def test_accrued_interest_stated_by_one_side_only_is_not_compared(
+    ours_interest: str | None, theirs_interest: str | None
+) -> None:
+    outcome = compare(
+        ours=bond(accrued_interest=None if ours_interest is None else Decimal(ours_interest)),
+        theirs=their_bond(
+            accrued_interest=None if theirs_interest is None else Decimal(theirs_interest)
+        ),
+        tolerance=EXACT,
+    )
+    assert outcome == MATCHED
+
+
+@pytest.mark.parametrize(
+    ("their_interest", "matched"),
+    [
+        ("1481.45", True),  # 2.00 above: exactly the absolute allowance
+        ("1477.45", True),  # 2.00 below
+        ("1481.46", False),  # a cent beyond
+    ],
+)
+def test_accrued_interest_within_the_absolute_amount_allowance_matches(
+    their_interest: str, matched: bool
+) -> None:
+    tolerance = Tolerance(net_amount_abs=Decimal("2.00"))
+    outcome = compare(
+        ours=bond(),
+        theirs=their_bond(accrued_interest=Decimal(their_interest)),
+        tolerance=tolerance,
+    )
+    expected = (
+        MATCHED
+        if matched
+        else unmatched(Reason(ReasonCode.ACRU, "accrued_interest", "1479.45", their_interest))
+    )
+    assert outcome == expected
+
+
+@pytest.mark.parametrize(
+    ("their_interest", "matched"),
+    [
+        # 1 bp of OUR settlement amount 786479.45 is 78.647945: the allowance of the amount the
+        # interest is part of, not 1 bp of the interest (0.147945).
+        ("1558.097945", True),
+        ("1558.10", False),
+    ],
+)
+def test_accrued_interest_allowance_in_basis_points_is_of_our_settlement_amount(
+    their_interest: str, matched: bool
+) -> None:
+    tolerance = Tolerance(net_amount_bps=Decimal("1"))
+    outcome = compare(
+        ours=bond(),
+        theirs=their_bond(accrued_interest=Decimal(their_interest)),
+        tolerance=tolerance,
+    )
+    assert outcome.matched is matched
+    if not matched:
+        assert outcome == unmatched(
+            Reason(ReasonCode.ACRU, "accrued_interest", "1479.45", their_interest)
+        )
+
+
+def test_amount_within_takes_basis_points_of_what_it_is_told() -> None:
+    tolerance = Tolerance(net_amount_bps=Decimal("1"))
+    interest, base = Decimal("1479.45"), Decimal("786479.45")
+    assert amount_within(ours=interest, theirs=Decimal("1479.59"), tolerance=tolerance) is True
+    assert amount_within(ours=interest, theirs=Decimal("1479.60"), tolerance=tolerance) is False
+    assert (
+        amount_within(
+            ours=interest, theirs=Decimal("1558.09"), tolerance=tolerance, relative_to=base
+        )
+        is True
     )
 
 
@@ -324,6 +471,18 @@ def test_two_candidates_are_ambiguous_and_neither_is_chosen() -> None:
         tolerance=EXACT,
     )
     assert selection == Selection(trade_id=None, ambiguous=("T-2", "T-9"))
+
+
+def test_several_fitting_trades_are_mult_not_cmis_naming_them_and_the_economics() -> None:
+    assert several_fit(("T-2", "T-9"), trade_reference=None) == Reason(
+        ReasonCode.MULT, "economics", "2 trades fit: T-2, T-9", "no reference"
+    )
+
+
+def test_several_trades_under_one_reference_are_mult_naming_the_reference() -> None:
+    assert several_fit(("T-1", "T-4", "T-7"), trade_reference="FO-SHARED-1") == Reason(
+        ReasonCode.MULT, "trade_reference", "3 trades fit: T-1, T-4, T-7", "FO-SHARED-1"
+    )
 
 
 def test_the_same_trade_listed_twice_is_one_candidate() -> None:
