@@ -19,7 +19,8 @@ def jsonable(value: Any) -> Any:
     if type(value) in _AS_IS:  # most columns: answered before the isinstance checks
         return value
     if isinstance(value, Decimal):
-        return format_decimal(value)
+        # PostgreSQL's numeric has no negative zero: "-0.00" would be read back as "0.00".
+        return format_decimal(abs(value) if value.is_zero() else value)
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat()
     if isinstance(value, date):

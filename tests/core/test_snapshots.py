@@ -3,7 +3,7 @@
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from app.core.snapshots import row_from_snapshot, row_snapshot
+from app.core.snapshots import jsonable, row_from_snapshot, row_snapshot
 from app.trades.confirmations.models import Confirmation
 
 
@@ -60,3 +60,14 @@ def test_a_column_the_snapshot_predates_is_left_empty() -> None:
     rebuilt = row_from_snapshot(Confirmation, {**snapshot, "status": "matched"})
 
     assert (rebuilt.force_match_reason, rebuilt.status) == (None, "matched")
+
+
+def test_negative_zero_is_recorded_as_zero() -> None:
+    """PostgreSQL's numeric has no -0: recorded as "-0.00", the row would read back "0.00"."""
+    assert [jsonable(Decimal(v)) for v in ("-0.00", "-0", "0.00", "-1.50", "1E+2")] == [
+        "0.00",
+        "0",
+        "0.00",
+        "-1.50",
+        "100",
+    ]

@@ -89,7 +89,8 @@ async def _reference_for(session: AsyncSession, terms: Sequence[TradeTerms]) -> 
 def _trade_row(
     terms: TradeTerms, booking: Booking, *, external_id: str, actor: Actor, now: datetime
 ) -> dict[str, Any]:
-    """A new trade's columns, as the row to insert."""
+    """A new trade's columns, as the row to insert: every one of them, since the row is also
+    the audited after-image that ``GET /audit/verify`` compares the trade with."""
     return {
         "id": new_id("trd"),
         "external_id": external_id,
@@ -115,6 +116,9 @@ def _trade_row(
         "updated_at": now,
         "created_by": actor.key_id,
         "cancel_reason": None,
+        "affirmation_overdue_at": None,
+        "counterparty_of_record": None,
+        "obligation_id": None,
     }
 
 
