@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from app.apikeys.service import authenticate
 from app.audit import sealing
+from app.audited import AUDITED_TABLES
 from app.core.config import Settings, get_settings
 from app.core.db import create_engine, create_sessionmaker
 from app.core.handlers import install_error_handlers
@@ -67,7 +68,7 @@ TAGS = [
     {
         "name": "Audit",
         "description": "Compliance reads the hash-chained audit trail: by filter, or one "
-        "entity's whole history.",
+        "entity's whole history; verifies the chain and every audited row against it.",
     },
     {
         "name": "Events",
@@ -127,6 +128,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.readiness_reports = {"audit": sealing.readiness, "webhooks": dispatch.backlog}
     app.state.authenticate = authenticate
+    app.state.audited_tables = AUDITED_TABLES
     app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app)
     app.include_router(health_router)

@@ -57,6 +57,10 @@ class AuditSeal(Base):
     hash: Mapped[str] = mapped_column(String(64))
     sealed_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
+    # Verify and export take windows of seal time: one sealer seals in seq order, so a
+    # window's first seal is this index's first row from its start.
+    __table_args__ = (Index(None, "sealed_at", "seq"),)
+
 
 class UnsealedRecord(Base):
     """The sealer's queue: one row per committed record it has not sealed yet.

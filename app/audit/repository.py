@@ -5,9 +5,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, delete, false, func, insert, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    delete,
+    false,
+    func,
+    insert,
+    or_,
+    select,
+    tuple_,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session, defer
 
 from app.audit.models import GENESIS_HASH, AuditRecord, AuditSeal, UnsealedRecord
 from app.core.db import table_of
@@ -286,3 +297,112 @@ async def entity_ids_with_action(
         )
     )
     return set((await session.scalars(statement)).all())
+
+
+# Verification ---------------------------------------------------------------------------------
+
+
+async def first_seq_sealed_from(session: AsyncSession, moment: datetime) -> int | None:
+    """The first record sealed at or after ``moment``."""
+    # One sealer seals in order, so ``sealed_at`` rises with ``seq``: the index on
+    # (sealed_at, seq) finds the first at once where min(seq) would scan every later seal.
+    statement = (
+        select(AuditSeal.seq)
+        .where(AuditSeal.sealed_at >= moment)
+        .order_by(AuditSeal.sealed_at, AuditSeal.seq)
+        .limit(1)
+    )
+    seq: int | None = await session.scalar(statement)
+    return seq
+
+
+async def last_seal_before(session: AsyncSession, moment: datetime) -> tuple[int, str] | None:
+    """The last seal made before ``moment``: the chain's head as it stood then."""
+    statement = (
+        select(AuditSeal.seq, AuditSeal.hash)
+        .where(AuditSeal.sealed_at < moment)
+        .order_by(AuditSeal.sealed_at.desc(), AuditSeal.seq.desc())
+        .limit(1)
+    )
+    row = (await session.execute(statement)).first()
+    return None if row is None else (row.seq, row.hash)
+
+
+# Drift: the tables are the domains', handed in as mapped classes by the wiring.
+
+
+async def rows_in_key_order(
+    session: AsyncSession,
+    model: type[Any],
+    key: Sequence[InstrumentedAttribute[Any]],
+    *,
+    after: Sequence[Any] | None,
+    limit: int,
+    deferred: frozenset[str],
+) -> Sequence[Any]:
+    """Up to ``limit`` rows of ``model`` after the primary key ``after``, in key order, with the
+    ``deferred`` columns left unread."""
+    statement = select(model).order_by(*key).limit(limit)
+    if deferred:
+        statement = statement.options(*(defer(getattr(model, name)) for name in deferred))
+    if after is not None:
+        statement = statement.where(_key_of(key) > _key_of(after))
+    return (await session.scalars(statement)).all()
+
+
+async def last_after_images(
+    session: AsyncSession, *, entity_type: str, entity_ids: Sequence[str]
+) -> dict[str, dict[str, Any] | None]:
+    """The after-image of each entity's last record (by id, sealed or not); entities without a
+    record are absent."""
+    last = (
+        select(func.max(AuditRecord.id))
+        .where(AuditRecord.entity_type == entity_type, AuditRecord.entity_id.in_(entity_ids))
+        .group_by(AuditRecord.entity_id)
+    )
+    statement = select(AuditRecord.entity_id, AuditRecord.after).where(AuditRecord.id.in_(last))
+    return {row.entity_id: row.after for row in await session.execute(statement)}
+
+
+async def audited_entities(
+    session: AsyncSession, *, entity_type: str, after: str | None, limit: int
+) -> Sequence[tuple[str, int]]:
+    """Up to ``limit`` entity ids of ``entity_type`` after ``after``, in order, each with the id
+    of its last record (read off the index on entity type, id and record id)."""
+    statement = (
+        select(AuditRecord.entity_id, func.max(AuditRecord.id))
+        .where(AuditRecord.entity_type == entity_type)
+        .group_by(AuditRecord.entity_id)
+        .order_by(AuditRecord.entity_id)
+        .limit(limit)
+    )
+    if after is not None:
+        statement = statement.where(AuditRecord.entity_id > after)
+    return [(entity_id, record_id) for entity_id, record_id in await session.execute(statement)]
+
+
+async def existing_keys(
+    session: AsyncSession,
+    key: Sequence[InstrumentedAttribute[Any]],
+    keys: Sequence[tuple[Any, ...]],
+) -> set[tuple[Any, ...]]:
+    """Which of the primary keys ``keys`` have a row."""
+    if not keys:
+        return set()
+    if len(key) == 1:
+        statement = select(*key).where(key[0].in_([k for (k,) in keys]))
+    else:
+        statement = select(*key).where(tuple_(*key).in_(keys))
+    return {tuple(row) for row in await session.execute(statement)}
+
+
+def _key_of(parts: Sequence[Any]) -> Any:
+    # A one-column key compares as itself: row values only where the key has several columns.
+    return parts[0] if len(parts) == 1 else tuple_(*parts)
+
+
+async def after_images(
+    session: AsyncSession, *, record_ids: Sequence[int]
+) -> dict[int, dict[str, Any] | None]:
+    statement = select(AuditRecord.id, AuditRecord.after).where(AuditRecord.id.in_(record_ids))
+    return {row.id: row.after for row in await session.execute(statement)}

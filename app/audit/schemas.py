@@ -5,6 +5,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from app.audit.drift import DriftKind
 from app.core.auth import Role
 
 
@@ -30,3 +31,39 @@ class AuditEventOut(BaseModel):
     sealed_at: datetime = Field(
         description="When the sealer chained the record (well under a second after its commit)."
     )
+
+
+class DriftOut(BaseModel):
+    entity_type: str
+    entity_id: str
+    kind: DriftKind = Field(
+        description="`changed`: the row differs from its last audited after-image; `deleted`: "
+        "the row is gone though its last record left it in place; `unaudited`: the row exists "
+        "but the trail has no record of it, or its last record deleted it."
+    )
+    fields: list[str] = Field(description="The differing columns (`changed` only), sorted.")
+    audited: dict[str, Any] | None = Field(
+        description="`changed`: the differing columns as the last record has them; `deleted`: "
+        "the whole last after-image; `unaudited`: null."
+    )
+    current: dict[str, Any] | None = Field(
+        description="`changed`: the differing columns as the row has them now; `unaudited`: "
+        "the whole row; `deleted`: null."
+    )
+
+
+class VerifyOut(BaseModel):
+    ok: bool = Field(description="The chain verifies over the stretch and no drift was found.")
+    checked: int = Field(description="Sealed records whose hash and link were recomputed.")
+    first_bad_seq: int | None = Field(
+        description="The first record that does not match its seal (content, link or place)."
+    )
+    unsealed: int = Field(description="Committed records still waiting for the sealer.")
+    drift: list[DriftOut] = Field(
+        description="Rows changed behind the service's back (at most the first 1000)."
+    )
+    drift_count: int = Field(description="How many drifts there are in all.")
+    from_seq: int | None = Field(description="The stretch checked: first seq (null if empty).")
+    to_seq: int | None = Field(description="The stretch checked: last seq (null if empty).")
+    head_seq: int = Field(description="The chain's head when the check began (0: no seal yet).")
+    head_hash: str = Field(description="The hash at `head_seq` (the genesis hash at 0).")

@@ -111,6 +111,15 @@ class UnitOfWork:
             await self.session.rollback()
 
 
+async def read_snapshot(session: AsyncSession) -> None:
+    """End the session's transaction and begin one whose reads all see one moment of the
+    database, however long it takes: REPEATABLE READ on PostgreSQL. SQLite's transaction
+    (BEGIN IMMEDIATE) keeps every writer out until it ends, which comes to the same."""
+    await session.commit()
+    if session.get_bind().dialect.name == "postgresql":
+        await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+
+
 async def get_uow(request: Request) -> AsyncIterator[UnitOfWork]:
     """FastAPI dependency: one session per request, shared by auth and the route."""
     sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker

@@ -15,19 +15,25 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.chain import record_hash
-from app.audit.models import GENESIS_HASH
+from app.audit.drift import find_drift
+from app.audit.models import GENESIS_HASH, AuditRecord, UnsealedRecord
 from app.audit.service import Change, record_changes
 from app.audit.verification import verify_chain
+from app.audited import AUDITED_TABLES
 from app.core.auth import SYSTEM_ACTOR
 from app.core.db import create_engine, create_sessionmaker
 from app.core.migrations import downgrade, head_revision, upgrade
+from app.core.snapshots import row_snapshot
 from app.core.types import ExactDecimal
 from app.models import metadata
 from app.positions.ledger_check.service import check_ledger
+from app.reconciliation.rules.models import ReconciliationRule
+from app.reference.rates.models import PenaltyRate
 from tests.conftest import PG_ENV, Database
 from tests.support import seal
 
@@ -120,7 +126,7 @@ async def test_head_matches_the_models_and_is_seeded(fresh_url: str) -> None:
     finally:
         await engine.dispose()
 
-    assert versions == [head_revision()] == ["0020"]
+    assert versions == [head_revision()] == ["0022"]
     assert [tuple(row) for row in head_rows] == [(0,)]  # the chain starts empty
     assert len(rate_rows) == 8
     assert {
@@ -373,7 +379,7 @@ async def test_0018_gives_every_old_record_its_seal_and_event_type(fresh_url: st
         connection.commit()
 
     await _run(fresh_url, seed)
-    await asyncio.to_thread(upgrade, fresh_url)
+    await asyncio.to_thread(upgrade, fresh_url, "0018")
 
     engine = create_engine(fresh_url)
     sessions = create_sessionmaker(engine)
@@ -423,3 +429,78 @@ async def test_0018_gives_every_old_record_its_seal_and_event_type(fresh_url: st
     assert trail[:4] == [(r["seq"], r["prev_hash"], r["hash"]) for r in old]
     assert len(trail) == 5
     assert head == [(5, trail[-1][2])]
+
+
+# 0022: rows seeded by migrations get their audit record ----------------------------------------
+
+SEEDED_RULES = [
+    "amount-date-counterparty",
+    "exact-reference",
+    "exact-reference-cent",
+    "many-to-one",
+    "one-to-many",
+]
+
+
+async def test_0022_records_every_seeded_row_as_the_service_would(fresh_url: str) -> None:
+    await asyncio.to_thread(upgrade, fresh_url)
+    engine = create_engine(fresh_url)
+    sessions = create_sessionmaker(engine)
+    try:
+        async with sessions() as session:
+            records = (await session.scalars(select(AuditRecord).order_by(AuditRecord.id))).all()
+            queued = await session.scalar(select(func.count()).select_from(UnsealedRecord))
+            rows = {
+                **{("penalty_rate", r.id): r for r in await session.scalars(select(PenaltyRate))},
+                **{
+                    ("reconciliation_rule", r.name): r
+                    for r in await session.scalars(select(ReconciliationRule))
+                },
+            }
+            snapshots = {key: row_snapshot(row) for key, row in rows.items()}
+        assert await seal(sessions) == 13
+        async with sessions() as session:
+            drift = await find_drift(session, AUDITED_TABLES)
+    finally:
+        await engine.dispose()
+
+    assert [(r.entity_type, r.entity_id) for r in records] == [
+        *(("penalty_rate", rate_id) for rate_id, _, _ in sorted(SEEDED_RATES.values())),
+        *(("reconciliation_rule", name) for name in SEEDED_RULES),
+    ]
+    assert queued == 13
+    for record in records:
+        assert (record.action, record.actor_key_id, record.actor_role, record.event_type) == (
+            "seeded",
+            "system",
+            "admin",
+            None,
+        )
+        assert record.before is None
+        assert record.after == snapshots[(record.entity_type, record.entity_id)]
+    assert {r.occurred_at for r in records if r.entity_type == "penalty_rate"} == {
+        datetime(2026, 11, 25, tzinfo=UTC)
+    }
+    assert (drift.count, drift.items) == (0, [])
+
+
+async def test_0022_goes_back_only_with_what_is_not_sealed(fresh_url: str) -> None:
+    def recorded(connection: Connection) -> tuple[int, int]:
+        records = connection.execute(sa.text("SELECT count(*) FROM audit_records")).scalar_one()
+        queued = connection.execute(sa.text("SELECT count(*) FROM audit_unsealed")).scalar_one()
+        return int(records), int(queued)
+
+    await asyncio.to_thread(upgrade, fresh_url)
+    await asyncio.to_thread(upgrade, fresh_url)  # nothing recorded twice
+    assert await _run(fresh_url, recorded) == (13, 13)
+    await asyncio.to_thread(downgrade, fresh_url, "0021")
+    assert await _run(fresh_url, recorded) == (0, 0)
+
+    await asyncio.to_thread(upgrade, fresh_url)
+    engine = create_engine(fresh_url)
+    try:
+        await seal(create_sessionmaker(engine))
+    finally:
+        await engine.dispose()
+    await asyncio.to_thread(downgrade, fresh_url, "0021")
+    assert await _run(fresh_url, recorded) == (13, 0)  # sealed: they keep their place

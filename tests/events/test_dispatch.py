@@ -16,7 +16,7 @@ from app.events.webhooks.dispatch import (
 )
 from app.events.webhooks.models import RelayCursor, WebhookDelivery
 from tests.conftest import Database
-from tests.events.conftest import change, emit
+from tests.events.conftest import HEAD, change, emit
 from tests.support import Api
 
 LEASE = timedelta(seconds=10)
@@ -70,21 +70,21 @@ async def test_fan_out_queues_matching_types_for_active_and_paused_only(
     gone = await subscribe(api, "*")
     assert (await api.post(f"/webhooks/{paused}/pause", role="admin")).status_code == 200
     assert (await api.delete(f"/webhooks/{gone}", role="admin")).status_code == 204
-    await emit(  # seq 6 to 11: the subscriptions' own records; then ours
+    await emit(  # HEAD + 1 to 6: the subscriptions' own records; then ours
         db,
         change("T1", "captured"),
         change("T1", "amended", n=2),
         change("B1", "captured", entity_type="book"),
     )
     assert await run_fan_out(db) == 14  # from the start: the baseline's five too
-    assert await cursor(db) == 14
+    assert await cursor(db) == HEAD + 9
     assert sorted(await queued(db)) == sorted(
         [
-            (trades, 12, "trade.captured", 0),
-            (trades, 13, "trade.amended", 0),
-            (amended, 13, "trade.amended", 0),
-            (amended, 14, "book.captured", 0),
-            (paused, 12, "trade.captured", 0),
+            (trades, HEAD + 7, "trade.captured", 0),
+            (trades, HEAD + 8, "trade.amended", 0),
+            (amended, HEAD + 8, "trade.amended", 0),
+            (amended, HEAD + 9, "book.captured", 0),
+            (paused, HEAD + 7, "trade.captured", 0),
         ]
     )
 
@@ -93,8 +93,8 @@ async def test_a_repeated_fan_out_adds_nothing(api: Api, db: Database) -> None:
     assert await run_fan_out(db) == 0  # nobody subscribed: past the baseline at once
     await subscribe(api, "trade.*")
     await emit(db, *(change(f"T{n}", "captured") for n in range(5)))
-    assert await run_fan_out(db, batch=2) == 2  # seq 6 (the subscription) and 7
-    assert await cursor(db) == 7
+    assert await run_fan_out(db, batch=2) == 2  # HEAD + 1 (the subscription) and HEAD + 2
+    assert await cursor(db) == HEAD + 2
     assert await run_fan_out(db, batch=2) == 2
     assert await run_fan_out(db, batch=2) == 2
     assert await run_fan_out(db, batch=2) == 0
@@ -103,13 +103,13 @@ async def test_a_repeated_fan_out_adds_nothing(api: Api, db: Database) -> None:
         await session.execute(update(RelayCursor).values(last_seq=0))
     await run_fan_out(db)
     assert await queued(db) == first
-    assert [seq for _, seq, _, _ in first] == [7, 8, 9, 10, 11]
+    assert [seq for _, seq, _, _ in first] == [HEAD + n for n in range(2, 7)]
 
 
 async def test_without_subscriptions_the_cursor_moves_to_the_head(db: Database) -> None:
     await emit(db, change("T1", "captured"), change("T2", "captured"))
     assert await run_fan_out(db) == 0
-    assert (await cursor(db), await queued(db)) == (7, [])
+    assert (await cursor(db), await queued(db)) == (HEAD + 2, [])
 
 
 async def test_only_the_earliest_pending_delivery_of_an_entity_is_claimed(
@@ -125,14 +125,14 @@ async def test_only_the_earliest_pending_delivery_of_an_entity_is_claimed(
     await run_fan_out(db)
     first = await claim(db)
     assert [(c.event.entity_id, c.event.seq, c.subscription_id) for c in first] == [
-        ("T1", 7, sub),
-        ("T2", 8, sub),
+        ("T1", HEAD + 2, sub),
+        ("T2", HEAD + 3, sub),
     ]
     assert await claim(db) == []  # leased, and T1's next waits for its first
     async with db.sessionmaker() as session, session.begin():
         await record_attempt(session, claimed=first[0], outcome=outcome(200), policy=POLICY)
     [following] = await claim(db)
-    assert (following.event.entity_id, following.event.seq) == ("T1", 9)
+    assert (following.event.entity_id, following.event.seq) == ("T1", HEAD + 4)
     assert following.event.before == {"id": "T1", "n": 1}
 
 

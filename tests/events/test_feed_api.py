@@ -14,8 +14,10 @@ from tests.conftest import Database
 from tests.events.conftest import change, emit
 from tests.support import Api, problem_fields, seal
 
-# The test keys are the baseline's events: api_key.created at seq 1 to 5.
-BASELINE = 5
+# The baseline's events are the test keys' api_key.created, at seq 14 to 18: the records of the
+# rows migrations seeded (seq 1 to 13) are no events.
+BASELINE = 18
+KEYS = 5
 
 
 async def feed(api: Api, query: str = "", *, role: str = "compliance") -> dict[str, Any]:
@@ -34,8 +36,8 @@ async def test_each_item_is_the_change_with_a_stable_id(api: Api, db: Database) 
     body = await feed(api)
     [created, amended] = body["items"]
     assert created == {
-        "seq": 6,
-        "event_id": "evt_00000000000000000000000006",
+        "seq": BASELINE + 1,
+        "event_id": f"evt_{BASELINE + 1:026d}",
         "event_type": "trade.captured",
         "occurred_at": created["occurred_at"],
         "entity_type": "trade",
@@ -44,40 +46,46 @@ async def test_each_item_is_the_change_with_a_stable_id(api: Api, db: Database) 
     }
     assert datetime.fromisoformat(created["occurred_at"]).tzinfo is not None
     assert (amended["event_id"], amended["data"]) == (
-        "evt_00000000000000000000000007",
+        f"evt_{BASELINE + 2:026d}",
         {"before": {"id": "T1", "n": 1}, "after": {"id": "T1", "n": 2}},
     )
-    assert body["next_after"] == 7
+    assert body["next_after"] == BASELINE + 2
 
 
-async def test_the_baseline_starts_the_feed_at_seq_1(api: Api) -> None:
+async def test_the_feed_starts_with_the_baselines_events(api: Api) -> None:
     response = await api.get("/events", role="admin")
     assert response.status_code == 200
     body = response.json()
-    assert [i["event_type"] for i in body["items"]] == ["api_key.created"] * BASELINE
-    assert [i["seq"] for i in body["items"]] == [1, 2, 3, 4, 5]
+    assert [i["event_type"] for i in body["items"]] == ["api_key.created"] * KEYS
+    assert [i["seq"] for i in body["items"]] == [14, 15, 16, 17, 18]
     assert body["next_after"] == BASELINE
 
 
 async def test_after_and_limit_walk_the_feed_without_gaps(api: Api, db: Database) -> None:
     await emit(db, *(change(f"T{n}", "captured") for n in range(1, 6)))
     first = await feed(api, "&limit=2")
-    assert outline(first) == [(6, "trade.captured", "T1"), (7, "trade.captured", "T2")]
+    assert outline(first) == [
+        (BASELINE + 1, "trade.captured", "T1"),
+        (BASELINE + 2, "trade.captured", "T2"),
+    ]
     response = await api.get(f"/events?after={first['next_after']}&limit=2", role="compliance")
     second = response.json()
-    assert outline(second) == [(8, "trade.captured", "T3"), (9, "trade.captured", "T4")]
+    assert outline(second) == [
+        (BASELINE + 3, "trade.captured", "T3"),
+        (BASELINE + 4, "trade.captured", "T4"),
+    ]
     response = await api.get(f"/events?after={second['next_after']}", role="compliance")
-    assert outline(response.json()) == [(10, "trade.captured", "T5")]
+    assert outline(response.json()) == [(BASELINE + 5, "trade.captured", "T5")]
     # Past the end: nothing yet, and the same place to ask from again.
-    response = await api.get("/events?after=10", role="compliance")
-    assert response.json() == {"items": [], "next_after": 10}
+    response = await api.get(f"/events?after={BASELINE + 5}", role="compliance")
+    assert response.json() == {"items": [], "next_after": BASELINE + 5}
 
 
 async def test_unsealed_records_are_not_in_the_feed_until_sealed(api: Api, db: Database) -> None:
     await emit(db, change("T1", "captured"), sealed=False)
     assert await feed(api) == {"items": [], "next_after": BASELINE}
     await seal(db.sessionmaker)
-    assert outline(await feed(api)) == [(6, "trade.captured", "T1")]
+    assert outline(await feed(api)) == [(BASELINE + 1, "trade.captured", "T1")]
 
 
 async def _late_commit_on_postgres(db: Database) -> None:
@@ -135,8 +143,8 @@ async def test_the_feed_is_in_seal_order_not_record_id_order(api: Api, db: Datab
     ids = dict(rows)
     assert ids["T-late"] < ids["T-early"]
     assert outline(await feed(api)) == [
-        (6, "trade.captured", "T-early"),
-        (7, "trade.captured", "T-late"),
+        (BASELINE + 1, "trade.captured", "T-early"),
+        (BASELINE + 2, "trade.captured", "T-late"),
     ]
 
 
@@ -149,18 +157,22 @@ async def test_types_select_exact_types_and_prefixes(api: Api, db: Database) -> 
         change("B1", "captured", entity_type="trade_book"),  # "trade_" is not "trade."
         change("S1", "cancelled", entity_type="settlement_instruction", n=2),
     )
-    assert outline(await feed(api, "&types=trade.amended")) == [(8, "trade.amended", "T1")]
+    assert outline(await feed(api, "&types=trade.amended")) == [
+        (BASELINE + 3, "trade.amended", "T1")
+    ]
     assert outline(await feed(api, "&types=trade.*")) == [
-        (6, "trade.captured", "T1"),
-        (8, "trade.amended", "T1"),
+        (BASELINE + 1, "trade.captured", "T1"),
+        (BASELINE + 3, "trade.amended", "T1"),
     ]
     both = await feed(api, "&types=trade.amended,%20settlement_instruction.*")
     assert outline(both) == [
-        (7, "settlement_instruction.settled", "S1"),
-        (8, "trade.amended", "T1"),
-        (10, "settlement_instruction.cancelled", "S1"),
+        (BASELINE + 2, "settlement_instruction.settled", "S1"),
+        (BASELINE + 3, "trade.amended", "T1"),
+        (BASELINE + 5, "settlement_instruction.cancelled", "S1"),
     ]
-    assert [i["seq"] for i in (await feed(api, "&types=*"))["items"]] == [6, 7, 8, 9, 10]
+    assert [i["seq"] for i in (await feed(api, "&types=*"))["items"]] == [
+        BASELINE + n for n in range(1, 6)
+    ]
     assert await feed(api, "&types=position.moved") == {"items": [], "next_after": BASELINE}
 
 

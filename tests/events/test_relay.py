@@ -15,7 +15,15 @@ from app.events.backoff import Backoff
 from app.events.relay import Relay
 from app.main import create_app
 from tests.conftest import Database
-from tests.events.conftest import FAST, Subscription, change, emit, eventually, running
+from tests.events.conftest import (
+    FAST,
+    HEAD,
+    Subscription,
+    change,
+    emit,
+    eventually,
+    running,
+)
 from tests.events.receiver import Receipt, Receiver, Slow, receiving, verify_standard_webhook
 from tests.support import Api, FrozenClock, seal
 
@@ -63,7 +71,7 @@ async def test_a_delivery_is_signed_per_standard_webhooks(
             assert await relay.deliver_due(client) == 0
     [receipt] = receiver.receipts
     assert verify_standard_webhook(sub.secret, receipt)
-    assert receipt.webhook_id == "evt_00000000000000000000000007"  # 6: the subscription
+    assert receipt.webhook_id == f"evt_{HEAD + 2:026d}"  # HEAD + 1: the subscription
     assert abs(int(receipt.headers["webhook-timestamp"]) - time.time()) < 5
     assert receipt.headers["webhook-signature"].startswith("v1,")
     assert receipt.headers["content-type"] == "application/json"
@@ -72,8 +80,8 @@ async def test_a_delivery_is_signed_per_standard_webhooks(
         "type": "trade.captured",
         "timestamp": body["timestamp"],
         "data": {
-            "event_id": "evt_00000000000000000000000007",
-            "seq": 7,
+            "event_id": f"evt_{HEAD + 2:026d}",
+            "seq": HEAD + 2,
             "entity_type": "trade",
             "entity_id": "T1",
             "before": None,
@@ -175,12 +183,12 @@ async def test_a_recovered_receiver_gets_everything_once_in_order_per_entity(
     delivered = receiver.delivered("/hook")
     assert len(receiver.receipts) == 18  # six failures, then each event once
     assert Counter(r.webhook_id for r in delivered) == {
-        f"evt_{seq:026d}": 1 for seq in range(7, 19)
+        f"evt_{seq:026d}": 1 for seq in range(HEAD + 2, HEAD + 14)
     }
     assert seqs_by_entity(delivered) == {
-        "T1": [7, 10, 13, 16],
-        "T2": [8, 11, 14, 17],
-        "T3": [9, 12, 15, 18],
+        "T1": [HEAD + n for n in (2, 5, 8, 11)],
+        "T2": [HEAD + n for n in (3, 6, 9, 12)],
+        "T3": [HEAD + n for n in (4, 7, 10, 13)],
     }
     assert all(verify_standard_webhook(sub.secret, r) for r in receiver.receipts)
     assert await deliveries(api, sub, "pending") == []
@@ -238,7 +246,7 @@ async def test_redeliver_sends_the_event_again_with_the_same_webhook_id(
             assert (await api.post(path, role="admin")).status_code == 201
             assert await relay.deliver_due(client) == 1
     original, again = receiver.receipts
-    assert again.webhook_id == original.webhook_id == "evt_00000000000000000000000007"
+    assert again.webhook_id == original.webhook_id == f"evt_{HEAD + 2:026d}"
     assert again.body == original.body
     assert verify_standard_webhook(sub.secret, again)
     assert [(d["generation"], d["status"]) for d in await deliveries(api, sub)] == [
@@ -260,7 +268,8 @@ async def test_two_relays_at_once_deliver_each_event_exactly_once(
                 await emit(db, *(change(f"T{e}", "amended", n=round_) for e in range(1, 6)))
             await eventually(lambda: _delivered(receiver, 80, within_path=None))
             await asyncio.sleep(0.3)  # nothing more comes
-    expected = {f"evt_{seq:026d}": 1 for seq in range(8, 48)}  # 6 and 7: the subscriptions
+    # HEAD + 1 and 2: the subscriptions
+    expected = {f"evt_{seq:026d}": 1 for seq in range(HEAD + 3, HEAD + 43)}
     for path, sub in (("/one", one), ("/two", two)):
         receipts = receiver.at(path)
         assert Counter(r.webhook_id for r in receipts) == expected

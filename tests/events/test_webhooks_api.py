@@ -8,7 +8,7 @@ import pytest
 
 from app.events.relay import Relay
 from tests.conftest import Database
-from tests.events.conftest import Subscription, change, emit
+from tests.events.conftest import HEAD, Subscription, change, emit
 from tests.events.receiver import receiving
 from tests.support import Api, FrozenClock, problem_fields, seal
 
@@ -55,7 +55,7 @@ async def test_admin_subscribes_and_sees_the_secret_once(api: Api, clock: Frozen
         "status": "active",
         "paused_reason": None,
         "consecutive_failures": 0,
-        "from_seq": 5,  # the baseline's events were sealed before
+        "from_seq": HEAD,  # the baseline's events were sealed before
         "created_at": "2026-11-25T15:00:00Z",
         "created_by": admin,
         "status_changed_at": "2026-11-25T15:00:00Z",
@@ -84,7 +84,7 @@ async def test_a_subscription_receives_what_is_sealed_after_it(api: Api, db: Dat
     await emit(db, change("T1", "captured"))
     await emit(db, change("T2", "captured"), sealed=False)
     body = await create(api)
-    assert body["from_seq"] == 6  # T2 is sealed after: it will be delivered
+    assert body["from_seq"] == HEAD + 1  # T2 is sealed after: it will be delivered
 
 
 async def test_the_secret_never_reaches_the_trail(api: Api, db: Database) -> None:
@@ -272,8 +272,8 @@ async def test_the_log_shows_each_delivery_with_its_attempts(
     assert delivery == {
         "id": delivery["id"],
         "subscription_id": sub.id,
-        "event_id": "evt_00000000000000000000000007",
-        "seq": 7,
+        "event_id": f"evt_{HEAD + 2:026d}",
+        "seq": HEAD + 2,
         "event_type": "trade.captured",
         "entity_type": "trade",
         "entity_id": "T1",
