@@ -68,7 +68,8 @@ TAGS = [
     {
         "name": "Audit",
         "description": "Compliance reads the hash-chained audit trail: by filter, or one "
-        "entity's whole history; verifies the chain and every audited row against it.",
+        "entity's whole history; verifies the chain and every audited row against it; exports "
+        "it for an auditor to verify offline.",
     },
     {
         "name": "Events",

@@ -1,14 +1,16 @@
 """The audit trail over HTTP, for compliance: records by filter, one entity's whole history,
-the chain and the rows verified."""
+the chain and the rows verified, the trail exported for an auditor."""
 
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import StreamingResponse
 
-from app.audit import service, verification
+from app.audit import export, service, verification
 from app.audit.auth import AuditRead
 from app.audit.drift import Drift
+from app.audit.export import ExportFormat
 from app.audit.repository import AuditFilter, SealedRecord
 from app.audit.schemas import AuditActorOut, AuditEventOut, DriftOut, VerifyOut
 from app.core.auth import Role
@@ -204,3 +206,53 @@ async def verify_audit_trail(
             uow.session, sealed_from=sealed_from, sealed_to=sealed_to, tables=tables
         )
     return _verify_out(check)
+
+
+@router.get(
+    "/export",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "The records in chain order, then the chain head.",
+            "content": {media_type: {} for media_type in export.MEDIA_TYPES.values()},
+        },
+        **problem_responses(),
+    },
+    summary="Export the trail (JSON Lines or CSV), ending with the chain head it was checked "
+    "against",
+    description=(
+        "Streams every sealed record of the stretch in `seq` order, with its seal (`seq`, "
+        "`prev_hash`, `hash`, `sealed_at`) and every field its hash covers (`occurred_at` as "
+        "hashed, the actor, `request_id`, the entity, `action`, `before` and `after` as JSON), "
+        "and `event_type`. The hashes are recomputed as the file is written; the last line "
+        "states the chain head the export was checked against: the last seal when the export "
+        "started, or the last one before `to`. JSON Lines: "
+        '`{"chain_head": {"seq": n, "hash": "..."}, "verified": true, "records": n, '
+        '"first_bad_seq": null}`. CSV: a first column `row_type`, `record` for each record '
+        "and `chain_head` for the last row, which fills `seq`, `hash`, `verified`, `records` "
+        "and `first_bad_seq`; `before`/`after` are JSON text and an empty `request_id` is "
+        "null. An auditor checks the file offline with `scripts/verify_audit_export.py` (only "
+        "Python's standard library).\n\n" + WINDOW
+    ),
+)
+async def export_audit_trail(
+    request: Request,
+    uow: Uow,
+    _actor: AuditRead,
+    export_format: Annotated[
+        ExportFormat, Query(alias="format", description="`jsonl` or `csv`.")
+    ] = ExportFormat.JSONL,
+    sealed_from: SealedFrom = None,
+    sealed_to: SealedTo = None,
+) -> StreamingResponse:
+    _window(sealed_from, sealed_to)
+    async with uow:
+        stretch = await verification.stretch_of(
+            uow.session, sealed_from=sealed_from, sealed_to=sealed_to
+        )
+    name = export.filename(stretch, export_format)
+    return StreamingResponse(
+        export.export_lines(request.app.state.sessionmaker, stretch, export_format),
+        media_type=export.MEDIA_TYPES[export_format],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
