@@ -15,7 +15,7 @@ from app.audit.repository import AuditFilter, SealedRecord
 from app.audit.schemas import AuditActorOut, AuditEventOut, DriftOut, VerifyOut
 from app.core.auth import Role
 from app.core.db import read_snapshot
-from app.core.deps import Paging, Uow
+from app.core.deps import Now, Paging, Uow
 from app.core.errors import FieldProblem, ValidationFailed, problem_responses
 from app.core.moments import UtcDateTime
 from app.core.pagination import Page
@@ -192,6 +192,7 @@ async def verify_audit_trail(
     request: Request,
     uow: Uow,
     _actor: AuditRead,
+    clock: Now,
     sealed_from: SealedFrom = None,
     sealed_to: SealedTo = None,
     drift: Annotated[
@@ -203,7 +204,11 @@ async def verify_audit_trail(
     async with uow:
         await read_snapshot(uow.session)
         check = await verification.verify_trail(
-            uow.session, sealed_from=sealed_from, sealed_to=sealed_to, tables=tables
+            uow.session,
+            sealed_from=sealed_from,
+            sealed_to=sealed_to,
+            tables=tables,
+            now=clock(),
         )
     return _verify_out(check)
 

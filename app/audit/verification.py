@@ -3,7 +3,7 @@ time window covers, and compare the current rows with their last audited state."
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -153,6 +153,7 @@ async def verify_trail(
     sealed_from: datetime | None,
     sealed_to: datetime | None,
     tables: Iterable[AuditedTable] | None,
+    now: datetime,
 ) -> TrailCheck:
     """Verify the chain over the stretch sealed in the window and, unless ``tables`` is None,
     compare every row of those tables with its last audited state.
@@ -166,6 +167,6 @@ async def verify_trail(
         chain = ChainCheck(True, 0, None, stretch.last_seq, stretch.last_hash)
     else:
         chain = await verify_chain(session, first_seq=stretch.first_seq, last_seq=stretch.last_seq)
-    waiting = await sealing.backlog(session, now=datetime.now(UTC))
+    waiting = await sealing.backlog(session, now=now)
     drift = None if tables is None else await find_drift(session, tables)
     return TrailCheck(stretch, chain, head_seq, head_hash, waiting.unsealed, drift)
