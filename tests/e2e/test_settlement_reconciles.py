@@ -16,7 +16,7 @@ from tests.conftest import Database
 from tests.positions.conftest import Adjust, ledger_check
 from tests.reconciliation.runs.support import entry, reconcile, send_statement, stored_breaks
 from tests.settlement.test_settlement_lifecycle_api import BUND_DUE, bund_pair, settle
-from tests.support import Api, FrozenClock
+from tests.support import Api, FrozenClock, seal
 
 NEXT = "2026-11-27"
 
@@ -71,3 +71,7 @@ async def test_the_settlement_run_reconciles_with_the_banks_statements(
         ("value_date_difference", NEXT, "open"),
     ]
     assert (await ledger_check(api))["ok"] is True
+    # And the trail vouches for every row all this wrote: nothing changed without its record.
+    await seal(db.sessionmaker)
+    trail = (await api.get("/audit/verify", role="compliance")).json()
+    assert (trail["ok"], trail["first_bad_seq"], trail["drift"]) == (True, None, [])
