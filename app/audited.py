@@ -2,13 +2,14 @@
 check: which entity type records them and what of the row the records leave out.
 
 The trail sits below the domains and imports none of them; this wiring module hands it their
-tables. Obligations are not here: they have no audit records of their own yet.
+tables. Obligations are not here yet: their records are newer than this check.
 """
 
 from app.apikeys.models import ApiKey
 from app.audit.drift import AuditedTable
 from app.clearing.runs.models import ClearingRun
 from app.core.runs.states import RunStatus
+from app.events.webhooks.models import WebhookSubscription
 from app.positions.adjustments.models import Adjustment
 from app.reconciliation.breaks.models import BreakComment, ReconciliationBreak
 from app.reconciliation.holdings.models import HoldingsStatement
@@ -81,4 +82,10 @@ AUDITED_TABLES: tuple[AuditedTable, ...] = (
     AuditedTable("matching_tolerance", MatchingTolerance),
     # The key's hash never reaches the trail.
     AuditedTable("api_key", ApiKey, exclude=frozenset({"key_hash"})),
+    # Nor does the signing secret; the failure count is the relay's bookkeeping.
+    AuditedTable(
+        "webhook_subscription",
+        WebhookSubscription,
+        exclude=frozenset({"secret", "consecutive_failures"}),
+    ),
 )

@@ -28,13 +28,14 @@ ENTITY_TYPES = """Entity types recorded: `trade`, `confirmation`, `obligation`,
 `market_closed_day`, `instrument`, `counterparty`, `book`, `account`, `ssi`, `price`,
 `penalty_rate`, `matching_tolerance`; reconciliation `statement_file`, `bank_statement`,
 `holdings_statement`, `statement_mapping`, `reconciliation_rule`, `reconciliation_match`,
-`reconciliation_break`, `break_comment`."""
+`reconciliation_break`, `break_comment`; events `webhook_subscription`."""
 
-DRIFT_SCOPE = """Drift covers every entity type above but `statement_file`'s raw bytes (its
-`sha256` is compared), `api_key`'s key hash (never recorded), a settlement instruction's
-`last_run_id` (which run last tried it, changed without a record) and a run's counters and
-report while its last record says `running`. Obligations are not compared yet (their records
-are new: not registered in `app/audited.py`)."""
+DRIFT_SCOPE = """Drift covers every entity type above but obligations (not registered yet),
+and leaves out what the records leave out or what changes without a record: `statement_file`'s
+raw bytes (its `sha256` is compared), `api_key`'s key hash, a webhook subscription's secret and
+failure count, a settlement instruction's `last_run_id` (which run last tried it), a run's
+counters and report while its last record says `running`, and a column added to a table after
+the entity's last record (a record cannot vouch for a column it predates)."""
 
 EntityType = Annotated[str, Path(min_length=1, max_length=40)]
 EntityId = Annotated[str, Path(min_length=1, max_length=64)]
