@@ -82,6 +82,15 @@ def _keyed(session: AsyncSession, keys: Sequence[Key]) -> Any:
     )
 
 
+async def existing_keys(session: AsyncSession, keys: Sequence[Key]) -> set[Key]:
+    """Which of ``keys`` have a balance row, without locking any."""
+    found: set[Key] = set()
+    for start in range(0, len(keys), _CHUNK):
+        statement = _keyed(session, keys[start : start + _CHUNK])
+        found.update((row.ledger_account, row.asset) for row in await session.execute(statement))
+    return found
+
+
 async def lock_heads(session: AsyncSession, keys: Sequence[Key]) -> dict[Key, Head]:
     """Lock the balance rows of ``keys`` (sorted) that exist, in key order, until the
     transaction ends."""

@@ -37,20 +37,23 @@ def _forget_locks(session: Session, transaction: SessionTransaction) -> None:
 async def lock(session: AsyncSession, keys: Iterable[Key], *, now: datetime) -> dict[Key, Head]:
     """Lock (creating where missing) the balance rows of ``keys`` until the transaction ends.
 
-    Rows are locked in key order, so two writers never wait on each other in a circle. A row
-    locked once in a transaction is not locked again: this transaction's view of it is kept."""
+    Missing rows are created first, in key order, before any row is locked; then every row is
+    locked in key order. A writer thus waits on another's new row only before it holds a lock,
+    and on another's lock only once every row it wants exists: never in a circle. (Creating a
+    row after locking others let two writers wait on each other: one on the other's
+    uncommitted new row, the other in the first's queue of row locks.) A row locked once in a
+    transaction is not locked again: this transaction's view of it is kept."""
     locked: dict[Key, Head] = session.info.setdefault(_LOCKED, {})
     wanted = sorted(set(keys) - locked.keys())
     if wanted:
-        found = await repository.lock_heads(session, wanted)
-        missing = [key for key in wanted if key not in found]
+        existing = await repository.existing_keys(session, wanted)
+        missing = [key for key in wanted if key not in existing]
         if missing:
             await ledger_accounts.ensure_ledger_accounts(
                 session, (account for account, _ in missing), now=now
             )
             await repository.insert_empty(session, missing, now=now)
-            found.update(await repository.lock_heads(session, missing))
-        locked.update(found)
+        locked.update(await repository.lock_heads(session, wanted))
     return {key: locked[key] for key in keys}
 
 
