@@ -164,14 +164,21 @@ async def transition(
     actor: Actor,
     now: datetime,
     action: str | None = None,
+    exclude: frozenset[str] = frozenset(),
     **changes: Any,
 ) -> S:
     """Move ``entity`` on by ``event`` through its transition table (``InvalidTransition``
     otherwise), set ``changes`` on it, and audit the move (action: the event's name unless
-    given). Returns the new state."""
+    given; ``exclude`` as for ``audited``). Returns the new state."""
     state_type = type(next(iter(transitions))[0])
     async with audited(
-        session, entity, entity_type=entity_type, action=action or event.value, actor=actor, now=now
+        session,
+        entity,
+        entity_type=entity_type,
+        action=action or event.value,
+        actor=actor,
+        now=now,
+        exclude=exclude,
     ):
         new_state = next_state(transitions, state_type(entity.status), event)
         entity.status = new_state.value

@@ -22,12 +22,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit.feed import SealedEvent, event_heads_after, events_at, last_sealed_seq
 from app.core.auth import SYSTEM_ACTOR
 from app.core.ids import new_id
+from app.core.states import next_state
 from app.events.backoff import Backoff
 from app.events.types import select_types
 from app.events.webhooks import repository
 from app.events.webhooks.models import WebhookAttempt, WebhookSubscription
 from app.events.webhooks.service import move
-from app.events.webhooks.states import DeliveryStatus, SubscriptionEvent, SubscriptionStatus
+from app.events.webhooks.states import (
+    DELIVERY_TRANSITIONS,
+    DeliveryEvent,
+    DeliveryStatus,
+    SubscriptionEvent,
+    SubscriptionStatus,
+)
 
 
 async def fan_out(session: AsyncSession, *, now: datetime, batch: int) -> int | None:
@@ -153,7 +160,10 @@ async def record_attempt(
         delivery.lease_until = delivery.lease_owner = None
         delivery.last_error = _error_text(outcome)
         if next_attempt_at is None:
-            delivery.status = DeliveryStatus.DELIVERED.value
+            delivered = next_state(
+                DELIVERY_TRANSITIONS, DeliveryStatus(delivery.status), DeliveryEvent.DELIVERED
+            )
+            delivery.status = delivered.value
             delivery.delivered_at = now
         else:
             delivery.next_attempt_at = next_attempt_at

@@ -5,16 +5,16 @@ from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.feed import last_sealed_seq
-from app.audit.service import audited
+from app.audit.service import audited, transition
 from app.core.auth import Actor
 from app.core.errors import Conflict, NotFound
 from app.core.ids import new_id
 from app.core.pagination import PageRequest
-from app.core.states import next_state
 from app.events.signing import new_secret
 from app.events.webhooks import repository
 from app.events.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
@@ -127,15 +127,22 @@ async def move(
     paused_reason: str | None = None,
 ) -> None:
     """Move a locked subscription on by ``event`` through its table, audited."""
-    async with audited_subscription(session, subscription, event.value, actor=actor, now=now):
-        status = next_state(
-            SUBSCRIPTION_TRANSITIONS, SubscriptionStatus(subscription.status), event
-        )
-        subscription.status = status.value
-        subscription.status_changed_at = now
-        subscription.paused_reason = paused_reason
-        if status is SubscriptionStatus.ACTIVE:
-            subscription.consecutive_failures = 0
+    restarted: dict[str, Any] = (
+        {"consecutive_failures": 0} if event is SubscriptionEvent.RESUMED else {}
+    )
+    await transition(
+        session,
+        subscription,
+        transitions=SUBSCRIPTION_TRANSITIONS,
+        event=event,
+        entity_type=ENTITY,
+        actor=actor,
+        now=now,
+        exclude=_SNAPSHOT_EXCLUDE,
+        status_changed_at=now,
+        paused_reason=paused_reason,
+        **restarted,
+    )
 
 
 async def pause_subscription(

@@ -32,3 +32,13 @@ RECEIVING = (SubscriptionStatus.ACTIVE, SubscriptionStatus.PAUSED)
 class DeliveryStatus(StrEnum):
     PENDING = "pending"
     DELIVERED = "delivered"
+
+
+class DeliveryEvent(StrEnum):
+    DELIVERED = "delivered"  # the receiver answered 2xx
+
+
+# A failed attempt leaves a delivery pending (due again later); only success moves it.
+DELIVERY_TRANSITIONS: Mapping[tuple[DeliveryStatus, DeliveryEvent], DeliveryStatus] = {
+    (DeliveryStatus.PENDING, DeliveryEvent.DELIVERED): DeliveryStatus.DELIVERED,
+}
