@@ -29,6 +29,7 @@ from app.reference.ssis import models as reference_ssis_models
 from app.reference.tolerances import models as reference_tolerances_models
 from app.settlement.advices import models as settlement_advices_models
 from app.settlement.instructions import models as settlement_instructions_models
+from app.settlement.outbound import models as settlement_outbound_models
 from app.settlement.runs import models as settlement_runs_models
 from app.trades.capture import models as trades_capture_models
 from app.trades.confirmations import models as trades_confirmations_models
@@ -66,6 +67,7 @@ __all__ = [
     "reference_tolerances_models",
     "settlement_advices_models",
     "settlement_instructions_models",
+    "settlement_outbound_models",
     "settlement_runs_models",
     "trades_capture_models",
     "trades_confirmations_models",

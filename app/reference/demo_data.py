@@ -70,6 +70,9 @@ MARKETS: list[dict[str, Any]] = [
         ],
         "ccp": "BACPFRPP",  # LCH SA (Banque Centrale de Compensation)
         "affirmation_cutoff": "19:00",  # house choice
+        # Settles at Euroclear France (T2S): the depository decides, instructed by sese.023.
+        "settlement_mode": "csd",
+        "message_format": "iso20022",
     },
     {
         "mic": "XETR",
@@ -86,6 +89,9 @@ MARKETS: list[dict[str, Any]] = [
         # Locked in: Eurex Clearing confirms Xetra's trades; no bilateral confirmation.
         "locked_in": True,
         "affirmation_cutoff": "19:00",  # house choice
+        # Settles at Clearstream Banking Frankfurt (T2S), instructed here by MT540-543.
+        "settlement_mode": "csd",
+        "message_format": "iso15022",
     },
     {
         "mic": "XOFF",

@@ -24,6 +24,8 @@ class MarketRef:
     internal_settlement: bool
     locked_in: bool
     affirmation_cutoff: str
+    settlement_mode: str
+    message_format: str
 
     def trading_calendar(self, closed_days: Iterable[date] = ()) -> BusinessCalendar:
         return BusinessCalendar([self.calendar], closed_days)

@@ -156,6 +156,8 @@ async def test_market_audit_after_image_is_the_whole_row(
         "affirmation_cutoff": "18:00",
         "internal_settlement": False,
         "locked_in": False,
+        "settlement_mode": "internal",
+        "message_format": "iso20022",
         "version": 1,
         "created_at": STAMP,
         "updated_at": STAMP,

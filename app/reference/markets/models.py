@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, String, false
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, String, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base
@@ -30,6 +30,17 @@ class Market(Versioned):
     # confirmation is awaited, the trade is confirmed at capture.
     locked_in: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     affirmation_cutoff: Mapped[str] = mapped_column(String(5))
+    # Who decides that an instruction settled: ``internal`` we are the settlement agent and the
+    # settlement run settles against our books; ``csd`` the depository does, the book moves only
+    # on its confirmation (sese.025 / MT544-547).
+    settlement_mode: Mapped[str] = mapped_column(
+        String(8), default="internal", server_default=text("'internal'")
+    )
+    # How we instruct the depository of a ``csd`` market: ISO 20022 (sese.023 / sese.020) or
+    # ISO 15022 (MT540-543).
+    message_format: Mapped[str] = mapped_column(
+        String(8), default="iso20022", server_default=text("'iso20022'")
+    )
 
 
 class MarketClosedDay(Base):

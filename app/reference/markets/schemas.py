@@ -1,6 +1,7 @@
 """API models of markets and their closed days."""
 
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Annotated, Any, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -24,6 +25,16 @@ def _timezone(value: str) -> str:
     except (ZoneInfoNotFoundError, ValueError, OSError):  # "America" is a folder, not a zone
         raise ValueError(f"'{value}' is not an IANA time zone") from None
     return value
+
+
+class SettlementMode(StrEnum):
+    INTERNAL = "internal"
+    CSD = "csd"
+
+
+class MessageFormat(StrEnum):
+    ISO20022 = "iso20022"
+    ISO15022 = "iso15022"
 
 
 CalendarCode = Annotated[str, AfterValidator(validate_calendar_code)]
@@ -64,6 +75,18 @@ class MarketFields(BaseModel):
     affirmation_cutoff: LocalTime = Field(
         examples=["21:00"], description="Local time on trade date in the market's time zone."
     )
+    settlement_mode: SettlementMode = Field(
+        default=SettlementMode.INTERNAL,
+        description="Who decides that an instruction settled: `internal`, we are the settlement "
+        "agent and the settlement run settles against our books; `csd`, the depository or "
+        "custodian settles, we send it instructions and the book moves only on its "
+        "confirmation, on the effective settlement date.",
+    )
+    message_format: MessageFormat = Field(
+        default=MessageFormat.ISO20022,
+        description="`csd` markets: how the depository is instructed, `iso20022` (sese.023, "
+        "cancellations sese.020) or `iso15022` (MT540-543, cancellations with `:23G:CANC`).",
+    )
 
 
 def check_market_terms(values: dict[str, Any]) -> None:
@@ -100,6 +123,8 @@ class MarketPatch(BaseModel):
     internal_settlement: bool | None = None
     locked_in: bool | None = None
     affirmation_cutoff: LocalTime | None = None
+    settlement_mode: SettlementMode | None = None
+    message_format: MessageFormat | None = None
 
 
 class MarketOut(MarketFields):

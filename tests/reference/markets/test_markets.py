@@ -25,6 +25,8 @@ XNYS_BODY = {
     "ccp": "NSCCUS33",
     "internal_settlement": False,
     "locked_in": False,
+    "settlement_mode": "internal",
+    "message_format": "iso20022",
     "affirmation_cutoff": "21:00",
     "version": 1,
     "created_at": CREATED_AT,
@@ -58,6 +60,8 @@ async def test_create_market_answers_201_with_location_and_the_full_body(api: Ap
         "ccp": LCH_LTD,
         "internal_settlement": False,
         "locked_in": False,
+        "settlement_mode": "internal",
+        "message_format": "iso20022",
         "affirmation_cutoff": "18:00",
         "version": 1,
         "created_at": CREATED_AT,
@@ -633,3 +637,38 @@ async def test_locking_a_market_in_is_for_operations(api: Api, reference: None) 
     )
     assert anonymous.status_code == 401
     assert (await api.get("/markets/XNYS", role=OPS)).json() == XNYS_BODY
+
+
+async def test_the_demo_has_markets_of_both_settlement_modes(api: Api, reference: None) -> None:
+    listed = (await api.get("/markets", role=OPS)).json()["items"]
+
+    assert {m["mic"]: (m["settlement_mode"], m["message_format"]) for m in listed} == {
+        "XNYS": ("internal", "iso20022"),
+        "XPAR": ("csd", "iso20022"),
+        "XETR": ("csd", "iso15022"),
+        "XOFF": ("internal", "iso20022"),
+    }
+
+
+async def test_a_market_becomes_csd_settled_by_patch(api: Api) -> None:
+    await api.post("/markets", json=market_payload(), role=OPS)
+
+    response = await api.patch(
+        "/markets/XLON",
+        json={"settlement_mode": "csd", "message_format": "iso15022"},
+        headers=if_match(1),
+        role=OPS,
+    )
+
+    assert response.status_code == 200, response.text
+    assert (response.json()["settlement_mode"], response.json()["message_format"]) == (
+        "csd",
+        "iso15022",
+    )
+
+
+async def test_an_unknown_settlement_mode_is_refused_naming_the_field(api: Api) -> None:
+    response = await api.post("/markets", json=market_payload(settlement_mode="ccp"), role=OPS)
+
+    assert response.status_code == 422
+    assert problem_fields(response) == {"settlement_mode"}

@@ -1,0 +1,1 @@
+"""Outbound messages: the instructions and cancellations we send to a depository or custodian."""
