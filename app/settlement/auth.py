@@ -9,3 +9,7 @@ from app.core.auth import ALL_READERS, Actor, Role, require_roles
 
 SettlementWrite = Annotated[Actor, Depends(require_roles(Role.OPERATIONS))]
 SettlementRead = Annotated[Actor, Depends(require_roles(*ALL_READERS))]
+# What the CSD said of an instruction, block by block: those who act on it and who oversee it.
+StatusHistoryRead = Annotated[
+    Actor, Depends(require_roles(Role.OPERATIONS, Role.COMPLIANCE, Role.GATEWAY))
+]

@@ -2,23 +2,27 @@
 
 Read, namespace-aware, from these message versions (the element paths are the same in each):
 - ``sese.024.001.12`` and ``sese.024.001.13``: SecuritiesSettlementTransactionStatusAdvice
-  (``SctiesSttlmTxStsAdvc``): ``TxId/AcctOwnrTxId``, ``MtchgSts`` (``Mtchd`` or ``Umtchd`` with
-  reasons), ``SttlmSts`` (``Pdg`` or ``Flng`` with reasons), optionally ``TxDtls`` (ISIN,
-  settlement amount and currency, securities movement, payment);
+  (``SctiesSttlmTxStsAdvc``): ``TxId/AcctOwnrTxId`` (our SEME) and ``AcctSvcrTxId``, and every
+  status block given: ``PrcgSts`` (``AckdAccptd``, ``Rjctd``, ``Canc``, ``PdgPrcg``),
+  ``MtchgSts`` (``Mtchd`` or ``Umtchd``), ``SttlmSts`` (``Pdg`` or ``Flng``), each with its
+  reasons (``Rsn/Cd/Cd``, or ``Rsn/Cd/Prtry/Id`` and ``Issr`` kept as text, with
+  ``AddtlRsnInf``) or ``NoSpcfdRsn``; optionally ``TxDtls`` (ISIN, settlement amount and
+  currency, securities movement, payment);
 - ``sese.025.001.11`` and ``sese.025.001.12``: SecuritiesSettlementTransactionConfirmation
-  (``SctiesSttlmTxConf``): ``TxIdDtls`` (AcctOwnrTxId, SctiesMvmntTp, Pmt),
+  (``SctiesSttlmTxConf``): ``TxIdDtls`` (AcctOwnrTxId, AcctSvcrTxId, SctiesMvmntTp, Pmt),
   ``AddtlParams/PrtlSttlm`` (PAIN, PARC), ``TradDtls/FctvSttlmDt``, ``FinInstrmId/ISIN``,
   ``QtyAndAcctDtls/SttldQty/Qty`` (Unit or FaceAmt), ``SttldAmt`` (Amt with Ccy, CdtDbtInd).
 
 A message is the ``Document`` alone, or an envelope (any root) holding the business application
 header (``AppHdr``, head.001.001.01 to .04) and the ``Document``: the header's ``BizMsgIdr`` is the
-message id (without a header the caller passes it). Parsed with defusedxml refusing any DTD, so
+message id (without a header the caller passes it), its ``Fr/FIId/FinInstnId/BICFI`` the
+sender. Parsed with defusedxml refusing any DTD, so
 no entity is ever expanded or fetched. Every problem names the element it is about; nothing
 outside what is listed here is read or checked.
 """
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -31,7 +35,13 @@ from pydantic import ValidationError
 
 from app.core.errors import FieldProblem, ValidationFailed
 from app.core.money import parse_decimal
-from app.settlement.advices.schemas import AdviceIn, AdvisedStatus, MessageType
+from app.settlement.advices.schemas import (
+    ISO_REASON_CODE,
+    AdviceIn,
+    AdvisedStatus,
+    Block,
+    MessageType,
+)
 
 _ISO = "urn:iso:std:iso:20022:tech:xsd:"
 # Namespace -> (message type, message definition identifier).
@@ -45,7 +55,12 @@ _MESSAGE_ROOT = {
     MessageType.CONFIRMATION: "SctiesSttlmTxConf",
 }
 _XSD_DECIMAL = re.compile(r"^\+?\d+(\.\d+)?$")
-_REASON_CODE = re.compile(r"^[A-Z]{4}$")
+BIC = re.compile(r"^[A-Z0-9]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$")
+
+
+def bic11(bic: str) -> str:
+    """A BIC as a sender: 11 characters, so ``MGTCBEBE`` and ``MGTCBEBEXXX`` are one sender."""
+    return bic + "XXX" if len(bic) == 8 else bic
 
 
 @dataclass(frozen=True)
@@ -183,86 +198,130 @@ def _split(root: Element) -> tuple[Element, Element | None]:
     return document, header
 
 
-def _message_id(header: Element | None, version: str, given: str | None) -> str | None:
+def _header(
+    header: Element | None, version: str, given: str | None
+) -> tuple[str | None, str | None]:
+    """The message id (``BizMsgIdr``) and the sender's BIC (``Fr/FIId/FinInstnId/BICFI``, if
+    the header names one) of the application header; without a header, the id given apart."""
     if header is None:
         if given is None:
             raise _refused(
                 "AppHdr/BizMsgIdr",
                 "is missing: send the business application header or the message_id parameter",
             )
-        return given
+        return given, None
     namespace, _ = _local(header.tag)
     assert namespace is not None
     reader = _Reader(namespace)
     identifier = reader.text(header, "AppHdr", "BizMsgIdr", required=True)
     definition = reader.text(header, "AppHdr", "MsgDefIdr", required=True)
+    sender = reader.text(header, "AppHdr", "Fr/FIId/FinInstnId/BICFI", required=False)
     if definition is not None and definition != version:
         reader.problem("AppHdr/MsgDefIdr", f"'{definition}' is not the Document's {version}")
     if identifier is not None and given is not None and given != identifier:
         reader.problem("AppHdr/BizMsgIdr", f"'{identifier}' differs from message_id '{given}'")
+    if sender is not None and not BIC.match(sender):
+        reader.problem("AppHdr/Fr/FIId/FinInstnId/BICFI", f"'{sender[:40]}' is not a BIC")
     if reader.problems:
         raise ValidationFailed(_summary(reader.problems), errors=reader.problems)
-    return identifier
+    return identifier, None if sender is None else bic11(sender)
+
+
+def _reason(reader: _Reader, reason: Element, where: str) -> dict[str, Any] | None:
+    """One ``Rsn``: an ISO code (``Cd/Cd``) or a proprietary one (``Cd/Prtry/Id`` and
+    ``Issr``, kept as text), and its ``AddtlRsnInf``."""
+    choice = reader.find(reason, where, "Cd", required=True)
+    if choice is None:
+        return None
+    text = reader.text(reason, where, "AddtlRsnInf", required=False)
+    proprietary = reader.find(choice, f"{where}/Cd", "Prtry", required=False)
+    if proprietary is not None:
+        code = reader.text(proprietary, f"{where}/Cd/Prtry", "Id", required=True)
+        issuer = reader.text(proprietary, f"{where}/Cd/Prtry", "Issr", required=False)
+        if code is None:
+            return None
+        return {"code": code, "proprietary": True, "issuer": issuer, "text": text}
+    code = reader.text(choice, f"{where}/Cd", "Cd", required=True)
+    if code is not None and not ISO_REASON_CODE.match(code):
+        reader.problem(f"{where}/Cd/Cd", f"'{code[:40]}' is not a four-letter reason code")
+        return None
+    return None if code is None else {"code": code, "text": text}
 
 
 def _reasons(reader: _Reader, status: Element, base: str) -> list[dict[str, Any]]:
-    """A status's ``Rsn`` list (``Cd/Cd`` and ``AddtlRsnInf``), or ``NoSpcfdRsn``."""
+    """A status's ``Rsn`` list, or ``NoSpcfdRsn``."""
     reasons: list[dict[str, Any]] = []
     given = False
     for index, reason in enumerate(reader.children(status, "Rsn")):
         given = True
-        where = f"{base}/Rsn[{index}]"
-        choice = reader.find(reason, where, "Cd", required=True)
-        if choice is None:
-            continue
-        if reader.find(choice, f"{where}/Cd", "Prtry", required=False) is not None:
-            reader.problem(f"{where}/Cd/Prtry", "proprietary reasons are not supported")
-            continue
-        code = reader.text(choice, f"{where}/Cd", "Cd", required=True)
-        if code is not None and not _REASON_CODE.match(code):
-            reader.problem(f"{where}/Cd/Cd", f"'{code[:40]}' is not a four-letter reason code")
-            continue
-        text = reader.text(reason, where, "AddtlRsnInf", required=False)
-        if code is not None:
-            reasons.append({"code": code, "text": text})
+        read = _reason(reader, reason, f"{base}/Rsn[{index}]")
+        if read is not None:
+            reasons.append(read)
     if not given and reader.find(status, base, "NoSpcfdRsn", required=False) is None:
         reader.problem(base, "has neither Rsn nor NoSpcfdRsn")
     return reasons
 
 
+# Each block: its element, and its statuses' elements. A status of the block not listed (Rpr,
+# PdgCxl, CxlReqd, Prtry...) is refused naming the element: nothing says what it would do.
+_BLOCKS: tuple[tuple[Block, str, dict[str, AdvisedStatus]], ...] = (
+    (
+        Block.PROCESSING,
+        "PrcgSts",
+        {
+            "AckdAccptd": AdvisedStatus.ACKNOWLEDGED,
+            "Rjctd": AdvisedStatus.REJECTED,
+            "Canc": AdvisedStatus.CANCELLED,
+            "PdgPrcg": AdvisedStatus.PENDING_PROCESSING,
+        },
+    ),
+    (
+        Block.MATCHING,
+        "MtchgSts",
+        {"Mtchd": AdvisedStatus.MATCHED, "Umtchd": AdvisedStatus.UNMATCHED},
+    ),
+    (
+        Block.SETTLEMENT,
+        "SttlmSts",
+        {"Pdg": AdvisedStatus.PENDING, "Flng": AdvisedStatus.FAILING},
+    ),
+)
+
+
 def _status_advice(reader: _Reader, message: Element, base: str) -> None:
-    """sese.024: the matching status, else the settlement status, and the reasons."""
-    matching = reader.find(message, base, "MtchgSts", required=False)
-    settlement = reader.find(message, base, "SttlmSts", required=False)
-    if matching is None and settlement is None:
-        reader.problem(f"{base}/MtchgSts", "is missing (and so is SttlmSts): nothing is advised")
-        return
-    matched = False
-    if matching is not None:
-        where = f"{base}/MtchgSts"
-        unmatched = reader.find(matching, where, "Umtchd", required=False)
-        if unmatched is not None:
-            reasons = _reasons(reader, unmatched, f"{where}/Umtchd")
-            reader.keep("status", AdvisedStatus.UNMATCHED.value, f"{where}/Umtchd")
-            reader.keep("reasons", reasons, f"{where}/Umtchd")
-            return  # an unmatched instruction does not settle: its settlement status is moot
-        if reader.find(matching, where, "Mtchd", required=False) is not None:
-            matched = True
+    """sese.024: every status block given (processing, matching, settlement), each with its
+    reasons."""
+    found_any = False
+    for block, tag, statuses in _BLOCKS:
+        element = reader.find(message, base, tag, required=False)
+        if element is None:
+            continue
+        found_any = True
+        where = f"{base}/{tag}"
+        for name, status in statuses.items():
+            found = reader.find(element, where, name, required=False)
+            if found is None:
+                continue
+            # A matched status carries no reasons to speak of: Mtchd is read as it stands.
+            reasons = (
+                []
+                if status == AdvisedStatus.MATCHED
+                else _reasons(reader, found, f"{where}/{name}")
+            )
+            reader.keep(
+                block.value, {"status": status.value, "reasons": reasons}, f"{where}/{name}"
+            )
+            break
         else:
-            reader.problem(where, "is neither Mtchd nor Umtchd (proprietary is not supported)")
-            return
-    if settlement is None:
-        reader.keep("status", AdvisedStatus.MATCHED.value, f"{base}/MtchgSts/Mtchd")
-        return
-    where = f"{base}/SttlmSts"
-    for tag, status in (("Pdg", AdvisedStatus.PENDING), ("Flng", AdvisedStatus.FAILING)):
-        found = reader.find(settlement, where, tag, required=False)
-        if found is not None:
-            reader.keep("status", status.value, f"{where}/{tag}")
-            reader.keep("reasons", _reasons(reader, found, f"{where}/{tag}"), f"{where}/{tag}")
-            reader.keep("matched", matched or None, f"{base}/MtchgSts/Mtchd")
-            return
-    reader.problem(where, "is neither Pdg nor Flng (proprietary is not supported)")
+            children = [_local(child.tag)[1] for child in element]
+            reader.problem(
+                where,
+                f"holds {', '.join(children) or 'nothing'}, not one of {', '.join(statuses)}",
+            )
+    if not found_any:
+        reader.problem(
+            f"{base}/PrcgSts", "is missing (and so are MtchgSts and SttlmSts): nothing is advised"
+        )
 
 
 def _amount(reader: _Reader, parent: Element, base: str, path: str, *, required: bool) -> None:
@@ -357,24 +416,28 @@ def _summary(problems: list[FieldProblem]) -> str:
 
 def read_advice(data: bytes, *, message_id: str | None = None) -> ReadAdvice:
     """The advice an ISO 20022 sese.024 or sese.025 message carries, every value checked;
-    ``ValidationFailed`` (422) naming each element that is missing or wrong otherwise."""
+    ``ValidationFailed`` (422) naming each element that is missing or wrong otherwise. The
+    sender is the header's ``Fr`` BIC, when it has one."""
     document, header = _split(_parse(data))
     namespace, _ = _local(document.tag)
     if namespace not in DOCUMENTS:
         supported = ", ".join(sorted(DOCUMENTS))
         raise _refused("Document", f"has the namespace '{namespace or ''}', not one of {supported}")
     message_type, version = DOCUMENTS[namespace]
-    identifier = _message_id(header, version, message_id)
+    identifier, sender = _header(header, version, message_id)
     reader = _Reader(namespace)
     base = _MESSAGE_ROOT[message_type]
     message = reader.find(document, "Document", base, required=True)
     if message is None:
         raise ValidationFailed(_summary(reader.problems), errors=reader.problems)
     reader.keep("message_id", identifier, "AppHdr/BizMsgIdr")
+    reader.keep("sender", sender, "AppHdr/Fr/FIId/FinInstnId/BICFI")
     reader.keep("message_type", message_type.value, "Document")
     id_path = "TxId" if message_type == MessageType.STATUS else "TxIdDtls"
-    instruction_id = reader.text(message, base, f"{id_path}/AcctOwnrTxId", required=True)
-    reader.keep("instruction_id", instruction_id, f"{base}/{id_path}/AcctOwnrTxId")
+    reference = reader.text(message, base, f"{id_path}/AcctOwnrTxId", required=True)
+    reader.keep("reference", reference, f"{base}/{id_path}/AcctOwnrTxId")
+    csd_reference = reader.text(message, base, f"{id_path}/AcctSvcrTxId", required=False)
+    reader.keep("csd_reference", csd_reference, f"{base}/{id_path}/AcctSvcrTxId")
     if message_type == MessageType.STATUS:
         _status_advice(reader, message, base)
         _status_details(reader, message, base)
@@ -382,20 +445,31 @@ def read_advice(data: bytes, *, message_id: str | None = None) -> ReadAdvice:
         _confirmation(reader, message, base)
     if reader.problems:
         raise ValidationFailed(_summary(reader.problems), errors=reader.problems)
+    return ReadAdvice(
+        validated(reader.values, reader.locations, base, _summary), version, reader.locations
+    )
+
+
+def validated(
+    values: dict[str, Any],
+    locations: dict[str, str],
+    base: str,
+    summary: Callable[[list[FieldProblem]], str],
+) -> AdviceIn:
+    """The advice read from a message, checked as a JSON one is; each problem names where in
+    the message the field was read (an element path, or an MT field and line)."""
     try:
-        advice = AdviceIn.model_validate(reader.values)
+        advice = AdviceIn.model_validate(values)
     except ValidationError as error:
         problems = [
             FieldProblem(
-                reader.locations.get(str(e["loc"][0]), str(e["loc"][0])) if e["loc"] else base,
+                locations.get(str(e["loc"][0]), str(e["loc"][0])) if e["loc"] else base,
                 str(e["msg"]).removeprefix("Value error, "),
             )
             for e in error.errors()
         ]
-        raise ValidationFailed(_summary(problems), errors=problems) from None
-    problems = [
-        FieldProblem(reader.locations.get(p.field, p.field), p.message) for p in advice.problems()
-    ]
+        raise ValidationFailed(summary(problems), errors=problems) from None
+    problems = [FieldProblem(locations.get(p.field, p.field), p.message) for p in advice.problems()]
     if problems:
-        raise ValidationFailed(_summary(problems), errors=problems)
-    return ReadAdvice(advice, version, reader.locations)
+        raise ValidationFailed(summary(problems), errors=problems)
+    return advice

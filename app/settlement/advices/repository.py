@@ -1,4 +1,4 @@
-"""Every query of status advices."""
+"""Every query of status advices (and the lock of the outbound message an advice updates)."""
 
 from collections.abc import Sequence
 
@@ -7,17 +7,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.pagination import PageRequest, fetch_page
 from app.settlement.advices.models import StatusAdvice
+from app.settlement.outbound.models import OutboundMessage
 
 
 async def get(session: AsyncSession, advice_id: str) -> StatusAdvice | None:
     return await session.get(StatusAdvice, advice_id)
 
 
-async def by_message_id(session: AsyncSession, message_id: str) -> StatusAdvice | None:
-    """The advice received with this message id, read afresh."""
+async def get_for_update(session: AsyncSession, advice_id: str) -> StatusAdvice | None:
+    return await session.get(StatusAdvice, advice_id, with_for_update=True, populate_existing=True)
+
+
+async def by_message_id(
+    session: AsyncSession, *, sender: str, message_id: str
+) -> StatusAdvice | None:
+    """The advice received from this sender with this message id, read afresh."""
     statement = (
         select(StatusAdvice)
-        .where(StatusAdvice.message_id == message_id)
+        .where(StatusAdvice.sender == sender, StatusAdvice.message_id == message_id)
         .execution_options(populate_existing=True)
     )
     return (await session.scalars(statement)).one_or_none()
@@ -28,12 +35,23 @@ async def add(session: AsyncSession, advice: StatusAdvice) -> None:
     await session.flush()
 
 
+# MERGE: with app.settlement.outbound.service.record_processing_status this goes too.
+async def lock_message(session: AsyncSession, message_id: str) -> OutboundMessage:
+    """Our outbound message, locked and read afresh (a gateway may be reporting it sent)."""
+    message = await session.get(
+        OutboundMessage, message_id, with_for_update=True, populate_existing=True
+    )
+    assert message is not None  # read by reference a moment ago; messages are never deleted
+    return message
+
+
 async def page_of(
     session: AsyncSession,
     *,
     page: PageRequest,
     instruction_id: str | None,
     message_type: str | None,
+    status: str | None = None,
 ) -> tuple[Sequence[StatusAdvice], str | None]:
     """A page of advices in id order (the order received), filtered by whichever is given."""
     statement = select(StatusAdvice)
@@ -41,4 +59,6 @@ async def page_of(
         statement = statement.where(StatusAdvice.instruction_id == instruction_id)
     if message_type is not None:
         statement = statement.where(StatusAdvice.message_type == message_type)
+    if status is not None:
+        statement = statement.where(StatusAdvice.status == status)
     return await fetch_page(session, statement, StatusAdvice.id, page)

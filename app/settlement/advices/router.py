@@ -1,5 +1,7 @@
-"""Status advice routes: the CSD's or custodian's sese.024 / sese.025, as JSON or ISO 20022 XML."""
+"""Status advice routes: the CSD's or custodian's sese.024 / sese.025 (JSON or ISO 20022 XML)
+and MT548 / MT544-547 (SWIFT text); the exceptions kept for operations."""
 
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -8,6 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.auth import Actor
 from app.core.bodies import read_capped
 from app.core.deps import Now, Paging, Uow
 from app.core.errors import (
@@ -18,23 +21,29 @@ from app.core.errors import (
 )
 from app.core.idempotency import IdempotencyKey, idempotent_create
 from app.core.pagination import Page
-from app.settlement.advices import iso20022
+from app.settlement.advices import iso20022, swift
 from app.settlement.advices import service as advices
-from app.settlement.advices.auth import AdvicesRead, AdvicesWrite
+from app.settlement.advices.auth import AdvicesRead, AdvicesWrite, ExceptionsRead, ExceptionsWrite
 from app.settlement.advices.models import StatusAdvice
 from app.settlement.advices.schemas import (
     AdviceIn,
     AdviceInstructionOut,
+    AdviceOutcome,
     InstructionId,
     MessageId,
     MessageType,
     ReasonOut,
+    ResolutionOut,
+    ResolveIn,
+    Sender,
     StatusAdviceOut,
+    StatusBlockOut,
 )
 
 MAX_BODY_BYTES = 1 << 20
 _JSON = ("application/json",)
 _XML = ("application/xml", "text/xml")
+_SWIFT = ("text/plain", "application/x-swift-fin")
 
 router = APIRouter(tags=["Settlement"])
 
@@ -47,20 +56,50 @@ class _Replayed(Exception):
         self.out = out
 
 
+def _reasons(reasons: list[dict[str, Any]]) -> list[ReasonOut]:
+    return [ReasonOut.model_validate(reason) for reason in reasons]
+
+
+def _blocks(row: StatusAdvice) -> list[StatusBlockOut]:
+    if row.message_type != MessageType.STATUS:
+        return []
+    advice = AdviceIn.model_validate(row.payload)
+    return [
+        StatusBlockOut(
+            block=block,
+            status=given.status,
+            reasons=_reasons([advices.reason_json(r) for r in given.reasons]),
+        )
+        for block, given in advice.blocks()
+    ]
+
+
 def _out(row: StatusAdvice) -> StatusAdviceOut:
+    resolution = None
+    if row.resolved_at is not None:
+        assert row.resolved_by is not None
+        assert row.resolution is not None
+        resolution = ResolutionOut(
+            resolved_at=row.resolved_at, resolved_by=row.resolved_by, comment=row.resolution
+        )
     return StatusAdviceOut(
         id=row.id,
         message_id=row.message_id,
+        sender=row.sender,
         message_type=MessageType(row.message_type),
+        reference=row.reference,
         instruction_id=row.instruction_id,
         status=row.status,
-        reasons=[ReasonOut(code=r["code"], text=r.get("text")) for r in row.reasons],
+        reasons=_reasons(row.reasons),
+        blocks=_blocks(row),
         settled_quantity=row.settled_quantity,
         settled_amount=row.settled_amount,
         settlement_date=row.settlement_date,
         source=row.source,
         received_at=row.received_at,
-        instruction=AdviceInstructionOut.model_validate(row.outcome),
+        exception=row.exception,
+        resolution=resolution,
+        instruction=AdviceInstructionOut.model_validate(row.outcome) if row.outcome else None,
     )
 
 
@@ -89,14 +128,32 @@ def _json_advice(data: bytes, message_id: str | None) -> AdviceIn:
 
 
 def _read(data: bytes, media_type: str, message_id: str | None) -> iso20022.ReadAdvice:
-    """The advice in the body, as JSON (``version`` "json") or as ISO 20022 XML."""
+    """The advice in the body, as JSON (``version`` "json"), ISO 20022 XML or SWIFT MT."""
     if media_type in _JSON or media_type.endswith("+json"):
         return iso20022.ReadAdvice(_json_advice(data, message_id), "json")
     if media_type in _XML or media_type.endswith("+xml"):
         return iso20022.read_advice(data, message_id=message_id)
+    if media_type in _SWIFT:
+        return swift.read_mt(data, message_id=message_id)
     raise UnsupportedMediaType(
-        f"Send the advice as application/json or application/xml, not '{media_type}'."
+        "Send the advice as application/json, application/xml or text/plain (SWIFT MT), not "
+        f"'{media_type}'."
     )
+
+
+def _sender(read: iso20022.ReadAdvice, given: str | None, actor: Actor) -> str:
+    """The message's sender (AppHdr Fr, MT block 2, JSON ``sender``), else the ``sender``
+    parameter, else the API key's id; BICs as 11 characters."""
+    in_message = read.advice.sender
+    if given is not None and iso20022.BIC.match(given):
+        given = iso20022.bic11(given)
+    if in_message is not None and iso20022.BIC.match(in_message):
+        in_message = iso20022.bic11(in_message)
+    if in_message is not None and given is not None and in_message != given:
+        where = read.locations.get("sender", "sender")
+        problem = f"'{in_message}' differs from the sender parameter '{given}'"
+        raise ValidationFailed(f"{where}: {problem}.", errors=[FieldProblem(where, problem)])
+    return in_message or given or actor.key_id
 
 
 def _schema_inline(schema: dict[str, Any]) -> dict[str, Any]:
@@ -118,26 +175,61 @@ def _schema_inline(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 _XML_EXAMPLE = """<?xml version="1.0" encoding="UTF-8"?>
-<Document xmlns="urn:iso:std:iso:20022:tech:xsd:sese.024.001.13">
-  <SctiesSttlmTxStsAdvc>
-    <TxId><AcctOwnrTxId>si_01kbv1x0a2s9d8f7g6h5j4k3m2</AcctOwnrTxId></TxId>
-    <MtchgSts><Mtchd/></MtchgSts>
-    <SttlmSts><Flng><Rsn><Cd><Cd>LACK</Cd></Cd></Rsn></Flng></SttlmSts>
-  </SctiesSttlmTxStsAdvc>
-</Document>"""
+<Envelope>
+  <AppHdr xmlns="urn:iso:std:iso:20022:tech:xsd:head.001.001.02">
+    <Fr><FIId><FinInstnId><BICFI>MGTCBEBEECL</BICFI></FinInstnId></FIId></Fr>
+    <To><FIId><FinInstnId><BICFI>COBADEFFXXX</BICFI></FinInstnId></FIId></To>
+    <BizMsgIdr>EB-20261126-000113</BizMsgIdr>
+    <MsgDefIdr>sese.024.001.12</MsgDefIdr>
+    <CreDt>2026-11-26T09:12:00Z</CreDt>
+  </AppHdr>
+  <Document xmlns="urn:iso:std:iso:20022:tech:xsd:sese.024.001.12">
+    <SctiesSttlmTxStsAdvc>
+      <TxId><AcctOwnrTxId>01KBV1X0A2S9D8F7</AcctOwnrTxId></TxId>
+      <PrcgSts><AckdAccptd><NoSpcfdRsn><NoSpcfdRsn>NORE</NoSpcfdRsn></NoSpcfdRsn></AckdAccptd>
+      </PrcgSts>
+      <MtchgSts><Mtchd/></MtchgSts>
+      <SttlmSts><Flng><Rsn><Cd><Cd>LACK</Cd></Cd></Rsn></Flng></SttlmSts>
+    </SctiesSttlmTxStsAdvc>
+  </Document>
+</Envelope>"""
+
+_MT_EXAMPLE = """{1:F01COBADEFFAXXX0000000000}{2:O5480912261126MGTCBEBEAECL00000000002611260912N}{4:
+:16R:GENL
+:20C::SEME//EB26112600113
+:23G:INST
+:16R:LINK
+:20C::RELA//01KBV1X0A2S9D8F7
+:16S:LINK
+:16R:STAT
+:25D::SETT//PEND
+:16R:REAS
+:24B::PEND//CSDH
+:70D::REAS//Held by the CSD
+:16S:REAS
+:16S:STAT
+:16S:GENL
+-}"""
 
 _REQUEST_BODY = {
     "requestBody": {
         "required": True,
         "content": {
             "application/json": {"schema": _schema_inline(AdviceIn.model_json_schema())},
-            "application/xml": {
-                "schema": {"type": "string"},
-                "example": _XML_EXAMPLE,
-            },
+            "application/xml": {"schema": {"type": "string"}, "example": _XML_EXAMPLE},
+            "text/plain": {"schema": {"type": "string"}, "example": _MT_EXAMPLE},
         },
     }
 }
+
+
+def _answer(response: JSONResponse) -> JSONResponse:
+    """An exception is answered 202: kept, not applied (a replay says the same)."""
+    if response.status_code in (200, 201):
+        body = json.loads(bytes(response.body))
+        if body.get("status") == AdviceOutcome.EXCEPTION:
+            response.status_code = 202
+    return response
 
 
 @router.post(
@@ -146,10 +238,15 @@ _REQUEST_BODY = {
     response_model=StatusAdviceOut,
     responses={
         200: {"model": StatusAdviceOut, "description": "The same message again: its result."},
-        **problem_responses(404, 409, 413, 415),
+        202: {
+            "model": StatusAdviceOut,
+            "description": "Kept as an exception for operations (status `exception`), not "
+            "applied: an unknown reference, or a confirmation beyond what is pending.",
+        },
+        **problem_responses(409, 413, 415),
     },
     openapi_extra=_REQUEST_BODY,
-    summary="Receive a sese.024 status advice or sese.025 confirmation (JSON or ISO 20022 XML)",
+    summary="Receive a status advice or confirmation (JSON, ISO 20022 XML or SWIFT MT)",
 )
 async def receive_status_advice(
     request: Request,
@@ -161,31 +258,54 @@ async def receive_status_advice(
         MessageId | None,
         Query(description="For an XML Document sent without its application header."),
     ] = None,
+    sender: Annotated[
+        Sender | None,
+        Query(
+            description="The sender's BIC, for a message that does not name it (an XML "
+            "Document without its header, an MT block 4 alone, JSON)."
+        ),
+    ] = None,
 ) -> JSONResponse:
     """`Content-Type: application/json` takes `AdviceIn`; `application/xml` the ISO 20022
     `Document` of `sese.024.001.12`/`.13` or `sese.025.001.11`/`.12`, alone (pass
-    `message_id`) or in an envelope with its `AppHdr` (head.001; `BizMsgIdr` is the message id).
-    DTDs and entities are refused.
+    `message_id`) or in an envelope with its `AppHdr` (head.001; `BizMsgIdr` is the message id,
+    `Fr` the sender); `text/plain` an MT548 or MT544-547, the FIN message with blocks 1, 2 and
+    4 (block 2 names the sender) or block 4 alone (pass `sender`). DTDs and entities are
+    refused.
 
-    - sese.024 `matched`: a pending instruction becomes `matched`; `unmatched`: back to
-      `pending`, `fail_reason` CMIS, the reasons kept on the advice; `pending`/`failing`: the
-      first reason code becomes the `fail_reason`, the state stays.
-    - sese.025: what settled is posted to the journal and added to the settled totals (partial
-      confirmations accumulate): `partially_settled`, then `settled` once nothing is left; more
-      than is left is a 422. The trades follow.
-    - A held instruction stays on hold: the advice moves the state it returns to on release
-      (a confirmation in full settles it and ends the hold).
+    The advice names our message reference (SEME): the instruction is the one that message was
+    for (JSON may name `instruction_id` instead). Message ids are unique per sender.
 
-    Unknown instruction 404; malformed or inconsistent message 422 naming the field or element;
-    the same `message_id` again answers the first result with 200, with other content 409. A
-    refused advice changes nothing."""
+    - Processing status: `acknowledged` / `rejected` mark our message; rejected sends the
+      instruction to `repair` with the CSD's reasons; `cancelled` cancels it.
+    - Matching: `matched` moves a pending instruction to `matched`; `unmatched` back to
+      `pending`, `fail_reason` CMIS.
+    - Settlement `pending`/`failing`: the first reason becomes the `fail_reason`; a hold reason
+      (PREA, PRCY, CSDH, CVAL, CDLR) puts it `on_hold` with `held_by` (`us`, `counterparty`,
+      `csd`); a later one without releases it. A hold by operations is never released by an
+      advice.
+    - sese.025 / MT54x: what settled is posted on the effective settlement date; partial
+      confirmations accumulate.
+    - Every block and reason goes to the instruction's status history.
+
+    Unknown reference, or a confirmation beyond what is pending: 202, kept as an `exception`
+    for operations. Malformed or inconsistent message 422 naming the field, element or MT field
+    and line; the same sender and `message_id` again answers the first result with 200, with
+    other content 409. A refused advice changes nothing."""
     data = await read_capped(request, MAX_BODY_BYTES)
     read = _read(data, _media_type(request), message_id)
     advice, source, locations = read.advice, read.version, read.locations
+    from_whom = _sender(read, sender, actor)
 
     async def work(session: AsyncSession) -> StatusAdviceOut:
         received = await advices.receive_advice(
-            session, advice=advice, source=source, locations=locations, actor=actor, now=clock()
+            session,
+            advice=advice,
+            source=source,
+            sender=from_whom,
+            locations=locations,
+            actor=actor,
+            now=clock(),
         )
         out = _out(received.advice)
         if received.replayed:
@@ -193,15 +313,17 @@ async def receive_status_advice(
         return out
 
     try:
-        return await idempotent_create(
-            request,
-            uow,
-            principal=actor.key_id,
-            key=key,
-            body=advice,
-            now=clock(),
-            work=work,
-            location=lambda out: f"/api/v1/status-advices/{out['id']}",
+        return _answer(
+            await idempotent_create(
+                request,
+                uow,
+                principal=actor.key_id,
+                key=key,
+                body=advice,
+                now=clock(),
+                work=work,
+                location=lambda out: f"/api/v1/status-advices/{out['id']}",
+            )
         )
     except _Replayed as replayed:
         return JSONResponse(
@@ -223,12 +345,51 @@ async def list_status_advices(
     instruction_id: Annotated[InstructionId | None, Query()] = None,
     message_type: MessageType | None = None,
 ) -> Page[StatusAdviceOut]:
-    """Each advice with the instruction as it left it; `instruction_id` gives an
-    instruction's history at the CSD (the unmatched reasons are kept here)."""
+    """Each advice with the instruction as it left it (the history block by block:
+    `GET /settlement-instructions/{id}/status-history`)."""
     rows, cursor = await advices.list_advices(
         uow.session, page=page, instruction_id=instruction_id, message_type=message_type
     )
     return Page(items=[_out(row) for row in rows], next_cursor=cursor)
+
+
+@router.get(
+    "/status-advices/exceptions",
+    response_model=Page[StatusAdviceOut],
+    responses=problem_responses(),
+    summary="Advices kept for operations instead of applied, oldest first",
+)
+async def list_exceptions(
+    uow: Uow,
+    _actor: ExceptionsRead,
+    page: Paging,
+    resolved: Annotated[
+        bool, Query(description="The resolved ones instead of those still open.")
+    ] = False,
+) -> Page[StatusAdviceOut]:
+    """An advice naming a reference no instruction has, or a confirmation beyond what is
+    pending: nothing was applied; `exception` says why."""
+    rows, cursor = await advices.list_exceptions(uow.session, page=page, resolved=resolved)
+    return Page(items=[_out(row) for row in rows], next_cursor=cursor)
+
+
+@router.post(
+    "/status-advices/{advice_id}/resolve",
+    response_model=StatusAdviceOut,
+    responses=problem_responses(404, 409),
+    summary="Close an exception with what operations did about it",
+)
+async def resolve_exception(
+    advice_id: str, body: ResolveIn, uow: Uow, actor: ExceptionsWrite, clock: Now
+) -> StatusAdviceOut:
+    """`exception` becomes `resolved` with the comment (audited); the advice is still never
+    applied (a replay of its message answers it again)."""
+    async with uow:
+        return _out(
+            await advices.resolve_exception(
+                uow.session, advice_id=advice_id, comment=body.comment, actor=actor, now=clock()
+            )
+        )
 
 
 @router.get(

@@ -1,46 +1,63 @@
 """Status advices: what the CSD or custodian says about our settlement instructions (sese.024
-status, sese.025 confirmation), applied to the instruction and kept."""
+or MT548 status, sese.025 or MT544-547 confirmation), applied to the instruction, recorded block
+by block in its status history, and kept; what cannot be applied is kept as an exception for
+operations."""
 
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import audited
 from app.core.auth import Actor
-from app.core.errors import Conflict, FieldProblem, InvalidTransition, NotFound, ValidationFailed
-from app.core.identifiers import currency_minor_units
+from app.core.errors import Conflict, InvalidTransition, NotFound
 from app.core.ids import new_id
-from app.core.money import decimal_places, format_decimal
 from app.core.pagination import PageRequest
 from app.settlement.advices import repository
+from app.settlement.advices.checks import (
+    AT_THE_CSD,
+    ZERO,
+    Confirmed,
+    check_confirmation,
+    check_terms,
+)
 from app.settlement.advices.models import StatusAdvice
 from app.settlement.advices.schemas import (
     AdviceIn,
     AdviceInstructionOut,
+    AdviceOutcome,
     AdvisedStatus,
-    ConfirmedStatus,
+    Block,
     MessageType,
+    ReasonIn,
+    StatusBlockIn,
 )
 from app.settlement.instructions import service as instructions
-from app.settlement.instructions.models import SettlementInstruction
-from app.settlement.instructions.states import DeliveryType, InstructionEvent, InstructionStatus
+from app.settlement.instructions.models import InstructionStatusEvent, SettlementInstruction
+from app.settlement.instructions.states import HeldBy, InstructionEvent, InstructionStatus
+from app.settlement.outbound import repository as outbound
+from app.settlement.outbound.models import OutboundMessage
 from app.trades.capture import post_trade as trades
 
 ADVICE_ENTITY = "status_advice"
+MESSAGE_ENTITY = "outbound_message"
 UNMATCHED_REASON = "CMIS"  # the fail reason of an instruction the CSD could not match
-ZERO = Decimal(0)
 _S = InstructionStatus
 # Already matched at the CSD: a (late) matched advice changes nothing.
 _PAST_MATCHING = (_S.MATCHED, _S.PARTIALLY_SETTLED, _S.SETTLED)
-# Instructions the CSD can report pending or failing.
-_AT_THE_CSD = (_S.PENDING, _S.MATCHED, _S.PARTIALLY_SETTLED)
-_RECEIVED = (DeliveryType.RVP, DeliveryType.RFP)
-_DELIVERED = (DeliveryType.DVP, DeliveryType.DFP)
+# Pending or failing reasons that say the instruction is held, and by whom (sese.024
+# PendingReason / FailingReason codes; MT548 :24B::PEND// and PENF//).
+HOLDS: Mapping[str, HeldBy] = {
+    "PREA": HeldBy.US,  # your instruction is on hold (party hold)
+    "PRCY": HeldBy.COUNTERPARTY,  # the counterparty's instruction is on hold
+    "CSDH": HeldBy.CSD,  # CSD hold
+    "CVAL": HeldBy.CSD,  # CSD validation hold
+    "CDLR": HeldBy.CSD,  # conditional delivery awaiting release (CoSD hold)
+}
 
 
 @dataclass(frozen=True)
@@ -50,24 +67,42 @@ class Received:
     replayed: bool
 
 
-@dataclass(frozen=True)
-class _Confirmed:
-    """What a sese.025 settles, checked against what is left of the instruction."""
+@dataclass
+class _History:
+    """The status events one advice adds to its instruction's history."""
 
-    quantity: Decimal
-    amount: Decimal
-    settled_on: date
-    in_full: bool
+    instruction: SettlementInstruction
+    advice_id: str
+    sender: str
+    now: datetime
+    events: list[InstructionStatusEvent] = field(default_factory=list)
 
-    @property
-    def status(self) -> ConfirmedStatus:
-        return ConfirmedStatus.SETTLED if self.in_full else ConfirmedStatus.PARTIALLY_SETTLED
+    def add(self, block: Block, status: str, reasons: list[dict[str, Any]]) -> None:
+        self.events.append(
+            instructions.status_event(
+                self.instruction,
+                block=block.value,
+                status=status,
+                reasons=reasons,
+                sender=self.sender,
+                now=self.now,
+                advice_id=self.advice_id,
+            )
+        )
 
 
 def fingerprint(advice: AdviceIn) -> str:
     """The advice's content, whichever format it came in: what a repeated message must match."""
     canonical = json.dumps(advice.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def reason_json(reason: ReasonIn) -> dict[str, Any]:
+    """A reason as kept: ISO codes as ``{"code", "text"}``, proprietary ones with their issuer."""
+    kept: dict[str, Any] = {"code": reason.code, "text": reason.text}
+    if reason.proprietary:
+        kept.update(proprietary=True, issuer=reason.issuer)
+    return kept
 
 
 # Receiving -------------------------------------------------------------------------------------
@@ -78,32 +113,142 @@ async def receive_advice(
     *,
     advice: AdviceIn,
     source: str,
+    sender: str,
     actor: Actor,
     now: datetime,
     locations: Mapping[str, str] | None = None,
 ) -> Received:
-    """Apply one advice to its instruction and keep it. ``source`` is ``json`` or the ISO 20022
-    message version; ``locations`` name, for an XML advice, the element each field came from
-    (problems name it). Refused advices (404, 409, 422) change nothing; the same ``message_id``
-    again answers the first result and changes nothing.
+    """Apply one advice to its instruction and keep it. ``source`` is ``json``, the ISO 20022
+    message version or the MT; ``sender`` who sent it (a BIC, or the API key's id);
+    ``locations`` name where each field came from in the message (problems name it).
 
-    An instruction on hold stays on hold: the advice moves the state it was held in
-    (``held_from``, restored on release), so a release after a sese.024 ``matched`` returns it
-    matched. A confirmation in full is the exception: the CSD has settled it, there is nothing
-    left to hold, so it becomes ``settled`` and the hold ends."""
+    The instruction is the one of our outbound message the advice's reference names (else the
+    reference, or ``instruction_id``, is taken as an instruction id). Unknown, or a
+    confirmation that does not fit what is pending: kept with status ``exception`` for
+    operations, nothing applied. Refused advices (409, 422) change nothing; the same sender and
+    ``message_id`` again answers the first result and changes nothing.
+
+    An instruction on hold by operations stays on hold: the advice moves the state it was held
+    in (``held_from``); a confirmation in full is the exception (nothing is left to hold)."""
     where = dict(locations or {})
-    instruction = await _lock(session, advice.instruction_id)
+    instruction, message = await _target(session, advice)
     content = fingerprint(advice)
-    existing = await repository.by_message_id(session, advice.message_id)
+    existing = await repository.by_message_id(session, sender=sender, message_id=advice.message_id)
     if existing is not None:
-        return _replayed(existing, advice, content)
-    _check_terms(instruction, advice, where)
-    confirmed = None
+        return _replayed(existing, advice, sender, content)
+    row = _advice_row(advice, sender, source, content, actor=actor, now=now)
+    if instruction is None:
+        named = advice.reference or advice.instruction_id
+        return await _exception(
+            session, row, None, f"no instruction has the reference '{named}'", actor=actor, now=now
+        )
+    row.instruction_id = instruction.id
+    check_terms(instruction, advice, where)
+    history = _History(instruction, row.id, sender, now)
+    if advice.message_type == MessageType.STATUS:
+        await _advise(session, instruction, message, advice, history, actor=actor, now=now)
+        row.status = advice.headline().status.value
+    else:
+        checked = check_confirmation(
+            instruction, advice, where, now, status_at_csd=instructions.status_at_csd(instruction)
+        )
+        if isinstance(checked, str):
+            history.add(Block.CONFIRMATION, AdviceOutcome.EXCEPTION.value, [])
+            return await _exception(session, row, history, checked, actor=actor, now=now)
+        await _confirm(session, instruction, checked, history, actor=actor, now=now)
+        row.status = checked.status.value
+    row.outcome = _outcome(instruction)
+    received = await _keep(session, row, history, actor=actor, now=now)
     if advice.message_type == MessageType.CONFIRMATION:
-        confirmed = _check_confirmation(instruction, advice, where, now)
-    await _apply(session, instruction, advice, confirmed, actor=actor, now=now)
-    status = _status(advice, confirmed)
-    row = _advice_row(instruction, advice, status, source, content, actor=actor, now=now)
+        await trades.mark_settled(
+            session,
+            obligation_id=instruction.obligation_id,
+            in_full=row.status == _S.SETTLED,
+            actor=actor,
+            now=now,
+        )
+    return received
+
+
+async def _target(
+    session: AsyncSession, advice: AdviceIn
+) -> tuple[SettlementInstruction | None, OutboundMessage | None]:
+    """The instruction the advice is about, locked, and our message it names (if any)."""
+    message = None
+    if advice.reference is not None:
+        message = await outbound.by_reference(session, advice.reference)
+        instruction_id = message.instruction_id if message is not None else advice.reference
+    else:
+        assert advice.instruction_id is not None  # AdviceIn.problems() requires one
+        instruction_id = advice.instruction_id
+    try:
+        instruction = await instructions.lock_instruction(session, instruction_id)
+    except NotFound:
+        return None, None
+    if message is None:
+        # By instruction id: the processing status is about the last message sent for it.
+        sent = await outbound.of_instruction(session, instruction.id)
+        message = sent[-1] if sent else None
+    return instruction, message
+
+
+def _replayed(existing: StatusAdvice, advice: AdviceIn, sender: str, content: str) -> Received:
+    if existing.fingerprint != content:
+        raise Conflict(
+            f"Message '{advice.message_id}' from '{sender}' was received before with other "
+            f"content (advice {existing.id}); nothing was changed.",
+            advice_id=existing.id,
+        )
+    return Received(existing, replayed=True)
+
+
+def _advice_row(
+    advice: AdviceIn, sender: str, source: str, content: str, *, actor: Actor, now: datetime
+) -> StatusAdvice:
+    confirmation = advice.message_type == MessageType.CONFIRMATION
+    headline = None if confirmation else advice.headline()
+    return StatusAdvice(
+        id=new_id("adv"),
+        message_id=advice.message_id,
+        sender=sender,
+        reference=advice.reference or advice.instruction_id,
+        instruction_id=None,
+        message_type=advice.message_type.value,
+        status=AdviceOutcome.EXCEPTION.value,
+        reasons=[] if headline is None else [reason_json(r) for r in headline.reasons],
+        settled_quantity=advice.settled_quantity,
+        settled_amount=(advice.settled_amount or ZERO) if confirmation else None,
+        settlement_date=advice.settlement_date,
+        source=source,
+        payload=advice.model_dump(mode="json"),
+        fingerprint=content,
+        outcome={},
+        received_at=now,
+        received_by=actor.key_id,
+    )
+
+
+def _outcome(instruction: SettlementInstruction) -> dict[str, Any]:
+    return AdviceInstructionOut(
+        id=instruction.id,
+        status=InstructionStatus(instruction.status),
+        held_from=InstructionStatus(instruction.held_from) if instruction.held_from else None,
+        held_by=instruction.held_by,
+        hold_reason=instruction.hold_reason,
+        settled_quantity=instruction.settled_quantity,
+        settled_amount=instruction.settled_amount,
+        fail_reason=instruction.fail_reason,
+    ).model_dump(mode="json")
+
+
+async def _keep(
+    session: AsyncSession,
+    row: StatusAdvice,
+    history: "_History | None",
+    *,
+    actor: Actor,
+    now: datetime,
+) -> Received:
     async with audited(
         session,
         row,
@@ -114,61 +259,157 @@ async def receive_advice(
         created=True,
     ):
         await repository.add(session, row)
-    if confirmed is not None:
-        await trades.mark_settled(
-            session,
-            obligation_id=instruction.obligation_id,
-            in_full=confirmed.in_full,
-            actor=actor,
-            now=now,
-        )
+    if history is not None and history.events:
+        await instructions.record_status_events(session, history.events)
     return Received(row, replayed=False)
 
 
-async def _lock(session: AsyncSession, instruction_id: str) -> SettlementInstruction:
-    try:
-        return await instructions.lock_instruction(session, instruction_id)
-    except NotFound:
-        raise NotFound(
-            f"No settlement instruction '{instruction_id}'; nothing was changed."
-        ) from None
+async def _exception(
+    session: AsyncSession,
+    row: StatusAdvice,
+    history: _History | None,
+    reason: str,
+    *,
+    actor: Actor,
+    now: datetime,
+) -> Received:
+    """Kept for operations, nothing applied: answered 202 with the advice and the reason."""
+    row.status = AdviceOutcome.EXCEPTION.value
+    row.exception = reason[:1000]
+    if history is not None:
+        row.outcome = _outcome(history.instruction)
+    return await _keep(session, row, history, actor=actor, now=now)
 
 
-def _replayed(existing: StatusAdvice, advice: AdviceIn, content: str) -> Received:
-    if existing.fingerprint != content:
-        raise Conflict(
-            f"Message '{advice.message_id}' was received before with other content "
-            f"(advice {existing.id}); nothing was changed.",
-            advice_id=existing.id,
-        )
-    return Received(existing, replayed=True)
+# Applying a status advice ----------------------------------------------------------------------
 
 
-def _status(advice: AdviceIn, confirmed: _Confirmed | None) -> str:
-    """What the advice says (sese.024) or did (sese.025)."""
-    if confirmed is not None:
-        return confirmed.status.value
-    assert advice.status is not None  # AdviceIn.problems() requires it
-    return advice.status.value
+def _hold_state(instruction: SettlementInstruction) -> tuple[bool, str | None, str | None]:
+    return instruction.status == _S.ON_HOLD, instruction.held_by, instruction.hold_reason
 
 
-async def _apply(
+def _record_hold(
+    history: _History,
+    before: tuple[bool, str | None, str | None],
+    instruction: SettlementInstruction,
+) -> None:
+    """A hold the advice started or changed, or ended, in the status history."""
+    after = _hold_state(instruction)
+    if after == before or (before[0] and after[0] and after[1] == before[1] == HeldBy.OPERATIONS):
+        return
+    if not after[0]:
+        history.add(Block.HOLD, instructions.hold_status(None), [])
+        return
+    held_by = HeldBy(after[1]) if after[1] else HeldBy.OPERATIONS
+    reasons = [{"code": after[2], "text": None}] if after[2] else []
+    history.add(Block.HOLD, instructions.hold_status(held_by), reasons)
+
+
+async def _advise(
     session: AsyncSession,
     instruction: SettlementInstruction,
+    message: OutboundMessage | None,
     advice: AdviceIn,
-    confirmed: _Confirmed | None,
+    history: _History,
     *,
     actor: Actor,
     now: datetime,
 ) -> None:
-    """The advice's effect on the instruction, audited (as the advice's status) if any."""
+    """Every status block in turn (processing, matching, settlement), audited as one change of
+    the instruction if it changes anything; each block and each hold in the history."""
+    before = _hold_state(instruction)
     async with instructions.audited_if_changed(
-        session, instruction, action=_status(advice, confirmed), actor=actor, now=now
+        session, instruction, action=advice.headline().status.value, actor=actor, now=now
     ):
-        if confirmed is None:
-            _advise_status(instruction, advice)
-            return
-        # Posted, added to the settled totals; refused (409) for an instruction not at the CSD.
+        for block, given in advice.blocks():
+            history.add(block, given.status.value, [reason_json(r) for r in given.reasons])
+            if block == Block.PROCESSING:
+                await _processing(session, instruction, message, given, actor=actor, now=now)
+            elif block == Block.MATCHING:
+                _matching(instruction, given)
+            else:
+                _settlement(instruction, given)
+    _record_hold(history, before, instruction)
+
+
+async def _processing(
+    session: AsyncSession,
+    instruction: SettlementInstruction,
+    message: OutboundMessage | None,
+    given: StatusBlockIn,
+    *,
+    actor: Actor,
+    now: datetime,
+) -> None:
+    """Acknowledged or rejected: our message's status. Rejected: the instruction to repair
+    with the CSD's reasons (not for a rejected cancellation: the instruction stays as it is).
+    Cancelled: the instruction is cancelled, unless it already is."""
+    status = given.status
+    reasons = [reason_json(r) for r in given.reasons]
+    if message is not None and status in (AdvisedStatus.ACKNOWLEDGED, AdvisedStatus.REJECTED):
+        await record_processing_status(
+            session, message=message, status=status.value, reasons=reasons, actor=actor, now=now
+        )
+    if status == AdvisedStatus.REJECTED and (message is None or message.kind == "new"):
+        repair = [
+            {"code": r.code, "detail": r.text or f"rejected by the CSD ({r.code})"}
+            for r in given.reasons
+        ] or [{"code": "REJT", "detail": "rejected by the CSD, no reason given"}]
+        instructions.reject_at_csd(instruction, reasons=repair)
+    elif status == AdvisedStatus.CANCELLED:
+        await instructions.cancel_at_csd(session, instruction, actor=actor, now=now)
+
+
+def _matching(instruction: SettlementInstruction, given: StatusBlockIn) -> None:
+    """``matched`` moves a pending instruction to matched (and ends the CMIS fail reason),
+    ``unmatched`` back to pending with the fail reason CMIS."""
+    current = instructions.status_at_csd(instruction)
+    if given.status == AdvisedStatus.MATCHED:
+        if current not in _PAST_MATCHING:
+            instructions.advance_at_csd(instruction, InstructionEvent.MATCHED)
+        if instruction.fail_reason == UNMATCHED_REASON:
+            instruction.fail_reason = None
+        return
+    instructions.advance_at_csd(instruction, InstructionEvent.UNMATCHED)
+    instruction.fail_reason = UNMATCHED_REASON
+
+
+def _settlement(instruction: SettlementInstruction, given: StatusBlockIn) -> None:
+    """``pending``/``failing``: the first reason becomes the fail reason; a hold reason puts it
+    on hold by whoever holds it, an advice without one releases a hold the CSD reported."""
+    current = instructions.status_at_csd(instruction)
+    if current not in AT_THE_CSD:
+        raise InvalidTransition(
+            f"A '{given.status}' status advice does not apply to a '{current}' instruction; "
+            "nothing was changed.",
+            current_status=str(current),
+            event=str(given.status),
+        )
+    if given.reasons:
+        instruction.fail_reason = given.reasons[0].code
+    hold = next((r for r in given.reasons if not r.proprietary and r.code in HOLDS), None)
+    if hold is None:
+        instructions.release_at_csd(instruction)
+    else:
+        instructions.hold_at_csd(instruction, held_by=HOLDS[hold.code], reason=hold.code)
+
+
+async def _confirm(
+    session: AsyncSession,
+    instruction: SettlementInstruction,
+    confirmed: Confirmed,
+    history: _History,
+    *,
+    actor: Actor,
+    now: datetime,
+) -> None:
+    """Posted, added to the settled totals, on the effective settlement date; a hold the CSD
+    reported ends (it settled), one by operations stays unless nothing is left."""
+    before = _hold_state(instruction)
+    async with instructions.audited_if_changed(
+        session, instruction, action=confirmed.status.value, actor=actor, now=now
+    ):
+        instructions.release_at_csd(instruction)
         await instructions.settle_at_csd(
             session,
             instruction,
@@ -179,218 +420,67 @@ async def _apply(
             actor=actor,
             now=now,
         )
+    history.add(Block.CONFIRMATION, confirmed.status.value, [])
+    _record_hold(history, before, instruction)
 
 
-def _advice_row(
-    instruction: SettlementInstruction,
-    advice: AdviceIn,
-    status: str,
-    source: str,
-    content: str,
+# MERGE: the outbound helper writes app.settlement.outbound.service.record_processing_status
+# (same arguments, reference instead of the row); switch to it and delete this one.
+async def record_processing_status(
+    session: AsyncSession,
     *,
+    message: OutboundMessage,
+    status: str,
+    reasons: list[dict[str, Any]],
     actor: Actor,
     now: datetime,
-) -> StatusAdvice:
-    confirmation = advice.message_type == MessageType.CONFIRMATION
-    return StatusAdvice(
-        id=new_id("adv"),
-        message_id=advice.message_id,
-        instruction_id=instruction.id,
-        message_type=advice.message_type.value,
-        status=status,
-        reasons=[reason.model_dump(mode="json") for reason in advice.reasons],
-        settled_quantity=advice.settled_quantity,
-        settled_amount=(advice.settled_amount or ZERO) if confirmation else None,
-        settlement_date=advice.settlement_date,
-        source=source,
-        payload=advice.model_dump(mode="json"),
-        fingerprint=content,
-        outcome=AdviceInstructionOut(
-            id=instruction.id,
-            status=InstructionStatus(instruction.status),
-            held_from=InstructionStatus(instruction.held_from) if instruction.held_from else None,
-            settled_quantity=instruction.settled_quantity,
-            settled_amount=instruction.settled_amount,
-            fail_reason=instruction.fail_reason,
-        ).model_dump(mode="json"),
-        received_at=now,
-        received_by=actor.key_id,
-    )
-
-
-# The advice against the instruction ------------------------------------------------------------
-
-
-def _check_terms(
-    instruction: SettlementInstruction, advice: AdviceIn, where: Mapping[str, str]
 ) -> None:
-    """What the advice says of the instruction's terms must be the instruction's."""
-    kind = DeliveryType(instruction.delivery_type)
-    movement = "RECE" if kind in _RECEIVED else "DELI" if kind in _DELIVERED else None
-    expected = {
-        "isin": instruction.isin,
-        "currency": instruction.currency,
-        "credit_debit": instruction.credit_debit,
-        "securities_movement": movement,
-        "payment": "APMT" if instruction.amount else "FREE",
-    }
-    problems = [
-        FieldProblem(
-            where.get(name, name), f"'{given}' is not the instruction's ({ours or 'none'})"
+    """Our outbound message ``acknowledged`` or ``rejected`` by the CSD, with its reasons;
+    audited and versioned, unchanged if the CSD said the same before."""
+    locked = await repository.lock_message(session, message.id)
+    if locked.status == status and locked.status_reasons == reasons:
+        return
+    async with audited(
+        session, locked, entity_type=MESSAGE_ENTITY, action=status, actor=actor, now=now
+    ):
+        locked.status = status
+        locked.status_reasons = reasons
+        locked.advised_at = now
+        locked.version += 1
+
+
+# Exceptions ------------------------------------------------------------------------------------
+
+
+async def resolve_exception(
+    session: AsyncSession, *, advice_id: str, comment: str, actor: Actor, now: datetime
+) -> StatusAdvice:
+    """Operations close an exception with what they did about it (409 if it is not one)."""
+    advice = await repository.get_for_update(session, advice_id)
+    if advice is None:
+        raise NotFound(f"No status advice '{advice_id}'.")
+    if advice.status != AdviceOutcome.EXCEPTION:
+        raise Conflict(
+            f"Status advice '{advice_id}' is {advice.status}, not an open exception: there is "
+            "nothing to resolve."
         )
-        for name, ours in expected.items()
-        if (given := getattr(advice, name)) is not None
-        and given != ours
-        and not (name == "securities_movement" and ours is None)
-    ]
-    _refuse(instruction, problems)
+    async with audited(
+        session, advice, entity_type=ADVICE_ENTITY, action="resolved", actor=actor, now=now
+    ):
+        advice.status = AdviceOutcome.RESOLVED.value
+        advice.resolved_at = now
+        advice.resolved_by = actor.key_id
+        advice.resolution = comment
+    return advice
 
 
-def _refuse(instruction: SettlementInstruction, problems: Sequence[FieldProblem]) -> None:
-    if problems:
-        listed = "; ".join(f"{p.field}: {p.message}" for p in problems)
-        raise ValidationFailed(
-            f"The advice does not fit instruction {instruction.id}: {listed}. Nothing was changed.",
-            errors=problems,
-        )
-
-
-def _advise_status(instruction: SettlementInstruction, advice: AdviceIn) -> None:
-    """sese.024: ``matched`` moves a pending instruction to matched, ``unmatched`` back to
-    pending with the fail reason CMIS; ``pending`` and ``failing`` set the fail reason to the
-    first reason code without a change of state."""
-    status = advice.status
-    current = instructions.status_at_csd(instruction)
-    if status in (AdvisedStatus.PENDING, AdvisedStatus.FAILING) and current not in _AT_THE_CSD:
-        raise InvalidTransition(
-            f"A '{status}' status advice does not apply to a '{current}' instruction; nothing "
-            "was changed.",
-            current_status=str(current),
-            event=str(status),
-        )
-    if status == AdvisedStatus.MATCHED or advice.matched:
-        if current not in _PAST_MATCHING:
-            instructions.advance_at_csd(instruction, InstructionEvent.MATCHED)
-        if instruction.fail_reason == UNMATCHED_REASON:
-            instruction.fail_reason = None
-    if status == AdvisedStatus.UNMATCHED:
-        instructions.advance_at_csd(instruction, InstructionEvent.UNMATCHED)
-        instruction.fail_reason = UNMATCHED_REASON
-    elif status in (AdvisedStatus.PENDING, AdvisedStatus.FAILING) and advice.reasons:
-        instruction.fail_reason = advice.reasons[0].code
-
-
-def _check_confirmation(
-    instruction: SettlementInstruction, advice: AdviceIn, where: Mapping[str, str], now: datetime
-) -> _Confirmed:
-    """sese.025: refuse a confirmation that does not fit what is left to settle; what it
-    settles, and whether that is all that was left."""
-    # AdviceIn.problems() requires both.
-    assert advice.settled_quantity is not None
-    assert advice.settlement_date is not None
-    given = {
-        "settled_quantity": advice.settled_quantity,
-        "settled_amount": advice.settled_amount or ZERO,
-    }
-    left = {
-        "settled_quantity": instruction.quantity - instruction.settled_quantity,
-        "settled_amount": instruction.amount - instruction.settled_amount,
-    }
-    _refuse(
-        instruction,
-        _beyond_what_is_left(instruction, advice.settlement_date, given, left, where, now),
+async def list_exceptions(
+    session: AsyncSession, *, page: PageRequest, resolved: bool
+) -> tuple[Sequence[StatusAdvice], str | None]:
+    status = AdviceOutcome.RESOLVED if resolved else AdviceOutcome.EXCEPTION
+    return await repository.page_of(
+        session, page=page, instruction_id=None, message_type=None, status=status.value
     )
-    # Only what the instruction moves counts: a free delivery has no cash, a PFOD no securities.
-    moved = {
-        "settled_quantity": instruction.quantity > 0,
-        "settled_amount": instruction.amount > 0,
-    }
-    done = {name: left[name] == given[name] for name in given if moved[name]}
-    in_full = all(done.values())
-    _refuse(instruction, _partial_problems(advice, given, left, moved, done, in_full, where))
-    return _Confirmed(
-        given["settled_quantity"], given["settled_amount"], advice.settlement_date, in_full
-    )
-
-
-def _beyond_what_is_left(
-    instruction: SettlementInstruction,
-    settled_on: date,
-    given: Mapping[str, Decimal],
-    left: Mapping[str, Decimal],
-    where: Mapping[str, str],
-    now: datetime,
-) -> list[FieldProblem]:
-    """A settlement date to come, more decimals than the currency has, more than is left."""
-    problems: list[FieldProblem] = []
-    today = now.date()
-    if settled_on > today:
-        problems.append(
-            FieldProblem(
-                where.get("settlement_date", "settlement_date"),
-                f"{settled_on} has not come yet (today is {today})",
-            )
-        )
-    amount = given["settled_amount"]
-    places = currency_minor_units(instruction.currency)
-    if decimal_places(amount) > places:
-        problems.append(
-            FieldProblem(
-                where.get("settled_amount", "settled_amount"),
-                f"has {decimal_places(amount)} decimal places; {instruction.currency} has {places}",
-            )
-        )
-    for name, value in given.items():
-        if value > left[name]:
-            problems.append(
-                FieldProblem(
-                    where.get(name, name),
-                    f"{format_decimal(value)} is more than the {format_decimal(left[name])} "
-                    "left to settle",
-                )
-            )
-    return problems
-
-
-def _partial_problems(
-    advice: AdviceIn,
-    given: Mapping[str, Decimal],
-    left: Mapping[str, Decimal],
-    moved: Mapping[str, bool],
-    done: Mapping[str, bool],
-    in_full: bool,
-    where: Mapping[str, str],
-) -> list[FieldProblem]:
-    """A part that finishes one side but not the other, or says the opposite of what it does."""
-    problems: list[FieldProblem] = []
-    if not in_full and any(done.values()):
-        finished = next(name for name, value in done.items() if value)
-        problems.append(
-            FieldProblem(
-                where.get(finished, finished),
-                "settles all that is left of it while the rest of the instruction stays open",
-            )
-        )
-    if advice.partial is True and in_full:
-        problems.append(
-            FieldProblem(
-                where.get("partial", "partial"),
-                "says more is to come, but this settles everything that is left",
-            )
-        )
-    if advice.partial is False and not in_full:
-        remaining = ", ".join(
-            f"{format_decimal(left[name] - given[name])} {name.removeprefix('settled_')}"
-            for name in given
-            if moved[name]
-        )
-        problems.append(
-            FieldProblem(
-                where.get("partial", "partial"),
-                f"says this is the last part, but {remaining} would be left",
-            )
-        )
-    return problems
 
 
 # Queries ---------------------------------------------------------------------------------------

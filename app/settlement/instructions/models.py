@@ -44,9 +44,14 @@ class SettlementInstruction(Base):
     repair_reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     settled_quantity: Mapped[Decimal] = mapped_column(ExactDecimal())
     settled_amount: Mapped[Decimal] = mapped_column(ExactDecimal())
-    fail_reason: Mapped[str | None] = mapped_column(String(4), default=None)
+    # The first pending or failing reason: an ISO code, or a CSD's proprietary code as text.
+    fail_reason: Mapped[str | None] = mapped_column(String(35), default=None)
     # The state a hold parked it in, restored on release.
     held_from: Mapped[str | None] = mapped_column(String(20), default=None)
+    # Who holds it (states.HeldBy): operations by hand, or the CSD's advice of a hold by us,
+    # the counterparty or the CSD; and the CSD's hold reason code.
+    held_by: Mapped[str | None] = mapped_column(String(12), default=None)
+    hold_reason: Mapped[str | None] = mapped_column(String(35), default=None)
     # The last settlement run that tried it: a resumed run tries nothing twice.
     last_run_id: Mapped[str | None] = mapped_column(String(40), default=None)
     # The day it last settled, in full or in part.
@@ -87,3 +92,25 @@ class NettedOutObligation(Base):
     settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
     __table_args__ = (Index(None, "settled_at", "settlement_date"),)
+
+
+class InstructionStatusEvent(Base):
+    """The instruction's status history: every status block of every advice with all its
+    reasons, each confirmation, each hold and release. Append-only."""
+
+    __tablename__ = "instruction_status_events"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    instruction_id: Mapped[str] = mapped_column(ForeignKey("settlement_instructions.id"))
+    # The advice it came from; null for a hold or release by operations.
+    advice_id: Mapped[str | None] = mapped_column(ForeignKey("status_advices.id"), default=None)
+    # processing, matching, settlement, confirmation, hold.
+    block: Mapped[str] = mapped_column(String(12))
+    status: Mapped[str] = mapped_column(String(24))
+    # [{"code", "text", "proprietary", "issuer"}]
+    reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    # The advice's sender, or the API key id of who held or released it.
+    sender: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index(None, "instruction_id", "id"),)

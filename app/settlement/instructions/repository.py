@@ -11,7 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.db import dialect_insert, table_of
 from app.core.pagination import PageRequest, fetch_page
 from app.core.runs.framework import claim
-from app.settlement.instructions.models import NettedOutObligation, SettlementInstruction
+from app.settlement.instructions.models import (
+    InstructionStatusEvent,
+    NettedOutObligation,
+    SettlementInstruction,
+)
 from app.settlement.instructions.states import OPEN, SETTLEABLE, InstructionStatus
 
 _OPEN = [state.value for state in OPEN]
@@ -271,3 +275,18 @@ async def mark_netted_out(
         await session.execute(
             update(table).where(table.c.obligation_id.in_(settled)).values(settled_at=now)
         )
+
+
+async def add_events(session: AsyncSession, events: Sequence[InstructionStatusEvent]) -> None:
+    session.add_all(events)
+    await session.flush()
+
+
+async def events_page(
+    session: AsyncSession, *, instruction_id: str, page: PageRequest
+) -> tuple[Sequence[InstructionStatusEvent], str | None]:
+    """One instruction's status history in id order (the order received)."""
+    statement = select(InstructionStatusEvent).where(
+        InstructionStatusEvent.instruction_id == instruction_id
+    )
+    return await fetch_page(session, statement, InstructionStatusEvent.id, page)

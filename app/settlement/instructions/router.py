@@ -11,12 +11,13 @@ from app.core.identifiers import Isin, Lei
 from app.core.moments import UtcDateTime
 from app.core.pagination import Page
 from app.core.versioning import etag, parse_if_match
-from app.settlement.auth import SettlementRead, SettlementWrite
+from app.settlement.auth import SettlementRead, SettlementWrite, StatusHistoryRead
 from app.settlement.instructions import service
 from app.settlement.instructions.schemas import (
     FailsReportOut,
     InstructionOut,
     PriorityIn,
+    StatusEventOut,
 )
 from app.settlement.instructions.states import InstructionStatus
 
@@ -96,6 +97,24 @@ async def get_instruction(
     )
     response.headers["ETag"] = etag(out.version)
     return out
+
+
+@router.get(
+    "/settlement-instructions/{instruction_id}/status-history",
+    response_model=Page[StatusEventOut],
+    responses=problem_responses(404),
+    summary="An instruction's status history: every block and reason the CSD advised, holds",
+)
+async def status_history(
+    instruction_id: str, uow: Uow, _actor: StatusHistoryRead, page: Paging
+) -> Page[StatusEventOut]:
+    """Oldest first: each status block of each advice (processing, matching, settlement) with
+    all its reasons, each confirmation, each hold and release (by the CSD's advice or by
+    operations)."""
+    rows, cursor = await service.status_history(
+        uow.session, instruction_id=instruction_id, page=page
+    )
+    return Page(items=[StatusEventOut.model_validate(row) for row in rows], next_cursor=cursor)
 
 
 @router.post(

@@ -5,7 +5,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.money import DecimalStr
-from app.settlement.instructions.states import DeliveryType, InstructionStatus
+from app.settlement.instructions.states import DeliveryType, HeldBy, InstructionStatus
 
 
 class CounterpartySsiOut(BaseModel):
@@ -16,7 +16,10 @@ class CounterpartySsiOut(BaseModel):
 
 
 class RepairReasonOut(BaseModel):
-    code: str = Field(description="`SSI_MISSING` or `SSI_AMBIGUOUS`.")
+    code: str = Field(
+        description="`SSI_MISSING` or `SSI_AMBIGUOUS`, or the CSD's reason for rejecting the "
+        "instruction (`REJT` when it gave none)."
+    )
     detail: str
 
 
@@ -48,7 +51,8 @@ class InstructionOut(BaseModel):
     )
     fail_reason: str | None = Field(
         description="Why it has not settled: `LACK` (securities), `MONY` (cash), or the CSD's "
-        "reason from a status advice (`CLAC`, `PRCY`, ...)."
+        "first pending or failing reason from a status advice (`CLAC`, `PRCY`, ..., or a "
+        "proprietary code as text)."
     )
     days_failing: int = Field(
         default=0,
@@ -58,9 +62,42 @@ class InstructionOut(BaseModel):
     held_from: InstructionStatus | None = Field(
         default=None, description="On hold: the status a release returns it to."
     )
+    held_by: HeldBy | None = Field(
+        default=None,
+        description="On hold: `operations` (by hand; only a release by hand ends it), or as the "
+        "CSD reports it: `us` (PREA), `counterparty` (PRCY), `csd` (CSDH, CVAL, CDLR).",
+    )
+    hold_reason: str | None = Field(default=None, description="The CSD's hold reason code.")
     version: int
     created_at: datetime
     updated_at: datetime
+
+
+class StatusReasonOut(BaseModel):
+    code: str
+    text: str | None
+    proprietary: bool = Field(default=False, description="A proprietary code, kept as text.")
+    issuer: str | None = None
+
+
+class StatusEventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    advice_id: str | None = Field(description="The advice it came from; null for operations.")
+    block: str = Field(
+        description="`processing`, `matching`, `settlement` (a sese.024 / MT548 block), "
+        "`confirmation` (sese.025 / MT544-547) or `hold`."
+    )
+    status: str = Field(
+        description="The block's status (`acknowledged`, `rejected`, `cancelled`, "
+        "`pending_processing`, `matched`, `unmatched`, `pending`, `failing`), a confirmation's "
+        "`partially_settled`, `settled` or `exception`, a hold's `held_by_operations`, "
+        "`held_by_us`, `held_by_counterparty`, `held_by_csd` or `released`."
+    )
+    reasons: list[StatusReasonOut]
+    sender: str = Field(description="The advice's sender, or the API key id of operations.")
+    received_at: datetime
 
 
 class PriorityIn(BaseModel):

@@ -33,7 +33,7 @@ from app.reference.ssis.service import ssis_of
 from app.settlement.instructions import repository
 from app.settlement.instructions.enrichment import RepairReason, SsiFacts, choose_ssi
 from app.settlement.instructions.fails import Fail, FailsTally
-from app.settlement.instructions.models import SettlementInstruction
+from app.settlement.instructions.models import InstructionStatusEvent, SettlementInstruction
 from app.settlement.instructions.movements import (
     expect,
     post,
@@ -46,6 +46,7 @@ from app.settlement.instructions.states import (
     RELEASES,
     TRANSITIONS,
     DeliveryType,
+    HeldBy,
     InstructionEvent,
     InstructionStatus,
 )
@@ -284,8 +285,17 @@ async def enrich(
 async def hold_instruction(
     session: AsyncSession, *, instruction_id: str, actor: Actor, now: datetime
 ) -> Aged:
-    """Park an instruction: runs skip it (reporting it as held, not failed) until released."""
+    """Park an instruction: runs skip it (reporting it as held, not failed) until released. An
+    instruction the CSD holds is taken over: operations hold it, so no advice releases it."""
     instruction = await lock_instruction(session, instruction_id)
+    if instruction.status == _S.ON_HOLD and instruction.held_by not in (None, HeldBy.OPERATIONS):
+        async with audited(
+            session, instruction, entity_type=ENTITY, action="held", actor=actor, now=now
+        ):
+            instruction.held_by = HeldBy.OPERATIONS.value
+            _bump(instruction, now)
+        await _hold_event(session, instruction, HeldBy.OPERATIONS, actor=actor, now=now)
+        return await _aged(session, instruction, today=now.date())
     await transition(
         session,
         instruction,
@@ -295,16 +305,20 @@ async def hold_instruction(
         actor=actor,
         now=now,
         held_from=instruction.status,
+        held_by=HeldBy.OPERATIONS.value,
+        hold_reason=None,
         version=instruction.version + 1,
         updated_at=now,
     )
+    await _hold_event(session, instruction, HeldBy.OPERATIONS, actor=actor, now=now)
     return await _aged(session, instruction, today=now.date())
 
 
 async def release_instruction(
     session: AsyncSession, *, instruction_id: str, actor: Actor, now: datetime
 ) -> Aged:
-    """Back to the state it was held in."""
+    """Back to the state it was held in, whoever held it (a hold the CSD still reports comes
+    back with its next advice)."""
     instruction = await lock_instruction(session, instruction_id)
     if instruction.status != _S.ON_HOLD or instruction.held_from is None:
         raise Conflict(
@@ -316,9 +330,40 @@ async def release_instruction(
         session, instruction, entity_type=ENTITY, action="released", actor=actor, now=now
     ):
         instruction.status = back_to.value
-        instruction.held_from = None
+        _unhold(instruction)
         _bump(instruction, now)
+    await _hold_event(session, instruction, None, actor=actor, now=now)
     return await _aged(session, instruction, today=now.date())
+
+
+def _unhold(instruction: SettlementInstruction) -> None:
+    instruction.held_from = None
+    instruction.held_by = None
+    instruction.hold_reason = None
+
+
+async def _hold_event(
+    session: AsyncSession,
+    instruction: SettlementInstruction,
+    held_by: HeldBy | None,
+    *,
+    actor: Actor,
+    now: datetime,
+) -> None:
+    """A hold or release by operations in the instruction's status history."""
+    await record_status_events(
+        session,
+        [
+            status_event(
+                instruction,
+                block="hold",
+                status=hold_status(held_by),
+                reasons=[],
+                sender=actor.key_id,
+                now=now,
+            )
+        ],
+    )
 
 
 async def cancel_instruction(
@@ -338,7 +383,7 @@ async def cancel_instruction(
         instruction.status = next_state(
             TRANSITIONS, _S(instruction.status), InstructionEvent.CANCELLED
         ).value
-        instruction.held_from = None
+        _unhold(instruction)
         await withdraw(session, instruction, reason="instruction cancelled", actor=actor, now=now)
         _bump(instruction, now)
     return await _aged(session, instruction, today=now.date())
@@ -395,6 +440,62 @@ def advance_at_csd(instruction: SettlementInstruction, event: InstructionEvent) 
     instruction.held_from = None
 
 
+def hold_at_csd(instruction: SettlementInstruction, *, held_by: HeldBy, reason: str) -> None:
+    """The CSD reports it on hold: ``on_hold`` with who holds it and why. A hold by operations
+    stays theirs (the CSD's reason is only in the status history)."""
+    current = _S(instruction.status)
+    if current == _S.ON_HOLD:
+        if instruction.held_by not in (None, HeldBy.OPERATIONS):
+            instruction.held_by = held_by.value
+            instruction.hold_reason = reason
+        return
+    instruction.status = next_state(TRANSITIONS, current, InstructionEvent.HELD).value
+    instruction.held_from = current.value
+    instruction.held_by = held_by.value
+    instruction.hold_reason = reason
+
+
+def release_at_csd(instruction: SettlementInstruction) -> None:
+    """The CSD no longer reports a hold: back to the state it was held in. A hold by operations
+    (or one from before holds had an owner) is theirs to release, never an advice's."""
+    if instruction.status != _S.ON_HOLD or instruction.held_by in (None, HeldBy.OPERATIONS):
+        return
+    assert instruction.held_from is not None  # a hold always records it
+    instruction.status = next_state(
+        RELEASES, _S(instruction.held_from), InstructionEvent.RELEASED
+    ).value
+    _unhold(instruction)
+
+
+def reject_at_csd(instruction: SettlementInstruction, *, reasons: list[dict[str, str]]) -> None:
+    """The CSD rejected the instruction message: to ``repair`` with its reasons (``{"code",
+    "detail"}``), for operations to repair and the instruction to be sent again."""
+    release_at_csd(instruction)
+    advance_at_csd(instruction, InstructionEvent.REJECTED)
+    instruction.repair_reasons = reasons
+
+
+async def cancel_at_csd(
+    session: AsyncSession, instruction: SettlementInstruction, *, actor: Actor, now: datetime
+) -> None:
+    """The CSD cancelled it (CAND): ``cancelled`` and what it showed as due withdrawn, as
+    ``cancel_instruction`` does but without instructing the CSD (it did it), unless it is
+    cancelled already; 409 once something settled."""
+    if instruction.status == _S.CANCELLED:
+        return
+    if instruction.settled_quantity or instruction.settled_amount:
+        raise Conflict(
+            f"Settlement instruction '{instruction.id}' has settled "
+            f"{instruction.settled_quantity} and {instruction.settled_amount} already: the "
+            "CSD's cancellation cannot undo that; nothing was changed."
+        )
+    instruction.status = next_state(
+        TRANSITIONS, _S(instruction.status), InstructionEvent.CANCELLED
+    ).value
+    _unhold(instruction)
+    await withdraw(session, instruction, reason="cancelled by the CSD", actor=actor, now=now)
+
+
 async def settle_at_csd(
     session: AsyncSession,
     instruction: SettlementInstruction,
@@ -413,6 +514,8 @@ async def settle_at_csd(
     part_amount = amount.copy_sign(left_amount) if amount else ZERO
     event = InstructionEvent.SETTLED if in_full else InstructionEvent.PARTIALLY_SETTLED
     advance_at_csd(instruction, event)
+    if instruction.status != _S.ON_HOLD:
+        _unhold(instruction)
     await post(
         session,
         instruction,
@@ -454,6 +557,51 @@ async def audited_if_changed(
             after=row_snapshot(instruction),
             now=now,
         )
+
+
+# Status history --------------------------------------------------------------------------------
+
+
+def hold_status(held_by: HeldBy | None) -> str:
+    """A hold event's status: ``held_by_csd`` ... or ``released``."""
+    return "released" if held_by is None else f"held_by_{held_by.value}"
+
+
+def status_event(
+    instruction: SettlementInstruction,
+    *,
+    block: str,
+    status: str,
+    reasons: list[dict[str, Any]],
+    sender: str,
+    now: datetime,
+    advice_id: str | None = None,
+) -> InstructionStatusEvent:
+    return InstructionStatusEvent(
+        id=new_id("ise"),
+        instruction_id=instruction.id,
+        advice_id=advice_id,
+        block=block,
+        status=status,
+        reasons=reasons,
+        sender=sender,
+        received_at=now,
+    )
+
+
+async def record_status_events(
+    session: AsyncSession, events: Sequence[InstructionStatusEvent]
+) -> None:
+    """Append to instructions' status histories (what an advice said, holds and releases)."""
+    await repository.add_events(session, events)
+
+
+async def status_history(
+    session: AsyncSession, *, instruction_id: str, page: PageRequest
+) -> tuple[Sequence[InstructionStatusEvent], str | None]:
+    """Every event of one instruction's status history, oldest first (404 if unknown)."""
+    await get_instruction(session, instruction_id=instruction_id)
+    return await repository.events_page(session, instruction_id=instruction_id, page=page)
 
 
 # Reading ---------------------------------------------------------------------------------------

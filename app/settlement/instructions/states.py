@@ -17,6 +17,8 @@ class InstructionStatus(StrEnum):
 
 class InstructionEvent(StrEnum):
     ENRICHED = "enriched"
+    # The CSD rejected the instruction message (sese.024 Rjctd, MT548 IPRC//REJT).
+    REJECTED = "rejected"
     MATCHED = "matched"
     UNMATCHED = "unmatched"
     HELD = "held"
@@ -43,6 +45,8 @@ TRANSITIONS: Mapping[tuple[InstructionStatus, InstructionEvent], InstructionStat
     # sese.024: still unmatched (with reasons), or matched no more.
     (S.PENDING, E.UNMATCHED): S.PENDING,
     (S.MATCHED, E.UNMATCHED): S.PENDING,
+    # Rejected by the CSD: back to repair with its reasons (a repeat changes nothing).
+    **{(state, E.REJECTED): S.REPAIR for state in (S.REPAIR, S.PENDING, S.MATCHED)},
     **{(state, E.HELD): S.ON_HOLD for state in HOLDABLE},
     # Settled by a run, or confirmed by the CSD (sese.025; a confirmation implies a match).
     **{
@@ -62,6 +66,15 @@ TRANSITIONS: Mapping[tuple[InstructionStatus, InstructionEvent], InstructionStat
 RELEASES: Mapping[tuple[InstructionStatus, InstructionEvent], InstructionStatus] = {
     (state, E.RELEASED): state for state in HOLDABLE
 }
+
+
+class HeldBy(StrEnum):
+    """Who holds an ``on_hold`` instruction."""
+
+    OPERATIONS = "operations"  # by hand (POST .../hold): never released by an advice
+    US = "us"  # the CSD reports our own instruction on hold (party hold: PREA)
+    COUNTERPARTY = "counterparty"  # the counterparty's instruction is on hold (PRCY)
+    CSD = "csd"  # the CSD holds it (CSDH, CVAL, CDLR)
 
 
 class DeliveryType(StrEnum):

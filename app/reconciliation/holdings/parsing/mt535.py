@@ -8,7 +8,7 @@ import re
 from datetime import date
 from decimal import Decimal
 
-from app.reconciliation.holdings.parsing.iso15022 import Field, Sequence, messages
+from app.core.iso15022 import Field, Iso15022Error, Sequence, messages
 from app.reconciliation.holdings.parsing.model import (
     HoldingsParseError,
     ParsedHolding,
@@ -34,11 +34,14 @@ _BASES = {
 
 def parse_mt535(text: str) -> list[ParsedHoldingsStatement]:
     """Every statement of every MT535 in the file, in file order."""
-    return [
-        statement
-        for sequences in messages(text, message_type="535")
-        for statement in _statements(sequences)
-    ]
+    try:
+        return [
+            statement
+            for sequences in messages(text, message_type="535")
+            for statement in _statements(sequences)
+        ]
+    except Iso15022Error as error:
+        raise HoldingsParseError(error.message, location=error.location) from None
 
 
 def _statements(sequences: list[Sequence]) -> list[ParsedHoldingsStatement]:
