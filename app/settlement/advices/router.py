@@ -224,7 +224,8 @@ _REQUEST_BODY = {
 
 
 def _answer(response: JSONResponse) -> JSONResponse:
-    """An exception is answered 202: kept, not applied (a replay says the same)."""
+    """An exception is answered 202: kept, not applied (an Idempotency-Key replay too; the same
+    message again answers 200, as every replay of a message does)."""
     if response.status_code in (200, 201):
         body = json.loads(bytes(response.body))
         if body.get("status") == AdviceOutcome.EXCEPTION:

@@ -61,8 +61,9 @@ BLOCK_OF: dict[AdvisedStatus, Block] = {
     **dict.fromkeys((_S.MATCHED, _S.UNMATCHED), Block.MATCHING),
     **dict.fromkeys((_S.PENDING, _S.FAILING), Block.SETTLEMENT),
 }
-# The block an advice's headline status comes from: the furthest along it reports.
+# The order an advice's blocks apply in.
 BLOCK_ORDER = (Block.PROCESSING, Block.MATCHING, Block.SETTLEMENT)
+_GOOD_NEWS = (AdvisedStatus.ACKNOWLEDGED, AdvisedStatus.MATCHED)
 
 
 class ConfirmedStatus(StrEnum):
@@ -285,8 +286,10 @@ class AdviceIn(BaseModel):
         return [(block, given[block]) for block in BLOCK_ORDER if block in given]
 
     def headline(self) -> StatusBlockIn:
-        """The block furthest along: what the advice is listed as."""
-        return self.blocks()[-1][1]
+        """What the advice is listed as: its first block that is not good news (rejected,
+        unmatched, pending...), else its last (acknowledged, matched)."""
+        blocks = [given for _block, given in self.blocks()]
+        return next((given for given in blocks if given.status not in _GOOD_NEWS), blocks[-1])
 
     def problems(self) -> list[FieldProblem]:
         """What this advice's type forbids or lacks (the fields' own checks are Pydantic's)."""
@@ -401,7 +404,8 @@ class StatusAdviceOut(BaseModel):
     reference: str | None = Field(description="The reference the advice named (our SEME).")
     instruction_id: str | None = Field(description="Null for an unknown reference.")
     status: str = Field(
-        description="sese.024: its furthest block's status (`acknowledged` ... `failing`); "
+        description="sese.024: its first block's status that is not good news (`rejected`, "
+        "`unmatched`, `pending`...), else its last (`acknowledged`, `matched`); "
         "sese.025: what it did, `partially_settled` or `settled`; `exception` when kept for "
         "operations instead of applied, `resolved` once they closed it."
     )

@@ -6,6 +6,7 @@ sese.025.001.11/.12, head.001.001.02): a 1,000,000 Bund receipt from Goldman at 
 (790,079.45 x 0.4) and 600,000 for the remaining 474,047.67 EUR.
 """
 
+import re
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -42,9 +43,24 @@ def advice_of(text: str, message_id: str | None = "MSG-1") -> dict[str, Any]:
     return result
 
 
+def iso(code: str, text: str | None = None) -> dict[str, Any]:
+    """An ISO reason as read."""
+    return {"proprietary": False, "issuer": None, "code": code, "text": text}
+
+
+def block(status: str, *reasons: dict[str, Any]) -> dict[str, Any]:
+    return {"status": status, "reasons": list(reasons)}
+
+
 DEFAULTS: dict[str, Any] = {
     "message_type": "sese.024",
-    "instruction_id": SAMPLE_INSTRUCTION,
+    "sender": None,
+    "reference": SAMPLE_INSTRUCTION,
+    "instruction_id": None,
+    "csd_reference": None,
+    "processing": None,
+    "matching": None,
+    "settlement": None,
     "status": None,
     "matched": False,
     "reasons": [],
@@ -70,7 +86,9 @@ def test_a_matched_status_advice_reads_its_status_and_transaction_details() -> N
     assert read_.advice.model_dump() == {
         **DEFAULTS,
         "message_id": "EB-20261125-000871",
-        "status": "matched",
+        "csd_reference": "EB2026112500871",
+        "processing": block("acknowledged"),
+        "matching": block("matched"),
         "isin": "DE0001102614",
         "currency": "EUR",
         "credit_debit": "DBIT",
@@ -85,25 +103,27 @@ def test_an_unmatched_advice_in_its_envelope_takes_the_message_id_from_the_heade
     read_ = read(sample("sese024_unmatched.xml"), None)
 
     assert read_.version == "sese.024.001.12"
-    # The settlement status (Pdg, no reason) of an unmatched instruction is not what counts.
+    # Every block is read: unmatched with its reasons, and pending with none.
     assert read_.advice.model_dump() == {
         **DEFAULTS,
         "message_id": "EB-20261125-000872",
-        "status": "unmatched",
-        "reasons": [
-            {"code": "DQUA", "text": "Counterparty instructs 990000"},
-            {"code": "DDEA", "text": None},
-        ],
+        "sender": "MGTCBEBEECL",
+        "matching": block(
+            "unmatched", iso("DQUA", "Counterparty instructs 990000"), iso("DDEA")
+        ),
+        "settlement": block("pending"),
     }
+    # Listed as what is not good news: unmatched.
+    assert read_.advice.headline().status == "unmatched"
 
 
 def test_a_failing_advice_of_a_matched_instruction_keeps_both_statuses() -> None:
     assert advice_of(sample("sese024_failing.xml")) == {
         **DEFAULTS,
         "message_id": "MSG-1",
-        "status": "failing",
-        "matched": True,
-        "reasons": [{"code": "LACK", "text": "Insufficient securities of the deliverer"}],
+        "csd_reference": "EB2026112600113",
+        "matching": block("matched"),
+        "settlement": block("failing", iso("LACK", "Insufficient securities of the deliverer")),
     }
 
 
@@ -115,6 +135,8 @@ def test_a_partial_confirmation_reads_the_face_amount_cash_and_effective_date() 
         **DEFAULTS,
         "message_id": "EB-20261126-004410",
         "message_type": "sese.025",
+        "sender": "MGTCBEBEECL",
+        "csd_reference": "EB2026112604410",
         "settled_quantity": Decimal("400000"),
         "settled_amount": Decimal("316031.78"),
         "settlement_date": date(2026, 11, 26),
@@ -375,9 +397,13 @@ def test_a_wrong_value_is_refused_naming_its_element(
 
 def test_a_status_advice_without_a_status_is_refused() -> None:
     text = sample("sese024_matched.xml").replace("<MtchgSts>\n      <Mtchd/>\n    </MtchgSts>", "")
+    text = re.sub(r"<PrcgSts>.*</PrcgSts>", "", text, flags=re.DOTALL)
 
     assert refused(text) == [
-        FieldProblem(f"{ADVC}/MtchgSts", "is missing (and so is SttlmSts): nothing is advised")
+        FieldProblem(
+            f"{ADVC}/PrcgSts",
+            "is missing (and so are MtchgSts and SttlmSts): nothing is advised",
+        )
     ]
 
 
@@ -394,11 +420,9 @@ def test_a_status_advice_without_a_status_is_refused() -> None:
         ),
         pytest.param(
             "<Cd>\n            <Cd>LACK</Cd>\n          </Cd>",
-            "<Cd><Prtry><Id>X001</Id><Issr>EB</Issr></Prtry></Cd>",
-            FieldProblem(
-                f"{ADVC}/SttlmSts/Flng/Rsn[0]/Cd/Prtry", "proprietary reasons are not supported"
-            ),
-            id="proprietary",
+            "<Cd><Prtry><Issr>EB</Issr></Prtry></Cd>",
+            FieldProblem(f"{ADVC}/SttlmSts/Flng/Rsn[0]/Cd/Prtry/Id", "is missing"),
+            id="proprietary-without-id",
         ),
         pytest.param(
             "<Rsn>\n          <Cd>\n            <Cd>LACK</Cd>\n          </Cd>\n"
@@ -416,8 +440,8 @@ def test_a_status_advice_without_a_status_is_refused() -> None:
         ),
         pytest.param(
             "Insufficient securities of the deliverer",
-            "x" * 211,
-            FieldProblem(f"{ADVC}/SttlmSts/Flng", "String should have at most 210 characters"),
+            "x" * 251,
+            FieldProblem(f"{ADVC}/SttlmSts/Flng", "String should have at most 250 characters"),
             id="long-text",
         ),
     ],
@@ -429,7 +453,7 @@ def test_a_wrong_reason_is_refused_naming_it(
     assert old in text
     text = text.replace(old, new)
     if problem is None:
-        assert read(text).advice.reasons[0].code == "LACK"
+        assert read(text).advice.settlement.reasons[0].code == "LACK"
     else:
         assert refused(text) == [problem]
 

@@ -54,6 +54,17 @@ QTY = "SctiesSttlmTxConf/QtyAndAcctDtls/SttldQty/Qty/FaceAmt"
 # Building and sending advices ------------------------------------------------------------------
 
 
+async def status_history(api: Api, instruction_id: str) -> list[dict[str, Any]]:
+    response = await api.get(
+        f"/settlement-instructions/{instruction_id}/status-history",
+        params={"limit": 200},
+        role=OPS,
+    )
+    assert response.status_code == 200, response.text
+    items: list[dict[str, Any]] = response.json()["items"]
+    return items
+
+
 def status_advice(instruction_id: str, status: str, **fields: Any) -> dict[str, Any]:
     return {
         "message_id": f"EB-STS-{status}",
@@ -116,16 +127,25 @@ def the_instruction(
     settled_amount: str = "0",
     fail_reason: str | None = None,
     held_from: str | None = None,
+    held_by: str | None = None,
+    hold_reason: str | None = None,
 ) -> dict[str, Any]:
     """The ``instruction`` of an advice answer."""
     return {
         "id": instruction_id,
         "status": status,
         "held_from": held_from,
+        "held_by": held_by,
+        "hold_reason": hold_reason,
         "settled_quantity": settled_quantity,
         "settled_amount": settled_amount,
         "fail_reason": fail_reason,
     }
+
+
+def reason(code: str, text: str | None = None, issuer: str | None = None) -> dict[str, Any]:
+    """A reason as answered: ISO, or proprietary when it has an issuer."""
+    return {"code": code, "text": text, "proprietary": issuer is not None, "issuer": issuer}
 
 
 def state(instruction: dict[str, Any]) -> tuple[Any, ...]:
@@ -177,7 +197,7 @@ async def hold(db: Database, instruction_id: str) -> None:
 
 
 async def test_a_matched_advice_moves_a_pending_instruction_to_matched_and_a_run_settles_it(
-    api: Api, adjust: Adjust, clock: FrozenClock
+    api: Api, adjust: Adjust, clock: FrozenClock, db: Database
 ) -> None:
     booked, instruction = await bund_receipt(api)
     si = instruction["id"]
@@ -188,17 +208,27 @@ async def test_a_matched_advice_moves_a_pending_instruction_to_matched_and_a_run
     assert body == {
         "id": body["id"],
         "message_id": "EB-20261125-000871",
+        "sender": body["sender"],
         "message_type": "sese.024",
+        "reference": si,
         "instruction_id": si,
         "status": "matched",
         "reasons": [],
+        "blocks": [{"block": "matching", "status": "matched", "reasons": []}],
         "settled_quantity": None,
         "settled_amount": None,
         "settlement_date": None,
         "source": "json",
         "received_at": RECEIVED_AT,
+        "exception": None,
+        "resolution": None,
         "instruction": the_instruction(si, "matched"),
     }
+    # JSON without a sender: the API key's id is the sender.
+    async with db.sessionmaker() as session:
+        row = await session.get(StatusAdvice, body["id"])
+        assert row is not None
+        assert body["sender"] == row.received_by
     after = await get_instruction(api, si)
     assert (after["status"], after["version"], after["updated_at"]) == ("matched", 2, RECEIVED_AT)
 
@@ -248,11 +278,13 @@ async def test_an_unmatched_advice_keeps_it_pending_with_cmis_and_the_reasons_on
         "unmatched",
         "sese.024.001.12",
     )
-    reasons = [
-        {"code": "DQUA", "text": "Counterparty instructs 990000"},
-        {"code": "DDEA", "text": None},
-    ]
+    reasons = [reason("DQUA", "Counterparty instructs 990000"), reason("DDEA")]
     assert body["reasons"] == reasons
+    assert body["sender"] == "MGTCBEBEECL"
+    assert body["blocks"] == [
+        {"block": "matching", "status": "unmatched", "reasons": reasons},
+        {"block": "settlement", "status": "pending", "reasons": []},
+    ]
     assert body["instruction"] == the_instruction(si, "pending", fail_reason="CMIS")
     after = await get_instruction(api, si)
     assert (after["status"], after["fail_reason"], after["version"]) == ("pending", "CMIS", 2)
@@ -291,7 +323,7 @@ async def test_a_failing_advice_sets_the_fail_reason_and_its_match(
     body = created(response)
     assert (body["status"], body["reasons"]) == (
         "failing",
-        [{"code": "LACK", "text": "Insufficient securities of the deliverer"}],
+        [reason("LACK", "Insufficient securities of the deliverer")],
     )
     # Mtchd came with the failing status: the pending instruction is matched as well.
     assert body["instruction"] == the_instruction(si, "matched", fail_reason="LACK")
@@ -327,15 +359,20 @@ async def test_a_partial_then_the_final_confirmation_settle_it_in_two_parts(
     assert first == {
         "id": first["id"],
         "message_id": "EB-20261126-004410",
+        "sender": "MGTCBEBEECL",
         "message_type": "sese.025",
+        "reference": si,
         "instruction_id": si,
         "status": "partially_settled",
         "reasons": [],
+        "blocks": [],
         "settled_quantity": "400000",
         "settled_amount": "316031.78",
         "settlement_date": "2026-11-26",
         "source": "sese.025.001.12",
         "received_at": SETTLED_AT,
+        "exception": None,
+        "resolution": None,
         "instruction": the_instruction(si, "partially_settled", "400000", "316031.78"),
     }
     assert (await trade(api, booked["id"]))["status"] == "partially_settled"
@@ -449,7 +486,10 @@ async def test_the_same_message_id_with_other_content_is_409_and_changes_nothing
     before = (await get_instruction(api, si), await counts(db))
 
     response = await post(
-        api, confirmation(si, "500000", "395039.73", message_id="EB-20261126-004410")
+        api,
+        confirmation(
+            si, "500000", "395039.73", message_id="EB-20261126-004410", sender="MGTCBEBEECL"
+        ),
     )
 
     assert response.status_code == 409, response.text
@@ -473,7 +513,23 @@ async def test_an_idempotency_key_replays_the_first_answer(api: Api, reference: 
 # Refused: nothing changes ----------------------------------------------------------------------
 
 
-async def test_more_than_is_left_is_422_and_changes_nothing(
+async def exceptions(api: Api, **params: Any) -> list[dict[str, Any]]:
+    response = await api.get(f"{ADVICES}/exceptions", params=params, role=OPS)
+    assert response.status_code == 200, response.text
+    items: list[dict[str, Any]] = response.json()["items"]
+    return items
+
+
+def kept(response: httpx.Response) -> dict[str, Any]:
+    """Kept as an exception: 202, nothing applied."""
+    assert response.status_code == 202, response.text
+    body: dict[str, Any] = response.json()
+    assert body["status"] == "exception"
+    assert response.headers["location"] == f"/api/v1{ADVICES}/{body['id']}"
+    return body
+
+
+async def test_more_than_is_left_is_kept_as_an_exception_and_never_applied(
     api: Api, adjust: Adjust, clock: FrozenClock, db: Database
 ) -> None:
     _, instruction = await bund_receipt(api)
@@ -481,63 +537,124 @@ async def test_more_than_is_left_is_422_and_changes_nothing(
     await adjust("opening", line("CASH-EUR", "EUR", "800000.00"))
     clock.set(SETTLEMENT_DAY)
     created(await post_xml(api, message("sese025_partial.xml", si)))
-    before = (await get_instruction(api, si), await counts(db))
+    before = await get_instruction(api, si)
+    entries, advices = await counts(db)
 
-    as_json = await post(api, confirmation(si, "600001", "474047.67"))
-    as_xml = await post_xml(
-        api,
-        message(
-            "sese025_final.xml",
-            si,
-            ("<FaceAmt>600000</FaceAmt>\n        </Qty>", "<FaceAmt>700000</FaceAmt></Qty>"),
-            ('<Amt Ccy="EUR">474047.67</Amt>', '<Amt Ccy="EUR">474047.68</Amt>'),
-        ),
-        message_id="EB-20261126-004977",
+    as_json = kept(await post(api, confirmation(si, "600001", "474047.67")))
+    as_xml = kept(
+        await post_xml(
+            api,
+            message(
+                "sese025_final.xml",
+                si,
+                ("<FaceAmt>600000</FaceAmt>\n        </Qty>", "<FaceAmt>700000</FaceAmt></Qty>"),
+                ('<Amt Ccy="EUR">474047.67</Amt>', '<Amt Ccy="EUR">474047.68</Amt>'),
+            ),
+            message_id="EB-20261126-004977",
+        )
+    )
+    again = await post(api, confirmation(si, "600001", "474047.67"))
+
+    assert as_json["exception"] == "settled_quantity: 600001 is more than the 600000 left to settle"
+    assert as_xml["exception"] == (
+        f"{QTY}: 700000 is more than the 600000 left to settle; "
+        "SctiesSttlmTxConf/SttldAmt/Amt: 474047.68 is more than the 474047.67 left to settle"
+    )
+    assert as_json["instruction"] == the_instruction(si, "partially_settled", "400000", "316031.78")
+    # Never applied twice: the same message again answers the exception (200, as replays do).
+    assert again.status_code == 200, again.text
+    assert again.json() == as_json
+    assert await get_instruction(api, si) == before
+    assert await counts(db) == (entries, advices + 2)
+    listed = await exceptions(api)
+    assert [e["id"] for e in listed] == [as_json["id"], as_xml["id"]]
+    history = await status_history(api, si)
+    assert [(e["block"], e["status"], e["advice_id"]) for e in history][-2:] == [
+        ("confirmation", "exception", as_json["id"]),
+        ("confirmation", "exception", as_xml["id"]),
+    ]
+
+
+async def test_a_confirmation_for_an_unknown_reference_is_kept_and_operations_resolve_it(
+    api: Api, clock: FrozenClock, db: Database
+) -> None:
+    clock.set(SETTLEMENT_DAY)
+
+    response = await post_xml(api, message("sese025_partial.xml", "0123456789ABCDEF"))
+
+    body = kept(response)
+    assert (body["reference"], body["instruction_id"], body["instruction"], body["sender"]) == (
+        "0123456789ABCDEF",
+        None,
+        None,
+        "MGTCBEBEECL",
+    )
+    assert body["exception"] == "no instruction has the reference '0123456789ABCDEF'"
+    assert await counts(db) == (0, 1)
+    compliance = await api.get(f"{ADVICES}/exceptions", role="compliance")
+    assert [e["id"] for e in compliance.json()["items"]] == [body["id"]]
+
+    resolved = await api.post(
+        f"{ADVICES}/{body['id']}/resolve", json={"comment": "Not ours: returned to the CSD"}, role=OPS
+    )
+    twice = await api.post(f"{ADVICES}/{body['id']}/resolve", json={"comment": "x"}, role=OPS)
+    by_compliance = await api.post(
+        f"{ADVICES}/{body['id']}/resolve", json={"comment": "x"}, role="compliance"
     )
 
-    assert as_json.status_code == 422, as_json.text
-    assert as_json.json()["errors"] == [
-        {"field": "settled_quantity", "message": "600001 is more than the 600000 left to settle"}
-    ]
-    assert as_xml.status_code == 422, as_xml.text
-    assert as_xml.json()["errors"] == [
-        {"field": QTY, "message": "700000 is more than the 600000 left to settle"},
-        {
-            "field": "SctiesSttlmTxConf/SttldAmt/Amt",
-            "message": "474047.68 is more than the 474047.67 left to settle",
-        },
-    ]
-    assert (await get_instruction(api, si), await counts(db)) == before
+    assert resolved.status_code == 200, resolved.text
+    out = resolved.json()
+    assert (out["status"], out["resolution"]["comment"], out["resolution"]["resolved_at"]) == (
+        "resolved",
+        "Not ours: returned to the CSD",
+        SETTLED_AT,
+    )
+    assert (twice.status_code, by_compliance.status_code) == (409, 403)
+    assert await exceptions(api) == []
+    assert [e["id"] for e in await exceptions(api, resolved="true")] == [body["id"]]
+    assert [r.action for r in await audit_trail(db, body["id"])] == ["received", "resolved"]
+    # The message again: still never applied, it answers what it became.
+    replay = await post_xml(api, message("sese025_partial.xml", "0123456789ABCDEF"))
+    assert (replay.status_code, replay.json()["status"]) == (200, "resolved")
+
+
+async def test_a_status_advice_for_an_unknown_reference_is_kept_as_json_and_as_xml(
+    api: Api, db: Database
+) -> None:
+    as_json = kept(await post(api, status_advice("si_unknown", "matched")))
+    as_xml = kept(await post_xml(api, message("sese024_unmatched.xml", "si_unknown")))
+
+    assert (as_json["instruction_id"], as_json["reference"]) == (None, "si_unknown")
+    assert as_xml["exception"] == "no instruction has the reference 'si_unknown'"
+    assert await counts(db) == (0, 2)
 
 
 @pytest.mark.parametrize(
-    ("quantity", "amount", "partial", "field", "message"),
+    ("quantity", "amount", "partial", "exception"),
     [
         (
             "1000000",
             "790079.45",
             True,
-            "partial",
-            "says more is to come, but this settles everything that is left",
+            "partial: says more is to come, but this settles everything that is left",
         ),
         (
             "400000",
             "316031.78",
             False,
-            "partial",
-            "says this is the last part, but 600000 quantity, 474047.67 amount would be left",
+            "partial: says this is the last part, but 600000 quantity, 474047.67 amount would "
+            "be left",
         ),
-        ("400000", "316031.785", None, "settled_amount", "has 3 decimal places; EUR has 2"),
         (
             "1000000",
             "316031.78",
             None,
-            "settled_quantity",
-            "settles all that is left of it while the rest of the instruction stays open",
+            "settled_quantity: settles all that is left of it while the rest of the "
+            "instruction stays open",
         ),
     ],
 )
-async def test_a_confirmation_that_does_not_add_up_is_422(
+async def test_a_confirmation_that_does_not_add_up_is_kept_as_an_exception(
     api: Api,
     reference: None,
     clock: FrozenClock,
@@ -545,18 +662,48 @@ async def test_a_confirmation_that_does_not_add_up_is_422(
     quantity: str,
     amount: str,
     partial: bool | None,
-    field: str,
-    message: str,
+    exception: str,
+) -> None:
+    _, instruction = await bund_receipt(api)
+    si = instruction["id"]
+    clock.set(SETTLEMENT_DAY)
+    before = await get_instruction(api, si)
+
+    body = kept(await post(api, confirmation(si, quantity, amount, partial=partial)))
+
+    assert body["exception"] == exception
+    assert await get_instruction(api, si) == before
+    assert await counts(db) == (1, 1)  # the trade's entry; the advice kept
+
+
+async def test_a_confirmation_of_a_settled_instruction_is_kept_as_an_exception(
+    api: Api, adjust: Adjust, clock: FrozenClock
+) -> None:
+    _, instruction = await bund_receipt(api)
+    si = instruction["id"]
+    await adjust("opening", line("CASH-EUR", "EUR", "800000.00"))
+    clock.set(SETTLEMENT_DAY)
+    created(await post(api, confirmation(si, "1000000", "790079.45")))
+
+    body = kept(await post(api, confirmation(si, "1", "0.79", message_id="EB-CNF-late")))
+
+    assert body["exception"] == "the instruction is settled: nothing of it is pending at the CSD"
+
+
+async def test_more_decimals_than_the_currency_has_is_422(
+    api: Api, reference: None, clock: FrozenClock, db: Database
 ) -> None:
     _, instruction = await bund_receipt(api)
     si = instruction["id"]
     clock.set(SETTLEMENT_DAY)
     before = (await get_instruction(api, si), await counts(db))
 
-    response = await post(api, confirmation(si, quantity, amount, partial=partial))
+    response = await post(api, confirmation(si, "400000", "316031.785"))
 
     assert response.status_code == 422, response.text
-    assert response.json()["errors"] == [{"field": field, "message": message}]
+    assert response.json()["errors"] == [
+        {"field": "settled_amount", "message": "has 3 decimal places; EUR has 2"}
+    ]
     assert (await get_instruction(api, si), await counts(db)) == before
 
 
@@ -602,19 +749,6 @@ async def test_terms_other_than_the_instructions_are_422(api: Api, reference: No
         {"field": "payment", "message": "'FREE' is not the instruction's (APMT)"},
     ]
     assert (await get_instruction(api, si))["status"] == "pending"
-
-
-async def test_an_unknown_instruction_is_404_as_json_and_as_xml(api: Api, db: Database) -> None:
-    as_json = await post(api, status_advice("si_unknown", "matched"))
-    as_xml = await post_xml(api, message("sese024_unmatched.xml", "si_unknown"))
-
-    for response in (as_json, as_xml):
-        assert response.status_code == 404, response.text
-        assert response.headers["content-type"] == "application/problem+json"
-        assert response.json()["detail"] == (
-            "No settlement instruction 'si_unknown'; nothing was changed."
-        )
-    assert await counts(db) == (0, 0)
 
 
 EXTERNAL_ENTITY = """<?xml version="1.0"?>
@@ -715,9 +849,9 @@ async def test_a_json_advice_of_the_wrong_shape_is_422_naming_the_fields(api: Ap
     assert problem_fields(bad_code) == {"reasons[0].code"}
 
 
-async def test_a_body_neither_json_nor_xml_is_415(api: Api) -> None:
+async def test_a_body_neither_json_xml_nor_swift_text_is_415(api: Api) -> None:
     response = await api.post(
-        ADVICES, content=b"matched", headers={"Content-Type": "text/plain"}, role=GATEWAY
+        ADVICES, content=b"matched", headers={"Content-Type": "text/csv"}, role=GATEWAY
     )
 
     assert response.status_code == 415
