@@ -45,9 +45,7 @@ def upgrade() -> None:
     op.execute("UPDATE status_advices SET sender = received_by")
     with op.batch_alter_table("status_advices", schema=None) as batch_op:
         batch_op.alter_column("sender", existing_type=sa.String(length=64), nullable=False)
-        batch_op.alter_column(
-            "instruction_id", existing_type=sa.String(length=40), nullable=True
-        )
+        batch_op.alter_column("instruction_id", existing_type=sa.String(length=40), nullable=True)
         batch_op.drop_constraint("uq_status_advices_message_id", type_="unique")
         batch_op.create_unique_constraint(
             batch_op.f("uq_status_advices_sender_message_id"), ["sender", "message_id"]
@@ -64,9 +62,7 @@ def upgrade() -> None:
         )
         batch_op.add_column(sa.Column("held_by", sa.String(length=12), nullable=True))
         batch_op.add_column(sa.Column("hold_reason", sa.String(length=35), nullable=True))
-    op.execute(
-        "UPDATE settlement_instructions SET held_by = 'operations' WHERE status = 'on_hold'"
-    )
+    op.execute("UPDATE settlement_instructions SET held_by = 'operations' WHERE status = 'on_hold'")
     op.create_table(
         "instruction_status_events",
         sa.Column("id", sa.String(length=40), nullable=False),
@@ -116,9 +112,7 @@ def downgrade() -> None:
         batch_op.create_unique_constraint(
             batch_op.f("uq_status_advices_message_id"), ["message_id"]
         )
-        batch_op.alter_column(
-            "instruction_id", existing_type=sa.String(length=40), nullable=False
-        )
+        batch_op.alter_column("instruction_id", existing_type=sa.String(length=40), nullable=False)
         batch_op.drop_column("resolution")
         batch_op.drop_column("resolved_by")
         batch_op.drop_column("resolved_at")

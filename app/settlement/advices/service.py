@@ -92,8 +92,10 @@ class _History:
 
 
 def fingerprint(advice: AdviceIn) -> str:
-    """The advice's content, whichever format it came in: what a repeated message must match."""
-    canonical = json.dumps(advice.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    """The advice's content, whichever format it came in: what a repeated message must match
+    (not its sender: that, with the message id, is what finds the first one)."""
+    content = advice.model_dump(mode="json", exclude={"sender"})
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 

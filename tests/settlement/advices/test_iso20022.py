@@ -108,9 +108,7 @@ def test_an_unmatched_advice_in_its_envelope_takes_the_message_id_from_the_heade
         **DEFAULTS,
         "message_id": "EB-20261125-000872",
         "sender": "MGTCBEBEECL",
-        "matching": block(
-            "unmatched", iso("DQUA", "Counterparty instructs 990000"), iso("DDEA")
-        ),
+        "matching": block("unmatched", iso("DQUA", "Counterparty instructs 990000"), iso("DDEA")),
         "settlement": block("pending"),
     }
     # Listed as what is not good news: unmatched.

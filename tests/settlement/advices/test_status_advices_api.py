@@ -595,7 +595,9 @@ async def test_a_confirmation_for_an_unknown_reference_is_kept_and_operations_re
     assert [e["id"] for e in compliance.json()["items"]] == [body["id"]]
 
     resolved = await api.post(
-        f"{ADVICES}/{body['id']}/resolve", json={"comment": "Not ours: returned to the CSD"}, role=OPS
+        f"{ADVICES}/{body['id']}/resolve",
+        json={"comment": "Not ours: returned to the CSD"},
+        role=OPS,
     )
     twice = await api.post(f"{ADVICES}/{body['id']}/resolve", json={"comment": "x"}, role=OPS)
     by_compliance = await api.post(

@@ -118,6 +118,8 @@ async def test_a_gross_bond_buy_is_instructed_with_every_sese023_field(
         "fail_reason": None,
         "days_failing": 0,
         "held_from": None,
+        "held_by": None,
+        "hold_reason": None,
         "version": 1,
         "created_at": CLEARED_AT,
         "updated_at": CLEARED_AT,
