@@ -267,32 +267,23 @@ async def receive_status_advice(
         ),
     ] = None,
 ) -> JSONResponse:
-    """`Content-Type: application/json` takes `AdviceIn`; `application/xml` the ISO 20022
-    `Document` of `sese.024.001.12`/`.13` or `sese.025.001.11`/`.12`, alone (pass
-    `message_id`) or in an envelope with its `AppHdr` (head.001; `BizMsgIdr` is the message id,
-    `Fr` the sender); `text/plain` an MT548 or MT544-547, the FIN message with blocks 1, 2 and
-    4 (block 2 names the sender) or block 4 alone (pass `sender`). DTDs and entities are
-    refused.
+    """`application/json`: `AdviceIn`; `application/xml`: ISO 20022 `sese.024.001.12`/`.13`,
+    `sese.025.001.11`/`.12`, the `Document` alone (pass `message_id`) or in an envelope with
+    its `AppHdr` (`BizMsgIdr` the message id, `Fr` the sender); `text/plain`: MT548 or
+    MT544-547, blocks 1, 2 and 4 (block 2 names the sender) or block 4 alone (pass `sender`).
 
-    The advice names our message reference (SEME): the instruction is the one that message was
-    for (JSON may name `instruction_id` instead). Message ids are unique per sender.
+    The advice names our message reference (SEME); message ids are unique per sender. Every
+    block applies in turn and goes to the instruction's status history: processing
+    `acknowledged`/`rejected` mark our message (rejected: the instruction to `repair`),
+    `cancelled` cancels it; `matched`/`unmatched`; settlement `pending`/`failing` sets the
+    `fail_reason`, and a hold reason (PREA, PRCY, CSDH, CVAL, CDLR) puts it `on_hold` by
+    `us`, `counterparty` or `csd` until an advice without one. A confirmation posts what
+    settled on its effective settlement date. README "Inbound advices" has it all.
 
-    - Processing status: `acknowledged` / `rejected` mark our message; rejected sends the
-      instruction to `repair` with the CSD's reasons; `cancelled` cancels it.
-    - Matching: `matched` moves a pending instruction to `matched`; `unmatched` back to
-      `pending`, `fail_reason` CMIS.
-    - Settlement `pending`/`failing`: the first reason becomes the `fail_reason`; a hold reason
-      (PREA, PRCY, CSDH, CVAL, CDLR) puts it `on_hold` with `held_by` (`us`, `counterparty`,
-      `csd`); a later one without releases it. A hold by operations is never released by an
-      advice.
-    - sese.025 / MT54x: what settled is posted on the effective settlement date; partial
-      confirmations accumulate.
-    - Every block and reason goes to the instruction's status history.
-
-    Unknown reference, or a confirmation beyond what is pending: 202, kept as an `exception`
-    for operations. Malformed or inconsistent message 422 naming the field, element or MT field
-    and line; the same sender and `message_id` again answers the first result with 200, with
-    other content 409. A refused advice changes nothing."""
+    Unknown reference, or a confirmation beyond what is pending: 202, kept as an `exception`.
+    Malformed 422 naming the element or MT field and line; the same sender and message id
+    again: 200 with the first result (409 with other content). A refused advice changes
+    nothing."""
     data = await read_capped(request, MAX_BODY_BYTES)
     read = _read(data, _media_type(request), message_id)
     advice, source, locations = read.advice, read.version, read.locations
