@@ -6,13 +6,14 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated
 
+import httpx
 import typer
 
 from csd_sim.client import ServiceClient, connect
 from csd_sim.engine import Engine
 from csd_sim.identifiers import Identifiers, stamp
 from csd_sim.loop import Simulator, business_days
-from csd_sim.scenario import Scenario, load_scenario
+from csd_sim.scenario import Scenario, ScenarioError, load_scenario
 
 
 def _now() -> datetime:
@@ -50,9 +51,16 @@ def run_simulator(
     poll_interval: float = 2.0,
 ) -> None:
     """Run the simulator: one pass per business day (``once``), or polling until interrupted."""
-    scenario = Scenario() if scenario_file is None else load_scenario(scenario_file)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_simulate(url, api_key, scenario, day, once, days, poll_interval))
+    try:
+        scenario = Scenario() if scenario_file is None else load_scenario(scenario_file)
+    except ScenarioError as error:
+        raise typer.BadParameter(str(error), param_hint="--scenario") from None
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(_simulate(url, api_key, scenario, day, once, days, poll_interval))
+    except httpx.HTTPError as error:
+        typer.echo(f"the service at {url} did not answer as the contract says: {error}", err=True)
+        raise typer.Exit(1) from None
 
 
 def command(
