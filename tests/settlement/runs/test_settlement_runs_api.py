@@ -8,14 +8,11 @@ CASH-USD. Commission and fees are zero so that every amount is quantity x price.
 from typing import Any
 
 import pytest
-from sqlalchemy import update
 
 from app.positions.bookings import service as positions_service
-from app.settlement.instructions.models import SettlementInstruction
 from app.settlement.runs import work as runs_work
 from app.trades.capture import post_trade
 from tests.clearing.support import MORGAN, OPS, book_confirmed, clear, instructions, trade
-from tests.conftest import Database
 from tests.factories import JPM
 from tests.positions.conftest import Adjust, cash_balances, ledger_check, line, positions
 from tests.support import Api, FrozenClock, problem_fields
@@ -63,6 +60,25 @@ def state(instruction: dict[str, Any]) -> tuple[Any, ...]:
 async def the_instruction(api: Api) -> dict[str, Any]:
     [instruction] = await instructions(api)
     return instruction
+
+
+async def amend(api: Api, instruction: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    response = await api.patch(
+        f"/settlement-instructions/{instruction['id']}",
+        json=changes,
+        headers={"If-Match": f'"{instruction["version"]}"'},
+        role=OPS,
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def allow_partial(api: Api, instruction: dict[str, Any]) -> dict[str, Any]:
+    """PATCH partial_allowed: NSCC and XNYS have no indicator of their own, so PART."""
+    amended = await amend(api, instruction, partial_allowed=True)
+    assert (amended["partial_allowed"], amended["partial_indicator"]) == (True, "PART")
+    return amended
 
 
 async def test_a_covered_receipt_settles_and_moves_securities_cash_and_the_trade(
@@ -145,13 +161,12 @@ async def test_a_delivery_we_do_not_hold_fails_lack(api: Api, adjust: Adjust) ->
 
 
 async def test_a_partial_delivery_settles_what_is_there_and_the_rest_later(
-    api: Api, adjust: Adjust, db: Database
+    api: Api, adjust: Adjust
 ) -> None:
     await inventory(adjust, jpm="60")
     sold = await jpm(api, "sell", "100", "190.25")
     await clear(api, DUE)
-    async with db.sessionmaker() as session, session.begin():
-        await session.execute(update(SettlementInstruction).values(partial_allowed=True))
+    await allow_partial(api, await the_instruction(api))
 
     first = await settle(api)
 
