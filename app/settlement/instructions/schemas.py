@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from app.core.money import DecimalStr
 from app.reference.fields import TermsError, field_errors
@@ -105,7 +105,7 @@ class InstructionPatch(BaseModel):
     priority: int | None = Field(
         default=None, ge=1, le=99, description="Runs take lower numbers first, then age."
     )
-    partial_allowed: bool | None = Field(
+    partial_allowed: StrictBool | None = Field(
         default=None,
         description="`false` sets `NPAR`; `true` keeps an indicator that already allows "
         "partial settlement, else sets the counterparty's or market's if that is not `NPAR`, "
