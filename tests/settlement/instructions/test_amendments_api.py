@@ -114,11 +114,9 @@ async def test_partial_allowed_true_takes_the_indicator_from_data_else_part(
     assert await get_instruction(api, goldman["id"]) == goldman
     [created, changed] = await audit_trail(db, goldman["id"])
     assert (created.action, changed.action) == ("created", "amended")
-    assert (changed.before["partial_indicator"], changed.after["partial_indicator"]) == (
-        "NPAR",
-        "PART",
-    )
-    assert (changed.before["partial_allowed"], changed.after["partial_allowed"]) == (False, True)
+    before, after = changed.before or {}, changed.after or {}
+    assert (before["partial_indicator"], after["partial_indicator"]) == ("NPAR", "PART")
+    assert (before["partial_allowed"], after["partial_allowed"]) == (False, True)
 
 
 async def test_partial_allowed_true_keeps_an_indicator_that_allows_partials_already(

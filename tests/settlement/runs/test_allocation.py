@@ -387,7 +387,8 @@ def test_allocation_properties(run: tuple[list[Candidate], dict[tuple[str, str],
         assert full == (a.fail_reason is None)
         if a.fail_reason is FailReason.MONY:
             # Never partial for lack of cash alone.
-            assert (a.quantity, a.amount) == (0, 0)
+            assert a.quantity == 0
+            assert a.amount == 0
         if not full and (a.quantity or a.amount):
             # A partial: for lack of securities, allowed by its indicator, in a window; same
             # direction, fewer whole units, cash pro rata to the cent; thresholds respected.
