@@ -135,7 +135,7 @@ async def _partial_defaults(
 def _set_partial(instruction: SettlementInstruction, indicator: PartialIndicator) -> None:
     """The indicator, and the flag that says whether it allows partial settlement at all."""
     instruction.partial_indicator = indicator.value
-    instruction.partial_allowed = indicator is not PartialIndicator.NPAR
+    instruction.partial_allowed = indicator != PartialIndicator.NPAR
 
 
 def _pre_matched(ccp: bool, mic: str, internal: set[str]) -> bool:
@@ -177,7 +177,7 @@ def _new_instruction(
         intended_settlement_date=obligation.settlement_date,
         priority=DEFAULT_PRIORITY,
         partial_indicator=partial.value,
-        partial_allowed=partial is not PartialIndicator.NPAR,
+        partial_allowed=partial != PartialIndicator.NPAR,
         status=(
             _S.REPAIR
             if repair
@@ -405,7 +405,7 @@ async def _partial_wanted(
     pair = (instruction.counterparty_lei, mic)
     markets = await markets_by_mic(session, mics=[mic])
     from_data = (await _partial_defaults(session, [pair], markets))[pair]
-    return PartialIndicator.PART if from_data is PartialIndicator.NPAR else from_data
+    return PartialIndicator.PART if from_data == PartialIndicator.NPAR else from_data
 
 
 async def amend_instruction(

@@ -63,9 +63,7 @@ class Candidate:
     def may_settle_in_part(self) -> bool:
         """Whether a shortfall of securities may settle in part now (thresholds aside)."""
         return (
-            self.partial is not PartialIndicator.NPAR
-            and self.in_partial_window
-            and bool(self.quantity)
+            self.partial != PartialIndicator.NPAR and self.in_partial_window and bool(self.quantity)
         )
 
     @property
@@ -127,11 +125,11 @@ def _partial(candidate: Candidate, securities: Decimal, cash: Decimal) -> tuple[
     if not quantity:
         return ZERO, ZERO
     amount = _pro_rata(candidate, quantity)
-    if candidate.partial is PartialIndicator.PARQ:
+    if candidate.partial == PartialIndicator.PARQ:
         least = candidate.partial_quantity_threshold
         if least is not None and abs(quantity) < least:
             return ZERO, ZERO
-    if candidate.partial is PartialIndicator.PARC:
+    if candidate.partial == PartialIndicator.PARC:
         least = candidate.partial_cash_threshold
         if least is not None and abs(amount) < least:
             return ZERO, ZERO

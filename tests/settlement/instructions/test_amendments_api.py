@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from app.settlement.instructions.schemas import InstructionOut
 from tests.clearing.support import LCH, NSCC, OPS, SOCGEN, book_confirmed, clear
 from tests.conftest import Database
 from tests.factories import DEUTSCHE, GOLDMAN, JPM, TOTAL
@@ -265,3 +266,17 @@ async def test_a_settled_or_cancelled_instruction_is_409(
         f"Settlement instruction '{settled['id']}' is settled: there is nothing left to settle, "
         "so nothing to amend."
     )
+
+
+@pytest.mark.parametrize(("allowed", "indicator"), [(True, "PART"), (False, "NPAR")])
+async def test_a_snapshot_from_before_the_indicator_answers_it_from_the_flag(
+    api: Api, reference: None, allowed: bool, indicator: str
+) -> None:
+    # An ``as_of`` answer rebuilt from an audit record written before the column existed.
+    snapshot = await bund_instruction(api, DEUTSCHE)
+    del snapshot["partial_indicator"]
+    snapshot["partial_allowed"] = allowed
+
+    answered = InstructionOut.model_validate(snapshot)
+
+    assert (answered.partial_indicator, answered.partial_allowed) == (indicator, allowed)
