@@ -244,7 +244,8 @@ INSTRUCTIONS_SQL = """SELECT t.external_id, si.id, si.securities_account, si.cas
     FROM trades t JOIN settlement_instructions si ON si.obligation_id = t.obligation_id
     WHERE t.settlement_date = $1"""
 ORDER_SQL = """UPDATE settlement_instructions si
-    SET priority = g.priority, partial_allowed = g.partial, created_at = g.created
+    SET priority = g.priority, partial_allowed = g.partial, created_at = g.created,
+        partial_indicator = CASE WHEN g.partial THEN 'PART' ELSE 'NPAR' END
     FROM unnest($1::text[], $2::int[], $3::bool[], $4::timestamptz[])
          AS g(id, priority, partial, created)
     WHERE si.id = g.id"""

@@ -27,7 +27,7 @@ import app.core.types
 from alembic import op
 
 revision: str = "0025i"
-down_revision: str | None = "0023"
+down_revision: str | None = "0023p"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -39,6 +39,17 @@ from typing import Any
 # 6 Oct 2014 (the common migration date ahead of CSDR article 5), T+1 from 11 Oct 2027 (CSDR
 # article 5(2) as amended in 2025).
 
+# Partial settlement windows of the demo's T2S markets, local time: a house choice modelled on
+# T2S's daytime partial settlement windows. XNYS (DTC) and the off-venue market settle all or
+# nothing (NPAR, the default).
+T2S_PARTIAL_WINDOWS = [
+    {"from": "08:00", "to": "08:15"},
+    {"from": "10:00", "to": "10:15"},
+    {"from": "12:00", "to": "12:15"},
+    {"from": "14:00", "to": "14:15"},
+    {"from": "15:45", "to": "16:00"},
+]
+
 MARKETS: list[dict[str, Any]] = [
     {
         "mic": "XNYS",
@@ -73,6 +84,12 @@ MARKETS: list[dict[str, Any]] = [
         # Settles at Euroclear France (T2S): the depository decides, instructed by sese.023.
         "settlement_mode": "csd",
         "message_format": "iso20022",
+        # Partial settlement as in T2S: allowed by default, in short daytime windows (Paris
+        # time); PARC instructions settle in part from EUR 10,000. A house choice modelled on
+        # T2S, not its published parameters.
+        "partial_settlement": "PART",
+        "partial_cash_thresholds": {"EUR": "10000"},
+        "partial_settlement_windows": T2S_PARTIAL_WINDOWS,
     },
     {
         "mic": "XETR",
@@ -92,6 +109,12 @@ MARKETS: list[dict[str, Any]] = [
         # Settles at Clearstream Banking Frankfurt (T2S), instructed here by MT540-543.
         "settlement_mode": "csd",
         "message_format": "iso15022",
+        # Partial settlement as in T2S: allowed by default, in short daytime windows (local
+        # time); PARC instructions settle in part from EUR 10,000. A house choice modelled on
+        # T2S, not its published parameters.
+        "partial_settlement": "PART",
+        "partial_cash_thresholds": {"EUR": "10000"},
+        "partial_settlement_windows": T2S_PARTIAL_WINDOWS,
     },
     {
         "mic": "XOFF",
@@ -322,6 +345,7 @@ INSTRUMENTS: list[dict[str, Any]] = [
         "day_count": "ACT/ACT-ICMA",
         "issue_date": "2022-08-15",
         "maturity_date": "2053-08-15",
+        "partial_quantity_threshold": "100000",  # PARQ: no part below 100,000 nominal
     },
     {
         # OAT 3.60% 25 May 2042. Sources: arrêté du 21 janvier 2025 (JORF of 26 Jan 2025):
@@ -342,11 +366,13 @@ INSTRUMENTS: list[dict[str, Any]] = [
         "day_count": "ACT/ACT-ICMA",
         "issue_date": "2024-05-25",
         "maturity_date": "2042-05-25",
+        "partial_quantity_threshold": "100000",  # PARQ: no part below 100,000 nominal
     },
 ]
 
 # --- Counterparties ---------------------------------------------------------------------------
-# Real LEIs (GLEIF) and the firms' head-office BICs.
+# Real LEIs (GLEIF) and the firms' head-office BICs. Partial settlement indicators are a house
+# choice (null: the market's).
 
 COUNTERPARTIES: list[dict[str, Any]] = [
     {
@@ -366,18 +392,21 @@ COUNTERPARTIES: list[dict[str, Any]] = [
         "name": "BNP Paribas SA",
         "bic": "BNPAFRPP",
         "netting": "bilateral",
+        "partial_settlement": "PART",
     },
     {
         "lei": "7LTWFZYICNSX8D621K86",
         "name": "Deutsche Bank AG",
         "bic": "DEUTDEFF",
         "netting": "bilateral",
+        "partial_settlement": "PARQ",
     },
     {
         "lei": "O2RNE8IBXP4R0TD8PU41",
         "name": "Société Générale SA",
         "bic": "SOGEFRPP",
         "netting": "none",
+        "partial_settlement": "PARC",
     },
     # Central counterparties: clearing novates trades on their markets to them, and their SSIs
     # say where the netted obligations settle.

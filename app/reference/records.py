@@ -66,11 +66,17 @@ def known(exists: bool, field_name: str, key: Any) -> None:
         )
 
 
+# Stored as JSON columns: their dates and decimals become strings.
+_JSON_FIELDS = ("settlement_cycle_days", "partial_cash_thresholds")
+
+
 def storage(data: BaseModel, *, only_sent: bool = False) -> dict[str, Any]:
-    """The model's fields in storage form: cycles become JSON (``{"from": "...", "days": n}``)."""
+    """The model's fields in storage form: cycles become JSON (``{"from": "...", "days": n}``),
+    and so do cash thresholds (``{"EUR": "10000"}``)."""
     values: dict[str, Any] = data.model_dump(by_alias=True, exclude_unset=only_sent)
-    if values.get("settlement_cycle_days") is not None:
-        values["settlement_cycle_days"] = jsonable(values["settlement_cycle_days"])
+    for name in _JSON_FIELDS:
+        if values.get(name) is not None:
+            values[name] = jsonable(values[name])
     return values
 
 

@@ -1,7 +1,7 @@
 """Reference data as other domains receive it: frozen values, never ORM rows, and the set of
 them a batch of trades names, with its calendars. Pure: no SQLAlchemy, no models."""
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -26,6 +26,11 @@ class MarketRef:
     affirmation_cutoff: str
     settlement_mode: str
     message_format: str
+    # Partial settlement (app.reference.partial): the default indicator, the cash threshold
+    # per currency for PARC, and the local windows in which partials settle (none: any time).
+    partial_settlement: str = "NPAR"
+    partial_cash_thresholds: Mapping[str, Decimal] = field(default_factory=dict)
+    partial_settlement_windows: tuple[dict[str, str], ...] = ()
 
     def trading_calendar(self, closed_days: Iterable[date] = ()) -> BusinessCalendar:
         return BusinessCalendar([self.calendar], closed_days)
@@ -50,6 +55,8 @@ class InstrumentRef:
     day_count: str | None
     issue_date: date | None
     maturity_date: date | None
+    # PARQ: the least quantity a partial settles; None: one settlement unit.
+    partial_quantity_threshold: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -58,6 +65,8 @@ class CounterpartyRef:
     name: str
     bic: str | None
     netting: str
+    # The partial indicator its instructions get; None: their market's.
+    partial_settlement: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

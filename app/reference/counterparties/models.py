@@ -13,3 +13,5 @@ class Counterparty(Versioned):
     name: Mapped[str] = mapped_column(String(200))
     bic: Mapped[str | None] = mapped_column(String(11))
     netting: Mapped[str] = mapped_column(String(10))
+    # The partial indicator (NPAR, PART, PARQ, PARC) its instructions get; null: the market's.
+    partial_settlement: Mapped[str | None] = mapped_column(String(4))

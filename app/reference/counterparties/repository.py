@@ -34,6 +34,11 @@ async def ref(session: AsyncSession, lei: str) -> CounterpartyRef | None:
     return None if row is None else CounterpartyRef(**row._mapping)
 
 
+async def refs_by_lei(session: AsyncSession, leis: list[str]) -> list[CounterpartyRef]:
+    statement = select(*_REF_COLUMNS).where(Counterparty.lei.in_(leis))
+    return [CounterpartyRef(**row._mapping) for row in (await session.execute(statement)).all()]
+
+
 async def every_ref(session: AsyncSession) -> list[CounterpartyRef]:
     rows = (await session.execute(select(*_REF_COLUMNS))).all()
     return [CounterpartyRef(**row._mapping) for row in rows]

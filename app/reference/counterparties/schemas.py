@@ -3,10 +3,11 @@
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from app.core.identifiers import Bic, Lei
 from app.reference.fields import FROM_ORM, STRICT, Name
+from app.reference.partial import PartialIndicator
 
 
 class Netting(StrEnum):
@@ -14,10 +15,19 @@ class Netting(StrEnum):
     BILATERAL = "bilateral"
 
 
+_PARTIAL_SETTLEMENT = (
+    "The partial indicator (`NPAR`, `PART`, `PARQ`, `PARC`) instructions with this "
+    "counterparty get; null: their market's `partial_settlement`."
+)
+
+
 class CounterpartyFields(BaseModel):
     name: Name
     bic: Bic | None = None
     netting: Netting = Netting.NONE
+    partial_settlement: PartialIndicator | None = Field(
+        default=None, description=_PARTIAL_SETTLEMENT
+    )
 
 
 class CounterpartyIn(CounterpartyFields):
@@ -30,6 +40,9 @@ class CounterpartyPatch(BaseModel):
     name: Name | None = None
     bic: Bic | None = None
     netting: Netting | None = None
+    partial_settlement: PartialIndicator | None = Field(
+        default=None, description=_PARTIAL_SETTLEMENT
+    )
 
 
 class CounterpartyOut(CounterpartyFields):

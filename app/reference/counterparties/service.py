@@ -76,5 +76,11 @@ async def known_leis(session: AsyncSession, *, leis: Iterable[str]) -> set[str]:
     return await repository.existing_leis(session, list(set(leis)))
 
 
+async def counterparties_by_lei(
+    session: AsyncSession, *, leis: Iterable[str]
+) -> dict[str, CounterpartyRef]:
+    return {c.lei: c for c in await repository.refs_by_lei(session, list(set(leis)))}
+
+
 async def every_counterparty(session: AsyncSession) -> dict[str, CounterpartyRef]:
     return {c.lei: c for c in await repository.every_ref(session)}

@@ -28,3 +28,5 @@ class Instrument(Versioned):
     day_count: Mapped[str | None] = mapped_column(String(16))
     issue_date: Mapped[date | None] = mapped_column(Date)
     maturity_date: Mapped[date | None] = mapped_column(Date)
+    # PARQ: the least quantity a partial settles; null: one settlement unit.
+    partial_quantity_threshold: Mapped[Decimal | None] = mapped_column(ExactDecimal())

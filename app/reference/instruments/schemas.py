@@ -62,12 +62,23 @@ class InstrumentFields(BaseModel):
     day_count: DayCountName | None = None
     issue_date: date | None = None
     maturity_date: date | None = None
+    partial_quantity_threshold: DecimalStr | None = Field(
+        default=None,
+        examples=["100000"],
+        description="`PARQ`: the least quantity a partial settlement settles; null: one "
+        "settlement unit.",
+    )
 
 
 def check_instrument_terms(values: dict[str, Any]) -> None:
     """Cross-field rules of an instrument, shared by create and update."""
     if values["settlement_unit"] <= 0:
         raise TermsError("settlement_unit must be positive", "settlement_unit")
+    threshold = values.get("partial_quantity_threshold")
+    if threshold is not None and threshold <= 0:
+        raise TermsError(
+            "partial_quantity_threshold must be positive", "partial_quantity_threshold"
+        )
     is_bond = values["type"] == InstrumentType.BOND
     given = [name for name in _BOND_FIELDS if values.get(name) is not None]
     if is_bond:
@@ -116,6 +127,7 @@ class InstrumentPatch(BaseModel):
     day_count: DayCountName | None = None
     issue_date: date | None = None
     maturity_date: date | None = None
+    partial_quantity_threshold: DecimalStr | None = None
 
 
 class InstrumentOut(InstrumentFields):

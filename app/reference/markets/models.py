@@ -41,6 +41,12 @@ class Market(Versioned):
     message_format: Mapped[str] = mapped_column(
         String(8), default="iso20022", server_default=text("'iso20022'")
     )
+    # Partial settlement (app.reference.partial): the indicator instructions get unless their
+    # counterparty has one; PARC's cash threshold per currency ({"EUR": "10000"}); the local
+    # windows in which partials settle ([{"from": "14:00", "to": "14:15"}], none: any time).
+    partial_settlement: Mapped[str] = mapped_column(String(4), server_default="NPAR")
+    partial_cash_thresholds: Mapped[dict[str, str]] = mapped_column(JSON)
+    partial_settlement_windows: Mapped[list[dict[str, str]]] = mapped_column(JSON)
 
 
 class MarketClosedDay(Base):

@@ -3,6 +3,7 @@
 from collections.abc import Iterable, Sequence
 from dataclasses import fields
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Row, select
@@ -20,6 +21,11 @@ def _ref(row: Row[Any]) -> MarketRef:
     values = dict(row._mapping)
     values["settlement_calendars"] = tuple(values["settlement_calendars"])
     values["settlement_cycle_days"] = tuple(values["settlement_cycle_days"])
+    values["partial_cash_thresholds"] = {
+        currency: Decimal(threshold)
+        for currency, threshold in values["partial_cash_thresholds"].items()
+    }
+    values["partial_settlement_windows"] = tuple(values["partial_settlement_windows"])
     return MarketRef(**values)
 
 

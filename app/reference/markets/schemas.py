@@ -1,6 +1,7 @@
 """API models of markets and their closed days."""
 
 from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -15,8 +16,10 @@ from pydantic import (
 )
 
 from app.core.calendars import validate_calendar_code
-from app.core.identifiers import Bic, Mic
+from app.core.identifiers import Bic, Currency, Mic
+from app.core.money import DecimalStr
 from app.reference.fields import FROM_ORM, STRICT, Cycle, Name, TermsError, field_errors
+from app.reference.partial import PartialIndicator
 
 
 def _timezone(value: str) -> str:
@@ -41,6 +44,49 @@ CalendarCode = Annotated[str, AfterValidator(validate_calendar_code)]
 TimeZone = Annotated[str, AfterValidator(_timezone)]
 LocalTime = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+
+
+# Partial settlement ---------------------------------------------------------------------------
+
+
+class PartialWindow(BaseModel):
+    """From ``from`` (inclusive) to ``to`` (exclusive), local time; ``to`` before ``from`` runs
+    over midnight."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    starts: LocalTime = Field(alias="from", examples=["14:00"])
+    ends: LocalTime = Field(alias="to", examples=["14:15"])
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Self:
+        if self.starts == self.ends:
+            raise ValueError("a window needs 'to' different from 'from'")
+        return self
+
+
+def _positive_thresholds(thresholds: dict[str, Decimal]) -> dict[str, Decimal]:
+    for currency, threshold in thresholds.items():
+        if threshold <= 0:
+            raise ValueError(f"the {currency} threshold must be positive")
+    return thresholds
+
+
+CashThresholds = Annotated[dict[Currency, DecimalStr], AfterValidator(_positive_thresholds)]
+PartialWindows = Annotated[list[PartialWindow], Field(max_length=48)]
+_PARTIAL_SETTLEMENT = (
+    "The partial indicator instructions on this market get unless their counterparty has "
+    "one: `NPAR` never, `PART` allowed, `PARQ` allowed from the instrument's "
+    "`partial_quantity_threshold`, `PARC` allowed from `partial_cash_thresholds`."
+)
+_CASH_THRESHOLDS = (
+    "`PARC`: the least cash a partial settles, per currency (a currency not listed has no "
+    "threshold)."
+)
+_WINDOWS = (
+    "Local times (the market's `timezone`) in which a settlement run settles partially; "
+    "outside them a shortfall fails the whole instruction. Empty: any time."
+)
 
 
 class MarketFields(BaseModel):
@@ -87,6 +133,17 @@ class MarketFields(BaseModel):
         description="`csd` markets: how the depository is instructed, `iso20022` (sese.023, "
         "cancellations sese.020) or `iso15022` (MT540-543, cancellations with `:23G:CANC`).",
     )
+    partial_settlement: PartialIndicator = Field(
+        default=PartialIndicator.NPAR, description=_PARTIAL_SETTLEMENT
+    )
+    partial_cash_thresholds: CashThresholds = Field(
+        default_factory=dict, examples=[{"EUR": "10000"}], description=_CASH_THRESHOLDS
+    )
+    partial_settlement_windows: PartialWindows = Field(
+        default_factory=list,
+        examples=[[{"from": "14:00", "to": "14:15"}, {"from": "15:45", "to": "16:00"}]],
+        description=_WINDOWS,
+    )
 
 
 def check_market_terms(values: dict[str, Any]) -> None:
@@ -125,6 +182,13 @@ class MarketPatch(BaseModel):
     affirmation_cutoff: LocalTime | None = None
     settlement_mode: SettlementMode | None = None
     message_format: MessageFormat | None = None
+    partial_settlement: PartialIndicator | None = Field(
+        default=None, description=_PARTIAL_SETTLEMENT
+    )
+    partial_cash_thresholds: CashThresholds | None = Field(
+        default=None, description=_CASH_THRESHOLDS
+    )
+    partial_settlement_windows: PartialWindows | None = Field(default=None, description=_WINDOWS)
 
 
 class MarketOut(MarketFields):

@@ -38,6 +38,9 @@ class SettlementInstruction(Base):
     counterparty_ssi: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     intended_settlement_date: Mapped[date] = mapped_column(Date)
     priority: Mapped[int] = mapped_column(Integer)
+    # T2S partial indicator: NPAR, PART, PARQ or PARC (app.reference.partial).
+    partial_indicator: Mapped[str] = mapped_column(String(4))
+    # Kept equal to partial_indicator != NPAR, for readers of the flag.
     partial_allowed: Mapped[bool] = mapped_column(Boolean)
     status: Mapped[str] = mapped_column(String(20))
     # What repair needs: [{"code": "NSSI", "detail": "..."}]

@@ -16,7 +16,7 @@ from app.settlement.instructions import service
 from app.settlement.instructions.schemas import (
     FailsReportOut,
     InstructionOut,
-    PriorityIn,
+    InstructionPatch,
     StatusEventOut,
 )
 from app.settlement.instructions.states import InstructionStatus
@@ -177,23 +177,28 @@ for _name in _OPERATIONS:
     "/settlement-instructions/{instruction_id}",
     response_model=InstructionOut,
     responses=problem_responses(404, 409, 412, 428),
-    summary="Change an instruction's priority (If-Match: its version)",
+    summary="Change an instruction's priority or partial settlement (If-Match: its version)",
 )
-async def set_priority(
+async def amend_instruction(
     instruction_id: str,
-    body: PriorityIn,
+    body: InstructionPatch,
     response: Response,
     uow: Uow,
     actor: SettlementWrite,
     clock: Now,
     version: Version,
 ) -> InstructionOut:
+    """`priority`, `partial_allowed` and/or `partial_indicator` (at least one). A stale
+    `If-Match` is 412; a settled or cancelled instruction 409; `partial_allowed` contradicting
+    `partial_indicator` 422. The next settlement run applies the change."""
     async with uow:
-        aged = await service.set_priority(
+        aged = await service.amend_instruction(
             uow.session,
             instruction_id=instruction_id,
-            priority=body.priority,
             version=version,
+            priority=body.priority,
+            partial_allowed=body.partial_allowed,
+            partial_indicator=body.partial_indicator,
             actor=actor,
             now=clock(),
         )

@@ -1,10 +1,13 @@
 """API models for settlement instructions and the fails report."""
 
 from datetime import date, datetime
+from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from app.core.money import DecimalStr
+from app.reference.fields import TermsError, field_errors
+from app.reference.partial import PartialIndicator
 from app.settlement.instructions.states import DeliveryType, HeldBy, InstructionStatus
 
 
@@ -23,8 +26,28 @@ class RepairReasonOut(BaseModel):
     detail: str
 
 
+_PARTIAL_INDICATOR = (
+    "T2S partial indicator: `NPAR` settles all or nothing; `PART` may settle in part for lack "
+    "of securities; `PARQ` only from the instrument's `partial_quantity_threshold`; `PARC` only "
+    "from the market's `partial_cash_thresholds`. New instructions take the counterparty's "
+    "`partial_settlement`, else the market's."
+)
+
+
 class InstructionOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _indicator_of_old_snapshots(cls, data: Any) -> Any:
+        """An ``as_of`` answer from an audit snapshot older than the indicator: it had only
+        the flag, which meant ``PART`` or ``NPAR``."""
+        if isinstance(data, dict) and "partial_indicator" not in data:
+            indicator = (
+                PartialIndicator.PART if data.get("partial_allowed") else PartialIndicator.NPAR
+            )
+            return {**data, "partial_indicator": indicator}
+        return data
 
     id: str
     obligation_id: str
@@ -40,7 +63,10 @@ class InstructionOut(BaseModel):
     counterparty_ssi: CounterpartySsiOut | None
     intended_settlement_date: date
     priority: int
-    partial_allowed: bool
+    partial_allowed: bool = Field(
+        description="Whether it may settle in part: `partial_indicator` is not `NPAR`."
+    )
+    partial_indicator: PartialIndicator = Field(description=_PARTIAL_INDICATOR)
     status: InstructionStatus
     repair_reasons: list[RepairReasonOut]
     settled_quantity: DecimalStr
@@ -100,10 +126,59 @@ class StatusEventOut(BaseModel):
     received_at: datetime
 
 
-class PriorityIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"priority": 10}]})
+_AMENDABLE = ("priority", "partial_allowed", "partial_indicator")
 
-    priority: int = Field(ge=1, le=99, description="Runs take lower numbers first, then age.")
+
+class InstructionPatch(BaseModel):
+    """What operations may change of an instruction: at least one field."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"priority": 10}, {"partial_allowed": True}, {"partial_indicator": "PARQ"}]
+        },
+    )
+
+    priority: int | None = Field(
+        default=None, ge=1, le=99, description="Runs take lower numbers first, then age."
+    )
+    partial_allowed: StrictBool | None = Field(
+        default=None,
+        description="`false` sets `NPAR`; `true` keeps an indicator that already allows "
+        "partial settlement, else sets the counterparty's or market's if that is not `NPAR`, "
+        "else `PART`.",
+    )
+    partial_indicator: PartialIndicator | None = Field(default=None, description=_PARTIAL_INDICATOR)
+
+    @model_validator(mode="after")
+    def _one_consistent_change(self) -> Self:
+        try:
+            _check_patch(self)
+        except TermsError as error:
+            raise field_errors(self, error) from None
+        return self
+
+
+def _check_patch(patch: InstructionPatch) -> None:
+    sent = patch.model_fields_set & set(_AMENDABLE)
+    nulls = sorted(name for name in sent if getattr(patch, name) is None)
+    if nulls:
+        raise TermsError("may not be null", *nulls)
+    if not sent:
+        raise TermsError(
+            "send at least one of priority, partial_allowed, partial_indicator", *_AMENDABLE
+        )
+    allowed, indicator = patch.partial_allowed, patch.partial_indicator
+    if (
+        allowed is not None
+        and indicator is not None
+        and allowed != (indicator != PartialIndicator.NPAR)
+    ):
+        raise TermsError(
+            f"partial_indicator {indicator.value} contradicts partial_allowed "
+            f"{str(allowed).lower()}",
+            "partial_indicator",
+        )
 
 
 class ValueOut(BaseModel):

@@ -1,8 +1,9 @@
-"""Settlement instructions: made from obligations, enriched and repaired, held, released, cancelled,
-reprioritised, moved by the CSD's advices, read with their days failing. Clearing and the
-settlement runs use instructions through this module (the names re-exported below included)."""
+"""Settlement instructions: made from obligations, enriched and repaired, held, released,
+cancelled, reprioritised or amended (partial indicator), moved by the CSD's advices, read with
+their days failing. Clearing and the settlement runs use instructions through this module (the
+names re-exported below included)."""
 
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -26,10 +27,13 @@ from app.core.pagination import PageRequest
 from app.core.snapshots import jsonable, row_snapshot
 from app.core.states import next_state
 from app.core.versioning import check_version
+from app.reference.counterparties.service import counterparties_by_lei
 from app.reference.instruments.service import get_instrument_ref
 from app.reference.markets.service import markets_by_mic
+from app.reference.partial import PartialIndicator, default_indicator
 from app.reference.service import load_reference
 from app.reference.ssis.service import ssis_of
+from app.reference.values import MarketRef
 from app.settlement.instructions import repository
 from app.settlement.instructions.enrichment import RepairReason, SsiFacts, choose_ssi
 from app.settlement.instructions.fails import Fail, FailsTally
@@ -113,6 +117,28 @@ async def _settles_internally(session: AsyncSession, mics: Iterable[str]) -> set
     return {mic for mic, market in markets.items() if market.internal_settlement}
 
 
+async def _partial_defaults(
+    session: AsyncSession, pairs: Iterable[tuple[str, str]], markets: Mapping[str, MarketRef]
+) -> dict[tuple[str, str], PartialIndicator]:
+    """The partial indicator an instruction gets from data, per (counterparty LEI, market MIC):
+    the counterparty's, else the market's."""
+    pairs = set(pairs)
+    counterparties = await counterparties_by_lei(session, leis={lei for lei, _ in pairs})
+    return {
+        (lei, mic): default_indicator(
+            counterparty=counterparties[lei].partial_settlement if lei in counterparties else None,
+            market=markets[mic].partial_settlement,
+        )
+        for lei, mic in pairs
+    }
+
+
+def _set_partial(instruction: SettlementInstruction, indicator: PartialIndicator) -> None:
+    """The indicator, and the flag that says whether it allows partial settlement at all."""
+    instruction.partial_indicator = indicator.value
+    instruction.partial_allowed = indicator != PartialIndicator.NPAR
+
+
 def _pre_matched(ccp: bool, mic: str, internal: set[str]) -> bool:
     """A CCP's instructions are pre-matched at the CSD; on a market that settles internally the
     system matches both sides itself. Others wait for a sese.024 status advice."""
@@ -129,6 +155,7 @@ def _new_instruction(
     chosen: SsiFacts | RepairReason,
     *,
     internal: set[str],
+    partial: PartialIndicator,
     now: datetime,
 ) -> SettlementInstruction:
     """The instruction of one obligation: enriched from its SSI, or in repair saying why."""
@@ -150,7 +177,8 @@ def _new_instruction(
         counterparty_ssi=None if isinstance(chosen, RepairReason) else chosen.as_instructed(),
         intended_settlement_date=obligation.settlement_date,
         priority=DEFAULT_PRIORITY,
-        partial_allowed=False,
+        partial_indicator=partial.value,
+        partial_allowed=partial != PartialIndicator.NPAR,
         status=(
             _S.REPAIR
             if repair
@@ -175,11 +203,15 @@ async def create_instructions(
     """One instruction per obligation that moves something, enriched from the counterparty's
     SSI; without exactly one fitting SSI it waits in ``repair``, saying what is missing. An
     obligation that moves nothing gets none: the settlement run for its date settles its trades.
-    Returns the instructions by obligation id (those made before too: a resumed run makes none
-    twice)."""
+    Its partial indicator comes from the counterparty, else the market. Returns the
+    instructions by obligation id (those made before too: a resumed run makes none twice)."""
     ssis = await ssis_of(session, leis=(o.counterparty_lei for o in obligations))
     existing = await repository.by_obligation_ids(session, [o.obligation_id for o in obligations])
-    internal = await _settles_internally(session, (o.mic for o in obligations))
+    markets = await markets_by_mic(session, mics={o.mic for o in obligations})
+    internal = {mic for mic, market in markets.items() if market.internal_settlement}
+    partial = await _partial_defaults(
+        session, ((o.counterparty_lei, o.mic) for o in obligations), markets
+    )
     made: list[SettlementInstruction] = []
     created: dict[str, SettlementInstruction] = {}
     netted_out: list[dict[str, Any]] = []
@@ -201,7 +233,14 @@ async def create_instructions(
             mic=obligation.mic,
             currency=obligation.currency,
         )
-        instruction = _new_instruction(obligation, kind, chosen, internal=internal, now=now)
+        instruction = _new_instruction(
+            obligation,
+            kind,
+            chosen,
+            internal=internal,
+            partial=partial[obligation.counterparty_lei, obligation.mic],
+            now=now,
+        )
         made.append(instruction)
         created[obligation.obligation_id] = instruction
     await repository.add_all(session, made)
@@ -389,16 +428,45 @@ async def cancel_instruction(
     return await _aged(session, instruction, today=now.date())
 
 
-async def set_priority(
+async def _partial_wanted(
+    session: AsyncSession,
+    instruction: SettlementInstruction,
+    *,
+    partial_allowed: bool | None,
+    partial_indicator: PartialIndicator | None,
+) -> PartialIndicator | None:
+    """The indicator a PATCH asks for (None: it asks for none). ``partial_allowed`` true keeps
+    an indicator that allows partials already, else takes the one from data unless that is
+    NPAR, else PART."""
+    if partial_indicator is not None:
+        return partial_indicator
+    if partial_allowed is None:
+        return None
+    if not partial_allowed:
+        return PartialIndicator.NPAR
+    if instruction.partial_indicator != PartialIndicator.NPAR:
+        return PartialIndicator(instruction.partial_indicator)
+    mic = (await get_instrument_ref(session, isin=instruction.isin)).mic
+    pair = (instruction.counterparty_lei, mic)
+    markets = await markets_by_mic(session, mics=[mic])
+    from_data = (await _partial_defaults(session, [pair], markets))[pair]
+    return PartialIndicator.PART if from_data == PartialIndicator.NPAR else from_data
+
+
+async def amend_instruction(
     session: AsyncSession,
     *,
     instruction_id: str,
-    priority: int,
     version: int,
+    priority: int | None = None,
+    partial_allowed: bool | None = None,
+    partial_indicator: PartialIndicator | None = None,
     actor: Actor,
     now: datetime,
 ) -> Aged:
-    """Runs take lower numbers first (then older instructions)."""
+    """Change the priority (runs take lower numbers first, then older instructions) and/or
+    whether and how it may settle in part. Audited as ``reprioritised`` when only the priority
+    changes, else ``amended``; 409 once settled or cancelled."""
     instruction = await lock_instruction(session, instruction_id)
     check_version(
         current=instruction.version,
@@ -407,13 +475,23 @@ async def set_priority(
     )
     if instruction.status in (_S.SETTLED, _S.CANCELLED):
         raise Conflict(
-            f"Settlement instruction '{instruction_id}' is {instruction.status}: its priority "
-            "no longer matters."
+            f"Settlement instruction '{instruction_id}' is {instruction.status}: there is "
+            "nothing left to settle, so nothing to amend."
         )
+    indicator = await _partial_wanted(
+        session,
+        instruction,
+        partial_allowed=partial_allowed,
+        partial_indicator=partial_indicator,
+    )
+    action = "reprioritised" if indicator is None else "amended"
     async with audited(
-        session, instruction, entity_type=ENTITY, action="reprioritised", actor=actor, now=now
+        session, instruction, entity_type=ENTITY, action=action, actor=actor, now=now
     ):
-        instruction.priority = priority
+        if priority is not None:
+            instruction.priority = priority
+        if indicator is not None:
+            _set_partial(instruction, indicator)
         _bump(instruction, now)
     return await _aged(session, instruction, today=now.date())
 

@@ -5,10 +5,18 @@ Instructions are taken in the order given (priority, then age). Each settles all
 against what our safekeeping and cash accounts hold, counting what the instructions before it
 in the same run delivered or paid: an instruction that receives securities makes them available
 to a later one that delivers them. What cannot settle fails with a reason: ``LACK`` when our
-securities account is short, ``MONY`` when our cash account is. Where partial settlement is
-allowed, a shortfall settles the largest whole multiple of the instrument's settlement unit that
-both accounts cover, with the cash pro rata rounded to the currency's minor units; the rest stays
-to settle, failing with the reason that held it back.
+securities account is short (whether or not the cash account is too), ``MONY`` when only our
+cash account is.
+
+Partial settlement follows T2S. It is tried only for lack of securities, never for lack of
+cash: a ``MONY`` shortfall fails the whole instruction whatever its partial indicator. It needs
+an indicator other than ``NPAR`` and the run's moment inside a partial settlement window of the
+instruction's market. A partial settles the largest whole multiple of the instrument's
+settlement unit that both accounts cover (the cash there still caps it when both are short),
+with the cash pro rata rounded to the currency's minor units; under ``PARQ`` not below the
+quantity threshold, under ``PARC`` not below the cash threshold of the instruction's currency
+(an instruction free of payment settles no cash, so none of it under a cash threshold). The
+rest stays to settle, failing ``LACK``.
 """
 
 from collections.abc import Iterable, Mapping
@@ -17,6 +25,7 @@ from decimal import ROUND_FLOOR, Decimal
 from enum import StrEnum
 
 from app.core.money import round_money
+from app.reference.partial import PartialIndicator
 
 ZERO = Decimal(0)
 
@@ -41,8 +50,21 @@ class Candidate:
     currency: str
     quantity: Decimal
     amount: Decimal
-    partial_allowed: bool
     settlement_unit: Decimal
+    partial: PartialIndicator = PartialIndicator.NPAR
+    # PARQ: the least quantity a partial settles; None: one settlement unit.
+    partial_quantity_threshold: Decimal | None = None
+    # PARC: the least cash a partial settles, in the candidate's currency; None: no threshold.
+    partial_cash_threshold: Decimal | None = None
+    # Whether the run's moment is in a partial settlement window of the instruction's market.
+    in_partial_window: bool = True
+
+    @property
+    def may_settle_in_part(self) -> bool:
+        """Whether a shortfall of securities may settle in part now (thresholds aside)."""
+        return (
+            self.partial != PartialIndicator.NPAR and self.in_partial_window and bool(self.quantity)
+        )
 
     @property
     def securities(self) -> Holding:
@@ -94,6 +116,26 @@ def _largest_partial(candidate: Candidate, securities: Decimal, cash: Decimal) -
     return units if candidate.quantity > 0 else -units
 
 
+def _partial(candidate: Candidate, securities: Decimal, cash: Decimal) -> tuple[Decimal, Decimal]:
+    """The quantity and cash a candidate short of securities settles now: the largest partial,
+    unless its indicator, the window or a threshold allows none (then zero and zero)."""
+    if not candidate.may_settle_in_part:
+        return ZERO, ZERO
+    quantity = _largest_partial(candidate, securities, cash)
+    if not quantity:
+        return ZERO, ZERO
+    amount = _pro_rata(candidate, quantity)
+    if candidate.partial == PartialIndicator.PARQ:
+        least = candidate.partial_quantity_threshold
+        if least is not None and abs(quantity) < least:
+            return ZERO, ZERO
+    if candidate.partial == PartialIndicator.PARC:
+        least = candidate.partial_cash_threshold
+        if least is not None and abs(amount) < least:
+            return ZERO, ZERO
+    return quantity, amount
+
+
 def allocate(
     candidates: Iterable[Candidate], available: Mapping[Holding, Decimal]
 ) -> tuple[list[Allocation], dict[Holding, Decimal]]:
@@ -108,12 +150,11 @@ def allocate(
         short_of_money = cash + candidate.amount < 0
         if not lacks and not short_of_money:
             quantity, amount, reason = candidate.quantity, candidate.amount, None
-        else:
-            reason = FailReason.LACK if lacks else FailReason.MONY
-            quantity = amount = ZERO
-            if candidate.partial_allowed and candidate.quantity != 0:
-                quantity = _largest_partial(candidate, securities, cash)
-                amount = _pro_rata(candidate, quantity) if quantity else ZERO
+        elif lacks:
+            quantity, amount = _partial(candidate, securities, cash)
+            reason = FailReason.LACK
+        else:  # never partial for lack of cash
+            quantity, amount, reason = ZERO, ZERO, FailReason.MONY
         left[candidate.securities] = securities + quantity
         left[candidate.cash] = cash + amount
         allocations.append(Allocation(candidate.instruction_id, quantity, amount, reason))

@@ -32,10 +32,13 @@ async def create_settlement_run(
 ) -> JSONResponse:
     """Every matched instruction not on hold and due on or before `settlement_date` settles all
     or nothing against our securities and cash accounts, counting what the instructions before
-    it delivered; where `partial_allowed`, a shortfall settles the whole settlement units there
-    are, cash pro rata. What cannot settle fails with `LACK` or `MONY` and recycles to the next
-    run; instructions whose market is closed that day wait for its next business day. Answers
-    202 with the run (`Location` to follow it), or 200 with `wait=true` or for a dry run."""
+    it delivered. Partial settlement follows T2S: only for lack of securities (never for lack
+    of cash), for a `partial_indicator` other than `NPAR`, inside a partial settlement window
+    of the market (the run's moment in its time zone), in whole settlement units with the cash
+    pro rata, and not below the `PARQ` quantity or `PARC` cash threshold. What cannot settle
+    fails with `LACK` or `MONY` and recycles to the next run; instructions whose market is
+    closed that day wait for its next business day. Answers 202 with the run (`Location` to
+    follow it), or 200 with `wait=true` or for a dry run."""
     day = body.settlement_date
     if body.dry_run:
         report = await service.dry_run(call.uow.session, settlement_date=day, now=call.clock())

@@ -43,7 +43,7 @@ def check_date(settlement_date: date, *, now: datetime) -> None:
 async def dry_run(session: AsyncSession, *, settlement_date: date, now: datetime) -> dict[str, Any]:
     """What a run would do now, writing nothing."""
     check_date(settlement_date, now=now)
-    return await work.dry_run(session, settlement_date=settlement_date)
+    return await work.dry_run(session, settlement_date=settlement_date, now=now)
 
 
 async def start_run(

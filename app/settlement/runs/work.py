@@ -15,6 +15,7 @@ from app.core.snapshots import row_snapshot
 from app.core.states import next_state
 from app.positions.bookings import service as positions
 from app.positions.bookings.service import SettlementLeg
+from app.reference.partial import PartialIndicator, in_window
 from app.reference.service import ReferenceSet, load_reference
 from app.settlement.instructions import repository
 from app.settlement.instructions.models import SettlementInstruction
@@ -49,19 +50,42 @@ def _leg(instruction: SettlementInstruction) -> SettlementLeg:
     )
 
 
-def _candidate(instruction: SettlementInstruction, reference: ReferenceSet) -> Candidate:
-    quantity, amount = signed(instruction)
-    return Candidate(
-        instruction_id=instruction.id,
-        securities_account=instruction.securities_account,
-        cash_account=instruction.cash_account,
-        isin=instruction.isin,
-        currency=instruction.currency,
-        quantity=quantity,
-        amount=amount,
-        partial_allowed=instruction.partial_allowed,
-        settlement_unit=reference.instruments[instruction.isin].settlement_unit,
-    )
+def _in_partial_windows(reference: ReferenceSet, now: datetime) -> dict[str, bool]:
+    """Per market: whether ``now`` is in one of its partial settlement windows."""
+    return {
+        mic: in_window(now, market.partial_settlement_windows, market.timezone)
+        for mic, market in reference.markets.items()
+    }
+
+
+def _candidates(
+    rows: Sequence[SettlementInstruction], reference: ReferenceSet, now: datetime
+) -> list[Candidate]:
+    """What is left of each instruction, with its partial indicator, thresholds and whether
+    its market settles partially at ``now``."""
+    windows = _in_partial_windows(reference, now)
+    candidates = []
+    for row in rows:
+        quantity, amount = signed(row)
+        instrument = reference.instruments[row.isin]
+        market = reference.markets[instrument.mic]
+        candidates.append(
+            Candidate(
+                instruction_id=row.id,
+                securities_account=row.securities_account,
+                cash_account=row.cash_account,
+                isin=row.isin,
+                currency=row.currency,
+                quantity=quantity,
+                amount=amount,
+                settlement_unit=instrument.settlement_unit,
+                partial=PartialIndicator(row.partial_indicator),
+                partial_quantity_threshold=instrument.partial_quantity_threshold,
+                partial_cash_threshold=market.partial_cash_thresholds.get(row.currency),
+                in_partial_window=windows[instrument.mic],
+            )
+        )
+    return candidates
 
 
 # Settling a chunk ------------------------------------------------------------------------------
@@ -171,7 +195,7 @@ async def _settle_chunk(
     for row in closed:
         row.last_run_id = run.id
     tally.closed += len(closed)
-    candidates = [_candidate(row, reference) for row in open_]
+    candidates = _candidates(open_, reference, now)
     available = await positions.lock_for_settlement(
         session, legs=[_leg(row) for row in open_], now=now
     )
@@ -215,9 +239,10 @@ async def _settle_netted_out(
     return len(obligation_ids) == CHUNK or bool(settled.unsettled)
 
 
-async def dry_run(session: AsyncSession, *, settlement_date: date) -> dict[str, Any]:
-    """What a run would do now, writing nothing: the same allocation over the same order, with
-    what earlier chunks would have moved carried in memory."""
+async def dry_run(session: AsyncSession, *, settlement_date: date, now: datetime) -> dict[str, Any]:
+    """What a run would do now, writing nothing: the same allocation over the same order (and
+    the partial settlement windows of ``now``), with what earlier chunks would have moved
+    carried in memory."""
     tally, left = Tally(), dict[tuple[str, str], Decimal]()
     after: tuple[Any, ...] | None = None
     total = 0
@@ -232,7 +257,7 @@ async def dry_run(session: AsyncSession, *, settlement_date: date) -> dict[str, 
         reference = await _reference(session, rows)
         open_, closed = _open_today(rows, reference, settlement_date)
         tally.closed += len(closed)
-        candidates = [_candidate(row, reference) for row in open_]
+        candidates = _candidates(open_, reference, now)
         left |= await positions.holdings(
             session,
             securities={c.securities for c in candidates} - left.keys(),

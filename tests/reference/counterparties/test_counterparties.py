@@ -45,6 +45,7 @@ async def test_create_counterparty_answers_201_with_location_and_body(api: Api) 
         "name": "Barclays Bank PLC",
         "bic": "BARCGB22",
         "netting": "bilateral",
+        "partial_settlement": None,
         **STAMPS,
     }
 
@@ -60,6 +61,7 @@ async def test_counterparty_defaults_to_no_bic_and_no_netting(api: Api) -> None:
         "name": "UBS AG",
         "bic": None,
         "netting": "none",
+        "partial_settlement": None,
         **STAMPS,
     }
 
@@ -82,6 +84,7 @@ async def test_get_counterparty_with_etag(api: Api, reference: None) -> None:
         "name": "Goldman Sachs & Co. LLC",
         "bic": "GOLDUS33",
         "netting": "none",
+        "partial_settlement": None,
         **STAMPS,
     }
 
@@ -144,6 +147,7 @@ async def test_patch_counterparty_bumps_the_version(
         "name": "Goldman Sachs & Co. LLC",
         "bic": None,
         "netting": "bilateral",
+        "partial_settlement": None,
         "version": 2,
         "created_at": CREATED_AT,
         "updated_at": "2026-11-26T15:00:00Z",
@@ -213,3 +217,44 @@ async def test_invalid_counterparty_patch_is_422(
 
     assert response.status_code == 422
     assert problem_fields(response) == {field}
+
+
+# Partial settlement ----------------------------------------------------------------------------
+
+
+async def test_a_counterpartys_partial_indicator_is_kept_and_null_means_the_markets(
+    api: Api, reference: None
+) -> None:
+    created = await api.post(
+        "/counterparties", json=counterparty_payload(partial_settlement="PARQ"), role=OPS
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["partial_settlement"] == "PARQ"
+
+    cleared = await api.patch(
+        f"/counterparties/{BARCLAYS}",
+        json={"partial_settlement": None},
+        headers=if_match(1),
+        role=OPS,
+    )
+
+    assert cleared.status_code == 200, cleared.text
+    assert (cleared.json()["partial_settlement"], cleared.json()["version"]) == (None, 2)
+    listed = (await api.get("/counterparties", role=OPS)).json()["items"]
+    demo = {c["lei"]: c["partial_settlement"] for c in listed if c["partial_settlement"]}
+    # BNP Paribas, Deutsche Bank and Société Générale; the others take their market's.
+    assert demo == {
+        "R0MUWSFPU8MPRO8K5P83": "PART",
+        "7LTWFZYICNSX8D621K86": "PARQ",
+        "O2RNE8IBXP4R0TD8PU41": "PARC",
+    }
+
+
+@pytest.mark.parametrize("value", ["part", "PARX", 1, True])
+async def test_an_unknown_partial_indicator_is_422(api: Api, value: Any) -> None:
+    response = await api.post(
+        "/counterparties", json=counterparty_payload(partial_settlement=value), role=OPS
+    )
+
+    assert response.status_code == 422, response.text
+    assert problem_fields(response) == {"partial_settlement"}

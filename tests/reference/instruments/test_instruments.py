@@ -61,6 +61,7 @@ BUND_BODY = {
     "day_count": "ACT/ACT-ICMA",
     "issue_date": "2022-08-15",
     "maturity_date": "2053-08-15",
+    "partial_quantity_threshold": "100000",
     "version": 1,
     "created_at": CREATED_AT,
     "updated_at": CREATED_AT,
@@ -92,6 +93,7 @@ async def test_create_equity_answers_201_with_location_and_defaults(
         "settlement_cycle_days": None,
         "price_basis": "unit",
         **NO_BOND_TERMS,
+        "partial_quantity_threshold": None,
         "version": 1,
         "created_at": CREATED_AT,
         "updated_at": CREATED_AT,
@@ -106,6 +108,7 @@ async def test_create_bond_answers_201_with_its_terms(api: Api, reference: None)
     assert response.json() == {
         **bond_payload(),
         "settlement_cycle_days": None,
+        "partial_quantity_threshold": None,
         "version": 1,
         "created_at": CREATED_AT,
         "updated_at": CREATED_AT,
@@ -495,3 +498,44 @@ async def test_funds_and_etfs_are_priced_per_unit_without_bond_terms(
 
     assert response.status_code == 201
     assert response.json()["type"] == kind
+
+
+# Partial settlement ----------------------------------------------------------------------------
+
+
+async def test_a_partial_quantity_threshold_is_kept_and_can_be_dropped(
+    api: Api, reference: None
+) -> None:
+    created = await api.post(
+        "/instruments", json=equity_payload(partial_quantity_threshold="250"), role=OPS
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["partial_quantity_threshold"] == "250"
+
+    dropped = await api.patch(
+        f"/instruments/{APPLE}",
+        json={"partial_quantity_threshold": None},
+        headers=if_match(1),
+        role=OPS,
+    )
+
+    assert dropped.status_code == 200, dropped.text
+    assert dropped.json()["partial_quantity_threshold"] is None
+
+
+@pytest.mark.parametrize("value", ["0", "-100", "abc", 1.5])
+async def test_a_partial_quantity_threshold_that_is_not_positive_is_422(
+    api: Api, reference: None, value: Any
+) -> None:
+    created = await api.post(
+        "/instruments", json=equity_payload(partial_quantity_threshold=value), role=OPS
+    )
+    patched = await api.patch(
+        f"/instruments/{BUND}",
+        json={"partial_quantity_threshold": value},
+        headers=if_match(1),
+        role=OPS,
+    )
+
+    assert (created.status_code, patched.status_code) == (422, 422)
+    assert problem_fields(created) == problem_fields(patched) == {"partial_quantity_threshold"}

@@ -28,6 +28,9 @@ XNYS_BODY = {
     "settlement_mode": "internal",
     "message_format": "iso20022",
     "affirmation_cutoff": "21:00",
+    "partial_settlement": "NPAR",
+    "partial_cash_thresholds": {},
+    "partial_settlement_windows": [],
     "version": 1,
     "created_at": CREATED_AT,
     "updated_at": CREATED_AT,
@@ -63,6 +66,9 @@ async def test_create_market_answers_201_with_location_and_the_full_body(api: Ap
         "settlement_mode": "internal",
         "message_format": "iso20022",
         "affirmation_cutoff": "18:00",
+        "partial_settlement": "NPAR",
+        "partial_cash_thresholds": {},
+        "partial_settlement_windows": [],
         "version": 1,
         "created_at": CREATED_AT,
         "updated_at": CREATED_AT,
@@ -637,6 +643,122 @@ async def test_locking_a_market_in_is_for_operations(api: Api, reference: None) 
     )
     assert anonymous.status_code == 401
     assert (await api.get("/markets/XNYS", role=OPS)).json() == XNYS_BODY
+
+
+# Partial settlement ----------------------------------------------------------------------------
+
+PARTIAL_TERMS = {
+    "partial_settlement": "PARC",
+    "partial_cash_thresholds": {"gbp": "50000", "EUR": "10000.50"},
+    "partial_settlement_windows": [
+        {"from": "14:00", "to": "14:15"},
+        {"from": "22:00", "to": "02:00"},
+    ],
+}
+
+
+async def test_a_market_keeps_its_partial_settlement_terms(api: Api) -> None:
+    created = await api.post("/markets", json=market_payload(**PARTIAL_TERMS), role=OPS)
+
+    assert created.status_code == 201, created.text
+    expected = {
+        "partial_settlement": "PARC",
+        "partial_cash_thresholds": {"GBP": "50000", "EUR": "10000.50"},
+        "partial_settlement_windows": [
+            {"from": "14:00", "to": "14:15"},
+            {"from": "22:00", "to": "02:00"},
+        ],
+    }
+    read = (await api.get("/markets/XLON", role="trader")).json()
+    assert {name: read[name] for name in expected} == expected
+
+    patched = await api.patch(
+        "/markets/XLON",
+        json={"partial_settlement": "PART", "partial_settlement_windows": []},
+        headers=if_match(1),
+        role=OPS,
+    )
+
+    assert patched.status_code == 200, patched.text
+    assert {name: patched.json()[name] for name in expected} == {
+        **expected,
+        "partial_settlement": "PART",
+        "partial_settlement_windows": [],
+    }
+
+
+async def test_the_demo_t2s_markets_settle_in_part_in_windows_the_others_never(
+    api: Api, reference: None
+) -> None:
+    listed = (await api.get("/markets", role=OPS)).json()["items"]
+
+    terms = {
+        m["mic"]: (
+            m["partial_settlement"],
+            m["partial_cash_thresholds"],
+            len(m["partial_settlement_windows"]),
+        )
+        for m in listed
+    }
+    assert terms == {
+        "XETR": ("PART", {"EUR": "10000"}, 5),
+        "XNYS": ("NPAR", {}, 0),
+        "XOFF": ("NPAR", {}, 0),
+        "XPAR": ("PART", {"EUR": "10000"}, 5),
+    }
+
+
+@pytest.mark.parametrize(
+    ("terms", "field"),
+    [
+        pytest.param({"partial_settlement": "PARX"}, "partial_settlement", id="unknown-code"),
+        pytest.param({"partial_settlement": None}, "partial_settlement", id="null-indicator"),
+        pytest.param(
+            {"partial_cash_thresholds": {"EUR": "0"}}, "partial_cash_thresholds", id="zero"
+        ),
+        pytest.param(
+            {"partial_cash_thresholds": {"EUR": "-5"}}, "partial_cash_thresholds", id="negative"
+        ),
+        pytest.param(
+            {"partial_cash_thresholds": {"EUR": 10.5}},
+            "partial_cash_thresholds.EUR",
+            id="float",
+        ),
+        pytest.param(
+            {"partial_cash_thresholds": {"EURO": "10"}},
+            "partial_cash_thresholds.EURO.[key]",
+            id="not-a-currency",
+        ),
+        pytest.param(
+            {"partial_settlement_windows": [{"from": "24:00", "to": "01:00"}]},
+            "partial_settlement_windows[0].from",
+            id="no-such-time",
+        ),
+        pytest.param(
+            {"partial_settlement_windows": [{"from": "14:00"}]},
+            "partial_settlement_windows[0].to",
+            id="no-end",
+        ),
+        pytest.param(
+            {"partial_settlement_windows": [{"from": "14:00", "to": "14:00"}]},
+            "partial_settlement_windows[0]",
+            id="empty-window",
+        ),
+        pytest.param(
+            {"partial_settlement_windows": [{"from": "14:00", "to": "14:15", "tz": "UTC"}]},
+            "partial_settlement_windows[0].tz",
+            id="unknown-key",
+        ),
+    ],
+)
+async def test_bad_partial_settlement_terms_are_422_naming_the_field(
+    api: Api, terms: dict[str, Any], field: str
+) -> None:
+    response = await api.post("/markets", json=market_payload(**terms), role=OPS)
+
+    assert response.status_code == 422, response.text
+    assert problem_fields(response) == {field}
+    assert (await api.get("/markets/XLON", role=OPS)).status_code == 404
 
 
 async def test_the_demo_has_markets_of_both_settlement_modes(api: Api, reference: None) -> None:

@@ -110,6 +110,7 @@ async def test_a_gross_bond_buy_is_instructed_with_every_sese023_field(
         "intended_settlement_date": "2026-11-26",
         "priority": 50,
         "partial_allowed": False,
+        "partial_indicator": "NPAR",
         "status": "pending",
         "repair_reasons": [],
         "settled_quantity": "0",

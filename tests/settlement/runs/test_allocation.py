@@ -2,9 +2,11 @@
 
 from decimal import Decimal
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from app.reference.partial import PartialIndicator
 from app.settlement.runs.allocation import Allocation, Candidate, FailReason, allocate
 
 JPM = "US46625H1005"
@@ -12,6 +14,7 @@ BUND = "DE0001102614"
 SEC = "SEC-DTC"
 CASH = "CASH-USD"
 LACK, MONY = FailReason.LACK, FailReason.MONY
+NPAR, PART, PARQ, PARC = PartialIndicator
 
 
 def candidate(
@@ -19,11 +22,16 @@ def candidate(
     quantity: str,
     amount: str,
     *,
-    partial: bool = False,
+    partial: bool | PartialIndicator = False,
     unit: str = "1",
     isin: str = JPM,
     currency: str = "USD",
+    least_quantity: str | None = None,
+    least_cash: str | None = None,
+    in_window: bool = True,
 ) -> Candidate:
+    """``partial``: True is PART, False NPAR."""
+    indicator = partial if isinstance(partial, PartialIndicator) else PART if partial else NPAR
     return Candidate(
         instruction_id=instruction_id,
         securities_account=SEC,
@@ -32,8 +40,11 @@ def candidate(
         currency=currency,
         quantity=Decimal(quantity),
         amount=Decimal(amount),
-        partial_allowed=partial,
         settlement_unit=Decimal(unit),
+        partial=indicator,
+        partial_quantity_threshold=None if least_quantity is None else Decimal(least_quantity),
+        partial_cash_threshold=None if least_cash is None else Decimal(least_cash),
+        in_partial_window=in_window,
     )
 
 
@@ -178,18 +189,26 @@ def test_pro_rata_cash_is_rounded_half_even_to_minor_units() -> None:
     assert yen == [settled("C", "-2", "667", LACK)]
 
 
-def test_a_receipt_short_of_cash_settles_the_units_the_cash_pays_for() -> None:
-    # Receive 3 against 100.00; 66.67 pays for 2 (66.666... -> 66.67), 66.66 only for 1.
-    enough_for_two, left = allocate(
-        [candidate("A", "3", "-100.00", partial=True)], holdings(cash="66.67")
-    )
-    enough_for_one, _ = allocate(
-        [candidate("A", "3", "-100.00", partial=True)], holdings(cash="66.66")
+def test_a_receipt_short_of_cash_fails_whole_even_where_partial_is_allowed() -> None:
+    # T2S: partial settlement for lack of securities only. 66.67 would pay for 2 of 3.
+    for indicator in (PART, PARQ, PARC):
+        allocations, left = allocate(
+            [candidate("A", "3", "-100.00", partial=indicator)], holdings(cash="66.67")
+        )
+
+        assert allocations == [settled("A", "0", "0", MONY)], indicator
+        assert left == holdings(cash="66.67")
+
+
+def test_short_of_both_is_lack_and_the_cash_there_still_caps_the_partial() -> None:
+    # Deliver 10 and pay 100.00 (a negative consideration): 6 there would go, but 30.00 pays
+    # for 3 (100.00 x 3/10 = 30.00).
+    allocations, left = allocate(
+        [candidate("A", "-10", "-100.00", partial=True)], holdings(securities="6", cash="30.00")
     )
 
-    assert enough_for_two == [settled("A", "2", "-66.67", MONY)]
-    assert left == holdings(securities="2", cash="0.00")
-    assert enough_for_one == [settled("A", "1", "-33.33", MONY)]
+    assert allocations == [settled("A", "-3", "-30.00", LACK)]
+    assert left == holdings(securities="3", cash="0.00")
 
 
 def test_the_last_part_settles_what_is_left_to_the_cent() -> None:
@@ -220,6 +239,90 @@ def test_a_partial_leaves_the_rest_for_the_next_in_line_to_fail() -> None:
     assert left == holdings(securities="15", cash="600.00")
 
 
+# --- T2S partial indicators, thresholds and windows -------------------------------------------
+
+# Deliver 1000 JPM in units of 100 against 19050.00 (19.05 each); what is there decides.
+INDICATOR_TABLE = [
+    # indicator, least quantity, least cash, securities there, settled quantity, amount
+    pytest.param(NPAR, None, None, "950", "0", "0", id="NPAR-never"),
+    pytest.param(PART, "10000", "1000000", "950", "-900", "17145.00", id="PART-no-threshold"),
+    pytest.param(PARQ, None, None, "150", "-100", "1905.00", id="PARQ-no-threshold-one-unit"),
+    pytest.param(PARQ, "500", None, "650", "-600", "11430.00", id="PARQ-above"),
+    pytest.param(PARQ, "500", None, "500", "-500", "9525.00", id="PARQ-at-the-threshold"),
+    pytest.param(PARQ, "500", None, "499", "0", "0", id="PARQ-below-after-whole-units"),
+    pytest.param(PARQ, "500", "1000000", "650", "-600", "11430.00", id="PARQ-ignores-cash"),
+    pytest.param(PARC, None, None, "150", "-100", "1905.00", id="PARC-no-threshold-for-USD"),
+    pytest.param(PARC, None, "10000.00", "650", "-600", "11430.00", id="PARC-above"),
+    pytest.param(PARC, None, "9525.00", "500", "-500", "9525.00", id="PARC-at-the-threshold"),
+    pytest.param(PARC, None, "9525.01", "599", "0", "0", id="PARC-below"),
+    pytest.param(PARC, "10000", "100.00", "150", "-100", "1905.00", id="PARC-ignores-quantity"),
+]
+
+
+@pytest.mark.parametrize(
+    ("indicator", "least_quantity", "least_cash", "there", "quantity", "amount"), INDICATOR_TABLE
+)
+def test_each_indicator_settles_in_part_only_as_far_as_its_threshold_allows(
+    indicator: PartialIndicator,
+    least_quantity: str | None,
+    least_cash: str | None,
+    there: str,
+    quantity: str,
+    amount: str,
+) -> None:
+    delivery = candidate(
+        "A",
+        "-1000",
+        "19050.00",
+        partial=indicator,
+        unit="100",
+        least_quantity=least_quantity,
+        least_cash=least_cash,
+    )
+
+    allocations, _ = allocate([delivery], holdings(securities=there))
+
+    assert allocations == [settled("A", quantity, amount, LACK)]
+
+
+def test_outside_a_partial_settlement_window_a_shortfall_fails_whole() -> None:
+    inside, _ = allocate(
+        [candidate("A", "-1000", "19050.00", partial=True, unit="100")], holdings(securities="950")
+    )
+    outside, left = allocate(
+        [candidate("A", "-1000", "19050.00", partial=True, unit="100", in_window=False)],
+        holdings(securities="950"),
+    )
+
+    assert inside == [settled("A", "-900", "17145.00", LACK)]
+    assert outside == [settled("A", "0", "0", LACK)]
+    assert left == holdings(securities="950")
+
+
+def test_a_free_delivery_under_a_cash_threshold_settles_nothing_in_part() -> None:
+    # Free of payment the partial's cash is 0.00: below any threshold, and with none it goes.
+    with_threshold, _ = allocate(
+        [candidate("A", "-10", "0", partial=PARC, least_cash="0.01")], holdings(securities="6")
+    )
+    without, _ = allocate([candidate("A", "-10", "0", partial=PARC)], holdings(securities="6"))
+
+    assert with_threshold == [settled("A", "0", "0", LACK)]
+    assert without == [settled("A", "-6", "0", LACK)]
+
+
+def test_a_partial_held_back_by_its_threshold_leaves_the_securities_to_the_next() -> None:
+    allocations, left = allocate(
+        [
+            candidate("A", "-100", "1000.00", partial=PARQ, least_quantity="80"),
+            candidate("B", "-50", "500.00"),
+        ],
+        holdings(securities="60"),
+    )
+
+    assert allocations == [settled("A", "0", "0", LACK), settled("B", "-50", "500.00")]
+    assert left == holdings(securities="10", cash="500.00")
+
+
 # --- Properties ---------------------------------------------------------------------------------
 
 ACCOUNTS = ("SEC-1", "SEC-2")
@@ -240,8 +343,11 @@ def candidates(draw: st.DrawFn, number: int) -> Candidate:
         currency="EUR",
         quantity=quantity,
         amount=amount,
-        partial_allowed=draw(st.booleans()),
         settlement_unit=unit,
+        partial=draw(st.sampled_from(PartialIndicator)),
+        partial_quantity_threshold=draw(st.none() | st.integers(1, 3000).map(Decimal)),
+        partial_cash_threshold=draw(st.none() | st.decimals("0.01", "5000.00", places=2)),
+        in_partial_window=draw(st.booleans()),
     )
 
 
@@ -279,11 +385,23 @@ def test_allocation_properties(run: tuple[list[Candidate], dict[tuple[str, str],
     for c, a in zip(listed, allocations, strict=True):
         full = (a.quantity, a.amount) == (c.quantity, c.amount)
         assert full == (a.fail_reason is None)
+        if a.fail_reason is FailReason.MONY:
+            # Never partial for lack of cash alone.
+            assert a.quantity == 0
+            assert a.amount == 0
         if not full and (a.quantity or a.amount):
-            # A partial: same direction, fewer whole units, cash pro rata to the cent.
-            assert c.partial_allowed
+            # A partial: for lack of securities, allowed by its indicator, in a window; same
+            # direction, fewer whole units, cash pro rata to the cent; thresholds respected.
+            assert a.fail_reason is FailReason.LACK
+            assert c.partial is not PartialIndicator.NPAR
+            assert c.in_partial_window
             assert abs(a.quantity) < abs(c.quantity)
             assert a.quantity * c.quantity > 0
             assert a.quantity % c.settlement_unit == 0
             exact = c.amount * a.quantity / c.quantity
             assert abs(a.amount - exact) <= Decimal("0.005")
+            least_quantity, least_cash = c.partial_quantity_threshold, c.partial_cash_threshold
+            if c.partial is PartialIndicator.PARQ and least_quantity is not None:
+                assert abs(a.quantity) >= least_quantity
+            if c.partial is PartialIndicator.PARC and least_cash is not None:
+                assert abs(a.amount) >= least_cash

@@ -8,14 +8,11 @@ CASH-USD. Commission and fees are zero so that every amount is quantity x price.
 from typing import Any
 
 import pytest
-from sqlalchemy import update
 
 from app.positions.bookings import service as positions_service
-from app.settlement.instructions.models import SettlementInstruction
 from app.settlement.runs import work as runs_work
 from app.trades.capture import post_trade
 from tests.clearing.support import MORGAN, OPS, book_confirmed, clear, instructions, trade
-from tests.conftest import Database
 from tests.factories import JPM
 from tests.positions.conftest import Adjust, cash_balances, ledger_check, line, positions
 from tests.support import Api, FrozenClock, problem_fields
@@ -63,6 +60,25 @@ def state(instruction: dict[str, Any]) -> tuple[Any, ...]:
 async def the_instruction(api: Api) -> dict[str, Any]:
     [instruction] = await instructions(api)
     return instruction
+
+
+async def amend(api: Api, instruction: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    response = await api.patch(
+        f"/settlement-instructions/{instruction['id']}",
+        json=changes,
+        headers={"If-Match": f'"{instruction["version"]}"'},
+        role=OPS,
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def allow_partial(api: Api, instruction: dict[str, Any]) -> dict[str, Any]:
+    """PATCH partial_allowed: NSCC and XNYS have no indicator of their own, so PART."""
+    amended = await amend(api, instruction, partial_allowed=True)
+    assert (amended["partial_allowed"], amended["partial_indicator"]) == (True, "PART")
+    return amended
 
 
 async def test_a_covered_receipt_settles_and_moves_securities_cash_and_the_trade(
@@ -145,13 +161,12 @@ async def test_a_delivery_we_do_not_hold_fails_lack(api: Api, adjust: Adjust) ->
 
 
 async def test_a_partial_delivery_settles_what_is_there_and_the_rest_later(
-    api: Api, adjust: Adjust, db: Database
+    api: Api, adjust: Adjust
 ) -> None:
     await inventory(adjust, jpm="60")
     sold = await jpm(api, "sell", "100", "190.25")
     await clear(api, DUE)
-    async with db.sessionmaker() as session, session.begin():
-        await session.execute(update(SettlementInstruction).values(partial_allowed=True))
+    await allow_partial(api, await the_instruction(api))
 
     first = await settle(api)
 
@@ -356,3 +371,115 @@ async def test_runs_are_listed_and_found(api: Api, adjust: Adjust) -> None:
     assert [r["id"] for r in listed.json()["items"]] == [run["id"]]
     assert one.json() == run
     assert unknown.status_code == 404
+
+
+# T2S partial settlement: indicators, windows, thresholds ---------------------------------------
+# XNYS's clock is New York's: the frozen clock's 15:00 UTC is 10:00 there (EST, UTC-5).
+
+
+async def amend_reference(api: Api, path: str, **changes: Any) -> None:
+    current = await api.get(path, role=OPS)
+    response = await api.patch(
+        path, json=changes, headers={"If-Match": current.headers["etag"]}, role=OPS
+    )
+    assert response.status_code == 200, response.text
+
+
+async def dry_run(api: Api) -> dict[str, Any]:
+    response = await api.post(
+        "/settlement-runs", json={"settlement_date": DUE, "dry_run": True}, role=OPS
+    )
+    assert response.status_code == 200, response.text
+    report: dict[str, Any] = response.json()
+    return report
+
+
+async def test_partial_settlement_happens_only_inside_the_markets_window(
+    api: Api, adjust: Adjust, clock: FrozenClock
+) -> None:
+    window = [{"from": "11:00", "to": "11:15"}]  # New York: 16:00 to 16:15 UTC
+    await amend_reference(
+        api, "/markets/XNYS", partial_settlement="PART", partial_settlement_windows=window
+    )
+    await inventory(adjust, jpm="60")
+    await jpm(api, "sell", "100", "190.25")
+    await clear(api, DUE)
+    assert (await the_instruction(api))["partial_indicator"] == "PART"  # from XNYS, NSCC none
+    clock.advance(minutes=30)  # 10:30 in New York
+
+    dry_outside = await dry_run(api)
+    outside = await settle(api)
+
+    assert (dry_outside["partially_settled"], dry_outside["failed"]) == (0, 1)
+    assert (outside["partially_settled"], outside["failed"]) == (0, 1)
+    assert state(await the_instruction(api)) == ("matched", "0", "0", "LACK")
+
+    clock.advance(minutes=35)  # 11:05 in New York
+    dry_inside = await dry_run(api)
+    inside = await settle(api)
+
+    assert (dry_inside["partially_settled"], dry_inside["failed"]) == (1, 0)
+    assert (inside["partially_settled"], inside["failed"]) == (1, 0)
+    # 60 of 100 against 19025.00 x 60/100 = 11415.00.
+    assert state(await the_instruction(api)) == ("partially_settled", "60", "11415.00", "LACK")
+    assert (await ledger_check(api))["ok"] is True
+
+
+async def test_lack_of_cash_fails_the_whole_instruction_even_where_partial_is_allowed(
+    api: Api, adjust: Adjust
+) -> None:
+    # 18999.99 would pay for 99 of the 100: T2S settles in part for lack of securities only.
+    await amend_reference(api, "/markets/XNYS", partial_settlement="PART")
+    await inventory(adjust, usd="18999.99")
+    await jpm(api, "buy", "100", "190.00")
+    await clear(api, DUE)
+    assert (await the_instruction(api))["partial_indicator"] == "PART"
+
+    run = await settle(api)
+
+    assert (run["settled"], run["partially_settled"], run["failed"]) == (0, 0, 1)
+    assert run["report"]["fails"] == [
+        {"reason": "MONY", "currency": "USD", "instructions": 1, "unsettled_amount": "19000.00"}
+    ]
+    assert state(await the_instruction(api)) == ("matched", "0", "0", "MONY")
+    [cash] = await cash_balances(api, account="CASH-USD")
+    assert cash["settled"] == "18999.99"
+
+
+@pytest.mark.parametrize(
+    ("indicator", "reference_change"),
+    [
+        pytest.param(
+            "PARQ",
+            ("/instruments/US46625H1005", {"partial_quantity_threshold": "70"}),
+            id="PARQ-70-shares",
+        ),
+        pytest.param(
+            "PARC",
+            ("/markets/XNYS", {"partial_cash_thresholds": {"USD": "13317.50"}}),
+            id="PARC-13317.50-USD",
+        ),
+    ],
+)
+async def test_below_its_threshold_a_partial_fails_whole_and_at_it_settles(
+    api: Api, adjust: Adjust, indicator: str, reference_change: tuple[str, dict[str, Any]]
+) -> None:
+    path, change = reference_change
+    await amend_reference(api, path, **change)
+    await inventory(adjust, jpm="60")
+    await jpm(api, "sell", "100", "190.25")
+    await clear(api, DUE)
+    await amend(api, await the_instruction(api), partial_indicator=indicator)
+
+    below = await settle(api)
+
+    # 60 shares, 11415.00: under 70 shares and under 13317.50.
+    assert (below["partially_settled"], below["failed"]) == (0, 1)
+    assert state(await the_instruction(api)) == ("matched", "0", "0", "LACK")
+
+    await inventory(adjust, jpm="10")
+    at_threshold = await settle(api)
+
+    # 70 shares against 19025.00 x 70/100 = 13317.50: exactly the threshold.
+    assert (at_threshold["partially_settled"], at_threshold["failed"]) == (1, 0)
+    assert state(await the_instruction(api)) == ("partially_settled", "70", "13317.50", "LACK")

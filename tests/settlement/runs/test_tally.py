@@ -3,6 +3,7 @@ run had reported."""
 
 from decimal import Decimal
 
+from app.reference.partial import PartialIndicator
 from app.settlement.runs.allocation import Allocation, Candidate, FailReason
 from app.settlement.runs.tally import Tally
 
@@ -16,8 +17,8 @@ def _candidate(instruction_id: str, amount: str, currency: str = "USD") -> Candi
         currency=currency,
         quantity=Decimal(100),
         amount=Decimal(amount),
-        partial_allowed=True,
         settlement_unit=Decimal(1),
+        partial=PartialIndicator.PART,
     )
 
 

@@ -1,0 +1,3 @@
+from csd_sim.cli import main
+
+main()
