@@ -1,8 +1,9 @@
 """Every query of status advices (and the lock of the outbound message an advice updates)."""
 
+import hashlib
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.pagination import PageRequest, fetch_page
@@ -28,6 +29,18 @@ async def by_message_id(
         .execution_options(populate_existing=True)
     )
     return (await session.scalars(statement)).one_or_none()
+
+
+async def lock_message_id(session: AsyncSession, *, sender: str, message_id: str) -> None:
+    """One sender's message, taken in turns: the same advice posted twice at once would both
+    find no earlier copy (an exception advice has no instruction row to lock), and the second
+    would then lose on the unique key instead of answering as a replay. PostgreSQL: a
+    transaction advisory lock; SQLite serialises writers already."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    digest = hashlib.sha256(f"status-advice:{sender}:{message_id}".encode()).digest()
+    key = int.from_bytes(digest[:8], "big", signed=True)
+    await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 async def add(session: AsyncSession, advice: StatusAdvice) -> None:

@@ -133,6 +133,7 @@ async def receive_advice(
     An instruction on hold by operations stays on hold: the advice moves the state it was held
     in (``held_from``); a confirmation in full is the exception (nothing is left to hold)."""
     where = dict(locations or {})
+    await repository.lock_message_id(session, sender=sender, message_id=advice.message_id)
     instruction, message = await _target(session, advice)
     content = fingerprint(advice)
     existing = await repository.by_message_id(session, sender=sender, message_id=advice.message_id)

@@ -7,6 +7,7 @@ The instruction is the Bund receipt of test_status_advices_api (pending, RVP, 1,
 790,079.45 EUR), sent as an outbound message with our reference ``01KBV1X0A2S9D8F7``.
 """
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -454,6 +455,20 @@ async def test_an_mt545_for_an_unknown_reference_is_kept(api: Api, clock: Frozen
     body = kept(await post_mt(api, mt("mt545_partial.txt")))
 
     assert body["exception"] == f"no instruction has the reference '{SEME}'"
+
+
+async def test_one_unknown_advice_posted_twice_at_once_is_kept_once_and_replayed(
+    api: Api, db: Database, clock: FrozenClock
+) -> None:
+    if db.backend != "postgres":
+        pytest.skip("concurrent writers: SQLite serialises them already")
+    clock.set(SETTLEMENT_DAY)
+    data = mt("mt545_partial.txt")
+
+    answers = await asyncio.gather(post_mt(api, data), post_mt(api, data))
+
+    assert sorted(a.status_code for a in answers) == [200, 202], [a.text for a in answers]
+    assert answers[0].json()["id"] == answers[1].json()["id"]
 
 
 # The status history ----------------------------------------------------------------------------
