@@ -13,6 +13,7 @@ from app.core.errors import FieldProblem, ValidationFailed
 from app.core.runs import framework
 from app.core.runs.framework import RunType
 from app.settlement.instructions import repository
+from app.settlement.instructions.at_csd import csd_isins
 from app.settlement.runs import work
 from app.settlement.runs.models import SettlementRun
 from app.settlement.runs.tally import Tally
@@ -43,7 +44,7 @@ def check_date(settlement_date: date, *, now: datetime) -> None:
 async def dry_run(session: AsyncSession, *, settlement_date: date, now: datetime) -> dict[str, Any]:
     """What a run would do now, writing nothing."""
     check_date(settlement_date, now=now)
-    return await work.dry_run(session, settlement_date=settlement_date)
+    return await work.dry_run(session, settlement_date=settlement_date, now=now)
 
 
 async def start_run(
@@ -55,7 +56,11 @@ async def start_run(
     return await framework.start(
         session,
         SETTLEMENT_RUN,
-        total=await repository.count_due(session, settlement_date=settlement_date),
+        total=await repository.count_due(
+            session,
+            settlement_date=settlement_date,
+            csd_isins=frozenset(await csd_isins(session)),
+        ),
         report=Tally().report(held),
         actor=actor,
         now=now,
