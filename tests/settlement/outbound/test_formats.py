@@ -181,9 +181,7 @@ def test_an_account_outside_the_x_set_is_a_problem_for_iso15022_only() -> None:
 def test_an_account_longer_than_35_characters_cannot_be_written_in_either_format() -> None:
     long = "A" * 36
     for message_format in MessageFormat:
-        facts = dataclasses.replace(
-            SHARES, message_format=message_format, safekeeping_account=long
-        )
+        facts = dataclasses.replace(SHARES, message_format=message_format, safekeeping_account=long)
         assert problems(facts) == [
             Problem("safekeeping_account", f"'{long}' is 36 characters, 35 at most")
         ]
