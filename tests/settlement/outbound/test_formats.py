@@ -8,9 +8,9 @@ import os
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
-from xml.etree import ElementTree as ET
 
 import pytest
+from defusedxml import ElementTree as DefusedET
 
 from app.settlement.outbound.formats import mt54x
 from app.settlement.outbound.formats.facts import (
@@ -127,7 +127,7 @@ def test_the_xml_is_well_formed_and_names_our_reference_in_its_header(
     name: str, facts: InstructionFacts, header: Header, message_format: str
 ) -> None:
     _, content = write(facts, header)
-    root = ET.fromstring(content)
+    root = DefusedET.fromstring(content)
     head = "{urn:iso:std:iso:20022:tech:xsd:head.001.001.02}"
     assert root.tag == "Envelope"
     assert root.findtext(f"{head}AppHdr/{head}BizMsgIdr") == header.reference
@@ -146,7 +146,7 @@ def test_xml_text_is_escaped_not_concatenated() -> None:
     facts = dataclasses.replace(SHARES, counterparty_account="A&B<C>'\"")
     _, content = write(facts, HEADER)
     assert "A&amp;B&lt;C&gt;'\"" in content
-    ids = [e.text for e in ET.fromstring(content).iter() if e.tag.endswith("}Id")]
+    ids = [e.text for e in DefusedET.fromstring(content).iter() if e.tag.endswith("}Id")]
     assert "A&B<C>'\"" in ids
 
 

@@ -60,8 +60,10 @@ async def test_a_paris_instruction_is_queued_as_a_sese023_naming_our_reference(
     assert f"<BizMsgIdr>{message['reference']}</BizMsgIdr>" in content
     assert f"<TxId>{message['reference']}</TxId>" in content
     # LCH took the trade (novation): its SSI is the delivering side of our receipt.
-    assert "<AnyBIC>BACPFRPP</AnyBIC>" in content and "<Id>DEMO-LCH-EOCF-01</Id>" in content
-    assert '<Amt Ccy="EUR">68920</Amt>' in content and "<Unit>100</Unit>" in content
+    assert "<AnyBIC>BACPFRPP</AnyBIC>" in content
+    assert "<Id>DEMO-LCH-EOCF-01</Id>" in content
+    assert '<Amt Ccy="EUR">68920</Amt>' in content
+    assert "<Unit>100</Unit>" in content
     assert '<Amt Ccy="EUR">689.2</Amt>' in content  # the deal price, one trade
 
 
@@ -293,7 +295,7 @@ async def test_what_a_message_says_never_changes_as_it_moves(
         "acknowledged",
     ]
     written = ("content", "reference", "related_reference", "instruction_id", "kind", "format")
-    images = [r.after for r in records] + [r.before for r in records if r.before]
+    images = [image for r in records for image in (r.before, r.after) if image is not None]
     assert {tuple(image[k] for k in written) for image in images} == {
         (
             message["content"],

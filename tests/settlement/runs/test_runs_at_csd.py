@@ -36,7 +36,7 @@ async def settle(api: Api, settlement_date: str = DUE, **body: Any) -> dict[str,
 def at_csd(
     instructions: int, failing: dict[str, int] | None = None, resent: int = 0
 ) -> dict[str, Any]:
-    ages = {bucket: 0 for bucket in AGES} | (failing or {})
+    ages = dict.fromkeys(AGES, 0) | (failing or {})
     return {
         "instructions": instructions,
         "failing": sum(ages.values()),
@@ -50,7 +50,9 @@ def at_csd(
 async def test_a_csd_instruction_due_is_left_to_the_depository_while_internal_ones_settle(
     api: Api, adjust: Adjust, reference: None
 ) -> None:
-    await adjust("opening", line("CASH-USD", "USD", "50000.00"), line("CASH-EUR", "EUR", "1000000.00"))
+    await adjust(
+        "opening", line("CASH-USD", "USD", "50000.00"), line("CASH-EUR", "EUR", "1000000.00")
+    )
     paris = await instructed(api)  # matched (LCH's), due today, cash to pay it is there
     nyse = await book_confirmed(api, commission="0", fees="0")
     await clear(api, DUE)

@@ -101,7 +101,8 @@ async def test_a_covered_receipt_settles_and_moves_securities_cash_and_the_trade
             "instructions": 0,
             "failing": 0,
             "failing_by_age": [
-                {"bucket": bucket, "instructions": 0} for bucket in ("1", "2-3", "4-7", "8-15", "16+")
+                {"bucket": bucket, "instructions": 0}
+                for bucket in ("1", "2-3", "4-7", "8-15", "16+")
             ],
             "resent": 0,
             "not_sendable": 0,
