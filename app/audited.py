@@ -29,6 +29,7 @@ from app.reference.ssis.models import Ssi
 from app.reference.tolerances.models import MatchingTolerance
 from app.settlement.advices.models import StatusAdvice
 from app.settlement.instructions.models import SettlementInstruction
+from app.settlement.outbound.models import OutboundMessage
 from app.settlement.runs.models import SettlementRun
 from app.trades.capture.models import Trade
 from app.trades.confirmations.models import Confirmation
@@ -59,6 +60,7 @@ AUDITED_TABLES: tuple[AuditedTable, ...] = (
     ),
     _run("settlement_run", SettlementRun, "settled", "partially_settled", "failed"),
     AuditedTable("status_advice", StatusAdvice),
+    AuditedTable("outbound_message", OutboundMessage),
     AuditedTable("adjustment", Adjustment),
     # The file's bytes are the row's own; its recorded sha256 stands for them.
     AuditedTable("statement_file", StatementFile, exclude=frozenset({"content"})),

@@ -1,4 +1,5 @@
-"""The ``settlement`` command: serve, relay, migrate, demo data, API keys and the CSD simulator."""
+"""The ``settlement`` command: serve, relay, migrate, demo data, API keys, the outbound message
+export and the CSD simulator."""
 
 import asyncio
 import contextlib
@@ -19,12 +20,15 @@ from app.core.idempotency import purge_expired
 from app.core.migrations import upgrade
 from app.positions.adjustments.demo import load_demo_opening
 from app.reference.demo import load_demo_reference
+from app.settlement.outbound import export as outbound_export
 from app.trades.deadline_runs import service as deadlines
 from app.workers import background_workers
 
 cli = typer.Typer(help="Settlement back office.", no_args_is_help=True)
 keys = typer.Typer(help="API keys.", no_args_is_help=True)
 cli.add_typer(keys, name="keys")
+outbound = typer.Typer(help="Messages to depositories.", no_args_is_help=True)
+cli.add_typer(outbound, name="outbound")
 
 T = TypeVar("T")
 DEMO_KEYS_FILE = PROJECT_ROOT / "var" / "demo-keys.txt"
@@ -173,6 +177,38 @@ def affirmation_deadlines() -> None:
             await engine.dispose()
 
     typer.echo(f"flagged {asyncio.run(run())} trades past their affirmation cutoff")
+
+
+@outbound.command("export")
+def outbound_export_files(
+    directory: Annotated[Path, typer.Option("--dir", help="Where to write the messages.")],
+    limit: Annotated[int, typer.Option(min=1, max=100, help="At most this many.")] = 100,
+) -> None:
+    """Claim pending outbound messages and write one file each (<reference>.xml or .fin); each
+    is reported sent once its file is on disk. A file that fails leaves its message claimed:
+    it is claimed again after the lease."""
+
+    async def run() -> outbound_export.Exported:
+        engine = create_engine(get_settings().database_url)
+        try:
+            return await outbound_export.export(
+                create_sessionmaker(engine),
+                directory=directory,
+                limit=limit,
+                actor=SYSTEM_ACTOR,
+                clock=system_clock,
+            )
+        finally:
+            await engine.dispose()
+
+    exported = asyncio.run(run())
+    for path in exported.written:
+        typer.echo(str(path))
+    for message_id, why in exported.failed.items():
+        typer.echo(f"not written: {message_id}: {why}", err=True)
+    typer.echo(f"exported {len(exported.written)} messages, {len(exported.failed)} failed")
+    if exported.failed:
+        raise typer.Exit(1)
 
 
 @cli.command("purge-idempotency-keys")

@@ -33,6 +33,7 @@ from app.reference.ssis.router import router as ssis
 from app.reference.tolerances.router import router as tolerances
 from app.settlement.advices.router import router as status_advices
 from app.settlement.instructions.router import router as settlement_instructions
+from app.settlement.outbound.router import router as outbound_messages
 from app.settlement.runs.router import router as settlement_runs
 from app.trades.capture.router import router as trades
 from app.trades.confirmations.router import router as confirmations
@@ -46,6 +47,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     obligations,
     settlement_instructions,
     settlement_runs,
+    outbound_messages,
     status_advices,
     balances,
     journal,

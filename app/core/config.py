@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     webhook_retry_base_seconds: float = Field(default=5.0, gt=0)
     webhook_retry_cap_seconds: float = Field(default=3600.0, gt=0)
     webhook_pause_after_failures: int = Field(default=10, gt=0)
+    # Our BIC: the sender (``AppHdr/Fr``) of the messages we send depositories. Fictitious.
+    our_bic: str = "DEMOFRPPXXX"
+    # How long a gateway's claim on an outbound message holds before another may claim it.
+    outbound_claim_lease_seconds: float = Field(default=300.0, gt=0)
     # Benchmarks only: measure what the trail costs. Off, changes leave no audit record.
     audit_trail: bool = True
 

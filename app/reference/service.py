@@ -13,7 +13,13 @@ from app.reference.instruments import service as instruments
 from app.reference.markets import service as markets
 from app.reference.values import Parties, ReferenceSet
 
-__all__ = ["Parties", "ReferenceSet", "load_reference", "parties_and_accounts"]
+__all__ = [
+    "Parties",
+    "ReferenceSet",
+    "isins_settled_at_csd",
+    "load_reference",
+    "parties_and_accounts",
+]
 
 
 async def load_reference(
@@ -42,3 +48,10 @@ async def parties_and_accounts(session: AsyncSession) -> Parties:
     every_counterparty = await counterparties.every_counterparty(session)
     by_bic = {c.bic: c for c in every_counterparty.values() if c.bic}
     return Parties(every_counterparty, by_bic, await accounts.every_account(session))
+
+
+async def isins_settled_at_csd(session: AsyncSession) -> set[str]:
+    """The instruments of every market whose ``settlement_mode`` is ``csd``: the depository
+    settles them, not our settlement runs."""
+    mics = await markets.mics_at_csd(session)
+    return await instruments.isins_of_markets(session, mics=mics) if mics else set()

@@ -52,3 +52,8 @@ async def ref(session: AsyncSession, isin: str) -> InstrumentRef | None:
 async def refs_by_isin(session: AsyncSession, isins: list[str]) -> list[InstrumentRef]:
     statement = select(*_REF_COLUMNS).where(Instrument.isin.in_(isins))
     return [_ref(row) for row in (await session.execute(statement)).all()]
+
+
+async def isins_of_markets(session: AsyncSession, mics: list[str]) -> set[str]:
+    statement = select(Instrument.isin).where(Instrument.mic.in_(mics))
+    return set((await session.scalars(statement)).all())

@@ -86,3 +86,7 @@ async def instruments_by_isin(
     if not wanted:
         return {}
     return {i.isin: i for i in await repository.refs_by_isin(session, wanted)}
+
+
+async def isins_of_markets(session: AsyncSession, *, mics: list[str]) -> set[str]:
+    return await repository.isins_of_markets(session, mics)

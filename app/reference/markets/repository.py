@@ -62,3 +62,9 @@ async def closed_days_by_mic(session: AsyncSession, mics: Iterable[str]) -> dict
     for mic, day in (await session.execute(statement)).all():
         closed.setdefault(mic, []).append(day)
     return closed
+
+
+async def mics_settling(session: AsyncSession, mode: str) -> list[str]:
+    """The markets whose ``settlement_mode`` is ``mode``."""
+    statement = select(Market.mic).where(Market.settlement_mode == mode).order_by(Market.mic)
+    return list((await session.scalars(statement)).all())

@@ -100,3 +100,8 @@ async def closed_days_by_mic(
 ) -> dict[str, list[date]]:
     """The days each market is closed beyond its holidays calendar."""
     return await repository.closed_days_by_mic(session, mics)
+
+
+async def mics_at_csd(session: AsyncSession) -> list[str]:
+    """The markets the depository settles (``settlement_mode`` ``csd``)."""
+    return await repository.mics_settling(session, "csd")

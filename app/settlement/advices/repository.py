@@ -8,7 +8,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.pagination import PageRequest, fetch_page
 from app.settlement.advices.models import StatusAdvice
-from app.settlement.outbound.models import OutboundMessage
 
 
 async def get(session: AsyncSession, advice_id: str) -> StatusAdvice | None:
@@ -46,16 +45,6 @@ async def lock_message_id(session: AsyncSession, *, sender: str, message_id: str
 async def add(session: AsyncSession, advice: StatusAdvice) -> None:
     session.add(advice)
     await session.flush()
-
-
-# MERGE: with app.settlement.outbound.service.record_processing_status this goes too.
-async def lock_message(session: AsyncSession, message_id: str) -> OutboundMessage:
-    """Our outbound message, locked and read afresh (a gateway may be reporting it sent)."""
-    message = await session.get(
-        OutboundMessage, message_id, with_for_update=True, populate_existing=True
-    )
-    assert message is not None  # read by reference a moment ago; messages are never deleted
-    return message
 
 
 async def page_of(

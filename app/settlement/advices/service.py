@@ -40,6 +40,7 @@ from app.settlement.instructions import service as instructions
 from app.settlement.instructions.models import InstructionStatusEvent, SettlementInstruction
 from app.settlement.instructions.states import HeldBy, InstructionEvent, InstructionStatus
 from app.settlement.outbound import repository as outbound
+from app.settlement.outbound import service as outbound_queue
 from app.settlement.outbound.models import OutboundMessage
 from app.trades.capture import post_trade as trades
 
@@ -350,8 +351,13 @@ async def _processing(
     status = given.status
     reasons = [reason_json(r) for r in given.reasons]
     if message is not None and status in (AdvisedStatus.ACKNOWLEDGED, AdvisedStatus.REJECTED):
-        await record_processing_status(
-            session, message=message, status=status.value, reasons=reasons, actor=actor, now=now
+        await outbound_queue.record_processing_status(
+            session,
+            reference=message.reference,
+            status=status.value,
+            reasons=reasons,
+            actor=actor,
+            now=now,
         )
     if status == AdvisedStatus.REJECTED and (message is None or message.kind == "new"):
         repair = [
@@ -425,31 +431,6 @@ async def _confirm(
         )
     history.add(Block.CONFIRMATION, confirmed.status.value, [])
     _record_hold(history, before, instruction)
-
-
-# MERGE: the outbound helper writes app.settlement.outbound.service.record_processing_status
-# (same arguments, reference instead of the row); switch to it and delete this one.
-async def record_processing_status(
-    session: AsyncSession,
-    *,
-    message: OutboundMessage,
-    status: str,
-    reasons: list[dict[str, Any]],
-    actor: Actor,
-    now: datetime,
-) -> None:
-    """Our outbound message ``acknowledged`` or ``rejected`` by the CSD, with its reasons;
-    audited and versioned, unchanged if the CSD said the same before."""
-    locked = await repository.lock_message(session, message.id)
-    if locked.status == status and locked.status_reasons == reasons:
-        return
-    async with audited(
-        session, locked, entity_type=MESSAGE_ENTITY, action=status, actor=actor, now=now
-    ):
-        locked.status = status
-        locked.status_reasons = reasons
-        locked.advised_at = now
-        locked.version += 1
 
 
 # Exceptions ------------------------------------------------------------------------------------

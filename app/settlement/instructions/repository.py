@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, func, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, and_, bindparam, func, not_, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import dialect_insert, table_of
@@ -16,7 +16,13 @@ from app.settlement.instructions.models import (
     NettedOutObligation,
     SettlementInstruction,
 )
-from app.settlement.instructions.states import OPEN, SETTLEABLE, InstructionStatus
+from app.settlement.instructions.states import (
+    AT_CSD,
+    OPEN,
+    SETTLEABLE,
+    DeliveryType,
+    InstructionStatus,
+)
 
 _OPEN = [state.value for state in OPEN]
 _SETTLEABLE = [state.value for state in SETTLEABLE]
@@ -150,21 +156,88 @@ _ORDER = (
 )
 
 
-def _due(settlement_date: date) -> Any:
+def _settled_at_csd(csd_isins: frozenset[str]) -> ColumnElement[bool]:
+    """Instructions the depository settles: of its instruments, and moving securities (a
+    cash-only one has nothing to instruct)."""
+    return and_(
+        SettlementInstruction.isin.in_(sorted(csd_isins)),
+        SettlementInstruction.delivery_type != DeliveryType.PFOD.value,
+    )
+
+
+def _due(settlement_date: date, csd_isins: frozenset[str] = frozenset()) -> Any:
+    """Settleable by our runs: not the depository's (``csd_isins``), due by the date."""
     # The statuses are written into the SQL, not bound: PostgreSQL uses the partial index of
     # settleable instructions only when it can prove the query asks for no other status.
     settleable: Any = bindparam("settleable", _SETTLEABLE, expanding=True, literal_execute=True)
-    return (
+    due = (
         SettlementInstruction.status.in_(settleable),
         SettlementInstruction.intended_settlement_date <= settlement_date,
     )
+    return (*due, not_(_settled_at_csd(csd_isins))) if csd_isins else due
 
 
-async def count_due(session: AsyncSession, *, settlement_date: date) -> int:
+async def count_due(
+    session: AsyncSession, *, settlement_date: date, csd_isins: frozenset[str] = frozenset()
+) -> int:
     statement = (
-        select(func.count()).select_from(SettlementInstruction).where(*_due(settlement_date))
+        select(func.count())
+        .select_from(SettlementInstruction)
+        .where(*_due(settlement_date, csd_isins))
     )
     return int(await session.scalar(statement) or 0)
+
+
+def _at_csd_due(settlement_date: date, csd_isins: frozenset[str]) -> tuple[Any, ...]:
+    return (
+        SettlementInstruction.status.in_([state.value for state in AT_CSD]),
+        SettlementInstruction.intended_settlement_date <= settlement_date,
+        _settled_at_csd(csd_isins),
+    )
+
+
+async def claim_at_csd(
+    session: AsyncSession,
+    *,
+    settlement_date: date,
+    csd_isins: frozenset[str],
+    run_id: str,
+    limit: int,
+) -> Sequence[SettlementInstruction]:
+    """The next instructions the depository settles, due by the date and open there (not in
+    repair, held, settled nor cancelled), that this run has not looked at yet; locked, ``SKIP
+    LOCKED``."""
+    statement = (
+        select(SettlementInstruction)
+        .where(
+            *_at_csd_due(settlement_date, csd_isins),
+            or_(
+                SettlementInstruction.last_run_id.is_(None),
+                SettlementInstruction.last_run_id != run_id,
+            ),
+        )
+        .order_by(*_ORDER)
+    )
+    return (await session.scalars(claim(statement, limit=limit))).all()
+
+
+async def at_csd_after(
+    session: AsyncSession,
+    *,
+    settlement_date: date,
+    csd_isins: frozenset[str],
+    after: str | None,
+    limit: int,
+) -> Sequence[SettlementInstruction]:
+    """A dry run's next page of them, unlocked, in id order after ``after``."""
+    statement = (
+        select(SettlementInstruction)
+        .where(*_at_csd_due(settlement_date, csd_isins))
+        .order_by(SettlementInstruction.id)
+    )
+    if after is not None:
+        statement = statement.where(SettlementInstruction.id > after)
+    return (await session.scalars(statement.limit(limit))).all()
 
 
 async def held(session: AsyncSession, *, settlement_date: date) -> list[str]:
@@ -181,14 +254,19 @@ async def held(session: AsyncSession, *, settlement_date: date) -> list[str]:
 
 
 async def claim_due(
-    session: AsyncSession, *, settlement_date: date, run_id: str, limit: int
+    session: AsyncSession,
+    *,
+    settlement_date: date,
+    run_id: str,
+    limit: int,
+    csd_isins: frozenset[str] = frozenset(),
 ) -> Sequence[SettlementInstruction]:
     """The next instructions due that this run has not tried yet, locked (``SKIP LOCKED``:
     another run takes others)."""
     statement = (
         select(SettlementInstruction)
         .where(
-            *_due(settlement_date),
+            *_due(settlement_date, csd_isins),
             or_(
                 SettlementInstruction.last_run_id.is_(None),
                 SettlementInstruction.last_run_id != run_id,
@@ -200,10 +278,17 @@ async def claim_due(
 
 
 async def due_after(
-    session: AsyncSession, *, settlement_date: date, after: tuple[Any, ...] | None, limit: int
+    session: AsyncSession,
+    *,
+    settlement_date: date,
+    after: tuple[Any, ...] | None,
+    limit: int,
+    csd_isins: frozenset[str] = frozenset(),
 ) -> Sequence[SettlementInstruction]:
     """A dry run's next page of what is due, unlocked, after the run-order key ``after``."""
-    statement = select(SettlementInstruction).where(*_due(settlement_date)).order_by(*_ORDER)
+    statement = (
+        select(SettlementInstruction).where(*_due(settlement_date, csd_isins)).order_by(*_ORDER)
+    )
     if after is not None:
         statement = statement.where(tuple_(*_ORDER) > after)
     return (await session.scalars(statement.limit(limit))).all()

@@ -35,6 +35,7 @@ from app.reference.service import load_reference
 from app.reference.ssis.service import ssis_of
 from app.reference.values import MarketRef
 from app.settlement.instructions import repository
+from app.settlement.instructions.at_csd import csd_facts, unsendable, writable_or_conflict
 from app.settlement.instructions.enrichment import RepairReason, SsiFacts, choose_ssi
 from app.settlement.instructions.fails import Fail, FailsTally
 from app.settlement.instructions.models import InstructionStatusEvent, SettlementInstruction
@@ -54,6 +55,8 @@ from app.settlement.instructions.states import (
     InstructionEvent,
     InstructionStatus,
 )
+from app.settlement.outbound import service as outbound
+from app.settlement.outbound.formats.facts import InstructionFacts
 from app.trades.capture import post_trade as trades
 
 ENTITY = "settlement_instruction"
@@ -243,6 +246,14 @@ async def create_instructions(
         )
         made.append(instruction)
         created[obligation.obligation_id] = instruction
+    facts = await csd_facts(session, [(i, i.counterparty_ssi) for i in made])
+    for instruction in made:
+        problem = unsendable(facts.get(instruction.id))
+        if problem is not None:
+            # Its depository could not read its message: it waits in repair like a missing SSI.
+            instruction.status = _S.REPAIR.value
+            instruction.repair_reasons = [problem.reason()]
+            del facts[instruction.id]
     await repository.add_all(session, made)
     await repository.add_netted_out(session, netted_out)
     await expect(session, list(created.values()), actor=actor, now=now)
@@ -255,6 +266,7 @@ async def create_instructions(
         actor=actor,
         now=now,
     )
+    await outbound.instruct_many(session, facts=facts, actor=actor, now=now)
     return {**existing, **created}
 
 
@@ -297,6 +309,13 @@ async def enrich(
         mic=instrument.mic,
         currency=instruction.currency,
     )
+    facts = None
+    if not isinstance(chosen, RepairReason):
+        found = await csd_facts(session, [(instruction, chosen.as_instructed())])
+        facts = found.get(instruction.id)
+        problem = unsendable(facts)
+        if problem is not None:
+            chosen = RepairReason(problem.reason()["code"], problem.reason()["detail"])
     action = "enrichment_failed" if isinstance(chosen, RepairReason) else "enriched"
     async with audited(
         session, instruction, entity_type=ENTITY, action=action, actor=actor, now=now
@@ -315,6 +334,10 @@ async def enrich(
             await trades.mark_instructed(
                 session, obligation_ids=[instruction.obligation_id], actor=actor, now=now
             )
+    if facts is not None and not isinstance(chosen, RepairReason):
+        await outbound.instruct(
+            session, instruction_id=instruction.id, facts=facts, actor=actor, now=now
+        )
     return await _aged(session, instruction, today=now.date())
 
 
@@ -425,6 +448,11 @@ async def cancel_instruction(
         _unhold(instruction)
         await withdraw(session, instruction, reason="instruction cancelled", actor=actor, now=now)
         _bump(instruction, now)
+    facts = await _facts_at_csd(session, instruction)
+    if facts is not None:
+        await outbound.cancel(
+            session, instruction_id=instruction.id, facts=facts, actor=actor, now=now
+        )
     return await _aged(session, instruction, today=now.date())
 
 
@@ -451,6 +479,16 @@ async def _partial_wanted(
     markets = await markets_by_mic(session, mics=[mic])
     from_data = (await _partial_defaults(session, [pair], markets))[pair]
     return PartialIndicator.PART if from_data == PartialIndicator.NPAR else from_data
+
+
+async def _facts_at_csd(
+    session: AsyncSession, instruction: SettlementInstruction
+) -> InstructionFacts | None:
+    """The facts of the instruction's message when the depository settles it (None when it
+    does not, or the instruction has no SSI yet); a 409 when they cannot be written."""
+    found = await csd_facts(session, [(instruction, instruction.counterparty_ssi)])
+    facts = found.get(instruction.id)
+    return None if facts is None else writable_or_conflict(facts, instruction.id)
 
 
 async def amend_instruction(
@@ -493,7 +531,47 @@ async def amend_instruction(
         if indicator is not None:
             _set_partial(instruction, indicator)
         _bump(instruction, now)
+    facts = await _facts_at_csd(session, instruction)
+    if facts is not None:
+        # The depository holds the old priority: its message is cancelled and sent anew.
+        await outbound.replace(
+            session, instruction_id=instruction.id, facts=facts, actor=actor, now=now
+        )
     return await _aged(session, instruction, today=now.date())
+
+
+# At the depository: re-sending what it holds no live message for ---------------------------
+
+
+@dataclass(frozen=True)
+class Resent:
+    sent: int  # new messages queued (or, writing nothing, that would be)
+    unsendable: list[str]  # instructions whose message cannot be written (ids)
+
+
+async def resend_at_csd(
+    session: AsyncSession,
+    *,
+    instructions: Sequence[SettlementInstruction],
+    write: bool,
+    actor: Actor,
+    now: datetime,
+) -> Resent:
+    """For each of these instructions the depository settles (open, not in repair nor held)
+    that has no live message there (never instructed, or rejected and repaired since), queue
+    a new one; with ``write`` False only count them."""
+    messages = await outbound.messages_of_many(
+        session, instruction_ids=[i.id for i in instructions]
+    )
+    wanting = [
+        i for i in instructions if outbound.needs_new(messages[i.id], changed_at=i.updated_at)
+    ]
+    facts = await csd_facts(session, [(i, i.counterparty_ssi) for i in wanting])
+    sendable = {i: f for i, f in facts.items() if unsendable(f) is None}
+    blocked = [i.id for i in wanting if i.id not in sendable]
+    if write:
+        await outbound.instruct_many(session, facts=sendable, actor=actor, now=now)
+    return Resent(len(sendable), blocked)
 
 
 # Moved by the CSD's advices --------------------------------------------------------------------

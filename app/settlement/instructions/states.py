@@ -35,6 +35,9 @@ S, E = InstructionStatus, InstructionEvent
 HOLDABLE = (S.REPAIR, S.PENDING, S.MATCHED, S.PARTIALLY_SETTLED)
 # What settlement runs take (when due and not held).
 SETTLEABLE = (S.MATCHED, S.PARTIALLY_SETTLED)
+# At a depository: open there, neither in repair (never sent) nor held by us. The settlement
+# run counts them, ages their fails and re-sends what the depository holds no message for.
+AT_CSD = (S.PENDING, S.MATCHED, S.PARTIALLY_SETTLED)
 # Not settled nor cancelled: past its intended settlement date such an instruction is failing (a
 # held one too: it is reported as held besides).
 OPEN = (S.REPAIR, S.PENDING, S.MATCHED, S.PARTIALLY_SETTLED, S.ON_HOLD)

@@ -15,7 +15,7 @@ from datetime import datetime
 REFERENCE_LENGTH = 16
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 # SWIFT X character set: a-z A-Z 0-9 / - ? : ( ) . , ' + space (CrLf not in a reference).
-_X_CHARACTERS = re.compile(r"^[A-Za-z0-9/\-?:().,'+ ]+$")
+_X_CHARACTERS = re.compile(r"[A-Za-z0-9/\-?:().,'+ ]+")
 
 
 def _base32(value: int, length: int) -> str:
@@ -35,7 +35,7 @@ def reference_problem(reference: str) -> str | None:
     """Why ``reference`` cannot be a SWIFT reference, or None if it can."""
     if not reference or len(reference) > REFERENCE_LENGTH:
         return f"must be 1 to {REFERENCE_LENGTH} characters"
-    if not _X_CHARACTERS.match(reference):
+    if not _X_CHARACTERS.fullmatch(reference):
         return "must use the SWIFT X character set"
     if reference.startswith("/") or reference.endswith("/") or "//" in reference:
         return "must not start or end with '/' nor contain '//'"

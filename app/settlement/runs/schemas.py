@@ -27,6 +27,31 @@ class FailRowOut(BaseModel):
     unsettled_amount: DecimalStr = Field(description="The cash left unsettled.")
 
 
+class AgeCountOut(BaseModel):
+    bucket: str = Field(description="Business days failing: `1`, `2-3`, `4-7`, `8-15`, `16+`.")
+    instructions: int
+
+
+class AtCsdOut(BaseModel):
+    instructions: int = Field(
+        default=0,
+        description="Due by the date on a `csd` market and open at the depository (pending, "
+        "matched or partially settled): the run does not settle them, the depository's "
+        "confirmations do.",
+    )
+    failing: int = Field(default=0, description="Of them, past their intended settlement date.")
+    failing_by_age: list[AgeCountOut] = Field(default_factory=list)
+    resent: int = Field(
+        default=0,
+        description="New messages queued: instructions the depository held none for (never "
+        "sent, or rejected and repaired since).",
+    )
+    not_sendable: int = Field(
+        default=0, description="Their message cannot be written (see the instruction)."
+    )
+    not_sendable_ids: list[str] = Field(default_factory=list, description="The first 100.")
+
+
 class SettlementReportOut(BaseModel):
     settled: int
     partially_settled: int
@@ -39,10 +64,17 @@ class SettlementReportOut(BaseModel):
     fails: list[FailRowOut]
     held: int = Field(description="Due but on hold: skipped, not failed.")
     held_ids: list[str] = Field(description="The first 100 of them.")
+    at_csd: AtCsdOut = Field(
+        default_factory=AtCsdOut,
+        description="Instructions of `csd` markets: counted and aged, re-sent where needed; "
+        "never settled by the run.",
+    )
 
 
 class SettlementRunOut(RunOut):
-    total: int = Field(description="Matched instructions due when the run started.")
+    total: int = Field(
+        description="Matched instructions due when the run started, on `internal` markets."
+    )
     settled: int
     partially_settled: int
     failed: int

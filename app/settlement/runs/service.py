@@ -13,6 +13,7 @@ from app.core.errors import FieldProblem, ValidationFailed
 from app.core.runs import framework
 from app.core.runs.framework import RunType
 from app.settlement.instructions import repository
+from app.settlement.instructions.at_csd import csd_isins
 from app.settlement.runs import work
 from app.settlement.runs.models import SettlementRun
 from app.settlement.runs.tally import Tally
@@ -55,7 +56,11 @@ async def start_run(
     return await framework.start(
         session,
         SETTLEMENT_RUN,
-        total=await repository.count_due(session, settlement_date=settlement_date),
+        total=await repository.count_due(
+            session,
+            settlement_date=settlement_date,
+            csd_isins=frozenset(await csd_isins(session)),
+        ),
         report=Tally().report(held),
         actor=actor,
         now=now,

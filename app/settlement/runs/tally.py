@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from app.core.money import format_decimal
+from app.settlement.instructions.fails import AGE_BUCKETS, bucket_of
 from app.settlement.runs.allocation import Allocation, Candidate
 
 ZERO = Decimal(0)
@@ -23,6 +24,7 @@ class Tally:
     closed: int = 0
     netted_out: int = 0
     fails: dict[tuple[str, str], list[Decimal]] = field(default_factory=dict)
+    at_csd: "AtCsd" = field(default_factory=lambda: AtCsd())
 
     def add(self, allocation: Allocation, candidate: Candidate) -> None:
         if allocation.fail_reason is None:
@@ -58,6 +60,7 @@ class Tally:
             ],
             "held": len(held) if held_count is None else held_count,
             "held_ids": list(held[:100]),
+            "at_csd": self.at_csd.report(),
         }
 
     @classmethod
@@ -73,4 +76,44 @@ class Tally:
                 Decimal(row["instructions"]),
                 Decimal(row["unsettled_amount"]),
             ]
+        tally.at_csd = AtCsd.resumed(report.get("at_csd", {}))
         return tally
+
+
+@dataclass
+class AtCsd:
+    """The instructions the depository settles that a run looked at: how many were due, how
+    many are failing by age (business days), and what it re-sent."""
+
+    instructions: int = 0
+    failing: dict[str, int] = field(default_factory=lambda: {b: 0 for b, _, _ in AGE_BUCKETS})
+    resent: int = 0
+    not_sendable: list[str] = field(default_factory=list)
+
+    def add(self, days_failing: int) -> None:
+        self.instructions += 1
+        if days_failing > 0:
+            self.failing[bucket_of(days_failing)] += 1
+
+    def report(self) -> dict[str, Any]:
+        return {
+            "instructions": self.instructions,
+            "failing": sum(self.failing.values()),
+            "failing_by_age": [
+                {"bucket": bucket, "instructions": count} for bucket, count in self.failing.items()
+            ],
+            "resent": self.resent,
+            "not_sendable": len(self.not_sendable),
+            "not_sendable_ids": self.not_sendable[:100],
+        }
+
+    @classmethod
+    def resumed(cls, report: Mapping[str, Any]) -> "AtCsd":
+        at_csd = cls(
+            instructions=int(report.get("instructions", 0)),
+            resent=int(report.get("resent", 0)),
+            not_sendable=list(report.get("not_sendable_ids", [])),
+        )
+        for row in report.get("failing_by_age", []):
+            at_csd.failing[row["bucket"]] = int(row["instructions"])
+        return at_csd

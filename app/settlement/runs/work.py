@@ -1,6 +1,9 @@
 """A settlement run's work, a chunk per transaction: every matched, unheld instruction due by
-the date, in priority order then age, settles against our securities and cash accounts; then
-the trades whose obligations netted out to nothing settle without an instruction."""
+the date on an ``internal`` market, in priority order then age, settles against our securities
+and cash accounts; then the instructions the depository settles (``csd`` markets) are counted,
+their fails aged, and those it holds no live message for re-sent (they settle only on its
+confirmations); then the trades whose obligations netted out to nothing settle without an
+instruction."""
 
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -10,7 +13,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import Change, record_changes
-from app.core.auth import Actor
+from app.core.auth import SYSTEM_ACTOR, Actor
 from app.core.snapshots import row_snapshot
 from app.core.states import next_state
 from app.positions.bookings import service as positions
@@ -18,6 +21,8 @@ from app.positions.bookings.service import SettlementLeg
 from app.reference.partial import PartialIndicator, in_window
 from app.reference.service import ReferenceSet, load_reference
 from app.settlement.instructions import repository
+from app.settlement.instructions import service as instructions
+from app.settlement.instructions.at_csd import csd_isins
 from app.settlement.instructions.models import SettlementInstruction
 from app.settlement.instructions.movements import Settlement, post_many, signed
 from app.settlement.instructions.states import (
@@ -186,7 +191,11 @@ async def _settle_chunk(
 ) -> bool:
     """Settle the next chunk; False when nothing was left."""
     rows = await repository.claim_due(
-        session, settlement_date=run.settlement_date, run_id=run.id, limit=CHUNK
+        session,
+        settlement_date=run.settlement_date,
+        run_id=run.id,
+        limit=CHUNK,
+        csd_isins=frozenset(await csd_isins(session)),
     )
     if not rows:
         return False
@@ -211,6 +220,48 @@ async def _settle_chunk(
     )
     run.report = tally.report(run.report["held_ids"], run.report["held"])
     return True
+
+
+async def _at_csd_chunk(
+    session: AsyncSession, run: SettlementRun, tally: Tally, *, actor: Actor, now: datetime
+) -> bool:
+    """Count and age the next chunk of instructions the depository settles, re-sending those
+    it holds no live message for; False when none is left."""
+    isins = frozenset(await csd_isins(session))
+    if not isins:
+        return False
+    rows = await repository.claim_at_csd(
+        session, settlement_date=run.settlement_date, csd_isins=isins, run_id=run.id, limit=CHUNK
+    )
+    if not rows:
+        return False
+    for row in rows:
+        row.last_run_id = run.id
+    await _tally_at_csd(
+        session, rows, tally, write=True, today=run.settlement_date, actor=actor, now=now
+    )
+    run.report = tally.report(run.report["held_ids"], run.report["held"])
+    return True
+
+
+async def _tally_at_csd(
+    session: AsyncSession,
+    rows: Sequence[SettlementInstruction],
+    tally: Tally,
+    *,
+    write: bool,
+    today: date,
+    actor: Actor,
+    now: datetime,
+) -> None:
+    ages = await instructions.days_failing(session, rows, today=today)
+    for row in rows:
+        tally.at_csd.add(ages[row.id])
+    resent = await instructions.resend_at_csd(
+        session, instructions=rows, write=write, actor=actor, now=now
+    )
+    tally.at_csd.resent += resent.sent
+    tally.at_csd.not_sendable.extend(resent.unsendable)
 
 
 async def _settle_netted_out(
@@ -246,9 +297,10 @@ async def dry_run(session: AsyncSession, *, settlement_date: date, now: datetime
     tally, left = Tally(), dict[tuple[str, str], Decimal]()
     after: tuple[Any, ...] | None = None
     total = 0
+    isins = frozenset(await csd_isins(session))
     while True:
         rows = await repository.due_after(
-            session, settlement_date=settlement_date, after=after, limit=CHUNK
+            session, settlement_date=settlement_date, after=after, limit=CHUNK, csd_isins=isins
         )
         if not rows:
             break
@@ -266,6 +318,7 @@ async def dry_run(session: AsyncSession, *, settlement_date: date, now: datetime
         allocations, left = allocate(candidates, left)
         for candidate, allocation in zip(candidates, allocations, strict=True):
             tally.add(allocation, candidate)
+    await _dry_run_at_csd(session, tally, settlement_date=settlement_date, isins=isins, now=now)
     tally.netted_out = await trades.count_netted_out(
         session,
         obligation_ids=await repository.netted_out_due(session, settlement_date=settlement_date),
@@ -274,6 +327,28 @@ async def dry_run(session: AsyncSession, *, settlement_date: date, now: datetime
         "total": total,
         **tally.report(await repository.held(session, settlement_date=settlement_date)),
     }
+
+
+async def _dry_run_at_csd(
+    session: AsyncSession,
+    tally: Tally,
+    *,
+    settlement_date: date,
+    isins: frozenset[str],
+    now: datetime,
+) -> None:
+    """What the run would count and re-send at the depository, writing nothing."""
+    after: str | None = None
+    while isins:
+        rows = await repository.at_csd_after(
+            session, settlement_date=settlement_date, csd_isins=isins, after=after, limit=CHUNK
+        )
+        if not rows:
+            return
+        after = rows[-1].id
+        await _tally_at_csd(
+            session, rows, tally, write=False, today=settlement_date, actor=SYSTEM_ACTOR, now=now
+        )
 
 
 async def prepare(session: AsyncSession, run: SettlementRun) -> None:
@@ -291,5 +366,7 @@ async def settle_chunk(
         report=run.report,
     )
     if await _settle_chunk(session, run, tally, actor=actor, now=now):
+        return True
+    if await _at_csd_chunk(session, run, tally, actor=actor, now=now):
         return True
     return await _settle_netted_out(session, run, tally, actor=actor, now=now)

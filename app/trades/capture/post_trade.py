@@ -209,3 +209,39 @@ async def count_netted_out(session: AsyncSession, *, obligation_ids: Sequence[st
     return await repository.count_of_obligations(
         session, obligation_ids, status=TradeStatus.INSTRUCTED
     )
+
+
+# What a settlement instruction message says of its trades -------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SettlementTerms:
+    """The trade date and deal price an instruction message gives for an obligation: the
+    latest trade date of its trades, and their price only when they all share one (with its
+    currency); a netting of trades at several prices has no single deal price."""
+
+    trade_date: date
+    price: Decimal | None
+    currency: str | None
+
+
+async def settlement_terms(
+    session: AsyncSession, *, obligation_ids: Sequence[str]
+) -> dict[str, SettlementTerms]:
+    """Per obligation with trades, its ``SettlementTerms``."""
+    rows = await repository.terms_of_obligations(session, obligation_ids)
+    dates: dict[str, date] = {}
+    prices: dict[str, set[tuple[Decimal, str]]] = {}
+    for obligation_id, trade_date, price, currency in rows:
+        dates[obligation_id] = max(trade_date, dates.get(obligation_id, trade_date))
+        # 189.25 and 189.2500 are one price.
+        prices.setdefault(obligation_id, set()).add((price.normalize(), currency))
+    terms: dict[str, SettlementTerms] = {}
+    for obligation_id, trade_date in dates.items():
+        single = prices[obligation_id]
+        if len(single) == 1:
+            price, currency = next(iter(single))
+            terms[obligation_id] = SettlementTerms(trade_date, price, currency)
+        else:
+            terms[obligation_id] = SettlementTerms(trade_date, None, None)
+    return terms

@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, insert, select
@@ -288,3 +289,22 @@ async def count_of_obligations(
         )
         count += int(await session.scalar(statement) or 0)
     return count
+
+
+async def terms_of_obligations(
+    session: AsyncSession, obligation_ids: Sequence[str]
+) -> list[tuple[str, date, Decimal, str]]:
+    """``(obligation_id, trade_date, price, currency)`` of every trade of these obligations,
+    distinct (prices are compared in Python: on SQLite decimals are text)."""
+    found: list[tuple[str, date, Decimal, str]] = []
+    for start in range(0, len(obligation_ids), IN_CHUNK):
+        statement = (
+            select(Trade.obligation_id, Trade.trade_date, Trade.price, Trade.currency)
+            .where(Trade.obligation_id.in_(obligation_ids[start : start + IN_CHUNK]))
+            .distinct()
+        )
+        found.extend(
+            (str(o), trade_date, price, currency)
+            for o, trade_date, price, currency in (await session.execute(statement)).all()
+        )
+    return found

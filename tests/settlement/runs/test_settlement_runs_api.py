@@ -112,6 +112,18 @@ async def test_a_covered_receipt_settles_and_moves_securities_cash_and_the_trade
         "fails": [],
         "held": 0,
         "held_ids": [],
+        # An internal market's instruction: nothing at a depository.
+        "at_csd": {
+            "instructions": 0,
+            "failing": 0,
+            "failing_by_age": [
+                {"bucket": bucket, "instructions": 0}
+                for bucket in ("1", "2-3", "4-7", "8-15", "16+")
+            ],
+            "resent": 0,
+            "not_sendable": 0,
+            "not_sendable_ids": [],
+        },
     }
     instruction = await the_instruction(api)
     assert state(instruction) == ("settled", "100", "19000.00", None)

@@ -27,6 +27,9 @@ def _market(mic: str) -> MarketRef:
     row = {
         "internal_settlement": False,
         "locked_in": False,
+        # The columns' defaults, for the demo markets that leave them out.
+        "settlement_mode": "internal",
+        "message_format": "iso20022",
         **next(m for m in demo_data.MARKETS if m["mic"] == mic),
     }
     for name in ("settlement_calendars", "settlement_cycle_days"):

@@ -1,0 +1,1 @@
+"""The message formats we instruct depositories with: pure writers, no database."""
