@@ -35,7 +35,8 @@ class DealPrice:
 @dataclass(frozen=True)
 class Instruction:
     """A settlement instruction (``cancels`` None) or a cancellation request (``cancels`` the
-    reference of the instruction it cancels). A sese.020 carries no parties, price or amount."""
+    reference of the instruction it cancels). A sese.020 carries no price, partial indicator or
+    priority (those keep their defaults); its amount is optional."""
 
     reference: str
     family: Family

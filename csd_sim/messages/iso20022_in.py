@@ -1,6 +1,7 @@
 """Our ISO 20022 instructions read: sese.023.001.11 (instruction) and sese.020.001.07
-(cancellation request), a bare Document or an envelope with its AppHdr, namespace-aware on the
-element names of the message contract. Anything unreadable raises ``MalformedMessage``."""
+(cancellation request), a bare Document or an envelope with its AppHdr, namespace-aware, on the
+element names of the published definitions (for sese.020 those differ from the first message
+contract: see ``read_sese020``). Anything unreadable raises ``MalformedMessage``."""
 
 from decimal import Decimal
 from typing import Any, cast
@@ -140,7 +141,11 @@ def read_sese023(document: Element, namespace: str) -> Instruction:
 
 
 def read_sese020(document: Element, namespace: str, *, reference: str | None) -> Instruction:
-    """A cancellation request: its own reference is the AppHdr's BizMsgIdr or the one given."""
+    """A cancellation request per the published sese.020.001.07: the instruction it cancels is
+    ``AcctOwnrTxId/SctiesSttlmTxId`` (``TxId``, ``SctiesMvmntTp``, ``Pmt``), the safekeeping
+    account ``SfkpgAcct/Id`` at message level, and ``TxDtls`` repeats the terms (ISIN, dates,
+    quantity, optional amount, parties). Its own reference is the AppHdr's BizMsgIdr or the one
+    given."""
     reader = Reader(namespace, "SctiesTxCxlReq")
     message = reader.find(document, "SctiesTxCxlReq")
     if message is None:
@@ -150,21 +155,29 @@ def read_sese020(document: Element, namespace: str, *, reference: str | None) ->
     details = reader.find(message, "TxDtls")
     if details is None:
         raise MalformedMessage("SctiesTxCxlReq/TxDtls", "is missing")
+    cancelled = "AcctOwnrTxId/SctiesSttlmTxId"
+    cancels = reader.text(message, f"{cancelled}/TxId")
+    direction = reader.choice(message, f"{cancelled}/SctiesMvmntTp", ("RECE", "DELI"))
+    payment = reader.choice(message, f"{cancelled}/Pmt", ("APMT", "FREE"))
     detail = Reader(namespace, "SctiesTxCxlReq/TxDtls")
     quantity, quantity_type = _quantity(detail, details, "SttlmQty")
+    # The amount only helps to identify the instruction: optional even against payment.
+    amount = {} if detail.find(details, "SttlmAmt") is None else _amount(detail, details, payment)
     return Instruction(
         reference=reference,
         family="xml",
         message_type=SESE_020,
-        cancels=reader.text(message, "AcctOwnrTxId"),
-        direction=cast(Direction, detail.choice(details, "SctiesMvmntTp", ("RECE", "DELI"))),
-        payment=cast(Payment, detail.choice(details, "Pmt", ("APMT", "FREE"))),
+        cancels=cancels,
+        direction=cast(Direction, direction),
+        payment=cast(Payment, payment),
         isin=_isin(detail, details, "FinInstrmId/ISIN"),
         quantity=quantity,
         quantity_type=quantity_type,
         trade_date=detail.date(details, "TradDt", code="DTRD"),
         settlement_date=detail.date(details, "SttlmDt", code="DDAT"),
-        safekeeping_account=detail.text(details, "SfkpgAcct/Id", code="SAFE"),
+        safekeeping_account=reader.text(message, "SfkpgAcct/Id", code="SAFE"),
+        **_parties(detail, details, direction),
+        **amount,
     )
 
 

@@ -75,6 +75,25 @@ def test_a_sese020_names_the_instruction_it_cancels_and_takes_its_own_reference_
     )
 
 
+def test_a_sese020_of_the_first_contract_naming_the_cancelled_reference_as_text_is_refused():
+    text = (MESSAGES / "sese020_cancel.xml").read_text()
+    iso_reference = """<AcctOwnrTxId>
+      <SctiesSttlmTxId>
+        <TxId>SI26112400001</TxId>
+        <SctiesMvmntTp>RECE</SctiesMvmntTp>
+        <Pmt>APMT</Pmt>
+      </SctiesSttlmTxId>
+    </AcctOwnrTxId>"""
+    assert iso_reference in text
+    text = text.replace(iso_reference, "<AcctOwnrTxId>SI26112400001</AcctOwnrTxId>")
+    with pytest.raises(MalformedMessage) as raised:
+        read_instruction("sese.020.001.07", text, reference="SI26112400009")
+    assert (raised.value.element, raised.value.code) == (
+        "SctiesTxCxlReq/AcctOwnrTxId/SctiesSttlmTxId/TxId",
+        "OTHR",
+    )
+
+
 def test_an_mt541_with_crlf_and_a_description_line_under_35b():
     assert _read("mt541_shares.txt", "MT541") == Instruction(
         reference="SI26112400003",
