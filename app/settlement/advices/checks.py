@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from app.core.errors import FieldProblem, ValidationFailed
 from app.core.identifiers import currency_minor_units
-from app.core.money import decimal_places, format_decimal
+from app.core.money import decimal_places, format_decimal, round_money
 from app.settlement.advices.schemas import AdviceIn, ConfirmedStatus
 from app.settlement.instructions.models import SettlementInstruction
 from app.settlement.instructions.states import DeliveryType, InstructionStatus
@@ -115,9 +115,10 @@ def check_confirmation(
     problems = _partial_problems(advice, given, left, moved, done, in_full, where)
     if problems:
         return listed(problems)
-    return Confirmed(
-        given["settled_quantity"], given["settled_amount"], advice.settlement_date, in_full
-    )
+    # Written in the currency's minor units (exact: _malformed refused more decimals), as every
+    # amount the book keeps: the depository may write 57420 for 57,420.00.
+    amount = round_money(given["settled_amount"], instruction.currency)
+    return Confirmed(given["settled_quantity"], amount, advice.settlement_date, in_full)
 
 
 def _malformed(

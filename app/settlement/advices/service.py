@@ -347,7 +347,8 @@ async def _processing(
 ) -> None:
     """Acknowledged or rejected: our message's status. Rejected: the instruction to repair
     with the CSD's reasons (not for a rejected cancellation: the instruction stays as it is).
-    Cancelled: the instruction is cancelled, unless it already is."""
+    Cancelled: the instruction is cancelled, unless it already is or the message cancelled was
+    replaced."""
     status = given.status
     reasons = [reason_json(r) for r in given.reasons]
     if message is not None and status in (AdvisedStatus.ACKNOWLEDGED, AdvisedStatus.REJECTED):
@@ -366,7 +367,44 @@ async def _processing(
         ] or [{"code": "REJT", "detail": "rejected by the CSD, no reason given"}]
         instructions.reject_at_csd(instruction, reasons=repair)
     elif status == AdvisedStatus.CANCELLED:
-        await instructions.cancel_at_csd(session, instruction, actor=actor, now=now)
+        await _cancellation_done(session, message, actor=actor, now=now)
+        if not await _replaced(session, message):
+            await instructions.cancel_at_csd(session, instruction, actor=actor, now=now)
+
+
+async def _cancellation_done(
+    session: AsyncSession, message: OutboundMessage | None, *, actor: Actor, now: datetime
+) -> None:
+    """The depository cancelled our message: the cancellation we sent for it, if any, was
+    accepted."""
+    if message is None:
+        return
+    ours = [
+        m
+        for m in await outbound.of_instruction(session, message.instruction_id)
+        if m.kind == "cancel" and m.related_reference == message.reference
+    ]
+    for cancellation in ours:
+        if cancellation.status in ("claimed", "sent"):
+            await outbound_queue.record_processing_status(
+                session,
+                reference=cancellation.reference,
+                status=AdvisedStatus.ACKNOWLEDGED.value,
+                reasons=[],
+                actor=actor,
+                now=now,
+            )
+
+
+async def _replaced(session: AsyncSession, message: OutboundMessage | None) -> bool:
+    """Whether the message the depository cancelled was replaced by a later ``new`` one (a
+    priority change cancels and re-sends): that cancellation ends the old message, not the
+    instruction."""
+    if message is None or message.kind != "new":
+        return False
+    messages = list(await outbound.of_instruction(session, message.instruction_id))  # oldest first
+    after = messages[[m.id for m in messages].index(message.id) + 1 :]
+    return any(m.kind == "new" for m in after)
 
 
 def _matching(instruction: SettlementInstruction, given: StatusBlockIn) -> None:
