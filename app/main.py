@@ -15,74 +15,12 @@ from app.core.handlers import install_error_handlers
 from app.core.health import router as health_router
 from app.core.logging import configure_logging, get_logger
 from app.core.middleware import RequestContextMiddleware
+from app.docs import TAGS, install_docs
 from app.events.webhooks import dispatch
 from app.routers import API_ROUTERS
 from app.workers import background_workers
 
 API_PREFIX = "/api/v1"
-
-TAGS = [
-    {"name": "Trades", "description": "Book, amend, cancel and follow executed trades."},
-    {"name": "Confirmation", "description": "Counterparties' confirmations, matching, exceptions."},
-    {
-        "name": "Clearing",
-        "description": "Novation to the CCP, netting into obligations (with their trades), runs.",
-    },
-    {
-        "name": "Settlement",
-        "description": "Settlement instructions (sese.023 fields), SSI enrichment and repair.",
-    },
-    {
-        "name": "Positions and cash",
-        "description": "The double-entry journal and what is derived from it: positions, cash "
-        "balances, adjustments under four-eyes, the ledger check. Amounts are signed debit "
-        "positive; a book's long position is a credit.",
-    },
-    {
-        "name": "Reconciliation",
-        "description": "Bank and custodian statements as received (camt.05x, MT940/MT950/"
-        "MT942, semt.002, MT535, CSV, JSON), kept with the raw file, each with its integrity: "
-        "whether it adds up and follows on; compared with the book.",
-    },
-    {"name": "Statement mappings", "description": "How each bank's CSV statements read."},
-    {
-        "name": "Reconciliation rules",
-        "description": "The matching rules of reconciliation runs as data: kind, priority, "
-        "amount tolerance per currency, value-date days, counterparty, group search bounds.",
-    },
-    {
-        "name": "Reconciliation breaks",
-        "description": "Every difference with the outside world, aged in business days: assign, "
-        "comment, resolve as explained or by a write-off adjustment under four-eyes.",
-    },
-    {"name": "Reports", "description": "Operational reports."},
-    {"name": "Markets", "description": "Venues: calendars, settlement cycles, CCPs, cutoffs."},
-    {"name": "Instruments", "description": "Securities we trade, with bond terms."},
-    {"name": "Counterparties", "description": "Brokers and banks we trade with, by LEI."},
-    {"name": "Books", "description": "Trading books that own positions."},
-    {"name": "Accounts", "description": "Our securities safekeeping and cash accounts."},
-    {"name": "Standing settlement instructions", "description": "Counterparties' SSIs."},
-    {"name": "Prices", "description": "Closing prices (penalties, exposure)."},
-    {"name": "Penalty rates", "description": "Effective-dated CSDR cash penalty rates."},
-    {"name": "Matching tolerances", "description": "Allowed confirmation differences."},
-    {
-        "name": "Audit",
-        "description": "Compliance reads the hash-chained audit trail: by filter, or one "
-        "entity's whole history; verifies the chain and every audited row against it; exports "
-        "it for an auditor to verify offline.",
-    },
-    {
-        "name": "Events",
-        "description": "The event feed: every change of state, in seal order, after a `seq`.",
-    },
-    {
-        "name": "Webhooks",
-        "description": "Events pushed to subscribers, signed (Standard Webhooks), retried with "
-        "back-off, with a delivery log, pause/resume and redelivery.",
-    },
-    {"name": "API keys", "description": "Administrators issue and revoke keys."},
-    {"name": "Health", "description": "Probes and metrics."},
-]
 
 DESCRIPTION = """
 Post-trade back office: trades from the front office are validated and booked, then confirmed,
@@ -124,6 +62,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description=DESCRIPTION,
         openapi_tags=TAGS,
+        docs_url=None,
+        redoc_url=None,
         lifespan=lifespan,
     )
     app.state.settings = settings
@@ -132,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.audited_tables = AUDITED_TABLES
     app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app)
+    install_docs(app)
     app.include_router(health_router)
     for router in API_ROUTERS:
         app.include_router(router, prefix=API_PREFIX)

@@ -36,12 +36,14 @@ from app.settlement.instructions.router import router as settlement_instructions
 from app.settlement.outbound.router import router as outbound_messages
 from app.settlement.runs.router import router as settlement_runs
 from app.trades.capture.router import router as trades
+from app.trades.confirmations.router import reports_router as confirmation_reports
 from app.trades.confirmations.router import router as confirmations
 from app.trades.deadline_runs.router import router as affirmation_deadlines
 
 API_ROUTERS: tuple[APIRouter, ...] = (
     trades,
     confirmations,
+    confirmation_reports,
     affirmation_deadlines,
     clearing_runs,
     obligations,

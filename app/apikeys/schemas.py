@@ -8,7 +8,10 @@ from app.core.text import PrintableStr
 
 
 class ApiKeyIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"name": "OMS production", "role": "trader"}]},
+    )
 
     name: PrintableStr = Field(min_length=1, max_length=200, examples=["OMS production"])
     role: Role = Field(examples=[Role.TRADER])

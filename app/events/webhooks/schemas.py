@@ -34,7 +34,18 @@ def url_problem(url: str) -> str | None:
 
 
 class WebhookIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "url": "https://oms.example.com/hooks/settlement",
+                    "event_types": ["trade.*", "settlement_instruction.settled"],
+                    "description": "OMS: trade status",
+                }
+            ]
+        },
+    )
 
     url: str = Field(
         min_length=1,

@@ -21,7 +21,7 @@ from app.positions.adjustments.schemas import (
 from app.positions.adjustments.states import AdjustmentStatus
 from app.positions.journal.schemas import PostingOut
 
-router = APIRouter(tags=["Positions and cash"])
+router = APIRouter(tags=["Adjustments"])
 
 
 def _adjustment_out(adjustment: Adjustment) -> AdjustmentOut:

@@ -92,6 +92,9 @@ class AdjustmentOut(BaseModel):
 
 
 class RejectIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"reason": "Wrong book: the break belongs to FI-RATES"}]},
+    )
 
     reason: Annotated[PrintableStr, StringConstraints(min_length=1, max_length=500)]

@@ -48,7 +48,7 @@ def _views_of(
 
 Code = Annotated[str | None, Query(min_length=1, max_length=64)]
 
-router = APIRouter(tags=["Positions and cash"])
+router = APIRouter(tags=["Positions"])
 
 
 @router.get(

@@ -17,7 +17,7 @@ from app.positions.journal.schemas import JournalEntryOut, PostingOut
 
 Code = Annotated[str | None, Query(min_length=1, max_length=64)]
 
-router = APIRouter(tags=["Positions and cash"])
+router = APIRouter(tags=["Journal"])
 
 
 def _entry_out(view: service.EntryView) -> JournalEntryOut:

@@ -11,7 +11,7 @@ from app.positions.ledger_accounts.codes import LedgerKind
 from app.positions.ledger_accounts.models import LedgerAccount
 from app.positions.ledger_accounts.schemas import LedgerAccountOut
 
-router = APIRouter(tags=["Positions and cash"])
+router = APIRouter(tags=["Journal"])
 
 
 def _account_out(account: LedgerAccount) -> LedgerAccountOut:

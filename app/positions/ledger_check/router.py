@@ -8,7 +8,7 @@ from app.positions.ledger_check.auth import LedgerCheckRead
 from app.positions.ledger_check.schemas import LedgerCheckOut, LedgerProblemOut
 from app.positions.ledger_check.service import check_ledger
 
-router = APIRouter(tags=["Positions and cash"])
+router = APIRouter(tags=["Journal"])
 
 
 @router.get(

@@ -36,7 +36,9 @@ class Resolution(StrEnum):
 
 
 class AssignIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"owner": "cash-desk:ana"}]}
+    )
 
     owner: Owner = Field(
         description="Who works the break: a person or a desk.", examples=["cash-desk:ana"]
@@ -44,7 +46,14 @@ class AssignIn(BaseModel):
 
 
 class CommentIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"text": "Commerzbank says the credit is a fee refund; awaiting their advice"}
+            ]
+        },
+    )
 
     text: CommentText
 

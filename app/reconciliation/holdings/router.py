@@ -29,7 +29,7 @@ from app.reconciliation.holdings.schemas import (
 
 MAX_BODY_BYTES = 10 << 20
 
-router = APIRouter(prefix="/holdings-statements", tags=["Reconciliation"])
+router = APIRouter(prefix="/holdings-statements", tags=["Statements"])
 
 
 class HoldingsFormatUnknown(UnsupportedMediaType):

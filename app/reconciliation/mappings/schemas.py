@@ -161,10 +161,15 @@ class StatementMappingIn(StatementMappingFields):
     name: MappingName = Field(description="What `POST /statements?mapping=` names it by.")
 
 
+MAPPING_REPLACE_EXAMPLE = {key: value for key, value in MAPPING_EXAMPLE.items() if key != "name"}
+
+
 class StatementMappingReplace(StatementMappingFields):
     """Every field of the mapping, replacing the stored ones (the name stays)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [MAPPING_REPLACE_EXAMPLE]}
+    )
 
 
 class StatementMappingOut(StatementMappingFields):

@@ -32,7 +32,12 @@ class ManualMatchIn(BaseModel):
 
 
 class UnmatchIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"reason": "Wrong payment: the bank confirmed its end-to-end id"}]
+        },
+    )
 
     reason: Text
 

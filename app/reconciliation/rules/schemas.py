@@ -64,14 +64,47 @@ class RuleFields(BaseModel):
 
 
 class RuleIn(RuleFields):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "amount-date-counterparty",
+                    "description": "Amount within a cent, value date within a day",
+                    "priority": 20,
+                    "kind": "amount_date_counterparty",
+                    "enabled": True,
+                    "amount_tolerance": {"EUR": "0.01", "USD": "0.01"},
+                    "default_amount_tolerance": "0",
+                    "value_date_days": 1,
+                    "counterparty_must_agree": True,
+                }
+            ]
+        },
+    )
     name: RuleName = Field(examples=["exact-reference"])
 
 
 class RuleReplacement(RuleFields):
     """The whole rule but its name: what is left out takes its default."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "description": "Same amount within a cent, value date within two days",
+                    "priority": 20,
+                    "kind": "amount_date_counterparty",
+                    "enabled": True,
+                    "amount_tolerance": {"EUR": "0.01", "USD": "0.01"},
+                    "default_amount_tolerance": "0",
+                    "value_date_days": 2,
+                    "counterparty_must_agree": True,
+                }
+            ]
+        },
+    )
 
 
 class RuleOut(RuleFields):

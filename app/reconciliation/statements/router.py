@@ -27,7 +27,7 @@ from app.reconciliation.statements.schemas import (
 )
 
 MAX_BODY_BYTES = 20 << 20
-router = APIRouter(prefix="/statements", tags=["Reconciliation"])
+router = APIRouter(prefix="/statements", tags=["Statements"])
 
 
 @router.post(

@@ -4,10 +4,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Self
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.core.identifiers import Bic, Currency, Iban, Mic
-from app.reference.fields import FROM_ORM, STRICT, AccountText, Code, Name, TermsError, field_errors
+from app.reference.fields import FROM_ORM, AccountText, Code, Name, TermsError, field_errors
 
 
 class AccountKind(StrEnum):
@@ -42,7 +42,22 @@ def check_account_terms(values: dict[str, Any]) -> None:
 
 
 class AccountIn(AccountFields):
-    model_config = STRICT
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "CASH-EUR",
+                    "name": "EUR settlement cash at Commerzbank",
+                    "kind": "cash",
+                    "currency": "EUR",
+                    "servicer_bic": "COBADEFF",
+                    "iban": "DE89370400440532013000",
+                    "account_number": None,
+                }
+            ]
+        },
+    )
     code: Code = Field(examples=["CASH-USD"])
 
     @model_validator(mode="after")
@@ -55,7 +70,9 @@ class AccountIn(AccountFields):
 
 
 class AccountPatch(BaseModel):
-    model_config = STRICT
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"markets": ["XPAR", "XETR"]}]}
+    )
     name: Name | None = None
     servicer_bic: Bic | None = None
     markets: list[Mic] | None = Field(default=None, max_length=50)

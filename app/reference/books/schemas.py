@@ -2,19 +2,25 @@
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from app.reference.fields import FROM_ORM, STRICT, Code, Name
+from app.reference.fields import FROM_ORM, Code, Name
 
 
 class BookIn(BaseModel):
-    model_config = STRICT
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"code": "FI-RATES", "name": "Rates / government bonds"}]},
+    )
     code: Code = Field(examples=["EQ-FLOW"])
     name: Name
 
 
 class BookPatch(BaseModel):
-    model_config = STRICT
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"name": "Rates: government and supranational bonds"}]},
+    )
     name: Name | None = None
 
 

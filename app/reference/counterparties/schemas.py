@@ -3,10 +3,10 @@
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.identifiers import Bic, Lei
-from app.reference.fields import FROM_ORM, STRICT, Name
+from app.reference.fields import FROM_ORM, Name
 from app.reference.partial import PartialIndicator
 
 
@@ -31,12 +31,27 @@ class CounterpartyFields(BaseModel):
 
 
 class CounterpartyIn(CounterpartyFields):
-    model_config = STRICT
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "lei": "O2RNE8IBXP4R0TD8PU41",
+                    "name": "Société Générale SA",
+                    "bic": "SOGEFRPP",
+                    "netting": "none",
+                    "partial_settlement": "PARC",
+                }
+            ]
+        },
+    )
     lei: Lei
 
 
 class CounterpartyPatch(BaseModel):
-    model_config = STRICT
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"netting": "bilateral"}]}
+    )
     name: Name | None = None
     bic: Bic | None = None
     netting: Netting | None = None

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.core.identifiers import Currency, Isin, Mic
 from app.core.money import DecimalStr
-from app.reference.fields import STRICT, Cycle, Name, TermsError, field_errors
+from app.reference.fields import Cycle, Name, TermsError, field_errors
 
 
 class InstrumentType(StrEnum):
@@ -104,7 +104,29 @@ def check_instrument_terms(values: dict[str, Any]) -> None:
 
 
 class InstrumentIn(InstrumentFields):
-    model_config = STRICT
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "isin": "DE0001102614",
+                    "name": "Bundesrepublik Deutschland 1.80% Bund 15/08/2053",
+                    "type": "bond",
+                    "currency": "EUR",
+                    "mic": "XOFF",
+                    "csdr_class": "sovereign_debt",
+                    "settlement_unit": "0.01",
+                    "price_basis": "percent",
+                    "coupon_rate": "0.018",
+                    "coupon_frequency": 1,
+                    "day_count": "ACT/ACT-ICMA",
+                    "issue_date": "2022-08-15",
+                    "maturity_date": "2053-08-15",
+                    "partial_quantity_threshold": "100000",
+                }
+            ]
+        },
+    )
     isin: Isin
 
     @model_validator(mode="after")
@@ -117,7 +139,9 @@ class InstrumentIn(InstrumentFields):
 
 
 class InstrumentPatch(BaseModel):
-    model_config = STRICT
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"csdr_class": "illiquid_share"}]}
+    )
     name: Name | None = None
     csdr_class: CsdrClass | None = None
     settlement_unit: DecimalStr | None = None

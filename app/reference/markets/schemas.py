@@ -18,7 +18,7 @@ from pydantic import (
 from app.core.calendars import validate_calendar_code
 from app.core.identifiers import Bic, Currency, Mic
 from app.core.money import DecimalStr
-from app.reference.fields import FROM_ORM, STRICT, Cycle, Name, TermsError, field_errors
+from app.reference.fields import FROM_ORM, Cycle, Name, TermsError, field_errors
 from app.reference.partial import PartialIndicator
 
 
@@ -155,7 +155,35 @@ def check_market_terms(values: dict[str, Any]) -> None:
 
 
 class MarketIn(MarketFields):
-    model_config = STRICT
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "mic": "XPAR",
+                    "name": "Euronext Paris",
+                    "country": "FR",
+                    "timezone": "Europe/Paris",
+                    "calendar": "XPAR",
+                    "settlement_calendars": ["XECB"],
+                    "settlement_cycle_days": [
+                        {"from": "2014-10-06", "days": 2},
+                        {"from": "2027-10-11", "days": 1},
+                    ],
+                    "ccp": "BACPFRPP",
+                    "affirmation_cutoff": "19:00",
+                    "settlement_mode": "csd",
+                    "message_format": "iso20022",
+                    "partial_settlement": "PART",
+                    "partial_cash_thresholds": {"EUR": "10000"},
+                    "partial_settlement_windows": [
+                        {"from": "14:00", "to": "14:15"},
+                        {"from": "15:45", "to": "16:00"},
+                    ],
+                }
+            ]
+        },
+    )
     mic: Mic
 
     @model_validator(mode="after")
@@ -168,7 +196,12 @@ class MarketIn(MarketFields):
 
 
 class MarketPatch(BaseModel):
-    model_config = STRICT
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"affirmation_cutoff": "18:30", "partial_settlement": "PARC"}]
+        },
+    )
     name: Name | None = None
     timezone: TimeZone | None = None
     calendar: CalendarCode | None = None
@@ -201,7 +234,12 @@ class MarketOut(MarketFields):
 
 
 class ClosedDayIn(BaseModel):
-    model_config = STRICT
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"day": "2026-12-31", "reason": "Exchange closed: New Year's Eve"}]
+        },
+    )
     day: date
     reason: Name
 

@@ -3,15 +3,20 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from pydantic import BaseModel, field_validator
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from app.core.identifiers import Isin
 from app.core.money import DecimalStr
-from app.reference.fields import FROM_ORM, STRICT
+from app.reference.fields import FROM_ORM
 
 
 class PriceIn(BaseModel):
-    model_config = STRICT
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"isin": "US46625H1005", "date": "2026-11-24", "price": "312.40"}]
+        },
+    )
     isin: Isin
     date: date
     price: DecimalStr

@@ -5,11 +5,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from app.core.identifiers import validate_currency
 from app.core.money import DecimalStr
-from app.reference.fields import FROM_ORM, STRICT
+from app.reference.fields import FROM_ORM
 from app.reference.instruments.schemas import CsdrClass
 
 _CASH_RATE = re.compile(r"^cash:([A-Z]{3})$")
@@ -27,7 +27,14 @@ def _penalty_key(value: str) -> str:
 
 
 class PenaltyRateIn(BaseModel):
-    model_config = STRICT
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"csdr_class": "liquid_share", "rate": "0.0001", "effective_from": "2026-01-01"}
+            ]
+        },
+    )
     csdr_class: Annotated[str, AfterValidator(_penalty_key)] = Field(
         examples=["liquid_share", "cash:EUR"],
         description="An instrument class, or `cash:<currency>` for the lack-of-cash rate.",

@@ -3,10 +3,10 @@
 from datetime import datetime
 from typing import Self
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.core.identifiers import Bic, Currency, Lei, Mic
-from app.reference.fields import FROM_ORM, STRICT, AccountText, TermsError, field_errors
+from app.reference.fields import FROM_ORM, AccountText, TermsError, field_errors
 
 
 class SsiFields(BaseModel):
@@ -30,7 +30,21 @@ class SsiFields(BaseModel):
 class SsiIn(SsiFields):
     """Enrichment takes the most specific SSI: market and currency, else market, else currency."""
 
-    model_config = STRICT
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "counterparty_lei": "O2RNE8IBXP4R0TD8PU41",
+                    "mic": "XPAR",
+                    "currency": None,
+                    "place_of_settlement": "SICVFRPP",
+                    "agent_bic": "SOGEFRPP",
+                    "account": "DEMO-SG-EOCF-01",
+                }
+            ]
+        },
+    )
 
     @model_validator(mode="after")
     def _scope(self) -> Self:
@@ -46,7 +60,10 @@ class SsiIn(SsiFields):
 
 
 class SsiPatch(BaseModel):
-    model_config = STRICT
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"agent_bic": "BNPAFRPP", "account": "DEMO-SG-EOCF-02"}]},
+    )
     place_of_settlement: Bic | None = None
     agent_bic: Bic | None = None
     account: AccountText | None = None

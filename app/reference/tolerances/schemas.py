@@ -4,11 +4,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from app.core.identifiers import Currency
 from app.core.money import DecimalStr
-from app.reference.fields import FROM_ORM, STRICT
+from app.reference.fields import FROM_ORM
 
 
 def _not_negative(value: Decimal | None) -> Decimal | None:
@@ -36,12 +36,26 @@ class MatchingToleranceFields(BaseModel):
 
 
 class MatchingToleranceIn(MatchingToleranceFields):
-    model_config = STRICT
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "currency": "GBP",
+                    "price_abs": "0.0001",
+                    "net_amount_abs": "0.05",
+                    "net_amount_bps": "0.1",
+                }
+            ]
+        },
+    )
     currency: Currency
 
 
 class MatchingTolerancePatch(BaseModel):
-    model_config = STRICT
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"net_amount_abs": "0.10"}]}
+    )
     price_abs: Allowance | None = None
     net_amount_abs: Allowance | None = None
     net_amount_bps: Allowance | None = None

@@ -45,7 +45,7 @@ _JSON = ("application/json",)
 _XML = ("application/xml", "text/xml")
 _SWIFT = ("text/plain", "application/x-swift-fin")
 
-router = APIRouter(tags=["Settlement"])
+router = APIRouter(tags=["Status advices"])
 
 
 class _Replayed(Exception):

@@ -23,7 +23,7 @@ from app.settlement.instructions.states import InstructionStatus
 
 Version = Annotated[int, Depends(parse_if_match)]
 
-router = APIRouter(tags=["Settlement"])
+router = APIRouter(tags=["Settlement instructions"])
 
 
 @router.get(

@@ -14,7 +14,7 @@ from app.settlement.outbound.auth import OutboundRead, OutboundWrite
 from app.settlement.outbound.schemas import ClaimedOut, OutboundMessageOut
 from app.settlement.outbound.states import MessageStatus
 
-router = APIRouter(tags=["Settlement"])
+router = APIRouter(tags=["Outbound messages"])
 
 
 @router.get(

@@ -14,7 +14,7 @@ RUNS = RunRoutes(
     service.SETTLEMENT_RUN, SettlementRunOut, read=SettlementRead, write=SettlementWrite
 )
 
-router = APIRouter(tags=["Settlement"])
+router = APIRouter(tags=["Settlement runs"])
 
 
 @router.post(

@@ -149,7 +149,12 @@ class TradeOut(BaseModel):
 
 
 class CancelIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"reason": "Booked in error: duplicate of FO-20261124-000122"}]
+        },
+    )
     reason: PrintableStr = Field(min_length=1, max_length=500, examples=["Booked in error"])
 
 
@@ -161,7 +166,9 @@ _BATCH_ITEMS_SCHEMA = WithJsonSchema(
 class TradeBatchIn(BaseModel):
     """Items are validated one by one, so one bad item does not reject the others."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"items": [_EXAMPLE]}]}
+    )
 
     items: Annotated[list[Any], Field(min_length=1, max_length=10_000), _BATCH_ITEMS_SCHEMA]
 

@@ -27,6 +27,8 @@ from app.trades.confirmations.schemas import (
 from app.trades.confirmations.states import ConfirmationStatus
 
 router = APIRouter(tags=["Confirmation"])
+# Its report sits with the other reports in the docs, one tag per operation.
+reports_router = APIRouter(tags=["Reports"])
 
 
 def _out(c: Confirmation) -> ConfirmationOut:
@@ -212,11 +214,10 @@ async def force_match(
     return out
 
 
-@router.get(
+@reports_router.get(
     "/reports/unaffirmed",
     response_model=list[UnaffirmedTradeOut],
     responses=problem_responses(),
-    tags=["Reports"],
     summary="Unconfirmed trades past or near their market's affirmation cutoff",
 )
 async def unaffirmed_report(

@@ -126,7 +126,14 @@ class ConfirmationExceptionOut(ConfirmationOut):
 
 
 class ForceMatchIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"reason": "Price difference agreed with the broker by phone, see ticket OPS-2291"}
+            ]
+        },
+    )
     reason: PrintableStr = Field(min_length=1, max_length=500, examples=["Price agreed by phone"])
 
 
