@@ -4,7 +4,7 @@ export and the CSD simulator."""
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -222,39 +222,22 @@ def purge_idempotency_keys() -> None:
     typer.echo(f"purged {_in_transaction(work)} idempotency keys older than {retention}")
 
 
-@cli.command("csd-sim")
-def csd_sim(
-    url: Annotated[str, typer.Option(help="The service's base URL.")] = "http://127.0.0.1:8000",
-    api_key: Annotated[
-        str, typer.Option(help="An API key of role gateway.", envvar="CSD_SIM_API_KEY")
-    ] = "",
-    scenario: Annotated[
-        Path | None, typer.Option(help="The scenario file (JSON or TOML).", exists=True)
-    ] = None,
-    day: Annotated[
-        datetime | None,
-        typer.Option("--date", formats=["%Y-%m-%d"], help="The business date (default: today)."),
-    ] = None,
-    once: Annotated[bool, typer.Option(help="One pass per day, then exit.")] = False,
-    days: Annotated[int, typer.Option(help="With --once: business days to run.", min=1)] = 1,
-    poll_interval: Annotated[float, typer.Option(help="Seconds between polls.")] = 2.0,
-) -> None:
-    """Run the CSD simulator against a server: it claims the outbound instructions and answers
-    with sese.024/sese.025 or MT548/MT54x (a test and demo double, see the README)."""
-    # Imported here: the simulator is no part of the app and talks to it over HTTP only.
-    from csd_sim.cli import run_simulator
+def _add_csd_simulator() -> None:
+    """``settlement csd-sim``: the simulator's own command (its options are declared there).
+    The simulator is no part of the app and talks to it over HTTP only; an installation
+    without it (the production image) simply has no such command."""
+    try:
+        from csd_sim.cli import command
+    except ImportError:
+        return
+    cli.command(
+        "csd-sim",
+        help="Run the CSD simulator against a server: it claims the outbound instructions and "
+        "answers with sese.024/sese.025 or MT548/MT54x (a test and demo double, see the README).",
+    )(command)
 
-    if not api_key:
-        raise typer.BadParameter("give --api-key (a key of role gateway)", param_hint="--api-key")
-    run_simulator(
-        url=url,
-        api_key=api_key,
-        scenario_file=scenario,
-        day=None if day is None else day.date(),
-        once=once,
-        days=days,
-        poll_interval=poll_interval,
-    )
+
+_add_csd_simulator()
 
 
 def main() -> None:
