@@ -20,6 +20,7 @@ from app.reconciliation.runs.models import ReconciliationRun
 from app.reconciliation.statements.models import BankStatement, StatementFile
 from app.reference.accounts.models import Account
 from app.reference.books.models import Book
+from app.reference.buy_in_periods.models import BuyInExtensionPeriod
 from app.reference.counterparties.models import Counterparty
 from app.reference.instruments.models import Instrument
 from app.reference.markets.models import Market, MarketClosedDay
@@ -81,6 +82,7 @@ AUDITED_TABLES: tuple[AuditedTable, ...] = (
     AuditedTable("ssi", Ssi),
     AuditedTable("price", Price),
     AuditedTable("penalty_rate", PenaltyRate),
+    AuditedTable("buy_in_extension_period", BuyInExtensionPeriod),
     AuditedTable("matching_tolerance", MatchingTolerance),
     # The key's hash never reaches the trail.
     AuditedTable("api_key", ApiKey, exclude=frozenset({"key_hash"})),

@@ -53,6 +53,11 @@ TAGS: list[dict[str, str]] = [
     {"name": "Standing settlement instructions", "description": "Counterparties' SSIs."},
     {"name": "Prices", "description": "Closing prices (penalties, exposure)."},
     {"name": "Penalty rates", "description": "Effective-dated CSDR cash penalty rates."},
+    {
+        "name": "Buy-in extension periods",
+        "description": "Effective-dated CSDR extension periods per instrument class: when a "
+        "fail becomes a buy-in candidate.",
+    },
     {"name": "Matching tolerances", "description": "Allowed confirmation differences."},
     {"name": "Trades", "description": "Book, amend, cancel and follow executed trades."},
     {

@@ -20,6 +20,7 @@ from app.reconciliation.runs import models as reconciliation_runs_models
 from app.reconciliation.statements import models as reconciliation_statements_models
 from app.reference.accounts import models as reference_accounts_models
 from app.reference.books import models as reference_books_models
+from app.reference.buy_in_periods import models as reference_buy_in_periods_models
 from app.reference.counterparties import models as reference_counterparties_models
 from app.reference.instruments import models as reference_instruments_models
 from app.reference.markets import models as reference_markets_models
@@ -58,6 +59,7 @@ __all__ = [
     "reconciliation_statements_models",
     "reference_accounts_models",
     "reference_books_models",
+    "reference_buy_in_periods_models",
     "reference_counterparties_models",
     "reference_instruments_models",
     "reference_markets_models",

@@ -23,6 +23,7 @@ from app.reconciliation.runs.router import router as reconciliation_runs
 from app.reconciliation.statements.router import router as statements
 from app.reference.accounts.router import router as accounts
 from app.reference.books.router import router as books
+from app.reference.buy_in_periods.router import router as buy_in_periods
 from app.reference.calendars.router import router as calendars
 from app.reference.counterparties.router import router as counterparties
 from app.reference.instruments.router import router as instruments
@@ -32,6 +33,7 @@ from app.reference.rates.router import router as rates
 from app.reference.ssis.router import router as ssis
 from app.reference.tolerances.router import router as tolerances
 from app.settlement.advices.router import router as status_advices
+from app.settlement.instructions.router import reports_router as settlement_reports
 from app.settlement.instructions.router import router as settlement_instructions
 from app.settlement.outbound.router import router as outbound_messages
 from app.settlement.runs.router import router as settlement_runs
@@ -48,6 +50,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     clearing_runs,
     obligations,
     settlement_instructions,
+    settlement_reports,
     settlement_runs,
     outbound_messages,
     status_advices,
@@ -72,6 +75,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     ssis,
     prices,
     rates,
+    buy_in_periods,
     tolerances,
     audit,
     events,

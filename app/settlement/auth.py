@@ -13,3 +13,5 @@ SettlementRead = Annotated[Actor, Depends(require_roles(*ALL_READERS))]
 StatusHistoryRead = Annotated[
     Actor, Depends(require_roles(Role.OPERATIONS, Role.COMPLIANCE, Role.GATEWAY))
 ]
+# Reports that name who fails and what it costs: those who act on them and who oversee them.
+SettlementReportRead = Annotated[Actor, Depends(require_roles(Role.OPERATIONS, Role.COMPLIANCE))]

@@ -33,6 +33,7 @@ from app.core.types import ExactDecimal
 from app.models import metadata
 from app.positions.ledger_check.service import check_ledger
 from app.reconciliation.rules.models import ReconciliationRule
+from app.reference.buy_in_periods.models import BuyInExtensionPeriod
 from app.reference.rates.models import PenaltyRate
 from tests.conftest import PG_ENV, Database
 from tests.support import seal
@@ -126,7 +127,7 @@ async def test_head_matches_the_models_and_is_seeded(fresh_url: str) -> None:
     finally:
         await engine.dispose()
 
-    assert versions == [head_revision()] == ["0024o"]
+    assert versions == [head_revision()] == ["0026b"]
 
     assert [tuple(row) for row in head_rows] == [(0,)]  # the chain starts empty
     assert len(rate_rows) == 8
@@ -441,6 +442,9 @@ SEEDED_RULES = [
     "many-to-one",
     "one-to-many",
 ]
+# 0026b seeds the buy-in extension periods with their records, in this order.
+SEEDED_PERIODS = ["default", "illiquid_share", "sme_share", "sme_debt"]
+SEEDED_ROWS = 13 + len(SEEDED_PERIODS)
 
 
 async def test_0022_records_every_seeded_row_as_the_service_would(fresh_url: str) -> None:
@@ -457,9 +461,13 @@ async def test_0022_records_every_seeded_row_as_the_service_would(fresh_url: str
                     ("reconciliation_rule", r.name): r
                     for r in await session.scalars(select(ReconciliationRule))
                 },
+                **{
+                    ("buy_in_extension_period", r.id): r
+                    for r in await session.scalars(select(BuyInExtensionPeriod))
+                },
             }
             snapshots = {key: row_snapshot(row) for key, row in rows.items()}
-        assert await seal(sessions) == 13
+        assert await seal(sessions) == SEEDED_ROWS
         async with sessions() as session:
             drift = await find_drift(session, AUDITED_TABLES)
     finally:
@@ -468,8 +476,9 @@ async def test_0022_records_every_seeded_row_as_the_service_would(fresh_url: str
     assert [(r.entity_type, r.entity_id) for r in records] == [
         *(("penalty_rate", rate_id) for rate_id, _, _ in sorted(SEEDED_RATES.values())),
         *(("reconciliation_rule", name) for name in SEEDED_RULES),
+        *(("buy_in_extension_period", f"bix_seed_{name}") for name in SEEDED_PERIODS),
     ]
-    assert queued == 13
+    assert queued == SEEDED_ROWS
     for record in records:
         assert (record.action, record.actor_key_id, record.actor_role, record.event_type) == (
             "seeded",
@@ -493,7 +502,7 @@ async def test_0022_goes_back_only_with_what_is_not_sealed(fresh_url: str) -> No
 
     await asyncio.to_thread(upgrade, fresh_url)
     await asyncio.to_thread(upgrade, fresh_url)  # nothing recorded twice
-    assert await _run(fresh_url, recorded) == (13, 13)
+    assert await _run(fresh_url, recorded) == (SEEDED_ROWS, SEEDED_ROWS)
     await asyncio.to_thread(downgrade, fresh_url, "0021")
     assert await _run(fresh_url, recorded) == (0, 0)
 
@@ -504,4 +513,4 @@ async def test_0022_goes_back_only_with_what_is_not_sealed(fresh_url: str) -> No
     finally:
         await engine.dispose()
     await asyncio.to_thread(downgrade, fresh_url, "0021")
-    assert await _run(fresh_url, recorded) == (13, 0)  # sealed: they keep their place
+    assert await _run(fresh_url, recorded) == (SEEDED_ROWS, 0)  # sealed: they keep their place

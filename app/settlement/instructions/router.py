@@ -1,9 +1,11 @@
-"""Settlement instruction routes, and the fails report."""
+"""Settlement instruction routes, the fails report and the buy-in candidates."""
 
 from datetime import date
+from enum import StrEnum
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
+from fastapi.responses import StreamingResponse
 
 from app.core.deps import Now, Paging, Uow, as_of_query
 from app.core.errors import problem_responses
@@ -11,9 +13,15 @@ from app.core.identifiers import Isin, Lei
 from app.core.moments import UtcDateTime
 from app.core.pagination import Page
 from app.core.versioning import etag, parse_if_match
-from app.settlement.auth import SettlementRead, SettlementWrite, StatusHistoryRead
-from app.settlement.instructions import service
+from app.settlement.auth import (
+    SettlementRead,
+    SettlementReportRead,
+    SettlementWrite,
+    StatusHistoryRead,
+)
+from app.settlement.instructions import buy_ins, service
 from app.settlement.instructions.schemas import (
+    BuyInCandidatesOut,
     FailsReportOut,
     InstructionOut,
     InstructionPatch,
@@ -24,6 +32,7 @@ from app.settlement.instructions.states import InstructionStatus
 Version = Annotated[int, Depends(parse_if_match)]
 
 router = APIRouter(tags=["Settlement instructions"])
+reports_router = APIRouter(tags=["Reports"])
 
 
 @router.get(
@@ -219,4 +228,47 @@ async def fails(uow: Uow, _actor: SettlementRead, clock: Now) -> FailsReportOut:
     unsettled per currency."""
     return FailsReportOut.model_validate(
         await service.fails_report(uow.session, today=clock().date())
+    )
+
+
+class ReportFormat(StrEnum):
+    JSON = "json"
+    CSV = "csv"
+
+
+@reports_router.get(
+    "/reports/buy-in-candidates",
+    response_model=BuyInCandidatesOut,
+    responses={
+        200: {"content": {"text/csv": {"schema": {"type": "string"}}}},
+        **problem_responses(),
+    },
+    summary="Fails past the extension period of their instrument class: buy-in candidates",
+)
+async def buy_in_candidates(
+    uow: Uow,
+    _actor: SettlementReportRead,
+    clock: Now,
+    as_of: Annotated[
+        date | None, Query(description="The day failing is counted to; today if omitted.")
+    ] = None,
+    report_format: Annotated[
+        ReportFormat, Query(alias="format", description="`json` or `csv` (streamed).")
+    ] = ReportFormat.JSON,
+) -> BuyInCandidatesOut | StreamingResponse:
+    """Every open instruction moving securities whose business days failing (its market's
+    settlement calendar, to `as_of`) exceed the extension period (`/buy-in-extension-periods`)
+    of its instrument's class in force at its intended settlement date: what is still due,
+    the days past the extension and the fail reason. Furthest past first, then by instruction
+    id. Since the 2023 CSDR review buy-ins are not mandatory: this is a list to act on."""
+    day = as_of or clock().date()
+    candidates = await service.buy_in_candidates(uow.session, as_of=day)
+    if report_format is ReportFormat.CSV:
+        return StreamingResponse(
+            buy_ins.csv_lines(candidates),
+            media_type="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="buy-in-candidates-{day}.csv"'},
+        )
+    return BuyInCandidatesOut.model_validate(
+        {"as_of": day, "items": [candidate.out() for candidate in candidates]}
     )

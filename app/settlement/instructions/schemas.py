@@ -208,3 +208,28 @@ class FailsReportOut(FailsGroupOut):
     by_age: list[FailsByAgeOut]
     by_reason: list[FailsByReasonOut]
     by_counterparty: list[FailsByCounterpartyOut]
+
+
+class BuyInCandidateOut(BaseModel):
+    instruction_id: str
+    obligation_id: str
+    trade_ids: list[str] = Field(description="The trades the obligation settles.")
+    isin: str
+    csdr_class: str
+    counterparty_lei: str
+    direction: str = Field(description="`we_deliver` or `we_receive` the securities.")
+    quantity_due: DecimalStr = Field(description="Quantity less what has settled.")
+    currency: str
+    amount_due: DecimalStr = Field(description="Cash amount less what has settled.")
+    intended_settlement_date: date
+    days_failing: int = Field(description="Business days of its settlement calendar.")
+    extension_days: int = Field(
+        description="The class's extension period in force at its intended settlement date."
+    )
+    days_past_extension: int
+    fail_reason: str | None = Field(description="Who fails, as far as known (LACK, MONY...).")
+
+
+class BuyInCandidatesOut(BaseModel):
+    as_of: date
+    items: list[BuyInCandidateOut]

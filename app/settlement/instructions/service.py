@@ -27,6 +27,7 @@ from app.core.pagination import PageRequest
 from app.core.snapshots import jsonable, row_snapshot
 from app.core.states import next_state
 from app.core.versioning import check_version
+from app.reference.buy_in_periods.service import extension_periods
 from app.reference.counterparties.service import counterparties_by_lei
 from app.reference.instruments.service import get_instrument_ref
 from app.reference.markets.service import markets_by_mic
@@ -36,6 +37,7 @@ from app.reference.ssis.service import ssis_of
 from app.reference.values import MarketRef
 from app.settlement.instructions import repository
 from app.settlement.instructions.at_csd import csd_facts, unsendable, writable_or_conflict
+from app.settlement.instructions.buy_ins import Candidate, direction, in_report_order, is_candidate
 from app.settlement.instructions.enrichment import RepairReason, SsiFacts, choose_ssi
 from app.settlement.instructions.fails import Fail, FailsTally
 from app.settlement.instructions.models import InstructionStatusEvent, SettlementInstruction
@@ -888,3 +890,56 @@ async def fails_report(session: AsyncSession, *, today: date) -> dict[str, Any]:
                 )
             )
     return {"as_of": today.isoformat(), **tally.report()}
+
+
+async def buy_in_candidates(session: AsyncSession, *, as_of: date) -> list[Candidate]:
+    """Every instruction failing on ``as_of`` for more business days than the extension period
+    of its instrument's class in force at its intended settlement date, furthest past first.
+    Cash-only instructions (PFOD) have no securities to buy in."""
+    periods = await extension_periods(session)
+    candidates: list[Candidate] = []
+    for rows in await repository.failing_in_chunks(session, today=as_of):
+        securities = [row for row in rows if row.delivery_type != DeliveryType.PFOD.value]
+        ages = await days_failing(session, securities, today=as_of)
+        reference = await load_reference(
+            session, isins={row.isin for row in securities}, mics=(), books=(), leis=()
+        )
+        past: list[tuple[SettlementInstruction, str, int]] = []
+        for row in securities:
+            csdr_class = reference.instruments[row.isin].csdr_class
+            extension = periods.in_force(csdr_class, row.intended_settlement_date)
+            if extension is not None and is_candidate(ages[row.id], extension):
+                past.append((row, csdr_class, extension))
+        trade_ids = await trades.trade_ids(
+            session, obligation_ids=[row.obligation_id for row, _, _ in past]
+        )
+        candidates += [
+            _candidate(row, csdr_class, extension, ages[row.id], trade_ids)
+            for row, csdr_class, extension in past
+        ]
+    return in_report_order(candidates)
+
+
+def _candidate(
+    row: SettlementInstruction,
+    csdr_class: str,
+    extension: int,
+    days: int,
+    trade_ids: Mapping[str, list[str]],
+) -> Candidate:
+    return Candidate(
+        instruction_id=row.id,
+        obligation_id=row.obligation_id,
+        trade_ids=tuple(trade_ids.get(row.obligation_id, ())),
+        isin=row.isin,
+        csdr_class=csdr_class,
+        counterparty_lei=row.counterparty_lei,
+        direction=direction(row.delivery_type),
+        quantity_due=row.quantity - row.settled_quantity,
+        currency=row.currency,
+        amount_due=row.amount - row.settled_amount,
+        intended_settlement_date=row.intended_settlement_date,
+        days_failing=days,
+        extension_days=extension,
+        fail_reason=row.fail_reason,
+    )

@@ -245,3 +245,13 @@ async def settlement_terms(
         else:
             terms[obligation_id] = SettlementTerms(trade_date, None, None)
     return terms
+
+
+async def trade_ids(
+    session: AsyncSession, *, obligation_ids: Sequence[str]
+) -> dict[str, list[str]]:
+    """Per obligation with trades, their ids in order."""
+    found: dict[str, list[str]] = {}
+    for obligation_id, trade_id in await repository.ids_of_obligations(session, obligation_ids):
+        found.setdefault(obligation_id, []).append(trade_id)
+    return {obligation_id: sorted(ids) for obligation_id, ids in found.items()}

@@ -308,3 +308,16 @@ async def terms_of_obligations(
             for o, trade_date, price, currency in (await session.execute(statement)).all()
         )
     return found
+
+
+async def ids_of_obligations(
+    session: AsyncSession, obligation_ids: Sequence[str]
+) -> list[tuple[str, str]]:
+    """``(obligation_id, trade_id)`` of every trade of these obligations."""
+    found: list[tuple[str, str]] = []
+    for start in range(0, len(obligation_ids), IN_CHUNK):
+        statement = select(Trade.obligation_id, Trade.id).where(
+            Trade.obligation_id.in_(obligation_ids[start : start + IN_CHUNK])
+        )
+        found.extend((str(o), str(t)) for o, t in (await session.execute(statement)).all())
+    return found

@@ -1,0 +1,1 @@
+"""Effective-dated CSDR buy-in extension periods per instrument class."""
