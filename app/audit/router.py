@@ -27,9 +27,10 @@ ENTITY_TYPES = """Entity types recorded: `trade`, `confirmation`, `obligation`,
 `clearing_run`, `settlement_run`, `affirmation_deadline_run`, `reconciliation_run`; reference
 data `market`,
 `market_closed_day`, `instrument`, `counterparty`, `book`, `account`, `ssi`, `price`,
-`penalty_rate`, `matching_tolerance`; reconciliation `statement_file`, `bank_statement`,
-`holdings_statement`, `statement_mapping`, `reconciliation_rule`, `reconciliation_match`,
-`reconciliation_break`, `break_comment`; events `webhook_subscription`."""
+`penalty_rate`, `buy_in_extension_period`, `matching_tolerance`; reconciliation
+`statement_file`, `bank_statement`, `holdings_statement`, `statement_mapping`,
+`reconciliation_rule`, `reconciliation_match`, `reconciliation_break`, `break_comment`; events
+`webhook_subscription`."""
 
 DRIFT_SCOPE = """Drift covers every entity type above but obligations (not registered yet),
 and leaves out what the records leave out or what changes without a record: `statement_file`'s

@@ -12,10 +12,10 @@ from tests.factories import BUND, trade_payload
 from tests.positions.conftest import line
 from tests.support import Api, FrozenClock, SecondKey, problem_fields, seal
 
-# Recorded by the system before ours: the rows seeded by migrations (13: penalty rates at
-# 2026-11-25T00:00Z, reconciliation rules at 2026-12-05T00:00Z), the test keys and the demo
-# reference data (78).
-SEEDED_RECORDS = 13
+# Recorded by the system before ours: the rows seeded by migrations (17: penalty rates at
+# 2026-11-25T00:00Z, reconciliation rules at 2026-12-05T00:00Z, buy-in extension periods at
+# their created_at), the test keys and the demo reference data (78).
+SEEDED_RECORDS = 17
 BASELINE_RECORDS = SEEDED_RECORDS + 78
 
 

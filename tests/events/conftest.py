@@ -17,9 +17,9 @@ from app.events.relay import Relay, RelayConfig
 from tests.conftest import Database
 from tests.support import Api, FrozenClock, seal
 
-# The chain's head before each test: the records of the rows migrations seeded (seq 1 to 13,
-# no events), then the test keys' api_key.created (seq 14 to 18).
-HEAD = 18
+# The chain's head before each test: the records of the rows migrations seeded (seq 1 to 17,
+# no events), then the test keys' api_key.created (seq 18 to 22).
+HEAD = 22
 
 # Timeouts and back-off in tens of milliseconds, so the relay's whole life fits in a test.
 FAST = RelayConfig(

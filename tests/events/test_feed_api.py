@@ -14,9 +14,9 @@ from tests.conftest import Database
 from tests.events.conftest import change, emit
 from tests.support import Api, problem_fields, seal
 
-# The baseline's events are the test keys' api_key.created, at seq 14 to 18: the records of the
-# rows migrations seeded (seq 1 to 13) are no events.
-BASELINE = 18
+# The baseline's events are the test keys' api_key.created, at seq 18 to 22: the records of the
+# rows migrations seeded (seq 1 to 17) are no events.
+BASELINE = 22
 KEYS = 5
 
 
@@ -57,7 +57,7 @@ async def test_the_feed_starts_with_the_baselines_events(api: Api) -> None:
     assert response.status_code == 200
     body = response.json()
     assert [i["event_type"] for i in body["items"]] == ["api_key.created"] * KEYS
-    assert [i["seq"] for i in body["items"]] == [14, 15, 16, 17, 18]
+    assert [i["seq"] for i in body["items"]] == [18, 19, 20, 21, 22]
     assert body["next_after"] == BASELINE
 
 
