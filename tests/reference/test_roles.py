@@ -89,6 +89,13 @@ ROUTES = [
     Route("POST", "/prices", "/prices", price_payload()),
     Route("GET", "/penalty-rates", "/penalty-rates"),
     Route("POST", "/penalty-rates", "/penalty-rates", penalty_rate_payload()),
+    Route("GET", "/buy-in-extension-periods", "/buy-in-extension-periods"),
+    Route(
+        "POST",
+        "/buy-in-extension-periods",
+        "/buy-in-extension-periods",
+        {"csdr_class": "other_debt", "business_days": 7, "effective_from": "2027-01-01"},
+    ),
     Route("GET", "/matching-tolerances", "/matching-tolerances"),
     Route("POST", "/matching-tolerances", "/matching-tolerances", {"currency": "JPY"}),
     Route("GET", "/matching-tolerances/{currency}", "/matching-tolerances/USD"),
