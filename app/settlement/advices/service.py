@@ -42,6 +42,7 @@ from app.settlement.instructions.states import HeldBy, InstructionEvent, Instruc
 from app.settlement.outbound import repository as outbound
 from app.settlement.outbound import service as outbound_queue
 from app.settlement.outbound.models import OutboundMessage
+from app.settlement.outbound.states import MessageKind, MessageStatus
 from app.trades.capture import post_trade as trades
 
 ADVICE_ENTITY = "status_advice"
@@ -360,51 +361,52 @@ async def _processing(
             actor=actor,
             now=now,
         )
-    if status == AdvisedStatus.REJECTED and (message is None or message.kind == "new"):
+    if status == AdvisedStatus.REJECTED and (message is None or message.kind == MessageKind.NEW):
         repair = [
             {"code": r.code, "detail": r.text or f"rejected by the CSD ({r.code})"}
             for r in given.reasons
         ] or [{"code": "REJT", "detail": "rejected by the CSD, no reason given"}]
         instructions.reject_at_csd(instruction, reasons=repair)
     elif status == AdvisedStatus.CANCELLED:
-        await _cancellation_done(session, message, actor=actor, now=now)
-        if not await _replaced(session, message):
+        if message is None:
             await instructions.cancel_at_csd(session, instruction, actor=actor, now=now)
-
-
-async def _cancellation_done(
-    session: AsyncSession, message: OutboundMessage | None, *, actor: Actor, now: datetime
-) -> None:
-    """The depository cancelled our message: the cancellation we sent for it, if any, was
-    accepted."""
-    if message is None:
-        return
-    ours = [
-        m
-        for m in await outbound.of_instruction(session, message.instruction_id)
-        if m.kind == "cancel" and m.related_reference == message.reference
-    ]
-    for cancellation in ours:
-        if cancellation.status in ("claimed", "sent"):
+            return
+        sent = list(await outbound.of_instruction(session, message.instruction_id))
+        for cancellation in _our_cancellations(sent, message):
             await outbound_queue.record_processing_status(
                 session,
                 reference=cancellation.reference,
-                status=AdvisedStatus.ACKNOWLEDGED.value,
+                status=MessageStatus.ACKNOWLEDGED.value,
                 reasons=[],
                 actor=actor,
                 now=now,
             )
+        if not _replaced(sent, message):
+            await instructions.cancel_at_csd(session, instruction, actor=actor, now=now)
 
 
-async def _replaced(session: AsyncSession, message: OutboundMessage | None) -> bool:
+def _our_cancellations(
+    sent: Sequence[OutboundMessage], cancelled: OutboundMessage
+) -> list[OutboundMessage]:
+    """The cancellations we sent for the message the depository cancelled and that await its
+    answer: its cancellation confirms them."""
+    return [
+        m
+        for m in sent
+        if m.kind == MessageKind.CANCEL
+        and m.related_reference == cancelled.reference
+        and m.status in (MessageStatus.CLAIMED, MessageStatus.SENT)
+    ]
+
+
+def _replaced(sent: Sequence[OutboundMessage], cancelled: OutboundMessage) -> bool:
     """Whether the message the depository cancelled was replaced by a later ``new`` one (a
-    priority change cancels and re-sends): that cancellation ends the old message, not the
-    instruction."""
-    if message is None or message.kind != "new":
+    priority change cancels and re-sends; ``sent`` is oldest first): that cancellation ends the
+    old message, not the instruction."""
+    if cancelled.kind != MessageKind.NEW:
         return False
-    messages = list(await outbound.of_instruction(session, message.instruction_id))  # oldest first
-    after = messages[[m.id for m in messages].index(message.id) + 1 :]
-    return any(m.kind == "new" for m in after)
+    after = sent[[m.id for m in sent].index(cancelled.id) + 1 :]
+    return any(m.kind == MessageKind.NEW for m in after)
 
 
 def _matching(instruction: SettlementInstruction, given: StatusBlockIn) -> None:
