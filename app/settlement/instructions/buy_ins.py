@@ -2,8 +2,6 @@
 class, in the report's order, as JSON items or CSV lines. Pure: plain values in, plain values out.
 """
 
-import csv
-import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -11,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from app.core.money import format_decimal
+from app.core.reporting import csv_line
 
 WE_DELIVER = "we_deliver"
 WE_RECEIVE = "we_receive"
@@ -91,18 +90,12 @@ def in_report_order(candidates: Iterable[Candidate]) -> list[Candidate]:
     return sorted(candidates, key=lambda c: (-c.days_past_extension, c.instruction_id))
 
 
-def _line(values: Iterable[Any]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerow(values)
-    return buffer.getvalue()
-
-
 def csv_lines(candidates: Iterable[Candidate]) -> Iterator[str]:
     """A header row, then one row per candidate; trade ids space-separated, an unknown fail
     reason empty."""
-    yield _line(CSV_COLUMNS)
+    yield csv_line(CSV_COLUMNS)
     for candidate in candidates:
         item = candidate.out()
         item["trade_ids"] = " ".join(candidate.trade_ids)
         item["fail_reason"] = candidate.fail_reason or ""
-        yield _line(item[column] for column in CSV_COLUMNS)
+        yield csv_line(item[column] for column in CSV_COLUMNS)

@@ -1,7 +1,6 @@
 """Settlement instruction routes, the fails report and the buy-in candidates."""
 
 from datetime import date
-from enum import StrEnum
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
@@ -12,6 +11,7 @@ from app.core.errors import problem_responses
 from app.core.identifiers import Isin, Lei
 from app.core.moments import UtcDateTime
 from app.core.pagination import Page
+from app.core.reporting import CSV_RESPONSE, FormatQuery, ReportFormat, csv_response
 from app.core.versioning import etag, parse_if_match
 from app.settlement.auth import (
     SettlementRead,
@@ -231,18 +231,10 @@ async def fails(uow: Uow, _actor: SettlementRead, clock: Now) -> FailsReportOut:
     )
 
 
-class ReportFormat(StrEnum):
-    JSON = "json"
-    CSV = "csv"
-
-
 @reports_router.get(
     "/reports/buy-in-candidates",
     response_model=BuyInCandidatesOut,
-    responses={
-        200: {"content": {"text/csv": {"schema": {"type": "string"}}}},
-        **problem_responses(),
-    },
+    responses={**CSV_RESPONSE, **problem_responses()},
     summary="Fails past the extension period of their instrument class: buy-in candidates",
 )
 async def buy_in_candidates(
@@ -252,9 +244,7 @@ async def buy_in_candidates(
     as_of: Annotated[
         date | None, Query(description="The day failing is counted to; today if omitted.")
     ] = None,
-    report_format: Annotated[
-        ReportFormat, Query(alias="format", description="`json` or `csv` (streamed).")
-    ] = ReportFormat.JSON,
+    report_format: FormatQuery = ReportFormat.JSON,
 ) -> BuyInCandidatesOut | StreamingResponse:
     """Every open instruction moving securities whose business days failing (its market's
     settlement calendar, to `as_of`) exceed the extension period (`/buy-in-extension-periods`)
@@ -264,11 +254,7 @@ async def buy_in_candidates(
     day = as_of or clock().date()
     candidates = await service.buy_in_candidates(uow.session, as_of=day)
     if report_format is ReportFormat.CSV:
-        return StreamingResponse(
-            buy_ins.csv_lines(candidates),
-            media_type="text/csv",
-            headers={"Content-Disposition": f'attachment; filename="buy-in-candidates-{day}.csv"'},
-        )
+        return csv_response(buy_ins.csv_lines(candidates), filename=f"buy-in-candidates-{day}")
     return BuyInCandidatesOut.model_validate(
         {"as_of": day, "items": [candidate.out() for candidate in candidates]}
     )
