@@ -21,7 +21,8 @@ _PROCESSING = {
 _SETTLEMENT = {"pending": "Pdg", "failing": "Flng"}
 
 
-def _header(header: Header, definition: str) -> Node:
+def application_header(header: Header, definition: str) -> Node:
+    """The business application header (head.001.001.02) of a message of ``definition``."""
     created = header.created.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return node(
         "AppHdr",
@@ -36,7 +37,7 @@ def _header(header: Header, definition: str) -> Node:
 
 def _envelope(header: Header, definition: str, message: Node) -> bytes:
     document = node("Document", message, xmlns=f"{ISO}{definition}")
-    return document_text(node("Envelope", _header(header, definition), document))
+    return document_text(node("Envelope", application_header(header, definition), document))
 
 
 def _reason(reason: Reason) -> Node:

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from xml.etree.ElementTree import Element
 
+from app.core.iso20022_xml import Node, parse_xml, split_tag
 from app.reconciliation.holdings.parsing.model import (
     HoldingsParseError,
     ParsedHolding,
@@ -18,7 +19,6 @@ from app.reconciliation.holdings.parsing.model import (
     StatementBasis,
 )
 from app.reconciliation.holdings.parsing.values import checked_isin
-from app.reconciliation.iso20022_xml import Node, parse_xml, split_tag
 
 _NAMESPACE = re.compile(r"^urn:iso:std:iso:20022:tech:xsd:semt\.002\.00[12]\.(\d{2})$")
 _OLDEST_VERSION, _NEWEST_VERSION = 3, 12

@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from xml.etree.ElementTree import Element
 
-from app.reconciliation.iso20022_xml import Node as _Node
-from app.reconciliation.iso20022_xml import parse_xml
+from app.core.iso20022_xml import Node as _Node
+from app.core.iso20022_xml import parse_xml
 from app.reconciliation.statements.parsing.model import (
     Balance,
     CreditDebit,

@@ -1,6 +1,7 @@
-"""Reading ISO 20022 XML by namespace for every message parser of reconciliation (camt.05x,
-semt.002): DTDs and entities refused (defusedxml), each element with the path it was reached by
-so that every refusal names it, raised as the format's own parse error. Pure: no database."""
+"""Reading ISO 20022 XML by namespace for the message parsers (camt.05x and semt.002 in
+reconciliation, semt.044 in penalties): DTDs and entities refused (defusedxml), each element with
+the path it was reached by so that every refusal names it, raised as the format's own parse
+error. Pure: no database."""
 
 from collections.abc import Iterator
 from dataclasses import dataclass
