@@ -40,7 +40,7 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
-	$(BIN)/mypy app csd_sim tests bench
+	$(BIN)/mypy app csd_sim demo_week tests bench
 
 format: install
 	$(BIN)/ruff format .

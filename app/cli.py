@@ -4,7 +4,7 @@ export and the CSD simulator."""
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -100,15 +100,56 @@ def relay() -> None:
         asyncio.run(run())
 
 
+def _demo_week_days(days: int) -> list[date]:
+    try:
+        from demo_week.week import week_days
+    except ImportError:
+        raise typer.BadParameter(
+            "the demo week needs the demo_week package (a development install)",
+            param_hint="--days",
+        ) from None
+    return week_days(system_clock().date(), days)
+
+
+def _play_demo_week(keys_file: Path, days: list[date]) -> None:
+    """The week through the API, in process (the ``demo_week`` package: not in production)."""
+    from demo_week.command import play_week
+
+    keys = dict(line.split("\t", 1) for line in keys_file.read_text().splitlines() if line)
+    typer.echo(f"playing {len(days)} business days, {days[0]} to {days[-1]}")
+    summary = play_week(get_settings(), keys, days, typer.echo)
+    if summary is None:
+        typer.echo(f"the demo week is there already (trades on {days[0]}): nothing done")
+    else:
+        typer.echo(f"demo week done: {summary.line()}")
+
+
 @cli.command()
 def demo(
     keys_file: Annotated[Path, typer.Option(help="Where to write the demo keys.")] = DEMO_KEYS_FILE,
+    days: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            max=20,
+            help="Also play this many business days up to yesterday through the API: trades, "
+            "confirmations, clearing, the CSD simulator, settlement, prices, bank statements "
+            "and reconciliation (0: reference data and keys only).",
+        ),
+    ] = 0,
 ) -> None:
     """Load demo reference data and opening balances (an approved opening adjustment), and issue
-    one API key per role (written to var/demo-keys.txt)."""
+    one API key per role (written to var/demo-keys.txt); with --days, play a week of business."""
+    week = _demo_week_days(days) if days else []
+    # The week's book starts the evening before its first day: the data is loaded then.
+    loaded_at = (
+        datetime.combine(week[0] - timedelta(days=1), time(18), tzinfo=UTC)
+        if week
+        else system_clock()
+    )
 
     async def work(session: AsyncSession) -> tuple[bool, dict[Role, str]]:
-        now = system_clock()
+        now = loaded_at
         loaded = await load_demo_reference(session, actor=SYSTEM_ACTOR, now=now)
         await load_demo_opening(session, now=now)
         issued: dict[Role, str] = {}
@@ -128,6 +169,8 @@ def demo(
         keys_file.chmod(0o600)
     typer.echo(f"demo API keys (also in {keys_file}):")
     typer.echo(keys_file.read_text() if keys_file.exists() else "(none)")
+    if week:
+        _play_demo_week(keys_file, week)
 
 
 @keys.command("create")

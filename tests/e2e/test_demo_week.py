@@ -1,0 +1,121 @@
+"""`settlement demo --days`: the demo week played through the API against the test database, two
+days with a handful of random trades each. The script is seeded, so what it books is known in
+advance (``demo_week.script.plan_day``), and the incidents it stages are exact facts: on the
+second day LCH delivers no LVMH (a fail, CLAC), Eurex only 600 of the 1,000 Allianz (a partial),
+the depository holds the Siemens delivery (CSDH) and confirms the BNP Paribas receipt only the
+day after; the bank charges a 25.00 fee the book does not know each day, and on the second day
+has not booked one of our payments yet."""
+
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+import httpx
+
+from app.core.auth import SYSTEM_ACTOR
+from app.core.db import UnitOfWork
+from app.positions.adjustments.demo import load_demo_opening
+from app.reference.demo import load_demo_reference
+from demo_week import script, statements
+from demo_week.week import EU_SETTLEMENT, run_week, week_days
+from tests.conftest import Database
+from tests.support import Api, FrozenClock
+
+DAYS = [date(2026, 11, 23), date(2026, 11, 24)]
+SEED = 7
+COUNT = (4, 6)
+
+
+async def load_demo(db: Database) -> None:
+    """The demo data as `settlement demo --days` loads it: the evening before the week."""
+    loaded_at = datetime.combine(DAYS[0] - timedelta(days=1), time(18), tzinfo=UTC)
+    async with db.sessionmaker() as session, UnitOfWork(session):
+        await load_demo_reference(session, actor=SYSTEM_ACTOR, now=loaded_at)
+        await load_demo_opening(session, now=loaded_at)
+
+
+async def play(app: Any, db: Database, clock: FrozenClock) -> Any:
+    keys = {str(role): secret for role, secret in db.keys.items()}
+    transport = httpx.ASGITransport(app=app)
+    return await run_week(transport, keys, clock, DAYS, seed=SEED, count=COUNT, echo=lambda _: None)
+
+
+async def instruction(api: Api, isin: str) -> dict[str, Any]:
+    response = await api.get("/settlement-instructions", params={"isin": isin}, role="operations")
+    assert response.status_code == 200, response.text
+    [found] = response.json()["items"]
+    assert isinstance(found, dict)
+    return found
+
+
+def planned_trades() -> list[int]:
+    prices = script.closing_prices(DAYS, SEED)
+    return [
+        len(
+            script.plan_day(
+                day, i, next_day=EU_SETTLEMENT.add_business_days(day, 1), seed=SEED,
+                count=COUNT, prices=prices[i],
+            ).trades
+        )
+        for i, day in enumerate(DAYS)
+    ]  # fmt: skip
+
+
+def test_the_week_is_the_business_days_before_today() -> None:
+    # Thursday 26 November 2026 is Thanksgiving (NYSE closed): the week skips it.
+    assert week_days(date(2026, 11, 30), 3) == [
+        date(2026, 11, 24),
+        date(2026, 11, 25),
+        date(2026, 11, 27),
+    ]
+
+
+async def test_the_demo_week_stages_its_incidents(
+    app: Any, api: Api, clock: FrozenClock, db: Database
+) -> None:
+    await load_demo(db)
+    summary = await play(app, db, clock)
+    assert summary is not None
+
+    # Every trade the script generated is booked, day by day (4 to 6 random, 5 scripted).
+    for day, planned in zip(DAYS, planned_trades(), strict=True):
+        response = await api.get(
+            "/trades", params={"trade_date": day.isoformat(), "limit": 1000}, role="operations"
+        )
+        assert len(response.json()["items"]) == planned
+    assert summary.trades == sum(planned_trades())
+
+    # The depository's day: a fail, a partial, a hold, a confirmation still to come.
+    lvmh = await instruction(api, script.LVMH)
+    assert (lvmh["status"], lvmh["settled_quantity"], lvmh["fail_reason"]) == (
+        "matched",
+        "0",
+        "CLAC",
+    )
+    allianz = await instruction(api, script.ALLIANZ)
+    assert (allianz["status"], allianz["settled_quantity"], allianz["fail_reason"]) == (
+        "partially_settled",
+        str(script.SHORTFALL_PARTIAL),
+        "CLAC",
+    )
+    siemens = await instruction(api, script.SIEMENS)
+    assert (siemens["status"], siemens["fail_reason"]) == ("on_hold", script.HOLD_REASON)
+    bnp = await instruction(api, script.BNP_PARIBAS)
+    assert (bnp["status"], bnp["settled_quantity"]) == ("matched", "0")
+
+    # The bank's statements are stored, and reconciliation found the fee the book lacks.
+    stored = await api.get("/statements", params={"account": "CASH-EUR"}, role="operations")
+    assert stored.status_code == 200, stored.text
+    assert sorted(s["statement_id"] for s in stored.json()["items"]) == [
+        "DEMO-EUR-20261123",
+        "DEMO-EUR-20261124",
+    ]
+    breaks = (await api.get("/breaks", params={"limit": 1000}, role="operations")).json()
+    fees = [b for b in breaks["items"] if b["kind"] == "missing_in_book"]
+    assert sorted((b["value_date"], Decimal(b["amount"])) for b in fees) == [
+        (day.isoformat(), statements.BANK_FEE) for day in DAYS
+    ]
+    assert any(b["kind"] == "missing_at_bank" for b in breaks["items"])
+
+    # A second run finds the week there and does nothing.
+    assert await play(app, db, clock) is None
