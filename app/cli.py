@@ -111,13 +111,26 @@ def _demo_week_days(days: int) -> list[date]:
     return week_days(system_clock().date(), days)
 
 
-def _play_demo_week(keys_file: Path, days: list[date]) -> None:
+def _play_demo_week(keys_file: Path, days: list[date], *, loaded_now: bool) -> None:
     """The week through the API, in process (the ``demo_week`` package: not in production)."""
     from demo_week.command import play_week
+    from demo_week.week import NeedsFreshDatabase
 
     keys = dict(line.split("\t", 1) for line in keys_file.read_text().splitlines() if line)
     typer.echo(f"playing {len(days)} business days, {days[0]} to {days[-1]}")
-    summary = play_week(get_settings(), keys, days, typer.echo)
+    try:
+        summary = play_week(
+            get_settings(), keys, days, typer.echo, opening_loaded_for_week=loaded_now
+        )
+    except NeedsFreshDatabase:
+        typer.echo(
+            "the demo week needs a fresh database: the demo data here was loaded earlier, so "
+            f"its opening balances are dated after {days[0]}. Remove var/settlement.db (or set "
+            "SETTLEMENT_DATABASE_URL to a new database), run `settlement migrate`, then "
+            "`settlement demo --days N` again.",
+            err=True,
+        )
+        raise typer.Exit(1) from None
     if summary is None:
         typer.echo(f"the demo week is there already (trades on {days[0]}): nothing done")
     else:
@@ -170,7 +183,7 @@ def demo(
     typer.echo(f"demo API keys (also in {keys_file}):")
     typer.echo(keys_file.read_text() if keys_file.exists() else "(none)")
     if week:
-        _play_demo_week(keys_file, week)
+        _play_demo_week(keys_file, week, loaded_now=loaded)
 
 
 @keys.command("create")

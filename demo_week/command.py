@@ -26,7 +26,11 @@ class WeekClock:
 
 
 async def _play(
-    settings: Settings, keys: dict[str, str], days: list[date], echo: Callable[[str], None]
+    settings: Settings,
+    keys: dict[str, str],
+    days: list[date],
+    echo: Callable[[str], None],
+    opening_loaded_for_week: bool,
 ) -> Summary | None:
     # The sealer and relay are the server's: the trail is sealed when it next runs.
     app = create_app(
@@ -36,10 +40,17 @@ async def _play(
     app.dependency_overrides[get_clock] = lambda: clock
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        return await run_week(transport, keys, clock, days, echo=echo)
+        return await run_week(
+            transport, keys, clock, days, echo=echo, opening_loaded_for_week=opening_loaded_for_week
+        )
 
 
 def play_week(
-    settings: Settings, keys: dict[str, str], days: list[date], echo: Callable[[str], None]
+    settings: Settings,
+    keys: dict[str, str],
+    days: list[date],
+    echo: Callable[[str], None],
+    *,
+    opening_loaded_for_week: bool = True,
 ) -> Summary | None:
-    return asyncio.run(_play(settings, keys, days, echo))
+    return asyncio.run(_play(settings, keys, days, echo, opening_loaded_for_week))

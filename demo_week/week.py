@@ -292,16 +292,26 @@ async def _final_counts(week: Week) -> None:
     week.summary.counts["reconciliation breaks"] = len(breaks["items"])
 
 
+class NeedsFreshDatabase(RuntimeError):
+    """The demo data was loaded before this run, so its opening balances are dated after the
+    week's first day: the week's internal settlements would fail for want of them."""
+
+
 async def run_week(
     transport: httpx.AsyncBaseTransport, keys: dict[str, str], clock: SettableClock,
     days: list[date], *, seed: int = 2026, count: tuple[int, int] = (20, 40),
-    echo: Callable[[str], None] = print,
+    echo: Callable[[str], None] = print, opening_loaded_for_week: bool = True,
 ) -> Summary | None:  # fmt: skip
-    """Play the week (None when its first day has trades already: nothing is done)."""
+    """Play the week (None when its first day has trades already: nothing is done).
+
+    ``opening_loaded_for_week`` False (the demo data was there before) refuses to play a new
+    week with ``NeedsFreshDatabase``."""
     clients = {role: connect("http://demo", key, transport=transport) for role, key in keys.items()}
     try:
         if await already_there(clients["operations"], days[0]):
             return None
+        if not opening_loaded_for_week:
+            raise NeedsFreshDatabase(days[0].isoformat())
         clock.set(datetime.combine(days[0], time(7, 0), tzinfo=UTC))
         issued = await clients["admin"].post(
             f"{API}/api-keys", json={"name": "demo operations (four-eyes)", "role": "operations"}

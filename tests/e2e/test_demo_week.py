@@ -11,13 +11,14 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+import pytest
 
 from app.core.auth import SYSTEM_ACTOR
 from app.core.db import UnitOfWork
 from app.positions.adjustments.demo import load_demo_opening
 from app.reference.demo import load_demo_reference
 from demo_week import script, statements
-from demo_week.week import EU_SETTLEMENT, run_week, week_days
+from demo_week.week import EU_SETTLEMENT, NeedsFreshDatabase, run_week, week_days
 from tests.conftest import Database
 from tests.support import Api, FrozenClock
 
@@ -34,10 +35,13 @@ async def load_demo(db: Database) -> None:
         await load_demo_opening(session, now=loaded_at)
 
 
-async def play(app: Any, db: Database, clock: FrozenClock) -> Any:
+async def play(app: Any, db: Database, clock: FrozenClock, *, fresh: bool = True) -> Any:
     keys = {str(role): secret for role, secret in db.keys.items()}
     transport = httpx.ASGITransport(app=app)
-    return await run_week(transport, keys, clock, DAYS, seed=SEED, count=COUNT, echo=lambda _: None)
+    return await run_week(
+        transport, keys, clock, DAYS, seed=SEED, count=COUNT, echo=lambda _: None,
+        opening_loaded_for_week=fresh,
+    )  # fmt: skip
 
 
 async def instruction(api: Api, isin: str) -> dict[str, Any]:
@@ -119,3 +123,15 @@ async def test_the_demo_week_stages_its_incidents(
 
     # A second run finds the week there and does nothing.
     assert await play(app, db, clock) is None
+
+
+async def test_a_week_is_not_played_over_demo_data_loaded_before_it(
+    app: Any, api: Api, clock: FrozenClock, db: Database
+) -> None:
+    # `settlement demo` ran earlier (its opening is dated then): the week would find no opening
+    # balances on its first days, so it refuses and books nothing.
+    await load_demo(db)
+    with pytest.raises(NeedsFreshDatabase):
+        await play(app, db, clock, fresh=False)
+    response = await api.get("/trades", params={"limit": 1}, role="operations")
+    assert response.json()["items"] == []
