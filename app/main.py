@@ -17,6 +17,7 @@ from app.core.logging import configure_logging, get_logger
 from app.core.middleware import RequestContextMiddleware
 from app.docs import TAGS, install_docs
 from app.events.webhooks import dispatch
+from app.reports.dashboard.pages import install_dashboard
 from app.routers import API_ROUTERS
 from app.workers import background_workers
 
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app)
     install_docs(app)
+    install_dashboard(app)
     app.include_router(health_router)
     for router in API_ROUTERS:
         app.include_router(router, prefix=API_PREFIX)

@@ -145,6 +145,16 @@ async def page_of_breaks(
     return await fetch_page(session, statement, ReconciliationBreak.id, page)
 
 
+async def every_open(session: AsyncSession) -> list[ReconciliationBreak]:
+    """Every open break, oldest first (the day it counts from, then id)."""
+    statement = (
+        select(ReconciliationBreak)
+        .where(ReconciliationBreak.status == OPEN)
+        .order_by(ReconciliationBreak.since, ReconciliationBreak.id)
+    )
+    return list((await session.scalars(statement)).all())
+
+
 async def accounts_with_breaks(session: AsyncSession) -> list[str]:
     statement = select(ReconciliationBreak.account).distinct().order_by(ReconciliationBreak.account)
     return list((await session.scalars(statement)).all())

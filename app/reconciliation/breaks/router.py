@@ -24,7 +24,6 @@ from app.reconciliation.breaks.schemas import (
     CommentOut,
     ResolveIn,
 )
-from app.reconciliation.breaks.service import BreakView
 from app.reconciliation.breaks.states import BreakStatus
 from app.reconciliation.matching.ageing import AgeingBucket
 
@@ -38,38 +37,7 @@ BREAK_AS_OF = (
 )
 
 
-def _out(view: BreakView) -> BreakOut:
-    row = view.row
-    return BreakOut(
-        id=row.id,
-        kind=BreakKind(row.kind),
-        status=BreakStatus(row.status),
-        account=row.account,
-        currency=row.currency,
-        isin=row.isin,
-        amount=row.amount,
-        since=row.since,
-        value_date=row.value_date,
-        age_days=view.age_days,
-        ageing_bucket=view.ageing_bucket,
-        owner=row.owner,
-        detail=row.detail,
-        statement_id=row.statement_id,
-        statement_entry_ids=list(row.statement_entry_ids),
-        movement_ids=list(row.movement_ids),
-        found_by_run=row.found_by_run,
-        resolution=row.resolution,
-        resolution_note=row.resolution_note,
-        closed_by=row.closed_by,
-        adjustment_id=row.adjustment_id,
-        adjustment_status=view.adjustment_status,
-        comments=[CommentOut.model_validate(comment) for comment in view.comments],
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        resolved_at=row.resolved_at,
-        resolved_by=row.resolved_by,
-        version=row.version,
-    )
+_out = service.break_out
 
 
 @router.get("", response_model=Page[BreakOut], responses=problem_responses())

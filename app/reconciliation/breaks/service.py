@@ -28,6 +28,7 @@ from app.reconciliation.breaks.calendars import IsBusinessDay, all_open, payment
 from app.reconciliation.breaks.kinds import NOT_WRITABLE_OFF, BreakKind, write_off_lines
 from app.reconciliation.breaks.models import BreakComment, ReconciliationBreak
 from app.reconciliation.breaks.repository import BreakFilter
+from app.reconciliation.breaks.schemas import BreakOut, CommentOut
 from app.reconciliation.breaks.states import (
     ASSIGNABLE,
     BREAK_TRANSITIONS,
@@ -113,6 +114,49 @@ async def list_breaks(
         where = replace(where, since=ranges)
     rows, cursor = await repository.page_of_breaks(session, page=page, where=where)
     return await _views(session, rows, today), cursor
+
+
+async def open_breaks(session: AsyncSession, *, today: date) -> list[BreakOut]:
+    """Every open break as ``GET /breaks`` answers it, aged to ``today``, oldest first."""
+    return [
+        break_out(view)
+        for view in await _views(session, await repository.every_open(session), today)
+    ]
+
+
+def break_out(view: BreakView) -> BreakOut:
+    """A break as the API answers it."""
+    row = view.row
+    return BreakOut(
+        id=row.id,
+        kind=BreakKind(row.kind),
+        status=BreakStatus(row.status),
+        account=row.account,
+        currency=row.currency,
+        isin=row.isin,
+        amount=row.amount,
+        since=row.since,
+        value_date=row.value_date,
+        age_days=view.age_days,
+        ageing_bucket=view.ageing_bucket,
+        owner=row.owner,
+        detail=row.detail,
+        statement_id=row.statement_id,
+        statement_entry_ids=list(row.statement_entry_ids),
+        movement_ids=list(row.movement_ids),
+        found_by_run=row.found_by_run,
+        resolution=row.resolution,
+        resolution_note=row.resolution_note,
+        closed_by=row.closed_by,
+        adjustment_id=row.adjustment_id,
+        adjustment_status=view.adjustment_status,
+        comments=[CommentOut.model_validate(comment) for comment in view.comments],
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        resolved_at=row.resolved_at,
+        resolved_by=row.resolved_by,
+        version=row.version,
+    )
 
 
 async def get_break(

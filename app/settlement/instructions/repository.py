@@ -97,6 +97,30 @@ async def failing_in_chunks(
         after = rows[-1].id
 
 
+async def due_between(session: AsyncSession, *, start: date, end: date) -> list[Any]:
+    """What settlement efficiency counts of every instruction not cancelled whose intended
+    settlement date is in [start, end]: rows of (intended settlement date, isin,
+    counterparty, currency, amount, status, settled on), oldest first."""
+    statement = (
+        select(
+            SettlementInstruction.intended_settlement_date,
+            SettlementInstruction.isin,
+            SettlementInstruction.counterparty_lei,
+            SettlementInstruction.currency,
+            SettlementInstruction.amount,
+            SettlementInstruction.status,
+            SettlementInstruction.settled_on,
+        )
+        .where(
+            SettlementInstruction.intended_settlement_date >= start,
+            SettlementInstruction.intended_settlement_date <= end,
+            SettlementInstruction.status != InstructionStatus.CANCELLED.value,
+        )
+        .order_by(SettlementInstruction.intended_settlement_date, SettlementInstruction.id)
+    )
+    return list((await session.execute(statement)).all())
+
+
 async def page_of(
     session: AsyncSession,
     *,

@@ -892,6 +892,42 @@ async def fails_report(session: AsyncSession, *, today: date) -> dict[str, Any]:
     return {"as_of": today.isoformat(), **tally.report()}
 
 
+@dataclass(frozen=True, slots=True)
+class DueInstruction:
+    """An instruction as settlement efficiency counts it: due on its intended settlement date,
+    and whether it settled in full on that very day."""
+
+    intended_settlement_date: date
+    market: str  # the MIC of its instrument's market
+    counterparty_lei: str
+    currency: str
+    amount: Decimal
+    settled_on_time: bool
+
+
+async def instructions_due(
+    session: AsyncSession, *, start: date, end: date
+) -> list[DueInstruction]:
+    """Every instruction not cancelled whose intended settlement date is in [start, end],
+    oldest first: on time when fully settled with a settlement (value) date equal to it."""
+    rows = await repository.due_between(session, start=start, end=end)
+    instruments = (
+        await load_reference(session, isins={row.isin for row in rows}, mics=(), books=(), leis=())
+    ).instruments
+    return [
+        DueInstruction(
+            intended_settlement_date=row.intended_settlement_date,
+            market=instruments[row.isin].mic,
+            counterparty_lei=row.counterparty_lei,
+            currency=row.currency,
+            amount=row.amount,
+            settled_on_time=row.status == InstructionStatus.SETTLED
+            and row.settled_on == row.intended_settlement_date,
+        )
+        for row in rows
+    ]
+
+
 async def buy_in_candidates(session: AsyncSession, *, as_of: date) -> list[Candidate]:
     """Every instruction failing on ``as_of`` for more business days than the extension period
     of its instrument's class in force at its intended settlement date, furthest past first.

@@ -1,0 +1,1 @@
+"""The operations dashboard at /dashboard: one HTML page and its own static files (no CDN)."""

@@ -1,0 +1,90 @@
+"""The reports the morning dashboard draws besides the fails and penalties: settlement
+efficiency and open reconciliation breaks by age (json, or streamed csv)."""
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import StreamingResponse
+
+from app.core.auth import Actor, Role, require_roles
+from app.core.deps import Now, Uow
+from app.core.errors import problem_responses
+from app.core.reporting import CSV_RESPONSE, FormatQuery, ReportFormat, csv_response
+from app.reports import breaks, efficiency
+from app.reports.breaks import BreaksReportOut
+from app.reports.efficiency import EfficiencyOut
+
+# Reports that name who fails and what it costs: those who act on them and who oversee them.
+ReportRead = Annotated[Actor, Depends(require_roles(Role.OPERATIONS, Role.COMPLIANCE))]
+
+router = APIRouter(tags=["Reports"])
+
+
+@router.get(
+    "/reports/settlement-efficiency",
+    response_model=EfficiencyOut,
+    responses={**CSV_RESPONSE, **problem_responses()},
+    summary="Share of instructions settled on their intended date, by count and value",
+)
+async def settlement_efficiency(
+    uow: Uow,
+    _actor: ReportRead,
+    clock: Now,
+    start: Annotated[
+        date | None,
+        Query(
+            alias="from",
+            description="First intended settlement date (inclusive); by default the 20th TARGET "
+            "business day before `to`.",
+        ),
+    ] = None,
+    end: Annotated[
+        date | None,
+        Query(
+            alias="to", description="Last intended settlement date (inclusive); today if omitted."
+        ),
+    ] = None,
+    report_format: FormatQuery = ReportFormat.JSON,
+) -> EfficiencyOut | StreamingResponse:
+    """Every instruction not cancelled whose intended settlement date is in [`from`, `to`]
+    (at most 366 days) is due; it settled on time when fully settled with a settlement date
+    equal to its intended date. In total, per TARGET business day (every one in range, oldest
+    first), per market (the instrument's MIC) and per counterparty: instructions due and
+    settled on time, the share by count, and per currency the values and their share. Shares
+    have 4 places (half-even) and are null when nothing was due. CSV: one line per group and
+    currency."""
+    first, last = efficiency.report_range(start, end, today=clock().date())
+    report = await efficiency.settlement_efficiency(uow.session, start=first, end=last)
+    if report_format is ReportFormat.CSV:
+        return csv_response(
+            efficiency.csv_lines(report), filename=f"settlement-efficiency-{first}-{last}"
+        )
+    return EfficiencyOut.model_validate(report)
+
+
+@router.get(
+    "/reports/breaks",
+    response_model=BreaksReportOut,
+    responses={**CSV_RESPONSE, **problem_responses()},
+    summary="Open reconciliation breaks by age and account",
+)
+async def breaks_report(
+    uow: Uow,
+    _actor: ReportRead,
+    clock: Now,
+    as_of: Annotated[
+        date | None, Query(description="The day ages count to; today if omitted.")
+    ] = None,
+    report_format: FormatQuery = ReportFormat.JSON,
+) -> BreaksReportOut | StreamingResponse:
+    """Every break open now, aged in business days of its account's calendar to `as_of`:
+    counted per ageing bucket (every bucket, even empty) and per account with their amounts
+    summed per currency (signed: the outside world less the book; securities breaks have no
+    currency and count without an amount), and listed oldest first with the fields of
+    `GET /breaks`. CSV: one line per break."""
+    day = as_of or clock().date()
+    report = await breaks.breaks_report(uow.session, as_of=day)
+    if report_format is ReportFormat.CSV:
+        return csv_response(breaks.csv_lines(report["items"]), filename=f"breaks-{day}")
+    return BreaksReportOut.model_validate(report)

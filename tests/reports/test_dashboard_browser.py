@@ -1,0 +1,278 @@
+"""/dashboard in headless Chromium with every host but the service blocked: a bad key is sent
+back to the sign-in form with the reason; an operations key draws the charts of a seeded day
+(a failing Bund, an open break, a clearing run) with their numbers as text. Screenshots go to
+SETTLEMENT_TEST_ARTIFACTS (var/test-artifacts), as tests/docs' browser test does.
+
+The served app's clock is frozen on Friday 2026-11-27: the Bund bought from Goldman, due
+Thursday the 26th and never settled, fails its first TARGET business day; another, due on the
+27th, is what the clearing run of the day instructs. The efficiency chart
+has one bar per TARGET business day from the 20th before the 27th (21 bars).
+"""
+
+import asyncio
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+import uvicorn
+
+from app.apikeys.service import create_key
+from app.core.auth import SYSTEM_ACTOR, Role
+from app.core.clock import get_clock
+from app.core.config import Settings
+from app.core.db import UnitOfWork, create_engine, create_sessionmaker
+from app.core.migrations import upgrade
+from app.main import create_app
+from app.reconciliation.breaks.models import ReconciliationBreak
+from app.reference.demo import load_demo_reference
+from tests.clearing.support import book_confirmed, clear
+from tests.conftest import DEFAULT_NOW
+from tests.docs.test_docs_in_a_browser import (
+    CHROMIUM,
+    LOOPBACK,
+    UI_TIMEOUT_MS,
+    _browser_or_skip,
+    _free_port,
+    _screenshot,
+)
+from tests.factories import GOLDMAN
+from tests.settlement.support import bund
+from tests.support import Api, FrozenClock
+
+pytestmark = pytest.mark.browser
+
+BUSINESS_DAY = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
+BUND_DUE = "2026-11-26"
+TODAY = "2026-11-27"
+
+
+async def _seed(url: str, base_url: str, clock: FrozenClock) -> dict[Role, str]:
+    """Keys per role, the demo reference, a failing Bund, an open break and a clearing run."""
+    engine = create_engine(url)
+    try:
+        keys: dict[Role, str] = {}
+        async with create_sessionmaker(engine)() as session, UnitOfWork(session):
+            for role in Role:
+                issued = await create_key(
+                    session, name=f"browser {role}", role=role, actor=SYSTEM_ACTOR, now=DEFAULT_NOW
+                )
+                keys[role] = issued.secret
+            await load_demo_reference(session, actor=SYSTEM_ACTOR, now=DEFAULT_NOW)
+            session.add(_open_break())
+        async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+            api = Api(client, keys)
+            await book_confirmed(api, **bund(counterparty_lei=GOLDMAN))
+            await book_confirmed(
+                api,
+                **bund(
+                    counterparty_lei=GOLDMAN,
+                    trade_date="2026-11-25",
+                    trade_time="2026-11-25T10:00:00Z",
+                ),
+            )
+            await clear(api, BUND_DUE)
+            clock.set(BUSINESS_DAY)
+            await clear(api, BUSINESS_DAY.date().isoformat())
+        return keys
+    finally:
+        await engine.dispose()
+
+
+def _open_break() -> ReconciliationBreak:
+    # Since Friday the 20th: 23rd to 27th are 5 TARGET business days, bucket 2-5.
+    return ReconciliationBreak(
+        id="brk_browser",
+        kind="missing_in_book",
+        status="open",
+        key="test:brk_browser",
+        account="CASH-EUR",
+        currency="EUR",
+        isin=None,
+        amount=Decimal("250.00"),
+        since=date(2026, 11, 20),
+        value_date=date(2026, 11, 20),
+        detail="Statement line with no book movement",
+        statement_id=None,
+        statement_entry_ids=[],
+        movement_ids=[],
+        created_at=DEFAULT_NOW,
+        updated_at=DEFAULT_NOW,
+        version=1,
+    )
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[Role, str]]]:
+    """(base URL, keys per role) of the seeded app served by uvicorn on loopback, in a thread,
+    its clock frozen."""
+    url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('dashboard') / 'dashboard.db'}"
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(upgrade, url).result()
+    app = create_app(Settings(database_url=url, background_workers=False, log_level="WARNING"))
+    clock = FrozenClock(DEFAULT_NOW)
+    app.dependency_overrides[get_clock] = lambda: clock
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert thread.is_alive(), "uvicorn stopped while starting"
+        assert time.monotonic() < deadline, "uvicorn did not start in time"
+        time.sleep(0.05)
+    base_url = f"http://127.0.0.1:{port}"
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        keys = pool.submit(asyncio.run, _seed(url, base_url, clock)).result()
+    yield base_url, keys
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser_page(served: tuple[str, dict[Role, str]]) -> Iterator[tuple[Any, list[str]]]:
+    """A page whose requests to anything but loopback are refused, and listed."""
+    sync_playwright = _browser_or_skip()
+    elsewhere: list[str] = []
+
+    def only_loopback(route: Any) -> None:
+        if urlsplit(route.request.url).hostname in LOOPBACK:
+            route.continue_()
+        else:
+            elsewhere.append(route.request.url)
+            route.abort()
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox"]
+        )
+        context = browser.new_context(viewport={"width": 1400, "height": 1300})
+        context.route("**/*", only_loopback)
+        page = context.new_page()
+        page.set_default_timeout(UI_TIMEOUT_MS)
+        page.on(
+            "request",
+            lambda request: (
+                None
+                if urlsplit(request.url).hostname in LOOPBACK
+                or request.url.startswith(("data:", "blob:", "about:"))
+                else elsewhere.append(request.url)
+            ),
+        )
+        try:
+            yield page, elsewhere
+        finally:
+            context.close()
+            browser.close()
+
+
+def _sign_in(page: Any, base_url: str, key: str) -> None:
+    page.goto(f"{base_url}/dashboard")
+    page.get_by_label("API key").fill(key)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def _target_days(end: date, back: int) -> list[str]:
+    """The TARGET business days from the ``back``-th before ``end`` to ``end`` (no TARGET
+    holiday falls in October or November: only weekends are closed)."""
+    days = [end]
+    day = end
+    while len(days) <= back:
+        day -= timedelta(days=1)
+        if day.weekday() < 5:
+            days.append(day)
+    return [day.isoformat() for day in reversed(days)]
+
+
+def _bars(page: Any, chart: str) -> list[tuple[str, str]]:
+    bars = page.locator(f"#{chart} svg rect.bar, #{chart} svg rect[class~='bar']")
+    return [
+        (bar.get_attribute("data-label"), bar.get_attribute("data-value")) for bar in bars.all()
+    ]
+
+
+def _row(page: Any, numbers: str, head: str) -> list[str]:
+    row = page.locator(
+        f"#{numbers} tbody tr", has=page.get_by_role("rowheader", name=head, exact=True)
+    )
+    return [cell.strip() for cell in row.locator("th, td").all_inner_texts()]
+
+
+def test_a_bad_key_goes_back_to_the_sign_in_form_with_the_reason(
+    served: tuple[str, dict[Role, str]], browser_page: tuple[Any, list[str]]
+) -> None:
+    base_url, keys = served
+    page, elsewhere = browser_page
+
+    _sign_in(page, base_url, keys[Role.TRADER])
+
+    message = page.locator("#sign-in-message")
+    message.filter(has_text="Signed out").wait_for()
+    assert page.locator("#board").is_hidden()
+    assert page.evaluate("sessionStorage.length") == 0
+    _sign_in(page, base_url, "not-a-key")
+    message.filter(has_text="Signed out").wait_for()
+    _screenshot(page, "dashboard-sign-in-refused.png")
+    assert elsewhere == []
+
+
+def test_the_dashboard_draws_the_day_with_its_numbers(
+    served: tuple[str, dict[Role, str]], browser_page: tuple[Any, list[str]]
+) -> None:
+    base_url, keys = served
+    page, elsewhere = browser_page
+
+    _sign_in(page, base_url, keys[Role.OPERATIONS])
+    page.locator("body[data-loaded='true']").wait_for()
+
+    assert page.locator("#business-day").inner_text() == "2026-11-27"
+    days = _target_days(date(2026, 11, 27), 20)
+    assert len(days) == 21
+    assert _bars(page, "efficiency-chart") == [
+        (day, "0" if day in (BUND_DUE, TODAY) else "") for day in days
+    ]
+    assert _row(page, "efficiency-numbers", BUND_DUE) == [BUND_DUE, "1", "0", "0.00 %"]
+    assert _row(page, "efficiency-numbers", TODAY) == [TODAY, "1", "0", "0.00 %"]
+    assert _row(page, "efficiency-numbers", "Total") == ["Total", "2", "0", "0.00 %"]
+    assert _bars(page, "fails-chart") == [
+        ("1", "1"),
+        ("2-3", "0"),
+        ("4-7", "0"),
+        ("8-15", "0"),
+        ("16+", "0"),
+    ]
+    assert _row(page, "fails-numbers", "1") == ["1", "1", "790079.45 EUR"]
+    assert _bars(page, "breaks-chart") == [
+        ("0-1", "0"),
+        ("2-5", "1"),
+        ("6-30", "0"),
+        ("over_30", "0"),
+    ]
+    assert _row(page, "breaks-numbers", "2-5") == ["2-5", "1", "250.00 EUR"]
+    # The penalties report is not served yet (404): the panel says so and the page works.
+    assert page.locator("#penalties-chart").inner_text() == (
+        "No penalty data for the last 6 months."
+    )
+    [clearing] = page.locator("#runs tbody tr").all()
+    cells = [cell.strip() for cell in clearing.locator("th, td").all_inner_texts()]
+    assert (cells[0], cells[2], cells[3]) == ("Clearing", "completed", "1 / 1")
+    assert clearing.get_by_role("progressbar").get_attribute("value") == "1"
+    assert page.get_by_role("img", name="Settled on time by count").count() == 1
+    _screenshot(page, "dashboard.png")
+    page.screenshot(path=str(_artifact("dashboard-full.png")), full_page=True)
+    assert elsewhere == []
+
+
+def _artifact(name: str) -> Any:
+    from tests.docs.test_docs_in_a_browser import ARTIFACTS
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS / name
