@@ -32,6 +32,9 @@ from app.reference.prices.router import router as prices
 from app.reference.rates.router import router as rates
 from app.reference.ssis.router import router as ssis
 from app.reference.tolerances.router import router as tolerances
+from app.reports.blotter.router import router as blotter_report
+from app.reports.exposure.router import router as exposure_report
+from app.reports.positions.router import router as positions_report
 from app.settlement.advices.router import router as status_advices
 from app.settlement.instructions.router import reports_router as settlement_reports
 from app.settlement.instructions.router import router as settlement_instructions
@@ -66,6 +69,9 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     reconciliation_matches,
     holdings_statements,
     breaks,
+    blotter_report,
+    positions_report,
+    exposure_report,
     markets,
     calendars,
     instruments,
