@@ -32,7 +32,11 @@ from app.reference.prices.router import router as prices
 from app.reference.rates.router import router as rates
 from app.reference.ssis.router import router as ssis
 from app.reference.tolerances.router import router as tolerances
-from app.reports.efficiency_breaks_router import router as efficiency_and_breaks_reports
+from app.reports.blotter.router import router as blotter_report
+from app.reports.breaks.router import router as breaks_report
+from app.reports.efficiency.router import router as efficiency_report
+from app.reports.exposure.router import router as exposure_report
+from app.reports.positions.router import router as positions_report
 from app.settlement.advices.router import router as status_advices
 from app.settlement.instructions.router import reports_router as settlement_reports
 from app.settlement.instructions.router import router as settlement_instructions
@@ -67,7 +71,11 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     reconciliation_matches,
     holdings_statements,
     breaks,
-    efficiency_and_breaks_reports,
+    efficiency_report,
+    breaks_report,
+    blotter_report,
+    positions_report,
+    exposure_report,
     markets,
     calendars,
     instruments,

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from app.reports.efficiency import Group, share, tally
+from app.reports.efficiency.service import Group, share, tally
 from app.settlement.instructions.service import DueInstruction
 from tests.clearing.support import NSCC, OPS, book_confirmed, clear
 from tests.factories import GOLDMAN, JPM

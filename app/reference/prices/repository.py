@@ -2,8 +2,9 @@
 
 from collections.abc import Sequence
 from datetime import date
+from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.pagination import PageRequest, fetch_page
@@ -29,3 +30,27 @@ async def page_of(
 ) -> tuple[Sequence[Price], str | None]:
     """The prices of one ISIN by date."""
     return await fetch_page(session, select(Price).where(Price.isin == isin), Price.date, page)
+
+
+IN_CHUNK = 500
+
+
+async def latest_on_or_before(
+    session: AsyncSession, isins: Sequence[str], on: date
+) -> dict[str, tuple[date, Decimal]]:
+    """The last closing price of each ISIN dated on or before ``on``: ``{isin: (date, price)}``
+    (an ISIN without one is absent)."""
+    found: dict[str, tuple[date, Decimal]] = {}
+    for start in range(0, len(isins), IN_CHUNK):
+        latest = (
+            select(Price.isin, func.max(Price.date).label("day"))
+            .where(Price.isin.in_(isins[start : start + IN_CHUNK]), Price.date <= on)
+            .group_by(Price.isin)
+            .subquery()
+        )
+        statement = select(Price.isin, Price.date, Price.price).join(
+            latest, (Price.isin == latest.c.isin) & (Price.date == latest.c.day)
+        )
+        for isin, day, price in (await session.execute(statement)).all():
+            found[isin] = (day, price)
+    return found

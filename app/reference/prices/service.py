@@ -1,7 +1,8 @@
 """Closing prices: record (audited) and read."""
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -38,3 +39,12 @@ async def list_prices(
             errors=[FieldProblem("isin", "isin or date is required")],
         )
     return await repository.page_of(session, page, isin=isin)
+
+
+async def latest_prices(
+    session: AsyncSession, *, isins: Iterable[str], on: date
+) -> dict[str, tuple[date, Decimal]]:
+    """For other domains: each ISIN's last closing price on or before ``on``, as ``{isin:
+    (price date, price)}``; an ISIN with no such price is absent (never a zero price)."""
+    wanted = sorted(set(isins))
+    return await repository.latest_on_or_before(session, wanted, on) if wanted else {}

@@ -88,3 +88,31 @@ class FailsTally:
                 for lei, group in sorted(self.by_counterparty.items())
             ],
         }
+
+
+CSV_COLUMNS = ("group", "key", "instructions", "currency", "unsettled")
+_GROUPS = (
+    ("by_age", "bucket"),
+    ("by_reason", "fail_reason"),
+    ("by_counterparty", "counterparty_lei"),
+)
+
+
+def _group_rows(group: str, key: str, counted: dict[str, Any]) -> list[dict[str, Any]]:
+    base = {"group": group, "key": key, "instructions": counted["instructions"]}
+    if not counted["unsettled"]:
+        return [base]
+    return [
+        {**base, "currency": value["currency"], "unsettled": value["amount"]}
+        for value in counted["unsettled"]
+    ]
+
+
+def csv_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The fails report flattened for CSV: the total, then each age bucket, fail reason and
+    counterparty, one row per currency left unsettled (one row without a currency if none)."""
+    rows = _group_rows("total", "", report)
+    for name, key in _GROUPS:
+        for counted in report[name]:
+            rows += _group_rows(name.removeprefix("by_"), counted[key], counted)
+    return rows

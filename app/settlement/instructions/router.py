@@ -11,7 +11,7 @@ from app.core.errors import problem_responses
 from app.core.identifiers import Isin, Lei
 from app.core.moments import UtcDateTime
 from app.core.pagination import Page
-from app.core.reporting import CSV_RESPONSE, FormatQuery, ReportFormat, csv_response
+from app.core.reporting import CSV_RESPONSE, FormatQuery, ReportFormat, csv_lines, csv_response
 from app.core.versioning import etag, parse_if_match
 from app.settlement.auth import (
     SettlementRead,
@@ -20,6 +20,7 @@ from app.settlement.auth import (
     StatusHistoryRead,
 )
 from app.settlement.instructions import buy_ins, service
+from app.settlement.instructions import fails as fails_csv
 from app.settlement.instructions.schemas import (
     BuyInCandidatesOut,
     FailsReportOut,
@@ -219,16 +220,23 @@ async def amend_instruction(
 @router.get(
     "/reports/fails",
     response_model=FailsReportOut,
-    responses=problem_responses(),
+    responses={**CSV_RESPONSE, **problem_responses()},
     summary="Failing instructions by age, reason and counterparty",
 )
-async def fails(uow: Uow, _actor: SettlementRead, clock: Now) -> FailsReportOut:
+async def fails(
+    uow: Uow, _actor: SettlementRead, clock: Now, report_format: FormatQuery = ReportFormat.JSON
+) -> FailsReportOut | StreamingResponse:
     """Every instruction past its intended settlement date and not settled (held ones too),
     counted by business days failing, fail reason and counterparty, with the cash left
-    unsettled per currency."""
-    return FailsReportOut.model_validate(
-        await service.fails_report(uow.session, today=clock().date())
-    )
+    unsettled per currency. CSV: one row per group (`total`, `age`, `reason`, `counterparty`)
+    and currency: `group,key,instructions,currency,unsettled`."""
+    today = clock().date()
+    report = await service.fails_report(uow.session, today=today)
+    if report_format is ReportFormat.CSV:
+        return csv_response(
+            csv_lines(fails_csv.CSV_COLUMNS, fails_csv.csv_rows(report)), filename=f"fails-{today}"
+        )
+    return FailsReportOut.model_validate(report)
 
 
 @reports_router.get(

@@ -979,3 +979,27 @@ def _candidate(
         extension_days=extension,
         fail_reason=row.fail_reason,
     )
+
+
+async def failing_instructions(session: AsyncSession, *, today: date) -> list[dict[str, Any]]:
+    """For reports: every instruction failing on ``today`` (past its intended settlement date,
+    not settled, not cancelled), in id order, as plain values."""
+    names = (
+        "id",
+        "delivery_type",
+        "isin",
+        "quantity",
+        "settled_quantity",
+        "amount",
+        "settled_amount",
+        "currency",
+        "counterparty_lei",
+        "status",
+        "fail_reason",
+        "intended_settlement_date",
+    )
+    return [
+        {name: getattr(row, name) for name in names}
+        for rows in await repository.failing_in_chunks(session, today=today)
+        for row in rows
+    ]

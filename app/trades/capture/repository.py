@@ -321,3 +321,41 @@ async def ids_of_obligations(
         )
         found.extend((str(o), str(t)) for o, t in (await session.execute(statement)).all())
     return found
+
+
+# Reports ------------------------------------------------------------------------------------
+
+REPORT_CHUNK = 1000
+
+
+async def chunk_by_trade_date(
+    session: AsyncSession, *, start: date, end: date, after: str | None, limit: int = REPORT_CHUNK
+) -> list[Trade]:
+    """Up to ``limit`` trades dated ``start`` to ``end`` (inclusive), in id order after
+    ``after``."""
+    statement = (
+        select(Trade)
+        .where(Trade.trade_date >= start, Trade.trade_date <= end)
+        .order_by(Trade.id)
+        .limit(limit)
+    )
+    if after is not None:
+        statement = statement.where(Trade.id > after)
+    return list((await session.scalars(statement)).all())
+
+
+async def chunk_unsettled(
+    session: AsyncSession, *, as_of: date, after: str | None, limit: int = REPORT_CHUNK
+) -> list[Trade]:
+    """Up to ``limit`` trades dated on or before ``as_of``, neither settled nor cancelled, in
+    id order after ``after``."""
+    closed = (TradeStatus.SETTLED.value, TradeStatus.CANCELLED.value)
+    statement = (
+        select(Trade)
+        .where(Trade.trade_date <= as_of, Trade.status.not_in(closed))
+        .order_by(Trade.id)
+        .limit(limit)
+    )
+    if after is not None:
+        statement = statement.where(Trade.id > after)
+    return list((await session.scalars(statement)).all())

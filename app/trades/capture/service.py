@@ -1,6 +1,6 @@
 """Trade capture (single and batch), amendment, cancellation, history and queries."""
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
@@ -435,3 +435,64 @@ async def list_trades(
         "settlement_date": settlement_date,
     }
     return await repository.page(session, page=page, filters=filters)
+
+
+# Reports (values only, streamed a chunk at a time) ------------------------------------------
+
+REPORT_FIELDS = (
+    "id",
+    "external_id",
+    "status",
+    "book",
+    "counterparty_lei",
+    "counterparty_of_record",
+    "isin",
+    "side",
+    "quantity",
+    "price",
+    "currency",
+    "gross_amount",
+    "commission",
+    "fees",
+    "accrued_interest",
+    "net_amount",
+    "trade_date",
+    "settlement_date",
+    "venue",
+)
+
+
+def _report_row(trade: Trade) -> dict[str, Any]:
+    return {name: getattr(trade, name) for name in REPORT_FIELDS}
+
+
+async def trades_dated(
+    session: AsyncSession, *, start: date, end: date
+) -> AsyncIterator[dict[str, Any]]:
+    """Every trade dated ``start`` to ``end`` (inclusive), in id order, as plain values, read
+    from the database a chunk at a time (a large blotter is never loaded whole)."""
+    after: str | None = None
+    while True:
+        chunk = await repository.chunk_by_trade_date(
+            session, start=start, end=end, after=after, limit=repository.REPORT_CHUNK
+        )
+        for trade in chunk:
+            yield _report_row(trade)
+        if len(chunk) < repository.REPORT_CHUNK:
+            return
+        after = chunk[-1].id
+
+
+async def unsettled_trades(session: AsyncSession, *, as_of: date) -> AsyncIterator[dict[str, Any]]:
+    """Every trade dated on or before ``as_of`` that is neither settled nor cancelled, in id
+    order, as plain values, a chunk at a time."""
+    after: str | None = None
+    while True:
+        chunk = await repository.chunk_unsettled(
+            session, as_of=as_of, after=after, limit=repository.REPORT_CHUNK
+        )
+        for trade in chunk:
+            yield _report_row(trade)
+        if len(chunk) < repository.REPORT_CHUNK:
+            return
+        after = chunk[-1].id

@@ -4,7 +4,7 @@ from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.deps import AsOf, Now, Paging, Uow
@@ -12,6 +12,7 @@ from app.core.errors import problem_responses
 from app.core.idempotency import IdempotencyKey, idempotent_create
 from app.core.identifiers import Lei, Mic
 from app.core.pagination import Page
+from app.core.reporting import CSV_RESPONSE, FormatQuery, ReportFormat, csv_lines, csv_response
 from app.trades.confirmations import service
 from app.trades.confirmations.auth import ConfirmationsRead, ConfirmationsWrite, Operations
 from app.trades.confirmations.models import Confirmation
@@ -217,7 +218,7 @@ async def force_match(
 @reports_router.get(
     "/reports/unaffirmed",
     response_model=list[UnaffirmedTradeOut],
-    responses=problem_responses(),
+    responses={**CSV_RESPONSE, **problem_responses()},
     summary="Unconfirmed trades past or near their market's affirmation cutoff",
 )
 async def unaffirmed_report(
@@ -228,17 +229,20 @@ async def unaffirmed_report(
     venue: Annotated[Mic | None, Query()] = None,
     book: Annotated[str | None, Query(max_length=40)] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
-) -> list[UnaffirmedTradeOut]:
-    """Most urgent first: overdue trades, then those whose cutoff is within `within_minutes`."""
+    report_format: FormatQuery = ReportFormat.JSON,
+) -> list[UnaffirmedTradeOut] | StreamingResponse:
+    """Most urgent first: overdue trades, then those whose cutoff is within `within_minutes`.
+    CSV: the same fields, one row per trade."""
+    now = clock()
     rows = await service.unaffirmed_trades(
         uow.session,
-        now=clock(),
+        now=now,
         within=timedelta(minutes=within_minutes),
         venue=venue,
         book=book,
         limit=limit,
     )
-    return [
+    items = [
         UnaffirmedTradeOut(
             trade_id=t.id,
             external_id=t.external_id,
@@ -254,3 +258,7 @@ async def unaffirmed_report(
         )
         for t, d in rows
     ]
+    if report_format is ReportFormat.CSV:
+        lines = csv_lines(tuple(UnaffirmedTradeOut.model_fields), (dict(item) for item in items))
+        return csv_response(lines, filename=f"unaffirmed-{now.date()}")
+    return items

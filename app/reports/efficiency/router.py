@@ -1,22 +1,17 @@
-"""The reports the morning dashboard draws besides the fails and penalties: settlement
-efficiency and open reconciliation breaks by age (json, or streamed csv)."""
+"""GET /reports/settlement-efficiency (json, or streamed csv)."""
 
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
-from app.core.auth import Actor, Role, require_roles
 from app.core.deps import Now, Uow
 from app.core.errors import problem_responses
 from app.core.reporting import CSV_RESPONSE, FormatQuery, ReportFormat, csv_response
-from app.reports import breaks, efficiency
-from app.reports.breaks import BreaksReportOut
-from app.reports.efficiency import EfficiencyOut
-
-# Reports that name who fails and what it costs: those who act on them and who oversee them.
-ReportRead = Annotated[Actor, Depends(require_roles(Role.OPERATIONS, Role.COMPLIANCE))]
+from app.reports.auth import ReportsRead
+from app.reports.efficiency import service as efficiency
+from app.reports.efficiency.schemas import EfficiencyOut
 
 router = APIRouter(tags=["Reports"])
 
@@ -29,7 +24,7 @@ router = APIRouter(tags=["Reports"])
 )
 async def settlement_efficiency(
     uow: Uow,
-    _actor: ReportRead,
+    _actor: ReportsRead,
     clock: Now,
     start: Annotated[
         date | None,
@@ -61,30 +56,3 @@ async def settlement_efficiency(
             efficiency.csv_lines(report), filename=f"settlement-efficiency-{first}-{last}"
         )
     return EfficiencyOut.model_validate(report)
-
-
-@router.get(
-    "/reports/breaks",
-    response_model=BreaksReportOut,
-    responses={**CSV_RESPONSE, **problem_responses()},
-    summary="Open reconciliation breaks by age and account",
-)
-async def breaks_report(
-    uow: Uow,
-    _actor: ReportRead,
-    clock: Now,
-    as_of: Annotated[
-        date | None, Query(description="The day ages count to; today if omitted.")
-    ] = None,
-    report_format: FormatQuery = ReportFormat.JSON,
-) -> BreaksReportOut | StreamingResponse:
-    """Every break open now, aged in business days of its account's calendar to `as_of`:
-    counted per ageing bucket (every bucket, even empty) and per account with their amounts
-    summed per currency (signed: the outside world less the book; securities breaks have no
-    currency and count without an amount), and listed oldest first with the fields of
-    `GET /breaks`. CSV: one line per break."""
-    day = as_of or clock().date()
-    report = await breaks.breaks_report(uow.session, as_of=day)
-    if report_format is ReportFormat.CSV:
-        return csv_response(breaks.csv_lines(report["items"]), filename=f"breaks-{day}")
-    return BreaksReportOut.model_validate(report)

@@ -12,10 +12,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.money import DecimalStr
 from app.core.reporting import csv_line
 from app.reconciliation.breaks import service as breaks
 from app.reconciliation.breaks.schemas import BreakOut
@@ -36,31 +34,6 @@ CSV_COLUMNS = (
     "owner",
     "detail",
 )
-
-
-class AmountOut(BaseModel):
-    currency: str
-    amount: DecimalStr
-
-
-class BucketOut(BaseModel):
-    bucket: AgeingBucket
-    count: int
-    amounts: list[AmountOut]
-
-
-class AccountOut(BaseModel):
-    account: str
-    count: int
-    amounts: list[AmountOut]
-
-
-class BreaksReportOut(BaseModel):
-    as_of: date = Field(description="The day ages count to.")
-    open: int = Field(description="Open breaks.")
-    by_age: list[BucketOut] = Field(description="Every ageing bucket, youngest first.")
-    by_account: list[AccountOut]
-    items: list[BreakOut] = Field(description="The open breaks, oldest first.")
 
 
 @dataclass

@@ -15,12 +15,11 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.calendars import BusinessCalendar
 from app.core.errors import FieldProblem, ValidationFailed
-from app.core.money import DecimalStr, round_money
+from app.core.money import round_money
 from app.core.reporting import csv_line
 from app.settlement.instructions import service as instructions
 from app.settlement.instructions.service import DueInstruction
@@ -41,45 +40,6 @@ CSV_COLUMNS = (
     "value_settled_on_time",
     "value_rate",
 )
-
-
-class ValueOut(BaseModel):
-    currency: str
-    due: DecimalStr
-    settled_on_time: DecimalStr
-    rate: DecimalStr | None = Field(description="Value settled on time / value due.")
-
-
-class GroupOut(BaseModel):
-    due: int = Field(description="Instructions due (not cancelled).")
-    settled_on_time: int = Field(description="Fully settled on their intended date.")
-    rate_by_count: DecimalStr | None = Field(
-        description="settled_on_time / due, 4 places; null when nothing was due."
-    )
-    values: list[ValueOut] = Field(description="By cash value, per currency.")
-
-
-class DayOut(GroupOut):
-    date: date
-
-
-class MarketOut(GroupOut):
-    market: str = Field(description="MIC of the instrument's market.")
-
-
-class CounterpartyOut(GroupOut):
-    counterparty_lei: str
-
-
-class EfficiencyOut(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-
-    from_date: date = Field(alias="from")
-    to: date
-    total: GroupOut
-    by_day: list[DayOut] = Field(description="Every TARGET business day in range, oldest first.")
-    by_market: list[MarketOut]
-    by_counterparty: list[CounterpartyOut]
 
 
 def share(part: Decimal | int, whole: Decimal | int) -> Decimal | None:

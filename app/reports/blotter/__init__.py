@@ -1,0 +1,1 @@
+"""The trade blotter: every trade of a trade-date range, streamed."""

@@ -1,0 +1,1 @@
+"""GET /reports/breaks: open reconciliation breaks by age and account."""

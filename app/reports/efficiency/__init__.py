@@ -1,0 +1,1 @@
+"""GET /reports/settlement-efficiency: instructions settled on their intended date."""

@@ -1,0 +1,1 @@
+"""Settlement exposure per counterparty: replacement cost and principal at risk."""
