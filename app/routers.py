@@ -32,6 +32,7 @@ from app.reference.prices.router import router as prices
 from app.reference.rates.router import router as rates
 from app.reference.ssis.router import router as ssis
 from app.reference.tolerances.router import router as tolerances
+from app.reports.eod.router import router as eod_runs
 from app.settlement.advices.router import router as status_advices
 from app.settlement.instructions.router import reports_router as settlement_reports
 from app.settlement.instructions.router import router as settlement_instructions
@@ -66,6 +67,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     reconciliation_matches,
     holdings_statements,
     breaks,
+    eod_runs,
     markets,
     calendars,
     instruments,

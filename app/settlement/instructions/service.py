@@ -943,3 +943,9 @@ def _candidate(
         extension_days=extension,
         fail_reason=row.fail_reason,
     )
+
+
+async def count_by_status(session: AsyncSession, *, settlement_date: date) -> dict[str, int]:
+    """The instructions intended to settle on the date, per status (statuses with none left
+    out): what the end-of-day cycle checks after clearing."""
+    return await repository.count_by_status(session, settlement_date=settlement_date)
