@@ -15,11 +15,13 @@ import pytest
 
 from app.reports.eod import service
 from app.reports.eod.steps import STEPS, StepContext, StepOutcome
+from app.settlement.runs import service as settlement_runs
 from tests.clearing.support import MORGAN, OPS, book_confirmed
 from tests.conftest import Database
 from tests.factories import GOLDMAN
 from tests.positions.conftest import Adjust, line
 from tests.reconciliation.runs.support import entry, send_statement
+from tests.settlement.outbound.support import PARIS
 from tests.settlement.support import audit_trail, bund
 from tests.support import Api, FrozenClock
 
@@ -261,3 +263,72 @@ async def test_a_day_nothing_settles_on_or_still_to_come_is_422(
     assert response.status_code == 422, response.text
     assert response.json()["errors"] == [{"field": "date", "message": why}]
     assert await listed(api, "/eod-runs") == []
+
+
+async def test_a_child_run_that_failed_is_resumed_not_started_again(
+    api: Api, adjust: Adjust, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await a_day_of_trades(api, adjust, clock)
+    kind = settlement_runs.SETTLEMENT_RUN
+    failures: list[int] = []
+
+    async def failing_once(*args: Any, **kwargs: Any) -> bool:
+        if not failures:
+            failures.append(1)
+            raise RuntimeError("the settlement run's connection dropped")
+        more: bool = await kind.chunk(*args, **kwargs)
+        return more
+
+    monkeypatch.setattr(settlement_runs, "SETTLEMENT_RUN", replace(kind, chunk=failing_once))
+    failed = (await close_day(api)).json()
+    assert (failed["status"], failed["steps"][3]["status"]) == ("failed", "failed")
+    child_id = failed["steps"][3]["child_runs"]["settlement"]
+    child_run = await child(api, "/settlement-runs", child_id)
+    assert (child_run["status"], child_run["settled"]) == ("failed", 0)
+
+    resumed = await api.post(f"/eod-runs/{failed['id']}/resume", params={"wait": "true"}, role=OPS)
+
+    run = resumed.json()
+    assert (run["status"], run["steps"][3]["child_runs"]) == ("completed", {"settlement": child_id})
+    child_run = await child(api, "/settlement-runs", child_id)
+    assert (child_run["status"], child_run["settled"]) == ("completed", 2)
+    assert [r["id"] for r in await listed(api, "/settlement-runs", settlement_date=DAY)] == [
+        child_id
+    ]
+
+
+async def test_at_the_depository_the_day_instructs_and_the_next_day_ages_the_fail(
+    api: Api, reference: None, clock: FrozenClock
+) -> None:
+    """A Euronext Paris trade (the depository settles it) due 2026-11-25, the frozen clock's
+    day: the day's clearing instructs it and queues its sese.023; the settlement run leaves it
+    to the depository. Unsettled the next business day, it is failing one day there."""
+    trade = await book_confirmed(api, **PARIS)
+    assert trade["settlement_date"] == "2026-11-25"
+
+    first = (await close_day(api, "2026-11-25")).json()
+
+    steps = {step["name"]: step for step in first["steps"]}
+    assert first["status"] == "completed"
+    assert steps["clearing"]["summary"]["instructions"] == 1
+    assert steps["instructions"]["summary"] == {
+        "instructions": 1,
+        "instructions_by_status": {"matched": 1},  # with the CCP: pre-matched
+        "outbound_messages_by_status": {"pending": 1},
+    }
+    ages = dict.fromkeys(("1", "2-3", "4-7", "8-15", "16+"), 0)
+    settlement = steps["settlement"]["summary"]
+    assert (settlement["due"], settlement["at_csd"], settlement["failing_at_csd"]) == (0, 1, 0)
+    assert steps["reconciliation"]["status"] == "skipped"
+    clock.set(datetime(2026, 11, 26, 18, 0, tzinfo=UTC))
+
+    second = (await close_day(api, "2026-11-26")).json()
+
+    steps = {step["name"]: step for step in second["steps"]}
+    assert steps["clearing"]["status"] == "skipped"
+    settlement = steps["settlement"]["summary"]
+    assert (settlement["at_csd"], settlement["failing_at_csd"]) == (1, 1)
+    assert settlement["failing_at_csd_by_age"] == [
+        {"bucket": bucket, "instructions": count} for bucket, count in (ages | {"1": 1}).items()
+    ]
+    assert second["report"]["fails"] == 1
