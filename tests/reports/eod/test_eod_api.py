@@ -332,3 +332,18 @@ async def test_at_the_depository_the_day_instructs_and_the_next_day_ages_the_fai
         {"bucket": bucket, "instructions": count} for bucket, count in (ages | {"1": 1}).items()
     ]
     assert second["report"]["fails"] == 1
+
+
+async def test_without_wait_the_run_is_accepted_and_followed_at_its_location(
+    api: Api, adjust: Adjust, clock: FrozenClock
+) -> None:
+    await a_day_of_trades(api, adjust, clock)
+
+    accepted = await api.post("/eod-runs", json={"date": DAY}, role=OPS)
+
+    assert accepted.status_code == 202, accepted.text
+    body = accepted.json()
+    assert (body["status"], body["processed"], body["total"]) == ("running", 0, 6)
+    assert accepted.headers["location"] == f"/api/v1/eod-runs/{body['id']}"
+    followed = await api.get(f"/eod-runs/{body['id']}", role="compliance")
+    assert (followed.json()["status"], followed.json()["processed"]) == ("completed", 6)
