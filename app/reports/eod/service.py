@@ -1,10 +1,10 @@
-"""End-of-day runs on the run framework: one per business date, a step per chunk.
+"""End-of-day runs on the run framework: one per business date, a step per two chunks.
 
 The framework owns the run row, its lifecycle (running, completed, failed, resumed) and its
-audit records; a chunk here does the next step of the table (``plan.next_step``). A step's
-batch runs work in their own transactions (on SQLite a transaction holds the database's one
-write lock), so the chunk commits the step's start, lets the step work, then locks the run
-again to record the outcome."""
+audit records; a chunk here does the next step of the table (``plan.next_step``), and the
+chunk after it records how that step ended (so ``finished_at`` is the clock when it ended). A
+step's batch runs work in their own transactions (on SQLite a transaction holds the database's
+one write lock), so the chunk commits the step's start before the step works."""
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -122,7 +122,7 @@ async def _step_chunk(
         child_runs=dict(step["child_runs"]),
         remember=_remember(run.id, index, actor=actor, now=now),
     )
-    entry = {step.name: step for step in carried.steps}.get(step["name"])
+    entry = {known.name: known for known in carried.steps}.get(step["name"])
     try:
         if entry is None:
             ended = StepOutcome({"note": "No longer part of the cycle."}, skipped=True)
