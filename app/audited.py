@@ -28,6 +28,7 @@ from app.reference.prices.models import Price
 from app.reference.rates.models import PenaltyRate
 from app.reference.ssis.models import Ssi
 from app.reference.tolerances.models import MatchingTolerance
+from app.reports.eod.models import EodRun
 from app.settlement.advices.models import StatusAdvice
 from app.settlement.instructions.models import SettlementInstruction
 from app.settlement.outbound.models import OutboundMessage
@@ -69,6 +70,8 @@ AUDITED_TABLES: tuple[AuditedTable, ...] = (
     AuditedTable("statement_mapping", StatementMapping),
     AuditedTable("reconciliation_rule", ReconciliationRule),
     _run("reconciliation_run", ReconciliationRun, "matched", "breaks_opened", "breaks_closed"),
+    # Every change of an end-of-day run (each step's start, child run and end) is recorded.
+    AuditedTable("eod_run", EodRun),
     AuditedTable("reconciliation_match", ReconciliationMatch),
     AuditedTable("reconciliation_break", ReconciliationBreak),
     AuditedTable("break_comment", BreakComment),

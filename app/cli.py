@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
+from rich.console import Console
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.apikeys.service import create_key, revoke_key
@@ -16,10 +17,14 @@ from app.core.auth import SYSTEM_ACTOR, Role
 from app.core.clock import system_clock
 from app.core.config import PROJECT_ROOT, get_settings
 from app.core.db import UnitOfWork, create_engine, create_sessionmaker, is_sqlite
+from app.core.errors import ValidationFailed
 from app.core.idempotency import purge_expired
 from app.core.migrations import upgrade
+from app.core.runs.states import RunStatus
 from app.positions.adjustments.demo import load_demo_opening
 from app.reference.demo import load_demo_reference
+from app.reports.eod import command as eod_command
+from app.reports.eod.models import EodRun
 from app.settlement.outbound import export as outbound_export
 from app.trades.deadline_runs import service as deadlines
 from app.workers import background_workers
@@ -233,6 +238,45 @@ def affirmation_deadlines() -> None:
             await engine.dispose()
 
     typer.echo(f"flagged {asyncio.run(run())} trades past their affirmation cutoff")
+
+
+@cli.command()
+def eod(
+    day: Annotated[
+        datetime | None,
+        typer.Option("--date", formats=["%Y-%m-%d"], help="The business date (default today)."),
+    ] = None,
+) -> None:
+    """Close a business day: affirmation deadlines, clearing, instructions, settlement and fail
+    ageing, reconciliation of the statements received, the day's reports; in order, once per
+    date. A failed or interrupted run goes on from its step; a completed one does nothing and
+    says so. Exits 1 when a step failed."""
+    console = Console()
+    if not console.is_terminal:  # a log or a pipe: room for the summary's counts
+        console.width = max(console.width, 120)
+    when = (day or system_clock()).date()
+
+    async def run() -> EodRun:
+        engine = create_engine(get_settings().database_url)
+        try:
+            return await eod_command.run_day(
+                create_sessionmaker(engine),
+                day=when,
+                actor=SYSTEM_ACTOR,
+                clock=system_clock,
+                console=console,
+            )
+        finally:
+            await engine.dispose()
+
+    try:
+        ended = asyncio.run(run())
+    except ValidationFailed as refused:
+        typer.echo(refused.detail, err=True)
+        raise typer.Exit(2) from None
+    console.print(eod_command.summary_table(ended))
+    if ended.status != RunStatus.COMPLETED:
+        raise typer.Exit(1)
 
 
 @outbound.command("export")

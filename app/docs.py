@@ -121,6 +121,12 @@ TAGS: list[dict[str, str]] = [
     },
     {"name": "Reports", "description": "Operational reports."},
     {
+        "name": "End of day",
+        "description": "Close a business day with one request: affirmation deadlines, "
+        "clearing, instructions, settlement and fail ageing, reconciliation and the day's "
+        "report summary, in order, once per date, resumed from the step that failed.",
+    },
+    {
         "name": "Audit",
         "description": "Compliance reads the hash-chained audit trail: by filter, or one "
         "entity's whole history; verifies the chain and every audited row against it; exports "

@@ -28,6 +28,7 @@ from app.reference.prices import models as reference_prices_models
 from app.reference.rates import models as reference_rates_models
 from app.reference.ssis import models as reference_ssis_models
 from app.reference.tolerances import models as reference_tolerances_models
+from app.reports.eod import models as reports_eod_models
 from app.settlement.advices import models as settlement_advices_models
 from app.settlement.instructions import models as settlement_instructions_models
 from app.settlement.outbound import models as settlement_outbound_models
@@ -67,6 +68,7 @@ __all__ = [
     "reference_rates_models",
     "reference_ssis_models",
     "reference_tolerances_models",
+    "reports_eod_models",
     "settlement_advices_models",
     "settlement_instructions_models",
     "settlement_outbound_models",

@@ -35,6 +35,7 @@ from app.reference.tolerances.router import router as tolerances
 from app.reports.blotter.router import router as blotter_report
 from app.reports.breaks.router import router as breaks_report
 from app.reports.efficiency.router import router as efficiency_report
+from app.reports.eod.router import router as eod_runs
 from app.reports.exposure.router import router as exposure_report
 from app.reports.positions.router import router as positions_report
 from app.settlement.advices.router import router as status_advices
@@ -76,6 +77,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     blotter_report,
     positions_report,
     exposure_report,
+    eod_runs,
     markets,
     calendars,
     instruments,

@@ -220,3 +220,14 @@ async def lines_by_ids(session: AsyncSession, ids: Sequence[str]) -> list[Statem
         StatementLine(**{**row._mapping, "references": MappingProxyType(dict(row.references))})
         for row in (await session.execute(statement)).all()
     ]
+
+
+async def accounts_with_statement_on(session: AsyncSession, *, day: date) -> list[str]:
+    """The accounts with an end-of-day statement dated ``day``, in code order."""
+    statement = (
+        select(BankStatement.account)
+        .where(BankStatement.kind == _END_OF_DAY, BankStatement.statement_date == day)
+        .distinct()
+        .order_by(BankStatement.account)
+    )
+    return list((await session.scalars(statement)).all())

@@ -350,3 +350,9 @@ async def entries_by_ids(session: AsyncSession, ids: Sequence[str]) -> list[Stat
     """The stored entries with these ids, in id order (unknown ids left out): what a manual
     match is given."""
     return await repository.lines_by_ids(session, ids)
+
+
+async def accounts_with_statement(session: AsyncSession, *, day: date) -> list[str]:
+    """The accounts whose end-of-day statement for ``day`` was received, in code order: what
+    the end-of-day cycle reconciles."""
+    return await repository.accounts_with_statement_on(session, day=day)

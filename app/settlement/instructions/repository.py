@@ -399,3 +399,13 @@ async def events_page(
         InstructionStatusEvent.instruction_id == instruction_id
     )
     return await fetch_page(session, statement, InstructionStatusEvent.id, page)
+
+
+async def count_by_status(session: AsyncSession, *, settlement_date: date) -> dict[str, int]:
+    """Instructions intended to settle on the date, counted per status."""
+    statement = (
+        select(SettlementInstruction.status, func.count())
+        .where(SettlementInstruction.intended_settlement_date == settlement_date)
+        .group_by(SettlementInstruction.status)
+    )
+    return {status: int(count) for status, count in (await session.execute(statement)).all()}

@@ -1003,3 +1003,9 @@ async def failing_instructions(session: AsyncSession, *, today: date) -> list[di
         for rows in await repository.failing_in_chunks(session, today=today)
         for row in rows
     ]
+
+
+async def count_by_status(session: AsyncSession, *, settlement_date: date) -> dict[str, int]:
+    """The instructions intended to settle on the date, per status (statuses with none left
+    out): what the end-of-day cycle checks after clearing."""
+    return await repository.count_by_status(session, settlement_date=settlement_date)

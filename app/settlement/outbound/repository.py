@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.pagination import PageRequest, fetch_page
@@ -125,3 +125,9 @@ async def page_of(
         if value is not None:
             statement = statement.where(column == value)
     return await fetch_page(session, statement, OutboundMessage.id, page)
+
+
+async def count_by_status(session: AsyncSession) -> dict[str, int]:
+    """Outbound messages per status."""
+    statement = select(OutboundMessage.status, func.count()).group_by(OutboundMessage.status)
+    return {status: int(count) for status, count in (await session.execute(statement)).all()}

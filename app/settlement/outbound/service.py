@@ -353,3 +353,8 @@ async def messages_of_many(
     session: AsyncSession, *, instruction_ids: Sequence[str]
 ) -> dict[str, list[OutboundMessage]]:
     return await repository.of_instructions(session, instruction_ids)
+
+
+async def count_by_status(session: AsyncSession) -> dict[str, int]:
+    """Messages to depositories per status (statuses with none left out)."""
+    return await repository.count_by_status(session)
