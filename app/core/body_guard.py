@@ -25,6 +25,7 @@ from fastapi import FastAPI
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.core.bodies import BODY_LIMIT_SCOPE_KEY
 from app.core.config import Settings
 from app.core.errors import (
     PROBLEM_MEDIA_TYPE,
@@ -34,8 +35,6 @@ from app.core.errors import (
     Unauthenticated,
     problem_responses,
 )
-
-BODY_LIMIT_SCOPE_KEY = "settlement.body_limit"
 
 
 class _BodyRefused(Exception):
