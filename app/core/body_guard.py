@@ -18,6 +18,7 @@ Header size and time are bounded by the server (app/core/serving.py).
 import asyncio
 import contextlib
 import copy
+import traceback
 from collections.abc import Mapping
 from typing import Any
 
@@ -51,10 +52,25 @@ class _GuardedBody:
         self.received = 0
         self.complete = False
         self.refusal: AppError | None = None
+        self.raised: list[_BodyRefused] = []
+
+    def _refuse(self) -> _BodyRefused:
+        refused = _BodyRefused()
+        self.raised.append(refused)
+        return refused
+
+    def release(self) -> None:
+        """Drop what the app had read when the body was refused (up to the cap): the frames of
+        the refused reads hold it in reference cycles, which would keep it until a full
+        garbage collection, so memory would climb by a cap per refusal meanwhile."""
+        for refused in self.raised:
+            traceback.clear_frames(refused.__traceback__)
+            refused.__traceback__ = None
+        self.raised.clear()
 
     async def receive(self) -> Message:
         if self.refusal is not None:
-            raise _BodyRefused
+            raise self._refuse()
         if self.complete:  # waiting for a disconnect while the answer streams: no deadline
             return await self._receive()
         try:
@@ -64,12 +80,12 @@ class _GuardedBody:
             self.refusal = RequestTimeout(
                 "The body did not arrive in time; send it faster or in smaller requests."
             )
-            raise _BodyRefused from None
+            raise self._refuse() from None
         if message["type"] == "http.request":
             self.received += len(message.get("body", b""))
             if self.received > self.limit:
                 self.refusal = _too_large(self.limit)
-                raise _BodyRefused
+                raise self._refuse()
             self.complete = not message.get("more_body", False)
         return message
 
@@ -127,8 +143,11 @@ class BodyGuardMiddleware:
             started = started or message["type"] == "http.response.start"
             await send(message)
 
-        with contextlib.suppress(_BodyRefused):
-            await self.app(scope, body.receive, guarded_send)
+        try:
+            with contextlib.suppress(_BodyRefused):
+                await self.app(scope, body.receive, guarded_send)
+        finally:
+            body.release()
         if body.refusal is not None and not started:
             await _refuse(scope, send, body.refusal)
 
