@@ -71,8 +71,10 @@ def serve(
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
 ) -> None:
-    """Serve the API (uvicorn)."""
+    """Serve the API (uvicorn), with bounded header size and read time (app/core/serving.py)."""
     import uvicorn
+
+    from app.core.serving import uvicorn_options
 
     uvicorn.run(
         "app.main:create_app",
@@ -82,6 +84,7 @@ def serve(
         workers=workers,
         access_log=False,
         proxy_headers=True,
+        **uvicorn_options(),
     )
 
 

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from app.apikeys.service import authenticate
 from app.audit import sealing
 from app.audited import AUDITED_TABLES
+from app.core.body_guard import install_body_guard
 from app.core.config import Settings, get_settings
 from app.core.db import create_engine, create_sessionmaker
 from app.core.handlers import install_error_handlers
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.readiness_reports = {"audit": sealing.readiness, "webhooks": dispatch.backlog}
     app.state.authenticate = authenticate
     app.state.audited_tables = AUDITED_TABLES
+    install_body_guard(app, settings, prefix=API_PREFIX)  # inside the request context
     app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app)
     install_docs(app)

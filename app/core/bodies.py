@@ -2,12 +2,18 @@
 
 from fastapi import Request
 
+from app.core.config import get_settings
 from app.core.errors import PayloadTooLarge
 
+# Set by the body guard (app/core/body_guard.py): the cap of the route being called.
+BODY_LIMIT_SCOPE_KEY = "settlement.body_limit"
 
-async def read_capped(request: Request, limit: int) -> bytes:
-    """The whole body, or PayloadTooLarge (413) as soon as it passes ``limit`` bytes: what is
-    still to come is not buffered."""
+
+async def read_capped(request: Request, limit: int | None = None) -> bytes:
+    """The whole body, or PayloadTooLarge (413) as soon as it passes ``limit`` bytes (by default
+    the route's cap from the settings): what is still to come is not buffered."""
+    if limit is None:
+        limit = request.scope.get(BODY_LIMIT_SCOPE_KEY) or get_settings().body_limit_bytes
     parts: list[bytes] = []
     size = 0
     async for part in request.stream():

@@ -37,6 +37,24 @@ class Settings(BaseSettings):
     our_bic: str = "DEMOFRPPXXX"
     # How long a gateway's claim on an outbound message holds before another may claim it.
     outbound_claim_lease_seconds: float = Field(default=300.0, gt=0)
+    # Request bodies (app/core/body_guard.py): at most this many bytes, unless the route has its
+    # own cap below (exact path; an environment value replaces the whole mapping, as JSON); the
+    # whole body within the read timeout. 10,000 trades in a batch take about 4 MB.
+    body_limit_bytes: int = Field(default=1 << 20, gt=0)
+    body_limits: dict[str, int] = Field(
+        default_factory=lambda: {
+            "/api/v1/trades/batch": 16 << 20,
+            "/api/v1/statements": 20 << 20,
+            "/api/v1/holdings-statements": 10 << 20,
+            "/api/v1/status-advices": 1 << 20,
+        }
+    )
+    body_read_timeout_seconds: float = Field(default=30.0, gt=0)
+    # `settlement serve` (app/core/serving.py): a request's headers must arrive within this time
+    # and size, and an idle keep-alive connection closes after its timeout.
+    header_read_timeout_seconds: float = Field(default=10.0, gt=0)
+    header_max_bytes: int = Field(default=64 << 10, gt=0)
+    keep_alive_timeout_seconds: int = Field(default=5, gt=0)
     # Benchmarks only: measure what the trail costs. Off, changes leave no audit record.
     audit_trail: bool = True
 

@@ -96,6 +96,12 @@ class Forbidden(AppError):
     title = "This role may not do this"
 
 
+class RequestTimeout(AppError):
+    status = 408
+    slug = "request-timeout"
+    title = "The request did not arrive in time"
+
+
 class PayloadTooLarge(AppError):
     status = 413
     slug = "payload-too-large"
@@ -132,8 +138,10 @@ _DESCRIPTIONS = {
     401: "No valid API key",
     403: "The key's role may not call this route",
     404: "Not found",
+    408: "The body did not arrive within the read deadline",
     409: "Conflict with the current state or a duplicate",
     412: "Stale If-Match version",
+    413: "The body is larger than this route accepts",
     422: "Invalid input, with the offending fields",
     429: "Rate limited",
     503: "Temporarily unavailable",

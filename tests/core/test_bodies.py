@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 from fastapi import Request
 
-from app.core.bodies import read_capped
+from app.core.bodies import BODY_LIMIT_SCOPE_KEY, read_capped
 from app.core.errors import PayloadTooLarge
 
 
@@ -33,3 +33,11 @@ async def test_a_body_past_the_limit_is_refused_without_reading_the_rest() -> No
     with pytest.raises(PayloadTooLarge):
         await read_capped(request, 15)
     assert asked == [2]
+
+
+async def test_without_a_limit_the_routes_cap_from_the_body_guard_applies() -> None:
+    request, asked = streamed([b"a" * 10, b"b" * 10, b"c" * 10])
+    request.scope[BODY_LIMIT_SCOPE_KEY] = 25
+    with pytest.raises(PayloadTooLarge, match="more than 25 bytes"):
+        await read_capped(request)
+    assert asked == [3]

@@ -27,8 +27,6 @@ from app.reconciliation.holdings.schemas import (
     HoldingsStatementOut,
 )
 
-MAX_BODY_BYTES = 10 << 20
-
 router = APIRouter(prefix="/holdings-statements", tags=["Statements"])
 
 
@@ -136,7 +134,7 @@ async def receive_holdings_statements(
     the line or element, an account that is not ours 422 naming it, the same account,
     statement id, date and page again 409 naming the stored statement (with both content
     hashes when the content differs)."""
-    data = await read_capped(request, MAX_BODY_BYTES)
+    data = await read_capped(request)  # the route's cap: SETTLEMENT_BODY_LIMITS
     resolved = holdings_format or detect_format(
         data, content_type=request.headers.get("content-type")
     )

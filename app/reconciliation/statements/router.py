@@ -26,7 +26,6 @@ from app.reconciliation.statements.schemas import (
     StatementSummary,
 )
 
-MAX_BODY_BYTES = 20 << 20
 router = APIRouter(prefix="/statements", tags=["Statements"])
 
 
@@ -67,7 +66,7 @@ async def receive_statements(
     accounts (422 naming it), a statement received before (409: the same content names the
     stored statement's `id`; other content gives `stored_content_hash` and
     `received_content_hash`)."""
-    data = await read_capped(request, MAX_BODY_BYTES)
+    data = await read_capped(request)  # the route's cap: SETTLEMENT_BODY_LIMITS
     content_type = request.headers.get("content-type")
 
     async def work(session: AsyncSession) -> StatementsReceived:

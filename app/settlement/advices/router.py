@@ -40,7 +40,6 @@ from app.settlement.advices.schemas import (
     StatusBlockOut,
 )
 
-MAX_BODY_BYTES = 1 << 20
 _JSON = ("application/json",)
 _XML = ("application/xml", "text/xml")
 _SWIFT = ("text/plain", "application/x-swift-fin")
@@ -284,7 +283,7 @@ async def receive_status_advice(
     Malformed 422 naming the element or MT field and line; the same sender and message id
     again: 200 with the first result (409 with other content). A refused advice changes
     nothing."""
-    data = await read_capped(request, MAX_BODY_BYTES)
+    data = await read_capped(request)  # the route's cap: SETTLEMENT_BODY_LIMITS
     read = _read(data, _media_type(request), message_id)
     advice, source, locations = read.advice, read.version, read.locations
     from_whom = _sender(read, sender, actor)

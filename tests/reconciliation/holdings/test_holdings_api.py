@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from app.audit.models import AuditRecord
-from app.reconciliation.holdings import repository, router
+from app.core.config import Settings
+from app.reconciliation.holdings import repository
 from app.reconciliation.holdings.parsing.detect import HoldingsFormat
 from app.reconciliation.holdings.parsing.parse import parse_holdings
 from app.reconciliation.holdings.service import content_hash
@@ -268,9 +269,9 @@ async def test_an_unknown_format_parameter_is_422(api: Api) -> None:
     assert response.status_code == 422
 
 
-async def test_a_body_too_large_is_413(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(router, "MAX_BODY_BYTES", 100)
-    response = await post_file(api, sample("holdings_two_statements.json"))
+async def test_a_body_too_large_is_413(api: Api) -> None:
+    cap = Settings().body_limits["/api/v1/holdings-statements"]
+    response = await post_file(api, sample("holdings_two_statements.json") + b" " * cap)
     assert response.status_code == 413
     assert problem(response)["detail"].startswith("The body has ")
 

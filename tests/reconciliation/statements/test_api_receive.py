@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from app.reconciliation.statements import router as statements_router
+from app.core.config import Settings
 from app.reconciliation.statements.models import BankStatement, StatementEntry, StatementFile
 from tests.conftest import Database
 from tests.reconciliation.conftest import audit_actions, count
@@ -462,12 +462,10 @@ async def test_a_file_holding_a_statement_twice_is_a_422(api: Api, db: Database)
     await nothing_stored(db)
 
 
-async def test_a_body_larger_than_the_limit_is_a_413(
-    api: Api, db: Database, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(statements_router, "MAX_BODY_BYTES", 100)
+async def test_a_body_larger_than_the_limit_is_a_413(api: Api, db: Database) -> None:
+    cap = Settings().body_limits["/api/v1/statements"]
 
-    response = await receive(api, sample(MT940))
+    response = await receive(api, sample(MT940) + b" " * cap)
 
     assert response.status_code == 413
     await nothing_stored(db)
