@@ -29,3 +29,11 @@ async def page_of(
 ) -> tuple[Sequence[Price], str | None]:
     """The prices of one ISIN by date."""
     return await fetch_page(session, select(Price).where(Price.isin == isin), Price.date, page)
+
+
+async def prices_on(session: AsyncSession, *, isins: Sequence[str], on: date) -> list[Price]:
+    """The closing prices of these ISINs on one date (those recorded)."""
+    if not isins:
+        return []
+    statement = select(Price).where(Price.date == on, Price.isin.in_(sorted(set(isins))))
+    return list((await session.scalars(statement)).all())

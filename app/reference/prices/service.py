@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -38,3 +39,8 @@ async def list_prices(
             errors=[FieldProblem("isin", "isin or date is required")],
         )
     return await repository.page_of(session, page, isin=isin)
+
+
+async def prices_of(session: AsyncSession, *, isins: Sequence[str], on: date) -> dict[str, Decimal]:
+    """Per ISIN, its closing (reference) price on ``on``; an ISIN without one is absent."""
+    return {row.isin: row.price for row in await repository.prices_on(session, isins=isins, on=on)}
