@@ -16,24 +16,15 @@ from typing import Any
 
 import pytest
 
-from tests.clearing.support import NSCC, OPS, book_confirmed, clear
+from tests.clearing.support import NSCC, OPS
 from tests.factories import JPM
+from tests.penalties.support import PRICES, add_price, failing_jpm, penalties, run_penalties, settle
 from tests.positions.conftest import Adjust, line
-from tests.settlement.support import instruction_of
 from tests.support import Api, FrozenClock
 
 pytestmark = pytest.mark.usefixtures("reference")
 
 DUE = "2026-11-25"
-# A closing price per day; 11-26 (Thanksgiving) has one too, and is never penalised.
-PRICES = {
-    "2026-11-25": "190.25",
-    "2026-11-26": "191.00",
-    "2026-11-27": "192.13",
-    "2026-11-30": "188.47",
-    "2026-12-01": "189.99",
-    "2026-12-02": "193.12",
-}
 PENALISED = ["2026-11-25", "2026-11-27", "2026-11-30", "2026-12-01", "2026-12-02"]
 RATE = Decimal("0.0001")  # liquid shares, from /penalty-rates
 FAILED = Decimal(40)
@@ -48,37 +39,6 @@ def at(day: str) -> datetime:
     return datetime.fromisoformat(f"{day}T21:00:00").replace(tzinfo=UTC)
 
 
-async def run_penalties(api: Api, day: str) -> dict[str, Any]:
-    response = await api.post(
-        "/penalty-runs", json={"date": day}, params={"wait": "true"}, role=OPS
-    )
-    assert response.status_code == 200, response.text
-    run: dict[str, Any] = response.json()
-    assert run["status"] == "completed", run
-    return run
-
-
-async def add_price(api: Api, day: str) -> None:
-    response = await api.post(
-        "/prices", json={"isin": JPM, "date": day, "price": PRICES[day]}, role=OPS
-    )
-    assert response.status_code == 201, response.text
-
-
-async def settle(api: Api, day: str) -> None:
-    response = await api.post(
-        "/settlement-runs", json={"settlement_date": day}, params={"wait": "true"}, role=OPS
-    )
-    assert response.status_code == 200, response.text
-
-
-async def penalties(api: Api, **params: str) -> list[dict[str, Any]]:
-    response = await api.get("/penalties", params={"limit": "100", **params}, role=OPS)
-    assert response.status_code == 200, response.text
-    items: list[dict[str, Any]] = response.json()["items"]
-    return sorted(items, key=lambda item: item["day"])
-
-
 async def monthly(api: Api, month: str) -> dict[str, Any]:
     response = await api.get("/reports/penalties", params={"month": month}, role="compliance")
     assert response.status_code == 200, response.text
@@ -90,26 +50,6 @@ async def candidates(api: Api, day: str) -> list[str]:
     response = await api.get("/reports/buy-in-candidates", params={"as_of": day}, role=OPS)
     assert response.status_code == 200, response.text
     return [item["instruction_id"] for item in response.json()["items"]]
-
-
-async def failing_jpm(api: Api, adjust: Adjust) -> dict[str, Any]:
-    await adjust("opening", line("SEC-DTC", JPM, "60"), line("book:EQ-FLOW", JPM, "-60", cost="0"))
-    sold = await book_confirmed(
-        api, side="sell", quantity="100", price="190.25", commission="0", fees="0"
-    )
-    await clear(api, DUE)
-    instruction = await instruction_of(api, sold)
-    response = await api.patch(
-        f"/settlement-instructions/{instruction['id']}",
-        json={"partial_allowed": True},
-        headers={"If-Match": f'"{instruction["version"]}"'},
-        role=OPS,
-    )
-    assert response.status_code == 200, response.text
-    await settle(api, DUE)
-    instruction = await instruction_of(api, sold)
-    assert (instruction["status"], instruction["settled_quantity"]) == ("partially_settled", "60")
-    return instruction
 
 
 def summary(month: str, amounts: list[Decimal]) -> dict[str, Any]:
@@ -168,6 +108,16 @@ async def test_a_five_day_fail_is_penalised_daily_reported_monthly_and_corrected
         "0.0001",
         "USD",
     )
+
+    entry = await api.get(f"/journal-entries/{first['journal_entry_id']}", role=OPS)
+    assert entry.status_code == 200, entry.text
+    assert (entry.json()["kind"], entry.json()["value_date"]) == ("penalty", DUE)
+    assert sorted(
+        (p["ledger_account"], p["asset"], p["amount"]) for p in entry.json()["postings"]
+    ) == [
+        ("penalties", "USD", str(expected(DUE))),
+        (f"penalties_payable:{NSCC}", "USD", f"-{expected(DUE)}"),
+    ]
 
     november = [expected(day) for day in PENALISED[:3]]
     december = [expected(day) for day in PENALISED[3:]]
