@@ -154,9 +154,11 @@ async def reverse_many(
         await _reverse(session, penalty, reason=reason, actor=actor, now=now)
 
 
-async def active_between(session: AsyncSession, *, day_from: date, day_to: date) -> list[Penalty]:
-    """The active penalties of these days, locked: what a run re-examines."""
-    return await repository.active_between(session, day_from=day_from, day_to=day_to, lock=True)
+async def active_between(
+    session: AsyncSession, *, day_from: date, day_to: date, lock: bool
+) -> list[Penalty]:
+    """The active penalties of these days (locked for a run): what a run re-examines."""
+    return await repository.active_between(session, day_from=day_from, day_to=day_to, lock=lock)
 
 
 async def get_penalty(session: AsyncSession, *, penalty_id: str) -> Penalty:

@@ -24,6 +24,7 @@ from app.penalties.calculation import (
     FailDay,
     FailReason,
     MissingPrice,
+    Party,
     PenaltyKind,
     PenaltyResult,
     RateNotFound,
@@ -42,8 +43,10 @@ from app.reference.service import load_reference
 from app.reference.values import ReferenceSet
 from app.settlement.instructions import service as instructions
 from app.settlement.instructions.service import PenaltyFacts
+from app.settlement.instructions.states import DeliveryType, InstructionStatus
 
 REEXAMINED_DAYS = 31
+PERCENT_BASIS = "percent"  # an instrument priced in percent of nominal (bonds)
 ZERO = Decimal(0)
 Key = tuple[str, date, str]
 
@@ -89,22 +92,26 @@ def failed_quantity(fact: PenaltyFacts, day: date, settled_later: Mapping[str, D
     return fact.quantity - settled_by_then
 
 
+def _settled_by(fact: PenaltyFacts, day: date) -> bool:
+    return fact.settled_on is not None and fact.settled_on <= day
+
+
 def matched_by(fact: PenaltyFacts, day: date) -> bool:
     if fact.matched_at is not None:
         return fact.matched_at.date() <= day
     return fact.matched
 
 
-def _fail(fact: PenaltyFacts, inputs: _Inputs, party_reason: Any) -> Fail:
+def _fail(fact: PenaltyFacts, inputs: _Inputs, party_reason: tuple[Party, FailReason]) -> Fail:
     party, reason = party_reason
     instrument = inputs.reference.instruments[fact.isin]
     return Fail(
-        isin=None if fact.delivery_type == "PFOD" else fact.isin,
+        isin=None if fact.delivery_type == DeliveryType.PFOD else fact.isin,
         csdr_class=instrument.csdr_class,
         reason=reason,
         currency=fact.currency,
         failing_party=party,
-        percent_of_nominal=instrument.price_basis == "percent",
+        percent_of_nominal=instrument.price_basis == PERCENT_BASIS,
     )
 
 
@@ -302,11 +309,7 @@ def _corrections(
         if penalty.day == found.day:
             if failed_quantity(fact, penalty.day, settled_later) <= ZERO:
                 found.reversals.append((penalty, f"settled by the end of {penalty.day}"))
-        elif (
-            fact.status == "settled"
-            and fact.settled_on is not None
-            and fact.settled_on <= penalty.day
-        ):
+        elif fact.status == InstructionStatus.SETTLED and _settled_by(fact, penalty.day):
             found.reversals.append(
                 (penalty, f"settled on {fact.settled_on}, on or before {penalty.day}")
             )
@@ -315,11 +318,12 @@ def _corrections(
     ]
 
 
-async def assess(session: AsyncSession, *, day: date) -> Assessment:
-    """Everything a run for ``day`` would book and reverse, and its exceptions."""
+async def assess(session: AsyncSession, *, day: date, lock: bool = True) -> Assessment:
+    """Everything a run for ``day`` would book and reverse, and its exceptions; the active
+    penalties it re-examines are locked unless told (a dry run)."""
     found = Assessment(day=day)
     active = await penalties.active_between(
-        session, day_from=day - timedelta(days=REEXAMINED_DAYS), day_to=day
+        session, day_from=day - timedelta(days=REEXAMINED_DAYS), day_to=day, lock=lock
     )
     facts = await instructions.penalty_facts(
         session, day=day, ids=[penalty.instruction_id for penalty in active]

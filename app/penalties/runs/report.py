@@ -2,6 +2,8 @@
 why, and its exceptions. Pure: plain values in, plain values out."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -10,15 +12,30 @@ from app.core.money import format_decimal
 MAX_LISTED = 100
 
 
+@dataclass(frozen=True)
+class Booked:
+    kind: str
+    payer: str
+    currency: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class Reversed:
+    penalty_id: str
+    day: date
+    reason: str
+
+
 def build_report(
     *,
     examined: int,
-    booked: Sequence[Any],
-    reversed_: Sequence[tuple[Any, str]],
+    booked: Sequence[Booked],
+    reversed_: Sequence[Reversed],
     exceptions: Sequence[dict[str, Any]],
 ) -> dict[str, Any]:
-    """``booked``: objects with ``kind``, ``payer``, ``currency``, ``amount``; ``reversed_``:
-    (penalty, reason) pairs."""
+    """Booked penalties summed per kind, payer and currency; the reversals and exceptions (the
+    first ``MAX_LISTED`` of each listed)."""
     groups: dict[tuple[str, str, str], list[Decimal]] = {}
     for penalty in booked:
         groups.setdefault((penalty.kind, penalty.payer, penalty.currency), []).append(
@@ -39,8 +56,8 @@ def build_report(
         ],
         "reversed": len(reversed_),
         "reversals": [
-            {"penalty_id": penalty.id, "day": penalty.day.isoformat(), "reason": reason}
-            for penalty, reason in reversed_[:MAX_LISTED]
+            {"penalty_id": r.penalty_id, "day": r.day.isoformat(), "reason": r.reason}
+            for r in reversed_[:MAX_LISTED]
         ],
         "exceptions_count": len(exceptions),
         "exceptions": list(exceptions[:MAX_LISTED]),

@@ -9,9 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.auth import Actor
 from app.penalties.penalties import service as penalties
-from app.penalties.runs.assess import assess
+from app.penalties.runs.assess import Assessment, assess
 from app.penalties.runs.models import PenaltyRun
-from app.penalties.runs.report import build_report
+from app.penalties.runs.report import Booked, Reversed, build_report
 
 
 async def prepare(session: AsyncSession, run: PenaltyRun) -> None:
@@ -35,27 +35,26 @@ async def penalise_chunk(
     run.exceptions = len(found.exceptions)
     run.report = build_report(
         examined=found.examined,
-        booked=booked,
-        reversed_=found.reversals,
+        booked=[Booked(p.kind, p.payer, p.currency, p.amount) for p in booked],
+        reversed_=_reversed(found),
         exceptions=found.exceptions,
     )
     return False
 
 
+def _reversed(found: Assessment) -> list[Reversed]:
+    return [Reversed(penalty.id, penalty.day, reason) for penalty, reason in found.reversals]
+
+
 async def dry_run(session: AsyncSession, *, day: date) -> dict[str, Any]:
-    """What a run would report now, writing nothing."""
-    found = await assess(session, day=day)
+    """What a run would report now, writing nothing (and locking nothing)."""
+    found = await assess(session, day=day, lock=False)
     return build_report(
         examined=found.examined,
         booked=[
-            _Line(n.line.kind.value, n.line.payer.value, n.line.currency, n.line.amount)
+            Booked(n.line.kind.value, n.line.payer.value, n.line.currency, n.line.amount)
             for n in found.new
         ],
-        reversed_=found.reversals,
+        reversed_=_reversed(found),
         exceptions=found.exceptions,
     )
-
-
-class _Line:
-    def __init__(self, kind: str, payer: str, currency: str, amount: Any) -> None:
-        self.kind, self.payer, self.currency, self.amount = kind, payer, currency, amount
