@@ -7,9 +7,11 @@ from typing import Any
 import pytest
 
 from tests.clearing.support import NSCC, OPS
+from tests.conftest import Database
 from tests.factories import JPM
 from tests.penalties.support import DUE, add_price, failing_jpm, penalties, run_penalties
 from tests.positions.conftest import Adjust
+from tests.settlement.support import audit_trail
 from tests.support import Api, problem_fields
 
 pytestmark = pytest.mark.usefixtures("reference")
@@ -90,7 +92,7 @@ async def test_a_dry_run_reports_what_it_would_book_and_writes_nothing(
 
 
 async def test_a_penalty_is_read_filtered_and_reversed_once_by_operations(
-    api: Api, adjust: Adjust
+    api: Api, adjust: Adjust, db: Database
 ) -> None:
     penalty = await booked_one(api, adjust)
     assert (penalty["amount"], penalty["payer"], penalty["counterparty_lei"]) == (
@@ -124,6 +126,12 @@ async def test_a_penalty_is_read_filtered_and_reversed_once_by_operations(
     )
     entry = await api.get(f"/journal-entries/{reversed_['reversal_entry_id']}", role=OPS)
     assert entry.json()["kind"] == "reversal"
+    trail = await audit_trail(db, penalty["id"])
+    assert [(r.entity_type, r.action) for r in trail] == [
+        ("penalty", "booked"),
+        ("penalty", "reversed"),
+    ]
+    assert (trail[1].before["status"], trail[1].after["status"]) == ("active", "reversed")
 
     again = await api.post(f"/penalties/{penalty['id']}/reverse", json={"reason": reason}, role=OPS)
     assert again.status_code == 409, again.text
