@@ -131,7 +131,10 @@ async def test_a_penalty_is_read_filtered_and_reversed_once_by_operations(
         ("penalty", "booked"),
         ("penalty", "reversed"),
     ]
-    assert (trail[1].before["status"], trail[1].after["status"]) == ("active", "reversed")
+    before, after = trail[1].before, trail[1].after
+    assert before is not None
+    assert after is not None
+    assert (before["status"], after["status"]) == ("active", "reversed")
 
     again = await api.post(f"/penalties/{penalty['id']}/reverse", json={"reason": reason}, role=OPS)
     assert again.status_code == 409, again.text
