@@ -10,6 +10,8 @@ from app.audit.drift import AuditedTable
 from app.clearing.runs.models import ClearingRun
 from app.core.runs.states import RunStatus
 from app.events.webhooks.models import WebhookSubscription
+from app.penalties.penalties.models import Penalty
+from app.penalties.runs.models import PenaltyRun
 from app.positions.adjustments.models import Adjustment
 from app.reconciliation.breaks.models import BreakComment, ReconciliationBreak
 from app.reconciliation.holdings.models import HoldingsStatement
@@ -62,6 +64,8 @@ AUDITED_TABLES: tuple[AuditedTable, ...] = (
     ),
     _run("settlement_run", SettlementRun, "settled", "partially_settled", "failed"),
     AuditedTable("status_advice", StatusAdvice),
+    _run("penalty_run", PenaltyRun, "booked", "reversed", "exceptions"),
+    AuditedTable("penalty", Penalty),
     AuditedTable("outbound_message", OutboundMessage),
     AuditedTable("adjustment", Adjustment),
     # The file's bytes are the row's own; its recorded sha256 stands for them.

@@ -89,6 +89,12 @@ TAGS: list[dict[str, str]] = [
         "description": "Settlement of internal markets in runs: allocation, partials, fails.",
     },
     {
+        "name": "Penalties",
+        "description": "CSDR cash penalties: a run per business day computes settlement-fail "
+        "and late-matching-fail penalties, books each to the journal, reverses what a late "
+        "confirmation corrects; read them and the monthly report netted per counterparty.",
+    },
+    {
         "name": "Positions",
         "description": "Positions and cash balances derived from the journal. Amounts are "
         "signed debit positive; a book's long position is a credit.",

@@ -7,6 +7,8 @@ from app.clearing.runs import models as clearing_runs_models
 from app.core.db import Base
 from app.core.idempotency import IdempotencyRecord
 from app.events.webhooks import models as events_webhooks_models
+from app.penalties.penalties import models as penalties_penalties_models
+from app.penalties.runs import models as penalties_runs_models
 from app.positions.adjustments import models as positions_adjustments_models
 from app.positions.balances import models as positions_balances_models
 from app.positions.journal import models as positions_journal_models
@@ -47,6 +49,8 @@ __all__ = [
     "clearing_runs_models",
     "events_webhooks_models",
     "metadata",
+    "penalties_penalties_models",
+    "penalties_runs_models",
     "positions_adjustments_models",
     "positions_balances_models",
     "positions_journal_models",

@@ -9,6 +9,9 @@ from app.clearing.obligations.router import router as obligations
 from app.clearing.runs.router import router as clearing_runs
 from app.events.feed.router import router as events
 from app.events.webhooks.router import router as webhooks
+from app.penalties.penalties.router import reports_router as penalty_reports
+from app.penalties.penalties.router import router as penalties
+from app.penalties.runs.router import router as penalty_runs
 from app.positions.adjustments.router import router as adjustments
 from app.positions.balances.router import router as balances
 from app.positions.journal.router import router as journal
@@ -60,6 +63,9 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     settlement_runs,
     outbound_messages,
     status_advices,
+    penalty_runs,
+    penalties,
+    penalty_reports,
     balances,
     journal,
     ledger_accounts,

@@ -23,9 +23,9 @@ from app.core.pagination import Page
 router = APIRouter(prefix="/audit", tags=["Audit"])
 
 ENTITY_TYPES = """Entity types recorded: `trade`, `confirmation`, `obligation`,
-`settlement_instruction`, `status_advice`, `outbound_message`, `adjustment`, `api_key`; runs
-`clearing_run`, `settlement_run`, `affirmation_deadline_run`, `reconciliation_run`,
-`eod_run`; reference data `market`,
+`settlement_instruction`, `status_advice`, `outbound_message`, `adjustment`, `penalty`,
+`api_key`; runs `clearing_run`, `settlement_run`, `affirmation_deadline_run`,
+`reconciliation_run`, `penalty_run`, `eod_run`; reference data `market`,
 `market_closed_day`, `instrument`, `counterparty`, `book`, `account`, `ssi`, `price`,
 `penalty_rate`, `buy_in_extension_period`, `matching_tolerance`; reconciliation
 `statement_file`, `bank_statement`, `holdings_statement`, `statement_mapping`,

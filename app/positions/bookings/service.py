@@ -33,11 +33,13 @@ from app.positions.journal.states import PendingEvent
 from app.positions.ledger_accounts import codes as accounts
 
 __all__ = [
+    "PENALTY_SOURCE",
     "SETTLEMENT_SOURCE",
     "TRADE_SOURCE",
     "CashMovement",
     "Direction",
     "Novation",
+    "PenaltyBooking",
     "SettlementLeg",
     "SettlementMovement",
     "SettlementPosted",
@@ -51,10 +53,13 @@ __all__ = [
     "holdings",
     "lock_for_settlement",
     "novate",
+    "post_penalties",
     "post_settlement",
     "post_settlements",
     "rebook_trade",
     "restate_positions",
+    "reverse_penalty",
+    "securities_settled_after",
     "settled_cash",
     "settled_securities",
     "unbook_trade",
@@ -660,3 +665,88 @@ async def settled_securities(
         if cursor is None:
             return held
         page = PageRequest(limit=1000, after=decode_cursor(cursor))
+
+
+# CSDR cash penalties ---------------------------------------------------------------------------
+
+PENALTY_SOURCE = "penalty"
+
+
+@dataclass(frozen=True)
+class PenaltyBooking:
+    """One penalty as the journal books it: ``we_pay`` the expense and a payable to the
+    counterparty, else a receivable from it and income; value-dated the penalised day."""
+
+    penalty_id: str
+    counterparty: str
+    currency: str
+    amount: Decimal
+    we_pay: bool
+    day: date
+    description: str
+
+
+def _penalty_entry(booking: PenaltyBooking) -> NewEntry:
+    if booking.we_pay:
+        lines = (
+            Line(accounts.PENALTIES.code, booking.currency, booking.amount),
+            Line(
+                accounts.penalties_payable(booking.counterparty), booking.currency, -booking.amount
+            ),
+        )
+    else:
+        lines = (
+            Line(
+                accounts.penalties_receivable(booking.counterparty),
+                booking.currency,
+                booking.amount,
+            ),
+            Line(accounts.PENALTY_INCOME.code, booking.currency, -booking.amount),
+        )
+    return NewEntry(
+        kind=EntryKind.PENALTY,
+        value_date=booking.day,
+        description=booking.description,
+        lines=lines,
+        source_type=PENALTY_SOURCE,
+        source_id=booking.penalty_id,
+    )
+
+
+async def post_penalties(
+    session: AsyncSession, bookings: Sequence[PenaltyBooking], *, actor: Actor, now: datetime
+) -> list[str]:
+    """One balanced entry per penalty, in order; their ids."""
+    return await journal.post(
+        session, [_penalty_entry(booking) for booking in bookings], actor=actor, now=now
+    )
+
+
+async def reverse_penalty(
+    session: AsyncSession, *, entry_id: str, description: str, actor: Actor, now: datetime
+) -> str:
+    """The reversal of a penalty's entry (409 if reversed already); its id."""
+    entry = await journal.get_entry(session, entry_id)
+    reversal = await journal.reversal_of(session, entry, description=description)
+    [reversal_id] = await journal.post(session, [reversal], actor=actor, now=now)
+    return reversal_id
+
+
+async def securities_settled_after(
+    session: AsyncSession, *, instruction_ids: Sequence[str], after: date
+) -> dict[str, Decimal]:
+    """Per settlement instruction, the securities its live settlement entries value-dated
+    after ``after`` moved (unsigned): what it had still to settle at the end of ``after``
+    beyond what is left today."""
+    moved: dict[str, Decimal] = defaultdict(Decimal)
+    rows = await journal.moved_after(
+        session,
+        source_type=SETTLEMENT_SOURCE,
+        source_ids=instruction_ids,
+        prefix=accounts.securities(""),
+        after=after,
+    )
+    for source_id, asset, amount in rows:
+        if accounts.is_security(asset):
+            moved[source_id] += abs(amount)
+    return dict(moved)

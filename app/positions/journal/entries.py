@@ -24,6 +24,8 @@ class EntryKind(StrEnum):
     NOVATION = "novation"
     # Cost and realised P&L brought back in line with the live trades after a correction.
     RESTATEMENT = "restatement"
+    # A CSDR cash penalty: expense and payable, or receivable and income.
+    PENALTY = "penalty"
 
 
 @dataclass(frozen=True)

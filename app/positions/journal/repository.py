@@ -332,3 +332,32 @@ async def link_remainders(session: AsyncSession, remainders: Iterable[tuple[str,
         .values(remainder_id=bindparam("p_remainder_id")),
         [{"p_id": pending_id, "p_remainder_id": rest} for pending_id, rest in remainders],
     )
+
+
+async def moved_after(
+    session: AsyncSession,
+    *,
+    source_type: str,
+    source_ids: Sequence[str],
+    prefix: str,
+    after: date,
+) -> list[Any]:
+    """Per posting of the live entries of these sources value-dated after ``after`` on ledger
+    accounts starting with ``prefix``: (``source_id``, ``asset``, ``amount``)."""
+    rows: list[Any] = []
+    reversed_ids = select(JournalEntry.reverses_id).where(JournalEntry.reverses_id.is_not(None))
+    for start in range(0, len(source_ids), _CHUNK):
+        statement = (
+            select(JournalEntry.source_id, Posting.asset, Posting.amount)
+            .join(Posting, Posting.entry_id == JournalEntry.id)
+            .where(
+                JournalEntry.source_type == source_type,
+                JournalEntry.source_id.in_(source_ids[start : start + _CHUNK]),
+                JournalEntry.value_date > after,
+                JournalEntry.reverses_id.is_(None),
+                JournalEntry.id.not_in(reversed_ids),
+                Posting.ledger_account.startswith(prefix),
+            )
+        )
+        rows.extend((await session.execute(statement)).all())
+    return rows

@@ -372,3 +372,18 @@ async def journal_entries(
 async def journal_entry(session: AsyncSession, *, entry_id: str) -> EntryView:
     [view] = await _views(session, [await repository.get_entry(session, entry_id)])
     return view
+
+
+async def moved_after(
+    session: AsyncSession,
+    *,
+    source_type: str,
+    source_ids: Sequence[str],
+    prefix: str,
+    after: date,
+) -> list[Any]:
+    """(``source_id``, ``asset``, ``amount``) of the live postings of these sources' entries
+    value-dated after ``after`` on accounts starting with ``prefix`` (see the repository)."""
+    return await repository.moved_after(
+        session, source_type=source_type, source_ids=source_ids, prefix=prefix, after=after
+    )

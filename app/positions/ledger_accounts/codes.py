@@ -14,6 +14,9 @@ class LedgerKind(StrEnum):
     FEES = "fees"
     ACCRUED_INTEREST = "accrued_interest"
     PENALTIES = "penalties"
+    PENALTY_INCOME = "penalty_income"
+    PENALTIES_PAYABLE = "penalties_payable"
+    PENALTIES_RECEIVABLE = "penalties_receivable"
     WRITE_OFF = "write_off"
     SUSPENSE = "suspense"
     EQUITY = "equity"
@@ -25,6 +28,8 @@ _PREFIXED = {
     LedgerKind.SECURITIES: "Safekeeping account",
     LedgerKind.CASH: "Cash account",
     LedgerKind.COUNTERPARTY: "Unsettled with counterparty",
+    LedgerKind.PENALTIES_PAYABLE: "Penalties payable to counterparty",
+    LedgerKind.PENALTIES_RECEIVABLE: "Penalties receivable from counterparty",
 }
 
 
@@ -41,6 +46,9 @@ ACCRUED_INTEREST = FixedAccount(
     "accrued-interest", LedgerKind.ACCRUED_INTEREST, "Accrued interest bought and sold"
 )
 PENALTIES = FixedAccount("penalties", LedgerKind.PENALTIES, "Settlement penalties")
+PENALTY_INCOME = FixedAccount(
+    "penalty-income", LedgerKind.PENALTY_INCOME, "Settlement penalties received"
+)
 WRITE_OFFS = FixedAccount("write-offs", LedgerKind.WRITE_OFF, "Write-offs")
 SUSPENSE = FixedAccount("suspense", LedgerKind.SUSPENSE, "Suspense: unexplained items")
 OPENING_EQUITY = FixedAccount("opening-equity", LedgerKind.EQUITY, "Opening balance equity")
@@ -50,6 +58,7 @@ FIXED_ACCOUNTS = (
     FEES,
     ACCRUED_INTEREST,
     PENALTIES,
+    PENALTY_INCOME,
     WRITE_OFFS,
     SUSPENSE,
     OPENING_EQUITY,
@@ -72,6 +81,16 @@ def cash(code: str) -> str:
 def counterparty(party: str) -> str:
     """The unsettled account of a counterparty (an LEI) or a CCP: what it owes us is a debit."""
     return f"{LedgerKind.COUNTERPARTY}:{party}"
+
+
+def penalties_payable(party: str) -> str:
+    """CSDR penalties we owe a counterparty (an LEI), through the depository: a credit."""
+    return f"{LedgerKind.PENALTIES_PAYABLE}:{party}"
+
+
+def penalties_receivable(party: str) -> str:
+    """CSDR penalties a counterparty owes us, through the depository: a debit."""
+    return f"{LedgerKind.PENALTIES_RECEIVABLE}:{party}"
 
 
 @dataclass(frozen=True)

@@ -54,3 +54,11 @@ async def latest_on_or_before(
         for isin, day, price in (await session.execute(statement)).all():
             found[isin] = (day, price)
     return found
+
+
+async def prices_on(session: AsyncSession, *, isins: Sequence[str], on: date) -> list[Price]:
+    """The closing prices of these ISINs on one date (those recorded)."""
+    if not isins:
+        return []
+    statement = select(Price).where(Price.date == on, Price.isin.in_(sorted(set(isins))))
+    return list((await session.scalars(statement)).all())

@@ -48,3 +48,8 @@ async def latest_prices(
     (price date, price)}``; an ISIN with no such price is absent (never a zero price)."""
     wanted = sorted(set(isins))
     return await repository.latest_on_or_before(session, wanted, on) if wanted else {}
+
+
+async def prices_of(session: AsyncSession, *, isins: Sequence[str], on: date) -> dict[str, Decimal]:
+    """Per ISIN, its closing (reference) price on ``on``; an ISIN without one is absent."""
+    return {row.isin: row.price for row in await repository.prices_on(session, isins=isins, on=on)}

@@ -33,3 +33,9 @@ async def page(
     if csdr_class:
         statement = statement.where(PenaltyRate.csdr_class == csdr_class)
     return await fetch_page(session, statement, PenaltyRate.id, page)
+
+
+async def every_rate(session: AsyncSession) -> list[PenaltyRate]:
+    """The whole (small) rate table, oldest first per class."""
+    statement = select(PenaltyRate).order_by(PenaltyRate.csdr_class, PenaltyRate.effective_from)
+    return list((await session.scalars(statement)).all())

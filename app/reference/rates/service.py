@@ -1,7 +1,9 @@
 """CSDR penalty rates: add (audited, one per class and effective date) and read."""
 
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -36,3 +38,18 @@ async def list_penalty_rates(
     session: AsyncSession, *, page: PageRequest, csdr_class: str | None
 ) -> tuple[Sequence[PenaltyRate], str | None]:
     return await repository.page(session, page, csdr_class=csdr_class)
+
+
+@dataclass(frozen=True)
+class RateRow:
+    scope: str  # a CSDR class, or cash:<currency>
+    rate: Decimal
+    effective_from: date
+
+
+async def every_penalty_rate(session: AsyncSession) -> list[RateRow]:
+    """Every effective-dated rate, for the penalty calculation to pick the one in force."""
+    return [
+        RateRow(row.csdr_class, row.rate, row.effective_from)
+        for row in await repository.every_rate(session)
+    ]

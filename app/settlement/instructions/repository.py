@@ -409,3 +409,57 @@ async def count_by_status(session: AsyncSession, *, settlement_date: date) -> di
         .group_by(SettlementInstruction.status)
     )
     return {status: int(count) for status, count in (await session.execute(statement)).all()}
+
+
+def _not_settled_by(day: date) -> ColumnElement[bool]:
+    """Not settled in full by the end of ``day`` (settled later, or not at all)."""
+    return or_(
+        SettlementInstruction.status != InstructionStatus.SETTLED.value,
+        SettlementInstruction.settled_on > day,
+    )
+
+
+async def penalty_candidates(
+    session: AsyncSession, *, day: date, ids: Sequence[str] = ()
+) -> list[SettlementInstruction]:
+    """Instructions that may owe or be owed a penalty for ``day``: due by then (or matched on
+    it: late matching), neither cancelled nor in repair, not settled in full by its end; and
+    those named by ``ids`` whatever their state (their penalties are re-examined)."""
+    due = and_(
+        SettlementInstruction.intended_settlement_date <= day,
+        SettlementInstruction.status.not_in(
+            [InstructionStatus.CANCELLED.value, InstructionStatus.REPAIR.value]
+        ),
+    )
+    matched_on_day = select(InstructionStatusEvent.instruction_id).where(
+        InstructionStatusEvent.block == "matching", InstructionStatusEvent.status == "matched"
+    )
+    where = or_(
+        and_(due, _not_settled_by(day)), and_(due, SettlementInstruction.id.in_(matched_on_day))
+    )
+    if ids:
+        where = or_(where, SettlementInstruction.id.in_(sorted(set(ids))))
+    statement = select(SettlementInstruction).where(where).order_by(SettlementInstruction.id)
+    return list((await session.scalars(statement)).all())
+
+
+async def first_matched(session: AsyncSession, ids: Sequence[str]) -> dict[str, datetime]:
+    """Per instruction, when the depository first advised it matched (none: pre-matched, or
+    never matched)."""
+    found: dict[str, datetime] = {}
+    for start in range(0, len(ids), _BY_OBLIGATIONS_CHUNK):
+        statement = (
+            select(
+                InstructionStatusEvent.instruction_id, func.min(InstructionStatusEvent.received_at)
+            )
+            .where(
+                InstructionStatusEvent.instruction_id.in_(
+                    ids[start : start + _BY_OBLIGATIONS_CHUNK]
+                ),
+                InstructionStatusEvent.block == "matching",
+                InstructionStatusEvent.status == "matched",
+            )
+            .group_by(InstructionStatusEvent.instruction_id)
+        )
+        found.update({row[0]: row[1] for row in (await session.execute(statement)).all()})
+    return found

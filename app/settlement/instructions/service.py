@@ -1009,3 +1009,72 @@ async def count_by_status(session: AsyncSession, *, settlement_date: date) -> di
     """The instructions intended to settle on the date, per status (statuses with none left
     out): what the end-of-day cycle checks after clearing."""
     return await repository.count_by_status(session, settlement_date=settlement_date)
+
+
+# Penalties -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PenaltyFacts:
+    """What the CSDR penalties of an instruction depend on, as it stands now."""
+
+    instruction_id: str
+    isin: str
+    delivery_type: str
+    quantity: Decimal
+    amount: Decimal
+    currency: str
+    counterparty_lei: str
+    intended_settlement_date: date
+    status: str
+    held_from: str | None
+    held_by: str | None
+    fail_reason: str | None
+    settled_on: date | None
+    settled_quantity: Decimal
+    settled_amount: Decimal
+    created_at: datetime
+    # When the depository first advised it matched; None: pre-matched (internal market, CCP)
+    # or never matched (``status`` says which).
+    matched_at: datetime | None
+
+    @property
+    def matched(self) -> bool:
+        """Matched now: at the depository, or pre-matched since it was made."""
+        state = self.held_from if self.status == _S.ON_HOLD else self.status
+        return state not in (_S.PENDING, _S.REPAIR, _S.CANCELLED)
+
+    @property
+    def we_deliver(self) -> bool:
+        return direction(self.delivery_type) == "we_deliver"
+
+
+async def penalty_facts(
+    session: AsyncSession, *, day: date, ids: Sequence[str] = ()
+) -> list[PenaltyFacts]:
+    """Instructions that may owe or be owed a penalty for ``day`` (``repository``), and those
+    named by ``ids`` whatever their state, in id order."""
+    rows = await repository.penalty_candidates(session, day=day, ids=ids)
+    matched = await repository.first_matched(session, [row.id for row in rows])
+    return [
+        PenaltyFacts(
+            instruction_id=row.id,
+            isin=row.isin,
+            delivery_type=row.delivery_type,
+            quantity=row.quantity,
+            amount=row.amount,
+            currency=row.currency,
+            counterparty_lei=row.counterparty_lei,
+            intended_settlement_date=row.intended_settlement_date,
+            status=row.status,
+            held_from=row.held_from,
+            held_by=row.held_by,
+            fail_reason=row.fail_reason,
+            settled_on=row.settled_on,
+            settled_quantity=row.settled_quantity,
+            settled_amount=row.settled_amount,
+            created_at=row.created_at,
+            matched_at=matched.get(row.id),
+        )
+        for row in rows
+    ]

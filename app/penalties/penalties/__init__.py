@@ -1,0 +1,2 @@
+"""Penalties: one row per instruction, day and kind, booked to the journal; reversed, never
+edited."""

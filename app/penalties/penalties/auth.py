@@ -1,0 +1,5 @@
+"""Penalties: operations reverse them; operations and compliance read them."""
+
+from app.penalties.auth import PenaltiesRead, PenaltiesWrite
+
+__all__ = ["PenaltiesRead", "PenaltiesWrite"]

@@ -1,0 +1,1 @@
+"""Penalty runs: one per business day, on the run framework."""
