@@ -4,10 +4,7 @@ Each step is given a ``StepContext`` and answers a ``StepOutcome`` (its summary)
 starts a batch run records the child run's id on the end-of-day run (``remember``) in the
 transaction that starts it, before the child does any work: after a crash or a failure, the
 step goes on with that child (resumed or processed further) instead of starting another, so
-nothing is done twice. Domains are reached only through their services.
-
-Penalties (``POST /penalty-runs``) run between the settlement step and the reconciliation
-step: one entry in ``STEPS`` when the penalties run lands."""
+nothing is done twice. Domains are reached only through their services."""
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -22,6 +19,7 @@ from app.core.clock import Clock
 from app.core.runs import framework
 from app.core.runs.framework import RunType
 from app.core.runs.states import RunStatus
+from app.penalties.runs import service as penalty_runs
 from app.reconciliation.runs import service as reconciliation_runs
 from app.reconciliation.statements import service as statements
 from app.settlement.instructions import service as instructions
@@ -185,6 +183,29 @@ async def settlement(ctx: StepContext) -> StepOutcome:
     return StepOutcome(_settlement_summary(run))
 
 
+async def penalties(ctx: StepContext) -> StepOutcome:
+    """CSDR cash penalties for the day: settlement fails and late matching, both ways, each
+    posted to the journal, and the re-examination that reverses what a late confirmation
+    showed settled. A penalty run books nothing twice, so it runs even when one ran already
+    today (a price loaded since lets it book what was missing)."""
+    run = await _child(
+        ctx,
+        penalty_runs.PENALTY_RUN,
+        "penalties",
+        lambda session: penalty_runs.start_run(
+            session, day=ctx.day, actor=ctx.actor, now=ctx.clock()
+        ),
+    )
+    return StepOutcome(
+        {
+            "looked_at": run.processed,
+            "booked": run.booked,
+            "reversed": run.reversed,
+            "exceptions": run.exceptions,
+        }
+    )
+
+
 async def reconciliation(ctx: StepContext) -> StepOutcome:
     """Reconcile every account whose end-of-day statement for the day was received and that no
     completed run has reconciled for the day yet; skipped when no statement came."""
@@ -248,7 +269,7 @@ STEPS: tuple[Step, ...] = (
     Step("clearing", clearing),
     Step("instructions", instructions_and_messages),
     Step("settlement", settlement),
-    # The penalties step (POST /penalty-runs for the day) goes here once it exists.
+    Step("penalties", penalties),
     Step("reconciliation", reconciliation),
     Step("reports", reports),
 )

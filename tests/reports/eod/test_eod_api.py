@@ -73,7 +73,7 @@ async def test_the_first_run_does_every_step_of_the_day_with_its_child_runs(
 
     assert response.status_code == 200, response.text
     run = response.json()
-    assert (run["date"], run["status"], run["total"], run["processed"]) == (DAY, "completed", 6, 6)
+    assert (run["date"], run["status"], run["total"], run["processed"]) == (DAY, "completed", 7, 7)
     steps = {step["name"]: step for step in run["steps"]}
     assert [step["name"] for step in run["steps"]] == NAMES
     assert {name: step["status"] for name, step in steps.items()} == dict.fromkeys(
@@ -110,6 +110,11 @@ async def test_the_first_run_does_every_step_of_the_day_with_its_child_runs(
     }
     settled = await child(api, "/settlement-runs", settlement["child_runs"]["settlement"])
     assert (settled["status"], settled["settled"]) == ("completed", 2)
+    # Everything settled on its day: the penalty run looks at nothing and books nothing.
+    penalties = steps["penalties"]
+    assert penalties["summary"] == {"looked_at": 0, "booked": 0, "reversed": 0, "exceptions": 0}
+    penalised = await child(api, "/penalty-runs", penalties["child_runs"]["penalties"])
+    assert (penalised["status"], penalised["booked"]) == ("completed", 0)
     reconciliation = steps["reconciliation"]
     reconciled = await child(api, "/reconciliation-runs", reconciliation["child_runs"]["CASH-EUR"])
     assert reconciliation["summary"] == {
@@ -187,6 +192,7 @@ async def test_a_failed_step_fails_the_run_there_and_a_resume_goes_on_from_it(
         "failed",
         "pending",
         "pending",
+        "pending",
     ]
     assert failed["steps"][3]["error"] == "the settlement engine went away"
     first_settlement = failed["steps"][3]["child_runs"]["settlement"]
@@ -200,8 +206,8 @@ async def test_a_failed_step_fails_the_run_there_and_a_resume_goes_on_from_it(
 
     assert resumed.status_code == 200, resumed.text
     run = resumed.json()
-    assert (run["status"], run["processed"], run["error"]) == ("completed", 6, None)
-    assert [s["status"] for s in run["steps"]] == ["completed"] * 6
+    assert (run["status"], run["processed"], run["error"]) == ("completed", 7, None)
+    assert [s["status"] for s in run["steps"]] == ["completed"] * 7
     # The steps before it were not done again; the settlement step took its own run's result.
     assert run["steps"][:3] == failed["steps"][:3]
     assert run["steps"][3]["child_runs"] == {"settlement": first_settlement}
@@ -218,6 +224,7 @@ async def test_a_failed_step_fails_the_run_there_and_a_resume_goes_on_from_it(
         *["step_started", "child_run_started", "step_failed", "failed"],  # settlement
         "resumed",
         *["step_started", "step_completed"],  # settlement, its run already finished
+        *["step_started", "child_run_started", "step_completed"],  # penalties
         *["step_started", "child_run_started", "step_completed"],  # reconciliation
         *["step_started", "step_completed", "completed"],  # reports
     ]
@@ -343,7 +350,7 @@ async def test_without_wait_the_run_is_accepted_and_followed_at_its_location(
 
     assert accepted.status_code == 202, accepted.text
     body = accepted.json()
-    assert (body["status"], body["processed"], body["total"]) == ("running", 0, 6)
+    assert (body["status"], body["processed"], body["total"]) == ("running", 0, 7)
     assert accepted.headers["location"] == f"/api/v1/eod-runs/{body['id']}"
     followed = await api.get(f"/eod-runs/{body['id']}", role="compliance")
-    assert (followed.json()["status"], followed.json()["processed"]) == ("completed", 6)
+    assert (followed.json()["status"], followed.json()["processed"]) == ("completed", 7)

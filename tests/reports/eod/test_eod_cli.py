@@ -53,7 +53,7 @@ async def test_the_command_closes_the_day_once(
         assert name in first.output
     assert "trades 2, cleared 2, obligations 2, instructions 2" in first.output
     [run] = await listed(api, "/eod-runs", date=DAY)
-    assert (run["status"], run["processed"]) == ("completed", 6)
+    assert (run["status"], run["processed"]) == ("completed", 7)
     again = await eod("--date", DAY)
     assert again.exit_code == 0, again.output
     assert f"end of day {DAY}: already complete ({run['id']}); nothing done" in again.output
@@ -75,7 +75,7 @@ async def test_a_failed_step_exits_1_and_the_next_invocation_goes_on_from_it(
     resumed = await eod("--date", DAY)
     assert resumed.exit_code == 0, resumed.output
     [run] = await listed(api, "/eod-runs", date=DAY)
-    assert [step["status"] for step in run["steps"]] == [*["completed"] * 4, "skipped", "completed"]
+    assert [step["status"] for step in run["steps"]] == [*["completed"] * 5, "skipped", "completed"]
     assert len(await listed(api, "/clearing-runs", settlement_date=DAY)) == 1
 
 

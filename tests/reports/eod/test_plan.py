@@ -102,6 +102,7 @@ def test_the_cycle_runs_in_the_order_of_the_day() -> None:
         "clearing",
         "instructions",
         "settlement",
+        "penalties",
         "reconciliation",
         "reports",
     ]
