@@ -11,6 +11,7 @@ from app.clearing.runs.models import ClearingRun
 from app.core.runs.states import RunStatus
 from app.events.webhooks.models import WebhookSubscription
 from app.penalties.penalties.models import Penalty
+from app.penalties.reports.models import PenaltyReportRow
 from app.penalties.runs.models import PenaltyRun
 from app.positions.adjustments.models import Adjustment
 from app.reconciliation.breaks.models import BreakComment, ReconciliationBreak
@@ -66,6 +67,8 @@ AUDITED_TABLES: tuple[AuditedTable, ...] = (
     AuditedTable("status_advice", StatusAdvice),
     _run("penalty_run", PenaltyRun, "booked", "reversed", "exceptions"),
     AuditedTable("penalty", Penalty),
+    # The report's body is the row's own; its recorded sha256 stands for it.
+    AuditedTable("penalty_report", PenaltyReportRow, exclude=frozenset({"content"})),
     AuditedTable("outbound_message", OutboundMessage),
     AuditedTable("adjustment", Adjustment),
     # The file's bytes are the row's own; its recorded sha256 stands for them.

@@ -8,6 +8,7 @@ from app.core.db import Base
 from app.core.idempotency import IdempotencyRecord
 from app.events.webhooks import models as events_webhooks_models
 from app.penalties.penalties import models as penalties_penalties_models
+from app.penalties.reports import models as penalties_reports_models
 from app.penalties.runs import models as penalties_runs_models
 from app.positions.adjustments import models as positions_adjustments_models
 from app.positions.balances import models as positions_balances_models
@@ -50,6 +51,7 @@ __all__ = [
     "events_webhooks_models",
     "metadata",
     "penalties_penalties_models",
+    "penalties_reports_models",
     "penalties_runs_models",
     "positions_adjustments_models",
     "positions_balances_models",

@@ -11,6 +11,7 @@ from app.events.feed.router import router as events
 from app.events.webhooks.router import router as webhooks
 from app.penalties.penalties.router import reports_router as penalty_reports
 from app.penalties.penalties.router import router as penalties
+from app.penalties.reports.router import router as depository_penalty_reports
 from app.penalties.runs.router import router as penalty_runs
 from app.positions.adjustments.router import router as adjustments
 from app.positions.balances.router import router as balances
@@ -65,6 +66,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     status_advices,
     penalty_runs,
     penalties,
+    depository_penalty_reports,
     penalty_reports,
     balances,
     journal,

@@ -24,7 +24,7 @@ router = APIRouter(prefix="/audit", tags=["Audit"])
 
 ENTITY_TYPES = """Entity types recorded: `trade`, `confirmation`, `obligation`,
 `settlement_instruction`, `status_advice`, `outbound_message`, `adjustment`, `penalty`,
-`api_key`; runs `clearing_run`, `settlement_run`, `affirmation_deadline_run`,
+`penalty_report`, `api_key`; runs `clearing_run`, `settlement_run`, `affirmation_deadline_run`,
 `reconciliation_run`, `penalty_run`, `eod_run`; reference data `market`,
 `market_closed_day`, `instrument`, `counterparty`, `book`, `account`, `ssi`, `price`,
 `penalty_rate`, `buy_in_extension_period`, `matching_tolerance`; reconciliation
@@ -34,10 +34,11 @@ ENTITY_TYPES = """Entity types recorded: `trade`, `confirmation`, `obligation`,
 
 DRIFT_SCOPE = """Drift covers every entity type above but obligations (not registered yet),
 and leaves out what the records leave out or what changes without a record: `statement_file`'s
-raw bytes (its `sha256` is compared), `api_key`'s key hash, a webhook subscription's secret and
-failure count, a settlement instruction's `last_run_id` (which run last tried it), a run's
-counters and report while its last record says `running`, and a column added to a table after
-the entity's last record (a record cannot vouch for a column it predates)."""
+raw bytes and `penalty_report`'s body (their `sha256` is compared), `api_key`'s key hash, a
+webhook subscription's secret and failure count, a settlement instruction's `last_run_id`
+(which run last tried it), a run's counters and report while its last record says `running`,
+and a column added to a table after the entity's last record (a record cannot vouch for a
+column it predates)."""
 
 EntityType = Annotated[str, Path(min_length=1, max_length=40)]
 EntityId = Annotated[str, Path(min_length=1, max_length=64)]

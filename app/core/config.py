@@ -47,6 +47,7 @@ class Settings(BaseSettings):
             "/api/v1/statements": 20 << 20,
             "/api/v1/holdings-statements": 10 << 20,
             "/api/v1/status-advices": 1 << 20,
+            "/api/v1/penalty-reports": 10 << 20,
         }
     )
     body_read_timeout_seconds: float = Field(default=30.0, gt=0)

@@ -58,6 +58,16 @@ async def active_between(
     return list((await session.scalars(statement)).all())
 
 
+async def active_on(session: AsyncSession, *, days: Sequence[date]) -> list[Penalty]:
+    """The active penalties of these business days, by day and id."""
+    statement = (
+        select(Penalty)
+        .where(Penalty.status == _ACTIVE, Penalty.day.in_(list(days)))
+        .order_by(Penalty.day, Penalty.id)
+    )
+    return list((await session.scalars(statement)).all())
+
+
 async def page_of(
     session: AsyncSession, page: PageRequest, wanted: PenaltyFilter
 ) -> tuple[Sequence[Penalty], str | None]:

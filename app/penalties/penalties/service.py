@@ -161,6 +161,12 @@ async def active_between(
     return await repository.active_between(session, day_from=day_from, day_to=day_to, lock=lock)
 
 
+async def active_on(session: AsyncSession, *, days: Sequence[date]) -> list[Penalty]:
+    """The active penalties of these business days (what a depository's report is compared
+    with)."""
+    return await repository.active_on(session, days=days) if days else []
+
+
 async def get_penalty(session: AsyncSession, *, penalty_id: str) -> Penalty:
     return await repository.get(session, penalty_id)
 

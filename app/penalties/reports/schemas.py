@@ -3,7 +3,7 @@
 Amounts are strings holding exact decimals, never negative: ``payer`` says who pays (``us``: the
 depository debits us, ``counterparty``: it credits us)."""
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -134,3 +134,56 @@ def parse_json(data: bytes | str) -> PenaltyReport:
         where = ".".join(str(part) for part in first["loc"]) or "the document"
         raise PenaltyReportError(first["msg"], location=where) from None
     return parsed.to_report()
+
+
+# Answers ---------------------------------------------------------------------------------------
+
+
+class SideOut(BaseModel):
+    """What one side says is due under a key: the net of its lines still due."""
+
+    amount: DecimalStr = Field(description="Never negative: `payer` says who pays.")
+    currency: str
+    payer: Party | None = Field(description="`us` or `counterparty`; null: the lines net to 0.")
+    days: list[date] = Field(description="The business days penalised.")
+    penalty_ids: list[str] = Field(description="Ours: our penalty ids; theirs: the depository's.")
+
+
+class DifferenceOut(BaseModel):
+    kind: str = Field(
+        description="`missing_at_depository`, `missing_in_ours`, `amount_differs`, "
+        "`payer_differs`, `currency_differs`, `days_differ` (a late-matching fail's days), or "
+        "`removed` (due on one side, removed on the other)."
+    )
+    reference: str = Field(description="Our instruction's reference (SEME) the lines name.")
+    instruction_id: str | None = Field(description="Null: no instruction of ours has it.")
+    day: date = Field(description="The day failed, or the first day of a late match.")
+    penalty_kind: PenaltyKind
+    ours: SideOut | None = Field(description="Null: nothing due on our side.")
+    theirs: SideOut | None = Field(description="Null: nothing due at the depository.")
+    difference: DecimalStr | None = Field(
+        description="`amount_differs`: theirs minus ours (same currency); else null."
+    )
+
+
+class PenaltyReportOut(BaseModel):
+    id: str
+    sender: str = Field(
+        description="The sender's BIC (AppHdr, AcctSvcr or `sender`), else the "
+        "API key id of who posted it."
+    )
+    message_id: str = Field(description="The AppHdr's BizMsgIdr, else the report's id.")
+    report_id: str
+    report_date: date | None
+    source: str = Field(description="`semt.044.001.01` or `json`.")
+    sha256: str = Field(description="Of the body as received.")
+    days: list[date] = Field(description="The business days compared: every day the lines name.")
+    lines: int = Field(description="The depository's lines read.")
+    matched: int = Field(description="Penalties (reference, day, kind) on which both agree.")
+    differing: int = Field(description="Penalties on which they differ.")
+    differences: list[DifferenceOut] = Field(
+        description="Every difference, by reference, day and penalty kind (one penalty may "
+        "differ in several ways: one entry each)."
+    )
+    received_at: datetime
+    received_by: str

@@ -41,6 +41,18 @@ async def by_reference(session: AsyncSession, reference: str) -> OutboundMessage
     ).scalar_one_or_none()
 
 
+async def by_references(session: AsyncSession, references: Sequence[str]) -> list[OutboundMessage]:
+    found: list[OutboundMessage] = []
+    for start in range(0, len(references), _IN_CHUNK):
+        rows = await session.scalars(
+            select(OutboundMessage).where(
+                OutboundMessage.reference.in_(references[start : start + _IN_CHUNK])
+            )
+        )
+        found.extend(rows.all())
+    return found
+
+
 async def lock_by_reference(session: AsyncSession, reference: str) -> OutboundMessage | None:
     await session.flush()
     statement = (

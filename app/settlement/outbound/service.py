@@ -355,6 +355,30 @@ async def messages_of_many(
     return await repository.of_instructions(session, instruction_ids)
 
 
+async def references_of(session: AsyncSession, *, instruction_ids: Sequence[str]) -> dict[str, str]:
+    """Each instruction's reference at the depository (SEME): its live ``new`` message's, else
+    its last ``new`` message's; instructions never instructed are left out."""
+    found: dict[str, str] = {}
+    for instruction_id, messages in (
+        await repository.of_instructions(session, instruction_ids)
+    ).items():
+        news = [m for m in messages if m.kind == MessageKind.NEW]
+        chosen = live_new(messages) or (news[-1] if news else None)
+        if chosen is not None:
+            found[instruction_id] = chosen.reference
+    return found
+
+
+async def instructions_of_references(
+    session: AsyncSession, *, references: Sequence[str]
+) -> dict[str, str]:
+    """The instruction of each of these references (SEMEs) we sent; unknown ones left out."""
+    return {
+        m.reference: m.instruction_id
+        for m in await repository.by_references(session, list(references))
+    }
+
+
 async def count_by_status(session: AsyncSession) -> dict[str, int]:
     """Messages to depositories per status (statuses with none left out)."""
     return await repository.count_by_status(session)
