@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.clearing.support import OPS
+from tests.conftest import Database
 from tests.factories import BUND
 from tests.penalties.support import penalties, run_penalties
 from tests.penalties.test_csd_penalties_api import at, expected
@@ -19,6 +20,7 @@ from tests.settlement.advices.test_status_advices_api import (
     post,
     status_advice,
 )
+from tests.settlement.support import audit_trail
 from tests.support import Api, FrozenClock
 
 pytestmark = pytest.mark.usefixtures("matched_by_advice")
@@ -98,7 +100,7 @@ def side(value: Decimal, days: list[str], ids: list[str]) -> dict[str, Any]:
 
 
 async def test_a_semt044_with_an_amount_off_a_line_missing_and_one_extra_lists_each(
-    api: Api, clock: FrozenClock, reference: None
+    api: Api, clock: FrozenClock, db: Database, reference: None
 ) -> None:
     si, seme, booked = await penalised(api, clock)
     assert [(p["day"], p["kind"]) for p in booked] == [
@@ -174,6 +176,11 @@ async def test_a_semt044_with_an_amount_off_a_line_missing_and_one_extra_lists_e
     assert [item["id"] for item in listed.json()["items"]] == [out["id"]]
     one = await api.get(f"{REPORTS}/{out['id']}", role=OPS)
     assert one.json() == out
+    # Received once, recorded once: neither the replay nor the refusal adds to the trail.
+    trail = await audit_trail(db, out["id"])
+    assert [(r.entity_type, r.action, r.actor_role) for r in trail] == [
+        ("penalty_report", "received", "gateway")
+    ]
 
 
 async def test_the_json_form_reconciles_the_same(
