@@ -21,7 +21,8 @@ function svgElement(name, attributes = {}, text = null) {
 let chartCount = 0;
 
 // bars: [{label, value (number or null: nothing to show), text (what the number reads),
-//   short (the axis label, optional), series (a class naming its series, optional)}]
+//   short (the axis label, optional), series (a class naming its series, optional),
+//   valueLabel (the text over the bar, optional: text)}]
 // options: {title, max (the top of the scale), tickLabel(value) -> text}
 export function barChart(container, bars, options) {
   chartCount += 1;
@@ -74,7 +75,7 @@ export function barChart(container, bars, options) {
     svg.append(rect);
     if (bars.length <= 12) {
       svg.append(
-        svgElement("text", { class: "value-label", x: (x + barWidth / 2).toFixed(1), y: (baseline - drawn - 3).toFixed(1), "text-anchor": "middle" }, bar.text),
+        svgElement("text", { class: "value-label", x: (x + barWidth / 2).toFixed(1), y: (baseline - drawn - 3).toFixed(1), "text-anchor": "middle" }, bar.valueLabel ?? bar.text),
       );
     }
     const every = Math.ceil(bars.length / 12);

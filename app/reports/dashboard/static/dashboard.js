@@ -120,6 +120,7 @@ function penaltyChart(container, wanted, entries, currency) {
         short: `${month.slice(5)} ${side === "payable" ? "pay" : "rec"}`,
         value: Number(amount),
         text: `${amount} ${currency}`,
+        valueLabel: amount,
         series: side,
       };
     });
@@ -130,7 +131,7 @@ function penaltyChart(container, wanted, entries, currency) {
   container.append(chart);
   barChart(chart, bars, {
     title: `Penalties in ${currency}: payable vs receivable per month`,
-    tickLabel: (value) => `${value.toFixed(2)} ${currency}`,
+    tickLabel: (value) => value.toFixed(2),
   });
 }
 
