@@ -1,11 +1,14 @@
 """/dashboard in headless Chromium with every host but the service blocked: a bad key is sent
 back to the sign-in form with the reason; an operations key draws the charts of a seeded day
-(a failing Bund, an open break, a clearing run) with their numbers as text. Screenshots go to
+(failing Bunds, a JPM sale failing and penalised, an open break, a clearing run, the day's
+end-of-day run) with their numbers as text. Screenshots go to
 SETTLEMENT_TEST_ARTIFACTS (var/test-artifacts), as tests/docs' browser test does.
 
 The served app's clock is frozen on Friday 2026-11-27: the Bund bought from Goldman, due
 Thursday the 26th and never settled, fails its first TARGET business day; another, due on the
-27th, is what the clearing run of the day instructs. The efficiency chart
+27th, is what the clearing run of the day instructs. A JPM sale due the 25th fails 40 of 100
+(tests/penalties/support.py): a penalty run books the 25th, the end-of-day run of the 27th books
+the 27th (Thanksgiving, the 26th, is no US business day). The efficiency chart
 has one bar per TARGET business day from the 20th before the 27th (21 bars).
 """
 
@@ -15,7 +18,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -32,7 +35,7 @@ from app.core.migrations import upgrade
 from app.main import create_app
 from app.reconciliation.breaks.models import ReconciliationBreak
 from app.reference.demo import load_demo_reference
-from tests.clearing.support import book_confirmed, clear
+from tests.clearing.support import OPS, book_confirmed, clear
 from tests.conftest import DEFAULT_NOW
 from tests.docs.test_docs_in_a_browser import (
     CHROMIUM,
@@ -43,6 +46,8 @@ from tests.docs.test_docs_in_a_browser import (
     _screenshot,
 )
 from tests.factories import GOLDMAN
+from tests.penalties.support import PRICES, add_price, failing_jpm, run_penalties
+from tests.positions.conftest import Adjust
 from tests.settlement.support import bund
 from tests.support import Api, FrozenClock
 
@@ -51,6 +56,13 @@ pytestmark = pytest.mark.browser
 BUSINESS_DAY = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
 BUND_DUE = "2026-11-26"
 TODAY = "2026-11-27"
+# The JPM sale failing 40 (LACK) from 2026-11-25 (tests/penalties/support.py): penalised on
+# the 25th by a penalty run, and on the 27th by the end-of-day run's penalties step.
+JPM_DUE = "2026-11-25"
+PENALISED = [JPM_DUE, TODAY]
+JPM_RATE = Decimal("0.0001")  # liquid shares, from /penalty-rates
+JPM_FAILED = Decimal(40)
+JPM_FAILED_AMOUNT = JPM_FAILED * Decimal("190.25")  # 40 of the 100 sold at 190.25
 
 
 async def _seed(url: str, base_url: str, clock: FrozenClock) -> dict[Role, str]:
@@ -64,10 +76,20 @@ async def _seed(url: str, base_url: str, clock: FrozenClock) -> dict[Role, str]:
                     session, name=f"browser {role}", role=role, actor=SYSTEM_ACTOR, now=DEFAULT_NOW
                 )
                 keys[role] = issued.secret
+            second = await create_key(
+                session,
+                name="browser operations 2",
+                role=Role.OPERATIONS,
+                actor=SYSTEM_ACTOR,
+                now=DEFAULT_NOW,
+            )
             await load_demo_reference(session, actor=SYSTEM_ACTOR, now=DEFAULT_NOW)
             session.add(_open_break())
         async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
             api = Api(client, keys)
+            await failing_jpm(api, _adjuster(api, second.secret))
+            for day in PENALISED:
+                await add_price(api, day)
             await book_confirmed(api, **bund(counterparty_lei=GOLDMAN))
             await book_confirmed(
                 api,
@@ -79,10 +101,33 @@ async def _seed(url: str, base_url: str, clock: FrozenClock) -> dict[Role, str]:
             )
             await clear(api, BUND_DUE)
             clock.set(BUSINESS_DAY)
-            await clear(api, BUSINESS_DAY.date().isoformat())
+            await clear(api, TODAY)
+            await run_penalties(api, JPM_DUE)
+            eod = await api.post(
+                "/eod-runs", json={"date": TODAY}, params={"wait": "true"}, role=OPS
+            )
+            assert eod.status_code == 200, eod.text
         return keys
     finally:
         await engine.dispose()
+
+
+def _adjuster(api: Api, second_key: str) -> Adjust:
+    """Adjustments under four-eyes: proposed by operations, approved by the second key."""
+
+    async def post(kind: str, *lines: dict[str, Any], reason: str = "test") -> dict[str, Any]:
+        body = {"kind": kind, "reason": reason, "lines": list(lines)}
+        proposed = await api.post("/adjustments", json=body, role=OPS)
+        assert proposed.status_code == 201, proposed.text
+        approved = await api.post(
+            f"/adjustments/{proposed.json()['id']}/approve",
+            headers={"Authorization": f"Bearer {second_key}"},
+        )
+        assert approved.status_code == 200, approved.text
+        answer: dict[str, Any] = approved.json()
+        return answer
+
+    return post
 
 
 def _open_break() -> ReconciliationBreak:
@@ -237,19 +282,21 @@ def test_the_dashboard_draws_the_day_with_its_numbers(
     days = _target_days(date(2026, 11, 27), 20)
     assert len(days) == 21
     assert _bars(page, "efficiency-chart") == [
-        (day, "0" if day in (BUND_DUE, TODAY) else "") for day in days
+        (day, "0" if day in (JPM_DUE, BUND_DUE, TODAY) else "") for day in days
     ]
+    assert _row(page, "efficiency-numbers", JPM_DUE) == [JPM_DUE, "1", "0", "0.00 %"]
     assert _row(page, "efficiency-numbers", BUND_DUE) == [BUND_DUE, "1", "0", "0.00 %"]
     assert _row(page, "efficiency-numbers", TODAY) == [TODAY, "1", "0", "0.00 %"]
-    assert _row(page, "efficiency-numbers", "Total") == ["Total", "2", "0", "0.00 %"]
+    assert _row(page, "efficiency-numbers", "Total") == ["Total", "3", "0", "0.00 %"]
+    # The Bund, and the JPM sale: Thursday the 26th is Thanksgiving, no US business day.
     assert _bars(page, "fails-chart") == [
-        ("1", "1"),
+        ("1", "2"),
         ("2-3", "0"),
         ("4-7", "0"),
         ("8-15", "0"),
         ("16+", "0"),
     ]
-    assert _row(page, "fails-numbers", "1") == ["1", "1", "790079.45 EUR"]
+    assert _row(page, "fails-numbers", "1") == ["1", "2", f"790079.45 EUR, {JPM_FAILED_AMOUNT} USD"]
     assert _bars(page, "breaks-chart") == [
         ("0-1", "0"),
         ("2-5", "1"),
@@ -257,18 +304,86 @@ def test_the_dashboard_draws_the_day_with_its_numbers(
         ("over_30", "0"),
     ]
     assert _row(page, "breaks-numbers", "2-5") == ["2-5", "1", "250.00 EUR"]
-    # The penalties report is not served yet (404): the panel says so and the page works.
-    assert page.locator("#penalties-chart").inner_text() == (
-        "No penalty data for the last 6 months."
-    )
-    [clearing] = page.locator("#runs tbody tr").all()
-    cells = [cell.strip() for cell in clearing.locator("th, td").all_inner_texts()]
-    assert (cells[0], cells[2], cells[3]) == ("Clearing", "completed", "1 / 1")
-    assert clearing.get_by_role("progressbar").get_attribute("value") == "1"
+    _assert_penalties(page)
+    _assert_runs(page)
     assert page.get_by_role("img", name="Settled on time by count").count() == 1
     _screenshot(page, "dashboard.png")
     page.screenshot(path=str(_artifact("dashboard-full.png")), full_page=True)
     assert elsewhere == []
+
+
+def _penalty(day: str) -> Decimal:
+    """A day of the JPM fail: rate x that day's closing price x failed quantity, half-even."""
+    amount = JPM_RATE * Decimal(PRICES[day]) * JPM_FAILED
+    return amount.quantize(Decimal("0.01"), ROUND_HALF_EVEN)
+
+
+def _assert_penalties(page: Any) -> None:
+    """November: both penalties payable in USD; the five months before: nothing, in bars and
+    in the table."""
+    payable = sum((_penalty(day) for day in PENALISED), Decimal("0.00"))
+    earlier = ["2026-06", "2026-07", "2026-08", "2026-09", "2026-10"]
+    assert [
+        chart.get_attribute("data-currency")
+        for chart in page.locator("#penalties-chart .series").all()
+    ] == ["USD"]
+    assert _bars(page, "penalties-chart") == [
+        *[(f"{month} {side}", "0") for month in earlier for side in ("payable", "receivable")],
+        ("2026-11 payable", str(payable)),
+        ("2026-11 receivable", "0"),
+    ]
+    assert page.get_by_role("img", name="Penalties in USD: payable vs receivable").count() == 1
+    for month in earlier:
+        assert _row(page, "penalties-numbers", month) == [month, "-", "0", "-", "-", "-"]
+    assert _row(page, "penalties-numbers", "2026-11") == [
+        "2026-11",
+        "USD",
+        "2",
+        str(payable),
+        "0.00",
+        f"-{payable}",
+    ]
+
+
+def _assert_runs(page: Any) -> None:
+    """The end of day first (7 steps, all done), then the runs it started or took over."""
+    rows = [
+        [cell.strip() for cell in row.locator("th, td").all_inner_texts()][:4]
+        for row in page.locator("#runs tbody tr").all()
+    ]
+    assert [(row[0], row[2], row[3]) for row in rows] == [
+        ("End of day", "completed", "7/7 steps"),
+        ("Clearing", "completed", "1 / 1"),
+        # Due by the 27th and unsettled: the two Bunds and the JPM sale.
+        ("Settlement", "completed", "3 / 3"),
+        ("Penalties", "completed", "3 / 3"),
+    ]
+    assert [row[1][:4] for row in rows] == ["eod_", "clr_", "str_", "pnl_"]
+    eod = page.locator("#runs tbody tr").first.get_by_role("progressbar")
+    assert (eod.get_attribute("max"), eod.get_attribute("value")) == ("7", "7")
+    assert page.locator("#eod-steps h3").inner_text() == (
+        f"End of day {rows[0][1]}: completed, 7/7 steps"
+    )
+    steps = page.locator("#eod-steps li")
+    assert [
+        (step.get_attribute("data-step"), step.get_attribute("data-status"))
+        for step in (steps.all())
+    ] == [
+        ("affirmation_deadlines", "completed"),
+        ("clearing", "skipped"),
+        ("instructions", "completed"),
+        ("settlement", "completed"),
+        ("penalties", "completed"),
+        ("reconciliation", "skipped"),
+        ("reports", "completed"),
+    ]
+    # The Bunds have no closing price: an exception each, never a zero penalty.
+    assert page.locator("#eod-steps li[data-step='penalties']").inner_text() == (
+        "penalties completed looked at: 3, booked: 1, reversed: 0, exceptions: 2"
+    )
+    assert page.locator("#eod-steps li[data-step='reconciliation']").inner_text() == (
+        "reconciliation skipped accounts: 0, note: No statement received for 2026-11-27."
+    )
 
 
 def _artifact(name: str) -> Any:

@@ -20,7 +20,9 @@ function svgElement(name, attributes = {}, text = null) {
 
 let chartCount = 0;
 
-// bars: [{label, value (number or null: nothing to show), text (what the number reads)}]
+// bars: [{label, value (number or null: nothing to show), text (what the number reads),
+//   short (the axis label, optional), series (a class naming its series, optional),
+//   valueLabel (the text over the bar, optional: text)}]
 // options: {title, max (the top of the scale), tickLabel(value) -> text}
 export function barChart(container, bars, options) {
   chartCount += 1;
@@ -56,7 +58,8 @@ export function barChart(container, bars, options) {
     const x = MARGIN.left + index * slot + (slot - barWidth) / 2;
     const value = bar.value ?? 0;
     const height = max > 0 ? Math.max(0, (value / max) * plotHeight) : 0;
-    const kind = bar.value === null ? "bar empty" : value === 0 ? "bar zero" : "bar";
+    const state = bar.value === null ? "bar empty" : value === 0 ? "bar zero" : "bar";
+    const kind = bar.series ? `${state} ${bar.series}` : state;
     // A bar with nothing to show still has a sliver, so every slot can be seen and hovered.
     const drawn = Math.max(height, 2);
     const rect = svgElement("rect", {
@@ -72,7 +75,7 @@ export function barChart(container, bars, options) {
     svg.append(rect);
     if (bars.length <= 12) {
       svg.append(
-        svgElement("text", { class: "value-label", x: (x + barWidth / 2).toFixed(1), y: (baseline - drawn - 3).toFixed(1), "text-anchor": "middle" }, bar.text),
+        svgElement("text", { class: "value-label", x: (x + barWidth / 2).toFixed(1), y: (baseline - drawn - 3).toFixed(1), "text-anchor": "middle" }, bar.valueLabel ?? bar.text),
       );
     }
     const every = Math.ceil(bars.length / 12);

@@ -7,12 +7,16 @@ import { barChart, noData, numbersTable } from "./charts.js";
 const API = "/api/v1";
 const KEY = "settlement.dashboard.apiKey";
 const MONTHS = 6;
+// The batch runs of the day, listed per type with the filter of the business day. The
+// end-of-day run comes first, with its steps.
 const RUNS = [
-  ["Affirmation deadlines", "/affirmation-deadline-runs", "settlement_date"],
   ["Clearing", "/clearing-runs", "settlement_date"],
   ["Settlement", "/settlement-runs", "settlement_date"],
+  ["Penalties", "/penalty-runs", "settlement_date"],
   ["Reconciliation", "/reconciliation-runs", "date"],
 ];
+// The currencies charted (the largest amounts); the table lists every one.
+const CHARTED_CURRENCIES = 2;
 
 class SignedOut extends Error {}
 
@@ -27,8 +31,8 @@ async function problemDetail(response) {
   }
 }
 
-// The JSON of a GET; null for the statuses listed in `missing` (a report not there yet).
-async function getJson(path, params = {}, missing = []) {
+// The JSON of a GET.
+async function getJson(path, params = {}) {
   const query = new URLSearchParams(params).toString();
   const response = await fetch(`${API}${path}${query ? `?${query}` : ""}`, {
     headers: { Authorization: `Bearer ${sessionStorage.getItem(KEY)}`, Accept: "application/json" },
@@ -36,9 +40,6 @@ async function getJson(path, params = {}, missing = []) {
   });
   if (response.status === 401 || response.status === 403) {
     throw new SignedOut(await problemDetail(response));
-  }
-  if (missing.includes(response.status)) {
-    return null;
   }
   if (!response.ok) {
     throw new Error(`${path}: ${await problemDetail(response)}`);
@@ -89,52 +90,139 @@ function months(businessDay) {
   return found;
 }
 
-async function drawPenalties(businessDay) {
-  const wanted = months(businessDay);
-  // The penalties report may not be there yet (404), or a month may be refused: no data.
-  const reports = await Promise.all(
-    wanted.map((month) => getJson("/reports/penalties", { month }, [404, 405, 422, 501])),
-  );
-  const perMonth = wanted.map((month, index) => {
-    const totals = reports[index]?.totals ?? [];
-    return { month, totals, count: totals.reduce((sum, total) => sum + total.penalties, 0) };
-  });
-  if (perMonth.every((entry) => entry.totals.length === 0)) {
-    noData($("penalties-chart"), "No penalty data for the last 6 months.");
-    $("penalties-numbers").replaceChildren();
-    return;
-  }
-  barChart(
-    $("penalties-chart"),
-    perMonth.map((entry) => ({ label: entry.month, value: entry.count, text: String(entry.count) })),
-    { title: "Penalties per month", tickLabel: (value) => String(Math.round(value)) },
-  );
-  numbersTable(
-    $("penalties-numbers"),
-    "Penalties per month",
-    ["Month", "Penalties", "Net (receivable - payable)"],
-    perMonth.map((entry) => [
-      entry.month,
-      String(entry.count),
-      entry.totals.map((total) => `${total.net} ${total.currency}`).join(", ") || "-",
-    ]),
+// One entry per month and currency of the report's totals (a month with none: no entry).
+function penaltyEntries(wanted, reports) {
+  return wanted.flatMap((month, index) =>
+    reports[index].totals.map((total) => ({ month, ...total })),
   );
 }
 
-async function drawRuns(businessDay) {
-  const pages = await Promise.all(
-    // A run type without a list (yet) answers 404 or 405: it shows no row.
-    RUNS.map(([, path, filter]) =>
-      getJson(path, { [filter]: businessDay, limit: 100 }, [404, 405]),
-    ),
+// The currencies with the largest amounts (payable + receivable) over the months.
+function mainCurrencies(entries) {
+  const sums = new Map();
+  for (const entry of entries) {
+    const amount = Number(entry.payable) + Number(entry.receivable);
+    sums.set(entry.currency, (sums.get(entry.currency) ?? 0) + amount);
+  }
+  return [...sums.entries()]
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .slice(0, CHARTED_CURRENCIES)
+    .map(([currency]) => currency);
+}
+
+function penaltyChart(container, wanted, entries, currency) {
+  const bars = wanted.flatMap((month) => {
+    const entry = entries.find((item) => item.month === month && item.currency === currency);
+    return ["payable", "receivable"].map((side) => {
+      const amount = entry ? entry[side] : "0.00";
+      return {
+        label: `${month} ${side}`,
+        short: `${month.slice(5)} ${side === "payable" ? "pay" : "rec"}`,
+        value: Number(amount),
+        text: `${amount} ${currency}`,
+        valueLabel: amount,
+        series: side,
+      };
+    });
+  });
+  const chart = document.createElement("div");
+  chart.className = "series";
+  chart.dataset.currency = currency;
+  container.append(chart);
+  barChart(chart, bars, {
+    title: `Penalties in ${currency}: payable vs receivable per month`,
+    tickLabel: (value) => value.toFixed(2),
+  });
+}
+
+async function drawPenalties(businessDay) {
+  const wanted = months(businessDay);
+  const reports = await Promise.all(
+    wanted.map((month) => getJson("/reports/penalties", { month })),
   );
-  const container = $("runs");
+  const entries = penaltyEntries(wanted, reports);
+  const container = $("penalties-chart");
+  if (entries.length === 0) {
+    noData(container, "No penalty data for the last 6 months.");
+    $("penalties-numbers").replaceChildren();
+    return;
+  }
+  container.replaceChildren();
+  for (const currency of mainCurrencies(entries)) {
+    penaltyChart(container, wanted, entries, currency);
+  }
+  const rows = wanted.flatMap((month) => {
+    const found = entries.filter((entry) => entry.month === month);
+    return found.length === 0
+      ? [[month, "-", "0", "-", "-", "-"]]
+      : found.map((entry) => [
+        month, entry.currency, String(entry.penalties), entry.payable, entry.receivable, entry.net,
+      ]);
+  });
+  numbersTable(
+    $("penalties-numbers"),
+    "Penalties per month and currency",
+    ["Month", "Currency", "Penalties", "Payable", "Receivable", "Net"],
+    rows,
+  );
+}
+
+const summaryText = (summary) =>
+  Object.entries(summary)
+    .filter(([, value]) => value === null || typeof value !== "object")
+    .map(([key, value]) => `${key.replaceAll("_", " ")}: ${value}`)
+    .join(", ");
+
+// The end-of-day run of the day, step by step: its status and what it did.
+function drawEodSteps(eod) {
+  const container = $("eod-steps");
+  if (!eod) {
+    container.replaceChildren();
+    return;
+  }
+  const heading = document.createElement("h3");
+  heading.textContent = `End of day ${eod.id}: ${eod.status}, ${eod.processed}/${eod.total} steps`;
+  const list = document.createElement("ol");
+  for (const step of eod.steps) {
+    const item = document.createElement("li");
+    item.dataset.step = step.name;
+    item.dataset.status = step.status;
+    const name = document.createElement("strong");
+    name.textContent = step.name.replaceAll("_", " ");
+    const status = document.createElement("span");
+    status.className = `step-status ${step.status}`;
+    status.textContent = step.status;
+    const summary = document.createElement("span");
+    summary.className = "step-summary";
+    summary.textContent = step.error ?? summaryText(step.summary);
+    item.append(name, " ", status, " ", summary);
+    list.append(item);
+  }
+  container.replaceChildren(heading, list);
+}
+
+function runRows(eod, pages) {
   const rows = [];
+  if (eod) {
+    rows.push({ name: "End of day", run: eod, done: `${eod.processed}/${eod.total} steps` });
+  }
   RUNS.forEach(([name], index) => {
-    for (const run of pages[index]?.items ?? []) {
-      rows.push({ name, run });
+    for (const run of pages[index].items) {
+      rows.push({ name, run, done: `${run.processed} / ${run.total}` });
     }
   });
+  return rows;
+}
+
+async function drawRuns(businessDay) {
+  const [eodPage, ...pages] = await Promise.all([
+    getJson("/eod-runs", { date: businessDay, limit: 100 }),
+    ...RUNS.map(([, path, filter]) => getJson(path, { [filter]: businessDay, limit: 100 })),
+  ]);
+  const eod = eodPage.items[0] ?? null;
+  drawEodSteps(eod);
+  const container = $("runs");
+  const rows = runRows(eod, pages);
   if (rows.length === 0) {
     noData(container, `No run for ${businessDay} yet.`);
     return;
@@ -143,7 +231,7 @@ async function drawRuns(businessDay) {
     container,
     "Runs of the day",
     ["Run", "Id", "Status", "Processed / total", "Progress"],
-    rows.map(({ name, run }) => [name, run.id ?? "dry run", run.status, `${run.processed} / ${run.total}`, ""]),
+    rows.map(({ name, run, done }) => [name, run.id ?? "dry run", run.status, done, ""]),
   );
   [...table.tBodies[0].rows].forEach((line, index) => {
     const { name, run } = rows[index];
