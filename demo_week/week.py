@@ -2,8 +2,12 @@
 a name, an action), each the call an operator, a trading system, a counterparty's gateway or
 the depository makes. The clock is set to each step's moment before it runs.
 
-When ``POST /eod-runs`` lands, the run steps (deadlines, clearing, settlement, reconciliation)
-become one step calling it; ``POST /penalty-runs`` goes after the prices (see README).
+The day closes with one end-of-day run (``POST /eod-runs``, README "End of day") after the
+bank's statement: affirmation deadlines, clearing for the day and the next settlement day (the
+instructions the simulator answers the next day), the settlement run, reconciliation and the
+day's reports. The internal markets' settlement run goes before the bank's statement, as the
+intraday batch it is (the statement is written from what the book settled), and the end of
+day takes it as its own.
 """
 
 from collections import Counter
@@ -27,7 +31,6 @@ from demo_week.script import Confirm, DayPlan
 API = "/api/v1"
 EUR_ACCOUNT = "CASH-EUR"
 EU_SETTLEMENT = BusinessCalendar(["XECB"])
-US_SETTLEMENT = BusinessCalendar(["XNYS", "FED"])
 WEEK_TRADING = BusinessCalendar(["XECB", "XNYS", "FED"])
 
 
@@ -166,11 +169,11 @@ class Week:
         }
 
     async def settlement_run(self, plan: DayPlan, index: int) -> None:
+        """The internal markets' settlement batch (the end of day takes it as its own)."""
         body = {"settlement_date": plan.day.isoformat()}
-        run = await self.call(
+        await self.call(
             "operations", "POST", "/settlement-runs", json=body, params={"wait": "true"}
         )
-        self.summary.counts["settled by us"] += run["settled"]
 
     async def depository(self, plan: DayPlan, index: int) -> None:
         moment = datetime.combine(plan.day, time(16, 45), tzinfo=UTC)
@@ -187,22 +190,6 @@ class Week:
             # 409: the demo reference data has that day's close already; it stands.
             if response.status_code not in (201, 409):
                 raise DemoError(f"POST /prices: {response.status_code} {response.text[:500]}")
-
-    async def clearing(self, plan: DayPlan, index: int) -> None:
-        due = {
-            calendar.add_business_days(plan.day, 1) for calendar in (EU_SETTLEMENT, US_SETTLEMENT)
-        }
-        for settlement_date in sorted(due):
-            body = {"settlement_date": settlement_date.isoformat()}
-            run = await self.call(
-                "operations", "POST", "/clearing-runs", json=body, params={"wait": "true"}
-            )
-            if run["status"] != "completed":
-                raise DemoError(f"clearing for {settlement_date}: {run}")
-
-    async def deadlines(self, plan: DayPlan, index: int) -> None:
-        run = await self.call("operations", "POST", "/affirmation-deadline-runs")
-        self.summary.counts["past their affirmation cutoff"] += run["flagged"]
 
     async def statement(self, plan: DayPlan, index: int) -> None:
         if self.bank is None:
@@ -240,11 +227,23 @@ class Week:
             lines.append(statements.Line(amount, day, reference, entry["description"][:140]))
         return lines
 
-    async def reconcile(self, plan: DayPlan, index: int) -> None:
-        body = {"account": EUR_ACCOUNT, "date": plan.day.isoformat()}
-        await self.call(
-            "operations", "POST", "/reconciliation-runs", json=body, params={"wait": "true"}
-        )
+    async def end_of_day(self, plan: DayPlan, index: int) -> None:
+        """The day closed by one end-of-day run; every step must have completed (or had
+        nothing to do)."""
+        body = {"date": plan.day.isoformat()}
+        run = await self.call("operations", "POST", "/eod-runs", json=body, params={"wait": "true"})
+        for step in run["steps"]:
+            if step["status"] not in ("completed", "skipped"):
+                raise DemoError(
+                    f"end of day {plan.day}: step {step['name']} {step['status']}: {step['error']}"
+                )
+        if run["status"] != "completed":
+            raise DemoError(f"end of day {plan.day}: {run['status']} ({run['error']})")
+        steps = {step["name"]: step["summary"] for step in run["steps"]}
+        self.summary.counts["past their affirmation cutoff"] += steps["affirmation_deadlines"][
+            "flagged"
+        ]
+        self.summary.counts["settled by us"] += steps["settlement"]["settled"]
 
 
 Step = tuple[time, str, Callable[[Week, DayPlan, int], Awaitable[None]]]
@@ -254,13 +253,11 @@ DAY: list[Step] = [
     (time(8, 0), "force-match", Week.force_match),
     (time(16, 5), "capture", Week.capture),
     (time(16, 10), "confirmations", Week.confirm),
-    (time(16, 30), "settlement run (internal markets)", Week.settlement_run),
     (time(16, 45), "depository (CSD simulator)", Week.depository),
+    (time(16, 50), "settlement run (internal markets)", Week.settlement_run),
     (time(17, 30), "closing prices", Week.publish_prices),
-    (time(22, 0), "clearing", Week.clearing),
-    (time(23, 0), "affirmation deadlines", Week.deadlines),
     (time(23, 30), "bank statement", Week.statement),
-    (time(23, 45), "reconciliation", Week.reconcile),
+    (time(23, 45), "end of day", Week.end_of_day),
 ]
 
 

@@ -121,6 +121,34 @@ async def test_the_demo_week_stages_its_incidents(
     ]
     assert any(b["kind"] == "missing_at_bank" for b in breaks["items"])
 
+    # Each day closed with one end-of-day run, every step completed: the first day's clearing
+    # took the trades due the next settlement day (the scripted incidents, T+1), whose
+    # instructions the simulator answered on the second day.
+    runs = await api.get("/eod-runs", params={"limit": 100}, role="operations")
+    closed = {run["date"]: run for run in runs.json()["items"]}
+    assert sorted(closed) == [day.isoformat() for day in DAYS]
+    for run in closed.values():
+        assert run["status"] == "completed"
+        assert {step["status"] for step in run["steps"]} == {"completed"}
+    first_clearing = next(
+        s for s in closed[DAYS[0].isoformat()]["steps"] if s["name"] == "clearing"
+    )
+    assert sorted(first_clearing["child_runs"]) == [
+        EU_SETTLEMENT.add_business_days(DAYS[0], 1).isoformat()
+    ]
+
+    # Closing a day of the week again is a no-op: the completed run is the answer.
+    for day in DAYS:
+        again = await api.post(
+            "/eod-runs", json={"date": day.isoformat()}, params={"wait": "true"}, role="operations"
+        )
+        assert again.status_code == 200, again.text
+        run = closed[day.isoformat()]
+        assert (again.json()["id"], again.json()["status"]) == (run["id"], "completed")
+        assert (
+            again.json()["note"] == f"The end of day for {day} is already complete ({run['id']})."
+        )
+
     # A second run finds the week there and does nothing.
     assert await play(app, db, clock) is None
 

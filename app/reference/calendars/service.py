@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.calendars import MAX_SPAN_DAYS, BusinessCalendar
 from app.core.errors import FieldProblem, ValidationFailed
+from app.core.pagination import PageRequest
 from app.reference.markets import service as markets
 
 
@@ -42,3 +43,16 @@ async def business_days(
         calendars=list(calendar.codes),
         business_days=list(calendar.business_days(from_, to)),
     )
+
+
+async def settlement_calendars(session: AsyncSession) -> dict[str, BusinessCalendar]:
+    """Every market's settlement calendar (with its closed days), by MIC."""
+    rows, _ = await markets.list_markets(session, page=PageRequest(limit=1000))
+    return {row.mic: await market_calendar(session, mic=row.mic, kind="settlement") for row in rows}
+
+
+async def next_settlement_day(session: AsyncSession, *, after: date) -> date | None:
+    """The earliest day after ``after`` that is a business day on any market's settlement
+    calendar: the next day something can settle (None when no market is set up)."""
+    found = (await settlement_calendars(session)).values()
+    return min((calendar.add_business_days(after, 1) for calendar in found), default=None)

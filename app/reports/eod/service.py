@@ -17,12 +17,10 @@ from app.core.auth import Actor
 from app.core.clock import Clock
 from app.core.db import AUDIT_TRAIL, create_sessionmaker
 from app.core.errors import FieldProblem, ValidationFailed
-from app.core.pagination import PageRequest
 from app.core.runs import framework
 from app.core.runs.framework import RunType
 from app.core.snapshots import row_snapshot
 from app.reference.calendars import service as calendars
-from app.reference.markets import service as markets
 from app.reports.eod import plan
 from app.reports.eod.models import EodRun
 from app.reports.eod.states import StepEvent
@@ -184,15 +182,8 @@ async def check_day(session: AsyncSession, *, day: date, now: datetime) -> None:
     if day > now.date():
         problem = f"{day} has not come yet (today is {now.date()})"
     else:
-        rows, _ = await markets.list_markets(session, page=PageRequest(limit=1000))
-        open_on = [
-            row.mic
-            for row in rows
-            if (
-                await calendars.market_calendar(session, mic=row.mic, kind="settlement")
-            ).is_business_day(day)
-        ]
-        if rows and not open_on:
+        found = await calendars.settlement_calendars(session)
+        if found and not any(calendar.is_business_day(day) for calendar in found.values()):
             problem = f"{day} ({day:%A}) is not a business day on any market's settlement calendar"
     if problem is not None:
         raise ValidationFailed(f"date: {problem}.", errors=[FieldProblem("date", problem)])

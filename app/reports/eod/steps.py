@@ -22,6 +22,7 @@ from app.core.runs.states import RunStatus
 from app.penalties.runs import service as penalty_runs
 from app.reconciliation.runs import service as reconciliation_runs
 from app.reconciliation.statements import service as statements
+from app.reference.calendars import service as calendars
 from app.settlement.instructions import service as instructions
 from app.settlement.outbound import service as outbound
 from app.settlement.runs import service as settlement_runs
@@ -99,6 +100,9 @@ async def affirmation_deadlines(ctx: StepContext) -> StepOutcome:
     return StepOutcome({"looked_at": run.processed, "flagged": run.flagged})
 
 
+CLEARED = ("trades", "cleared", "obligations", "instructions")
+
+
 def _clearing_summary(run: Any) -> dict[str, Any]:
     return {
         "trades": run.total,
@@ -109,12 +113,36 @@ def _clearing_summary(run: Any) -> dict[str, Any]:
 
 
 async def clearing(ctx: StepContext) -> StepOutcome:
-    """Clear every confirmed trade due on the day (novation, netting, instructions and their
-    outbound messages); skipped when nothing is left to clear."""
-    kind, key = clearing_runs.CLEARING_RUN, "clearing"
+    """Clear the confirmed trades due on the day (what is left: late confirmations) and on the
+    next settlement day (the earliest day after it that is a business day on any market's
+    settlement calendar: today's T+1 trades, yesterday's T+2), so that their instructions reach
+    the depository before their intended settlement date. A clearing run per date, recorded
+    under the date; the totals and a summary per date. Skipped when neither has anything left
+    to clear."""
+    async with ctx.sessionmaker() as session:
+        following = await calendars.next_settlement_day(session, after=ctx.day)
+    totals: dict[str, Any] = dict.fromkeys(CLEARED, 0)
+    per_date: dict[str, dict[str, Any]] = {}
+    adopted: dict[str, str] = {}
+    skipped = True
+    for day in [ctx.day] if following is None else [ctx.day, following]:
+        outcome = await _clear(ctx, day)
+        per_date[day.isoformat()] = outcome.summary
+        adopted |= outcome.adopted
+        skipped = skipped and outcome.skipped
+        if not outcome.skipped:
+            for name in CLEARED:
+                totals[name] += outcome.summary[name]
+    return StepOutcome({**totals, "dates": per_date}, skipped=skipped, adopted=adopted)
+
+
+async def _clear(ctx: StepContext, day: date) -> StepOutcome:
+    """One date's clearing run, its child run recorded under the date (skipped, taking the
+    date's last run as it is, when nothing is left to clear)."""
+    kind, key = clearing_runs.CLEARING_RUN, day.isoformat()
     if key not in ctx.child_runs:
         async with ctx.sessionmaker() as session:
-            idle = await clearing_runs.nothing_to_clear(session, settlement_date=ctx.day)
+            idle = await clearing_runs.nothing_to_clear(session, settlement_date=day)
         if idle is not None:
             last = idle.last_run
             adopted = {} if last is None else {key: last.id}
@@ -125,7 +153,7 @@ async def clearing(ctx: StepContext) -> StepOutcome:
         kind,
         key,
         lambda session: clearing_runs.start_run(
-            session, settlement_date=ctx.day, actor=ctx.actor, now=ctx.clock()
+            session, settlement_date=day, actor=ctx.actor, now=ctx.clock()
         ),
     )
     return StepOutcome(_clearing_summary(run))

@@ -26,6 +26,7 @@ from tests.settlement.support import audit_trail, bund
 from tests.support import Api, FrozenClock
 
 DAY = "2026-11-26"
+NEXT_DAY = "2026-11-27"
 NAMES = [step.name for step in STEPS]
 
 
@@ -67,6 +68,12 @@ async def listed(api: Api, path: str, **params: str) -> list[dict[str, Any]]:
 async def test_the_first_run_does_every_step_of_the_day_with_its_child_runs(
     api: Api, adjust: Adjust, clock: FrozenClock
 ) -> None:
+    # One more Bund trade, from Deutsche Bank on 2026-11-25: T+2, due on the next settlement
+    # day after DAY (Friday 27 November: TARGET and New York both settle).
+    later = await book_confirmed(
+        api, **bund(trade_date="2026-11-25", trade_time="2026-11-25T10:00:00Z")
+    )
+    assert later["settlement_date"] == NEXT_DAY
     await a_day_of_trades(api, adjust, clock)
 
     response = await close_day(api)
@@ -81,15 +88,23 @@ async def test_the_first_run_does_every_step_of_the_day_with_its_child_runs(
     )
     # Both trades were confirmed: no trade is left unconfirmed to look at.
     assert steps["affirmation_deadlines"]["summary"] == {"looked_at": 0, "flagged": 0}
-    # Gross (Goldman and Morgan Stanley net nothing): one obligation and instruction each.
+    # Cleared for DAY and for the next settlement day, a run each. Gross (Goldman and Morgan
+    # Stanley net nothing): one obligation and instruction per trade.
     clearing = steps["clearing"]
-    assert clearing["summary"] == {"trades": 2, "cleared": 2, "obligations": 2, "instructions": 2}
-    cleared = await child(api, "/clearing-runs", clearing["child_runs"]["clearing"])
-    assert (cleared["settlement_date"], cleared["status"], cleared["total"]) == (
-        DAY,
-        "completed",
-        2,
-    )
+    on_day = {"trades": 2, "cleared": 2, "obligations": 2, "instructions": 2}
+    on_next_day = {"trades": 1, "cleared": 1, "obligations": 1, "instructions": 1}
+    assert clearing["summary"] == {
+        **{name: on_day[name] + on_next_day[name] for name in on_day},
+        "dates": {DAY: on_day, NEXT_DAY: on_next_day},
+    }
+    assert sorted(clearing["child_runs"]) == [DAY, NEXT_DAY]
+    for day, counts in ((DAY, on_day), (NEXT_DAY, on_next_day)):
+        cleared = await child(api, "/clearing-runs", clearing["child_runs"][day])
+        assert (cleared["settlement_date"], cleared["status"], cleared["total"]) == (
+            day,
+            "completed",
+            counts["trades"],
+        )
     assert steps["instructions"]["summary"] == {
         "instructions": 2,
         "instructions_by_status": {"matched": 2},
@@ -129,7 +144,11 @@ async def test_the_first_run_does_every_step_of_the_day_with_its_child_runs(
     assert steps["reports"]["summary"]["unaffirmed"] == 0
     assert run["report"] == steps["reports"]["summary"]
     trades = await listed(api, "/trades")
-    assert sorted(t["status"] for t in trades) == ["settled", "settled"]
+    assert sorted((t["settlement_date"], t["status"]) for t in trades) == [
+        (DAY, "settled"),
+        (DAY, "settled"),
+        (NEXT_DAY, "instructed"),  # settles on its day
+    ]
 
 
 async def test_a_second_run_for_the_day_does_nothing_and_says_so(
