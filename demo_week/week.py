@@ -287,6 +287,10 @@ async def _final_counts(week: Week) -> None:
     week.summary.counts["failing instructions"] = fails["instructions"]
     breaks = await week.call("operations", "GET", "/breaks", params={"limit": 1000})
     week.summary.counts["reconciliation breaks"] = len(breaks["items"])
+    penalties = await week.call(
+        "operations", "GET", "/penalties", params={"status": "active", "limit": 1000}
+    )
+    week.summary.counts["CSDR penalties"] = len(penalties["items"])
 
 
 class NeedsFreshDatabase(RuntimeError):

@@ -7,7 +7,7 @@ day after; the bank charges a 25.00 fee the book does not know each day, and on 
 has not booked one of our payments yet."""
 
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 import httpx
@@ -104,6 +104,25 @@ async def test_the_demo_week_stages_its_incidents(
     )
     siemens = await instruction(api, script.SIEMENS)
     assert (siemens["status"], siemens["fail_reason"]) == ("on_hold", script.HOLD_REASON)
+    # Its intended settlement day's end of day charges LCH (CLAC: the counterparty fails) the
+    # liquid-share rate, 1 basis point a day, of the failed quantity at that day's close.
+    [close] = (
+        await api.get(
+            "/prices", params={"isin": script.LVMH, "date": DAYS[1].isoformat()}, role="operations"
+        )
+    ).json()["items"]
+    owed = (Decimal(lvmh["quantity"]) * Decimal(close["price"]) * Decimal("0.0001")).quantize(
+        Decimal("0.01"), rounding=ROUND_HALF_EVEN
+    )
+    penalties = await api.get(
+        "/penalties", params={"instruction_id": lvmh["id"]}, role="operations"
+    )
+    assert [
+        (p["day"], p["kind"], p["payer"], p["fail_reason"], Decimal(p["amount"]))
+        for p in penalties.json()["items"]
+    ] == [(DAYS[1].isoformat(), "settlement_fail", "counterparty", "CLAC", owed)]
+    active = await api.get("/penalties", params={"status": "active"}, role="operations")
+    assert summary.counts["CSDR penalties"] == len(active.json()["items"])
     bnp = await instruction(api, script.BNP_PARIBAS)
     assert (bnp["status"], bnp["settled_quantity"]) == ("matched", "0")
 
