@@ -4,12 +4,15 @@ back to the sign-in form with the reason; an operations key draws the charts of 
 end-of-day run) with their numbers as text. Screenshots go to
 SETTLEMENT_TEST_ARTIFACTS (var/test-artifacts), as tests/docs' browser test does.
 
-The served app's clock is frozen on Friday 2026-11-27: the Bund bought from Goldman, due
+The data is seeded with the served app's clock frozen on Friday 2026-11-27, and the page
+opened on the Saturday morning after: its business day is the Friday, with the Friday's runs
+(and, opened on Monday before Monday's end of day, Monday with the Friday's end of day). On
+the Friday: the Bund bought from Goldman, due
 Thursday the 26th and never settled, fails its first TARGET business day; another, due on the
 27th, is what the clearing run of the day instructs. A JPM sale due the 25th fails 40 of 100
 (tests/penalties/support.py): a penalty run books the 25th, the end-of-day run of the 27th books
-the 27th (Thanksgiving, the 26th, is no US business day). The efficiency chart
-has one bar per TARGET business day from the 20th before the 27th (21 bars).
+the 27th (Thanksgiving, the 26th, is no US business day). The efficiency chart,
+to Saturday the 28th, has one bar per TARGET business day from the 20th before it (20 bars).
 """
 
 import asyncio
@@ -54,6 +57,8 @@ from tests.support import Api, FrozenClock
 pytestmark = pytest.mark.browser
 
 BUSINESS_DAY = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
+SATURDAY_MORNING = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
+MONDAY_MORNING = datetime(2026, 11, 30, 7, 30, tzinfo=UTC)
 BUND_DUE = "2026-11-26"
 TODAY = "2026-11-27"
 # The JPM sale failing 40 (LACK) from 2026-11-25 (tests/penalties/support.py): penalised on
@@ -154,9 +159,11 @@ def _open_break() -> ReconciliationBreak:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[Role, str]]]:
-    """(base URL, keys per role) of the seeded app served by uvicorn on loopback, in a thread,
-    its clock frozen."""
+def served(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[str, dict[Role, str], FrozenClock]]:
+    """(base URL, keys per role, clock) of the seeded app served by uvicorn on loopback, in a
+    thread, its clock frozen on the Saturday morning after the seeded Friday."""
     url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('dashboard') / 'dashboard.db'}"
     with ThreadPoolExecutor(max_workers=1) as pool:
         pool.submit(upgrade, url).result()
@@ -177,13 +184,16 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
     base_url = f"http://127.0.0.1:{port}"
     with ThreadPoolExecutor(max_workers=1) as pool:
         keys = pool.submit(asyncio.run, _seed(url, base_url, clock)).result()
-    yield base_url, keys
+    clock.set(SATURDAY_MORNING)
+    yield base_url, keys, clock
     server.should_exit = True
     thread.join(timeout=10)
 
 
 @pytest.fixture(scope="module")
-def browser_page(served: tuple[str, dict[Role, str]]) -> Iterator[tuple[Any, list[str]]]:
+def browser_page(
+    served: tuple[str, dict[Role, str], FrozenClock],
+) -> Iterator[tuple[Any, list[str]]]:
     """A page whose requests to anything but loopback are refused, and listed."""
     sync_playwright = _browser_or_skip()
     elsewhere: list[str] = []
@@ -252,9 +262,9 @@ def _row(page: Any, numbers: str, head: str) -> list[str]:
 
 
 def test_a_bad_key_goes_back_to_the_sign_in_form_with_the_reason(
-    served: tuple[str, dict[Role, str]], browser_page: tuple[Any, list[str]]
+    served: tuple[str, dict[Role, str], FrozenClock], browser_page: tuple[Any, list[str]]
 ) -> None:
-    base_url, keys = served
+    base_url, keys, _clock = served
     page, elsewhere = browser_page
 
     _sign_in(page, base_url, keys[Role.TRADER])
@@ -270,17 +280,18 @@ def test_a_bad_key_goes_back_to_the_sign_in_form_with_the_reason(
 
 
 def test_the_dashboard_draws_the_day_with_its_numbers(
-    served: tuple[str, dict[Role, str]], browser_page: tuple[Any, list[str]]
+    served: tuple[str, dict[Role, str], FrozenClock], browser_page: tuple[Any, list[str]]
 ) -> None:
-    base_url, keys = served
+    base_url, keys, _clock = served
     page, elsewhere = browser_page
 
     _sign_in(page, base_url, keys[Role.OPERATIONS])
     page.locator("body[data-loaded='true']").wait_for()
 
-    assert page.locator("#business-day").inner_text() == "2026-11-27"
-    days = _target_days(date(2026, 11, 27), 20)
-    assert len(days) == 21
+    # Opened on Saturday the 28th: the latest TARGET business day is Friday the 27th.
+    assert page.locator("#business-day").inner_text() == TODAY
+    days = _target_days(date(2026, 11, 27), 19)
+    assert len(days) == 20
     assert _bars(page, "efficiency-chart") == [
         (day, "0" if day in (JPM_DUE, BUND_DUE, TODAY) else "") for day in days
     ]
@@ -288,15 +299,17 @@ def test_the_dashboard_draws_the_day_with_its_numbers(
     assert _row(page, "efficiency-numbers", BUND_DUE) == [BUND_DUE, "1", "0", "0.00 %"]
     assert _row(page, "efficiency-numbers", TODAY) == [TODAY, "1", "0", "0.00 %"]
     assert _row(page, "efficiency-numbers", "Total") == ["Total", "3", "0", "0.00 %"]
-    # The Bund, and the JPM sale: Thursday the 26th is Thanksgiving, no US business day.
+    # Both Bunds (the 27th's failed at Friday's close), and the JPM sale: Thursday the 26th
+    # is Thanksgiving, no US business day.
     assert _bars(page, "fails-chart") == [
-        ("1", "2"),
+        ("1", "3"),
         ("2-3", "0"),
         ("4-7", "0"),
         ("8-15", "0"),
         ("16+", "0"),
     ]
-    assert _row(page, "fails-numbers", "1") == ["1", "2", f"790079.45 EUR, {JPM_FAILED_AMOUNT} USD"]
+    bunds = _bund_amount(date(2026, 11, 26)) + _bund_amount(date(2026, 11, 27))
+    assert _row(page, "fails-numbers", "1") == ["1", "3", f"{bunds} EUR, {JPM_FAILED_AMOUNT} USD"]
     assert _bars(page, "breaks-chart") == [
         ("0-1", "0"),
         ("2-5", "1"),
@@ -307,9 +320,68 @@ def test_the_dashboard_draws_the_day_with_its_numbers(
     _assert_penalties(page)
     _assert_runs(page)
     assert page.get_by_role("img", name="Settled on time by count").count() == 1
+    _assert_tables_fit(page)
     _screenshot(page, "dashboard.png")
     page.screenshot(path=str(_artifact("dashboard-full.png")), full_page=True)
+    page.set_viewport_size({"width": 1000, "height": 1300})
+    try:
+        page.screenshot(path=str(_artifact("dashboard-1000.png")), full_page=True)
+        _assert_tables_fit(page)
+    finally:
+        page.set_viewport_size({"width": 1400, "height": 1300})
     assert elsewhere == []
+
+
+def test_before_the_days_end_of_day_the_previous_business_days_is_shown(
+    served: tuple[str, dict[Role, str], FrozenClock], browser_page: tuple[Any, list[str]]
+) -> None:
+    """Monday morning, nothing run yet: Monday is the business day, and the runs panel shows
+    Friday's end of day, labelled with its day."""
+    base_url, keys, clock = served
+    page, elsewhere = browser_page
+    clock.set(MONDAY_MORNING)
+    try:
+        page.goto(f"{base_url}/dashboard")
+        if page.locator("#sign-in").is_visible():
+            _sign_in(page, base_url, keys[Role.OPERATIONS])
+        page.locator("#business-day", has_text="2026-11-30").wait_for()
+        page.locator("body[data-loaded='true']").wait_for()
+
+        assert page.locator("#business-day").inner_text() == "2026-11-30"
+        assert page.locator("#runs-note").inner_text() == (
+            f"No run for 2026-11-30 yet. The last end of day: {TODAY}."
+        )
+        rows = _runs(page)
+        assert [(row[0], row[1], row[3], row[4]) for row in rows] == [
+            ("End of day", TODAY, "completed", "7/7 steps"),
+        ]
+        assert page.locator("#eod-steps h3").inner_text() == (
+            f"End of day {TODAY} ({rows[0][2]}): completed, 7/7 steps"
+        )
+        _screenshot(page, "dashboard-monday-morning.png")
+    finally:
+        clock.set(SATURDAY_MORNING)
+    assert elsewhere == []
+
+
+def _assert_tables_fit(page: Any) -> None:
+    """Every panel's table ends inside its panel, and the page does not scroll sideways."""
+    for numbers in ("efficiency-numbers", "penalties-numbers", "fails-numbers", "runs"):
+        panel = page.locator("section.panel", has=page.locator(f"#{numbers}")).bounding_box()
+        table = page.locator(f"#{numbers} table").bounding_box()
+        assert table["x"] + table["width"] <= panel["x"] + panel["width"], numbers
+        widths = page.locator(f"#{numbers}").evaluate(
+            "element => [element.scrollWidth, element.clientWidth]"
+        )
+        assert widths[0] <= widths[1] + 1, (numbers, widths)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def _bund_amount(settles: date) -> Decimal:
+    """1,000,000 of the Bund 1.80 % (annual, ACT/ACT-ICMA, coupon 15 August) at 78.50, plus
+    the interest accrued since 2026-08-15 over the 365-day period."""
+    accrued = Decimal(1_000_000) * Decimal("0.018") * (settles - date(2026, 8, 15)).days / 365
+    return Decimal(785_000) + accrued.quantize(Decimal("0.01"), ROUND_HALF_EVEN)
 
 
 def _penalty(day: str) -> Decimal:
@@ -345,24 +417,31 @@ def _assert_penalties(page: Any) -> None:
     ]
 
 
-def _assert_runs(page: Any) -> None:
-    """The end of day first (7 steps, all done), then the runs it started or took over."""
-    rows = [
-        [cell.strip() for cell in row.locator("th, td").all_inner_texts()][:4]
+def _runs(page: Any) -> list[list[str]]:
+    """The runs table's rows: run, business day, id, status, processed / total."""
+    return [
+        [cell.strip() for cell in row.locator("th, td").all_inner_texts()][:5]
         for row in page.locator("#runs tbody tr").all()
     ]
-    assert [(row[0], row[2], row[3]) for row in rows] == [
-        ("End of day", "completed", "7/7 steps"),
-        ("Clearing", "completed", "1 / 1"),
+
+
+def _assert_runs(page: Any) -> None:
+    """The end of day first (7 steps, all done), then the runs it started or took over, all
+    of Friday the 27th (its end of day ran: no earlier one is shown)."""
+    rows = _runs(page)
+    assert page.locator("#runs-note").inner_text() == ""
+    assert [(row[0], row[1], row[3], row[4]) for row in rows] == [
+        ("End of day", TODAY, "completed", "7/7 steps"),
+        ("Clearing", TODAY, "completed", "1 / 1"),
         # Due by the 27th and unsettled: the two Bunds and the JPM sale.
-        ("Settlement", "completed", "3 / 3"),
-        ("Penalties", "completed", "3 / 3"),
+        ("Settlement", TODAY, "completed", "3 / 3"),
+        ("Penalties", TODAY, "completed", "3 / 3"),
     ]
-    assert [row[1][:4] for row in rows] == ["eod_", "clr_", "str_", "pnl_"]
+    assert [row[2][:4] for row in rows] == ["eod_", "clr_", "str_", "pnl_"]
     eod = page.locator("#runs tbody tr").first.get_by_role("progressbar")
     assert (eod.get_attribute("max"), eod.get_attribute("value")) == ("7", "7")
     assert page.locator("#eod-steps h3").inner_text() == (
-        f"End of day {rows[0][1]}: completed, 7/7 steps"
+        f"End of day {TODAY} ({rows[0][2]}): completed, 7/7 steps"
     )
     steps = page.locator("#eod-steps li")
     assert [

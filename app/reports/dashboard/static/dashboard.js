@@ -70,7 +70,10 @@ function drawEfficiency(report) {
 }
 
 function drawBuckets(chartId, numbersId, title, groups, count, money) {
-  const bars = groups.map((group) => ({ label: group.bucket, value: count(group), text: String(count(group)) }));
+  // A count of none is good news: grey, not the red of a day settling nothing on time.
+  const bars = groups.map((group) => ({
+    label: group.bucket, value: count(group), text: String(count(group)), series: "count",
+  }));
   barChart($(chartId), bars, { title, tickLabel: (value) => String(Math.round(value)) });
   numbersTable(
     $(numbersId),
@@ -173,7 +176,7 @@ const summaryText = (summary) =>
     .map(([key, value]) => `${key.replaceAll("_", " ")}: ${value}`)
     .join(", ");
 
-// The end-of-day run of the day, step by step: its status and what it did.
+// The end-of-day run, step by step: its status and what it did.
 function drawEodSteps(eod) {
   const container = $("eod-steps");
   if (!eod) {
@@ -181,7 +184,8 @@ function drawEodSteps(eod) {
     return;
   }
   const heading = document.createElement("h3");
-  heading.textContent = `End of day ${eod.id}: ${eod.status}, ${eod.processed}/${eod.total} steps`;
+  heading.textContent =
+    `End of day ${eod.date} (${eod.id}): ${eod.status}, ${eod.processed}/${eod.total} steps`;
   const list = document.createElement("ol");
   for (const step of eod.steps) {
     const item = document.createElement("li");
@@ -201,52 +205,95 @@ function drawEodSteps(eod) {
   container.replaceChildren(heading, list);
 }
 
-function runRows(eod, pages) {
+// The runs of the business day (its end of day first), then the previous business day's end
+// of day when the day's own has not run yet: each row names its day.
+function runRows(businessDay, eod, pages, previousEod) {
   const rows = [];
   if (eod) {
-    rows.push({ name: "End of day", run: eod, done: `${eod.processed}/${eod.total} steps` });
+    rows.push({ name: "End of day", day: businessDay, run: eod, done: `${eod.processed}/${eod.total} steps` });
   }
   RUNS.forEach(([name], index) => {
     for (const run of pages[index].items) {
-      rows.push({ name, run, done: `${run.processed} / ${run.total}` });
+      rows.push({ name, day: businessDay, run, done: `${run.processed} / ${run.total}` });
     }
   });
+  if (previousEod) {
+    rows.push({
+      name: "End of day",
+      day: previousEod.date,
+      run: previousEod,
+      done: `${previousEod.processed}/${previousEod.total} steps`,
+    });
+  }
   return rows;
 }
 
-async function drawRuns(businessDay) {
-  const [eodPage, ...pages] = await Promise.all([
-    getJson("/eod-runs", { date: businessDay, limit: 100 }),
+// The end-of-day run of a day, or null (none, or no day).
+async function eodOf(day) {
+  if (!day) return null;
+  const page = await getJson("/eod-runs", { date: day, limit: 1 });
+  return page.items[0] ?? null;
+}
+
+async function drawRuns(businessDay, previousDay) {
+  const [eod, ...pages] = await Promise.all([
+    eodOf(businessDay),
     ...RUNS.map(([, path, filter]) => getJson(path, { [filter]: businessDay, limit: 100 })),
   ]);
-  const eod = eodPage.items[0] ?? null;
-  drawEodSteps(eod);
+  const previousEod = eod ? null : await eodOf(previousDay);
+  drawEodSteps(eod ?? previousEod);
   const container = $("runs");
-  const rows = runRows(eod, pages);
+  const rows = runRows(businessDay, eod, pages, previousEod);
+  const note = $("runs-note");
+  note.replaceChildren();
+  if (!eod) {
+    const none = rows.length === (previousEod ? 1 : 0) ? "No run" : "No end of day";
+    const last = previousEod ? ` The last end of day: ${previousEod.date}.` : "";
+    noData(note, `${none} for ${businessDay} yet.${last}`);
+  }
   if (rows.length === 0) {
-    noData(container, `No run for ${businessDay} yet.`);
+    container.replaceChildren();
     return;
   }
   const table = numbersTable(
     container,
-    "Runs of the day",
-    ["Run", "Id", "Status", "Processed / total", "Progress"],
-    rows.map(({ name, run, done }) => [name, run.id ?? "dry run", run.status, done, ""]),
+    "Runs of the business day",
+    ["Run", "Business day", "Id", "Status", "Processed / total", "Progress"],
+    rows.map(({ name, day, run, done }) => [name, day, run.id ?? "dry run", run.status, done, ""]),
   );
   [...table.tBodies[0].rows].forEach((line, index) => {
-    const { name, run } = rows[index];
+    const { name, day, run } = rows[index];
+    line.dataset.day = day;
     const bar = document.createElement("progress");
     bar.max = Math.max(run.total, 1);
     bar.value = run.total === 0 && run.status === "completed" ? 1 : run.processed;
-    bar.setAttribute("aria-label", `${name} run ${run.id ?? ""}: ${run.processed} of ${run.total}`);
-    line.cells[4].replaceChildren(bar);
+    bar.setAttribute("aria-label", `${name} run ${run.id ?? ""} of ${day}: ${run.processed} of ${run.total}`);
+    line.cells[5].replaceChildren(bar);
   });
+}
+
+// The days to look at, from the server: the efficiency report runs to the server's today
+// (`to`) with one entry per TARGET business day, so its last entry is the latest TARGET
+// business day on or before today, and the one before it the previous. A day after that
+// (a TARGET holiday another market settles on) is the business day when its end of day ran.
+async function businessDays(efficiency) {
+  const target = efficiency.by_day.map((day) => day.date);
+  const latest = target.at(-1) ?? efficiency.to;
+  const later = [];
+  for (let day = new Date(`${efficiency.to}T00:00:00Z`); ; day.setUTCDate(day.getUTCDate() - 1)) {
+    const text = day.toISOString().slice(0, 10);
+    if (text <= latest) break;
+    later.push(text);
+  }
+  const eods = await Promise.all(later.map(eodOf));
+  const ran = later.find((day, index) => eods[index] !== null);
+  return ran ? [ran, latest] : [latest, target.at(-2) ?? null];
 }
 
 async function load() {
   $("board-message").textContent = "";
   const efficiency = await getJson("/reports/settlement-efficiency");
-  const businessDay = efficiency.to;
+  const [businessDay, previousDay] = await businessDays(efficiency);
   $("business-day").textContent = businessDay;
   $("business-day").dateTime = businessDay;
   drawEfficiency(efficiency);
@@ -258,7 +305,7 @@ async function load() {
     (group) => group.instructions, (group) => group.unsettled);
   drawBuckets("breaks-chart", "breaks-numbers", "Open breaks by age", breaks.by_age,
     (group) => group.count, (group) => group.amounts);
-  await Promise.all([drawPenalties(businessDay), drawRuns(businessDay)]);
+  await Promise.all([drawPenalties(businessDay), drawRuns(businessDay, previousDay)]);
   document.body.dataset.loaded = "true";
 }
 
