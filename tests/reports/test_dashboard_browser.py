@@ -231,8 +231,20 @@ def browser_page(
 
 def _sign_in(page: Any, base_url: str, key: str) -> None:
     page.goto(f"{base_url}/dashboard")
+    if page.locator("#sign-out").is_visible():  # still signed in from an earlier test
+        page.locator("#sign-out").click()
     page.get_by_label("API key").fill(key)
     page.get_by_role("button", name="Sign in").click()
+
+
+def _loaded(page: Any) -> None:
+    """Wait for the board to be drawn; if it is not, fail with what the page says."""
+    try:
+        page.locator("body[data-loaded='true']").wait_for()
+    except Exception as error:
+        message = page.locator("#board-message").inner_text()
+        sign_in = page.locator("#sign-in-message").inner_text()
+        raise AssertionError(f"not loaded: board {message!r}, sign-in {sign_in!r}") from error
 
 
 def _target_days(end: date, back: int) -> list[str]:
@@ -286,7 +298,7 @@ def test_the_dashboard_draws_the_day_with_its_numbers(
     page, elsewhere = browser_page
 
     _sign_in(page, base_url, keys[Role.OPERATIONS])
-    page.locator("body[data-loaded='true']").wait_for()
+    _loaded(page)
 
     # Opened on Saturday the 28th: the latest TARGET business day is Friday the 27th.
     assert page.locator("#business-day").inner_text() == TODAY
@@ -341,11 +353,9 @@ def test_before_the_days_end_of_day_the_previous_business_days_is_shown(
     page, elsewhere = browser_page
     clock.set(MONDAY_MORNING)
     try:
-        page.goto(f"{base_url}/dashboard")
-        if page.locator("#sign-in").is_visible():
-            _sign_in(page, base_url, keys[Role.OPERATIONS])
+        _sign_in(page, base_url, keys[Role.OPERATIONS])
         page.locator("#business-day", has_text="2026-11-30").wait_for()
-        page.locator("body[data-loaded='true']").wait_for()
+        _loaded(page)
 
         assert page.locator("#business-day").inner_text() == "2026-11-30"
         assert page.locator("#runs-note").inner_text() == (

@@ -290,7 +290,11 @@ async function businessDays(efficiency) {
   return ran ? [ran, latest] : [latest, target.at(-2) ?? null];
 }
 
-async function load() {
+// Each sign-in or sign-out starts a new generation: what an earlier load still answers (a
+// sign-out while it ran) is dropped.
+let generation = 0;
+
+async function load(mine) {
   $("board-message").textContent = "";
   const efficiency = await getJson("/reports/settlement-efficiency");
   const [businessDay, previousDay] = await businessDays(efficiency);
@@ -306,10 +310,13 @@ async function load() {
   drawBuckets("breaks-chart", "breaks-numbers", "Open breaks by age", breaks.by_age,
     (group) => group.count, (group) => group.amounts);
   await Promise.all([drawPenalties(businessDay), drawRuns(businessDay, previousDay)]);
-  document.body.dataset.loaded = "true";
+  if (mine === generation) {
+    document.body.dataset.loaded = "true";
+  }
 }
 
 function showSignIn(message) {
+  generation += 1;
   sessionStorage.removeItem(KEY);
   delete document.body.dataset.loaded;
   $("board").hidden = true;
@@ -321,12 +328,17 @@ function showSignIn(message) {
 }
 
 async function showBoard() {
+  generation += 1;
+  const mine = generation;
   $("sign-in").hidden = true;
   $("board").hidden = false;
   $("sign-out").hidden = false;
   try {
-    await load();
+    await load(mine);
   } catch (error) {
+    if (mine !== generation) {
+      return;
+    }
     if (error instanceof SignedOut) {
       showSignIn(`Signed out: ${error.message}`);
     } else {
