@@ -58,6 +58,9 @@ AMENDERS = 30
 TRADES = 60  # per date
 CHUNK = 5  # the interrupted runs' chunk size: 12 chunks
 STALL_AT = 3  # two chunks committed, the third done but not committed when it is killed
+# At most 10 connections a process (30 in all): PostgreSQL's 100 are shared with other tests, and
+# a server refused a connection answers 500 (an error that is not the client's).
+POOL = {"SETTLEMENT_DB_POOL_SIZE": "5", "SETTLEMENT_DB_MAX_OVERFLOW": "5"}
 LEIS = [data.make_lei(n, "5493PRESS") for n in range(1, 5)]
 ISINS = [data.make_isin("XS", n, "PR") for n in range(6)]
 
@@ -110,7 +113,7 @@ async def pressure() -> AsyncIterator[Pressure]:
     prefix = make_url(server_url).database or "settlement"
     db = await prepare_database(f"{prefix}_pressure_{worker}_{os.getpid()}", server_url)
     try:
-        async with running_servers(SERVERS, db.url) as servers:
+        async with running_servers(SERVERS, db.url, settings=POOL) as servers:
             pressure = Pressure(db, servers, [])
             await _reference(pressure)
             yield pressure
