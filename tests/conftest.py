@@ -33,9 +33,10 @@ from tests.support import Api, FrozenClock, SecondKey, seal
 
 PG_ENV = "SETTLEMENT_TEST_DATABASE_URL"
 
-# Property tests: quick in `make test` and CI, long under `make test-deep`.
+# Property tests: quick in `make test` and CI, long under `make test-deep` (the deep profile):
+# twenty times the examples, and the ledger state machine's runs twice as long.
 settings.register_profile("ci", max_examples=100, deadline=None)
-settings.register_profile("deep", max_examples=2000, deadline=None)
+settings.register_profile("deep", max_examples=2000, deadline=None, stateful_step_count=100)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 # A Wednesday afternoon in New York: 2026-11-24 (Tuesday) is a trading day at every demo venue.
 DEFAULT_NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
@@ -48,6 +49,28 @@ def _backends() -> list[str]:
 def pytest_configure(config: pytest.Config) -> None:
     if os.environ.get("CI", "").lower() == "true" and not os.environ.get(PG_ENV):
         raise pytest.UsageError(f"CI=true needs {PG_ENV}: the suite must run on PostgreSQL too.")
+    # With -n, the tests of one ``xdist_group`` (servers they share) go to one worker:
+    # ``loadgroup`` is ``load`` (xdist's default) plus that.
+    if getattr(config.option, "dist", None) == "load":
+        config.option.dist = "loadgroup"
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``--dist loadgroup`` sends the tests of one ``xdist_group`` to one worker by a
+    ``@group`` suffix on their node ids, which each worker adds. pytest-xdist 3.8 adds it only
+    when ``--dist loadgroup`` is on the command line (``pytest_configure`` above chooses it
+    after the workers read theirs) and writes it to ``item._nodeid``, which pytest 9 no longer
+    reads (the id is ``item._id``): so add it here, on every worker."""
+    if not hasattr(config, "workerinput"):
+        return
+    for item in items:
+        groups = sorted(
+            str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+            for mark in item.iter_markers("xdist_group")
+        )
+        if groups and not item.nodeid.endswith("@" + "_".join(groups)) and hasattr(item, "_id"):
+            item._id = type(item._id).parse(f"{item.nodeid}@{'_'.join(groups)}")
 
 
 def _worker(request: pytest.FixtureRequest) -> str:

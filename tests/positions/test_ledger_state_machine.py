@@ -63,7 +63,8 @@ ZERO = Decimal(0)
 CENT = Decimal("0.01")
 # The profile's example count scaled down: each example is a whole run against the database.
 EXAMPLES = max(20, settings().max_examples // 5)
-MAX_STEPS = 30
+# Steps a run: 30 (the default 50 of the profile scaled), 60 under `make test-deep`.
+MAX_STEPS = settings().stateful_step_count * 3 // 5
 ALL = PageRequest(limit=1000)
 BOOKS = ("EQ-FLOW", "FI-RATES")
 COUNTERPARTIES = (GOLDMAN, DEUTSCHE)

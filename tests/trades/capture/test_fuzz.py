@@ -17,7 +17,8 @@ from tests.support import Api
 
 T = TypeVar("T")
 
-EXAMPLES = 150
+# 150 payloads per test; the profile's count where that is more (`make test-deep`).
+EXAMPLES = max(150, settings().max_examples)
 
 JSON: st.SearchStrategy[Any] = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(),
