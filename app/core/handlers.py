@@ -5,7 +5,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core.errors import (
@@ -113,6 +114,28 @@ async def _operational_error(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(error.to_problem(request.url.path), {"Retry-After": "5"})
 
 
+# SQLSTATE classes of a database that cannot take the request now: 08 connection exception,
+# 53 insufficient resources (53300 too many connections), 57P03 cannot connect now (starting
+# up or shutting down). Drivers raise them as plain DBAPI errors, not operational ones.
+_UNAVAILABLE_SQLSTATE_CLASSES = ("08", "53")
+_UNAVAILABLE_SQLSTATES = ("57P03",)
+
+
+def database_unavailable(exc: DBAPIError) -> bool:
+    if exc.connection_invalidated:
+        return True
+    sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    if not isinstance(sqlstate, str):
+        return False
+    return sqlstate[:2] in _UNAVAILABLE_SQLSTATE_CLASSES or sqlstate in _UNAVAILABLE_SQLSTATES
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    if isinstance(exc, DBAPIError) and database_unavailable(exc):
+        return await _operational_error(request, exc)
+    return await _unexpected(request, exc)
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     # Starlette answers unhandled errors outside RequestContextMiddleware, whose context (and
     # header) is gone by then: take the request id from the scope it left behind.
@@ -134,4 +157,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
     app.add_exception_handler(OperationalError, _operational_error)
+    # No connection to be had (the pool's wait ran out, the server refuses more clients): the
+    # same 503 with Retry-After as a database that does not answer, never a 500.
+    app.add_exception_handler(PoolTimeout, _operational_error)
+    app.add_exception_handler(DBAPIError, _database_error)
     app.add_exception_handler(Exception, _unexpected)

@@ -6,7 +6,8 @@ from typing import Any, cast
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.models import AuditRecord
@@ -164,3 +165,44 @@ async def test_unit_of_work_makes_flushed_work_durable(db: Database) -> None:
             )
         )
     assert await _count(db, PenaltyRate) == 9
+
+
+class _DriverError(Exception):
+    """What a PostgreSQL driver raises, with the server's SQLSTATE."""
+
+    def __init__(self, message: str, sqlstate: str) -> None:
+        super().__init__(message)
+        self.sqlstate = sqlstate
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        DBAPIError("connect", {}, _DriverError("sorry, too many clients already", "53300")),
+        DBAPIError("connect", {}, _DriverError("the database system is starting up", "57P03")),
+        DBAPIError("commit", {}, _DriverError("connection is closed", "08003")),
+        PoolTimeout("QueuePool limit of size 5 overflow 10 reached"),
+    ],
+    ids=["too-many-clients", "starting-up", "connection-lost", "pool-exhausted"],
+)
+async def test_no_connection_to_be_had_is_a_503_to_retry(
+    api: Api, reference: None, monkeypatch: pytest.MonkeyPatch, error: Exception
+) -> None:
+    monkeypatch.setattr(AsyncSession, "commit", _failing_commit(error))
+    response = await api.post("/trades", json=trade_payload(), role="trader")
+    monkeypatch.undo()
+
+    assert (response.status_code, response.headers["retry-after"]) == (503, "5"), response.text
+    assert response.json()["type"] == PROBLEMS + "service-unavailable"
+
+
+async def test_a_database_error_that_is_not_about_connections_stays_a_500(
+    api: Api, reference: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    error = DBAPIError("INSERT", {}, _DriverError("numeric field overflow", "22003"))
+    monkeypatch.setattr(AsyncSession, "commit", _failing_commit(error))
+    response = await api.post("/trades", json=trade_payload(), role="trader")
+    monkeypatch.undo()
+
+    assert response.status_code == 500, response.text
+    assert response.json()["type"] == PROBLEMS + "internal-error"
