@@ -94,3 +94,18 @@ async def test_if_match_is_a_version_and_required_where_the_route_requires_it(ap
         "PATCH", "/trades/trd_x", json={}, headers={"If-Match": "abc"}, role="trader"
     )
     assert response.status_code == 428
+
+
+async def test_a_nul_in_an_adjustment_account_is_a_422_not_a_database_error(api: Api) -> None:
+    # PostgreSQL refuses NUL in text: the lookup failed with a 500 before the pattern.
+    body = {
+        "kind": "correction",
+        "reason": "Fuzzed",
+        "lines": [
+            {"account": "CASH\x00EUR", "asset": "EUR", "amount": "1"},
+            {"account": "suspense", "asset": "EUR", "amount": "-1"},
+        ],
+    }
+    response = await api.post("/adjustments", json=body, role="operations")
+    assert response.status_code == 422, response.text
+    assert [e["field"] for e in response.json()["errors"]] == ["lines[0].account"]
