@@ -4,18 +4,20 @@ import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from app.apikeys.service import authenticate
 from app.audit import sealing
 from app.audited import AUDITED_TABLES
 from app.core.body_guard import install_body_guard
+from app.core.common_responses import install_common_responses
 from app.core.config import Settings, get_settings
 from app.core.db import create_engine, create_sessionmaker
 from app.core.handlers import install_error_handlers
 from app.core.health import router as health_router
 from app.core.logging import configure_logging, get_logger
 from app.core.middleware import RequestContextMiddleware
+from app.core.query_dates import iso_query_dates
 from app.docs import TAGS, install_docs
 from app.events.webhooks import dispatch
 from app.reports.dashboard.pages import install_dashboard
@@ -67,6 +69,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
+        # Before every route's own parameters: ``settlement_date=0`` is no date (a 422).
+        dependencies=[Depends(iso_query_dates)],
     )
     app.state.settings = settings
     app.state.readiness_reports = {"audit": sealing.readiness, "webhooks": dispatch.backlog}
@@ -76,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app)
     install_docs(app)
+    install_common_responses(app, prefix=API_PREFIX)
     install_dashboard(app)
     app.include_router(health_router)
     for router in API_ROUTERS:

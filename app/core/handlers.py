@@ -1,5 +1,6 @@
 """Every error leaves as RFC 9457 problem+json; bad input is never a 500."""
 
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -89,8 +90,37 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(ValidationFailed(detail, errors=problems).to_problem(request.url.path))
 
 
+_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+def _documented_methods(app: Any) -> list[tuple[re.Pattern[str], str]]:
+    """Each OpenAPI path as a pattern, with the methods documented for it."""
+    table: list[tuple[re.Pattern[str], str]] | None = getattr(app.state, "allow_table", None)
+    if table is None:
+        table = []
+        for path, operations in app.openapi().get("paths", {}).items():
+            pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(path))
+            methods = sorted(m.upper() for m in operations if m in _METHODS)
+            table.append((re.compile(f"^{pattern}$"), ", ".join(methods)))
+        app.state.allow_table = table
+    return table
+
+
+def allowed_methods(request: Request, fallback: str | None) -> str | None:
+    """The methods documented for this path: Starlette names only the first route's."""
+    for pattern, methods in _documented_methods(request.app):
+        if pattern.match(request.url.path):
+            return methods
+    return fallback
+
+
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    headers = dict(exc.headers) if exc.headers else None
+    if exc.status_code == 405:
+        allow = allowed_methods(request, (headers or {}).get("Allow"))
+        if allow:
+            headers = {**(headers or {}), "Allow": allow}
     body = {
         "type": PROBLEM_TYPE_BASE + _HTTP_SLUGS.get(exc.status_code, "http-error"),
         "title": _HTTP_SLUGS.get(exc.status_code, "http error").replace("-", " ").capitalize(),
@@ -98,7 +128,7 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
         "detail": str(exc.detail),
         "instance": request.url.path,
     }
-    return problem_response(body, dict(exc.headers) if exc.headers else None)
+    return problem_response(body, headers)
 
 
 async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:

@@ -61,39 +61,69 @@ def validate_mic(value: str) -> str:
     return value
 
 
+# The shapes, in the OpenAPI document (clients and fuzzers read them); the check digits, the
+# country codes and the ISO 4217 table are checked by the validators and named by the formats.
+# Lower case is accepted (upper-cased on the way in).
+ISIN_PATTERN = r"^[A-Za-z]{2}[A-Za-z0-9]{9}[0-9]$"
+LEI_PATTERN = r"^[A-Za-z0-9]{18}[0-9]{2}$"
+BIC_PATTERN = r"^[A-Za-z]{6}[A-Za-z0-9]{2}([A-Za-z0-9]{3})?$"
+IBAN_PATTERN = r"^[A-Za-z]{2}[0-9]{2}[A-Za-z0-9 ]{11,40}$"
+CURRENCY_PATTERN = r"^[A-Za-z]{3}$"
+MIC_PATTERN = r"^[A-Za-z0-9]{4}$"
+
 Isin = Annotated[
     str,
     BeforeValidator(_upper),
     AfterValidator(_validator(isin, "ISIN")),
-    WithJsonSchema({"type": "string", "examples": ["US0378331005"]}),
+    WithJsonSchema(
+        {"type": "string", "format": "isin", "pattern": ISIN_PATTERN, "examples": ["US0378331005"]}
+    ),
 ]
 Lei = Annotated[
     str,
     BeforeValidator(_upper),
     AfterValidator(_validator(lei, "LEI")),
-    WithJsonSchema({"type": "string", "examples": ["W22LROWP2IHZNBB6K528"]}),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "lei",
+            "pattern": LEI_PATTERN,
+            "examples": ["W22LROWP2IHZNBB6K528"],
+        }
+    ),
 ]
 Bic = Annotated[
     str,
     BeforeValidator(_upper),
     AfterValidator(validate_bic),
-    WithJsonSchema({"type": "string", "examples": ["DEUTDEFF"]}),
+    WithJsonSchema(
+        {"type": "string", "format": "bic", "pattern": BIC_PATTERN, "examples": ["DEUTDEFF"]}
+    ),
 ]
 Iban = Annotated[
     str,
     BeforeValidator(lambda v: v.replace(" ", "").upper() if isinstance(v, str) else v),
     AfterValidator(_validator(iban, "IBAN")),
-    WithJsonSchema({"type": "string", "examples": ["DE89370400440532013000"]}),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "iban",
+            "pattern": IBAN_PATTERN,
+            "examples": ["DE89370400440532013000"],
+        }
+    ),
 ]
 Currency = Annotated[
     str,
     BeforeValidator(_upper),
     AfterValidator(validate_currency),
-    WithJsonSchema({"type": "string", "examples": ["USD"]}),
+    WithJsonSchema(
+        {"type": "string", "format": "iso4217", "pattern": CURRENCY_PATTERN, "examples": ["USD"]}
+    ),
 ]
 Mic = Annotated[
     str,
     BeforeValidator(_upper),
     AfterValidator(validate_mic),
-    WithJsonSchema({"type": "string", "examples": ["XNYS"]}),
+    WithJsonSchema({"type": "string", "pattern": MIC_PATTERN, "examples": ["XNYS"]}),
 ]

@@ -5,6 +5,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator
 
+# For identifiers in schemas (StringConstraints): documented and enforced in one pattern.
+PRINTABLE_PATTERN = r"^[^\x00-\x1f\x7f]*$"
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 

@@ -7,7 +7,10 @@ from fastapi import Header
 
 from app.core.errors import AppError, PreconditionFailed
 
+IF_MATCH_PATTERN = r'^(?:W/)?"?[0-9]{1,9}"?$'
 _VERSION = re.compile(r'^(?:W/)?"?(\d{1,9})"?$')
+# The required header's description: the OpenAPI document marks it required (428 if missing).
+REQUIRED_IF_MATCH = 'The version you read (the `version` field or ETag), e.g. `"3"`.'
 
 
 class PreconditionRequired(AppError):
@@ -21,7 +24,7 @@ def parse_if_match(
         str | None,
         Header(
             alias="If-Match",
-            description='The version you read (the `version` field or ETag), e.g. `"3"`.',
+            description=REQUIRED_IF_MATCH,
         ),
     ] = None,
 ) -> int:

@@ -6,6 +6,12 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from app.core.identifiers import (
+    BIC_PATTERN,
+    CURRENCY_PATTERN,
+    IBAN_PATTERN,
+    ISIN_PATTERN,
+    LEI_PATTERN,
+    MIC_PATTERN,
     Bic,
     Currency,
     Iban,
@@ -169,10 +175,35 @@ def test_identifier_schemas_are_strings_with_real_examples() -> None:
         for name, prop in schema.items()
     }
     assert examples == {
-        "isin": {"type": "string", "examples": ["US0378331005"]},
-        "lei": {"type": "string", "examples": ["W22LROWP2IHZNBB6K528"]},
-        "bic": {"type": "string", "examples": ["DEUTDEFF"]},
-        "iban": {"type": "string", "examples": ["DE89370400440532013000"]},
-        "currency": {"type": "string", "examples": ["USD"]},
-        "mic": {"type": "string", "examples": ["XNYS"]},
+        "isin": {
+            "type": "string",
+            "format": "isin",
+            "pattern": ISIN_PATTERN,
+            "examples": ["US0378331005"],
+        },
+        "lei": {
+            "type": "string",
+            "format": "lei",
+            "pattern": LEI_PATTERN,
+            "examples": ["W22LROWP2IHZNBB6K528"],
+        },
+        "bic": {
+            "type": "string",
+            "format": "bic",
+            "pattern": BIC_PATTERN,
+            "examples": ["DEUTDEFF"],
+        },
+        "iban": {
+            "type": "string",
+            "format": "iban",
+            "pattern": IBAN_PATTERN,
+            "examples": ["DE89370400440532013000"],
+        },
+        "currency": {
+            "type": "string",
+            "format": "iso4217",
+            "pattern": CURRENCY_PATTERN,
+            "examples": ["USD"],
+        },
+        "mic": {"type": "string", "pattern": MIC_PATTERN, "examples": ["XNYS"]},
     }

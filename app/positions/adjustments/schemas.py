@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.core.money import DecimalStr
-from app.core.text import PrintableStr
+from app.core.text import PRINTABLE_PATTERN, PrintableStr
 from app.positions.adjustments.states import AdjustmentStatus
 from app.positions.journal.schemas import PostingOut
 
@@ -18,8 +18,11 @@ class AdjustmentKind(StrEnum):
     WRITE_OFF = "write_off"
 
 
-AccountRef = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-AssetRef = Annotated[str, StringConstraints(min_length=3, max_length=12)]
+# Looked up in the database: no control characters (PostgreSQL refuses NUL with a 500).
+AccountRef = Annotated[
+    str, StringConstraints(min_length=1, max_length=64, pattern=PRINTABLE_PATTERN)
+]
+AssetRef = Annotated[str, StringConstraints(min_length=3, max_length=12, pattern=PRINTABLE_PATTERN)]
 
 
 class AdjustmentLineIn(BaseModel):

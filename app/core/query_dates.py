@@ -1,0 +1,89 @@
+"""Dates in the query string are ISO 8601, never numbers.
+
+Pydantic's lax mode reads ``settlement_date=0`` as 1970-01-01 (a Unix timestamp), so a list
+filter with a typo silently answers for another day. One app-wide dependency refuses, with the
+usual 422, any date or date-time query parameter that is not written the ISO way; the routes
+keep their plain ``date`` and ``datetime`` annotations.
+"""
+
+import re
+from datetime import date, datetime
+from types import NoneType, UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
+
+from fastapi import Request
+from fastapi.dependencies.models import Dependant
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from pydantic import AwareDatetime, FutureDatetime, NaiveDatetime, PastDatetime
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+_FORMATS = {
+    "date": (_DATE, "a date such as 2026-11-24"),
+    "date-time": (_DATE_TIME, "a date and time such as 2026-11-24T15:00:00Z"),
+}
+
+
+# Pydantic's constrained date-times are marker classes, not datetime subclasses.
+_PYDANTIC_DATE_TIMES = (AwareDatetime, NaiveDatetime, PastDatetime, FutureDatetime)
+
+
+def _kind(annotation: Any) -> str | None:
+    if get_origin(annotation) is Annotated:
+        return _kind(get_args(annotation)[0])
+    if get_origin(annotation) in (Union, UnionType):
+        kinds = {_kind(arg) for arg in get_args(annotation) if arg is not NoneType}
+        return kinds.pop() if len(kinds) == 1 else None
+    if annotation in _PYDANTIC_DATE_TIMES or (
+        isinstance(annotation, type) and issubclass(annotation, datetime)
+    ):
+        return "date-time"
+    if isinstance(annotation, type) and issubclass(annotation, date):
+        return "date"
+    return None
+
+
+def _query_params(dependant: Dependant) -> list[Any]:
+    fields = list(dependant.query_params)
+    for sub in dependant.dependencies:
+        fields += _query_params(sub)
+    return fields
+
+
+_BY_ROUTE: dict[int, tuple[tuple[str, str], ...]] = {}
+
+
+def _date_parameters(route: APIRoute) -> tuple[tuple[str, str], ...]:
+    known = _BY_ROUTE.get(id(route))
+    if known is not None:
+        return known
+    found = {}
+    for field in _query_params(route.dependant):
+        kind = _kind(field.field_info.annotation)
+        if kind is not None:
+            found[field.alias] = kind
+    # Routes live as long as the app (APIRoute is not hashable): remembered by identity.
+    _BY_ROUTE[id(route)] = tuple(found.items())
+    return _BY_ROUTE[id(route)]
+
+
+async def iso_query_dates(request: Request) -> None:
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    errors = []
+    for name, kind in _date_parameters(route):
+        pattern, example = _FORMATS[kind]
+        for value in request.query_params.getlist(name):
+            if not pattern.match(value.strip()):
+                errors.append(
+                    {
+                        "type": "iso_date",
+                        "loc": ("query", name),
+                        "msg": f"'{value}' is not {example}",
+                        "input": value,
+                    }
+                )
+    if errors:
+        raise RequestValidationError(errors)
