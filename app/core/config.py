@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     our_bic: str = "DEMOFRPPXXX"
     # How long a gateway's claim on an outbound message holds before another may claim it.
     outbound_claim_lease_seconds: float = Field(default=300.0, gt=0)
+    # A batch run's lease: its worker renews the run's heartbeat at least every third of this
+    # (and in each chunk); a running run with an older heartbeat is stalled (its worker died)
+    # and a resume takes it over. Longer than any pause of a live worker.
+    run_lease_seconds: float = Field(default=120.0, gt=0)
     # Request bodies (app/core/body_guard.py): at most this many bytes, unless the route has its
     # own cap below (exact path; an environment value replaces the whole mapping, as JSON); the
     # whole body within the read timeout. 10,000 trades in a batch take about 4 MB.

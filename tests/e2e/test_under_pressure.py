@@ -10,10 +10,10 @@ against one PostgreSQL database of their own, built afresh here (``settlement mi
   entry per instruction; the ledger checks clean.
 - 30 racing amendments of one trade with the same ``If-Match``: one 200, the rest 412.
 - A clearing run and a settlement run, each in a process of its own (``interrupted_run``), killed
-  with SIGKILL in the middle of a chunk, then taken up again (the run's ``process_run``, as a
-  restarted process calls it): what the committed chunks did stays done once, the killed chunk's
-  work is rolled back and done once by the restart; the ledger checks clean and the audit chain
-  (sealed by the servers' sealer) verifies.
+  with SIGKILL in the middle of a chunk: refused a resume while its dead worker's lease holds
+  (409), then, stalled, taken over by ``POST .../resume`` on a server: what the committed chunks
+  did stays done once, the killed chunk's work is rolled back and done once by the takeover;
+  the ledger checks clean and the audit chain (sealed by the servers' sealer) verifies.
 
 PostgreSQL only (skipped on the SQLite run); one xdist group, so one worker starts the servers.
 """
@@ -33,11 +33,6 @@ import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
-from app.clearing.runs import service as clearing
-from app.core.auth import SYSTEM_ACTOR
-from app.core.clock import system_clock
-from app.core.db import create_engine, create_sessionmaker
-from app.settlement.runs import service as settlement
 from bench.idempotency_race import REPLAYED_HEADER, race, trade_body
 from bench.lib import data
 from bench.lib.db import (
@@ -61,6 +56,9 @@ STALL_AT = 3  # two chunks committed, the third done but not committed when it i
 # At most 10 connections a process (30 in all): PostgreSQL's 100 are shared with other tests, and
 # a server refused a connection answers 500 (an error that is not the client's).
 POOL = {"SETTLEMENT_DB_POOL_SIZE": "5", "SETTLEMENT_DB_MAX_OVERFLOW": "5"}
+# The servers' run lease: a killed run is stalled (and resumed through the API) this soon.
+LEASE = 4.0
+SETTINGS = {**POOL, "SETTLEMENT_RUN_LEASE_SECONDS": str(LEASE)}
 LEIS = [data.make_lei(n, "5493PRESS") for n in range(1, 5)]
 ISINS = [data.make_isin("XS", n, "PR") for n in range(6)]
 
@@ -113,7 +111,7 @@ async def pressure() -> AsyncIterator[Pressure]:
     prefix = make_url(server_url).database or "settlement"
     db = await prepare_database(f"{prefix}_pressure_{worker}_{os.getpid()}", server_url)
     try:
-        async with running_servers(SERVERS, db.url, settings=POOL) as servers:
+        async with running_servers(SERVERS, db.url, settings=SETTINGS) as servers:
             pressure = Pressure(db, servers, [])
             await _reference(pressure)
             yield pressure
@@ -388,22 +386,20 @@ async def interrupted(
     return run_id
 
 
-async def restart(pressure: Pressure, process_run: Any, run_id: str) -> None:
-    """Take the run up again as a restarted process does: the run's ``process_run`` (here, in
-    the test's process), which goes on from what was committed."""
-    engine = create_engine(pressure.db.url)
-    try:
-        async with asyncio.timeout(30):
-            await process_run(
-                create_sessionmaker(engine), run_id=run_id, actor=SYSTEM_ACTOR, clock=system_clock
-            )
-    finally:
-        await engine.dispose()
-
-
 async def resume_status(pressure: Pressure, path: str, run_id: str) -> int:
     async with pressure.client(2) as api:
         return (await api.post(f"{API}{path}/{run_id}/resume")).status_code
+
+
+async def resume_stalled(pressure: Pressure, path: str, run_id: str) -> dict[str, Any]:
+    """Once the killed worker's lease ran out, resume the run through the API (on another
+    server process than the one that started nothing: the run's own process is dead)."""
+    await asyncio.sleep(LEASE + 0.5)
+    async with pressure.client(1) as api:
+        answer = await api.post(f"{API}{path}/{run_id}/resume", params={"wait": "true"})
+    assert answer.status_code == 200, answer.text
+    run: dict[str, Any] = answer.json()
+    return run
 
 
 async def get_run(pressure: Pressure, path: str, run_id: str) -> dict[str, Any]:
@@ -442,26 +438,24 @@ async def test_runs_killed_mid_chunk_resume_and_do_each_item_once(pressure: Pres
     run = await get_run(pressure, "/clearing-runs", run_id)
     assert (run["status"], run["processed"], run["total"]) == ("running", committed, TRADES)
     assert (await cleared_counts(pressure, trade_ids))[1] == committed
-    # The API resumes failed runs only: it cannot tell a killed run from one still working.
+    # Its dead worker's lease still holds: the API cannot tell it yet from a live one.
     assert await resume_status(pressure, "/clearing-runs", run_id) == 409
-    # Restarted on the same run: it goes on from what was committed.
-    await restart(pressure, clearing.process_run, run_id)
-    run = await get_run(pressure, "/clearing-runs", run_id)
+    # Stalled once the lease ran out: a resume takes it over and goes on from what was committed.
+    run = await resume_stalled(pressure, "/clearing-runs", run_id)
     assert (run["status"], run["processed"]) == ("completed", TRADES)
     assert (run["obligations"], run["instructions"]) == (TRADES, TRADES)
     assert await cleared_counts(pressure, trade_ids) == (TRADES, TRADES, TRADES, TRADES)
-    assert await run_actions(pressure, run_id) == ["started", "completed"]
+    assert await run_actions(pressure, run_id) == ["started", "taken_over", "completed"]
 
     # Settlement: the same, instructions settled once each.
     run_id = await interrupted(pressure, "settlement", day, stall=True)
     run = await get_run(pressure, "/settlement-runs", run_id)
     assert (run["status"], run["processed"], run["settled"]) == ("running", committed, committed)
     assert await settled_counts(pressure, trade_ids) == (committed, committed, committed)
-    await restart(pressure, settlement.process_run, run_id)
-    run = await get_run(pressure, "/settlement-runs", run_id)
+    run = await resume_stalled(pressure, "/settlement-runs", run_id)
     assert (run["status"], run["processed"], run["settled"]) == ("completed", TRADES, TRADES)
     assert await settled_counts(pressure, trade_ids) == (TRADES, TRADES, TRADES)
-    assert await run_actions(pressure, run_id) == ["started", "completed"]
+    assert await run_actions(pressure, run_id) == ["started", "taken_over", "completed"]
 
     await ledger_is_clean(pressure)
     verified = await verified_audit_trail(pressure)

@@ -1,18 +1,24 @@
 """Driving a batch run: start it, work through it a chunk per transaction, finish or fail it,
-resume it after a failure. A run type brings its table, a ``prepare`` that loads what its
-chunks carry from one to the next, and a chunk function; the rest is here, once."""
+resume it after a failure, take it over once its worker died (its lease ran out). A run type
+brings its table, a ``prepare`` that loads what its chunks carry from one to the next, and a
+chunk function; the rest is here, once."""
 
+import asyncio
+import contextlib
+import os
+import socket
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Generic, Protocol, TypeVar
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.auth import Actor
 from app.core.clock import Clock
-from app.core.errors import NotFound
+from app.core.config import get_settings
+from app.core.errors import Conflict, NotFound
 from app.core.ids import new_id
 from app.core.pagination import PageRequest, fetch_page
 from app.core.runs.models import RunColumns
@@ -26,6 +32,58 @@ M = TypeVar("M")
 Q = TypeVar("Q", bound=Select[Any])
 R_contra = TypeVar("R_contra", bound=RunColumns, contravariant=True)
 S_contra = TypeVar("S_contra", contravariant=True)
+
+
+class RunBusy(Conflict):
+    """The run is running and its worker is alive (its lease holds): nobody else may work on
+    it, or an item could be done twice."""
+
+    slug = "run-running"
+    title = "The run is running"
+
+
+class LeaseLost(Conflict):
+    """The worker's run was taken over (its lease had run out): it stops, touching nothing."""
+
+    slug = "run-taken-over"
+    title = "The run was taken over by another worker"
+
+
+def lease() -> timedelta:
+    """How long a worker's heartbeat holds (``SETTLEMENT_RUN_LEASE_SECONDS``)."""
+    return timedelta(seconds=get_settings().run_lease_seconds)
+
+
+def stalled(run: RunColumns, now: datetime) -> bool:
+    """Running, and its worker has not reported within the lease: it died (or hangs)."""
+    if run.status != RunStatus.RUNNING:
+        return False
+    return run.heartbeat_at is None or now - run.heartbeat_at > lease()
+
+
+def new_worker() -> str:
+    """Who works through a run, as the run row shows it: host, process, and a unique tail."""
+    return f"{socket.gethostname()[:24]}:{os.getpid()}:{new_id('w')[-8:]}"
+
+
+def _busy(kind: "RunType[Any, Any]", run: RunColumns, *, in_chunk: bool = False) -> RunBusy:
+    if in_chunk or run.heartbeat_at is None:
+        return RunBusy(
+            f"The {kind.title} '{run.id}' is running since {run.created_at.isoformat()}: its "
+            "worker is in a chunk right now.",
+            current_status=run.status,
+        )
+    since = run.heartbeat_at.isoformat()
+    until = (run.heartbeat_at + lease()).isoformat()
+    return RunBusy(
+        f"The {kind.title} '{run.id}' is running: its worker ({run.worker or 'starting'}) "
+        f"last reported at {since}; only if it reports no more by {until} (the lease of "
+        f"{lease().total_seconds():g} s) is the run stalled and can be resumed.",
+        current_status=run.status,
+        worker=run.worker,
+        heartbeat_at=since,
+        stalled_after=until,
+    )
 
 
 class Recorder(Protocol):
@@ -124,6 +182,7 @@ async def start(
         report=report,
         created_at=now,
         created_by=actor.key_id,
+        heartbeat_at=now,
         **values,
     )
     session.add(run)
@@ -160,7 +219,10 @@ async def _move(
     before = row_snapshot(run)
     run.status = next_state(RUN_TRANSITIONS, RunStatus(run.status), event).value
     run.error = error
-    if event != RunEvent.RESUMED:
+    if event in (RunEvent.RESUMED, RunEvent.TAKEN_OVER):
+        # Free for the next worker's claim; the lease starts again now.
+        run.worker, run.heartbeat_at = None, now
+    else:
         run.finished_at = now
     await kind.record(
         session,
@@ -174,6 +236,55 @@ async def _move(
     )
 
 
+async def _claim(
+    session: AsyncSession,
+    kind: RunType[R, Any],
+    run: R,
+    worker: str,
+    *,
+    actor: Actor,
+    now: datetime,
+) -> None:
+    """Make ``worker`` the run's worker: free (just started or resumed), or stalled (taken
+    over, audited with the dead worker's last heartbeat); RunBusy while another one lives."""
+    if run.status != RunStatus.RUNNING:
+        return
+    if run.worker not in (None, worker):
+        if not stalled(run, now):
+            raise _busy(kind, run)
+        await _move(session, kind, run, RunEvent.TAKEN_OVER, actor=actor, now=now)
+    run.worker, run.heartbeat_at = worker, now
+
+
+def _renew(run: RunColumns, worker: str, now: datetime) -> None:
+    if run.worker != worker:
+        raise LeaseLost(f"The run '{run.id}' was taken over by {run.worker or 'another worker'}.")
+    run.heartbeat_at = now
+
+
+async def _heartbeat(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    kind: RunType[Any, Any],
+    run_id: str,
+    worker: str,
+    clock: Clock,
+) -> None:
+    """Renew the lease a third of it at a time while the worker lives, also through a chunk
+    that takes long (an end-of-day step). A beat that fails is tried again at the next."""
+    model: Any = kind.model
+    while True:
+        await asyncio.sleep(lease().total_seconds() / 3)
+        with contextlib.suppress(Exception):
+            async with sessionmaker() as session:
+                await session.execute(
+                    update(model)
+                    .where(model.id == run_id, model.worker == worker)
+                    .where(model.status == RunStatus.RUNNING.value)
+                    .values(heartbeat_at=clock())
+                )
+                await session.commit()
+
+
 async def process(
     sessionmaker: async_sessionmaker[AsyncSession],
     kind: RunType[R, S],
@@ -182,9 +293,33 @@ async def process(
     actor: Actor,
     clock: Clock,
 ) -> None:
-    """Work through the run a chunk per transaction, holding the run row's lock for each, then
-    complete it. Any error marks the run failed (and is raised again); called again after a
-    crash or a resume, it goes on from what was committed and does nothing twice."""
+    """Claim the run (RunBusy while another worker's lease holds) and work through it a chunk
+    per transaction, holding the run row's lock for each and renewing the lease, then complete
+    it. Any error marks the run failed (and is raised again); called again after a crash or a
+    resume, it goes on from what was committed and does nothing twice."""
+    worker = new_worker()
+    async with sessionmaker() as session:
+        run = await locked(session, kind, run_id)
+        await _claim(session, kind, run, worker, actor=actor, now=clock())
+        await session.commit()
+    beating = asyncio.create_task(_heartbeat(sessionmaker, kind, run_id, worker, clock))
+    try:
+        await _work(sessionmaker, kind, run_id=run_id, worker=worker, actor=actor, clock=clock)
+    finally:
+        beating.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await beating
+
+
+async def _work(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    kind: RunType[R, S],
+    *,
+    run_id: str,
+    worker: str,
+    actor: Actor,
+    clock: Clock,
+) -> None:
     try:
         async with sessionmaker() as session:
             carried = await kind.prepare(session, await locked(session, kind, run_id))
@@ -192,14 +327,17 @@ async def process(
         while more:
             async with sessionmaker() as session:
                 run = await locked(session, kind, run_id)
+                _renew(run, worker, clock())
                 more = await kind.chunk(session, run, carried, actor=actor, now=clock())
                 if not more:
                     await _move(session, kind, run, RunEvent.COMPLETED, actor=actor, now=clock())
                 await session.commit()
+    except LeaseLost:
+        raise  # the run is another worker's now
     except Exception as error:
         async with sessionmaker() as session:
             run = await locked(session, kind, run_id)
-            if run.status == RunStatus.RUNNING:
+            if run.status == RunStatus.RUNNING and run.worker == worker:
                 failure = str(error)[:500]
                 await _move(
                     session, kind, run, RunEvent.FAILED, actor=actor, now=clock(), error=failure
@@ -211,9 +349,25 @@ async def process(
 async def resume(
     session: AsyncSession, kind: RunType[R, Any], *, run_id: str, actor: Actor, now: datetime
 ) -> R:
-    """A failed run back to ``running`` (409 otherwise); ``process`` then goes on with it."""
-    run = await locked(session, kind, run_id)
-    await _move(session, kind, run, RunEvent.RESUMED, actor=actor, now=now)
+    """A failed run back to ``running``, or a stalled one (its worker died: no heartbeat
+    within the lease) taken over; RunBusy (409) while its worker lives, InvalidTransition (409)
+    once it ended. ``process`` then goes on with it."""
+    model: Any = kind.model
+    # A worker in a chunk holds the row (PostgreSQL): it is alive, whatever its heartbeat says.
+    run: R | None = await session.get(
+        model, run_id, with_for_update={"skip_locked": True}, populate_existing=True
+    )
+    if run is None:
+        current: R = await get(session, kind, run_id)
+        if current.status == RunStatus.RUNNING:
+            raise _busy(kind, current, in_chunk=True)
+        run = await locked(session, kind, run_id)
+    event = RunEvent.RESUMED
+    if run.status == RunStatus.RUNNING:
+        if not stalled(run, now):
+            raise _busy(kind, run)
+        event = RunEvent.TAKEN_OVER
+    await _move(session, kind, run, event, actor=actor, now=now)
     return run
 
 

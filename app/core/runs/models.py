@@ -22,3 +22,8 @@ class RunColumns:
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[str] = mapped_column(String(64))
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # The lease of the worker working through the run: who it is (none between a start or a
+    # resumption and the worker's claim) and when it last said it was alive. A running run whose
+    # heartbeat is older than the lease is stalled: its worker died, another may take it over.
+    worker: Mapped[str | None] = mapped_column(String(64), default=None)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

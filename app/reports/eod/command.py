@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.core.auth import Actor
 from app.core.clock import Clock
 from app.core.db import UnitOfWork
+from app.core.runs import framework
 from app.core.runs.states import RunStatus
 from app.reports.eod import plan, service
 from app.reports.eod.models import EodRun
@@ -28,8 +29,9 @@ async def run_day(
     clock: Clock,
     console: Console,
 ) -> EodRun:
-    """Start the day's run, or go on with the day's run that failed or was interrupted; a
-    completed one is only shown ("already complete"). The run as it ended."""
+    """Start the day's run, or go on with the day's run that failed or was interrupted (a
+    running run whose worker died: its lease ran out, it is taken over; one whose worker lives
+    is left to it); a completed one is only shown ("already complete"). The run as it ended."""
     async with sessionmaker() as session, UnitOfWork(session):
         run = await service.existing_run(session, day=day)
         if run is None:
@@ -58,6 +60,8 @@ async def run_day(
             await service.process_run(
                 sessionmaker, run_id=run.id, actor=actor, clock=clock, kind=kind
             )
+        except framework.RunBusy as busy:  # its worker lives: it is not ours to take up
+            console.print(f"[yellow]still running elsewhere:[/yellow] {busy.detail}")
         except Exception as error:  # the run recorded the failure at its step
             console.print(f"[red]failed:[/red] {error}")
     async with sessionmaker() as session:
