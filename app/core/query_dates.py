@@ -51,11 +51,13 @@ def _query_params(dependant: Dependant) -> list[Any]:
     return fields
 
 
-_BY_ROUTE: dict[int, tuple[tuple[str, str], ...]] = {}
+_CACHED_ON_ROUTE = "_iso_query_date_parameters"
 
 
 def _date_parameters(route: APIRoute) -> tuple[tuple[str, str], ...]:
-    known = _BY_ROUTE.get(id(route))
+    # Kept on the route itself: it lives as long as its app, and an id() could be reused by
+    # another app's route once this one is collected.
+    known: tuple[tuple[str, str], ...] | None = getattr(route, _CACHED_ON_ROUTE, None)
     if known is not None:
         return known
     found = {}
@@ -63,9 +65,9 @@ def _date_parameters(route: APIRoute) -> tuple[tuple[str, str], ...]:
         kind = _kind(field.field_info.annotation)
         if kind is not None:
             found[field.alias] = kind
-    # Routes live as long as the app (APIRoute is not hashable): remembered by identity.
-    _BY_ROUTE[id(route)] = tuple(found.items())
-    return _BY_ROUTE[id(route)]
+    parameters = tuple(found.items())
+    setattr(route, _CACHED_ON_ROUTE, parameters)
+    return parameters
 
 
 async def iso_query_dates(request: Request) -> None:
