@@ -35,9 +35,7 @@ def upgrade() -> None:
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.add_column(sa.Column("worker", sa.String(length=64), nullable=True))
             batch_op.add_column(
-                sa.Column(
-                    "heartbeat_at", app.core.types.UTCDateTime(timezone=True), nullable=True
-                )
+                sa.Column("heartbeat_at", app.core.types.UTCDateTime(timezone=True), nullable=True)
             )
 
 
