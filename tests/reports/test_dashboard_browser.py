@@ -16,18 +16,14 @@ to Saturday the 28th, has one bar per TARGET business day from the 20th before i
 """
 
 import asyncio
-import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
-import uvicorn
 
 from app.apikeys.service import create_key
 from app.core.auth import SYSTEM_ACTOR, Role
@@ -38,16 +34,10 @@ from app.core.migrations import upgrade
 from app.main import create_app
 from app.reconciliation.breaks.models import ReconciliationBreak
 from app.reference.demo import load_demo_reference
+from tests.browser import artifact, offline_page, screenshot
+from tests.browser import served as served_over_http
 from tests.clearing.support import OPS, book_confirmed, clear
 from tests.conftest import DEFAULT_NOW
-from tests.docs.test_docs_in_a_browser import (
-    CHROMIUM,
-    LOOPBACK,
-    UI_TIMEOUT_MS,
-    _browser_or_skip,
-    _free_port,
-    _screenshot,
-)
 from tests.factories import GOLDMAN
 from tests.penalties.support import PRICES, add_price, failing_jpm, run_penalties
 from tests.positions.conftest import Adjust
@@ -170,63 +160,19 @@ def served(
     app = create_app(Settings(database_url=url, background_workers=False, log_level="WARNING"))
     clock = FrozenClock(DEFAULT_NOW)
     app.dependency_overrides[get_clock] = lambda: clock
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive(), "uvicorn stopped while starting"
-        assert time.monotonic() < deadline, "uvicorn did not start in time"
-        time.sleep(0.05)
-    base_url = f"http://127.0.0.1:{port}"
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        keys = pool.submit(asyncio.run, _seed(url, base_url, clock)).result()
-    clock.set(SATURDAY_MORNING)
-    yield base_url, keys, clock
-    server.should_exit = True
-    thread.join(timeout=10)
+    with served_over_http(app) as base_url:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            keys = pool.submit(asyncio.run, _seed(url, base_url, clock)).result()
+        clock.set(SATURDAY_MORNING)
+        yield base_url, keys, clock
 
 
 @pytest.fixture(scope="module")
 def browser_page(
     served: tuple[str, dict[Role, str], FrozenClock],
 ) -> Iterator[tuple[Any, list[str]]]:
-    """A page whose requests to anything but loopback are refused, and listed."""
-    sync_playwright = _browser_or_skip()
-    elsewhere: list[str] = []
-
-    def only_loopback(route: Any) -> None:
-        if urlsplit(route.request.url).hostname in LOOPBACK:
-            route.continue_()
-        else:
-            elsewhere.append(route.request.url)
-            route.abort()
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=["--no-sandbox"]
-        )
-        context = browser.new_context(viewport={"width": 1400, "height": 1300})
-        context.route("**/*", only_loopback)
-        page = context.new_page()
-        page.set_default_timeout(UI_TIMEOUT_MS)
-        page.on(
-            "request",
-            lambda request: (
-                None
-                if urlsplit(request.url).hostname in LOOPBACK
-                or request.url.startswith(("data:", "blob:", "about:"))
-                else elsewhere.append(request.url)
-            ),
-        )
-        try:
-            yield page, elsewhere
-        finally:
-            context.close()
-            browser.close()
+    with offline_page(width=1400, height=1300) as page:
+        yield page
 
 
 def _sign_in(page: Any, base_url: str, key: str) -> None:
@@ -287,7 +233,7 @@ def test_a_bad_key_goes_back_to_the_sign_in_form_with_the_reason(
     assert page.evaluate("sessionStorage.length") == 0
     _sign_in(page, base_url, "not-a-key")
     message.filter(has_text="Signed out").wait_for()
-    _screenshot(page, "dashboard-sign-in-refused.png")
+    screenshot(page, "dashboard-sign-in-refused.png")
     assert elsewhere == []
 
 
@@ -333,11 +279,11 @@ def test_the_dashboard_draws_the_day_with_its_numbers(
     _assert_runs(page)
     assert page.get_by_role("img", name="Settled on time by count").count() == 1
     _assert_tables_fit(page)
-    _screenshot(page, "dashboard.png")
-    page.screenshot(path=str(_artifact("dashboard-full.png")), full_page=True)
+    screenshot(page, "dashboard.png")
+    page.screenshot(path=str(artifact("dashboard-full.png")), full_page=True)
     page.set_viewport_size({"width": 1000, "height": 1300})
     try:
-        page.screenshot(path=str(_artifact("dashboard-1000.png")), full_page=True)
+        page.screenshot(path=str(artifact("dashboard-1000.png")), full_page=True)
         _assert_tables_fit(page)
     finally:
         page.set_viewport_size({"width": 1400, "height": 1300})
@@ -368,7 +314,7 @@ def test_before_the_days_end_of_day_the_previous_business_days_is_shown(
         assert page.locator("#eod-steps h3").inner_text() == (
             f"End of day {TODAY} ({rows[0][2]}): completed, 7/7 steps"
         )
-        _screenshot(page, "dashboard-monday-morning.png")
+        screenshot(page, "dashboard-monday-morning.png")
     finally:
         clock.set(SATURDAY_MORNING)
     assert elsewhere == []
@@ -473,10 +419,3 @@ def _assert_runs(page: Any) -> None:
     assert page.locator("#eod-steps li[data-step='reconciliation']").inner_text() == (
         "reconciliation skipped accounts: 0, note: No statement received for 2026-11-27."
     )
-
-
-def _artifact(name: str) -> Any:
-    from tests.docs.test_docs_in_a_browser import ARTIFACTS
-
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    return ARTIFACTS / name

@@ -1,12 +1,12 @@
 """Penalty report routes: the depository's daily penalty list (semt.044 or JSON) reconciled
 against our penalties, kept with every difference; the reports received."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
-from app.core.bodies import read_capped
+from app.core.bodies import inline_schema, is_json, is_xml, read_capped
 from app.core.deps import Now, Paging, Uow
 from app.core.errors import FieldProblem, UnsupportedMediaType, ValidationFailed, problem_responses
 from app.core.pagination import Page
@@ -19,8 +19,6 @@ from app.penalties.reports.semt044 import VERSIONS, parse_semt044
 
 router = APIRouter(tags=["Penalties"])
 
-_JSON = ("application/json",)
-_XML = ("application/xml", "text/xml")
 
 _XML_EXAMPLE = """<?xml version="1.0" encoding="UTF-8"?>
 <BizMsg>
@@ -59,30 +57,12 @@ _XML_EXAMPLE = """<?xml version="1.0" encoding="UTF-8"?>
 </BizMsg>"""
 
 
-def _inlined(schema: dict[str, Any]) -> dict[str, Any]:
-    """A model's JSON schema with its ``$defs`` inlined (for a hand-written request body)."""
-    definitions = schema.pop("$defs", {})
-
-    def resolve(node: Any) -> Any:
-        if isinstance(node, dict):
-            reference = node.get("$ref")
-            if isinstance(reference, str) and reference.startswith("#/$defs/"):
-                return resolve(definitions[reference.removeprefix("#/$defs/")])
-            return {key: resolve(value) for key, value in node.items()}
-        if isinstance(node, list):
-            return [resolve(item) for item in node]
-        return node
-
-    resolved: dict[str, Any] = resolve(schema)
-    return resolved
-
-
 _REQUEST_BODY = {
     "requestBody": {
         "required": True,
         "content": {
             "application/json": {
-                "schema": _inlined(PenaltyReportIn.model_json_schema()),
+                "schema": inline_schema(PenaltyReportIn.model_json_schema()),
                 "example": EXAMPLE,
             },
             "application/xml": {"schema": {"type": "string"}, "example": _XML_EXAMPLE},
@@ -94,9 +74,9 @@ _REQUEST_BODY = {
 def _read(data: bytes, media_type: str, message_id: str | None) -> tuple[PenaltyReport, str]:
     """The report in the body and what it was read from (``json`` or the semt.044 version)."""
     try:
-        if media_type in _JSON or media_type.endswith("+json"):
+        if is_json(media_type):
             return parse_json(data), "json"
-        if media_type in _XML or media_type.endswith("+xml"):
+        if is_xml(media_type):
             return parse_semt044(data, message_id=message_id), VERSIONS[0]
     except PenaltyReportError as error:
         raise ValidationFailed(

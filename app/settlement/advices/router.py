@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.auth import Actor
-from app.core.bodies import read_capped
+from app.core.bodies import inline_schema, is_json, is_xml, read_capped
 from app.core.deps import Now, Paging, Uow
 from app.core.errors import (
     FieldProblem,
@@ -40,8 +40,6 @@ from app.settlement.advices.schemas import (
     StatusBlockOut,
 )
 
-_JSON = ("application/json",)
-_XML = ("application/xml", "text/xml")
 _SWIFT = ("text/plain", "application/x-swift-fin")
 
 router = APIRouter(tags=["Status advices"])
@@ -128,9 +126,9 @@ def _json_advice(data: bytes, message_id: str | None) -> AdviceIn:
 
 def _read(data: bytes, media_type: str, message_id: str | None) -> iso20022.ReadAdvice:
     """The advice in the body, as JSON (``version`` "json"), ISO 20022 XML or SWIFT MT."""
-    if media_type in _JSON or media_type.endswith("+json"):
+    if is_json(media_type):
         return iso20022.ReadAdvice(_json_advice(data, message_id), "json")
-    if media_type in _XML or media_type.endswith("+xml"):
+    if is_xml(media_type):
         return iso20022.read_advice(data, message_id=message_id)
     if media_type in _SWIFT:
         return swift.read_mt(data, message_id=message_id)
@@ -153,24 +151,6 @@ def _sender(read: iso20022.ReadAdvice, given: str | None, actor: Actor) -> str:
         problem = f"'{in_message}' differs from the sender parameter '{given}'"
         raise ValidationFailed(f"{where}: {problem}.", errors=[FieldProblem(where, problem)])
     return in_message or given or actor.key_id
-
-
-def _schema_inline(schema: dict[str, Any]) -> dict[str, Any]:
-    """A model's JSON schema with its ``$defs`` inlined (for a hand-written request body)."""
-    definitions = schema.pop("$defs", {})
-
-    def resolve(node: Any) -> Any:
-        if isinstance(node, dict):
-            reference = node.get("$ref")
-            if isinstance(reference, str) and reference.startswith("#/$defs/"):
-                return resolve(definitions[reference.removeprefix("#/$defs/")])
-            return {key: resolve(value) for key, value in node.items()}
-        if isinstance(node, list):
-            return [resolve(item) for item in node]
-        return node
-
-    resolved: dict[str, Any] = resolve(schema)
-    return resolved
 
 
 _XML_EXAMPLE = """<?xml version="1.0" encoding="UTF-8"?>
@@ -214,7 +194,7 @@ _REQUEST_BODY = {
     "requestBody": {
         "required": True,
         "content": {
-            "application/json": {"schema": _schema_inline(AdviceIn.model_json_schema())},
+            "application/json": {"schema": inline_schema(AdviceIn.model_json_schema())},
             "application/xml": {"schema": {"type": "string"}, "example": _XML_EXAMPLE},
             "text/plain": {"schema": {"type": "string"}, "example": _MT_EXAMPLE},
         },
