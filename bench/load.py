@@ -5,6 +5,10 @@ throughput closed-loop (concurrent clients, each sending when its last answer ca
 open-loop phases at fractions of it.
 
     python -m bench.load [--full] [--seconds N] [--levels PCT [PCT ...]] [--probe-seconds N]
+                         [--max-rate REQ_PER_S]
+
+The maximum is of the mix alone; the open-loop phases add the two runs (each ``?wait=true``, on
+a connection of its own, one after the other), whose durations are reported with the phase.
 
 Open loop: requests leave on a Poisson arrival schedule fixed in advance, whether or not earlier
 answers have come, and each latency runs from the request's *scheduled* send time, so time spent
@@ -38,8 +42,17 @@ from bench.lib import cli
 from bench.lib.data import API, add_weekdays, fetch_all, post_ok
 from bench.lib.db import BenchDatabase, connect
 from bench.lib.measure import CpuMeter
-from bench.lib.report import Check, Measure, Result, fmt_int, fmt_ms, percentile, render_table
-from bench.lib.servers import Server, client, running_servers
+from bench.lib.report import (
+    Check,
+    Measure,
+    Result,
+    fmt_int,
+    fmt_mib,
+    fmt_ms,
+    percentile,
+    render_table,
+)
+from bench.lib.servers import client, running_servers
 
 PROG = "bench.load"
 SIZES = (
@@ -48,6 +61,7 @@ SIZES = (
     cli.Size("probe_seconds", 8, 20, "seconds of the closed-loop phase measuring the maximum"),
     cli.Size("concurrency", 32, 32, "closed-loop clients measuring the maximum"),
     cli.Size("servers", 1, 1, "uvicorn processes"),
+    cli.Size("max_rate", 0.0, 0.0, "the maximum in requests/s, not measured (0: measure it)"),
 )
 CAPTURE, CONFIRM = "POST /trades", "POST /confirmations"
 MIX = (  # request kind, share in % of requests
@@ -329,14 +343,14 @@ def report(phases: Sequence[Phase]) -> str:
     return "\n\n".join(out)
 
 
-def measures(phases: Sequence[Phase]) -> list[Measure]:
+def measures(phases: Sequence[Phase], peak: str) -> list[Measure]:
     out = []
     for phase in phases:
         offered = (
             "closed loop" if phase.offered is None else f"{fmt_int(phase.offered)} req/s offered"
         )
         value = f"{phase.achieved:,.1f} req/s"
-        out.append(Measure.timed(f"{phase.name}: {offered}", value, phase.latencies))
+        out.append(Measure.timed(f"{phase.name}: {offered}", value, phase.latencies, peak=peak))
         for run in phase.runs:
             out.append(Measure(f"  {run.name} during it", fmt_ms(run.seconds), run.processed))
     return out
@@ -374,54 +388,54 @@ def phase_checks(phase: Phase) -> list[Check]:
     return checks
 
 
-async def bench(args: argparse.Namespace, db: BenchDatabase) -> Result:
-    tag, rng = datetime.now(UTC).strftime("%H%M%S"), random.Random(SEED)
+async def phases_of(args: argparse.Namespace, work: Workload, pids: list[int]) -> list[Phase]:
+    """Warm-up, the closed-loop maximum (unless ``--max-rate`` gives it), an open-loop phase
+    a level."""
     share = dict(MIX)[CONFIRM] / sum(dict(MIX).values())
+    await work.seed(400)
+    phases = [await closed_loop(work, Phase("warm-up", None), args.concurrency, 2.0)]
+    maximum = args.max_rate
+    if not maximum:
+        probe = Phase(f"max, {args.concurrency} clients", None, cpu=CpuMeter(pids))
+        phases.append(await closed_loop(work, probe, args.concurrency, args.probe_seconds))
+        print(f"{probe.name}: {probe.achieved:,.1f} req/s; {probe.cpu.line()}", flush=True)
+        maximum = probe.achieved
+    rng = random.Random(SEED)
+    for level in args.levels:
+        rate = maximum * level / 100
+        want = round(rate * args.seconds * share * 1.2) + 20
+        if len(work.unconfirmed) < want:
+            await work.seed(want - len(work.unconfirmed))
+        phase = Phase(f"{level} % of max", rate, cpu=CpuMeter(pids))
+        phases.append(await open_loop(work, phase, args.seconds, rng))
+        lag = fmt_ms(percentile(phase.send_lag, 99))
+        print(
+            f"{phase.name}: {phase.achieved:,.1f} req/s; the bench sent p99 {lag} after "
+            f"schedule; {phase.cpu.line()}",
+            flush=True,
+        )
+    return phases
+
+
+async def bench(args: argparse.Namespace, db: BenchDatabase) -> Result:
+    tag = datetime.now(UTC).strftime("%H%M%S")
     async with running_servers(args.servers, db.url) as servers:
-        roles = ("trader", "gateway", "operations")
-        api = {
-            r: client(servers[0].base_url, db.headers(r), connections=OPEN_CONNECTIONS)
-            for r in roles
-        }
+        base, roles = servers[0].base_url, ("trader", "gateway", "operations")
+        api = {r: client(base, db.headers(r), connections=OPEN_CONNECTIONS) for r in roles}
         async with contextlib.AsyncExitStack() as stack:
             for c in api.values():
                 await stack.enter_async_context(c)
             leis = [c["lei"] for c in await fetch_all(api["trader"], "/counterparties")]
-            work = Workload(
-                api, Payloads(await fetch_all(api["trader"], "/instruments"), leis), tag
-            )
-            await work.seed(400)
-            warm = await closed_loop(work, Phase("warm-up", None), args.concurrency, 2.0)
-            probe = Phase(f"max, {args.concurrency} clients", None)
-            probe.cpu = CpuMeter([s.pid for s in servers])
-            await closed_loop(work, probe, args.concurrency, args.probe_seconds)
-            print(f"{probe.name}: {probe.achieved:,.1f} req/s; {probe.cpu.line()}", flush=True)
-            phases = [probe]
-            for level in args.levels:
-                rate = probe.achieved * level / 100
-                want = round(rate * args.seconds * share * 1.2) + 20
-                if len(work.unconfirmed) < want:
-                    await work.seed(want - len(work.unconfirmed))
-                phase = Phase(f"{level} % of max", rate)
-                phase.cpu = CpuMeter([s.pid for s in servers])
-                await open_loop(work, phase, args.seconds, rng)
-                lag = fmt_ms(percentile(phase.send_lag, 99))
-                print(
-                    f"{phase.name}: {phase.achieved:,.1f} req/s; the bench sent p99 {lag} after "
-                    f"schedule; {phase.cpu.line()}",
-                    flush=True,
-                )
-                phases.append(phase)
-        _sample(servers)
+            instruments = await fetch_all(api["trader"], "/instruments")
+            work = Workload(api, Payloads(instruments, leis), tag)
+            warm, *phases = await phases_of(args, work, [s.pid for s in servers])
+        for server in servers:
+            server.sample()
+        peak = fmt_mib(max(s.peak_mib or 0.0 for s in servers))
     print(report(phases))
     checks = [c for p in phases for c in phase_checks(p)]
     checks += await database_checks(db, tag, [warm, *phases])
-    return Result(PROG, "", measures(phases), checks)
-
-
-def _sample(servers: Sequence[Server]) -> None:
-    for server in servers:
-        server.sample()
+    return Result(PROG, "", measures(phases, peak), checks)
 
 
 if __name__ == "__main__":
