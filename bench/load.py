@@ -42,6 +42,7 @@ from bench.lib import cli
 from bench.lib.data import API, add_weekdays, fetch_all, post_ok
 from bench.lib.db import BenchDatabase, connect
 from bench.lib.measure import CpuMeter
+from bench.lib.profile import profiled
 from bench.lib.report import (
     Check,
     Measure,
@@ -57,7 +58,9 @@ from bench.lib.servers import client, running_servers
 PROG = "bench.load"
 SIZES = (
     cli.Size("seconds", 20, 60, "seconds of each open-loop phase"),
-    cli.Size("levels", [25, 50, 75], [25, 50, 75], "open-loop rates, in % of the maximum"),
+    cli.Size(
+        "levels", [25, 50, 75], [25, 50, 75], "open-loop rates, as percentages of the maximum"
+    ),
     cli.Size("probe_seconds", 8, 20, "seconds of the closed-loop phase measuring the maximum"),
     cli.Size("concurrency", 32, 32, "closed-loop clients measuring the maximum"),
     cli.Size("servers", 1, 1, "uvicorn processes"),
@@ -164,7 +167,9 @@ class Workload:
     (``interleave(MIX)``) and each capture its own external id; captured trades wait in a queue
     (oldest first) for their confirmation."""
 
-    def __init__(self, api: dict[str, httpx.AsyncClient], payloads: Payloads, tag: str) -> None:
+    def __init__(
+        self, api: dict[str, list[httpx.AsyncClient]], payloads: Payloads, tag: str
+    ) -> None:
         self.api, self.payloads, self.tag = api, payloads, tag
         self.cycle, self.next = interleave(MIX), 0
         self.unconfirmed: deque[dict[str, Any]] = deque()
@@ -173,10 +178,10 @@ class Workload:
         self.senders: dict[str, Callable[[int], Awaitable[int | str]]] = {
             CAPTURE: self.capture,
             CONFIRM: self.confirm,
-            "GET /trades/{id}": lambda _n: self.get("/trades/" + self.rng.choice(self.ids)),
-            "GET /trades": lambda _n: self.get("/trades", limit="50"),
-            "GET /positions": lambda _n: self.get("/positions", basis="trade_date"),
-            "GET /cash-balances": lambda _n: self.get("/cash-balances"),
+            "GET /trades/{id}": lambda n: self.get(n, "/trades/" + self.rng.choice(self.ids)),
+            "GET /trades": lambda n: self.get(n, "/trades", limit="50"),
+            "GET /positions": lambda n: self.get(n, "/positions", basis="trade_date"),
+            "GET /cash-balances": lambda n: self.get(n, "/cash-balances"),
         }
 
     def take(self) -> tuple[int, str]:
@@ -199,7 +204,7 @@ class Workload:
     async def capture(self, n: int) -> int:
         body = self.payloads.body(n, f"LD{self.tag}")
         headers = {"Idempotency-Key": f"ld-{self.tag}-{n}"}
-        response = await self.api["trader"].post(f"{API}/trades", json=body, headers=headers)
+        response = await self.to("trader", n).post(f"{API}/trades", json=body, headers=headers)
         if response.status_code == 201:
             self.keep(response.json())
         return response.status_code
@@ -221,7 +226,7 @@ class Workload:
             "side": THEIRS[trade["side"]],
         }
         headers = {"Idempotency-Key": f"lc-{self.tag}-{n}"}
-        response = await self.api["gateway"].post(
+        response = await self.to("gateway", n).post(
             f"{API}/confirmations", json=body, headers=headers
         )
         status = response.json().get("status") if response.status_code == 201 else None
@@ -229,16 +234,21 @@ class Workload:
             return f"201 {status}"
         return response.status_code
 
-    async def get(self, path: str, **params: str) -> int:
-        return (await self.api["trader"].get(f"{API}{path}", params=params)).status_code
+    def to(self, role: str, n: int = 0) -> httpx.AsyncClient:
+        """The n-th request's client for ``role``: the servers in turn."""
+        clients = self.api[role]
+        return clients[n % len(clients)]
+
+    async def get(self, n: int, path: str, **params: str) -> int:
+        return (await self.to("trader", n).get(f"{API}{path}", params=params)).status_code
 
     async def seed(self, count: int) -> None:
         """``count`` captured trades more waiting for confirmation, booked in one batch (not
         measured), so a phase never runs out of trades to confirm."""
         prefix = f"LS{self.tag}{self.next}"
         items = [self.payloads.body(n, prefix) for n in range(count)]
-        await post_ok(self.api["trader"], "/trades/batch", {"items": items}, expect=200)
-        captured = await fetch_all(self.api["trader"], "/trades", {"status": "captured"})
+        await post_ok(self.to("trader"), "/trades/batch", {"items": items}, expect=200)
+        captured = await fetch_all(self.to("trader"), "/trades", {"status": "captured"})
         fresh = [t for t in captured if t["external_id"].startswith(prefix)]
         for trade in sorted(fresh, key=lambda t: str(t["external_id"])):
             self.keep(trade)
@@ -251,7 +261,7 @@ class Workload:
         ):
             started, body = time.perf_counter(), {"settlement_date": str(RUN_DATE)}
             try:
-                response = await self.api["operations"].post(
+                response = await self.to("operations").post(
                     f"{API}{path}", params={"wait": "true"}, json=body
                 )
                 http, answer = response.status_code, response.json()
@@ -420,15 +430,21 @@ async def phases_of(args: argparse.Namespace, work: Workload, pids: list[int]) -
 async def bench(args: argparse.Namespace, db: BenchDatabase) -> Result:
     tag = datetime.now(UTC).strftime("%H%M%S")
     async with running_servers(args.servers, db.url) as servers:
-        base, roles = servers[0].base_url, ("trader", "gateway", "operations")
-        api = {r: client(base, db.headers(r), connections=OPEN_CONNECTIONS) for r in roles}
+        api = {
+            role: [
+                client(s.base_url, db.headers(role), connections=OPEN_CONNECTIONS, keepalive=2.0)
+                for s in servers
+            ]
+            for role in ("trader", "gateway", "operations")
+        }
         async with contextlib.AsyncExitStack() as stack:
-            for c in api.values():
+            for c in (c for clients in api.values() for c in clients):
                 await stack.enter_async_context(c)
-            leis = [c["lei"] for c in await fetch_all(api["trader"], "/counterparties")]
-            instruments = await fetch_all(api["trader"], "/instruments")
+            leis = [c["lei"] for c in await fetch_all(api["trader"][0], "/counterparties")]
+            instruments = await fetch_all(api["trader"][0], "/instruments")
             work = Workload(api, Payloads(instruments, leis), tag)
-            warm, *phases = await phases_of(args, work, [s.pid for s in servers])
+            async with profiled(args.py_spy, "load", servers[0].pid):
+                warm, *phases = await phases_of(args, work, [s.pid for s in servers])
         for server in servers:
             server.sample()
         peak = fmt_mib(max(s.peak_mib or 0.0 for s in servers))
