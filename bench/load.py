@@ -188,16 +188,12 @@ class Workload:
         n, self.next = self.next, self.next + 1
         return n, self.cycle[n % len(self.cycle)]
 
-    async def send(self, phase: Phase, start: float, due: float) -> None:
-        """The next request; its latency from ``due`` (a ``perf_counter`` time)."""
-        n, kind = self.take()
+    async def send(self, phase: Phase, start: float, due: float, n: int, kind: str) -> None:
+        """Request ``n``; its latency from ``due`` (a ``perf_counter`` time)."""
         try:
             outcome = await self.senders[kind](n)
         except httpx.HTTPError as error:
             outcome = type(error).__name__
-        except asyncio.CancelledError:  # by open_loop, at the end of the drain
-            phase.kinds[kind].errors[UNANSWERED] += 1
-            raise
         now = time.perf_counter()
         phase.record(kind, outcome, now - due, now - start)
 
@@ -280,7 +276,7 @@ async def closed_loop(work: Workload, phase: Phase, clients: int, seconds: float
 
     async def sender() -> None:
         while time.perf_counter() < end:
-            await work.send(phase, start, time.perf_counter())
+            await work.send(phase, start, time.perf_counter(), *work.take())
 
     phase.cpu.start()
     await asyncio.gather(*(sender() for _ in range(clients)))
@@ -292,7 +288,7 @@ async def open_loop(work: Workload, phase: Phase, seconds: float, rng: random.Ra
     """Requests at the arrival times drawn for ``phase.offered``, whatever the answers; the runs
     start at half time. Answers get DRAIN seconds after the last send, then count as errors."""
     assert phase.offered is not None
-    schedule, pending = arrivals(phase.offered, seconds, rng), set()
+    schedule, pending = arrivals(phase.offered, seconds, rng), {}
     phase.cpu.start()
     start = time.perf_counter() + 0.05
     runs = None
@@ -303,14 +299,17 @@ async def open_loop(work: Workload, phase: Phase, seconds: float, rng: random.Ra
         if runs is None and offset >= seconds / 2:
             runs = asyncio.create_task(work.runs(phase))
         phase.send_lag.append(time.perf_counter() - due)
-        pending.add(asyncio.create_task(work.send(phase, start, due)))
+        n, kind = work.take()
+        pending[asyncio.create_task(work.send(phase, start, due, n, kind))] = kind
     waited = [*pending, *([runs] if runs else [])]
     _, late = await asyncio.wait(waited, timeout=start + seconds + DRAIN - time.perf_counter())
     phase.cpu.stop()
-    for task in late:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    # Cancelled all at once, before any is awaited: none answers in between and counts twice.
+    unanswered = [task for task in late if task.cancel()]
+    await asyncio.gather(*unanswered, return_exceptions=True)
+    for task in unanswered:
+        if task in pending:  # a late run shows as a run without its answer
+            phase.kinds[pending[task]].errors[UNANSWERED] += 1
     return phase
 
 
