@@ -2,12 +2,13 @@
 per 500 keys, an unnest join on PostgreSQL), the batched update of the running totals, the
 upsert of the daily rows, and the as-of reads."""
 
+import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import String, and_, bindparam, func, select, tuple_, update
+from sqlalchemy import String, and_, bindparam, exists, func, select, true, tuple_, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -20,6 +21,7 @@ from app.positions.journal.models import JournalEntry, PendingEntry, PendingPost
 from app.positions.ledger_accounts.models import LedgerAccount
 
 _CHUNK = 500
+_MAX_STRIPE = 2**31 - 2
 
 
 @dataclass
@@ -57,23 +59,14 @@ _COLUMNS = (
 )
 
 
-def _keyed(session: AsyncSession, keys: Sequence[Key]) -> Any:
-    """The balance rows of ``keys``. On PostgreSQL a join to the unnested key arrays: one
-    statement prepared once, whatever the number of keys (a row-value IN list is a new
-    statement, with two parameters per key, for every count)."""
+def _for_keys(session: AsyncSession, statement: Any, keys: Sequence[Key]) -> Any:
+    """``statement`` (over balance rows) kept to the balances of ``keys``. On PostgreSQL a join
+    to the unnested key arrays: one statement prepared once, whatever the number of keys (a
+    row-value IN list is a new statement, with two parameters per key, for every count)."""
     if session.get_bind().dialect.name != "postgresql":
-        return select(*_COLUMNS).where(
-            tuple_(LedgerBalance.ledger_account, LedgerBalance.asset).in_(keys)
-        )
-    wanted = (
-        func.unnest(
-            bindparam("accounts", [account for account, _ in keys], type_=ARRAY(String)),
-            bindparam("assets", [asset for _, asset in keys], type_=ARRAY(String)),
-        )
-        .table_valued("account", "asset")
-        .render_derived(name="wanted")
-    )
-    return select(*_COLUMNS).join(
+        return statement.where(tuple_(LedgerBalance.ledger_account, LedgerBalance.asset).in_(keys))
+    wanted = _unnested(keys)
+    return statement.join(
         wanted,
         and_(
             LedgerBalance.ledger_account == wanted.c.account,
@@ -82,8 +75,25 @@ def _keyed(session: AsyncSession, keys: Sequence[Key]) -> Any:
     )
 
 
+def _unnested(keys: Sequence[Key]) -> Any:
+    return (
+        func.unnest(
+            bindparam("accounts", [account for account, _ in keys], type_=ARRAY(String)),
+            bindparam("assets", [asset for _, asset in keys], type_=ARRAY(String)),
+        )
+        .table_valued("account", "asset")
+        .render_derived(name="wanted")
+    )
+
+
+def _keyed(session: AsyncSession, keys: Sequence[Key]) -> Any:
+    """The stripe-0 rows of ``keys``: the row every balance has, and the one a writer that must
+    see the whole balance locks."""
+    return _for_keys(session, select(*_COLUMNS).where(LedgerBalance.stripe == 0), keys)
+
+
 async def existing_keys(session: AsyncSession, keys: Sequence[Key]) -> set[Key]:
-    """Which of ``keys`` have a balance row, without locking any."""
+    """Which of ``keys`` have their (stripe-0) balance row, without locking any."""
     found: set[Key] = set()
     for start in range(0, len(keys), _CHUNK):
         statement = _keyed(session, keys[start : start + _CHUNK])
@@ -92,7 +102,7 @@ async def existing_keys(session: AsyncSession, keys: Sequence[Key]) -> set[Key]:
 
 
 async def lock_heads(session: AsyncSession, keys: Sequence[Key]) -> dict[Key, Head]:
-    """Lock the balance rows of ``keys`` (sorted) that exist, in key order, until the
+    """Lock the stripe-0 rows of ``keys`` (sorted) that exist, in key order, until the
     transaction ends."""
     found: dict[Key, Head] = {}
     for start in range(0, len(keys), _CHUNK):
@@ -109,7 +119,8 @@ async def lock_heads(session: AsyncSession, keys: Sequence[Key]) -> dict[Key, He
 
 
 async def insert_empty(session: AsyncSession, keys: Iterable[Key], *, now: datetime) -> None:
-    """Zero balance rows for ``keys``, leaving alone any that another writer inserted meanwhile."""
+    """Zero stripe-0 rows for ``keys``, leaving alone any that another writer inserted
+    meanwhile."""
     empty = Totals().as_columns()
     rows = [
         {
@@ -122,7 +133,7 @@ async def insert_empty(session: AsyncSession, keys: Iterable[Key], *, now: datet
         for account, asset in keys
     ]
     statement = dialect_insert(session, LedgerBalance).on_conflict_do_nothing(
-        index_elements=["ledger_account", "asset"]
+        index_elements=["ledger_account", "asset", "stripe"]
     )
     await session.execute(statement, rows)
 
@@ -195,24 +206,82 @@ async def backdate(session: AsyncSession, balance_id: int, day: date, delta: Tot
 
 
 async def posted_of(session: AsyncSession, keys: Sequence[Key]) -> dict[Key, Any]:
-    """The posted totals of the balances of ``keys`` that exist, without locking."""
+    """The posted totals of the balances of ``keys`` that exist (every stripe), without
+    locking."""
     found: dict[Key, Any] = {}
     for start in range(0, len(keys), _CHUNK):
-        rows = await session.execute(
-            select(LedgerBalance.ledger_account, LedgerBalance.asset, LedgerBalance.posted).where(
-                tuple_(LedgerBalance.ledger_account, LedgerBalance.asset).in_(
-                    keys[start : start + _CHUNK]
-                )
-            )
-        )
+        statement = select(LedgerBalance.ledger_account, LedgerBalance.asset, LedgerBalance.posted)
+        rows = await session.execute(_for_keys(session, statement, keys[start : start + _CHUNK]))
         for account, asset, posted in rows.all():
-            found[account, asset] = posted
+            key = (account, asset)
+            found[key] = posted if key not in found else found[key] + posted
     return found
 
 
+# Stripes ---------------------------------------------------------------------------------------
+
+
+async def claim_stripes(session: AsyncSession, keys: Sequence[Key]) -> dict[Key, Head]:
+    """Lock, for each of ``keys``, one of its stripes other than 0 that no transaction holds,
+    skipping those that are held: never waits (PostgreSQL). Keys whose every stripe is held, or
+    that have none, are left out."""
+    stripe = aliased(LedgerBalance)
+    wanted = _unnested(keys)
+    free = (
+        select(*(getattr(stripe, column.key) for column in _COLUMNS))
+        .where(
+            stripe.ledger_account == wanted.c.account,
+            stripe.asset == wanted.c.asset,
+            stripe.stripe != 0,
+        )
+        .order_by(stripe.stripe)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+        .lateral("free")
+    )
+    statement = select(free).select_from(wanted).join(free, true())
+    return {
+        (row.ledger_account, row.asset): Head(
+            row.id, _totals(row), row.last_date, row.last_trade_at
+        )
+        for row in (await session.execute(statement)).all()
+    }
+
+
+async def open_stripes(
+    session: AsyncSession, keys: Sequence[Key], *, now: datetime
+) -> dict[Key, Head]:
+    """A new, empty stripe of each of ``keys``, held by this transaction (no other sees it
+    before the commit). Stripe numbers are drawn at random so that two writers opening a stripe
+    of the same balance at once do not collide (if they ever do, the loser draws again)."""
+    opened: dict[Key, Head] = {}
+    empty = Totals().as_columns()
+    while missing := [key for key in keys if key not in opened]:
+        rows = [
+            {
+                "ledger_account": account,
+                "asset": asset,
+                "stripe": 1 + secrets.randbelow(_MAX_STRIPE),
+                **empty,
+                "last_date": None,
+                "updated_at": now,
+            }
+            for account, asset in missing
+        ]
+        statement = (
+            dialect_insert(session, LedgerBalance)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["ledger_account", "asset", "stripe"])
+            .returning(LedgerBalance.id, LedgerBalance.ledger_account, LedgerBalance.asset)
+        )
+        for row in (await session.execute(statement)).all():
+            opened[row.ledger_account, row.asset] = Head(row.id, Totals(), None)
+    return opened
+
+
 def _as_of_statement(as_of: date) -> Any:
-    """Each balance's daily row at ``as_of``: the latest on or before it (one index probe per
-    balance). Balances with no row by then are left out."""
+    """Each stripe's daily row at ``as_of``: the latest on or before it (one index probe per
+    stripe). Stripes with no row by then are left out."""
     day = aliased(LedgerBalanceDay)
     latest = (
         select(func.max(day.as_of_date))
@@ -236,6 +305,37 @@ def _as_of_statement(as_of: date) -> Any:
     )
 
 
+def _counted_by(as_of: date) -> Any:
+    """Whether any stripe of the balance had a daily row by the end of ``as_of``."""
+    stripe = aliased(LedgerBalance)
+    day = aliased(LedgerBalanceDay)
+    return (
+        exists()
+        .where(
+            stripe.ledger_account == LedgerBalance.ledger_account,
+            stripe.asset == LedgerBalance.asset,
+            day.balance_id == stripe.id,
+            day.as_of_date <= as_of,
+        )
+        .correlate(LedgerBalance)
+    )
+
+
+async def as_of_totals(
+    session: AsyncSession, keys: Sequence[Key], as_of: date
+) -> dict[Key, Totals]:
+    """The totals of the balances of ``keys`` at the end of ``as_of``: their stripes' daily
+    rows, read in one statement (so no writer's commit falls between two stripes) and added."""
+    found: dict[Key, Totals] = {}
+    for start in range(0, len(keys), _CHUNK):
+        statement = _for_keys(session, _as_of_statement(as_of), keys[start : start + _CHUNK])
+        for row in (await session.execute(statement)).all():
+            key = (row.ledger_account, row.asset)
+            totals = _totals(row)
+            found[key] = totals if key not in found else found[key] + totals
+    return found
+
+
 async def page_as_of(
     session: AsyncSession,
     *,
@@ -247,18 +347,28 @@ async def page_as_of(
     page: PageRequest,
 ) -> tuple[list[BalanceRow], str | None]:
     """A page of the balances of one kind of ledger account, in securities or in cash, as they
-    stood at the end of ``as_of``."""
-    statement = _as_of_statement(as_of).join(
-        LedgerAccount, LedgerAccount.code == LedgerBalance.ledger_account
+    stood at the end of ``as_of`` (paged by their stripe-0 row)."""
+    statement = (
+        select(LedgerBalance.id, LedgerBalance.ledger_account, LedgerBalance.asset)
+        .join(LedgerAccount, LedgerAccount.code == LedgerBalance.ledger_account)
+        .where(
+            LedgerBalance.stripe == 0,
+            LedgerAccount.kind == kind,
+            func.length(LedgerBalance.asset) == (12 if securities else 3),
+            _counted_by(as_of),
+        )
     )
-    statement = statement.where(LedgerAccount.kind == kind)
-    statement = statement.where(func.length(LedgerBalance.asset) == (12 if securities else 3))
     if reference is not None:
         statement = statement.where(LedgerAccount.reference == reference)
     if asset is not None:
         statement = statement.where(LedgerBalance.asset == asset)
     rows, cursor = await fetch_row_page(session, statement, LedgerBalance.id, page)
-    return [BalanceRow(row.id, row.ledger_account, row.asset, _totals(row)) for row in rows], cursor
+    keys = [(row.ledger_account, row.asset) for row in rows]
+    totals = await as_of_totals(session, keys, as_of) if keys else {}
+    return [
+        BalanceRow(row.id, row.ledger_account, row.asset, totals[key])
+        for row, key in zip(rows, keys, strict=True)
+    ], cursor
 
 
 async def booked_after(

@@ -1,6 +1,6 @@
 """Running balances: the totals of every (ledger account, asset), and a row per accounting date
-on which they changed, kept in step with the postings under the balance row's lock; and the
-positions and cash balances read from them as of any day."""
+on which they changed, kept in step with the postings under the lock of the balance row (or of
+the stripe) they change; and the positions and cash balances read from them as of any day."""
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -20,11 +20,15 @@ from app.positions.balances.repository import BalanceRow, Head
 from app.positions.balances.totals import ZERO, Key, Totals, book_holding
 from app.positions.costing import average_cost
 from app.positions.ledger_accounts import service as ledger_accounts
-from app.positions.ledger_accounts.codes import LedgerKind
+from app.positions.ledger_accounts.codes import LedgerKind, is_security, parse
 from app.reference.instruments.schemas import PriceBasis
 from app.reference.instruments.service import instruments_by_isin
 
 _LOCKED = "ledger_balances_locked"
+_CLAIMED = "ledger_balances_claimed"
+# Balances whose whole must be seen by a writer: what our safekeeping and cash accounts hold
+# (a settlement spends it), and a book's position in a security (a trade is costed against it).
+_WHOLE = frozenset({LedgerKind.SECURITIES, LedgerKind.CASH})
 _PERCENT = Decimal("0.01")
 
 
@@ -32,10 +36,11 @@ _PERCENT = Decimal("0.01")
 def _forget_locks(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:
         session.info.pop(_LOCKED, None)
+        session.info.pop(_CLAIMED, None)
 
 
 async def lock(session: AsyncSession, keys: Iterable[Key], *, now: datetime) -> dict[Key, Head]:
-    """Lock (creating where missing) the balance rows of ``keys`` until the transaction ends.
+    """Lock (creating where missing) the stripe-0 rows of ``keys`` until the transaction ends.
 
     Missing rows are created first, in key order, before any row is locked; then every row is
     locked in key order. A writer thus waits on another's new row only before it holds a lock,
@@ -57,6 +62,47 @@ async def lock(session: AsyncSession, keys: Iterable[Key], *, now: datetime) -> 
     return {key: locked[key] for key in keys}
 
 
+def _stripable(key: Key) -> bool:
+    account, asset = key
+    parsed = parse(account)
+    if parsed is None or parsed.kind in _WHOLE:
+        return False
+    return not (parsed.kind == LedgerKind.BOOK and is_security(asset))
+
+
+async def _claim(session: AsyncSession, keys: Sequence[Key], *, now: datetime) -> dict[Key, Head]:
+    """A stripe of each of ``keys`` for this transaction: one it already holds, else one no
+    other transaction holds, else a new one. Never waits on another writer's stripe."""
+    claimed: dict[Key, Head] = session.info.setdefault(_CLAIMED, {})
+    wanted = sorted(set(keys) - claimed.keys())
+    if wanted:
+        existing = await repository.existing_keys(session, wanted)
+        missing = [key for key in wanted if key not in existing]
+        if missing:  # stripe 0 first: every balance has it, and pages of balances read it
+            await ledger_accounts.ensure_ledger_accounts(
+                session, (account for account, _ in missing), now=now
+            )
+            await repository.insert_empty(session, missing, now=now)
+        free = await repository.claim_stripes(session, wanted)
+        claimed.update(free)
+        full = [key for key in wanted if key not in free]
+        if full:
+            claimed.update(await repository.open_stripes(session, full, now=now))
+    return {key: claimed[key] for key in keys}
+
+
+async def _heads(session: AsyncSession, keys: Sequence[Key], *, now: datetime) -> dict[Key, Head]:
+    """The row each of ``keys`` is changed on in this transaction: the stripe-0 row where the
+    transaction locked it (or the balance must be seen whole), else, on PostgreSQL, a stripe of
+    its own."""
+    locked: dict[Key, Head] = session.info.get(_LOCKED, {})
+    striped = session.get_bind().dialect.name == "postgresql"
+    spread = [key for key in keys if key not in locked and striped and _stripable(key)]
+    heads = await _claim(session, spread, now=now) if spread else {}
+    whole = [key for key in keys if key not in heads]
+    return heads | (await lock(session, whole, now=now) if whole else {})
+
+
 async def apply(
     session: AsyncSession, deltas: Mapping[tuple[str, str, date], Totals], *, now: datetime
 ) -> None:
@@ -66,7 +112,7 @@ async def apply(
     by_key: dict[Key, list[tuple[date, Totals]]] = defaultdict(list)
     for (account, asset, day), delta in deltas.items():
         by_key[(account, asset)].append((day, delta))
-    heads = await lock(session, by_key, now=now)
+    heads = await _heads(session, list(by_key), now=now)
     day_rows: dict[tuple[int, date], dict[str, Any]] = {}
     for key, changes in by_key.items():
         head = heads[key]

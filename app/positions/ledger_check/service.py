@@ -1,5 +1,6 @@
 """The ledger check: every entry sums to zero per asset, and every stored balance (running
-totals and daily rows) equals the sum of its postings. Streams the journal in chunks."""
+totals and daily rows, its stripes added up) equals the sum of its postings. Streams the
+journal in chunks."""
 
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -121,32 +122,53 @@ def _totals(row: LedgerBalance | LedgerBalanceDay) -> Totals:
     return Totals(row.posted, row.pending, row.cost, row.realized_pnl)
 
 
+def _added(found: dict[Key, Totals], key: Key, totals: Totals) -> None:
+    found[key] = totals if key not in found else found[key] + totals
+
+
+def _whole_days(stripes: list[list[LedgerBalanceDay]]) -> dict[date, Totals]:
+    """A balance's daily totals from its stripes' daily rows: on each date any stripe has a
+    row, the sum of every stripe's latest row by then."""
+    days = sorted({row.as_of_date for rows in stripes for row in rows})
+    whole: dict[date, Totals] = {}
+    for rows in stripes:
+        stored = {row.as_of_date: _totals(row) for row in rows}
+        latest: Totals | None = None
+        for day in days:
+            latest = stored.get(day, latest)
+            if latest is not None:
+                whole[day] = latest if day not in whole else whole[day] + latest
+    return whole
+
+
 async def _balances(session: AsyncSession, report: LedgerCheck, movements: _Movements) -> None:
     heads, days = await repository.balances_with_days(session)
-    seen: set[Key] = set()
+    totals: dict[Key, Totals] = {}
+    stripes: dict[Key, list[list[LedgerBalanceDay]]] = defaultdict(list)
     for head in heads:
         key = (head.ledger_account, head.asset)
-        seen.add(key)
+        _added(totals, key, _totals(head))
+        stripes[key].append(days.get(head.id, []))
+    for key, stored in totals.items():
         report.balances_checked += 1
         changes = movements.by_day.get(key, {})
         expected = Totals()
         for change in changes.values():
             expected = expected + change
-        if _totals(head) != expected:
+        if stored != expected:
             first_day = min(changes) if changes else None
             report.add(
                 Problem(
                     "balance_mismatch",
-                    f"The balance of {head.ledger_account} in {head.asset} is {_totals(head)}, "
+                    f"The balance of {key[0]} in {key[1]} is {stored}, "
                     f"its postings sum to {expected}.",
                     movements.first_entry.get((key, first_day)) if first_day else None,
-                    head.ledger_account,
-                    head.asset,
+                    *key,
                 )
             )
             continue
-        _check_days(report, movements, key, changes, days.get(head.id, []))
-    for key in movements.by_day.keys() - seen:
+        _check_days(report, movements, key, changes, _whole_days(stripes[key]))
+    for key in movements.by_day.keys() - totals.keys():
         first_day = min(movements.by_day[key])
         report.add(
             Problem(
@@ -163,11 +185,10 @@ def _check_days(
     movements: _Movements,
     key: Key,
     changes: dict[date, Totals],
-    rows: list[LedgerBalanceDay],
+    stored: dict[date, Totals],
 ) -> None:
-    """Each daily row holds the sum of the changes up to its date, and every date with a change
-    has its row (else an as-of answer for that date would read the day before)."""
-    stored = {row.as_of_date: _totals(row) for row in rows}
+    """Each daily total holds the sum of the changes up to its date, and every date with a
+    change has its row (else an as-of answer for that date would read the day before)."""
     running = Totals()
     for day in sorted(changes.keys() | stored.keys()):
         running = running + changes.get(day, Totals())
