@@ -545,7 +545,9 @@ async def test_0031h_going_back_folds_the_stripes_into_one_row(
     await asyncio.to_thread(upgrade, fresh_url)
     postgres = database.backend == "postgres"
     day_26, day_27 = date(2026, 11, 26), date(2026, 11, 27)
-    heads = [(2, 5 if postgres else 0, Decimal(15), day_27)]
+    heads: list[tuple[int, int, Decimal, date | None]] = [
+        (2, 5 if postgres else 0, Decimal(15), day_27)
+    ]
     days = [(2, day_26, Decimal(10)), (2, day_27, Decimal(15))]
     if postgres:
         heads += [(1, 0, Decimal(0), None), (3, 9, Decimal(7), day_27)]
