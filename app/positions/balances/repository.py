@@ -8,7 +8,18 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import String, and_, bindparam, exists, func, select, true, tuple_, update
+from sqlalchemy import (
+    String,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    select,
+    true,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -432,3 +443,51 @@ async def pending_changed_after(
         )
         rows.extend((await session.execute(statement)).all())
     return rows
+
+
+# Folding stripes -------------------------------------------------------------------------------
+
+
+async def lock_spare_stripes(session: AsyncSession, *, limit: int) -> list[Any]:
+    """Up to ``limit`` stripes other than 0 that no transaction holds, locked, in key order."""
+    statement = (
+        select(*_COLUMNS)
+        .where(LedgerBalance.stripe != 0)
+        .order_by(LedgerBalance.ledger_account, LedgerBalance.asset, LedgerBalance.stripe)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list((await session.execute(statement)).all())
+
+
+async def lock_free_heads(session: AsyncSession, keys: Sequence[Key]) -> dict[Key, Head]:
+    """``lock_heads`` of the stripe-0 rows no transaction holds; the others are left out."""
+    statement = (
+        _keyed(session, keys)
+        .order_by(LedgerBalance.ledger_account, LedgerBalance.asset)
+        .with_for_update(of=LedgerBalance, skip_locked=True)
+    )
+    return {
+        (row.ledger_account, row.asset): Head(
+            row.id, _totals(row), row.last_date, row.last_trade_at
+        )
+        for row in (await session.execute(statement)).all()
+    }
+
+
+async def days_of(
+    session: AsyncSession, balance_ids: Sequence[int]
+) -> dict[int, dict[date, Totals]]:
+    """The daily rows of these stripes, by stripe."""
+    found: dict[int, dict[date, Totals]] = {balance_id: {} for balance_id in balance_ids}
+    statement = select(LedgerBalanceDay).where(LedgerBalanceDay.balance_id.in_(balance_ids))
+    for row in (await session.scalars(statement)).all():
+        found[row.balance_id][row.as_of_date] = _totals(row)
+    return found
+
+
+async def delete_stripes(session: AsyncSession, balance_ids: Sequence[int]) -> None:
+    await session.execute(
+        delete(LedgerBalanceDay).where(LedgerBalanceDay.balance_id.in_(balance_ids))
+    )
+    await session.execute(delete(LedgerBalance).where(LedgerBalance.id.in_(balance_ids)))

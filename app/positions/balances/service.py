@@ -356,3 +356,59 @@ async def cash_balances(
         )
         for row in rows
     ], cursor
+
+
+# Folding stripes -------------------------------------------------------------------------------
+
+
+def whole_days(stripes: Sequence[Mapping[date, Totals]]) -> dict[date, Totals]:
+    """A balance's daily totals from its stripes' daily rows: on each date any stripe has a
+    row, the sum of every stripe's latest row by then (what an as-of read adds up)."""
+    days = sorted({day for rows in stripes for day in rows})
+    whole: dict[date, Totals] = {}
+    for rows in stripes:
+        latest: Totals | None = None
+        for day in days:
+            latest = rows.get(day, latest)
+            if latest is not None:
+                whole[day] = latest if day not in whole else whole[day] + latest
+    return whole
+
+
+async def fold_stripes(session: AsyncSession, *, now: datetime, limit: int = 500) -> int:
+    """Fold spare stripes into their balance's stripe 0, daily rows included, so reads go back
+    to one row a balance once the writers that opened them are gone. Takes only rows no other
+    transaction holds and never waits: a stripe in use is folded another time. Returns how
+    many stripes were folded."""
+    spare = await repository.lock_spare_stripes(session, limit=limit)
+    if not spare:
+        return 0
+    by_key: dict[Key, list[Any]] = defaultdict(list)
+    for row in spare:
+        by_key[(row.ledger_account, row.asset)].append(row)
+    heads = await repository.lock_free_heads(session, sorted(by_key))
+    folded = [row for key in heads for row in by_key[key]]
+    if not folded:
+        return 0
+    days = await repository.days_of(
+        session, [head.id for head in heads.values()] + [row.id for row in folded]
+    )
+    day_rows = []
+    for key, head in heads.items():
+        stripes = by_key[key]
+        for row in stripes:
+            head.totals = head.totals + Totals(row.posted, row.pending, row.cost, row.realized_pnl)
+        head.last_date = max(
+            (day for day in [head.last_date, *(row.last_date for row in stripes)] if day),
+            default=None,
+        )
+        whole = whole_days([days[head.id], *(days[row.id] for row in stripes)])
+        day_rows += [
+            {"balance_id": head.id, "as_of_date": day, **totals.as_columns()}
+            for day, totals in whole.items()
+        ]
+    await repository.delete_stripes(session, [row.id for row in folded])
+    await repository.update_heads(session, heads.values(), now=now)
+    if day_rows:
+        await repository.upsert_days(session, day_rows)
+    return len(folded)

@@ -9,6 +9,7 @@ from datetime import date
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.positions.balances.models import LedgerBalance, LedgerBalanceDay
+from app.positions.balances.service import whole_days
 from app.positions.balances.totals import Totals
 from app.positions.journal.entries import ZERO, Line, imbalances
 from app.positions.journal.states import PendingStatus
@@ -126,29 +127,14 @@ def _added(found: dict[Key, Totals], key: Key, totals: Totals) -> None:
     found[key] = totals if key not in found else found[key] + totals
 
 
-def _whole_days(stripes: list[list[LedgerBalanceDay]]) -> dict[date, Totals]:
-    """A balance's daily totals from its stripes' daily rows: on each date any stripe has a
-    row, the sum of every stripe's latest row by then."""
-    days = sorted({row.as_of_date for rows in stripes for row in rows})
-    whole: dict[date, Totals] = {}
-    for rows in stripes:
-        stored = {row.as_of_date: _totals(row) for row in rows}
-        latest: Totals | None = None
-        for day in days:
-            latest = stored.get(day, latest)
-            if latest is not None:
-                whole[day] = latest if day not in whole else whole[day] + latest
-    return whole
-
-
 async def _balances(session: AsyncSession, report: LedgerCheck, movements: _Movements) -> None:
     heads, days = await repository.balances_with_days(session)
     totals: dict[Key, Totals] = {}
-    stripes: dict[Key, list[list[LedgerBalanceDay]]] = defaultdict(list)
+    stripes: dict[Key, list[dict[date, Totals]]] = defaultdict(list)
     for head in heads:
         key = (head.ledger_account, head.asset)
         _added(totals, key, _totals(head))
-        stripes[key].append(days.get(head.id, []))
+        stripes[key].append({row.as_of_date: _totals(row) for row in days.get(head.id, [])})
     for key, stored in totals.items():
         report.balances_checked += 1
         changes = movements.by_day.get(key, {})
@@ -167,7 +153,7 @@ async def _balances(session: AsyncSession, report: LedgerCheck, movements: _Move
                 )
             )
             continue
-        _check_days(report, movements, key, changes, _whole_days(stripes[key]))
+        _check_days(report, movements, key, changes, whole_days(stripes[key]))
     for key in movements.by_day.keys() - totals.keys():
         first_day = min(movements.by_day[key])
         report.add(

@@ -135,3 +135,47 @@ async def test_the_ledger_check_finds_a_stripe_that_strayed(db: Database) -> Non
     assert problem.kind == "balance_mismatch"
     assert (problem.ledger_account, problem.asset) == SHARED
     assert "is Totals(posted=Decimal('31')" in problem.detail
+
+
+async def test_folding_puts_the_spare_stripes_back_into_one_row_as_of_every_day(
+    db: Database,
+) -> None:
+    yesterday = TODAY - timedelta(days=1)
+    async with db.sessionmaker() as first, db.sessionmaker() as second:
+        await post(first, moving("100", SHARED, COMMISSION, day=yesterday))
+        await post(second, moving("7", SHARED, day=yesterday))
+        await post(second, moving("3", SHARED, COMMISSION))
+        await first.commit()
+        await second.commit()
+    assert len(await stripes(db, SHARED)) == 3
+    async with db.sessionmaker() as session:
+        before = {
+            day: await repository.as_of_totals(session, [SHARED, COMMISSION], day)
+            for day in (yesterday, TODAY)
+        }
+        # Two spare stripes each of the shared balance, commission and opening equity.
+        assert await balances.fold_stripes(session, now=datetime.now(UTC)) == 6
+        await session.commit()
+    assert await stripes(db, SHARED) == [0]
+    assert await stripes(db, COMMISSION) == [0]
+    async with db.sessionmaker() as session:
+        for day, totals in before.items():
+            assert await repository.as_of_totals(session, [SHARED, COMMISSION], day) == totals
+        assert before[TODAY][SHARED] == Totals(posted=Decimal(110))
+        assert (await check_ledger(session)).ok
+
+
+async def test_folding_leaves_a_stripe_a_writer_holds(db: Database) -> None:
+    async with db.sessionmaker() as first, db.sessionmaker() as second:
+        await post(first, moving("1", SHARED))
+        await post(second, moving("2", SHARED))
+        await second.commit()
+        async with db.sessionmaker() as folding:  # the first's stripes stay as they are
+            # The second's of the shared balance and equity, commission's from the opening.
+            assert await balances.fold_stripes(folding, now=datetime.now(UTC)) == 3
+            await folding.commit()
+        await first.commit()
+    assert len(await stripes(db, SHARED)) == 2
+    async with db.sessionmaker() as session:
+        assert await balances.posted(session, [SHARED]) == {SHARED: Decimal(3)}
+        assert (await check_ledger(session)).ok
