@@ -325,8 +325,7 @@ async def checks(
         Check("instructions (one per obligation moving something)", moving, made_instructions),
         Check("instructions in repair", 0, instructions.get("repair", 0)),
         Check(
-            "audit records the run added: run, trades cleared, instructed, obligations created, "
-            "instructions, messages",
+            "audit records: run, trades cleared, instructed, obligations, instructions, messages",
             (2, trades, instructed, len(made), made_instructions, messages),
             tuple(
                 audit.get(kind, 0)
