@@ -1,5 +1,6 @@
 """Trade capture over HTTP to uvicorn: POST /trades/batch against asyncpg COPY of the same rows
-(goal >= 0.20), POST /trades from concurrent clients against GET /healthz (goal >= 0.35).
+(goal >= 0.20), POST /trades from concurrent clients against GET /healthz (goal >= 0.35), and
+the same POST /trades load with an Idempotency-Key each against without one (goal >= 0.85).
 
     python -m bench.ingest [--full] [--trades N] [--batch N] [--requests N] [--concurrency N]
 
@@ -12,7 +13,7 @@ import argparse
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -173,10 +174,15 @@ async def bench(args: argparse.Namespace, db: BenchDatabase) -> Result:
         copy.cpu.stop()
         copy.count = len(rows)
         singles = {n: payloads.body(n, f"ONE{tag}") for n in range(-WARMUP, args.requests)}
+        keyless = {n: payloads.body(n, f"NOK{tag}") for n in range(-WARMUP, args.requests)}
 
         async def post_one(api: httpx.AsyncClient, n: int) -> tuple[bool, int]:
             headers = {"Idempotency-Key": f"one-{tag}-{n}"}
             response = await api.post(f"{API}/trades", json=singles[n], headers=headers)
+            return response.status_code == 201, 1
+
+        async def post_keyless(api: httpx.AsyncClient, n: int) -> tuple[bool, int]:
+            response = await api.post(f"{API}/trades", json=keyless[n])
             return response.status_code == 201, 1
 
         async def healthz(api: httpx.AsyncClient, _n: int) -> tuple[bool, int]:
@@ -187,10 +193,14 @@ async def bench(args: argparse.Namespace, db: BenchDatabase) -> Result:
         single = await measured(phase, monitor, servers, *loads, post_one, warm=range(-WARMUP, 0))
         phase = Phase("(iv) GET /healthz (no-op), same load", "req/s")
         noop = await measured(phase, monitor, servers, *loads, healthz, warm=range(WARMUP))
+        phase = Phase("(v) POST /trades without Idempotency-Key, same load", "req/s")
+        no_key = await measured(
+            phase, monitor, servers, *loads, post_keyless, warm=range(-WARMUP, 0)
+        )
         await asyncio.gather(*(c.aclose() for c in [*batchers, *many]))
         for server in servers:
             server.sample()
-    patterns = [f"BAT{tag}-%", f"ONE{tag}-%", f"WBA{tag}%"]
+    patterns = [f"BAT{tag}-%", f"ONE{tag}-%", f"WBA{tag}%", f"NOK{tag}-%"]
     booked = await monitor.fetchval(
         "SELECT count(*) FROM trades WHERE external_id LIKE ANY($1)", patterns
     )
@@ -200,19 +210,25 @@ async def bench(args: argparse.Namespace, db: BenchDatabase) -> Result:
         "SELECT count(*) FROM audit_records WHERE entity_type = 'trade' AND action = 'captured'"
     )
     await monitor.close()
-    via_api = args.trades + args.requests + WARMUP + 100 * len(servers)
+    via_api = args.trades + 2 * (args.requests + WARMUP) + 100 * len(servers)
     peak = fmt_mib(max(s.peak_mib or 0.0 for s in servers))
     checks = [
         Check("(i) batches refused or partly booked", 0, batch.errors),
         Check("(i) trades booked by batch", args.trades, batch.count),
         Check("(iii) POST /trades not answered 201", 0, single.errors),
         Check("(iv) GET /healthz not answered 200", 0, noop.errors),
+        Check("(v) POST /trades without Idempotency-Key not answered 201", 0, no_key.errors),
         Check("trades booked through the API, in trades", via_api, booked),
         Check(
             "captured records of trades (one per trade booked through the API)", via_api, audited
         ),
     ]
-    measures = [batch.against(copy, 0.20, peak), single.against(noop, 0.35, peak)]
+    idempotency = single.against(no_key, 0.85, peak)
+    measures = [
+        batch.against(copy, 0.20, peak),
+        single.against(noop, 0.35, peak),
+        replace(idempotency, name="(iii) ÷ (v): idempotency on ÷ off", p50="", p99=""),
+    ]
     return Result(PROG, "", measures, checks)
 
 
