@@ -7,7 +7,10 @@ an ``INSERT`` would send it (exact decimals, UTC timestamps, JSON encoded by the
 serializer), so both paths store the same row.
 """
 
+import io
 from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Column, Dialect, Table, insert, text
@@ -46,21 +49,46 @@ def write_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]
         # be that statement, or it would commit on its own.
         connection.execute(text("SELECT 1"))
     plan = _plan(table, connection.dialect, rows[0].keys())
-    records = [
-        tuple(
-            (process(row.get(key, default)) if process else row.get(key, default))
-            for _, key, default, process in plan
-        )
-        for row in rows
-    ]
+    lines = []
+    for row in rows:
+        fields = []
+        for _, key, default, process in plan:
+            value = row.get(key, default)
+            fields.append(_copy_text(process(value) if process else value))
+        lines.append("\t".join(fields))
+    lines.append("")
     await_only(
-        driver.copy_records_to_table(
+        driver.copy_to_table(
             table.name,
-            records=records,
+            source=io.BytesIO("\n".join(lines).encode()),
             columns=[name for name, _, _, _ in plan],
             schema_name=table.schema,
+            format="text",
         )
     )
+
+
+# COPY's text format: NULL is \N; a backslash, tab, newline or carriage return in a value is
+# escaped. Values are what the bind processors give asyncpg for an INSERT.
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    kind = type(value)
+    if kind is str:
+        text: str = value
+        if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+            return text.translate(_ESCAPES)
+        return text
+    if kind is Decimal or kind is int:
+        return str(value)
+    if kind is datetime or kind is date:
+        return str(value.isoformat())
+    if kind is bool:
+        return "t" if value else "f"
+    raise TypeError(f"no COPY text for {kind.__name__}")
 
 
 async def insert_rows(session: Any, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
