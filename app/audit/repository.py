@@ -105,7 +105,9 @@ async def unsealed_records(
 
 
 async def append_seals(session: AsyncSession, seals: Sequence[dict[str, Any]]) -> None:
-    await session.execute(insert(table_of(AuditSeal)), seals)
+    """The seals (COPY on PostgreSQL when a batch of trades left many), then the queue's rows
+    they empty."""
+    await bulk.insert_rows(session, table_of(AuditSeal), seals)
     sealed = [seal["record_id"] for seal in seals]
     await session.execute(
         delete(table_of(UnsealedRecord)).where(UnsealedRecord.record_id.in_(sealed))
