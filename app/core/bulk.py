@@ -4,7 +4,8 @@ otherwise (SQLite, and a handful of rows, where COPY's extra round trip costs mo
 COPY runs on the session's own connection, inside its transaction: the rows commit or roll back
 with the rest of the unit of work. Each value goes through the column type's bind processor, as
 an ``INSERT`` would send it (exact decimals, UTC timestamps, JSON encoded by the engine's
-serializer), so both paths store the same row.
+serializer), so both paths store the same row; then COPY's text format (asyncpg's binary
+encoding of decimals cost more than formatting them here).
 """
 
 import io
@@ -13,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Column, Dialect, Table, insert, text
+from sqlalchemy import Column, Connection, Dialect, Table, exc, insert, text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.schema import ScalarElementColumnDefault
 from sqlalchemy.util import await_only
@@ -57,15 +58,30 @@ def write_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]
             fields.append(_copy_text(process(value) if process else value))
         lines.append("\t".join(fields))
     lines.append("")
-    await_only(
-        driver.copy_to_table(
-            table.name,
-            source=io.BytesIO("\n".join(lines).encode()),
-            columns=[name for name, _, _, _ in plan],
-            schema_name=table.schema,
-            format="text",
+    columns = [name for name, _, _, _ in plan]
+    try:
+        await_only(
+            driver.copy_to_table(
+                table.name,
+                source=io.BytesIO("\n".join(lines).encode()),
+                columns=columns,
+                schema_name=table.schema,
+                format="text",
+            )
         )
-    )
+    except Exception as error:
+        statement = f"COPY {table.name} ({', '.join(columns)})"
+        raise _as_sqlalchemy_error(connection, statement, error) from error
+
+
+def _as_sqlalchemy_error(connection: Connection, statement: str, error: Exception) -> BaseException:
+    """asyncpg's error as an INSERT would have raised it (``IntegrityError`` for a duplicate
+    key, ...): callers catch SQLAlchemy's errors (a lost idempotency race retries on one)."""
+    try:
+        connection.connection.dbapi_connection._handle_exception(error)  # type: ignore[union-attr]
+    except Exception as translated:  # always: it raises the DBAPI's error for asyncpg's
+        error = translated
+    return exc.DBAPIError.instance(statement, None, error, connection.dialect.loaded_dbapi.Error)
 
 
 # COPY's text format: NULL is \N; a backslash, tab, newline or carriage return in a value is

@@ -5,8 +5,9 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
-from app.audit.models import AuditRecord
+from app.audit.models import AuditRecord, UnsealedRecord
 from app.core import bulk
 from app.core.db import table_of
 from tests.conftest import Database
@@ -53,3 +54,19 @@ async def test_rows_read_back_as_written(
         found = (await session.scalars(statement.order_by(AuditRecord.id))).all()
     columns = list(rows[0])
     assert [{key: getattr(r, key) for key in columns} for r in found] == rows
+
+
+@pytest.mark.parametrize("minimum", [1, 10**9], ids=["copy", "insert"])
+async def test_a_refused_row_raises_what_an_insert_raises(
+    db: Database, monkeypatch: pytest.MonkeyPatch, minimum: int
+) -> None:
+    # Callers catch SQLAlchemy's errors: a lost idempotency race retries on IntegrityError.
+    monkeypatch.setattr(bulk, "COPY_MIN_ROWS", minimum)
+    queued_at = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
+    orphans = [{"record_id": 10**12 + n, "queued_at": queued_at} for n in range(3)]
+    async with db.sessionmaker() as session:
+        with pytest.raises(IntegrityError):
+            async with session.begin():
+                await bulk.insert_rows(session, table_of(UnsealedRecord), orphans)
+    async with db.sessionmaker() as session:
+        assert (await session.scalars(select(UnsealedRecord))).all() == []
