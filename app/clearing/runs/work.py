@@ -39,7 +39,7 @@ from app.settlement.instructions.service import ObligationToInstruct
 from app.trades.capture import set_based as trades
 from app.trades.capture.post_trade import ClearableTrade
 
-CHUNK = 1000
+CHUNK = 5000
 
 
 @dataclass

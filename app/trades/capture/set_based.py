@@ -8,7 +8,20 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Label, bindparam, inspect, select, text, update
+from sqlalchemy import (
+    ARRAY,
+    Column,
+    ColumnElement,
+    Label,
+    Row,
+    String,
+    any_,
+    bindparam,
+    inspect,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import Change, record_changes
@@ -71,24 +84,53 @@ async def claim_clearable(
     return [ClearableTrade(*row) for row in await session.execute(statement)]
 
 
+def _plain(column: Label[Any]) -> bool:
+    """Whether the column's values go into an image as they are (text, integers)."""
+    try:
+        return column.type.python_type in (str, int, bool)
+    except NotImplementedError:
+        return False
+
+
+_AS_IS = frozenset(column.key for column in _SNAPSHOT if _plain(column))
+
+
+def _image(row: Row[Any]) -> dict[str, Any]:
+    """``row_snapshot`` of a trade read by Core: only decimals and times need converting."""
+    return {key: value if key in _AS_IS else jsonable(value) for key, value in row._mapping.items()}
+
+
+def _in(session: AsyncSession, column: Column[str], values: Sequence[str]) -> ColumnElement[bool]:
+    """``column IN values`` whatever their count: one array parameter on PostgreSQL."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=ARRAY(String)))
+    return column.in_(list(values))
+
+
+def _ids_in(session: AsyncSession, ids: Sequence[str]) -> list[ColumnElement[bool]]:
+    """``id IN ids`` in as few statements as the database needs: one on PostgreSQL, else one
+    per ``_IN_CHUNK`` ids."""
+    if session.get_bind().dialect.name == "postgresql":
+        return [_in(session, _TRADES.c.id, ids)]
+    return [
+        _TRADES.c.id.in_(list(ids[start : start + _IN_CHUNK]))
+        for start in range(0, len(ids), _IN_CHUNK)
+    ]
+
+
 async def _images(
     session: AsyncSession, trade_ids: Sequence[str], status: TradeStatus
 ) -> list[dict[str, Any]]:
     """Those of the trades in ``status``, locked, as audit images, in id order."""
-    ordered = sorted(trade_ids)
     images: list[dict[str, Any]] = []
-    for start in range(0, len(ordered), _IN_CHUNK):
+    for ids_in in _ids_in(session, sorted(trade_ids)):
         statement = (
             select(*_SNAPSHOT)
-            .where(
-                _TRADES.c.id.in_(ordered[start : start + _IN_CHUNK]),
-                _TRADES.c.status == status.value,
-            )
+            .where(ids_in, _TRADES.c.status == status.value)
             .order_by(_TRADES.c.id)
             .with_for_update()
         )
-        for row in await session.execute(statement):
-            images.append({key: jsonable(value) for key, value in row._mapping.items()})
+        images += [_image(row) for row in await session.execute(statement)]
     return images
 
 
@@ -186,13 +228,14 @@ async def instruct_cleared(
     now: datetime,
 ) -> str | None:
     """``post_trade.instruct_cleared`` set-based: ``cleared`` -> ``instructed`` for up to
-    ``limit`` trades of the obligations (at most 500), in id order after ``after_id``, with one
-    ``UPDATE`` per 500. Returns the last trade id to go on from, None when that was the last."""
+    ``limit`` trades of the obligations, in id order after ``after_id``, with one ``UPDATE``
+    (per 500 trades on SQLite). Returns the last trade id to go on from, None when that was
+    the last."""
     statement = (
         select(*_SNAPSHOT)
         .where(
             _TRADES.c.status == TradeStatus.CLEARED.value,
-            _TRADES.c.obligation_id.in_(list(obligation_ids)),
+            _in(session, _TRADES.c.obligation_id, obligation_ids),
         )
         .order_by(_TRADES.c.id)
         .limit(limit)
@@ -201,15 +244,15 @@ async def instruct_cleared(
     if after_id is not None:
         statement = statement.where(_TRADES.c.id > after_id)
     rows = await session.execute(statement)
-    images = [{key: jsonable(value) for key, value in row._mapping.items()} for row in rows]
+    images = [_image(row) for row in rows]
     if not images:
         return None
     status = next_state(TRANSITIONS, TradeStatus.CLEARED, TradeEvent.INSTRUCTED).value
     ids = [image["id"] for image in images]
-    for start in range(0, len(ids), _IN_CHUNK):
+    for ids_in in _ids_in(session, ids):
         await session.execute(
             update(_TRADES)
-            .where(_TRADES.c.id.in_(ids[start : start + _IN_CHUNK]))
+            .where(ids_in)
             .values(status=status, version=_TRADES.c.version + 1, updated_at=now)
         )
     await _audit(session, images, event=TradeEvent.INSTRUCTED, changes={}, actor=actor, now=now)
