@@ -222,6 +222,9 @@ CHECK_SQL = {
         JOIN obligations o ON o.id = si.obligation_id WHERE o.run_id = $1 GROUP BY si.status""",
     "audit": """SELECT entity_type = 'obligation', action = 'created', count(*)
         FROM audit_records WHERE id > $1 GROUP BY 1, 2""",
+    "messages": """SELECT count(*) FROM outbound_messages m
+        JOIN settlement_instructions si ON si.id = m.instruction_id
+        JOIN obligations o ON o.id = si.obligation_id WHERE o.run_id = $1""",
 }
 
 
@@ -241,6 +244,7 @@ async def checks(
             ("lineage", (day, run_id)),
             ("wrong_ccp", (day,)),
             ("unbalanced", (run_id,)),
+            ("messages", (run_id,)),
         )
     }
     statuses = dict(await monitor.fetch(q["statuses"], day))
@@ -288,7 +292,7 @@ async def checks(
         Check("instructions in repair", 0, instructions.get("repair", 0)),
         Check(
             "audit records the run added, less the obligations'",
-            2 + trades + instructed + made_instructions,
+            2 + trades + instructed + made_instructions + n["messages"],
             others,
         ),
         # Then one record for each chunk that adds to the obligation ("netted").
