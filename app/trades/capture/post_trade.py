@@ -1,6 +1,6 @@
 """The trade's post-trade lifecycle: what clearing and settlement ask of trades.
 
-Confirmed trades are handed to clearing (``clearable_trades``), then move ``cleared`` ->
+Confirmed trades are handed to clearing (``set_based.claim_clearable``), then move ``cleared`` ->
 ``instructed`` -> ``settled`` / ``partially_settled`` as their obligation is cleared,
 instructed and settled, or settle with the netting when their obligation nets out to nothing.
 Each step locks its trades in one query per chunk and moves them with one batched UPDATE per
@@ -53,46 +53,8 @@ class ClearableTrade:
         )
 
 
-async def clearable_trades(
-    session: AsyncSession, *, settlement_date: date, after_id: str | None, limit: int, lock: bool
-) -> list[ClearableTrade]:
-    """Confirmed trades due on ``settlement_date``, in id order after ``after_id``. With
-    ``lock`` they stay locked for the caller's transaction and rows another transaction holds
-    are skipped, so two runs never take the same trade."""
-    trades = await repository.clearable(
-        session, settlement_date=settlement_date, after_id=after_id, limit=limit, lock=lock
-    )
-    return [ClearableTrade.of(trade) for trade in trades]
-
-
 async def count_clearable(session: AsyncSession, *, settlement_date: date) -> int:
     return await repository.count_clearable(session, settlement_date=settlement_date)
-
-
-async def mark_cleared(
-    session: AsyncSession,
-    *,
-    cleared: Mapping[str, tuple[str, str | None]],
-    actor: Actor,
-    now: datetime,
-) -> None:
-    """``confirmed`` -> ``cleared``: ``cleared`` maps each trade id to its obligation and the CCP
-    it was novated to (None when it was not)."""
-    trades = await repository.lock_many(session, list(cleared), status=TradeStatus.CONFIRMED)
-    if len(trades) != len(cleared):
-        # The caller claimed them confirmed in this transaction: nothing else can move them.
-        raise RuntimeError(f"{len(cleared) - len(trades)} trades to clear are no longer confirmed")
-    await transition_many(
-        session,
-        trades,
-        event=TradeEvent.CLEARED,
-        actor=actor,
-        now=now,
-        changes={
-            trade_id: {"obligation_id": obligation_id, "counterparty_of_record": ccp}
-            for trade_id, (obligation_id, ccp) in cleared.items()
-        },
-    )
 
 
 async def cleared_by(
@@ -123,26 +85,6 @@ async def mark_instructed(
         await transition_many(session, trades, event=TradeEvent.INSTRUCTED, actor=actor, now=now)
         count += len(trades)
     return count
-
-
-async def instruct_cleared(
-    session: AsyncSession,
-    *,
-    obligation_ids: Sequence[str],
-    after_id: str | None,
-    limit: int,
-    actor: Actor,
-    now: datetime,
-) -> str | None:
-    """``cleared`` -> ``instructed`` for up to ``limit`` trades of the obligations, in id order
-    after ``after_id``. Returns the last trade id to go on from, None when that was the last
-    of them: callers repeat it, a transaction each, so no transaction holds more than ``limit``
-    trades however many an obligation nets."""
-    trades = await repository.lock_cleared_page(
-        session, obligation_ids=obligation_ids, after_id=after_id, limit=limit
-    )
-    await transition_many(session, trades, event=TradeEvent.INSTRUCTED, actor=actor, now=now)
-    return trades[-1].id if len(trades) == limit else None
 
 
 # Settlement --------------------------------------------------------------------------------

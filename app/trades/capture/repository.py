@@ -158,40 +158,9 @@ def _clearable(settlement_date: date) -> tuple[ColumnElement[bool], ...]:
     )
 
 
-async def clearable(
-    session: AsyncSession, *, settlement_date: date, after_id: str | None, limit: int, lock: bool
-) -> Sequence[Trade]:
-    """Confirmed trades due on ``settlement_date``, in id order after ``after_id``; with
-    ``lock``, locked and skipping rows another transaction holds."""
-    statement = select(Trade).where(*_clearable(settlement_date)).order_by(Trade.id).limit(limit)
-    if after_id is not None:
-        statement = statement.where(Trade.id > after_id)
-    if lock:
-        statement = statement.with_for_update(skip_locked=True)
-    return (await session.scalars(statement)).all()
-
-
 async def count_clearable(session: AsyncSession, *, settlement_date: date) -> int:
     statement = select(func.count()).select_from(Trade).where(*_clearable(settlement_date))
     return int(await session.scalar(statement) or 0)
-
-
-async def lock_many(
-    session: AsyncSession, trade_ids: Sequence[str], *, status: TradeStatus
-) -> list[Trade]:
-    """Those of these trades in ``status``, locked, in id order (one query per ``IN_CHUNK``
-    ids)."""
-    ordered = sorted(trade_ids)
-    found: list[Trade] = []
-    for start in range(0, len(ordered), IN_CHUNK):
-        statement = (
-            select(Trade)
-            .where(Trade.id.in_(ordered[start : start + IN_CHUNK]), Trade.status == status.value)
-            .order_by(Trade.id)
-            .with_for_update()
-        )
-        found += (await session.scalars(statement)).all()
-    return found
 
 
 async def lock_cleared_of(session: AsyncSession, obligation_ids: Sequence[str]) -> Sequence[Trade]:
@@ -205,23 +174,6 @@ async def lock_cleared_of(session: AsyncSession, obligation_ids: Sequence[str]) 
         .order_by(Trade.id)
         .with_for_update()
     )
-    return (await session.scalars(statement)).all()
-
-
-async def lock_cleared_page(
-    session: AsyncSession, *, obligation_ids: Sequence[str], after_id: str | None, limit: int
-) -> Sequence[Trade]:
-    """Up to ``limit`` cleared trades of these obligations, locked, in id order after
-    ``after_id``."""
-    statement = (
-        select(Trade)
-        .where(Trade.status == TradeStatus.CLEARED.value, Trade.obligation_id.in_(obligation_ids))
-        .order_by(Trade.id)
-        .limit(limit)
-        .with_for_update()
-    )
-    if after_id is not None:
-        statement = statement.where(Trade.id > after_id)
     return (await session.scalars(statement)).all()
 
 
