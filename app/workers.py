@@ -1,6 +1,6 @@
 """The background workers a server process runs beside the API: the audit sealer (one leader
-among all processes seals) and the webhook relay, which delivers what the sealer has chained
-(any number of relays share the work)."""
+among all processes seals), the webhook relay, which delivers what the sealer has chained
+(any number of relays share the work), and the folder of balance stripes (any number)."""
 
 import asyncio
 import contextlib
@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from app.audit.sealer import Sealer
 from app.core.config import Settings
 from app.events.relay import Relay, RelayConfig
+from app.positions.balances.folder import StripeFolder
 
 
 @contextlib.asynccontextmanager
@@ -27,9 +28,11 @@ async def background_workers(
         return
     sealer = Sealer(engine, sessionmaker, interval=settings.audit_seal_interval_seconds)
     relay = Relay(sessionmaker, RelayConfig.from_settings(settings))
+    folder = StripeFolder(sessionmaker, interval=settings.balance_fold_interval_seconds)
     tasks = [
         asyncio.create_task(sealer.run(), name="audit-sealer"),
         asyncio.create_task(relay.run(), name="webhook-relay"),
+        asyncio.create_task(folder.run(), name="balance-stripe-folder"),
     ]
     try:
         yield

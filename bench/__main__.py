@@ -25,6 +25,7 @@ BENCHES = (
     "settlement",
     "reconciliation",
     "audit",
+    "load",
 )
 
 

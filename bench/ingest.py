@@ -24,6 +24,7 @@ from bench.lib import cli
 from bench.lib.data import API, TRADE_COLUMNS, add_weekdays, fetch_all, trade_row
 from bench.lib.db import BenchDatabase, connect, copy_rows
 from bench.lib.measure import CpuMeter, PgCounters
+from bench.lib.profile import profiled
 from bench.lib.report import Check, Measure, Result, fmt_int, fmt_mib, fmt_ms, fmt_ratio, percentile
 from bench.lib.servers import Server, client, running_servers
 
@@ -163,7 +164,10 @@ async def bench(args: argparse.Namespace, db: BenchDatabase) -> Result:
             (f"{tag}-{i}", bodies[i : i + args.batch]) for i in range(0, len(bodies), args.batch)
         ]
         phase = Phase(f"(i) POST /trades/batch, {args.batch:,} a request", "trades/s")
-        batch = await measured(phase, monitor, servers, batchers, batches, post_batch, warm=warm)
+        async with profiled(args.py_spy, "ingest-batch", servers[0].pid):
+            batch = await measured(
+                phase, monitor, servers, batchers, batches, post_batch, warm=warm
+            )
         rows = [payloads.row(n, f"CPY{tag}", db.key_ids["trader"]) for n in range(batch.count)]
         copy = Phase(f"(ii) asyncpg COPY into trades, {args.batch:,} a transaction", "rows/s")
         copy.cpu.start()

@@ -264,13 +264,16 @@ CHECK_SQL = {
         FROM postings GROUP BY asset HAVING sum(amount) <> 0) off""",
     "entries that do not sum to zero per asset": """SELECT count(*) FROM (SELECT entry_id
         FROM postings GROUP BY entry_id, asset HAVING sum(amount) <> 0) off""",
-    "running balances not equal to their postings": """SELECT count(*) FROM ledger_balances b
+    "running balances not equal to their postings": """SELECT count(*) FROM (
+            SELECT ledger_account, asset, sum(posted) AS posted, sum(cost) AS cost
+            FROM ledger_balances GROUP BY ledger_account, asset) b
         FULL JOIN (SELECT ledger_account, asset, sum(amount) AS posted,
                           sum(coalesce(cost, 0)) AS cost
                    FROM postings GROUP BY ledger_account, asset) p USING (ledger_account, asset)
         WHERE b.posted IS DISTINCT FROM coalesce(p.posted, 0)
            OR b.cost IS DISTINCT FROM coalesce(p.cost, 0)""",
-    "latest daily rows not equal to the running balance": """SELECT count(*) FROM ledger_balances b
+    "latest daily rows not equal to the running balance (per stripe)": """SELECT count(*)
+        FROM ledger_balances b
         JOIN ledger_balance_days d ON d.balance_id = b.id AND d.as_of_date = b.last_date
         WHERE (d.posted, d.pending, d.cost) IS DISTINCT FROM (b.posted, b.pending, b.cost)""",
 }

@@ -37,11 +37,19 @@ class BusinessCalendar:
         self.codes = tuple(validate_calendar_code(code) for code in codes)
         self.closed_days = frozenset(closed_days)
         self._calendars = [_holiday_calendar(code) for code in self.codes]
+        # A batch of trades asks about the same few days thousands of times; the holidays
+        # package's lookup is slow enough to show in a batch's profile.
+        self._business_days: dict[date, bool] = {}
 
     def is_business_day(self, day: date) -> bool:
-        if day.weekday() >= 5 or day in self.closed_days:
-            return False
-        return not any(day in calendar for calendar in self._calendars)
+        known = self._business_days.get(day)
+        if known is None:
+            known = self._business_days[day] = not (
+                day.weekday() >= 5
+                or day in self.closed_days
+                or any(day in calendar for calendar in self._calendars)
+            )
+        return known
 
     def holiday_name(self, day: date) -> str | None:
         for calendar in self._calendars:

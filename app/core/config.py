@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     # run inside every server process.
     background_workers: bool = True
     audit_seal_interval_seconds: float = 0.05
+    # How often a server process folds the spare stripes of busy balances back into one row.
+    balance_fold_interval_seconds: float = Field(default=30.0, gt=0)
     # The webhook relay (app/events/relay.py): how often it looks for work, how long one
     # attempt may take, how many go out at once, the retry back-off (full jitter in
     # [0, min(cap, base x 2^(failures-1))]) and how many failures in a row pause a subscription.

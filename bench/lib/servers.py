@@ -119,8 +119,17 @@ async def running_servers(
         await asyncio.gather(*(server.stop() for server in servers), return_exceptions=True)
 
 
-def client(base_url: str, headers: dict[str, str], *, connections: int = 1) -> httpx.AsyncClient:
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+def client(
+    base_url: str, headers: dict[str, str], *, connections: int = 1, keepalive: float = 5.0
+) -> httpx.AsyncClient:
+    """``keepalive``: seconds an idle connection is kept. Below uvicorn's 5 s, so that the client
+    never sends on a connection the server is closing as idle (a ReadError), when the load is
+    light enough to leave connections idle that long."""
+    limits = httpx.Limits(
+        max_connections=connections,
+        max_keepalive_connections=connections,
+        keepalive_expiry=keepalive,
+    )
     return httpx.AsyncClient(base_url=base_url, headers=headers, timeout=600, limits=limits)
 
 

@@ -5,7 +5,7 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -127,7 +127,7 @@ async def test_head_matches_the_models_and_is_seeded(fresh_url: str) -> None:
     finally:
         await engine.dispose()
 
-    assert versions == [head_revision()] == ["0030l"]
+    assert versions == [head_revision()] == ["0031h"]
 
     assert [tuple(row) for row in head_rows] == [(0,)]  # the chain starts empty
     assert len(rate_rows) == 8
@@ -514,3 +514,71 @@ async def test_0022_goes_back_only_with_what_is_not_sealed(fresh_url: str) -> No
         await engine.dispose()
     await asyncio.to_thread(downgrade, fresh_url, "0021")
     assert await _run(fresh_url, recorded) == (SEEDED_ROWS, 0)  # sealed: they keep their place
+
+
+_COUNTERPARTY_X = """
+INSERT INTO ledger_accounts (code, kind, name, reference, created_at)
+VALUES ('counterparty:X', 'counterparty', 'Unsettled with counterparty X', 'X',
+        '2026-11-26 09:00:00+00:00')
+"""
+_BALANCE_ROW = """
+INSERT INTO ledger_balances (id, ledger_account, asset, stripe, posted, pending, cost,
+                             realized_pnl, last_date, updated_at)
+VALUES (:id, 'counterparty:X', 'EUR', :stripe, :posted, 0, 0, 0, :last_date,
+        '2026-11-27 09:00:00+00:00')
+"""
+_DAY_ROW = """
+INSERT INTO ledger_balance_days (balance_id, as_of_date, posted, pending, cost, realized_pnl)
+VALUES (:id, :day, :posted, 0, 0, 0)
+"""
+
+
+def _exact(statement: str) -> Any:
+    return sa.text(statement).bindparams(sa.bindparam("posted", type_=ExactDecimal()))
+
+
+async def test_0031h_going_back_folds_the_stripes_into_one_row(
+    fresh_url: str, database: Database
+) -> None:
+    """Stripes exist on PostgreSQL only: there, going back adds them into stripe 0, daily rows
+    included; on SQLite (one row a balance) the rebuilt table keeps its daily rows."""
+    await asyncio.to_thread(upgrade, fresh_url)
+    postgres = database.backend == "postgres"
+    day_26, day_27 = date(2026, 11, 26), date(2026, 11, 27)
+    heads: list[tuple[int, int, Decimal, date | None]] = [
+        (2, 5 if postgres else 0, Decimal(15), day_27)
+    ]
+    days = [(2, day_26, Decimal(10)), (2, day_27, Decimal(15))]
+    if postgres:
+        heads += [(1, 0, Decimal(0), None), (3, 9, Decimal(7), day_27)]
+        days += [(3, day_27, Decimal(7))]
+
+    def seed(connection: Connection) -> None:
+        connection.execute(sa.text(_COUNTERPARTY_X))
+        for id_, stripe, posted, last_date in sorted(heads):
+            values = {"id": id_, "stripe": stripe, "posted": posted, "last_date": last_date}
+            connection.execute(_exact(_BALANCE_ROW), values)
+        for id_, day, posted in days:
+            connection.execute(_exact(_DAY_ROW), {"id": id_, "day": day, "posted": posted})
+        connection.commit()
+
+    await _run(fresh_url, seed)
+    await asyncio.to_thread(downgrade, fresh_url, "0030l")
+
+    def stored(connection: Connection) -> tuple[list[Any], list[Any]]:
+        heads = connection.execute(
+            sa.text("SELECT id, posted, last_date FROM ledger_balances ORDER BY id")
+        )
+        days = connection.execute(
+            sa.text("SELECT balance_id, as_of_date, posted FROM ledger_balance_days ORDER BY 1, 2")
+        )
+        return (
+            [(i, Decimal(str(p)), str(d)) for i, p, d in heads],
+            [(i, str(d), Decimal(str(p))) for i, d, p in days],
+        )
+
+    one = 1 if postgres else 2
+    assert await _run(fresh_url, stored) == (
+        [(one, Decimal(22) if postgres else Decimal(15), "2026-11-27")],
+        [(one, "2026-11-26", Decimal(10)), (one, "2026-11-27", Decimal(22 if postgres else 15))],
+    )

@@ -3,7 +3,7 @@
 settlement."""
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -36,14 +36,14 @@ from app.reference.instruments.service import instruments_by_isin
 from app.reference.service import parties_and_accounts
 from app.settlement.instructions import service as settlement
 from app.settlement.instructions.service import ObligationToInstruct
-from app.trades.capture import post_trade as trades
+from app.trades.capture import set_based as trades
 from app.trades.capture.post_trade import ClearableTrade
 
-CHUNK = 1000
+CHUNK = 5000
 
 
 @dataclass
-class _Chunk:
+class Chunk:
     trades: list[ClearableTrade]
     resolved: list[ClearingTrade]
     left_out: list[LeftOut]
@@ -60,9 +60,9 @@ async def _next_chunk(
     settlement_date: date,
     after_id: str | None,
     lock: bool,
-) -> _Chunk | None:
+) -> Chunk | None:
     chunk = list(
-        await trades.clearable_trades(
+        await trades.claim_clearable(
             session, settlement_date=settlement_date, after_id=after_id, limit=CHUNK, lock=lock
         )
     )
@@ -76,7 +76,7 @@ async def _next_chunk(
             taken.append(trade)
         except LookupError as missing:
             left_out.append(LeftOut(trade.id, str(missing)))
-    return _Chunk(taken, resolved, left_out)
+    return Chunk(taken, resolved, left_out)
 
 
 async def dry_run(session: AsyncSession, *, settlement_date: date) -> dict[str, Any]:
@@ -130,7 +130,8 @@ def _key_of(obligation: Obligation) -> NettingKey:
     )
 
 
-def _key_text(key: NettingKey) -> str:
+def key_text(key: NettingKey) -> str:
+    """The obligation's ``netting_key`` column: one string per key."""
     return "|".join(
         [
             key.netting_set.value,
@@ -177,32 +178,30 @@ def _totals(net: Net) -> dict[str, Any]:
     }
 
 
-async def _write_obligations(
+async def _net_in_python(
     session: AsyncSession,
     run: ClearingRun,
-    lineage: Iterable[NettingKey],
+    chunk: Chunk,
     progress: Progress,
+    new: set[NettingKey],
     *,
-    actor: Actor,
     now: datetime,
-) -> None:
-    """New obligations for new netting keys, new totals for the others, each audited: one
-    batch of records for the chunk."""
-    new_rows, changed, changes = [], [], []
+) -> dict[str, dict[str, Any]]:
+    """The pure netting, written row by row: where SQL cannot sum decimals (SQLite). Returns
+    the images of the obligations it touched."""
+    lineage = progress.netting.add(chunk.resolved)
+    new_rows, changed, images = [], [], {}
     for key in lineage:
+        obligation_id = progress.obligation_ids[key]
         totals = _totals(progress.netting.nets[key])
-        if key in progress.obligation_ids:
-            obligation_id = progress.obligation_ids[key]
+        if key not in new:
             changed.append({"o_id": obligation_id, **totals})
-            before = progress.images[obligation_id]
-            after = progress.images[obligation_id] = {**before, **jsonable(totals)}
-            changes.append(Change(OBLIGATION, obligation_id, "netted", before, after))
+            images[obligation_id] = {**progress.images[obligation_id], **jsonable(totals)}
             continue
-        obligation_id = progress.obligation_ids[key] = new_id("obl")
         row = {
             "id": obligation_id,
             "run_id": run.id,
-            "netting_key": _key_text(key),
+            "netting_key": key_text(key),
             "netting_set": key.netting_set.value,
             "counterparty_lei": key.counterparty,
             "securities_account": key.securities_account,
@@ -214,14 +213,96 @@ async def _write_obligations(
             **totals,
         }
         new_rows.append(row)
-        after = progress.images[obligation_id] = jsonable(row)
-        changes.append(Change(OBLIGATION, obligation_id, "created", None, after))
+        images[obligation_id] = jsonable(row)
     await obligations.insert_many(session, new_rows)
     await obligations.update_totals(session, changed)
+    return images
+
+
+async def _net_in_sql(
+    session: AsyncSession,
+    run: ClearingRun,
+    chunk: Chunk,
+    progress: Progress,
+    keys: dict[str, NettingKey],
+    *,
+    now: datetime,
+) -> dict[str, dict[str, Any]]:
+    """The chunk netted by the database in one statement (``obligations.net_in_sql``), the
+    run's running totals taken from what it answers. Returns the obligations' images."""
+    staged = [
+        {
+            "obligation_id": progress.obligation_ids[keys[trade.trade_id]],
+            "netting_key": key_text(keys[trade.trade_id]),
+            "netting_set": trade.netting_set.value,
+            "counterparty_lei": trade.counterparty,
+            "securities_account": trade.securities_account,
+            "cash_account": trade.cash_account,
+            "isin": trade.isin,
+            "currency": trade.currency,
+            "settlement_date": trade.settlement_date,
+            "side": trade.side,
+            "quantity": trade.quantity,
+            "net_amount": trade.net_amount,
+        }
+        for trade in chunk.resolved
+    ]
+    key_of = {progress.obligation_ids[key]: key for key in keys.values()}
+    images = {}
+    for row in await obligations.net_in_sql(session, run_id=run.id, trades=staged, now=now):
+        progress.netting.nets[key_of[row.id]] = Net(
+            row.net_quantity, row.net_amount, row.gross_quantity, row.gross_amount, row.trade_count
+        )
+        images[row.id] = {name: jsonable(value) for name, value in row._mapping.items()}
+    return images
+
+
+async def net_chunk(
+    session: AsyncSession,
+    run: ClearingRun,
+    chunk: Chunk,
+    progress: Progress,
+    *,
+    actor: Actor,
+    now: datetime,
+) -> dict[str, str]:
+    """Net the chunk into the run's obligations: new ones for new netting keys, new totals for
+    the others, each audited (one batch of records for the chunk); then each trade's lineage.
+    Returns each trade's obligation id. In SQL on PostgreSQL, by ``netting`` elsewhere: the
+    property tests hold the two to the same obligations and lineage."""
+    keys = {trade.trade_id: netting_key(trade) for trade in chunk.resolved}
+    new = {key for key in keys.values() if key not in progress.obligation_ids}
+    for key in sorted(new, key=key_text):
+        progress.obligation_ids[key] = new_id("obl")
+    if obligations.sums_in_sql(session):
+        images = await _net_in_sql(session, run, chunk, progress, keys, now=now)
+    else:
+        images = await _net_in_python(session, run, chunk, progress, new, now=now)
+    changes = []
+    for obligation_id, after in images.items():
+        before = progress.images.get(obligation_id)
+        action = "created" if before is None else "netted"
+        changes.append(Change(OBLIGATION, obligation_id, action, before, after))
+        progress.images[obligation_id] = after
     await record_changes(session, changes, actor=actor, now=now)
+    placed = {trade_id: progress.obligation_ids[key] for trade_id, key in keys.items()}
+    novated = {t.trade_id for t in chunk.resolved if t.netting_set == NettingSet.CCP}
+    await obligations.insert_lineage(
+        session,
+        [
+            {
+                "trade_id": trade.id,
+                "obligation_id": placed[trade.id],
+                "original_counterparty_lei": trade.counterparty_lei,
+                "novated": trade.id in novated,
+            }
+            for trade in chunk.trades
+        ],
+    )
+    return placed
 
 
-def _novations(chunk: _Chunk) -> list[Novation]:
+def _novations(chunk: Chunk) -> list[Novation]:
     """What the chunk's CCP trades leave unsettled moves from each original counterparty to
     the CCP: the securities per ISIN, the cash per currency (not once per ISIN as well)."""
     originals = {t.id: t.counterparty_lei for t in chunk.trades}
@@ -247,7 +328,7 @@ def _novations(chunk: _Chunk) -> list[Novation]:
 async def _clear(
     session: AsyncSession,
     run: ClearingRun,
-    chunk: _Chunk,
+    chunk: Chunk,
     progress: Progress,
     *,
     actor: Actor,
@@ -255,39 +336,16 @@ async def _clear(
 ) -> None:
     """Net the chunk's trades into the run's obligations, record the lineage, move the trades
     to ``cleared`` and novate what goes to a CCP."""
-    lineage = progress.netting.add(chunk.resolved)
-    await _write_obligations(session, run, lineage, progress, actor=actor, now=now)
+    placed = await net_chunk(session, run, chunk, progress, actor=actor, now=now)
     progress.left_out += chunk.left_out
     run.processed += len(chunk.trades) + len(chunk.left_out)
     run.obligations = len(progress.obligation_ids)
     if not chunk.trades:  # every trade of the chunk waits for its reference data
         return
-    by_trade = {t.trade_id: t for t in chunk.resolved}
-    placed = {
-        trade_id: (progress.obligation_ids[netting_key(resolved)], resolved)
-        for trade_id, resolved in by_trade.items()
-    }
-    await obligations.insert_lineage(
+    ccp = {t.trade_id: t.counterparty for t in chunk.resolved if t.netting_set == NettingSet.CCP}
+    await trades.clear(
         session,
-        [
-            {
-                "trade_id": trade.id,
-                "obligation_id": placed[trade.id][0],
-                "original_counterparty_lei": trade.counterparty_lei,
-                "novated": placed[trade.id][1].netting_set == NettingSet.CCP,
-            }
-            for trade in chunk.trades
-        ],
-    )
-    await trades.mark_cleared(
-        session,
-        cleared={
-            trade_id: (
-                obligation_id,
-                resolved.counterparty if resolved.netting_set == NettingSet.CCP else None,
-            )
-            for trade_id, (obligation_id, resolved) in placed.items()
-        },
+        cleared={trade_id: (placed[trade_id], ccp.get(trade_id)) for trade_id in placed},
         actor=actor,
         now=now,
     )

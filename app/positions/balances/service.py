@@ -1,6 +1,6 @@
 """Running balances: the totals of every (ledger account, asset), and a row per accounting date
-on which they changed, kept in step with the postings under the balance row's lock; and the
-positions and cash balances read from them as of any day."""
+on which they changed, kept in step with the postings under the lock of the balance row (or of
+the stripe) they change; and the positions and cash balances read from them as of any day."""
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -20,11 +20,15 @@ from app.positions.balances.repository import BalanceRow, Head
 from app.positions.balances.totals import ZERO, Key, Totals, book_holding
 from app.positions.costing import average_cost
 from app.positions.ledger_accounts import service as ledger_accounts
-from app.positions.ledger_accounts.codes import LedgerKind
+from app.positions.ledger_accounts.codes import LedgerKind, is_security, parse
 from app.reference.instruments.schemas import PriceBasis
 from app.reference.instruments.service import instruments_by_isin
 
 _LOCKED = "ledger_balances_locked"
+_CLAIMED = "ledger_balances_claimed"
+# Balances whose whole must be seen by a writer: what our safekeeping and cash accounts hold
+# (a settlement spends it), and a book's position in a security (a trade is costed against it).
+_WHOLE = frozenset({LedgerKind.SECURITIES, LedgerKind.CASH})
 _PERCENT = Decimal("0.01")
 
 
@@ -32,10 +36,11 @@ _PERCENT = Decimal("0.01")
 def _forget_locks(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:
         session.info.pop(_LOCKED, None)
+        session.info.pop(_CLAIMED, None)
 
 
 async def lock(session: AsyncSession, keys: Iterable[Key], *, now: datetime) -> dict[Key, Head]:
-    """Lock (creating where missing) the balance rows of ``keys`` until the transaction ends.
+    """Lock (creating where missing) the stripe-0 rows of ``keys`` until the transaction ends.
 
     Missing rows are created first, in key order, before any row is locked; then every row is
     locked in key order. A writer thus waits on another's new row only before it holds a lock,
@@ -57,6 +62,55 @@ async def lock(session: AsyncSession, keys: Iterable[Key], *, now: datetime) -> 
     return {key: locked[key] for key in keys}
 
 
+def _stripable(key: Key) -> bool:
+    account, asset = key
+    parsed = parse(account)
+    if parsed is None or parsed.kind in _WHOLE:
+        return False
+    return not (parsed.kind == LedgerKind.BOOK and is_security(asset))
+
+
+async def _claim(session: AsyncSession, keys: Sequence[Key], *, now: datetime) -> dict[Key, Head]:
+    """A stripe of each of ``keys`` for this transaction: one it already holds, else the lowest
+    no other transaction holds, else a new one. Never waits on another writer's stripe."""
+    claimed: dict[Key, Head] = session.info.setdefault(_CLAIMED, {})
+    wanted = sorted(set(keys) - claimed.keys())
+    if wanted:
+        free = await repository.claim_stripes(session, wanted)
+        claimed.update(free)
+        busy = [key for key in wanted if key not in free]
+        if busy:
+            claimed.update(await _open(session, busy, now=now))
+    return {key: claimed[key] for key in keys}
+
+
+async def _open(session: AsyncSession, keys: Sequence[Key], *, now: datetime) -> dict[Key, Head]:
+    """New stripes: stripe 0 of each balance that has no row yet (its ledger account created if
+    need be), another stripe of the others."""
+    existing = await repository.existing_keys(session, keys)
+    new = [key for key in keys if key not in existing]
+    opened: dict[Key, Head] = {}
+    if new:
+        await ledger_accounts.ensure_ledger_accounts(
+            session, (account for account, _ in new), now=now
+        )
+        opened = await repository.open_first_stripes(session, new, now=now)
+    more = [key for key in keys if key not in opened]  # another writer opened it meanwhile
+    return opened | (await repository.open_stripes(session, more, now=now) if more else {})
+
+
+async def _heads(session: AsyncSession, keys: Sequence[Key], *, now: datetime) -> dict[Key, Head]:
+    """The row each of ``keys`` is changed on in this transaction: the stripe-0 row where the
+    transaction locked it (or the balance must be seen whole), else, on PostgreSQL, a stripe of
+    its own."""
+    locked: dict[Key, Head] = session.info.get(_LOCKED, {})
+    striped = session.get_bind().dialect.name == "postgresql"
+    spread = [key for key in keys if key not in locked and striped and _stripable(key)]
+    heads = await _claim(session, spread, now=now) if spread else {}
+    whole = [key for key in keys if key not in heads]
+    return heads | (await lock(session, whole, now=now) if whole else {})
+
+
 async def apply(
     session: AsyncSession, deltas: Mapping[tuple[str, str, date], Totals], *, now: datetime
 ) -> None:
@@ -66,7 +120,7 @@ async def apply(
     by_key: dict[Key, list[tuple[date, Totals]]] = defaultdict(list)
     for (account, asset, day), delta in deltas.items():
         by_key[(account, asset)].append((day, delta))
-    heads = await lock(session, by_key, now=now)
+    heads = await _heads(session, list(by_key), now=now)
     day_rows: dict[tuple[int, date], dict[str, Any]] = {}
     for key, changes in by_key.items():
         head = heads[key]
@@ -310,3 +364,59 @@ async def cash_balances(
         )
         for row in rows
     ], cursor
+
+
+# Folding stripes -------------------------------------------------------------------------------
+
+
+def whole_days(stripes: Sequence[Mapping[date, Totals]]) -> dict[date, Totals]:
+    """A balance's daily totals from its stripes' daily rows: on each date any stripe has a
+    row, the sum of every stripe's latest row by then (what an as-of read adds up)."""
+    days = sorted({day for rows in stripes for day in rows})
+    whole: dict[date, Totals] = {}
+    for rows in stripes:
+        latest: Totals | None = None
+        for day in days:
+            latest = rows.get(day, latest)
+            if latest is not None:
+                whole[day] = latest if day not in whole else whole[day] + latest
+    return whole
+
+
+async def fold_stripes(session: AsyncSession, *, now: datetime, limit: int = 500) -> int:
+    """Fold spare stripes into their balance's stripe 0, daily rows included, so reads go back
+    to one row a balance once the writers that opened them are gone. Takes only rows no other
+    transaction holds and never waits: a stripe in use is folded another time. Returns how
+    many stripes were folded."""
+    spare = await repository.lock_spare_stripes(session, limit=limit)
+    if not spare:
+        return 0
+    by_key: dict[Key, list[Any]] = defaultdict(list)
+    for row in spare:
+        by_key[(row.ledger_account, row.asset)].append(row)
+    heads = await repository.lock_free_heads(session, sorted(by_key))
+    folded = [row for key in heads for row in by_key[key]]
+    if not folded:
+        return 0
+    days = await repository.days_of(
+        session, [head.id for head in heads.values()] + [row.id for row in folded]
+    )
+    day_rows = []
+    for key, head in heads.items():
+        stripes = by_key[key]
+        for row in stripes:
+            head.totals = head.totals + Totals(row.posted, row.pending, row.cost, row.realized_pnl)
+        head.last_date = max(
+            (day for day in [head.last_date, *(row.last_date for row in stripes)] if day),
+            default=None,
+        )
+        whole = whole_days([days[head.id], *(days[row.id] for row in stripes)])
+        day_rows += [
+            {"balance_id": head.id, "as_of_date": day, **totals.as_columns()}
+            for day, totals in whole.items()
+        ]
+    await repository.delete_stripes(session, [row.id for row in folded])
+    await repository.update_heads(session, heads.values(), now=now)
+    if day_rows:
+        await repository.upsert_days(session, day_rows)
+    return len(folded)

@@ -125,10 +125,13 @@ async def _priced(
     lock in execution order, after the reversals that go before them; and the positions where a
     trade executed before one already booked (whose followers must be restated)."""
     planned = {trade.trade_id: trade_lines(trade) for trade in trades}
-    keys = {
+    # Only the positions: the other balances a trade moves (its counterparty's, commission,
+    # fees, the book's cash) are written without waiting on other trades (balances.apply).
+    keys = {_position_key(trade) for trade in trades} | {
         (line.ledger_account, line.asset)
-        for lines in [*planned.values(), *(r.lines for r in reversals)]
-        for line in lines
+        for reversal in reversals
+        for line in reversal.lines
+        if line.cost is not None or line.realized_pnl is not None
     }
     heads = await balances.lock(session, keys, now=now)
     holdings = {key: book_holding(head.totals) for key, head in heads.items()}
@@ -312,11 +315,10 @@ async def novate(
 
 @dataclass(frozen=True)
 class SettlementLeg:
-    """Where one instruction settles: our accounts, its counterparty of record, its assets."""
+    """Where one instruction settles: our safekeeping and cash accounts, and its assets."""
 
     securities_account: str
     cash_account: str
-    counterparty: str
     isin: str
     currency: str
 
@@ -324,20 +326,18 @@ class SettlementLeg:
 async def lock_for_settlement(
     session: AsyncSession, *, legs: Sequence[SettlementLeg], now: datetime
 ) -> dict[tuple[str, str], Decimal]:
-    """Lock, in key order and until the transaction ends, every balance the legs' settlements
-    post to, so no other writer spends the same securities or cash meanwhile; answers what our
-    safekeeping and cash accounts hold, per (account code, asset)."""
+    """Lock, in key order and until the transaction ends, our safekeeping and cash balances the
+    legs' settlements spend, so no other writer spends the same securities or cash meanwhile;
+    answers what they hold, per (account code, asset). (The counterparties' balances they also
+    move are written without waiting on other writers: ``balances.apply``.)"""
     ours: dict[tuple[str, str], tuple[str, str]] = {}
-    keys: set[tuple[str, str]] = set()
     for leg in legs:
-        party = accounts.counterparty(leg.counterparty)
         ours[accounts.securities(leg.securities_account), leg.isin] = (
             leg.securities_account,
             leg.isin,
         )
         ours[accounts.cash(leg.cash_account), leg.currency] = (leg.cash_account, leg.currency)
-        keys |= {(party, leg.isin), (party, leg.currency)}
-    heads = await balances.lock(session, sorted(keys | ours.keys()), now=now)
+    heads = await balances.lock(session, sorted(ours), now=now)
     return {holding: heads[key].totals.posted for key, holding in ours.items()}
 
 

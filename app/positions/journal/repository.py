@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core import bulk
 from app.core.db import table_of
 from app.core.errors import NotFound
 from app.core.pagination import PageRequest, fetch_page
@@ -27,9 +28,10 @@ _CHUNK = 500
 async def insert_entries(
     session: AsyncSession, entries: Sequence[dict[str, Any]], postings: Sequence[dict[str, Any]]
 ) -> None:
-    """Entries and their postings as plain rows: two executemany INSERTs."""
-    await session.execute(insert(table_of(JournalEntry)), entries)
-    await session.execute(insert(table_of(Posting)), postings)
+    """Entries and their postings as plain rows: COPY on PostgreSQL (a batch of trades posts
+    thousands), executemany INSERTs on SQLite. Postings are numbered in the order given."""
+    await bulk.insert_rows(session, table_of(JournalEntry), entries)
+    await bulk.insert_rows(session, table_of(Posting), postings)
 
 
 async def get_entry(session: AsyncSession, entry_id: str) -> JournalEntry:

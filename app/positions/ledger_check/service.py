@@ -1,5 +1,6 @@
 """The ledger check: every entry sums to zero per asset, and every stored balance (running
-totals and daily rows) equals the sum of its postings. Streams the journal in chunks."""
+totals and daily rows, its stripes added up) equals the sum of its postings. Streams the
+journal in chunks."""
 
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -8,6 +9,7 @@ from datetime import date
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.positions.balances.models import LedgerBalance, LedgerBalanceDay
+from app.positions.balances.service import whole_days
 from app.positions.balances.totals import Totals
 from app.positions.journal.entries import ZERO, Line, imbalances
 from app.positions.journal.states import PendingStatus
@@ -121,32 +123,38 @@ def _totals(row: LedgerBalance | LedgerBalanceDay) -> Totals:
     return Totals(row.posted, row.pending, row.cost, row.realized_pnl)
 
 
+def _added(found: dict[Key, Totals], key: Key, totals: Totals) -> None:
+    found[key] = totals if key not in found else found[key] + totals
+
+
 async def _balances(session: AsyncSession, report: LedgerCheck, movements: _Movements) -> None:
     heads, days = await repository.balances_with_days(session)
-    seen: set[Key] = set()
+    totals: dict[Key, Totals] = {}
+    stripes: dict[Key, list[dict[date, Totals]]] = defaultdict(list)
     for head in heads:
         key = (head.ledger_account, head.asset)
-        seen.add(key)
+        _added(totals, key, _totals(head))
+        stripes[key].append({row.as_of_date: _totals(row) for row in days.get(head.id, [])})
+    for key, stored in totals.items():
         report.balances_checked += 1
         changes = movements.by_day.get(key, {})
         expected = Totals()
         for change in changes.values():
             expected = expected + change
-        if _totals(head) != expected:
+        if stored != expected:
             first_day = min(changes) if changes else None
             report.add(
                 Problem(
                     "balance_mismatch",
-                    f"The balance of {head.ledger_account} in {head.asset} is {_totals(head)}, "
+                    f"The balance of {key[0]} in {key[1]} is {stored}, "
                     f"its postings sum to {expected}.",
                     movements.first_entry.get((key, first_day)) if first_day else None,
-                    head.ledger_account,
-                    head.asset,
+                    *key,
                 )
             )
             continue
-        _check_days(report, movements, key, changes, days.get(head.id, []))
-    for key in movements.by_day.keys() - seen:
+        _check_days(report, movements, key, changes, whole_days(stripes[key]))
+    for key in movements.by_day.keys() - totals.keys():
         first_day = min(movements.by_day[key])
         report.add(
             Problem(
@@ -163,11 +171,10 @@ def _check_days(
     movements: _Movements,
     key: Key,
     changes: dict[date, Totals],
-    rows: list[LedgerBalanceDay],
+    stored: dict[date, Totals],
 ) -> None:
-    """Each daily row holds the sum of the changes up to its date, and every date with a change
-    has its row (else an as-of answer for that date would read the day before)."""
-    stored = {row.as_of_date: _totals(row) for row in rows}
+    """Each daily total holds the sum of the changes up to its date, and every date with a
+    change has its row (else an as-of answer for that date would read the day before)."""
     running = Totals()
     for day in sorted(changes.keys() | stored.keys()):
         running = running + changes.get(day, Totals())

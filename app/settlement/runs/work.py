@@ -49,7 +49,6 @@ def _leg(instruction: SettlementInstruction) -> SettlementLeg:
     return SettlementLeg(
         securities_account=instruction.securities_account,
         cash_account=instruction.cash_account,
-        counterparty=instruction.counterparty_lei,
         isin=instruction.isin,
         currency=instruction.currency,
     )

@@ -5,9 +5,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, insert, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core import bulk
+from app.core.db import table_of
 from app.core.errors import NotFound
 from app.core.pagination import PageRequest, fetch_page
 from app.core.runs.framework import claim
@@ -70,8 +72,9 @@ async def booked_ids(
 
 
 async def insert_rows(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
-    """New trades as one executemany INSERT (a batch has no ORM objects to track)."""
-    await session.execute(insert(Trade), rows)
+    """New trades as plain rows (a batch has no ORM objects to track): COPY on PostgreSQL, an
+    executemany INSERT on SQLite."""
+    await bulk.insert_rows(session, table_of(Trade), rows)
 
 
 async def page(

@@ -190,7 +190,7 @@ async def capture_trade(
     await record_changes(session, changes, actor=actor, now=now)
     if not locked_in:
         await match_alleged(session, [captured(row)], actor=actor, now=now)
-    # Last: the balance rows it locks (commission, fees) are shared by every trade.
+    # Last: it locks the book's position in the security until the commit.
     await positions.book_trades(session, [_economics(row)], actor=actor, now=now)
     return trade
 

@@ -18,7 +18,7 @@ from app.audit.models import AuditRecord
 from app.clearing.runs import work as clearing_work
 from app.models import metadata
 from app.positions.bookings import service as positions
-from app.trades.capture import post_trade as trades_service
+from app.trades.capture import set_based
 from tests.clearing.support import (
     BNP,
     LCH,
@@ -687,7 +687,7 @@ async def test_a_run_resumed_after_its_instructions_exist_clears_no_late_trade_i
         raise RuntimeError("the database went away")
 
     with monkeypatch.context() as patched:
-        patched.setattr(trades_service, "instruct_cleared", link_down)
+        patched.setattr(set_based, "instruct_cleared", link_down)
         failed = await clear(api, JPM_DUE)
     late = await jpm(api, "sell", "30", "191.00", counterparty_lei=MORGAN)
 

@@ -11,7 +11,7 @@ import pytest
 
 from app.positions.bookings import service as positions_service
 from app.settlement.runs import work as runs_work
-from app.trades.capture import post_trade
+from app.trades.capture import set_based
 from tests.clearing.support import MORGAN, OPS, book_confirmed, clear, instructions, trade
 from tests.factories import JPM
 from tests.positions.conftest import Adjust, cash_balances, ledger_check, line, positions
@@ -337,7 +337,7 @@ async def test_netted_out_trades_clearing_has_not_handed_over_settle_in_a_later_
         raise RuntimeError("the database went away")
 
     with monkeypatch.context() as patched:
-        patched.setattr(post_trade, "instruct_cleared", link_down)
+        patched.setattr(set_based, "instruct_cleared", link_down)
         failed = await clear(api, DUE)
     assert (failed["status"], failed["obligations"], failed["instructions"]) == ("failed", 1, 0)
 

@@ -1,0 +1,140 @@
+"""Bulk inserts of plain rows: ``COPY`` on PostgreSQL for many rows, one executemany ``INSERT``
+otherwise (SQLite, and a handful of rows, where COPY's extra round trip costs more than it saves).
+
+COPY runs on the session's own connection, inside its transaction: the rows commit or roll back
+with the rest of the unit of work. Each value goes through the column type's bind processor, as
+an ``INSERT`` would send it (exact decimals, UTC timestamps, JSON encoded by the engine's
+serializer), so both paths store the same row; then COPY's text format (asyncpg's binary
+encoding of decimals cost more than formatting them here).
+"""
+
+import io
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Column, Connection, Dialect, Table, exc, insert, text
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.schema import ScalarElementColumnDefault
+from sqlalchemy.util import await_only
+
+# Below this many rows an executemany INSERT is as quick (COPY reads the table's column types
+# first: one more round trip).
+COPY_MIN_ROWS = 64
+
+Processor = Callable[[Any], Any] | None
+Plan = list[tuple[str, str, Any, Processor]]  # per column: name, row key, default, processor
+
+
+def copies(session: Session, count: int) -> bool:
+    """Whether ``write_rows`` of ``count`` rows goes through COPY on this session."""
+    return count >= COPY_MIN_ROWS and session.get_bind().dialect.name == "postgresql"
+
+
+def write_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert ``rows`` (each with the same keys) into ``table`` in the session's transaction.
+
+    A column missing from the rows takes its Python default when it has a plain value, else
+    the database's (a sequence, NULL), as with ``INSERT``. Call from synchronous code (inside
+    ``AsyncSession.run_sync`` or a session event); ``insert_rows`` is the coroutine."""
+    if not rows:
+        return
+    if not copies(session, len(rows)):
+        session.execute(insert(table), list(rows))
+        return
+    connection = session.connection()
+    driver: Any = connection.connection.driver_connection  # asyncpg's own connection
+    if not driver.is_in_transaction():
+        # The asyncpg adapter begins its transaction with the first statement: COPY must not
+        # be that statement, or it would commit on its own.
+        connection.execute(text("SELECT 1"))
+    plan = _plan(table, connection.dialect, rows[0].keys())
+    lines = []
+    for row in rows:
+        fields = []
+        for _, key, default, process in plan:
+            value = row.get(key, default)
+            fields.append(_copy_text(process(value) if process else value))
+        lines.append("\t".join(fields))
+    lines.append("")
+    columns = [name for name, _, _, _ in plan]
+    try:
+        await_only(
+            driver.copy_to_table(
+                table.name,
+                source=io.BytesIO("\n".join(lines).encode()),
+                columns=columns,
+                schema_name=table.schema,
+                format="text",
+            )
+        )
+    except Exception as error:
+        statement = f"COPY {table.name} ({', '.join(columns)})"
+        raise _as_sqlalchemy_error(connection, statement, error) from error
+
+
+def _as_sqlalchemy_error(connection: Connection, statement: str, error: Exception) -> BaseException:
+    """asyncpg's error as an INSERT would have raised it (``IntegrityError`` for a duplicate
+    key, ...): callers catch SQLAlchemy's errors (a lost idempotency race retries on one)."""
+    try:
+        connection.connection.dbapi_connection._handle_exception(error)  # type: ignore[union-attr]
+    except Exception as translated:  # always: it raises the DBAPI's error for asyncpg's
+        error = translated
+    return exc.DBAPIError.instance(statement, None, error, connection.dialect.loaded_dbapi.Error)
+
+
+# COPY's text format: NULL is \N; a backslash, tab, newline or carriage return in a value is
+# escaped. Values are what the bind processors give asyncpg for an INSERT.
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    kind = type(value)
+    if kind is str:
+        text: str = value
+        if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+            return text.translate(_ESCAPES)
+        return text
+    if kind is Decimal or kind is int:
+        return str(value)
+    if kind is datetime or kind is date:
+        return str(value.isoformat())
+    if kind is bool:
+        return "t" if value else "f"
+    raise TypeError(f"no COPY text for {kind.__name__}")
+
+
+async def insert_rows(session: Any, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """``write_rows`` from async code, ``session`` being an ``AsyncSession``."""
+    if rows:
+        await session.run_sync(write_rows, table, rows)
+
+
+_PLANS: dict[tuple[str, str, frozenset[str]], Plan] = {}
+
+
+def _plan(table: Table, dialect: Dialect, keys: Any) -> Plan:
+    """The columns COPY writes: those the rows give, and those with a plain Python default."""
+    given = frozenset(keys)
+    cache_key = (table.fullname, dialect.name, given)
+    plan = _PLANS.get(cache_key)
+    if plan is None:
+        plan = [
+            (column.name, column.key, _scalar_default(column), _processor(column, dialect))
+            for column in table.columns
+            if column.key in given or _scalar_default(column) is not None
+        ]
+        _PLANS[cache_key] = plan
+    return plan
+
+
+def _scalar_default(column: Column[Any]) -> Any:
+    default = column.default
+    return default.arg if isinstance(default, ScalarElementColumnDefault) else None
+
+
+def _processor(column: Column[Any], dialect: Dialect) -> Processor:
+    return column.type.dialect_impl(dialect).bind_processor(dialect)

@@ -1,0 +1,72 @@
+"""app.core.bulk: rows written by COPY (PostgreSQL) read back as written, whatever their text."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.audit.models import AuditRecord, UnsealedRecord
+from app.core import bulk
+from app.core.db import table_of
+from tests.conftest import Database
+
+AWKWARD = [
+    "tab\there",
+    "line\nbreak and \r return",
+    "back\\slash \\N \\.",
+    'quote " and json {"a": "\\u00e9"}',
+    "ünïcødé €",
+    "",
+]
+
+
+def record(n: int, text: str) -> dict[str, Any]:
+    return {
+        "occurred_at": datetime(2026, 11, 25, 15, 0, n, 123456, tzinfo=UTC),
+        "actor_key_id": text,
+        "actor_role": "trader",
+        "actor_name": f"writer {n}",
+        "request_id": None if n % 2 else text,
+        "entity_type": "test",
+        "entity_id": f"e{n}",
+        "action": "written",
+        "before": None,
+        "after": {"text": text, "n": n, "nested": [text, None]},
+        "event_type": None,
+    }
+
+
+@pytest.mark.parametrize("minimum", [1, 10**9], ids=["copy", "insert"])
+async def test_rows_read_back_as_written(
+    db: Database, monkeypatch: pytest.MonkeyPatch, minimum: int
+) -> None:
+    monkeypatch.setattr(bulk, "COPY_MIN_ROWS", minimum)
+    rows = [record(n, text) for n, text in enumerate(AWKWARD)]
+    async with db.sessionmaker() as session, session.begin():
+        await bulk.insert_rows(session, table_of(AuditRecord), rows)
+        assert bulk.copies(session.sync_session, len(rows)) == (
+            db.backend == "postgres" and minimum == 1
+        )
+    async with db.sessionmaker() as session:
+        statement = select(AuditRecord).where(AuditRecord.entity_type == "test")
+        found = (await session.scalars(statement.order_by(AuditRecord.id))).all()
+    columns = list(rows[0])
+    assert [{key: getattr(r, key) for key in columns} for r in found] == rows
+
+
+@pytest.mark.parametrize("minimum", [1, 10**9], ids=["copy", "insert"])
+async def test_a_refused_row_raises_what_an_insert_raises(
+    db: Database, monkeypatch: pytest.MonkeyPatch, minimum: int
+) -> None:
+    # Callers catch SQLAlchemy's errors: a lost idempotency race retries on IntegrityError.
+    monkeypatch.setattr(bulk, "COPY_MIN_ROWS", minimum)
+    queued_at = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
+    orphans = [{"record_id": 10**12 + n, "queued_at": queued_at} for n in range(3)]
+    async with db.sessionmaker() as session:
+        with pytest.raises(IntegrityError):
+            async with session.begin():
+                await bulk.insert_rows(session, table_of(UnsealedRecord), orphans)
+    async with db.sessionmaker() as session:
+        assert (await session.scalars(select(UnsealedRecord))).all() == []
