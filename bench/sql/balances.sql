@@ -2,7 +2,10 @@
 -- account, asset, day, posted, pending), as the app's balances.apply does: missing ledger
 -- accounts and balance rows first, then the rows locked, the heads moved, the daily rows of
 -- the delta's day upserted and every later daily row moved (a back-dated change).
--- Used by clearing.sql and settlement.sql: it expects bench_deltas filled.
+-- One writer, so every change goes to stripe 0 (the app spreads the balances every trade moves
+-- over stripes so that concurrent writers never wait for each other; a single set-based
+-- statement has no one to wait for). Used by clearing.sql and settlement.sql: it expects
+-- bench_deltas filled.
 
 -- step: ledger accounts and balance rows that do not exist yet
 INSERT INTO ledger_accounts (code, kind, name, reference, created_at)
@@ -10,17 +13,18 @@ SELECT DISTINCT ledger_account, split_part(ledger_account, ':', 1), 'Bench ' || 
        split_part(ledger_account, ':', 2), now()
 FROM bench_deltas
 ON CONFLICT DO NOTHING;
-INSERT INTO ledger_balances (ledger_account, asset, posted, pending, cost, realized_pnl,
-                             last_date, updated_at)
-SELECT DISTINCT ledger_account, asset, 0, 0, 0, 0, NULL::date, now()
+INSERT INTO ledger_balances (ledger_account, asset, stripe, posted, pending, cost,
+                             realized_pnl, last_date, updated_at)
+SELECT DISTINCT ledger_account, asset, 0, 0, 0, 0, 0, NULL::date, now()
 FROM bench_deltas
-ON CONFLICT (ledger_account, asset) DO NOTHING;
+ON CONFLICT (ledger_account, asset, stripe) DO NOTHING;
 
 -- step: balances locked, in key order
 CREATE TEMP TABLE bench_keyed ON COMMIT DROP AS
 SELECT b.id, b.last_date, d.day, sum(d.posted) AS posted, sum(d.pending) AS pending
 FROM bench_deltas d
-JOIN ledger_balances b ON b.ledger_account = d.ledger_account AND b.asset = d.asset
+JOIN ledger_balances b
+  ON b.ledger_account = d.ledger_account AND b.asset = d.asset AND b.stripe = 0
 GROUP BY b.id, b.last_date, d.day;
 CREATE INDEX ON bench_keyed (id, day);
 ANALYZE bench_keyed;

@@ -1,9 +1,10 @@
 -- The clearing run's writes for one settlement date, set-based: the baseline of bench.netting.
 -- Run in one transaction on a clone of the bench database made just before the app's run.
--- Settings: bench.day (the settlement date), bench.actor (the operations key id).
+-- Settings: bench.day (the settlement date), bench.actor (the operations key id), bench.chunk
+-- (the trades the app clears per transaction).
 -- Writes, as the app does: the run row; obligations (one per netting key) and their lineage;
 -- trades confirmed -> cleared (obligation, CCP of record); the novation journal entries (one
--- per 1,000 trades, as the app's chunks) with their postings and balances; one instruction per
+-- per chunk of trades, as the app's) with their postings and balances; one instruction per
 -- obligation moving something, each with its pending entry, four pending postings and pending
 -- balances, and an outbound message where a depository settles; trades cleared -> instructed;
 -- the run completed. One audit record (queued for the sealer) per row created or changed.
@@ -46,7 +47,7 @@ SELECT t.id AS trade_id, t.counterparty_lei AS original,
        CASE WHEN t.side = 'buy' THEN t.quantity ELSE -t.quantity END AS quantity,
        CASE WHEN t.side = 'buy' THEN -t.net_amount ELSE t.net_amount END AS amount,
        t.quantity AS gross_quantity, t.net_amount AS gross_amount,
-       (row_number() OVER (ORDER BY t.id) - 1) / 1000 AS chunk
+       (row_number() OVER (ORDER BY t.id) - 1) / current_setting('bench.chunk')::int AS chunk
 FROM trades t
 JOIN instruments i ON i.isin = t.isin
 JOIN markets m ON m.mic = t.venue
@@ -134,7 +135,7 @@ WITH before AS (
 )
 INSERT INTO audit_unsealed (record_id, queued_at) SELECT id, clock_timestamp() FROM audited;
 
--- step: novation to the CCPs, one journal entry per chunk of 1,000 trades
+-- step: novation to the CCPs, one journal entry per chunk of trades
 CREATE TEMP TABLE bench_novations ON COMMIT DROP AS
 SELECT chunk, original, counterparty AS ccp, isin AS asset, sum(quantity) AS amount
 FROM bench_resolved WHERE netting_set = 'ccp' GROUP BY chunk, original, counterparty, isin

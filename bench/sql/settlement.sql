@@ -71,8 +71,10 @@ WITH first_pass AS (  -- every earlier instruction counted: who lacks whatever h
     FROM bench_due d
     LEFT JOIN ledger_balances s
            ON s.ledger_account = 'securities:' || d.securities_account AND s.asset = d.isin
+          AND s.stripe = 0  -- our safekeeping and cash balances have no other stripe
     LEFT JOIN ledger_balances c
            ON c.ledger_account = 'cash:' || d.cash_account AND c.asset = d.currency
+          AND c.stripe = 0
     WINDOW securities AS (PARTITION BY d.securities_account, d.isin
                           ORDER BY d.priority, d.created_at, d.id),
            cash AS (PARTITION BY d.cash_account, d.currency ORDER BY d.priority, d.created_at, d.id)
