@@ -51,6 +51,9 @@ async def lead(engine: AsyncEngine, name: str) -> AsyncIterator[Leadership | Non
         try:
             yield Leadership(connection)
         finally:
+            # A statement that failed on the lock's connection (a check cut short) leaves its
+            # transaction to be rolled back before the unlock can run.
+            await connection.rollback()
             await connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
             await connection.commit()
     except BaseException:

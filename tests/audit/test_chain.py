@@ -297,6 +297,19 @@ async def test_only_one_process_leads_the_sealer_on_postgres(db: Database) -> No
         assert again is not None  # released when the leader stepped down
 
 
+async def test_a_leader_whose_connection_saw_an_error_steps_down_cleanly(db: Database) -> None:
+    if db.backend != "postgres":
+        pytest.skip("SQLite has no advisory lock: its write lock orders the sealers")
+    async with lead(db.engine, "test.leader.error") as leader:
+        assert leader is not None
+        connection = leader._connection  # what a check cut short leaves behind
+        assert connection is not None
+        with pytest.raises(DBAPIError, match="division by zero"):
+            await connection.execute(text("SELECT 1 / 0"))
+    async with lead(db.engine, "test.leader.error") as again:
+        assert again is not None
+
+
 async def test_two_sealers_at_once_never_fork_the_chain(
     api: Api, db: Database, reference: None
 ) -> None:
