@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.clearing.netting import NettingSet
 from app.clearing.runs.models import ClearingRun
 from app.core.money import DecimalStr
-from app.core.runs.schemas import RunOut
+from app.core.runs.schemas import RunOut, lease_of
 
 
 class ClearingRunIn(BaseModel):
@@ -59,6 +59,7 @@ class ClearingRunOut(RunOut):
     @classmethod
     def of(cls, run: ClearingRun, *, note: str | None = None) -> "ClearingRunOut":
         return cls(
+            **lease_of(run),
             id=run.id,
             settlement_date=run.settlement_date,
             status=run.status,

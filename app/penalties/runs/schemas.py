@@ -6,7 +6,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.money import DecimalStr
-from app.core.runs.schemas import RunOut
+from app.core.runs.schemas import RunOut, lease_of
 from app.penalties.runs.models import PenaltyRun
 
 
@@ -69,6 +69,7 @@ class PenaltyRunOut(RunOut):
     @classmethod
     def of(cls, run: PenaltyRun) -> "PenaltyRunOut":
         return cls(
+            **lease_of(run),
             id=run.id,
             settlement_date=run.settlement_date,
             status=run.status,

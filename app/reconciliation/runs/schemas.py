@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.runs.schemas import LeaseOut, lease_of
 from app.reconciliation.runs.models import ReconciliationRun
 
 
@@ -30,7 +31,7 @@ _REPORT = (
 )
 
 
-class ReconciliationRunOut(BaseModel):
+class ReconciliationRunOut(LeaseOut):
     id: str | None = Field(description="Null for a dry run.")
     account: str
     date: dt.date
@@ -49,6 +50,7 @@ class ReconciliationRunOut(BaseModel):
     @classmethod
     def of(cls, run: ReconciliationRun) -> "ReconciliationRunOut":
         return cls(
+            **lease_of(run),
             id=run.id,
             account=run.account,
             date=run.value_date,

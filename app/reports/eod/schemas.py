@@ -5,6 +5,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.runs.schemas import LeaseOut, lease_of
 from app.reports.eod.models import EodRun
 
 
@@ -32,7 +33,7 @@ class EodStepOut(BaseModel):
     finished_at: dt.datetime | None
 
 
-class EodRunOut(BaseModel):
+class EodRunOut(LeaseOut):
     id: str
     date: dt.date
     status: str = Field(description="`running`, `completed` or `failed` (resume it).")
@@ -52,6 +53,7 @@ class EodRunOut(BaseModel):
     @classmethod
     def of(cls, run: EodRun, *, note: str | None = None) -> "EodRunOut":
         return cls(
+            **lease_of(run),
             id=run.id,
             date=run.business_date,
             status=run.status,

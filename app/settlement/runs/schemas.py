@@ -6,7 +6,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.money import DecimalStr
-from app.core.runs.schemas import RunOut
+from app.core.runs.schemas import RunOut, lease_of
 from app.settlement.runs.models import SettlementRun
 
 
@@ -86,6 +86,7 @@ class SettlementRunOut(RunOut):
     @classmethod
     def of(cls, run: SettlementRun) -> "SettlementRunOut":
         return cls(
+            **lease_of(run),
             id=run.id,
             settlement_date=run.settlement_date,
             status=run.status,

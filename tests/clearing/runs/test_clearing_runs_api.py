@@ -381,6 +381,9 @@ async def test_a_date_with_no_trades_at_all_is_a_no_op_that_says_so(
         "note": f"Nothing to clear: no confirmed trade is due on {JPM_DUE}.",
         "created_at": None,
         "finished_at": None,
+        "worker": None,
+        "heartbeat_at": None,
+        "stalled_after": None,
     }
     assert await api_runs(api) == []
 

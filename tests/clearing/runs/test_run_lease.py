@@ -5,7 +5,7 @@ over, audited, and clears each trade once."""
 
 import asyncio
 import dataclasses
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -107,6 +107,15 @@ async def test_a_run_whose_worker_lives_is_not_taken_over(
         await clearing.process_run(db.sessionmaker, run_id=run_id, actor=SYSTEM_ACTOR, clock=clock)
     run = (await api.get(f"/clearing-runs/{run_id}", role=OPS)).json()
     assert (run["status"], run["processed"]) == ("running", 2)
+    # Operations see who holds it, and from when it counts as stalled.
+    assert run["worker"].count(":") == 2
+    assert (
+        datetime.fromisoformat(run["heartbeat_at"]),
+        datetime.fromisoformat(run["stalled_after"]),
+    ) == (
+        DEFAULT_NOW,
+        DEFAULT_NOW + lease,
+    )
     assert [record.action for record in await actions(db, run_id)] == ["started"]
 
 
@@ -148,6 +157,7 @@ async def test_a_stalled_run_is_taken_over_by_a_resume_and_clears_each_trade_onc
         DEFAULT_NOW.isoformat(),
     )
     assert (taken_over.after["status"], taken_over.after["worker"]) == ("running", None)
+    assert run["stalled_after"] is None  # completed: no lease to run out
     # Taken over, it cannot be taken over again.
     again = await api.post(f"/clearing-runs/{run_id}/resume", role=OPS)
     assert again.status_code == 409
