@@ -271,13 +271,15 @@ async def net_chunk(
     Returns each trade's obligation id. In SQL on PostgreSQL, by ``netting`` elsewhere: the
     property tests hold the two to the same obligations and lineage."""
     keys = {trade.trade_id: netting_key(trade) for trade in chunk.resolved}
-    new = {key for key in keys.values() if key not in progress.obligation_ids}
-    for key in sorted(new, key=key_text):
+    # Ids (time-ordered) in the order the chunk's trades first name each key, as the pure
+    # netting meets them: instructions, made in obligation order, follow the trades' order.
+    new = {key: None for key in keys.values() if key not in progress.obligation_ids}
+    for key in new:
         progress.obligation_ids[key] = new_id("obl")
     if obligations.sums_in_sql(session):
         images = await _net_in_sql(session, run, chunk, progress, keys, now=now)
     else:
-        images = await _net_in_python(session, run, chunk, progress, new, now=now)
+        images = await _net_in_python(session, run, chunk, progress, set(new), now=now)
     changes = []
     for obligation_id, after in images.items():
         before = progress.images.get(obligation_id)
