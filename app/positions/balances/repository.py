@@ -300,6 +300,8 @@ async def claim_stripes(session: AsyncSession, keys: Sequence[Key]) -> dict[Key,
 def _insert_stripes(
     session: AsyncSession, keys: Sequence[Key], numbers: Sequence[int], *, now: datetime
 ) -> Any:
+    """One multi-row INSERT of new stripes: callers keep it to ``_CHUNK`` keys (nine
+    parameters a row, under the drivers' limit of 32,767)."""
     empty = Totals().as_columns()
     rows = [
         {
@@ -326,9 +328,13 @@ async def open_first_stripes(
     """Stripe 0 of each of ``keys`` that no writer has opened, held by this transaction; keys
     another writer opened meanwhile are left out (its commit is waited for, as for any new
     row)."""
-    statement = _insert_stripes(session, keys, [0] * len(keys), now=now)
-    rows = (await session.execute(statement)).all()
-    return {(row.ledger_account, row.asset): _head(row) for row in rows}
+    opened: dict[Key, Head] = {}
+    for start in range(0, len(keys), _CHUNK):
+        chunk = keys[start : start + _CHUNK]
+        statement = _insert_stripes(session, chunk, [0] * len(chunk), now=now)
+        for row in (await session.execute(statement)).all():
+            opened[row.ledger_account, row.asset] = _head(row)
+    return opened
 
 
 async def open_stripes(
@@ -338,7 +344,7 @@ async def open_stripes(
     before the commit). Stripe numbers are drawn at random so that two writers opening a stripe
     of the same balance at once do not collide (if they ever do, the loser draws again)."""
     opened: dict[Key, Head] = {}
-    while missing := [key for key in keys if key not in opened]:
+    while missing := [key for key in keys if key not in opened][:_CHUNK]:
         numbers = [1 + secrets.randbelow(_MAX_STRIPE) for _ in missing]
         statement = _insert_stripes(session, missing, numbers, now=now)
         for row in (await session.execute(statement)).all():

@@ -185,3 +185,20 @@ async def test_folding_leaves_the_stripes_writers_hold(db: Database) -> None:
     async with db.sessionmaker() as session:
         assert await balances.posted(session, [SHARED]) == {SHARED: Decimal(3)}
         assert (await check_ledger(session)).ok
+
+
+async def test_thousands_of_new_balances_open_in_one_transaction(db: Database) -> None:
+    """More new stripes than one INSERT can carry (nine parameters a row, 32,767 at most)."""
+    many = [(f"counterparty:PARTY{n:05d}", "EUR") for n in range(4000)]
+    async with db.sessionmaker() as opening:  # stripe 0 of each
+        await post(opening, moving("1", *many))
+        await opening.commit()
+    async with db.sessionmaker() as first, db.sessionmaker() as second:
+        await post(first, moving("2", *many))  # holds every stripe 0
+        await post(second, moving("4", *many), lock_timeout="2s")  # another stripe of each
+        await first.commit()
+        await second.commit()
+    async with db.sessionmaker() as session:
+        posted = await balances.posted(session, many)
+    assert set(posted.values()) == {Decimal(7)}
+    assert len(await stripes(db, many[-1])) == 2
