@@ -5,8 +5,22 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, func, not_, or_, select, tuple_, update
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    String,
+    and_,
+    bindparam,
+    func,
+    not_,
+    or_,
+    select,
+    tuple_,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.compiler import compiles
 
 from app.core.db import dialect_insert, table_of
 from app.core.pagination import PageRequest, fetch_page
@@ -180,11 +194,34 @@ _ORDER = (
 )
 
 
+class _InCsdIsins(ColumnElement[bool]):
+    """``isin`` among the depository's ISINs: on PostgreSQL ``= ANY`` of one array parameter,
+    one statement prepared once whatever their number (an IN list is a new statement, with a
+    parameter per ISIN, for every count); elsewhere an IN list."""
+
+    inherit_cache = False
+    type = Boolean()
+
+    def __init__(self, isins: frozenset[str]) -> None:
+        self.isins = sorted(isins)
+
+
+@compiles(_InCsdIsins)
+def _in_csd_isins_list(element: _InCsdIsins, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(SettlementInstruction.isin.in_(element.isins), **kw))
+
+
+@compiles(_InCsdIsins, "postgresql")
+def _in_csd_isins_array(element: _InCsdIsins, compiler: Any, **kw: Any) -> str:
+    array = bindparam("csd_isins", element.isins, type_=ARRAY(String))
+    return str(compiler.process(SettlementInstruction.isin == func.any(array), **kw))
+
+
 def _settled_at_csd(csd_isins: frozenset[str]) -> ColumnElement[bool]:
     """Instructions the depository settles: of its instruments, and moving securities (a
     cash-only one has nothing to instruct)."""
     return and_(
-        SettlementInstruction.isin.in_(sorted(csd_isins)),
+        _InCsdIsins(csd_isins),
         SettlementInstruction.delivery_type != DeliveryType.PFOD.value,
     )
 

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import Change, record_changes
 from app.core.auth import SYSTEM_ACTOR, Actor
-from app.core.snapshots import row_snapshot
+from app.core.snapshots import jsonable, row_snapshot
 from app.core.states import next_state
 from app.positions.bookings import service as positions
 from app.positions.bookings.service import SettlementLeg
@@ -134,6 +134,25 @@ def _moved(
     return action
 
 
+# What a run changes on an instruction: its audit record's after image is its before image with
+# these columns read again (a whole ``row_snapshot`` costs more than the rest of the record).
+_CHANGED = (
+    "last_run_id",
+    "pending_id",
+    "settled_quantity",
+    "settled_amount",
+    "settled_on",
+    "status",
+    "fail_reason",
+    "version",
+    "updated_at",
+)
+
+
+def _after(row: SettlementInstruction, before: dict[str, Any]) -> dict[str, Any]:
+    return before | {key: jsonable(getattr(row, key)) for key in _CHANGED}
+
+
 def _kind_of_change(row: SettlementInstruction, allocation: Allocation) -> tuple[bool, ...]:
     """Instructions changing the same columns: each kind is written as one batched UPDATE."""
     reason = allocation.fail_reason.value if allocation.fail_reason else None
@@ -173,7 +192,9 @@ async def _apply(
                 row.pending_id = pending_ids[row.id]
             if settled or reason_changed:
                 action = _moved(row, allocation, run, now)
-                audit.append(Change(INSTRUCTION_ENTITY, row.id, action, before, row_snapshot(row)))
+                audit.append(
+                    Change(INSTRUCTION_ENTITY, row.id, action, before, _after(row, before))
+                )
         # The ORM batches only consecutive rows changing the same columns: a flush per kind.
         await session.flush()
     await record_changes(session, audit, actor=actor, now=now)
@@ -186,15 +207,18 @@ async def _apply(
 
 
 async def _settle_chunk(
-    session: AsyncSession, run: SettlementRun, tally: Tally, *, actor: Actor, now: datetime
+    session: AsyncSession,
+    run: SettlementRun,
+    tally: Tally,
+    *,
+    isins: frozenset[str],
+    actor: Actor,
+    now: datetime,
 ) -> bool:
-    """Settle the next chunk; False when nothing was left."""
+    """Settle the next chunk (``isins``: the depository's, left to it); False when nothing
+    was left."""
     rows = await repository.claim_due(
-        session,
-        settlement_date=run.settlement_date,
-        run_id=run.id,
-        limit=CHUNK,
-        csd_isins=frozenset(await csd_isins(session)),
+        session, settlement_date=run.settlement_date, run_id=run.id, limit=CHUNK, csd_isins=isins
     )
     if not rows:
         return False
@@ -222,11 +246,16 @@ async def _settle_chunk(
 
 
 async def _at_csd_chunk(
-    session: AsyncSession, run: SettlementRun, tally: Tally, *, actor: Actor, now: datetime
+    session: AsyncSession,
+    run: SettlementRun,
+    tally: Tally,
+    *,
+    isins: frozenset[str],
+    actor: Actor,
+    now: datetime,
 ) -> bool:
-    """Count and age the next chunk of instructions the depository settles, re-sending those
-    it holds no live message for; False when none is left."""
-    isins = frozenset(await csd_isins(session))
+    """Count and age the next chunk of instructions the depository settles (of ``isins``),
+    re-sending those it holds no live message for; False when none is left."""
     if not isins:
         return False
     rows = await repository.claim_at_csd(
@@ -350,12 +379,19 @@ async def _dry_run_at_csd(
         )
 
 
-async def prepare(session: AsyncSession, run: SettlementRun) -> None:
-    """Nothing is carried between chunks: the tally is on the run row."""
+async def prepare(session: AsyncSession, run: SettlementRun) -> frozenset[str]:
+    """What the chunks carry: the ISINs the depository settles, read once a run (or once a
+    resumption) rather than once a chunk. The tally is on the run row."""
+    return frozenset(await csd_isins(session))
 
 
 async def settle_chunk(
-    session: AsyncSession, run: SettlementRun, _carried: None, *, actor: Actor, now: datetime
+    session: AsyncSession,
+    run: SettlementRun,
+    isins: frozenset[str],
+    *,
+    actor: Actor,
+    now: datetime,
 ) -> bool:
     """The run's next chunk: instructions, or once none is left, netted-out trades."""
     tally = Tally.resumed(
@@ -364,8 +400,8 @@ async def settle_chunk(
         failed=run.failed,
         report=run.report,
     )
-    if await _settle_chunk(session, run, tally, actor=actor, now=now):
+    if await _settle_chunk(session, run, tally, isins=isins, actor=actor, now=now):
         return True
-    if await _at_csd_chunk(session, run, tally, actor=actor, now=now):
+    if await _at_csd_chunk(session, run, tally, isins=isins, actor=actor, now=now):
         return True
     return await _settle_netted_out(session, run, tally, actor=actor, now=now)
