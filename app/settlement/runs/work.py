@@ -40,7 +40,18 @@ from app.trades.capture import post_trade as trades
 
 RUN_ENTITY = "settlement_run"
 INSTRUCTION_ENTITY = "settlement_instruction"
-CHUNK = 500
+# Instructions settled per transaction: the balances a chunk moves are locked and written once
+# for the whole chunk, so a larger one writes fewer balance rows per instruction.
+CHUNK = 2000
+# The instructions at the depository and the netted-out obligations go a few hundred at a time
+# (each re-sent message, each trade, is its own work).
+_AT_MOST_OTHERS = 500
+
+
+def _others_chunk() -> int:
+    return min(CHUNK, _AT_MOST_OTHERS)
+
+
 ZERO = Decimal(0)
 _RECEIVED = (DeliveryType.RVP, DeliveryType.RFP)
 _SETTLEABLE = [state.value for state in SETTLEABLE]
@@ -257,7 +268,11 @@ async def _at_csd_chunk(
     if not isins:
         return False
     rows = await repository.claim_at_csd(
-        session, settlement_date=run.settlement_date, csd_isins=isins, run_id=run.id, limit=CHUNK
+        session,
+        settlement_date=run.settlement_date,
+        csd_isins=isins,
+        run_id=run.id,
+        limit=_others_chunk(),
     )
     if not rows:
         return False
@@ -297,11 +312,12 @@ async def _settle_netted_out(
     instruction, nothing moves); False when nothing is left. An obligation is done for this
     run once none of its trades is left instructed, and settled once clearing has handed
     over all its trades."""
+    limit = _others_chunk()
     obligation_ids = await repository.claim_netted_out(
-        session, settlement_date=run.settlement_date, run_id=run.id, limit=CHUNK
+        session, settlement_date=run.settlement_date, run_id=run.id, limit=limit
     )
     settled = await trades.settle_netted_out(
-        session, obligation_ids=obligation_ids, limit=CHUNK, actor=actor, now=now
+        session, obligation_ids=obligation_ids, limit=limit, actor=actor, now=now
     )
     done = [o for o in obligation_ids if o not in settled.unsettled]
     await repository.mark_netted_out(
@@ -313,7 +329,7 @@ async def _settle_netted_out(
     )
     tally.netted_out += settled.trades
     run.report = tally.report(run.report["held_ids"], run.report["held"])
-    return len(obligation_ids) == CHUNK or bool(settled.unsettled)
+    return len(obligation_ids) == limit or bool(settled.unsettled)
 
 
 async def dry_run(session: AsyncSession, *, settlement_date: date, now: datetime) -> dict[str, Any]:
@@ -367,7 +383,11 @@ async def _dry_run_at_csd(
     after: str | None = None
     while isins:
         rows = await repository.at_csd_after(
-            session, settlement_date=settlement_date, csd_isins=isins, after=after, limit=CHUNK
+            session,
+            settlement_date=settlement_date,
+            csd_isins=isins,
+            after=after,
+            limit=_others_chunk(),
         )
         if not rows:
             return
