@@ -321,8 +321,6 @@ class SettlementLeg:
     cash_account: str
     isin: str
     currency: str
-    # Given (a settlement run's chunk), its balances are locked whole too: see below.
-    counterparty: str | None = None
 
 
 async def lock_for_settlement(
@@ -330,26 +328,16 @@ async def lock_for_settlement(
 ) -> dict[tuple[str, str], Decimal]:
     """Lock, in key order and until the transaction ends, our safekeeping and cash balances the
     legs' settlements spend, so no other writer spends the same securities or cash meanwhile;
-    answers what they hold, per (account code, asset).
-
-    The counterparties' balances they also move are otherwise written on stripes, without
-    waiting on other writers (``balances.apply``). A leg naming its counterparty has those
-    locked whole as well, in the same key order: a run settling a chunk moves each of them once
-    for hundreds of instructions, and one row each (no stripe claimed or opened, none left to
-    fold) is cheaper. Nothing else waits on it: other writers take stripes, and every
-    settlement run already waits on the same cash balance of ours."""
+    answers what they hold, per (account code, asset). (The counterparties' balances they also
+    move are written without waiting on other writers: ``balances.apply``.)"""
     ours: dict[tuple[str, str], tuple[str, str]] = {}
-    theirs: set[tuple[str, str]] = set()
     for leg in legs:
         ours[accounts.securities(leg.securities_account), leg.isin] = (
             leg.securities_account,
             leg.isin,
         )
         ours[accounts.cash(leg.cash_account), leg.currency] = (leg.cash_account, leg.currency)
-        if leg.counterparty is not None:
-            party = accounts.counterparty(leg.counterparty)
-            theirs |= {(party, leg.isin), (party, leg.currency)}
-    heads = await balances.lock(session, sorted(ours.keys() | theirs), now=now)
+    heads = await balances.lock(session, sorted(ours), now=now)
     return {holding: heads[key].totals.posted for key, holding in ours.items()}
 
 

@@ -75,7 +75,6 @@ def _leg(instruction: Due) -> SettlementLeg:
         cash_account=instruction.cash_account,
         isin=instruction.isin,
         currency=instruction.currency,
-        counterparty=instruction.counterparty_lei,
     )
 
 
