@@ -3,12 +3,13 @@ per 500 keys, an unnest join on PostgreSQL), the batched update of the running t
 upsert of the daily rows, and the as-of reads."""
 
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    Date,
     String,
     and_,
     bindparam,
@@ -70,13 +71,21 @@ _COLUMNS = (
 )
 
 
-def _for_keys(session: AsyncSession, statement: Any, keys: Sequence[Key]) -> Any:
-    """``statement`` (over balance rows) kept to the balances of ``keys``. On PostgreSQL a join
-    to the unnested key arrays: one statement prepared once, whatever the number of keys (a
-    row-value IN list is a new statement, with two parameters per key, for every count)."""
-    if session.get_bind().dialect.name != "postgresql":
-        return statement.where(tuple_(LedgerBalance.ledger_account, LedgerBalance.asset).in_(keys))
-    wanted = _unnested(keys)
+Build = Callable[[Callable[[Any], Any]], Any]
+
+
+def _unnested() -> Any:
+    return (
+        func.unnest(
+            bindparam("accounts", type_=ARRAY(String)), bindparam("assets", type_=ARRAY(String))
+        )
+        .table_valued("account", "asset")
+        .render_derived(name="wanted")
+    )
+
+
+def _joined_to_keys(statement: Any) -> Any:
+    wanted = _unnested()
     return statement.join(
         wanted,
         and_(
@@ -86,29 +95,63 @@ def _for_keys(session: AsyncSession, statement: Any, keys: Sequence[Key]) -> Any
     )
 
 
-def _unnested(keys: Sequence[Key]) -> Any:
+_BUILT: dict[Build, Any] = {}
+
+
+async def _execute_for_keys(
+    session: AsyncSession, build: Build, keys: Sequence[Key], **values: Any
+) -> Sequence[Any]:
+    """The rows of the statement ``build`` makes (over balance rows, given how to keep them to
+    some keys), kept to ``keys``. On PostgreSQL a join to the unnested key arrays, built once
+    and prepared once whatever the number of keys (a row-value IN list is a new statement, with
+    two parameters per key, for every count; building a statement costs as much as running
+    it)."""
+    if session.get_bind().dialect.name != "postgresql":
+        in_keys = tuple_(LedgerBalance.ledger_account, LedgerBalance.asset).in_(keys)
+        statement = build(lambda statement: statement.where(in_keys))
+        return (await session.execute(statement, values)).all()
+    if build not in _BUILT:
+        _BUILT[build] = build(_joined_to_keys)
+    parameters = {
+        "accounts": [account for account, _ in keys],
+        "assets": [asset for _, asset in keys],
+        **values,
+    }
+    return (await session.execute(_BUILT[build], parameters)).all()
+
+
+def _stripe_zero(keep: Callable[[Any], Any]) -> Any:
+    """The stripe-0 rows: the row every balance has, and the one a writer that must see the
+    whole balance locks."""
+    return keep(select(*_COLUMNS).where(LedgerBalance.stripe == 0))
+
+
+def _stripe_zero_locked(keep: Callable[[Any], Any]) -> Any:
     return (
-        func.unnest(
-            bindparam("accounts", [account for account, _ in keys], type_=ARRAY(String)),
-            bindparam("assets", [asset for _, asset in keys], type_=ARRAY(String)),
-        )
-        .table_valued("account", "asset")
-        .render_derived(name="wanted")
+        _stripe_zero(keep)
+        .order_by(LedgerBalance.ledger_account, LedgerBalance.asset)
+        .with_for_update(of=LedgerBalance)
     )
 
 
-def _keyed(session: AsyncSession, keys: Sequence[Key]) -> Any:
-    """The stripe-0 rows of ``keys``: the row every balance has, and the one a writer that must
-    see the whole balance locks."""
-    return _for_keys(session, select(*_COLUMNS).where(LedgerBalance.stripe == 0), keys)
+def _stripe_zero_free(keep: Callable[[Any], Any]) -> Any:
+    return (
+        _stripe_zero(keep)
+        .order_by(LedgerBalance.ledger_account, LedgerBalance.asset)
+        .with_for_update(of=LedgerBalance, skip_locked=True)
+    )
+
+
+def _head(row: Any) -> Head:
+    return Head(row.id, _totals(row), row.last_date, row.last_trade_at)
 
 
 async def existing_keys(session: AsyncSession, keys: Sequence[Key]) -> set[Key]:
     """Which of ``keys`` have their (stripe-0) balance row, without locking any."""
     found: set[Key] = set()
     for start in range(0, len(keys), _CHUNK):
-        statement = _keyed(session, keys[start : start + _CHUNK])
-        found.update((row.ledger_account, row.asset) for row in await session.execute(statement))
+        rows = await _execute_for_keys(session, _stripe_zero, keys[start : start + _CHUNK])
+        found.update((row.ledger_account, row.asset) for row in rows)
     return found
 
 
@@ -117,15 +160,9 @@ async def lock_heads(session: AsyncSession, keys: Sequence[Key]) -> dict[Key, He
     transaction ends."""
     found: dict[Key, Head] = {}
     for start in range(0, len(keys), _CHUNK):
-        statement = (
-            _keyed(session, keys[start : start + _CHUNK])
-            .order_by(LedgerBalance.ledger_account, LedgerBalance.asset)
-            .with_for_update(of=LedgerBalance)
-        )
-        for row in (await session.execute(statement)).all():
-            found[(row.ledger_account, row.asset)] = Head(
-                row.id, _totals(row), row.last_date, row.last_trade_at
-            )
+        chunk = keys[start : start + _CHUNK]
+        for row in await _execute_for_keys(session, _stripe_zero_locked, chunk):
+            found[(row.ledger_account, row.asset)] = _head(row)
     return found
 
 
@@ -216,14 +253,18 @@ async def backdate(session: AsyncSession, balance_id: int, day: date, delta: Tot
     await session.flush()
 
 
+def _posted(keep: Callable[[Any], Any]) -> Any:
+    return keep(select(LedgerBalance.ledger_account, LedgerBalance.asset, LedgerBalance.posted))
+
+
 async def posted_of(session: AsyncSession, keys: Sequence[Key]) -> dict[Key, Any]:
     """The posted totals of the balances of ``keys`` that exist (every stripe), without
     locking."""
     found: dict[Key, Any] = {}
     for start in range(0, len(keys), _CHUNK):
-        statement = select(LedgerBalance.ledger_account, LedgerBalance.asset, LedgerBalance.posted)
-        rows = await session.execute(_for_keys(session, statement, keys[start : start + _CHUNK]))
-        for account, asset, posted in rows.all():
+        for account, asset, posted in await _execute_for_keys(
+            session, _posted, keys[start : start + _CHUNK]
+        ):
             key = (account, asset)
             found[key] = posted if key not in found else found[key] + posted
     return found
@@ -232,31 +273,62 @@ async def posted_of(session: AsyncSession, keys: Sequence[Key]) -> dict[Key, Any
 # Stripes ---------------------------------------------------------------------------------------
 
 
-async def claim_stripes(session: AsyncSession, keys: Sequence[Key]) -> dict[Key, Head]:
-    """Lock, for each of ``keys``, one of its stripes other than 0 that no transaction holds,
-    skipping those that are held: never waits (PostgreSQL). Keys whose every stripe is held, or
-    that have none, are left out."""
+def _free_stripes(_: Callable[[Any], Any]) -> Any:
+    """For each key, its lowest stripe no transaction holds, locked (PostgreSQL only: it joins
+    the unnested keys itself)."""
     stripe = aliased(LedgerBalance)
-    wanted = _unnested(keys)
+    wanted = _unnested()
     free = (
         select(*(getattr(stripe, column.key) for column in _COLUMNS))
-        .where(
-            stripe.ledger_account == wanted.c.account,
-            stripe.asset == wanted.c.asset,
-            stripe.stripe != 0,
-        )
+        .where(stripe.ledger_account == wanted.c.account, stripe.asset == wanted.c.asset)
         .order_by(stripe.stripe)
         .limit(1)
         .with_for_update(skip_locked=True)
         .lateral("free")
     )
-    statement = select(free).select_from(wanted).join(free, true())
-    return {
-        (row.ledger_account, row.asset): Head(
-            row.id, _totals(row), row.last_date, row.last_trade_at
-        )
-        for row in (await session.execute(statement)).all()
-    }
+    return select(free).select_from(wanted).join(free, true())
+
+
+async def claim_stripes(session: AsyncSession, keys: Sequence[Key]) -> dict[Key, Head]:
+    """Lock, for each of ``keys``, one of its stripes that no transaction holds (the lowest),
+    skipping those that are held: never waits (PostgreSQL). Keys whose every stripe is held, or
+    that have none, are left out."""
+    rows = await _execute_for_keys(session, _free_stripes, keys)
+    return {(row.ledger_account, row.asset): _head(row) for row in rows}
+
+
+def _insert_stripes(
+    session: AsyncSession, keys: Sequence[Key], numbers: Sequence[int], *, now: datetime
+) -> Any:
+    empty = Totals().as_columns()
+    rows = [
+        {
+            "ledger_account": account,
+            "asset": asset,
+            "stripe": number,
+            **empty,
+            "last_date": None,
+            "updated_at": now,
+        }
+        for (account, asset), number in zip(keys, numbers, strict=True)
+    ]
+    return (
+        dialect_insert(session, LedgerBalance)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["ledger_account", "asset", "stripe"])
+        .returning(*_COLUMNS)
+    )
+
+
+async def open_first_stripes(
+    session: AsyncSession, keys: Sequence[Key], *, now: datetime
+) -> dict[Key, Head]:
+    """Stripe 0 of each of ``keys`` that no writer has opened, held by this transaction; keys
+    another writer opened meanwhile are left out (its commit is waited for, as for any new
+    row)."""
+    statement = _insert_stripes(session, keys, [0] * len(keys), now=now)
+    rows = (await session.execute(statement)).all()
+    return {(row.ledger_account, row.asset): _head(row) for row in rows}
 
 
 async def open_stripes(
@@ -266,53 +338,41 @@ async def open_stripes(
     before the commit). Stripe numbers are drawn at random so that two writers opening a stripe
     of the same balance at once do not collide (if they ever do, the loser draws again)."""
     opened: dict[Key, Head] = {}
-    empty = Totals().as_columns()
     while missing := [key for key in keys if key not in opened]:
-        rows = [
-            {
-                "ledger_account": account,
-                "asset": asset,
-                "stripe": 1 + secrets.randbelow(_MAX_STRIPE),
-                **empty,
-                "last_date": None,
-                "updated_at": now,
-            }
-            for account, asset in missing
-        ]
-        statement = (
-            dialect_insert(session, LedgerBalance)
-            .values(rows)
-            .on_conflict_do_nothing(index_elements=["ledger_account", "asset", "stripe"])
-            .returning(LedgerBalance.id, LedgerBalance.ledger_account, LedgerBalance.asset)
-        )
+        numbers = [1 + secrets.randbelow(_MAX_STRIPE) for _ in missing]
+        statement = _insert_stripes(session, missing, numbers, now=now)
         for row in (await session.execute(statement)).all():
-            opened[row.ledger_account, row.asset] = Head(row.id, Totals(), None)
+            opened[row.ledger_account, row.asset] = _head(row)
     return opened
 
 
-def _as_of_statement(as_of: date) -> Any:
-    """Each stripe's daily row at ``as_of``: the latest on or before it (one index probe per
+def _as_of_rows(keep: Callable[[Any], Any]) -> Any:
+    """Each stripe's daily row at ``:as_of``: the latest on or before it (one index probe per
     stripe). Stripes with no row by then are left out."""
     day = aliased(LedgerBalanceDay)
+    as_of = bindparam("as_of", type_=Date)
     latest = (
         select(func.max(day.as_of_date))
         .where(day.balance_id == LedgerBalance.id, day.as_of_date <= as_of)
         .correlate(LedgerBalance)
         .scalar_subquery()
     )
-    return select(
-        LedgerBalance.id,
-        LedgerBalance.ledger_account,
-        LedgerBalance.asset,
-        LedgerBalanceDay.posted,
-        LedgerBalanceDay.pending,
-        LedgerBalanceDay.cost,
-        LedgerBalanceDay.realized_pnl,
-    ).join(
-        LedgerBalanceDay,
-        and_(
-            LedgerBalanceDay.balance_id == LedgerBalance.id, LedgerBalanceDay.as_of_date == latest
-        ),
+    return keep(
+        select(
+            LedgerBalance.id,
+            LedgerBalance.ledger_account,
+            LedgerBalance.asset,
+            LedgerBalanceDay.posted,
+            LedgerBalanceDay.pending,
+            LedgerBalanceDay.cost,
+            LedgerBalanceDay.realized_pnl,
+        ).join(
+            LedgerBalanceDay,
+            and_(
+                LedgerBalanceDay.balance_id == LedgerBalance.id,
+                LedgerBalanceDay.as_of_date == latest,
+            ),
+        )
     )
 
 
@@ -339,8 +399,8 @@ async def as_of_totals(
     rows, read in one statement (so no writer's commit falls between two stripes) and added."""
     found: dict[Key, Totals] = {}
     for start in range(0, len(keys), _CHUNK):
-        statement = _for_keys(session, _as_of_statement(as_of), keys[start : start + _CHUNK])
-        for row in (await session.execute(statement)).all():
+        chunk = keys[start : start + _CHUNK]
+        for row in await _execute_for_keys(session, _as_of_rows, chunk, as_of=as_of):
             key = (row.ledger_account, row.asset)
             totals = _totals(row)
             found[key] = totals if key not in found else found[key] + totals
@@ -462,17 +522,8 @@ async def lock_spare_stripes(session: AsyncSession, *, limit: int) -> list[Any]:
 
 async def lock_free_heads(session: AsyncSession, keys: Sequence[Key]) -> dict[Key, Head]:
     """``lock_heads`` of the stripe-0 rows no transaction holds; the others are left out."""
-    statement = (
-        _keyed(session, keys)
-        .order_by(LedgerBalance.ledger_account, LedgerBalance.asset)
-        .with_for_update(of=LedgerBalance, skip_locked=True)
-    )
-    return {
-        (row.ledger_account, row.asset): Head(
-            row.id, _totals(row), row.last_date, row.last_trade_at
-        )
-        for row in (await session.execute(statement)).all()
-    }
+    rows = await _execute_for_keys(session, _stripe_zero_free, keys)
+    return {(row.ledger_account, row.asset): _head(row) for row in rows}
 
 
 async def days_of(

@@ -71,24 +71,32 @@ def _stripable(key: Key) -> bool:
 
 
 async def _claim(session: AsyncSession, keys: Sequence[Key], *, now: datetime) -> dict[Key, Head]:
-    """A stripe of each of ``keys`` for this transaction: one it already holds, else one no
-    other transaction holds, else a new one. Never waits on another writer's stripe."""
+    """A stripe of each of ``keys`` for this transaction: one it already holds, else the lowest
+    no other transaction holds, else a new one. Never waits on another writer's stripe."""
     claimed: dict[Key, Head] = session.info.setdefault(_CLAIMED, {})
     wanted = sorted(set(keys) - claimed.keys())
     if wanted:
-        existing = await repository.existing_keys(session, wanted)
-        missing = [key for key in wanted if key not in existing]
-        if missing:  # stripe 0 first: every balance has it, and pages of balances read it
-            await ledger_accounts.ensure_ledger_accounts(
-                session, (account for account, _ in missing), now=now
-            )
-            await repository.insert_empty(session, missing, now=now)
         free = await repository.claim_stripes(session, wanted)
         claimed.update(free)
-        full = [key for key in wanted if key not in free]
-        if full:
-            claimed.update(await repository.open_stripes(session, full, now=now))
+        busy = [key for key in wanted if key not in free]
+        if busy:
+            claimed.update(await _open(session, busy, now=now))
     return {key: claimed[key] for key in keys}
+
+
+async def _open(session: AsyncSession, keys: Sequence[Key], *, now: datetime) -> dict[Key, Head]:
+    """New stripes: stripe 0 of each balance that has no row yet (its ledger account created if
+    need be), another stripe of the others."""
+    existing = await repository.existing_keys(session, keys)
+    new = [key for key in keys if key not in existing]
+    opened: dict[Key, Head] = {}
+    if new:
+        await ledger_accounts.ensure_ledger_accounts(
+            session, (account for account, _ in new), now=now
+        )
+        opened = await repository.open_first_stripes(session, new, now=now)
+    more = [key for key in keys if key not in opened]  # another writer opened it meanwhile
+    return opened | (await repository.open_stripes(session, more, now=now) if more else {})
 
 
 async def _heads(session: AsyncSession, keys: Sequence[Key], *, now: datetime) -> dict[Key, Head]:

@@ -74,8 +74,8 @@ async def test_writers_of_a_shared_balance_each_take_a_stripe_and_never_wait(db:
 
     shared = await stripes(db, SHARED)
     assert shared[0] == 0
-    assert len(shared) == 3
-    assert len(await stripes(db, COMMISSION)) == 3
+    assert len(shared) == 2  # the first's stripe 0, the one the second opened
+    assert len(await stripes(db, COMMISSION)) == 2
     async with db.sessionmaker() as session:
         assert await balances.posted(session, [SHARED, COMMISSION]) == {
             SHARED: Decimal("15.75"),
@@ -147,14 +147,14 @@ async def test_folding_puts_the_spare_stripes_back_into_one_row_as_of_every_day(
         await post(second, moving("3", SHARED, COMMISSION))
         await first.commit()
         await second.commit()
-    assert len(await stripes(db, SHARED)) == 3
+    assert len(await stripes(db, SHARED)) == 2
     async with db.sessionmaker() as session:
         before = {
             day: await repository.as_of_totals(session, [SHARED, COMMISSION], day)
             for day in (yesterday, TODAY)
         }
-        # Two spare stripes each of the shared balance, commission and opening equity.
-        assert await balances.fold_stripes(session, now=datetime.now(UTC)) == 6
+        # The second's stripes of the shared balance, commission and opening equity.
+        assert await balances.fold_stripes(session, now=datetime.now(UTC)) == 3
         await session.commit()
     assert await stripes(db, SHARED) == [0]
     assert await stripes(db, COMMISSION) == [0]
@@ -165,17 +165,23 @@ async def test_folding_puts_the_spare_stripes_back_into_one_row_as_of_every_day(
         assert (await check_ledger(session)).ok
 
 
-async def test_folding_leaves_a_stripe_a_writer_holds(db: Database) -> None:
-    async with db.sessionmaker() as first, db.sessionmaker() as second:
-        await post(first, moving("1", SHARED))
-        await post(second, moving("2", SHARED))
-        await second.commit()
-        async with db.sessionmaker() as folding:  # the first's stripes stay as they are
-            # The second's of the shared balance and equity, commission's from the opening.
-            assert await balances.fold_stripes(folding, now=datetime.now(UTC)) == 3
-            await folding.commit()
+async def test_folding_leaves_the_stripes_writers_hold(db: Database) -> None:
+    async with (
+        db.sessionmaker() as first,
+        db.sessionmaker() as second,
+        db.sessionmaker() as folding,
+    ):
+        await post(first, moving("1", SHARED))  # stripe 0
+        await post(second, moving("2", SHARED))  # a stripe of its own
         await first.commit()
+        assert await balances.fold_stripes(folding, now=datetime.now(UTC)) == 0
+        await folding.commit()
+        await second.commit()
     assert len(await stripes(db, SHARED)) == 2
+    async with db.sessionmaker() as folding:  # once nobody holds them
+        assert await balances.fold_stripes(folding, now=datetime.now(UTC)) == 2  # and equity's
+        await folding.commit()
+    assert await stripes(db, SHARED) == [0]
     async with db.sessionmaker() as session:
         assert await balances.posted(session, [SHARED]) == {SHARED: Decimal(3)}
         assert (await check_ledger(session)).ok
