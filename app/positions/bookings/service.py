@@ -14,7 +14,7 @@ from app.core.auth import Actor
 from app.core.errors import Conflict, ValidationFailed
 from app.core.pagination import PageRequest, decode_cursor
 from app.positions.balances import service as balances
-from app.positions.balances.totals import book_holding
+from app.positions.balances.totals import Totals, book_holding
 from app.positions.bookings import costing_history
 from app.positions.bookings.lines import (
     Direction,
@@ -474,6 +474,7 @@ async def _expect_rests(
     *,
     actor: Actor,
     now: datetime,
+    into: journal.Deltas,
 ) -> dict[int, str]:
     """Post the pending entries the settlements name (each once) and open one for what each
     partial settlement leaves. Answers, per settlement index, the remainder's pending id."""
@@ -489,6 +490,7 @@ async def _expect_rests(
         actor=actor,
         now=now,
         effective_on=settled_on,
+        into=into,
     )
     rests: list[tuple[int, journal.Expected]] = []
     for index, settling in enumerate(settlements):
@@ -512,7 +514,7 @@ async def _expect_rests(
                 )
             )
     rest_ids = await journal.open_pendings(
-        session, [rest for _, rest in rests], actor=actor, now=now
+        session, [rest for _, rest in rests], actor=actor, now=now, into=into
     )
     remainder_of = {index: rest_id for (index, _), rest_id in zip(rests, rest_ids, strict=True)}
     await journal.link_remainders(
@@ -528,14 +530,18 @@ async def post_settlements(
     """Post settlements, full or partial, on their settlement dates: securities and cash
     between our safekeeping and cash accounts and the counterparty's unsettled account. Each
     pending entry named is posted (once); what a partial settlement leaves is expected under a
-    new pending entry. A whole batch takes a fixed handful of statements."""
+    new pending entry. A whole batch takes a fixed handful of statements, the balances it
+    moves (posted and pending) written once, together, at the end."""
     for settling in settlements:
         _check_settling(settling, now)
     lines = [
         tuple(line for movement in s.movements for line in settlement_lines(movement))
         for s in settlements
     ]
-    remainder_of = await _expect_rests(session, settlements, lines, actor=actor, now=now)
+    deltas: journal.Deltas = defaultdict(Totals)
+    remainder_of = await _expect_rests(
+        session, settlements, lines, actor=actor, now=now, into=deltas
+    )
     entries = [
         NewEntry(
             kind=EntryKind.SETTLEMENT,
@@ -548,7 +554,8 @@ async def post_settlements(
         )
         for index, settling in enumerate(settlements)
     ]
-    entry_ids = await journal.post(session, entries, actor=actor, now=now)
+    entry_ids = await journal.post(session, entries, actor=actor, now=now, into=deltas)
+    await journal.apply_deltas(session, deltas, now=now)
     return [
         SettlementPosted(entry_id, remainder_of.get(index))
         for index, entry_id in enumerate(entry_ids)

@@ -97,12 +97,40 @@ def _rows(
     return entry_rows, posting_rows, deltas
 
 
+def _merge(into: Deltas, deltas: Mapping[tuple[str, str, date], Totals]) -> None:
+    for key, delta in deltas.items():
+        into[key] = into[key] + delta if key in into else delta
+
+
+async def _move_balances(
+    session: AsyncSession, deltas: Deltas, *, into: Deltas | None, now: datetime
+) -> None:
+    """Apply ``deltas`` to the running balances now, or add them to ``into`` for a caller that
+    applies what several steps of one transaction move at once (``apply_deltas``)."""
+    if into is None:
+        await balances.apply(session, deltas, now=now)
+    else:
+        _merge(into, deltas)
+
+
+async def apply_deltas(session: AsyncSession, deltas: Deltas, *, now: datetime) -> None:
+    """Move the running balances by what was collected with ``into=``: each balance row and
+    daily row written once, whatever the number of steps that moved it."""
+    await balances.apply(session, deltas, now=now)
+
+
 async def post(
-    session: AsyncSession, entries: Sequence[NewEntry], *, actor: Actor, now: datetime
+    session: AsyncSession,
+    entries: Sequence[NewEntry],
+    *,
+    actor: Actor,
+    now: datetime,
+    into: Deltas | None = None,
 ) -> list[str]:
-    """Write balanced entries and their postings, and move the running balances. Returns the
-    new entry ids in order. Every entry is checked here whatever the database; PostgreSQL
-    checks again at commit (a deferred constraint trigger)."""
+    """Write balanced entries and their postings, and move the running balances (or, given
+    ``into``, collect what they move there). Returns the new entry ids in order. Every entry is
+    checked here whatever the database; PostgreSQL checks again at commit (a deferred
+    constraint trigger)."""
     for entry in entries:
         check_balanced(entry)
     await ledger_accounts.ensure_ledger_accounts(
@@ -112,7 +140,7 @@ async def post(
     if not entry_rows:
         return []
     await repository.insert_entries(session, entry_rows, posting_rows)
-    await balances.apply(session, deltas, now=now)
+    await _move_balances(session, deltas, into=into, now=now)
     return [row["id"] for row in entry_rows]
 
 
@@ -220,10 +248,15 @@ class Expected:
 
 
 async def open_pendings(
-    session: AsyncSession, expected: Sequence[Expected], *, actor: Actor, now: datetime
+    session: AsyncSession,
+    expected: Sequence[Expected],
+    *,
+    actor: Actor,
+    now: datetime,
+    into: Deltas | None = None,
 ) -> list[str]:
     """Record expected movements, in a handful of statements: each counts in projected balances
-    until posted or voided. Returns their ids."""
+    until posted or voided (``into`` as for ``post``). Returns their ids."""
     for item in expected:
         check_balanced(NewEntry(item.kind, item.expected_date, item.description, tuple(item.lines)))
     if not expected:
@@ -264,9 +297,8 @@ async def open_pendings(
     )
     deltas: Deltas = defaultdict(Totals)
     for item, day in zip(expected, opened_on, strict=True):
-        for key, delta in _pending_deltas(item.lines, day, +1).items():
-            deltas[key] = deltas[key] + delta
-    await balances.apply(session, deltas, now=now)
+        _merge(deltas, _pending_deltas(item.lines, day, +1))
+    await _move_balances(session, deltas, into=into, now=now)
     return ids
 
 
@@ -293,11 +325,12 @@ async def resolve_pendings(
     now: datetime,
     void_reason: str | None = None,
     effective_on: Mapping[str, date] | None = None,
+    into: Deltas | None = None,
 ) -> dict[str, list[Line]]:
     """Close locked pending entries (each exactly once: the transition table refuses a second
     time) and take their amounts out of the projected balances: from the day given per pending
     entry in ``effective_on`` (a settlement's value date; never before the day it was opened),
-    else from today. Returns their lines."""
+    else from today (``into`` as for ``post``). Returns their lines."""
     today = accounting_date(now.date(), now)
     resolved_on: dict[str, date] = {}
     by_status_and_day: dict[tuple[str, date], list[str]] = defaultdict(list)
@@ -312,9 +345,8 @@ async def resolve_pendings(
     lines = await repository.pending_lines_of(session, [pending.id for pending in pendings])
     deltas: Deltas = defaultdict(Totals)
     for pending_id, entry_lines in lines.items():
-        for key, delta in _pending_deltas(entry_lines, resolved_on[pending_id], -1).items():
-            deltas[key] = deltas[key] + delta
-    await balances.apply(session, deltas, now=now)
+        _merge(deltas, _pending_deltas(entry_lines, resolved_on[pending_id], -1))
+    await _move_balances(session, deltas, into=into, now=now)
     return lines
 
 

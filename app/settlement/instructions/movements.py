@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,7 +20,41 @@ ZERO = Decimal(0)
 _RECEIVED = (DeliveryType.RVP, DeliveryType.RFP)
 
 
-def signed(instruction: SettlementInstruction) -> tuple[Decimal, Decimal]:
+class Terms(Protocol):
+    """What settling an instruction reads of it: its row, as the ORM or a Core query (a
+    settlement run's claim) gives it."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def counterparty_lei(self) -> str: ...
+    @property
+    def delivery_type(self) -> str: ...
+    @property
+    def credit_debit(self) -> str | None: ...
+    @property
+    def isin(self) -> str: ...
+    @property
+    def currency(self) -> str: ...
+    @property
+    def quantity(self) -> Decimal: ...
+    @property
+    def amount(self) -> Decimal: ...
+    @property
+    def settled_quantity(self) -> Decimal: ...
+    @property
+    def settled_amount(self) -> Decimal: ...
+    @property
+    def securities_account(self) -> str: ...
+    @property
+    def cash_account(self) -> str: ...
+    @property
+    def intended_settlement_date(self) -> date: ...
+    @property
+    def pending_id(self) -> str | None: ...
+
+
+def signed(instruction: Terms) -> tuple[Decimal, Decimal]:
     """What is left to settle, seen from us: (+ received / - delivered quantity, + received /
     - paid cash)."""
     quantity = instruction.quantity - instruction.settled_quantity
@@ -32,7 +67,7 @@ def signed(instruction: SettlementInstruction) -> tuple[Decimal, Decimal]:
 
 
 def movements(
-    instruction: SettlementInstruction, quantity: Decimal, amount: Decimal, settled_on: date
+    instruction: Terms, quantity: Decimal, amount: Decimal, settled_on: date
 ) -> list[SettlementMovement]:
     """The journal's view of settling ``quantity`` and ``amount`` (signed from us). Securities
     and cash going the same way (a net obligation can receive both) post as two movements."""
@@ -67,7 +102,7 @@ def movements(
     return [movement(Direction.DELIVER, -quantity, amount)]
 
 
-def due(instruction: SettlementInstruction) -> list[SettlementMovement]:
+def due(instruction: Terms) -> list[SettlementMovement]:
     """What the instruction moves when it settles in full on its intended date."""
     quantity, amount = signed(instruction)
     return movements(instruction, quantity, amount, instruction.intended_settlement_date)
@@ -93,7 +128,7 @@ async def expect(
 class Settlement:
     """What settles of one instruction: ``quantity`` and ``amount`` signed from us."""
 
-    instruction: SettlementInstruction
+    instruction: Terms
     quantity: Decimal
     amount: Decimal
 

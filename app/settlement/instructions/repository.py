@@ -5,8 +5,23 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, func, not_, or_, select, tuple_, update
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Row,
+    String,
+    and_,
+    bindparam,
+    func,
+    not_,
+    or_,
+    select,
+    tuple_,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.compiler import compiles
 
 from app.core.db import dialect_insert, table_of
 from app.core.pagination import PageRequest, fetch_page
@@ -180,11 +195,34 @@ _ORDER = (
 )
 
 
+class _InCsdIsins(ColumnElement[bool]):
+    """``isin`` among the depository's ISINs: on PostgreSQL ``= ANY`` of one array parameter,
+    one statement prepared once whatever their number (an IN list is a new statement, with a
+    parameter per ISIN, for every count); elsewhere an IN list."""
+
+    inherit_cache = False
+    type = Boolean()
+
+    def __init__(self, isins: frozenset[str]) -> None:
+        self.isins = sorted(isins)
+
+
+@compiles(_InCsdIsins)
+def _in_csd_isins_list(element: _InCsdIsins, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(SettlementInstruction.isin.in_(element.isins), **kw))
+
+
+@compiles(_InCsdIsins, "postgresql")
+def _in_csd_isins_array(element: _InCsdIsins, compiler: Any, **kw: Any) -> str:
+    array = bindparam("csd_isins", element.isins, type_=ARRAY(String))
+    return str(compiler.process(SettlementInstruction.isin == func.any(array), **kw))
+
+
 def _settled_at_csd(csd_isins: frozenset[str]) -> ColumnElement[bool]:
     """Instructions the depository settles: of its instruments, and moving securities (a
     cash-only one has nothing to instruct)."""
     return and_(
-        SettlementInstruction.isin.in_(sorted(csd_isins)),
+        _InCsdIsins(csd_isins),
         SettlementInstruction.delivery_type != DeliveryType.PFOD.value,
     )
 
@@ -299,6 +337,71 @@ async def claim_due(
         .order_by(*_ORDER)
     )
     return (await session.scalars(claim(statement, limit=limit))).all()
+
+
+async def claim_due_rows(
+    session: AsyncSession,
+    *,
+    settlement_date: date,
+    run_id: str,
+    limit: int,
+    csd_isins: frozenset[str] = frozenset(),
+) -> Sequence[Row[Any]]:
+    """``claim_due`` as plain rows (every column, by name), not ORM objects: a run reads them
+    and writes them back with ``write_tried``, set-based, so the ORM's per-row bookkeeping is
+    never needed."""
+    table = table_of(SettlementInstruction)
+    statement = (
+        select(table)
+        .where(
+            *_due(settlement_date, csd_isins),
+            or_(table.c.last_run_id.is_(None), table.c.last_run_id != run_id),
+        )
+        .order_by(*_ORDER)
+    )
+    return (await session.execute(claim(statement, limit=limit))).all()
+
+
+# What a run writes back on each instruction it tried.
+TRIED_COLUMNS = (
+    "last_run_id",
+    "pending_id",
+    "settled_quantity",
+    "settled_amount",
+    "settled_on",
+    "status",
+    "fail_reason",
+    "version",
+    "updated_at",
+)
+
+
+async def write_tried(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Write back the ``TRIED_COLUMNS`` of instructions a run holds locked (each row: ``id``
+    and every one of them). On PostgreSQL one ``UPDATE ... FROM unnest(...)`` for the whole
+    chunk; elsewhere one executemany UPDATE."""
+    if not rows:
+        return
+    table = table_of(SettlementInstruction)
+    if session.get_bind().dialect.name != "postgresql":
+        await session.execute(
+            update(table)
+            .where(table.c.id == bindparam("t_id"))
+            .values({name: bindparam(f"t_{name}") for name in TRIED_COLUMNS}),
+            [{f"t_{name}": value for name, value in row.items()} for row in rows],
+        )
+        return
+    names = ("id", *TRIED_COLUMNS)
+    arrays = [
+        bindparam(f"t_{name}", [row[name] for row in rows], type_=ARRAY(table.c[name].type))
+        for name in names
+    ]
+    tried = func.unnest(*arrays).table_valued(*names).render_derived(name="tried")
+    await session.execute(
+        update(table)
+        .where(table.c.id == tried.c.id)
+        .values({name: tried.c[name] for name in TRIED_COLUMNS})
+    )
 
 
 async def due_after(

@@ -8,13 +8,14 @@ instruction."""
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import Change, record_changes
 from app.core.auth import SYSTEM_ACTOR, Actor
-from app.core.snapshots import row_snapshot
+from app.core.snapshots import jsonable
 from app.core.states import next_state
 from app.positions.bookings import service as positions
 from app.positions.bookings.service import SettlementLeg
@@ -24,7 +25,7 @@ from app.settlement.instructions import repository
 from app.settlement.instructions import service as instructions
 from app.settlement.instructions.at_csd import csd_isins
 from app.settlement.instructions.models import SettlementInstruction
-from app.settlement.instructions.movements import Settlement, post_many, signed
+from app.settlement.instructions.movements import Settlement, Terms, post_many, signed
 from app.settlement.instructions.states import (
     SETTLEABLE,
     TRANSITIONS,
@@ -39,13 +40,36 @@ from app.trades.capture import post_trade as trades
 
 RUN_ENTITY = "settlement_run"
 INSTRUCTION_ENTITY = "settlement_instruction"
-CHUNK = 500
+# Instructions settled per transaction: the balances a chunk moves are locked and written once
+# for the whole chunk, so a larger one writes fewer balance rows per instruction.
+CHUNK = 2000
+# The instructions at the depository and the netted-out obligations go a few hundred at a time
+# (each re-sent message, each trade, is its own work).
+_AT_MOST_OTHERS = 500
+
+
+def _others_chunk() -> int:
+    return min(CHUNK, _AT_MOST_OTHERS)
+
+
 ZERO = Decimal(0)
 _RECEIVED = (DeliveryType.RVP, DeliveryType.RFP)
 _SETTLEABLE = [state.value for state in SETTLEABLE]
 
 
-def _leg(instruction: SettlementInstruction) -> SettlementLeg:
+class Due(Terms, Protocol):
+    """An instruction due, as a run (a plain row) or a dry run (the ORM's) reads it."""
+
+    @property
+    def partial_indicator(self) -> str: ...
+
+
+D = TypeVar("D", bound=Due)
+# An instruction a run claimed: a plain row of every column (``repository.claim_due_rows``).
+Claimed = Row[Any]
+
+
+def _leg(instruction: Due) -> SettlementLeg:
     return SettlementLeg(
         securities_account=instruction.securities_account,
         cash_account=instruction.cash_account,
@@ -62,9 +86,7 @@ def _in_partial_windows(reference: ReferenceSet, now: datetime) -> dict[str, boo
     }
 
 
-def _candidates(
-    rows: Sequence[SettlementInstruction], reference: ReferenceSet, now: datetime
-) -> list[Candidate]:
+def _candidates(rows: Sequence[Due], reference: ReferenceSet, now: datetime) -> list[Candidate]:
     """What is left of each instruction, with its partial indicator, thresholds and whether
     its market settles partially at ``now``."""
     windows = _in_partial_windows(reference, now)
@@ -95,17 +117,17 @@ def _candidates(
 # Settling a chunk ------------------------------------------------------------------------------
 
 
-async def _reference(session: AsyncSession, rows: Sequence[SettlementInstruction]) -> ReferenceSet:
+async def _reference(session: AsyncSession, rows: Sequence[Due]) -> ReferenceSet:
     return await load_reference(session, isins={r.isin for r in rows}, mics=(), books=(), leis=())
 
 
 def _open_today(
-    rows: Sequence[SettlementInstruction], reference: ReferenceSet, settlement_date: date
-) -> tuple[list[SettlementInstruction], list[SettlementInstruction]]:
+    rows: Sequence[D], reference: ReferenceSet, settlement_date: date
+) -> tuple[list[D], list[D]]:
     """Instructions whose market settles on the date, and those whose market is closed (they
     recycle to its next business day)."""
-    open_: list[SettlementInstruction] = []
-    closed: list[SettlementInstruction] = []
+    open_: list[D] = []
+    closed: list[D] = []
     for row in rows:
         mic = reference.instruments[row.isin].mic
         calendar = reference.settlement_calendar(mic)
@@ -114,48 +136,55 @@ def _open_today(
 
 
 def _moved(
-    instruction: SettlementInstruction, allocation: Allocation, run: SettlementRun, now: datetime
-) -> str:
-    """Move an instruction on by what its allocation settled; returns the audit action."""
+    row: Claimed,
+    allocation: Allocation,
+    *,
+    pending_id: str | None,
+    run: SettlementRun,
+    now: datetime,
+) -> tuple[str | None, dict[str, Any]]:
+    """What trying an instruction changes on it (``TRIED_COLUMNS``), and the audit action when
+    it settled anything or its fail reason changed (None: it was only tried by this run)."""
     reason = allocation.fail_reason.value if allocation.fail_reason else None
+    changed: dict[str, Any] = {name: getattr(row, name) for name in repository.TRIED_COLUMNS}
+    changed["last_run_id"] = run.id
+    if not allocation.settled_anything and row.fail_reason == reason:
+        return None, changed
     action = "failed"
     if allocation.settled_anything:
-        instruction.settled_quantity += abs(allocation.quantity)
-        instruction.settled_amount += abs(allocation.amount)
-        instruction.settled_on = run.settlement_date
         event = InstructionEvent.SETTLED if reason is None else InstructionEvent.PARTIALLY_SETTLED
-        instruction.status = next_state(
-            TRANSITIONS, InstructionStatus(instruction.status), event
-        ).value
+        changed |= {
+            "settled_quantity": row.settled_quantity + abs(allocation.quantity),
+            "settled_amount": row.settled_amount + abs(allocation.amount),
+            "settled_on": run.settlement_date,
+            "status": next_state(TRANSITIONS, InstructionStatus(row.status), event).value,
+            "pending_id": pending_id,
+        }
         action = event.value
-    instruction.fail_reason = reason
-    instruction.version += 1
-    instruction.updated_at = now
-    return action
+    changed |= {"fail_reason": reason, "version": row.version + 1, "updated_at": now}
+    return action, changed
 
 
-def _kind_of_change(row: SettlementInstruction, allocation: Allocation) -> tuple[bool, ...]:
-    """Instructions changing the same columns: each kind is written as one batched UPDATE."""
-    reason = allocation.fail_reason.value if allocation.fail_reason else None
-    return (allocation.settled_anything, reason is None, row.fail_reason != reason)
+def _audited(row: Claimed, action: str, changed: dict[str, Any]) -> Change:
+    """The audit record of a change: the row before, and after with what changed (read as
+    ``row_snapshot`` reads the ORM's row)."""
+    before = {name: jsonable(value) for name, value in row._mapping.items()}
+    after = before | {name: jsonable(value) for name, value in changed.items()}
+    return Change(INSTRUCTION_ENTITY, row.id, action, before, after)
 
 
 async def _apply(
     session: AsyncSession,
-    tried: Sequence[tuple[SettlementInstruction, Allocation]],
+    tried: Sequence[tuple[Claimed, Allocation]],
+    closed: Sequence[Claimed],
     *,
     run: SettlementRun,
     actor: Actor,
     now: datetime,
 ) -> None:
-    """Post what the allocations settle, in one go, and move the instructions and their trades
-    on. Audited for each instruction that settles or whose fail reason changes; the others are
-    only marked as tried by this run."""
-    kinds: dict[tuple[bool, ...], list[tuple[SettlementInstruction, Allocation, Any]]] = {}
-    for row, allocation in tried:
-        settled, _, reason_changed = kind = _kind_of_change(row, allocation)
-        before = row_snapshot(row) if settled or reason_changed else None
-        kinds.setdefault(kind, []).append((row, allocation, before))
+    """Post what the allocations settle, in one go, and move the instructions (one set-based
+    UPDATE for the chunk, ``closed`` ones only marked as tried) and their trades on. Audited
+    for each instruction that settles or whose fail reason changes."""
     settling = [(row, allocation) for row, allocation in tried if allocation.settled_anything]
     remainders = await post_many(
         session,
@@ -165,17 +194,18 @@ async def _apply(
         now=now,
     )
     pending_ids = {row.id: rest for (row, _), rest in zip(settling, remainders, strict=True)}
-    audit = []
-    for (settled, _, reason_changed), rows in sorted(kinds.items()):
-        for row, allocation, before in rows:
-            row.last_run_id = run.id
-            if settled:
-                row.pending_id = pending_ids[row.id]
-            if settled or reason_changed:
-                action = _moved(row, allocation, run, now)
-                audit.append(Change(INSTRUCTION_ENTITY, row.id, action, before, row_snapshot(row)))
-        # The ORM batches only consecutive rows changing the same columns: a flush per kind.
-        await session.flush()
+    written, audit = [], []
+    for row, allocation in tried:
+        action, changed = _moved(
+            row, allocation, pending_id=pending_ids.get(row.id), run=run, now=now
+        )
+        written.append({"id": row.id, **changed})
+        if action is not None:
+            audit.append(_audited(row, action, changed))
+    for row in closed:  # the market is closed today: only tried
+        unchanged = {name: getattr(row, name) for name in repository.TRIED_COLUMNS}
+        written.append({**unchanged, "id": row.id, "last_run_id": run.id})
+    await repository.write_tried(session, written)
     await record_changes(session, audit, actor=actor, now=now)
     await trades.mark_settled_many(
         session,
@@ -186,29 +216,31 @@ async def _apply(
 
 
 async def _settle_chunk(
-    session: AsyncSession, run: SettlementRun, tally: Tally, *, actor: Actor, now: datetime
+    session: AsyncSession,
+    run: SettlementRun,
+    tally: Tally,
+    *,
+    isins: frozenset[str],
+    actor: Actor,
+    now: datetime,
 ) -> bool:
-    """Settle the next chunk; False when nothing was left."""
-    rows = await repository.claim_due(
-        session,
-        settlement_date=run.settlement_date,
-        run_id=run.id,
-        limit=CHUNK,
-        csd_isins=frozenset(await csd_isins(session)),
+    """Settle the next chunk (``isins``: the depository's, left to it); False when nothing
+    was left."""
+    rows = await repository.claim_due_rows(
+        session, settlement_date=run.settlement_date, run_id=run.id, limit=CHUNK, csd_isins=isins
     )
     if not rows:
         return False
     reference = await _reference(session, rows)
     open_, closed = _open_today(rows, reference, run.settlement_date)
-    for row in closed:
-        row.last_run_id = run.id
     tally.closed += len(closed)
     candidates = _candidates(open_, reference, now)
     available = await positions.lock_for_settlement(
         session, legs=[_leg(row) for row in open_], now=now
     )
     allocations, _ = allocate(candidates, available)
-    await _apply(session, list(zip(open_, allocations, strict=True)), run=run, actor=actor, now=now)
+    tried = list(zip(open_, allocations, strict=True))
+    await _apply(session, tried, closed, run=run, actor=actor, now=now)
     for candidate, allocation in zip(candidates, allocations, strict=True):
         tally.add(allocation, candidate)
     run.processed += len(rows)
@@ -222,15 +254,24 @@ async def _settle_chunk(
 
 
 async def _at_csd_chunk(
-    session: AsyncSession, run: SettlementRun, tally: Tally, *, actor: Actor, now: datetime
+    session: AsyncSession,
+    run: SettlementRun,
+    tally: Tally,
+    *,
+    isins: frozenset[str],
+    actor: Actor,
+    now: datetime,
 ) -> bool:
-    """Count and age the next chunk of instructions the depository settles, re-sending those
-    it holds no live message for; False when none is left."""
-    isins = frozenset(await csd_isins(session))
+    """Count and age the next chunk of instructions the depository settles (of ``isins``),
+    re-sending those it holds no live message for; False when none is left."""
     if not isins:
         return False
     rows = await repository.claim_at_csd(
-        session, settlement_date=run.settlement_date, csd_isins=isins, run_id=run.id, limit=CHUNK
+        session,
+        settlement_date=run.settlement_date,
+        csd_isins=isins,
+        run_id=run.id,
+        limit=_others_chunk(),
     )
     if not rows:
         return False
@@ -270,11 +311,12 @@ async def _settle_netted_out(
     instruction, nothing moves); False when nothing is left. An obligation is done for this
     run once none of its trades is left instructed, and settled once clearing has handed
     over all its trades."""
+    limit = _others_chunk()
     obligation_ids = await repository.claim_netted_out(
-        session, settlement_date=run.settlement_date, run_id=run.id, limit=CHUNK
+        session, settlement_date=run.settlement_date, run_id=run.id, limit=limit
     )
     settled = await trades.settle_netted_out(
-        session, obligation_ids=obligation_ids, limit=CHUNK, actor=actor, now=now
+        session, obligation_ids=obligation_ids, limit=limit, actor=actor, now=now
     )
     done = [o for o in obligation_ids if o not in settled.unsettled]
     await repository.mark_netted_out(
@@ -286,7 +328,7 @@ async def _settle_netted_out(
     )
     tally.netted_out += settled.trades
     run.report = tally.report(run.report["held_ids"], run.report["held"])
-    return len(obligation_ids) == CHUNK or bool(settled.unsettled)
+    return len(obligation_ids) == limit or bool(settled.unsettled)
 
 
 async def dry_run(session: AsyncSession, *, settlement_date: date, now: datetime) -> dict[str, Any]:
@@ -340,7 +382,11 @@ async def _dry_run_at_csd(
     after: str | None = None
     while isins:
         rows = await repository.at_csd_after(
-            session, settlement_date=settlement_date, csd_isins=isins, after=after, limit=CHUNK
+            session,
+            settlement_date=settlement_date,
+            csd_isins=isins,
+            after=after,
+            limit=_others_chunk(),
         )
         if not rows:
             return
@@ -350,12 +396,19 @@ async def _dry_run_at_csd(
         )
 
 
-async def prepare(session: AsyncSession, run: SettlementRun) -> None:
-    """Nothing is carried between chunks: the tally is on the run row."""
+async def prepare(session: AsyncSession, run: SettlementRun) -> frozenset[str]:
+    """What the chunks carry: the ISINs the depository settles, read once a run (or once a
+    resumption) rather than once a chunk. The tally is on the run row."""
+    return frozenset(await csd_isins(session))
 
 
 async def settle_chunk(
-    session: AsyncSession, run: SettlementRun, _carried: None, *, actor: Actor, now: datetime
+    session: AsyncSession,
+    run: SettlementRun,
+    isins: frozenset[str],
+    *,
+    actor: Actor,
+    now: datetime,
 ) -> bool:
     """The run's next chunk: instructions, or once none is left, netted-out trades."""
     tally = Tally.resumed(
@@ -364,8 +417,8 @@ async def settle_chunk(
         failed=run.failed,
         report=run.report,
     )
-    if await _settle_chunk(session, run, tally, actor=actor, now=now):
+    if await _settle_chunk(session, run, tally, isins=isins, actor=actor, now=now):
         return True
-    if await _at_csd_chunk(session, run, tally, actor=actor, now=now):
+    if await _at_csd_chunk(session, run, tally, isins=isins, actor=actor, now=now):
         return True
     return await _settle_netted_out(session, run, tally, actor=actor, now=now)
