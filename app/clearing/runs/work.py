@@ -341,6 +341,8 @@ async def _clear(
     placed = await net_chunk(session, run, chunk, progress, actor=actor, now=now)
     progress.left_out += chunk.left_out
     run.processed += len(chunk.trades) + len(chunk.left_out)
+    # Trades confirmed while the run goes are cleared too: the total grows to count them.
+    run.total = max(run.total, run.processed)
     run.obligations = len(progress.obligation_ids)
     if not chunk.trades:  # every trade of the chunk waits for its reference data
         return

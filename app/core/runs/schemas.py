@@ -43,5 +43,7 @@ class RunOut(LeaseOut):
     settlement_date: date
     status: str = Field(description="`running`, `completed`, `failed`, or `dry_run`.")
     dry_run: bool
-    total: int = Field(description="What was due when the run started.")
+    total: int = Field(
+        description="What was due when the run started, and what became due while it ran."
+    )
     processed: int

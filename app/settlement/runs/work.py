@@ -244,6 +244,7 @@ async def _settle_chunk(
     for candidate, allocation in zip(candidates, allocations, strict=True):
         tally.add(allocation, candidate)
     run.processed += len(rows)
+    run.total = max(run.total, run.processed)  # instructions matched while the run goes count
     run.settled, run.partially_settled, run.failed = (
         tally.settled,
         tally.partially_settled,

@@ -161,3 +161,21 @@ async def test_a_stalled_run_is_taken_over_by_a_resume_and_clears_each_trade_onc
     # Taken over, it cannot be taken over again.
     again = await api.post(f"/clearing-runs/{run_id}/resume", role=OPS)
     assert again.status_code == 409
+
+
+async def test_a_trade_confirmed_while_the_run_goes_is_cleared_and_counted_in_its_total(
+    api: Api, db: Database, clock: FrozenClock, reference: None
+) -> None:
+    first = await book_confirmed(api, side="buy", quantity="10", price="190.00", **FREE)
+    async with db.sessionmaker() as session, UnitOfWork(session):
+        run = await clearing.start_run(
+            session, settlement_date=date.fromisoformat(JPM_DUE), actor=SYSTEM_ACTOR, now=clock()
+        )
+    assert run.total == 1
+    second = await book_confirmed(api, side="buy", quantity="5", price="190.00", **FREE)
+
+    await clearing.process_run(db.sessionmaker, run_id=run.id, actor=SYSTEM_ACTOR, clock=clock)
+
+    done = (await api.get(f"/clearing-runs/{run.id}", role=OPS)).json()
+    assert (done["status"], done["total"], done["processed"]) == ("completed", 2, 2)
+    assert {(await trade(api, t["id"]))["status"] for t in (first, second)} == {"instructed"}
