@@ -273,7 +273,7 @@ async def net_chunk(
     keys = {trade.trade_id: netting_key(trade) for trade in chunk.resolved}
     # Ids (time-ordered) in the order the chunk's trades first name each key, as the pure
     # netting meets them: instructions, made in obligation order, follow the trades' order.
-    new = {key: None for key in keys.values() if key not in progress.obligation_ids}
+    new = dict.fromkeys(key for key in keys.values() if key not in progress.obligation_ids)
     for key in new:
         progress.obligation_ids[key] = new_id("obl")
     if obligations.sums_in_sql(session):

@@ -54,11 +54,20 @@ def lease() -> timedelta:
     return timedelta(seconds=get_settings().run_lease_seconds)
 
 
+def stalled_after(run: RunColumns) -> datetime | None:
+    """When a running run counts as stalled: its worker's last heartbeat plus the lease (None
+    when it is not running, or its worker has not reported yet)."""
+    if run.status != RunStatus.RUNNING or run.heartbeat_at is None:
+        return None
+    return run.heartbeat_at + lease()
+
+
 def stalled(run: RunColumns, now: datetime) -> bool:
     """Running, and its worker has not reported within the lease: it died (or hangs)."""
     if run.status != RunStatus.RUNNING:
         return False
-    return run.heartbeat_at is None or now - run.heartbeat_at > lease()
+    after = stalled_after(run)
+    return after is None or now > after
 
 
 def new_worker() -> str:

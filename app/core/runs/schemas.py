@@ -5,9 +5,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from app.core.runs.framework import lease
+from app.core.runs.framework import stalled_after
 from app.core.runs.models import RunColumns
-from app.core.runs.states import RunStatus
 
 
 class LeaseOut(BaseModel):
@@ -30,11 +29,10 @@ class LeaseOut(BaseModel):
 
 def lease_of(run: RunColumns) -> dict[str, Any]:
     """A stored run's ``LeaseOut`` fields."""
-    running = run.status == RunStatus.RUNNING and run.heartbeat_at is not None
     return {
         "worker": run.worker,
         "heartbeat_at": run.heartbeat_at,
-        "stalled_after": run.heartbeat_at + lease() if running and run.heartbeat_at else None,
+        "stalled_after": stalled_after(run),
     }
 
 

@@ -6,10 +6,8 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
-    Boolean,
     ColumnElement,
     Row,
-    String,
     and_,
     bindparam,
     func,
@@ -21,8 +19,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.ext.compiler import compiles
 
+from app.core.any_of import any_of
 from app.core.db import dialect_insert, table_of
 from app.core.pagination import PageRequest, fetch_page
 from app.core.runs.framework import claim
@@ -195,34 +193,11 @@ _ORDER = (
 )
 
 
-class _InCsdIsins(ColumnElement[bool]):
-    """``isin`` among the depository's ISINs: on PostgreSQL ``= ANY`` of one array parameter,
-    one statement prepared once whatever their number (an IN list is a new statement, with a
-    parameter per ISIN, for every count); elsewhere an IN list."""
-
-    inherit_cache = False
-    type = Boolean()
-
-    def __init__(self, isins: frozenset[str]) -> None:
-        self.isins = sorted(isins)
-
-
-@compiles(_InCsdIsins)
-def _in_csd_isins_list(element: _InCsdIsins, compiler: Any, **kw: Any) -> str:
-    return str(compiler.process(SettlementInstruction.isin.in_(element.isins), **kw))
-
-
-@compiles(_InCsdIsins, "postgresql")
-def _in_csd_isins_array(element: _InCsdIsins, compiler: Any, **kw: Any) -> str:
-    array = bindparam("csd_isins", element.isins, type_=ARRAY(String))
-    return str(compiler.process(SettlementInstruction.isin == func.any(array), **kw))
-
-
 def _settled_at_csd(csd_isins: frozenset[str]) -> ColumnElement[bool]:
     """Instructions the depository settles: of its instruments, and moving securities (a
     cash-only one has nothing to instruct)."""
     return and_(
-        _InCsdIsins(csd_isins),
+        any_of(SettlementInstruction.isin, sorted(csd_isins)),
         SettlementInstruction.delivery_type != DeliveryType.PFOD.value,
     )
 
@@ -315,30 +290,6 @@ async def held(session: AsyncSession, *, settlement_date: date) -> list[str]:
     return list((await session.scalars(statement)).all())
 
 
-async def claim_due(
-    session: AsyncSession,
-    *,
-    settlement_date: date,
-    run_id: str,
-    limit: int,
-    csd_isins: frozenset[str] = frozenset(),
-) -> Sequence[SettlementInstruction]:
-    """The next instructions due that this run has not tried yet, locked (``SKIP LOCKED``:
-    another run takes others)."""
-    statement = (
-        select(SettlementInstruction)
-        .where(
-            *_due(settlement_date, csd_isins),
-            or_(
-                SettlementInstruction.last_run_id.is_(None),
-                SettlementInstruction.last_run_id != run_id,
-            ),
-        )
-        .order_by(*_ORDER)
-    )
-    return (await session.scalars(claim(statement, limit=limit))).all()
-
-
 async def claim_due_rows(
     session: AsyncSession,
     *,
@@ -347,9 +298,10 @@ async def claim_due_rows(
     limit: int,
     csd_isins: frozenset[str] = frozenset(),
 ) -> Sequence[Row[Any]]:
-    """``claim_due`` as plain rows (every column, by name), not ORM objects: a run reads them
-    and writes them back with ``write_tried``, set-based, so the ORM's per-row bookkeeping is
-    never needed."""
+    """The next instructions due that this run has not tried yet, locked (``SKIP LOCKED``:
+    another run takes others), as plain rows (every column, by name), not ORM objects: a run
+    reads them and writes them back with ``write_tried``, set-based, so the ORM's per-row
+    bookkeeping is never needed."""
     table = table_of(SettlementInstruction)
     statement = (
         select(table)

@@ -1,21 +1,17 @@
 """The post-trade moves of a clearing run, set-based: the trades are claimed and moved with Core
 statements over the whole chunk (one ``UPDATE`` per chunk on PostgreSQL), never loaded as ORM
-objects, and audited one record per trade in one batch. The transitions are the same as
-``post_trade``'s (checked against the transition table once per chunk, and every row moved is
-in the status the table moves from)."""
+objects, and audited one record per trade in one batch. Each transition is checked against the
+trade's transition table once per chunk, and every row moved is in the status the table moves
+from."""
 
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
-    ARRAY,
-    Column,
     ColumnElement,
     Label,
     Row,
-    String,
-    any_,
     bindparam,
     inspect,
     select,
@@ -25,6 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import Change, record_changes
+from app.core.any_of import any_of
 from app.core.auth import Actor
 from app.core.db import table_of
 from app.core.snapshots import jsonable
@@ -65,9 +62,9 @@ _CLEARABLE = [
 async def claim_clearable(
     session: AsyncSession, *, settlement_date: date, after_id: str | None, limit: int, lock: bool
 ) -> list[ClearableTrade]:
-    """``post_trade.clearable_trades`` without ORM objects: confirmed trades due on the date in
-    id order after ``after_id``; with ``lock``, locked, skipping rows another transaction holds
-    (two runs never take the same trade)."""
+    """Confirmed trades due on the date in id order after ``after_id``, read without ORM
+    objects; with ``lock``, locked, skipping rows another transaction holds (two runs never
+    take the same trade)."""
     statement = (
         select(*_CLEARABLE)
         .where(
@@ -100,18 +97,11 @@ def _image(row: Row[Any]) -> dict[str, Any]:
     return {key: value if key in _AS_IS else jsonable(value) for key, value in row._mapping.items()}
 
 
-def _in(session: AsyncSession, column: Column[str], values: Sequence[str]) -> ColumnElement[bool]:
-    """``column IN values`` whatever their count: one array parameter on PostgreSQL."""
-    if session.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam(None, list(values), type_=ARRAY(String)))
-    return column.in_(list(values))
-
-
 def _ids_in(session: AsyncSession, ids: Sequence[str]) -> list[ColumnElement[bool]]:
     """``id IN ids`` in as few statements as the database needs: one on PostgreSQL, else one
     per ``_IN_CHUNK`` ids."""
     if session.get_bind().dialect.name == "postgresql":
-        return [_in(session, _TRADES.c.id, ids)]
+        return [any_of(_TRADES.c.id, ids)]
     return [
         _TRADES.c.id.in_(list(ids[start : start + _IN_CHUNK]))
         for start in range(0, len(ids), _IN_CHUNK)
@@ -169,8 +159,8 @@ async def clear(
     actor: Actor,
     now: datetime,
 ) -> None:
-    """``post_trade.mark_cleared`` set-based: ``confirmed`` -> ``cleared``, ``cleared`` mapping
-    each trade id to its obligation and the CCP it was novated to (None when it was not)."""
+    """``confirmed`` -> ``cleared``, ``cleared`` mapping each trade id to its obligation and the
+    CCP it was novated to (None when it was not)."""
     images = await _images(session, list(cleared), TradeStatus.CONFIRMED)
     if len(images) != len(cleared):
         # The caller claimed them confirmed in this transaction: nothing else can move them.
@@ -227,15 +217,14 @@ async def instruct_cleared(
     actor: Actor,
     now: datetime,
 ) -> str | None:
-    """``post_trade.instruct_cleared`` set-based: ``cleared`` -> ``instructed`` for up to
-    ``limit`` trades of the obligations, in id order after ``after_id``, with one ``UPDATE``
-    (per 500 trades on SQLite). Returns the last trade id to go on from, None when that was
-    the last."""
+    """``cleared`` -> ``instructed`` for up to ``limit`` trades of the obligations, in id order
+    after ``after_id``, with one ``UPDATE`` (per 500 trades on SQLite). Returns the last trade
+    id to go on from, None when that was the last."""
     statement = (
         select(*_SNAPSHOT)
         .where(
             _TRADES.c.status == TradeStatus.CLEARED.value,
-            _in(session, _TRADES.c.obligation_id, obligation_ids),
+            any_of(_TRADES.c.obligation_id, obligation_ids),
         )
         .order_by(_TRADES.c.id)
         .limit(limit)
