@@ -46,7 +46,9 @@ def parser(prog: str, doc: str, sizes: Sequence[Size]) -> argparse.ArgumentParse
             help=f"{size.help} (quick {size.quick}, full {size.full})",
         )
     name = prog.rsplit(".", 1)[-1]
-    parser.add_argument("--database", default=f"settlement_bench_{name}", help="database name")
+    # The process id keeps two benches running at once off each other's database.
+    default = f"settlement_bench_{name}_{os.getpid()}"
+    parser.add_argument("--database", default=default, help="database name (default: per process)")
     parser.add_argument("--pg-url", default=DEFAULT_PG_URL, help="PostgreSQL server URL")
     parser.add_argument("--keep-database", action="store_true", help="do not drop it at the end")
     parser.add_argument("--py-spy", type=Path, metavar="DIR", help="profile with py-spy into DIR")
