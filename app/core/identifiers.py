@@ -48,6 +48,7 @@ def validate_currency(value: str) -> str:
     return value
 
 
+@lru_cache(maxsize=512)  # asked for every amount of every trade
 def currency_minor_units(code: str) -> int:
     exponent = _currency(code).exponent
     if exponent is None:

@@ -5,6 +5,7 @@ because a float has already lost the exact value before we see it.
 """
 
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
@@ -64,7 +65,12 @@ DecimalStr = Annotated[
 
 def round_money(amount: Decimal, currency: str) -> Decimal:
     """Round to the currency's minor units, half-even: the one place money is rounded."""
-    return amount.quantize(Decimal(1).scaleb(-currency_minor_units(currency)), ROUND_HALF_EVEN)
+    return amount.quantize(_minor_unit(currency), ROUND_HALF_EVEN)
+
+
+@lru_cache(maxsize=512)  # every amount of every trade is rounded
+def _minor_unit(currency: str) -> Decimal:
+    return Decimal(1).scaleb(-currency_minor_units(currency))
 
 
 def decimal_places(value: Decimal) -> int:

@@ -65,7 +65,7 @@ class Posting(Base):
 
     __table_args__ = (
         Index(None, "ledger_account", "asset"),
-        # An entry's postings in order: PostgreSQL's balance trigger finds the last one by it.
+        # An entry's postings in order: PostgreSQL's zero-sum check at commit sums them by it.
         Index(None, "entry_id", "id"),
     )
 

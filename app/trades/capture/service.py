@@ -159,8 +159,10 @@ def _capture_records(row: dict[str, Any], *, locked_in: bool) -> list[Change]:
         event = TradeEvent.CONFIRMED_LOCKED_IN
         row["status"] = next_state(TRANSITIONS, TradeStatus(row["status"]), event).value
         row["version"] += 1
+        # Only the status and the version moved: the image is the captured one with them.
+        confirmed_image = {**captured_image, "status": row["status"], "version": row["version"]}
         changes.append(
-            Change(ENTITY, row["id"], event.value, before=captured_image, after=jsonable(row))
+            Change(ENTITY, row["id"], event.value, before=captured_image, after=confirmed_image)
         )
     return changes
 

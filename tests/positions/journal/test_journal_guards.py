@@ -15,6 +15,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.core.auth import Actor, Role
+from app.core.bulk import copies, insert_rows
+from app.core.db import table_of
 from app.core.errors import Conflict, InvalidTransition, ValidationFailed
 from app.core.pagination import PageRequest
 from app.core.types import ExactDecimal
@@ -211,18 +213,14 @@ async def insert_raw_entry(
         ],
     )
     if postings:
-        await connection.execute(
-            insert(Posting),
-            [
-                {
-                    "entry_id": entry_id,
-                    "ledger_account": account,
-                    "asset": asset,
-                    "amount": Decimal(amount),
-                }
-                for account, asset, amount in postings
-            ],
-        )
+        await connection.execute(insert(Posting), raw_postings(entry_id, postings))
+
+
+def raw_postings(entry_id: str, postings: Sequence[tuple[str, str, str]]) -> list[dict[str, Any]]:
+    return [
+        {"entry_id": entry_id, "ledger_account": account, "asset": asset, "amount": Decimal(amount)}
+        for account, asset, amount in postings
+    ]
 
 
 @pytest.mark.parametrize(
@@ -261,31 +259,93 @@ async def test_an_unbalanced_entry_written_in_sql_fails_at_commit(
     assert await journal_rows(db) == []
 
 
-async def test_a_posting_appended_to_a_committed_entry_in_sql_fails_at_commit(
-    db: Database,
+def late_postings(entry_id: str, amounts: Sequence[str]) -> list[dict[str, Any]]:
+    return [
+        {"entry_id": entry_id, "ledger_account": "suspense", "asset": "USD", "amount": Decimal(a)}
+        for a in amounts
+    ]
+
+
+@pytest.mark.parametrize("amounts", [["0.01"], ["0.01", "-0.01"]], ids=["unbalanced", "balanced"])
+async def test_a_posting_appended_to_a_committed_entry_in_sql_is_refused(
+    db: Database, amounts: list[str]
 ) -> None:
     postgres_only(db)
     entry_id = await committed_funding(db)
     before = await journal_rows(db)
     async with db.engine.connect() as connection:
         transaction = await connection.begin()
-        await connection.execute(
-            insert(Posting),
-            [
-                {
-                    "entry_id": entry_id,
-                    "ledger_account": "suspense",
-                    "asset": "USD",
-                    "amount": Decimal("0.01"),
-                }
-            ],
-        )
+        # Refused by the INSERT itself, even when the postings would keep the entry balanced.
         with pytest.raises(DBAPIError) as caught:
-            await transaction.commit()
-    assert f"journal entry {entry_id} does not sum to zero in USD (off by 0.01)" in str(
+            await connection.execute(insert(Posting), late_postings(entry_id, amounts))
+        await transaction.rollback()
+    assert (
+        f"journal entry {entry_id} was committed by an earlier transaction: "
+        "it takes no more postings"
+    ) in str(caught.value.orig)
+    assert getattr(caught.value.orig, "sqlstate", None) == "23514"  # check_violation
+    assert await journal_rows(db) == before
+
+
+async def test_a_copy_with_one_posting_for_a_committed_entry_is_refused(db: Database) -> None:
+    postgres_only(db)
+    old_id = await committed_funding(db)
+    before = await journal_rows(db)
+    # One COPY (64 rows and more): 63 postings of a new, balanced entry (62 x 1.00 - 62.00)
+    # and one for the committed entry.
+    rows = [*late_postings("je_new", ["1.00"] * 62 + ["-62.00"]), *late_postings(old_id, ["0"])]
+    async with db.sessionmaker() as session:
+        assert copies(session.sync_session, len(rows))
+        await insert_raw_entry(await session.connection(), "je_new", [])
+        with pytest.raises(DBAPIError) as caught:
+            await insert_rows(session, table_of(Posting), rows)
+    assert f"journal entry {old_id} was committed by an earlier transaction" in str(
         caught.value.orig
     )
     assert await journal_rows(db) == before
+
+
+@pytest.mark.parametrize("savepoint_around", ["entry", "postings"])
+async def test_an_entry_and_its_postings_on_either_side_of_a_savepoint_commit(
+    db: Database, savepoint_around: str
+) -> None:
+    postgres_only(db)
+    lines = [("suspense", "USD", "100.00"), (EQUITY, "USD", "-100.00")]
+    async with db.engine.begin() as connection:
+        if savepoint_around == "entry":  # the entry's xmin is a subtransaction's
+            async with connection.begin_nested():
+                await insert_raw_entry(connection, "je_raw", [])
+            await connection.execute(insert(Posting), raw_postings("je_raw", lines))
+        else:
+            await insert_raw_entry(connection, "je_raw", [])
+            async with connection.begin_nested():
+                await connection.execute(insert(Posting), raw_postings("je_raw", lines))
+    assert await journal_rows(db) == [
+        ("je_raw", "Written in raw SQL"),
+        ("je_raw", "suspense", "USD", Decimal("100.00")),
+        ("je_raw", EQUITY, "USD", Decimal("-100.00")),
+    ]
+
+
+async def test_each_entry_of_a_transaction_is_checked_at_commit(db: Database) -> None:
+    postgres_only(db)
+    async with db.engine.connect() as connection:
+        transaction = await connection.begin()
+        await insert_raw_entry(connection, "je_ok", [("suspense", "USD", "1.00")])
+        await insert_raw_entry(connection, "je_off", [(EQUITY, "USD", "-1.00")])
+        # je_ok's balancing posting, one statement with the others: je_ok balances, je_off not.
+        await connection.execute(
+            insert(Posting),
+            raw_postings("je_ok", [(EQUITY, "USD", "-1.00")])
+            + raw_postings("je_off", [(EQUITY, "USD", "-2.00")]),
+        )
+        with pytest.raises(DBAPIError) as caught:
+            await transaction.commit()
+    assert "journal entry je_off does not sum to zero in USD (off by -3.00)" in str(
+        caught.value.orig
+    )
+    assert getattr(caught.value.orig, "sqlstate", None) == "23514"
+    assert await journal_rows(db) == []
 
 
 async def test_a_balanced_entry_written_in_sql_commits(db: Database) -> None:
