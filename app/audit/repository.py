@@ -9,6 +9,7 @@ from sqlalchemy import (
     ColumnElement,
     Row,
     Select,
+    bindparam,
     delete,
     false,
     func,
@@ -23,6 +24,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, defer
 
 from app.audit.models import GENESIS_HASH, AuditRecord, AuditSeal, UnsealedRecord
 from app.core import bulk
+from app.core.any_of import any_of
 from app.core.db import table_of
 from app.core.pagination import PageRequest, fetch_row_page
 
@@ -91,27 +93,34 @@ async def chain_head(session: AsyncSession) -> tuple[int, str]:
     return (0, GENESIS_HASH) if row is None else (row.seq, row.hash)
 
 
-async def unsealed_records(
-    session: AsyncSession, *, limit: int
-) -> Sequence[tuple[AuditRecord, datetime]]:
-    """Committed records waiting for a seal, oldest id first, with when each was queued."""
-    statement = (
-        select(AuditRecord, UnsealedRecord.queued_at)
-        .join(UnsealedRecord, UnsealedRecord.record_id == AuditRecord.id)
-        .order_by(UnsealedRecord.record_id)
-        .limit(limit)
+def _unsealed_statement() -> Select[Any]:
+    records, queue = table_of(AuditRecord), table_of(UnsealedRecord)
+    return (
+        select(*records.c, queue.c.queued_at)
+        .join(queue, queue.c.record_id == records.c.id)
+        .order_by(queue.c.record_id)
+        .limit(bindparam("limit"))
     )
-    return [(record, queued_at) for record, queued_at in (await session.execute(statement)).all()]
+
+
+_UNSEALED = _unsealed_statement()
+
+
+async def unsealed_records(session: AsyncSession, *, limit: int) -> Sequence[Row[Any]]:
+    """Committed records waiting for a seal, oldest id first, each row with the record's
+    columns and when it was queued (``queued_at``): plain rows, no ORM objects (the sealer
+    reads every record once)."""
+    rows: Sequence[Row[Any]] = (await session.execute(_UNSEALED, {"limit": limit})).all()
+    return rows
 
 
 async def append_seals(session: AsyncSession, seals: Sequence[dict[str, Any]]) -> None:
     """The seals (COPY on PostgreSQL when a batch of trades left many), then the queue's rows
     they empty."""
     await bulk.insert_rows(session, table_of(AuditSeal), seals)
+    queue = table_of(UnsealedRecord)
     sealed = [seal["record_id"] for seal in seals]
-    await session.execute(
-        delete(table_of(UnsealedRecord)).where(UnsealedRecord.record_id.in_(sealed))
-    )
+    await session.execute(delete(queue).where(any_of(queue.c.record_id, sealed)))
 
 
 async def backlog(session: AsyncSession) -> tuple[int, datetime | None]:

@@ -13,13 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import repository
 from app.audit.chain import record_hash
-from app.audit.models import AuditRecord
 
 SEAL_BATCH = 2000
 
 
-def hashed_fields(record: AuditRecord, *, seq: int, prev_hash: str) -> dict[str, Any]:
-    """The fields ``chain.record_hash`` covers, for ``record`` at ``seq`` after ``prev_hash``."""
+def hashed_fields(record: Any, *, seq: int, prev_hash: str) -> dict[str, Any]:
+    """The fields ``chain.record_hash`` covers, for ``record`` (an ``AuditRecord``, or a row
+    with its columns) at ``seq`` after ``prev_hash``."""
     return {
         "seq": seq,
         "occurred_at": record.occurred_at,
@@ -47,8 +47,8 @@ async def seal_pending(
     seq, previous = await repository.chain_head(session)
     seals = []
     lags = []
-    for record, queued_at in pending:
-        lags.append(max((now - queued_at).total_seconds(), 0.0))
+    for record in pending:
+        lags.append(max((now - record.queued_at).total_seconds(), 0.0))
         seq += 1
         current = record_hash(hashed_fields(record, seq=seq, prev_hash=previous))
         seals.append(
