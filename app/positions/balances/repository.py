@@ -31,6 +31,7 @@ from sqlalchemy.orm import aliased
 from app.core.db import dialect_insert, table_of
 from app.core.pagination import PageRequest, fetch_row_page
 from app.core.types import ExactDecimal, UTCDateTime
+from app.positions.balances import arrays
 from app.positions.balances.models import LedgerBalance, LedgerBalanceDay
 from app.positions.balances.totals import ZERO, Key, Totals
 from app.positions.journal.models import JournalEntry, PendingEntry, PendingPosting, Posting
@@ -191,7 +192,13 @@ async def insert_empty(session: AsyncSession, keys: Iterable[Key], *, now: datet
 
 
 async def update_heads(session: AsyncSession, heads: Iterable[Head], *, now: datetime) -> None:
-    """Write the running totals of locked rows: one executemany UPDATE."""
+    """Write the running totals of locked rows: one UPDATE over arrays on PostgreSQL, else one
+    executemany UPDATE."""
+    if session.get_bind().dialect.name == "postgresql":
+        rows = [(head.id, head.totals, head.last_date, head.last_trade_at) for head in heads]
+        if rows:
+            await arrays.update_heads(session, rows, now=now)
+        return
     table = table_of(LedgerBalance)
     await session.execute(
         update(table)
@@ -219,7 +226,12 @@ async def update_heads(session: AsyncSession, heads: Iterable[Head], *, now: dat
 
 
 async def upsert_days(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
-    """Write the daily rows (balance id, day, totals), replacing those of the same day."""
+    """Write the daily rows (balance id, day, totals), replacing those of the same day (one
+    statement over arrays on PostgreSQL)."""
+    if session.get_bind().dialect.name == "postgresql":
+        if rows:
+            await arrays.upsert_days(session, rows)
+        return
     upsert = dialect_insert(session, LedgerBalanceDay)
     upsert = upsert.on_conflict_do_update(
         index_elements=["balance_id", "as_of_date"],
