@@ -9,6 +9,7 @@ from sqlalchemy import (
     ColumnElement,
     Row,
     Select,
+    bindparam,
     delete,
     false,
     func,
@@ -21,8 +22,10 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, Session, defer
 
+from app.audit.chain import HASHED_FIELDS
 from app.audit.models import GENESIS_HASH, AuditRecord, AuditSeal, UnsealedRecord
 from app.core import bulk
+from app.core.any_of import any_of
 from app.core.db import table_of
 from app.core.pagination import PageRequest, fetch_row_page
 
@@ -53,27 +56,43 @@ class SealedRecord:
 # Writers --------------------------------------------------------------------------------------
 
 
-def append_records(session: Session, records: Sequence[dict[str, Any]]) -> None:
-    """Insert records and queue them for the sealer: two statements (three for many records on
-    PostgreSQL, written by COPY with ids drawn first), no shared lock. Ids ascend in the order
-    of ``records``."""
-    if bulk.copies(session, len(records)):
-        drawn = session.execute(_DRAW_IDS, {"count": len(records)}).scalars().all()
+# An appended record's columns (its id drawn from the sequence).
+RECORD_COLUMNS = (
+    "occurred_at",
+    "actor_key_id",
+    "actor_role",
+    "actor_name",
+    "request_id",
+    "entity_type",
+    "entity_id",
+    "action",
+    "before",
+    "after",
+    "event_type",
+)
+
+
+def append_records(session: Session, columns: dict[str, list[Any]]) -> None:
+    """Insert records, given column by column (``RECORD_COLUMNS``, one value per record each),
+    and queue them for the sealer: two statements (three for many records on PostgreSQL,
+    written by COPY with ids drawn first), no shared lock. Ids ascend in the order of the
+    records."""
+    count = len(columns["entity_id"])
+    if bulk.copies(session, count):
+        drawn = session.execute(_DRAW_IDS, {"count": count}).scalars().all()
         appended = sorted(drawn)
-        rows = [
-            {**record, "id": record_id} for record, record_id in zip(records, appended, strict=True)
-        ]
-        bulk.write_rows(session, table_of(AuditRecord), rows)
+        bulk.write_columns(session, table_of(AuditRecord), {**columns, "id": appended})
     else:
         statement = insert(table_of(AuditRecord)).returning(
             AuditRecord.id, sort_by_parameter_order=True
         )
+        keys = list(columns)
+        records = [dict(zip(keys, row, strict=True)) for row in zip(*columns.values(), strict=True)]
         appended = list(session.execute(statement, records).scalars().all())
-    queued_at = datetime.now(UTC)
-    bulk.write_rows(
+    bulk.write_columns(
         session,
         table_of(UnsealedRecord),
-        [{"record_id": record_id, "queued_at": queued_at} for record_id in appended],
+        {"record_id": appended, "queued_at": [datetime.now(UTC)] * count},
     )
 
 
@@ -91,27 +110,38 @@ async def chain_head(session: AsyncSession) -> tuple[int, str]:
     return (0, GENESIS_HASH) if row is None else (row.seq, row.hash)
 
 
-async def unsealed_records(
-    session: AsyncSession, *, limit: int
-) -> Sequence[tuple[AuditRecord, datetime]]:
-    """Committed records waiting for a seal, oldest id first, with when each was queued."""
-    statement = (
-        select(AuditRecord, UnsealedRecord.queued_at)
-        .join(UnsealedRecord, UnsealedRecord.record_id == AuditRecord.id)
-        .order_by(UnsealedRecord.record_id)
-        .limit(limit)
+# What the sealer reads of each record: its id, when it was queued, then the fields the chain
+# hashes that the record holds (``SEALED_FIELDS``), in that order.
+SEALED_FIELDS = tuple(name for name in HASHED_FIELDS if name not in ("seq", "prev_hash"))
+
+
+def _unsealed_statement() -> Select[Any]:
+    records, queue = table_of(AuditRecord), table_of(UnsealedRecord)
+    return (
+        select(records.c.id, queue.c.queued_at, *(records.c[name] for name in SEALED_FIELDS))
+        .join(queue, queue.c.record_id == records.c.id)
+        .order_by(queue.c.record_id)
+        .limit(bindparam("limit"))
     )
-    return [(record, queued_at) for record, queued_at in (await session.execute(statement)).all()]
+
+
+_UNSEALED = _unsealed_statement()
+
+
+async def unsealed_records(session: AsyncSession, *, limit: int) -> Sequence[Sequence[Any]]:
+    """Committed records waiting for a seal, oldest id first: plain rows (no ORM objects: the
+    sealer reads every record once) of the id, when it was queued, then ``SEALED_FIELDS``."""
+    rows: Sequence[Row[Any]] = (await session.execute(_UNSEALED, {"limit": limit})).all()
+    return rows
 
 
 async def append_seals(session: AsyncSession, seals: Sequence[dict[str, Any]]) -> None:
     """The seals (COPY on PostgreSQL when a batch of trades left many), then the queue's rows
     they empty."""
     await bulk.insert_rows(session, table_of(AuditSeal), seals)
+    queue = table_of(UnsealedRecord)
     sealed = [seal["record_id"] for seal in seals]
-    await session.execute(
-        delete(table_of(UnsealedRecord)).where(UnsealedRecord.record_id.in_(sealed))
-    )
+    await session.execute(delete(queue).where(any_of(queue.c.record_id, sealed)))
 
 
 async def backlog(session: AsyncSession) -> tuple[int, datetime | None]:

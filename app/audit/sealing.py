@@ -12,14 +12,14 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import repository
-from app.audit.chain import record_hash
-from app.audit.models import AuditRecord
+from app.audit.chain import hash_of_own
 
 SEAL_BATCH = 2000
 
 
-def hashed_fields(record: AuditRecord, *, seq: int, prev_hash: str) -> dict[str, Any]:
-    """The fields ``chain.record_hash`` covers, for ``record`` at ``seq`` after ``prev_hash``."""
+def hashed_fields(record: Any, *, seq: int, prev_hash: str) -> dict[str, Any]:
+    """The fields ``chain.record_hash`` covers, for ``record`` (an ``AuditRecord``, or a row
+    with its columns) at ``seq`` after ``prev_hash``."""
     return {
         "seq": seq,
         "occurred_at": record.occurred_at,
@@ -47,14 +47,16 @@ async def seal_pending(
     seq, previous = await repository.chain_head(session)
     seals = []
     lags = []
-    for record, queued_at in pending:
+    for record_id, queued_at, *values in pending:  # see repository.unsealed_records
         lags.append(max((now - queued_at).total_seconds(), 0.0))
         seq += 1
-        current = record_hash(hashed_fields(record, seq=seq, prev_hash=previous))
+        fields = dict(zip(repository.SEALED_FIELDS, values, strict=True))
+        fields["seq"], fields["prev_hash"] = seq, previous
+        current = hash_of_own(fields)
         seals.append(
             {
                 "seq": seq,
-                "record_id": record.id,
+                "record_id": record_id,
                 "prev_hash": previous,
                 "hash": current,
                 "sealed_at": now,

@@ -82,24 +82,29 @@ def _write_queued(session: Session) -> None:
     if not queued or not session.info.get(AUDIT_TRAIL, True):
         return
     session.flush()
-    records = [
-        {
-            "occurred_at": batch.now,
-            "actor_key_id": batch.actor.key_id,
-            "actor_role": str(batch.actor.role),
-            "actor_name": batch.actor.name,
-            "request_id": batch.actor.request_id,
-            "entity_type": change.entity_type,
-            "entity_id": change.entity_id,
-            "action": change.action,
-            "before": change.before,
-            "after": change.after,
-            "event_type": change.event_type or f"{change.entity_type}.{change.action}",
-        }
-        for batch in queued
-        for change in batch.changes
-    ]
-    repository.append_records(session, records)
+    repository.append_records(session, _columns(queued))
+
+
+def _columns(queued: Sequence[_Queued]) -> dict[str, list[Any]]:
+    """The records of the queued changes, column by column: what a batch's changes share (its
+    time, its actor) is one object repeated, written once."""
+    columns: dict[str, list[Any]] = {name: [] for name in repository.RECORD_COLUMNS}
+    for batch in queued:
+        changes, actor, count = batch.changes, batch.actor, len(batch.changes)
+        columns["occurred_at"] += [batch.now] * count
+        columns["actor_key_id"] += [actor.key_id] * count
+        columns["actor_role"] += [str(actor.role)] * count
+        columns["actor_name"] += [actor.name] * count
+        columns["request_id"] += [actor.request_id] * count
+        columns["entity_type"] += [change.entity_type for change in changes]
+        columns["entity_id"] += [change.entity_id for change in changes]
+        columns["action"] += [change.action for change in changes]
+        columns["before"] += [change.before for change in changes]
+        columns["after"] += [change.after for change in changes]
+        columns["event_type"] += [
+            change.event_type or f"{change.entity_type}.{change.action}" for change in changes
+        ]
+    return columns
 
 
 async def record_change(

@@ -10,23 +10,28 @@ from typing import Any
 
 from sqlalchemy import (
     Date,
+    Integer,
     String,
     and_,
     bindparam,
     delete,
     exists,
     func,
+    null,
     select,
     true,
     tuple_,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from app.core.db import dialect_insert, table_of
 from app.core.pagination import PageRequest, fetch_row_page
+from app.core.types import ExactDecimal, UTCDateTime
+from app.positions.balances import arrays
 from app.positions.balances.models import LedgerBalance, LedgerBalanceDay
 from app.positions.balances.totals import ZERO, Key, Totals
 from app.positions.journal.models import JournalEntry, PendingEntry, PendingPosting, Posting
@@ -187,7 +192,13 @@ async def insert_empty(session: AsyncSession, keys: Iterable[Key], *, now: datet
 
 
 async def update_heads(session: AsyncSession, heads: Iterable[Head], *, now: datetime) -> None:
-    """Write the running totals of locked rows: one executemany UPDATE."""
+    """Write the running totals of locked rows: one UPDATE over arrays on PostgreSQL, else one
+    executemany UPDATE."""
+    if session.get_bind().dialect.name == "postgresql":
+        rows = [(head.id, head.totals, head.last_date, head.last_trade_at) for head in heads]
+        if rows:
+            await arrays.update_heads(session, rows, now=now)
+        return
     table = table_of(LedgerBalance)
     await session.execute(
         update(table)
@@ -215,7 +226,12 @@ async def update_heads(session: AsyncSession, heads: Iterable[Head], *, now: dat
 
 
 async def upsert_days(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
-    """Write the daily rows (balance id, day, totals), replacing those of the same day."""
+    """Write the daily rows (balance id, day, totals), replacing those of the same day (one
+    statement over arrays on PostgreSQL)."""
+    if session.get_bind().dialect.name == "postgresql":
+        if rows:
+            await arrays.upsert_days(session, rows)
+        return
     upsert = dialect_insert(session, LedgerBalanceDay)
     upsert = upsert.on_conflict_do_update(
         index_elements=["balance_id", "as_of_date"],
@@ -297,13 +313,9 @@ async def claim_stripes(session: AsyncSession, keys: Sequence[Key]) -> dict[Key,
     return {(row.ledger_account, row.asset): _head(row) for row in rows}
 
 
-def _insert_stripes(
-    session: AsyncSession, keys: Sequence[Key], numbers: Sequence[int], *, now: datetime
-) -> Any:
-    """One multi-row INSERT of new stripes: callers keep it to ``_CHUNK`` keys (nine
-    parameters a row, under the drivers' limit of 32,767)."""
+def _stripe_rows(keys: Sequence[Key], numbers: Sequence[int], *, now: datetime) -> list[Any]:
     empty = Totals().as_columns()
-    rows = [
+    return [
         {
             "ledger_account": account,
             "asset": asset,
@@ -314,12 +326,68 @@ def _insert_stripes(
         }
         for (account, asset), number in zip(keys, numbers, strict=True)
     ]
-    return (
-        dialect_insert(session, LedgerBalance)
-        .values(rows)
-        .on_conflict_do_nothing(index_elements=["ledger_account", "asset", "stripe"])
-        .returning(*_COLUMNS)
+
+
+def _stripes_from_arrays() -> Any:
+    """New stripes from arrays of accounts, assets and stripe numbers (PostgreSQL): one
+    statement, built and compiled once, whatever the number of keys (a multi-row VALUES is a new
+    statement, compiled anew with nine parameters a row, for every call)."""
+    table = table_of(LedgerBalance)
+    new = (
+        func.unnest(
+            bindparam("accounts", type_=ARRAY(String)),
+            bindparam("assets", type_=ARRAY(String)),
+            bindparam("stripes", type_=ARRAY(Integer)),
+        )
+        .table_valued("account", "asset", "stripe")
+        .render_derived(name="new")
     )
+    zero = bindparam("zero", ZERO, type_=ExactDecimal())
+    rows = select(
+        new.c.account,
+        new.c.asset,
+        new.c.stripe,
+        *(zero for _ in Totals().as_columns()),
+        null(),
+        bindparam("now", type_=UTCDateTime()),
+    )
+    columns = ["ledger_account", "asset", "stripe", *Totals().as_columns(), "last_date"]
+    return (
+        postgresql_insert(table)
+        .from_select([*columns, "updated_at"], rows)
+        .on_conflict_do_nothing(index_elements=["ledger_account", "asset", "stripe"])
+        .returning(*(table.c[column.key] for column in _COLUMNS))
+    )
+
+
+_STRIPES_FROM_ARRAYS = _stripes_from_arrays()
+
+
+async def _insert_stripes(
+    session: AsyncSession, keys: Sequence[Key], numbers: Sequence[int], *, now: datetime
+) -> Sequence[Any]:
+    """New stripes, leaving out those another writer inserted meanwhile: the inserted rows. On
+    PostgreSQL one statement from arrays; elsewhere a multi-row INSERT per ``_CHUNK`` keys (nine
+    parameters a row, under the drivers' limit of 32,767)."""
+    if session.get_bind().dialect.name == "postgresql":
+        parameters = {
+            "accounts": [account for account, _ in keys],
+            "assets": [asset for _, asset in keys],
+            "stripes": list(numbers),
+            "now": now,
+        }
+        return (await session.execute(_STRIPES_FROM_ARRAYS, parameters)).all()
+    inserted: list[Any] = []
+    for start in range(0, len(keys), _CHUNK):
+        rows = _stripe_rows(keys[start : start + _CHUNK], numbers[start : start + _CHUNK], now=now)
+        statement = (
+            dialect_insert(session, LedgerBalance)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["ledger_account", "asset", "stripe"])
+            .returning(*_COLUMNS)
+        )
+        inserted += (await session.execute(statement)).all()
+    return inserted
 
 
 async def open_first_stripes(
@@ -328,13 +396,8 @@ async def open_first_stripes(
     """Stripe 0 of each of ``keys`` that no writer has opened, held by this transaction; keys
     another writer opened meanwhile are left out (its commit is waited for, as for any new
     row)."""
-    opened: dict[Key, Head] = {}
-    for start in range(0, len(keys), _CHUNK):
-        chunk = keys[start : start + _CHUNK]
-        statement = _insert_stripes(session, chunk, [0] * len(chunk), now=now)
-        for row in (await session.execute(statement)).all():
-            opened[row.ledger_account, row.asset] = _head(row)
-    return opened
+    rows = await _insert_stripes(session, keys, [0] * len(keys), now=now)
+    return {(row.ledger_account, row.asset): _head(row) for row in rows}
 
 
 async def open_stripes(
@@ -344,10 +407,9 @@ async def open_stripes(
     before the commit). Stripe numbers are drawn at random so that two writers opening a stripe
     of the same balance at once do not collide (if they ever do, the loser draws again)."""
     opened: dict[Key, Head] = {}
-    while missing := [key for key in keys if key not in opened][:_CHUNK]:
+    while missing := [key for key in keys if key not in opened]:
         numbers = [1 + secrets.randbelow(_MAX_STRIPE) for _ in missing]
-        statement = _insert_stripes(session, missing, numbers, now=now)
-        for row in (await session.execute(statement)).all():
+        for row in await _insert_stripes(session, missing, numbers, now=now):
             opened[row.ledger_account, row.asset] = _head(row)
     return opened
 

@@ -59,7 +59,9 @@ def _rows(
     """The rows of new entries and their postings, and what they add to the balances."""
     entry_rows: list[dict[str, Any]] = []
     posting_rows: list[dict[str, Any]] = []
-    deltas: Deltas = defaultdict(Totals)
+    # Per key: posted, cost, realised P&L, summed from zero in the lines' order (as adding each
+    # line's Totals would, without making two of them a line).
+    sums: dict[tuple[str, str, date], list[Decimal]] = {}
     for entry in entries:
         entry_id = new_id("je")
         booked_on = accounting_date(entry.value_date, now, entry.not_before)
@@ -91,9 +93,15 @@ def _rows(
                 }
             )
             key = (line.ledger_account, line.asset, entry.value_date)
-            deltas[key] = deltas[key] + Totals(
-                posted=line.amount, cost=line.cost or ZERO, realized_pnl=line.realized_pnl or ZERO
-            )
+            summed = sums.get(key)
+            if summed is None:
+                summed = sums[key] = [ZERO, ZERO, ZERO]
+            summed[0] += line.amount
+            summed[1] += line.cost or ZERO
+            summed[2] += line.realized_pnl or ZERO
+    deltas: Deltas = defaultdict(Totals)
+    for key, (posted, cost, realized_pnl) in sums.items():
+        deltas[key] = Totals(posted, ZERO, cost, realized_pnl)
     return entry_rows, posting_rows, deltas
 
 

@@ -11,7 +11,6 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Label,
-    Row,
     bindparam,
     inspect,
     select,
@@ -27,6 +26,7 @@ from app.core.db import table_of
 from app.core.snapshots import jsonable
 from app.core.states import next_state
 from app.core.types import UTCDateTime
+from app.trades.capture.images import Images, image
 from app.trades.capture.lifecycle import ENTITY
 from app.trades.capture.models import Trade
 from app.trades.capture.post_trade import ClearableTrade
@@ -42,7 +42,7 @@ def _snapshot_columns() -> list[Label[Any]]:
     return [attr.columns[0].label(attr.key) for attr in inspect(Trade).column_attrs]
 
 
-_SNAPSHOT = _snapshot_columns()
+_IMAGES = Images(_snapshot_columns())
 _CLEARABLE = [
     _TRADES.c[name]
     for name in (
@@ -81,22 +81,6 @@ async def claim_clearable(
     return [ClearableTrade(*row) for row in await session.execute(statement)]
 
 
-def _plain(column: Label[Any]) -> bool:
-    """Whether the column's values go into an image as they are (text, integers)."""
-    try:
-        return column.type.python_type in (str, int, bool)
-    except NotImplementedError:
-        return False
-
-
-_AS_IS = frozenset(column.key for column in _SNAPSHOT if _plain(column))
-
-
-def _image(row: Row[Any]) -> dict[str, Any]:
-    """``row_snapshot`` of a trade read by Core: only decimals and times need converting."""
-    return {key: value if key in _AS_IS else jsonable(value) for key, value in row._mapping.items()}
-
-
 def _ids_in(session: AsyncSession, ids: Sequence[str]) -> list[ColumnElement[bool]]:
     """``id IN ids`` in as few statements as the database needs: one on PostgreSQL, else one
     per ``_IN_CHUNK`` ids."""
@@ -112,15 +96,16 @@ async def _images(
     session: AsyncSession, trade_ids: Sequence[str], status: TradeStatus
 ) -> list[dict[str, Any]]:
     """Those of the trades in ``status``, locked, as audit images, in id order."""
+    plan = _IMAGES.plan(session)
     images: list[dict[str, Any]] = []
     for ids_in in _ids_in(session, sorted(trade_ids)):
         statement = (
-            select(*_SNAPSHOT)
+            select(*plan.columns)
             .where(ids_in, _TRADES.c.status == status.value)
             .order_by(_TRADES.c.id)
             .with_for_update()
         )
-        images += [_image(row) for row in await session.execute(statement)]
+        images += [image(row, plan) for row in await session.execute(statement)]
     return images
 
 
@@ -220,8 +205,9 @@ async def instruct_cleared(
     """``cleared`` -> ``instructed`` for up to ``limit`` trades of the obligations, in id order
     after ``after_id``, with one ``UPDATE`` (per 500 trades on SQLite). Returns the last trade
     id to go on from, None when that was the last."""
+    plan = _IMAGES.plan(session)
     statement = (
-        select(*_SNAPSHOT)
+        select(*plan.columns)
         .where(
             _TRADES.c.status == TradeStatus.CLEARED.value,
             any_of(_TRADES.c.obligation_id, obligation_ids),
@@ -233,7 +219,7 @@ async def instruct_cleared(
     if after_id is not None:
         statement = statement.where(_TRADES.c.id > after_id)
     rows = await session.execute(statement)
-    images = [_image(row) for row in rows]
+    images = [image(row, plan) for row in rows]
     if not images:
         return None
     status = next_state(TRANSITIONS, TradeStatus.CLEARED, TradeEvent.INSTRUCTED).value

@@ -1,0 +1,106 @@
+"""The running totals and daily rows of many balances written by one statement over arrays
+(PostgreSQL): built and compiled once, one parameter a column whatever the number of rows. An
+executemany sends, and processes in Python, every row's parameters one by one: for the
+thousands of balances a batch run moves, that cost more than the writes themselves."""
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Date, DateTime, Integer, Numeric, bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.db import table_of
+from app.core.types import UTCDateTime
+from app.positions.balances.models import LedgerBalance, LedgerBalanceDay
+from app.positions.balances.totals import Totals
+
+TOTALS = tuple(Totals().as_columns())
+
+
+def _unnested(name: str, columns: Sequence[tuple[str, Any]]) -> Any:
+    return (
+        # Parameters named apart from the columns (an UPDATE reserves the columns' names).
+        func.unnest(*(bindparam(f"a_{column}", type_=ARRAY(type_)) for column, type_ in columns))
+        .table_valued(*(column for column, _ in columns))
+        .render_derived(name=name)
+    )
+
+
+def _heads_statement() -> Any:
+    table = table_of(LedgerBalance)
+    moved = _unnested(
+        "moved",
+        [
+            ("id", Integer()),
+            *((name, Numeric(asdecimal=True)) for name in TOTALS),
+            ("last_date", Date()),
+            ("last_trade_at", DateTime(timezone=True)),
+        ],
+    )
+    return (
+        update(table)
+        .where(table.c.id == moved.c.id)
+        .values(
+            {
+                **{name: moved.c[name] for name in (*TOTALS, "last_date", "last_trade_at")},
+                "updated_at": bindparam("now", type_=UTCDateTime()),
+            }
+        )
+    )
+
+
+def _days_statement() -> Any:
+    table = table_of(LedgerBalanceDay)
+    days = _unnested(
+        "days",
+        [
+            ("balance_id", Integer()),
+            ("as_of_date", Date()),
+            *((name, Numeric(asdecimal=True)) for name in TOTALS),
+        ],
+    )
+    columns = ["balance_id", "as_of_date", *TOTALS]
+    upsert = postgresql_insert(table).from_select(
+        columns, select(*(days.c[name] for name in columns))
+    )
+    return upsert.on_conflict_do_update(
+        index_elements=["balance_id", "as_of_date"],
+        set_={name: upsert.excluded[name] for name in TOTALS},
+    )
+
+
+def _named(columns: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    return {f"a_{name}": values for name, values in columns.items()}
+
+
+_HEADS = _heads_statement()
+_DAYS = _days_statement()
+
+
+async def update_heads(
+    session: AsyncSession,
+    rows: Sequence[tuple[int, Totals, date | None, datetime | None]],
+    *,
+    now: datetime,
+) -> None:
+    """Each balance row (id, totals, last date, last trade time) to its new values."""
+    columns: dict[str, list[Any]] = {
+        name: [] for name in ("id", *TOTALS, "last_date", "last_trade_at")
+    }
+    for balance_id, totals, last_date, last_trade_at in rows:
+        columns["id"].append(balance_id)
+        for name, value in totals.as_columns().items():
+            columns[name].append(value)
+        columns["last_date"].append(last_date)
+        columns["last_trade_at"].append(last_trade_at)
+    await session.execute(_HEADS, {**_named(columns), "now": now})
+
+
+async def upsert_days(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """The daily rows (balance id, day, totals), replacing those of the same day (one row per
+    balance and day)."""
+    names = ("balance_id", "as_of_date", *TOTALS)
+    await session.execute(_DAYS, _named({name: [row[name] for row in rows] for name in names}))

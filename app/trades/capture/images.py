@@ -1,0 +1,124 @@
+"""Trades' audit images read with Core, without ORM objects: each value as ``row_snapshot``
+(``jsonable``) writes it. On PostgreSQL the database writes the decimals and timestamps as text
+itself (numeric's text is the plain notation ``jsonable`` gives, a timestamp in UTC in
+``isoformat``'s form): decoding them to Python objects only to format them again cost more
+than anything else in an image."""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, Label, Row, String, Text, TypeDecorator, case, cast, func
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.snapshots import jsonable
+
+Convert = Callable[[Any], Any]
+
+
+def _python_type(column: ColumnElement[Any]) -> type | None:
+    column_type = column.type
+    if isinstance(column_type, TypeDecorator):  # exact decimals, UTC timestamps
+        column_type = column_type.impl_instance
+    try:
+        python_type: type = column_type.python_type
+    except NotImplementedError:
+        return None
+    return python_type
+
+
+def _decimal_text(value: Any) -> Any:
+    if type(value) is not Decimal:
+        return jsonable(value)
+    # As ``jsonable`` writes it (PostgreSQL's numeric has no negative zero).
+    return format(abs(value) if value.is_zero() else value, "f")
+
+
+def _utc_text(value: Any) -> Any:
+    return value.astimezone(UTC).isoformat() if type(value) is datetime else jsonable(value)
+
+
+def _date_text(value: Any) -> Any:
+    return value.isoformat() if type(value) is date else jsonable(value)
+
+
+_TEXT_OF: dict[type, Convert] = {Decimal: _decimal_text, datetime: _utc_text, date: _date_text}
+
+
+def _numeric_sql(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    return cast(column, Text)
+
+
+def _timestamp_sql(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    """``2026-11-25T15:00:00+00:00``, with ``.ffffff`` only where there are microseconds, as
+    ``datetime.isoformat`` writes it, whatever the session's time zone."""
+    utc = func.timezone("UTC", column)
+    micro = func.to_char(utc, "US", type_=String)
+    return (
+        func.to_char(utc, 'YYYY-MM-DD"T"HH24:MI:SS', type_=String)
+        + case((micro == "000000", ""), else_="." + micro)
+        + "+00:00"
+    )
+
+
+_IN_SQL: dict[type, Callable[[ColumnElement[Any]], ColumnElement[Any]]] = {
+    Decimal: _numeric_sql,
+    datetime: _timestamp_sql,
+}
+
+
+@dataclass(frozen=True)
+class ImagePlan:
+    """What to select for the images of rows of some columns, and which of the selected
+    values Python still converts (by position)."""
+
+    columns: list[Label[Any]]
+    keys: tuple[str, ...]
+    converted: list[tuple[int, Convert]]
+
+
+def plan_images(columns: Sequence[Label[Any]], *, postgresql: bool) -> ImagePlan:
+    """The plan for the images of rows of ``columns`` (each labelled with its image key).
+    Call once the columns' types are known (foreign keys take theirs from the columns they
+    name when every model is mapped)."""
+    selected: list[Label[Any]] = []
+    converted: list[tuple[int, Convert]] = []
+    for index, column in enumerate(columns):
+        python_type = _python_type(column)
+        in_sql = _IN_SQL.get(python_type) if postgresql and python_type else None
+        if in_sql is not None:
+            selected.append(in_sql(column.element).label(column.key))
+            continue
+        selected.append(column)
+        if python_type not in (str, int, bool):
+            converted.append(
+                (index, _TEXT_OF.get(python_type, jsonable) if python_type else jsonable)
+            )
+    return ImagePlan(selected, tuple(column.key for column in columns), converted)
+
+
+class Images:
+    """The image plan of some columns, per database, made at first use."""
+
+    def __init__(self, columns: Sequence[Label[Any]]) -> None:
+        self._columns = list(columns)
+        self._plans: dict[bool, ImagePlan] = {}
+
+    def plan(self, session: AsyncSession) -> ImagePlan:
+        postgresql = session.get_bind().dialect.name == "postgresql"
+        plan = self._plans.get(postgresql)
+        if plan is None:
+            plan = self._plans[postgresql] = plan_images(self._columns, postgresql=postgresql)
+        return plan
+
+
+def image(row: Row[Any], plan: ImagePlan) -> dict[str, Any]:
+    """The image of a row selected by ``plan.columns``."""
+    values = list(row)
+    for index, text_of in plan.converted:
+        value = values[index]
+        if value is not None:
+            values[index] = text_of(value)
+    return dict(zip(plan.keys, values, strict=True))
