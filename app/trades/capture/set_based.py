@@ -10,10 +10,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Label,
-    Row,
     bindparam,
-    inspect,
     select,
     text,
     update,
@@ -27,6 +24,8 @@ from app.core.db import table_of
 from app.core.snapshots import jsonable
 from app.core.states import next_state
 from app.core.types import UTCDateTime
+from app.trades.capture.images import SNAPSHOT as _SNAPSHOT
+from app.trades.capture.images import image as _image
 from app.trades.capture.lifecycle import ENTITY
 from app.trades.capture.models import Trade
 from app.trades.capture.post_trade import ClearableTrade
@@ -37,12 +36,6 @@ _TRADES = table_of(Trade)
 _IN_CHUNK = 500
 
 
-def _snapshot_columns() -> list[Label[Any]]:
-    """Every mapped column, labelled as ``row_snapshot`` names it."""
-    return [attr.columns[0].label(attr.key) for attr in inspect(Trade).column_attrs]
-
-
-_SNAPSHOT = _snapshot_columns()
 _CLEARABLE = [
     _TRADES.c[name]
     for name in (
@@ -79,22 +72,6 @@ async def claim_clearable(
     if lock:
         statement = statement.with_for_update(skip_locked=True)
     return [ClearableTrade(*row) for row in await session.execute(statement)]
-
-
-def _plain(column: Label[Any]) -> bool:
-    """Whether the column's values go into an image as they are (text, integers)."""
-    try:
-        return column.type.python_type in (str, int, bool)
-    except NotImplementedError:
-        return False
-
-
-_AS_IS = frozenset(column.key for column in _SNAPSHOT if _plain(column))
-
-
-def _image(row: Row[Any]) -> dict[str, Any]:
-    """``row_snapshot`` of a trade read by Core: only decimals and times need converting."""
-    return {key: value if key in _AS_IS else jsonable(value) for key, value in row._mapping.items()}
 
 
 def _ids_in(session: AsyncSession, ids: Sequence[str]) -> list[ColumnElement[bool]]:
