@@ -168,7 +168,7 @@ def _moved(
 def _audited(row: Claimed, action: str, changed: dict[str, Any]) -> Change:
     """The audit record of a change: the row before, and after with what changed (read as
     ``row_snapshot`` reads the ORM's row)."""
-    before = {name: jsonable(value) for name, value in row._mapping.items()}
+    before = repository.claimed_image(row)
     after = before | {name: jsonable(value) for name, value in changed.items()}
     return Change(INSTRUCTION_ENTITY, row.id, action, before, after)
 

@@ -4,9 +4,9 @@ row (equal to ``row_snapshot`` of the same trade loaded by the ORM)."""
 
 from typing import Any
 
-from sqlalchemy import Label, Row, inspect
+from sqlalchemy import Label, inspect
 
-from app.core.snapshots import jsonable
+from app.core.snapshots import row_imager
 from app.trades.capture.models import Trade
 
 
@@ -16,20 +16,5 @@ def _snapshot_columns() -> list[Label[Any]]:
 
 
 SNAPSHOT = _snapshot_columns()
-
-
-def _plain(column: Label[Any]) -> bool:
-    """Whether the column's values go into an image as they are (text, integers)."""
-    try:
-        return column.type.python_type in (str, int, bool)
-    except NotImplementedError:
-        return False
-
-
-_AS_IS = frozenset(column.key for column in SNAPSHOT if _plain(column))
-
-
-def image(row: Row[Any]) -> dict[str, Any]:
-    """``row_snapshot`` of a trade read with ``SNAPSHOT``: only decimals and times need
-    converting."""
-    return {key: value if key in _AS_IS else jsonable(value) for key, value in row._mapping.items()}
+# ``row_snapshot`` of a trade read with ``SNAPSHOT``.
+image = row_imager(SNAPSHOT)
