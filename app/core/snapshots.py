@@ -135,16 +135,19 @@ def _python_type(column: Any) -> type:
 
 
 def row_imager(columns: Iterable[Any]) -> Callable[[Any], dict[str, Any]]:
-    """``row_snapshot`` for Core rows of ``columns`` (named as the mapped attributes are): what
-    ``jsonable`` gives for each value, converting only the columns that need it (decimals,
-    times, JSON), each by its column's type rather than by testing every value's."""
-    converted = [(column.key, _WRITERS.get(_python_type(column), jsonable)) for column in columns]
-    convert = [(key, write) for key, write in converted if write is not None]
+    """``row_snapshot`` for Core rows of ``columns``, in that order (named as the mapped
+    attributes are): what ``jsonable`` gives for each value, converting only the columns that
+    need it (decimals, times, JSON), each by its column's type rather than by testing every
+    value's."""
+    listed = list(columns)
+    keys = [column.key for column in listed]
+    writers = [_WRITERS.get(_python_type(column), jsonable) for column in listed]
+    convert = [(index, write) for index, write in enumerate(writers) if write is not None]
 
     def image(row: Any) -> dict[str, Any]:
-        values = dict(row._mapping)
-        for key, write in convert:
-            values[key] = write(values[key])
-        return values
+        values = list(row)
+        for index, write in convert:
+            values[index] = write(values[index])
+        return dict(zip(keys, values, strict=True))
 
     return image

@@ -74,18 +74,11 @@ def test_negative_zero_is_recorded_as_zero() -> None:
     ]
 
 
-class _CoreRow:
-    """What a Core row offers an imager: its values by column name."""
-
-    def __init__(self, values: dict[str, object]) -> None:
-        self._mapping = values
-
-
 def test_an_image_of_a_core_row_is_the_snapshot_of_the_same_row() -> None:
     row = confirmation(net_amount=Decimal("-0.00"), price=Decimal("1E+2"), received_by=None)
-    values = {key: getattr(row, key) for key in row_snapshot(row)}
+    columns = table_of(Confirmation).columns
 
-    image = row_imager(table_of(Confirmation).columns)(_CoreRow(values))
+    image = row_imager(columns)(tuple(getattr(row, column.key) for column in columns))
 
     assert image == row_snapshot(row)
     assert (image["net_amount"], image["price"], image["trade_date"]) == (
