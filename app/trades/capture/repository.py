@@ -5,7 +5,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, func, select, update
+from sqlalchemy import ColumnElement, Row, func, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -224,6 +224,8 @@ async def move_to(
             .values(status=status, version=_TRADES.c.version + 1, updated_at=now)
         )
     for trade in _loaded(session, trade_ids):
+        if "version" in inspect(trade).unloaded:  # expired: it reads the row afresh anyway
+            continue
         set_committed_value(trade, "status", status)
         set_committed_value(trade, "version", trade.version + 1)
         set_committed_value(trade, "updated_at", now)
