@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from sqlalchemy import ColumnClause, String, column, select
+from sqlalchemy import ColumnClause, String, column, create_engine, select, text
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.dialects.postgresql.base import PGDialect
 
@@ -24,3 +24,37 @@ def test_sqlite_lists_the_values() -> None:
         dialect=sqlite.dialect(), compile_kwargs={"render_postcompile": True}
     )
     assert "isin IN (?, ?)" in str(statement)
+
+
+def test_statements_differing_only_in_values_share_one_cache_key() -> None:
+    keys = [
+        select(ISIN).where(any_of(ISIN, values))._generate_cache_key()
+        for values in (["a"], ["b", "c"])
+    ]
+    assert keys[0] is not None
+    assert keys[0] == keys[1]
+
+
+def test_a_cached_statement_binds_each_executions_values() -> None:
+    engine = create_engine("sqlite://")
+    with engine.connect() as connection:
+        connection.execute(text("CREATE TABLE t (isin TEXT)"))
+        connection.execute(text("INSERT INTO t VALUES ('a'), ('b'), ('c')"))
+        found = [
+            connection.execute(select(ISIN).select_from(text("t")).where(any_of(ISIN, values)))
+            .scalars()
+            .all()
+            for values in (["a"], ["b", "c"], [])
+        ]
+    assert found == [["a"], ["b", "c"], []]
+
+
+def test_postgresql_binds_each_executions_array() -> None:
+    first, second = (select(ISIN).where(any_of(ISIN, values)) for values in (["a"], ["b", "c"]))
+    key = first._generate_cache_key()
+    compiled = first._compiler(PGDialect(), cache_key=key, column_keys=None, for_executemany=False)  # type: ignore[no-untyped-call]
+    extracted = second._generate_cache_key()
+    assert extracted is not None
+    assert list(compiled.construct_params(extracted_parameters=extracted[1]).values()) == [
+        ["b", "c"]
+    ]

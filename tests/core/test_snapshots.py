@@ -3,7 +3,8 @@
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from app.core.snapshots import jsonable, row_from_snapshot, row_snapshot
+from app.core.db import table_of
+from app.core.snapshots import jsonable, row_from_snapshot, row_imager, row_snapshot
 from app.trades.confirmations.models import Confirmation
 
 
@@ -71,3 +72,17 @@ def test_negative_zero_is_recorded_as_zero() -> None:
         "-1.50",
         "100",
     ]
+
+
+def test_an_image_of_a_core_row_is_the_snapshot_of_the_same_row() -> None:
+    row = confirmation(net_amount=Decimal("-0.00"), price=Decimal("1E+2"), received_by=None)
+    columns = table_of(Confirmation).columns
+
+    image = row_imager(columns)(tuple(getattr(row, column.key) for column in columns))
+
+    assert image == row_snapshot(row)
+    assert (image["net_amount"], image["price"], image["trade_date"]) == (
+        "0.00",
+        "100",
+        "2026-11-24",
+    )

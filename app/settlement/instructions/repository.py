@@ -24,6 +24,7 @@ from app.core.any_of import any_of
 from app.core.db import dialect_insert, table_of
 from app.core.pagination import PageRequest, fetch_page
 from app.core.runs.framework import claim
+from app.core.snapshots import row_imager
 from app.settlement.instructions.models import (
     InstructionStatusEvent,
     NettedOutObligation,
@@ -313,6 +314,9 @@ async def claim_due_rows(
     )
     return (await session.execute(claim(statement, limit=limit))).all()
 
+
+# ``row_snapshot`` of a row ``claim_due_rows`` gives.
+claimed_image = row_imager(table_of(SettlementInstruction).columns)
 
 # What a run writes back on each instruction it tried.
 TRIED_COLUMNS = (

@@ -41,8 +41,9 @@ from app.trades.capture import post_trade as trades
 RUN_ENTITY = "settlement_run"
 INSTRUCTION_ENTITY = "settlement_instruction"
 # Instructions settled per transaction: the balances a chunk moves are locked and written once
-# for the whole chunk, so a larger one writes fewer balance rows per instruction.
-CHUNK = 2000
+# for the whole chunk, so a larger one writes fewer balance rows per instruction (5,000 as a
+# clearing chunk: 2,000 wrote half again as many balance rows as the set-based SQL).
+CHUNK = 5000
 # The instructions at the depository and the netted-out obligations go a few hundred at a time
 # (each re-sent message, each trade, is its own work).
 _AT_MOST_OTHERS = 500
@@ -168,7 +169,7 @@ def _moved(
 def _audited(row: Claimed, action: str, changed: dict[str, Any]) -> Change:
     """The audit record of a change: the row before, and after with what changed (read as
     ``row_snapshot`` reads the ORM's row)."""
-    before = {name: jsonable(value) for name, value in row._mapping.items()}
+    before = repository.claimed_image(row)
     after = before | {name: jsonable(value) for name, value in changed.items()}
     return Change(INSTRUCTION_ENTITY, row.id, action, before, after)
 

@@ -10,10 +10,22 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Label, Row, String, Text, TypeDecorator, case, cast, func
+from sqlalchemy import (
+    ColumnElement,
+    Label,
+    Row,
+    String,
+    Text,
+    TypeDecorator,
+    case,
+    cast,
+    func,
+    inspect,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.snapshots import jsonable
+from app.trades.capture.models import Trade
 
 Convert = Callable[[Any], Any]
 
@@ -122,3 +134,12 @@ def image(row: Row[Any], plan: ImagePlan) -> dict[str, Any]:
         if value is not None:
             values[index] = text_of(value)
     return dict(zip(plan.keys, values, strict=True))
+
+
+def _snapshot_columns() -> list[Label[Any]]:
+    """Every mapped column of a trade, labelled as ``row_snapshot`` names it."""
+    return [attr.columns[0].label(attr.key) for attr in inspect(Trade).column_attrs]
+
+
+# A trade's audit image read with Core, as ``row_snapshot`` of the ORM object gives it.
+TRADE_IMAGES = Images(_snapshot_columns())

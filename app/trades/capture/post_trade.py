@@ -14,12 +14,14 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit.service import recorded_by
+from app.audit.service import Change, record_changes, recorded_by
 from app.core.auth import Actor
+from app.core.snapshots import jsonable
+from app.core.states import next_state
 from app.trades.capture import repository
 from app.trades.capture.lifecycle import ENTITY, transition_many
 from app.trades.capture.models import Trade
-from app.trades.capture.states import TradeEvent, TradeStatus
+from app.trades.capture.states import TRANSITIONS, TradeEvent, TradeStatus
 
 # Clearing ----------------------------------------------------------------------------------
 
@@ -106,15 +108,29 @@ async def mark_settled(
 async def mark_settled_many(
     session: AsyncSession, *, in_full: Mapping[str, bool], actor: Actor, now: datetime
 ) -> None:
-    """``mark_settled`` for many obligations at once (``in_full`` per obligation id)."""
-    obligation_ids = sorted(in_full)
-    if not obligation_ids:
-        return
-    trades = await repository.lock_settleable_of(session, obligation_ids)
+    """``mark_settled`` for many obligations at once (``in_full`` per obligation id), set-based:
+    the trades are locked and read as Core rows, moved by one UPDATE per new status, and
+    audited from those rows (the images ``row_snapshot`` gives), one record per trade: those
+    settled in full first, then those settled in part, each in lock order."""
+    trades = await repository.lock_settleable(session, sorted(in_full))
+    stamp = jsonable(now)
     for full in (True, False):
         event = TradeEvent.SETTLED if full else TradeEvent.PARTIALLY_SETTLED
-        chosen = [trade for trade in trades if in_full[str(trade.obligation_id)] is full]
-        await transition_many(session, chosen, event=event, actor=actor, now=now)
+        befores = [trade for trade in trades if in_full[trade["obligation_id"]] is full]
+        moved: dict[str, list[str]] = {}
+        changes = []
+        for before in befores:
+            status = next_state(TRANSITIONS, TradeStatus(before["status"]), event).value
+            moved.setdefault(status, []).append(before["id"])
+            after = before | {
+                "status": status,
+                "version": before["version"] + 1,
+                "updated_at": stamp,
+            }
+            changes.append(Change(ENTITY, before["id"], event.value, before, after))
+        for status, trade_ids in moved.items():
+            await repository.move_to(session, trade_ids, status=status, now=now)
+        await record_changes(session, changes, actor=actor, now=now)
 
 
 @dataclass(frozen=True)

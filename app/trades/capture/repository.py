@@ -1,18 +1,21 @@
 """Every query and lock on the trades table, named for what it fetches."""
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.core import bulk
+from app.core.any_of import any_of
 from app.core.db import table_of
 from app.core.errors import NotFound
 from app.core.pagination import PageRequest, fetch_page
 from app.core.runs.framework import claim
+from app.trades.capture.images import TRADE_IMAGES, image
 from app.trades.capture.models import Trade
 from app.trades.capture.states import TradeStatus
 
@@ -177,23 +180,66 @@ async def lock_cleared_of(session: AsyncSession, obligation_ids: Sequence[str]) 
     return (await session.scalars(statement)).all()
 
 
-async def lock_settleable_of(session: AsyncSession, obligation_ids: Sequence[str]) -> list[Trade]:
-    """The instructed or partially settled trades of these obligations, locked, one query per
-    ``IN_CHUNK`` ids, each in id order."""
-    settleable = (TradeStatus.INSTRUCTED.value, TradeStatus.PARTIALLY_SETTLED.value)
-    trades: list[Trade] = []
-    for start in range(0, len(obligation_ids), IN_CHUNK):
+def _per_statement(session: AsyncSession, ids: Sequence[str]) -> list[Sequence[str]]:
+    """``ids`` split as the database needs: all in one array on PostgreSQL (``any_of``), else
+    ``IN_CHUNK`` per IN list."""
+    if session.get_bind().dialect.name == "postgresql":
+        return [ids]
+    return [ids[start : start + IN_CHUNK] for start in range(0, len(ids), IN_CHUNK)]
+
+
+_TRADES = table_of(Trade)
+_SETTLEABLE = (TradeStatus.INSTRUCTED.value, TradeStatus.PARTIALLY_SETTLED.value)
+
+
+async def lock_settleable(
+    session: AsyncSession, obligation_ids: Sequence[str]
+) -> list[dict[str, Any]]:
+    """The instructed or partially settled trades of these obligations, locked, in id order
+    (per ``IN_CHUNK`` obligations off PostgreSQL), as their audit images (read with Core, as
+    ``row_snapshot`` gives them): a set-based move needs no ORM object. What the session holds
+    unflushed is flushed first, so the move goes on top of it."""
+    await session.flush()
+    plan = TRADE_IMAGES.plan(session)
+    images: list[dict[str, Any]] = []
+    for chunk in _per_statement(session, obligation_ids):
         statement = (
-            select(Trade)
-            .where(
-                Trade.obligation_id.in_(obligation_ids[start : start + IN_CHUNK]),
-                Trade.status.in_(settleable),
-            )
-            .order_by(Trade.id)
+            select(*plan.columns)
+            .where(any_of(_TRADES.c.obligation_id, chunk), _TRADES.c.status.in_(_SETTLEABLE))
+            .order_by(_TRADES.c.id)
             .with_for_update()
         )
-        trades += (await session.scalars(statement)).all()
-    return trades
+        images += [image(row, plan) for row in await session.execute(statement)]
+    return images
+
+
+async def move_to(
+    session: AsyncSession, trade_ids: Sequence[str], *, status: str, now: datetime
+) -> None:
+    """Set ``status`` on these trades (locked by the caller), a version on, updated ``now``: one
+    UPDATE on PostgreSQL. Trades the session holds as ORM objects are given the new values."""
+    for chunk in _per_statement(session, trade_ids):
+        await session.execute(
+            update(_TRADES)
+            .where(any_of(_TRADES.c.id, chunk))
+            .values(status=status, version=_TRADES.c.version + 1, updated_at=now)
+        )
+    for trade in _loaded(session, trade_ids):
+        if "version" in inspect(trade).unloaded:  # expired: it reads the row afresh anyway
+            continue
+        set_committed_value(trade, "status", status)
+        set_committed_value(trade, "version", trade.version + 1)
+        set_committed_value(trade, "updated_at", now)
+
+
+def _loaded(session: AsyncSession, trade_ids: Sequence[str]) -> list[Trade]:
+    """Those of the trades the session holds as ORM objects."""
+    identities = session.sync_session.identity_map
+    if not identities:
+        return []
+    # The identity map's keys: (class, primary key tuple, identity token).
+    found = (identities.get((Trade, (trade_id,), None)) for trade_id in trade_ids)
+    return [trade for trade in found if isinstance(trade, Trade)]
 
 
 async def lock_of_obligations(

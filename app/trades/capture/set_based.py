@@ -10,9 +10,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Label,
     bindparam,
-    inspect,
     select,
     text,
     update,
@@ -26,7 +24,8 @@ from app.core.db import table_of
 from app.core.snapshots import jsonable
 from app.core.states import next_state
 from app.core.types import UTCDateTime
-from app.trades.capture.images import Images, image
+from app.trades.capture.images import TRADE_IMAGES as _IMAGES
+from app.trades.capture.images import image
 from app.trades.capture.lifecycle import ENTITY
 from app.trades.capture.models import Trade
 from app.trades.capture.post_trade import ClearableTrade
@@ -37,12 +36,6 @@ _TRADES = table_of(Trade)
 _IN_CHUNK = 500
 
 
-def _snapshot_columns() -> list[Label[Any]]:
-    """Every mapped column, labelled as ``row_snapshot`` names it."""
-    return [attr.columns[0].label(attr.key) for attr in inspect(Trade).column_attrs]
-
-
-_IMAGES = Images(_snapshot_columns())
 _CLEARABLE = [
     _TRADES.c[name]
     for name in (

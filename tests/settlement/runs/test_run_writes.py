@@ -2,6 +2,7 @@
 and written set-based: the same columns and the same audit images as moving the ORM's row (the
 specification, below) and snapshotting it, for any allocation."""
 
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, cast
@@ -9,6 +10,7 @@ from typing import Any, cast
 from hypothesis import given
 from hypothesis import strategies as st
 
+from app.core.db import table_of
 from app.core.snapshots import row_snapshot
 from app.core.states import next_state
 from app.settlement.instructions.models import SettlementInstruction
@@ -25,11 +27,15 @@ AMOUNTS = st.decimals(min_value=-(10**9), max_value=10**9, places=2, allow_nan=F
 
 
 class PlainRow:
-    """A claimed row as the run reads it: columns as attributes and by name."""
+    """A claimed row as the run reads it: columns as attributes, by name, and in the table's
+    order."""
 
     def __init__(self, values: dict[str, Any]) -> None:
         self._mapping = values
         self.__dict__.update(values)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter([self._mapping[column.key] for column in table_of(SettlementInstruction).c])
 
 
 def instruction(**changes: Any) -> dict[str, Any]:
