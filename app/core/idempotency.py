@@ -170,7 +170,9 @@ async def _claim(
     return (await session.execute(statement)).first() is not None
 
 
-async def _stored(session: AsyncSession, principal: str, key: str) -> Row[Any] | None:
+async def _stored(
+    session: AsyncSession, principal: str, key: str
+) -> Row[str, int, Any, datetime] | None:
     statement = select(
         _KEYS.c.fingerprint, _KEYS.c.status_code, _KEYS.c.response_body, _KEYS.c.created_at
     ).where(*_this_key(principal, key))
