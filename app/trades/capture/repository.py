@@ -7,9 +7,10 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
 
 from app.core import bulk
-from app.core.db import table_of
+from app.core.db import dialect_insert, table_of
 from app.core.errors import NotFound
 from app.core.pagination import PageRequest, fetch_page
 from app.core.runs.framework import claim
@@ -19,6 +20,7 @@ from app.trades.capture.states import TradeStatus
 # Ids per IN (...) list: keeps statements well under the drivers' parameter limits.
 IN_CHUNK = 500
 UNCONFIRMED = (TradeStatus.CAPTURED.value, TradeStatus.MISMATCHED.value)
+_TRADES = table_of(Trade)
 
 
 # One trade ----------------------------------------------------------------------------------
@@ -47,6 +49,26 @@ async def lock(session: AsyncSession, trade_id: str) -> Trade:
 
 
 # Capture ------------------------------------------------------------------------------------
+
+
+async def insert_unless_booked(session: AsyncSession, row: dict[str, Any]) -> Trade | None:
+    """Insert one new trade, unless its (book, external_id) is booked already (None then).
+
+    One statement: the unique index decides, so a concurrent twin waits for the first to end
+    instead of failing; no ORM flush. The answer is the trade as the session's own object, its
+    columns those just written (no read back)."""
+    statement = (
+        dialect_insert(session, _TRADES)
+        .values(row)
+        .on_conflict_do_nothing(index_elements=["book", "external_id"])
+        .returning(_TRADES.c.id)
+    )
+    if (await session.execute(statement)).first() is None:
+        return None
+    trade = Trade(**row)
+    make_transient_to_detached(trade)  # as if loaded: persistent once added, nothing to insert
+    session.add(trade)
+    return trade
 
 
 async def booked_ids(
