@@ -15,13 +15,13 @@ from typing import Annotated, Any
 from fastapi import Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import JSON, Integer, Row, String, delete, select, update
+from sqlalchemy import JSON, Integer, Row, String, bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.config import get_settings
-from app.core.db import Base, UnitOfWork, dialect_insert, table_of
+from app.core.db import Base, UnitOfWork, insert_or_nothing, table_of
 from app.core.errors import AppError, Conflict
 from app.core.types import UTCDateTime
 
@@ -136,9 +136,14 @@ async def run_idempotent(
 
 _KEYS = table_of(IdempotencyRecord)
 
-
-def _this_key(principal: str, key: str) -> tuple[Any, ...]:
-    return (_KEYS.c.principal == principal, _KEYS.c.key == key)
+# Built once: the hot path only binds values.
+_CLAIM = insert_or_nothing(_KEYS, ("principal", "key"), _KEYS.c.key)
+_THIS_KEY = (_KEYS.c.principal == bindparam("b_principal"), _KEYS.c.key == bindparam("b_key"))
+_STORED = select(
+    _KEYS.c.fingerprint, _KEYS.c.status_code, _KEYS.c.response_body, _KEYS.c.created_at
+).where(*_THIS_KEY)
+_FORGET = delete(_KEYS).where(*_THIS_KEY)
+_STORE = update(_KEYS).where(*_THIS_KEY).values(response_body=bindparam("b_body"))
 
 
 async def _claim(
@@ -154,39 +159,30 @@ async def _claim(
 
     One statement. ``ON CONFLICT DO NOTHING`` waits for a concurrent holder of the key to end:
     committed, it answers no row (the caller replays); rolled back, the row is ours."""
-    statement = (
-        dialect_insert(session, _KEYS)
-        .values(
-            principal=principal,
-            key=key,
-            fingerprint=request_fingerprint,
-            status_code=status_code,
-            response_body=None,
-            created_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["principal", "key"])
-        .returning(_KEYS.c.key)
-    )
-    return (await session.execute(statement)).first() is not None
+    row = {
+        "principal": principal,
+        "key": key,
+        "fingerprint": request_fingerprint,
+        "status_code": status_code,
+        "response_body": None,
+        "created_at": now,
+    }
+    return (await session.execute(_CLAIM(session), row)).first() is not None
 
 
 async def _stored(
     session: AsyncSession, principal: str, key: str
 ) -> Row[str, int, Any, datetime] | None:
-    statement = select(
-        _KEYS.c.fingerprint, _KEYS.c.status_code, _KEYS.c.response_body, _KEYS.c.created_at
-    ).where(*_this_key(principal, key))
-    return (await session.execute(statement)).first()
+    return (await session.execute(_STORED, {"b_principal": principal, "b_key": key})).first()
 
 
 async def _forget(session: AsyncSession, principal: str, key: str) -> None:
-    await session.execute(delete(_KEYS).where(*_this_key(principal, key)))
+    await session.execute(_FORGET, {"b_principal": principal, "b_key": key})
 
 
 async def _store(session: AsyncSession, principal: str, key: str, body: Any) -> None:
     """The answer, for replays: written before the commit, with the work."""
-    statement = update(_KEYS).where(*_this_key(principal, key)).values(response_body=body)
-    await session.execute(statement)
+    await session.execute(_STORE, {"b_principal": principal, "b_key": key, "b_body": body})
 
 
 async def idempotent_create(

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
 from app.core import bulk
-from app.core.db import dialect_insert, table_of
+from app.core.db import insert_or_nothing, table_of
 from app.core.errors import NotFound
 from app.core.pagination import PageRequest, fetch_page
 from app.core.runs.framework import claim
@@ -21,6 +21,7 @@ from app.trades.capture.states import TradeStatus
 IN_CHUNK = 500
 UNCONFIRMED = (TradeStatus.CAPTURED.value, TradeStatus.MISMATCHED.value)
 _TRADES = table_of(Trade)
+_INSERT_UNLESS_BOOKED = insert_or_nothing(_TRADES, ("book", "external_id"), _TRADES.c.id)
 
 
 # One trade ----------------------------------------------------------------------------------
@@ -57,13 +58,7 @@ async def insert_unless_booked(session: AsyncSession, row: dict[str, Any]) -> Tr
     One statement: the unique index decides, so a concurrent twin waits for the first to end
     instead of failing; no ORM flush. The answer is the trade as the session's own object, its
     columns those just written (no read back)."""
-    statement = (
-        dialect_insert(session, _TRADES)
-        .values(row)
-        .on_conflict_do_nothing(index_elements=["book", "external_id"])
-        .returning(_TRADES.c.id)
-    )
-    if (await session.execute(statement)).first() is None:
+    if (await session.execute(_INSERT_UNLESS_BOOKED(session), row)).first() is None:
         return None
     trade = Trade(**row)
     make_transient_to_detached(trade)  # as if loaded: persistent once added, nothing to insert
