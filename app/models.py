@@ -21,6 +21,7 @@ from app.reconciliation.matches import models as reconciliation_matches_models
 from app.reconciliation.rules import models as reconciliation_rules_models
 from app.reconciliation.runs import models as reconciliation_runs_models
 from app.reconciliation.statements import models as reconciliation_statements_models
+from app.reference import generation as reference_generation_models
 from app.reference.accounts import models as reference_accounts_models
 from app.reference.books import models as reference_books_models
 from app.reference.buy_in_periods import models as reference_buy_in_periods_models
@@ -68,6 +69,7 @@ __all__ = [
     "reference_books_models",
     "reference_buy_in_periods_models",
     "reference_counterparties_models",
+    "reference_generation_models",
     "reference_instruments_models",
     "reference_markets_models",
     "reference_prices_models",

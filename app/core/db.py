@@ -1,6 +1,6 @@
 """Engine, sessions and the unit of work: services flush, the boundary commits or rolls back."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -133,6 +133,21 @@ def dialect_insert(session: AsyncSession, table: Any) -> Any:
     if session.get_bind().dialect.name == "postgresql":
         return postgresql_insert(table)
     return sqlite_insert(table)
+
+
+def insert_or_nothing(
+    table: Table, conflict: Sequence[str], returning: Any
+) -> Callable[[AsyncSession], Any]:
+    """``INSERT ... ON CONFLICT (conflict) DO NOTHING RETURNING returning``, built once per
+    dialect, the row given at execution (``session.execute(statement, row)``): a statement
+    built per call would have its cache key computed from scratch every time, hot paths pay."""
+    statements = {
+        name: build(table)
+        .on_conflict_do_nothing(index_elements=list(conflict))
+        .returning(returning)
+        for name, build in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))
+    }
+    return lambda session: statements[session.get_bind().dialect.name]
 
 
 def table_of(model: type[Any]) -> Table:

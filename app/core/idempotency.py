@@ -1,8 +1,9 @@
 """``Idempotency-Key`` on creating POSTs.
 
-The key's row is inserted in the same transaction as the work it guards. A concurrent request
-with the same key blocks on the primary key until the first commits, then fails its insert,
-rolls back and replays the stored answer; so 200 racing requests book one trade.
+The key's row is claimed (inserted) in the same transaction as the work it guards, and the
+answer stored in it before the commit: two statements for a fresh key. A concurrent request with
+the same key blocks on the primary key until the first commits, then its insert does nothing
+and it replays the stored answer; so 200 racing requests book one trade.
 """
 
 import hashlib
@@ -14,13 +15,13 @@ from typing import Annotated, Any
 from fastapi import Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import JSON, Integer, String, delete, select
+from sqlalchemy import JSON, Integer, Row, String, bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.config import get_settings
-from app.core.db import Base, UnitOfWork
+from app.core.db import Base, UnitOfWork, insert_or_nothing, table_of
 from app.core.errors import AppError, Conflict
 from app.core.types import UTCDateTime
 
@@ -110,43 +111,78 @@ async def run_idempotent(
         try:
             async with uow:
                 session = uow.session
-                stored = await _stored(session, principal, key)
-                if stored is not None and stored.created_at > now - retention:
-                    if stored.fingerprint != request_fingerprint:
-                        raise IdempotencyKeyReused(
-                            f"Idempotency-Key '{key}' was first used with a different request; "
-                            "nothing was written."
-                        )
-                    body = stored.response_body
-                    return _response(stored.status_code, body, location(body), replayed=True)
-                if stored is not None:
-                    await session.delete(stored)
-                    await session.flush()
-                record = IdempotencyRecord(
-                    principal=principal,
-                    key=key,
-                    fingerprint=request_fingerprint,
-                    status_code=status_code,
-                    response_body=None,
-                    created_at=now,
-                )
-                session.add(record)
-                await session.flush()
+                claim = (session, principal, key, request_fingerprint, status_code)
+                if not await _claim(*claim, now=now):
+                    stored = await _stored(session, principal, key)
+                    if stored is not None and stored.created_at > now - retention:
+                        if stored.fingerprint != request_fingerprint:
+                            raise IdempotencyKeyReused(
+                                f"Idempotency-Key '{key}' was first used with a different "
+                                "request; nothing was written."
+                            )
+                        body = stored.response_body
+                        return _response(stored.status_code, body, location(body), replayed=True)
+                    # Expired: it replays no more; the key is taken afresh, in this transaction.
+                    await _forget(session, principal, key)
+                    if not await _claim(*claim, now=now):
+                        continue
                 body = (await work(session)).model_dump(mode="json", by_alias=True)
-                record.response_body = body
+                await _store(session, principal, key, body)
             return _response(status_code, body, location(body), replayed=False)
         except IntegrityError:
             continue  # lost the race for the key: the next attempt replays the winner's answer
     raise Conflict(f"Another request with Idempotency-Key '{key}' is in progress; retry shortly.")
 
 
-async def _stored(session: AsyncSession, principal: str, key: str) -> IdempotencyRecord | None:
-    statement = (
-        select(IdempotencyRecord)
-        .where(IdempotencyRecord.principal == principal, IdempotencyRecord.key == key)
-        .execution_options(populate_existing=True)
-    )
-    return (await session.scalars(statement)).one_or_none()
+_KEYS = table_of(IdempotencyRecord)
+
+# Built once: the hot path only binds values.
+_CLAIM = insert_or_nothing(_KEYS, ("principal", "key"), _KEYS.c.key)
+_THIS_KEY = (_KEYS.c.principal == bindparam("b_principal"), _KEYS.c.key == bindparam("b_key"))
+_STORED = select(
+    _KEYS.c.fingerprint, _KEYS.c.status_code, _KEYS.c.response_body, _KEYS.c.created_at
+).where(*_THIS_KEY)
+_FORGET = delete(_KEYS).where(*_THIS_KEY)
+_STORE = update(_KEYS).where(*_THIS_KEY).values(response_body=bindparam("b_body"))
+
+
+async def _claim(
+    session: AsyncSession,
+    principal: str,
+    key: str,
+    request_fingerprint: str,
+    status_code: int,
+    *,
+    now: datetime,
+) -> bool:
+    """Insert the key's row, unless it is there: True when this request now holds the key.
+
+    One statement. ``ON CONFLICT DO NOTHING`` waits for a concurrent holder of the key to end:
+    committed, it answers no row (the caller replays); rolled back, the row is ours."""
+    row = {
+        "principal": principal,
+        "key": key,
+        "fingerprint": request_fingerprint,
+        "status_code": status_code,
+        "response_body": None,
+        "created_at": now,
+    }
+    return (await session.execute(_CLAIM(session), row)).first() is not None
+
+
+async def _stored(
+    session: AsyncSession, principal: str, key: str
+) -> Row[str, int, Any, datetime] | None:
+    return (await session.execute(_STORED, {"b_principal": principal, "b_key": key})).first()
+
+
+async def _forget(session: AsyncSession, principal: str, key: str) -> None:
+    await session.execute(_FORGET, {"b_principal": principal, "b_key": key})
+
+
+async def _store(session: AsyncSession, principal: str, key: str, body: Any) -> None:
+    """The answer, for replays: written before the commit, with the work."""
+    await session.execute(_STORE, {"b_principal": principal, "b_key": key, "b_body": body})
 
 
 async def idempotent_create(

@@ -8,7 +8,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.reference.accounts import service as accounts
 from app.reference.books.service import known_books
+from app.reference.cached import ReferenceCache, cache_for
 from app.reference.counterparties import service as counterparties
+from app.reference.generation import current_token
 from app.reference.instruments import service as instruments
 from app.reference.markets import service as markets
 from app.reference.values import Parties, ReferenceSet
@@ -31,17 +33,41 @@ async def load_reference(
     leis: Iterable[str],
 ) -> ReferenceSet:
     """The instruments, markets (those named and those of the instruments), books and
-    counterparties named, with the markets' closed days."""
-    found_instruments = await instruments.instruments_by_isin(session, isins=isins)
+    counterparties named, with the markets' closed days.
+
+    One statement (the generation token) when the process has read them all before under the
+    same token; the rows it lacks, one query per table."""
+    cache = cache_for(session.get_bind(), await current_token(session))
+    wanted_isins = set(isins)
+    if missing := wanted_isins - cache.instruments.keys():
+        cache.instruments.update(await instruments.instruments_by_isin(session, isins=missing))
+    found_instruments = {i: cache.instruments[i] for i in wanted_isins if i in cache.instruments}
     wanted_mics = set(mics) | {i.mic for i in found_instruments.values()}
-    found_markets = await markets.markets_by_mic(session, mics=wanted_mics)
+    await _fill_markets(session, cache, wanted_mics - cache.markets.keys())
+    wanted_books, wanted_leis = set(books), set(leis)
+    if missing := wanted_books - cache.books:
+        cache.books |= await known_books(session, codes=missing)
+    if missing := wanted_leis - cache.counterparties:
+        cache.counterparties |= await counterparties.known_leis(session, leis=missing)
+    found_markets = {m: cache.markets[m] for m in wanted_mics if m in cache.markets}
     return ReferenceSet(
         instruments=found_instruments,
         markets=found_markets,
-        books=await known_books(session, codes=books),
-        counterparties=await counterparties.known_leis(session, leis=leis),
-        closed_days=await markets.closed_days_by_mic(session, mics=found_markets),
+        books=wanted_books & cache.books,
+        counterparties=wanted_leis & cache.counterparties,
+        closed_days={m: list(cache.closed_days[m]) for m in found_markets if cache.closed_days[m]},
     )
+
+
+async def _fill_markets(session: AsyncSession, cache: ReferenceCache, mics: set[str]) -> None:
+    """The markets of ``mics`` that exist, and their closed days, into ``cache``."""
+    if not mics:
+        return
+    found = await markets.markets_by_mic(session, mics=mics)
+    closed = await markets.closed_days_by_mic(session, mics=found) if found else {}
+    for mic, market in found.items():
+        cache.closed_days[mic] = closed.get(mic, [])
+        cache.markets[mic] = market
 
 
 async def parties_and_accounts(session: AsyncSession) -> Parties:

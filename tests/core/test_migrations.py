@@ -127,7 +127,7 @@ async def test_head_matches_the_models_and_is_seeded(fresh_url: str) -> None:
     finally:
         await engine.dispose()
 
-    assert versions == [head_revision()] == ["0032j"]
+    assert versions == [head_revision()] == ["0032r"]
 
     assert [tuple(row) for row in head_rows] == [(0,)]  # the chain starts empty
     assert len(rate_rows) == 8
@@ -230,7 +230,10 @@ async def test_append_only_trigger_exists_only_on_postgres(
             )
         else:
             rows = connection.execute(
-                sa.text("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+                sa.text(
+                    "SELECT name FROM sqlite_master "
+                    "WHERE type = 'trigger' AND tbl_name = 'audit_records'"
+                )
             )
         return sorted(row[0] for row in rows)
 

@@ -53,8 +53,9 @@ async def test_load_reference_answers_what_exists_of_what_was_named(
             leis=[GOLDMAN, NSCC, "529900T8BM49AURSDO55"],
         )
 
-    # Instruments, markets, books, counterparties, closed days: one query each.
-    assert len(statements) == 5
+    # The generation token, then instruments, markets, books, counterparties, closed days: one
+    # query each (the process has none of them yet under this token).
+    assert len(statements) == 6
 
     assert sorted(found.instruments) == [BUND, JPM]
     assert sorted(found.markets) == ["XNYS", "XOFF", "XPAR"]  # named, and the instruments'

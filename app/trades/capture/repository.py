@@ -7,11 +7,12 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, func, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.core import bulk
 from app.core.any_of import any_of
-from app.core.db import table_of
+from app.core.db import insert_or_nothing, table_of
 from app.core.errors import NotFound
 from app.core.pagination import PageRequest, fetch_page
 from app.core.runs.framework import claim
@@ -22,6 +23,8 @@ from app.trades.capture.states import TradeStatus
 # Ids per IN (...) list: keeps statements well under the drivers' parameter limits.
 IN_CHUNK = 500
 UNCONFIRMED = (TradeStatus.CAPTURED.value, TradeStatus.MISMATCHED.value)
+_TRADES = table_of(Trade)
+_INSERT_UNLESS_BOOKED = insert_or_nothing(_TRADES, ("book", "external_id"), _TRADES.c.id)
 
 
 # One trade ----------------------------------------------------------------------------------
@@ -50,6 +53,20 @@ async def lock(session: AsyncSession, trade_id: str) -> Trade:
 
 
 # Capture ------------------------------------------------------------------------------------
+
+
+async def insert_unless_booked(session: AsyncSession, row: dict[str, Any]) -> Trade | None:
+    """Insert one new trade, unless its (book, external_id) is booked already (None then).
+
+    One statement: the unique index decides, so a concurrent twin waits for the first to end
+    instead of failing; no ORM flush. The answer is the trade as the session's own object, its
+    columns those just written (no read back)."""
+    if (await session.execute(_INSERT_UNLESS_BOOKED(session), row)).first() is None:
+        return None
+    trade = Trade(**row)
+    make_transient_to_detached(trade)  # as if loaded: persistent once added, nothing to insert
+    session.add(trade)
+    return trade
 
 
 async def booked_ids(

@@ -3,7 +3,7 @@
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -177,24 +177,28 @@ async def capture_trade(
     outcome = evaluate(terms, reference, now=now)
     if isinstance(outcome, list):
         raise ValidationFailed(_summary(outcome), errors=outcome)
-    existing = await repository.booked_ids(session, [(data.book, data.external_id)])
-    if existing:
-        trade_id = existing[(data.book, data.external_id)]
-        raise Conflict(
-            f"external_id '{data.external_id}' is already booked in {data.book} as {trade_id}.",
-            trade_id=trade_id,
-        )
     row = _trade_row(terms, outcome, external_id=data.external_id, actor=actor, now=now)
     locked_in = terms.venue in _locked_in_venues(reference)
     changes = _capture_records(row, locked_in=locked_in)
-    trade = Trade(**row)
-    session.add(trade)
+    trade = await repository.insert_unless_booked(session, row)
+    if trade is None:
+        await _refuse_booked(session, book=data.book, external_id=data.external_id)
     await record_changes(session, changes, actor=actor, now=now)
     if not locked_in:
         await match_alleged(session, [captured(row)], actor=actor, now=now)
     # Last: it locks the book's position in the security until the commit.
     await positions.book_trades(session, [_economics(row)], actor=actor, now=now)
     return trade
+
+
+async def _refuse_booked(session: AsyncSession, *, book: str, external_id: str) -> NoReturn:
+    """409, naming the trade booked under this ``external_id`` (nothing of ours was written)."""
+    booked = await repository.booked_ids(session, [(book, external_id)])
+    trade_id = booked.get((book, external_id))
+    raise Conflict(
+        f"external_id '{external_id}' is already booked in {book} as {trade_id}.",
+        trade_id=trade_id,
+    )
 
 
 def _summary(problems: Sequence[FieldProblem]) -> str:
