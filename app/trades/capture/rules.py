@@ -15,10 +15,10 @@ from zoneinfo import ZoneInfo
 from app.core.calendars import BusinessCalendar
 from app.core.errors import FieldProblem
 from app.core.identifiers import currency_minor_units
-from app.core.money import decimal_places, is_multiple_of
+from app.core.money import decimal_places, is_multiple_of, round_money
 from app.reference.cycles import cycle_days_on
 from app.trades.capture.daycount import DayCount
-from app.trades.capture.pricing import Amounts, BondTerms, trade_amounts
+from app.trades.capture.pricing import Amounts, BondTerms, gross_amount, trade_amounts
 
 # A trade stamped a little ahead of our clock is clock skew, not a trade from the future.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -130,6 +130,7 @@ def evaluate(
     market = ref.markets.get(terms.venue)
     problems = _unknown_names(terms, ref)
     problems += _bad_terms(terms, instrument, now=now)
+    problems += _no_consideration(terms, instrument)
     settlement_date = terms.settlement_date
     if market is not None:
         settlement_date, dated = _dates(terms, ref, market, instrument, now=now)
@@ -198,6 +199,25 @@ def _bad_terms(
     if terms.trade_time > now + CLOCK_SKEW:
         problem("trade_time", "is in the future")
     return problems
+
+
+def _no_consideration(terms: TradeTerms, instrument: InstrumentFacts | None) -> list[FieldProblem]:
+    """A trade whose gross amount rounds to zero in its currency's minor units pays nothing
+    for the securities: no cash could be instructed against them, and the journal would hold
+    a position without its principal. It is refused; free-of-payment moves are not trades."""
+    if instrument is None or terms.quantity <= 0 or terms.price <= 0:
+        return []  # refused above, or its pricing (percent of nominal or not) is unknown
+    gross = gross_amount(
+        quantity=terms.quantity, price=terms.price, percent_of_nominal=instrument.type == "bond"
+    )
+    if round_money(gross, terms.currency) != 0:
+        return []
+    unit = Decimal(1).scaleb(-currency_minor_units(terms.currency))
+    message = (
+        f"gives a gross amount of {gross.normalize():f} {terms.currency}, which rounds to zero: "
+        f"a trade must amount to at least {unit:f} {terms.currency}"
+    )
+    return [FieldProblem("price", message)]
 
 
 def _dates(

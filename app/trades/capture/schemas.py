@@ -79,7 +79,10 @@ class TradeIn(BaseModel):
     isin: Isin
     side: Side
     quantity: DecimalStr = Field(description="Shares, or nominal for bonds.")
-    price: DecimalStr = Field(description="Per share, or percent of nominal for bonds.")
+    price: DecimalStr = Field(
+        description="Per share, or percent of nominal for bonds. The gross amount it gives "
+        "must be at least one minor unit of the currency once rounded (else 422)."
+    )
     currency: Currency
     trade_date: date
     trade_time: UtcDateTime
