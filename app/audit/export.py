@@ -41,23 +41,7 @@ class ExportFormat(StrEnum):
 
 MEDIA_TYPES = {ExportFormat.JSONL: "application/x-ndjson", ExportFormat.CSV: "text/csv"}
 
-RECORD_COLUMNS = (
-    "seq",
-    "prev_hash",
-    "hash",
-    "sealed_at",
-    "occurred_at",
-    "actor_key_id",
-    "actor_role",
-    "actor_name",
-    "request_id",
-    "entity_type",
-    "entity_id",
-    "action",
-    "before",
-    "after",
-    "event_type",
-)
+RECORD_COLUMNS = ("seq", "prev_hash", "hash", "sealed_at", *repository.RECORD_COLUMNS)
 CSV_COLUMNS = ("row_type", *RECORD_COLUMNS, "verified", "records", "first_bad_seq")
 
 
