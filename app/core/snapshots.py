@@ -123,7 +123,8 @@ _WRITERS: dict[type, Callable[[Any], Any] | None] = {
 }
 
 
-def _python_type(column: Any) -> type:
+def python_type_of(column: Any) -> type:
+    """The Python type of a column's values (``object`` when its type does not say)."""
     column_type = column.type
     if isinstance(column_type, TypeDecorator):  # exact decimals, UTC timestamps
         column_type = column_type.impl_instance
@@ -134,6 +135,12 @@ def _python_type(column: Any) -> type:
     return python_type
 
 
+def column_writer(column: Any) -> Callable[[Any], Any] | None:
+    """What turns a column's value into what ``jsonable`` gives, chosen once by the column's
+    type; None where the value goes in as it is (text, integers)."""
+    return _WRITERS.get(python_type_of(column), jsonable)
+
+
 def row_imager(columns: Iterable[Any]) -> Callable[[Any], dict[str, Any]]:
     """``row_snapshot`` for Core rows of ``columns``, in that order (named as the mapped
     attributes are): what ``jsonable`` gives for each value, converting only the columns that
@@ -141,7 +148,7 @@ def row_imager(columns: Iterable[Any]) -> Callable[[Any], dict[str, Any]]:
     value's."""
     listed = list(columns)
     keys = [column.key for column in listed]
-    writers = [_WRITERS.get(_python_type(column), jsonable) for column in listed]
+    writers = [column_writer(column) for column in listed]
     convert = [(index, write) for index, write in enumerate(writers) if write is not None]
 
     def image(row: Any) -> dict[str, Any]:

@@ -6,7 +6,7 @@ than anything else in an image."""
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -16,7 +16,6 @@ from sqlalchemy import (
     Row,
     String,
     Text,
-    TypeDecorator,
     case,
     cast,
     func,
@@ -24,39 +23,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.snapshots import jsonable
+from app.core.snapshots import column_writer, python_type_of
 from app.trades.capture.models import Trade
 
 Convert = Callable[[Any], Any]
-
-
-def _python_type(column: ColumnElement[Any]) -> type | None:
-    column_type = column.type
-    if isinstance(column_type, TypeDecorator):  # exact decimals, UTC timestamps
-        column_type = column_type.impl_instance
-    try:
-        python_type: type = column_type.python_type
-    except NotImplementedError:
-        return None
-    return python_type
-
-
-def _decimal_text(value: Any) -> Any:
-    if type(value) is not Decimal:
-        return jsonable(value)
-    # As ``jsonable`` writes it (PostgreSQL's numeric has no negative zero).
-    return format(abs(value) if value.is_zero() else value, "f")
-
-
-def _utc_text(value: Any) -> Any:
-    return value.astimezone(UTC).isoformat() if type(value) is datetime else jsonable(value)
-
-
-def _date_text(value: Any) -> Any:
-    return value.isoformat() if type(value) is date else jsonable(value)
-
-
-_TEXT_OF: dict[type, Convert] = {Decimal: _decimal_text, datetime: _utc_text, date: _date_text}
 
 
 def _numeric_sql(column: ColumnElement[Any]) -> ColumnElement[Any]:
@@ -98,16 +68,13 @@ def plan_images(columns: Sequence[Label[Any]], *, postgresql: bool) -> ImagePlan
     selected: list[Label[Any]] = []
     converted: list[tuple[int, Convert]] = []
     for index, column in enumerate(columns):
-        python_type = _python_type(column)
-        in_sql = _IN_SQL.get(python_type) if postgresql and python_type else None
+        in_sql = _IN_SQL.get(python_type_of(column)) if postgresql else None
         if in_sql is not None:
             selected.append(in_sql(column.element).label(column.key))
             continue
         selected.append(column)
-        if python_type not in (str, int, bool):
-            converted.append(
-                (index, _TEXT_OF.get(python_type, jsonable) if python_type else jsonable)
-            )
+        if (write := column_writer(column)) is not None:
+            converted.append((index, write))
     return ImagePlan(selected, tuple(column.key for column in columns), converted)
 
 
