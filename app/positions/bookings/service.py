@@ -52,6 +52,7 @@ __all__ = [
     "expect_settlement",
     "holdings",
     "lock_for_settlement",
+    "lock_positions",
     "novate",
     "post_penalties",
     "post_settlement",
@@ -180,6 +181,15 @@ async def book_trades(
                 late.discard(key)
                 source = (TRADE_SOURCE, trade.trade_id)
                 await restate_positions(session, {key}, source=source, actor=actor, now=now)
+
+
+async def lock_positions(
+    session: AsyncSession, trades: Sequence[TradeEconomics], *, now: datetime
+) -> None:
+    """Lock the positions of trades that several ``book_trades`` calls of one transaction will
+    book (one call per actor), all at once in key order: each call locks its own in order, but
+    two calls one after the other would not, and could wait in a circle with another writer."""
+    await balances.lock(session, {_position_key(trade) for trade in trades}, now=now)
 
 
 def _economics(lines: Sequence[Line]) -> list[tuple[str, str, Decimal]]:

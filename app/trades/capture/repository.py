@@ -69,6 +69,25 @@ async def insert_unless_booked(session: AsyncSession, row: dict[str, Any]) -> Tr
     return trade
 
 
+async def insert_many_unless_booked(
+    session: AsyncSession, rows: Sequence[dict[str, Any]]
+) -> dict[str, Trade]:
+    """``insert_unless_booked`` for many new trades in one statement (rows with distinct
+    (book, external_id), inserted in the order given): the trades inserted, by id, each as the
+    session's own object. Those whose (book, external_id) is booked already are left out."""
+    if not rows:
+        return {}
+    result = await session.execute(_INSERT_UNLESS_BOOKED(session), list(rows))
+    inserted = set(result.scalars().all())
+    trades: dict[str, Trade] = {}
+    for row in rows:
+        if row["id"] in inserted:
+            trade = trades[row["id"]] = Trade(**row)
+            make_transient_to_detached(trade)
+            session.add(trade)
+    return trades
+
+
 async def booked_ids(
     session: AsyncSession, keys: Sequence[tuple[str, str]]
 ) -> dict[tuple[str, str], str]:

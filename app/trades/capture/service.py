@@ -1,8 +1,9 @@
 """Trade capture (single and batch), amendment, cancellation, history and queries."""
 
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
+from itertools import groupby
 from typing import Any, NoReturn
 
 from pydantic import TypeAdapter, ValidationError
@@ -167,38 +168,128 @@ def _capture_records(row: dict[str, Any], *, locked_in: bool) -> list[Change]:
     return changes
 
 
-async def capture_trade(
+@dataclass(frozen=True, slots=True)
+class NewTrade:
+    """A trade evaluated and ready to write: its row (the audited after-image), its audit
+    records, whether its venue confirms it at once, and who books it when."""
+
+    row: dict[str, Any]
+    changes: list[Change]
+    locked_in: bool
+    actor: Actor
+    now: datetime
+
+    @property
+    def identity(self) -> tuple[str, str]:
+        """(book, external_id): what a second booking of the trade is refused on."""
+        return self.row["book"], self.row["external_id"]
+
+
+def _new_trade(
+    terms: TradeTerms,
+    booking: Booking,
+    *,
+    external_id: str,
+    locked_in: bool,
+    actor: Actor,
+    now: datetime,
+) -> NewTrade:
+    row = _trade_row(terms, booking, external_id=external_id, actor=actor, now=now)
+    return NewTrade(row, _capture_records(row, locked_in=locked_in), locked_in, actor, now)
+
+
+async def prepare_trade(
     session: AsyncSession, *, data: TradeIn, actor: Actor, now: datetime
-) -> Trade:
-    """Book one trade. On a locked-in venue it is confirmed at once (the CCP confirms it);
-    elsewhere an alleged confirmation waiting for it is matched."""
+) -> NewTrade:
+    """Evaluate one trade against reference data (422 when a rule fails) and make it ready to
+    write; nothing is written."""
     terms = _terms(data)
     reference = await _reference_for(session, [terms])
     outcome = evaluate(terms, reference, now=now)
     if isinstance(outcome, list):
         raise ValidationFailed(_summary(outcome), errors=outcome)
-    row = _trade_row(terms, outcome, external_id=data.external_id, actor=actor, now=now)
     locked_in = terms.venue in _locked_in_venues(reference)
-    changes = _capture_records(row, locked_in=locked_in)
-    trade = await repository.insert_unless_booked(session, row)
+    return _new_trade(
+        terms, outcome, external_id=data.external_id, locked_in=locked_in, actor=actor, now=now
+    )
+
+
+async def capture_trade(
+    session: AsyncSession, *, data: TradeIn, actor: Actor, now: datetime
+) -> Trade:
+    """Book one trade. On a locked-in venue it is confirmed at once (the CCP confirms it);
+    elsewhere an alleged confirmation waiting for it is matched."""
+    new = await prepare_trade(session, data=data, actor=actor, now=now)
+    trade = await repository.insert_unless_booked(session, new.row)
     if trade is None:
         await _refuse_booked(session, book=data.book, external_id=data.external_id)
-    await record_changes(session, changes, actor=actor, now=now)
-    if not locked_in:
-        await match_alleged(session, [captured(row)], actor=actor, now=now)
-    # Last: it locks the book's position in the security until the commit.
-    await positions.book_trades(session, [_economics(row)], actor=actor, now=now)
+    await _book_new(session, [new])
     return trade
+
+
+async def capture_group(
+    session: AsyncSession, trades: Sequence[NewTrade]
+) -> list[Trade | Conflict]:
+    """Book the trades of several requests in one transaction (``grouped``), each answered
+    as ``capture_trade`` answers it alone: its trade, or the 409 naming the trade booked under
+    its (book, external_id); of two in the group with the same, the first is booked."""
+    first: dict[tuple[str, str], NewTrade] = {}
+    for new in trades:
+        first.setdefault(new.identity, new)
+    # In (book, external_id) order: concurrent groups wait on each other's new rows in one order.
+    inserted = await repository.insert_many_unless_booked(
+        session, [first[identity].row for identity in sorted(first)]
+    )
+    refused = [identity for identity, new in first.items() if new.row["id"] not in inserted]
+    booked = await repository.booked_ids(session, refused) if refused else {}
+    booked.update({i: new.row["id"] for i, new in first.items() if new.row["id"] in inserted})
+    await _book_new(session, [new for new in trades if new.row["id"] in inserted])
+    return [
+        inserted.get(new.row["id"]) or _booked_conflict(*new.identity, booked.get(new.identity))
+        for new in trades
+    ]
+
+
+async def _book_new(session: AsyncSession, trades: Sequence[NewTrade]) -> None:
+    """What follows the insert of new trades, for single, grouped and batch capture alike:
+    their audit records (each with its request's actor and time), the alleged confirmations
+    they match, and their trade-date bookings, one ``book_trades`` per API key (the journal
+    says who booked an entry) with every position locked first, in one order."""
+    if not trades:
+        return
+    for (actor, now), same in groupby(trades, key=lambda new: (new.actor, new.now)):
+        await record_changes(
+            session, [c for new in same for c in new.changes], actor=actor, now=now
+        )
+    bilateral = [captured(n.row, by=n.actor, at=n.now) for n in trades if not n.locked_in]
+    await match_alleged(session, bilateral, actor=trades[0].actor, now=trades[0].now)
+    # Last: it locks the book's positions in the securities until the commit.
+    by_key: dict[str, list[NewTrade]] = {}
+    for new in trades:
+        by_key.setdefault(new.actor.key_id, []).append(new)
+    if len(by_key) > 1:
+        latest = max(new.now for new in trades)
+        await positions.lock_positions(session, [_economics(n.row) for n in trades], now=latest)
+    for of_key in by_key.values():
+        await positions.book_trades(
+            session,
+            [_economics(new.row) for new in of_key],
+            actor=of_key[0].actor,
+            now=max(new.now for new in of_key),
+        )
+
+
+def _booked_conflict(book: str, external_id: str, trade_id: str | None) -> Conflict:
+    return Conflict(
+        f"external_id '{external_id}' is already booked in {book} as {trade_id}.",
+        trade_id=trade_id,
+    )
 
 
 async def _refuse_booked(session: AsyncSession, *, book: str, external_id: str) -> NoReturn:
     """409, naming the trade booked under this ``external_id`` (nothing of ours was written)."""
     booked = await repository.booked_ids(session, [(book, external_id)])
-    trade_id = booked.get((book, external_id))
-    raise Conflict(
-        f"external_id '{external_id}' is already booked in {book} as {trade_id}.",
-        trade_id=trade_id,
-    )
+    raise _booked_conflict(book, external_id, booked.get((book, external_id)))
 
 
 def _summary(problems: Sequence[FieldProblem]) -> str:
@@ -239,7 +330,8 @@ async def capture_batch(
     terms = {index: _terms(data) for index, data in parsed}
     reference = await _reference_for(session, list(terms.values()))
     booked_ids = await repository.booked_ids(session, [(d.book, d.external_id) for _, d in parsed])
-    rows: list[dict[str, Any]] = []
+    locked_in = _locked_in_venues(reference)
+    news: list[NewTrade] = []
     for index, data in parsed:
         key = (data.book, data.external_id)
         if key in booked_ids:
@@ -256,25 +348,23 @@ async def capture_batch(
                 problem=_item_problem(index, outcome),
             )
             continue
-        row = _trade_row(terms[index], outcome, external_id=data.external_id, actor=actor, now=now)
-        rows.append(row)
-        booked_ids[key] = row["id"]
+        new = _new_trade(
+            terms[index],
+            outcome,
+            external_id=data.external_id,
+            locked_in=data.venue in locked_in,
+            actor=actor,
+            now=now,
+        )
+        news.append(new)
+        booked_ids[key] = new.row["id"]
         results[index] = BatchItemResult(
-            index=index, outcome=BatchOutcome.CREATED, id=row["id"], problem=None
+            index=index, outcome=BatchOutcome.CREATED, id=new.row["id"], problem=None
         )
 
-    if rows:
-        locked_in = _locked_in_venues(reference)
-        changes = [
-            c for row in rows for c in _capture_records(row, locked_in=row["venue"] in locked_in)
-        ]
-        bilateral = [captured(row) for row in rows if row["venue"] not in locked_in]
-        await repository.insert_rows(session, rows)
-        await record_changes(session, changes, actor=actor, now=now)
-        await match_alleged(session, bilateral, actor=actor, now=now)
-        await positions.book_trades(
-            session, [_economics(row) for row in rows], actor=actor, now=now
-        )
+    if news:
+        await repository.insert_rows(session, [new.row for new in news])
+        await _book_new(session, news)
     return [result for result in results if result is not None]
 
 

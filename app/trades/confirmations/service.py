@@ -72,6 +72,10 @@ class CapturedTrade:
     counterparty_lei: str
     external_id: str
     terms: Terms
+    # Who booked it and when, where trades of several requests are matched at once (grouped
+    # capture): what a match records is theirs. None: the caller's actor and time.
+    booked_by: Actor | None = None
+    booked_at: datetime | None = None
 
 
 def _field(values: Mapping[str, Any] | Trade, name: str) -> Any:
@@ -82,12 +86,16 @@ def trade_terms(values: Mapping[str, Any] | Trade) -> Terms:
     return Terms(**{name: _field(values, name) for name in _TERM_FIELDS})
 
 
-def captured(values: Mapping[str, Any] | Trade) -> CapturedTrade:
+def captured(
+    values: Mapping[str, Any] | Trade, *, by: Actor | None = None, at: datetime | None = None
+) -> CapturedTrade:
     return CapturedTrade(
         id=_field(values, "id"),
         counterparty_lei=_field(values, "counterparty_lei"),
         external_id=_field(values, "external_id"),
         terms=trade_terms(values),
+        booked_by=by,
+        booked_at=at,
     )
 
 
@@ -373,18 +381,19 @@ async def match_alleged(
         taken.add(trade.id)
         outcome = compare(ours=trade.terms, theirs=theirs, tolerance=tolerance)
         event = ConfirmationEvent.MATCHED if outcome.matched else ConfirmationEvent.UNMATCHED
+        by, at = trade.booked_by or actor, trade.booked_at or now
         await _move(
             session,
             confirmation,
             event,
-            actor=actor,
-            now=now,
+            actor=by,
+            now=at,
             trade_id=trade.id,
             reasons=_reasons(outcome),
             candidates=[],
             **_NO_FORCE_MATCH,
         )
-        await _apply_to_trade(session, trade.id, outcome, actor=actor, now=now)
+        await _apply_to_trade(session, trade.id, outcome, actor=by, now=at)
 
 
 async def rematch_amended(
