@@ -19,6 +19,10 @@ class Settings(BaseSettings):
     db_max_overflow: int = 10
     idempotency_retention_hours: int = 48
     batch_max_items: int = 10_000
+    # Group commit of POST /trades (app/trades/capture/grouped.py): the concurrent captures of a
+    # server process booked in one transaction, at most this many to a group.
+    trade_capture_grouping: bool = True
+    trade_capture_group_max: int = Field(default=256, gt=0)
     # The audit sealer (one process leads) and the webhook relay (any number share the work)
     # run inside every server process.
     background_workers: bool = True

@@ -8,7 +8,8 @@ and it replays the stored answer; so 200 racing requests book one trade.
 
 import hashlib
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
@@ -16,6 +17,8 @@ from fastapi import Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import JSON, Integer, Row, String, bindparam, delete, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -183,6 +186,72 @@ async def _forget(session: AsyncSession, principal: str, key: str) -> None:
 async def _store(session: AsyncSession, principal: str, key: str, body: Any) -> None:
     """The answer, for replays: written before the commit, with the work."""
     await session.execute(_STORE, {"b_principal": principal, "b_key": key, "b_body": body})
+
+
+# Many keys at once (grouped trade capture) --------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A request's hold on its key, as ``_claim`` takes it."""
+
+    principal: str
+    key: str
+    fingerprint: str
+    status_code: int
+    now: datetime
+
+    @property
+    def identity(self) -> tuple[str, str]:
+        return self.principal, self.key
+
+
+_CLAIM_MANY = {
+    name: build(_KEYS)
+    .on_conflict_do_nothing(index_elements=["principal", "key"])
+    .returning(_KEYS.c.principal, _KEYS.c.key)
+    for name, build in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))
+}
+
+
+async def claim_many(session: AsyncSession, claims: Sequence[Claim]) -> set[tuple[str, str]]:
+    """``_claim`` for many keys (distinct), in one statement, in key order (concurrent
+    claimers wait on each other in one order): the (principal, key) pairs now held."""
+    if not claims:
+        return set()
+    rows = [
+        {
+            "principal": claim.principal,
+            "key": claim.key,
+            "fingerprint": claim.fingerprint,
+            "status_code": claim.status_code,
+            "response_body": None,
+            "created_at": claim.now,
+        }
+        for claim in sorted(claims, key=lambda claim: claim.identity)
+    ]
+    statement = _CLAIM_MANY[session.get_bind().dialect.name]
+    return {(principal, key) for principal, key in await session.execute(statement, rows)}
+
+
+async def store_many(session: AsyncSession, answers: Mapping[tuple[str, str], Any]) -> None:
+    """``_store`` for many held keys: each answer, for replays, before the commit."""
+    if answers:
+        await session.execute(
+            _STORE,
+            [
+                {"b_principal": principal, "b_key": key, "b_body": body}
+                for (principal, key), body in sorted(answers.items())
+            ],
+        )
+
+
+async def release_many(session: AsyncSession, keys: Collection[tuple[str, str]]) -> None:
+    """Give up held keys whose request was refused: as its rollback would, alone."""
+    if keys:
+        await session.execute(
+            _FORGET, [{"b_principal": principal, "b_key": key} for principal, key in sorted(keys)]
+        )
 
 
 async def idempotent_create(

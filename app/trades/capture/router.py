@@ -13,7 +13,7 @@ from app.core.idempotency import IdempotencyKey, idempotent_create
 from app.core.identifiers import Isin, Lei
 from app.core.pagination import Page
 from app.core.versioning import etag, parse_if_match
-from app.trades.capture import service
+from app.trades.capture import grouped, service
 from app.trades.capture.auth import TradesRead, TradesWrite
 from app.trades.capture.schemas import (
     BookCode,
@@ -49,21 +49,7 @@ async def create_trade(
     gross, accrued interest (bonds) and net amounts, and books it as `captured`.
 
     The same `external_id` in the same book is 409, naming the trade already booked."""
-
-    async def work(session: AsyncSession) -> TradeOut:
-        trade = await service.capture_trade(session, data=body, actor=actor, now=clock())
-        return TradeOut.model_validate(trade)
-
-    return await idempotent_create(
-        request,
-        uow,
-        principal=actor.key_id,
-        key=key,
-        body=body,
-        now=clock(),
-        work=work,
-        location=lambda out: f"/api/v1/trades/{out['id']}",
-    )
+    return await grouped.create_trade(request, uow, data=body, actor=actor, now=clock(), key=key)
 
 
 @router.post(

@@ -1,0 +1,244 @@
+"""Group commit of POST /trades (app/trades/capture/grouped.py): concurrent captures booked in
+one transaction, each answered as it would be alone. Grouping is PostgreSQL's (on SQLite every
+request goes alone): the same answers are checked on both."""
+
+import asyncio
+from collections.abc import Iterator, Sequence
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from app.trades.capture import service
+from app.trades.capture.service import NewTrade
+from tests.conftest import Database
+from tests.factories import GOLDMAN, JPM, trade_payload
+from tests.support import Api, seal
+
+API = "/api/v1"
+
+
+@pytest.fixture
+def groups(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The size of each group booked (``service.capture_group`` spied on)."""
+    sizes: list[int] = []
+    real = service.capture_group
+
+    async def spy(session: Any, trades: Sequence[NewTrade]) -> Any:
+        sizes.append(len(trades))
+        return await real(session, trades)
+
+    monkeypatch.setattr(service, "capture_group", spy)
+    return sizes
+
+
+@pytest.fixture(params=[True, False], ids=["grouped", "alone"])
+def grouping(request: pytest.FixtureRequest, app: Any) -> Iterator[bool]:
+    settings = app.state.settings
+    was = settings.trade_capture_grouping
+    settings.trade_capture_grouping = request.param
+    yield request.param
+    settings.trade_capture_grouping = was
+
+
+async def post_all(api: Api, payloads: Sequence[dict[str, Any]], **kw: Any) -> list[httpx.Response]:
+    headers: list[dict[str, str]] = kw.get("headers") or [{} for _ in payloads]
+    return await asyncio.gather(
+        *(
+            api.post("/trades", json=p, role="trader", headers=h)
+            for p, h in zip(payloads, headers, strict=True)
+        )
+    )
+
+
+def expected_body(payload: dict[str, Any], trade_id: str) -> dict[str, Any]:
+    quantity = Decimal(payload["quantity"])
+    gross = quantity * Decimal("189.25")
+    net = gross + Decimal("1.52") if payload["side"] == "buy" else gross - Decimal("1.52")
+    return {
+        "id": trade_id,
+        "external_id": payload["external_id"],
+        "book": "EQ-FLOW",
+        "counterparty_lei": GOLDMAN,
+        "isin": JPM,
+        "side": payload["side"],
+        "quantity": payload["quantity"],
+        "price": "189.25",
+        "currency": "USD",
+        "trade_date": "2026-11-24",
+        "trade_time": "2026-11-24T14:31:05Z",
+        "venue": "XNYS",
+        "settlement_date": "2026-11-25",
+        "commission": "1.50",
+        "fees": "0.02",
+        "accrued_interest": None,
+        "gross_amount": f"{gross:.2f}",
+        "net_amount": f"{net:.2f}",
+        "status": "captured",
+        "cancel_reason": None,
+        "counterparty_of_record": None,
+        "obligation_id": None,
+        "version": 1,
+        "created_at": "2026-11-25T15:00:00Z",
+        "updated_at": "2026-11-25T15:00:00Z",
+    }
+
+
+def payloads(count: int) -> list[dict[str, Any]]:
+    return [
+        trade_payload(quantity=str(100 + i), side="buy" if i % 3 else "sell") for i in range(count)
+    ]
+
+
+def assert_grouped(db: Database, groups: list[int], *, members: int | None = None) -> None:
+    """Groups of more than one formed (of ``members`` in all), on PostgreSQL; none on SQLite."""
+    if db.backend == "sqlite" or members == 0:
+        assert groups == []
+        return
+    assert max(groups) > 1, groups
+    if members is not None:
+        assert sum(groups) == members, groups
+
+
+async def journal_entries_per_trade(db: Database) -> dict[str, int]:
+    async with db.sessionmaker() as session:
+        rows = await session.execute(
+            text(
+                "SELECT source_id, count(*) FROM journal_entries "
+                "WHERE source_type = 'trade' GROUP BY source_id"
+            )
+        )
+        return {str(source_id): int(count) for source_id, count in rows}
+
+
+async def assert_booked_once(api: Api, db: Database, trade_ids: set[str]) -> None:
+    listed = await api.get("/trades?limit=200", role="trader")
+    assert {t["id"] for t in listed.json()["items"]} == trade_ids
+    assert await journal_entries_per_trade(db) == dict.fromkeys(trade_ids, 1)
+    check = (await api.get("/ledger/check", role="operations")).json()
+    assert (check["ok"], check["first_bad_entry_id"]) == (True, None), check
+
+
+async def test_concurrent_posts_get_the_answers_they_get_alone(
+    api: Api, db: Database, reference: None, grouping: bool, groups: list[int]
+) -> None:
+    sent = payloads(20)
+    answers = await post_all(api, sent)
+
+    assert [a.status_code for a in answers] == [201] * 20, [a.text for a in answers]
+    for payload, answer in zip(sent, answers, strict=True):
+        body = answer.json()
+        assert body == expected_body(payload, body["id"])
+        assert answer.headers["location"] == f"/api/v1/trades/{body['id']}"
+        assert "idempotent-replayed" not in answer.headers
+    await assert_booked_once(api, db, {a.json()["id"] for a in answers})
+    position = (await api.get(f"/positions?book=EQ-FLOW&isin={JPM}", role="trader")).json()
+    signed = sum(Decimal(p["quantity"]) * (1 if p["side"] == "buy" else -1) for p in sent)
+    assert [Decimal(p["quantity"]) for p in position["items"]] == [signed]
+    assert_grouped(db, groups, members=20 if grouping else 0)
+
+
+async def test_a_duplicate_external_id_in_one_group_is_409_naming_the_first(
+    api: Api, db: Database, reference: None, groups: list[int]
+) -> None:
+    sent = payloads(6)
+    twin = {**sent[3], "quantity": "999"}
+    answers = await post_all(api, [*sent, twin])
+
+    assert_grouped(db, groups)
+    statuses = sorted(a.status_code for a in answers)
+    assert statuses == [201] * 6 + [409]
+    winner, loser = sorted((answers[3], answers[6]), key=lambda a: a.status_code)
+    assert loser.json()["trade_id"] == winner.json()["id"]
+    assert loser.json()["detail"] == (
+        f"external_id '{twin['external_id']}' is already booked in EQ-FLOW as {winner.json()['id']}."
+    )
+    await assert_booked_once(api, db, {a.json()["id"] for a in answers if a.status_code == 201})
+
+
+async def test_an_invalid_member_is_422_and_the_others_are_booked(
+    api: Api, db: Database, reference: None, groups: list[int]
+) -> None:
+    sent = payloads(8)
+    sent[2] = {**sent[2], "venue": "ZZZZ"}
+    answers = await post_all(api, sent)
+
+    assert [a.status_code for a in answers] == [201, 201, 422, 201, 201, 201, 201, 201]
+    assert answers[2].json()["errors"] == [
+        {"field": "venue", "message": "market 'ZZZZ' is not known"}
+    ]
+    assert_grouped(db, groups, members=7)
+    await assert_booked_once(api, db, {a.json()["id"] for a in answers if a.status_code == 201})
+
+
+async def test_a_failed_group_falls_back_to_each_request_alone(
+    api: Api, db: Database, reference: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = service.capture_group
+    failed: list[int] = []
+
+    async def fail_after_writing(session: Any, trades: Sequence[NewTrade]) -> Any:
+        await real(session, trades)  # everything written, then lost with the rollback
+        failed.append(len(trades))
+        raise RuntimeError("deadlock detected")
+
+    monkeypatch.setattr(service, "capture_group", fail_after_writing)
+    sent = payloads(10)
+    answers = await post_all(api, sent, headers=[{"Idempotency-Key": f"k-{i}"} for i in range(10)])
+
+    assert sum(failed) == (10 if db.backend == "postgres" else 0)
+    assert [a.status_code for a in answers] == [201] * 10
+    for payload, answer in zip(sent, answers, strict=True):
+        assert answer.json() == expected_body(payload, answer.json()["id"])
+        assert "idempotent-replayed" not in answer.headers
+    await assert_booked_once(api, db, {a.json()["id"] for a in answers})
+
+
+async def test_a_key_repeated_in_one_group_books_one_trade_and_replays(
+    api: Api, db: Database, reference: None, groups: list[int]
+) -> None:
+    sent = payloads(8)
+    booked = (await api.post("/trades", json=sent[7], role="trader")).json()
+    again = {**sent[7], "quantity": "7"}  # its external_id is booked: 409 under key "r-2"
+    keyed = [*sent[:4], sent[4], sent[4], sent[5], sent[4], again]
+    keys = [None, None, None, None, "r-1", "r-1", None, "r-1", "r-2"]
+    headers = [{"Idempotency-Key": k} if k else {} for k in keys]
+    answers = await post_all(api, keyed, headers=headers)
+
+    assert_grouped(db, groups)
+    assert [a.status_code for a in answers] == [201] * 8 + [409]
+    assert answers[8].json()["trade_id"] == booked["id"]
+    repeats = [answers[4], answers[5], answers[7]]
+    first = repeats[0].json()
+    assert [r.json() for r in repeats] == [expected_body(sent[4], first["id"])] * 3
+    replayed = sorted(str(r.headers.get("idempotent-replayed")) for r in repeats)
+    assert replayed == ["None", "true", "true"]
+    assert {r.headers["location"] for r in repeats} == {f"/api/v1/trades/{first['id']}"}
+    # The refused request left its key free: another body under it is booked, not a 422.
+    retry = await api.post(
+        "/trades", json=sent[6], role="trader", headers={"Idempotency-Key": "r-2"}
+    )
+    assert retry.status_code == 201, retry.text
+    ids = {a.json()["id"] for a in answers[:8]} | {booked["id"], retry.json()["id"]}
+    assert len(ids) == 8
+    await assert_booked_once(api, db, ids)
+
+
+async def test_each_audit_record_carries_its_own_request_id(
+    api: Api, db: Database, reference: None, groups: list[int]
+) -> None:
+    sent = payloads(12)
+    headers = [{"X-Request-ID": f"req-group-{i}"} for i in range(12)]
+    answers = await post_all(api, sent, headers=headers)
+
+    assert_grouped(db, groups)
+    await seal(db.sessionmaker)
+    response = await api.get("/audit/events?entity_type=trade&limit=1000", role="compliance")
+    captured = {
+        item["entity_id"]: item["request_id"]
+        for item in response.json()["items"]
+        if item["action"] == "captured"
+    }
+    assert captured == {a.json()["id"]: f"req-group-{i}" for i, a in enumerate(answers)}
