@@ -95,9 +95,11 @@ class CaptureGroups:
                         member.answer.set_result(answer)
         finally:
             self._drainer = None
-            for member in group:  # cancelled mid-group (shutdown): alone, then
+            # Only when cancelled (shutdown): whoever is still waiting goes alone.
+            for member in [*group, *self._queue]:
                 if not member.answer.done():
                     member.answer.set_result(None)
+            self._queue.clear()
 
     async def _run(self, group: list[_Member]) -> list[_Answer]:
         try:

@@ -152,9 +152,8 @@ async def test_a_duplicate_external_id_in_one_group_is_409_naming_the_first(
     assert statuses == [201] * 6 + [409]
     winner, loser = sorted((answers[3], answers[6]), key=lambda a: a.status_code)
     assert loser.json()["trade_id"] == winner.json()["id"]
-    assert loser.json()["detail"] == (
-        f"external_id '{twin['external_id']}' is already booked in EQ-FLOW as {winner.json()['id']}."
-    )
+    booked_as = f"is already booked in EQ-FLOW as {winner.json()['id']}."
+    assert loser.json()["detail"] == f"external_id '{twin['external_id']}' {booked_as}"
     await assert_booked_once(api, db, {a.json()["id"] for a in answers if a.status_code == 201})
 
 
