@@ -241,3 +241,31 @@ async def test_each_audit_record_carries_its_own_request_id(
         if item["action"] == "captured"
     }
     assert captured == {a.json()["id"]: f"req-group-{i}" for i, a in enumerate(answers)}
+
+
+async def test_a_request_cancelled_by_its_client_does_not_break_its_group(
+    api: Api, db: Database, reference: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sent = payloads(8)
+    tasks = [asyncio.create_task(api.post("/trades", json=p, role="trader")) for p in sent]
+    real = service.capture_group
+
+    async def cancel_one_first(session: Any, trades: Sequence[NewTrade]) -> Any:
+        if not tasks[5].done():
+            tasks[5].cancel()  # waiting in a group, queued, or not yet there
+            await asyncio.sleep(0)
+        return await real(session, trades)
+
+    monkeypatch.setattr(service, "capture_group", cancel_one_first)
+    answers = await asyncio.gather(*tasks, return_exceptions=True)
+
+    others = [a for i, a in enumerate(answers) if i != 5]
+    assert [a.status_code for a in others if isinstance(a, httpx.Response)] == [201] * 7
+    listed = (await api.get("/trades?limit=200", role="trader")).json()["items"]
+    booked = {t["external_id"] for t in listed}
+    assert {p["external_id"] for i, p in enumerate(sent) if i != 5} <= booked
+    if db.backend == "postgres":
+        assert isinstance(answers[5], asyncio.CancelledError)
+    ids = {t["id"] for t in listed}
+    assert len(ids) in (7, 8)
+    await assert_booked_once(api, db, ids)
