@@ -269,3 +269,40 @@ async def test_a_request_cancelled_by_its_client_does_not_break_its_group(
     ids = {t["id"] for t in listed}
     assert len(ids) in (7, 8)
     await assert_booked_once(api, db, ids)
+
+
+async def test_trades_of_two_api_keys_in_one_group_are_booked_each_by_its_own(
+    api: Api, db: Database, reference: None, groups: list[int]
+) -> None:
+    issued = await api.post(
+        "/api-keys", json={"name": "Second desk", "role": "trader"}, role="admin"
+    )
+    assert issued.status_code == 201, issued.text
+    second = {"Authorization": f"Bearer {issued.json()['key']}"}
+    sent = payloads(12)
+    answers = await asyncio.gather(
+        *(
+            api.post("/trades", json=p, headers=second)
+            if i % 2
+            else api.post("/trades", json=p, role="trader")
+            for i, p in enumerate(sent)
+        )
+    )
+
+    assert [a.status_code for a in answers] == [201] * 12
+    assert_grouped(db, groups, members=12)
+    async with db.sessionmaker() as session:
+        rows = await session.execute(
+            text(
+                "SELECT t.external_id, t.created_by, e.created_by FROM trades t "
+                "JOIN journal_entries e ON e.source_type = 'trade' AND e.source_id = t.id"
+            )
+        )
+        booked_by = {external_id: (trade, entry) for external_id, trade, entry in rows}
+    assert sorted(booked_by) == sorted(p["external_id"] for p in sent)
+    assert all(trade == entry for trade, entry in booked_by.values())
+    keys = [booked_by[p["external_id"]][0] for p in sent]
+    assert keys[0] != keys[1]
+    assert keys == [keys[i % 2] for i in range(12)]
+    assert keys[1] == issued.json()["id"]
+    await assert_booked_once(api, db, {a.json()["id"] for a in answers})
