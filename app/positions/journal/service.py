@@ -158,10 +158,10 @@ async def post(
     constraint trigger)."""
     for entry in entries:
         check_balanced(entry)
-    await ledger_accounts.ensure_ledger_accounts(
-        session, (line.ledger_account for entry in entries for line in entry.lines), now=now
-    )
     entry_columns, posting_columns, deltas = _rows(entries, actor=actor, now=now)
+    await ledger_accounts.ensure_ledger_accounts(
+        session, set(posting_columns["ledger_account"]), now=now
+    )
     if not entries:
         return []
     await repository.insert_entries(session, entry_columns, posting_columns)
