@@ -249,7 +249,6 @@ def _dates(
     elif not trading.is_business_day(terms.trade_date):
         reason = trading.holiday_name(terms.trade_date) or "a weekend"
         problem("trade_date", f"{terms.trade_date} is not a trading day at {market.mic} ({reason})")
-    settlement = ref.settlement_calendar(market.mic)
     if settlement_date is None:
         days = _cycle_days(ref, market, instrument, terms.trade_date)
         if days is None:
@@ -260,7 +259,7 @@ def _dates(
             settlement_date = _settles_on(ref, market.mic, terms.trade_date, days)
     elif settlement_date < terms.trade_date:
         problem("settlement_date", "is before the trade date")
-    elif not settlement.is_business_day(settlement_date):
+    elif not ref.settlement_calendar(market.mic).is_business_day(settlement_date):
         problem("settlement_date", f"{settlement_date} is not a settlement day at {market.mic}")
     return settlement_date, problems
 
