@@ -111,6 +111,9 @@ class ReferenceSet:
     counterparties: set[str] = field(default_factory=set)
     closed_days: dict[str, list[date]] = field(default_factory=dict)
     _calendars: dict[tuple[str, str], BusinessCalendar] = field(default_factory=dict)
+    # What the booking rules derive from these rows alone (a settlement date per venue,
+    # instrument and trade date), kept for the next trade of the set that asks the same.
+    derived: dict[tuple[Any, ...], Any] = field(default_factory=dict)
 
     def trading_calendar(self, mic: str) -> BusinessCalendar:
         return self._calendar(mic, "trading", MarketRef.trading_calendar)

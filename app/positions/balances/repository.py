@@ -240,33 +240,56 @@ async def upsert_days(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> 
     await session.execute(upsert, list(rows))
 
 
-async def backdate(session: AsyncSession, balance_id: int, day: date, delta: Totals) -> None:
-    """A change dated before the balance's latest daily row: that day's row and every later one
-    move. Rare (a trade dated ahead of today at its venue, then one for today); done row by row
-    in Python because decimals are never added in SQL on SQLite."""
-    later = (
-        await session.scalars(
+async def backdate(session: AsyncSession, changes: Sequence[tuple[int, date, Totals]]) -> None:
+    """Changes (balance id, day, delta; a balance's in ascending day order) dated before their
+    balance's latest daily row: that day's row and every later one move. Done in Python
+    because decimals are never added in SQL on SQLite; the daily rows read in one statement
+    per ``_CHUNK`` balances, not two a change (a batch of trades dated before its balances'
+    latest day backdates dozens)."""
+    if not changes:
+        return
+    ids = sorted({balance_id for balance_id, _, _ in changes})
+    since = min(day for _, day, _ in changes)
+    # Every daily row of these balances from ``since`` on, by balance, in date order.
+    days: dict[int, list[LedgerBalanceDay]] = {balance_id: [] for balance_id in ids}
+    for start in range(0, len(ids), _CHUNK):
+        rows = await session.scalars(
             select(LedgerBalanceDay)
-            .where(LedgerBalanceDay.balance_id == balance_id, LedgerBalanceDay.as_of_date >= day)
-            .order_by(LedgerBalanceDay.as_of_date)
+            .where(
+                LedgerBalanceDay.balance_id.in_(ids[start : start + _CHUNK]),
+                LedgerBalanceDay.as_of_date >= since,
+            )
+            .order_by(LedgerBalanceDay.balance_id, LedgerBalanceDay.as_of_date)
         )
-    ).all()
-    if not later or later[0].as_of_date != day:
-        previous = await session.scalar(
-            select(LedgerBalanceDay)
-            .where(LedgerBalanceDay.balance_id == balance_id, LedgerBalanceDay.as_of_date < day)
-            .order_by(LedgerBalanceDay.as_of_date.desc())
-            .limit(1)
-        )
-        start = _totals(previous) if previous is not None else Totals()
-        session.add(
-            LedgerBalanceDay(balance_id=balance_id, as_of_date=day, **(start + delta).as_columns())
-        )
-    for row in later:
-        moved = _totals(row) + delta
-        row.posted, row.pending = moved.posted, moved.pending
-        row.cost, row.realized_pnl = moved.cost, moved.realized_pnl
+        for row in rows:
+            days[row.balance_id].append(row)
+    for balance_id, day, delta in changes:
+        known = days[balance_id]
+        later = [row for row in known if row.as_of_date >= day]
+        if not later or later[0].as_of_date != day:
+            earlier = [row for row in known if row.as_of_date < day]
+            previous = earlier[-1] if earlier else await _day_before(session, balance_id, day)
+            start_totals = _totals(previous) if previous is not None else Totals()
+            added = LedgerBalanceDay(
+                balance_id=balance_id, as_of_date=day, **(start_totals + delta).as_columns()
+            )
+            session.add(added)
+            known.insert(len(earlier), added)
+        for row in later:
+            moved = _totals(row) + delta
+            row.posted, row.pending = moved.posted, moved.pending
+            row.cost, row.realized_pnl = moved.cost, moved.realized_pnl
     await session.flush()
+
+
+async def _day_before(session: AsyncSession, balance_id: int, day: date) -> Any:
+    """A balance's latest daily row before ``day``, if any."""
+    return await session.scalar(
+        select(LedgerBalanceDay)
+        .where(LedgerBalanceDay.balance_id == balance_id, LedgerBalanceDay.as_of_date < day)
+        .order_by(LedgerBalanceDay.as_of_date.desc())
+        .limit(1)
+    )
 
 
 def _posted(keep: Callable[[Any], Any]) -> Any:

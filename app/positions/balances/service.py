@@ -122,11 +122,12 @@ async def apply(
         by_key[(account, asset)].append((day, delta))
     heads = await _heads(session, list(by_key), now=now)
     day_rows: dict[tuple[int, date], dict[str, Any]] = {}
+    backdated: list[tuple[int, date, Totals]] = []
     for key, changes in by_key.items():
         head = heads[key]
         for day, delta in sorted(changes, key=lambda change: change[0]):
             if head.last_date is not None and day < head.last_date:
-                await repository.backdate(session, head.id, day, delta)
+                backdated.append((head.id, day, delta))
             else:
                 head.last_date = day
             head.totals = head.totals + delta
@@ -136,6 +137,7 @@ async def apply(
                     "as_of_date": day,
                     **head.totals.as_columns(),
                 }
+    await repository.backdate(session, backdated)
     await repository.update_heads(session, (heads[key] for key in by_key), now=now)
     if day_rows:  # none when every change was dated before its balance's latest day
         await repository.upsert_days(session, list(day_rows.values()))

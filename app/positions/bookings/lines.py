@@ -42,26 +42,34 @@ class TradeEconomics:
         return self.quantity if self.side == "buy" else -self.quantity
 
 
-def trade_lines(trade: TradeEconomics) -> tuple[Line, ...]:
+def trade_lines(
+    trade: TradeEconomics, *, cost: Decimal | None = None, realized_pnl: Decimal | None = None
+) -> tuple[Line, ...]:
     """The book takes the position (a credit: ownership) against the counterparty's unsettled
     account (a debit: it owes us the securities), and the cash the other way; commission, fees
-    and accrued interest go to their own accounts. The book's securities line carries no cost
-    yet: the caller adds it once it holds the position's lock."""
+    and accrued interest go to their own accounts. The book's securities line carries the
+    position's ``cost`` and ``realized_pnl`` when the caller, holding the position's lock, has
+    them. Lines that move nothing are left out (``without_zeros``)."""
     sign = 1 if trade.side == "buy" else -1
     book = accounts.book(trade.book)
     party = accounts.counterparty(trade.counterparty_lei)
     ccy = trade.currency
-    return without_zeros(
-        (
-            Line(book, trade.isin, -sign * trade.quantity),
-            Line(party, trade.isin, sign * trade.quantity),
-            Line(party, ccy, -sign * trade.net_amount),
-            Line(book, ccy, sign * trade.gross_amount),
-            Line(accounts.COMMISSION.code, ccy, trade.commission),
-            Line(accounts.FEES.code, ccy, trade.fees),
-            Line(accounts.ACCRUED_INTEREST.code, ccy, sign * (trade.accrued_interest or ZERO)),
-        )
+    quantity = sign * trade.quantity
+    # Built line by line rather than filtered afterwards: a batch makes thousands of them.
+    lines: list[Line] = []
+    if quantity or cost or realized_pnl:
+        lines.append(Line(book, trade.isin, -quantity, cost, realized_pnl))
+    if quantity:
+        lines.append(Line(party, trade.isin, quantity))
+    cash = (
+        (party, -sign * trade.net_amount),
+        (book, sign * trade.gross_amount),
+        (accounts.COMMISSION.code, trade.commission),
+        (accounts.FEES.code, trade.fees),
+        (accounts.ACCRUED_INTEREST.code, sign * (trade.accrued_interest or ZERO)),
     )
+    lines += [Line(account, ccy, amount) for account, amount in cash if amount]
+    return tuple(lines)
 
 
 @dataclass(frozen=True)

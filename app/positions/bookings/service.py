@@ -4,7 +4,7 @@ object of positions leaves this module."""
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -74,15 +74,6 @@ SETTLEMENT_SOURCE = "settlement"
 # Trade-date booking ----------------------------------------------------------------------------
 
 
-def _with_cost(lines: Sequence[Line], key: tuple[str, str], effect: Holding) -> tuple[Line, ...]:
-    return tuple(
-        replace(line, cost=effect.cost, realized_pnl=effect.realized_pnl)
-        if (line.ledger_account, line.asset) == key
-        else line
-        for line in lines
-    )
-
-
 def _position_key(trade: TradeEconomics) -> tuple[str, str]:
     return accounts.book(trade.book), trade.isin
 
@@ -125,7 +116,6 @@ async def _priced(
     """Trade entries with each position's cost and realised P&L, computed under the position's
     lock in execution order, after the reversals that go before them; and the positions where a
     trade executed before one already booked (whose followers must be restated)."""
-    planned = {trade.trade_id: trade_lines(trade) for trade in trades}
     # Only the positions: the other balances a trade moves (its counterparty's, commission,
     # fees, the book's cash) are written without waiting on other trades (balances.apply).
     keys = {_position_key(trade) for trade in trades} | {
@@ -161,7 +151,8 @@ async def _priced(
             currency=trade.currency,
         )
         holdings[key] = holdings[key] + effect
-        entries.append(_trade_entry(trade, _with_cost(planned[trade.trade_id], key, effect)))
+        lines = trade_lines(trade, cost=effect.cost, realized_pnl=effect.realized_pnl)
+        entries.append(_trade_entry(trade, lines))
     # Posted in execution order: within one booking time, that is the order a replay keeps.
     return entries, late
 

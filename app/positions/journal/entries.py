@@ -6,7 +6,6 @@ for a trade, settlement date for a settlement), whenever it was booked; its ``cr
 booking time) says from when the book knew it. ``accounting_date`` is the first day on whose
 close the book showed it: the later of the two days."""
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -71,9 +70,10 @@ def accounting_date(value_date: date, now: datetime, not_before: date | None = N
 
 def imbalances(lines: Iterable[Line]) -> dict[str, Decimal]:
     """Per asset, what the lines fail to balance by (empty when the entry is zero-sum)."""
-    totals: dict[str, Decimal] = defaultdict(Decimal)
+    totals: dict[str, Decimal] = {}
     for line in lines:
-        totals[line.asset] += line.amount
+        asset = line.asset
+        totals[asset] = totals.get(asset, ZERO) + line.amount
     return {asset: total for asset, total in totals.items() if total != 0}
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from app.core import bulk
 from app.core.db import table_of
@@ -25,13 +26,21 @@ _CHUNK = 500
 # Entries and postings --------------------------------------------------------------------------
 
 
-async def insert_entries(
-    session: AsyncSession, entries: Sequence[dict[str, Any]], postings: Sequence[dict[str, Any]]
+def _write_entries(
+    session: Session, entries: Mapping[str, Sequence[Any]], postings: Mapping[str, Sequence[Any]]
 ) -> None:
-    """Entries and their postings as plain rows: COPY on PostgreSQL (a batch of trades posts
-    thousands), executemany INSERTs on SQLite. Postings are numbered in the order given."""
-    await bulk.insert_rows(session, table_of(JournalEntry), entries)
-    await bulk.insert_rows(session, table_of(Posting), postings)
+    bulk.write_columns(session, table_of(JournalEntry), entries)
+    bulk.write_columns(session, table_of(Posting), postings)
+
+
+async def insert_entries(
+    session: AsyncSession,
+    entries: Mapping[str, Sequence[Any]],
+    postings: Mapping[str, Sequence[Any]],
+) -> None:
+    """Entries and their postings, column by column: COPY on PostgreSQL (a batch of trades
+    posts thousands), executemany INSERTs on SQLite. Postings are numbered in the order given."""
+    await session.run_sync(_write_entries, entries, postings)
 
 
 async def get_entry(session: AsyncSession, entry_id: str) -> JournalEntry:

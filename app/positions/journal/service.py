@@ -53,56 +53,73 @@ def check_balanced(entry: NewEntry) -> None:
         )
 
 
+Columns = dict[str, list[Any]]  # a table's rows, column by column (``bulk.write_columns``)
+
+
 def _rows(
     entries: Sequence[NewEntry], *, actor: Actor, now: datetime
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]], Deltas]:
-    """The rows of new entries and their postings, and what they add to the balances."""
-    entry_rows: list[dict[str, Any]] = []
-    posting_rows: list[dict[str, Any]] = []
+) -> tuple[Columns, Columns, Deltas]:
+    """The rows of new entries and their postings, column by column (a batch of trades posts
+    thousands: a dictionary per row cost more than the rest of the posting), and what they add
+    to the balances."""
+    ids = [new_id("je") for _ in entries]
+    entry_of: list[str] = []
+    accounts: list[str] = []
+    assets: list[str] = []
+    amounts: list[Decimal] = []
+    costs: list[Decimal | None] = []
+    pnls: list[Decimal | None] = []
     # Per key: posted, cost, realised P&L, summed from zero in the lines' order (as adding each
     # line's Totals would, without making two of them a line).
     sums: dict[tuple[str, str, date], list[Decimal]] = {}
-    for entry in entries:
-        entry_id = new_id("je")
-        booked_on = accounting_date(entry.value_date, now, entry.not_before)
-        entry_rows.append(
-            {
-                "id": entry_id,
-                "kind": entry.kind.value,
-                "accounting_date": booked_on,
-                "value_date": entry.value_date,
-                "effective_at": entry.effective_at,
-                "description": entry.description,
-                "source_type": entry.source_type,
-                "source_id": entry.source_id,
-                "reverses_id": entry.reverses_id,
-                "pending_id": entry.pending_id,
-                "created_at": now,
-                "created_by": actor.key_id,
-            }
-        )
+    for entry_id, entry in zip(ids, entries, strict=True):
+        day = entry.value_date
         for line in entry.lines:
-            posting_rows.append(
-                {
-                    "entry_id": entry_id,
-                    "ledger_account": line.ledger_account,
-                    "asset": line.asset,
-                    "amount": line.amount,
-                    "cost": line.cost,
-                    "realized_pnl": line.realized_pnl,
-                }
-            )
-            key = (line.ledger_account, line.asset, entry.value_date)
+            account, asset, amount = line.ledger_account, line.asset, line.amount
+            cost, pnl = line.cost, line.realized_pnl
+            entry_of.append(entry_id)
+            accounts.append(account)
+            assets.append(asset)
+            amounts.append(amount)
+            costs.append(cost)
+            pnls.append(pnl)
+            key = (account, asset, day)
             summed = sums.get(key)
             if summed is None:
                 summed = sums[key] = [ZERO, ZERO, ZERO]
-            summed[0] += line.amount
-            summed[1] += line.cost or ZERO
-            summed[2] += line.realized_pnl or ZERO
+            summed[0] += amount
+            if cost:  # adding a zero (or nothing) leaves the sum as it is
+                summed[1] += cost
+            if pnl:
+                summed[2] += pnl
+    entry_columns: Columns = {
+        "id": ids,
+        "kind": [entry.kind.value for entry in entries],
+        "accounting_date": [
+            accounting_date(entry.value_date, now, entry.not_before) for entry in entries
+        ],
+        "value_date": [entry.value_date for entry in entries],
+        "effective_at": [entry.effective_at for entry in entries],
+        "description": [entry.description for entry in entries],
+        "source_type": [entry.source_type for entry in entries],
+        "source_id": [entry.source_id for entry in entries],
+        "reverses_id": [entry.reverses_id for entry in entries],
+        "pending_id": [entry.pending_id for entry in entries],
+        "created_at": [now] * len(entries),
+        "created_by": [actor.key_id] * len(entries),
+    }
+    posting_columns: Columns = {
+        "entry_id": entry_of,
+        "ledger_account": accounts,
+        "asset": assets,
+        "amount": amounts,
+        "cost": costs,
+        "realized_pnl": pnls,
+    }
     deltas: Deltas = defaultdict(Totals)
     for key, (posted, cost, realized_pnl) in sums.items():
         deltas[key] = Totals(posted, ZERO, cost, realized_pnl)
-    return entry_rows, posting_rows, deltas
+    return entry_columns, posting_columns, deltas
 
 
 def _merge(into: Deltas, deltas: Mapping[tuple[str, str, date], Totals]) -> None:
@@ -141,15 +158,15 @@ async def post(
     constraint trigger)."""
     for entry in entries:
         check_balanced(entry)
+    entry_columns, posting_columns, deltas = _rows(entries, actor=actor, now=now)
     await ledger_accounts.ensure_ledger_accounts(
-        session, (line.ledger_account for entry in entries for line in entry.lines), now=now
+        session, set(posting_columns["ledger_account"]), now=now
     )
-    entry_rows, posting_rows, deltas = _rows(entries, actor=actor, now=now)
-    if not entry_rows:
+    if not entries:
         return []
-    await repository.insert_entries(session, entry_rows, posting_rows)
+    await repository.insert_entries(session, entry_columns, posting_columns)
     await _move_balances(session, deltas, into=into, now=now)
-    return [row["id"] for row in entry_rows]
+    return entry_columns["id"]
 
 
 async def entry_lines(session: AsyncSession, entry_id: str) -> list[Line]:

@@ -171,6 +171,22 @@ def accrual_fraction(
         return Decimal(numerator) / Decimal(denominator)
 
 
+@lru_cache(maxsize=4096, typed=True)  # a batch's bonds settle on a few dates
+def _accrual_terms(
+    day_count: DayCount, issue_date: date, maturity_date: date, frequency: int, settled: date
+) -> tuple[int, int]:
+    """The year fraction's terms from the start of the coupon period ``settled`` falls in."""
+    period = coupon_period(
+        settlement_date=settled,
+        issue_date=issue_date,
+        maturity_date=maturity_date,
+        frequency=frequency,
+    )
+    return _fraction_terms(
+        day_count=day_count, start=period.start, end=settled, period=period, frequency=frequency
+    )
+
+
 def accrued_interest(
     *,
     nominal: Decimal,
@@ -188,18 +204,8 @@ def accrued_interest(
     """
     if not nominal.is_finite() or not coupon_rate.is_finite():
         raise ValueError("nominal and coupon rate must be finite numbers")
-    period = coupon_period(
-        settlement_date=settlement_date,
-        issue_date=issue_date,
-        maturity_date=maturity_date,
-        frequency=frequency,
-    )
-    numerator, denominator = _fraction_terms(
-        day_count=day_count,
-        start=period.start,
-        end=settlement_date,
-        period=period,
-        frequency=frequency,
+    numerator, denominator = _accrual_terms(
+        day_count, issue_date, maturity_date, frequency, settlement_date
     )
     # Multiply before dividing so the one inexact operation is the final division.
     with localcontext(_decimal_context()):

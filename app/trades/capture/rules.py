@@ -9,7 +9,7 @@ from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 from zoneinfo import ZoneInfo
 
 from app.core.calendars import BusinessCalendar
@@ -75,6 +75,10 @@ class ReferenceFacts(Protocol):
     def markets(self) -> Mapping[str, MarketFacts]: ...
     def trading_calendar(self, mic: str) -> BusinessCalendar: ...
     def settlement_calendar(self, mic: str) -> BusinessCalendar: ...
+    @property
+    def derived(self) -> dict[tuple[Any, ...], Any]:
+        """A memo of what these rules derive from the reference rows alone."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -237,7 +241,7 @@ def _dates(
         problems.append(FieldProblem(field, message))
 
     settlement_date = terms.settlement_date
-    today_at_venue = now.astimezone(ZoneInfo(market.timezone)).date()
+    today_at_venue = _today_at(ref, market, now)
     trading = ref.trading_calendar(market.mic)
     trade_date_in_future = terms.trade_date > today_at_venue
     if trade_date_in_future:
@@ -245,23 +249,49 @@ def _dates(
     elif not trading.is_business_day(terms.trade_date):
         reason = trading.holiday_name(terms.trade_date) or "a weekend"
         problem("trade_date", f"{terms.trade_date} is not a trading day at {market.mic} ({reason})")
-    settlement = ref.settlement_calendar(market.mic)
     if settlement_date is None:
-        steps = (instrument.settlement_cycle_days if instrument is not None else None) or (
-            market.settlement_cycle_days
-        )
-        days = cycle_days_on(steps, terms.trade_date)
+        days = _cycle_days(ref, market, instrument, terms.trade_date)
         if days is None:
             problem("trade_date", f"no settlement cycle is in force at {market.mic} on that date")
         elif not trade_date_in_future:
             # A future trade date is refused above; counting business days on from one
             # such as 9999-12-31 would overflow the date range.
-            settlement_date = settlement.add_business_days(terms.trade_date, days)
+            settlement_date = _settles_on(ref, market.mic, terms.trade_date, days)
     elif settlement_date < terms.trade_date:
         problem("settlement_date", "is before the trade date")
-    elif not settlement.is_business_day(settlement_date):
+    elif not ref.settlement_calendar(market.mic).is_business_day(settlement_date):
         problem("settlement_date", f"{settlement_date} is not a settlement day at {market.mic}")
     return settlement_date, problems
+
+
+def _today_at(ref: ReferenceFacts, market: MarketFacts, now: datetime) -> date:
+    key = ("today", market.timezone, now)
+    today = ref.derived.get(key)
+    if today is None:
+        today = ref.derived[key] = now.astimezone(ZoneInfo(market.timezone)).date()
+    return cast(date, today)
+
+
+def _cycle_days(
+    ref: ReferenceFacts, market: MarketFacts, instrument: InstrumentFacts | None, trade_date: date
+) -> int | None:
+    """The settlement cycle in force on ``trade_date``: the instrument's, else the venue's."""
+    key = ("cycle", market.mic, instrument.isin if instrument is not None else None, trade_date)
+    if key not in ref.derived:
+        steps = (instrument.settlement_cycle_days if instrument is not None else None) or (
+            market.settlement_cycle_days
+        )
+        ref.derived[key] = cycle_days_on(steps, trade_date)
+    return cast(int | None, ref.derived[key])
+
+
+def _settles_on(ref: ReferenceFacts, mic: str, trade_date: date, days: int) -> date:
+    key = ("settles", mic, trade_date, days)
+    settles = ref.derived.get(key)
+    if settles is None:
+        settles = ref.settlement_calendar(mic).add_business_days(trade_date, days)
+        ref.derived[key] = settles
+    return cast(date, settles)
 
 
 def _bond_problems(

@@ -753,6 +753,26 @@ async def test_a_backdated_change_moves_its_days_row_and_every_later_one(
     assert report.ok, report.problems
 
 
+async def test_backdated_days_of_one_post_build_on_each_other(session: AsyncSession) -> None:
+    # The latest row is tomorrow's; then one post moves yesterday (no row on or before it) and
+    # today (no row either: it starts from yesterday's, which the same post made).
+    await post_one(session, moved("100.00", EQUITY, value_date=TOMORROW), now=LATE_NOW)
+    await session.commit()
+    entries = [moved("10.00", "suspense", value_date=YESTERDAY), moved("40.00", "write-offs")]
+    await journal.post(session, entries, actor=ACTOR, now=LATE_NOW)
+    await session.commit()
+
+    # 24th: 10.00; 25th: 10.00 + 40.00 = 50.00; 26th: 50.00 + 100.00 = 150.00.
+    assert await daily_rows(session, CASH) == [
+        (YESTERDAY, Decimal("10.00")),
+        (TODAY, Decimal("50.00")),
+        (TOMORROW, Decimal("150.00")),
+    ]
+    assert await cash_as_of(session, TODAY) == (Decimal("50.00"), Decimal("0"))
+    report = await check_ledger(session)
+    assert report.ok, report.problems
+
+
 async def test_dates_back_and_forth_in_one_transaction_keep_every_daily_row_exact(
     session: AsyncSession,
 ) -> None:
