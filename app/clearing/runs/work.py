@@ -373,7 +373,7 @@ async def _instruct(
     fits). Returns how many the run has."""
     keys = progress.obligation_ids
     instruments = await instruments_by_isin(session, isins={key.isin for key in keys})
-    instructions = await settlement.create_instructions(
+    return await settlement.create_instructions(
         session,
         obligations=[
             ObligationToInstruct(
@@ -394,7 +394,6 @@ async def _instruct(
         actor=actor,
         now=now,
     )
-    return len(instructions)
 
 
 def batches(obligations: Sequence[tuple[str, int]], trades_per_batch: int) -> Iterator[list[str]]:
