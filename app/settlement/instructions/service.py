@@ -62,6 +62,7 @@ from app.settlement.instructions.states import (
 from app.settlement.outbound import service as outbound
 from app.settlement.outbound.formats.facts import InstructionFacts
 from app.trades.capture import post_trade as trades
+from app.trades.capture import set_based
 
 ENTITY = "settlement_instruction"
 DEFAULT_PRIORITY = 50
@@ -408,7 +409,7 @@ async def enrich(
             instruction.status = status.value
         _bump(instruction, now)
         if not isinstance(chosen, RepairReason):
-            await trades.mark_instructed(
+            await set_based.mark_instructed(
                 session, obligation_ids=[instruction.obligation_id], actor=actor, now=now
             )
     if facts is not None and not isinstance(chosen, RepairReason):
