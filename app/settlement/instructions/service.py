@@ -327,19 +327,16 @@ async def create_instructions(
     pending_ids = await positions.expect_many(
         session, expected=[due(i) for i in made], actor=actor, now=now
     )
-    rows = []
     for instruction, pending_id in zip(made, pending_ids, strict=True):
         instruction.pending_id = pending_id
-        rows.append([getattr(instruction, name) for name in _INSTRUCTION_COLUMNS])
-    await repository.insert_rows(
-        session, [dict(zip(_INSTRUCTION_COLUMNS, row, strict=True)) for row in rows]
-    )
+    rows = [{name: getattr(i, name) for name in _INSTRUCTION_COLUMNS} for i in made]
+    await repository.insert_rows(session, rows)
     await repository.add_netted_out(session, netted_out)
     await record_changes(
         session,
         [
-            Change(ENTITY, i.id, "created", None, _INSTRUCTION_IMAGE(row))
-            for i, row in zip(made, rows, strict=True)
+            Change(ENTITY, row["id"], "created", None, _INSTRUCTION_IMAGE(row.values()))
+            for row in rows
         ],
         actor=actor,
         now=now,
