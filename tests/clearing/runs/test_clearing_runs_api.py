@@ -537,16 +537,12 @@ async def test_an_instruction_is_audited_as_stored_with_its_pending_entry(
 
     async with db.sessionmaker() as session:
         stored = (await session.scalars(select(SettlementInstruction))).all()
-        audited = dict(
-            (
-                await session.execute(
-                    select(AuditRecord.entity_id, AuditRecord.after).where(
-                        AuditRecord.entity_type == "settlement_instruction",
-                        AuditRecord.action == "created",
-                    )
-                )
-            ).all()
+        created = await session.execute(
+            select(AuditRecord.entity_id, AuditRecord.after).where(
+                AuditRecord.entity_type == "settlement_instruction", AuditRecord.action == "created"
+            )
         )
+        audited: dict[str, Any] = dict(created.tuples().all())
         pending = dict(
             (await session.execute(select(PendingEntry.source_id, PendingEntry.id))).all()
         )
