@@ -158,6 +158,9 @@ def kind_of(t: Transaction) -> str:
         ("INSERT obligation_trades", "clear a chunk"),
         ("INSERT settlement_instructions", "create the instructions"),
         ("UPDATE trades", "trades -> instructed"),
+        # The instructions go in by COPY (unseen by engine events): the transaction that makes
+        # them is the one reading the counterparties' SSIs.
+        ("SELECT ssis", "create the instructions"),
         ("INSERT clearing_runs", "start the run"),
     ):
         if t.statements[label]:

@@ -1,6 +1,6 @@
 """Every query of obligations and their lineage."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +11,7 @@ from app.clearing.obligations.models import Obligation, ObligationTrade
 from app.core.db import table_of
 from app.core.errors import NotFound
 from app.core.pagination import PageRequest, fetch_page
+from app.core.snapshots import row_imager
 from app.core.types import UTCDateTime
 
 _OBLIGATIONS = table_of(Obligation)
@@ -159,17 +160,22 @@ NETTED_COLUMNS = (
 
 
 async def net_in_sql(
-    session: AsyncSession, *, run_id: str, trades: Sequence[dict[str, Any]], now: datetime
+    session: AsyncSession, *, run_id: str, trades: Mapping[str, Sequence[Any]], now: datetime
 ) -> Sequence[Row[Any]]:
     """Net a chunk of trades into the run's obligations in one statement (PostgreSQL only,
-    see ``sums_in_sql``): each trade (``NETTED_COLUMNS``) brings its netting key and the id its
-    obligation takes when the key is new; keys the run has already add the chunk's totals.
-    Returns every obligation the chunk touched, as it now stands (``Obligation`` columns)."""
-    if not trades:
+    see ``sums_in_sql``): each trade (a value in each of ``NETTED_COLUMNS``, column by column)
+    brings its netting key and the id its obligation takes when the key is new; keys the run
+    has already add the chunk's totals. Returns every obligation the chunk touched, as it now
+    stands (``Obligation`` columns, in the table's order: ``obligation_image`` reads them)."""
+    if not trades["obligation_id"]:
         return []
-    arrays = {name: [trade[name] for trade in trades] for name in NETTED_COLUMNS}
+    arrays = {name: trades[name] for name in NETTED_COLUMNS}
     result = await session.execute(_NET_POSTGRESQL, {"run_id": run_id, "now": now, **arrays})
     return result.all()
+
+
+# ``row_snapshot`` of an obligation read as a Core row of every column.
+obligation_image = row_imager(_OBLIGATIONS.columns)
 
 
 async def trade_ids_of(

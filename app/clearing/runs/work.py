@@ -106,7 +106,9 @@ class Progress:
     resolver: Resolver
     netting: Netting = field(default_factory=Netting)
     obligation_ids: dict[NettingKey, str] = field(default_factory=dict)
-    # Each obligation's row as last written: the before image of its next audit record.
+    # Each obligation's row as last written: the before image of its next audit record. Only
+    # for those later trades can net into: a gross obligation nets its one trade, and keeping
+    # its image would hold one per trade of a date of gross trades.
     images: dict[str, dict[str, Any]] = field(default_factory=dict)
     left_out: list[LeftOut] = field(default_factory=list)
     after: str | None = None
@@ -153,7 +155,8 @@ async def prepare(session: AsyncSession, run: ClearingRun) -> Progress:
     for obligation in await obligations.of_run(session, run.id):
         key = _key_of(obligation)
         progress.obligation_ids[key] = obligation.id
-        progress.images[obligation.id] = row_snapshot(obligation)
+        if key.trade_id is None:
+            progress.images[obligation.id] = row_snapshot(obligation)
         progress.netting.nets[key] = Net(
             obligation.net_quantity,
             obligation.net_amount,
@@ -230,30 +233,30 @@ async def _net_in_sql(
 ) -> dict[str, dict[str, Any]]:
     """The chunk netted by the database in one statement (``obligations.net_in_sql``), the
     run's running totals taken from what it answers. Returns the obligations' images."""
-    staged = [
-        {
-            "obligation_id": progress.obligation_ids[keys[trade.trade_id]],
-            "netting_key": key_text(keys[trade.trade_id]),
-            "netting_set": trade.netting_set.value,
-            "counterparty_lei": trade.counterparty,
-            "securities_account": trade.securities_account,
-            "cash_account": trade.cash_account,
-            "isin": trade.isin,
-            "currency": trade.currency,
-            "settlement_date": trade.settlement_date,
-            "side": trade.side,
-            "quantity": trade.quantity,
-            "net_amount": trade.net_amount,
-        }
-        for trade in chunk.resolved
-    ]
+    ids = progress.obligation_ids
+    trades = chunk.resolved
+    texts = {key: key_text(key) for key in set(keys.values())}
+    staged: dict[str, list[Any]] = {
+        "obligation_id": [ids[keys[t.trade_id]] for t in trades],
+        "netting_key": [texts[keys[t.trade_id]] for t in trades],
+        "netting_set": [t.netting_set.value for t in trades],
+        "counterparty_lei": [t.counterparty for t in trades],
+        "securities_account": [t.securities_account for t in trades],
+        "cash_account": [t.cash_account for t in trades],
+        "isin": [t.isin for t in trades],
+        "currency": [t.currency for t in trades],
+        "settlement_date": [t.settlement_date for t in trades],
+        "side": [t.side for t in trades],
+        "quantity": [t.quantity for t in trades],
+        "net_amount": [t.net_amount for t in trades],
+    }
     key_of = {progress.obligation_ids[key]: key for key in keys.values()}
     images = {}
     for row in await obligations.net_in_sql(session, run_id=run.id, trades=staged, now=now):
         progress.netting.nets[key_of[row.id]] = Net(
             row.net_quantity, row.net_amount, row.gross_quantity, row.gross_amount, row.trade_count
         )
-        images[row.id] = {name: jsonable(value) for name, value in row._mapping.items()}
+        images[row.id] = obligations.obligation_image(row)
     return images
 
 
@@ -280,12 +283,14 @@ async def net_chunk(
         images = await _net_in_sql(session, run, chunk, progress, keys, now=now)
     else:
         images = await _net_in_python(session, run, chunk, progress, set(new), now=now)
+    gross = {progress.obligation_ids[key] for key in new if key.trade_id is not None}
     changes = []
     for obligation_id, after in images.items():
         before = progress.images.get(obligation_id)
         action = "created" if before is None else "netted"
         changes.append(Change(OBLIGATION, obligation_id, action, before, after))
-        progress.images[obligation_id] = after
+        if obligation_id not in gross:
+            progress.images[obligation_id] = after
     await record_changes(session, changes, actor=actor, now=now)
     placed = {trade_id: progress.obligation_ids[key] for trade_id, key in keys.items()}
     novated = {t.trade_id for t in chunk.resolved if t.netting_set == NettingSet.CCP}
@@ -373,7 +378,7 @@ async def _instruct(
     fits). Returns how many the run has."""
     keys = progress.obligation_ids
     instruments = await instruments_by_isin(session, isins={key.isin for key in keys})
-    instructions = await settlement.create_instructions(
+    return await settlement.create_instructions(
         session,
         obligations=[
             ObligationToInstruct(
@@ -394,7 +399,6 @@ async def _instruct(
         actor=actor,
         now=now,
     )
-    return len(instructions)
 
 
 def batches(obligations: Sequence[tuple[str, int]], trades_per_batch: int) -> Iterator[list[str]]:

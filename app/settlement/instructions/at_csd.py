@@ -5,7 +5,9 @@ and queues the messages; this module is how the instructions service asks it."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from datetime import date
+from decimal import Decimal
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,7 +20,6 @@ from app.reference.service import (
     parties_and_accounts,
 )
 from app.reference.values import InstrumentRef
-from app.settlement.instructions.models import SettlementInstruction
 from app.settlement.instructions.states import DeliveryType
 from app.settlement.outbound.formats.facts import (
     DealPrice,
@@ -40,7 +41,39 @@ _RECEIVED = (DeliveryType.RVP, DeliveryType.RFP)
 _AGAINST_PAYMENT = (DeliveryType.RVP, DeliveryType.DVP)
 
 
-def settles_at_csd(instruction: SettlementInstruction, reference: ReferenceSet) -> bool:
+class Instructed(Protocol):
+    """What a depository's message says of an instruction: its row, as the ORM gives it or as
+    ``create_instructions`` makes it."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def obligation_id(self) -> str: ...
+    @property
+    def delivery_type(self) -> str: ...
+    @property
+    def isin(self) -> str: ...
+    @property
+    def quantity(self) -> Decimal: ...
+    @property
+    def amount(self) -> Decimal: ...
+    @property
+    def credit_debit(self) -> str | None: ...
+    @property
+    def currency(self) -> str: ...
+    @property
+    def securities_account(self) -> str: ...
+    @property
+    def counterparty_lei(self) -> str: ...
+    @property
+    def intended_settlement_date(self) -> date: ...
+    @property
+    def partial_indicator(self) -> str: ...
+    @property
+    def priority(self) -> int: ...
+
+
+def settles_at_csd(instruction: Instructed, reference: ReferenceSet) -> bool:
     market = reference.markets[reference.instruments[instruction.isin].mic]
     return market.settlement_mode == CSD and instruction.delivery_type in _MOVES_SECURITIES
 
@@ -58,7 +91,7 @@ def _deal_price(instrument: InstrumentRef, terms: SettlementTerms | None) -> Dea
 
 
 def _facts(
-    instruction: SettlementInstruction,
+    instruction: Instructed,
     ssi: dict[str, Any],
     *,
     reference: ReferenceSet,
@@ -95,7 +128,7 @@ def _facts(
 
 
 async def csd_facts(
-    session: AsyncSession, pairs: Sequence[tuple[SettlementInstruction, dict[str, Any] | None]]
+    session: AsyncSession, pairs: Sequence[tuple[Instructed, dict[str, Any] | None]]
 ) -> dict[str, InstructionFacts]:
     """The message facts of those of the instructions the depository settles, by instruction
     id, each with the SSI given beside it (an instruction without one is left out)."""

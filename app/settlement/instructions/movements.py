@@ -108,22 +108,6 @@ def due(instruction: Terms) -> list[SettlementMovement]:
     return movements(instruction, quantity, amount, instruction.intended_settlement_date)
 
 
-async def expect(
-    session: AsyncSession,
-    instructions: Sequence[SettlementInstruction],
-    *,
-    actor: Actor,
-    now: datetime,
-) -> None:
-    """Show the instructions as due: a pending entry each of all it moves, which projected
-    balances count until it settles or is cancelled."""
-    ids = await positions.expect_many(
-        session, expected=[due(i) for i in instructions], actor=actor, now=now
-    )
-    for instruction, pending_id in zip(instructions, ids, strict=True):
-        instruction.pending_id = pending_id
-
-
 @dataclass(frozen=True)
 class Settlement:
     """What settles of one instruction: ``quantity`` and ``amount`` signed from us."""

@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core import bulk
 from app.core.any_of import any_of
 from app.core.db import dialect_insert, table_of
 from app.core.pagination import PageRequest, fetch_page
@@ -42,6 +43,7 @@ _OPEN = [state.value for state in OPEN]
 _SETTLEABLE = [state.value for state in SETTLEABLE]
 _BY_OBLIGATIONS_CHUNK = 500
 _FAILING_CHUNK = 1000
+_INSTRUCTIONS = table_of(SettlementInstruction)
 
 
 async def get(session: AsyncSession, instruction_id: str) -> SettlementInstruction | None:
@@ -59,26 +61,19 @@ async def get_for_update(
     )
 
 
-async def by_obligation_ids(
-    session: AsyncSession, obligation_ids: Sequence[str]
-) -> dict[str, SettlementInstruction]:
-    """The instructions of these obligations, by obligation id."""
-    found: dict[str, SettlementInstruction] = {}
+async def instructed_obligations(session: AsyncSession, obligation_ids: Sequence[str]) -> set[str]:
+    """Those of the obligations that have an instruction."""
+    found: set[str] = set()
+    column = _INSTRUCTIONS.c.obligation_id
     for start in range(0, len(obligation_ids), _BY_OBLIGATIONS_CHUNK):
-        rows = await session.scalars(
-            select(SettlementInstruction).where(
-                SettlementInstruction.obligation_id.in_(
-                    obligation_ids[start : start + _BY_OBLIGATIONS_CHUNK]
-                )
-            )
-        )
-        found.update({row.obligation_id: row for row in rows.all()})
+        chunk = obligation_ids[start : start + _BY_OBLIGATIONS_CHUNK]
+        found.update(await session.scalars(select(column).where(column.in_(chunk))))
     return found
 
 
-async def add_all(session: AsyncSession, instructions: Sequence[SettlementInstruction]) -> None:
-    session.add_all(instructions)
-    await session.flush()
+async def insert_rows(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """New instructions as plain rows, every column given (COPY on PostgreSQL)."""
+    await bulk.insert_rows(session, _INSTRUCTIONS, rows)
 
 
 def _failing_on(today: date) -> tuple[ColumnElement[bool], ColumnElement[bool]]:

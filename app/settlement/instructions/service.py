@@ -21,12 +21,14 @@ from app.audit.service import (
     transition,
 )
 from app.core.auth import Actor
+from app.core.db import table_of
 from app.core.errors import Conflict, NotFound
 from app.core.ids import new_id
 from app.core.pagination import PageRequest
-from app.core.snapshots import jsonable, row_snapshot
+from app.core.snapshots import row_imager, row_snapshot
 from app.core.states import next_state
 from app.core.versioning import check_version
+from app.positions.bookings import service as positions
 from app.reference.buy_in_periods.service import extension_periods
 from app.reference.counterparties.service import counterparties_by_lei
 from app.reference.instruments.service import get_instrument_ref
@@ -42,7 +44,7 @@ from app.settlement.instructions.enrichment import RepairReason, SsiFacts, choos
 from app.settlement.instructions.fails import Fail, FailsTally
 from app.settlement.instructions.models import InstructionStatusEvent, SettlementInstruction
 from app.settlement.instructions.movements import (
-    expect,
+    due,
     post,
     signed,
     withdraw,
@@ -60,6 +62,7 @@ from app.settlement.instructions.states import (
 from app.settlement.outbound import service as outbound
 from app.settlement.outbound.formats.facts import InstructionFacts
 from app.trades.capture import post_trade as trades
+from app.trades.capture import set_based
 
 ENTITY = "settlement_instruction"
 DEFAULT_PRIORITY = 50
@@ -154,6 +157,50 @@ def _reasons(reason: RepairReason) -> list[dict[str, str]]:
     return [{"code": reason.code, "detail": reason.detail}]
 
 
+@dataclass(slots=True)
+class NewInstruction:
+    """An instruction being made from an obligation, every column of its row (as plain values:
+    a clearing run makes thousands at once, no ORM object each)."""
+
+    id: str
+    obligation_id: str
+    delivery_type: str
+    isin: str
+    quantity: Decimal
+    amount: Decimal
+    credit_debit: str | None
+    currency: str
+    securities_account: str
+    cash_account: str
+    counterparty_lei: str
+    ccp: bool
+    counterparty_ssi: dict[str, Any] | None
+    intended_settlement_date: date
+    priority: int
+    partial_indicator: str
+    partial_allowed: bool
+    status: str
+    repair_reasons: list[dict[str, str]]
+    settled_quantity: Decimal
+    settled_amount: Decimal
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    fail_reason: str | None = None
+    held_from: str | None = None
+    held_by: str | None = None
+    hold_reason: str | None = None
+    last_run_id: str | None = None
+    settled_on: date | None = None
+    pending_id: str | None = None
+
+
+_INSTRUCTIONS = table_of(SettlementInstruction)
+_INSTRUCTION_COLUMNS = [column.key for column in _INSTRUCTIONS.columns]
+# ``row_snapshot`` of the row an instruction made here becomes.
+_INSTRUCTION_IMAGE = row_imager(_INSTRUCTIONS.columns)
+
+
 def _new_instruction(
     obligation: ObligationToInstruct,
     kind: DeliveryType,
@@ -162,11 +209,11 @@ def _new_instruction(
     internal: set[str],
     partial: PartialIndicator,
     now: datetime,
-) -> SettlementInstruction:
+) -> NewInstruction:
     """The instruction of one obligation: enriched from its SSI, or in repair saying why."""
     repair = isinstance(chosen, RepairReason)
     net_amount = obligation.net_amount
-    return SettlementInstruction(
+    return NewInstruction(
         id=new_id("si"),
         obligation_id=obligation.obligation_id,
         delivery_type=kind.value,
@@ -198,27 +245,18 @@ def _new_instruction(
     )
 
 
-async def create_instructions(
-    session: AsyncSession,
-    *,
+def _instructions_of(
     obligations: Sequence[ObligationToInstruct],
-    actor: Actor,
+    *,
+    ssis: Mapping[str, Sequence[Any]],
+    instructed: set[str],
+    internal: set[str],
+    partial: Mapping[tuple[str, str], PartialIndicator],
     now: datetime,
-) -> dict[str, SettlementInstruction]:
-    """One instruction per obligation that moves something, enriched from the counterparty's
-    SSI; without exactly one fitting SSI it waits in ``repair``, saying what is missing. An
-    obligation that moves nothing gets none: the settlement run for its date settles its trades.
-    Its partial indicator comes from the counterparty, else the market. Returns the
-    instructions by obligation id (those made before too: a resumed run makes none twice)."""
-    ssis = await ssis_of(session, leis=(o.counterparty_lei for o in obligations))
-    existing = await repository.by_obligation_ids(session, [o.obligation_id for o in obligations])
-    markets = await markets_by_mic(session, mics={o.mic for o in obligations})
-    internal = {mic for mic, market in markets.items() if market.internal_settlement}
-    partial = await _partial_defaults(
-        session, ((o.counterparty_lei, o.mic) for o in obligations), markets
-    )
-    made: list[SettlementInstruction] = []
-    created: dict[str, SettlementInstruction] = {}
+) -> tuple[list[NewInstruction], list[dict[str, Any]]]:
+    """The instructions to make (none for an obligation ``instructed`` already), and the
+    obligations that move nothing (``netted_out_obligations`` rows)."""
+    made: list[NewInstruction] = []
     netted_out: list[dict[str, Any]] = []
     for obligation in obligations:
         kind = delivery_type(obligation.net_quantity, obligation.net_amount)
@@ -230,7 +268,7 @@ async def create_instructions(
                 }
             )
             continue
-        if obligation.obligation_id in existing:
+        if obligation.obligation_id in instructed:
             continue
         chosen = choose_ssi(
             _ssi_facts(ssis[obligation.counterparty_lei]),
@@ -238,16 +276,45 @@ async def create_instructions(
             mic=obligation.mic,
             currency=obligation.currency,
         )
-        instruction = _new_instruction(
-            obligation,
-            kind,
-            chosen,
-            internal=internal,
-            partial=partial[obligation.counterparty_lei, obligation.mic],
-            now=now,
+        made.append(
+            _new_instruction(
+                obligation,
+                kind,
+                chosen,
+                internal=internal,
+                partial=partial[obligation.counterparty_lei, obligation.mic],
+                now=now,
+            )
         )
-        made.append(instruction)
-        created[obligation.obligation_id] = instruction
+    return made, netted_out
+
+
+async def create_instructions(
+    session: AsyncSession,
+    *,
+    obligations: Sequence[ObligationToInstruct],
+    actor: Actor,
+    now: datetime,
+) -> int:
+    """One instruction per obligation that moves something, enriched from the counterparty's
+    SSI; without exactly one fitting SSI it waits in ``repair``, saying what is missing. An
+    obligation that moves nothing gets none: the settlement run for its date settles its trades.
+    Its partial indicator comes from the counterparty, else the market. Set-based: the rows are
+    written in one bulk insert, each with its pending entry, and audited from what was written.
+    Returns how many of the obligations have an instruction (those made before too: a resumed
+    run makes none twice)."""
+    ssis = await ssis_of(session, leis=(o.counterparty_lei for o in obligations))
+    instructed = await repository.instructed_obligations(
+        session, [o.obligation_id for o in obligations]
+    )
+    markets = await markets_by_mic(session, mics={o.mic for o in obligations})
+    internal = {mic for mic, market in markets.items() if market.internal_settlement}
+    partial = await _partial_defaults(
+        session, ((o.counterparty_lei, o.mic) for o in obligations), markets
+    )
+    made, netted_out = _instructions_of(
+        obligations, ssis=ssis, instructed=instructed, internal=internal, partial=partial, now=now
+    )
     facts = await csd_facts(session, [(i, i.counterparty_ssi) for i in made])
     for instruction in made:
         problem = unsendable(facts.get(instruction.id))
@@ -256,20 +323,26 @@ async def create_instructions(
             instruction.status = _S.REPAIR.value
             instruction.repair_reasons = [problem.reason()]
             del facts[instruction.id]
-    await repository.add_all(session, made)
+    # Each shown as due: a pending entry of all it moves, which projected balances count.
+    pending_ids = await positions.expect_many(
+        session, expected=[due(i) for i in made], actor=actor, now=now
+    )
+    for instruction, pending_id in zip(made, pending_ids, strict=True):
+        instruction.pending_id = pending_id
+    rows = [{name: getattr(i, name) for name in _INSTRUCTION_COLUMNS} for i in made]
+    await repository.insert_rows(session, rows)
     await repository.add_netted_out(session, netted_out)
-    await expect(session, list(created.values()), actor=actor, now=now)
     await record_changes(
         session,
         [
-            Change(ENTITY, i.id, "created", None, jsonable(row_snapshot(i)))
-            for i in created.values()
+            Change(ENTITY, row["id"], "created", None, _INSTRUCTION_IMAGE(row.values()))
+            for row in rows
         ],
         actor=actor,
         now=now,
     )
     await outbound.instruct_many(session, facts=facts, actor=actor, now=now)
-    return {**existing, **created}
+    return len(instructed) + len(made)
 
 
 # Repair ----------------------------------------------------------------------------------------
@@ -333,7 +406,7 @@ async def enrich(
             instruction.status = status.value
         _bump(instruction, now)
         if not isinstance(chosen, RepairReason):
-            await trades.mark_instructed(
+            await set_based.mark_instructed(
                 session, obligation_ids=[instruction.obligation_id], actor=actor, now=now
             )
     if facts is not None and not isinstance(chosen, RepairReason):

@@ -37,6 +37,7 @@ from app.settlement.runs.allocation import Allocation, Candidate, allocate
 from app.settlement.runs.models import SettlementRun
 from app.settlement.runs.tally import Tally
 from app.trades.capture import post_trade as trades
+from app.trades.capture import set_based
 
 RUN_ENTITY = "settlement_run"
 INSTRUCTION_ENTITY = "settlement_instruction"
@@ -317,7 +318,7 @@ async def _settle_netted_out(
     obligation_ids = await repository.claim_netted_out(
         session, settlement_date=run.settlement_date, run_id=run.id, limit=limit
     )
-    settled = await trades.settle_netted_out(
+    settled = await set_based.settle_netted_out(
         session, obligation_ids=obligation_ids, limit=limit, actor=actor, now=now
     )
     done = [o for o in obligation_ids if o not in settled.unsettled]

@@ -19,7 +19,7 @@ from app.core.auth import Actor
 from app.core.snapshots import jsonable
 from app.core.states import next_state
 from app.trades.capture import repository
-from app.trades.capture.lifecycle import ENTITY, transition_many
+from app.trades.capture.lifecycle import ENTITY
 from app.trades.capture.models import Trade
 from app.trades.capture.states import TRANSITIONS, TradeEvent, TradeStatus
 
@@ -73,22 +73,6 @@ async def cleared_by(
     )
 
 
-# Instruction -------------------------------------------------------------------------------
-
-
-async def mark_instructed(
-    session: AsyncSession, *, obligation_ids: Sequence[str], actor: Actor, now: datetime
-) -> int:
-    """``cleared`` -> ``instructed`` for the trades of obligations now instructed."""
-    count = 0
-    for start in range(0, len(obligation_ids), repository.IN_CHUNK):
-        chunk = obligation_ids[start : start + repository.IN_CHUNK]
-        trades = await repository.lock_cleared_of(session, chunk)
-        await transition_many(session, trades, event=TradeEvent.INSTRUCTED, actor=actor, now=now)
-        count += len(trades)
-    return count
-
-
 # Settlement --------------------------------------------------------------------------------
 
 
@@ -138,28 +122,6 @@ class NettedOutSettled:
     trades: int  # how many trades settled
     unsettled: set[str]  # obligations with trades still ``instructed`` (beyond the limit)
     waiting: set[str]  # obligations with trades not yet handed to settlement (``cleared``)
-
-
-async def settle_netted_out(
-    session: AsyncSession,
-    *,
-    obligation_ids: Sequence[str],
-    limit: int,
-    actor: Actor,
-    now: datetime,
-) -> NettedOutSettled:
-    """``instructed`` -> ``settled`` for up to ``limit`` trades of obligations (at most 500)
-    that netted out to nothing: nothing moves, the netting itself settles them on their date.
-    Says which obligations still have trades left, instructed or not yet handed over."""
-    trades = await repository.lock_of_obligations(
-        session, obligation_ids, status=TradeStatus.INSTRUCTED, limit=limit
-    )
-    await transition_many(session, trades, event=TradeEvent.SETTLED, actor=actor, now=now)
-    unsettled = await repository.obligations_with(
-        session, obligation_ids, status=TradeStatus.INSTRUCTED
-    )
-    waiting = await repository.obligations_with(session, obligation_ids, status=TradeStatus.CLEARED)
-    return NettedOutSettled(len(trades), unsettled, waiting)
 
 
 async def count_netted_out(session: AsyncSession, *, obligation_ids: Sequence[str]) -> int:

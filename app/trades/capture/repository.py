@@ -202,20 +202,6 @@ async def count_clearable(session: AsyncSession, *, settlement_date: date) -> in
     return int(await session.scalar(statement) or 0)
 
 
-async def lock_cleared_of(session: AsyncSession, obligation_ids: Sequence[str]) -> Sequence[Trade]:
-    """The cleared trades of these obligations (at most ``IN_CHUNK`` ids), locked, in id order."""
-    statement = (
-        select(Trade)
-        .where(
-            Trade.obligation_id.in_(obligation_ids),
-            Trade.status == TradeStatus.CLEARED.value,
-        )
-        .order_by(Trade.id)
-        .with_for_update()
-    )
-    return (await session.scalars(statement)).all()
-
-
 def _per_statement(session: AsyncSession, ids: Sequence[str]) -> list[Sequence[str]]:
     """``ids`` split as the database needs: all in one array on PostgreSQL (``any_of``), else
     ``IN_CHUNK`` per IN list."""
@@ -276,21 +262,6 @@ def _loaded(session: AsyncSession, trade_ids: Sequence[str]) -> list[Trade]:
     # The identity map's keys: (class, primary key tuple, identity token).
     found = (identities.get((Trade, (trade_id,), None)) for trade_id in trade_ids)
     return [trade for trade in found if isinstance(trade, Trade)]
-
-
-async def lock_of_obligations(
-    session: AsyncSession, obligation_ids: Sequence[str], *, status: TradeStatus, limit: int
-) -> Sequence[Trade]:
-    """Up to ``limit`` trades of these obligations (at most ``IN_CHUNK`` ids) in ``status``,
-    locked, in id order."""
-    statement = (
-        select(Trade)
-        .where(Trade.obligation_id.in_(obligation_ids), Trade.status == status.value)
-        .order_by(Trade.id)
-        .limit(limit)
-        .with_for_update()
-    )
-    return (await session.scalars(statement)).all()
 
 
 async def obligations_with(

@@ -24,16 +24,19 @@ from app.core.db import table_of
 from app.core.snapshots import jsonable
 from app.core.states import next_state
 from app.core.types import UTCDateTime
+from app.trades.capture import repository
 from app.trades.capture.images import TRADE_IMAGES as _IMAGES
 from app.trades.capture.images import image
 from app.trades.capture.lifecycle import ENTITY
 from app.trades.capture.models import Trade
-from app.trades.capture.post_trade import ClearableTrade
+from app.trades.capture.post_trade import ClearableTrade, NettedOutSettled
 from app.trades.capture.states import TRANSITIONS, TradeEvent, TradeStatus
 
 _TRADES = table_of(Trade)
 # Ids per IN (...) list: well under the drivers' parameter limits.
 _IN_CHUNK = 500
+# Trades moved per statement where the caller gives no limit.
+_MOVE_CHUNK = 5000
 
 
 _CLEARABLE = [
@@ -186,6 +189,45 @@ async def clear(
     await _audit(session, images, event=TradeEvent.CLEARED, changes=changes, actor=actor, now=now)
 
 
+async def _move_in_order(
+    session: AsyncSession,
+    *,
+    obligation_ids: Sequence[str],
+    event: TradeEvent,
+    was: TradeStatus,
+    after_id: str | None,
+    limit: int,
+    actor: Actor,
+    now: datetime,
+) -> list[str]:
+    """``was`` -> by ``event`` for up to ``limit`` trades of the obligations, in id order after
+    ``after_id``: locked and read as audit images, moved with one ``UPDATE`` (per 500 trades
+    on SQLite), audited one record each. Returns the ids moved."""
+    plan = _IMAGES.plan(session)
+    statement = (
+        select(*plan.columns)
+        .where(_TRADES.c.status == was.value, any_of(_TRADES.c.obligation_id, obligation_ids))
+        .order_by(_TRADES.c.id)
+        .limit(limit)
+        .with_for_update()
+    )
+    if after_id is not None:
+        statement = statement.where(_TRADES.c.id > after_id)
+    images = [image(row, plan) for row in await session.execute(statement)]
+    if not images:
+        return []
+    status = next_state(TRANSITIONS, was, event).value
+    ids = [image["id"] for image in images]
+    for ids_in in _ids_in(session, ids):
+        await session.execute(
+            update(_TRADES)
+            .where(ids_in)
+            .values(status=status, version=_TRADES.c.version + 1, updated_at=now)
+        )
+    await _audit(session, images, event=event, changes={}, actor=actor, now=now)
+    return ids
+
+
 async def instruct_cleared(
     session: AsyncSession,
     *,
@@ -198,30 +240,66 @@ async def instruct_cleared(
     """``cleared`` -> ``instructed`` for up to ``limit`` trades of the obligations, in id order
     after ``after_id``, with one ``UPDATE`` (per 500 trades on SQLite). Returns the last trade
     id to go on from, None when that was the last."""
-    plan = _IMAGES.plan(session)
-    statement = (
-        select(*plan.columns)
-        .where(
-            _TRADES.c.status == TradeStatus.CLEARED.value,
-            any_of(_TRADES.c.obligation_id, obligation_ids),
-        )
-        .order_by(_TRADES.c.id)
-        .limit(limit)
-        .with_for_update()
+    ids = await _move_in_order(
+        session,
+        obligation_ids=obligation_ids,
+        event=TradeEvent.INSTRUCTED,
+        was=TradeStatus.CLEARED,
+        after_id=after_id,
+        limit=limit,
+        actor=actor,
+        now=now,
     )
-    if after_id is not None:
-        statement = statement.where(_TRADES.c.id > after_id)
-    rows = await session.execute(statement)
-    images = [image(row, plan) for row in rows]
-    if not images:
-        return None
-    status = next_state(TRANSITIONS, TradeStatus.CLEARED, TradeEvent.INSTRUCTED).value
-    ids = [image["id"] for image in images]
-    for ids_in in _ids_in(session, ids):
-        await session.execute(
-            update(_TRADES)
-            .where(ids_in)
-            .values(status=status, version=_TRADES.c.version + 1, updated_at=now)
-        )
-    await _audit(session, images, event=TradeEvent.INSTRUCTED, changes={}, actor=actor, now=now)
     return ids[-1] if len(ids) == limit else None
+
+
+async def mark_instructed(
+    session: AsyncSession, *, obligation_ids: Sequence[str], actor: Actor, now: datetime
+) -> int:
+    """``cleared`` -> ``instructed`` for all the trades of obligations now instructed."""
+    await session.flush()  # ORM changes the session holds go first: the move is on top of them
+    count, after_id = 0, None
+    while True:
+        ids = await _move_in_order(
+            session,
+            obligation_ids=obligation_ids,
+            event=TradeEvent.INSTRUCTED,
+            was=TradeStatus.CLEARED,
+            after_id=after_id,
+            limit=_MOVE_CHUNK,
+            actor=actor,
+            now=now,
+        )
+        count += len(ids)
+        if len(ids) < _MOVE_CHUNK:
+            return count
+        after_id = ids[-1]
+
+
+async def settle_netted_out(
+    session: AsyncSession,
+    *,
+    obligation_ids: Sequence[str],
+    limit: int,
+    actor: Actor,
+    now: datetime,
+) -> NettedOutSettled:
+    """``instructed`` -> ``settled`` for up to ``limit`` trades of obligations (at most 500)
+    that netted out to nothing: nothing moves, the netting itself settles them on their date.
+    Says which obligations still have trades left, instructed or not yet handed over."""
+    await session.flush()  # ORM changes the session holds go first: the move is on top of them
+    settled = await _move_in_order(
+        session,
+        obligation_ids=obligation_ids,
+        event=TradeEvent.SETTLED,
+        was=TradeStatus.INSTRUCTED,
+        after_id=None,
+        limit=limit,
+        actor=actor,
+        now=now,
+    )
+    unsettled = await repository.obligations_with(
+        session, obligation_ids, status=TradeStatus.INSTRUCTED
+    )
+    waiting = await repository.obligations_with(session, obligation_ids, status=TradeStatus.CLEARED)
+    return NettedOutSettled(len(settled), unsettled, waiting)

@@ -16,8 +16,11 @@ from sqlalchemy import select
 
 from app.audit.models import AuditRecord
 from app.clearing.runs import work as clearing_work
+from app.core.snapshots import row_snapshot
 from app.models import metadata
 from app.positions.bookings import service as positions
+from app.positions.journal.models import PendingEntry
+from app.settlement.instructions.models import SettlementInstruction
 from app.trades.capture import set_based
 from tests.clearing.support import (
     BNP,
@@ -522,6 +525,30 @@ async def test_each_trade_step_and_the_run_are_on_the_audit_trail(
         ("trade", bought["id"], "instructed"),
         ("clearing_run", run["id"], "completed"),
     ]
+
+
+async def test_an_instruction_is_audited_as_stored_with_its_pending_entry(
+    api: Api, reference: None, db: Database
+) -> None:
+    await jpm(api, "buy", "100", "190.00")
+    await book_confirmed(api, **bund(counterparty_lei=GOLDMAN))
+
+    await clear(api, JPM_DUE)
+
+    async with db.sessionmaker() as session:
+        stored = (await session.scalars(select(SettlementInstruction))).all()
+        created = await session.execute(
+            select(AuditRecord.entity_id, AuditRecord.after).where(
+                AuditRecord.entity_type == "settlement_instruction", AuditRecord.action == "created"
+            )
+        )
+        audited: dict[str, Any] = dict(created.tuples().all())
+        pending = dict(
+            (await session.execute(select(PendingEntry.source_id, PendingEntry.id))).all()
+        )
+    assert len(stored) == 2
+    assert audited == {i.id: row_snapshot(i) for i in stored}
+    assert {i.id: i.pending_id for i in stored} == {i.id: pending[i.id] for i in stored}
 
 
 async def test_without_wait_the_run_answers_202_and_finishes_in_the_background(
