@@ -56,6 +56,12 @@ def currency_minor_units(code: str) -> int:
     return int(exponent)
 
 
+# The codes `validate_currency` takes, for patterns that must name them (ISO 4217's table).
+CURRENCIES_WITH_MINOR_UNITS = tuple(
+    sorted(c.value for c in iso4217.Currency if c.exponent is not None)
+)
+
+
 def validate_mic(value: str) -> str:
     if len(value) != 4 or not value.isalnum():
         raise ValueError("is not an ISO 10383 MIC (four letters or digits)")

@@ -8,7 +8,7 @@ from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
+from pydantic import AfterValidator, BeforeValidator, PlainSerializer, WithJsonSchema
 
 from app.core.identifiers import currency_minor_units
 
@@ -61,6 +61,46 @@ DecimalStr = Annotated[
     WithJsonSchema(_DECIMAL_SCHEMA),
 ]
 """A decimal in the API: a JSON string on the way out, a string or integer on the way in."""
+
+# Without a sign; positive: a non-zero digit in the whole part, or a whole part of 0 and a
+# fraction of at most 12 digits with a non-zero one (one alternative per place of the first).
+_NON_NEGATIVE_PATTERN = r"^\d{1,28}(\.\d{1,12})?$"
+_POSITIVE_FRACTION = "|".join(
+    f"0{{{zeros}}}[1-9]\\d{{0,{MAX_DECIMAL_PLACES - 1 - zeros}}}"
+    for zeros in range(MAX_DECIMAL_PLACES)
+)
+_POSITIVE_PATTERN = rf"^([1-9]\d{{0,27}}(\.\d{{1,12}})?|0\.({_POSITIVE_FRACTION}))$"
+
+
+def _positive(value: Decimal) -> Decimal:
+    if value <= 0:
+        raise ValueError("must be positive")
+    return value
+
+
+def _not_negative(value: Decimal) -> Decimal:
+    if value < 0:
+        raise ValueError("must not be negative")
+    return value
+
+
+PositiveDecimalStr = Annotated[
+    Decimal,
+    BeforeValidator(parse_decimal),
+    AfterValidator(_positive),
+    PlainSerializer(format_decimal, return_type=str, when_used="json"),
+    WithJsonSchema({**_DECIMAL_SCHEMA, "pattern": _POSITIVE_PATTERN}),
+]
+"""A decimal greater than zero (prices, quantities, units); the pattern says so."""
+
+NonNegativeDecimalStr = Annotated[
+    Decimal,
+    BeforeValidator(parse_decimal),
+    AfterValidator(_not_negative),
+    PlainSerializer(format_decimal, return_type=str, when_used="json"),
+    WithJsonSchema({**_DECIMAL_SCHEMA, "pattern": _NON_NEGATIVE_PATTERN}),
+]
+"""A decimal of zero or more (tolerances, rates); the pattern has no sign."""
 
 
 def round_money(amount: Decimal, currency: str) -> Decimal:

@@ -1,30 +1,33 @@
 """What every reference schema shares: field types, cross-field rule errors, settlement cycles."""
 
-from datetime import date
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
+    StrictInt,
     StringConstraints,
     ValidationError,
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from app.core.text import printable
+from app.core.errors import FieldProblem, ValidationFailed
+from app.core.moments import IsoDate
+from app.core.text import PrintableNonBlank
 
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9_.\-]{0,39}$")]
 Name = Annotated[
     str,
     StringConstraints(min_length=1, max_length=200, strip_whitespace=True),
-    AfterValidator(printable),
+    PrintableNonBlank,
 ]
 AccountText = Annotated[
     str,
     StringConstraints(min_length=1, max_length=40, strip_whitespace=True),
-    AfterValidator(printable),
+    PrintableNonBlank,
 ]
 
 STRICT = ConfigDict(extra="forbid")
@@ -38,6 +41,17 @@ class TermsError(ValueError):
         super().__init__(message)
         self.message = message
         self.fields = fields
+
+
+def check_terms(check: Callable[[dict[str, Any]], None], values: dict[str, Any]) -> None:
+    """Apply a cross-field rule in a service, after parsing: the schema cannot state it, so the
+    request parser does not check it; a break is the same 422 the parser would give."""
+    try:
+        check(values)
+    except TermsError as error:
+        raise ValidationFailed.of_fields(
+            [FieldProblem(name, error.message) for name in error.fields]
+        ) from None
 
 
 def field_errors(model: BaseModel, error: TermsError) -> ValidationError:
@@ -60,8 +74,8 @@ class CycleStep(BaseModel):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    valid_from: date = Field(alias="from", examples=["2024-05-28"])
-    days: int = Field(ge=0, le=10, examples=[1])
+    valid_from: IsoDate = Field(alias="from", examples=["2024-05-28"])
+    days: StrictInt = Field(ge=0, le=10, examples=[1])
 
 
 def _check_cycle(steps: list[CycleStep] | None) -> list[CycleStep] | None:

@@ -6,49 +6,39 @@ operation, a fixed seed); ``make test-deep`` generates many more and runs the st
 What is still open is listed by operation below, so that anything new fails.
 """
 
+import re
+
 import pytest
 
 from app.core.auth import Role
 from tests.conftest import Database
 from tests.contract.fuzzing import FULL_ROLE, run
 
-# Known, not yet fixed (issue 17): rules of a body that the schema does not state (cross-field
-# validators, free text without control characters, names checked against a table, decimals
-# that must be positive: the decimal pattern admits a sign and zero), and lax Pydantic
-# coercion of body fields and of a few date-times (`known_at=0.5`, `dry_run: 0`).
-KNOWN_OPEN = {
+# Known, not yet fixed (issue 17), each with its reason. Still checked by the request parser and
+# not stated by the schema (to move into the services, as accounts, instruments and SSIs did):
+KNOWN_OPEN: dict[str, dict[str, str]] = {
     "request_parser_accepts_valid_input": {
-        "POST /api/v1/accounts",
-        "POST /api/v1/confirmations",
-        "POST /api/v1/counterparties",
-        "POST /api/v1/instruments",
-        "POST /api/v1/markets",
-        "POST /api/v1/penalty-rates",
-        "POST /api/v1/reconciliation-rules",
-        "POST /api/v1/ssis",
-        "POST /api/v1/statement-mappings",
-        "PUT /api/v1/statement-mappings/{name}",
-        "PUT /api/v1/reconciliation-rules/{name}",
-        "PATCH /api/v1/settlement-instructions/{instruction_id}",
-        "PATCH /api/v1/markets/{mic}",
-        "PATCH /api/v1/instruments/{isin}",
-        "PATCH /api/v1/accounts/{code}",
-        "PATCH /api/v1/counterparties/{lei}",
-        "PATCH /api/v1/ssis/{ssi_id}",
-        "POST /api/v1/trades",
-        "POST /api/v1/trades/batch",
-        "POST /api/v1/webhooks",
+        "POST /api/v1/markets": "a window's `to` equal to its `from`; cycle steps out of order; "
+        "calendar names checked against the holidays package",
+        "PATCH /api/v1/markets/{mic}": "the same rules as POST /markets",
+        "PATCH /api/v1/instruments/{isin}": "cycle steps: at least one, in ascending order",
+        "POST /api/v1/instruments": "cycle steps: at least one, in ascending order",
+        "POST /api/v1/statement-mappings": "columns the mapping must name; the encoding must be "
+        "one Python knows",
+        "PUT /api/v1/statement-mappings/{name}": "the same rules as POST /statement-mappings",
     },
-    # schemathesis's coverage phase fails to build a case ("year 0 is out of range").
-    "engine_error": {"GET /api/v1/reports/penalties"},
 }
+# DecimalStr takes a JSON integer as well as the string its schema states (by design: an integer
+# is exact, and clients send quantities as 100), so an integer for a decimal is not refused.
+_INTEGER_FOR_A_DECIMAL = re.compile(
+    r"in body - (?:.*-> )?(\w+): Incorrect type \|.*'\1': -?\d+[,}]"
+)
 
 
 def _known(check: str, sample: str) -> bool:
     if check == "negative_data_rejection":
-        # Pydantic's lax mode in JSON bodies: 0 is false, 0 is 1970-01-01 (open, see above).
-        return "Invalid component: in body" in sample and "Incorrect type" in sample
-    return sample.split(":")[0] in KNOWN_OPEN.get(check, ())
+        return _INTEGER_FOR_A_DECIMAL.search(sample) is not None
+    return sample.split(":")[0] in KNOWN_OPEN.get(check, {})
 
 
 @pytest.mark.parametrize("role", list(Role))

@@ -18,17 +18,15 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from app.core.identifiers import Currency
-from app.core.text import printable
+from app.core.text import Printable
 from app.reconciliation.statements.parsing.csv_mapped import FIELDS, CsvMapping
 
 MappingName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
-Header = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(printable)]
-ShortText = Annotated[
-    str, StringConstraints(min_length=1, max_length=40), AfterValidator(printable)
-]
+Header = Annotated[str, StringConstraints(min_length=1, max_length=200), Printable]
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=40), Printable]
 # csv_mapped compares the file's indicator upper-cased.
 CreditValue = Annotated[ShortText, AfterValidator(str.upper)]
-Description = Annotated[str, StringConstraints(max_length=200), AfterValidator(printable)]
+Description = Annotated[str, StringConstraints(max_length=200), Printable]
 
 _A_DAY = date(2026, 11, 25)  # day 25 > 12: a format that swaps day and month does not round-trip
 

@@ -1,7 +1,6 @@
 """API models of markets and their closed days."""
 
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -11,14 +10,16 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     StringConstraints,
     model_validator,
 )
 
 from app.core.calendars import validate_calendar_code
 from app.core.identifiers import Bic, Currency, Mic
-from app.core.money import DecimalStr
-from app.reference.fields import FROM_ORM, Cycle, Name, TermsError, field_errors
+from app.core.moments import IsoDate
+from app.core.money import PositiveDecimalStr
+from app.reference.fields import FROM_ORM, Cycle, Name, TermsError
 from app.reference.partial import PartialIndicator
 
 
@@ -65,14 +66,7 @@ class PartialWindow(BaseModel):
         return self
 
 
-def _positive_thresholds(thresholds: dict[str, Decimal]) -> dict[str, Decimal]:
-    for currency, threshold in thresholds.items():
-        if threshold <= 0:
-            raise ValueError(f"the {currency} threshold must be positive")
-    return thresholds
-
-
-CashThresholds = Annotated[dict[Currency, DecimalStr], AfterValidator(_positive_thresholds)]
+CashThresholds = dict[Currency, PositiveDecimalStr]
 PartialWindows = Annotated[list[PartialWindow], Field(max_length=48)]
 _PARTIAL_SETTLEMENT = (
     "The partial indicator instructions on this market get unless their counterparty has "
@@ -107,12 +101,12 @@ class MarketFields(BaseModel):
         examples=[[{"from": "2017-09-05", "days": 2}, {"from": "2024-05-28", "days": 1}]]
     )
     ccp: Bic | None = Field(default=None, description="The CCP's BIC, or null for bilateral.")
-    internal_settlement: bool = Field(
+    internal_settlement: StrictBool = Field(
         default=False,
         description="Bilateral instructions settle inside one system that matches them itself: "
         "they are matched on creation instead of waiting for a sese.024 status advice.",
     )
-    locked_in: bool = Field(
+    locked_in: StrictBool = Field(
         default=False,
         description="Trades on this venue are locked in: the exchange hands them to its CCP, "
         "which confirms them, so a trade is `confirmed` at capture instead of waiting for the "
@@ -155,6 +149,8 @@ def check_market_terms(values: dict[str, Any]) -> None:
 
 
 class MarketIn(MarketFields):
+    """Checked once parsed (422 on the field): a locked-in market needs a `ccp`."""
+
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
@@ -186,14 +182,6 @@ class MarketIn(MarketFields):
     )
     mic: Mic
 
-    @model_validator(mode="after")
-    def _terms(self) -> Self:
-        try:
-            check_market_terms(self.model_dump())
-        except TermsError as error:
-            raise field_errors(self, error) from None
-        return self
-
 
 class MarketPatch(BaseModel):
     model_config = ConfigDict(
@@ -210,8 +198,8 @@ class MarketPatch(BaseModel):
     ) = None
     settlement_cycle_days: Cycle | None = None
     ccp: Bic | None = None
-    internal_settlement: bool | None = None
-    locked_in: bool | None = None
+    internal_settlement: StrictBool | None = None
+    locked_in: StrictBool | None = None
     affirmation_cutoff: LocalTime | None = None
     settlement_mode: SettlementMode | None = None
     message_format: MessageFormat | None = None
@@ -240,7 +228,7 @@ class ClosedDayIn(BaseModel):
             "examples": [{"day": "2026-12-31", "reason": "Exchange closed: New Year's Eve"}]
         },
     )
-    day: date
+    day: IsoDate
     reason: Name
 
 

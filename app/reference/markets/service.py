@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.auth import Actor
 from app.core.pagination import PageRequest
 from app.reference import records
+from app.reference.fields import check_terms
 from app.reference.markets import repository
 from app.reference.markets.models import Market, MarketClosedDay
 from app.reference.markets.schemas import ClosedDayIn, MarketIn, MarketPatch, check_market_terms
@@ -21,6 +22,7 @@ CLOSED_DAY = "market_closed_day"
 async def create_market(
     session: AsyncSession, *, data: MarketIn, actor: Actor, now: datetime
 ) -> Market:
+    check_terms(check_market_terms, data.model_dump())
     values = records.storage(data)
     values["settlement_calendars"] = values["settlement_calendars"] or [data.calendar]
     market = Market(**values)
