@@ -84,12 +84,15 @@ def _not_negative(value: Decimal) -> Decimal:
     return value
 
 
+POSITIVE_DECIMAL_SCHEMA = {**_DECIMAL_SCHEMA, "pattern": _POSITIVE_PATTERN}
+"""For a rule checked elsewhere with its own message (a map of thresholds): the schema only."""
+
 PositiveDecimalStr = Annotated[
     Decimal,
     BeforeValidator(parse_decimal),
     AfterValidator(_positive),
     PlainSerializer(format_decimal, return_type=str, when_used="json"),
-    WithJsonSchema({**_DECIMAL_SCHEMA, "pattern": _POSITIVE_PATTERN}),
+    WithJsonSchema(POSITIVE_DECIMAL_SCHEMA),
 ]
 """A decimal greater than zero (prices, quantities, units); the pattern says so."""
 

@@ -4,7 +4,6 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -43,15 +42,18 @@ class TermsError(ValueError):
         self.fields = fields
 
 
-def check_terms(check: Callable[[dict[str, Any]], None], values: dict[str, Any]) -> None:
-    """Apply a cross-field rule in a service, after parsing: the schema cannot state it, so the
-    request parser does not check it; a break is the same 422 the parser would give."""
-    try:
-        check(values)
-    except TermsError as error:
-        raise ValidationFailed.of_fields(
-            [FieldProblem(name, error.message) for name in error.fields]
-        ) from None
+def check_terms(values: dict[str, Any], *checks: Callable[[dict[str, Any]], None]) -> None:
+    """Apply rules the schema cannot state (cross-field, order, tables) in a service, once the
+    body is parsed, so the request parser refuses only what the schema says; the problems of
+    every check come in one 422, the one the parser would give."""
+    problems = []
+    for check in checks:
+        try:
+            check(values)
+        except TermsError as error:
+            problems += [FieldProblem(name, error.message) for name in error.fields]
+    if problems:
+        raise ValidationFailed.of_fields(problems)
 
 
 def field_errors(model: BaseModel, error: TermsError) -> ValidationError:
@@ -78,15 +80,25 @@ class CycleStep(BaseModel):
     days: StrictInt = Field(ge=0, le=10, examples=[1])
 
 
-def _check_cycle(steps: list[CycleStep] | None) -> list[CycleStep] | None:
+def check_cycle(values: dict[str, Any]) -> None:
+    """A cycle's rules the schema cannot state, on the storage form (``records.storage``):
+    checked by the service once the body is parsed."""
+    steps = values.get("settlement_cycle_days")
     if steps is None:
-        return None
+        return
     if not steps:
-        raise ValueError("needs at least one step")
-    starts = [step.valid_from for step in steps]
+        raise TermsError("needs at least one step", "settlement_cycle_days")
+    starts = [step["from"] for step in steps]  # ISO dates: text order is date order
     if starts != sorted(set(starts)):
-        raise ValueError("steps must be in ascending 'from' order, each date once")
-    return steps
+        raise TermsError(
+            "steps must be in ascending 'from' order, each date once", "settlement_cycle_days"
+        )
 
 
-Cycle = Annotated[list[CycleStep], AfterValidator(_check_cycle)]
+Cycle = Annotated[
+    list[CycleStep],
+    Field(
+        description="At least one step, in ascending `from` order, each date once (checked "
+        "once parsed: 422 on this field)."
+    ),
+]

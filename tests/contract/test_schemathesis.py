@@ -30,9 +30,7 @@ KNOWN_OPEN: dict[str, dict[str, str]] = {
 }
 # DecimalStr takes a JSON integer as well as the string its schema states (by design: an integer
 # is exact, and clients send quantities as 100), so an integer for a decimal is not refused.
-_INTEGER_FOR_A_DECIMAL = re.compile(
-    r"in body - (?:.*-> )?(\w+): Incorrect type \|.*'\1': -?\d+[,}]"
-)
+_INTEGER_FOR_A_DECIMAL = re.compile(r"in body - .*?(\w+): Incorrect type \|.*'\1': -?\d+[,}]")
 
 
 def _known(check: str, sample: str) -> bool:

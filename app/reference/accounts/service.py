@@ -21,7 +21,7 @@ ENTITY = "account"
 async def create_account(
     session: AsyncSession, *, data: AccountIn, actor: Actor, now: datetime
 ) -> Account:
-    check_terms(check_account_terms, data.model_dump())
+    check_terms(data.model_dump(), check_account_terms)
     account = Account(**records.storage(data))
     return await records.create(session, account, entity_type=ENTITY, actor=actor, now=now)
 

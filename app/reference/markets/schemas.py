@@ -1,9 +1,10 @@
 """API models of markets and their closed days."""
 
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any, Self
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import (
     AfterValidator,
@@ -12,13 +13,13 @@ from pydantic import (
     Field,
     StrictBool,
     StringConstraints,
-    model_validator,
+    WithJsonSchema,
 )
 
-from app.core.calendars import validate_calendar_code
+from app.core.calendars import supported_calendars, validate_calendar_code
 from app.core.identifiers import Bic, Currency, Mic
 from app.core.moments import IsoDate
-from app.core.money import PositiveDecimalStr
+from app.core.money import POSITIVE_DECIMAL_SCHEMA, DecimalStr
 from app.reference.fields import FROM_ORM, Cycle, Name, TermsError
 from app.reference.partial import PartialIndicator
 
@@ -41,8 +42,16 @@ class MessageFormat(StrEnum):
     ISO15022 = "iso15022"
 
 
-CalendarCode = Annotated[str, AfterValidator(validate_calendar_code)]
-TimeZone = Annotated[str, AfterValidator(_timezone)]
+CalendarCode = Annotated[
+    str,
+    AfterValidator(validate_calendar_code),
+    WithJsonSchema({"type": "string", "enum": sorted(supported_calendars())}),
+]
+TimeZone = Annotated[
+    str,
+    AfterValidator(_timezone),
+    WithJsonSchema({"type": "string", "enum": sorted(available_timezones())}),
+]
 LocalTime = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 
@@ -52,21 +61,27 @@ CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 
 class PartialWindow(BaseModel):
     """From ``from`` (inclusive) to ``to`` (exclusive), local time; ``to`` before ``from`` runs
-    over midnight."""
+    over midnight; ``to`` equal to ``from`` is refused (checked once parsed: 422 on the
+    window)."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     starts: LocalTime = Field(alias="from", examples=["14:00"])
     ends: LocalTime = Field(alias="to", examples=["14:15"])
 
-    @model_validator(mode="after")
-    def _not_empty(self) -> Self:
-        if self.starts == self.ends:
-            raise ValueError("a window needs 'to' different from 'from'")
-        return self
+
+def _positive_thresholds(thresholds: dict[str, Decimal]) -> dict[str, Decimal]:
+    for currency, threshold in thresholds.items():
+        if threshold <= 0:
+            raise ValueError(f"the {currency} threshold must be positive")
+    return thresholds
 
 
-CashThresholds = dict[Currency, PositiveDecimalStr]
+# Positive, as the values' pattern says; refused on the map, naming the currency.
+CashThresholds = Annotated[
+    dict[Currency, Annotated[DecimalStr, WithJsonSchema(POSITIVE_DECIMAL_SCHEMA)]],
+    AfterValidator(_positive_thresholds),
+]
 PartialWindows = Annotated[list[PartialWindow], Field(max_length=48)]
 _PARTIAL_SETTLEMENT = (
     "The partial indicator instructions on this market get unless their counterparty has "
@@ -138,6 +153,18 @@ class MarketFields(BaseModel):
         examples=[[{"from": "14:00", "to": "14:15"}, {"from": "15:45", "to": "16:00"}]],
         description=_WINDOWS,
     )
+
+
+def check_windows(values: dict[str, Any]) -> None:
+    """Each partial-settlement window is not empty (storage form, checked by the service)."""
+    windows = values.get("partial_settlement_windows") or []
+    empty = [
+        f"partial_settlement_windows[{index}]"
+        for index, window in enumerate(windows)
+        if window["from"] == window["to"]
+    ]
+    if empty:
+        raise TermsError("a window needs 'to' different from 'from'", *empty)
 
 
 def check_market_terms(values: dict[str, Any]) -> None:

@@ -22,7 +22,7 @@ ENTITY = "ssi"
 
 
 async def create_ssi(session: AsyncSession, *, data: SsiIn, actor: Actor, now: datetime) -> Ssi:
-    check_terms(check_ssi_scope, data.model_dump())
+    check_terms(data.model_dump(), check_ssi_scope)
     lei = data.counterparty_lei
     records.known(
         await counterparties.counterparty_exists(session, lei=lei), "counterparty_lei", lei
