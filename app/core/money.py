@@ -62,14 +62,19 @@ DecimalStr = Annotated[
 ]
 """A decimal in the API: a JSON string on the way out, a string or integer on the way in."""
 
-# Without a sign; positive: a non-zero digit in the whole part, or a whole part of 0 and a
-# fraction of at most 12 digits with a non-zero one (one alternative per place of the first).
+# Without a sign; positive: the decimal pattern's strings with a non-zero digit, one alternative
+# per place of the first non-zero digit (whole part of at most 28 digits, at most 12 decimals).
 _NON_NEGATIVE_PATTERN = r"^\d{1,28}(\.\d{1,12})?$"
-_POSITIVE_FRACTION = "|".join(
-    f"0{{{zeros}}}[1-9]\\d{{0,{MAX_DECIMAL_PLACES - 1 - zeros}}}"
-    for zeros in range(MAX_DECIMAL_PLACES)
+
+
+def _first_non_zero(places: int) -> str:
+    return "|".join(f"0{{{zeros}}}[1-9]\\d{{0,{places - 1 - zeros}}}" for zeros in range(places))
+
+
+_POSITIVE_PATTERN = (
+    rf"^(({_first_non_zero(MAX_SIGNIFICANT_DIGITS)})(\.\d{{1,{MAX_DECIMAL_PLACES}}})?"
+    rf"|0{{1,{MAX_SIGNIFICANT_DIGITS}}}\.({_first_non_zero(MAX_DECIMAL_PLACES)}))$"
 )
-_POSITIVE_PATTERN = rf"^([1-9]\d{{0,27}}(\.\d{{1,12}})?|0\.({_POSITIVE_FRACTION}))$"
 
 
 def _positive(value: Decimal) -> Decimal:

@@ -20,8 +20,11 @@ _ALLOWED = r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
 TEXT_PATTERN = rf"^{_ALLOWED}*$"
 # Free text whose surrounding white space is removed and which may not be blank: at least one
 # character that is neither a control character nor Unicode white space (what a strip removes).
+# The strip takes Unicode white space off both ends, vertical tab and form feed included, so
+# those may surround the text though `printable` refuses them inside it.
+_SPACE = r"[\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
 _VISIBLE = r"[^\x00-\x20\x7f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
-NON_BLANK_TEXT_PATTERN = rf"^{_ALLOWED}*{_VISIBLE}{_ALLOWED}*$"
+NON_BLANK_TEXT_PATTERN = rf"^{_SPACE}*{_ALLOWED}*{_VISIBLE}{_ALLOWED}*{_SPACE}*$"
 
 
 def printable(value: str) -> str:

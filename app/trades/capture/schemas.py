@@ -162,7 +162,12 @@ class CancelIn(BaseModel):
 
 
 _BATCH_ITEMS_SCHEMA = WithJsonSchema(
-    {"type": "array", "items": {"$ref": "#/components/schemas/TradeIn"}, "maxItems": 10000}
+    {
+        "type": "array",
+        "items": {"$ref": "#/components/schemas/TradeIn"},
+        "minItems": 1,
+        "maxItems": 10000,
+    }
 )
 
 
