@@ -7,13 +7,13 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    StrictInt,
     StringConstraints,
     ValidationError,
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from app.core.errors import FieldProblem, ValidationFailed
+from app.core.json_types import JsonInt
 from app.core.moments import IsoDate
 from app.core.text import PrintableNonBlank
 
@@ -77,7 +77,7 @@ class CycleStep(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     valid_from: IsoDate = Field(alias="from", examples=["2024-05-28"])
-    days: StrictInt = Field(ge=0, le=10, examples=[1])
+    days: JsonInt = Field(ge=0, le=10, examples=[1])
 
 
 def check_cycle(values: dict[str, Any]) -> None:

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
+from app.core.json_types import JsonInt
 from app.core.moments import IsoDate, UtcDateTime
 from app.core.money import NonNegativeDecimalStr, PositiveDecimalStr
 from app.core.text import NON_BLANK_TEXT_PATTERN, TEXT_PATTERN, Printable, PrintableNonBlank
@@ -71,3 +72,9 @@ def test_free_text_patterns_say_what_printable_refuses(text: str) -> None:
     assert bool(re.match(NON_BLANK_TEXT_PATTERN, text)) == _accepts(name, text), repr(text)
     assert name.json_schema()["pattern"] == NON_BLANK_TEXT_PATTERN
     assert PrintableNonBlank.pattern == NON_BLANK_TEXT_PATTERN
+
+
+@pytest.mark.parametrize(("value", "taken"), [(3, True), (3.0, True), (3.5, False), ("3", False)])
+def test_a_whole_number_is_what_json_schema_calls_an_integer(value: Any, taken: bool) -> None:
+    assert _accepts(TypeAdapter(JsonInt), value) is taken
+    assert not _accepts(TypeAdapter(JsonInt), False)

@@ -5,9 +5,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
 from app.core.identifiers import Currency
+from app.core.json_types import JsonInt
 from app.core.money import NonNegativeDecimalStr
 from app.core.text import Printable
 from app.reconciliation.matching.values import RuleKind
@@ -19,7 +20,7 @@ Description = Annotated[str, StringConstraints(max_length=500), Printable]
 
 class RuleFields(BaseModel):
     description: Description = Field(default="", examples=["Our end-to-end id, same day, exact"])
-    priority: StrictInt = Field(
+    priority: JsonInt = Field(
         ge=0, le=1_000_000, examples=[10], description="Lower first; equal ones by name."
     )
     kind: RuleKind = Field(
@@ -36,24 +37,22 @@ class RuleFields(BaseModel):
     default_amount_tolerance: Allowance = Field(
         default=Decimal(0), examples=["0"], description="For currencies not listed."
     )
-    value_date_days: StrictInt = Field(
+    value_date_days: JsonInt = Field(
         default=0, ge=0, le=31, description="Calendar days value dates may lie apart."
     )
     counterparty_must_agree: StrictBool = Field(
         default=False,
         description="Both sides name the same counterparty (case, spaces, punctuation aside).",
     )
-    max_group_size: StrictInt = Field(
-        default=5, ge=2, le=10, description="Group kinds: most items."
-    )
-    max_candidates: StrictInt = Field(
+    max_group_size: JsonInt = Field(default=5, ge=2, le=10, description="Group kinds: most items.")
+    max_candidates: JsonInt = Field(
         default=30,
         ge=2,
         le=60,
         description="More candidates than this: noted, not searched (and a reference that "
         "more items share is not followed).",
     )
-    search_budget: StrictInt = Field(
+    search_budget: JsonInt = Field(
         default=100_000, ge=1, le=10_000_000, description="Group kinds: nodes searched per item."
     )
 

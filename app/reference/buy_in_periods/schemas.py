@@ -3,8 +3,9 @@
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from app.core.json_types import JsonInt
 from app.core.moments import IsoDate
 from app.reference.buy_in_periods.periods import DEFAULT
 from app.reference.fields import FROM_ORM
@@ -31,7 +32,7 @@ class ExtensionPeriodIn(BaseModel):
         examples=["illiquid_share", "default"],
         description="An instrument class, or `default` for every class without its own.",
     )
-    business_days: StrictInt = Field(
+    business_days: JsonInt = Field(
         ge=0, le=60, description="Business days after the intended settlement date."
     )
     effective_from: IsoDate = Field(

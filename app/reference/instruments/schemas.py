@@ -5,9 +5,10 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.identifiers import Currency, Isin, Mic
+from app.core.json_types import JsonInt
 from app.core.moments import IsoDate
 from app.core.money import DecimalStr, PositiveDecimalStr
 from app.reference.fields import Cycle, Name, TermsError
@@ -59,7 +60,7 @@ class InstrumentFields(BaseModel):
     )
     price_basis: PriceBasis = PriceBasis.UNIT
     coupon_rate: DecimalStr | None = Field(default=None, examples=["0.026"])
-    coupon_frequency: StrictInt | None = Field(default=None, examples=[1])
+    coupon_frequency: JsonInt | None = Field(default=None, examples=[1])
     day_count: DayCountName | None = None
     issue_date: IsoDate | None = None
     maturity_date: IsoDate | None = None
@@ -138,7 +139,7 @@ class InstrumentPatch(BaseModel):
     settlement_unit: PositiveDecimalStr | None = None
     settlement_cycle_days: Cycle | None = None
     coupon_rate: DecimalStr | None = None
-    coupon_frequency: StrictInt | None = None
+    coupon_frequency: JsonInt | None = None
     day_count: DayCountName | None = None
     issue_date: IsoDate | None = None
     maturity_date: IsoDate | None = None

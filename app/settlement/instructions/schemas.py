@@ -3,8 +3,9 @@
 from datetime import date, datetime
 from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
+from app.core.json_types import JsonInt
 from app.core.money import DecimalStr
 from app.reference.fields import TermsError, field_errors
 from app.reference.partial import PartialIndicator
@@ -158,7 +159,7 @@ class InstructionPatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra=_patch_schema)
 
-    priority: StrictInt | None = Field(
+    priority: JsonInt | None = Field(
         default=None, ge=1, le=99, description="Runs take lower numbers first, then age."
     )
     partial_allowed: StrictBool | None = Field(
