@@ -73,7 +73,11 @@ def validate_mic(value: str) -> str:
 # Lower case is accepted (upper-cased on the way in).
 ISIN_PATTERN = r"^[A-Za-z]{2}[A-Za-z0-9]{9}[0-9]$"
 LEI_PATTERN = r"^[A-Za-z0-9]{18}[0-9]{2}$"
-BIC_PATTERN = r"^[A-Za-z]{6}[A-Za-z0-9]{2}([A-Za-z0-9]{3})?$"
+# A BIC's country (letters 5 and 6) is one python-stdnum knows: the table, in the pattern.
+_BIC_COUNTRIES = "|".join(
+    "".join(f"[{c}{c.lower()}]" for c in code) for code in sorted(bic._country_codes)
+)
+BIC_PATTERN = rf"^[A-Za-z]{{4}}({_BIC_COUNTRIES})[A-Za-z0-9]{{2}}([A-Za-z0-9]{{3}})?$"
 IBAN_PATTERN = r"^[A-Za-z]{2}[0-9]{2}[A-Za-z0-9 ]{11,40}$"
 CURRENCY_PATTERN = r"^[A-Za-z]{3}$"
 MIC_PATTERN = r"^[A-Za-z0-9]{4}$"

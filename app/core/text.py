@@ -8,9 +8,9 @@ same rule, so what the request parser refuses, the schema refuses first.
 import re
 from typing import Annotated, Any
 
-from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic import BeforeValidator, GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
-from pydantic_core import CoreSchema, core_schema
+from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
 # For identifiers in schemas (StringConstraints): documented and enforced in one pattern.
 PRINTABLE_PATTERN = r"^[^\x00-\x1f\x7f]*$"
@@ -60,3 +60,19 @@ PrintableNonBlank = _PrintableRule(NON_BLANK_TEXT_PATTERN)
 and ``min_length=1``."""
 
 PrintableStr = Annotated[str, Printable]
+
+
+def at_most(length: int) -> BeforeValidator:
+    """Before a strip: at most ``length`` characters as sent, as the schema's `maxLength`
+    counts them (after the strip, padding would let longer text through)."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, str) and len(value) > length:
+            raise PydanticCustomError(
+                "string_too_long",
+                "String should have at most {max_length} characters",
+                {"max_length": length},
+            )
+        return value
+
+    return BeforeValidator(check)

@@ -15,17 +15,19 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from app.core.errors import FieldProblem, ValidationFailed
 from app.core.json_types import JsonInt
 from app.core.moments import IsoDate
-from app.core.text import PrintableNonBlank
+from app.core.text import PrintableNonBlank, at_most
 
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9_.\-]{0,39}$")]
 Name = Annotated[
     str,
     StringConstraints(min_length=1, max_length=200, strip_whitespace=True),
+    at_most(200),
     PrintableNonBlank,
 ]
 AccountText = Annotated[
     str,
     StringConstraints(min_length=1, max_length=40, strip_whitespace=True),
+    at_most(40),
     PrintableNonBlank,
 ]
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
+from app.core.identifiers import Bic
 from app.core.json_types import JsonInt
 from app.core.moments import IsoDate, UtcDateTime
 from app.core.money import NonNegativeDecimalStr, PositiveDecimalStr
@@ -78,3 +79,17 @@ def test_free_text_patterns_say_what_printable_refuses(text: str) -> None:
 def test_a_whole_number_is_what_json_schema_calls_an_integer(value: Any, taken: bool) -> None:
     assert _accepts(TypeAdapter(JsonInt), value) is taken
     assert not _accepts(TypeAdapter(JsonInt), False)
+
+
+def test_stripped_text_counts_its_length_as_sent_as_the_schema_does() -> None:
+    name = TypeAdapter(Name)
+    assert name.json_schema()["maxLength"] == 200
+    assert name.validate_python("  x  ") == "x"
+    assert _accepts(name, "a" * 200)
+    assert not _accepts(name, " " * 5 + "a" * 198)
+
+
+@pytest.mark.parametrize("text", ["DEUTDEFF", "deutdeff", "COBADEFFXXX", "DEUTXXFF", "DEUT1EFF"])
+def test_a_bic_pattern_names_the_countries_the_validator_knows(text: str) -> None:
+    bic = TypeAdapter(Bic)
+    assert bool(re.match(bic.json_schema()["pattern"], text)) == _accepts(bic, text)

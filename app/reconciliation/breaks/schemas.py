@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.core.money import DecimalStr
-from app.core.text import PrintableNonBlank
+from app.core.text import PrintableNonBlank, at_most
 from app.reconciliation.breaks.kinds import BreakKind
 from app.reconciliation.breaks.states import BreakStatus
 from app.reconciliation.matching.ageing import AgeingBucket
@@ -16,16 +16,19 @@ from app.reconciliation.matching.ageing import AgeingBucket
 Owner = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    at_most(200),
     PrintableNonBlank,
 ]
 CommentText = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
+    at_most(2000),
     PrintableNonBlank,
 ]
 Note = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=400),
+    at_most(400),
     PrintableNonBlank,
 ]
 
