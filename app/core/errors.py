@@ -55,6 +55,14 @@ class ValidationFailed(AppError):
     slug = "validation-error"
     title = "The request is not valid"
 
+    @classmethod
+    def of_fields(cls, problems: Sequence[FieldProblem]) -> "ValidationFailed":
+        """The 422 the request parser answers: the first five problems in ``detail``, each
+        ``field: message``, and all of them in ``errors`` (so a rule checked by a service after
+        parsing answers exactly as one checked by the parser)."""
+        detail = "; ".join(f"{p.field}: {p.message}" for p in problems[:5])
+        return cls(detail, errors=problems)
+
 
 class NotFound(AppError):
     status = 404

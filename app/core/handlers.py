@@ -86,8 +86,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
         }
         return problem_response(body)
     problems = [FieldProblem(field_name(tuple(e.get("loc", ()))), _message(e)) for e in errors]
-    detail = "; ".join(f"{p.field}: {p.message}" for p in problems[:5])
-    return problem_response(ValidationFailed(detail, errors=problems).to_problem(request.url.path))
+    return problem_response(ValidationFailed.of_fields(problems).to_problem(request.url.path))
 
 
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")

@@ -56,6 +56,12 @@ def currency_minor_units(code: str) -> int:
     return int(exponent)
 
 
+# The codes `validate_currency` takes, for patterns that must name them (ISO 4217's table).
+CURRENCIES_WITH_MINOR_UNITS = tuple(
+    sorted(c.value for c in iso4217.Currency if c.exponent is not None)
+)
+
+
 def validate_mic(value: str) -> str:
     if len(value) != 4 or not value.isalnum():
         raise ValueError("is not an ISO 10383 MIC (four letters or digits)")
@@ -67,7 +73,11 @@ def validate_mic(value: str) -> str:
 # Lower case is accepted (upper-cased on the way in).
 ISIN_PATTERN = r"^[A-Za-z]{2}[A-Za-z0-9]{9}[0-9]$"
 LEI_PATTERN = r"^[A-Za-z0-9]{18}[0-9]{2}$"
-BIC_PATTERN = r"^[A-Za-z]{6}[A-Za-z0-9]{2}([A-Za-z0-9]{3})?$"
+# A BIC's country (letters 5 and 6) is one python-stdnum knows: the table, in the pattern.
+_BIC_COUNTRIES = "|".join(
+    "".join(f"[{c}{c.lower()}]" for c in code) for code in sorted(bic._country_codes)
+)
+BIC_PATTERN = rf"^[A-Za-z]{{4}}({_BIC_COUNTRIES})[A-Za-z0-9]{{2}}([A-Za-z0-9]{{3}})?$"
 IBAN_PATTERN = r"^[A-Za-z]{2}[0-9]{2}[A-Za-z0-9 ]{11,40}$"
 CURRENCY_PATTERN = r"^[A-Za-z]{3}$"
 MIC_PATTERN = r"^[A-Za-z0-9]{4}$"

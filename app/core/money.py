@@ -8,7 +8,7 @@ from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
+from pydantic import AfterValidator, BeforeValidator, PlainSerializer, WithJsonSchema
 
 from app.core.identifiers import currency_minor_units
 
@@ -61,6 +61,54 @@ DecimalStr = Annotated[
     WithJsonSchema(_DECIMAL_SCHEMA),
 ]
 """A decimal in the API: a JSON string on the way out, a string or integer on the way in."""
+
+# Without a sign; positive: the decimal pattern's strings with a non-zero digit, one alternative
+# per place of the first non-zero digit (whole part of at most 28 digits, at most 12 decimals).
+_NON_NEGATIVE_PATTERN = r"^\d{1,28}(\.\d{1,12})?$"
+
+
+def _first_non_zero(places: int) -> str:
+    return "|".join(f"0{{{zeros}}}[1-9]\\d{{0,{places - 1 - zeros}}}" for zeros in range(places))
+
+
+_POSITIVE_PATTERN = (
+    rf"^(({_first_non_zero(MAX_SIGNIFICANT_DIGITS)})(\.\d{{1,{MAX_DECIMAL_PLACES}}})?"
+    rf"|0{{1,{MAX_SIGNIFICANT_DIGITS}}}\.({_first_non_zero(MAX_DECIMAL_PLACES)}))$"
+)
+
+
+def _positive(value: Decimal) -> Decimal:
+    if value <= 0:
+        raise ValueError("must be positive")
+    return value
+
+
+def _not_negative(value: Decimal) -> Decimal:
+    if value < 0:
+        raise ValueError("must not be negative")
+    return value
+
+
+POSITIVE_DECIMAL_SCHEMA = {**_DECIMAL_SCHEMA, "pattern": _POSITIVE_PATTERN}
+"""For a rule checked elsewhere with its own message (a map of thresholds): the schema only."""
+
+PositiveDecimalStr = Annotated[
+    Decimal,
+    BeforeValidator(parse_decimal),
+    AfterValidator(_positive),
+    PlainSerializer(format_decimal, return_type=str, when_used="json"),
+    WithJsonSchema(POSITIVE_DECIMAL_SCHEMA),
+]
+"""A decimal greater than zero (prices, quantities, units); the pattern says so."""
+
+NonNegativeDecimalStr = Annotated[
+    Decimal,
+    BeforeValidator(parse_decimal),
+    AfterValidator(_not_negative),
+    PlainSerializer(format_decimal, return_type=str, when_used="json"),
+    WithJsonSchema({**_DECIMAL_SCHEMA, "pattern": _NON_NEGATIVE_PATTERN}),
+]
+"""A decimal of zero or more (tolerances, rates); the pattern has no sign."""
 
 
 def round_money(amount: Decimal, currency: str) -> Decimal:

@@ -6,7 +6,6 @@ usual 422, any date or date-time query parameter that is not written the ISO way
 keep their plain ``date`` and ``datetime`` annotations.
 """
 
-import re
 from datetime import date, datetime
 from types import NoneType, UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
@@ -17,11 +16,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import AwareDatetime, FutureDatetime, NaiveDatetime, PastDatetime
 
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+from app.core.moments import ISO_DATE, ISO_DATE_TIME
+
 _FORMATS = {
-    "date": (_DATE, "a date such as 2026-11-24"),
-    "date-time": (_DATE_TIME, "a date and time such as 2026-11-24T15:00:00Z"),
+    "date": (ISO_DATE, "a date such as 2026-11-24"),
+    "date-time": (ISO_DATE_TIME, "a date and time such as 2026-11-24T15:00:00Z"),
 }
 
 

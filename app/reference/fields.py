@@ -1,10 +1,9 @@
 """What every reference schema shares: field types, cross-field rule errors, settlement cycles."""
 
-from datetime import date
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -13,18 +12,23 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from app.core.text import printable
+from app.core.errors import FieldProblem, ValidationFailed
+from app.core.json_types import JsonInt
+from app.core.moments import IsoDate
+from app.core.text import PrintableNonBlank, at_most
 
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9_.\-]{0,39}$")]
 Name = Annotated[
     str,
     StringConstraints(min_length=1, max_length=200, strip_whitespace=True),
-    AfterValidator(printable),
+    at_most(200),
+    PrintableNonBlank,
 ]
 AccountText = Annotated[
     str,
     StringConstraints(min_length=1, max_length=40, strip_whitespace=True),
-    AfterValidator(printable),
+    at_most(40),
+    PrintableNonBlank,
 ]
 
 STRICT = ConfigDict(extra="forbid")
@@ -38,6 +42,20 @@ class TermsError(ValueError):
         super().__init__(message)
         self.message = message
         self.fields = fields
+
+
+def check_terms(values: dict[str, Any], *checks: Callable[[dict[str, Any]], None]) -> None:
+    """Apply rules the schema cannot state (cross-field, order, tables) in a service, once the
+    body is parsed, so the request parser refuses only what the schema says; the problems of
+    every check come in one 422, the one the parser would give."""
+    problems = []
+    for check in checks:
+        try:
+            check(values)
+        except TermsError as error:
+            problems += [FieldProblem(name, error.message) for name in error.fields]
+    if problems:
+        raise ValidationFailed.of_fields(problems)
 
 
 def field_errors(model: BaseModel, error: TermsError) -> ValidationError:
@@ -60,19 +78,29 @@ class CycleStep(BaseModel):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    valid_from: date = Field(alias="from", examples=["2024-05-28"])
-    days: int = Field(ge=0, le=10, examples=[1])
+    valid_from: IsoDate = Field(alias="from", examples=["2024-05-28"])
+    days: JsonInt = Field(ge=0, le=10, examples=[1])
 
 
-def _check_cycle(steps: list[CycleStep] | None) -> list[CycleStep] | None:
+def check_cycle(values: dict[str, Any]) -> None:
+    """A cycle's rules the schema cannot state, on the storage form (``records.storage``):
+    checked by the service once the body is parsed."""
+    steps = values.get("settlement_cycle_days")
     if steps is None:
-        return None
+        return
     if not steps:
-        raise ValueError("needs at least one step")
-    starts = [step.valid_from for step in steps]
+        raise TermsError("needs at least one step", "settlement_cycle_days")
+    starts = [step["from"] for step in steps]  # ISO dates: text order is date order
     if starts != sorted(set(starts)):
-        raise ValueError("steps must be in ascending 'from' order, each date once")
-    return steps
+        raise TermsError(
+            "steps must be in ascending 'from' order, each date once", "settlement_cycle_days"
+        )
 
 
-Cycle = Annotated[list[CycleStep], AfterValidator(_check_cycle)]
+Cycle = Annotated[
+    list[CycleStep],
+    Field(
+        description="At least one step, in ascending `from` order, each date once (checked "
+        "once parsed: 422 on this field)."
+    ),
+]

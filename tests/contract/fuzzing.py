@@ -17,14 +17,16 @@ from app.main import create_app
 DEEP = os.environ.get("HYPOTHESIS_PROFILE") == "deep"
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "100" if DEEP else "3"))
 SEED = 17
-# Operations: every phase; the other roles (mostly 403) the examples and a few fuzzed cases.
+# Operations: every phase; the other roles (mostly 403) one case per operation.
 FULL_ROLE = "operations"
 ACCEPTED_REFUSALS = ["2xx", "3xx", "400", "401", "403", "404", "409", "412", "422", "429", "5xx"]
 
 
 @dataclass
 class Findings:
+    documented: set[str] = field(default_factory=set)
     cases: int = 0
+    operations: set[str] = field(default_factory=set)
     by_check: Counter[str] = field(default_factory=Counter)
     samples: dict[str, list[str]] = field(default_factory=dict)
 
@@ -36,34 +38,44 @@ class Findings:
 
 
 def fuzz_config(key: str, *, full: bool = True) -> Any:
-    return schemathesis.Config.from_dict(
-        {
-            "seed": SEED,
-            "headers": {"Authorization": f"Bearer {key}"},
-            "workers": 1,
-            "max-failures": 100000,
-            "checks": {
-                "enabled": True,
-                # Narrowed: schema-valid input may still break a rule of the data: an unknown
-                # ISIN or account (422), a stale If-Match (412), control characters, which no
-                # identifier holds and every route refuses (400). What the schema must say is
-                # what the request parser refuses: `request_parser_accepts_valid_input` below.
-                "positive_data_acceptance": {"expected-statuses": ACCEPTED_REFUSALS},
-                # A missing required If-Match is RFC 6585's 428 Precondition Required.
-                "missing_required_header": {
-                    "expected-statuses": ["400", "401", "403", "406", "415", "422", "428"]
-                },
+    return schemathesis.Config.from_dict(config_dict(key, full=full))
+
+
+def config_dict(key: str, *, full: bool = True) -> dict[str, Any]:
+    return {
+        "seed": SEED,
+        "headers": {"Authorization": f"Bearer {key}"},
+        "workers": 1,
+        "max-failures": 100000,
+        "checks": {
+            "enabled": True,
+            # Narrowed: schema-valid input may still break a rule of the data: an unknown
+            # ISIN or account (422), a stale If-Match (412), control characters, which no
+            # identifier holds and every route refuses (400). What the schema must say is
+            # what the request parser refuses: `request_parser_accepts_valid_input` below.
+            "positive_data_acceptance": {"expected-statuses": ACCEPTED_REFUSALS},
+            # A missing required If-Match is RFC 6585's 428 Precondition Required.
+            "missing_required_header": {
+                "expected-statuses": ["400", "401", "403", "406", "415", "422", "428"]
             },
-            "generation": {
-                "mode": "all",
-                "max-examples": MAX_EXAMPLES if full or DEEP else 1,
-                "deterministic": True,
-                "database": "none",
-                "no-shrink": True,
-            },
-            "phases": {"stateful": {"enabled": DEEP}, "coverage": {"enabled": full or DEEP}},
-        }
-    )
+        },
+        "generation": {
+            "mode": "all",
+            "max-examples": MAX_EXAMPLES if full or DEEP else 1,
+            "deterministic": True,
+            "database": "none",
+            "no-shrink": True,
+        },
+        # The other roles (mostly a 403 each): one case per operation, its example or one
+        # generated where it has none (fill-missing), every check applied; the fuzzed cases
+        # added only the same 403 again, at twice the time (make test-deep keeps them).
+        "phases": {
+            "examples": {"fill-missing": True},
+            "coverage": {"enabled": full or DEEP},
+            "fuzzing": {"enabled": full or DEEP},
+            "stateful": {"enabled": DEEP},
+        },
+    }
 
 
 def run(database_url: str, key: str, *, full: bool = True) -> Findings:
@@ -79,7 +91,7 @@ def run(database_url: str, key: str, *, full: bool = True) -> Findings:
     schema = schemathesis.openapi.from_asgi(
         "/openapi.json", app, config=fuzz_config(key, full=full)
     )
-    findings = Findings()
+    findings = Findings(documented=_operations(app.openapi()))
     try:
         for event in from_schema(schema).execute():
             if isinstance(event, events.ScenarioFinished):
@@ -89,6 +101,17 @@ def run(database_url: str, key: str, *, full: bool = True) -> Findings:
     finally:
         asgi.shutdown_lifespans()
     return findings
+
+
+def _operations(document: dict[str, Any]) -> set[str]:
+    """Every operation of the document, labelled as schemathesis labels them."""
+    methods = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
+    return {
+        f"{method.upper()} {path}"
+        for path, operations in document["paths"].items()
+        for method in operations
+        if method in methods
+    }
 
 
 PARSER_REFUSAL = "x-test-request-validation"
@@ -120,6 +143,8 @@ def request_parser_accepts_valid_input(ctx: Any, response: Any, case: Any) -> bo
 def _collect(findings: Findings, event: Any) -> None:
     recorder = event.recorder
     findings.cases += len(recorder.cases)
+    if recorder.cases:
+        findings.operations.add(recorder.label)
     for case_id, nodes in recorder.checks.items():
         for node in nodes:
             if node.failure_info is not None:

@@ -6,55 +6,34 @@ operation, a fixed seed); ``make test-deep`` generates many more and runs the st
 What is still open is listed by operation below, so that anything new fails.
 """
 
+import re
+
 import pytest
 
 from app.core.auth import Role
 from tests.conftest import Database
 from tests.contract.fuzzing import FULL_ROLE, run
 
-# Known, not yet fixed (issue 17): rules of a body that the schema does not state (cross-field
-# validators, free text without control characters, names checked against a table, decimals
-# that must be positive: the decimal pattern admits a sign and zero), and lax Pydantic
-# coercion of body fields and of a few date-times (`known_at=0.5`, `dry_run: 0`).
-KNOWN_OPEN = {
-    "request_parser_accepts_valid_input": {
-        "POST /api/v1/accounts",
-        "POST /api/v1/confirmations",
-        "POST /api/v1/counterparties",
-        "POST /api/v1/instruments",
-        "POST /api/v1/markets",
-        "POST /api/v1/penalty-rates",
-        "POST /api/v1/reconciliation-rules",
-        "POST /api/v1/ssis",
-        "POST /api/v1/statement-mappings",
-        "PUT /api/v1/statement-mappings/{name}",
-        "PUT /api/v1/reconciliation-rules/{name}",
-        "PATCH /api/v1/settlement-instructions/{instruction_id}",
-        "PATCH /api/v1/markets/{mic}",
-        "PATCH /api/v1/instruments/{isin}",
-        "PATCH /api/v1/accounts/{code}",
-        "PATCH /api/v1/counterparties/{lei}",
-        "PATCH /api/v1/ssis/{ssi_id}",
-        "POST /api/v1/trades",
-        "POST /api/v1/trades/batch",
-        "POST /api/v1/webhooks",
-    },
-    # schemathesis's coverage phase fails to build a case ("year 0 is out of range").
-    "engine_error": {"GET /api/v1/reports/penalties"},
+# Known, not yet fixed (issue 17), each with its reason.
+KNOWN_OPEN: dict[str, dict[str, str]] = {
+    "request_parser_accepts_valid_input": {},
 }
+# DecimalStr takes a JSON integer as well as the string its schema states (by design: an integer
+# is exact, and clients send quantities as 100); an integer branch in the schema would need
+# bounds of 28 digits, which the OpenAPI document renders as floats (1e+28), so it is not stated.
+_INTEGER_FOR_A_DECIMAL = re.compile(r"in body - .*?(\w+): Incorrect type \|.*'\1': -?\d+[,}]")
 
 
 def _known(check: str, sample: str) -> bool:
     if check == "negative_data_rejection":
-        # Pydantic's lax mode in JSON bodies: 0 is false, 0 is 1970-01-01 (open, see above).
-        return "Invalid component: in body" in sample and "Incorrect type" in sample
-    return sample.split(":")[0] in KNOWN_OPEN.get(check, ())
+        return _INTEGER_FOR_A_DECIMAL.search(sample) is not None
+    return sample.split(":")[0] in KNOWN_OPEN.get(check, {})
 
 
 @pytest.mark.parametrize("role", list(Role))
 def test_the_api_keeps_its_openapi_contract(db: Database, role: Role) -> None:
     findings = run(db.url, db.keys[role], full=role == FULL_ROLE)
-    assert findings.cases > 0
+    assert findings.operations == findings.documented, "operations without a case"
     unexpected = {
         check: [sample for sample in samples if not _known(check, sample)]
         for check, samples in findings.samples.items()

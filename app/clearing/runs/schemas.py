@@ -3,10 +3,11 @@
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from app.clearing.netting import NettingSet
 from app.clearing.runs.models import ClearingRun
+from app.core.moments import IsoDate
 from app.core.money import DecimalStr
 from app.core.runs.schemas import RunOut, lease_of
 
@@ -17,8 +18,8 @@ class ClearingRunIn(BaseModel):
         json_schema_extra={"examples": [{"settlement_date": "2026-11-27", "dry_run": False}]},
     )
 
-    settlement_date: date
-    dry_run: bool = Field(default=False, description="Answer the report, write nothing.")
+    settlement_date: IsoDate
+    dry_run: StrictBool = Field(default=False, description="Answer the report, write nothing.")
 
 
 class NettingRowOut(BaseModel):

@@ -22,7 +22,7 @@ from app.penalties.penalties.states import PenaltyStatus
 router = APIRouter(tags=["Penalties"])
 reports_router = APIRouter(tags=["Reports"])
 
-MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
+MONTH = r"^[1-9]\d{3}-(0[1-9]|1[0-2])$"  # years from 1000: 0000-01 is no month (a 500)
 
 
 @router.get(

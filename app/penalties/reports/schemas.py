@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from app.core.identifiers import Bic, Currency, Isin, Lei
+from app.core.moments import IsoDate
 from app.core.money import DecimalStr
 from app.penalties.calculation import Party, PenaltyKind
 from app.penalties.reports.model import (
@@ -67,8 +68,8 @@ class ReportedPenaltyIn(_Strict):
     payer: Party
     update: PenaltyUpdate = PenaltyUpdate.NEW
     status: str | None = Field(default=None, min_length=1, max_length=4)
-    computed_on: date | None = None
-    intended_settlement_date: date | None = None
+    computed_on: IsoDate | None = None
+    intended_settlement_date: IsoDate | None = None
     counterparty_bic: Bic | None = None
     counterparty_lei: Lei | None = None
 
@@ -85,7 +86,7 @@ class PenaltyReportIn(_Strict):
     model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE]})
 
     report_id: str = Field(min_length=1, max_length=35)
-    report_date: date | None = None
+    report_date: IsoDate | None = None
     sender: Bic | None = None
     list_type: str | None = Field(default=None, pattern="^(FWIS|FWAM|CURR)$")
     account_owner: Bic | None = None

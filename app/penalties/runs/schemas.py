@@ -3,8 +3,9 @@
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
+from app.core.moments import IsoDate
 from app.core.money import DecimalStr
 from app.core.runs.schemas import RunOut, lease_of
 from app.penalties.runs.models import PenaltyRun
@@ -17,8 +18,8 @@ class PenaltyRunIn(BaseModel):
         json_schema_extra={"examples": [{"date": "2026-11-27", "dry_run": False}]},
     )
 
-    day: date = Field(alias="date", description="The business day penalised.")
-    dry_run: bool = Field(default=False, description="Answer the report, write nothing.")
+    day: IsoDate = Field(alias="date", description="The business day penalised.")
+    dry_run: StrictBool = Field(default=False, description="Answer the report, write nothing.")
 
 
 class BookedGroupOut(BaseModel):

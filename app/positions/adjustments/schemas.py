@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from app.core.moments import IsoDate
 from app.core.money import DecimalStr
 from app.core.text import PRINTABLE_PATTERN, PrintableStr
 from app.positions.adjustments.states import AdjustmentStatus
@@ -64,7 +65,7 @@ class AdjustmentIn(BaseModel):
         "`correction` and `write_off` lines must balance per asset themselves."
     )
     reason: Annotated[PrintableStr, StringConstraints(min_length=1, max_length=500)]
-    value_date: date | None = Field(
+    value_date: IsoDate | None = Field(
         default=None, description="Defaults to today; a past date still counts from today."
     )
     lines: list[AdjustmentLineIn] = Field(min_length=1, max_length=500)

@@ -4,10 +4,10 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.core.money import DecimalStr
-from app.core.text import printable
+from app.core.text import PrintableNonBlank, at_most
 from app.reconciliation.breaks.kinds import BreakKind
 from app.reconciliation.breaks.states import BreakStatus
 from app.reconciliation.matching.ageing import AgeingBucket
@@ -16,17 +16,20 @@ from app.reconciliation.matching.ageing import AgeingBucket
 Owner = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-    AfterValidator(printable),
+    at_most(200),
+    PrintableNonBlank,
 ]
 CommentText = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
-    AfterValidator(printable),
+    at_most(2000),
+    PrintableNonBlank,
 ]
 Note = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=400),
-    AfterValidator(printable),
+    at_most(400),
+    PrintableNonBlank,
 ]
 
 

@@ -1,34 +1,26 @@
 """API models of statement mappings: how one bank's CSV export reads, with every rule a mapping
-must keep checked here, each problem named at its field."""
+must keep checked here (by the service, once parsed: ``check_reads``), each problem named at its
+field."""
 
 import codecs
 import re
 from datetime import date, datetime
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Literal
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    ValidationError,
-    model_validator,
-)
-from pydantic_core import InitErrorDetails, PydanticCustomError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from app.core.errors import FieldProblem, ValidationFailed
+from app.core.handlers import field_name
 from app.core.identifiers import Currency
-from app.core.text import printable
+from app.core.text import Printable
 from app.reconciliation.statements.parsing.csv_mapped import FIELDS, CsvMapping
 
 MappingName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
-Header = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(printable)]
-ShortText = Annotated[
-    str, StringConstraints(min_length=1, max_length=40), AfterValidator(printable)
-]
+Header = Annotated[str, StringConstraints(min_length=1, max_length=200), Printable]
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=40), Printable]
 # csv_mapped compares the file's indicator upper-cased.
 CreditValue = Annotated[ShortText, AfterValidator(str.upper)]
-Description = Annotated[str, StringConstraints(max_length=200), AfterValidator(printable)]
+Description = Annotated[str, StringConstraints(max_length=200), Printable]
 
 _A_DAY = date(2026, 11, 25)  # day 25 > 12: a format that swaps day and month does not round-trip
 
@@ -58,12 +50,8 @@ MAPPING_EXAMPLE: dict[str, Any] = {
 }
 
 
-def _problem(location: tuple[str, ...], message: str, value: Any) -> InitErrorDetails:
-    return InitErrorDetails(
-        type=PydanticCustomError("value_error", "{reason}", {"reason": message}),
-        loc=location,
-        input=value,
-    )
+def _problem(location: tuple[str, ...], message: str, _value: Any) -> FieldProblem:
+    return FieldProblem(field_name(location), message)
 
 
 class StatementMappingFields(BaseModel):
@@ -84,7 +72,9 @@ class StatementMappingFields(BaseModel):
     currency: Currency | None = Field(
         default=None, description="The currency when the file has no currency column."
     )
-    encoding: ShortText = Field(default="utf-8", description="The file's text encoding.")
+    encoding: ShortText = Field(
+        default="utf-8", description="The file's text encoding: one Python's codecs know."
+    )
     credit_values: list[CreditValue] = Field(
         default_factory=lambda: ["C", "CR", "CRDT"],
         min_length=1,
@@ -93,7 +83,7 @@ class StatementMappingFields(BaseModel):
         "value is a debit), compared without regard to case.",
     )
 
-    def _problems(self) -> list[InitErrorDetails]:
+    def _problems(self) -> list[FieldProblem]:
         problems = [
             _problem(("columns", name), f"is not a field; fields are: {', '.join(FIELDS)}", name)
             for name in self.columns
@@ -123,8 +113,11 @@ class StatementMappingFields(BaseModel):
             problems.append(_problem(("encoding",), "is not a known text encoding", self.encoding))
         return problems
 
-    @model_validator(mode="after")
-    def _a_mapping_that_reads(self) -> Self:
+    def check_reads(self) -> None:
+        """A mapping that reads a file: the rules the schema cannot state (field names, a
+        delimiter that separates, separators that differ, a strptime format of a whole date, a
+        known encoding, the columns a statement needs), checked by the service once the body is
+        parsed; a break is the 422 the request parser would give."""
         problems = self._problems()
         if not problems:
             try:
@@ -132,8 +125,7 @@ class StatementMappingFields(BaseModel):
             except ValueError as error:
                 problems.append(_problem(("columns",), str(error), self.columns))
         if problems:
-            raise ValidationError.from_exception_data(type(self).__name__, problems)
-        return self
+            raise ValidationFailed.of_fields(problems)
 
     def csv_mapping(self) -> CsvMapping:
         return CsvMapping(

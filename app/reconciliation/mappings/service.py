@@ -41,6 +41,7 @@ def _values(data: StatementMappingFields) -> dict[str, object]:
 async def create_mapping(
     session: AsyncSession, *, data: StatementMappingIn, actor: Actor, now: datetime
 ) -> StatementMapping:
+    data.check_reads()
     if await repository.get(session, data.name) is not None:
         raise Conflict(f"The statement mapping '{data.name}' already exists.", name=data.name)
     mapping = StatementMapping(
@@ -62,6 +63,7 @@ async def replace_mapping(
 ) -> StatementMapping:
     """Every field replaced at ``version`` (412 when stale); a new version unless nothing
     changed."""
+    data.check_reads()
     mapping = _found(await repository.get(session, name, lock=True), name)
     check_version(current=mapping.version, expected=version, what=f"statement mapping '{name}'")
     values = _values(data)

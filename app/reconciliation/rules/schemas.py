@@ -5,28 +5,22 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
 from app.core.identifiers import Currency
-from app.core.money import DecimalStr
-from app.core.text import printable
+from app.core.json_types import JsonInt
+from app.core.money import NonNegativeDecimalStr
+from app.core.text import Printable
 from app.reconciliation.matching.values import RuleKind
 
-
-def _not_negative(value: Decimal) -> Decimal:
-    if value < 0:
-        raise ValueError("must not be negative")
-    return value
-
-
-Allowance = Annotated[DecimalStr, AfterValidator(_not_negative)]
+Allowance = NonNegativeDecimalStr
 RuleName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_\-]{0,63}$")]
-Description = Annotated[str, StringConstraints(max_length=500), AfterValidator(printable)]
+Description = Annotated[str, StringConstraints(max_length=500), Printable]
 
 
 class RuleFields(BaseModel):
     description: Description = Field(default="", examples=["Our end-to-end id, same day, exact"])
-    priority: int = Field(
+    priority: JsonInt = Field(
         ge=0, le=1_000_000, examples=[10], description="Lower first; equal ones by name."
     )
     kind: RuleKind = Field(
@@ -34,7 +28,7 @@ class RuleFields(BaseModel):
         "one line and the one movement that fit each other and nothing else; `one_to_many`: "
         "one statement line for the sum of several book movements; `many_to_one`: the mirror."
     )
-    enabled: bool = True
+    enabled: StrictBool = True
     amount_tolerance: dict[Currency, Allowance] = Field(
         default_factory=dict,
         examples=[{"EUR": "0.01", "USD": "0.01"}],
@@ -43,22 +37,22 @@ class RuleFields(BaseModel):
     default_amount_tolerance: Allowance = Field(
         default=Decimal(0), examples=["0"], description="For currencies not listed."
     )
-    value_date_days: int = Field(
+    value_date_days: JsonInt = Field(
         default=0, ge=0, le=31, description="Calendar days value dates may lie apart."
     )
-    counterparty_must_agree: bool = Field(
+    counterparty_must_agree: StrictBool = Field(
         default=False,
         description="Both sides name the same counterparty (case, spaces, punctuation aside).",
     )
-    max_group_size: int = Field(default=5, ge=2, le=10, description="Group kinds: most items.")
-    max_candidates: int = Field(
+    max_group_size: JsonInt = Field(default=5, ge=2, le=10, description="Group kinds: most items.")
+    max_candidates: JsonInt = Field(
         default=30,
         ge=2,
         le=60,
         description="More candidates than this: noted, not searched (and a reference that "
         "more items share is not followed).",
     )
-    search_budget: int = Field(
+    search_budget: JsonInt = Field(
         default=100_000, ge=1, le=10_000_000, description="Group kinds: nodes searched per item."
     )
 

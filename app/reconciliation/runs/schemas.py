@@ -4,7 +4,7 @@ import datetime as dt
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from app.core.runs.schemas import LeaseOut, lease_of
 from app.reconciliation.runs.models import ReconciliationRun
@@ -20,7 +20,7 @@ class ReconciliationRunIn(BaseModel):
 
     account: str = Field(min_length=1, max_length=40, description="A cash or safekeeping account.")
     date: dt.date = Field(description="The value date reconciled.")
-    dry_run: bool = Field(default=False, description="Answer the report, write nothing.")
+    dry_run: StrictBool = Field(default=False, description="Answer the report, write nothing.")
 
 
 _REPORT = (

@@ -2,12 +2,12 @@
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Self
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.identifiers import Bic, Currency, Iban, Mic
-from app.reference.fields import FROM_ORM, AccountText, Code, Name, TermsError, field_errors
+from app.reference.fields import FROM_ORM, AccountText, Code, Name, TermsError
 
 
 class AccountKind(StrEnum):
@@ -42,6 +42,9 @@ def check_account_terms(values: dict[str, Any]) -> None:
 
 
 class AccountIn(AccountFields):
+    """Checked once parsed (422 on the field): a cash account has a `currency` and no
+    `markets`, a securities account no `currency`; an `iban` or an `account_number` is given."""
+
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
@@ -59,14 +62,6 @@ class AccountIn(AccountFields):
         },
     )
     code: Code = Field(examples=["CASH-USD"])
-
-    @model_validator(mode="after")
-    def _terms(self) -> Self:
-        try:
-            check_account_terms(self.model_dump())
-        except TermsError as error:
-            raise field_errors(self, error) from None
-        return self
 
 
 class AccountPatch(BaseModel):

@@ -12,6 +12,7 @@ from app.reference import records
 from app.reference.accounts import repository
 from app.reference.accounts.models import Account
 from app.reference.accounts.schemas import AccountIn, AccountPatch, check_account_terms
+from app.reference.fields import check_terms
 from app.reference.values import AccountRef
 
 ENTITY = "account"
@@ -20,6 +21,7 @@ ENTITY = "account"
 async def create_account(
     session: AsyncSession, *, data: AccountIn, actor: Actor, now: datetime
 ) -> Account:
+    check_terms(data.model_dump(), check_account_terms)
     account = Account(**records.storage(data))
     return await records.create(session, account, entity_type=ENTITY, actor=actor, now=now)
 

@@ -1,10 +1,12 @@
 """API models of buy-in extension periods."""
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from app.core.json_types import JsonInt
+from app.core.moments import IsoDate
 from app.reference.buy_in_periods.periods import DEFAULT
 from app.reference.fields import FROM_ORM
 from app.reference.instruments.schemas import CsdrClass
@@ -30,10 +32,10 @@ class ExtensionPeriodIn(BaseModel):
         examples=["illiquid_share", "default"],
         description="An instrument class, or `default` for every class without its own.",
     )
-    business_days: int = Field(
+    business_days: JsonInt = Field(
         ge=0, le=60, description="Business days after the intended settlement date."
     )
-    effective_from: date = Field(
+    effective_from: IsoDate = Field(
         description="From this intended settlement date on; earlier ones keep the period before it."
     )
 

@@ -1,15 +1,17 @@
 """API models of instruments, and the cross-field rules of their terms."""
 
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, Self
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.identifiers import Currency, Isin, Mic
-from app.core.money import DecimalStr
-from app.reference.fields import Cycle, Name, TermsError, field_errors
+from app.core.json_types import JsonInt
+from app.core.moments import IsoDate
+from app.core.money import DecimalStr, PositiveDecimalStr
+from app.reference.fields import Cycle, Name, TermsError
 
 
 class InstrumentType(StrEnum):
@@ -50,7 +52,7 @@ class InstrumentFields(BaseModel):
     currency: Currency
     mic: Mic = Field(description="The market whose rules (cycle, calendar) apply by default.")
     csdr_class: CsdrClass
-    settlement_unit: DecimalStr = Field(
+    settlement_unit: PositiveDecimalStr = Field(
         description="Minimum deliverable quantity; traded quantities are multiples of it."
     )
     settlement_cycle_days: Cycle | None = Field(
@@ -58,11 +60,11 @@ class InstrumentFields(BaseModel):
     )
     price_basis: PriceBasis = PriceBasis.UNIT
     coupon_rate: DecimalStr | None = Field(default=None, examples=["0.026"])
-    coupon_frequency: int | None = Field(default=None, examples=[1])
+    coupon_frequency: JsonInt | None = Field(default=None, examples=[1])
     day_count: DayCountName | None = None
-    issue_date: date | None = None
-    maturity_date: date | None = None
-    partial_quantity_threshold: DecimalStr | None = Field(
+    issue_date: IsoDate | None = None
+    maturity_date: IsoDate | None = None
+    partial_quantity_threshold: PositiveDecimalStr | None = Field(
         default=None,
         examples=["100000"],
         description="`PARQ`: the least quantity a partial settlement settles; null: one "
@@ -71,14 +73,8 @@ class InstrumentFields(BaseModel):
 
 
 def check_instrument_terms(values: dict[str, Any]) -> None:
-    """Cross-field rules of an instrument, shared by create and update."""
-    if values["settlement_unit"] <= 0:
-        raise TermsError("settlement_unit must be positive", "settlement_unit")
-    threshold = values.get("partial_quantity_threshold")
-    if threshold is not None and threshold <= 0:
-        raise TermsError(
-            "partial_quantity_threshold must be positive", "partial_quantity_threshold"
-        )
+    """Cross-field rules of an instrument, shared by create and update (checked by the service:
+    the OpenAPI document states them in the operation's description)."""
     is_bond = values["type"] == InstrumentType.BOND
     given = [name for name in _BOND_FIELDS if values.get(name) is not None]
     if is_bond:
@@ -104,6 +100,10 @@ def check_instrument_terms(values: dict[str, Any]) -> None:
 
 
 class InstrumentIn(InstrumentFields):
+    """Checked once parsed (422 on the field): a bond has `coupon_rate` (0 to 1),
+    `coupon_frequency` (1, 2, 4 or 12), `day_count`, `issue_date` before `maturity_date` and
+    `price_basis` `percent`; other instruments have none of these."""
+
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
@@ -129,14 +129,6 @@ class InstrumentIn(InstrumentFields):
     )
     isin: Isin
 
-    @model_validator(mode="after")
-    def _terms(self) -> Self:
-        try:
-            check_instrument_terms(self.model_dump())
-        except TermsError as error:
-            raise field_errors(self, error) from None
-        return self
-
 
 class InstrumentPatch(BaseModel):
     model_config = ConfigDict(
@@ -144,14 +136,14 @@ class InstrumentPatch(BaseModel):
     )
     name: Name | None = None
     csdr_class: CsdrClass | None = None
-    settlement_unit: DecimalStr | None = None
+    settlement_unit: PositiveDecimalStr | None = None
     settlement_cycle_days: Cycle | None = None
     coupon_rate: DecimalStr | None = None
-    coupon_frequency: int | None = None
+    coupon_frequency: JsonInt | None = None
     day_count: DayCountName | None = None
-    issue_date: date | None = None
-    maturity_date: date | None = None
-    partial_quantity_threshold: DecimalStr | None = None
+    issue_date: IsoDate | None = None
+    maturity_date: IsoDate | None = None
+    partial_quantity_threshold: PositiveDecimalStr | None = None
 
 
 class InstrumentOut(InstrumentFields):

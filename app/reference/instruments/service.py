@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.auth import Actor
 from app.core.pagination import PageRequest
 from app.reference import records
+from app.reference.fields import check_cycle, check_terms
 from app.reference.instruments import repository
 from app.reference.instruments.models import Instrument
 from app.reference.instruments.schemas import InstrumentIn, InstrumentPatch, check_instrument_terms
@@ -21,6 +22,8 @@ ENTITY = "instrument"
 async def create_instrument(
     session: AsyncSession, *, data: InstrumentIn, actor: Actor, now: datetime
 ) -> Instrument:
+    check_terms(records.storage(data), check_cycle)
+    check_terms(data.model_dump(), check_instrument_terms)
     records.known(await markets.market_exists(session, mic=data.mic), "mic", data.mic)
     instrument = Instrument(**records.storage(data))
     return await records.create(session, instrument, entity_type=ENTITY, actor=actor, now=now)
@@ -35,6 +38,7 @@ async def update_instrument(
     actor: Actor,
     now: datetime,
 ) -> Instrument:
+    check_terms(records.storage(patch, only_sent=True), check_cycle)
     instrument = records.found(await repository.get(session, isin, lock=True), ENTITY, isin)
     return await records.update(
         session,

@@ -1,24 +1,26 @@
 """API models of markets and their closed days."""
 
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any, Self
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     StringConstraints,
-    model_validator,
+    WithJsonSchema,
 )
 
-from app.core.calendars import validate_calendar_code
+from app.core.calendars import supported_calendars, validate_calendar_code
 from app.core.identifiers import Bic, Currency, Mic
-from app.core.money import DecimalStr
-from app.reference.fields import FROM_ORM, Cycle, Name, TermsError, field_errors
+from app.core.moments import IsoDate
+from app.core.money import POSITIVE_DECIMAL_SCHEMA, DecimalStr
+from app.reference.fields import FROM_ORM, Cycle, Name, TermsError
 from app.reference.partial import PartialIndicator
 
 
@@ -40,8 +42,16 @@ class MessageFormat(StrEnum):
     ISO15022 = "iso15022"
 
 
-CalendarCode = Annotated[str, AfterValidator(validate_calendar_code)]
-TimeZone = Annotated[str, AfterValidator(_timezone)]
+CalendarCode = Annotated[
+    str,
+    AfterValidator(validate_calendar_code),
+    WithJsonSchema({"type": "string", "enum": sorted(supported_calendars())}),
+]
+TimeZone = Annotated[
+    str,
+    AfterValidator(_timezone),
+    WithJsonSchema({"type": "string", "enum": sorted(available_timezones())}),
+]
 LocalTime = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 
@@ -51,18 +61,13 @@ CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 
 class PartialWindow(BaseModel):
     """From ``from`` (inclusive) to ``to`` (exclusive), local time; ``to`` before ``from`` runs
-    over midnight."""
+    over midnight; ``to`` equal to ``from`` is refused (checked once parsed: 422 on the
+    window)."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     starts: LocalTime = Field(alias="from", examples=["14:00"])
     ends: LocalTime = Field(alias="to", examples=["14:15"])
-
-    @model_validator(mode="after")
-    def _not_empty(self) -> Self:
-        if self.starts == self.ends:
-            raise ValueError("a window needs 'to' different from 'from'")
-        return self
 
 
 def _positive_thresholds(thresholds: dict[str, Decimal]) -> dict[str, Decimal]:
@@ -72,7 +77,11 @@ def _positive_thresholds(thresholds: dict[str, Decimal]) -> dict[str, Decimal]:
     return thresholds
 
 
-CashThresholds = Annotated[dict[Currency, DecimalStr], AfterValidator(_positive_thresholds)]
+# Positive, as the values' pattern says; refused on the map, naming the currency.
+CashThresholds = Annotated[
+    dict[Currency, Annotated[DecimalStr, WithJsonSchema(POSITIVE_DECIMAL_SCHEMA)]],
+    AfterValidator(_positive_thresholds),
+]
 PartialWindows = Annotated[list[PartialWindow], Field(max_length=48)]
 _PARTIAL_SETTLEMENT = (
     "The partial indicator instructions on this market get unless their counterparty has "
@@ -107,12 +116,12 @@ class MarketFields(BaseModel):
         examples=[[{"from": "2017-09-05", "days": 2}, {"from": "2024-05-28", "days": 1}]]
     )
     ccp: Bic | None = Field(default=None, description="The CCP's BIC, or null for bilateral.")
-    internal_settlement: bool = Field(
+    internal_settlement: StrictBool = Field(
         default=False,
         description="Bilateral instructions settle inside one system that matches them itself: "
         "they are matched on creation instead of waiting for a sese.024 status advice.",
     )
-    locked_in: bool = Field(
+    locked_in: StrictBool = Field(
         default=False,
         description="Trades on this venue are locked in: the exchange hands them to its CCP, "
         "which confirms them, so a trade is `confirmed` at capture instead of waiting for the "
@@ -146,6 +155,18 @@ class MarketFields(BaseModel):
     )
 
 
+def check_windows(values: dict[str, Any]) -> None:
+    """Each partial-settlement window is not empty (storage form, checked by the service)."""
+    windows = values.get("partial_settlement_windows") or []
+    empty = [
+        f"partial_settlement_windows[{index}]"
+        for index, window in enumerate(windows)
+        if window["from"] == window["to"]
+    ]
+    if empty:
+        raise TermsError("a window needs 'to' different from 'from'", *empty)
+
+
 def check_market_terms(values: dict[str, Any]) -> None:
     """Cross-field rules of a market, shared by create and update."""
     if values["locked_in"] and values["ccp"] is None:
@@ -155,6 +176,8 @@ def check_market_terms(values: dict[str, Any]) -> None:
 
 
 class MarketIn(MarketFields):
+    """Checked once parsed (422 on the field): a locked-in market needs a `ccp`."""
+
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
@@ -186,14 +209,6 @@ class MarketIn(MarketFields):
     )
     mic: Mic
 
-    @model_validator(mode="after")
-    def _terms(self) -> Self:
-        try:
-            check_market_terms(self.model_dump())
-        except TermsError as error:
-            raise field_errors(self, error) from None
-        return self
-
 
 class MarketPatch(BaseModel):
     model_config = ConfigDict(
@@ -210,8 +225,8 @@ class MarketPatch(BaseModel):
     ) = None
     settlement_cycle_days: Cycle | None = None
     ccp: Bic | None = None
-    internal_settlement: bool | None = None
-    locked_in: bool | None = None
+    internal_settlement: StrictBool | None = None
+    locked_in: StrictBool | None = None
     affirmation_cutoff: LocalTime | None = None
     settlement_mode: SettlementMode | None = None
     message_format: MessageFormat | None = None
@@ -240,7 +255,7 @@ class ClosedDayIn(BaseModel):
             "examples": [{"day": "2026-12-31", "reason": "Exchange closed: New Year's Eve"}]
         },
     )
-    day: date
+    day: IsoDate
     reason: Name
 
 

@@ -9,9 +9,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.auth import Actor
 from app.core.pagination import PageRequest
 from app.reference import records
+from app.reference.fields import check_cycle, check_terms
 from app.reference.markets import repository
 from app.reference.markets.models import Market, MarketClosedDay
-from app.reference.markets.schemas import ClosedDayIn, MarketIn, MarketPatch, check_market_terms
+from app.reference.markets.schemas import (
+    ClosedDayIn,
+    MarketIn,
+    MarketPatch,
+    check_market_terms,
+    check_windows,
+)
 from app.reference.values import MarketRef
 
 ENTITY = "market"
@@ -22,6 +29,8 @@ async def create_market(
     session: AsyncSession, *, data: MarketIn, actor: Actor, now: datetime
 ) -> Market:
     values = records.storage(data)
+    check_terms(values, check_cycle, check_windows)
+    check_terms(values, check_market_terms)
     values["settlement_calendars"] = values["settlement_calendars"] or [data.calendar]
     market = Market(**values)
     return await records.create(session, market, entity_type=ENTITY, actor=actor, now=now)
@@ -36,6 +45,7 @@ async def update_market(
     actor: Actor,
     now: datetime,
 ) -> Market:
+    check_terms(records.storage(patch, only_sent=True), check_cycle, check_windows)
     market = records.found(await repository.get(session, mic, lock=True), ENTITY, mic)
     return await records.update(
         session,

@@ -1,12 +1,12 @@
 """API models of closing prices."""
 
 from datetime import date, datetime
-from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict
 
 from app.core.identifiers import Isin
-from app.core.money import DecimalStr
+from app.core.moments import IsoDate
+from app.core.money import PositiveDecimalStr
 from app.reference.fields import FROM_ORM
 
 
@@ -18,20 +18,13 @@ class PriceIn(BaseModel):
         },
     )
     isin: Isin
-    date: date
-    price: DecimalStr
-
-    @field_validator("price")
-    @classmethod
-    def _positive(cls, value: Decimal) -> Decimal:
-        if value <= 0:
-            raise ValueError("must be positive")
-        return value
+    date: IsoDate
+    price: PositiveDecimalStr
 
 
 class PriceOut(BaseModel):
     model_config = FROM_ORM
     isin: str
     date: date
-    price: DecimalStr
+    price: PositiveDecimalStr
     created_at: datetime

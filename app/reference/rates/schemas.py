@@ -1,14 +1,14 @@
 """API models of CSDR penalty rates."""
 
 import re
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 
-from app.core.identifiers import validate_currency
-from app.core.money import DecimalStr
+from app.core.identifiers import CURRENCIES_WITH_MINOR_UNITS, validate_currency
+from app.core.moments import IsoDate
+from app.core.money import NonNegativeDecimalStr
 from app.reference.fields import FROM_ORM
 from app.reference.instruments.schemas import CsdrClass
 
@@ -26,6 +26,18 @@ def _penalty_key(value: str) -> str:
     return value
 
 
+# The same rule as a pattern: an instrument class, or cash: and an ISO 4217 code.
+_PENALTY_KEY_PATTERN = (
+    f"^({'|'.join(member.value for member in CsdrClass)}"
+    f"|cash:({'|'.join(CURRENCIES_WITH_MINOR_UNITS)}))$"
+)
+PenaltyKey = Annotated[
+    str,
+    AfterValidator(_penalty_key),
+    WithJsonSchema({"type": "string", "pattern": _PENALTY_KEY_PATTERN}),
+]
+
+
 class PenaltyRateIn(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
@@ -35,22 +47,15 @@ class PenaltyRateIn(BaseModel):
             ]
         },
     )
-    csdr_class: Annotated[str, AfterValidator(_penalty_key)] = Field(
+    csdr_class: PenaltyKey = Field(
         examples=["liquid_share", "cash:EUR"],
         description="An instrument class, or `cash:<currency>` for the lack-of-cash rate.",
     )
-    rate: DecimalStr = Field(
+    rate: NonNegativeDecimalStr = Field(
         examples=["0.0001"],
         description="Per business day of fail: a fraction (1 bp = 0.0001); cash: annual rate.",
     )
-    effective_from: date
-
-    @field_validator("rate")
-    @classmethod
-    def _not_negative(cls, value: Decimal) -> Decimal:
-        if value < 0:
-            raise ValueError("must not be negative")
-        return value
+    effective_from: IsoDate
 
 
 class PenaltyRateOut(PenaltyRateIn):

@@ -1,12 +1,12 @@
 """API models of standing settlement instructions."""
 
 from datetime import datetime
-from typing import Self
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.identifiers import Bic, Currency, Lei, Mic
-from app.reference.fields import FROM_ORM, AccountText, TermsError, field_errors
+from app.reference.fields import FROM_ORM, AccountText, TermsError
 
 
 class SsiFields(BaseModel):
@@ -27,8 +27,20 @@ class SsiFields(BaseModel):
     account: AccountText
 
 
+def check_ssi_scope(values: dict[str, Any]) -> None:
+    """An SSI is for a market, a currency or both (checked by the service)."""
+    if values.get("mic") is None and values.get("currency") is None:
+        raise TermsError(
+            "give mic, currency or both: an SSI is for a market, a currency, "
+            "or a market in one currency",
+            "mic",
+            "currency",
+        )
+
+
 class SsiIn(SsiFields):
-    """Enrichment takes the most specific SSI: market and currency, else market, else currency."""
+    """Enrichment takes the most specific SSI: market and currency, else market, else currency.
+    Checked once parsed (422 on `mic` and `currency`): at least one of them is given."""
 
     model_config = ConfigDict(
         extra="forbid",
@@ -45,18 +57,6 @@ class SsiIn(SsiFields):
             ]
         },
     )
-
-    @model_validator(mode="after")
-    def _scope(self) -> Self:
-        if self.mic is None and self.currency is None:
-            error = TermsError(
-                "give mic, currency or both: an SSI is for a market, a currency, "
-                "or a market in one currency",
-                "mic",
-                "currency",
-            )
-            raise field_errors(self, error)
-        return self
 
 
 class SsiPatch(BaseModel):

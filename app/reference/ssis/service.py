@@ -11,16 +11,18 @@ from app.core.ids import new_id
 from app.core.pagination import PageRequest
 from app.reference import records
 from app.reference.counterparties import service as counterparties
+from app.reference.fields import check_terms
 from app.reference.markets import service as markets
 from app.reference.ssis import repository
 from app.reference.ssis.models import Ssi
-from app.reference.ssis.schemas import SsiIn, SsiPatch
+from app.reference.ssis.schemas import SsiIn, SsiPatch, check_ssi_scope
 from app.reference.values import SsiRef
 
 ENTITY = "ssi"
 
 
 async def create_ssi(session: AsyncSession, *, data: SsiIn, actor: Actor, now: datetime) -> Ssi:
+    check_terms(data.model_dump(), check_ssi_scope)
     lei = data.counterparty_lei
     records.known(
         await counterparties.counterparty_exists(session, lei=lei), "counterparty_lei", lei

@@ -2,22 +2,14 @@
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.identifiers import Currency
-from app.core.money import DecimalStr
+from app.core.money import NonNegativeDecimalStr
 from app.reference.fields import FROM_ORM
 
-
-def _not_negative(value: Decimal | None) -> Decimal | None:
-    if value is not None and value < 0:
-        raise ValueError("must not be negative")
-    return value
-
-
-Allowance = Annotated[DecimalStr, AfterValidator(_not_negative)]
+Allowance = NonNegativeDecimalStr
 
 
 class MatchingToleranceFields(BaseModel):

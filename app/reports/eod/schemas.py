@@ -5,6 +5,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.moments import IsoDate
 from app.core.runs.schemas import LeaseOut, lease_of
 from app.reports.eod.models import EodRun
 
@@ -14,7 +15,7 @@ class EodRunIn(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"date": "2026-12-04"}]}
     )
 
-    date: dt.date = Field(
+    date: IsoDate = Field(
         description="The business date to close: a day that has come, a business day of at "
         "least one market's settlement calendar."
     )

@@ -9,10 +9,10 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     StringConstraints,
     ValidationInfo,
     field_validator,
@@ -20,8 +20,9 @@ from pydantic import (
 
 from app.core.errors import FieldProblem
 from app.core.identifiers import Currency, Isin
+from app.core.moments import IsoDate
 from app.core.money import DecimalStr
-from app.core.text import printable
+from app.core.text import Printable, printable
 from app.settlement.instructions.states import InstructionStatus
 
 
@@ -81,24 +82,16 @@ class AdviceOutcome(StrEnum):
 
 
 # ISO 20022 Max35Text, printable (PostgreSQL refuses NUL in text).
-MessageId = Annotated[
-    str, StringConstraints(min_length=1, max_length=35), AfterValidator(printable)
-]
-InstructionId = Annotated[
-    str, StringConstraints(min_length=1, max_length=40), AfterValidator(printable)
-]
+MessageId = Annotated[str, StringConstraints(min_length=1, max_length=35), Printable]
+InstructionId = Annotated[str, StringConstraints(min_length=1, max_length=40), Printable]
 # Our SEME as the advice names it (AcctOwnrTxId is Max35Text; :20C::RELA// 16x).
-Reference = Annotated[
-    str, StringConstraints(min_length=1, max_length=35), AfterValidator(printable)
-]
+Reference = Annotated[str, StringConstraints(min_length=1, max_length=35), Printable]
 # A BIC (AppHdr Fr, MT block 2) or, for JSON sent without one, the API key's id.
-Sender = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(printable)]
-ReasonText = Annotated[str, StringConstraints(max_length=250), AfterValidator(printable)]
+Sender = Annotated[str, StringConstraints(min_length=1, max_length=64), Printable]
+ReasonText = Annotated[str, StringConstraints(max_length=250), Printable]
 ISO_REASON_CODE = re.compile(r"^[A-Z]{4}$")
 # A proprietary code is kept as the CSD wrote it (GenericIdentification30 Id, :24B: issuer code).
-ProprietaryCode = Annotated[
-    str, StringConstraints(min_length=1, max_length=35), AfterValidator(printable)
-]
+ProprietaryCode = Annotated[str, StringConstraints(min_length=1, max_length=35), Printable]
 MAX_REASONS = 20
 
 _STATUS_EXAMPLE: dict[str, Any] = {
@@ -139,7 +132,7 @@ class ReasonIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     # Before ``code``: its check depends on it.
-    proprietary: bool = Field(
+    proprietary: StrictBool = Field(
         default=False,
         description="A proprietary code (Rsn/Cd/Prtry, :24B::PEND/ISSR/CODE): kept as text, "
         "never refused.",
@@ -231,7 +224,7 @@ class AdviceIn(BaseModel):
         description="sese.024 shorthand for one block: its status (`matched` ... `failing`); "
         "not with the blocks.",
     )
-    matched: bool = Field(
+    matched: StrictBool = Field(
         default=False,
         description="With the shorthand `pending` or `failing` only: the advice also reports "
         "the instruction matched.",
@@ -249,11 +242,11 @@ class AdviceIn(BaseModel):
     settled_amount: DecimalStr | None = Field(
         default=None, description="sese.025 only: the cash this settled; absent if none moved."
     )
-    settlement_date: date | None = Field(
+    settlement_date: IsoDate | None = Field(
         default=None,
         description="sese.025 only: the actual (effective) settlement date; not in the future.",
     )
-    partial: bool | None = Field(
+    partial: StrictBool | None = Field(
         default=None,
         description="sese.025 only: `true` (PAIN) part of it remains; `false` (PARC) the last "
         "part; absent: derived from what is left to settle.",
@@ -431,6 +424,6 @@ class ResolveIn(BaseModel):
         json_schema_extra={"examples": [{"comment": "Booked by hand, see ticket OPS-1182"}]},
     )
 
-    comment: Annotated[
-        str, StringConstraints(min_length=1, max_length=500), AfterValidator(printable)
-    ] = Field(description="What operations did about it.")
+    comment: Annotated[str, StringConstraints(min_length=1, max_length=500), Printable] = Field(
+        description="What operations did about it."
+    )

@@ -5,6 +5,7 @@ from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
+from app.core.json_types import JsonInt
 from app.core.money import DecimalStr
 from app.reference.fields import TermsError, field_errors
 from app.reference.partial import PartialIndicator
@@ -129,17 +130,36 @@ class StatusEventOut(BaseModel):
 _AMENDABLE = ("priority", "partial_allowed", "partial_indicator")
 
 
+def _patch_schema(schema: dict[str, Any]) -> None:
+    """What `_check_patch` enforces, stated in the schema: at least one field, none null, and
+    `partial_indicator` agreeing with `partial_allowed` (`NPAR` exactly when it is false)."""
+    schema["examples"] = [
+        {"priority": 10},
+        {"partial_allowed": True},
+        {"partial_indicator": "PARQ"},
+    ]
+    schema["minProperties"] = 1
+    for name in _AMENDABLE:
+        field = schema["properties"][name]
+        field["anyOf"] = [branch for branch in field["anyOf"] if branch.get("type") != "null"]
+        field.pop("default", None)
+    npar = {"properties": {"partial_indicator": {"const": PartialIndicator.NPAR.value}}}
+    both = list(_AMENDABLE[1:])
+    schema["allOf"] = [
+        {
+            "if": {"properties": {"partial_allowed": {"const": allowed}}, "required": both},
+            "then": {"not": npar} if allowed else npar,
+        }
+        for allowed in (False, True)
+    ]
+
+
 class InstructionPatch(BaseModel):
     """What operations may change of an instruction: at least one field."""
 
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [{"priority": 10}, {"partial_allowed": True}, {"partial_indicator": "PARQ"}]
-        },
-    )
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_patch_schema)
 
-    priority: int | None = Field(
+    priority: JsonInt | None = Field(
         default=None, ge=1, le=99, description="Runs take lower numbers first, then age."
     )
     partial_allowed: StrictBool | None = Field(

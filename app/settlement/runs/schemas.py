@@ -3,8 +3,9 @@
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
+from app.core.moments import IsoDate
 from app.core.money import DecimalStr
 from app.core.runs.schemas import RunOut, lease_of
 from app.settlement.runs.models import SettlementRun
@@ -16,8 +17,8 @@ class SettlementRunIn(BaseModel):
         json_schema_extra={"examples": [{"settlement_date": "2026-11-25", "dry_run": False}]},
     )
 
-    settlement_date: date = Field(description="Today or earlier: what is due by then settles.")
-    dry_run: bool = Field(default=False, description="Answer the report, write nothing.")
+    settlement_date: IsoDate = Field(description="Today or earlier: what is due by then settles.")
+    dry_run: StrictBool = Field(default=False, description="Answer the report, write nothing.")
 
 
 class FailRowOut(BaseModel):

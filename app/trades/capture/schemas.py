@@ -16,7 +16,7 @@ from pydantic import (
 )
 
 from app.core.identifiers import Currency, Isin, Lei, Mic
-from app.core.moments import UtcDateTime
+from app.core.moments import IsoDate, UtcDateTime
 from app.core.money import DecimalStr
 from app.core.text import PrintableStr
 from app.trades.capture.states import TradeStatus
@@ -84,10 +84,10 @@ class TradeIn(BaseModel):
         "must be at least one minor unit of the currency once rounded (else 422)."
     )
     currency: Currency
-    trade_date: date
+    trade_date: IsoDate
     trade_time: UtcDateTime
     venue: Mic
-    settlement_date: date | None = Field(
+    settlement_date: IsoDate | None = Field(
         default=None, description="Computed from the market's cycle and calendar when absent."
     )
     commission: DecimalStr = Field(default=Decimal(0))
@@ -108,10 +108,10 @@ class TradePatch(BaseModel):
     side: Side | None = None
     quantity: DecimalStr | None = None
     price: DecimalStr | None = None
-    trade_date: date | None = None
+    trade_date: IsoDate | None = None
     trade_time: UtcDateTime | None = None
     venue: Mic | None = None
-    settlement_date: date | None = None
+    settlement_date: IsoDate | None = None
     commission: DecimalStr | None = None
     fees: DecimalStr | None = None
     accrued_interest: DecimalStr | None = None
@@ -162,7 +162,12 @@ class CancelIn(BaseModel):
 
 
 _BATCH_ITEMS_SCHEMA = WithJsonSchema(
-    {"type": "array", "items": {"$ref": "#/components/schemas/TradeIn"}, "maxItems": 10000}
+    {
+        "type": "array",
+        "items": {"$ref": "#/components/schemas/TradeIn"},
+        "minItems": 1,
+        "maxItems": 10000,
+    }
 )
 
 

@@ -1,13 +1,13 @@
 """API models for confirmations, exceptions and the affirmation deadline."""
 
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.identifiers import Currency, Isin, Lei
-from app.core.money import DecimalStr
+from app.core.moments import IsoDate
+from app.core.money import DecimalStr, PositiveDecimalStr
 from app.core.text import PrintableStr
 from app.trades.capture.schemas import ExternalId, Side
 from app.trades.capture.states import TradeStatus
@@ -43,25 +43,18 @@ class ConfirmationIn(BaseModel):
     )
     isin: Isin
     side: Side
-    quantity: DecimalStr
-    price: DecimalStr
+    quantity: PositiveDecimalStr
+    price: PositiveDecimalStr
     currency: Currency
-    trade_date: date
-    settlement_date: date
-    net_amount: DecimalStr
+    trade_date: IsoDate
+    settlement_date: IsoDate
+    net_amount: PositiveDecimalStr
     accrued_interest: DecimalStr | None = Field(
         default=None,
         description="Bonds: the accrued interest in the settlement amount. When given and our "
         "trade has accrued interest, a difference beyond the currency's settlement-amount "
         "tolerance is reported as `ACRU`; when absent, it is not compared.",
     )
-
-    @field_validator("quantity", "price", "net_amount")
-    @classmethod
-    def _positive(cls, value: Decimal) -> Decimal:
-        if value <= 0:
-            raise ValueError("must be positive")
-        return value
 
 
 REASON_CODES = (
@@ -101,12 +94,12 @@ class ConfirmationOut(BaseModel):
     trade_reference: str | None
     isin: str
     side: Side
-    quantity: DecimalStr
-    price: DecimalStr
+    quantity: PositiveDecimalStr
+    price: PositiveDecimalStr
     currency: str
     trade_date: date
     settlement_date: date
-    net_amount: DecimalStr
+    net_amount: PositiveDecimalStr
     accrued_interest: DecimalStr | None
     status: ConfirmationStatus
     trade_id: str | None
