@@ -32,7 +32,9 @@ def _known(check: str, sample: str) -> bool:
 
 @pytest.mark.parametrize("role", list(Role))
 def test_the_api_keeps_its_openapi_contract(db: Database, role: Role) -> None:
-    findings = run(db.url, db.keys[role], full=role == FULL_ROLE)
+    # Every phase once, on the production database (the CI budget); SQLite, like the other
+    # roles, gets a case per operation, and `make test-deep` fuzzes every phase on both.
+    findings = run(db.url, db.keys[role], full=role == FULL_ROLE and db.backend == "postgres")
     assert findings.operations == findings.documented, "operations without a case"
     unexpected = {
         check: [sample for sample in samples if not _known(check, sample)]
