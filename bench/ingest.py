@@ -1,5 +1,7 @@
 """Trade capture over HTTP to uvicorn: POST /trades/batch against asyncpg COPY of the same rows
-(goal >= 0.20), POST /trades from concurrent clients against GET /healthz (goal >= 0.35), and
+(goal >= 0.20), from one batch client to one server process and from one client to each of
+``--batch-servers`` processes at once (a batch's Python in one process can overlap another's
+database work), POST /trades from concurrent clients against GET /healthz (goal >= 0.35), and
 the same POST /trades load with an Idempotency-Key each against without one (goal >= 0.85).
 
     python -m bench.ingest [--full] [--trades N] [--batch N] [--requests N] [--concurrency N]
@@ -35,6 +37,7 @@ SIZES = (
     cli.Size("requests", 300, 3_000, "single requests per phase"),
     cli.Size("concurrency", 32, 32, "concurrent clients"),
     cli.Size("servers", 1, 1, "uvicorn processes"),
+    cli.Size("batch_servers", 2, 2, "uvicorn processes of the second batch phase, a client each"),
 )
 TRADE_DATE = date(2026, 11, 24)  # a Tuesday: a trading day at every demo venue
 WARMUP = 64
@@ -144,30 +147,50 @@ async def post_batch(api: httpx.AsyncClient, item: tuple[str, list[Any]]) -> tup
     return created == len(items), created
 
 
+async def batch_phase(
+    args: argparse.Namespace,
+    db: BenchDatabase,
+    monitor: Any,
+    servers: Sequence[Server],
+    payloads: Payloads,
+    prefix: str,
+) -> Phase:
+    """``args.trades`` trades in batches, one batch client per server, each sending its next
+    batch when the last is answered."""
+    batchers = [client(s.base_url, db.headers()) for s in servers]
+    warm = [
+        (f"w{prefix}{i}", [payloads.body(n, f"WB{prefix}{i}") for n in range(100)])
+        for i in range(len(servers))
+    ]
+    bodies = [payloads.body(n, prefix) for n in range(args.trades)]
+    batches = [
+        (f"{prefix}-{i}", bodies[i : i + args.batch]) for i in range(0, len(bodies), args.batch)
+    ]
+    where = "1 server" if len(servers) == 1 else f"{len(servers)} servers, a client each"
+    phase = Phase(f"(i) POST /trades/batch, {args.batch:,} a request, {where}", "trades/s")
+    try:
+        async with profiled(args.py_spy, f"ingest-batch-{len(servers)}", servers[0].pid):
+            return await measured(phase, monitor, servers, batchers, batches, post_batch, warm=warm)
+    finally:
+        await asyncio.gather(*(c.aclose() for c in batchers))
+
+
 async def bench(args: argparse.Namespace, db: BenchDatabase) -> Result:
     tag, monitor = datetime.now(UTC).strftime("%H%M%S"), await connect(db.url)
-    async with running_servers(args.servers, db.url) as servers:
+    async with running_servers(max(args.servers, args.batch_servers), db.url) as started:
+        servers = started[: args.servers]
         async with client(servers[0].base_url, db.headers()) as api:
             leis = [c["lei"] for c in await fetch_all(api, "/counterparties")]
             payloads = Payloads(await fetch_all(api, "/instruments"), leis)
-        batchers = [client(s.base_url, db.headers()) for s in servers]
         many = [
             client(servers[i % len(servers)].base_url, db.headers())
             for i in range(args.concurrency)
         ]
-        warm = [
-            (f"w{i}", [payloads.body(n, f"WBA{tag}{i}") for n in range(100)])
-            for i in range(len(servers))
-        ]
-        bodies = [payloads.body(n, f"BAT{tag}") for n in range(args.trades)]
-        batches = [
-            (f"{tag}-{i}", bodies[i : i + args.batch]) for i in range(0, len(bodies), args.batch)
-        ]
-        phase = Phase(f"(i) POST /trades/batch, {args.batch:,} a request", "trades/s")
-        async with profiled(args.py_spy, "ingest-batch", servers[0].pid):
-            batch = await measured(
-                phase, monitor, servers, batchers, batches, post_batch, warm=warm
-            )
+        # One server process first (the figure of earlier sessions), then several at once.
+        batch = await batch_phase(args, db, monitor, started[:1], payloads, f"BAT{tag}")
+        several = await batch_phase(
+            args, db, monitor, started[: args.batch_servers], payloads, f"BAS{tag}"
+        )
         rows = [payloads.row(n, f"CPY{tag}", db.key_ids["trader"]) for n in range(batch.count)]
         copy = Phase(f"(ii) asyncpg COPY into trades, {args.batch:,} a transaction", "rows/s")
         copy.cpu.start()
@@ -201,10 +224,10 @@ async def bench(args: argparse.Namespace, db: BenchDatabase) -> Result:
         no_key = await measured(
             phase, monitor, servers, *loads, post_keyless, warm=range(-WARMUP, 0)
         )
-        await asyncio.gather(*(c.aclose() for c in [*batchers, *many]))
-        for server in servers:
+        await asyncio.gather(*(c.aclose() for c in many))
+        for server in started:
             server.sample()
-    patterns = [f"BAT{tag}-%", f"ONE{tag}-%", f"WBA{tag}%", f"NOK{tag}-%"]
+    patterns = [f"BAT{tag}-%", f"BAS{tag}-%", f"ONE{tag}-%", f"WB%{tag}%", f"NOK{tag}-%"]
     booked = await monitor.fetchval(
         "SELECT count(*) FROM trades WHERE external_id LIKE ANY($1)", patterns
     )
@@ -214,11 +237,12 @@ async def bench(args: argparse.Namespace, db: BenchDatabase) -> Result:
         "SELECT count(*) FROM audit_records WHERE entity_type = 'trade' AND action = 'captured'"
     )
     await monitor.close()
-    via_api = args.trades + 2 * (args.requests + WARMUP) + 100 * len(servers)
-    peak = fmt_mib(max(s.peak_mib or 0.0 for s in servers))
+    via_api = 2 * args.trades + 2 * (args.requests + WARMUP) + 100 * (1 + args.batch_servers)
+    peak = fmt_mib(max(s.peak_mib or 0.0 for s in started))
     checks = [
-        Check("(i) batches refused or partly booked", 0, batch.errors),
-        Check("(i) trades booked by batch", args.trades, batch.count),
+        Check("(i) batches refused or partly booked", 0, batch.errors + several.errors),
+        Check("(i) trades booked by batch, 1 server", args.trades, batch.count),
+        Check("(i) trades booked by batch, several servers", args.trades, several.count),
         Check("(iii) POST /trades not answered 201", 0, single.errors),
         Check("(iv) GET /healthz not answered 200", 0, noop.errors),
         Check("(v) POST /trades without Idempotency-Key not answered 201", 0, no_key.errors),
@@ -230,6 +254,7 @@ async def bench(args: argparse.Namespace, db: BenchDatabase) -> Result:
     idempotency = single.against(no_key, 0.85, peak)
     measures = [
         batch.against(copy, 0.20, peak),
+        several.against(copy, 0.20, peak),
         single.against(noop, 0.35, peak),
         replace(idempotency, name="(iii) ÷ (v): idempotency on ÷ off", p50="", p99=""),
     ]

@@ -53,8 +53,10 @@ class Posting(Base):
     __tablename__ = "postings"
 
     id: Mapped[int] = mapped_column(_ROW_ID, primary_key=True, autoincrement=True)
-    entry_id: Mapped[str] = mapped_column(ForeignKey("journal_entries.id"))
-    ledger_account: Mapped[str] = mapped_column(ForeignKey("ledger_accounts.code"))
+    # The entry and the ledger account must exist: not foreign keys (a check per posting) but
+    # one check per statement in the database (migration 0033a), as strict.
+    entry_id: Mapped[str] = mapped_column(String(40))
+    ledger_account: Mapped[str] = mapped_column(String(64))
     asset: Mapped[str] = mapped_column(String(12))
     # Signed, debit positive.
     amount: Mapped[Decimal] = mapped_column(ExactDecimal())

@@ -4,9 +4,9 @@ itself (numeric's text is the plain notation ``jsonable`` gives, a timestamp in 
 ``isoformat``'s form): decoding them to Python objects only to format them again cost more
 than anything else in an image."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -110,3 +110,41 @@ def _snapshot_columns() -> list[Label[Any]]:
 
 # A trade's audit image read with Core, as ``row_snapshot`` of the ORM object gives it.
 TRADE_IMAGES = Images(_snapshot_columns())
+
+
+_CONVERTED: list[tuple[str, Convert, bool]] = []
+
+
+def _converted_columns() -> list[tuple[str, Convert, bool]]:
+    """The columns of a trade whose values ``jsonable`` changes: (key, writer, whether equal
+    values write the same text: times and days do, decimals not: 1.5 == 1.50). Made at first
+    use, once foreign keys have their columns' types (text: nothing to convert)."""
+    if not _CONVERTED:
+        for attr in inspect(Trade).column_attrs:
+            column = attr.columns[0]
+            kind = python_type_of(column)
+            if kind is object:
+                raise RuntimeError(f"trades.{column.name} has no type yet")
+            write = column_writer(column)
+            if write is not None:
+                _CONVERTED.append((attr.key, write, kind in (datetime, date)))
+    return _CONVERTED
+
+
+def new_trade_image(row: Mapping[str, Any], texts: dict[Any, Any]) -> dict[str, Any]:
+    """The audit image of a trade's row as it is inserted (every column, by key): what
+    ``jsonable(row)`` gives, converting only the columns whose type needs it. ``texts`` keeps
+    the text of each time and day written, for the next row (a batch's trades share them)."""
+    image = dict(row)
+    for key, write, by_value in _converted_columns():
+        value = image[key]
+        if value is None:
+            continue
+        if by_value:
+            text = texts.get(value)
+            if text is None:
+                text = texts[value] = write(value)
+            image[key] = text
+        else:
+            image[key] = write(value)
+    return image

@@ -21,7 +21,6 @@ from app.core.auth import Actor
 from app.core.errors import Conflict, FieldProblem, NotFound, ValidationFailed
 from app.core.ids import new_id
 from app.core.pagination import PageRequest
-from app.core.snapshots import jsonable
 from app.core.states import next_state
 from app.core.versioning import check_version
 from app.positions.bookings import service as positions
@@ -29,6 +28,7 @@ from app.positions.bookings.service import TradeEconomics
 from app.reference.markets.service import get_market_ref
 from app.reference.service import ReferenceSet, load_reference
 from app.trades.capture import repository
+from app.trades.capture.images import new_trade_image
 from app.trades.capture.lifecycle import ENTITY, transition_trade
 from app.trades.capture.models import Trade
 from app.trades.capture.rules import Booking, TradeTerms, evaluate
@@ -151,10 +151,13 @@ def _locked_in_venues(reference: ReferenceSet) -> set[str]:
     return {mic for mic, market in reference.markets.items() if market.locked_in}
 
 
-def _capture_records(row: dict[str, Any], *, locked_in: bool) -> list[Change]:
+def _capture_records(
+    row: dict[str, Any], *, locked_in: bool, texts: dict[Any, Any] | None = None
+) -> list[Change]:
     """A new trade's audit records: captured, then, on a locked-in venue, confirmed at once by
-    the transition table. The row itself (changed here) is inserted as it ends: one write."""
-    captured_image = jsonable(row)
+    the transition table. The row itself (changed here) is inserted as it ends: one write.
+    ``texts``: the times and days written so far, shared by the trades of a batch."""
+    captured_image = new_trade_image(row, {} if texts is None else texts)
     changes = [Change(ENTITY, row["id"], "captured", before=None, after=captured_image)]
     if locked_in:
         event = TradeEvent.CONFIRMED_LOCKED_IN
@@ -193,9 +196,11 @@ def _new_trade(
     locked_in: bool,
     actor: Actor,
     now: datetime,
+    texts: dict[Any, Any] | None = None,
 ) -> NewTrade:
     row = _trade_row(terms, booking, external_id=external_id, actor=actor, now=now)
-    return NewTrade(row, _capture_records(row, locked_in=locked_in), locked_in, actor, now)
+    changes = _capture_records(row, locked_in=locked_in, texts=texts)
+    return NewTrade(row, changes, locked_in, actor, now)
 
 
 async def prepare_trade(
@@ -332,6 +337,7 @@ async def capture_batch(
     booked_ids = await repository.booked_ids(session, [(d.book, d.external_id) for _, d in parsed])
     locked_in = _locked_in_venues(reference)
     news: list[NewTrade] = []
+    texts: dict[Any, Any] = {}  # the batch's times and days, each written once in the images
     for index, data in parsed:
         key = (data.book, data.external_id)
         if key in booked_ids:
@@ -355,6 +361,7 @@ async def capture_batch(
             locked_in=data.venue in locked_in,
             actor=actor,
             now=now,
+            texts=texts,
         )
         news.append(new)
         booked_ids[key] = new.row["id"]

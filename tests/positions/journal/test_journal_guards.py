@@ -305,6 +305,64 @@ async def test_a_copy_with_one_posting_for_a_committed_entry_is_refused(db: Data
     assert await journal_rows(db) == before
 
 
+@pytest.mark.parametrize(
+    ("posting", "message"),
+    [
+        (("je_nowhere", "suspense"), "posting of journal entry je_nowhere, which does not exist"),
+        (("je_raw", "counterparty:NOBODY"), "counterparty:NOBODY, which does not exist"),
+    ],
+    ids=["no-such-entry", "no-such-ledger-account"],
+)
+@pytest.mark.parametrize("rows", [1, 64], ids=["insert", "copy"])
+async def test_a_posting_without_its_entry_or_ledger_account_is_refused(
+    db: Database, posting: tuple[str, str], message: str, rows: int
+) -> None:
+    """What the foreign keys refused, the database refuses still (once per statement on
+    PostgreSQL, per row on SQLite), by INSERT and by COPY alike."""
+    entry_id, account = posting
+    good = [("suspense", "USD", "1.00")] * (rows - 1)
+    async with db.sessionmaker() as session:
+        await insert_raw_entry(await session.connection(), "je_raw", [])
+        with pytest.raises(IntegrityError) as caught:
+            await insert_rows(
+                session,
+                table_of(Posting),
+                [*raw_postings("je_raw", good), *raw_postings(entry_id, [(account, "USD", "0")])],
+            )
+    if db.backend == "postgres":
+        assert message in str(caught.value.orig)
+        assert getattr(caught.value.orig, "sqlstate", None) == "23503"  # foreign_key_violation
+    else:
+        assert "FOREIGN KEY constraint failed" in str(caught.value.orig)
+    assert await journal_rows(db) == []
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "DELETE FROM ledger_accounts WHERE code = 'suspense'",
+        "UPDATE ledger_accounts SET code = 'suspended' WHERE code = 'suspense'",
+    ],
+    ids=["delete", "rename"],
+)
+async def test_a_ledger_account_with_postings_is_neither_deleted_nor_renamed(
+    db: Database, statement: str
+) -> None:
+    postgres_only(db)
+    async with db.engine.begin() as connection:
+        lines = [("suspense", "USD", "100.00"), (EQUITY, "USD", "-100.00")]
+        await insert_raw_entry(connection, "je_raw", lines)
+    with pytest.raises(IntegrityError) as caught:
+        async with db.engine.begin() as connection:
+            await connection.execute(text(statement))
+    assert "ledger account suspense has postings: it is neither deleted nor renamed" in str(
+        caught.value.orig
+    )
+    async with db.engine.connect() as connection:
+        kept = await connection.scalar(select(func.count()).where(LedgerAccount.code == "suspense"))
+    assert kept == 1
+
+
 @pytest.mark.parametrize("savepoint_around", ["entry", "postings"])
 async def test_an_entry_and_its_postings_on_either_side_of_a_savepoint_commit(
     db: Database, savepoint_around: str
