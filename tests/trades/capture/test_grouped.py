@@ -14,7 +14,7 @@ from sqlalchemy import text
 from app.trades.capture import service
 from app.trades.capture.service import NewTrade
 from tests.conftest import Database
-from tests.factories import GOLDMAN, JPM, trade_payload
+from tests.factories import JPM, trade_out, trade_payload
 from tests.support import Api, seal
 
 API = "/api/v1"
@@ -54,36 +54,10 @@ async def post_all(api: Api, payloads: Sequence[dict[str, Any]], **kw: Any) -> l
 
 
 def expected_body(payload: dict[str, Any], trade_id: str) -> dict[str, Any]:
-    quantity = Decimal(payload["quantity"])
-    gross = quantity * Decimal("189.25")
+    """``trade_out`` of an equity ``trade_payload`` (JPM at 189.25, charges 1.52)."""
+    gross = Decimal(payload["quantity"]) * Decimal("189.25")
     net = gross + Decimal("1.52") if payload["side"] == "buy" else gross - Decimal("1.52")
-    return {
-        "id": trade_id,
-        "external_id": payload["external_id"],
-        "book": "EQ-FLOW",
-        "counterparty_lei": GOLDMAN,
-        "isin": JPM,
-        "side": payload["side"],
-        "quantity": payload["quantity"],
-        "price": "189.25",
-        "currency": "USD",
-        "trade_date": "2026-11-24",
-        "trade_time": "2026-11-24T14:31:05Z",
-        "venue": "XNYS",
-        "settlement_date": "2026-11-25",
-        "commission": "1.50",
-        "fees": "0.02",
-        "accrued_interest": None,
-        "gross_amount": f"{gross:.2f}",
-        "net_amount": f"{net:.2f}",
-        "status": "captured",
-        "cancel_reason": None,
-        "counterparty_of_record": None,
-        "obligation_id": None,
-        "version": 1,
-        "created_at": "2026-11-25T15:00:00Z",
-        "updated_at": "2026-11-25T15:00:00Z",
-    }
+    return trade_out(payload, trade_id, gross_amount=f"{gross:.2f}", net_amount=f"{net:.2f}")
 
 
 def payloads(count: int) -> list[dict[str, Any]]:
