@@ -195,12 +195,13 @@ async def create_trade(
     if not _grouping(request, uow.session):
         return await alone()
     try:
-        new = await service.prepare_trade(uow.session, data=data, actor=actor, now=now)
+        new = await service.prepare_trade(uow.session, data=data, actor=actor, now=now, fresh=True)
     except ValidationFailed:
         if key is None:
             raise
         return await alone()  # a stored answer, or another body under the key, comes first
-    # The group writes on a connection of its own: this one goes back to the pool meanwhile.
+    # The group writes on a connection of its own: this one (if reference rows were read on
+    # it) goes back to the pool meanwhile.
     await uow.session.rollback()
     claim = None
     if key is not None:

@@ -27,7 +27,7 @@ from app.core.versioning import check_version
 from app.positions.bookings import service as positions
 from app.positions.bookings.service import TradeEconomics
 from app.reference.markets.service import get_market_ref
-from app.reference.service import ReferenceSet, load_reference
+from app.reference.service import ReferenceSet, load_reference, load_reference_fresh
 from app.trades.capture import repository
 from app.trades.capture.lifecycle import ENTITY, transition_trade
 from app.trades.capture.models import Trade
@@ -199,12 +199,22 @@ def _new_trade(
 
 
 async def prepare_trade(
-    session: AsyncSession, *, data: TradeIn, actor: Actor, now: datetime
+    session: AsyncSession, *, data: TradeIn, actor: Actor, now: datetime, fresh: bool = False
 ) -> NewTrade:
     """Evaluate one trade against reference data (422 when a rule fails) and make it ready to
-    write; nothing is written."""
+    write; nothing is written. ``fresh``: the session has written nothing, so the reference
+    data's token may be read outside it (``load_reference_fresh``)."""
     terms = _terms(data)
-    reference = await _reference_for(session, [terms])
+    if fresh:
+        reference = await load_reference_fresh(
+            session,
+            isins=[terms.isin],
+            mics=[terms.venue],
+            books=[terms.book],
+            leis=[terms.counterparty_lei],
+        )
+    else:
+        reference = await _reference_for(session, [terms])
     outcome = evaluate(terms, reference, now=now)
     if isinstance(outcome, list):
         raise ValidationFailed(_summary(outcome), errors=outcome)

@@ -15,6 +15,7 @@ from app.trades.capture import service
 from app.trades.capture.service import NewTrade
 from tests.conftest import Database
 from tests.factories import JPM, trade_out, trade_payload
+from tests.reference.factories import book_payload
 from tests.support import Api, seal
 
 API = "/api/v1"
@@ -280,3 +281,22 @@ async def test_trades_of_two_api_keys_in_one_group_are_booked_each_by_its_own(
     assert keys == [keys[i % 2] for i in range(12)]
     assert keys[1] == issued.json()["id"]
     await assert_booked_once(api, db, {a.json()["id"] for a in answers})
+
+
+async def test_a_book_added_is_known_to_the_next_capture_at_once(
+    api: Api, reference: None, grouping: bool
+) -> None:
+    # Grouped, the reference data's token is read outside the request's session
+    # (load_reference_fresh): still after the request came.
+    payload = trade_payload(book="EM-CREDIT")
+    refused = await api.post("/trades", json=payload, role="trader")
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["errors"] == [
+        {"field": "book", "message": "book 'EM-CREDIT' is not known"}
+    ]
+
+    assert (await api.post("/books", json=book_payload(), role="operations")).status_code == 201
+    booked = await api.post("/trades", json=payload, role="trader")
+
+    assert booked.status_code == 201, booked.text
+    assert booked.json()["book"] == "EM-CREDIT"
