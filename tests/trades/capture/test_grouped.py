@@ -27,9 +27,9 @@ def groups(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     sizes: list[int] = []
     real = service.capture_group
 
-    async def spy(session: Any, trades: Sequence[NewTrade]) -> Any:
+    async def spy(session: Any, trades: Sequence[NewTrade], **kw: Any) -> Any:
         sizes.append(len(trades))
-        return await real(session, trades)
+        return await real(session, trades, **kw)
 
     monkeypatch.setattr(service, "capture_group", spy)
     return sizes
@@ -153,8 +153,8 @@ async def test_a_failed_group_falls_back_to_each_request_alone(
     real = service.capture_group
     failed: list[int] = []
 
-    async def fail_after_writing(session: Any, trades: Sequence[NewTrade]) -> Any:
-        await real(session, trades)  # everything written, then lost with the rollback
+    async def fail_after_writing(session: Any, trades: Sequence[NewTrade], **kw: Any) -> Any:
+        await real(session, trades, **kw)  # everything written, then lost with the rollback
         failed.append(len(trades))
         raise RuntimeError("deadlock detected")
 
@@ -225,11 +225,11 @@ async def test_a_request_cancelled_by_its_client_does_not_break_its_group(
     tasks = [asyncio.create_task(api.post("/trades", json=p, role="trader")) for p in sent]
     real = service.capture_group
 
-    async def cancel_one_first(session: Any, trades: Sequence[NewTrade]) -> Any:
+    async def cancel_one_first(session: Any, trades: Sequence[NewTrade], **kw: Any) -> Any:
         if not tasks[5].done():
             tasks[5].cancel()  # waiting in a group, queued, or not yet there
             await asyncio.sleep(0)
-        return await real(session, trades)
+        return await real(session, trades, **kw)
 
     monkeypatch.setattr(service, "capture_group", cancel_one_first)
     answers = await asyncio.gather(*tasks, return_exceptions=True)
@@ -300,3 +300,38 @@ async def test_a_book_added_is_known_to_the_next_capture_at_once(
 
     assert booked.status_code == 201, booked.text
     assert booked.json()["book"] == "EM-CREDIT"
+
+
+async def test_the_next_group_starts_once_the_running_one_has_inserted(
+    api: Api, db: Database, reference: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if db.backend == "sqlite":
+        pytest.skip("captures are grouped on PostgreSQL only")
+    real = service.capture_group
+    first_in, second_in = asyncio.Event(), asyncio.Event()
+    overlapped: list[bool] = []
+
+    async def first_holds_until_the_second_starts(
+        session: Any, trades: Sequence[NewTrade], **kw: Any
+    ) -> Any:
+        if first_in.is_set():
+            second_in.set()
+            return await real(session, trades, **kw)
+        first_in.set()
+        booked = await real(session, trades, **kw)
+        try:  # uncommitted yet, its positions locked: the second waits for them in PostgreSQL
+            await asyncio.wait_for(second_in.wait(), 5)
+            overlapped.append(True)
+        except TimeoutError:
+            overlapped.append(False)
+        return booked
+
+    monkeypatch.setattr(service, "capture_group", first_holds_until_the_second_starts)
+    sent = payloads(4)
+    first = asyncio.create_task(api.post("/trades", json=sent[0], role="trader"))
+    await first_in.wait()
+    answers = [*(await post_all(api, sent[1:])), await first]
+
+    assert overlapped == [True]
+    assert [a.status_code for a in answers] == [201] * 4
+    await assert_booked_once(api, db, {a.json()["id"] for a in answers})
