@@ -279,7 +279,8 @@ async def bench(args: argparse.Namespace, db: BenchDatabase) -> Result:
         no_key = await measured(
             phase, monitor, servers, *loads, post_keyless, warm=range(-WARMUP, 0)
         )
-        opened = await open_phase(args, servers, db.headers(), (single, payloads, tag))
+        async with profiled(args.py_spy, "ingest-open", servers[0].pid):
+            opened = await open_phase(args, servers, db.headers(), (single, payloads, tag))
         await asyncio.gather(*(c.aclose() for c in [*batchers, *many]))
         for server in servers:
             server.sample()
