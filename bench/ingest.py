@@ -5,7 +5,7 @@ Then POST /trades open loop, at --open-level % of the closed-loop rate (iii): Po
 drawn in advance, each latency from its scheduled send (goal: p99 <= 50 ms at 50 %).
 
     python -m bench.ingest [--full] [--trades N] [--batch N] [--requests N] [--concurrency N]
-                           [--open-seconds S] [--open-level PCT]
+                           [--open-seconds S] [--open-level PCT | --open-rate REQ_PER_S]
 
 Checks: every answer as expected; each trade booked through the API is stored and audited once.
 """
@@ -41,6 +41,7 @@ SIZES = (
     cli.Size("servers", 1, 1, "uvicorn processes"),
     cli.Size("open_seconds", 15, 30, "seconds of the open-loop POST /trades phase"),
     cli.Size("open_level", 50, 50, "its rate, as a percentage of the closed-loop rate (iii)"),
+    cli.Size("open_rate", 0.0, 0.0, "its rate in requests/s instead (0: --open-level)"),
 )
 TRADE_DATE = date(2026, 11, 24)  # a Tuesday: a trading day at every demo venue
 WARMUP = 64
@@ -197,8 +198,9 @@ async def open_phase(
     """(vi): POST /trades with an Idempotency-Key each, open loop at ``--open-level`` % of the
     closed-loop rate of (iii), for ``--open-seconds``; ``work``: (iii), the payloads, the tag."""
     closed, payloads, tag = work
-    rate = closed.rate * args.open_level / 100
-    name = f"(vi) POST /trades open loop, {args.open_level} % of (iii) (goal p99 <= 50 ms)"
+    rate = args.open_rate or closed.rate * args.open_level / 100
+    share = f"{args.open_rate:g}/s" if args.open_rate else f"{args.open_level} % of (iii)"
+    name = f"(vi) POST /trades open loop, {share} (goal p99 <= 50 ms)"
     phase = Phase(name, "req/s")
     if rate <= 0:
         return phase
