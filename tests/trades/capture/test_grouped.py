@@ -302,11 +302,13 @@ async def test_a_book_added_is_known_to_the_next_capture_at_once(
     assert booked.json()["book"] == "EM-CREDIT"
 
 
-async def test_the_next_group_starts_once_the_running_one_has_inserted(
-    api: Api, db: Database, reference: None, monkeypatch: pytest.MonkeyPatch
+async def test_overlapping_groups_start_once_the_running_one_has_inserted(
+    api: Api, db: Database, reference: None, app: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if db.backend == "sqlite":
         pytest.skip("captures are grouped on PostgreSQL only")
+    monkeypatch.setattr(app.state.settings, "trade_capture_group_overlap", True)
+    monkeypatch.delattr(app.state, "capture_groups", raising=False)  # made afresh, overlapping
     real = service.capture_group
     first_in, second_in = asyncio.Event(), asyncio.Event()
     overlapped: list[bool] = []
