@@ -3,8 +3,11 @@
 ``--batch-servers`` processes at once (a batch's Python in one process can overlap another's
 database work), POST /trades from concurrent clients against GET /healthz (goal >= 0.35), and
 the same POST /trades load with an Idempotency-Key each against without one (goal >= 0.85).
+Then POST /trades open loop, at --open-level % of the closed-loop rate (iii): Poisson arrivals
+drawn in advance, each latency from its scheduled send (goal: p99 <= 50 ms at 50 %).
 
     python -m bench.ingest [--full] [--trades N] [--batch N] [--requests N] [--concurrency N]
+                           [--open-seconds S] [--open-level PCT | --open-rate REQ_PER_S]
 
 Checks: every answer as expected; each trade booked through the API is stored and audited once.
 """
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import random
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -25,7 +29,7 @@ import httpx
 from bench.lib import cli
 from bench.lib.data import API, TRADE_COLUMNS, add_weekdays, fetch_all, trade_row
 from bench.lib.db import BenchDatabase, connect, copy_rows
-from bench.lib.measure import CpuMeter, PgCounters
+from bench.lib.measure import CpuMeter, PgCounters, arrivals
 from bench.lib.profile import profiled
 from bench.lib.report import Check, Measure, Result, fmt_int, fmt_mib, fmt_ms, fmt_ratio, percentile
 from bench.lib.servers import Server, client, running_servers
@@ -38,9 +42,13 @@ SIZES = (
     cli.Size("concurrency", 32, 32, "concurrent clients"),
     cli.Size("servers", 1, 1, "uvicorn processes"),
     cli.Size("batch_servers", 2, 2, "uvicorn processes of the second batch phase, a client each"),
+    cli.Size("open_seconds", 15, 30, "seconds of the open-loop POST /trades phase"),
+    cli.Size("open_level", 50, 50, "its rate, as a percentage of the closed-loop rate (iii)"),
+    cli.Size("open_rate", 0.0, 0.0, "its rate in requests/s instead (0: --open-level)"),
 )
 TRADE_DATE = date(2026, 11, 24)  # a Tuesday: a trading day at every demo venue
 WARMUP = 64
+SEED = 20261124
 Send = Callable[[httpx.AsyncClient, Any], Awaitable[tuple[bool, int]]]  # (ok, trades done)
 
 
@@ -56,6 +64,11 @@ class Phase:
     @property
     def rate(self) -> float:
         return self.count / self.cpu.wall if self.cpu.wall else 0.0
+
+    @property
+    def cpu_ms(self) -> float:
+        """The servers' CPU per request (or trade), in ms."""
+        return 10 * self.cpu.servers_pct * self.cpu.wall / self.count if self.count else 0.0
 
     def against(self, baseline: Phase, goal: float, peak: str) -> Measure:
         p50, p99 = (fmt_ms(percentile(self.latencies, q)) for q in (50, 99))
@@ -122,6 +135,37 @@ async def drive(
     return phase
 
 
+async def open_loop(
+    phase: Phase,
+    clients: Sequence[httpx.AsyncClient],
+    items: Sequence[Any],
+    send: Send,
+    rate: float,
+) -> Phase:
+    """One request per item at Poisson arrival times of ``rate`` a second, drawn in advance,
+    whatever the answers (no client waits for its last): each latency from its scheduled send,
+    so a queue in the server shows in full."""
+    schedule = arrivals(rate, len(items) / rate, random.Random(SEED))
+
+    async def one(api: httpx.AsyncClient, item: Any, due: float) -> None:
+        ok, done = await send(api, item)
+        phase.latencies.append(time.perf_counter() - due)
+        phase.count, phase.errors = phase.count + done, phase.errors + (not ok)
+
+    phase.cpu.start()
+    start, tasks = time.perf_counter() + 0.05, []
+    for i, (item, offset) in enumerate(zip(items, schedule, strict=False)):
+        if (delay := start + offset - time.perf_counter()) > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(clients[i % len(clients)], item, start + offset)))
+    await asyncio.gather(*tasks)
+    phase.cpu.stop()
+    p50, p99 = (fmt_ms(percentile(phase.latencies, q)) for q in (50, 99))
+    print(f"{phase.name}: {phase.count:,} in {phase.cpu.wall:.2f} s, p50 {p50}, p99 {p99}")
+    print(f"  {phase.cpu.line()}, {phase.cpu_ms:.2f} ms server CPU each")
+    return phase
+
+
 async def measured(
     phase: Phase, monitor: Any, servers: Sequence[Server], *work: Any, warm: Iterable[Any] = ()
 ) -> Phase:
@@ -134,7 +178,8 @@ async def measured(
     await drive(phase, clients, items, send)
     phase.cpu.stop()
     await pg.stop()
-    print(f"{phase.name}: {phase.count:,} in {phase.cpu.wall:.2f} s; {phase.cpu.line()}")
+    cpu = f"{phase.cpu.line()}, {phase.cpu_ms:.2f} ms server CPU each"
+    print(f"{phase.name}: {phase.count:,} in {phase.cpu.wall:.2f} s; {cpu}")
     print(f"  {pg.line(max(phase.count, 1), 'trade' if 'trades' in phase.name else 'request')}")
     return phase
 
@@ -173,6 +218,38 @@ async def batch_phase(
             return await measured(phase, monitor, servers, batchers, batches, post_batch, warm=warm)
     finally:
         await asyncio.gather(*(c.aclose() for c in batchers))
+
+
+async def open_phase(
+    args: argparse.Namespace,
+    servers: Sequence[Server],
+    headers: dict[str, str],
+    work: tuple[Phase, Payloads, str],
+) -> Phase:
+    """(vi): POST /trades with an Idempotency-Key each, open loop at ``--open-level`` % of the
+    closed-loop rate of (iii), for ``--open-seconds``; ``work``: (iii), the payloads, the tag."""
+    closed, payloads, tag = work
+    rate = args.open_rate or closed.rate * args.open_level / 100
+    share = f"{args.open_rate:g}/s" if args.open_rate else f"{args.open_level} % of (iii)"
+    name = f"(vi) POST /trades open loop, {share} (goal p99 <= 50 ms)"
+    phase = Phase(name, "req/s")
+    if rate <= 0:
+        return phase
+    phase.cpu = CpuMeter([s.pid for s in servers])
+    count = max(1, round(rate * args.open_seconds))
+    bodies = [payloads.body(n, f"OPN{tag}") for n in range(count)]
+
+    async def post(api: httpx.AsyncClient, n: int) -> tuple[bool, int]:
+        key = {"Idempotency-Key": f"open-{tag}-{n}"}
+        response = await api.post(f"{API}/trades", json=bodies[n], headers=key)
+        return response.status_code == 201, 1
+
+    # Enough connections that no request waits for one in the client.
+    clients = [client(s.base_url, headers, connections=256, keepalive=1.0) for s in servers]
+    try:
+        return await open_loop(phase, clients, range(count), post, rate)
+    finally:
+        await asyncio.gather(*(api.aclose() for api in clients))
 
 
 async def bench(args: argparse.Namespace, db: BenchDatabase) -> Result:
@@ -217,17 +294,29 @@ async def bench(args: argparse.Namespace, db: BenchDatabase) -> Result:
 
         loads = (many, range(args.requests))
         phase = Phase(f"(iii) POST /trades, {args.concurrency} clients", "req/s")
-        single = await measured(phase, monitor, servers, *loads, post_one, warm=range(-WARMUP, 0))
+        async with profiled(args.py_spy, "ingest-single", servers[0].pid):
+            single = await measured(
+                phase, monitor, servers, *loads, post_one, warm=range(-WARMUP, 0)
+            )
         phase = Phase("(iv) GET /healthz (no-op), same load", "req/s")
         noop = await measured(phase, monitor, servers, *loads, healthz, warm=range(WARMUP))
         phase = Phase("(v) POST /trades without Idempotency-Key, same load", "req/s")
         no_key = await measured(
             phase, monitor, servers, *loads, post_keyless, warm=range(-WARMUP, 0)
         )
+        async with profiled(args.py_spy, "ingest-open", servers[0].pid):
+            opened = await open_phase(args, servers, db.headers(), (single, payloads, tag))
         await asyncio.gather(*(c.aclose() for c in many))
         for server in started:
             server.sample()
-    patterns = [f"BAT{tag}-%", f"BAS{tag}-%", f"ONE{tag}-%", f"WB%{tag}%", f"NOK{tag}-%"]
+    patterns = [
+        f"BAT{tag}-%",
+        f"BAS{tag}-%",
+        f"ONE{tag}-%",
+        f"WB%{tag}%",
+        f"NOK{tag}-%",
+        f"OPN{tag}-%",
+    ]
     booked = await monitor.fetchval(
         "SELECT count(*) FROM trades WHERE external_id LIKE ANY($1)", patterns
     )
@@ -237,7 +326,12 @@ async def bench(args: argparse.Namespace, db: BenchDatabase) -> Result:
         "SELECT count(*) FROM audit_records WHERE entity_type = 'trade' AND action = 'captured'"
     )
     await monitor.close()
-    via_api = 2 * args.trades + 2 * (args.requests + WARMUP) + 100 * (1 + args.batch_servers)
+    via_api = (
+        2 * args.trades
+        + 2 * (args.requests + WARMUP)
+        + 100 * (1 + args.batch_servers)
+        + opened.count
+    )
     peak = fmt_mib(max(s.peak_mib or 0.0 for s in started))
     checks = [
         Check("(i) batches refused or partly booked", 0, batch.errors + several.errors),
@@ -246,6 +340,7 @@ async def bench(args: argparse.Namespace, db: BenchDatabase) -> Result:
         Check("(iii) POST /trades not answered 201", 0, single.errors),
         Check("(iv) GET /healthz not answered 200", 0, noop.errors),
         Check("(v) POST /trades without Idempotency-Key not answered 201", 0, no_key.errors),
+        Check("(vi) POST /trades open loop not answered 201", 0, opened.errors),
         Check("trades booked through the API, in trades", via_api, booked),
         Check(
             "captured records of trades (one per trade booked through the API)", via_api, audited
@@ -257,6 +352,13 @@ async def bench(args: argparse.Namespace, db: BenchDatabase) -> Result:
         several.against(copy, 0.20, peak),
         single.against(noop, 0.35, peak),
         replace(idempotency, name="(iii) ÷ (v): idempotency on ÷ off", p50="", p99=""),
+        Measure.timed(
+            opened.name,
+            f"{fmt_int(opened.rate)} req/s",
+            opened.latencies,
+            baseline=f"{fmt_int(single.rate)} req/s closed loop",
+            peak=peak,
+        ),
     ]
     return Result(PROG, "", measures, checks)
 

@@ -41,7 +41,7 @@ from bench.ingest import TRADE_DATE, Payloads
 from bench.lib import cli
 from bench.lib.data import API, add_weekdays, fetch_all, post_ok
 from bench.lib.db import BenchDatabase, connect
-from bench.lib.measure import CpuMeter
+from bench.lib.measure import CpuMeter, arrivals
 from bench.lib.profile import profiled
 from bench.lib.report import (
     Check,
@@ -94,16 +94,6 @@ def interleave(mix: Sequence[tuple[str, int]]) -> list[str]:
         current[chosen] -= total
         cycle.append(chosen)
     return cycle
-
-
-def arrivals(rate: float, seconds: float, rng: random.Random) -> list[float]:
-    """Send times (seconds from the start, before ``seconds``) of a Poisson process of ``rate``
-    a second: exponential gaps, drawn in advance so no answer can move them."""
-    times, at = [], rng.expovariate(rate)
-    while at < seconds:
-        times.append(at)
-        at += rng.expovariate(rate)
-    return times
 
 
 @dataclass

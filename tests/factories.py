@@ -52,6 +52,54 @@ def bund_trade_payload(**overrides: Any) -> dict[str, Any]:
     )
 
 
+def trade_out(
+    payload: dict[str, Any],
+    trade_id: str,
+    *,
+    gross_amount: str,
+    net_amount: str,
+    settlement_date: str = "2026-11-25",
+    **overrides: Any,
+) -> dict[str, Any]:
+    """The ``TradeOut`` body of a trade just booked from ``payload`` (its terms as sent, at the
+    tests' frozen clock, 2026-11-25T15:00Z): the derived amounts and dates are the caller's,
+    worked out in the test; ``overrides`` for anything else the test is about."""
+    body: dict[str, Any] = {
+        "id": trade_id,
+        **{
+            name: payload[name]
+            for name in (
+                "external_id",
+                "book",
+                "counterparty_lei",
+                "isin",
+                "side",
+                "quantity",
+                "price",
+                "currency",
+                "trade_date",
+                "trade_time",
+                "venue",
+                "commission",
+                "fees",
+            )
+        },
+        "settlement_date": settlement_date,
+        "accrued_interest": None,
+        "gross_amount": gross_amount,
+        "net_amount": net_amount,
+        "status": "captured",
+        "cancel_reason": None,
+        "counterparty_of_record": None,
+        "obligation_id": None,
+        "version": 1,
+        "created_at": "2026-11-25T15:00:00Z",
+        "updated_at": "2026-11-25T15:00:00Z",
+    }
+    body.update(overrides)
+    return body
+
+
 # Cash accounts the statement samples name (tests/reconciliation/statements/parsing/samples/);
 # the demo's CASH-EUR is the samples' German IBAN DE89 3704 0044 0532 0130 00 already.
 EUR_IBAN = "DE89370400440532013000"

@@ -6,12 +6,13 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from app.apikeys import repository
 from app.apikeys.models import ApiKey
 from app.audit.service import audited, row_as_of
 from app.core.auth import Actor, Role, hash_api_key
+from app.core.coalesce import coalesced
 from app.core.errors import NotFound
 from app.core.ids import new_id
 from app.core.pagination import PageRequest
@@ -97,9 +98,24 @@ async def list_keys(
 
 
 async def authenticate(session: AsyncSession, *, token: str) -> Actor | None:
+    """The actor of a live key, read afresh (never cached: a revoked key stops at once). On
+    PostgreSQL the lookups of concurrent requests share one statement started after each of
+    them asked (``app.core.coalesce``), and the request's session stays unconnected."""
     if not token.startswith(KEY_PREFIX) or len(token) > 200:
         return None
-    row = await repository.live_by_hash(session, hash_api_key(token))
+    key_hash = hash_api_key(token)
+    engine = session.bind
+    if isinstance(engine, AsyncEngine) and engine.dialect.name == "postgresql":
+        return await coalesced(engine, "api_keys", _live_actors).get(key_hash)
+    row = await repository.live_by_hash(session, key_hash)
     if row is None:
         return None
     return Actor(key_id=row.id, role=Role(row.role), name=row.name)
+
+
+async def _live_actors(connection: AsyncConnection, key_hashes: frozenset[str]) -> dict[str, Actor]:
+    rows = await repository.live_by_hashes(connection, key_hashes)
+    return {
+        key_hash: Actor(key_id=row.id, role=Role(row.role), name=row.name)
+        for key_hash, row in rows.items()
+    }

@@ -15,7 +15,9 @@ class Settings(BaseSettings):
     database_url: str = f"sqlite+aiosqlite:///{PROJECT_ROOT / 'var' / 'settlement.db'}"
     log_level: str = "INFO"
     log_json: bool = True
-    db_pool_size: int = 10
+    # Kept open: 32 concurrent requests held 10-20 connections, and a pool of 10 closed and
+    # opened overflow connections all the time (a connection is a server process and a TLS try).
+    db_pool_size: int = 20
     db_max_overflow: int = 10
     idempotency_retention_hours: int = 48
     batch_max_items: int = 10_000
@@ -23,6 +25,9 @@ class Settings(BaseSettings):
     # server process booked in one transaction, at most this many to a group.
     trade_capture_grouping: bool = True
     trade_capture_group_max: int = Field(default=256, gt=0)
+    # The next group starts once the running one has inserted its trades, not when it commits.
+    # Off: on a saturated 2-core host it lengthened captures (p50 1.07 s against 0.41 s at 20/s).
+    trade_capture_group_overlap: bool = False
     # The audit sealer (one process leads) and the webhook relay (any number share the work)
     # run inside every server process.
     background_workers: bool = True

@@ -1,5 +1,6 @@
 """Engine, sessions and the unit of work: services flush, the boundary commits or rolls back."""
 
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from types import TracebackType
 from typing import Any
@@ -9,6 +10,7 @@ from fastapi import Request
 from sqlalchemy import MetaData, Table, event
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -46,9 +48,38 @@ def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> A
         engine = create_async_engine(url, connect_args={"timeout": 30}, **json_codec)
         _configure_sqlite(engine)
         return engine
-    return create_async_engine(
-        url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True, **json_codec
-    )
+    engine = create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow, **json_codec)
+    _ping_when_idle(engine)
+    return engine
+
+
+# A connection back in the pool for less than this is taken as alive, unpinged.
+PING_IDLE_SECONDS = 1.0
+_CHECKED_IN_AT = "checked_in_at"
+
+
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    """``pool_pre_ping`` for connections that sat idle, not for every checkout.
+
+    On asyncpg a ping is three round trips (BEGIN, an empty query, ROLLBACK): on a busy server it
+    was a request's costliest statement. A connection checked in under a second ago was just
+    used; one idle longer, whose server may have gone meanwhile, is pinged, and replaced when
+    dead (the pool retries the checkout with a new connection on ``DisconnectionError``). A
+    server lost in that second shows as a failed statement, which invalidates the pool."""
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_CHECKED_IN_AT] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        checked_in = record.info.get(_CHECKED_IN_AT)
+        if checked_in is None or time.monotonic() - checked_in < PING_IDLE_SECONDS:
+            return  # new (just connected), or just used
+        try:
+            dbapi_connection.ping()
+        except Exception as error:
+            raise DisconnectionError("the pooled connection is dead") from error
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

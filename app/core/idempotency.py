@@ -8,7 +8,7 @@ and it replays the stored answer; so 200 racing requests book one trade.
 
 import hashlib
 import json
-from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
@@ -193,13 +193,15 @@ async def _store(session: AsyncSession, principal: str, key: str, body: Any) -> 
 
 @dataclass(frozen=True, slots=True)
 class Claim:
-    """A request's hold on its key, as ``_claim`` takes it."""
+    """A request's hold on its key, as ``_claim`` takes it, with the answer to store when the
+    work it guards is known to succeed as planned (else the key is given up: ``release_many``)."""
 
     principal: str
     key: str
     fingerprint: str
     status_code: int
     now: datetime
+    answer: Any = None
 
     @property
     def identity(self) -> tuple[str, str]:
@@ -216,7 +218,8 @@ _CLAIM_MANY = {
 
 async def claim_many(session: AsyncSession, claims: Sequence[Claim]) -> set[tuple[str, str]]:
     """``_claim`` for many keys (distinct), in one statement, in key order (concurrent
-    claimers wait on each other in one order): the (principal, key) pairs now held."""
+    claimers wait on each other in one order): the (principal, key) pairs now held, each with
+    its claim's answer stored already (replays see it only once the transaction commits)."""
     if not claims:
         return set()
     rows = [
@@ -225,25 +228,13 @@ async def claim_many(session: AsyncSession, claims: Sequence[Claim]) -> set[tupl
             "key": claim.key,
             "fingerprint": claim.fingerprint,
             "status_code": claim.status_code,
-            "response_body": None,
+            "response_body": claim.answer,
             "created_at": claim.now,
         }
         for claim in sorted(claims, key=lambda claim: claim.identity)
     ]
     statement = _CLAIM_MANY[session.get_bind().dialect.name]
     return {(principal, key) for principal, key in await session.execute(statement, rows)}
-
-
-async def store_many(session: AsyncSession, answers: Mapping[tuple[str, str], Any]) -> None:
-    """``_store`` for many held keys: each answer, for replays, before the commit."""
-    if answers:
-        await session.execute(
-            _STORE,
-            [
-                {"b_principal": principal, "b_key": key, "b_body": body}
-                for (principal, key), body in sorted(answers.items())
-            ],
-        )
 
 
 async def release_many(session: AsyncSession, keys: Collection[tuple[str, str]]) -> None:

@@ -7,7 +7,7 @@ and trusts them while the token it reads is the same: one cheap statement instea
 table."""
 
 from sqlalchemy import Integer, String, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base
@@ -33,3 +33,9 @@ async def current_token(session: AsyncSession) -> str | None:
     """The token as this transaction sees it; None when the row is missing (nothing cached)."""
     token: str | None = (await session.execute(_TOKEN)).scalar_one_or_none()
     return token
+
+
+async def committed_token(connection: AsyncConnection, _keys: frozenset[None]) -> dict[None, str]:
+    """The token as committed (for ``app.core.coalesce``: one value, under the key None)."""
+    token = (await connection.execute(_TOKEN)).scalar_one_or_none()
+    return {} if token is None else {None: token}

@@ -4,13 +4,14 @@ trades against them). Both answer with frozen values, never ORM rows."""
 
 from collections.abc import Iterable
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from app.core.coalesce import coalesced
 from app.reference.accounts import service as accounts
 from app.reference.books.service import known_books
 from app.reference.cached import ReferenceCache, cache_for
 from app.reference.counterparties import service as counterparties
-from app.reference.generation import current_token
+from app.reference.generation import committed_token, current_token
 from app.reference.instruments import service as instruments
 from app.reference.markets import service as markets
 from app.reference.values import Parties, ReferenceSet
@@ -20,6 +21,7 @@ __all__ = [
     "ReferenceSet",
     "isins_settled_at_csd",
     "load_reference",
+    "load_reference_fresh",
     "parties_and_accounts",
 ]
 
@@ -37,7 +39,39 @@ async def load_reference(
 
     One statement (the generation token) when the process has read them all before under the
     same token; the rows it lacks, one query per table."""
-    cache = cache_for(session.get_bind(), await current_token(session))
+    token = await current_token(session)
+    return await _load(session, token, isins=isins, mics=mics, books=books, leis=leis)
+
+
+async def load_reference_fresh(
+    session: AsyncSession,
+    *,
+    isins: Iterable[str],
+    mics: Iterable[str],
+    books: Iterable[str],
+    leis: Iterable[str],
+) -> ReferenceSet:
+    """``load_reference`` for a session that has written nothing: on PostgreSQL the token is
+    read outside it, in one statement with concurrent readers' (``app.core.coalesce``), started
+    after this call; the session connects only for rows the cache lacks."""
+    engine = session.bind
+    if isinstance(engine, AsyncEngine) and engine.dialect.name == "postgresql":
+        token = await coalesced(engine, "reference_token", committed_token).get(None)
+    else:
+        token = await current_token(session)
+    return await _load(session, token, isins=isins, mics=mics, books=books, leis=leis)
+
+
+async def _load(
+    session: AsyncSession,
+    token: str | None,
+    *,
+    isins: Iterable[str],
+    mics: Iterable[str],
+    books: Iterable[str],
+    leis: Iterable[str],
+) -> ReferenceSet:
+    cache = cache_for(session.get_bind(), token)
     wanted_isins = set(isins)
     if missing := wanted_isins - cache.instruments.keys():
         cache.instruments.update(await instruments.instruments_by_isin(session, isins=missing))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import random
 import re
 import time
 from collections import Counter, defaultdict
@@ -94,6 +95,16 @@ class CpuMeter:
     def line(self) -> str:
         servers = f"servers {self.servers_pct:.0f}%, " if self.pids else ""
         return f"CPU: {servers}bench process {self.self_pct:.0f}%, host {self.host_pct:.0f}%"
+
+
+def arrivals(rate: float, seconds: float, rng: random.Random) -> list[float]:
+    """Send times (seconds from the start, before ``seconds``) of a Poisson process of ``rate``
+    a second: exponential gaps, drawn in advance so no answer can move them."""
+    times, at = [], rng.expovariate(rate)
+    while at < seconds:
+        times.append(at)
+        at += rng.expovariate(rate)
+    return times
 
 
 def statement_label(statement: str) -> str:

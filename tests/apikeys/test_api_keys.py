@@ -1,5 +1,6 @@
 """Administrators issue and revoke keys; a key is shown once and stored only as a hash."""
 
+import asyncio
 from typing import Any
 
 from sqlalchemy import select
@@ -55,6 +56,21 @@ async def test_a_revoked_key_stops_working_at_once(api: Api) -> None:
     assert issued["id"] not in {item["id"] for item in active}
     everything = (await api.get("/api-keys?include_revoked=true", role="admin")).json()["items"]
     assert next(i for i in everything if i["id"] == issued["id"])["revoked_at"] is not None
+
+
+async def test_concurrent_requests_each_get_their_key_answered(api: Api) -> None:
+    # On PostgreSQL their lookups share statements (app/core/coalesce.py): each still gets its own.
+    trader, compliance = await _issue(api), await _issue(api, role="compliance")
+    revoked = await _issue(api)
+    assert (await api.delete(f"/api-keys/{revoked['id']}", role="admin")).status_code == 204
+    secrets = [trader["key"], revoked["key"], compliance["key"], "stl_unknown", trader["key"]]
+
+    answers = await asyncio.gather(
+        *(api.post("/trades", json={}, headers={"Authorization": f"Bearer {s}"}) for s in secrets)
+    )
+
+    # 422: a trader's empty trade; 403: compliance may not book; 401: revoked or unknown.
+    assert [a.status_code for a in answers] == [422, 401, 403, 401, 422]
 
 
 async def test_one_key_is_read_by_id_without_the_key_or_its_hash(

@@ -4,7 +4,8 @@ import itertools
 import random
 import statistics
 
-from bench.load import MIX, Phase, arrivals, interleave
+from bench.lib.measure import arrivals
+from bench.load import MIX, Phase, interleave
 
 
 def test_interleave_gives_each_kind_its_weight_per_cycle() -> None:

@@ -8,8 +8,9 @@ gets the answer it would get alone:
 - a trade is evaluated before it joins (a rule failure is its own 422; nothing waits for it);
 - 201 with the trade, or 409 naming the trade booked under its (book, external_id): of two in
   one group with the same, the first is booked (``service.capture_group``);
-- an ``Idempotency-Key`` is claimed with the others' in one statement and the answer stored
-  before the commit; a refused member's key is given up again. A member whose key another
+- an ``Idempotency-Key`` is claimed with the others' in one statement, the answer it will
+  replay stored with it (made before the group, from the trade's row); a refused member's key
+  is given up again. A member whose key another
   request holds, or an earlier member of the group, goes the solo path, which waits and replays;
 - if the group's transaction fails for any reason (a deadlock, an unexpected error), every
   member goes the solo path (``idempotent_create``), so one bad member cannot fail the others,
@@ -18,6 +19,7 @@ gets the answer it would get alone:
 """
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -56,23 +58,31 @@ _Answer = _Booked | _Refused | None
 @dataclass(eq=False, slots=True)
 class _Member:
     new: NewTrade
+    body: dict[str, Any]  # its answer when booked
     claim: Claim | None
     answer: "asyncio.Future[_Answer]"
     abandoned: bool = False
 
 
 class CaptureGroups:
-    """The queue of one event loop's captures and the task that books them, a group at a time."""
+    """The queue of one event loop's captures and the tasks that book them. A group starts when
+    the one before has inserted its trades (with ``overlap``; else when it has ended), so that
+    its first statements run while the one before books, locks positions and commits: at most
+    two at once, the second waiting in the database for what the first holds."""
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], *, max_size: int) -> None:
+    def __init__(
+        self, sessionmaker: async_sessionmaker[AsyncSession], *, max_size: int, overlap: bool
+    ) -> None:
         self.loop = asyncio.get_running_loop()
         self._sessionmaker = sessionmaker
         self._max_size = max_size
         self._queue: list[_Member] = []
         self._drainer: asyncio.Task[None] | None = None
+        self._slots = asyncio.Semaphore(2 if overlap else 1)
+        self._running: set[asyncio.Task[None]] = set()
 
-    async def submit(self, new: NewTrade, claim: Claim | None) -> _Answer:
-        member = _Member(new, claim, self.loop.create_future())
+    async def submit(self, new: NewTrade, body: dict[str, Any], claim: Claim | None) -> _Answer:
+        member = _Member(new, body, claim, self.loop.create_future())
         self._queue.append(member)
         if self._drainer is None:
             self._drainer = asyncio.create_task(self._drain())
@@ -84,35 +94,58 @@ class CaptureGroups:
             raise
 
     async def _drain(self) -> None:
-        group: list[_Member] = []
         try:
             while self._queue:
+                await self._slots.acquire()
                 taken, self._queue = self._queue[: self._max_size], self._queue[self._max_size :]
                 group = [member for member in taken if not member.abandoned]
-                answers = await self._run(group) if group else []
-                for member, answer in zip(group, answers, strict=True):
-                    if not member.answer.done():
-                        member.answer.set_result(answer)
+                if not group:
+                    self._slots.release()
+                    continue
+                inserted = asyncio.Event()
+                task = asyncio.create_task(self._answer(group, inserted))
+                self._running.add(task)
+                task.add_done_callback(self._running.discard)
+                waiter = asyncio.create_task(inserted.wait())
+                try:
+                    await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    waiter.cancel()
         finally:
             self._drainer = None
-            # Only when cancelled (shutdown): whoever is still waiting goes alone.
-            for member in [*group, *self._queue]:
+            # Only when cancelled (shutdown): whoever is still queued goes alone.
+            for member in self._queue:
                 if not member.answer.done():
                     member.answer.set_result(None)
             self._queue.clear()
 
-    async def _run(self, group: list[_Member]) -> list[_Answer]:
+    async def _answer(self, group: list[_Member], inserted: asyncio.Event) -> None:
+        try:
+            answers = await self._run(group, inserted)
+            for member, answer in zip(group, answers, strict=True):
+                if not member.answer.done():
+                    member.answer.set_result(answer)
+        finally:
+            self._slots.release()
+            for member in group:  # cancelled (shutdown): they go alone
+                if not member.answer.done():
+                    member.answer.set_result(None)
+
+    async def _run(self, group: list[_Member], inserted: asyncio.Event) -> list[_Answer]:
         try:
             async with self._sessionmaker() as session, UnitOfWork(session):
-                return await _book(session, group)
+                return await _book(session, group, inserted.set)
         except Exception:
             _log.warning("trade_group_failed", members=len(group), exc_info=True)
             return [None] * len(group)
 
 
-async def _book(session: AsyncSession, group: list[_Member]) -> list[_Answer]:
+async def _book(
+    session: AsyncSession, group: list[_Member], inserted: Callable[[], None]
+) -> list[_Answer]:
     """Book the group's trades in the session's transaction; each member's answer (None for
-    those that must go alone: a key held elsewhere or by an earlier member)."""
+    those that must go alone: a key held elsewhere or by an earlier member). ``inserted`` is
+    called once the trades are inserted."""
     holders: dict[tuple[str, str], _Member] = {}
     for member in group:
         if member.claim is not None:
@@ -124,9 +157,10 @@ async def _book(session: AsyncSession, group: list[_Member]) -> list[_Answer]:
         if member.claim is None
         or (member.claim.identity in held and holders[member.claim.identity] is member)
     ]
-    outcomes = await service.capture_group(session, [member.new for member in joined])
+    outcomes = await service.capture_group(
+        session, [member.new for member in joined], on_inserted=inserted
+    )
     answers: dict[int, _Answer] = {}
-    stored: dict[tuple[str, str], Any] = {}
     released: list[tuple[str, str]] = []
     for member, outcome in zip(joined, outcomes, strict=True):
         if isinstance(outcome, Conflict):
@@ -134,11 +168,7 @@ async def _book(session: AsyncSession, group: list[_Member]) -> list[_Answer]:
             if member.claim is not None:
                 released.append(member.claim.identity)
         else:
-            body = TradeOut.model_validate(outcome).model_dump(mode="json", by_alias=True)
-            answers[id(member)] = _Booked(body)
-            if member.claim is not None:
-                stored[member.claim.identity] = body
-    await idempotency.store_many(session, stored)
+            answers[id(member)] = _Booked(member.body)
     await idempotency.release_many(session, released)
     return [answers.get(id(member)) for member in group]
 
@@ -147,8 +177,12 @@ def _groups(app: FastAPI) -> CaptureGroups:
     """The app's capture groups on the running event loop (made at its first capture)."""
     groups: CaptureGroups | None = getattr(app.state, "capture_groups", None)
     if groups is None or groups.loop is not asyncio.get_running_loop():
-        max_size = app.state.settings.trade_capture_group_max
-        groups = CaptureGroups(app.state.sessionmaker, max_size=max_size)
+        settings = app.state.settings
+        groups = CaptureGroups(
+            app.state.sessionmaker,
+            max_size=settings.trade_capture_group_max,
+            overlap=settings.trade_capture_group_overlap,
+        )
         app.state.capture_groups = groups
     return groups
 
@@ -195,18 +229,22 @@ async def create_trade(
     if not _grouping(request, uow.session):
         return await alone()
     try:
-        new = await service.prepare_trade(uow.session, data=data, actor=actor, now=now)
+        new = await service.prepare_trade(uow.session, data=data, actor=actor, now=now, fresh=True)
     except ValidationFailed:
         if key is None:
             raise
         return await alone()  # a stored answer, or another body under the key, comes first
-    # The group writes on a connection of its own: this one goes back to the pool meanwhile.
+    # The group writes on a connection of its own: this one (if reference rows were read on
+    # it) goes back to the pool meanwhile.
     await uow.session.rollback()
+    # The answer when booked, made here rather than in the group's transaction: it is the row
+    # the group inserts (``capture_group`` answers with that row, not read back).
+    body = TradeOut.model_validate(new.row).model_dump(mode="json", by_alias=True)
     claim = None
     if key is not None:
         fingerprinted = fingerprint(request.method, request.url.path, data)
-        claim = Claim(actor.key_id, key, fingerprinted, 201, now)
-    answer = await _groups(request.app).submit(new, claim)
+        claim = Claim(actor.key_id, key, fingerprinted, 201, now, answer=body)
+    answer = await _groups(request.app).submit(new, body, claim)
     if isinstance(answer, _Booked):
         return JSONResponse(
             answer.body, status_code=201, headers={"Location": _location(answer.body)}

@@ -1,6 +1,6 @@
 """Trade capture (single and batch), amendment, cancellation, history and queries."""
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from itertools import groupby
@@ -26,7 +26,7 @@ from app.core.versioning import check_version
 from app.positions.bookings import service as positions
 from app.positions.bookings.service import TradeEconomics
 from app.reference.markets.service import get_market_ref
-from app.reference.service import ReferenceSet, load_reference
+from app.reference.service import ReferenceSet, load_reference, load_reference_fresh
 from app.trades.capture import repository
 from app.trades.capture.images import new_trade_image
 from app.trades.capture.lifecycle import ENTITY, transition_trade
@@ -204,12 +204,22 @@ def _new_trade(
 
 
 async def prepare_trade(
-    session: AsyncSession, *, data: TradeIn, actor: Actor, now: datetime
+    session: AsyncSession, *, data: TradeIn, actor: Actor, now: datetime, fresh: bool = False
 ) -> NewTrade:
     """Evaluate one trade against reference data (422 when a rule fails) and make it ready to
-    write; nothing is written."""
+    write; nothing is written. ``fresh``: the session has written nothing, so the reference
+    data's token may be read outside it (``load_reference_fresh``)."""
     terms = _terms(data)
-    reference = await _reference_for(session, [terms])
+    if fresh:
+        reference = await load_reference_fresh(
+            session,
+            isins=[terms.isin],
+            mics=[terms.venue],
+            books=[terms.book],
+            leis=[terms.counterparty_lei],
+        )
+    else:
+        reference = await _reference_for(session, [terms])
     outcome = evaluate(terms, reference, now=now)
     if isinstance(outcome, list):
         raise ValidationFailed(_summary(outcome), errors=outcome)
@@ -233,11 +243,15 @@ async def capture_trade(
 
 
 async def capture_group(
-    session: AsyncSession, trades: Sequence[NewTrade]
+    session: AsyncSession,
+    trades: Sequence[NewTrade],
+    *,
+    on_inserted: Callable[[], None] = lambda: None,
 ) -> list[Trade | Conflict]:
     """Book the trades of several requests in one transaction (``grouped``), each answered
     as ``capture_trade`` answers it alone: its trade, or the 409 naming the trade booked under
-    its (book, external_id); of two in the group with the same, the first is booked."""
+    its (book, external_id); of two in the group with the same, the first is booked.
+    ``on_inserted`` is called once the trades are inserted, before what locks positions."""
     first: dict[tuple[str, str], NewTrade] = {}
     for new in trades:
         first.setdefault(new.identity, new)
@@ -245,6 +259,7 @@ async def capture_group(
     inserted = await repository.insert_many_unless_booked(
         session, [first[identity].row for identity in sorted(first)]
     )
+    on_inserted()
     refused = [identity for identity, new in first.items() if new.row["id"] not in inserted]
     booked = await repository.booked_ids(session, refused) if refused else {}
     booked.update({i: new.row["id"] for i, new in first.items() if new.row["id"] in inserted})

@@ -14,7 +14,8 @@ from sqlalchemy import text
 from app.trades.capture import service
 from app.trades.capture.service import NewTrade
 from tests.conftest import Database
-from tests.factories import GOLDMAN, JPM, trade_payload
+from tests.factories import JPM, trade_out, trade_payload
+from tests.reference.factories import book_payload
 from tests.support import Api, seal
 
 API = "/api/v1"
@@ -26,9 +27,9 @@ def groups(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     sizes: list[int] = []
     real = service.capture_group
 
-    async def spy(session: Any, trades: Sequence[NewTrade]) -> Any:
+    async def spy(session: Any, trades: Sequence[NewTrade], **kw: Any) -> Any:
         sizes.append(len(trades))
-        return await real(session, trades)
+        return await real(session, trades, **kw)
 
     monkeypatch.setattr(service, "capture_group", spy)
     return sizes
@@ -54,36 +55,10 @@ async def post_all(api: Api, payloads: Sequence[dict[str, Any]], **kw: Any) -> l
 
 
 def expected_body(payload: dict[str, Any], trade_id: str) -> dict[str, Any]:
-    quantity = Decimal(payload["quantity"])
-    gross = quantity * Decimal("189.25")
+    """``trade_out`` of an equity ``trade_payload`` (JPM at 189.25, charges 1.52)."""
+    gross = Decimal(payload["quantity"]) * Decimal("189.25")
     net = gross + Decimal("1.52") if payload["side"] == "buy" else gross - Decimal("1.52")
-    return {
-        "id": trade_id,
-        "external_id": payload["external_id"],
-        "book": "EQ-FLOW",
-        "counterparty_lei": GOLDMAN,
-        "isin": JPM,
-        "side": payload["side"],
-        "quantity": payload["quantity"],
-        "price": "189.25",
-        "currency": "USD",
-        "trade_date": "2026-11-24",
-        "trade_time": "2026-11-24T14:31:05Z",
-        "venue": "XNYS",
-        "settlement_date": "2026-11-25",
-        "commission": "1.50",
-        "fees": "0.02",
-        "accrued_interest": None,
-        "gross_amount": f"{gross:.2f}",
-        "net_amount": f"{net:.2f}",
-        "status": "captured",
-        "cancel_reason": None,
-        "counterparty_of_record": None,
-        "obligation_id": None,
-        "version": 1,
-        "created_at": "2026-11-25T15:00:00Z",
-        "updated_at": "2026-11-25T15:00:00Z",
-    }
+    return trade_out(payload, trade_id, gross_amount=f"{gross:.2f}", net_amount=f"{net:.2f}")
 
 
 def payloads(count: int) -> list[dict[str, Any]]:
@@ -178,8 +153,8 @@ async def test_a_failed_group_falls_back_to_each_request_alone(
     real = service.capture_group
     failed: list[int] = []
 
-    async def fail_after_writing(session: Any, trades: Sequence[NewTrade]) -> Any:
-        await real(session, trades)  # everything written, then lost with the rollback
+    async def fail_after_writing(session: Any, trades: Sequence[NewTrade], **kw: Any) -> Any:
+        await real(session, trades, **kw)  # everything written, then lost with the rollback
         failed.append(len(trades))
         raise RuntimeError("deadlock detected")
 
@@ -250,11 +225,11 @@ async def test_a_request_cancelled_by_its_client_does_not_break_its_group(
     tasks = [asyncio.create_task(api.post("/trades", json=p, role="trader")) for p in sent]
     real = service.capture_group
 
-    async def cancel_one_first(session: Any, trades: Sequence[NewTrade]) -> Any:
+    async def cancel_one_first(session: Any, trades: Sequence[NewTrade], **kw: Any) -> Any:
         if not tasks[5].done():
             tasks[5].cancel()  # waiting in a group, queued, or not yet there
             await asyncio.sleep(0)
-        return await real(session, trades)
+        return await real(session, trades, **kw)
 
     monkeypatch.setattr(service, "capture_group", cancel_one_first)
     answers = await asyncio.gather(*tasks, return_exceptions=True)
@@ -305,4 +280,60 @@ async def test_trades_of_two_api_keys_in_one_group_are_booked_each_by_its_own(
     assert keys[0] != keys[1]
     assert keys == [keys[i % 2] for i in range(12)]
     assert keys[1] == issued.json()["id"]
+    await assert_booked_once(api, db, {a.json()["id"] for a in answers})
+
+
+async def test_a_book_added_is_known_to_the_next_capture_at_once(
+    api: Api, reference: None, grouping: bool
+) -> None:
+    # Grouped, the reference data's token is read outside the request's session
+    # (load_reference_fresh): still after the request came.
+    payload = trade_payload(book="EM-CREDIT")
+    refused = await api.post("/trades", json=payload, role="trader")
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["errors"] == [
+        {"field": "book", "message": "book 'EM-CREDIT' is not known"}
+    ]
+
+    assert (await api.post("/books", json=book_payload(), role="operations")).status_code == 201
+    booked = await api.post("/trades", json=payload, role="trader")
+
+    assert booked.status_code == 201, booked.text
+    assert booked.json()["book"] == "EM-CREDIT"
+
+
+async def test_overlapping_groups_start_once_the_running_one_has_inserted(
+    api: Api, db: Database, reference: None, app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if db.backend == "sqlite":
+        pytest.skip("captures are grouped on PostgreSQL only")
+    monkeypatch.setattr(app.state.settings, "trade_capture_group_overlap", True)
+    monkeypatch.delattr(app.state, "capture_groups", raising=False)  # made afresh, overlapping
+    real = service.capture_group
+    first_in, second_in = asyncio.Event(), asyncio.Event()
+    overlapped: list[bool] = []
+
+    async def first_holds_until_the_second_starts(
+        session: Any, trades: Sequence[NewTrade], **kw: Any
+    ) -> Any:
+        if first_in.is_set():
+            second_in.set()
+            return await real(session, trades, **kw)
+        first_in.set()
+        booked = await real(session, trades, **kw)
+        try:  # uncommitted yet, its positions locked: the second waits for them in PostgreSQL
+            await asyncio.wait_for(second_in.wait(), 5)
+            overlapped.append(True)
+        except TimeoutError:
+            overlapped.append(False)
+        return booked
+
+    monkeypatch.setattr(service, "capture_group", first_holds_until_the_second_starts)
+    sent = payloads(4)
+    first = asyncio.create_task(api.post("/trades", json=sent[0], role="trader"))
+    await first_in.wait()
+    answers = [*(await post_all(api, sent[1:])), await first]
+
+    assert overlapped == [True]
+    assert [a.status_code for a in answers] == [201] * 4
     await assert_booked_once(api, db, {a.json()["id"] for a in answers})

@@ -14,6 +14,7 @@ from tests.factories import (
     JPM,
     TOTAL,
     bund_trade_payload,
+    trade_out,
     trade_payload,
 )
 from tests.support import Api, FrozenClock, problem_fields
@@ -37,36 +38,14 @@ async def test_capture_answers_201_with_every_field(api: Api, reference: None) -
     assert response.status_code == 201, response.text
     body = response.json()
     assert body["id"].startswith("trd_")
-    assert body == {
-        "id": body["id"],
-        "external_id": "FO-20261124-000123",
-        "book": "EQ-FLOW",
-        "counterparty_lei": GOLDMAN,
-        "isin": JPM,
-        "side": "buy",
-        "quantity": "100",
-        "price": "189.25",
-        "currency": "USD",
-        "trade_date": "2026-11-24",
-        "trade_time": "2026-11-24T14:31:05Z",
-        "venue": "XNYS",
-        # Tue 24 Nov, T+1 on XNYS + FED.
-        "settlement_date": "2026-11-25",
-        "commission": "1.50",
-        "fees": "0.02",
-        "accrued_interest": None,
-        # 100 x 189.25 = 18925.00; buy: + 1.50 + 0.02 = 18926.52.
-        "gross_amount": "18925.00",
-        "net_amount": "18926.52",
-        "status": "captured",
-        "cancel_reason": None,
-        "counterparty_of_record": None,
-        "obligation_id": None,
-        "version": 1,
-        # The frozen clock: 2026-11-25T15:00Z.
-        "created_at": "2026-11-25T15:00:00Z",
-        "updated_at": "2026-11-25T15:00:00Z",
-    }
+    # Tue 24 Nov, T+1 on XNYS + FED: settles Wed 25 Nov.
+    # 100 x 189.25 = 18925.00; buy: + 1.50 + 0.02 = 18926.52.
+    assert body == trade_out(payload, body["id"], gross_amount="18925.00", net_amount="18926.52")
+    assert (body["external_id"], body["quantity"], body["settlement_date"]) == (
+        "FO-20261124-000123",
+        "100",
+        "2026-11-25",
+    )
     assert response.headers["location"] == f"/api/v1/trades/{body['id']}"
 
 

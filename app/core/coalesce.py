@@ -1,0 +1,80 @@
+"""Reads that many concurrent requests make, answered together (PostgreSQL).
+
+Every request with a key looks its key up, and every capture reads the reference data's token:
+one statement each, but also, each, a pooled connection, its BEGIN and its ROLLBACK, on the
+request's own session. A ``CoalescedRead`` answers the asks made in one turn of the event loop
+with one statement on an autocommit connection (no BEGIN, no ROLLBACK), started after the last
+of them was asked: so no answer is older than its ask, and a change committed before a request
+arrived (a revoked key, new reference data) is seen by it, as its own read would have seen it.
+"""
+
+import asyncio
+from collections.abc import Awaitable, Callable, Hashable, Mapping
+from typing import Any, Generic, TypeVar
+from weakref import WeakKeyDictionary
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+Read = Callable[[AsyncConnection, frozenset[K]], Awaitable[Mapping[K, V]]]
+
+
+class CoalescedRead(Generic[K, V]):
+    """The asks of one event loop for one kind of read, and the reads that answer them."""
+
+    def __init__(self, engine: AsyncEngine, read: Read[K, V]) -> None:
+        self.loop = asyncio.get_running_loop()
+        self._engine, self._read = engine, read
+        self._asked: set[K] = set()
+        self._answer: asyncio.Future[Mapping[K, V]] | None = None
+        self._running: set[asyncio.Task[None]] = set()
+
+    async def get(self, key: K) -> V | None:
+        """The value read for ``key`` by a statement started after this call (None: none)."""
+        if self._answer is None:
+            self._answer = self.loop.create_future()
+            # Whoever is cancelled meanwhile, an error is the others' to see: never unretrieved.
+            self._answer.add_done_callback(_retrieve)
+            self.loop.call_soon(self._start)
+        answer = self._answer
+        self._asked.add(key)
+        # Shielded: one asker cancelled (its client gone) does not cancel the others' read.
+        return (await asyncio.shield(answer)).get(key)
+
+    def _start(self) -> None:
+        keys, answer = frozenset(self._asked), self._answer
+        self._asked, self._answer = set(), None
+        assert answer is not None
+        task = self.loop.create_task(self._run(keys, answer))
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+
+    async def _run(self, keys: frozenset[K], answer: "asyncio.Future[Mapping[K, V]]") -> None:
+        try:
+            async with self._engine.connect() as connection:
+                await connection.execution_options(isolation_level="AUTOCOMMIT")
+                found = await self._read(connection, keys)
+        except BaseException as error:
+            if not answer.done():
+                answer.set_exception(error)
+            raise
+        answer.set_result(found)
+
+
+def _retrieve(future: "asyncio.Future[Any]") -> None:
+    if not future.cancelled():
+        future.exception()
+
+
+# Per engine (its pool), per name, the one of the running loop.
+_READS: WeakKeyDictionary[Any, dict[str, CoalescedRead[Any, Any]]] = WeakKeyDictionary()
+
+
+def coalesced(engine: AsyncEngine, name: str, read: Read[K, V]) -> CoalescedRead[K, V]:
+    """The engine's ``CoalescedRead`` called ``name`` on the running loop (made at first use)."""
+    reads = _READS.setdefault(engine.sync_engine, {})
+    found = reads.get(name)
+    if found is None or found.loop is not asyncio.get_running_loop():
+        found = reads[name] = CoalescedRead(engine, read)
+    return found

@@ -1,0 +1,89 @@
+"""Concurrent reads answered together (app/core/coalesce.py): one statement for the asks of one
+turn of the event loop, never an answer read before its ask, an error to every asker."""
+
+import asyncio
+from collections.abc import Mapping
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.core.coalesce import CoalescedRead
+from tests.conftest import Database
+
+
+class Reads:
+    """A read of the keys' squares that records each call, and can be held at its start."""
+
+    def __init__(self) -> None:
+        self.calls: list[frozenset[int]] = []
+        self.started = asyncio.Event()
+        self.hold = asyncio.Event()
+        self.hold.set()
+
+    async def __call__(
+        self, connection: AsyncConnection, keys: frozenset[int]
+    ) -> Mapping[int, int]:
+        self.calls.append(keys)
+        self.started.set()
+        await self.hold.wait()
+        assert (await connection.execute(text("SELECT 1"))).scalar_one() == 1
+        return {key: key * key for key in keys if key >= 0}
+
+
+async def test_asks_of_one_turn_share_one_read(db: Database) -> None:
+    reads = Reads()
+    coalesced = CoalescedRead(db.engine, reads)
+
+    answers = await asyncio.gather(*(coalesced.get(n) for n in (3, 4, 3, -1)))
+
+    assert answers == [9, 16, 9, None]
+    assert reads.calls == [frozenset({3, 4, -1})]
+
+
+async def test_an_ask_made_while_a_read_runs_gets_a_read_of_its_own(db: Database) -> None:
+    reads = Reads()
+    reads.hold.clear()
+    coalesced = CoalescedRead(db.engine, reads)
+    first = asyncio.create_task(coalesced.get(2))
+    await reads.started.wait()
+
+    second = asyncio.create_task(coalesced.get(2))
+    await asyncio.sleep(0)
+    reads.hold.set()
+
+    assert [await first, await second] == [4, 4]
+    assert reads.calls == [frozenset({2}), frozenset({2})]
+
+
+async def test_a_failed_read_fails_every_asker_and_the_next_reads_again(db: Database) -> None:
+    calls: list[frozenset[int]] = []
+
+    async def failing(connection: AsyncConnection, keys: frozenset[int]) -> Mapping[int, int]:
+        calls.append(keys)
+        if len(calls) == 1:
+            raise RuntimeError("connection lost")
+        return dict.fromkeys(keys, 0)
+
+    coalesced = CoalescedRead(db.engine, failing)
+    answers = await asyncio.gather(coalesced.get(1), coalesced.get(2), return_exceptions=True)
+
+    assert [str(a) for a in answers] == ["connection lost", "connection lost"]
+    assert await coalesced.get(1) == 0
+    assert calls == [frozenset({1, 2}), frozenset({1})]
+
+
+async def test_an_asker_cancelled_leaves_the_read_to_the_others(db: Database) -> None:
+    reads = Reads()
+    reads.hold.clear()
+    coalesced = CoalescedRead(db.engine, reads)
+    gone = asyncio.create_task(coalesced.get(5))
+    stays = asyncio.create_task(coalesced.get(6))
+    await reads.started.wait()
+
+    gone.cancel()
+    reads.hold.set()
+
+    assert await stays == 36
+    with pytest.raises(asyncio.CancelledError):
+        await gone
