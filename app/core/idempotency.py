@@ -8,7 +8,7 @@ and it replays the stored answer; so 200 racing requests book one trade.
 
 import hashlib
 import json
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
@@ -235,6 +235,19 @@ async def claim_many(session: AsyncSession, claims: Sequence[Claim]) -> set[tupl
     ]
     statement = _CLAIM_MANY[session.get_bind().dialect.name]
     return {(principal, key) for principal, key in await session.execute(statement, rows)}
+
+
+async def store_many(session: AsyncSession, answers: Mapping[tuple[str, str], Any]) -> None:
+    """``_store`` for many held keys: each answer, for replays, before the commit (for those
+    whose answer is known only once the work is done)."""
+    if answers:
+        await session.execute(
+            _STORE,
+            [
+                {"b_principal": principal, "b_key": key, "b_body": body}
+                for (principal, key), body in sorted(answers.items())
+            ],
+        )
 
 
 async def release_many(session: AsyncSession, keys: Collection[tuple[str, str]]) -> None:

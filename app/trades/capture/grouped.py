@@ -161,6 +161,7 @@ async def _book(
         session, [member.new for member in joined], on_inserted=inserted
     )
     answers: dict[int, _Answer] = {}
+    restated: dict[tuple[str, str], Any] = {}
     released: list[tuple[str, str]] = []
     for member, outcome in zip(joined, outcomes, strict=True):
         if isinstance(outcome, Conflict):
@@ -168,7 +169,15 @@ async def _book(
             if member.claim is not None:
                 released.append(member.claim.identity)
         else:
-            answers[id(member)] = _Booked(member.body)
+            body = member.body
+            if outcome.version != body["version"]:
+                # Booking changed the trade (an alleged confirmation matched it): the answer
+                # made of the row before is stale, and so is the key's stored answer.
+                body = TradeOut.model_validate(outcome).model_dump(mode="json", by_alias=True)
+                if member.claim is not None:
+                    restated[member.claim.identity] = body
+            answers[id(member)] = _Booked(body)
+    await idempotency.store_many(session, restated)
     await idempotency.release_many(session, released)
     return [answers.get(id(member)) for member in group]
 

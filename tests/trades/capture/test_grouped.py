@@ -17,6 +17,7 @@ from tests.conftest import Database
 from tests.factories import JPM, trade_out, trade_payload
 from tests.reference.factories import book_payload
 from tests.support import Api, seal
+from tests.trades.confirmations.factories import confirm, confirmation_payload
 
 API = "/api/v1"
 
@@ -198,6 +199,26 @@ async def test_a_key_repeated_in_one_group_books_one_trade_and_replays(
     ids = {a.json()["id"] for a in answers[:8]} | {booked["id"], retry.json()["id"]}
     assert len(ids) == 8
     await assert_booked_once(api, db, ids)
+
+
+async def test_a_member_that_matches_an_alleged_confirmation_answers_and_replays_it_confirmed(
+    api: Api, db: Database, reference: None, groups: list[int]
+) -> None:
+    alleged = await confirm(api, confirmation_payload())  # Goldman's view of trade_payload()
+    sent = [trade_payload(), *payloads(5)]
+    headers = [{"Idempotency-Key": f"m-{i}"} for i in range(len(sent))]
+    answers = await post_all(api, sent, headers=headers)
+
+    assert_grouped(db, groups, members=6)
+    assert [a.status_code for a in answers] == [201] * 6
+    matched = answers[0].json()
+    assert (matched["status"], matched["version"]) == ("confirmed", 2)
+    assert [(a.json()["status"], a.json()["version"]) for a in answers[1:]] == [("captured", 1)] * 5
+    replay = await api.post("/trades", json=sent[0], role="trader", headers=headers[0])
+    assert (replay.status_code, replay.headers["idempotent-replayed"]) == (201, "true")
+    assert replay.json() == matched
+    confirmation = (await api.get(f"/confirmations/{alleged['id']}", role="operations")).json()
+    assert (confirmation["status"], confirmation["trade_id"]) == ("matched", matched["id"])
 
 
 async def test_each_audit_record_carries_its_own_request_id(
