@@ -47,7 +47,7 @@ from bench.lib.servers import in_process_app
 PROG = "bench.reconciliation"
 SIZES = (
     cli.Size("lines", 10_000, 100_000, "statement lines, and as many book movements"),
-    cli.Size("differences", 2.0, 2.0, "seeded differences, % of the lines"),
+    cli.Size("differences", 2.0, 2.0, "seeded differences, per cent of the lines"),
     cli.Size("baseline_runs", 3, 3, "set-based SQL baseline runs (the best is taken)"),
     cli.Size("entries_per_post", 5_000, 5_000, "book movements per journal transaction (setup)"),
 )

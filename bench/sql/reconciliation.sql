@@ -160,6 +160,16 @@ CREATE TEMP TABLE bench_matches (
     value_date_difference int
 ) ON COMMIT DROP;
 CREATE TEMP TABLE bench_gave_up (rule text, item_id text, reason text) ON COMMIT DROP;
+-- A group rule's work: its singles and parts, the candidates of each single in the engine's
+-- order, the subset chosen, the parts taken.
+CREATE TEMP TABLE bench_singles (id text, currency text, amount numeric, value_date date,
+                                 party text) ON COMMIT DROP;
+CREATE TEMP TABLE bench_parts (LIKE bench_singles) ON COMMIT DROP;
+CREATE TEMP TABLE bench_candidates (single text, part text, idx bigint, value numeric,
+                                    target numeric, tolerance numeric, candidates bigint)
+    ON COMMIT DROP;
+CREATE TEMP TABLE bench_chosen (single text, idxs bigint[]) ON COMMIT DROP;
+CREATE TEMP TABLE bench_groups (single text, parts text[]) ON COMMIT DROP;
 
 -- step: the rules, in priority order, each over what the earlier ones left
 DO $rules$
@@ -175,10 +185,10 @@ BEGIN
                 SELECT p.line_id, p.movement_id, l.currency, l.amount AS l_amount,
                        m.amount AS m_amount, l.value_date AS l_date, m.value_date AS m_date,
                        row_number() OVER (PARTITION BY p.line_id ORDER BY abs(l.amount - m.amount),
-                           abs(l.value_date - m.value_date), p.movement_id) AS by_line,
+                           abs(l.value_date - m.value_date), p.movement_id COLLATE "C") AS by_line,
                        row_number() OVER (PARTITION BY p.movement_id ORDER BY
                            abs(l.amount - m.amount), abs(l.value_date - m.value_date),
-                           p.line_id) AS by_movement
+                           p.line_id COLLATE "C") AS by_movement
                 FROM pg_temp.bench_followed(r.max_candidates) p
                 JOIN bench_lines l ON l.id = p.line_id
                 JOIN bench_movements m ON m.id = p.movement_id
@@ -201,7 +211,7 @@ BEGIN
               ON crowded.ref = lr.ref
             WHERE NOT l.matched AND NOT EXISTS (
                 SELECT 1 FROM bench_matches x WHERE x.rule = r.name AND l.id = ANY (x.line_ids))
-            ORDER BY l.id, lr.ref;
+            ORDER BY l.id, lr.ref COLLATE "C";
         ELSIF r.kind = 'amount_date_counterparty' THEN
             INSERT INTO bench_matches
             SELECT r.name, ARRAY[line_id], ARRAY[movement_id], currency, l_amount - m_amount,
@@ -225,21 +235,23 @@ BEGIN
             ) fits
             WHERE per_line = 1 AND per_movement = 1;
         ELSE  -- one_to_many: a line against movements; many_to_one: a movement against lines
-            CREATE TEMP TABLE bench_singles ON COMMIT DROP AS
+            TRUNCATE bench_singles, bench_parts, bench_candidates, bench_chosen, bench_groups;
+            INSERT INTO bench_singles
             SELECT id, currency, amount, value_date, party FROM bench_lines
             WHERE r.kind = 'one_to_many' AND NOT matched
             UNION ALL
             SELECT id, currency, amount, value_date, party FROM bench_movements
             WHERE r.kind = 'many_to_one' AND NOT matched;
-            CREATE TEMP TABLE bench_parts ON COMMIT DROP AS
+            INSERT INTO bench_parts
             SELECT id, currency, amount, value_date, party FROM bench_movements
             WHERE r.kind = 'one_to_many' AND NOT matched
             UNION ALL
             SELECT id, currency, amount, value_date, party FROM bench_lines
             WHERE r.kind = 'many_to_one' AND NOT matched;
-            CREATE TEMP TABLE bench_candidates ON COMMIT DROP AS
+            INSERT INTO bench_candidates
             SELECT s.id AS single, p.id AS part,
-                   row_number() OVER (PARTITION BY s.id ORDER BY abs(p.amount) DESC, p.id) AS idx,
+                   row_number() OVER (PARTITION BY s.id ORDER BY abs(p.amount) DESC,
+                                                   p.id COLLATE "C") AS idx,
                    abs(p.amount) AS value, abs(s.amount) AS target,
                    coalesce((r.amount_tolerance::jsonb ->> s.currency)::numeric,
                             r.default_amount_tolerance) AS tolerance,
@@ -258,7 +270,7 @@ BEGIN
                                                    r.max_candidates, candidates)
             FROM bench_candidates WHERE candidates > r.max_candidates;
             DELETE FROM bench_candidates WHERE candidates > r.max_candidates OR candidates < 2;
-            CREATE TEMP TABLE bench_chosen ON COMMIT DROP AS
+            INSERT INTO bench_chosen
             WITH RECURSIVE combos(single, last, idxs, total, target, tolerance) AS (
                 SELECT single, idx, ARRAY[idx], value, target, tolerance FROM bench_candidates
                 WHERE value <= target + tolerance
@@ -272,13 +284,14 @@ BEGIN
             SELECT DISTINCT ON (single) single, idxs FROM combos
             WHERE cardinality(idxs) >= 2 AND total >= target - tolerance
             ORDER BY single, idxs;
-            CREATE TEMP TABLE bench_groups ON COMMIT DROP AS
-            SELECT ch.single, array_agg(c.part ORDER BY c.part) AS parts
+            INSERT INTO bench_groups
+            SELECT ch.single, array_agg(c.part ORDER BY c.part COLLATE "C") AS parts
             FROM bench_chosen ch JOIN bench_candidates c
               ON c.single = ch.single AND c.idx = ANY (ch.idxs)
             GROUP BY ch.single;
             DELETE FROM bench_groups g WHERE EXISTS (  -- parts an earlier single took
-                SELECT 1 FROM bench_groups e WHERE e.single < g.single AND e.parts && g.parts);
+                SELECT 1 FROM bench_groups e
+                WHERE e.single COLLATE "C" < g.single AND e.parts && g.parts);
             INSERT INTO bench_matches
             SELECT r.name, CASE WHEN r.kind = 'one_to_many' THEN ARRAY[g.single] ELSE g.parts END,
                    CASE WHEN r.kind = 'one_to_many' THEN g.parts ELSE ARRAY[g.single] END
@@ -295,7 +308,6 @@ BEGIN
                     ORDER BY abs(l.value_date - m.value_date) DESC, l.value_date - m.value_date DESC
                     LIMIT 1)
             WHERE x.rule = r.name;
-            DROP TABLE bench_singles, bench_parts, bench_candidates, bench_chosen, bench_groups;
         END IF;
         UPDATE bench_lines l SET matched = true
         FROM (SELECT unnest(line_ids) AS id FROM bench_matches WHERE rule = r.name) x
@@ -363,10 +375,10 @@ WITH exact AS (
     WHERE l.currency = m.currency
 ), paired AS (
     SELECT * FROM (
-        SELECT *, row_number() OVER (PARTITION BY line_id ORDER BY distance, gap, movement_id)
-                      AS by_line,
-                  row_number() OVER (PARTITION BY movement_id ORDER BY distance, gap, line_id)
-                      AS by_movement
+        SELECT *, row_number() OVER (PARTITION BY line_id
+                                     ORDER BY distance, gap, movement_id COLLATE "C") AS by_line,
+                  row_number() OVER (PARTITION BY movement_id
+                                     ORDER BY distance, gap, line_id COLLATE "C") AS by_movement
         FROM pairs WHERE kind IS NOT NULL
     ) ranked
     WHERE by_line = 1 AND by_movement = 1
