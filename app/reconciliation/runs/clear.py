@@ -52,27 +52,30 @@ WITH movement_refs AS (
     WHERE (s.account = :account AND s.entry_date = :day AND s.status = 'booked'
            AND b.kind = 'statement')
        OR s.id = ANY (CAST(:carried_line_ids AS text[]))
-), raw_refs AS (
-    SELECT l.id, v.ref
-    FROM lines l
-    CROSS JOIN LATERAL (
-        SELECT value FROM json_each_text(l.given)
-        UNION ALL VALUES (l.end_to_end_id), (l.instruction_id), (l.account_servicer_reference),
-                         (l.uetr)
-        UNION ALL SELECT found[1] FROM regexp_matches(coalesce(l.remittance_information, ''),
-                                                      '\m([a-z]{2,5}_[0-9a-z]{26})\M', 'g')
-                                       AS found
-    ) AS v(ref)
-    WHERE l.held_by IS NULL AND v.ref IS NOT NULL AND v.ref <> ''
+), free AS (
+    SELECT * FROM lines WHERE held_by IS NULL
+), raw_refs AS (  -- a scan per source of references: cheaper than a union per line
+    SELECT l.id, j.value AS ref FROM free l CROSS JOIN json_each_text(l.given) AS j
+    UNION ALL SELECT id, end_to_end_id FROM free
+    UNION ALL SELECT id, instruction_id FROM free
+    UNION ALL SELECT id, account_servicer_reference FROM free
+    UNION ALL SELECT id, uetr FROM free
+    UNION ALL
+    SELECT l.id, found[1]
+    FROM free l
+    CROSS JOIN regexp_matches(l.remittance_information, '\m([a-z]{2,5}_[0-9a-z]{26})\M', 'g')
+        AS found
+    WHERE l.remittance_information LIKE '%\_%'
+), given_refs AS (
+    SELECT id, ref FROM raw_refs WHERE ref <> ''
 ), doubtful AS (  -- what Python might strip, or read as a word, otherwise than SQL
-    SELECT id FROM raw_refs
+    SELECT id FROM given_refs
     WHERE ascii(ref) <= 32 OR ascii(right(ref, 1)) <= 32 OR octet_length(ref) <> length(ref)
-    UNION SELECT id FROM lines
-    WHERE held_by IS NULL
-      AND octet_length(remittance_information) <> length(remittance_information)
+    UNION SELECT id FROM free
+    WHERE octet_length(remittance_information) <> length(remittance_information)
 ), pairs AS (
     SELECT DISTINCT r.id AS line_id, m.id AS movement_id
-    FROM raw_refs r JOIN movement_refs m ON m.ref = r.ref
+    FROM given_refs r JOIN movement_refs m ON m.ref = r.ref
 ), counted AS (
     SELECT line_id, movement_id, count(*) OVER (PARTITION BY line_id) AS per_line,
            count(*) OVER (PARTITION BY movement_id) AS per_movement

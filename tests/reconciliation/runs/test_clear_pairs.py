@@ -44,7 +44,7 @@ def our_id(n: int) -> str:
 # References as banks send them: plain, padded with ASCII or other spaces, a control character,
 # our movement ids; movements carry their own id and maybe one of these.
 REFERENCES = ["R1", "R2", "R3", " R1", "R2\u00a0", "R3\x1f", our_id(0), our_id(1), "si_A"]
-UNIQUE = [f"U{n}" for n in range(8)]  # most of a day: a reference one line and one movement carry
+UNIQUE = [f"U{n}" for n in range(40)]  # most of a day: a reference one line and one movement carry
 SOURCES = [None, "R1", "R2", "R3", "si_A", " R1", "R2\u00a0"]
 REMITTANCE = [
     None,
@@ -75,7 +75,7 @@ def lines(draw: st.DrawFn, count: int) -> list[dict[str, Any]]:
         given = draw(
             st.dictionaries(
                 st.sampled_from(["end_to_end_id", "account_servicer_reference", "other"]),
-                st.sampled_from(REFERENCES + UNIQUE),
+                st.sampled_from(REFERENCES) | st.sampled_from(UNIQUE),
                 max_size=2,
             )
         )
