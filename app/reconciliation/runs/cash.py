@@ -1,6 +1,7 @@
 """A cash account's day: statement lines against book movements by the active rules; matches
 stored, what is left stored as breaks, and the open breaks the run explains closed (by the
-match that explains them, or by the break their items now form)."""
+match that explains them, or by the break their items now form). The pairs nothing contests
+are matched set-based (``clear``) where the first rule allows; the engine decides the rest."""
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -14,7 +15,7 @@ from app.reconciliation.matches import service as matches
 from app.reconciliation.matches.service import NewMatch
 from app.reconciliation.matching import BreakCandidate, Outcome, classify, match
 from app.reconciliation.rules import service as rules
-from app.reconciliation.runs import inputs
+from app.reconciliation.runs import clear, inputs
 from app.reconciliation.runs.context import RunContext
 
 MAX_LISTED = 100
@@ -66,8 +67,8 @@ def _closings(
 
 def _report(loaded: inputs.Inputs, outcome: Outcome, stored: Sequence[NewMatch]) -> dict[str, Any]:
     return {
-        "lines": len(loaded.lines),
-        "movements": len(loaded.movements),
+        "lines": loaded.line_count,
+        "movements": loaded.movement_count,
         "already_matched": len(loaded.held),
         "matches": dict(sorted(Counter(m.rule for m in stored).items())),
         "matched_lines": sum(len(m.line_ids) for m in stored),
@@ -84,10 +85,16 @@ async def reconcile(run: RunContext) -> dict[str, Any]:
     """See the module; the cash part of the run's report."""
     session = run.session
     carried = await detection.carried(session, account=run.account, up_to=run.day)
-    loaded = await inputs.load(session, account=run.account, day=run.day, carried=carried)
     active = await rules.active_rules(session)
+    loaded = await inputs.load(
+        session,
+        account=run.account,
+        day=run.day,
+        carried=carried,
+        first=clear.applies(session, active),
+    )
     outcome = match(loaded.lines, loaded.movements, active)
-    currency = {line.id: line.currency for line in loaded.lines}
+    currency = {line.id: line.currency for line in loaded.lines} | loaded.clear_currency
     new = [
         NewMatch(
             m.rule,
@@ -97,7 +104,7 @@ async def reconcile(run: RunContext) -> dict[str, Any]:
             m.amount_difference,
             m.value_date_difference,
         )
-        for m in outcome.matches
+        for m in (*loaded.clear, *outcome.matches)
     ]
     match_ids: dict[str, str | None] = {m.key: None for m in new}
     if run.write:
