@@ -6,11 +6,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
     ColumnElement,
     Dialect,
     Row,
     Select,
     bindparam,
+    cast,
     delete,
     false,
     func,
@@ -24,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, Session, defer
 
 from app.audit.chain import HASHED_FIELDS
-from app.audit.models import GENESIS_HASH, AuditRecord, AuditSeal, UnsealedRecord
+from app.audit.models import _ROW_ID, GENESIS_HASH, AuditRecord, AuditSeal, UnsealedRecord
 from app.core import bulk
 from app.core.any_of import any_of
 from app.core.db import table_of
@@ -183,7 +185,7 @@ def _taking_statement() -> Select[Any]:
     oldest = select(queue.c.record_id).order_by(queue.c.record_id).limit(bindparam("limit"))
     taken = (
         delete(queue)
-        .where(queue.c.record_id.in_(oldest))
+        .where(queue.c.record_id == func.any(_ids(oldest.subquery().c.record_id)))
         .returning(queue.c.record_id, queue.c.queued_at)
         .cte("taken")
     )
@@ -195,8 +197,16 @@ def _taking_statement() -> Select[Any]:
             *_head_columns(),
         )
         .join_from(taken, records, records.c.id == taken.c.record_id)
+        .where(records.c.id == func.any(_ids(taken.c.record_id)))
         .order_by(records.c.id)
     )
+
+
+def _ids(column: Any) -> Any:
+    # Rows looked up by an array of ids: index scans, however long the trail or the queue. A
+    # join on the queue alone leaves the plan to its statistics, those of a moment (empty, or a
+    # run's backlog): misjudged, it walks the whole trail.
+    return cast(select(func.array_agg(column)).scalar_subquery(), ARRAY(_ROW_ID))
 
 
 _UNSEALED = _unsealed_statement()
