@@ -78,24 +78,33 @@ RECORD_COLUMNS = (
 def append_records(session: Session, columns: dict[str, list[Any]]) -> None:
     """Insert records, given column by column (``RECORD_COLUMNS``, one value per record each),
     and queue them for the sealer, no shared lock taken. Ids ascend in the order of the
-    records. On PostgreSQL one statement whatever the count (the columns go as arrays); on
-    SQLite two."""
+    records. On PostgreSQL one statement for a few records (the columns go as arrays), COPY
+    for many (ids drawn first: cheaper for the database per record); on SQLite two."""
     count = len(columns["entity_id"])
     queued_at = datetime.now(UTC)
     dialect = session.get_bind().dialect
-    if dialect.name == "postgresql":
+    if bulk.copies(session, count):
+        appended = sorted(session.execute(_DRAW_IDS, {"count": count}).scalars().all())
+        bulk.write_columns(session, table_of(AuditRecord), {**columns, "id": appended})
+    elif dialect.name == "postgresql":
         values = {name: _bound(dialect, name, columns[name]) for name in RECORD_COLUMNS}
         session.execute(_APPEND_AND_QUEUE, {**values, "queued_at": queued_at})
         return
-    statement = insert(table_of(AuditRecord)).returning(
-        AuditRecord.id, sort_by_parameter_order=True
-    )
-    keys = list(columns)
-    records = [dict(zip(keys, row, strict=True)) for row in zip(*columns.values(), strict=True)]
-    appended = list(session.execute(statement, records).scalars().all())
+    else:
+        statement = insert(table_of(AuditRecord)).returning(
+            AuditRecord.id, sort_by_parameter_order=True
+        )
+        keys = list(columns)
+        rows = zip(*columns.values(), strict=True)
+        records = [dict(zip(keys, row, strict=True)) for row in rows]
+        appended = list(session.execute(statement, records).scalars().all())
     bulk.write_columns(
         session, table_of(UnsealedRecord), {"record_id": appended, "queued_at": [queued_at] * count}
     )
+
+
+# The sequence the migration gave audit_records.id (PostgreSQL only).
+_DRAW_IDS = text("SELECT nextval('audit_records_id_seq') FROM generate_series(1, :count)")
 
 
 def _bound(dialect: Dialect, name: str, values: list[Any]) -> list[Any]:

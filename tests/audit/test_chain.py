@@ -400,11 +400,11 @@ async def test_metrics_show_the_backlog_and_the_seal_lag(api: Api, db: Database)
     assert "audit_seal_lag_seconds_count" in sealed
 
 
+@pytest.mark.parametrize("count", [10, 150])  # a group's few (arrays), a run's many (COPY)
 async def test_records_of_one_call_take_ascending_ids_in_their_order_each_queued_once(
-    db: Database,
+    db: Database, count: int
 ) -> None:
-    """Many records (a run's chunk) go in as one statement: ids still follow the changes."""
-    changes = [Change("probe", f"m-{n:03d}", "touched", None, {"n": n}) for n in range(150)]
+    changes = [Change("probe", f"m-{n:03d}", "touched", None, {"n": n}) for n in range(count)]
     async with db.sessionmaker() as session:
         await record_changes(session, changes, actor=SYSTEM_ACTOR, now=DEFAULT_NOW)
         await session.commit()
@@ -418,7 +418,7 @@ async def test_records_of_one_call_take_ascending_ids_in_their_order_each_queued
         ).all()
         queued = (await session.scalars(select(UnsealedRecord.record_id))).all()
     assert [(row.entity_id, row.after, row.before) for row in rows] == [
-        (f"m-{n:03d}", {"n": n}, None) for n in range(150)
+        (f"m-{n:03d}", {"n": n}, None) for n in range(count)
     ]
     assert sorted(queued) == [row.id for row in rows]
 
