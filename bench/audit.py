@@ -9,6 +9,11 @@ no record. The sealer's lag is read from the database while the load runs: every
 long the oldest record waiting for a seal has waited (commit to now), and, afterwards, each
 trade record's ``sealed_at - occurred_at`` (its request's start to its seal: an upper bound).
 
+Where the cost goes, per phase: each server's requests served and CPU (and which one holds the
+sealer's lock), the CPU per request of the servers and of their PostgreSQL backends (read from
+/proc: other work on the host does not count), and what the app's connections waited on
+(pg_stat_activity every 0.1 s). ``--py-spy DIR`` samples every server during each phase.
+
 Checks: every answer 201; with the trail on, one record per trade, all sealed in one gap-free
 chain; with it off, none.
 """
@@ -18,18 +23,22 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 
-from bench.ingest import WARMUP, Payloads, Phase, measured
+from bench.ingest import WARMUP, Payloads, Phase, drive
 from bench.lib import cli
 from bench.lib.data import API, fetch_all
-from bench.lib.db import BenchDatabase, connect
+from bench.lib.db import MONITOR_APP, BenchDatabase, connect
+from bench.lib.measure import CpuMeter, PgCounters, WaitSampler, cpu_seconds
+from bench.lib.profile import profiled
 from bench.lib.report import Check, Measure, Result, fmt_int, fmt_mib, fmt_ms, percentile
 from bench.lib.servers import Server, client, running_servers
 
@@ -85,12 +94,128 @@ class LagSampler:
         return float("nan")
 
 
+_APP_BACKENDS = (
+    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+    "AND backend_type = 'client backend' AND application_name <> $1"
+)
+# Only the sealer takes an advisory lock (app.core.leadership): whoever holds one seals.
+_SEALER_PORT = (
+    "SELECT a.client_port FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+    "WHERE l.locktype = 'advisory' AND l.granted AND a.datname = current_database()"
+)
+
+
+@dataclass
+class Processes:
+    """Over a phase: each server's CPU seconds and requests served, and the CPU seconds of the
+    app's PostgreSQL backends (by pid in /proc; a backend that ends meanwhile is not counted)."""
+
+    servers: Sequence[Server]
+    monitor: Any
+    served: list[int] = field(default_factory=list)
+    server_cpu: list[float] = field(default_factory=list)
+    backend_cpu: float = 0.0
+    sealer: int | None = None  # index of the server holding the sealer's lock
+    _backends: dict[int, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.served = [0] * len(self.servers)
+
+    async def _backend_seconds(self) -> dict[int, float]:
+        pids = [row["pid"] for row in await self.monitor.fetch(_APP_BACKENDS, MONITOR_APP)]
+        return {pid: cpu_seconds(pid) or 0.0 for pid in pids}
+
+    async def start(self) -> None:
+        self.served = [0] * len(self.servers)
+        self.server_cpu = [-(cpu_seconds(s.pid) or 0.0) for s in self.servers]
+        self._backends = await self._backend_seconds()
+
+    async def stop(self) -> None:
+        self.server_cpu = [
+            c + (cpu_seconds(s.pid) or 0.0)
+            for c, s in zip(self.server_cpu, self.servers, strict=True)
+        ]
+        after = await self._backend_seconds()
+        self.backend_cpu = sum(
+            seconds - self._backends.get(pid, 0.0) for pid, seconds in after.items()
+        )
+        port = await self.monitor.fetchval(_SEALER_PORT)
+        self.sealer = None if port is None else _server_with_port(self.servers, port)
+
+    def per_request_ms(self) -> tuple[float, float]:
+        """CPU milliseconds per request served: the servers', their backends'."""
+        count = max(sum(self.served), 1)
+        return 1000 * sum(self.server_cpu) / count, 1000 * self.backend_cpu / count
+
+    def line(self, wall: float) -> str:
+        each = ", ".join(
+            f"#{i}{' (sealer)' * (i == self.sealer)} {served:,} req, CPU {100 * cpu / wall:.0f}%"
+            for i, (served, cpu) in enumerate(zip(self.served, self.server_cpu, strict=True))
+        )
+        servers, backends = self.per_request_ms()
+        return (
+            f"  servers: {each}\n  CPU per request: servers {servers:.2f} ms, "
+            f"their PostgreSQL backends {backends:.2f} ms"
+        )
+
+
+def _server_with_port(servers: Sequence[Server], port: int) -> int | None:
+    """Which server has a socket on local port ``port`` (its end of a database connection)."""
+    inodes: set[str] = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[1].rsplit(":", 1)[1], 16) == port:
+            inodes.add(fields[9])
+    for index, server in enumerate(servers):
+        with contextlib.suppress(OSError):
+            for fd in os.listdir(f"/proc/{server.pid}/fd"):
+                target = os.readlink(f"/proc/{server.pid}/fd/{fd}")
+                if target.startswith("socket:[") and target[8:-1] in inodes:
+                    return index
+    return None
+
+
+async def measured(
+    phase: Phase,
+    db: BenchDatabase,
+    monitor: Any,
+    processes: Processes,
+    work: tuple[Any, ...],
+    profile: Path | None,
+) -> Phase:
+    """``bench.ingest.measured`` with each server's share, their backends' CPU, the waits, and
+    py-spy on every server when asked."""
+    clients, items, send = work
+    servers = processes.servers
+    await drive(Phase("warm-up", ""), clients, range(-WARMUP, 0), send)
+    pg = PgCounters(monitor)
+    phase.cpu = CpuMeter([s.pid for s in servers])
+    slug = phase.name.replace(" ", "").replace(",", "-").replace("/", "")
+    async with contextlib.AsyncExitStack() as stack:
+        for i, server in enumerate(servers):
+            await stack.enter_async_context(profiled(profile, f"{slug}-{i}", server.pid))
+        waits = await stack.enter_async_context(WaitSampler(db.url))
+        await pg.start()
+        await processes.start()
+        phase.cpu.start()
+        await drive(phase, clients, items, send)
+        phase.cpu.stop()
+        await processes.stop()
+        await pg.stop()
+        print(f"{phase.name}: {phase.count:,} in {phase.cpu.wall:.2f} s; {phase.cpu.line()}")
+        print(processes.line(phase.cpu.wall))
+        print(f"  {waits.line()}")
+        print(f"  {pg.line(max(phase.count, 1), 'trade')}")
+    return phase
+
+
 @dataclass
 class Run:
     servers: int
     audit: bool
     phase: Phase
     peak: str
+    processes: Processes
     lag: LagSampler | None = None
     drain: float = 0.0
     seal_spread: list[float] = field(default_factory=list)
@@ -112,23 +237,24 @@ async def capture(
             for i in range(args.concurrency)
         ]
         bodies = {n: payloads.body(n, tag) for n in range(-WARMUP, args.requests)}
+        processes = Processes(servers, monitor)
+        server_of = {id(api): i % len(servers) for i, api in enumerate(many)}
 
         async def post_one(api: Any, n: int) -> tuple[bool, int]:
             headers = {"Idempotency-Key": f"{tag}-{n}"}
             response = await api.post(f"{API}/trades", json=bodies[n], headers=headers)
+            processes.served[server_of[id(api)]] += 1
             return response.status_code == 201, 1
 
         name = f"POST /trades, {count} server{'s' * (count > 1)}, audit {'on' if audit else 'off'}"
         work = (many, range(args.requests), post_one)
         lag = LagSampler(await connect(db.url)) if audit else None
         async with lag.running() if lag else contextlib.nullcontext():
-            phase = await measured(
-                Phase(name, "req/s"), monitor, servers, *work, warm=range(-WARMUP, 0)
-            )
+            phase = await measured(Phase(name, "req/s"), db, monitor, processes, work, args.py_spy)
         drain = await lag.drained() if lag else 0.0
         await asyncio.gather(*(c.aclose() for c in many))
         peak = _peak(servers)
-    run = Run(count, audit, phase, peak, lag, drain)
+    run = Run(count, audit, phase, peak, processes, lag, drain)
     await _count(run, monitor, tag)
     if lag:
         await lag.monitor.close()
@@ -177,6 +303,7 @@ def measures(runs: list[Run]) -> list[Measure]:
     for run in (r for r in runs if r.audit):
         base = off[run.servers].phase
         rows.append(run.phase.against(base, GOAL, run.peak))
+        rows.append(_cpu_row(run, off[run.servers]))
         assert run.lag is not None
         ages = run.lag.ages
         rows.append(
@@ -201,6 +328,20 @@ def measures(runs: list[Run]) -> list[Measure]:
             )
         )
     return rows
+
+
+def _cpu_row(on: Run, off: Run) -> Measure:
+    """CPU per request, trail on against off: what the trail costs whatever else the host runs."""
+    (servers, backends), (base_servers, base_backends) = (
+        run.processes.per_request_ms() for run in (on, off)
+    )
+    total, base = servers + backends, base_servers + base_backends
+    return Measure(
+        "  CPU per request: servers + their PostgreSQL backends",
+        f"{servers:.2f} + {backends:.2f} ms",
+        f"{base_servers:.2f} + {base_backends:.2f} ms",
+        f"{base / total:.4f}" if total else "",
+    )
 
 
 async def bench(args: argparse.Namespace, db: BenchDatabase) -> Result:

@@ -6,10 +6,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
     ColumnElement,
+    Dialect,
     Row,
     Select,
     bindparam,
+    cast,
     delete,
     false,
     func,
@@ -23,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, Session, defer
 
 from app.audit.chain import HASHED_FIELDS
-from app.audit.models import GENESIS_HASH, AuditRecord, AuditSeal, UnsealedRecord
+from app.audit.models import _ROW_ID, GENESIS_HASH, AuditRecord, AuditSeal, UnsealedRecord
 from app.core import bulk
 from app.core.any_of import any_of
 from app.core.db import table_of
@@ -74,30 +77,73 @@ RECORD_COLUMNS = (
 
 def append_records(session: Session, columns: dict[str, list[Any]]) -> None:
     """Insert records, given column by column (``RECORD_COLUMNS``, one value per record each),
-    and queue them for the sealer: two statements (three for many records on PostgreSQL,
-    written by COPY with ids drawn first), no shared lock. Ids ascend in the order of the
-    records."""
+    and queue them for the sealer, no shared lock taken. Ids ascend in the order of the
+    records. On PostgreSQL one statement for a few records (the columns go as arrays), COPY
+    for many (ids drawn first: cheaper for the database per record); on SQLite two."""
     count = len(columns["entity_id"])
+    queued_at = datetime.now(UTC)
+    dialect = session.get_bind().dialect
     if bulk.copies(session, count):
-        drawn = session.execute(_DRAW_IDS, {"count": count}).scalars().all()
-        appended = sorted(drawn)
+        appended = sorted(session.execute(_DRAW_IDS, {"count": count}).scalars().all())
         bulk.write_columns(session, table_of(AuditRecord), {**columns, "id": appended})
+    elif dialect.name == "postgresql":
+        values = {name: _bound(dialect, name, columns[name]) for name in RECORD_COLUMNS}
+        session.execute(_APPEND_AND_QUEUE, {**values, "queued_at": queued_at})
+        return
     else:
         statement = insert(table_of(AuditRecord)).returning(
             AuditRecord.id, sort_by_parameter_order=True
         )
         keys = list(columns)
-        records = [dict(zip(keys, row, strict=True)) for row in zip(*columns.values(), strict=True)]
+        rows = zip(*columns.values(), strict=True)
+        records = [dict(zip(keys, row, strict=True)) for row in rows]
         appended = list(session.execute(statement, records).scalars().all())
     bulk.write_columns(
-        session,
-        table_of(UnsealedRecord),
-        {"record_id": appended, "queued_at": [datetime.now(UTC)] * count},
+        session, table_of(UnsealedRecord), {"record_id": appended, "queued_at": [queued_at] * count}
     )
 
 
 # The sequence the migration gave audit_records.id (PostgreSQL only).
 _DRAW_IDS = text("SELECT nextval('audit_records_id_seq') FROM generate_series(1, :count)")
+
+
+def _bound(dialect: Dialect, name: str, values: list[Any]) -> list[Any]:
+    """A column's values as its type binds them (UTC times checked, images as JSON text): each
+    object once, however many records share it (a batch's time, its actor)."""
+    process = table_of(AuditRecord).c[name].type.dialect_impl(dialect).bind_processor(dialect)
+    if process is None:
+        return values
+    shared = {id(value): value for value in values}
+    if len(shared) * 2 > len(values):
+        return list(map(process, values))
+    # The objects stay alive in ``values`` meanwhile: their ids name them.
+    converted = {key: process(value) for key, value in shared.items()}
+    return [converted[id(value)] for value in values]
+
+
+# One statement appends and queues, the records' ids never leaving the database. The rows come
+# out of unnest in the arrays' order (WITH ORDINALITY, ORDER BY), and each id is drawn as its
+# row reaches the INSERT: ids ascend in the records' order.
+_APPEND_AND_QUEUE = text(
+    """
+WITH appended AS (
+    INSERT INTO audit_records (occurred_at, actor_key_id, actor_role, actor_name, request_id,
+                               entity_type, entity_id, action, before, after, event_type)
+    SELECT occurred_at, actor_key_id, actor_role, actor_name, request_id,
+           entity_type, entity_id, action, CAST(before AS json), CAST(after AS json), event_type
+    FROM unnest(CAST(:occurred_at AS timestamptz[]), CAST(:actor_key_id AS text[]),
+                CAST(:actor_role AS text[]), CAST(:actor_name AS text[]),
+                CAST(:request_id AS text[]), CAST(:entity_type AS text[]),
+                CAST(:entity_id AS text[]), CAST(:action AS text[]), CAST(:before AS text[]),
+                CAST(:after AS text[]), CAST(:event_type AS text[]))
+         WITH ORDINALITY AS given(occurred_at, actor_key_id, actor_role, actor_name, request_id,
+                                  entity_type, entity_id, action, before, after, event_type, n)
+    ORDER BY n
+    RETURNING id
+)
+INSERT INTO audit_unsealed (record_id, queued_at) SELECT id, :queued_at FROM appended
+"""
+)
 
 
 # The sealer -----------------------------------------------------------------------------------
@@ -111,37 +157,94 @@ async def chain_head(session: AsyncSession) -> tuple[int, str]:
 
 
 # What the sealer reads of each record: its id, when it was queued, then the fields the chain
-# hashes that the record holds (``SEALED_FIELDS``), in that order.
+# hashes that the record holds (``SEALED_FIELDS``), in that order; then the chain's head as the
+# statement saw it (``seq`` and hash, None before the first seal), the same on every row.
 SEALED_FIELDS = tuple(name for name in HASHED_FIELDS if name not in ("seq", "prev_hash"))
+
+
+def _head_columns() -> tuple[Any, ...]:
+    # Read in the statement that reads the records: no round trip of its own.
+    seals = table_of(AuditSeal)
+    last = select(seals.c.seq, seals.c.hash).order_by(seals.c.seq.desc()).limit(1).subquery()
+    return (
+        select(last.c.seq).scalar_subquery().label("head_seq"),
+        select(last.c.hash).scalar_subquery().label("head_hash"),
+    )
 
 
 def _unsealed_statement() -> Select[Any]:
     records, queue = table_of(AuditRecord), table_of(UnsealedRecord)
     return (
-        select(records.c.id, queue.c.queued_at, *(records.c[name] for name in SEALED_FIELDS))
+        select(
+            records.c.id,
+            queue.c.queued_at,
+            *(records.c[name] for name in SEALED_FIELDS),
+            *_head_columns(),
+        )
         .join(queue, queue.c.record_id == records.c.id)
         .order_by(queue.c.record_id)
         .limit(bindparam("limit"))
     )
 
 
+def _taking_statement() -> Select[Any]:
+    """PostgreSQL: the queue's oldest rows deleted and their records read in one statement (the
+    seals follow in the same transaction, so a record leaves the queue only with its seal)."""
+    records, queue = table_of(AuditRecord), table_of(UnsealedRecord)
+    oldest = select(queue.c.record_id).order_by(queue.c.record_id).limit(bindparam("limit"))
+    taken = (
+        delete(queue)
+        .where(queue.c.record_id == func.any(_ids(oldest.subquery().c.record_id)))
+        .returning(queue.c.record_id, queue.c.queued_at)
+        .cte("taken")
+    )
+    return (
+        select(
+            records.c.id,
+            taken.c.queued_at,
+            *(records.c[name] for name in SEALED_FIELDS),
+            *_head_columns(),
+        )
+        .join_from(taken, records, records.c.id == taken.c.record_id)
+        .where(records.c.id == func.any(_ids(taken.c.record_id)))
+        .order_by(records.c.id)
+    )
+
+
+def _ids(column: Any) -> Any:
+    # Rows looked up by an array of ids: index scans, however long the trail or the queue. A
+    # join on the queue alone leaves the plan to its statistics, those of a moment (empty, or a
+    # run's backlog): misjudged, it walks the whole trail.
+    return cast(select(func.array_agg(column)).scalar_subquery(), ARRAY(_ROW_ID))
+
+
 _UNSEALED = _unsealed_statement()
+_TAKING = _taking_statement()
+
+
+def _takes_at_read(session: AsyncSession) -> bool:
+    # SQLite has no DELETE in a WITH clause: it deletes the queue's rows with the seals.
+    return session.get_bind().dialect.name == "postgresql"
 
 
 async def unsealed_records(session: AsyncSession, *, limit: int) -> Sequence[Sequence[Any]]:
-    """Committed records waiting for a seal, oldest id first: plain rows (no ORM objects: the
-    sealer reads every record once) of the id, when it was queued, then ``SEALED_FIELDS``."""
-    rows: Sequence[Row[Any]] = (await session.execute(_UNSEALED, {"limit": limit})).all()
+    """Committed records waiting for a seal, oldest id first, taken off the queue (on
+    PostgreSQL here, elsewhere by ``append_seals``): plain rows (no ORM objects: the sealer
+    reads every record once) of the id, when it was queued, ``SEALED_FIELDS``, then the chain's
+    head (``seq``, hash)."""
+    statement = _TAKING if _takes_at_read(session) else _UNSEALED
+    rows: Sequence[Row[Any]] = (await session.execute(statement, {"limit": limit})).all()
     return rows
 
 
 async def append_seals(session: AsyncSession, seals: Sequence[dict[str, Any]]) -> None:
-    """The seals (COPY on PostgreSQL when a batch of trades left many), then the queue's rows
-    they empty."""
+    """The seals (COPY on PostgreSQL when a batch of trades left many), and, where
+    ``unsealed_records`` did not, the queue's rows they empty."""
     await bulk.insert_rows(session, table_of(AuditSeal), seals)
-    queue = table_of(UnsealedRecord)
-    sealed = [seal["record_id"] for seal in seals]
-    await session.execute(delete(queue).where(any_of(queue.c.record_id, sealed)))
+    if not _takes_at_read(session):
+        queue = table_of(UnsealedRecord)
+        sealed = [seal["record_id"] for seal in seals]
+        await session.execute(delete(queue).where(any_of(queue.c.record_id, sealed)))
 
 
 async def backlog(session: AsyncSession) -> tuple[int, datetime | None]:

@@ -5,10 +5,12 @@ seals, the others stand by (and still report the backlog in their own ``/metrics
 """
 
 import asyncio
+from collections.abc import Coroutine
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from prometheus_client import Gauge, Histogram
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.audit.sealing import SEAL_BATCH, Backlog, backlog, seal_pending
 from app.core.leadership import Leadership, lead
@@ -27,6 +29,8 @@ SEAL_LAG = Histogram(
 )
 
 log = get_logger(__name__)
+
+T = TypeVar("T")
 
 
 class Sealer:
@@ -61,37 +65,55 @@ class Sealer:
                 log.exception("audit_sealer_failed")
                 await asyncio.sleep(self._standby_interval)
 
-    async def seal_once(self) -> int:
-        """One transaction of sealing; how many records it sealed."""
+    async def seal_once(self, connection: AsyncConnection | None = None) -> int:
+        """One transaction of sealing (on ``connection`` when given); how many records it
+        sealed."""
 
         async def transaction() -> list[float]:
-            async with self._sessionmaker() as session, session.begin():
+            async with self._session(connection) as session, session.begin():
                 return await seal_pending(session, now=datetime.now(UTC), limit=self._batch)
 
-        # A transaction cancelled half-way could leave its connection holding SQLite's write
-        # lock: once begun, it finishes, and only then does the cancellation take effect.
-        lags = await asyncio.shield(transaction())
+        lags = await _to_the_end(transaction())
         for lag in lags:
             SEAL_LAG.observe(lag)
         return len(lags)
 
-    async def report_backlog(self) -> None:
+    async def report_backlog(self, connection: AsyncConnection | None = None) -> None:
         async def read() -> Backlog:
-            async with self._sessionmaker() as session:
+            async with self._session(connection) as session:
                 return await backlog(session, now=datetime.now(UTC))
 
-        waiting = await asyncio.shield(read())
+        waiting = await _to_the_end(read())
         UNSEALED.set(waiting.unsealed)
         UNSEALED_AGE.set(waiting.oldest_age_seconds)
 
+    def _session(self, connection: AsyncConnection | None) -> AsyncSession:
+        return self._sessionmaker() if connection is None else self._sessionmaker(bind=connection)
+
     async def _seal_while_leading(self, leadership: Leadership) -> None:
+        # On PostgreSQL the leader seals on the lock's own connection: no pool checkout per
+        # transaction, and no seal once the lock is lost (its connection's failure ends this).
+        connection = leadership.connection
         loop = asyncio.get_running_loop()
-        next_check = loop.time()
+        next_report = loop.time()
         while True:
-            sealed = await self.seal_once()
-            if loop.time() >= next_check:
-                await leadership.still_held()
-                await self.report_backlog()
-                next_check = loop.time() + self._standby_interval
+            sealed = await self.seal_once(connection)
+            if loop.time() >= next_report:
+                await self.report_backlog(connection)
+                next_report = loop.time() + self._standby_interval
             if sealed < self._batch:
                 await asyncio.sleep(self._interval)
+
+
+async def _to_the_end(work: Coroutine[Any, Any, T]) -> T:
+    """``work``, run to its end even when the caller is cancelled meanwhile; the cancellation
+    takes effect only then. A transaction cut off half-way could leave its connection holding
+    SQLite's write lock, or the leader's connection busy while the lock is given up."""
+    task = asyncio.ensure_future(work)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await asyncio.wait([task])
+        if not task.cancelled():
+            task.exception()  # seen: the cancellation is what the caller gets
+        raise

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import repository
 from app.audit.chain import hash_of_own
+from app.audit.models import GENESIS_HASH
 
 SEAL_BATCH = 2000
 
@@ -44,13 +45,14 @@ async def seal_pending(
     pending = await repository.unsealed_records(session, limit=limit)
     if not pending:
         return []
-    seq, previous = await repository.chain_head(session)
+    head_seq, head_hash = pending[0][-2:]  # see repository.unsealed_records
+    seq, previous = (0, GENESIS_HASH) if head_seq is None else (head_seq, head_hash)
     seals = []
     lags = []
-    for record_id, queued_at, *values in pending:  # see repository.unsealed_records
+    for record_id, queued_at, *values in pending:
         lags.append(max((now - queued_at).total_seconds(), 0.0))
         seq += 1
-        fields = dict(zip(repository.SEALED_FIELDS, values, strict=True))
+        fields = dict(zip(repository.SEALED_FIELDS, values[:-2], strict=True))
         fields["seq"], fields["prev_hash"] = seq, previous
         current = hash_of_own(fields)
         seals.append(

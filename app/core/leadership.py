@@ -25,6 +25,12 @@ class Leadership:
     def __init__(self, connection: AsyncConnection | None) -> None:
         self._connection = connection
 
+    @property
+    def connection(self) -> AsyncConnection | None:
+        """The lock's own connection (None on SQLite): what runs on it runs only while the lock
+        is held, and fails once it is lost."""
+        return self._connection
+
     async def still_held(self) -> None:
         """Raise if the lock's connection is gone (the lock went with it)."""
         if self._connection is not None:

@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from app.audit.chain import HASHED_FIELDS, canonical, record_hash
 from app.audit.models import GENESIS_HASH, AuditRecord, AuditSeal, UnsealedRecord
 from app.audit.sealer import Sealer
-from app.audit.sealing import hashed_fields
+from app.audit.sealing import hashed_fields, seal_pending
 from app.audit.service import Change, entity_history, record_changes, write_queued_changes
 from app.audit.verification import verify_chain
 from app.core.auth import SYSTEM_ACTOR
@@ -398,3 +398,80 @@ async def test_metrics_show_the_backlog_and_the_seal_lag(api: Api, db: Database)
     assert "audit_unsealed_records 0.0" in sealed
     assert "audit_unsealed_oldest_age_seconds 0.0" in sealed
     assert "audit_seal_lag_seconds_count" in sealed
+
+
+@pytest.mark.parametrize("count", [10, 150])  # a group's few (arrays), a run's many (COPY)
+async def test_records_of_one_call_take_ascending_ids_in_their_order_each_queued_once(
+    db: Database, count: int
+) -> None:
+    changes = [Change("probe", f"m-{n:03d}", "touched", None, {"n": n}) for n in range(count)]
+    async with db.sessionmaker() as session:
+        await record_changes(session, changes, actor=SYSTEM_ACTOR, now=DEFAULT_NOW)
+        await session.commit()
+    async with db.sessionmaker() as session:
+        rows = (
+            await session.execute(
+                select(AuditRecord.id, AuditRecord.entity_id, AuditRecord.after, AuditRecord.before)
+                .where(AuditRecord.entity_type == "probe")
+                .order_by(AuditRecord.id)
+            )
+        ).all()
+        queued = (await session.scalars(select(UnsealedRecord.record_id))).all()
+    assert [(row.entity_id, row.after, row.before) for row in rows] == [
+        (f"m-{n:03d}", {"n": n}, None) for n in range(count)
+    ]
+    assert sorted(queued) == [row.id for row in rows]
+
+
+async def test_a_sealing_rolled_back_leaves_its_records_queued(db: Database) -> None:
+    async with db.sessionmaker() as session:
+        change = Change("probe", "p-5", "touched", before=None, after={"n": 5})
+        await record_changes(session, [change], actor=SYSTEM_ACTOR, now=DEFAULT_NOW)
+        await session.commit()
+    seals = await _count(db, AuditSeal)
+    async with db.sessionmaker() as session:
+        assert len(await seal_pending(session, now=DEFAULT_NOW)) == 1
+        await session.rollback()
+    assert (await _count(db, UnsealedRecord), await _count(db, AuditSeal)) == (1, seals)
+    assert await seal(db.sessionmaker) == 1
+
+
+async def test_a_sealer_whose_connection_dies_is_replaced_by_another(db: Database) -> None:
+    """The leader seals on its lock's connection: when that goes, so does its leadership, and
+    a standby takes over within its standby interval."""
+    if db.backend != "postgres":
+        pytest.skip("SQLite has no advisory lock: every process seals")
+    first = Sealer(db.engine, db.sessionmaker, interval=0.01, standby_interval=0.05)
+    running = [asyncio.create_task(first.run())]
+    try:
+        await _recorded_and_sealed(db, "p-6")
+        second = Sealer(db.engine, db.sessionmaker, interval=0.01, standby_interval=0.05)
+        running.append(asyncio.create_task(second.run()))
+        async with db.engine.connect() as connection:
+            holders = await connection.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_locks "
+                    "WHERE locktype = 'advisory' AND granted AND database = "
+                    "(SELECT oid FROM pg_database WHERE datname = current_database())"
+                )
+            )
+            assert holders.scalars().all() == [True]
+        await _recorded_and_sealed(db, "p-7")
+    finally:
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+    async with db.sessionmaker() as session:
+        assert (await verify_chain(session)).ok
+
+
+async def _recorded_and_sealed(db: Database, entity_id: str) -> None:
+    async with db.sessionmaker() as session:
+        change = Change("probe", entity_id, "touched", before=None, after={"id": entity_id})
+        await record_changes(session, [change], actor=SYSTEM_ACTOR, now=DEFAULT_NOW)
+        await session.commit()
+    for _ in range(300):  # three seconds at most
+        if not await _count(db, UnsealedRecord):
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"{entity_id} not sealed within 3 s")
