@@ -18,8 +18,8 @@ import asyncpg
 import httpx
 import pytest
 from hypothesis import settings
-from sqlalchemy import delete, func, insert, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import delete, event, func, insert, select, text
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.apikeys.service import create_key
@@ -42,6 +42,17 @@ settings.register_profile("deep", max_examples=2000, deadline=None, stateful_ste
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 # A Wednesday afternoon in New York: 2026-11-24 (Tuesday) is a trading day at every demo venue.
 DEFAULT_NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_without_flush(dbapi_connection: Any, _record: Any) -> None:
+    """SQLite's counterpart of ``synchronous_commit = off`` (below): in WAL mode, commits wait
+    for no flush to the disk (only a power cut could lose them; what a test sees is the same).
+    Every engine of the test process, the app's included."""
+    if "sqlite" in type(dbapi_connection).__module__:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
 
 
 def _backends() -> list[str]:
