@@ -148,6 +148,7 @@ class Database:
         # What puts the baseline back in one call: a function (PostgreSQL), a script (SQLite).
         self.restore_call: str | None = None
         self.with_reference: Database | None = None
+        self.holds_reference = False  # set by the ``db`` fixture
 
     async def capture_baseline(self, name: str = "baseline") -> None:
         """The rows the database holds now become the baseline ``reset`` goes back to (a copy
@@ -357,7 +358,8 @@ async def database(
 
 @pytest.fixture
 async def db(database: Database, request: pytest.FixtureRequest) -> Database:
-    if "reference" in request.fixturenames:
+    database.holds_reference = "reference" in request.fixturenames
+    if database.holds_reference:
         # Restored whole (``Database.load_reference``): before any other fixture writes.
         await database.load_reference()
     else:
@@ -405,6 +407,7 @@ def reference(db: Database) -> None:
     """The demo reference data (markets, instruments, counterparties, books, accounts, SSIs),
     which the ``db`` fixture of a test that asks for it puts in: loaded through the services by
     the first such test of each database, restored (in a tenth of the time) for the others."""
+    assert db.holds_reference, "name the fixture among the test's (or a fixture's) arguments"
 
 
 @pytest.fixture
