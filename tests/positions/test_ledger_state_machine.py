@@ -21,11 +21,10 @@ their latest daily row. Whenever the clock moves on, the answers as known at tha
 recorded (``known_at``): every later check proves that no later booking changed them.
 
 pytest-asyncio runs an async ``@given`` test in the session's event loop, so each example starts
-from a fresh database (``Database.reset`` and the demo reference data) instead of taking the
-function-scoped ``db`` fixture.
+from a fresh database (``Database.load_reference``: the baseline and the demo reference data)
+instead of taking the function-scoped ``db`` fixture.
 """
 
-import copy
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -51,7 +50,6 @@ from app.positions.bookings.service import Direction, SettlementMovement
 from app.positions.costing import Holding, trade_effect
 from app.positions.journal.models import Posting
 from app.positions.ledger_check.service import check_ledger
-from app.reference.demo import load_demo_reference
 from app.trades.capture import service as trades
 from app.trades.capture.models import Trade
 from app.trades.capture.schemas import TradeIn, TradePatch
@@ -787,28 +785,6 @@ OPERATIONS: list[tuple[str, Callable[[Run], bool], int]] = [
 ]
 
 
-GENERATED_IDS = ("postings", "pending_postings", "ledger_balances")
-# Per database: every table's rows once the demo reference data is loaded.
-_WITH_REFERENCE: dict[str, dict[str, list[dict[str, Any]]]] = {}
-
-
-async def _fresh(db: Database) -> None:
-    """The state after migration plus the demo reference data: loaded through the service once
-    per database, then restored the way ``Database.reset`` restores its baseline."""
-    with_reference = copy.copy(db)
-    with_reference.baseline = _WITH_REFERENCE.get(db.url, {})
-    if with_reference.baseline:
-        await with_reference.reset()
-        return
-    await db.reset()
-    async with db.sessionmaker() as session, UnitOfWork(session):
-        await load_demo_reference(session, actor=SYSTEM_ACTOR, now=DEFAULT_NOW)
-    await with_reference.capture_baseline()
-    # No rows with database-generated ids: restoring them would leave the sequences behind.
-    assert not any(with_reference.baseline[t] for t in GENERATED_IDS)
-    _WITH_REFERENCE[db.url] = with_reference.baseline
-
-
 @settings(
     max_examples=EXAMPLES,
     deadline=None,
@@ -820,7 +796,7 @@ async def _fresh(db: Database) -> None:
 async def test_random_activity_keeps_positions_cash_and_past_answers_equal_to_the_model(
     database: Database, data: st.DataObject
 ) -> None:
-    await _fresh(database)
+    await database.load_reference()
     run = Run(database, data)
     # Nothing was booked before the first step: what the book knew then is empty and stays so,
     # whatever is booked later for those days.
