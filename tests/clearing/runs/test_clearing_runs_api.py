@@ -542,7 +542,7 @@ async def test_an_instruction_is_audited_as_stored_with_its_pending_entry(
                 AuditRecord.entity_type == "settlement_instruction", AuditRecord.action == "created"
             )
         )
-        audited: dict[str, Any] = dict(created.tuples().all())
+        audited: dict[str, Any] = dict(created.all())
         pending = dict(
             (await session.execute(select(PendingEntry.source_id, PendingEntry.id))).all()
         )
