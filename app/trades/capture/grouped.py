@@ -19,7 +19,6 @@ gets the answer it would get alone:
 """
 
 import asyncio
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -65,21 +64,16 @@ class _Member:
 
 
 class CaptureGroups:
-    """The queue of one event loop's captures and the tasks that book them. A group starts when
-    the one before has inserted its trades (with ``overlap``; else when it has ended), so that
-    its first statements run while the one before books, locks positions and commits: at most
-    two at once, the second waiting in the database for what the first holds."""
+    """The queue of one event loop's captures and the task that books them, a group at a time.
+    (Starting the next group once the running one had inserted its trades, so that two overlap,
+    was measured and did not shorten captures: p99 114 ms against 74 ms at 144 requests/s.)"""
 
-    def __init__(
-        self, sessionmaker: async_sessionmaker[AsyncSession], *, max_size: int, overlap: bool
-    ) -> None:
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], *, max_size: int) -> None:
         self.loop = asyncio.get_running_loop()
         self._sessionmaker = sessionmaker
         self._max_size = max_size
         self._queue: list[_Member] = []
         self._drainer: asyncio.Task[None] | None = None
-        self._slots = asyncio.Semaphore(2 if overlap else 1)
-        self._running: set[asyncio.Task[None]] = set()
 
     async def submit(self, new: NewTrade, body: dict[str, Any], claim: Claim | None) -> _Answer:
         member = _Member(new, body, claim, self.loop.create_future())
@@ -94,58 +88,35 @@ class CaptureGroups:
             raise
 
     async def _drain(self) -> None:
+        group: list[_Member] = []
         try:
             while self._queue:
-                await self._slots.acquire()
                 taken, self._queue = self._queue[: self._max_size], self._queue[self._max_size :]
                 group = [member for member in taken if not member.abandoned]
-                if not group:
-                    self._slots.release()
-                    continue
-                inserted = asyncio.Event()
-                task = asyncio.create_task(self._answer(group, inserted))
-                self._running.add(task)
-                task.add_done_callback(self._running.discard)
-                waiter = asyncio.create_task(inserted.wait())
-                try:
-                    await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
-                finally:
-                    waiter.cancel()
+                answers = await self._run(group) if group else []
+                for member, answer in zip(group, answers, strict=True):
+                    if not member.answer.done():
+                        member.answer.set_result(answer)
         finally:
             self._drainer = None
-            # Only when cancelled (shutdown): whoever is still queued goes alone.
-            for member in self._queue:
+            # Only when cancelled (shutdown): whoever is still waiting goes alone.
+            for member in [*group, *self._queue]:
                 if not member.answer.done():
                     member.answer.set_result(None)
             self._queue.clear()
 
-    async def _answer(self, group: list[_Member], inserted: asyncio.Event) -> None:
-        try:
-            answers = await self._run(group, inserted)
-            for member, answer in zip(group, answers, strict=True):
-                if not member.answer.done():
-                    member.answer.set_result(answer)
-        finally:
-            self._slots.release()
-            for member in group:  # cancelled (shutdown): they go alone
-                if not member.answer.done():
-                    member.answer.set_result(None)
-
-    async def _run(self, group: list[_Member], inserted: asyncio.Event) -> list[_Answer]:
+    async def _run(self, group: list[_Member]) -> list[_Answer]:
         try:
             async with self._sessionmaker() as session, UnitOfWork(session):
-                return await _book(session, group, inserted.set)
+                return await _book(session, group)
         except Exception:
             _log.warning("trade_group_failed", members=len(group), exc_info=True)
             return [None] * len(group)
 
 
-async def _book(
-    session: AsyncSession, group: list[_Member], inserted: Callable[[], None]
-) -> list[_Answer]:
+async def _book(session: AsyncSession, group: list[_Member]) -> list[_Answer]:
     """Book the group's trades in the session's transaction; each member's answer (None for
-    those that must go alone: a key held elsewhere or by an earlier member). ``inserted`` is
-    called once the trades are inserted."""
+    those that must go alone: a key held elsewhere or by an earlier member)."""
     holders: dict[tuple[str, str], _Member] = {}
     for member in group:
         if member.claim is not None:
@@ -157,9 +128,7 @@ async def _book(
         if member.claim is None
         or (member.claim.identity in held and holders[member.claim.identity] is member)
     ]
-    outcomes = await service.capture_group(
-        session, [member.new for member in joined], on_inserted=inserted
-    )
+    outcomes = await service.capture_group(session, [member.new for member in joined])
     answers: dict[int, _Answer] = {}
     restated: dict[tuple[str, str], Any] = {}
     released: list[tuple[str, str]] = []
@@ -186,12 +155,8 @@ def _groups(app: FastAPI) -> CaptureGroups:
     """The app's capture groups on the running event loop (made at its first capture)."""
     groups: CaptureGroups | None = getattr(app.state, "capture_groups", None)
     if groups is None or groups.loop is not asyncio.get_running_loop():
-        settings = app.state.settings
-        groups = CaptureGroups(
-            app.state.sessionmaker,
-            max_size=settings.trade_capture_group_max,
-            overlap=settings.trade_capture_group_overlap,
-        )
+        max_size = app.state.settings.trade_capture_group_max
+        groups = CaptureGroups(app.state.sessionmaker, max_size=max_size)
         app.state.capture_groups = groups
     return groups
 

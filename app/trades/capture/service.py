@@ -1,6 +1,6 @@
 """Trade capture (single and batch), amendment, cancellation, history and queries."""
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from itertools import groupby
@@ -243,15 +243,11 @@ async def capture_trade(
 
 
 async def capture_group(
-    session: AsyncSession,
-    trades: Sequence[NewTrade],
-    *,
-    on_inserted: Callable[[], None] = lambda: None,
+    session: AsyncSession, trades: Sequence[NewTrade]
 ) -> list[Trade | Conflict]:
     """Book the trades of several requests in one transaction (``grouped``), each answered
     as ``capture_trade`` answers it alone: its trade, or the 409 naming the trade booked under
-    its (book, external_id); of two in the group with the same, the first is booked.
-    ``on_inserted`` is called once the trades are inserted, before what locks positions."""
+    its (book, external_id); of two in the group with the same, the first is booked."""
     first: dict[tuple[str, str], NewTrade] = {}
     for new in trades:
         first.setdefault(new.identity, new)
@@ -259,7 +255,6 @@ async def capture_group(
     inserted = await repository.insert_many_unless_booked(
         session, [first[identity].row for identity in sorted(first)]
     )
-    on_inserted()
     refused = [identity for identity, new in first.items() if new.row["id"] not in inserted]
     booked = await repository.booked_ids(session, refused) if refused else {}
     booked.update({i: new.row["id"] for i, new in first.items() if new.row["id"] in inserted})
