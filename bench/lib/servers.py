@@ -21,6 +21,10 @@ import httpx
 from bench.lib.db import LOOPBACK, PROJECT_ROOT, BenchDatabase, app_environment
 from bench.lib.measure import peak_rss_mib
 
+# Seconds a server keeps an idle connection (uvicorn's default is 5): far above the clients'
+# own expiry, so an idle connection is always dropped by the client first.
+SERVER_KEEPALIVE = 60
+
 
 @dataclass
 class Server:
@@ -83,6 +87,7 @@ async def _start(
         process = await asyncio.create_subprocess_exec(
             *(sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory"),
             *("--host", LOOPBACK, "--port", str(port), "--no-access-log", "--log-level", "warning"),
+            *("--timeout-keep-alive", str(SERVER_KEEPALIVE)),
             cwd=PROJECT_ROOT,
             env=app_environment(url, log_level, settings),
             stdin=asyncio.subprocess.DEVNULL,
@@ -122,9 +127,9 @@ async def running_servers(
 def client(
     base_url: str, headers: dict[str, str], *, connections: int = 1, keepalive: float = 5.0
 ) -> httpx.AsyncClient:
-    """``keepalive``: seconds an idle connection is kept. Below uvicorn's 5 s, so that the client
-    never sends on a connection the server is closing as idle (a ReadError), when the load is
-    light enough to leave connections idle that long."""
+    """``keepalive``: seconds an idle connection is kept. Well below the servers' keep-alive, so
+    that the client never sends on a connection the server is closing as idle (a ReadError),
+    however long a busy host leaves it idle between two requests."""
     limits = httpx.Limits(
         max_connections=connections,
         max_keepalive_connections=connections,
