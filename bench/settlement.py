@@ -259,6 +259,12 @@ async def bench(args: argparse.Namespace, db: BenchDatabase) -> Result:
         audit = await monitor.fetchval("SELECT count(*) FROM audit_records")
         body = {"settlement_date": str(day)}
         run = await measured_run(app, "/settlement-runs", body, args.py_spy, "settlement run")
+    per = 1000 / args.instructions
+    print(
+        f"CPU per instruction: run {run.cpu * per:.3f} ms in the app's process, "
+        f"{run.backend_cpu * per:.3f} ms in its PostgreSQL backends; "
+        f"set-based SQL {sql.backend_cpu * per:.3f} ms in its backend"
+    )
     writes = ("INSERT journal_entries", "UPDATE settlement_instructions")
     chunks = [t for t in run.transactions if any(t.statements[w] for w in writes)]
     print(breakdown(chunks, "chunks settled"))

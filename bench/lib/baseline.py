@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.lib.db import BenchDatabase, clone_database, connect, drop_database
-from bench.lib.measure import PgCounters
+from bench.lib.measure import PgCounters, cpu_seconds
 from bench.lib.report import render_table
 
 SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
@@ -31,6 +31,7 @@ class BaselineRun:
     steps: list[tuple[str, float]] = field(default_factory=list)
     writes: Writes = field(default_factory=dict)
     rows: list[Any] = field(default_factory=list)  # what ``result`` read before the commit
+    backend_cpu: float = 0.0  # CPU seconds of the script's PostgreSQL backend (/proc)
 
 
 def steps(name: str) -> list[tuple[str, str]]:
@@ -70,6 +71,8 @@ async def _timed(
     result: str | None,
 ) -> BaselineRun:
     timed: list[tuple[str, float]] = []
+    backend = connection.get_server_pid()
+    cpu0 = cpu_seconds(backend) or 0.0
     transaction = connection.transaction()
     await transaction.start()
     for key, value in settings.items():
@@ -86,7 +89,8 @@ async def _timed(
     began = time.perf_counter()
     await transaction.commit()
     timed.append(("COMMIT", time.perf_counter() - began))
-    return BaselineRun(sum(s for _, s in timed), timed, written, rows)
+    cpu = (cpu_seconds(backend) or cpu0) - cpu0
+    return BaselineRun(sum(s for _, s in timed), timed, written, rows, cpu)
 
 
 def steps_table(run: BaselineRun, title: str) -> str:

@@ -255,12 +255,15 @@ class PgCounters:
 
 
 class WaitSampler:
-    """What the app's PostgreSQL connections are doing: pg_stat_activity every 0.1 s."""
+    """What the app's PostgreSQL connections are doing: pg_stat_activity every 0.1 s; and the
+    CPU their backends used meanwhile (/proc: the server is on this host), from when each was
+    first seen (from 0 when it started after the sampler) to when it was last seen."""
 
     def __init__(self, url: str) -> None:
         self.url = url
         self.samples: Counter[str] = Counter()
         self._task: asyncio.Task[None] | None = None
+        self._cpu: dict[int, list[float]] = {}  # backend pid: [first, last] CPU seconds seen
 
     async def __aenter__(self) -> WaitSampler:
         connection = await asyncpg.connect(
@@ -276,24 +279,39 @@ class WaitSampler:
                 await self._task
 
     async def _poll(self, connection: asyncpg.Connection) -> None:
+        started = await connection.fetchval("SELECT now()")
         try:
             while True:
                 rows = await connection.fetch(
-                    "SELECT state, wait_event_type, wait_event FROM pg_stat_activity "
+                    "SELECT state, wait_event_type, wait_event, pid, backend_start "
+                    "FROM pg_stat_activity "
                     "WHERE datname = current_database() AND backend_type = 'client backend' "
                     "AND application_name <> $1",
                     MONITOR_APP,
                 )
                 for row in rows:
                     self.samples[_state(row)] += 1
+                    self._seen(row["pid"], fresh=row["backend_start"] >= started)
                 await asyncio.sleep(0.1)
         finally:
             await connection.close()
 
+    def _seen(self, pid: int, *, fresh: bool) -> None:
+        cpu = cpu_seconds(pid)
+        if cpu is not None:
+            self._cpu.setdefault(pid, [0.0 if fresh else cpu, cpu])[1] = cpu
+
+    @property
+    def backend_cpu(self) -> float:
+        """CPU seconds the app's backends used while sampled (what a backend used after its
+        last sample, at most 0.1 s of work, is not counted)."""
+        return sum(last - first for first, last in self._cpu.values())
+
     def line(self) -> str:
         total = sum(self.samples.values()) or 1
         shares = ", ".join(f"{s} {100 * n / total:.0f}%" for s, n in self.samples.most_common(4))
-        return f"app connections: {shares or 'none seen'}"
+        cpu = f"; their backends' CPU {self.backend_cpu:.1f} s"
+        return f"app connections: {shares or 'none seen'}{cpu}"
 
     def lock_share(self) -> float:
         total = sum(self.samples.values())

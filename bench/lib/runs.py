@@ -24,6 +24,8 @@ class MeasuredRun:
     wall: float
     transactions: list[Transaction]
     peak: float | None  # this process's peak RSS during the run, MiB
+    cpu: float = 0.0  # this process's CPU seconds during the run
+    backend_cpu: float = 0.0  # the app's PostgreSQL backends' CPU seconds during the run
 
 
 async def measured_run(
@@ -41,7 +43,9 @@ async def measured_run(
                 cpu.stop()
     print(f"{name}: HTTP {response.status_code} in {cpu.wall:.1f} s; {cpu.line()}; {waits.line()}")
     answer = response.json() if response.status_code == 200 else {}
-    return MeasuredRun(answer, cpu.wall, sql.transactions, measure.peak_rss_mib())
+    own = cpu.self_pct * cpu.wall / 100
+    peak = measure.peak_rss_mib()
+    return MeasuredRun(answer, cpu.wall, sql.transactions, peak, own, waits.backend_cpu)
 
 
 def breakdown(transactions: Sequence[Transaction], title: str) -> str:

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core import bulk
 from app.core.any_of import any_of
 from app.core.db import dialect_insert, table_of
+from app.core.lookups import by_key
 from app.core.pagination import PageRequest, fetch_page
 from app.core.runs.framework import claim
 from app.core.snapshots import row_imager
@@ -293,11 +294,12 @@ async def claim_due_rows(
     run_id: str,
     limit: int,
     csd_isins: frozenset[str] = frozenset(),
+    after: tuple[Any, ...] | None = None,
 ) -> Sequence[Row[Any]]:
-    """The next instructions due that this run has not tried yet, locked (``SKIP LOCKED``:
-    another run takes others), as plain rows (every column, by name), not ORM objects: a run
-    reads them and writes them back with ``write_tried``, set-based, so the ORM's per-row
-    bookkeeping is never needed."""
+    """The next instructions due that this run has not tried yet (only those after the
+    run-order key ``after``, if given), locked (``SKIP LOCKED``: another run takes others), as
+    plain rows (every column, by name), not ORM objects: a run reads them and writes them back
+    with ``write_tried``, set-based, so the ORM's per-row bookkeeping is never needed."""
     table = table_of(SettlementInstruction)
     statement = (
         select(table)
@@ -307,6 +309,8 @@ async def claim_due_rows(
         )
         .order_by(*_ORDER)
     )
+    if after is not None:
+        statement = statement.where(tuple_(*_ORDER) > after)
     return (await session.execute(claim(statement, limit=limit))).all()
 
 
@@ -348,11 +352,12 @@ async def write_tried(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> 
         for name in names
     ]
     tried = func.unnest(*arrays).table_valued(*names).render_derived(name="tried")
-    await session.execute(
-        update(table)
-        .where(table.c.id == tried.c.id)
-        .values({name: tried.c[name] for name in TRIED_COLUMNS})
-    )
+    async with by_key(session):
+        await session.execute(
+            update(table)
+            .where(table.c.id == tried.c.id)
+            .values({name: tried.c[name] for name in TRIED_COLUMNS})
+        )
 
 
 async def due_after(
@@ -372,7 +377,7 @@ async def due_after(
     return (await session.scalars(statement.limit(limit))).all()
 
 
-def run_order_key(instruction: SettlementInstruction) -> tuple[Any, ...]:
+def run_order_key(instruction: SettlementInstruction | Row[Any]) -> tuple[Any, ...]:
     return (instruction.priority, instruction.created_at, instruction.id)
 
 

@@ -18,7 +18,7 @@ from app.settlement.runs import work
 from app.settlement.runs.models import SettlementRun
 from app.settlement.runs.tally import Tally
 
-SETTLEMENT_RUN: RunType[SettlementRun, frozenset[str]] = RunType(
+SETTLEMENT_RUN: RunType[SettlementRun, work.Progress] = RunType(
     entity="settlement_run",
     title="settlement run",
     model=SettlementRun,

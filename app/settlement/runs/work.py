@@ -6,6 +6,7 @@ confirmations); then the trades whose obligations netted out to nothing settle w
 instruction."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol, TypeVar
@@ -57,6 +58,17 @@ def _others_chunk() -> int:
 ZERO = Decimal(0)
 _RECEIVED = (DeliveryType.RVP, DeliveryType.RFP)
 _SETTLEABLE = [state.value for state in SETTLEABLE]
+
+
+@dataclass
+class Progress:
+    """What a run's chunks carry in this process: the ISINs the depository settles, and the
+    run-order key of the last instruction claimed. Each chunk claims from there on, so it does
+    not scan again past what earlier chunks tried and left due (their fails); a run resumed
+    elsewhere starts again from the start of the order, which is only slower."""
+
+    isins: frozenset[str]
+    after: tuple[Any, ...] | None = None
 
 
 class Due(Terms, Protocol):
@@ -217,20 +229,37 @@ async def _apply(
     )
 
 
+async def _claim(session: AsyncSession, run: SettlementRun, progress: Progress) -> list[Claimed]:
+    """The next chunk in settlement order after the last one claimed; at the end of the order,
+    what is left from its start (matched meanwhile, or locked by another writer when passed):
+    nothing only when the run has tried everything due."""
+    for after in (progress.after, None) if progress.after is not None else (None,):
+        rows = await repository.claim_due_rows(
+            session,
+            settlement_date=run.settlement_date,
+            run_id=run.id,
+            limit=CHUNK,
+            csd_isins=progress.isins,
+            after=after,
+        )
+        if rows:
+            progress.after = repository.run_order_key(rows[-1])
+            return list(rows)
+    return []
+
+
 async def _settle_chunk(
     session: AsyncSession,
     run: SettlementRun,
     tally: Tally,
     *,
-    isins: frozenset[str],
+    progress: Progress,
     actor: Actor,
     now: datetime,
 ) -> bool:
-    """Settle the next chunk (``isins``: the depository's, left to it); False when nothing
-    was left."""
-    rows = await repository.claim_due_rows(
-        session, settlement_date=run.settlement_date, run_id=run.id, limit=CHUNK, csd_isins=isins
-    )
+    """Settle the next chunk (the depository's ISINs left to it); False when nothing was
+    left."""
+    rows = await _claim(session, run, progress)
     if not rows:
         return False
     reference = await _reference(session, rows)
@@ -399,16 +428,17 @@ async def _dry_run_at_csd(
         )
 
 
-async def prepare(session: AsyncSession, run: SettlementRun) -> frozenset[str]:
+async def prepare(session: AsyncSession, run: SettlementRun) -> Progress:
     """What the chunks carry: the ISINs the depository settles, read once a run (or once a
-    resumption) rather than once a chunk. The tally is on the run row."""
-    return frozenset(await csd_isins(session))
+    resumption) rather than once a chunk, and where in settlement order the run is. The tally
+    is on the run row."""
+    return Progress(frozenset(await csd_isins(session)))
 
 
 async def settle_chunk(
     session: AsyncSession,
     run: SettlementRun,
-    isins: frozenset[str],
+    progress: Progress,
     *,
     actor: Actor,
     now: datetime,
@@ -420,8 +450,9 @@ async def settle_chunk(
         failed=run.failed,
         report=run.report,
     )
-    if await _settle_chunk(session, run, tally, isins=isins, actor=actor, now=now):
+    if await _settle_chunk(session, run, tally, progress=progress, actor=actor, now=now):
         return True
+    isins = progress.isins
     if await _at_csd_chunk(session, run, tally, isins=isins, actor=actor, now=now):
         return True
     return await _settle_netted_out(session, run, tally, actor=actor, now=now)

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import Change, record_changes, recorded_by
 from app.core.auth import Actor
+from app.core.lookups import by_key
 from app.core.snapshots import jsonable
 from app.core.states import next_state
 from app.trades.capture import repository
@@ -96,7 +97,8 @@ async def mark_settled_many(
     the trades are locked and read as Core rows, moved by one UPDATE per new status, and
     audited from those rows (the images ``row_snapshot`` gives), one record per trade: those
     settled in full first, then those settled in part, each in lock order."""
-    trades = await repository.lock_settleable(session, sorted(in_full))
+    async with by_key(session):
+        trades = await repository.lock_settleable(session, sorted(in_full))
     stamp = jsonable(now)
     for full in (True, False):
         event = TradeEvent.SETTLED if full else TradeEvent.PARTIALLY_SETTLED
@@ -112,8 +114,9 @@ async def mark_settled_many(
                 "updated_at": stamp,
             }
             changes.append(Change(ENTITY, before["id"], event.value, before, after))
-        for status, trade_ids in moved.items():
-            await repository.move_to(session, trade_ids, status=status, now=now)
+        async with by_key(session):
+            for status, trade_ids in moved.items():
+                await repository.move_to(session, trade_ids, status=status, now=now)
         await record_changes(session, changes, actor=actor, now=now)
 
 

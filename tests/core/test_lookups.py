@@ -1,0 +1,18 @@
+"""Statements planned as lookups by key: no sequential scan inside, the planner as before after."""
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.lookups import by_key
+
+
+async def test_inside_no_sequential_scan_is_planned_and_after_it_is_again(
+    session: AsyncSession,
+) -> None:
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("a PostgreSQL planner setting")
+    show = text("SHOW enable_seqscan")
+    async with by_key(session):
+        inside = await session.scalar(show)
+    assert (inside, await session.scalar(show)) == ("off", "on")
