@@ -136,13 +136,15 @@ def background(run: MeasuredRun) -> str:
     rows = []
     for label, items in sorted(by.items(), key=lambda item: -sum(t.wall for t in item[1])):
         statements: Counter[str] = Counter()
+        seconds: Counter[str] = Counter()
         for t in items:
             statements.update(t.statements)
-        top = ", ".join(f"{k} {n:,}" for k, n in statements.most_common(2))
+            seconds.update(t.seconds)
+        top = ", ".join(f"{k} {statements[k]:,} ({s:,.1f} s)" for k, s in seconds.most_common(2))
         sums = (sum(t.wall for t in items), sum(t.sql_s for t in items))
         cpu = sum(t.backend_cpu_s for t in items)
         rows.append([label, f"{len(items):,}", *(f"{s:,.2f}" for s in sums), f"{cpu:,.2f}", top])
-    headers = ["background worker", "tx", "open s", "SQL s", "PG CPU s", "most sent"]
+    headers = ["background worker", "tx", "open s", "SQL s", "PG CPU s", "slowest statements"]
     return render_table(headers, rows, title="background transactions during the run (overlap)")
 
 
