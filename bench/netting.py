@@ -28,7 +28,7 @@ from bench.lib.baseline import inserted, run_script, run_writes, steps_table, wr
 from bench.lib.db import BenchDatabase, connect, copy_rows
 from bench.lib.measure import PgCounters, Transaction
 from bench.lib.report import Check, Measure, Result, fmt_int, fmt_mib, fmt_ms, fmt_ratio
-from bench.lib.runs import breakdown, measured_run
+from bench.lib.runs import background, breakdown, measured_run, timeline
 from bench.lib.servers import in_process_app
 
 PROG = "bench.netting"
@@ -157,15 +157,36 @@ def kind_of(t: Transaction) -> str:
     for label, kind in (
         ("INSERT obligation_trades", "clear a chunk"),
         ("INSERT settlement_instructions", "create the instructions"),
-        ("UPDATE trades", "trades -> instructed"),
         # The instructions go in by COPY (unseen by engine events): the transaction that makes
         # them is the one reading the counterparties' SSIs.
         ("SELECT ssis", "create the instructions"),
+        ("UPDATE trades", "trades -> instructed"),
+        # A batch's last chunk can find its trades all moved already: nothing to UPDATE.
+        ("SELECT trades FOR UPDATE", "trades -> instructed"),
         ("INSERT clearing_runs", "start the run"),
+        ("INSERT audit_records", "complete the run"),  # the run row's last audited move
+        ("UPDATE clearing_runs", "claim the run (its lease)"),
+        ("SELECT obligations", "prepare (what earlier chunks wrote)"),
     ):
         if t.statements[label]:
             return kind
-    return "other (auth, finish)"
+    return "reads (API key, checks, the answer)"
+
+
+def growth(transactions: list[Transaction], kind: str) -> str:
+    """Whether a kind of transaction slows down as the run goes: its first and last tenth."""
+    tenth = max(len(transactions) // 10, 1)
+    first, last = transactions[:tenth], transactions[-tenth:]
+
+    def ms(items: list[Transaction], of: Any) -> str:
+        return f"{1000 * sum(of(t) for t in items) / max(len(items), 1):,.0f}"
+
+    return (
+        f"{kind}, first and last {tenth} of {len(transactions)}: wall {ms(first, lambda t: t.wall)}"
+        f" -> {ms(last, lambda t: t.wall)} ms, SQL {ms(first, lambda t: t.sql_s)} ->"
+        f" {ms(last, lambda t: t.sql_s)} ms, PostgreSQL CPU {ms(first, lambda t: t.backend_cpu_s)}"
+        f" -> {ms(last, lambda t: t.backend_cpu_s)} ms"
+    )
 
 
 async def bench(args: argparse.Namespace, db: BenchDatabase) -> Result:
@@ -193,17 +214,21 @@ async def bench(args: argparse.Namespace, db: BenchDatabase) -> Result:
         await counters.start()
         body = {"settlement_date": str(SETTLEMENT_DATE)}
         run = await measured_run(app, "/clearing-runs", body, args.py_spy, "clearing run")
+        unsealed = await monitor.fetchval("SELECT count(*) FROM audit_unsealed")
+        print(f"audit records the sealer had still to seal when the run answered: {unsealed:,}")
     await counters.stop()  # the app's connections closed: their table counters flushed
     _, after = await group_by(monitor)
     written = run_writes(counters)
     print(writes_table(written, sql.writes))
-    kinds: defaultdict[str, list[Transaction]] = defaultdict(list)
-    for t in run.transactions:
-        kinds[kind_of(t)].append(t)
-    for kind, items in kinds.items():
-        print(f"  {kind}: {len(items):,} transactions, {sum(t.wall for t in items):,.1f} s")
-    chunks = kinds["clear a chunk"]
+    print(timeline(run, kind_of))
+    print(background(run))
+    chunks = [t for t in run.transactions if kind_of(t) == "clear a chunk"]
+    print(growth(chunks, "clear a chunk"))
+    moves = [t for t in run.transactions if kind_of(t) == "trades -> instructed"]
+    print(growth(moves, "trades -> instructed"))
     print(breakdown(chunks, "chunks cleared"))
+    for kind in ("create the instructions", "trades -> instructed"):
+        print(breakdown([t for t in run.transactions if kind_of(t) == kind], kind))
     print(efficiency(run.answer.get("report") or {}))
     result.checks = await checks(
         monitor, run.answer, expected, grouped, after, audit_before, args.trades

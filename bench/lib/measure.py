@@ -59,6 +59,14 @@ def cpu_seconds(pid: int | str = "self") -> float | None:
     return (int(fields[11]) + int(fields[12])) / _TICKS
 
 
+def run_seconds(pid: int | str) -> float | None:
+    """CPU a process (a PostgreSQL backend) has run for, to the nanosecond (schedstat)."""
+    try:
+        return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def _host_ticks() -> tuple[int, int]:
     values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
     return sum(values) - values[3] - values[4], sum(values)
@@ -75,6 +83,11 @@ class CpuMeter:
     servers_pct: float = 0.0
     host_pct: float = 0.0
     _start: tuple[float, float, float, tuple[int, int]] = (0.0, 0.0, 0.0, (0, 0))
+
+    @property
+    def started(self) -> float:
+        """perf_counter at ``start``."""
+        return self._start[0]
 
     def _servers(self) -> float:
         return sum(cpu_seconds(pid) or 0.0 for pid in self.pids)
@@ -118,38 +131,77 @@ def statement_label(statement: str) -> str:
 
 @dataclass
 class Transaction:
-    """From the end of the previous COMMIT (or the start) to the end of this one."""
+    """One database transaction of the app, from its BEGIN to the end of its COMMIT (or its
+    ROLLBACK): its statements by kind, who ran it (``task``: the asyncio task's name, else its
+    coroutine's), and the CPU its PostgreSQL backend spent in it."""
 
     wall: float = 0.0
     statements: Counter[str] = field(default_factory=Counter)
     seconds: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
     commit_s: float = 0.0
+    start: float = 0.0
     end: float = 0.0
     rss_mib: float = 0.0
+    task: str = ""
+    committed: bool = True
+    backend_cpu_s: float = 0.0
+    _backend: tuple[int, float] | None = None  # the backend's pid and CPU at BEGIN
 
     @property
     def sql_s(self) -> float:
         return sum(self.seconds.values())
 
 
-class SqlRecorder:
-    """Every statement any SQLAlchemy engine in this process sends, by kind, in ``total`` and per
-    COMMIT in ``transactions`` (meaningful when one session works at a time): listeners on the
-    Engine and Session classes, nothing of the app wrapped."""
+def task_label() -> str:
+    """Who runs the current code: the asyncio task's name when it was given one, else the
+    qualified name of its coroutine (a task made by ``create_task(f())`` is ``f``'s)."""
+    try:
+        task = asyncio.current_task()
+    except RuntimeError:
+        return "no event loop"
+    if task is None:
+        return "no task"
+    name = task.get_name()
+    if not name.startswith("Task-"):
+        return name
+    return str(getattr(task.get_coro(), "__qualname__", name))
 
-    def __init__(self) -> None:
-        self.total, self.current = Transaction(), Transaction()
+
+def _backend_pid(conn: Any) -> int | None:
+    """The PostgreSQL backend's pid behind a SQLAlchemy connection (asyncpg), else None."""
+    if "bench_pid" not in conn.info:
+        raw = getattr(getattr(conn.connection, "dbapi_connection", None), "_connection", None)
+        server_pid = getattr(raw, "get_server_pid", None)
+        conn.info["bench_pid"] = server_pid() if server_pid is not None else None
+    pid: int | None = conn.info["bench_pid"]
+    return pid
+
+
+class SqlRecorder:
+    """Every statement any SQLAlchemy engine in this process sends, by kind, in ``total``, and
+    each transaction apart in ``transactions`` (in the order they end), told apart by their
+    connection, so that transactions of several tasks at once (a run and the background
+    workers) are each measured from their own BEGIN: listeners on the Engine and Session
+    classes, nothing of the app wrapped. With ``backend_cpu``, each transaction's PostgreSQL
+    backend CPU from /proc (a local server)."""
+
+    def __init__(self, *, backend_cpu: bool = False) -> None:
+        self.total = Transaction()
         self.transactions: list[Transaction] = []
+        self.backend_cpu = backend_cpu
+        self._open: dict[Any, Transaction] = {}  # by connection
+        self._committing: dict[str, Transaction] = {}  # by task: COMMIT sent, not answered
         self._labels: dict[str, str] = {}
         self._listeners: list[tuple[Any, str, Callable[..., None]]] = [
+            (Engine, "begin", self._begin),
             (Engine, "before_cursor_execute", self._before),
             (Engine, "after_cursor_execute", self._after),
             (Engine, "commit", self._on_commit),
+            (Engine, "rollback", self._on_rollback),
             (Session, "after_commit", self._after_commit),
         ]
 
     def __enter__(self) -> SqlRecorder:
-        self.current.end = time.perf_counter()
         for target, name, function in self._listeners:
             event.listen(target, name, function)
         return self
@@ -158,6 +210,16 @@ class SqlRecorder:
         for target, name, function in self._listeners:
             event.remove(target, name, function)
 
+    def _begin(self, conn: Any) -> None:
+        txn = self._open[conn] = Transaction(start=time.perf_counter(), task=task_label())
+        if self.backend_cpu and (pid := _backend_pid(conn)) is not None:
+            txn._backend = (pid, run_seconds(pid) or 0.0)
+
+    def _transaction(self, conn: Any) -> Transaction:
+        if conn not in self._open:  # begun before the recorder was listening
+            self._begin(conn)
+        return self._open[conn]
+
     def _before(self, conn: Any, *_args: Any) -> None:
         conn.info["bench_t0"] = time.perf_counter()
 
@@ -165,22 +227,33 @@ class SqlRecorder:
         if (label := self._labels.get(statement)) is None:
             label = self._labels[statement] = statement_label(statement)
         seconds = time.perf_counter() - conn.info.pop("bench_t0", time.perf_counter())
-        for into in (self.total, self.current):
+        for into in (self.total, self._transaction(conn)):
             into.statements[label] += 1
             into.seconds[label] += seconds
 
-    def _on_commit(self, _conn: Any) -> None:
-        now, done = time.perf_counter(), self.current
-        done.wall, done.rss_mib = now - done.end, rss_mib()
-        done.end = self.current.end = now
+    def _close(self, conn: Any, *, committed: bool) -> Transaction:
+        now, done = time.perf_counter(), self._transaction(conn)
+        del self._open[conn]
+        done.end, done.wall, done.committed = now, now - done.start, committed
+        done.rss_mib = rss_mib()
+        if done._backend is not None:
+            pid, cpu = done._backend
+            done.backend_cpu_s = (run_seconds(pid) or cpu) - cpu
         self.transactions.append(done)
-        self.current = Transaction(end=now)
+        return done
+
+    def _on_commit(self, conn: Any) -> None:
+        self._committing[task_label()] = self._close(conn, committed=True)
+
+    def _on_rollback(self, conn: Any) -> None:
+        if conn in self._open:  # a ROLLBACK with nothing begun is no transaction
+            self._close(conn, committed=False)
 
     def _after_commit(self, _session: Any) -> None:
-        if self.transactions:  # the COMMIT round trip belongs to the transaction just closed
-            now, last = time.perf_counter(), self.transactions[-1]
-            last.commit_s, last.wall, last.end = now - last.end, last.wall + now - last.end, now
-            self.current.end = now
+        # The COMMIT round trip belongs to the transaction the same task just closed.
+        if (last := self._committing.pop(task_label(), None)) is not None:
+            now = time.perf_counter()
+            last.commit_s, last.wall, last.end = now - last.end, now - last.start, now
 
     def per(self, count: int, top: int = 12) -> list[list[str]]:
         """Statements and milliseconds per unit of work (a confirmation, ...) by kind, and all."""

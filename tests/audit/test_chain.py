@@ -286,6 +286,31 @@ async def test_the_running_sealer_seals_within_a_second(db: Database) -> None:
         assert (await verify_chain(session)).ok
 
 
+async def _queue_vacuums(db: Database) -> int:
+    async with db.sessionmaker() as session:
+        statement = "SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = 'audit_unsealed'"
+        return int(await session.scalar(text(statement)) or 0)
+
+
+async def test_the_leading_sealer_vacuums_its_queue_as_it_seals(db: Database) -> None:
+    """Each poll reads the queue from its oldest id: the rows sealing deleted must not pile up
+    in front of it between two visits of autovacuum (or without autovacuum)."""
+    if db.backend != "postgres":
+        pytest.skip("VACUUM is PostgreSQL's")
+    before = await _queue_vacuums(db)
+    sealer = Sealer(db.engine, db.sessionmaker, interval=0.01, vacuum_interval=0.05)
+    task = asyncio.create_task(sealer.run())
+    try:
+        for _ in range(200):  # two seconds at most
+            if await _queue_vacuums(db) >= before + 2:
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert await _queue_vacuums(db) >= before + 2
+
+
 async def test_only_one_process_leads_the_sealer_on_postgres(db: Database) -> None:
     if db.backend != "postgres":
         pytest.skip("SQLite has no advisory lock: its write lock orders the sealers")
