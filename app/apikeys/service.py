@@ -5,8 +5,9 @@ from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.apikeys import repository
 from app.apikeys.models import ApiKey
@@ -113,9 +114,9 @@ async def authenticate(session: AsyncSession, *, token: str) -> Actor | None:
     return Actor(key_id=row.id, role=Role(row.role), name=row.name)
 
 
-async def _live_actors(connection: AsyncConnection, key_hashes: frozenset[str]) -> dict[str, Actor]:
-    rows = await repository.live_by_hashes(connection, key_hashes)
+async def _live_actors(driver: Any, key_hashes: frozenset[str]) -> dict[str, Actor]:
+    rows = await repository.live_by_hashes(driver, key_hashes)
     return {
-        key_hash: Actor(key_id=row.id, role=Role(row.role), name=row.name)
+        key_hash: Actor(key_id=row["id"], role=Role(row["role"]), name=row["name"])
         for key_hash, row in rows.items()
     }

@@ -6,8 +6,10 @@ A process caches reference rows under the token it read before them (``app.refer
 and trusts them while the token it reads is the same: one cheap statement instead of one per
 table."""
 
+from typing import Any
+
 from sqlalchemy import Integer, String, select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base
@@ -35,7 +37,12 @@ async def current_token(session: AsyncSession) -> str | None:
     return token
 
 
-async def committed_token(connection: AsyncConnection, _keys: frozenset[None]) -> dict[None, str]:
-    """The token as committed (for ``app.core.coalesce``: one value, under the key None)."""
-    token = (await connection.execute(_TOKEN)).scalar_one_or_none()
+# asyncpg's own SQL: run on the driver's connection (``app.core.coalesce``).
+_COMMITTED_GENERATION = "SELECT token FROM reference_generation WHERE id = 1"
+
+
+async def committed_token(driver: Any, _keys: frozenset[None]) -> dict[None, str]:
+    """The token as committed, read on asyncpg's connection ``driver`` outside any transaction
+    (for ``app.core.coalesce``: one value, under the key None)."""
+    token: str | None = await driver.fetchval(_COMMITTED_GENERATION)
     return {} if token is None else {None: token}

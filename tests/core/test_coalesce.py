@@ -1,15 +1,23 @@
 """Concurrent reads answered together (app/core/coalesce.py): one statement for the asks of one
-turn of the event loop, never an answer read before its ask, an error to every asker."""
+turn of the event loop, never an answer read before its ask, an error to every asker. The reads
+run on asyncpg's own connection, so PostgreSQL's only (the app coalesces on PostgreSQL alone)."""
 
 import asyncio
 from collections.abc import Mapping
+from typing import Any
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.exc import DBAPIError, ProgrammingError
 
 from app.core.coalesce import CoalescedRead
 from tests.conftest import Database
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only(db: Database) -> None:
+    if db.backend == "sqlite":
+        pytest.skip("coalesced reads run on asyncpg's connection (PostgreSQL)")
 
 
 class Reads:
@@ -21,13 +29,11 @@ class Reads:
         self.hold = asyncio.Event()
         self.hold.set()
 
-    async def __call__(
-        self, connection: AsyncConnection, keys: frozenset[int]
-    ) -> Mapping[int, int]:
+    async def __call__(self, driver: Any, keys: frozenset[int]) -> Mapping[int, int]:
         self.calls.append(keys)
         self.started.set()
         await self.hold.wait()
-        assert (await connection.execute(text("SELECT 1"))).scalar_one() == 1
+        assert await driver.fetchval("SELECT 1") == 1
         return {key: key * key for key in keys if key >= 0}
 
 
@@ -59,7 +65,7 @@ async def test_an_ask_made_while_a_read_runs_gets_a_read_of_its_own(db: Database
 async def test_a_failed_read_fails_every_asker_and_the_next_reads_again(db: Database) -> None:
     calls: list[frozenset[int]] = []
 
-    async def failing(connection: AsyncConnection, keys: frozenset[int]) -> Mapping[int, int]:
+    async def failing(driver: Any, keys: frozenset[int]) -> Mapping[int, int]:
         calls.append(keys)
         if len(calls) == 1:
             raise RuntimeError("connection lost")
@@ -87,3 +93,35 @@ async def test_an_asker_cancelled_leaves_the_read_to_the_others(db: Database) ->
     assert await stays == 36
     with pytest.raises(asyncio.CancelledError):
         await gone
+
+
+async def test_an_error_of_the_driver_is_raised_as_sqlalchemy_raises_it(db: Database) -> None:
+    async def bad_sql(driver: Any, keys: frozenset[int]) -> Mapping[int, int]:
+        await driver.fetchval("SELECT no_such_column FROM api_keys")
+        return {}
+
+    with pytest.raises(ProgrammingError) as raised:
+        await CoalescedRead(db.engine, bad_sql).get(1)
+
+    assert raised.value.connection_invalidated is False
+    assert "no_such_column" in str(raised.value.orig)
+
+
+async def test_a_connection_lost_in_a_read_is_not_pooled_again(db: Database) -> None:
+    pids: list[int] = []
+
+    async def read_pid(driver: Any, keys: frozenset[int]) -> Mapping[int, int]:
+        pids.append(await driver.fetchval("SELECT pg_backend_pid()"))
+        if len(pids) == 1:
+            async with db.engine.connect() as other:
+                await other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pids[0]})
+            await driver.fetchval("SELECT 1")
+        return dict.fromkeys(keys, pids[-1])
+
+    coalesced = CoalescedRead(db.engine, read_pid)
+    with pytest.raises(DBAPIError) as raised:
+        await coalesced.get(1)
+    assert raised.value.connection_invalidated is True
+
+    assert await coalesced.get(1) == pids[1]
+    assert pids[1] != pids[0]

@@ -20,10 +20,12 @@ from app.positions.balances.totals import Totals
 TOTALS = tuple(Totals().as_columns())
 
 
-def _unnested(name: str, columns: Sequence[tuple[str, Any]]) -> Any:
+def _unnested(name: str, columns: Sequence[tuple[str, Any]], prefix: str = "a") -> Any:
     return (
         # Parameters named apart from the columns (an UPDATE reserves the columns' names).
-        func.unnest(*(bindparam(f"a_{column}", type_=ARRAY(type_)) for column, type_ in columns))
+        func.unnest(
+            *(bindparam(f"{prefix}_{column}", type_=ARRAY(type_)) for column, type_ in columns)
+        )
         .table_valued(*(column for column, _ in columns))
         .render_derived(name=name)
     )
@@ -52,7 +54,7 @@ def _heads_statement() -> Any:
     )
 
 
-def _days_statement() -> Any:
+def _days_statement(prefix: str = "a") -> Any:
     table = table_of(LedgerBalanceDay)
     days = _unnested(
         "days",
@@ -61,6 +63,7 @@ def _days_statement() -> Any:
             ("as_of_date", Date()),
             *((name, Numeric(asdecimal=True)) for name in TOTALS),
         ],
+        prefix,
     )
     columns = ["balance_id", "as_of_date", *TOTALS]
     upsert = postgresql_insert(table).from_select(
@@ -72,21 +75,41 @@ def _days_statement() -> Any:
     )
 
 
-def _named(columns: dict[str, list[Any]]) -> dict[str, list[Any]]:
-    return {f"a_{name}": values for name, values in columns.items()}
+def _named(columns: dict[str, list[Any]], prefix: str = "a") -> dict[str, list[Any]]:
+    return {f"{prefix}_{name}": values for name, values in columns.items()}
 
 
 _HEADS = _heads_statement()
 _DAYS = _days_statement()
+# Both in one statement (one round trip): the UPDATE as a data-modifying CTE of the upsert.
+_HEADS_AND_DAYS = _days_statement("d").add_cte(
+    _heads_statement().returning(table_of(LedgerBalance).c.id).cte("moved_heads")
+)
 
 
-async def update_heads(
+HeadRow = tuple[int, Totals, date | None, datetime | None]
+
+
+async def update_heads(session: AsyncSession, rows: Sequence[HeadRow], *, now: datetime) -> None:
+    """Each balance row (id, totals, last date, last trade time) to its new values."""
+    await session.execute(_HEADS, {**_named(_head_columns(rows)), "now": now})
+
+
+async def update_heads_and_days(
     session: AsyncSession,
-    rows: Sequence[tuple[int, Totals, date | None, datetime | None]],
+    heads: Sequence[HeadRow],
+    days: Sequence[dict[str, Any]],
     *,
     now: datetime,
 ) -> None:
-    """Each balance row (id, totals, last date, last trade time) to its new values."""
+    """``update_heads`` and ``upsert_days`` in one statement."""
+    await session.execute(
+        _HEADS_AND_DAYS,
+        {**_named(_head_columns(heads)), "now": now, **_named(_day_columns(days), "d")},
+    )
+
+
+def _head_columns(rows: Sequence[HeadRow]) -> dict[str, list[Any]]:
     columns: dict[str, list[Any]] = {
         name: [] for name in ("id", *TOTALS, "last_date", "last_trade_at")
     }
@@ -96,11 +119,14 @@ async def update_heads(
             columns[name].append(value)
         columns["last_date"].append(last_date)
         columns["last_trade_at"].append(last_trade_at)
-    await session.execute(_HEADS, {**_named(columns), "now": now})
+    return columns
 
 
 async def upsert_days(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
     """The daily rows (balance id, day, totals), replacing those of the same day (one row per
     balance and day)."""
-    names = ("balance_id", "as_of_date", *TOTALS)
-    await session.execute(_DAYS, _named({name: [row[name] for row in rows] for name in names}))
+    await session.execute(_DAYS, _named(_day_columns(rows)))
+
+
+def _day_columns(rows: Sequence[dict[str, Any]]) -> dict[str, list[Any]]:
+    return {name: [row[name] for row in rows] for name in ("balance_id", "as_of_date", *TOTALS)}

@@ -147,6 +147,15 @@ def _stripe_zero_free(keep: Callable[[Any], Any]) -> Any:
     )
 
 
+def _stripe_zero_locked_when_all_exist(keep: Callable[[Any], Any]) -> Any:
+    """``_stripe_zero_locked``, but only when every key has its row: else no row, and so no
+    lock (the count is the statement's own, over the same keys)."""
+    present = select(func.count()).select_from(
+        keep(select(LedgerBalance.id).where(LedgerBalance.stripe == 0)).subquery()
+    )
+    return _stripe_zero_locked(keep).where(present.scalar_subquery() == bindparam("wanted"))
+
+
 def _head(row: Any) -> Head:
     return Head(row.id, _totals(row), row.last_date, row.last_trade_at)
 
@@ -169,6 +178,21 @@ async def lock_heads(session: AsyncSession, keys: Sequence[Key]) -> dict[Key, He
         for row in await _execute_for_keys(session, _stripe_zero_locked, chunk):
             found[(row.ledger_account, row.asset)] = _head(row)
     return found
+
+
+async def lock_heads_when_all_exist(
+    session: AsyncSession, keys: Sequence[Key]
+) -> dict[Key, Head] | None:
+    """``lock_heads`` in one statement when every one of ``keys`` (sorted, distinct) has its
+    stripe-0 row; None, with nothing locked, when one has not (or they are too many)."""
+    if len(keys) > _CHUNK:
+        return None
+    rows = await _execute_for_keys(
+        session, _stripe_zero_locked_when_all_exist, keys, wanted=len(keys)
+    )
+    if len(rows) != len(keys):
+        return None
+    return {(row.ledger_account, row.asset): _head(row) for row in rows}
 
 
 async def insert_empty(session: AsyncSession, keys: Iterable[Key], *, now: datetime) -> None:
@@ -223,6 +247,19 @@ async def update_heads(session: AsyncSession, heads: Iterable[Head], *, now: dat
             for head in heads
         ],
     )
+
+
+async def update_heads_and_days(
+    session: AsyncSession, heads: Sequence[Head], days: Sequence[dict[str, Any]], *, now: datetime
+) -> None:
+    """``update_heads`` then ``upsert_days``: in one statement on PostgreSQL."""
+    if session.get_bind().dialect.name == "postgresql" and heads and days:
+        rows = [(head.id, head.totals, head.last_date, head.last_trade_at) for head in heads]
+        await arrays.update_heads_and_days(session, rows, days, now=now)
+        return
+    await update_heads(session, heads, now=now)
+    if days:
+        await upsert_days(session, days)
 
 
 async def upsert_days(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:

@@ -50,7 +50,11 @@ async def lock(session: AsyncSession, keys: Iterable[Key], *, now: datetime) -> 
     transaction is not locked again: this transaction's view of it is kept."""
     locked: dict[Key, Head] = session.info.setdefault(_LOCKED, {})
     wanted = sorted(set(keys) - locked.keys())
-    if wanted:
+    # Mostly every row exists already: then one statement looks and locks.
+    heads = await repository.lock_heads_when_all_exist(session, wanted) if wanted else None
+    if heads is not None:
+        locked.update(heads)
+    elif wanted:
         existing = await repository.existing_keys(session, wanted)
         missing = [key for key in wanted if key not in existing]
         if missing:
@@ -60,6 +64,13 @@ async def lock(session: AsyncSession, keys: Iterable[Key], *, now: datetime) -> 
             await repository.insert_empty(session, missing, now=now)
         locked.update(await repository.lock_heads(session, wanted))
     return {key: locked[key] for key in keys}
+
+
+def held_accounts(session: AsyncSession) -> set[str]:
+    """The ledger accounts of the balance rows this transaction holds (locked or claimed):
+    each exists, the rows' foreign key says so."""
+    held = (*session.info.get(_LOCKED, {}), *session.info.get(_CLAIMED, {}))
+    return {account for account, _ in held}
 
 
 def _stripable(key: Key) -> bool:
@@ -138,9 +149,10 @@ async def apply(
                     **head.totals.as_columns(),
                 }
     await repository.backdate(session, backdated)
-    await repository.update_heads(session, (heads[key] for key in by_key), now=now)
-    if day_rows:  # none when every change was dated before its balance's latest day
-        await repository.upsert_days(session, list(day_rows.values()))
+    # No daily row when every change was dated before its balance's latest day.
+    await repository.update_heads_and_days(
+        session, [heads[key] for key in by_key], list(day_rows.values()), now=now
+    )
 
 
 async def posted(session: AsyncSession, keys: Sequence[Key]) -> dict[Key, Decimal]:
