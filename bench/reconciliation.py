@@ -394,6 +394,10 @@ async def bench(args: argparse.Namespace, db: BenchDatabase) -> Result:
         replace(measure, peak=fmt_mib(run.peak)),
         Measure(f"  run wall (lines and movements, {len(work)} transaction(s))", fmt_ms(run.wall)),
         Measure("  CPU of this process during the run", f"{cpu:,.1f} s{per_cpu}"),
+        Measure(
+            "  RSS at the run's start (the bench's own data) -> peak during it",
+            f"{fmt_mib(run.start)} -> {fmt_mib(run.peak)}",
+        ),
     ]
     return Result(PROG, "", measures, checks)
 

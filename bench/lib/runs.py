@@ -24,6 +24,7 @@ class MeasuredRun:
     wall: float
     transactions: list[Transaction]
     peak: float | None  # this process's peak RSS during the run, MiB
+    start: float = 0.0  # its RSS when the run started, MiB (the bench's own data included)
 
 
 async def measured_run(
@@ -31,6 +32,7 @@ async def measured_run(
 ) -> MeasuredRun:
     """POST ``path?wait=true`` as operations, and wait for the run to finish."""
     gc.collect()
+    start = measure.rss_mib()
     measure.reset_peak_rss()
     cpu = CpuMeter()
     async with app.client("operations") as api, WaitSampler(app.db.url) as waits:
@@ -41,7 +43,7 @@ async def measured_run(
                 cpu.stop()
     print(f"{name}: HTTP {response.status_code} in {cpu.wall:.1f} s; {cpu.line()}; {waits.line()}")
     answer = response.json() if response.status_code == 200 else {}
-    return MeasuredRun(answer, cpu.wall, sql.transactions, measure.peak_rss_mib())
+    return MeasuredRun(answer, cpu.wall, sql.transactions, measure.peak_rss_mib(), start)
 
 
 def breakdown(transactions: Sequence[Transaction], title: str) -> str:
