@@ -75,7 +75,7 @@ AMOUNT_DIFFERENCE, BALANCE = "amount_difference", "balance"
 EXACT, CENT_RULE, NETS = "exact-reference", "exact-reference-cent", "one-to-many"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Line:
     """A statement line as generated: the references the bank quotes, whose it is, amount."""
 
@@ -86,7 +86,7 @@ class Line:
     remittance: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Movement:
     """A book movement as generated: its instruction, counterparty, amount into our cash."""
 

@@ -180,11 +180,26 @@ def _texts(values: list[Any]) -> list[str]:
         joined = "\x00".join(given)
         if not ("\\" in joined or "\t" in joined or "\n" in joined or "\r" in joined):
             return [_NULL if value is None else value for value in values] if nulls else values
+        if joined.count("\x00") == len(given) - 1:  # no value holds a NUL: escape them at once
+            escaped = _escaped(joined).split("\x00")
+            return _with_nulls(values, escaped) if nulls else escaped
     elif kinds <= {int, Decimal}:
         return [_NULL if value is None else str(value) for value in values]
     elif kinds <= {datetime, date}:
         return [_NULL if value is None else value.isoformat() for value in values]
     return list(map(_copy_text, values))
+
+
+def _escaped(text: str) -> str:
+    """``_ESCAPES`` applied by ``str.replace``, a C scan per character escaped: a column of
+    JSON images with quotes escaped in them (every match's key) went through ``translate`` one
+    value at a time, a fifth of a reconciliation run."""
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def _with_nulls(values: list[Any], texts: list[str]) -> list[str]:
+    given = iter(texts)
+    return [_NULL if value is None else next(given) for value in values]
 
 
 async def insert_rows(session: Any, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:

@@ -32,6 +32,7 @@ async def measured_run(
 ) -> MeasuredRun:
     """POST ``path?wait=true`` as operations, and wait for the run to finish."""
     gc.collect()
+    measure.trim_heap()
     start = measure.rss_mib()
     measure.reset_peak_rss()
     cpu = CpuMeter()
