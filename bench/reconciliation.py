@@ -75,7 +75,7 @@ AMOUNT_DIFFERENCE, BALANCE = "amount_difference", "balance"
 EXACT, CENT_RULE, NETS = "exact-reference", "exact-reference-cent", "one-to-many"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Line:
     """A statement line as generated: the references the bank quotes, whose it is, amount."""
 
@@ -86,7 +86,7 @@ class Line:
     remittance: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Movement:
     """A book movement as generated: its instruction, counterparty, amount into our cash."""
 
@@ -394,6 +394,10 @@ async def bench(args: argparse.Namespace, db: BenchDatabase) -> Result:
         replace(measure, peak=fmt_mib(run.peak)),
         Measure(f"  run wall (lines and movements, {len(work)} transaction(s))", fmt_ms(run.wall)),
         Measure("  CPU of this process during the run", f"{cpu:,.1f} s{per_cpu}"),
+        Measure(
+            "  RSS at the run's start (the bench's own data) -> peak during it",
+            f"{fmt_mib(run.rss_start)} -> {fmt_mib(run.peak)}",
+        ),
     ]
     return Result(PROG, "", measures, checks)
 

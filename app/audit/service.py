@@ -21,7 +21,9 @@ from app.core.pagination import PageRequest
 from app.core.snapshots import row_from_snapshot, row_snapshot
 from app.core.states import next_state
 
-_QUEUE = "audit_queue"
+_QUEUE, _QUEUED = "audit_queue", "audit_queued_changes"
+# Queued changes written before the commit once this many wait (see ``record_changes``).
+WRITE_QUEUED_AT = 10_000
 
 
 @event.listens_for(Session, "after_transaction_end")
@@ -30,6 +32,7 @@ def _forget_transaction_state(session: Session, transaction: SessionTransaction)
     # (after a rollback, they are simply dropped).
     if transaction.parent is None:
         session.info.pop(_QUEUE, None)
+        session.info.pop(_QUEUED, None)
 
 
 @event.listens_for(Session, "before_commit")
@@ -62,11 +65,17 @@ async def record_changes(
     """Record changes in the audit chain and the outbox, in the caller's transaction.
 
     The records are written in one statement when the transaction commits (or when a reader
-    in the same transaction asks for them). Writers take no lock they share: the sealer gives
-    each committed record its place in the chain moments later.
+    in the same transaction asks for them, or once ``WRITE_QUEUED_AT`` changes wait: a run
+    recording a day's hundred thousand changes holds a part of them at a time, in the same
+    transaction and order). Writers take no lock they share: the sealer gives each committed
+    record its place in the chain moments later.
     """
     if changes:
         session.info.setdefault(_QUEUE, []).append(_Queued(tuple(changes), actor, now))
+        session.info[_QUEUED] = session.info.get(_QUEUED, 0) + len(changes)
+        if session.info[_QUEUED] >= WRITE_QUEUED_AT:
+            await session.run_sync(_write_queued)  # flushes first
+            return
     # Callers go on to write rows that refer to what they just changed: have it in the database.
     await session.flush()
 
@@ -79,6 +88,7 @@ async def write_queued_changes(session: AsyncSession) -> None:
 
 def _write_queued(session: Session) -> None:
     queued: list[_Queued] | None = session.info.pop(_QUEUE, None)
+    session.info.pop(_QUEUED, None)
     if not queued or not session.info.get(AUDIT_TRAIL, True):
         return
     session.flush()

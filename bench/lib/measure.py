@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import os
 import random
 import re
@@ -43,6 +44,13 @@ def peak_rss_mib(pid: int | str = "self") -> float | None:
     """Peak resident set size (VmHWM) since start or the last ``reset_peak_rss``."""
     kib = _status_kib(pid, "VmHWM")
     return None if kib is None else kib / 1024
+
+
+def trim_heap() -> None:
+    """Hand the heap's free memory back to the system (glibc's ``malloc_trim``), so that a run's
+    peak RSS is the bench's live data plus the run's, not what setup freed and kept."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def reset_peak_rss() -> None:

@@ -49,6 +49,7 @@ class MeasuredRun:
     backend_cpu: float = 0.0  # the app's PostgreSQL backends' CPU seconds during the run
     started: float = 0.0  # perf_counter when the request went out
     background: list[Transaction] = field(default_factory=list)
+    rss_start: float = 0.0  # its RSS when the run started, MiB (the bench's own data included)
 
 
 async def measured_run(
@@ -56,6 +57,8 @@ async def measured_run(
 ) -> MeasuredRun:
     """POST ``path?wait=true`` as operations, and wait for the run to finish."""
     gc.collect()
+    measure.trim_heap()
+    rss_start = measure.rss_mib()
     measure.reset_peak_rss()
     cpu = CpuMeter()
     async with app.client("operations") as api, WaitSampler(app.db.url) as waits:
@@ -71,7 +74,15 @@ async def measured_run(
     background = [t for t in ordered if owner(t) is not None]
     peak, process_cpu = measure.peak_rss_mib(), cpu.self_pct * cpu.wall / 100
     return MeasuredRun(
-        answer, cpu.wall, own, peak, process_cpu, waits.backend_cpu, cpu.started, background
+        answer,
+        cpu.wall,
+        own,
+        peak,
+        process_cpu,
+        waits.backend_cpu,
+        cpu.started,
+        background,
+        rss_start,
     )
 
 

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import DBAPIError
 
+from app.audit import service as audit_service
 from app.audit.chain import HASHED_FIELDS, canonical, record_hash
 from app.audit.models import GENESIS_HASH, AuditRecord, AuditSeal, UnsealedRecord
 from app.audit.sealer import Sealer
@@ -500,3 +501,27 @@ async def _recorded_and_sealed(db: Database, entity_id: str) -> None:
             return
         await asyncio.sleep(0.01)
     raise AssertionError(f"{entity_id} not sealed within 3 s")
+
+
+async def _probes(session: Any) -> list[str]:
+    statement = select(AuditRecord.entity_id).where(AuditRecord.entity_type == "probe")
+    return list((await session.scalars(statement.order_by(AuditRecord.id))).all())
+
+
+@pytest.mark.parametrize("outcome", ["commit", "rollback"])
+async def test_a_long_transactions_changes_are_written_in_parts_in_order(
+    db: Database, monkeypatch: pytest.MonkeyPatch, outcome: str
+) -> None:
+    """Once ``WRITE_QUEUED_AT`` changes wait they are written, in the same transaction (a run
+    of a hundred thousand matches holds a part of them at a time): in the order recorded, and
+    gone with the transaction when it rolls back."""
+    monkeypatch.setattr(audit_service, "WRITE_QUEUED_AT", 3)
+    async with db.sessionmaker() as session:
+        for batch in (["a", "b"], ["c", "d"], ["e"]):
+            changes = [Change("probe", name, "touched", None, {"name": name}) for name in batch]
+            await record_changes(session, changes, actor=SYSTEM_ACTOR, now=DEFAULT_NOW)
+            if batch == ["a", "b"]:
+                assert await _probes(session) == []
+        assert await _probes(session) == ["a", "b", "c", "d"]
+        await (session.commit() if outcome == "commit" else session.rollback())
+        assert await _probes(session) == (["a", "b", "c", "d", "e"] if outcome == "commit" else [])

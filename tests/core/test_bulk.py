@@ -38,11 +38,14 @@ def record(n: int, text: str) -> dict[str, Any]:
     }
 
 
-@pytest.mark.parametrize("minimum", [1, 10**9], ids=["copy", "insert"])
+@pytest.mark.parametrize(
+    ("minimum", "part"), [(1, 10_000), (1, 4), (10**9, 4)], ids=["copy", "copy-parts", "insert"]
+)
 async def test_rows_read_back_as_written(
-    db: Database, monkeypatch: pytest.MonkeyPatch, minimum: int
+    db: Database, monkeypatch: pytest.MonkeyPatch, minimum: int, part: int
 ) -> None:
     monkeypatch.setattr(bulk, "COPY_MIN_ROWS", minimum)
+    monkeypatch.setattr(bulk, "COPY_PART_ROWS", part)  # 6 rows: a part of 4, a part of 2
     rows = [record(n, text) for n, text in enumerate(AWKWARD)]
     async with db.sessionmaker() as session, session.begin():
         await bulk.insert_rows(session, table_of(AuditRecord), rows)
@@ -62,11 +65,17 @@ async def test_a_refused_row_raises_what_an_insert_raises(
 ) -> None:
     # Callers catch SQLAlchemy's errors: a lost idempotency race retries on IntegrityError.
     monkeypatch.setattr(bulk, "COPY_MIN_ROWS", minimum)
+    monkeypatch.setattr(bulk, "COPY_PART_ROWS", 2)  # the refused row in the second part
     queued_at = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
-    orphans = [{"record_id": 10**12 + n, "queued_at": queued_at} for n in range(3)]
+    async with db.sessionmaker() as session, session.begin():
+        await bulk.insert_rows(session, table_of(AuditRecord), [record(0, "a"), record(1, "b")])
+    async with db.sessionmaker() as session:
+        kept = (await session.scalars(select(AuditRecord.id))).all()
+    rows = [{"record_id": record_id, "queued_at": queued_at} for record_id in kept]
+    rows.append({"record_id": 10**12, "queued_at": queued_at})  # no such record
     async with db.sessionmaker() as session:
         with pytest.raises(IntegrityError):
             async with session.begin():
-                await bulk.insert_rows(session, table_of(UnsealedRecord), orphans)
+                await bulk.insert_rows(session, table_of(UnsealedRecord), rows)
     async with db.sessionmaker() as session:
         assert (await session.scalars(select(UnsealedRecord))).all() == []

@@ -591,7 +591,7 @@ async def void_pending(
 # What reconciliation compares with the outside world -----------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CashMovement:
     """One movement the book shows on one of our cash accounts on a value date: what a bank
     statement line should match. ``amount`` is signed, positive for money in."""
@@ -600,12 +600,10 @@ class CashMovement:
     kind: str
     source_type: str | None
     source_id: str | None  # the instruction, adjustment, penalty... it came from
-    description: str
     currency: str
     amount: Decimal
     value_date: date
     counterparty: str | None  # the LEI of the counterparty it settled with, if one
-    booked_at: datetime
 
 
 async def cash_movements(
@@ -613,30 +611,39 @@ async def cash_movements(
 ) -> list[CashMovement]:
     """Every live movement on our cash account ``cash_account`` (its code) with this value
     date: settlements, penalties, fees, adjustments; reversed entries and their reversals left
-    out (together they never happened)."""
-    rows = await journal.live_postings_on(
-        session, ledger_account=accounts.cash(cash_account), value_date=value_date
-    )
-    entry_ids = sorted({row.entry_id for row in rows})
-    counterparty: dict[str, str] = {}
+    out (together they never happened). One query, streamed: a busy account's day is a
+    hundred thousand movements or more (their counterparties read 500 entries a statement were
+    a fifth of its reconciliation), and what they share (kinds, currencies, counterparties) is
+    one string each."""
     prefix = accounts.counterparty("")
-    for posting in await journal.postings_on_prefix(session, entry_ids, prefix=prefix):
-        counterparty.setdefault(posting.entry_id, posting.ledger_account.removeprefix(prefix))
-    return [
-        CashMovement(
-            entry_id=row.entry_id,
-            kind=row.kind,
-            source_type=row.source_type,
-            source_id=row.source_id,
-            description=row.description,
-            currency=row.asset,
-            amount=row.amount,
-            value_date=value_date,
-            counterparty=counterparty.get(row.entry_id),
-            booked_at=row.created_at,
-        )
-        for row in rows
-    ]
+    words: dict[str, str] = {}  # each kind, source type and currency once
+    parties: dict[str | None, str | None] = {None: None}  # partner account -> its LEI
+    movements = []
+    async for part in journal.live_postings_on(
+        session,
+        ledger_account=accounts.cash(cash_account),
+        value_date=value_date,
+        partner_prefix=prefix,
+    ):
+        for row in part:
+            if row.partner not in parties:
+                parties[row.partner] = row.partner.removeprefix(prefix)
+            source_type = row.source_type
+            movements.append(
+                CashMovement(
+                    entry_id=row.entry_id,
+                    kind=words.setdefault(row.kind, row.kind),
+                    source_type=None
+                    if source_type is None
+                    else words.setdefault(source_type, source_type),
+                    source_id=row.source_id,
+                    currency=words.setdefault(row.asset, row.asset),
+                    amount=row.amount,
+                    value_date=value_date,
+                    counterparty=parties[row.partner],
+                )
+            )
+    return movements
 
 
 async def settled_cash(

@@ -3,14 +3,14 @@ pending entries locked in id order, their batched UPDATEs, and the journal's rea
 
 import operator
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from app.core import bulk
 from app.core.db import table_of
@@ -21,6 +21,8 @@ from app.positions.journal.filters import EntryFilter
 from app.positions.journal.models import JournalEntry, PendingEntry, PendingPosting, Posting
 
 _CHUNK = 500
+# Rows a streamed read holds at a time: a busy cash account's day is a million postings.
+_STREAMED = 10_000
 
 
 # Entries and postings --------------------------------------------------------------------------
@@ -148,22 +150,33 @@ async def cost_by_value_date(
 
 
 async def live_postings_on(
-    session: AsyncSession, *, ledger_account: str, value_date: date
-) -> list[Any]:
+    session: AsyncSession, *, ledger_account: str, value_date: date, partner_prefix: str
+) -> AsyncIterator[Sequence[Any]]:
     """The postings on ``ledger_account`` of entries with this value date that neither reverse
-    nor were reversed (a movement and its reversal never happened), with their entry's
-    ``entry_id``, ``kind``, ``source_type``, ``source_id``, ``description`` and ``created_at``."""
+    nor were reversed (a movement and its reversal never happened), ``_STREAMED`` rows at a
+    time: ``entry_id``, ``kind``, ``source_type``, ``source_id``, ``asset``, ``amount`` and
+    as ``partner`` the ledger account of the entry's first posting (by id) on an account
+    starting with ``partner_prefix`` (None when it has none)."""
     reversed_ids = select(JournalEntry.reverses_id).where(JournalEntry.reverses_id.is_not(None))
+    partner = aliased(Posting)
+    first_partner = (
+        select(partner.ledger_account)
+        .where(
+            partner.entry_id == JournalEntry.id, partner.ledger_account.startswith(partner_prefix)
+        )
+        .order_by(partner.id)
+        .limit(1)
+        .scalar_subquery()
+    )
     statement = (
         select(
             JournalEntry.id.label("entry_id"),
             JournalEntry.kind,
             JournalEntry.source_type,
             JournalEntry.source_id,
-            JournalEntry.description,
-            JournalEntry.created_at,
             Posting.asset,
             Posting.amount,
+            first_partner.label("partner"),
         )
         .join(Posting, Posting.entry_id == JournalEntry.id)
         .where(
@@ -173,25 +186,11 @@ async def live_postings_on(
             JournalEntry.id.not_in(reversed_ids),
         )
         .order_by(JournalEntry.id, Posting.id)
+        .execution_options(yield_per=_STREAMED)
     )
-    return list((await session.execute(statement)).all())
-
-
-async def postings_on_prefix(
-    session: AsyncSession, entry_ids: Sequence[str], *, prefix: str
-) -> list[Any]:
-    """The postings of these entries on ledger accounts starting with ``prefix`` (``entry_id``,
-    ``ledger_account``, ``asset``, ``amount``), 500 entries a statement."""
-    rows: list[Any] = []
-    for start in range(0, len(entry_ids), _CHUNK):
-        statement = select(
-            Posting.entry_id, Posting.ledger_account, Posting.asset, Posting.amount
-        ).where(
-            Posting.entry_id.in_(entry_ids[start : start + _CHUNK]),
-            Posting.ledger_account.startswith(prefix),
-        )
-        rows.extend((await session.execute(statement)).all())
-    return rows
+    result = await session.stream(statement)
+    async for part in result.partitions():
+        yield part
 
 
 def _filtered(statement: Any, wanted: EntryFilter) -> Any:

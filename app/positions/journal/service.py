@@ -2,7 +2,7 @@
 keeping the running balances in step in the same transaction; and the journal as it is read."""
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -236,19 +236,14 @@ async def cost_by_value_date(
     return totals
 
 
-async def live_postings_on(
-    session: AsyncSession, *, ledger_account: str, value_date: date
-) -> list[Any]:
-    """The postings on an account of the live entries of a value date (see the repository)."""
-    return await repository.live_postings_on(
-        session, ledger_account=ledger_account, value_date=value_date
+def live_postings_on(
+    session: AsyncSession, *, ledger_account: str, value_date: date, partner_prefix: str
+) -> AsyncIterator[Sequence[Any]]:
+    """The postings on an account of the live entries of a value date, in parts (see the
+    repository)."""
+    return repository.live_postings_on(
+        session, ledger_account=ledger_account, value_date=value_date, partner_prefix=partner_prefix
     )
-
-
-async def postings_on_prefix(
-    session: AsyncSession, entry_ids: Sequence[str], *, prefix: str
-) -> list[Any]:
-    return await repository.postings_on_prefix(session, entry_ids, prefix=prefix)
 
 
 # Pending entries -------------------------------------------------------------------------------

@@ -70,6 +70,10 @@ _COLUMNS = (
 )
 
 
+# A match's own columns its audit image takes as stored (the rest are converted or copied).
+_OWN_IMAGED = ("id", "rule", "key", "currency", "value_date_difference", "comment")
+
+
 async def store(
     session: AsyncSession,
     matches: Sequence[NewMatch],
@@ -124,11 +128,14 @@ async def store(
         raise Conflict(
             "An item was matched by someone else meanwhile: read the matches again and retry."
         ) from None
-    images = {name: jsonable(value) for name, value in shared.items()}
+    # Each image a copy of what the matches share (in the columns' order), its own values set.
+    base = {name: jsonable(shared[name]) if name in shared else None for name in _COLUMNS}
     differences = [jsonable(value) for value in own["amount_difference"]]
     changes = []
     for index, match_id in enumerate(ids):
-        image = {name: images[name] if name in images else own[name][index] for name in _COLUMNS}
+        image = base.copy()
+        for name in _OWN_IMAGED:
+            image[name] = own[name][index]
         image["amount_difference"] = differences[index]
         image["statement_entry_ids"] = list(lines[index])
         image["movement_ids"] = list(movements[index])

@@ -3,8 +3,8 @@ stored, what is left stored as breaks, and the open breaks the run explains clos
 match that explains them, or by the break their items now form). The pairs nothing contests
 are matched set-based (``clear``) where the first rule allows; the engine decides the rest."""
 
-from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections import ChainMap, Counter
+from collections.abc import Mapping, Sequence, Set
 from typing import Any
 
 from app.core.money import format_decimal
@@ -13,12 +13,13 @@ from app.reconciliation.breaks.detection import Closing, FoundBreak, break_key
 from app.reconciliation.breaks.models import ReconciliationBreak
 from app.reconciliation.matches import service as matches
 from app.reconciliation.matches.service import NewMatch
-from app.reconciliation.matching import BreakCandidate, Outcome, classify, match
+from app.reconciliation.matching import BreakCandidate, Match, Outcome, classify, match
 from app.reconciliation.rules import service as rules
 from app.reconciliation.runs import clear, inputs
 from app.reconciliation.runs.context import RunContext
 
 MAX_LISTED = 100
+STORE_PART = 5_000  # matches stored and audited at a time
 
 
 def _detail(candidate: BreakCandidate) -> str:
@@ -65,20 +66,52 @@ def _closings(
     return closings
 
 
-def _report(loaded: inputs.Inputs, outcome: Outcome, stored: Sequence[NewMatch]) -> dict[str, Any]:
+def _report(loaded: inputs.Inputs, outcome: Outcome, matched: Sequence[Match]) -> dict[str, Any]:
     return {
         "lines": loaded.line_count,
         "movements": loaded.movement_count,
         "already_matched": len(loaded.held),
-        "matches": dict(sorted(Counter(m.rule for m in stored).items())),
-        "matched_lines": sum(len(m.line_ids) for m in stored),
-        "matched_movements": sum(len(m.movement_ids) for m in stored),
+        "matches": dict(sorted(Counter(m.rule for m in matched).items())),
+        "matched_lines": sum(len(m.line_ids) for m in matched),
+        "matched_movements": sum(len(m.movement_ids) for m in matched),
         "gave_up_count": len(outcome.gave_up),
         "gave_up": [
             {"rule": note.rule, "item_id": note.item_id, "reason": note.reason}
             for note in outcome.gave_up[:MAX_LISTED]
         ],
     }
+
+
+async def _store(
+    run: RunContext, matched: Sequence[Match], currency: Mapping[str, str], wanted: Set[str]
+) -> dict[str, str | None]:
+    """Store the matches (unless a dry run), ``STORE_PART`` at a time: a part's rows, items
+    and audit images are all a day's matches hold in memory at once. The match of each
+    ``wanted`` item (None in a dry run)."""
+    matched_by: dict[str, str | None] = {}
+    for start in range(0, len(matched), STORE_PART):
+        part = [
+            NewMatch(
+                m.rule,
+                m.line_ids,
+                m.movement_ids,
+                currency[m.line_ids[0]],
+                m.amount_difference,
+                m.value_date_difference,
+            )
+            for m in matched[start : start + STORE_PART]
+        ]
+        ids: dict[str, str] = {}
+        if run.write:
+            ids = await matches.store(
+                run.session, part, account=run.account, value_date=run.day, run_id=run.run_id,
+                actor=run.actor, now=run.now,
+            )  # fmt: skip
+        for new in part:
+            for item in (*new.line_ids, *new.movement_ids):
+                if item in wanted:
+                    matched_by[item] = ids.get(new.key)
+    return matched_by
 
 
 async def reconcile(run: RunContext) -> dict[str, Any]:
@@ -94,29 +127,14 @@ async def reconcile(run: RunContext) -> dict[str, Any]:
         first=clear.applies(session, active),
     )
     outcome = match(loaded.lines, loaded.movements, active)
-    currency = {line.id: line.currency for line in loaded.lines} | loaded.clear_currency
-    new = [
-        NewMatch(
-            m.rule,
-            m.line_ids,
-            m.movement_ids,
-            currency[m.line_ids[0]],
-            m.amount_difference,
-            m.value_date_difference,
-        )
-        for m in (*loaded.clear, *outcome.matches)
-    ]
-    match_ids: dict[str, str | None] = {m.key: None for m in new}
-    if run.write:
-        match_ids |= await matches.store(
-            session, new, account=run.account, value_date=run.day, run_id=run.run_id,
-            actor=run.actor, now=run.now,
-        )  # fmt: skip
+    currency = ChainMap(loaded.clear_currency, {line.id: line.currency for line in loaded.lines})
+    matched = [*loaded.clear, *outcome.matches]
+    # Only the items of carried breaks are asked after: which match explains them now.
+    wanted = {item for row in carried for item in (*row.statement_entry_ids, *row.movement_ids)}
+    matched_by: dict[str, str | None] = {**loaded.held}
+    matched_by |= await _store(run, matched, currency, wanted)
     candidates = classify(outcome, loaded.lines, loaded.movements, active)
     found = [_found(candidate, loaded.statement_of) for candidate in candidates]
     found_ids = await run.record(found)
-    matched_by: dict[str, str | None] = {**loaded.held}
-    for m in new:
-        matched_by |= dict.fromkeys((*m.line_ids, *m.movement_ids), match_ids[m.key])
     await run.close(_closings(carried, found, found_ids, matched_by))
-    return _report(loaded, outcome, new)
+    return _report(loaded, outcome, matched)

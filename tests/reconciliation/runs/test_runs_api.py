@@ -4,8 +4,14 @@ day late, dry runs, and every refusal."""
 
 from decimal import Decimal
 
+import pytest
+from sqlalchemy import select
+
+from app.audit.models import AuditRecord
+from app.core.snapshots import row_snapshot
 from app.reconciliation.breaks.models import ReconciliationBreak
 from app.reconciliation.matches.models import ReconciliationMatch
+from app.reconciliation.runs import cash
 from tests.conftest import Database
 from tests.reconciliation.conftest import audit_actions, count
 from tests.reconciliation.runs.support import (
@@ -86,6 +92,33 @@ async def test_a_run_matches_by_reference_and_finds_the_fee_and_the_balance(
     actions = await audit_actions(db, "reconciliation_break")
     assert sorted(action for _, action in actions) == ["opened", "opened"]
     assert [a for _, a in await audit_actions(db, "reconciliation_match")] == ["matched"]
+
+
+async def test_matches_stored_a_part_at_a_time_each_audited_as_stored(
+    api: Api, ops2: SecondKey, db: Database, reference: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cash, "STORE_PART", 2)  # three matches: a part of two, a part of one
+    amounts = ("100.00", "250.00", "-40.00")
+    paid = [await pay(api, ops2, amount) for amount in amounts]
+    await send_statement(
+        api,
+        "S-1",
+        *(entry(amount, reference=ref) for amount, (ref, _) in zip(amounts, paid, strict=True)),
+    )
+
+    run = await reconcile(api)
+
+    matches = await stored_matches(db)
+    assert (run["matched"], sorted(m.movement_ids[0] for m in matches)) == (
+        3,
+        sorted(entry_id for _, entry_id in paid),
+    )
+    async with db.sessionmaker() as session:
+        statement = select(AuditRecord.entity_id, AuditRecord.after).where(
+            AuditRecord.entity_type == "reconciliation_match"
+        )
+        images = {row.entity_id: row.after for row in (await session.execute(statement)).all()}
+    assert images == {m.id: row_snapshot(m) for m in matches}
 
 
 async def test_running_twice_matches_nothing_twice_and_opens_no_second_break(
