@@ -268,7 +268,7 @@ def decided(outcome: Outcome, lines: Any, movements: Any, rules: list[Rule]) -> 
     )
 
 
-def _drawn() -> list[Day]:
+def _drawn(*, derandomize: bool) -> list[Day]:
     drawn: list[Day] = []
 
     @settings(
@@ -277,6 +277,7 @@ def _drawn() -> list[Day]:
         database=None,
         phases=[Phase.generate],
         suppress_health_check=list(HealthCheck),
+        derandomize=derandomize,
     )
     @given(days())
     def collect(example: Day) -> None:
@@ -337,8 +338,10 @@ def postgresql(db: Database) -> Database:
 
 
 async def test_sql_then_the_engine_decide_as_the_engine_alone(postgresql: Database) -> None:
+    # New examples every run, and a fixed set that is known to reach the SQL path: a random
+    # set of a few dozen days holds no pair clear enough for SQL about one run in three.
     clear_pairs = 0
-    for day in _drawn():
+    for day in _drawn(derandomize=False) + _drawn(derandomize=True):
         expected, split, by_sql = await _both_ways(postgresql, day)
 
         assert split == expected
