@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 from app.audit import repository
 from app.audit.models import AuditRecord
 from app.audit.repository import AuditFilter, SealedRecord
+from app.core import bulk
 from app.core.auth import Actor
 from app.core.db import AUDIT_TRAIL
 from app.core.errors import NotFound
@@ -75,6 +76,35 @@ async def write_queued_changes(session: AsyncSession) -> None:
     """Write the changes recorded so far in this transaction (reads of the trail call this)."""
     if session.info.get(_QUEUE):
         await session.run_sync(_write_queued)
+
+
+async def write_with_changes(
+    session: AsyncSession,
+    rows: Sequence[bulk.TableRows],
+    changes: Sequence[Change],
+    *,
+    actor: Actor,
+    now: datetime,
+) -> None:
+    """Write a caller's new rows and record its changes to them, at once: the records (with
+    any recorded before them in the transaction) follow the rows in one ``bulk.write_tables``,
+    so that on PostgreSQL their COPY text is built while the database takes in the rows."""
+    if changes:
+        session.info.setdefault(_QUEUE, []).append(_Queued(tuple(changes), actor, now))
+    await session.run_sync(_write_after, rows)
+
+
+def _write_after(session: Session, rows: Sequence[bulk.TableRows]) -> None:
+    queued: list[_Queued] | None = session.info.pop(_QUEUE, None)
+    session.flush()
+    tables = list(rows)
+    if queued and session.info.get(AUDIT_TRAIL, True):
+        columns = _columns(queued)
+        if bulk.copies(session, len(columns["entity_id"])):
+            tables += repository.record_tables(session, columns)
+        else:
+            repository.append_records(session, columns)
+    bulk.write_tables(session, tables)
 
 
 def _write_queued(session: Session) -> None:

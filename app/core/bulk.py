@@ -8,8 +8,11 @@ serializer), so both paths store the same row; then COPY's text format (asyncpg'
 encoding of decimals cost more than formatting them here).
 """
 
+import asyncio
+import contextlib
 import io
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -24,6 +27,8 @@ from sqlalchemy.util import await_only
 COPY_MIN_ROWS = 64
 
 Processor = Callable[[Any], Any] | None
+# A table's new rows, column by column (each column's values, one per row): ``write_tables``.
+TableRows = tuple[Table, Mapping[str, Sequence[Any]]]
 Plan = list[tuple[str, str, Any, Processor]]  # per column: name, row key, default, processor
 
 
@@ -70,6 +75,57 @@ def write_columns(session: Session, table: Table, columns: Mapping[str, Sequence
     )
 
 
+def write_tables(session: Session, tables: Sequence[TableRows]) -> None:
+    """``write_columns`` of several tables, in the order given. Through COPY, each table's
+    text is built while the database still takes in the previous table's rows, so that
+    Python and PostgreSQL work at once (each on a core) instead of taking turns; the rows are
+    written in the same order, on the same connection, in the same transaction."""
+    pending: _Pending | None = None
+    try:
+        for table, columns in tables:
+            count = len(next(iter(columns.values()), ()))
+            if not count:
+                continue
+            if not copies(session, count):
+                _finish(pending)
+                pending = None
+                write_columns(session, table, columns)
+                continue
+            pending = _start_copy(session, table, columns.keys(), _values(columns, count), pending)
+    except BaseException:
+        # The connection is left with no COPY under way, whose error would come second.
+        if pending is not None and not pending.task.done():
+            with contextlib.suppress(Exception):
+                await_only(pending.task)
+        raise
+    _finish(pending)
+
+
+def _values(
+    columns: Mapping[str, Sequence[Any]], count: int
+) -> Callable[[str, Any], Sequence[Any]]:
+    return lambda key, default: columns[key] if key in columns else [default] * count
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """A COPY sent and not yet answered."""
+
+    connection: Connection
+    statement: str
+    task: asyncio.Future[Any]
+
+
+def _finish(pending: _Pending | None) -> None:
+    """Wait for the COPY under way to be answered (its error raised as an INSERT's would be)."""
+    if pending is None:
+        return
+    try:
+        await_only(pending.task)
+    except Exception as error:
+        raise _as_sqlalchemy_error(pending.connection, pending.statement, error) from error
+
+
 def _copy(
     session: Session,
     table: Table,
@@ -77,32 +133,47 @@ def _copy(
     values_of: Callable[[str, Any], Sequence[Any]],
 ) -> None:
     """COPY the rows: ``values_of(key, default)`` gives a column's values, one per row."""
+    _finish(_start_copy(session, table, keys, values_of, None))
+
+
+def _start_copy(
+    session: Session,
+    table: Table,
+    keys: Iterable[str],
+    values_of: Callable[[str, Any], Sequence[Any]],
+    waiting: _Pending | None,
+) -> _Pending:
+    """Build the rows' COPY text and send it, without waiting for the answer. ``waiting``: a
+    COPY still under way on the connection, which the event loop is let on with between
+    columns (the text is built meanwhile); it is answered before this one is sent."""
     connection = session.connection()
     driver: Any = connection.connection.driver_connection  # asyncpg's own connection
-    if not driver.is_in_transaction():
+    if waiting is None and not driver.is_in_transaction():
         # The asyncpg adapter begins its transaction with the first statement: COPY must not
         # be that statement, or it would commit on its own.
         connection.execute(text("SELECT 1"))
     plan = _plan(table, connection.dialect, keys)
     # Column by column: each column's values are alike, and converting a list at a time keeps
     # the per-value work in C (COPY of audit records is most of a batch run's writes).
-    texts = [_column_text(values_of(key, default), process) for _, key, default, process in plan]
+    texts = []
+    for _, key, default, process in plan:
+        if waiting is not None:
+            await_only(asyncio.sleep(0))  # the COPY under way is sent its rows meanwhile
+        texts.append(_column_text(values_of(key, default), process))
     lines = list(map("\t".join, zip(*texts, strict=True)))
     lines.append("")
     names = [name for name, _, _, _ in plan]
-    try:
-        await_only(
-            driver.copy_to_table(
-                table.name,
-                source=io.BytesIO("\n".join(lines).encode()),
-                columns=names,
-                schema_name=table.schema,
-                format="text",
-            )
+    _finish(waiting)
+    task = asyncio.ensure_future(
+        driver.copy_to_table(
+            table.name,
+            source=io.BytesIO("\n".join(lines).encode()),
+            columns=names,
+            schema_name=table.schema,
+            format="text",
         )
-    except Exception as error:
-        statement = f"COPY {table.name} ({', '.join(names)})"
-        raise _as_sqlalchemy_error(connection, statement, error) from error
+    )
+    return _Pending(connection, f"COPY {table.name} ({', '.join(names)})", task)
 
 
 def _as_sqlalchemy_error(connection: Connection, statement: str, error: Exception) -> BaseException:

@@ -132,10 +132,9 @@ async def booked_ids(
     return found
 
 
-async def insert_rows(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
-    """New trades as plain rows (a batch has no ORM objects to track): COPY on PostgreSQL, an
-    executemany INSERT on SQLite."""
-    await bulk.insert_rows(session, table_of(Trade), rows)
+def new_rows(rows: Sequence[dict[str, Any]]) -> bulk.TableRows:
+    """New trades (plain rows, each with every column) as ``bulk.write_tables`` writes them."""
+    return table_of(Trade), {key: [row[key] for row in rows] for key in rows[0]}
 
 
 async def page(

@@ -16,6 +16,7 @@ from app.audit.service import (
     record_changes,
     state_as_of,
     transition,
+    write_with_changes,
 )
 from app.core.auth import Actor
 from app.core.errors import Conflict, FieldProblem, NotFound, ValidationFailed
@@ -276,6 +277,12 @@ async def _book_new(session: AsyncSession, trades: Sequence[NewTrade]) -> None:
         await record_changes(
             session, [c for new in same for c in new.changes], actor=actor, now=now
         )
+    await _book_recorded(session, trades)
+
+
+async def _book_recorded(session: AsyncSession, trades: Sequence[NewTrade]) -> None:
+    """``_book_new`` after the trades' audit records: the alleged confirmations they match and
+    their trade-date bookings."""
     bilateral = [captured(n.row, by=n.actor, at=n.now) for n in trades if not n.locked_in]
     await match_alleged(session, bilateral, actor=trades[0].actor, now=trades[0].now)
     # Last: it locks the book's positions in the securities until the commit.
@@ -380,8 +387,15 @@ async def capture_batch(
         )
 
     if news:
-        await repository.insert_rows(session, [new.row for new in news])
-        await _book_new(session, news)
+        # The trades, then their audit records, written as one pipeline (``bulk.write_tables``).
+        await write_with_changes(
+            session,
+            [repository.new_rows([new.row for new in news])],
+            [change for new in news for change in new.changes],
+            actor=actor,
+            now=now,
+        )
+        await _book_recorded(session, news)
     return [result for result in results if result is not None]
 
 
