@@ -85,16 +85,24 @@ async def write_with_changes(
     *,
     actor: Actor,
     now: datetime,
-) -> None:
-    """Write a caller's new rows and record its changes to them, at once: the records (with
-    any recorded before them in the transaction) follow the rows in one ``bulk.write_tables``,
-    so that on PostgreSQL their COPY text is built while the database takes in the rows."""
+    after: bulk.Pending | None = None,
+) -> bulk.Pending | None:
+    """Write a caller's new rows and record its changes to them, at once, once ``after`` (a
+    COPY of an earlier call still under way) is answered: the records (with any recorded
+    before them in the transaction) follow the rows in one pipeline of COPYs, so that on
+    PostgreSQL their text is built while the database takes in the rows. Returns the last
+    COPY, still under way, which the caller hands to ``bulk.finished`` (or to the next call)
+    before it uses the session again."""
     if changes:
         session.info.setdefault(_QUEUE, []).append(_Queued(tuple(changes), actor, now))
-    await session.run_sync(_write_after, rows)
+    pending: bulk.Pending | None = await session.run_sync(_write_after, rows, after)
+    return pending
 
 
-def _write_after(session: Session, rows: Sequence[bulk.TableRows]) -> None:
+def _write_after(
+    session: Session, rows: Sequence[bulk.TableRows], after: bulk.Pending | None
+) -> bulk.Pending | None:
+    bulk.finish(after)  # what follows reads and writes on the same connection
     queued: list[_Queued] | None = session.info.pop(_QUEUE, None)
     session.flush()
     tables = list(rows)
@@ -104,7 +112,7 @@ def _write_after(session: Session, rows: Sequence[bulk.TableRows]) -> None:
             tables += repository.record_tables(session, columns)
         else:
             repository.append_records(session, columns)
-    bulk.write_tables(session, tables)
+    return bulk.start_tables(session, tables, None)
 
 
 def _write_queued(session: Session) -> None:

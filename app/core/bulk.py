@@ -80,14 +80,23 @@ def write_tables(session: Session, tables: Sequence[TableRows]) -> None:
     text is built while the database still takes in the previous table's rows, so that
     Python and PostgreSQL work at once (each on a core) instead of taking turns; the rows are
     written in the same order, on the same connection, in the same transaction."""
-    pending: _Pending | None = None
+    finish(start_tables(session, tables, None))
+
+
+def start_tables(
+    session: Session, tables: Sequence[TableRows], after: "Pending | None"
+) -> "Pending | None":
+    """``write_tables`` without waiting for the last COPY (the first table's text built while
+    ``after``, a COPY still under way, runs): the caller lets the event loop run meanwhile and
+    ``finish``es it before the connection's next use."""
+    pending = after
     try:
         for table, columns in tables:
             count = len(next(iter(columns.values()), ()))
             if not count:
                 continue
             if not copies(session, count):
-                _finish(pending)
+                finish(pending)
                 pending = None
                 write_columns(session, table, columns)
                 continue
@@ -98,7 +107,13 @@ def write_tables(session: Session, tables: Sequence[TableRows]) -> None:
             with contextlib.suppress(Exception):
                 await_only(pending.task)
         raise
-    _finish(pending)
+    return pending
+
+
+async def finished(session: Any, pending: "Pending | None") -> None:
+    """``finish`` from async code, ``session`` being an ``AsyncSession``."""
+    if pending is not None:
+        await session.run_sync(lambda _session: finish(pending))
 
 
 def _values(
@@ -108,7 +123,7 @@ def _values(
 
 
 @dataclass(frozen=True)
-class _Pending:
+class Pending:
     """A COPY sent and not yet answered."""
 
     connection: Connection
@@ -116,8 +131,9 @@ class _Pending:
     task: asyncio.Future[Any]
 
 
-def _finish(pending: _Pending | None) -> None:
-    """Wait for the COPY under way to be answered (its error raised as an INSERT's would be)."""
+def finish(pending: Pending | None) -> None:
+    """Wait for the COPY under way (if any) to be answered, its error raised as an INSERT's
+    would be."""
     if pending is None:
         return
     try:
@@ -133,7 +149,7 @@ def _copy(
     values_of: Callable[[str, Any], Sequence[Any]],
 ) -> None:
     """COPY the rows: ``values_of(key, default)`` gives a column's values, one per row."""
-    _finish(_start_copy(session, table, keys, values_of, None))
+    finish(_start_copy(session, table, keys, values_of, None))
 
 
 def _start_copy(
@@ -141,8 +157,8 @@ def _start_copy(
     table: Table,
     keys: Iterable[str],
     values_of: Callable[[str, Any], Sequence[Any]],
-    waiting: _Pending | None,
-) -> _Pending:
+    waiting: Pending | None,
+) -> Pending:
     """Build the rows' COPY text and send it, without waiting for the answer. ``waiting``: a
     COPY still under way on the connection, which the event loop is let on with between
     columns (the text is built meanwhile); it is answered before this one is sent."""
@@ -163,7 +179,7 @@ def _start_copy(
     lines = list(map("\t".join, zip(*texts, strict=True)))
     lines.append("")
     names = [name for name, _, _, _ in plan]
-    _finish(waiting)
+    finish(waiting)
     task = asyncio.ensure_future(
         driver.copy_to_table(
             table.name,
@@ -173,7 +189,7 @@ def _start_copy(
             format="text",
         )
     )
-    return _Pending(connection, f"COPY {table.name} ({', '.join(names)})", task)
+    return Pending(connection, f"COPY {table.name} ({', '.join(names)})", task)
 
 
 def _as_sqlalchemy_error(connection: Connection, statement: str, error: Exception) -> BaseException:
