@@ -81,26 +81,37 @@ def append_records(session: Session, columns: dict[str, list[Any]]) -> None:
     records. On PostgreSQL one statement for a few records (the columns go as arrays), COPY
     for many (ids drawn first: cheaper for the database per record); on SQLite two."""
     count = len(columns["entity_id"])
+    if bulk.copies(session, count):
+        bulk.write_tables(session, record_tables(session, columns))
+        return
     queued_at = datetime.now(UTC)
     dialect = session.get_bind().dialect
-    if bulk.copies(session, count):
-        appended = sorted(session.execute(_DRAW_IDS, {"count": count}).scalars().all())
-        bulk.write_columns(session, table_of(AuditRecord), {**columns, "id": appended})
-    elif dialect.name == "postgresql":
+    if dialect.name == "postgresql":
         values = {name: _bound(dialect, name, columns[name]) for name in RECORD_COLUMNS}
         session.execute(_APPEND_AND_QUEUE, {**values, "queued_at": queued_at})
         return
-    else:
-        statement = insert(table_of(AuditRecord)).returning(
-            AuditRecord.id, sort_by_parameter_order=True
-        )
-        keys = list(columns)
-        rows = zip(*columns.values(), strict=True)
-        records = [dict(zip(keys, row, strict=True)) for row in rows]
-        appended = list(session.execute(statement, records).scalars().all())
+    statement = insert(table_of(AuditRecord)).returning(
+        AuditRecord.id, sort_by_parameter_order=True
+    )
+    keys = list(columns)
+    rows = zip(*columns.values(), strict=True)
+    records = [dict(zip(keys, row, strict=True)) for row in rows]
+    appended = list(session.execute(statement, records).scalars().all())
     bulk.write_columns(
         session, table_of(UnsealedRecord), {"record_id": appended, "queued_at": [queued_at] * count}
     )
+
+
+def record_tables(session: Session, columns: dict[str, list[Any]]) -> list[bulk.TableRows]:
+    """The rows that append records (``append_records``) and queue them for the sealer, their
+    ids drawn now, for ``bulk.write_tables`` to COPY (PostgreSQL)."""
+    count = len(columns["entity_id"])
+    queued_at = datetime.now(UTC)
+    appended = sorted(session.execute(_DRAW_IDS, {"count": count}).scalars().all())
+    return [
+        (table_of(AuditRecord), {**columns, "id": appended}),
+        (table_of(UnsealedRecord), {"record_id": appended, "queued_at": [queued_at] * count}),
+    ]
 
 
 # The sequence the migration gave audit_records.id (PostgreSQL only).

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 from app.audit import repository
 from app.audit.models import AuditRecord
 from app.audit.repository import AuditFilter, SealedRecord
+from app.core import bulk
 from app.core.auth import Actor
 from app.core.db import AUDIT_TRAIL
 from app.core.errors import NotFound
@@ -84,6 +85,43 @@ async def write_queued_changes(session: AsyncSession) -> None:
     """Write the changes recorded so far in this transaction (reads of the trail call this)."""
     if session.info.get(_QUEUE):
         await session.run_sync(_write_queued)
+
+
+async def write_with_changes(
+    session: AsyncSession,
+    rows: Sequence[bulk.TableRows],
+    changes: Sequence[Change],
+    *,
+    actor: Actor,
+    now: datetime,
+    after: bulk.Pending | None = None,
+) -> bulk.Pending | None:
+    """Write a caller's new rows and record its changes to them, at once, once ``after`` (a
+    COPY of an earlier call still under way) is answered: the records (with any recorded
+    before them in the transaction) follow the rows in one pipeline of COPYs, so that on
+    PostgreSQL their text is built while the database takes in the rows. Returns the last
+    COPY, still under way, which the caller hands to ``bulk.finished`` (or to the next call)
+    before it uses the session again."""
+    if changes:
+        session.info.setdefault(_QUEUE, []).append(_Queued(tuple(changes), actor, now))
+    pending: bulk.Pending | None = await session.run_sync(_write_after, rows, after)
+    return pending
+
+
+def _write_after(
+    session: Session, rows: Sequence[bulk.TableRows], after: bulk.Pending | None
+) -> bulk.Pending | None:
+    bulk.finish(after)  # what follows reads and writes on the same connection
+    queued: list[_Queued] | None = session.info.pop(_QUEUE, None)
+    session.flush()
+    tables = list(rows)
+    if queued and session.info.get(AUDIT_TRAIL, True):
+        columns = _columns(queued)
+        if bulk.copies(session, len(columns["entity_id"])):
+            tables += repository.record_tables(session, columns)
+        else:
+            repository.append_records(session, columns)
+    return bulk.start_tables(session, tables, None)
 
 
 def _write_queued(session: Session) -> None:

@@ -8,8 +8,11 @@ serializer), so both paths store the same row; then COPY's text format (asyncpg'
 encoding of decimals cost more than formatting them here).
 """
 
+import asyncio
+import contextlib
 import io
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -27,6 +30,8 @@ COPY_MIN_ROWS = 64
 COPY_PART_ROWS = 10_000
 
 Processor = Callable[[Any], Any] | None
+# A table's new rows, column by column (each column's values, one per row): ``write_tables``.
+TableRows = tuple[Table, Mapping[str, Sequence[Any]]]
 Plan = list[tuple[str, str, Any, Processor]]  # per column: name, row key, default, processor
 
 
@@ -73,6 +78,73 @@ def write_columns(session: Session, table: Table, columns: Mapping[str, Sequence
     )
 
 
+def write_tables(session: Session, tables: Sequence[TableRows]) -> None:
+    """``write_columns`` of several tables, in the order given. Through COPY, each table's
+    text is built while the database still takes in the previous table's rows, so that
+    Python and PostgreSQL work at once (each on a core) instead of taking turns; the rows are
+    written in the same order, on the same connection, in the same transaction."""
+    finish(start_tables(session, tables, None))
+
+
+def start_tables(
+    session: Session, tables: Sequence[TableRows], after: "Pending | None"
+) -> "Pending | None":
+    """``write_tables`` without waiting for the last COPY (the first table's text built while
+    ``after``, a COPY still under way, runs): the caller lets the event loop run meanwhile and
+    ``finish``es it before the connection's next use."""
+    pending = after
+    try:
+        for table, columns in tables:
+            count = len(next(iter(columns.values()), ()))
+            if not count:
+                continue
+            if not copies(session, count):
+                finish(pending)
+                pending = None
+                write_columns(session, table, columns)
+                continue
+            pending = _start_copy(session, table, columns.keys(), _values(columns, count), pending)
+    except BaseException:
+        # The connection is left with no COPY under way, whose error would come second.
+        if pending is not None and not pending.task.done():
+            with contextlib.suppress(Exception):
+                await_only(pending.task)
+        raise
+    return pending
+
+
+async def finished(session: Any, pending: "Pending | None") -> None:
+    """``finish`` from async code, ``session`` being an ``AsyncSession``."""
+    if pending is not None:
+        await session.run_sync(lambda _session: finish(pending))
+
+
+def _values(
+    columns: Mapping[str, Sequence[Any]], count: int
+) -> Callable[[str, Any], Sequence[Any]]:
+    return lambda key, default: columns[key] if key in columns else [default] * count
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A COPY sent and not yet answered."""
+
+    connection: Connection
+    statement: str
+    task: asyncio.Future[Any]
+
+
+def finish(pending: Pending | None) -> None:
+    """Wait for the COPY under way (if any) to be answered, its error raised as an INSERT's
+    would be."""
+    if pending is None:
+        return
+    try:
+        await_only(pending.task)
+    except Exception as error:
+        raise _as_sqlalchemy_error(pending.connection, pending.statement, error) from error
+
+
 def _copy(
     session: Session,
     table: Table,
@@ -80,21 +152,38 @@ def _copy(
     values_of: Callable[[str, Any], Sequence[Any]],
 ) -> None:
     """COPY the rows: ``values_of(key, default)`` gives a column's values, one per row."""
+    finish(_start_copy(session, table, keys, values_of, None))
+
+
+def _start_copy(
+    session: Session,
+    table: Table,
+    keys: Iterable[str],
+    values_of: Callable[[str, Any], Sequence[Any]],
+    waiting: Pending | None,
+) -> Pending:
+    """Build the rows' COPY text and send it, ``COPY_PART_ROWS`` rows a statement, without
+    waiting for the last one's answer. ``waiting``: a COPY still under way on the connection,
+    as each part after the first is: the event loop is let on with between columns (the next
+    text is built meanwhile), and it is answered before the next part is sent."""
     connection = session.connection()
     driver: Any = connection.connection.driver_connection  # asyncpg's own connection
-    if not driver.is_in_transaction():
+    if waiting is None and not driver.is_in_transaction():
         # The asyncpg adapter begins its transaction with the first statement: COPY must not
         # be that statement, or it would commit on its own.
         connection.execute(text("SELECT 1"))
     plan = _plan(table, connection.dialect, keys)
     names = [name for name, _, _, _ in plan]
+    statement = f"COPY {table.name} ({', '.join(names)})"
     columns = [values_of(key, default) for _, key, default, _ in plan]
-    count = len(columns[0])
-    for start in range(0, count, COPY_PART_ROWS):
-        part = [values[start : start + COPY_PART_ROWS] for values in columns]
-        content = _copy_content(part, [process for _, _, _, process in plan])
-        try:
-            await_only(
+    processes = [process for _, _, _, process in plan]
+    pending = waiting
+    try:
+        for start in range(0, len(columns[0]), COPY_PART_ROWS):
+            part = [values[start : start + COPY_PART_ROWS] for values in columns]
+            content = _copy_content(part, processes, yielding=pending is not None)
+            finish(pending)
+            task = asyncio.ensure_future(
                 driver.copy_to_table(
                     table.name,
                     source=io.BytesIO(content),
@@ -103,18 +192,29 @@ def _copy(
                     format="text",
                 )
             )
-        except Exception as error:
-            statement = f"COPY {table.name} ({', '.join(names)})"
-            raise _as_sqlalchemy_error(connection, statement, error) from error
+            pending = Pending(connection, statement, task)
+    except BaseException:
+        # The connection is left with no COPY under way, whose error would come second.
+        if pending is not None and pending is not waiting and not pending.task.done():
+            with contextlib.suppress(Exception):
+                await_only(pending.task)
+        raise
+    assert pending is not None  # COPY is for COPY_MIN_ROWS rows and more
+    return pending
 
 
-def _copy_content(columns: Sequence[Sequence[Any]], processes: Sequence[Processor]) -> bytes:
+def _copy_content(
+    columns: Sequence[Sequence[Any]], processes: Sequence[Processor], *, yielding: bool
+) -> bytes:
     """Rows given column by column as COPY's text: each column's values are alike, and
     converting a list at a time keeps the per-value work in C (COPY of audit records is most
-    of a batch run's writes)."""
-    texts = [
-        _column_text(values, process) for values, process in zip(columns, processes, strict=True)
-    ]
+    of a batch run's writes). ``yielding``: the event loop is let on between columns (a COPY
+    under way is sent its rows meanwhile)."""
+    texts = []
+    for values, process in zip(columns, processes, strict=True):
+        if yielding:
+            await_only(asyncio.sleep(0))
+        texts.append(_column_text(values, process))
     lines = list(map("\t".join, zip(*texts, strict=True)))
     lines.append("")
     return "\n".join(lines).encode()

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, StatementError
 
 from app.audit.models import AuditRecord, UnsealedRecord
 from app.core import bulk
@@ -79,3 +79,70 @@ async def test_a_refused_row_raises_what_an_insert_raises(
                 await bulk.insert_rows(session, table_of(UnsealedRecord), rows)
     async with db.sessionmaker() as session:
         assert (await session.scalars(select(UnsealedRecord))).all() == []
+
+
+def records_and_queue(start: int, count: int) -> list[bulk.TableRows]:
+    """Audit records of the entity type "test" with ids from ``start`` (above the baseline's),
+    and their rows in the sealer's queue."""
+    queued_at = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
+    ids = list(range(start, start + count))
+    records = [{**record(n % 60, AWKWARD[n % 6]), "id": ids[n]} for n in range(count)]
+    columns = {key: [r[key] for r in records] for key in records[0]}
+    queue: dict[str, list[Any]] = {"record_id": ids, "queued_at": [queued_at] * count}
+    return [(table_of(AuditRecord), columns), (table_of(UnsealedRecord), queue)]
+
+
+async def stored_ids(db: Database) -> tuple[list[int], list[int]]:
+    async with db.sessionmaker() as session:
+        records = await session.scalars(
+            select(AuditRecord.id).where(AuditRecord.entity_type == "test").order_by(AuditRecord.id)
+        )
+        queued = await session.scalars(
+            select(UnsealedRecord.record_id)
+            .where(UnsealedRecord.record_id >= 10**9)
+            .order_by(UnsealedRecord.record_id)
+        )
+        return list(records), list(queued)
+
+
+@pytest.mark.parametrize("minimum", [1, 10**9], ids=["copy", "insert"])
+async def test_tables_are_written_in_order_in_one_pipeline(
+    db: Database, monkeypatch: pytest.MonkeyPatch, minimum: int
+) -> None:
+    # The queue's rows refer to the records: written in the order given, or refused.
+    monkeypatch.setattr(bulk, "COPY_MIN_ROWS", minimum)
+    async with db.sessionmaker() as session, session.begin():
+        await session.run_sync(bulk.write_tables, records_and_queue(10**9, 70))
+    ids = list(range(10**9, 10**9 + 70))
+    assert await stored_ids(db) == (ids, ids)
+
+
+@pytest.mark.parametrize("minimum", [1, 10**9], ids=["copy", "insert"])
+async def test_a_pipeline_refused_in_its_first_table_raises_and_leaves_the_session_usable(
+    db: Database, monkeypatch: pytest.MonkeyPatch, minimum: int
+) -> None:
+    monkeypatch.setattr(bulk, "COPY_MIN_ROWS", minimum)
+    tables = records_and_queue(10**9, 70)
+    duplicate = {key: [*values, values[0]] for key, values in tables[0][1].items()}
+    async with db.sessionmaker() as session:
+        with pytest.raises(IntegrityError):
+            async with session.begin():
+                await session.run_sync(bulk.write_tables, [(tables[0][0], duplicate), tables[1]])
+        async with session.begin():
+            await session.run_sync(bulk.write_tables, records_and_queue(2 * 10**9, 70))
+    ids = list(range(2 * 10**9, 2 * 10**9 + 70))
+    assert await stored_ids(db) == (ids, ids)
+
+
+async def test_a_pipeline_failing_in_python_waits_for_the_copy_under_way(db: Database) -> None:
+    # A value the column's type refuses: the error is that one, not the driver's "another
+    # operation is in progress" from a rollback sent while the first COPY was still running.
+    tables = records_and_queue(10**9, 70)
+    naive = datetime(2026, 11, 25, 15, 0)  # no time zone: refused by the column's type
+    unwritable = {**tables[1][1], "queued_at": [naive] * 70}
+    expected = ValueError if db.backend == "postgres" else StatementError
+    async with db.sessionmaker() as session:
+        with pytest.raises(expected, match="timezone-aware"):
+            async with session.begin():
+                await session.run_sync(bulk.write_tables, [tables[0], (tables[1][0], unwritable)])
+    assert await stored_ids(db) == ([], [])

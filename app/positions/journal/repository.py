@@ -31,8 +31,7 @@ _STREAMED = 10_000
 def _write_entries(
     session: Session, entries: Mapping[str, Sequence[Any]], postings: Mapping[str, Sequence[Any]]
 ) -> None:
-    bulk.write_columns(session, table_of(JournalEntry), entries)
-    bulk.write_columns(session, table_of(Posting), postings)
+    bulk.write_tables(session, [(table_of(JournalEntry), entries), (table_of(Posting), postings)])
 
 
 async def insert_entries(

@@ -5,7 +5,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, inspect, select, update
+from sqlalchemy import ColumnElement, func, inspect, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
@@ -88,32 +88,53 @@ async def insert_many_unless_booked(
     return trades
 
 
+# One index probe per key, whatever the statistics say: a correlated subquery on the unique
+# (book, external_id) index. As ``book = :book AND external_id IN (...)`` the planner, short of
+# statistics on a table a batch has just grown by thousands of rows, scanned the whole book and
+# filtered it against the list (95 ms for 500 keys against a book of 4,300 trades, and more as
+# the book grows, against 1 ms here).
+_BOOKED_POSTGRESQL = text(
+    """SELECT wanted.book, wanted.external_id,
+       (SELECT t.id FROM trades AS t
+         WHERE t.book = wanted.book AND t.external_id = wanted.external_id) AS id
+  FROM unnest(CAST(:books AS text[]), CAST(:external_ids AS text[])) AS wanted(book, external_id)"""
+)
+
+
 async def booked_ids(
     session: AsyncSession, keys: Sequence[tuple[str, str]]
 ) -> dict[tuple[str, str], str]:
     """Trade ids already booked under these (book, external_id) pairs.
 
-    One query per book and chunk, so the (book, external_id) unique index answers it.
+    On PostgreSQL one statement, an index probe per pair; elsewhere one query per book and
+    chunk, so the (book, external_id) unique index answers it.
     """
-    by_book: dict[str, set[str]] = {}
-    for book, external_id in keys:
-        by_book.setdefault(book, set()).add(external_id)
+    wanted = sorted(set(keys))
+    if not wanted:
+        return {}
+    if session.get_bind().dialect.name == "postgresql":
+        books = [book for book, _ in wanted]
+        external_ids = [external_id for _, external_id in wanted]
+        rows = await session.execute(
+            _BOOKED_POSTGRESQL, {"books": books, "external_ids": external_ids}
+        )
+        return {(book, external_id): trade_id for book, external_id, trade_id in rows if trade_id}
     found: dict[tuple[str, str], str] = {}
-    for book, external_ids in by_book.items():
-        ordered = sorted(external_ids)
-        for start in range(0, len(ordered), IN_CHUNK):
+    for start in range(0, len(wanted), IN_CHUNK):
+        chunk = wanted[start : start + IN_CHUNK]
+        for book in sorted({book for book, _ in chunk}):
             statement = select(Trade.external_id, Trade.id).where(
-                Trade.book == book, Trade.external_id.in_(ordered[start : start + IN_CHUNK])
+                Trade.book == book,
+                Trade.external_id.in_([e for b, e in chunk if b == book]),
             )
             for external_id, trade_id in (await session.execute(statement)).all():
                 found[(book, external_id)] = trade_id
     return found
 
 
-async def insert_rows(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
-    """New trades as plain rows (a batch has no ORM objects to track): COPY on PostgreSQL, an
-    executemany INSERT on SQLite."""
-    await bulk.insert_rows(session, table_of(Trade), rows)
+def new_rows(rows: Sequence[dict[str, Any]]) -> bulk.TableRows:
+    """New trades (plain rows, each with every column) as ``bulk.write_tables`` writes them."""
+    return table_of(Trade), {key: [row[key] for row in rows] for key in rows[0]}
 
 
 async def page(

@@ -1,7 +1,8 @@
 """Trade capture (single and batch), amendment, cancellation, history and queries."""
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from itertools import groupby
 from typing import Any, NoReturn
@@ -16,7 +17,9 @@ from app.audit.service import (
     record_changes,
     state_as_of,
     transition,
+    write_with_changes,
 )
+from app.core import bulk
 from app.core.auth import Actor
 from app.core.errors import Conflict, FieldProblem, NotFound, ValidationFailed
 from app.core.ids import new_id
@@ -276,6 +279,12 @@ async def _book_new(session: AsyncSession, trades: Sequence[NewTrade]) -> None:
         await record_changes(
             session, [c for new in same for c in new.changes], actor=actor, now=now
         )
+    await _book_recorded(session, trades)
+
+
+async def _book_recorded(session: AsyncSession, trades: Sequence[NewTrade]) -> None:
+    """``_book_new`` after the trades' audit records: the alleged confirmations they match and
+    their trade-date bookings."""
     bilateral = [captured(n.row, by=n.actor, at=n.now) for n in trades if not n.locked_in]
     await match_alleged(session, bilateral, actor=trades[0].actor, now=trades[0].now)
     # Last: it locks the book's positions in the securities until the commit.
@@ -326,11 +335,59 @@ def _validation_problems(error: ValidationError) -> list[FieldProblem]:
     return problems
 
 
-async def capture_batch(
-    session: AsyncSession, *, items: Sequence[Any], actor: Actor, now: datetime
-) -> list[BatchItemResult]:
-    """Book every good item; report each item's outcome in order. Nothing is half-booked.
-    Trades on locked-in venues are confirmed at once, as in ``capture_trade``."""
+# A batch's items are judged a part at a time: a part's trades and audit records go to the
+# database (COPY) while the next part is judged, so that Python and PostgreSQL work at once.
+_PART = 250
+# While a COPY is under way, the event loop is let on every so many items (it sends the rows).
+_TURN = 25
+
+
+@dataclass
+class _Judging:
+    """What judging a batch's items needs, and their outcomes so far (``results``, by index;
+    ``booked_ids`` also names the trades created by earlier items)."""
+
+    reference: ReferenceSet
+    locked_in: set[str]
+    booked_ids: dict[tuple[str, str], str]
+    results: list[BatchItemResult | None]
+    actor: Actor
+    now: datetime
+    texts: dict[Any, Any] = field(default_factory=dict)  # times and days written once a batch
+
+    def judge(self, index: int, data: TradeIn, terms: TradeTerms) -> NewTrade | None:
+        """One item's outcome: duplicate, rejected, or created (the trade to write)."""
+        key = (data.book, data.external_id)
+        if key in self.booked_ids:
+            self.results[index] = BatchItemResult(
+                index=index, outcome=BatchOutcome.DUPLICATE, id=self.booked_ids[key], problem=None
+            )
+            return None
+        outcome = evaluate(terms, self.reference, now=self.now)
+        if isinstance(outcome, list):
+            problem = _item_problem(index, outcome)
+            self.results[index] = BatchItemResult(
+                index=index, outcome=BatchOutcome.REJECTED, id=None, problem=problem
+            )
+            return None
+        new = _new_trade(
+            terms,
+            outcome,
+            external_id=data.external_id,
+            locked_in=data.venue in self.locked_in,
+            actor=self.actor,
+            now=self.now,
+            texts=self.texts,
+        )
+        self.booked_ids[key] = new.row["id"]
+        self.results[index] = BatchItemResult(
+            index=index, outcome=BatchOutcome.CREATED, id=new.row["id"], problem=None
+        )
+        return new
+
+
+def _parsed(items: Sequence[Any]) -> tuple[list[BatchItemResult | None], list[tuple[int, TradeIn]]]:
+    """Each item parsed (by index), or answered rejected when it is not a trade."""
     results: list[BatchItemResult | None] = [None] * len(items)
     parsed: list[tuple[int, TradeIn]] = []
     for index, item in enumerate(items):
@@ -341,47 +398,44 @@ async def capture_batch(
             results[index] = BatchItemResult(
                 index=index, outcome=BatchOutcome.REJECTED, id=None, problem=problem
             )
+    return results, parsed
 
+
+async def capture_batch(
+    session: AsyncSession, *, items: Sequence[Any], actor: Actor, now: datetime
+) -> list[BatchItemResult]:
+    """Book every good item; report each item's outcome in order. Nothing is half-booked.
+    Trades on locked-in venues are confirmed at once, as in ``capture_trade``."""
+    results, parsed = _parsed(items)
     terms = {index: _terms(data) for index, data in parsed}
     reference = await _reference_for(session, list(terms.values()))
     booked_ids = await repository.booked_ids(session, [(d.book, d.external_id) for _, d in parsed])
-    locked_in = _locked_in_venues(reference)
+    judging = _Judging(reference, _locked_in_venues(reference), booked_ids, results, actor, now)
     news: list[NewTrade] = []
-    texts: dict[Any, Any] = {}  # the batch's times and days, each written once in the images
-    for index, data in parsed:
-        key = (data.book, data.external_id)
-        if key in booked_ids:
-            results[index] = BatchItemResult(
-                index=index, outcome=BatchOutcome.DUPLICATE, id=booked_ids[key], problem=None
-            )
-            continue
-        outcome = evaluate(terms[index], reference, now=now)
-        if isinstance(outcome, list):
-            results[index] = BatchItemResult(
-                index=index,
-                outcome=BatchOutcome.REJECTED,
-                id=None,
-                problem=_item_problem(index, outcome),
-            )
-            continue
-        new = _new_trade(
-            terms[index],
-            outcome,
-            external_id=data.external_id,
-            locked_in=data.venue in locked_in,
-            actor=actor,
-            now=now,
-            texts=texts,
-        )
-        news.append(new)
-        booked_ids[key] = new.row["id"]
-        results[index] = BatchItemResult(
-            index=index, outcome=BatchOutcome.CREATED, id=new.row["id"], problem=None
-        )
-
+    pending: bulk.Pending | None = None
+    try:
+        for start in range(0, len(parsed), _PART):
+            part = []
+            for n, (index, data) in enumerate(parsed[start : start + _PART]):
+                if pending is not None and n % _TURN == 0:
+                    await asyncio.sleep(0)
+                if (new := judging.judge(index, data, terms[index])) is not None:
+                    part.append(new)
+            if part:
+                # The part's trades, then their audit records, as one pipeline of COPYs.
+                pending = await write_with_changes(
+                    session,
+                    [repository.new_rows([new.row for new in part])],
+                    [change for new in part for change in new.changes],
+                    actor=actor,
+                    now=now,
+                    after=pending,
+                )
+            news += part
+    finally:
+        await bulk.finished(session, pending)
     if news:
-        await repository.insert_rows(session, [new.row for new in news])
-        await _book_new(session, news)
+        await _book_recorded(session, news)
     return [result for result in results if result is not None]
 
 

@@ -4,7 +4,10 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
+from app.audit.models import AuditRecord
+from tests.conftest import Database
 from tests.factories import DEUTSCHE, TOTAL, trade_payload
 from tests.support import Api, problem_fields
 from tests.trades.conftest import BookTrade
@@ -190,3 +193,34 @@ async def test_batch_item_in_another_book_is_not_a_duplicate(api: Api, reference
     item = trade_payload()
     response = await post_batch(api, [item, {**item, "book": "FI-RATES"}])
     assert [r["outcome"] for r in response.json()["results"]] == ["created", "created"]
+
+
+async def test_batch_judged_in_parts_answers_late_items_as_one_whole(
+    api: Api, db: Database, book_trade: BookTrade
+) -> None:
+    # 600 items, judged 250 at a time, each part written while the next is judged: a late
+    # item still sees what the database held before the batch and what earlier parts created.
+    already = await book_trade(external_id="FO-PART-BOOKED")
+    items = [trade_payload(external_id=f"FO-PART-{n:03d}") for n in range(600)]
+    items[300] = trade_payload(external_id="FO-PART-BOOKED")  # booked before the batch
+    items[550] = {**items[5], "quantity": "300"}  # item 5 again, two parts later
+    items[580] = trade_payload(price="0")  # refused by the rules
+
+    response = await post_batch(api, items)
+
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    outcomes = {"duplicate": [300, 550], "rejected": [580]}
+    for outcome in ("duplicate", "rejected", "created"):
+        expected = outcomes.get(outcome, set(range(600)) - {300, 550, 580})
+        assert sorted(r["index"] for r in results if r["outcome"] == outcome) == sorted(expected)
+    assert (results[300]["id"], results[550]["id"]) == (already["id"], results[5]["id"])
+    created = [r["id"] for r in results if r["outcome"] == "created"]
+    async with db.sessionmaker() as session:
+        audited = await session.scalars(
+            select(AuditRecord.entity_id)
+            .where(AuditRecord.action == "captured", AuditRecord.entity_id.in_(created))
+            .order_by(AuditRecord.id)
+        )
+        # One record per trade created, their ids ascending in the items' order.
+        assert list(audited) == created
