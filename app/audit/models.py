@@ -1,16 +1,13 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base
-from app.core.types import UTCDateTime
+from app.core.types import ROW_ID, UTCDateTime
 
 GENESIS_HASH = "0" * 64
-
-# 64-bit on PostgreSQL; SQLite numbers rows itself only through an INTEGER PRIMARY KEY.
-_ROW_ID = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class AuditRecord(Base):
@@ -23,7 +20,7 @@ class AuditRecord(Base):
 
     __tablename__ = "audit_records"
 
-    id: Mapped[int] = mapped_column(_ROW_ID, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(ROW_ID, primary_key=True, autoincrement=True)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
     actor_key_id: Mapped[str] = mapped_column(String(64))
     actor_role: Mapped[str] = mapped_column(String(20))
@@ -52,7 +49,7 @@ class AuditSeal(Base):
     __tablename__ = "audit_seals"
 
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    record_id: Mapped[int] = mapped_column(_ROW_ID, ForeignKey("audit_records.id"), unique=True)
+    record_id: Mapped[int] = mapped_column(ROW_ID, ForeignKey("audit_records.id"), unique=True)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
     sealed_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -73,7 +70,7 @@ class UnsealedRecord(Base):
     __tablename__ = "audit_unsealed"
 
     record_id: Mapped[int] = mapped_column(
-        _ROW_ID, ForeignKey("audit_records.id"), primary_key=True, autoincrement=False
+        ROW_ID, ForeignKey("audit_records.id"), primary_key=True, autoincrement=False
     )
     # Wall-clock time just before the writer's commit (not the request's business clock): the
     # sealer's lag is measured from here.

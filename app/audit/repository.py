@@ -26,11 +26,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, Session, defer
 
 from app.audit.chain import HASHED_FIELDS
-from app.audit.models import _ROW_ID, GENESIS_HASH, AuditRecord, AuditSeal, UnsealedRecord
+from app.audit.models import GENESIS_HASH, AuditRecord, AuditSeal, UnsealedRecord
 from app.core import bulk
 from app.core.any_of import any_of
 from app.core.db import table_of
 from app.core.pagination import PageRequest, fetch_row_page
+from app.core.types import ROW_ID
 
 
 @dataclass(frozen=True)
@@ -226,7 +227,7 @@ def _ids(column: Any) -> Any:
     # Rows looked up by an array of ids: index scans, however long the trail or the queue. A
     # join on the queue alone leaves the plan to its statistics, those of a moment (empty, or a
     # run's backlog): misjudged, it walks the whole trail.
-    return cast(select(func.array_agg(column)).scalar_subquery(), ARRAY(_ROW_ID))
+    return cast(select(func.array_agg(column)).scalar_subquery(), ARRAY(ROW_ID))
 
 
 _UNSEALED = _unsealed_statement()

@@ -113,6 +113,7 @@ def _write_after(
 ) -> bulk.Pending | None:
     bulk.finish(after)  # what follows reads and writes on the same connection
     queued: list[_Queued] | None = session.info.pop(_QUEUE, None)
+    session.info.pop(_QUEUED, None)
     session.flush()
     tables = list(rows)
     if queued and session.info.get(AUDIT_TRAIL, True):

@@ -9,8 +9,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import DateTime, Dialect, Numeric, String
+from sqlalchemy import BigInteger, DateTime, Dialect, Integer, Numeric, String
 from sqlalchemy.types import TypeDecorator, TypeEngine
+
+# A row id that outgrows 32 bits on PostgreSQL (append-only tables: journal, audit trail,
+# deliveries); INTEGER on SQLite, the only type it makes an alias of its rowid (autoincrement).
+ROW_ID = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class ExactDecimal(TypeDecorator[Decimal]):

@@ -12,9 +12,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base
-from app.core.types import UTCDateTime
-
-_ROW_ID = BigInteger().with_variant(Integer(), "sqlite")
+from app.core.types import ROW_ID, UTCDateTime
 
 
 class WebhookSubscription(Base):
@@ -88,7 +86,7 @@ class WebhookAttempt(Base):
 
     __tablename__ = "webhook_attempts"
 
-    id: Mapped[int] = mapped_column(_ROW_ID, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(ROW_ID, primary_key=True, autoincrement=True)
     delivery_id: Mapped[str] = mapped_column(String(40), ForeignKey("webhook_deliveries.id"))
     number: Mapped[int] = mapped_column(Integer)
     attempted_at: Mapped[datetime] = mapped_column(UTCDateTime())

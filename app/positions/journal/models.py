@@ -3,14 +3,11 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String
+from sqlalchemy import Date, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base
-from app.core.types import ExactDecimal, UTCDateTime
-
-# SQLite gives an automatic rowid only to an INTEGER PRIMARY KEY.
-_ROW_ID = BigInteger().with_variant(Integer(), "sqlite")
+from app.core.types import ROW_ID, ExactDecimal, UTCDateTime
 
 
 class JournalEntry(Base):
@@ -52,7 +49,7 @@ class JournalEntry(Base):
 class Posting(Base):
     __tablename__ = "postings"
 
-    id: Mapped[int] = mapped_column(_ROW_ID, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(ROW_ID, primary_key=True, autoincrement=True)
     # The entry and the ledger account must exist: not foreign keys (a check per posting) but
     # one check per statement in the database (migration 0033a), as strict.
     entry_id: Mapped[str] = mapped_column(String(40))
@@ -105,7 +102,7 @@ class PendingEntry(Base):
 class PendingPosting(Base):
     __tablename__ = "pending_postings"
 
-    id: Mapped[int] = mapped_column(_ROW_ID, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(ROW_ID, primary_key=True, autoincrement=True)
     pending_id: Mapped[str] = mapped_column(ForeignKey("pending_entries.id"), index=True)
     ledger_account: Mapped[str] = mapped_column(ForeignKey("ledger_accounts.code"))
     asset: Mapped[str] = mapped_column(String(12))
