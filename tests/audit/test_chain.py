@@ -271,15 +271,7 @@ async def test_the_running_sealer_seals_within_a_second(db: Database) -> None:
     sealer = Sealer(db.engine, db.sessionmaker, interval=0.01)
     task = asyncio.create_task(sealer.run())
     try:
-        async with db.sessionmaker() as session:
-            change = Change("probe", "p-3", "touched", before=None, after={"n": 3})
-            await record_changes(session, [change], actor=SYSTEM_ACTOR, now=DEFAULT_NOW)
-            await session.commit()
-        for _ in range(100):  # a second at most
-            if not await _count(db, UnsealedRecord):
-                break
-            await asyncio.sleep(0.01)
-        assert await _count(db, UnsealedRecord) == 0
+        await _recorded_and_sealed(db, "p-3", within=1.0)
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
@@ -491,16 +483,16 @@ async def test_a_sealer_whose_connection_dies_is_replaced_by_another(db: Databas
         assert (await verify_chain(session)).ok
 
 
-async def _recorded_and_sealed(db: Database, entity_id: str) -> None:
+async def _recorded_and_sealed(db: Database, entity_id: str, *, within: float = 3.0) -> None:
     async with db.sessionmaker() as session:
         change = Change("probe", entity_id, "touched", before=None, after={"id": entity_id})
         await record_changes(session, [change], actor=SYSTEM_ACTOR, now=DEFAULT_NOW)
         await session.commit()
-    for _ in range(300):  # three seconds at most
+    for _ in range(round(within / 0.01)):
         if not await _count(db, UnsealedRecord):
             return
         await asyncio.sleep(0.01)
-    raise AssertionError(f"{entity_id} not sealed within 3 s")
+    raise AssertionError(f"{entity_id} not sealed within {within:g} s")
 
 
 async def _probes(session: Any) -> list[str]:

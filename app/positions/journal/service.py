@@ -159,18 +159,15 @@ async def post(
     for entry in entries:
         check_balanced(entry)
     entry_columns, posting_columns, deltas = _rows(entries, actor=actor, now=now)
-    if into is None:
-        # The balances first: a balance row the transaction holds proves its ledger account
-        # (a foreign key), so the postings' accounts then need no statement of their own.
-        await balances.apply(session, deltas, now=now)
+    # The balances first: a balance row the transaction holds proves its ledger account (a
+    # foreign key), so the postings' accounts then need no statement of their own.
+    await _move_balances(session, deltas, into=into, now=now)
     await ledger_accounts.ensure_ledger_accounts(
         session, set(posting_columns["ledger_account"]) - balances.held_accounts(session), now=now
     )
     if not entries:
         return []
     await repository.insert_entries(session, entry_columns, posting_columns)
-    if into is not None:
-        _merge(into, deltas)
     return entry_columns["id"]
 
 

@@ -70,10 +70,6 @@ _COLUMNS = (
 )
 
 
-# A match's own columns its audit image takes as stored (the rest are converted or copied).
-_OWN_IMAGED = ("id", "rule", "key", "currency", "value_date_difference", "comment")
-
-
 async def store(
     session: AsyncSession,
     matches: Sequence[NewMatch],
@@ -130,13 +126,13 @@ async def store(
         ) from None
     # Each image a copy of what the matches share (in the columns' order), its own values set.
     base = {name: jsonable(shared[name]) if name in shared else None for name in _COLUMNS}
-    differences = [jsonable(value) for value in own["amount_difference"]]
+    own["amount_difference"] = [jsonable(value) for value in own["amount_difference"]]
     changes = []
     for index, match_id in enumerate(ids):
         image = base.copy()
-        for name in _OWN_IMAGED:
-            image[name] = own[name][index]
-        image["amount_difference"] = differences[index]
+        for name, values in own.items():
+            image[name] = values[index]
+        # Copies: the lists stored are not the image's.
         image["statement_entry_ids"] = list(lines[index])
         image["movement_ids"] = list(movements[index])
         changes.append(Change(ENTITY, match_id, "matched", None, image))
