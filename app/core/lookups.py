@@ -15,17 +15,21 @@ from contextlib import asynccontextmanager
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-_NO_SCAN = text("SELECT set_config('enable_seqscan', 'off', true)")
-_SCAN = text("SELECT set_config('enable_seqscan', 'on', true)")
+_NO_SCAN = text(
+    "SELECT current_setting('enable_seqscan') AS before, set_config('enable_seqscan', 'off', true)"
+)
+_RESTORE = text("SELECT set_config('enable_seqscan', :before, true)")
 
 
 @asynccontextmanager
 async def by_key(session: AsyncSession) -> AsyncIterator[None]:
     """Plan the statements sent meanwhile without sequential scans (on PostgreSQL; the setting
-    is the transaction's, so an error that ends the transaction also ends it)."""
-    postgresql = session.get_bind().dialect.name == "postgresql"
-    if postgresql:
-        await session.execute(_NO_SCAN)
+    is the transaction's, so an error that ends the transaction also ends it). On the way out
+    the setting is put back as it was, so a caller that planned without scans already (or an
+    operator who turned them off for the session) keeps its choice."""
+    if session.get_bind().dialect.name != "postgresql":
+        yield
+        return
+    before = (await session.execute(_NO_SCAN)).scalar_one()
     yield
-    if postgresql:
-        await session.execute(_SCAN)
+    await session.execute(_RESTORE, {"before": before})
