@@ -90,15 +90,18 @@ class Run:
         return self.count / self.cpu.wall if self.cpu.wall else 0.0
 
     @property
+    def client_ms(self) -> float:
+        return 1000 * self.client_cpu / max(self.count, 1)
+
+    @property
     def server_ms(self) -> float:
         return 10 * self.cpu.servers_pct * self.cpu.wall / max(self.count, 1)
 
     def line(self) -> str:
-        per, server = 1000 / max(self.count, 1), self.server_ms
         return (
             f"{self.what:14} {self.tool:8} {self.rate:8,.0f} req/s  errors {self.errors}  "
-            f"p50 {fmt_ms(self.p50)}  p99 {fmt_ms(self.p99)}  server CPU {server:.3f} ms, "
-            f"client CPU {self.client_cpu * per:.3f} ms a request; host {self.cpu.host_pct:.0f}%"
+            f"p50 {fmt_ms(self.p50)}  p99 {fmt_ms(self.p99)}  server CPU {self.server_ms:.3f} ms, "
+            f"client CPU {self.client_ms:.3f} ms a request; host {self.cpu.host_pct:.0f}%"
         )
 
 
@@ -178,27 +181,25 @@ async def bench(args: argparse.Namespace, db: BenchDatabase) -> Result:
 
 
 def measures(runs: list[Run]) -> list[Measure]:
+    """Per kind, every round together (requests over seconds), then each round: the rate's
+    ratio, and the CPU a request of the server and of the tool."""
     out: list[Measure] = []
-    for base, mine in zip(runs[::2], runs[1::2], strict=True):
-        out.append(
-            Measure(
-                f"{mine.what}, round {len(out) // 2 + 1}: load generator ÷ wrk",
-                f"{fmt_int(mine.rate)} req/s",
-                f"{fmt_int(base.rate)} req/s",
-                fmt_ratio(mine.rate / base.rate, 0.9) if base.rate else "",
-                fmt_ms(mine.p50),
-                fmt_ms(mine.p99),
-            )
-        )
-        out.append(
-            Measure(
-                "  CPU a request: the server + the load generator",
-                *(
-                    f"{r.server_ms:.3f} + {1000 * r.client_cpu / max(r.count, 1):.3f} ms"
-                    for r in (mine, base)
-                ),
-            )
-        )
+    for what in ("GET /healthz", "POST /trades"):
+        pairs = [(b, m) for b, m in zip(runs[::2], runs[1::2], strict=True) if m.what == what]
+        rates = [
+            sum(r.count for r in tools) / sum(r.cpu.wall for r in tools)
+            for tools in ([m for _, m in pairs], [b for b, _ in pairs])
+        ]
+        ratio = fmt_ratio(rates[0] / rates[1], 0.9) if rates[1] else ""
+        name = f"{what}, {len(pairs)} rounds: load generator ÷ wrk"
+        out.append(Measure(name, f"{fmt_int(rates[0])} req/s", f"{fmt_int(rates[1])} req/s", ratio))
+        for number, (base, mine) in enumerate(pairs, 1):
+            ratio = fmt_ratio(mine.rate / base.rate, 0.9) if base.rate else ""
+            ours, theirs = (f"{fmt_int(r.rate)} req/s" for r in (mine, base))
+            p50, p99 = fmt_ms(mine.p50), fmt_ms(mine.p99)
+            out.append(Measure(f"  round {number}", ours, theirs, ratio, p50, p99))
+            ours, theirs = (f"{r.server_ms:.3f} + {r.client_ms:.3f} ms" for r in (mine, base))
+            out.append(Measure("    CPU a request: the server + the tool", ours, theirs))
     return out
 
 
