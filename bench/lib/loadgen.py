@@ -37,6 +37,7 @@ from bench.lib.http1 import Response, ResponseParser
 
 LOST = -1  # status of a request whose connection closed before its answer
 UNANSWERED = -2  # no answer by the end of the drain (open loop)
+NOT_SENT = -3  # closed loop: still waiting for a connection when ``seconds`` were over
 Clock = Callable[[], float]
 
 
@@ -47,19 +48,22 @@ class Job:
     connections: int  # opened and warmed before the load (closed loop: all it uses)
     warm: list[bytes] = field(default_factory=list)  # sent closed loop before ``ready``
     schedule: list[float] | None = None  # open loop: send times, seconds from the start
-    keep_bodies: bool = False
+    keep_bodies: bool | list[bool] = False  # all, none, or per request
+    seconds: float | None = None  # closed loop: no request sent after this long (NOT_SENT)
     drain: float = 600.0  # open loop: seconds after the last send that answers are waited for
 
 
 @dataclass
 class Outcome:
-    """Per request, in the order of ``Job.requests``: its status (or LOST, UNANSWERED), latency
-    in seconds, the index of the target it went to, and its body when kept."""
+    """Per request, in the order of ``Job.requests``: its status (or LOST, UNANSWERED, NOT_SENT),
+    latency in seconds, when it ended (seconds from the start of the load), the index of the
+    target it went to, and its body when kept (else b"")."""
 
     statuses: list[int]
     latencies: list[float]
+    ended: list[float]
     targets: list[int]
-    bodies: list[bytes] | None
+    bodies: list[bytes]
     warm_statuses: list[int]
     cpu: float  # the generator's CPU seconds from ``go`` to ``done``
     wall: float
@@ -70,7 +74,8 @@ class Outcome:
     @property
     def cpu_ms(self) -> float:
         """The generator's CPU per request, in ms."""
-        return 1000 * self.cpu / len(self.statuses) if self.statuses else 0.0
+        sent = len(self.statuses) - self.count(NOT_SENT)
+        return 1000 * self.cpu / sent if sent else 0.0
 
     def count(self, status: int) -> int:
         return sum(s == status for s in self.statuses)
@@ -124,11 +129,12 @@ class Driver:
 
     def __init__(self, job: Job, requests: Sequence[bytes], clock: Clock = time.perf_counter):
         self.job, self.requests, self.clock = job, requests, clock
-        n = len(requests)
-        self.statuses, self.latencies = [UNANSWERED] * n, [math.nan] * n
+        n, keep = len(requests), job.keep_bodies
+        self.statuses, self.latencies, self.ended = [UNANSWERED] * n, [math.nan] * n, [math.nan] * n
         self.targets = [i % len(job.targets) for i in range(n)]
-        self.bodies: list[bytes] | None = [b""] * n if job.keep_bodies else None
-        self.remaining, self.opened = n, 0
+        self.bodies = [b""] * n
+        self.keep = [keep] * n if isinstance(keep, bool) else keep
+        self.remaining, self.opened, self.started = n, 0, clock()
         self.done: asyncio.Future[None] | None = None
         self.tasks: set[asyncio.Task[None]] = set()  # reconnections under way, kept referenced
 
@@ -152,10 +158,13 @@ class Driver:
 
     def record(self, index: int, status: int, latency: float, target: int, body: bytes) -> None:
         self.statuses[index], self.latencies[index] = status, latency
-        self.targets[index] = target
-        if self.bodies is not None:
+        self.ended[index], self.targets[index] = self.clock() - self.started, target
+        if self.keep[index]:
             self.bodies[index] = body
-        self.remaining -= 1
+        self.settled(1)
+
+    def settled(self, count: int) -> None:
+        self.remaining -= count
         if not self.remaining and self.done is not None and not self.done.done():
             self.done.set_result(None)
 
@@ -167,7 +176,8 @@ class Driver:
 
 
 class ClosedLoop(Driver):
-    """Each connection sends the next request not yet taken when its last answer came."""
+    """Each connection sends the next request not yet taken when its last answer came, until
+    ``Job.seconds`` are over: the requests left then are NOT_SENT."""
 
     next = 0
 
@@ -179,7 +189,14 @@ class ClosedLoop(Driver):
                 self.replace(conn.target)
 
     def feed(self, conn: Sender) -> None:
-        if self.next < len(self.requests):
+        left = len(self.requests) - self.next
+        seconds = self.job.seconds
+        if left and seconds is not None and self.clock() - self.started >= seconds:
+            self.statuses[self.next :] = [NOT_SENT] * left
+            self.next = len(self.requests)
+            self.settled(left)
+            return
+        if left:
             index, self.next = self.next, self.next + 1
             conn.send(index, self.requests[index])
 
@@ -307,8 +324,8 @@ async def generate(job: Job, go: Callable[[], None]) -> Outcome:
             conn.transport.close()
     lag = driver.send_lag if isinstance(driver, OpenLoop) else []
     count = len(connections) + driver.opened
-    result = (driver.statuses, driver.latencies, driver.targets, driver.bodies, warm_statuses)
-    return Outcome(*result, cpu, wall, count, driver.opened, lag)
+    result = (driver.statuses, driver.latencies, driver.ended, driver.targets, driver.bodies)
+    return Outcome(*result, warm_statuses, cpu, wall, count, driver.opened, lag)
 
 
 def _child(folder: Path) -> None:

@@ -4,7 +4,7 @@ schedule and latency accounting (from the scheduled send, not the actual one).""
 from dataclasses import dataclass
 
 from bench.lib.http1 import Response, ResponseParser, request_bytes
-from bench.lib.loadgen import LOST, UNANSWERED, ClosedLoop, Job, OpenLoop, Outcome
+from bench.lib.loadgen import LOST, NOT_SENT, UNANSWERED, ClosedLoop, Job, OpenLoop, Outcome
 
 OK = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncontent-type: text/plain\r\n\r\nok"
 
@@ -122,6 +122,7 @@ def test_open_loop_latency_runs_from_the_scheduled_send_not_the_actual_one() -> 
 
     assert driver.send_lag == [0.0, 0.125, 0.0]
     assert driver.latencies == [0.375, 0.75, 0.75]
+    assert driver.ended == [8.5, 9.0, 9.25]  # from the driver's start, at 0 here
     assert driver.statuses == [201, 201, 500]
     assert driver.remaining == 0
     assert driver.opened == 0
@@ -185,12 +186,35 @@ def test_closed_loop_hands_each_connection_the_next_request_and_times_from_its_s
     driver.answered(b, 2, Response(409, b"third", True))
 
     assert driver.latencies == [1.0, 0.5, 0.75]
+    assert driver.ended == [1.0, 0.5, 1.25]
     assert driver.statuses == [201, 201, 409]
     assert driver.bodies == [b"first", b"second", b"third"]
     assert driver.remaining == 0
 
 
-def test_an_outcome_counts_statuses_and_cpu_per_request() -> None:
-    outcome = Outcome([201, 201, 500, LOST], [0.0] * 4, [0] * 4, None, [], 0.002, 1.0, 32, 0, [])
+def test_closed_loop_sends_nothing_more_once_its_seconds_are_over() -> None:
+    now = [1.0]
+    job = Job([("127.0.0.1", 1)], [], 2, seconds=0.5)
+    driver = ClosedLoop(job, [b"a", b"b", b"c", b"d", b"e"], clock=lambda: now[0])
+    a, b = FakeConnection(0, now), FakeConnection(0, now)
+    driver.start([a, b])
+    now[0] = 1.25
+    driver.answered(b, 1, Response(200, b"", True))
+    assert b.index == 2
+    now[0] = 1.5
+    driver.answered(a, 0, Response(200, b"", True))
+    assert driver.remaining == 1  # request 2 still out; 3 and 4 will not go
+    now[0] = 1.75
+    driver.answered(b, 2, Response(200, b"", True))
 
+    assert driver.statuses == [200, 200, 200, NOT_SENT, NOT_SENT]
+    assert driver.remaining == 0
+    assert driver.ended[:3] == [0.5, 0.25, 0.75]
+
+
+def test_an_outcome_counts_statuses_and_cpu_per_request() -> None:
+    statuses = [201, 201, 500, LOST, NOT_SENT]
+    outcome = Outcome(statuses, [0.0] * 5, [0.0] * 5, [0] * 5, [b""] * 5, [], 0.002, 1.0, 32, 0, [])
+
+    # Per request sent: the one never sent cost nothing.
     assert (outcome.count(201), outcome.count(LOST), outcome.cpu_ms) == (2, 1, 0.5)
