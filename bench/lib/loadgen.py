@@ -156,9 +156,12 @@ class Driver:
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
-    def record(self, index: int, status: int, latency: float, target: int, body: bytes) -> None:
-        self.statuses[index], self.latencies[index] = status, latency
-        self.ended[index], self.targets[index] = self.clock() - self.started, target
+    def record(
+        self, index: int, status: int, now: float, since: float, target: int, body: bytes
+    ) -> None:
+        """Request ``index`` ended ``now`` (its latency from ``since``)."""
+        self.statuses[index], self.latencies[index] = status, now - since
+        self.ended[index], self.targets[index] = now - self.started, target
         if self.keep[index]:
             self.bodies[index] = body
         self.settled(1)
@@ -201,14 +204,15 @@ class ClosedLoop(Driver):
             conn.send(index, self.requests[index])
 
     def answered(self, conn: Sender, index: int, response: Response) -> None:
-        self.record(index, response.status, self.clock() - conn.sent, conn.target, response.body)
+        status, body = response.status, response.body
+        self.record(index, status, self.clock(), conn.sent, conn.target, body)
         if conn.open:
             self.feed(conn)
         else:
             self.replace(conn.target)
 
     def lost(self, conn: Sender, index: int) -> None:
-        self.record(index, LOST, self.clock() - conn.sent, conn.target, b"")
+        self.record(index, LOST, self.clock(), conn.sent, conn.target, b"")
         self.replace(conn.target)
 
     def replace(self, target: int) -> None:
@@ -223,7 +227,8 @@ class ClosedLoop(Driver):
         except OSError:
             if self.next < len(self.requests):  # this place's next request fails, then retry
                 index, self.next = self.next, self.next + 1
-                self.record(index, LOST, 0.0, target, b"")
+                now = self.clock()
+                self.record(index, LOST, now, now, target, b"")
                 await asyncio.sleep(0.01)
                 self.replace(target)
             return
@@ -261,19 +266,20 @@ class OpenLoop(Driver):
         self.send_lag[index] = conn.sent - self.dues[index]
 
     def answered(self, conn: Sender, index: int, response: Response) -> None:
-        latency = self.clock() - self.dues[index]
-        self.record(index, response.status, latency, conn.target, response.body)
+        due, status, body = self.dues[index], response.status, response.body
+        self.record(index, status, self.clock(), due, conn.target, body)
         if conn.open:
             self.idle[conn.target].append(conn)
 
     def lost(self, conn: Sender, index: int) -> None:
-        self.record(index, LOST, self.clock() - self.dues[index], conn.target, b"")
+        self.record(index, LOST, self.clock(), self.dues[index], conn.target, b"")
 
     async def _open_and_send(self, index: int) -> None:
         try:
             conn = await self.connect(self.targets[index])
         except OSError:
-            self.record(index, LOST, self.clock() - self.dues[index], self.targets[index], b"")
+            target = self.targets[index]
+            self.record(index, LOST, self.clock(), self.dues[index], target, b"")
             return
         self.send(conn, index)
 
