@@ -283,12 +283,19 @@ class OpenLoop(Driver):
             return
         self.send(conn, index)
 
+    async def until(self, due: float) -> None:
+        """Sleep until ``due``, not a moment before: the event loop's timers (uvloop's count
+        whole milliseconds) may fire up to a millisecond early, so sleep again for the rest."""
+        if (delay := due - self.clock()) > 0:
+            await asyncio.sleep(delay)
+        if (delay := due - self.clock()) > 0:
+            await asyncio.sleep(delay + 0.001)
+
     async def run(self, connections: Sequence[Sender]) -> None:
         self.begin(self.clock() + 0.01, connections)
         finished = self.finished()
         for index, due in enumerate(self.dues):
-            if (delay := due - self.clock()) > 0:
-                await asyncio.sleep(delay)
+            await self.until(due)
             if not self.dispatch(index):
                 self.opened += 1
                 self.spawn(self._open_and_send(index))
