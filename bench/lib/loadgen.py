@@ -125,11 +125,18 @@ class Connection(asyncio.Protocol):
 
 
 class Driver:
-    """What both loops share: the results, the connections, the end."""
+    """What both loops share: the results, the connections, the end. ``keep``: the bodies to
+    keep, of all requests or each."""
 
-    def __init__(self, job: Job, requests: Sequence[bytes], clock: Clock = time.perf_counter):
+    def __init__(
+        self,
+        job: Job,
+        requests: Sequence[bytes],
+        keep: bool | Sequence[bool] = False,
+        clock: Clock = time.perf_counter,
+    ) -> None:
         self.job, self.requests, self.clock = job, requests, clock
-        n, keep = len(requests), job.keep_bodies
+        n = len(requests)
         self.statuses, self.latencies, self.ended = [UNANSWERED] * n, [math.nan] * n, [math.nan] * n
         self.targets = [i % len(job.targets) for i in range(n)]
         self.bodies = [b""] * n
@@ -239,8 +246,14 @@ class OpenLoop(Driver):
     """Request i leaves at ``start + schedule[i]`` on an idle connection to its target, or on
     one opened for it when none is idle; its latency runs from that scheduled time."""
 
-    def __init__(self, job: Job, requests: Sequence[bytes], clock: Clock = time.perf_counter):
-        super().__init__(job, requests, clock)
+    def __init__(
+        self,
+        job: Job,
+        requests: Sequence[bytes],
+        keep: bool | Sequence[bool] = False,
+        clock: Clock = time.perf_counter,
+    ) -> None:
+        super().__init__(job, requests, keep, clock)
         self.idle: list[list[Sender]] = [[] for _ in job.targets]
         self.dues: list[float] = []
         self.send_lag = [math.nan] * len(requests)
@@ -321,13 +334,13 @@ async def generate(job: Job, go: Callable[[], None]) -> Outcome:
     cpu, started = time.process_time(), time.perf_counter()
     driver: ClosedLoop | OpenLoop
     if job.schedule is None:
-        driver = ClosedLoop(job, job.requests)
+        driver = ClosedLoop(job, job.requests, job.keep_bodies)
         for conn in connections:
             conn.driver = driver
         driver.start(connections)
         await driver.finished()
     else:
-        driver = OpenLoop(job, job.requests)
+        driver = OpenLoop(job, job.requests, job.keep_bodies)
         for conn in connections:
             conn.driver = driver
         await driver.run(connections)

@@ -171,8 +171,8 @@ def test_a_lost_connection_fails_its_request_from_the_scheduled_time() -> None:
 
 def test_closed_loop_hands_each_connection_the_next_request_and_times_from_its_send() -> None:
     now = [1.0]
-    job = Job([("127.0.0.1", 1)], [], 2, keep_bodies=True)
-    driver = ClosedLoop(job, [b"a", b"b", b"c"], clock=lambda: now[0])
+    job = Job([("127.0.0.1", 1)], [], 2)
+    driver = ClosedLoop(job, [b"a", b"b", b"c"], keep=True, clock=lambda: now[0])
     a, b = FakeConnection(0, now), FakeConnection(0, now)
 
     driver.start([a, b])

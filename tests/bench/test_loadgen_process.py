@@ -92,3 +92,14 @@ async def test_an_open_loop_sends_on_schedule_and_opens_a_connection_only_when_n
     assert len(outcome.send_lag) == 4
     assert all(0 <= lag < 0.1 for lag in outcome.send_lag), outcome.send_lag
     assert all(end >= due for end, due in zip(outcome.ended, schedule, strict=True))
+
+
+async def test_bodies_kept_per_request_are_the_loads_not_the_warm_ups(port: int) -> None:
+    requests = [request_bytes("GET", "/r/0"), request_bytes("GET", "/r/1")]
+    warm = [request_bytes("GET", "/warm")] * 4
+    job = Job([("127.0.0.1", port)], requests, 2, warm, keep_bodies=[False, True])
+
+    outcome = await load(job)
+
+    assert outcome.bodies == [b"", b"/r/1"]
+    assert outcome.warm_statuses == [200] * 4
