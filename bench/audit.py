@@ -33,7 +33,7 @@ from typing import Any
 
 import asyncpg
 
-from bench.ingest import WARMUP, Payloads, Phase, posts, targets
+from bench.ingest import WARMUP, Payloads, Phase, posts
 from bench.lib import cli
 from bench.lib.data import fetch_all
 from bench.lib.db import MONITOR_APP, BenchDatabase, connect
@@ -41,7 +41,7 @@ from bench.lib.loadgen import Job, LoadGenerator
 from bench.lib.measure import CpuMeter, PgCounters, WaitSampler, cpu_seconds
 from bench.lib.profile import profiled
 from bench.lib.report import Check, Measure, Result, fmt_int, fmt_mib, fmt_ms, percentile
-from bench.lib.servers import Server, client, running_servers
+from bench.lib.servers import Server, addresses, client, running_servers
 
 PROG = "bench.audit"
 SIZES = (
@@ -241,7 +241,7 @@ async def capture(
         headers = db.headers()
         warm = posts(headers, payloads, tag, range(-WARMUP, 0), key=tag)
         requests = posts(headers, payloads, tag, range(args.requests), key=tag)
-        work = Job(targets(servers), requests, args.concurrency, warm)
+        work = Job(addresses(servers), requests, args.concurrency, warm)
         name = f"POST /trades, {count} server{'s' * (count > 1)}, audit {'on' if audit else 'off'}"
         lag = LagSampler(await connect(db.url)) if audit else None
         async with lag.running() if lag else contextlib.nullcontext():

@@ -33,13 +33,13 @@ import httpx
 
 from bench.lib import cli
 from bench.lib.data import API, TRADE_COLUMNS, add_weekdays, fetch_all, trade_row
-from bench.lib.db import LOOPBACK, BenchDatabase, connect, copy_rows
+from bench.lib.db import BenchDatabase, connect, copy_rows
 from bench.lib.http1 import request_bytes
 from bench.lib.loadgen import Job, LoadGenerator, Outcome
 from bench.lib.measure import CpuMeter, PgCounters, arrivals
 from bench.lib.profile import profiled
 from bench.lib.report import Check, Measure, Result, fmt_int, fmt_mib, fmt_ms, fmt_ratio, percentile
-from bench.lib.servers import Server, client, running_servers
+from bench.lib.servers import Server, addresses, client, running_servers
 
 PROG = "bench.ingest"
 SIZES = (
@@ -181,10 +181,6 @@ async def generated(
     return phase
 
 
-def targets(servers: Sequence[Server]) -> list[tuple[str, int]]:
-    return [(LOOPBACK, server.port) for server in servers]
-
-
 async def measured(
     phase: Phase, monitor: Any, servers: Sequence[Server], *work: Any, warm: Iterable[Any] = ()
 ) -> Phase:
@@ -268,7 +264,7 @@ async def open_phase(
     ]
     # Warmed by GET /healthz (no trade); more are opened if ever all of them are busy.
     warm = [request_bytes("GET", "/healthz")] * args.concurrency
-    job = Job(targets(servers), requests, args.concurrency, warm, schedule=schedule)
+    job = Job(addresses(servers), requests, args.concurrency, warm, schedule=schedule)
     return await generated(phase, monitor, servers, job, 201)
 
 
@@ -317,7 +313,7 @@ async def single_phases(
     }
     phases = []
     for label, (warm_requests, expected) in loads.items():
-        job = Job(targets(servers), requests[label], args.concurrency, warm_requests)
+        job = Job(addresses(servers), requests[label], args.concurrency, warm_requests)
         slug = "ingest-single" if label == "(iii)" else ""
         async with profiled(args.py_spy if slug else None, slug, servers[0].pid):
             phase = Phase(names[label], "req/s")

@@ -46,7 +46,7 @@ from bench.confirmations import THEIRS
 from bench.ingest import TRADE_DATE, Payloads
 from bench.lib import cli
 from bench.lib.data import API, add_weekdays, fetch_all, post_ok
-from bench.lib.db import LOOPBACK, BenchDatabase, connect
+from bench.lib.db import BenchDatabase, connect
 from bench.lib.http1 import request_bytes
 from bench.lib.loadgen import LOST, NOT_SENT, Job, LoadGenerator, Outcome
 from bench.lib.loadgen import UNANSWERED as NOT_ANSWERED
@@ -62,7 +62,7 @@ from bench.lib.report import (
     percentile,
     render_table,
 )
-from bench.lib.servers import Server, client, running_servers
+from bench.lib.servers import Server, addresses, client, running_servers
 
 PROG = "bench.load"
 SIZES = (
@@ -350,7 +350,7 @@ async def closed_loop(
         await work.seed(short)
     phase.batch = work.build(phase.planned)
     keep = [kind in (CAPTURE, CONFIRM) for kind in phase.batch.kinds]
-    job = Job(targets(servers), phase.batch.requests, clients, warm(clients), keep_bodies=keep)
+    job = Job(addresses(servers), phase.batch.requests, clients, warm(clients), keep_bodies=keep)
     job.seconds = seconds
     return await generate(work, phase, servers, job, None)
 
@@ -367,13 +367,9 @@ async def open_loop(
     phase.batch = work.build(len(schedule))
     keep = [kind in (CAPTURE, CONFIRM) for kind in phase.batch.kinds]
     connections = OPEN_CONNECTIONS * len(servers)
-    job = Job(targets(servers), phase.batch.requests, connections, warm(connections))
+    job = Job(addresses(servers), phase.batch.requests, connections, warm(connections))
     job.schedule, job.keep_bodies, job.drain = schedule, keep, DRAIN
     return await generate(work, phase, servers, job, seconds / 2)
-
-
-def targets(servers: Sequence[Server]) -> list[tuple[str, int]]:
-    return [(LOOPBACK, server.port) for server in servers]
 
 
 def warm(connections: int) -> list[bytes]:

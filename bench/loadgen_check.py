@@ -30,7 +30,7 @@ from bench.lib.http1 import request_bytes
 from bench.lib.loadgen import Job, LoadGenerator
 from bench.lib.measure import CpuMeter
 from bench.lib.report import Check, Measure, Result, fmt_int, fmt_ms, fmt_ratio, percentile
-from bench.lib.servers import Server, running_servers
+from bench.lib.servers import Server, addresses, running_servers
 
 PROG = "bench.loadgen_check"
 SIZES = (
@@ -138,7 +138,7 @@ async def wrk(server: Server, what: str, key: str, prefix: str, args: argparse.N
 
 async def generated(server: Server, what: str, requests: list[bytes], connections: int) -> Run:
     run = Run("loadgen", what, cpu=CpuMeter([server.pid]))
-    target = [(LOOPBACK, server.port)]
+    target = addresses([server])
     generator = await LoadGenerator.start(Job(target, requests, connections))
     run.cpu.start()
     await generator.run()
