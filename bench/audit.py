@@ -33,14 +33,15 @@ from typing import Any
 
 import asyncpg
 
-from bench.ingest import WARMUP, Payloads, Phase, drive
+from bench.ingest import WARMUP, Payloads, Phase, posts
 from bench.lib import cli
-from bench.lib.data import API, fetch_all
+from bench.lib.data import fetch_all
 from bench.lib.db import MONITOR_APP, BenchDatabase, connect
+from bench.lib.loadgen import Job, LoadGenerator
 from bench.lib.measure import CpuMeter, PgCounters, WaitSampler, cpu_seconds
 from bench.lib.profile import profiled
 from bench.lib.report import Check, Measure, Result, fmt_int, fmt_mib, fmt_ms, percentile
-from bench.lib.servers import Server, client, running_servers
+from bench.lib.servers import Server, addresses, client, running_servers
 
 PROG = "bench.audit"
 SIZES = (
@@ -180,14 +181,14 @@ async def measured(
     db: BenchDatabase,
     monitor: Any,
     processes: Processes,
-    work: tuple[Any, ...],
+    job: Job,
     profile: Path | None,
 ) -> Phase:
-    """``bench.ingest.measured`` with each server's share, their backends' CPU, the waits, and
+    """``job`` from the load generator (its connections warmed first), measured as
+    ``bench.ingest.generated`` with each server's share, their backends' CPU, the waits, and
     py-spy on every server when asked."""
-    clients, items, send = work
     servers = processes.servers
-    await drive(Phase("warm-up", ""), clients, range(-WARMUP, 0), send)
+    generator = await LoadGenerator.start(job)
     pg = PgCounters(monitor)
     phase.cpu = CpuMeter([s.pid for s in servers])
     slug = phase.name.replace(" ", "").replace(",", "-").replace("/", "")
@@ -198,11 +199,15 @@ async def measured(
         await pg.start()
         await processes.start()
         phase.cpu.start()
-        await drive(phase, clients, items, send)
+        await generator.run()
         phase.cpu.stop()
         await processes.stop()
         await pg.stop()
-        print(f"{phase.name}: {phase.count:,} in {phase.cpu.wall:.2f} s; {phase.cpu.line()}")
+        outcome = await generator.outcome()
+        phase.take(outcome, 201)
+        for target in outcome.targets:
+            processes.served[target] += 1
+        print(f"{phase.name}: {phase.count:,} in {phase.cpu.wall:.2f} s; {phase.cpu_line()}")
         print(processes.line(phase.cpu.wall))
         print(f"  {waits.line()}")
         print(f"  {pg.line(max(phase.count, 1), 'trade')}")
@@ -232,27 +237,16 @@ async def capture(
         async with client(servers[0].base_url, db.headers()) as api:
             leis = [c["lei"] for c in await fetch_all(api, "/counterparties")]
             payloads = Payloads(await fetch_all(api, "/instruments"), leis)
-        many = [
-            client(servers[i % len(servers)].base_url, db.headers())
-            for i in range(args.concurrency)
-        ]
-        bodies = {n: payloads.body(n, tag) for n in range(-WARMUP, args.requests)}
         processes = Processes(servers, monitor)
-        server_of = {id(api): i % len(servers) for i, api in enumerate(many)}
-
-        async def post_one(api: Any, n: int) -> tuple[bool, int]:
-            headers = {"Idempotency-Key": f"{tag}-{n}"}
-            response = await api.post(f"{API}/trades", json=bodies[n], headers=headers)
-            processes.served[server_of[id(api)]] += 1
-            return response.status_code == 201, 1
-
+        headers = db.headers()
+        warm = posts(headers, payloads, tag, range(-WARMUP, 0), key=tag)
+        requests = posts(headers, payloads, tag, range(args.requests), key=tag)
+        work = Job(addresses(servers), requests, args.concurrency, warm)
         name = f"POST /trades, {count} server{'s' * (count > 1)}, audit {'on' if audit else 'off'}"
-        work = (many, range(args.requests), post_one)
         lag = LagSampler(await connect(db.url)) if audit else None
         async with lag.running() if lag else contextlib.nullcontext():
             phase = await measured(Phase(name, "req/s"), db, monitor, processes, work, args.py_spy)
         drain = await lag.drained() if lag else 0.0
-        await asyncio.gather(*(c.aclose() for c in many))
         peak = _peak(servers)
     run = Run(count, audit, phase, peak, processes, lag, drain)
     await _count(run, monitor, tag)

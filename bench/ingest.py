@@ -9,6 +9,11 @@ drawn in advance, each latency from its scheduled send (goal: p99 <= 50 ms at 50
     python -m bench.ingest [--full] [--trades N] [--batch N] [--requests N] [--concurrency N]
                            [--open-seconds S] [--open-level PCT | --open-rate REQ_PER_S]
 
+Phases (iii)-(vi) are driven by the load generator (``bench/lib/loadgen.py``), a process of its
+own with warm keep-alive connections and every request built beforehand, so its CPU (printed per
+request next to the servers') is not taken from the servers' share of the host and does not cap
+the rate as an in-process Python client would; (i) keeps an httpx client (1,000 trades a request).
+
 Checks: every answer as expected; each trade booked through the API is stored and audited once.
 """
 
@@ -29,16 +34,18 @@ import httpx
 from bench.lib import cli
 from bench.lib.data import API, TRADE_COLUMNS, add_weekdays, fetch_all, trade_row
 from bench.lib.db import BenchDatabase, connect, copy_rows
+from bench.lib.http1 import request_bytes
+from bench.lib.loadgen import Job, LoadGenerator, Outcome
 from bench.lib.measure import CpuMeter, PgCounters, arrivals
 from bench.lib.profile import profiled
 from bench.lib.report import Check, Measure, Result, fmt_int, fmt_mib, fmt_ms, fmt_ratio, percentile
-from bench.lib.servers import Server, client, running_servers
+from bench.lib.servers import Server, addresses, client, running_servers
 
 PROG = "bench.ingest"
 SIZES = (
     cli.Size("trades", 5_000, 50_000, "trades booked by batch"),
     cli.Size("batch", 1_000, 5_000, "trades per batch (<= 10,000)"),
-    cli.Size("requests", 300, 3_000, "single requests per phase"),
+    cli.Size("requests", 300, 3_000, "single requests per phase ((iv): 20 times as many)"),
     cli.Size("concurrency", 32, 32, "concurrent clients"),
     cli.Size("servers", 1, 1, "uvicorn processes"),
     cli.Size("batch_servers", 2, 2, "uvicorn processes of the second batch phase, a client each"),
@@ -48,6 +55,9 @@ SIZES = (
 )
 TRADE_DATE = date(2026, 11, 24)  # a Tuesday: a trading day at every demo venue
 WARMUP = 64
+# GET /healthz answers some 20 times as fast as POST /trades: (iv) sends this many times
+# --requests, so that it lasts about as long as (iii) and (v) rather than a few CPU ticks.
+HEALTHZ_FACTOR = 20
 SEED = 20261124
 Send = Callable[[httpx.AsyncClient, Any], Awaitable[tuple[bool, int]]]  # (ok, trades done)
 
@@ -60,6 +70,7 @@ class Phase:
     errors: int = 0
     latencies: list[float] = field(default_factory=list)
     cpu: CpuMeter = field(default_factory=CpuMeter)
+    generator_ms: float | None = None  # the load generator's CPU per request, when it drove
 
     @property
     def rate(self) -> float:
@@ -69,6 +80,17 @@ class Phase:
     def cpu_ms(self) -> float:
         """The servers' CPU per request (or trade), in ms."""
         return 10 * self.cpu.servers_pct * self.cpu.wall / self.count if self.count else 0.0
+
+    def take(self, outcome: Outcome, expected: int) -> None:
+        """The load generator's answers: every one not ``expected`` an error."""
+        self.count, self.latencies = len(outcome.statuses), outcome.latencies
+        self.errors, self.generator_ms = self.count - outcome.count(expected), outcome.cpu_ms
+
+    def cpu_line(self) -> str:
+        line = f"{self.cpu.line()}, {self.cpu_ms:.2f} ms server CPU each"
+        if self.generator_ms is not None:
+            line += f", {self.generator_ms:.3f} ms load generator CPU each"
+        return line
 
     def against(self, baseline: Phase, goal: float, peak: str) -> Measure:
         p50, p99 = (fmt_ms(percentile(self.latencies, q)) for q in (50, 99))
@@ -135,34 +157,27 @@ async def drive(
     return phase
 
 
-async def open_loop(
-    phase: Phase,
-    clients: Sequence[httpx.AsyncClient],
-    items: Sequence[Any],
-    send: Send,
-    rate: float,
+async def generated(
+    phase: Phase, monitor: Any, servers: Sequence[Server], job: Job, expected: int
 ) -> Phase:
-    """One request per item at Poisson arrival times of ``rate`` a second, drawn in advance,
-    whatever the answers (no client waits for its last): each latency from its scheduled send,
-    so a queue in the server shows in full."""
-    schedule = arrivals(rate, len(items) / rate, random.Random(SEED))
-
-    async def one(api: httpx.AsyncClient, item: Any, due: float) -> None:
-        ok, done = await send(api, item)
-        phase.latencies.append(time.perf_counter() - due)
-        phase.count, phase.errors = phase.count + done, phase.errors + (not ok)
-
+    """``job`` run by the load generator (its connections warm first), with the servers' CPU
+    and PostgreSQL's counters taken around the load; every answer not ``expected`` an error."""
+    generator = await LoadGenerator.start(job)
+    phase.cpu, pg = CpuMeter([s.pid for s in servers]), PgCounters(monitor)
+    await pg.start()
     phase.cpu.start()
-    start, tasks = time.perf_counter() + 0.05, []
-    for i, (item, offset) in enumerate(zip(items, schedule, strict=False)):
-        if (delay := start + offset - time.perf_counter()) > 0:
-            await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(one(clients[i % len(clients)], item, start + offset)))
-    await asyncio.gather(*tasks)
+    await generator.run()
     phase.cpu.stop()
+    await pg.stop()
+    outcome = await generator.outcome()
+    phase.take(outcome, expected)
     p50, p99 = (fmt_ms(percentile(phase.latencies, q)) for q in (50, 99))
     print(f"{phase.name}: {phase.count:,} in {phase.cpu.wall:.2f} s, p50 {p50}, p99 {p99}")
-    print(f"  {phase.cpu.line()}, {phase.cpu_ms:.2f} ms server CPU each")
+    print(f"  {phase.cpu_line()}")
+    if job.schedule is not None:
+        late = fmt_ms(percentile(outcome.send_lag, 99))
+        print(f"  sent p99 {late} after schedule; {outcome.opened} connections opened meanwhile")
+    print(f"  {pg.line(max(phase.count, 1), 'request')}")
     return phase
 
 
@@ -178,8 +193,7 @@ async def measured(
     await drive(phase, clients, items, send)
     phase.cpu.stop()
     await pg.stop()
-    cpu = f"{phase.cpu.line()}, {phase.cpu_ms:.2f} ms server CPU each"
-    print(f"{phase.name}: {phase.count:,} in {phase.cpu.wall:.2f} s; {cpu}")
+    print(f"{phase.name}: {phase.count:,} in {phase.cpu.wall:.2f} s; {phase.cpu_line()}")
     print(f"  {pg.line(max(phase.count, 1), 'trade' if 'trades' in phase.name else 'request')}")
     return phase
 
@@ -222,12 +236,15 @@ async def batch_phase(
 
 async def open_phase(
     args: argparse.Namespace,
+    monitor: Any,
     servers: Sequence[Server],
     headers: dict[str, str],
     work: tuple[Phase, Payloads, str],
 ) -> Phase:
     """(vi): POST /trades with an Idempotency-Key each, open loop at ``--open-level`` % of the
-    closed-loop rate of (iii), for ``--open-seconds``; ``work``: (iii), the payloads, the tag."""
+    closed-loop rate of (iii), for ``--open-seconds``: Poisson arrivals drawn in advance (seeded),
+    each latency from its scheduled send, so a queue in the server shows in full; ``work``:
+    (iii), the payloads, the tag."""
     closed, payloads, tag = work
     rate = args.open_rate or closed.rate * args.open_level / 100
     share = f"{args.open_rate:g}/s" if args.open_rate else f"{args.open_level} % of (iii)"
@@ -235,21 +252,74 @@ async def open_phase(
     phase = Phase(name, "req/s")
     if rate <= 0:
         return phase
-    phase.cpu = CpuMeter([s.pid for s in servers])
-    count = max(1, round(rate * args.open_seconds))
-    bodies = [payloads.body(n, f"OPN{tag}") for n in range(count)]
+    schedule = arrivals(rate, args.open_seconds, random.Random(SEED))
+    requests = [
+        request_bytes(
+            "POST",
+            f"{API}/trades",
+            {**headers, "Idempotency-Key": f"open-{tag}-{n}"},
+            json_body=payloads.body(n, f"OPN{tag}"),
+        )
+        for n in range(len(schedule))
+    ]
+    # Warmed by GET /healthz (no trade); more are opened if ever all of them are busy.
+    warm = [request_bytes("GET", "/healthz")] * args.concurrency
+    job = Job(addresses(servers), requests, args.concurrency, warm, schedule=schedule)
+    return await generated(phase, monitor, servers, job, 201)
 
-    async def post(api: httpx.AsyncClient, n: int) -> tuple[bool, int]:
-        key = {"Idempotency-Key": f"open-{tag}-{n}"}
-        response = await api.post(f"{API}/trades", json=bodies[n], headers=key)
-        return response.status_code == 201, 1
 
-    # Enough connections that no request waits for one in the client.
-    clients = [client(s.base_url, headers, connections=256, keepalive=1.0) for s in servers]
-    try:
-        return await open_loop(phase, clients, range(count), post, rate)
-    finally:
-        await asyncio.gather(*(api.aclose() for api in clients))
+def posts(
+    headers: dict[str, str], payloads: Payloads, prefix: str, numbers: range, key: str = ""
+) -> list[bytes]:
+    """POST /trades of the numbered trades, each with Idempotency-Key ``key-n`` unless ``key``
+    is empty."""
+    return [
+        request_bytes(
+            "POST",
+            f"{API}/trades",
+            {**headers, "Idempotency-Key": f"{key}-{n}"} if key else headers,
+            json_body=payloads.body(n, prefix),
+        )
+        for n in numbers
+    ]
+
+
+async def single_phases(
+    args: argparse.Namespace,
+    monitor: Any,
+    servers: Sequence[Server],
+    db: BenchDatabase,
+    work: tuple[Payloads, str],
+) -> tuple[Phase, Phase, Phase]:
+    """(iii) POST /trades with an Idempotency-Key each, (iv) GET /healthz, (v) POST /trades
+    without a key: ``--requests`` each (GET /healthz HEALTHZ_FACTOR times as many), closed loop
+    on ``--concurrency`` connections (the servers in turn), after WARMUP requests on them."""
+    payloads, tag = work
+    headers, numbers, warm = db.headers(), range(args.requests), range(-WARMUP, 0)
+    loads = {
+        "(iii)": (posts(headers, payloads, f"ONE{tag}", warm, f"one-{tag}"), 201),
+        "(iv)": ([request_bytes("GET", "/healthz")] * WARMUP, 200),
+        "(v)": (posts(headers, payloads, f"NOK{tag}", warm), 201),
+    }
+    requests = {
+        "(iii)": posts(headers, payloads, f"ONE{tag}", numbers, f"one-{tag}"),
+        "(iv)": [request_bytes("GET", "/healthz")] * (HEALTHZ_FACTOR * args.requests),
+        "(v)": posts(headers, payloads, f"NOK{tag}", numbers),
+    }
+    names = {
+        "(iii)": f"(iii) POST /trades, {args.concurrency} clients",
+        "(iv)": "(iv) GET /healthz (no-op), same load",
+        "(v)": "(v) POST /trades without Idempotency-Key, same load",
+    }
+    phases = []
+    for label, (warm_requests, expected) in loads.items():
+        job = Job(addresses(servers), requests[label], args.concurrency, warm_requests)
+        slug = "ingest-single" if label == "(iii)" else ""
+        async with profiled(args.py_spy if slug else None, slug, servers[0].pid):
+            phase = Phase(names[label], "req/s")
+            phases.append(await generated(phase, monitor, servers, job, expected))
+    single, noop, no_key = phases
+    return single, noop, no_key
 
 
 async def bench(args: argparse.Namespace, db: BenchDatabase) -> Result:
@@ -259,10 +329,6 @@ async def bench(args: argparse.Namespace, db: BenchDatabase) -> Result:
         async with client(servers[0].base_url, db.headers()) as api:
             leis = [c["lei"] for c in await fetch_all(api, "/counterparties")]
             payloads = Payloads(await fetch_all(api, "/instruments"), leis)
-        many = [
-            client(servers[i % len(servers)].base_url, db.headers())
-            for i in range(args.concurrency)
-        ]
         # One server process first (the figure of earlier sessions), then several at once.
         batch = await batch_phase(args, db, monitor, started[:1], payloads, f"BAT{tag}")
         several = await batch_phase(
@@ -277,36 +343,10 @@ async def bench(args: argparse.Namespace, db: BenchDatabase) -> Result:
             copy.latencies.append(time.perf_counter() - began)
         copy.cpu.stop()
         copy.count = len(rows)
-        singles = {n: payloads.body(n, f"ONE{tag}") for n in range(-WARMUP, args.requests)}
-        keyless = {n: payloads.body(n, f"NOK{tag}") for n in range(-WARMUP, args.requests)}
-
-        async def post_one(api: httpx.AsyncClient, n: int) -> tuple[bool, int]:
-            headers = {"Idempotency-Key": f"one-{tag}-{n}"}
-            response = await api.post(f"{API}/trades", json=singles[n], headers=headers)
-            return response.status_code == 201, 1
-
-        async def post_keyless(api: httpx.AsyncClient, n: int) -> tuple[bool, int]:
-            response = await api.post(f"{API}/trades", json=keyless[n])
-            return response.status_code == 201, 1
-
-        async def healthz(api: httpx.AsyncClient, _n: int) -> tuple[bool, int]:
-            return (await api.get("/healthz")).status_code == 200, 1
-
-        loads = (many, range(args.requests))
-        phase = Phase(f"(iii) POST /trades, {args.concurrency} clients", "req/s")
-        async with profiled(args.py_spy, "ingest-single", servers[0].pid):
-            single = await measured(
-                phase, monitor, servers, *loads, post_one, warm=range(-WARMUP, 0)
-            )
-        phase = Phase("(iv) GET /healthz (no-op), same load", "req/s")
-        noop = await measured(phase, monitor, servers, *loads, healthz, warm=range(WARMUP))
-        phase = Phase("(v) POST /trades without Idempotency-Key, same load", "req/s")
-        no_key = await measured(
-            phase, monitor, servers, *loads, post_keyless, warm=range(-WARMUP, 0)
-        )
+        single, noop, no_key = await single_phases(args, monitor, servers, db, (payloads, tag))
         async with profiled(args.py_spy, "ingest-open", servers[0].pid):
-            opened = await open_phase(args, servers, db.headers(), (single, payloads, tag))
-        await asyncio.gather(*(c.aclose() for c in many))
+            work = (single, payloads, tag)
+            opened = await open_phase(args, monitor, servers, db.headers(), work)
         for server in started:
             server.sample()
     patterns = [

@@ -10,7 +10,7 @@ import socket
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -68,6 +68,11 @@ class Server:
             except TimeoutError:
                 self.process.kill()
                 await self.process.wait()
+
+
+def addresses(servers: Sequence[Server]) -> list[tuple[str, int]]:
+    """(host, port) of each server: the load generator's targets."""
+    return [(LOOPBACK, server.port) for server in servers]
 
 
 def free_ports(count: int) -> list[int]:

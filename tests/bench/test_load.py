@@ -1,11 +1,16 @@
 """The open-loop bench's pure helpers: the mix's cycle of request kinds and the arrival schedule."""
 
 import itertools
+import json
+import math
 import random
 import statistics
 
+from bench.ingest import Payloads
+from bench.lib.loadgen import LOST, NOT_SENT, UNANSWERED, Outcome
 from bench.lib.measure import arrivals
-from bench.load import MIX, Phase, interleave
+from bench.load import MIX, Phase, Workload, interleave
+from bench.load import UNANSWERED as UNANSWERED_ERROR
 
 
 def test_interleave_gives_each_kind_its_weight_per_cycle() -> None:
@@ -58,3 +63,61 @@ def test_a_phase_keeps_latencies_of_2xx_and_counts_everything_else_by_name() -> 
     assert phase.kinds["GET /trades"].count == 2
     assert (phase.ok, phase.errors) == (2, 3)
     assert phase.achieved == 2 / 4.0  # 2xx answers over the time to the last answer
+
+
+def trade(n: int) -> dict[str, str]:
+    return {
+        "id": f"id-{n}",
+        "external_id": f"E{n}",
+        "status": "captured",
+        "counterparty_lei": "LEI1",
+        "isin": "DE0007164600",
+        "side": "buy",
+        "quantity": "100",
+        "price": "50.25",
+        "currency": "EUR",
+        "trade_date": "2026-11-24",
+        "settlement_date": "2026-11-26",
+        "net_amount": "5026.50",
+    }
+
+
+def test_a_phase_built_beforehand_is_settled_from_the_generators_answers() -> None:
+    instrument = {"type": "equity", "isin": "DE0007164600", "currency": "EUR", "mic": "XETR"}
+    keys = {role: {"Authorization": f"Bearer {role}"} for role in ("trader", "gateway")}
+    work = Workload({}, Payloads([instrument], ["LEI1"]), "T", keys)
+    work.unconfirmed.extend([trade(1), trade(2), trade(3)])
+    work.ids.append("id-1")
+
+    batch = work.build(8)
+    statuses = [201, 201, 200, 200, LOST, 200, UNANSWERED, NOT_SENT]
+    bodies = [json.dumps(trade(9)).encode(), b'{"status":"unmatched"}', *[b""] * 6]
+    latencies = [0.5, 0.25, 0.125, 0.125, 1.0, 0.25, 30.0, math.nan]
+    ended = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, math.nan]
+    outcome = Outcome(statuses, latencies, ended, [0] * 8, bodies, [], 0.0, 8.0, 32, 0, [])
+    phase = Phase("p", None)
+    work.settle(phase, batch, outcome)
+
+    assert batch.kinds == [
+        "POST /trades",
+        "POST /confirmations",
+        "GET /trades/{id}",
+        "GET /trades",
+        "POST /trades",
+        "GET /positions",
+        "GET /cash-balances",
+        "POST /confirmations",
+    ]
+    assert batch.requests[1].startswith(b"POST /api/v1/confirmations HTTP/1.1\r\n")
+    assert b"Authorization: Bearer gateway\r\nIdempotency-Key: lc-T-1\r\n" in batch.requests[1]
+    assert b'"trade_reference":"E1","side":"sell"}' in batch.requests[1]
+    assert batch.requests[2].startswith(b"GET /api/v1/trades/id-1 HTTP/1.1\r\n")
+    assert batch.requests[3].startswith(b"GET /api/v1/trades?limit=50 HTTP/1.1\r\n")
+    assert phase.kinds["POST /trades"].latencies == [0.5]
+    assert phase.kinds["POST /trades"].errors == {"connection lost": 1}
+    assert phase.kinds["POST /confirmations"].errors == {"201 unmatched": 1}
+    assert phase.kinds["GET /cash-balances"].errors == {UNANSWERED_ERROR: 1}
+    assert (phase.ok, phase.errors, phase.last_answer) == (4, 3, 7.0)
+    # The trade of the confirmation never sent goes back first; the one captured joins last.
+    assert [t["external_id"] for t in work.unconfirmed] == ["E2", "E3", "E9"]
+    assert work.ids == ["id-1", "id-9"]
