@@ -210,7 +210,8 @@ async def create_trade(
         return await alone()  # a stored answer, or another body under the key, comes first
     # The group writes on a connection of its own: this one (if reference rows were read on
     # it) goes back to the pool meanwhile.
-    await uow.session.rollback()
+    if uow.session.in_transaction():
+        await uow.session.rollback()
     # The answer when booked, made here rather than in the group's transaction: it is the row
     # the group inserts (``capture_group`` answers with that row, not read back).
     body = TradeOut.model_validate(new.row).model_dump(mode="json", by_alias=True)
