@@ -32,6 +32,7 @@ from app.core.auth import Actor
 from app.core.db import UnitOfWork
 from app.core.errors import Conflict, ValidationFailed
 from app.core.idempotency import Claim, fingerprint, idempotent_create
+from app.core.json_answer import PlainJSONResponse
 from app.core.logging import get_logger
 from app.trades.capture import service
 from app.trades.capture.schemas import TradeIn, TradeOut
@@ -221,7 +222,7 @@ async def create_trade(
         claim = Claim(actor.key_id, key, fingerprinted, 201, now, answer=body)
     answer = await _groups(request.app).submit(new, body, claim)
     if isinstance(answer, _Booked):
-        return JSONResponse(
+        return PlainJSONResponse(
             answer.body, status_code=201, headers={"Location": _location(answer.body)}
         )
     if isinstance(answer, _Refused):
