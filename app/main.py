@@ -12,7 +12,7 @@ from app.audited import AUDITED_TABLES
 from app.core.body_guard import install_body_guard
 from app.core.common_responses import install_common_responses
 from app.core.config import Settings, get_settings
-from app.core.db import create_engine, create_sessionmaker
+from app.core.db import RequestSessions, create_engine, create_sessionmaker
 from app.core.handlers import install_error_handlers
 from app.core.health import router as health_router
 from app.core.logging import configure_logging, get_logger
@@ -76,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.readiness_reports = {"audit": sealing.readiness, "webhooks": dispatch.backlog}
     app.state.authenticate = authenticate
     app.state.audited_tables = AUDITED_TABLES
+    app.add_middleware(RequestSessions)  # innermost: sessions close inside the request context
     install_body_guard(app, settings, prefix=API_PREFIX)  # inside the request context
     app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app)

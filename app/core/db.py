@@ -1,7 +1,7 @@
 """Engine, sessions and the unit of work: services flush, the boundary commits or rolls back."""
 
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -151,11 +152,52 @@ async def read_snapshot(session: AsyncSession) -> None:
         await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
 
 
-async def get_uow(request: Request) -> AsyncIterator[UnitOfWork]:
-    """FastAPI dependency: one session per request, shared by auth and the route."""
+# ASGI scope key: the sessions ``get_uow`` opened for the request, closed by ``RequestSessions``.
+REQUEST_SESSIONS_SCOPE_KEY = "settlement.sessions"
+
+
+async def get_uow(request: Request) -> UnitOfWork:
+    """FastAPI dependency: one session per request, shared by auth and the route, closed by
+    ``RequestSessions`` once the request is answered. A plain dependency, not one that yields:
+    FastAPI runs a yielding one in an exit stack with cancel scopes of its own, 50-60 us of CPU
+    a request."""
+    sessions: list[AsyncSession] | None = request.scope.get(REQUEST_SESSIONS_SCOPE_KEY)
+    if sessions is None:
+        raise RuntimeError("get_uow needs the RequestSessions middleware")
     sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
-    async with sessionmaker() as session:
-        yield UnitOfWork(session)
+    session = sessionmaker()
+    sessions.append(session)
+    return UnitOfWork(session)
+
+
+class RequestSessions:
+    """Pure ASGI middleware: the request's sessions (``get_uow``) are closed once the app has
+    answered, whatever happened, as a yielding dependency would close them after the response
+    (a streamed answer still reads through its session until its last byte)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        sessions: list[AsyncSession] = []
+        scope[REQUEST_SESSIONS_SCOPE_KEY] = sessions
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            for session in sessions:
+                if not _pristine(session):
+                    async with session:  # its exit closes it, to completion even if cancelled
+                        pass
+
+
+def _pristine(session: AsyncSession) -> bool:
+    """Nothing to close: no transaction (so no connection) and no object held. Requests whose
+    reads are all coalesced (a grouped capture on PostgreSQL) leave their session so, and its
+    close (a task and a greenlet) costs 30-45 us of CPU for nothing."""
+    return not (session.in_transaction() or session.identity_map or session.new or session.deleted)
 
 
 def dialect_insert(session: AsyncSession, table: Any) -> Any:

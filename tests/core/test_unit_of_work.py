@@ -206,3 +206,21 @@ async def test_a_database_error_that_is_not_about_connections_stays_a_500(
 
     assert response.status_code == 500, response.text
     assert response.json()["type"] == PROBLEMS + "internal-error"
+
+
+async def test_every_request_gives_its_connection_back_answered_or_refused(
+    api: Api, app: Any, reference: None
+) -> None:
+    """The request's session is closed by the ``RequestSessions`` middleware, not by a
+    dependency's exit: what a request connected goes back to the pool once it is answered."""
+    pool = app.state.engine.sync_engine.pool
+    listed = await api.get("/trades", role="trader")  # reads on the request's session
+    assert listed.status_code == 200, listed.text
+    missing = await api.get("/trades/trd_00000000000000000000000000", role="trader")
+    assert missing.status_code == 404, missing.text  # read, then refused
+    payload = trade_payload()
+    booked = await api.post("/trades", json=payload, role="trader")
+    assert booked.status_code == 201, booked.text
+    refused = await api.post("/trades", json=payload, role="trader")
+    assert refused.status_code == 409, refused.text  # the same external_id again
+    assert pool.checkedout() == 0

@@ -32,6 +32,7 @@ from app.core.auth import Actor
 from app.core.db import UnitOfWork
 from app.core.errors import Conflict, ValidationFailed
 from app.core.idempotency import Claim, fingerprint, idempotent_create
+from app.core.json_answer import PlainJSONResponse
 from app.core.logging import get_logger
 from app.trades.capture import service
 from app.trades.capture.schemas import TradeIn, TradeOut
@@ -210,7 +211,8 @@ async def create_trade(
         return await alone()  # a stored answer, or another body under the key, comes first
     # The group writes on a connection of its own: this one (if reference rows were read on
     # it) goes back to the pool meanwhile.
-    await uow.session.rollback()
+    if uow.session.in_transaction():
+        await uow.session.rollback()
     # The answer when booked, made here rather than in the group's transaction: it is the row
     # the group inserts (``capture_group`` answers with that row, not read back).
     body = TradeOut.model_validate(new.row).model_dump(mode="json", by_alias=True)
@@ -220,7 +222,7 @@ async def create_trade(
         claim = Claim(actor.key_id, key, fingerprinted, 201, now, answer=body)
     answer = await _groups(request.app).submit(new, body, claim)
     if isinstance(answer, _Booked):
-        return JSONResponse(
+        return PlainJSONResponse(
             answer.body, status_code=201, headers={"Location": _location(answer.body)}
         )
     if isinstance(answer, _Refused):
