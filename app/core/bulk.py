@@ -10,8 +10,7 @@ encoding of decimals cost more than formatting them here).
 
 import asyncio
 import contextlib
-import io
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -119,6 +118,67 @@ async def finished(session: Any, pending: "Pending | None") -> None:
         await session.run_sync(lambda _session: finish(pending))
 
 
+async def stream_columns(
+    session: Any,
+    table: Table,
+    keys: Sequence[str],
+    parts: AsyncIterator[Mapping[str, Sequence[Any]]],
+    *,
+    most: int,
+) -> None:
+    """``write_columns`` of rows made a part at a time (each part column by column, with
+    ``keys``), ``session`` being an ``AsyncSession``. On PostgreSQL, one COPY takes the parts
+    as they come: a part's text is sent, and the next part is made while the database takes it
+    in, so that Python and PostgreSQL work at once. Where COPY does not pay (SQLite, or fewer
+    than ``COPY_MIN_ROWS`` rows, ``most`` being as many as the parts can hold), the parts are
+    gathered and written together."""
+    if not await session.run_sync(copies, most):
+        gathered: dict[str, list[Any]] = {key: [] for key in keys}
+        async for columns in parts:
+            for key in keys:
+                gathered[key] += columns[key]
+        await session.run_sync(write_columns, table, gathered)
+        return
+    connection, driver, plan = await session.run_sync(_copy_target, table, keys)
+    processes = [process for _, _, _, process in plan]
+    raised: list[BaseException] = []
+
+    async def texts() -> AsyncIterator[bytes]:
+        try:
+            async for columns in parts:
+                count = len(next(iter(columns.values()), ()))
+                if count:
+                    values_of = _values(columns, count)
+                    part = [values_of(key, default) for _, key, default, _ in plan]
+                    yield _copy_content(part, processes, yielding=False)
+        except BaseException as error:  # the parts' own error, not the database's
+            raised.append(error)
+            raise
+
+    names = [name for name, _, _, _ in plan]
+    try:
+        await driver.copy_to_table(
+            table.name, source=texts(), columns=names, schema_name=table.schema, format="text"
+        )
+    except Exception as error:
+        if raised and error is raised[0]:
+            raise
+        statement = f"COPY {table.name} ({', '.join(names)})"
+        raise _as_sqlalchemy_error(connection, statement, error) from error
+
+
+def _copy_target(session: Session, table: Table, keys: Sequence[str]) -> tuple[Any, Any, Plan]:
+    """The session's connection, asyncpg's own under it (inside the transaction, begun if need
+    be), and the columns a COPY of rows with ``keys`` writes."""
+    connection = session.connection()
+    driver: Any = connection.connection.driver_connection
+    if not driver.is_in_transaction():
+        # The asyncpg adapter begins its transaction with the first statement: COPY must not
+        # be that statement, or it would commit on its own.
+        connection.execute(text("SELECT 1"))
+    return connection, driver, _plan(table, connection.dialect, keys)
+
+
 def _values(
     columns: Mapping[str, Sequence[Any]], count: int
 ) -> Callable[[str, Any], Sequence[Any]]:
@@ -186,7 +246,9 @@ def _start_copy(
             task = asyncio.ensure_future(
                 driver.copy_to_table(
                     table.name,
-                    source=io.BytesIO(content),
+                    # A buffer, sent as it is: a file object would be read in a thread (two
+                    # hand-offs to the executor a COPY), and bytes taken for a file's path.
+                    source=memoryview(content),
                     columns=names,
                     schema_name=table.schema,
                     format="text",

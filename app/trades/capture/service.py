@@ -1,6 +1,5 @@
 """Trade capture (single and batch), amendment, cancellation, history and queries."""
 
-import asyncio
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -335,11 +334,9 @@ def _validation_problems(error: ValidationError) -> list[FieldProblem]:
     return problems
 
 
-# A batch's items are judged a part at a time: a part's trades and audit records go to the
-# database (COPY) while the next part is judged, so that Python and PostgreSQL work at once.
+# A batch's items are judged a part at a time: a part's trades go to the database (one COPY
+# for the batch) while the next part is judged, so that Python and PostgreSQL work at once.
 _PART = 250
-# While a COPY is under way, the event loop is let on every so many items (it sends the rows).
-_TURN = 25
 
 
 @dataclass
@@ -412,29 +409,24 @@ async def capture_batch(
     booked_ids = await repository.booked_ids(session, [(d.book, d.external_id) for _, d in parsed])
     judging = _Judging(reference, _locked_in_venues(reference), booked_ids, results, actor, now)
     news: list[NewTrade] = []
-    pending: bulk.Pending | None = None
-    try:
+
+    async def judged() -> AsyncIterator[list[dict[str, Any]]]:
         for start in range(0, len(parsed), _PART):
-            part = []
-            for n, (index, data) in enumerate(parsed[start : start + _PART]):
-                if pending is not None and n % _TURN == 0:
-                    await asyncio.sleep(0)
-                if (new := judging.judge(index, data, terms[index])) is not None:
-                    part.append(new)
+            part = [
+                new
+                for index, data in parsed[start : start + _PART]
+                if (new := judging.judge(index, data, terms[index])) is not None
+            ]
+            news.extend(part)
             if part:
-                # The part's trades, then their audit records, as one pipeline of COPYs.
-                pending = await write_with_changes(
-                    session,
-                    [repository.new_rows([new.row for new in part])],
-                    [change for new in part for change in new.changes],
-                    actor=actor,
-                    now=now,
-                    after=pending,
-                )
-            news += part
-    finally:
-        await bulk.finished(session, pending)
+                yield [new.row for new in part]
+
+    await repository.insert_streamed(session, judged(), most=len(parsed))
     if news:
+        # Then their audit records, in the trades' order.
+        changes = [change for new in news for change in new.changes]
+        pending = await write_with_changes(session, [], changes, actor=actor, now=now)
+        await bulk.finished(session, pending)
         await _book_recorded(session, news)
     return [result for result in results if result is not None]
 
