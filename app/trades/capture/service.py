@@ -281,24 +281,30 @@ async def _book_new(session: AsyncSession, trades: Sequence[NewTrade]) -> None:
     await _book_recorded(session, trades)
 
 
-async def _book_recorded(session: AsyncSession, trades: Sequence[NewTrade]) -> None:
+async def _book_recorded(
+    session: AsyncSession,
+    trades: Sequence[NewTrade],
+    drafts: Sequence[positions.DraftedTrade] | None = None,
+) -> None:
     """``_book_new`` after the trades' audit records: the alleged confirmations they match and
-    their trade-date bookings."""
+    their trade-date bookings. ``drafts``: the trades' bookings drafted already, in order."""
     bilateral = [captured(n.row, by=n.actor, at=n.now) for n in trades if not n.locked_in]
     await match_alleged(session, bilateral, actor=trades[0].actor, now=trades[0].now)
+    if drafts is None:
+        drafts = positions.draft_trades(_economics(new.row) for new in trades)
     # Last: it locks the book's positions in the securities until the commit.
-    by_key: dict[str, list[NewTrade]] = {}
-    for new in trades:
-        by_key.setdefault(new.actor.key_id, []).append(new)
+    by_key: dict[str, list[tuple[NewTrade, positions.DraftedTrade]]] = {}
+    for new, drafted in zip(trades, drafts, strict=True):
+        by_key.setdefault(new.actor.key_id, []).append((new, drafted))
     if len(by_key) > 1:
         latest = max(new.now for new in trades)
-        await positions.lock_positions(session, [_economics(n.row) for n in trades], now=latest)
+        await positions.lock_positions(session, [d.trade for d in drafts], now=latest)
     for of_key in by_key.values():
-        await positions.book_trades(
+        await positions.book_drafted(
             session,
-            [_economics(new.row) for new in of_key],
-            actor=of_key[0].actor,
-            now=max(new.now for new in of_key),
+            [drafted for _, drafted in of_key],
+            actor=of_key[0][0].actor,
+            now=max(new.now for new, _ in of_key),
         )
 
 
@@ -426,8 +432,11 @@ async def capture_batch(
         # Then their audit records, in the trades' order.
         changes = [change for new in news for change in new.changes]
         pending = await write_with_changes(session, [], changes, actor=actor, now=now)
+        # While the database takes in the last of them: the bookings as far as they go before
+        # the positions are locked.
+        drafts = positions.draft_trades(_economics(new.row) for new in news)
         await bulk.finished(session, pending)
-        await _book_recorded(session, news)
+        await _book_recorded(session, news, drafts)
     return [result for result in results if result is not None]
 
 
