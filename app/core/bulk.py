@@ -11,7 +11,7 @@ encoding of decimals cost more than formatting them here).
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -27,6 +27,9 @@ COPY_MIN_ROWS = 64
 # Rows a COPY statement sends at most: a run writing a day's hundred thousand rows holds one
 # part's text at a time (the text of a whole table was several copies of its rows).
 COPY_PART_ROWS = 10_000
+# Rows of a part whose text is built and sent at a time: the database takes in each while the
+# next is built (a part's text built whole kept it waiting for all of it).
+COPY_CHUNK_ROWS = 500
 
 Processor = Callable[[Any], Any] | None
 # A table's new rows, column by column (each column's values, one per row): ``write_tables``.
@@ -192,6 +195,7 @@ class Pending:
     connection: Connection
     statement: str
     task: asyncio.Future[Any]
+    raised: list[BaseException] = field(default_factory=list)  # by the rows' text, not the database
 
 
 def finish(pending: Pending | None) -> None:
@@ -202,6 +206,8 @@ def finish(pending: Pending | None) -> None:
     try:
         await_only(pending.task)
     except Exception as error:
+        if error in pending.raised:  # a value no column takes: raised as it was
+            raise
         raise _as_sqlalchemy_error(pending.connection, pending.statement, error) from error
 
 
@@ -241,20 +247,22 @@ def _start_copy(
     try:
         for start in range(0, len(columns[0]), COPY_PART_ROWS):
             part = [values[start : start + COPY_PART_ROWS] for values in columns]
-            content = _copy_content(part, processes, yielding=pending is not None)
+            # The first chunk now (a value no column takes raises here, before the COPY), the
+            # others as the COPY sends them.
+            first = [values[:COPY_CHUNK_ROWS] for values in part]
+            content = _copy_content(first, processes, yielding=pending is not None)
             finish(pending)
+            raised: list[BaseException] = []
             task = asyncio.ensure_future(
                 driver.copy_to_table(
                     table.name,
-                    # A buffer, sent as it is: a file object would be read in a thread (two
-                    # hand-offs to the executor a COPY), and bytes taken for a file's path.
-                    source=memoryview(content),
+                    source=_chunks(content, part, processes, raised),
                     columns=names,
                     schema_name=table.schema,
                     format="text",
                 )
             )
-            pending = Pending(connection, statement, task)
+            pending = Pending(connection, statement, task, raised)
     except BaseException:
         # The connection is left with no COPY under way, whose error would come second.
         if pending is not None and pending is not waiting and not pending.task.done():
@@ -263,6 +271,25 @@ def _start_copy(
         raise
     assert pending is not None  # COPY is for COPY_MIN_ROWS rows and more
     return pending
+
+
+async def _chunks(
+    first: bytes,
+    part: Sequence[Sequence[Any]],
+    processes: Sequence[Processor],
+    raised: list[BaseException],
+) -> AsyncIterator[bytes]:
+    """A part's text as the COPY sends it: ``first`` (its first chunk, built already), then
+    each further chunk built while the database takes in the one before."""
+    yield first
+    for start in range(COPY_CHUNK_ROWS, len(part[0]), COPY_CHUNK_ROWS):
+        chunk = [values[start : start + COPY_CHUNK_ROWS] for values in part]
+        try:
+            content = _copy_content(chunk, processes, yielding=False)
+        except BaseException as error:
+            raised.append(error)
+            raise
+        yield content
 
 
 def _copy_content(

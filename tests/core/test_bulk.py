@@ -40,13 +40,16 @@ def record(n: int, text: str) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(
-    ("minimum", "part"), [(1, 10_000), (1, 4), (10**9, 4)], ids=["copy", "copy-parts", "insert"]
+    ("minimum", "part", "chunk"),
+    [(1, 10_000, 500), (1, 4, 500), (1, 10_000, 4), (1, 5, 2), (10**9, 4, 500)],
+    ids=["copy", "copy-parts", "copy-chunks", "copy-parts-chunks", "insert"],
 )
 async def test_rows_read_back_as_written(
-    db: Database, monkeypatch: pytest.MonkeyPatch, minimum: int, part: int
+    db: Database, monkeypatch: pytest.MonkeyPatch, minimum: int, part: int, chunk: int
 ) -> None:
     monkeypatch.setattr(bulk, "COPY_MIN_ROWS", minimum)
     monkeypatch.setattr(bulk, "COPY_PART_ROWS", part)  # 6 rows: a part of 4, a part of 2
+    monkeypatch.setattr(bulk, "COPY_CHUNK_ROWS", chunk)  # sent in chunks of as many rows
     rows = [record(n, text) for n, text in enumerate(AWKWARD)]
     async with db.sessionmaker() as session, session.begin():
         await bulk.insert_rows(session, table_of(AuditRecord), rows)
@@ -141,6 +144,23 @@ async def test_a_pipeline_failing_in_python_waits_for_the_copy_under_way(db: Dat
     tables = records_and_queue(10**9, 70)
     naive = datetime(2026, 11, 25, 15, 0)  # no time zone: refused by the column's type
     unwritable = {**tables[1][1], "queued_at": [naive] * 70}
+    expected = ValueError if db.backend == "postgres" else StatementError
+    async with db.sessionmaker() as session:
+        with pytest.raises(expected, match="timezone-aware"):
+            async with session.begin():
+                await session.run_sync(bulk.write_tables, [tables[0], (tables[1][0], unwritable)])
+    assert await stored_ids(db) == ([], [])
+
+
+async def test_a_value_refused_in_a_later_chunk_raises_that_error(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Built while the COPY sends the chunk before: the error is the value's, and nothing stays.
+    monkeypatch.setattr(bulk, "COPY_CHUNK_ROWS", 30)
+    tables = records_and_queue(10**9, 70)
+    queued_at = tables[1][1]["queued_at"]
+    unwritable = {**tables[1][1], "queued_at": [*queued_at[:65], datetime(2026, 11, 25, 15, 0)]}
+    unwritable["queued_at"] += queued_at[66:]
     expected = ValueError if db.backend == "postgres" else StatementError
     async with db.sessionmaker() as session:
         with pytest.raises(expected, match="timezone-aware"):
