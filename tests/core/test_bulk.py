@@ -158,9 +158,9 @@ async def test_a_value_refused_in_a_later_chunk_raises_that_error(
     # Built while the COPY sends the chunk before: the error is the value's, and nothing stays.
     monkeypatch.setattr(bulk, "COPY_CHUNK_ROWS", 30)
     tables = records_and_queue(10**9, 70)
-    queued_at = tables[1][1]["queued_at"]
-    unwritable = {**tables[1][1], "queued_at": [*queued_at[:65], datetime(2026, 11, 25, 15, 0)]}
-    unwritable["queued_at"] += queued_at[66:]
+    queued_at = list(tables[1][1]["queued_at"])
+    queued_at[65] = datetime(2026, 11, 25, 15, 0)  # no time zone: refused by the column's type
+    unwritable = {**tables[1][1], "queued_at": queued_at}
     expected = ValueError if db.backend == "postgres" else StatementError
     async with db.sessionmaker() as session:
         with pytest.raises(expected, match="timezone-aware"):
