@@ -342,7 +342,8 @@ def _validation_problems(error: ValidationError) -> list[FieldProblem]:
 
 # A batch's items are judged a part at a time: a part's trades go to the database (one COPY
 # for the batch) while the next part is judged, so that Python and PostgreSQL work at once.
-_PART = 250
+# Small: the database waits for the first part, and takes in the last after the judging ends.
+_PART = 100
 
 
 @dataclass
