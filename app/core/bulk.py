@@ -10,9 +10,8 @@ encoding of decimals cost more than formatting them here).
 
 import asyncio
 import contextlib
-import io
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -28,6 +27,9 @@ COPY_MIN_ROWS = 64
 # Rows a COPY statement sends at most: a run writing a day's hundred thousand rows holds one
 # part's text at a time (the text of a whole table was several copies of its rows).
 COPY_PART_ROWS = 10_000
+# Rows of a part whose text is built and sent at a time: the database takes in each while the
+# next is built (a part's text built whole kept it waiting for all of it).
+COPY_CHUNK_ROWS = 500
 
 Processor = Callable[[Any], Any] | None
 # A table's new rows, column by column (each column's values, one per row): ``write_tables``.
@@ -119,6 +121,67 @@ async def finished(session: Any, pending: "Pending | None") -> None:
         await session.run_sync(lambda _session: finish(pending))
 
 
+async def stream_columns(
+    session: Any,
+    table: Table,
+    keys: Sequence[str],
+    parts: AsyncIterator[Mapping[str, Sequence[Any]]],
+    *,
+    most: int,
+) -> None:
+    """``write_columns`` of rows made a part at a time (each part column by column, with
+    ``keys``), ``session`` being an ``AsyncSession``. On PostgreSQL, one COPY takes the parts
+    as they come: a part's text is sent, and the next part is made while the database takes it
+    in, so that Python and PostgreSQL work at once. Where COPY does not pay (SQLite, or fewer
+    than ``COPY_MIN_ROWS`` rows, ``most`` being as many as the parts can hold), the parts are
+    gathered and written together."""
+    if not await session.run_sync(copies, most):
+        gathered: dict[str, list[Any]] = {key: [] for key in keys}
+        async for columns in parts:
+            for key in keys:
+                gathered[key] += columns[key]
+        await session.run_sync(write_columns, table, gathered)
+        return
+    connection, driver, plan = await session.run_sync(_copy_target, table, keys)
+    processes = [process for _, _, _, process in plan]
+    raised: list[BaseException] = []
+
+    async def texts() -> AsyncIterator[bytes]:
+        try:
+            async for columns in parts:
+                count = len(next(iter(columns.values()), ()))
+                if count:
+                    values_of = _values(columns, count)
+                    part = [values_of(key, default) for _, key, default, _ in plan]
+                    yield _copy_content(part, processes, yielding=False)
+        except BaseException as error:  # the parts' own error, not the database's
+            raised.append(error)
+            raise
+
+    names = [name for name, _, _, _ in plan]
+    try:
+        await driver.copy_to_table(
+            table.name, source=texts(), columns=names, schema_name=table.schema, format="text"
+        )
+    except Exception as error:
+        if raised and error is raised[0]:
+            raise
+        statement = f"COPY {table.name} ({', '.join(names)})"
+        raise _as_sqlalchemy_error(connection, statement, error) from error
+
+
+def _copy_target(session: Session, table: Table, keys: Sequence[str]) -> tuple[Any, Any, Plan]:
+    """The session's connection, asyncpg's own under it (inside the transaction, begun if need
+    be), and the columns a COPY of rows with ``keys`` writes."""
+    connection = session.connection()
+    driver: Any = connection.connection.driver_connection
+    if not driver.is_in_transaction():
+        # The asyncpg adapter begins its transaction with the first statement: COPY must not
+        # be that statement, or it would commit on its own.
+        connection.execute(text("SELECT 1"))
+    return connection, driver, _plan(table, connection.dialect, keys)
+
+
 def _values(
     columns: Mapping[str, Sequence[Any]], count: int
 ) -> Callable[[str, Any], Sequence[Any]]:
@@ -132,6 +195,7 @@ class Pending:
     connection: Connection
     statement: str
     task: asyncio.Future[Any]
+    raised: list[BaseException] = field(default_factory=list)  # by the rows' text, not the database
 
 
 def finish(pending: Pending | None) -> None:
@@ -142,6 +206,8 @@ def finish(pending: Pending | None) -> None:
     try:
         await_only(pending.task)
     except Exception as error:
+        if error in pending.raised:  # a value no column takes: raised as it was
+            raise
         raise _as_sqlalchemy_error(pending.connection, pending.statement, error) from error
 
 
@@ -181,18 +247,22 @@ def _start_copy(
     try:
         for start in range(0, len(columns[0]), COPY_PART_ROWS):
             part = [values[start : start + COPY_PART_ROWS] for values in columns]
-            content = _copy_content(part, processes, yielding=pending is not None)
+            # The first chunk now (a value no column takes raises here, before the COPY), the
+            # others as the COPY sends them.
+            first = [values[:COPY_CHUNK_ROWS] for values in part]
+            content = _copy_content(first, processes, yielding=pending is not None)
             finish(pending)
+            raised: list[BaseException] = []
             task = asyncio.ensure_future(
                 driver.copy_to_table(
                     table.name,
-                    source=io.BytesIO(content),
+                    source=_chunks(content, part, processes, raised),
                     columns=names,
                     schema_name=table.schema,
                     format="text",
                 )
             )
-            pending = Pending(connection, statement, task)
+            pending = Pending(connection, statement, task, raised)
     except BaseException:
         # The connection is left with no COPY under way, whose error would come second.
         if pending is not None and pending is not waiting and not pending.task.done():
@@ -201,6 +271,25 @@ def _start_copy(
         raise
     assert pending is not None  # COPY is for COPY_MIN_ROWS rows and more
     return pending
+
+
+async def _chunks(
+    first: bytes,
+    part: Sequence[Sequence[Any]],
+    processes: Sequence[Processor],
+    raised: list[BaseException],
+) -> AsyncIterator[bytes]:
+    """A part's text as the COPY sends it: ``first`` (its first chunk, built already), then
+    each further chunk built while the database takes in the one before."""
+    yield first
+    for start in range(COPY_CHUNK_ROWS, len(part[0]), COPY_CHUNK_ROWS):
+        chunk = [values[start : start + COPY_CHUNK_ROWS] for values in part]
+        try:
+            content = _copy_content(chunk, processes, yielding=False)
+        except BaseException as error:
+            raised.append(error)
+            raise
+        yield content
 
 
 def _copy_content(

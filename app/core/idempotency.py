@@ -272,15 +272,17 @@ async def idempotent_create(
 ) -> JSONResponse:
     """``run_idempotent`` for a route: the fingerprint is the method, path and parsed body (or,
     for a body of ``bytes`` such as a file received, ``raw_fingerprint``)."""
+    if key is None:
+        request_fingerprint = ""  # no key: nothing is stored, nothing compared
+    elif isinstance(body, bytes):
+        request_fingerprint = raw_fingerprint(request, body)
+    else:
+        request_fingerprint = fingerprint(request.method, request.url.path, body)
     return await run_idempotent(
         uow,
         principal=principal,
         key=key,
-        request_fingerprint=(
-            raw_fingerprint(request, body)
-            if isinstance(body, bytes)
-            else fingerprint(request.method, request.url.path, body)
-        ),
+        request_fingerprint=request_fingerprint,
         now=now,
         retention=timedelta(hours=get_settings().idempotency_retention_hours),
         status_code=status_code,

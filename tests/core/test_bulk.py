@@ -1,5 +1,6 @@
 """app.core.bulk: rows written by COPY (PostgreSQL) read back as written, whatever their text."""
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,13 +40,16 @@ def record(n: int, text: str) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(
-    ("minimum", "part"), [(1, 10_000), (1, 4), (10**9, 4)], ids=["copy", "copy-parts", "insert"]
+    ("minimum", "part", "chunk"),
+    [(1, 10_000, 500), (1, 4, 500), (1, 10_000, 4), (1, 5, 2), (10**9, 4, 500)],
+    ids=["copy", "copy-parts", "copy-chunks", "copy-parts-chunks", "insert"],
 )
 async def test_rows_read_back_as_written(
-    db: Database, monkeypatch: pytest.MonkeyPatch, minimum: int, part: int
+    db: Database, monkeypatch: pytest.MonkeyPatch, minimum: int, part: int, chunk: int
 ) -> None:
     monkeypatch.setattr(bulk, "COPY_MIN_ROWS", minimum)
     monkeypatch.setattr(bulk, "COPY_PART_ROWS", part)  # 6 rows: a part of 4, a part of 2
+    monkeypatch.setattr(bulk, "COPY_CHUNK_ROWS", chunk)  # sent in chunks of as many rows
     rows = [record(n, text) for n, text in enumerate(AWKWARD)]
     async with db.sessionmaker() as session, session.begin():
         await bulk.insert_rows(session, table_of(AuditRecord), rows)
@@ -146,3 +150,84 @@ async def test_a_pipeline_failing_in_python_waits_for_the_copy_under_way(db: Dat
             async with session.begin():
                 await session.run_sync(bulk.write_tables, [tables[0], (tables[1][0], unwritable)])
     assert await stored_ids(db) == ([], [])
+
+
+async def test_a_value_refused_in_a_later_chunk_raises_that_error(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Built while the COPY sends the chunk before: the error is the value's, and nothing stays.
+    monkeypatch.setattr(bulk, "COPY_CHUNK_ROWS", 30)
+    tables = records_and_queue(10**9, 70)
+    queued_at = list(tables[1][1]["queued_at"])
+    queued_at[65] = datetime(2026, 11, 25, 15, 0)  # no time zone: refused by the column's type
+    unwritable = {**tables[1][1], "queued_at": queued_at}
+    expected = ValueError if db.backend == "postgres" else StatementError
+    async with db.sessionmaker() as session:
+        with pytest.raises(expected, match="timezone-aware"):
+            async with session.begin():
+                await session.run_sync(bulk.write_tables, [tables[0], (tables[1][0], unwritable)])
+    assert await stored_ids(db) == ([], [])
+
+
+async def parts_of(
+    rows: list[dict[str, Any]], size: int, *, failing_at: int | None = None
+) -> AsyncIterator[dict[str, list[Any]]]:
+    """``rows`` column by column, ``size`` rows a part; ``failing_at``: the part whose making
+    fails (a caller's error while the COPY is under way)."""
+    for number, start in enumerate(range(0, len(rows), size)):
+        if number == failing_at:
+            raise LookupError("the caller could not make this part")
+        part = rows[start : start + size]
+        yield {key: [row[key] for row in part] for key in part[0]}
+
+
+@pytest.mark.parametrize("minimum", [1, 10**9], ids=["copy", "insert"])
+async def test_rows_streamed_a_part_at_a_time_read_back_as_written(
+    db: Database, monkeypatch: pytest.MonkeyPatch, minimum: int
+) -> None:
+    monkeypatch.setattr(bulk, "COPY_MIN_ROWS", minimum)
+    rows = [record(n, text) for n, text in enumerate(AWKWARD * 3)]  # 18 rows: parts of 4 and 2
+    table = table_of(AuditRecord)
+    async with db.sessionmaker() as session, session.begin():
+        await bulk.stream_columns(session, table, list(rows[0]), parts_of(rows, 4), most=18)
+    async with db.sessionmaker() as session:
+        statement = select(AuditRecord).where(AuditRecord.entity_type == "test")
+        found = (await session.scalars(statement.order_by(AuditRecord.id))).all()
+    assert [{key: getattr(r, key) for key in rows[0]} for r in found] == rows
+
+
+@pytest.mark.parametrize("minimum", [1, 10**9], ids=["copy", "insert"])
+async def test_a_stream_refused_by_the_database_raises_what_an_insert_raises(
+    db: Database, monkeypatch: pytest.MonkeyPatch, minimum: int
+) -> None:
+    monkeypatch.setattr(bulk, "COPY_MIN_ROWS", minimum)
+    queued_at = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
+    rows = [{"record_id": 10**12 + n, "queued_at": queued_at} for n in range(5)]  # no records
+    async with db.sessionmaker() as session:
+        with pytest.raises(IntegrityError):
+            async with session.begin():
+                await bulk.stream_columns(
+                    session, table_of(UnsealedRecord), list(rows[0]), parts_of(rows, 2), most=5
+                )
+    assert await stored_ids(db) == ([], [])
+
+
+@pytest.mark.parametrize("minimum", [1, 10**9], ids=["copy", "insert"])
+async def test_a_stream_whose_part_fails_raises_that_error_and_writes_nothing(
+    db: Database, monkeypatch: pytest.MonkeyPatch, minimum: int
+) -> None:
+    monkeypatch.setattr(bulk, "COPY_MIN_ROWS", minimum)
+    rows = [record(n, text) for n, text in enumerate(AWKWARD)]
+    table = table_of(AuditRecord)
+    async with db.sessionmaker() as session:
+        parts = parts_of(rows, 2, failing_at=1)  # the first part is sent already
+        with pytest.raises(LookupError, match="could not make this part"):
+            async with session.begin():
+                await bulk.stream_columns(session, table, list(rows[0]), parts, most=6)
+        async with session.begin():  # the session is usable again
+            await bulk.stream_columns(session, table, list(rows[0]), parts_of(rows, 4), most=6)
+    async with db.sessionmaker() as session:
+        statement = select(AuditRecord.entity_id).where(AuditRecord.entity_type == "test")
+        assert (await session.scalars(statement.order_by(AuditRecord.id))).all() == [
+            f"e{n}" for n in range(6)
+        ]

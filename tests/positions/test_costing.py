@@ -6,6 +6,7 @@ Values are compared as strings where the scale matters (a released cost rounded 
 "50.02", an average cost is quantized to 8 places), so a lost or extra digit fails too.
 """
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -18,6 +19,7 @@ from app.positions.bookings.lines import (
     settlement_lines,
     trade_lines,
 )
+from app.positions.bookings.service import _costed, draft_trades
 from app.positions.costing import Holding, average_cost, trade_effect
 from app.positions.journal.entries import Line, accounting_date, imbalances
 from tests.factories import BUND, DEUTSCHE, GOLDMAN, JPM
@@ -392,3 +394,27 @@ def test_the_accounting_date_is_the_latest_of_value_date_today_and_not_before(
     value_date: date, now: datetime, not_before: date | None, expected: date
 ) -> None:
     assert accounting_date(value_date, now, not_before) == expected
+
+
+@pytest.mark.parametrize(
+    ("side", "net", "quantity", "cost", "realized_pnl"),
+    [
+        ("buy", "18926.52", "100", "18925.00", "0"),  # opens a position: cost, nothing realised
+        ("sell", "18923.48", "100", "-9000.00", "9925.00"),  # closes one at a gain
+        ("sell", "18923.48", "100", "0", "0"),  # costed at zero: the line carries the zeros
+        ("buy", "1.52", "0", "0", "0"),  # no quantity, nothing costed: no securities line
+        ("buy", "1.52", "0", "0", "-3.10"),  # no quantity, a P&L: the securities line is kept
+    ],
+)
+def test_a_drafted_trade_costed_under_the_lock_has_the_lines_trade_lines_gives(
+    side: str, net: str, quantity: str, cost: str, realized_pnl: str
+) -> None:
+    economics = replace(jpm_trade(side, net=net), quantity=Decimal(quantity))
+    if quantity == "0":
+        economics = replace(economics, gross_amount=Decimal(0))
+    (drafted,) = draft_trades([economics])
+    expected = trade_lines(economics, cost=Decimal(cost), realized_pnl=Decimal(realized_pnl))
+    costed = _costed(drafted, cost=Decimal(cost), realized_pnl=Decimal(realized_pnl))
+    assert costed == expected
+    # The securities line is there unless it would move and carry nothing.
+    assert (costed[0].asset == JPM) is (quantity != "0" or realized_pnl != "0")

@@ -38,6 +38,7 @@ __all__ = [
     "TRADE_SOURCE",
     "CashMovement",
     "Direction",
+    "DraftedTrade",
     "Novation",
     "PenaltyBooking",
     "SettlementLeg",
@@ -45,8 +46,10 @@ __all__ = [
     "SettlementPosted",
     "Settling",
     "TradeEconomics",
+    "book_drafted",
     "book_trades",
     "cash_movements",
+    "draft_trades",
     "expect_many",
     "expect_movements",
     "expect_settlement",
@@ -91,10 +94,6 @@ def _trade_entry(trade: TradeEconomics, lines: tuple[Line, ...]) -> NewEntry:
     )
 
 
-def _trade_order(trade: TradeEconomics) -> datetime:
-    return trade.trade_time
-
-
 async def _holding_before(session: AsyncSession, key: tuple[str, str], moment: datetime) -> Holding:
     """The position as its live trades and adjustments executed before ``moment`` make it: what
     a late trade is costed against."""
@@ -106,9 +105,38 @@ async def _holding_before(session: AsyncSession, key: tuple[str, str], moment: d
     return holding
 
 
+@dataclass(frozen=True, slots=True)
+class DraftedTrade:
+    """A trade's booking as far as it goes before its position is locked: its lines, the
+    book's securities line not costed yet (``trade_lines`` without cost)."""
+
+    trade: TradeEconomics
+    lines: tuple[Line, ...]
+
+
+def draft_trades(trades: Iterable[TradeEconomics]) -> list[DraftedTrade]:
+    """The trades' lines, in the trades' order: made before the lock, they do not lengthen it."""
+    return [DraftedTrade(trade, trade_lines(trade)) for trade in trades]
+
+
+def _costed(drafted: DraftedTrade, *, cost: Decimal, realized_pnl: Decimal) -> tuple[Line, ...]:
+    """``trade_lines(trade, cost=..., realized_pnl=...)`` from the drafted lines: the book's
+    securities line, first where there is one, carries the cost and realised P&L."""
+    trade, lines = drafted.trade, drafted.lines
+    quantity = trade.signed_quantity
+    if not (quantity or cost or realized_pnl):
+        return lines
+    position = Line(accounts.book(trade.book), trade.isin, -quantity, cost, realized_pnl)
+    return (position, *(lines[1:] if quantity else lines))
+
+
+def _drafted_order(drafted: DraftedTrade) -> datetime:
+    return drafted.trade.trade_time
+
+
 async def _priced(
     session: AsyncSession,
-    trades: Sequence[TradeEconomics],
+    drafts: Sequence[DraftedTrade],
     reversals: Sequence[NewEntry],
     *,
     now: datetime,
@@ -118,7 +146,7 @@ async def _priced(
     trade executed before one already booked (whose followers must be restated)."""
     # Only the positions: the other balances a trade moves (its counterparty's, commission,
     # fees, the book's cash) are written without waiting on other trades (balances.apply).
-    keys = {_position_key(trade) for trade in trades} | {
+    keys = {_position_key(drafted.trade) for drafted in drafts} | {
         (line.ledger_account, line.asset)
         for reversal in reversals
         for line in reversal.lines
@@ -135,7 +163,8 @@ async def _priced(
                 )
     late: set[tuple[str, str]] = set()
     entries = []
-    for trade in sorted(trades, key=_trade_order):
+    for drafted in sorted(drafts, key=_drafted_order):
+        trade = drafted.trade
         key = _position_key(trade)
         head = heads[key]
         if head.last_trade_at is not None and trade.trade_time < head.last_trade_at:
@@ -151,7 +180,7 @@ async def _priced(
             currency=trade.currency,
         )
         holdings[key] = holdings[key] + effect
-        lines = trade_lines(trade, cost=effect.cost, realized_pnl=effect.realized_pnl)
+        lines = _costed(drafted, cost=effect.cost, realized_pnl=effect.realized_pnl)
         entries.append(_trade_entry(trade, lines))
     # Posted in execution order: within one booking time, that is the order a replay keeps.
     return entries, late
@@ -163,10 +192,18 @@ async def book_trades(
     """Post new trades on their trade date: the book's position against the counterparty. A
     trade executed before the latest one booked on its position (an as-of trade) is costed at
     its execution time, and the trades after it are restated."""
-    if trades:
-        entries, late = await _priced(session, trades, [], now=now)
+    await book_drafted(session, draft_trades(trades), actor=actor, now=now)
+
+
+async def book_drafted(
+    session: AsyncSession, drafts: Sequence[DraftedTrade], *, actor: Actor, now: datetime
+) -> None:
+    """``book_trades`` of trades drafted already (``draft_trades``): a caller drafts them while
+    the database is busy with its earlier writes."""
+    if drafts:
+        entries, late = await _priced(session, drafts, [], now=now)
         await journal.post(session, entries, actor=actor, now=now)
-        for trade in trades:
+        for trade in (drafted.trade for drafted in drafts):
             key = _position_key(trade)
             if key in late:  # restated once, after the first late trade of the position
                 late.discard(key)
@@ -213,7 +250,7 @@ async def rebook_trade(
                 session, live, description=f"Amendment of trade {trade.trade_id}"
             )
         )
-    entries, _ = await _priced(session, [trade], reversals, now=now)
+    entries, _ = await _priced(session, draft_trades([trade]), reversals, now=now)
     await journal.post(session, [*reversals, *entries], actor=actor, now=now)
     keys = {_position_key(trade)} | {
         (line.ledger_account, line.asset)

@@ -1,6 +1,6 @@
 """Every query and lock on the trades table, named for what it fetches."""
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -132,9 +132,21 @@ async def booked_ids(
     return found
 
 
-def new_rows(rows: Sequence[dict[str, Any]]) -> bulk.TableRows:
-    """New trades (plain rows, each with every column) as ``bulk.write_tables`` writes them."""
-    return table_of(Trade), {key: [row[key] for row in rows] for key in rows[0]}
+_COLUMNS = tuple(column.key for column in Trade.__table__.columns)
+
+
+async def insert_streamed(
+    session: AsyncSession, parts: AsyncIterator[Sequence[dict[str, Any]]], *, most: int
+) -> None:
+    """Insert new trades (plain rows, each with every column) made a part at a time: each part
+    is written while the next is made (``bulk.stream_columns``). ``most``: the rows the parts
+    can hold at most."""
+
+    async def columns() -> AsyncIterator[dict[str, list[Any]]]:
+        async for rows in parts:
+            yield {key: [row[key] for row in rows] for key in _COLUMNS}
+
+    await bulk.stream_columns(session, table_of(Trade), _COLUMNS, columns(), most=most)
 
 
 async def page(

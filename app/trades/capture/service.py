@@ -1,6 +1,5 @@
 """Trade capture (single and batch), amendment, cancellation, history and queries."""
 
-import asyncio
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -282,24 +281,30 @@ async def _book_new(session: AsyncSession, trades: Sequence[NewTrade]) -> None:
     await _book_recorded(session, trades)
 
 
-async def _book_recorded(session: AsyncSession, trades: Sequence[NewTrade]) -> None:
+async def _book_recorded(
+    session: AsyncSession,
+    trades: Sequence[NewTrade],
+    drafts: Sequence[positions.DraftedTrade] | None = None,
+) -> None:
     """``_book_new`` after the trades' audit records: the alleged confirmations they match and
-    their trade-date bookings."""
+    their trade-date bookings. ``drafts``: the trades' bookings drafted already, in order."""
     bilateral = [captured(n.row, by=n.actor, at=n.now) for n in trades if not n.locked_in]
     await match_alleged(session, bilateral, actor=trades[0].actor, now=trades[0].now)
+    if drafts is None:
+        drafts = positions.draft_trades(_economics(new.row) for new in trades)
     # Last: it locks the book's positions in the securities until the commit.
-    by_key: dict[str, list[NewTrade]] = {}
-    for new in trades:
-        by_key.setdefault(new.actor.key_id, []).append(new)
+    by_key: dict[str, list[tuple[NewTrade, positions.DraftedTrade]]] = {}
+    for new, drafted in zip(trades, drafts, strict=True):
+        by_key.setdefault(new.actor.key_id, []).append((new, drafted))
     if len(by_key) > 1:
         latest = max(new.now for new in trades)
-        await positions.lock_positions(session, [_economics(n.row) for n in trades], now=latest)
+        await positions.lock_positions(session, [d.trade for d in drafts], now=latest)
     for of_key in by_key.values():
-        await positions.book_trades(
+        await positions.book_drafted(
             session,
-            [_economics(new.row) for new in of_key],
-            actor=of_key[0].actor,
-            now=max(new.now for new in of_key),
+            [drafted for _, drafted in of_key],
+            actor=of_key[0][0].actor,
+            now=max(new.now for new, _ in of_key),
         )
 
 
@@ -335,11 +340,10 @@ def _validation_problems(error: ValidationError) -> list[FieldProblem]:
     return problems
 
 
-# A batch's items are judged a part at a time: a part's trades and audit records go to the
-# database (COPY) while the next part is judged, so that Python and PostgreSQL work at once.
-_PART = 250
-# While a COPY is under way, the event loop is let on every so many items (it sends the rows).
-_TURN = 25
+# A batch's items are judged a part at a time: a part's trades go to the database (one COPY
+# for the batch) while the next part is judged, so that Python and PostgreSQL work at once.
+# Small: the database waits for the first part, and takes in the last after the judging ends.
+_PART = 100
 
 
 @dataclass
@@ -412,30 +416,28 @@ async def capture_batch(
     booked_ids = await repository.booked_ids(session, [(d.book, d.external_id) for _, d in parsed])
     judging = _Judging(reference, _locked_in_venues(reference), booked_ids, results, actor, now)
     news: list[NewTrade] = []
-    pending: bulk.Pending | None = None
-    try:
+
+    async def judged() -> AsyncIterator[list[dict[str, Any]]]:
         for start in range(0, len(parsed), _PART):
-            part = []
-            for n, (index, data) in enumerate(parsed[start : start + _PART]):
-                if pending is not None and n % _TURN == 0:
-                    await asyncio.sleep(0)
-                if (new := judging.judge(index, data, terms[index])) is not None:
-                    part.append(new)
+            part = [
+                new
+                for index, data in parsed[start : start + _PART]
+                if (new := judging.judge(index, data, terms[index])) is not None
+            ]
+            news.extend(part)
             if part:
-                # The part's trades, then their audit records, as one pipeline of COPYs.
-                pending = await write_with_changes(
-                    session,
-                    [repository.new_rows([new.row for new in part])],
-                    [change for new in part for change in new.changes],
-                    actor=actor,
-                    now=now,
-                    after=pending,
-                )
-            news += part
-    finally:
-        await bulk.finished(session, pending)
+                yield [new.row for new in part]
+
+    await repository.insert_streamed(session, judged(), most=len(parsed))
     if news:
-        await _book_recorded(session, news)
+        # Then their audit records, in the trades' order.
+        changes = [change for new in news for change in new.changes]
+        pending = await write_with_changes(session, [], changes, actor=actor, now=now)
+        # While the database takes in the last of them: the bookings as far as they go before
+        # the positions are locked.
+        drafts = positions.draft_trades(_economics(new.row) for new in news)
+        await bulk.finished(session, pending)
+        await _book_recorded(session, news, drafts)
     return [result for result in results if result is not None]
 
 
