@@ -14,7 +14,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, exc
+from sqlalchemy import Connection, Table, bindparam, exc, func, select
+from sqlalchemy.dialects.postgresql import ARRAY, Insert
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
@@ -115,3 +117,26 @@ def _as_sqlalchemy_error(connection: Connection, statement: str, error: Exceptio
         statement, None, translated, dialect.loaded_dbapi.Error, connection_invalidated=lost
     )
     return wrapped
+
+
+def insert_from_arrays(table: Table, keys: Sequence[str], *, prefix: str = "n") -> Insert:
+    """``INSERT INTO table (keys)`` of the rows given as one array per column (parameters
+    ``{prefix}_{key}``), inserted in the arrays' order (serial ids ascend in it): one statement,
+    prepared once, whatever the number of rows (a multi-row VALUES is a new statement for
+    every count). PostgreSQL; build it once every model is mapped (a foreign key takes its
+    type from the column it names)."""
+    columns = [table.c[key] for key in keys]
+    given = (
+        func.unnest(*(bindparam(f"{prefix}_{c.key}", type_=ARRAY(c.type)) for c in columns))
+        .table_valued(*(c.key for c in columns), with_ordinality="ordinal")
+        .render_derived(name=f"{prefix}_given")
+    )
+    rows = select(*(given.c[c.key] for c in columns)).order_by(given.c.ordinal)
+    return postgresql_insert(table).from_select(list(keys), rows)
+
+
+def arrays_of(
+    rows: Sequence[Mapping[str, Any]], keys: Sequence[str], *, prefix: str = "n"
+) -> dict[str, list[Any]]:
+    """The parameters of ``insert_from_arrays`` for ``rows`` (mappings by key)."""
+    return {f"{prefix}_{key}": [row[key] for row in rows] for key in keys}

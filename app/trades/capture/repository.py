@@ -5,9 +5,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, func, inspect, select, text, update
-from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy import ColumnElement, func, inspect, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
@@ -82,9 +80,8 @@ async def insert_many_unless_booked(
     if not rows:
         return {}
     if session.get_bind().dialect.name == "postgresql":
-        inserted = {
-            row[0] for row in await driver.fetch(session, _unnested_insert(), _columns_of(rows))
-        }
+        arrays = driver.arrays_of(rows, _TRADES.columns.keys())
+        inserted = {row[0] for row in await driver.fetch(session, _unnested_insert(), arrays)}
     else:
         result = await session.execute(_INSERT_UNLESS_BOOKED(session), list(rows))
         inserted = set(result.scalars().all())
@@ -106,29 +103,15 @@ _UNNESTED_INSERT: list[Any] = []
 
 
 def _unnested_insert() -> Any:
-    """New trades from one array per column, in the arrays' order, unless booked (PostgreSQL):
-    one statement, prepared once, whatever the number of trades (a multi-row VALUES is a new
-    statement for every count). Built at first use: foreign keys take their columns' types
-    once every model is mapped."""
+    """New trades from one array per column, unless booked (PostgreSQL): one statement,
+    prepared once, whatever the number of trades. Built at first use (``insert_from_arrays``)."""
     if not _UNNESTED_INSERT:
-        columns = list(_TRADES.columns)
-        new = (
-            func.unnest(*(bindparam(f"n_{c.key}", type_=ARRAY(c.type)) for c in columns))
-            .table_valued(*(c.key for c in columns), with_ordinality="ordinal")
-            .render_derived(name="new")
-        )
-        rows = select(*(new.c[c.key] for c in columns)).order_by(new.c.ordinal)
         _UNNESTED_INSERT.append(
-            postgresql_insert(_TRADES)
-            .from_select([c.key for c in columns], rows)
+            driver.insert_from_arrays(_TRADES, _TRADES.columns.keys())
             .on_conflict_do_nothing(index_elements=["book", "external_id"])
             .returning(_TRADES.c.id)
         )
     return _UNNESTED_INSERT[0]
-
-
-def _columns_of(rows: Sequence[dict[str, Any]]) -> dict[str, list[Any]]:
-    return {f"n_{c.key}": [row[c.key] for row in rows] for c in _TRADES.columns}
 
 
 # One index probe per key, whatever the statistics say: a correlated subquery on the unique
