@@ -12,16 +12,20 @@ SQLAlchemy raises them for a statement of its own (a unique violation is an ``In
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, exc, func, select
+from sqlalchemy import Column, Connection, Table, Text, bindparam, cast, event, exc, func, select
 from sqlalchemy.dialects.postgresql import ARRAY, Insert
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.sql import ClauseElement
-from sqlalchemy.util import await_only
+from sqlalchemy.util import await_only, greenlet_spawn
+
+from app.core.snapshots import python_type_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,48 +63,74 @@ def _arguments(compiled: _Compiled, parameters: Mapping[str, Any]) -> list[Any]:
     return arguments
 
 
+# The session's connection, kept for its transaction (``fetch`` finds it without a greenlet).
+_CONNECTION = "driver_connection"
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_connection(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_CONNECTION, None)
+
+
+def _connection(session: Session) -> Connection:
+    connection: Connection | None = session.info.get(_CONNECTION)
+    if connection is None:
+        connection = session.info[_CONNECTION] = session.connection()
+    return connection
+
+
 def fetch_sync(
     session: Session, statement: ClauseElement, parameters: Mapping[str, Any]
 ) -> Sequence[Any]:
-    """The rows of ``statement`` run with ``parameters`` (every bind parameter by name) in the
+    """The rows of ``statement`` run with ``parameters`` (its bind parameters by name) in the
     session's transaction, begun if need be. Call from synchronous code run in the session's
     greenlet (``AsyncSession.run_sync``, a session event); PostgreSQL (asyncpg) only."""
-    connection = session.connection()
-    compiled = _compiled(statement, connection.dialect)
-    arguments = _arguments(compiled, parameters)
-    adapted: Any = connection.connection.dbapi_connection
-    if connection._has_events or connection.engine._has_events:
-        # Seen as any statement is (statement counts, logs): the listeners get no cursor.
-        for listen in connection.dispatch.before_cursor_execute:
-            listen(connection, None, compiled.sql, arguments, None, False)
-    try:
-        rows: Sequence[Any] = await_only(_fetch(adapted, compiled.sql, arguments))
-    except Exception as error:
-        raise _as_sqlalchemy_error(connection, compiled.sql, error) from error
+    rows: Sequence[Any] = await_only(_fetch(_connection(session), statement, parameters))
     return rows
 
 
 async def fetch(
     session: AsyncSession, statement: ClauseElement, parameters: Mapping[str, Any]
 ) -> Sequence[Any]:
-    """``fetch_sync`` from async code."""
-    rows: Sequence[Any] = await session.run_sync(fetch_sync, statement, parameters)
-    return rows
+    """``fetch_sync`` from async code: once the transaction has its connection, without
+    entering a greenlet."""
+    connection: Connection | None = session.info.get(_CONNECTION)
+    if connection is None:
+        connection = await session.run_sync(_connection)
+    return await _fetch(connection, statement, parameters)
 
 
-async def _fetch(adapted: Any, sql: str, arguments: Sequence[Any]) -> Sequence[Any]:
-    # As the cursor adapter does it: one statement at a time on the connection, and the
-    # transaction begun by the first one (the adapter sends BEGIN lazily).
-    async with adapted._execute_mutex:
-        if adapted._transaction is None:
-            await adapted._start_transaction()
-        rows: Sequence[Any] = await adapted._connection.fetch(sql, *arguments)
-        return rows
+async def _fetch(
+    connection: Connection, statement: ClauseElement, parameters: Mapping[str, Any]
+) -> Sequence[Any]:
+    compiled = _compiled(statement, connection.dialect)
+    arguments = _arguments(compiled, parameters)
+    if connection._has_events or connection.engine._has_events:
+        # Seen as any statement is (statement counts, logs): the listeners get no cursor.
+        for listen in connection.dispatch.before_cursor_execute:
+            listen(connection, None, compiled.sql, arguments, None, False)
+    adapted: Any = connection.connection.dbapi_connection
+    try:
+        # As the cursor adapter does it: one statement at a time on the connection, and the
+        # transaction begun by the first one (the adapter sends BEGIN lazily).
+        async with adapted._execute_mutex:
+            if adapted._transaction is None:
+                await adapted._start_transaction()
+            rows: Sequence[Any] = await adapted._connection.fetch(compiled.sql, *arguments)
+            return rows
+    except Exception as error:
+        translated, lost = _as_sqlalchemy_error(connection, compiled.sql, error)
+        if lost is not None:
+            await greenlet_spawn(connection.invalidate, lost)
+        raise translated from error
 
 
-def _as_sqlalchemy_error(connection: Connection, statement: str, error: Exception) -> BaseException:
-    """asyncpg's error as ``session.execute`` raises it; a connection the error shows dead is
-    invalidated (not pooled again)."""
+def _as_sqlalchemy_error(
+    connection: Connection, statement: str, error: Exception
+) -> tuple[BaseException, BaseException | None]:
+    """asyncpg's error as ``session.execute`` raises it, and the DBAPI error when it shows the
+    connection dead (to invalidate it: not pooled again)."""
     dialect = connection.dialect
     adapted: Any = connection.connection.dbapi_connection
     translated: Any = error
@@ -109,25 +139,29 @@ def _as_sqlalchemy_error(connection: Connection, statement: str, error: Exceptio
     except Exception as raised:  # always: it raises the DBAPI's error for asyncpg's
         translated = raised
     if not isinstance(translated, dialect.loaded_dbapi.Error):
-        return error
+        return error, None
     lost = dialect.is_disconnect(translated, adapted, None)
-    if lost:
-        connection.invalidate(translated)
     wrapped: BaseException = exc.DBAPIError.instance(
         statement, None, translated, dialect.loaded_dbapi.Error, connection_invalidated=lost
     )
-    return wrapped
+    return wrapped, translated if lost else None
+
+
+# Column types whose arrays go as the text of an array literal, each value written by Python:
+# asyncpg's binary encoding of a decimal or a timestamp cost several times ``str`` or
+# ``isoformat`` of it (and a value the rows share, their time, is written once here).
+_AS_TEXT = (Decimal, datetime, date)
 
 
 def insert_from_arrays(table: Table, keys: Sequence[str], *, prefix: str = "n") -> Insert:
     """``INSERT INTO table (keys)`` of the rows given as one array per column (parameters
-    ``{prefix}_{key}``), inserted in the arrays' order (serial ids ascend in it): one statement,
-    prepared once, whatever the number of rows (a multi-row VALUES is a new statement for
-    every count). PostgreSQL; build it once every model is mapped (a foreign key takes its
-    type from the column it names)."""
+    ``{prefix}_{key}``, made by ``arrays_of``), inserted in the arrays' order (serial ids ascend
+    in it): one statement, prepared once, whatever the number of rows (a multi-row VALUES is a
+    new statement for every count). PostgreSQL; build it once every model is mapped (a foreign
+    key takes its type from the column it names)."""
     columns = [table.c[key] for key in keys]
     given = (
-        func.unnest(*(bindparam(f"{prefix}_{c.key}", type_=ARRAY(c.type)) for c in columns))
+        func.unnest(*(_array_parameter(column, prefix) for column in columns))
         .table_valued(*(c.key for c in columns), with_ordinality="ordinal")
         .render_derived(name=f"{prefix}_given")
     )
@@ -135,8 +169,39 @@ def insert_from_arrays(table: Table, keys: Sequence[str], *, prefix: str = "n") 
     return postgresql_insert(table).from_select(list(keys), rows)
 
 
+def _array_parameter(column: Column[Any], prefix: str) -> Any:
+    name = f"{prefix}_{column.key}"
+    if python_type_of(column) in _AS_TEXT:
+        return cast(bindparam(name, type_=Text()), ARRAY(column.type))
+    return bindparam(name, type_=ARRAY(column.type))
+
+
 def arrays_of(
-    rows: Sequence[Mapping[str, Any]], keys: Sequence[str], *, prefix: str = "n"
-) -> dict[str, list[Any]]:
-    """The parameters of ``insert_from_arrays`` for ``rows`` (mappings by key)."""
-    return {f"{prefix}_{key}": [row[key] for row in rows] for key in keys}
+    dialect: Dialect, table: Table, columns: Mapping[str, Sequence[Any]], *, prefix: str = "n"
+) -> dict[str, Any]:
+    """The parameters of ``insert_from_arrays`` for rows given column by column (each
+    column's values, one per row)."""
+    return {
+        f"{prefix}_{key}": _column_array(dialect, table.c[key], values)
+        for key, values in columns.items()
+    }
+
+
+def _column_array(dialect: Dialect, column: Column[Any], values: Sequence[Any]) -> Any:
+    if python_type_of(column) not in _AS_TEXT:
+        return values
+    # Each value through the column's bind processor first (a decimal checked finite, a time
+    # zone-aware and in UTC), as an INSERT would send it.
+    process = column.type.dialect_impl(dialect).bind_processor(dialect)
+    texts: dict[int, str] = {}
+    written = []
+    for value in values:
+        if value is None:
+            written.append("NULL")
+            continue
+        text = texts.get(id(value))  # the objects stay alive in ``values`` meanwhile
+        if text is None:
+            bound = value if process is None else process(value)
+            text = texts[id(value)] = bound.isoformat() if isinstance(bound, date) else str(bound)
+        written.append(text)
+    return "{" + ",".join(written) + "}"

@@ -45,7 +45,11 @@ async def insert_entries(
     count = len(postings["entry_id"])
     if session.get_bind().dialect.name == "postgresql" and 0 < count <= ARRAYS_AT_MOST:
         statement = _entries_and_postings(tuple(entries), tuple(postings))
-        arrays = {**_prefixed("e", entries), **_prefixed("p", postings)}
+        dialect = session.get_bind().dialect
+        arrays = {
+            **driver.arrays_of(dialect, table_of(JournalEntry), entries, prefix="e"),
+            **driver.arrays_of(dialect, table_of(Posting), postings, prefix="p"),
+        }
         await driver.fetch(session, statement, arrays)
         return
     await session.run_sync(_write_entries, entries, postings)
@@ -67,10 +71,6 @@ def _entries_and_postings(entry_keys: tuple[str, ...], posting_keys: tuple[str, 
             entries.returning(table_of(JournalEntry).c.id).cte("new_entries")
         )
     return _BOTH[key]
-
-
-def _prefixed(prefix: str, columns: Mapping[str, Sequence[Any]]) -> dict[str, Sequence[Any]]:
-    return {f"{prefix}_{key}": values for key, values in columns.items()}
 
 
 async def get_entry(session: AsyncSession, entry_id: str) -> JournalEntry:

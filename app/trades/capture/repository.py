@@ -80,7 +80,8 @@ async def insert_many_unless_booked(
     if not rows:
         return {}
     if session.get_bind().dialect.name == "postgresql":
-        arrays = driver.arrays_of(rows, _TRADES.columns.keys())
+        columns = {c.key: [row[c.key] for row in rows] for c in _TRADES.columns}
+        arrays = driver.arrays_of(session.get_bind().dialect, _TRADES, columns)
         inserted = {row[0] for row in await driver.fetch(session, _unnested_insert(), arrays)}
     else:
         result = await session.execute(_INSERT_UNLESS_BOOKED(session), list(rows))
