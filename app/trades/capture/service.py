@@ -14,7 +14,7 @@ from app.audit.service import (
     Change,
     HistoryEntry,
     entity_history,
-    record_changes,
+    record_changes_of_each,
     state_as_of,
     transition,
     write_with_changes,
@@ -280,10 +280,13 @@ async def _book_new(session: AsyncSession, trades: Sequence[NewTrade]) -> None:
     says who booked an entry) with every position locked first, in one order."""
     if not trades:
         return
-    for (actor, now), same in groupby(trades, key=lambda new: (new.actor, new.now)):
-        await record_changes(
-            session, [c for new in same for c in new.changes], actor=actor, now=now
-        )
+    await record_changes_of_each(
+        session,
+        [
+            ([c for new in same for c in new.changes], actor, now)
+            for (actor, now), same in groupby(trades, key=lambda new: (new.actor, new.now))
+        ],
+    )
     await _book_recorded(session, trades)
 
 
