@@ -27,7 +27,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, defer
 
 from app.audit.chain import HASHED_FIELDS
 from app.audit.models import GENESIS_HASH, AuditRecord, AuditSeal, UnsealedRecord
-from app.core import bulk
+from app.core import bulk, driver
 from app.core.any_of import any_of
 from app.core.db import table_of
 from app.core.pagination import PageRequest, fetch_row_page
@@ -89,7 +89,8 @@ def append_records(session: Session, columns: dict[str, list[Any]]) -> None:
     dialect = session.get_bind().dialect
     if dialect.name == "postgresql":
         values = {name: _bound(dialect, name, columns[name]) for name in RECORD_COLUMNS}
-        session.execute(_APPEND_AND_QUEUE, {**values, "queued_at": queued_at})
+        # Straight to asyncpg (``driver``): a capture group's commit runs it.
+        driver.fetch_sync(session, _APPEND_AND_QUEUE, {**values, "queued_at": queued_at})
         return
     statement = insert(table_of(AuditRecord)).returning(
         AuditRecord.id, sort_by_parameter_order=True

@@ -71,12 +71,22 @@ async def record_changes(
     transaction and order). Writers take no lock they share: the sealer gives each committed
     record its place in the chain moments later.
     """
-    if changes:
-        session.info.setdefault(_QUEUE, []).append(_Queued(tuple(changes), actor, now))
-        session.info[_QUEUED] = session.info.get(_QUEUED, 0) + len(changes)
-        if session.info[_QUEUED] >= WRITE_QUEUED_AT:
-            await session.run_sync(_write_queued)  # flushes first
-            return
+    await record_changes_of_each(session, [(changes, actor, now)])
+
+
+async def record_changes_of_each(
+    session: AsyncSession, recorded: Sequence[tuple[Sequence[Change], Actor, datetime]]
+) -> None:
+    """``record_changes`` of several callers' changes (each with its actor and time), in
+    order, at once: one flush for them all (a capture group's members each have their own
+    time)."""
+    for changes, actor, now in recorded:
+        if changes:
+            session.info.setdefault(_QUEUE, []).append(_Queued(tuple(changes), actor, now))
+            session.info[_QUEUED] = session.info.get(_QUEUED, 0) + len(changes)
+    if session.info.get(_QUEUED, 0) >= WRITE_QUEUED_AT:
+        await session.run_sync(_write_queued)  # flushes first
+        return
     # Callers go on to write rows that refer to what they just changed: have it in the database.
     await session.flush()
 

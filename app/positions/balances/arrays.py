@@ -1,7 +1,8 @@
 """The running totals and daily rows of many balances written by one statement over arrays
 (PostgreSQL): built and compiled once, one parameter a column whatever the number of rows. An
 executemany sends, and processes in Python, every row's parameters one by one: for the
-thousands of balances a batch run moves, that cost more than the writes themselves."""
+thousands of balances a batch run moves, that cost more than the writes themselves. They go
+to asyncpg itself (``driver``): a capture group runs one a group."""
 
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -12,6 +13,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core import driver
 from app.core.db import table_of
 from app.core.types import UTCDateTime
 from app.positions.balances.models import LedgerBalance, LedgerBalanceDay
@@ -92,7 +94,7 @@ HeadRow = tuple[int, Totals, date | None, datetime | None]
 
 async def update_heads(session: AsyncSession, rows: Sequence[HeadRow], *, now: datetime) -> None:
     """Each balance row (id, totals, last date, last trade time) to its new values."""
-    await session.execute(_HEADS, {**_named(_head_columns(rows)), "now": now})
+    await driver.fetch(session, _HEADS, {**_named(_head_columns(rows)), "now": now})
 
 
 async def update_heads_and_days(
@@ -103,7 +105,8 @@ async def update_heads_and_days(
     now: datetime,
 ) -> None:
     """``update_heads`` and ``upsert_days`` in one statement."""
-    await session.execute(
+    await driver.fetch(
+        session,
         _HEADS_AND_DAYS,
         {**_named(_head_columns(heads)), "now": now, **_named(_day_columns(days), "d")},
     )
@@ -125,7 +128,7 @@ def _head_columns(rows: Sequence[HeadRow]) -> dict[str, list[Any]]:
 async def upsert_days(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
     """The daily rows (balance id, day, totals), replacing those of the same day (one row per
     balance and day)."""
-    await session.execute(_DAYS, _named(_day_columns(rows)))
+    await driver.fetch(session, _DAYS, _named(_day_columns(rows)))
 
 
 def _day_columns(rows: Sequence[dict[str, Any]]) -> dict[str, list[Any]]:

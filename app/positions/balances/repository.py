@@ -3,6 +3,7 @@ per 500 keys, an unnest join on PostgreSQL), the batched update of the running t
 upsert of the daily rows, and the as-of reads."""
 
 import secrets
+from collections import namedtuple
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -13,6 +14,7 @@ from sqlalchemy import (
     Integer,
     String,
     and_,
+    any_,
     bindparam,
     delete,
     exists,
@@ -28,6 +30,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from app.core import driver
 from app.core.db import dialect_insert, table_of
 from app.core.pagination import PageRequest, fetch_row_page
 from app.core.types import ExactDecimal, UTCDateTime
@@ -122,7 +125,21 @@ async def _execute_for_keys(
         "assets": [asset for _, asset in keys],
         **values,
     }
-    return (await session.execute(_BUILT[build], parameters)).all()
+    # Straight to asyncpg: these run several times a capture group (``driver``).
+    return _named_rows(build, await driver.fetch(session, _BUILT[build], parameters))
+
+
+_ROW_TYPES: dict[Build, Any] = {}
+
+
+def _named_rows(build: Build, records: Sequence[Any]) -> list[Any]:
+    """asyncpg's records as rows read by column name, as ``session.execute`` gives them."""
+    if not records:
+        return []
+    row_type = _ROW_TYPES.get(build)
+    if row_type is None:
+        row_type = _ROW_TYPES[build] = namedtuple("Row", list(records[0].keys()))
+    return [row_type(*record) for record in records]
 
 
 def _stripe_zero(keep: Callable[[Any], Any]) -> Any:
@@ -317,6 +334,70 @@ async def backdate(session: AsyncSession, changes: Sequence[tuple[int, date, Tot
             row.posted, row.pending = moved.posted, moved.pending
             row.cost, row.realized_pnl = moved.cost, moved.realized_pnl
     await session.flush()
+
+
+_DAY_COLUMNS = (
+    LedgerBalanceDay.balance_id,
+    LedgerBalanceDay.as_of_date,
+    LedgerBalanceDay.posted,
+    LedgerBalanceDay.pending,
+    LedgerBalanceDay.cost,
+    LedgerBalanceDay.realized_pnl,
+)
+_DAYS_SINCE = (
+    select(*_DAY_COLUMNS)
+    .where(
+        LedgerBalanceDay.balance_id == any_(bindparam("ids", type_=ARRAY(Integer))),
+        LedgerBalanceDay.as_of_date >= bindparam("since", type_=Date()),
+    )
+    .order_by(LedgerBalanceDay.balance_id, LedgerBalanceDay.as_of_date)
+)
+_DAY_BEFORE = (
+    select(*_DAY_COLUMNS)
+    .where(
+        LedgerBalanceDay.balance_id == bindparam("balance_id", type_=Integer()),
+        LedgerBalanceDay.as_of_date < bindparam("day", type_=Date()),
+    )
+    .order_by(LedgerBalanceDay.as_of_date.desc())
+    .limit(1)
+)
+
+
+async def backdated_days(
+    session: AsyncSession, changes: Sequence[tuple[int, date, Totals]]
+) -> list[dict[str, Any]]:
+    """``backdate`` on PostgreSQL, but the daily rows it moves or adds returned (balance id,
+    day, totals) for the caller to write with the day's others (``update_heads_and_days``):
+    read as values, no ORM object made, flushed or compared (a capture group backdates on
+    every group when its trades are dated before their balances' latest day)."""
+    if not changes:
+        return []
+    ids = sorted({balance_id for balance_id, _, _ in changes})
+    since = min(day for _, day, _ in changes)
+    # Per balance, [day, totals] of each daily row from ``since`` on, in date order.
+    days: dict[int, list[list[Any]]] = {balance_id: [] for balance_id in ids}
+    for row in await driver.fetch(session, _DAYS_SINCE, {"ids": ids, "since": since}):
+        days[row[0]].append([row[1], Totals(*row[2:])])
+    written: dict[tuple[int, date], Totals] = {}
+    for balance_id, day, delta in changes:
+        known = days[balance_id]
+        at = next((n for n, (known_day, _) in enumerate(known) if known_day >= day), len(known))
+        if at == len(known) or known[at][0] != day:
+            if at:
+                start = known[at - 1][1]
+            else:
+                before = await driver.fetch(
+                    session, _DAY_BEFORE, {"balance_id": balance_id, "day": day}
+                )
+                start = Totals(*before[0][2:]) if before else Totals()
+            known.insert(at, [day, start])
+        for entry in known[at:]:
+            entry[1] = entry[1] + delta
+            written[(balance_id, entry[0])] = entry[1]
+    return [
+        {"balance_id": balance_id, "as_of_date": day, **totals.as_columns()}
+        for (balance_id, day), totals in written.items()
+    ]
 
 
 async def _day_before(session: AsyncSession, balance_id: int, day: date) -> Any:

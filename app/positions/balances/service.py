@@ -132,6 +132,7 @@ async def apply(
     for (account, asset, day), delta in deltas.items():
         by_key[(account, asset)].append((day, delta))
     heads = await _heads(session, list(by_key), now=now)
+    striped = session.get_bind().dialect.name == "postgresql"
     day_rows: dict[tuple[int, date], dict[str, Any]] = {}
     backdated: list[tuple[int, date, Totals]] = []
     for key, changes in by_key.items():
@@ -148,7 +149,12 @@ async def apply(
                     "as_of_date": day,
                     **head.totals.as_columns(),
                 }
-    await repository.backdate(session, backdated)
+    if striped:
+        # Written with the others below (one statement); a day both move takes its latest.
+        moved = await repository.backdated_days(session, backdated)
+        day_rows = {(row["balance_id"], row["as_of_date"]): row for row in moved} | day_rows
+    else:
+        await repository.backdate(session, backdated)
     # No daily row when every change was dated before its balance's latest day.
     await repository.update_heads_and_days(
         session, [heads[key] for key in by_key], list(day_rows.values()), now=now

@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, aliased
 
-from app.core import bulk
+from app.core import bulk, driver
 from app.core.db import table_of
 from app.core.errors import NotFound
 from app.core.pagination import PageRequest, fetch_page
@@ -39,9 +39,38 @@ async def insert_entries(
     entries: Mapping[str, Sequence[Any]],
     postings: Mapping[str, Sequence[Any]],
 ) -> None:
-    """Entries and their postings, column by column: COPY on PostgreSQL (a batch of trades
-    posts thousands), executemany INSERTs on SQLite. Postings are numbered in the order given."""
+    """Entries and their postings, column by column: on PostgreSQL one statement over arrays
+    for a few hundred postings (a capture group's), COPY for more (a batch of trades posts
+    thousands); executemany INSERTs on SQLite. Postings are numbered in the order given."""
+    count = len(postings["entry_id"])
+    if session.get_bind().dialect.name == "postgresql" and 0 < count <= ARRAYS_AT_MOST:
+        statement = _entries_and_postings(tuple(entries), tuple(postings))
+        dialect = session.get_bind().dialect
+        arrays = {
+            **driver.arrays_of(dialect, table_of(JournalEntry), entries, prefix="e"),
+            **driver.arrays_of(dialect, table_of(Posting), postings, prefix="p"),
+        }
+        await driver.fetch(session, statement, arrays)
+        return
     await session.run_sync(_write_entries, entries, postings)
+
+
+# Postings written by one statement over arrays at most (a capture group's are a few hundred);
+# more go by COPY, as a batch's thousands did before.
+ARRAYS_AT_MOST = 1000
+_BOTH: dict[tuple[tuple[str, ...], tuple[str, ...]], Any] = {}
+
+
+def _entries_and_postings(entry_keys: tuple[str, ...], posting_keys: tuple[str, ...]) -> Any:
+    """Entries and their postings in one statement: the entries' INSERT a data-modifying CTE
+    of the postings' (the postings' foreign key is checked at the statement's end)."""
+    key = (entry_keys, posting_keys)
+    if key not in _BOTH:
+        entries = driver.insert_from_arrays(table_of(JournalEntry), entry_keys, prefix="e")
+        _BOTH[key] = driver.insert_from_arrays(table_of(Posting), posting_keys, prefix="p").add_cte(
+            entries.returning(table_of(JournalEntry).c.id).cte("new_entries")
+        )
+    return _BOTH[key]
 
 
 async def get_entry(session: AsyncSession, entry_id: str) -> JournalEntry:

@@ -140,7 +140,8 @@ async def _book(session: AsyncSession, group: list[_Member]) -> list[_Answer]:
                 released.append(member.claim.identity)
         else:
             body = member.body
-            if outcome.version != body["version"]:
+            version = outcome["version"] if isinstance(outcome, dict) else outcome.version
+            if version != body["version"]:
                 # Booking changed the trade (an alleged confirmation matched it): the answer
                 # made of the row before is stale, and so is the key's stored answer.
                 body = TradeOut.model_validate(outcome).model_dump(mode="json", by_alias=True)

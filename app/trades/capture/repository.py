@@ -1,6 +1,6 @@
 """Every query and lock on the trades table, named for what it fetches."""
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.core import bulk
+from app.core import bulk, driver
 from app.core.any_of import any_of
 from app.core.db import insert_or_nothing, table_of
 from app.core.errors import NotFound
@@ -70,22 +70,49 @@ async def insert_unless_booked(session: AsyncSession, row: dict[str, Any]) -> Tr
 
 
 async def insert_many_unless_booked(
-    session: AsyncSession, rows: Sequence[dict[str, Any]]
-) -> dict[str, Trade]:
+    session: AsyncSession, rows: Sequence[dict[str, Any]], *, as_objects: Callable[[str], bool]
+) -> dict[str, Trade | dict[str, Any]]:
     """``insert_unless_booked`` for many new trades in one statement (rows with distinct
     (book, external_id), inserted in the order given): the trades inserted, by id, each as the
-    session's own object. Those whose (book, external_id) is booked already are left out."""
+    session's own object where ``as_objects(id)`` (a later step of the transaction may change
+    it through the session), else as its row. Those whose (book, external_id) is booked
+    already are left out."""
     if not rows:
         return {}
-    result = await session.execute(_INSERT_UNLESS_BOOKED(session), list(rows))
-    inserted = set(result.scalars().all())
-    trades: dict[str, Trade] = {}
+    if session.get_bind().dialect.name == "postgresql":
+        columns = {c.key: [row[c.key] for row in rows] for c in _TRADES.columns}
+        arrays = driver.arrays_of(session.get_bind().dialect, _TRADES, columns)
+        inserted = {row[0] for row in await driver.fetch(session, _unnested_insert(), arrays)}
+    else:
+        result = await session.execute(_INSERT_UNLESS_BOOKED(session), list(rows))
+        inserted = set(result.scalars().all())
+    trades: dict[str, Trade | dict[str, Any]] = {}
     for row in rows:
-        if row["id"] in inserted:
-            trade = trades[row["id"]] = Trade(**row)
+        trade_id = row["id"]
+        if trade_id not in inserted:
+            continue
+        if as_objects(trade_id):
+            trade = trades[trade_id] = Trade(**row)
             make_transient_to_detached(trade)
             session.add(trade)
+        else:
+            trades[trade_id] = row
     return trades
+
+
+_UNNESTED_INSERT: list[Any] = []
+
+
+def _unnested_insert() -> Any:
+    """New trades from one array per column, unless booked (PostgreSQL): one statement,
+    prepared once, whatever the number of trades. Built at first use (``insert_from_arrays``)."""
+    if not _UNNESTED_INSERT:
+        _UNNESTED_INSERT.append(
+            driver.insert_from_arrays(_TRADES, _TRADES.columns.keys())
+            .on_conflict_do_nothing(index_elements=["book", "external_id"])
+            .returning(_TRADES.c.id)
+        )
+    return _UNNESTED_INSERT[0]
 
 
 # One index probe per key, whatever the statistics say: a correlated subquery on the unique

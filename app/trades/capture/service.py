@@ -13,7 +13,7 @@ from app.audit.service import (
     Change,
     HistoryEntry,
     entity_history,
-    record_changes,
+    record_changes_of_each,
     state_as_of,
     transition,
     write_with_changes,
@@ -246,16 +246,21 @@ async def capture_trade(
 
 async def capture_group(
     session: AsyncSession, trades: Sequence[NewTrade]
-) -> list[Trade | Conflict]:
+) -> list[Trade | dict[str, Any] | Conflict]:
     """Book the trades of several requests in one transaction (``grouped``), each answered
-    as ``capture_trade`` answers it alone: its trade, or the 409 naming the trade booked under
-    its (book, external_id); of two in the group with the same, the first is booked."""
+    as ``capture_trade`` answers it alone: its trade (its row when nothing after the insert
+    may change it: a trade on a locked-in venue matches no confirmation), or the 409 naming
+    the trade booked under its (book, external_id); of two in the group with the same, the
+    first is booked."""
     first: dict[tuple[str, str], NewTrade] = {}
     for new in trades:
         first.setdefault(new.identity, new)
+    bilateral = {new.row["id"] for new in trades if not new.locked_in}
     # In (book, external_id) order: concurrent groups wait on each other's new rows in one order.
     inserted = await repository.insert_many_unless_booked(
-        session, [first[identity].row for identity in sorted(first)]
+        session,
+        [first[identity].row for identity in sorted(first)],
+        as_objects=bilateral.__contains__,
     )
     refused = [identity for identity, new in first.items() if new.row["id"] not in inserted]
     booked = await repository.booked_ids(session, refused) if refused else {}
@@ -274,10 +279,13 @@ async def _book_new(session: AsyncSession, trades: Sequence[NewTrade]) -> None:
     says who booked an entry) with every position locked first, in one order."""
     if not trades:
         return
-    for (actor, now), same in groupby(trades, key=lambda new: (new.actor, new.now)):
-        await record_changes(
-            session, [c for new in same for c in new.changes], actor=actor, now=now
-        )
+    await record_changes_of_each(
+        session,
+        [
+            ([c for new in same for c in new.changes], actor, now)
+            for (actor, now), same in groupby(trades, key=lambda new: (new.actor, new.now))
+        ],
+    )
     await _book_recorded(session, trades)
 
 

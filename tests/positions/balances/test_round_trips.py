@@ -1,7 +1,8 @@
 """What a posting on balances that exist sends to PostgreSQL: one statement per step. The lock
 of whole balances looks and locks at once, the running totals and daily rows are written
-together, and the postings' ledger accounts, proven by the balance rows held, are not looked
-up; a balance still missing is created before anything is locked."""
+together, so are the entries and their postings, and the postings' ledger accounts, proven by
+the balance rows held, are not looked up; a balance still missing is created before anything
+is locked."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -76,8 +77,7 @@ async def test_a_posting_on_balances_that_exist_sends_one_statement_per_step(
         "SELECT free.id, free.ledger_account, free.asset,",  # a stripe of the striped ones
         "SELECT ledger_balances.id, ledger_balances.ledger_account, ledger_balances.asset,",
         "WITH moved_heads AS (UPDATE",
-        "INSERT INTO journal_entries (id,",
-        "INSERT INTO postings (entry_id,",
+        "WITH new_entries AS (INSERT",  # the entries and their postings
     ]
     async with db.sessionmaker() as session:
         assert await balances.posted(session, [STRIPED, WHOLE]) == {

@@ -831,6 +831,32 @@ async def test_backdated_days_of_one_post_build_on_each_other(session: AsyncSess
     assert report.ok, report.problems
 
 
+async def test_one_post_moving_a_day_before_the_latest_and_the_latest_keeps_both_exact(
+    session: AsyncSession,
+) -> None:
+    # The latest row is tomorrow's; one post then moves yesterday (backdated: tomorrow's row
+    # moves with it) and tomorrow itself, on the same balance: the row of tomorrow is written
+    # once, with both.
+    await post_one(session, moved("100.00", EQUITY, value_date=TOMORROW), now=LATE_NOW)
+    await session.commit()
+    entries = [
+        moved("10.00", "suspense", value_date=YESTERDAY),
+        moved("1.00", "write-offs", value_date=TOMORROW),
+    ]
+    await journal.post(session, entries, actor=ACTOR, now=LATE_NOW)
+    await session.commit()
+
+    # 24th: 10.00; 26th: 10.00 + 100.00 + 1.00 = 111.00.
+    assert await daily_rows(session, CASH) == [
+        (YESTERDAY, Decimal("10.00")),
+        (TOMORROW, Decimal("111.00")),
+    ]
+    assert await cash_as_of(session, TODAY) == (Decimal("10.00"), Decimal("0"))
+    assert await cash_as_of(session, TOMORROW) == (Decimal("111.00"), Decimal("0"))
+    report = await check_ledger(session)
+    assert report.ok, report.problems
+
+
 async def test_dates_back_and_forth_in_one_transaction_keep_every_daily_row_exact(
     session: AsyncSession,
 ) -> None:
