@@ -245,9 +245,24 @@ async def unsealed_records(session: AsyncSession, *, limit: int) -> Sequence[Seq
     PostgreSQL here, elsewhere by ``append_seals``): plain rows (no ORM objects: the sealer
     reads every record once) of the id, when it was queued, ``SEALED_FIELDS``, then the chain's
     head (``seq``, hash)."""
-    statement = _TAKING if _takes_at_read(session) else _UNSEALED
+    statement = _UNSEALED
+    if _takes_at_read(session):
+        await session.execute(_PLANNED_EACH_TIME)
+        statement = _TAKING
     rows: Sequence[Row[Any]] = (await session.execute(statement, {"limit": limit})).all()
     return rows
+
+
+# The sealer reads only by key (the queue's oldest ids, those records, the chain's head), yet
+# the planner may prefer to walk the trail: the taking statement is prepared once per connection
+# and after five runs PostgreSQL may keep a generic plan costed while the trail was empty, which
+# walks all of it once per taken record (a nested loop), and even a fresh plan knows no better
+# than ten ids in the array. The leader's CPU then grows with the trail times the backlog, and
+# it falls behind. So, for the sealer's transaction only: no walks, and a plan made each poll.
+_PLANNED_EACH_TIME = text(
+    "SELECT set_config('enable_seqscan', 'off', true),"
+    " set_config('plan_cache_mode', 'force_custom_plan', true)"
+)
 
 
 async def append_seals(session: AsyncSession, seals: Sequence[dict[str, Any]]) -> None:
