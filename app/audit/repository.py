@@ -245,19 +245,51 @@ async def unsealed_records(session: AsyncSession, *, limit: int) -> Sequence[Seq
     PostgreSQL here, elsewhere by ``append_seals``): plain rows (no ORM objects: the sealer
     reads every record once) of the id, when it was queued, ``SEALED_FIELDS``, then the chain's
     head (``seq``, hash)."""
-    statement = _TAKING if _takes_at_read(session) else _UNSEALED
+    statement = _UNSEALED
+    if _takes_at_read(session):
+        await session.execute(_PLANNED_EACH_TIME)
+        statement = _TAKING
     rows: Sequence[Row[Any]] = (await session.execute(statement, {"limit": limit})).all()
     return rows
 
 
+# The sealer reads only by key (the queue's oldest ids, those records, the chain's head), yet
+# the planner may prefer to walk the trail: the taking statement is prepared once per connection
+# and after five runs PostgreSQL may keep a generic plan costed while the trail was empty, which
+# walks all of it once per taken record (a nested loop), and even a fresh plan knows no better
+# than ten ids in the array. The leader's CPU then grows with the trail times the backlog, and
+# it falls behind. So, for the sealer's transaction only: no walks, and a plan made each poll.
+_PLANNED_EACH_TIME = text(
+    "SELECT set_config('enable_seqscan', 'off', true),"
+    " set_config('plan_cache_mode', 'force_custom_plan', true)"
+)
+
+
 async def append_seals(session: AsyncSession, seals: Sequence[dict[str, Any]]) -> None:
-    """The seals (COPY on PostgreSQL when a batch of trades left many), and, where
-    ``unsealed_records`` did not, the queue's rows they empty."""
+    """The seals (on PostgreSQL one statement for a poll's few, COPY when a batch of trades
+    left many), and, where ``unsealed_records`` did not, the queue's rows they empty."""
+    if _takes_at_read(session) and len(seals) < bulk.COPY_MIN_ROWS:
+        columns = {name: [seal[name] for seal in seals] for name in _SEAL_COLUMNS}
+        await session.execute(_APPEND_SEALS, columns)
+        return
     await bulk.insert_rows(session, table_of(AuditSeal), seals)
     if not _takes_at_read(session):
         queue = table_of(UnsealedRecord)
         sealed = [seal["record_id"] for seal in seals]
         await session.execute(delete(queue).where(any_of(queue.c.record_id, sealed)))
+
+
+_SEAL_COLUMNS = ("seq", "record_id", "prev_hash", "hash", "sealed_at")
+# A poll's few seals in one statement, their columns as arrays: an INSERT given many rows runs
+# once per row in the database (an execution each, with its own overhead, for every capture).
+_APPEND_SEALS = text(
+    """
+INSERT INTO audit_seals (seq, record_id, prev_hash, hash, sealed_at)
+SELECT * FROM unnest(CAST(:seq AS bigint[]), CAST(:record_id AS bigint[]),
+                     CAST(:prev_hash AS text[]), CAST(:hash AS text[]),
+                     CAST(:sealed_at AS timestamptz[]))
+"""
+)
 
 
 async def backlog(session: AsyncSession) -> tuple[int, datetime | None]:

@@ -304,6 +304,44 @@ async def test_the_leading_sealer_vacuums_its_queue_as_it_seals(db: Database) ->
     assert await _queue_vacuums(db) >= before + 2
 
 
+async def _queue_probes(db: Database, prefix: str, count: int) -> None:
+    changes = [
+        Change("probe", f"{prefix}-{n:04d}", "touched", None, {"n": n}) for n in range(count)
+    ]
+    async with db.sessionmaker() as session:
+        await record_changes(session, changes, actor=SYSTEM_ACTOR, now=DEFAULT_NOW)
+        await session.commit()
+
+
+async def test_the_sealer_reads_records_by_id_however_its_connection_planned_before(
+    db: Database,
+) -> None:
+    """The leader polls on one connection for hours: a plan it kept from an empty trail must
+    not make each poll walk the whole trail (once per record it takes)."""
+    if db.backend != "postgres":
+        pytest.skip("plan caching is PostgreSQL's")
+    sealer = Sealer(db.engine, db.sessionmaker)
+    async with db.engine.connect() as connection:
+        for poll in range(8):  # past the five runs after which a generic plan may be kept
+            await _queue_probes(db, f"early-{poll}", 1)
+            assert await sealer.seal_once(connection) == 1
+        await _queue_probes(db, "late", 2000)
+        async with db.sessionmaker(bind=connection) as session, session.begin():
+            walks_before = await _walks_of_the_trail(session)
+            sealed = await seal_pending(session, now=DEFAULT_NOW, limit=300)
+            walks_after = await _walks_of_the_trail(session)
+    assert (len(sealed), walks_after - walks_before) == (300, 0)
+
+
+async def _walks_of_the_trail(session: Any) -> int:
+    """Sequential scans of the trail so far in ``session``'s transaction (its connection's)."""
+    statement = (
+        "SELECT seq_scan FROM pg_stat_xact_user_tables "
+        "WHERE relname = 'audit_records' AND schemaname = current_schema()"
+    )
+    return int(await session.scalar(text(statement)) or 0)
+
+
 async def test_only_one_process_leads_the_sealer_on_postgres(db: Database) -> None:
     if db.backend != "postgres":
         pytest.skip("SQLite has no advisory lock: its write lock orders the sealers")
