@@ -10,6 +10,7 @@ from app.apikeys.service import authenticate
 from app.audit import sealing
 from app.audited import AUDITED_TABLES
 from app.core.body_guard import install_body_guard
+from app.core.coalesce import close_coalesced_reads
 from app.core.common_responses import install_common_responses
 from app.core.config import Settings, get_settings
 from app.core.db import RequestSessions, create_engine, create_sessionmaker
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         gc.freeze()
         async with background_workers(settings, engine, app.state.sessionmaker):
             yield
+        await close_coalesced_reads(engine)
         await engine.dispose()
 
     app = FastAPI(

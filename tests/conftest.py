@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from app.apikeys.service import create_key
 from app.core.auth import SYSTEM_ACTOR, Role
 from app.core.clock import get_clock
+from app.core.coalesce import close_coalesced_reads
 from app.core.config import Settings
 from app.core.db import UnitOfWork, create_engine, create_sessionmaker
 from app.core.migrations import upgrade
@@ -350,6 +351,7 @@ async def database(
     await seal(db.sessionmaker)
     await db.capture_baseline()
     yield db
+    await close_coalesced_reads(engine)
     await engine.dispose()
     if backend == "postgres":
         name = make_url(url).database

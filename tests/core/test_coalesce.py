@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, ProgrammingError
 
-from app.core.coalesce import CoalescedRead
+from app.core import db as core_db
+from app.core.coalesce import CoalescedRead, close_coalesced_reads, coalesced
 from tests.conftest import Database
 
 
@@ -125,3 +126,66 @@ async def test_a_connection_lost_in_a_read_is_not_pooled_again(db: Database) -> 
 
     assert await coalesced.get(1) == pids[1]
     assert pids[1] != pids[0]
+
+
+class Pids:
+    """A read answering every key with the backend it ran on."""
+
+    def __init__(self) -> None:
+        self.pids: list[int] = []
+
+    async def __call__(self, driver: Any, keys: frozenset[int]) -> Mapping[int, int]:
+        self.pids.append(await driver.fetchval("SELECT pg_backend_pid()"))
+        return dict.fromkeys(keys, self.pids[-1])
+
+
+async def test_reads_in_turn_share_one_connection_held_outside_the_pool(db: Database) -> None:
+    reads = Pids()
+    coalesced_read = CoalescedRead(db.engine, reads)
+    checked_out = db.engine.pool.checkedout()  # type: ignore[attr-defined]
+    try:
+        first = await coalesced_read.get(1)
+        assert await coalesced_read.get(2) == first
+        assert db.engine.pool.checkedout() == checked_out  # type: ignore[attr-defined]
+
+        await coalesced_read.aclose()
+        assert await coalesced_read.get(3) != first
+    finally:
+        await coalesced_read.aclose()
+    assert len(reads.pids) == 3
+
+
+async def test_a_held_connection_lost_while_idle_is_replaced_unseen(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(core_db, "PING_IDLE_SECONDS", 0.0)  # pinged before every read
+    coalesced_read = CoalescedRead(db.engine, Pids())
+    try:
+        first = await coalesced_read.get(1)
+        async with db.engine.connect() as other:
+            await other.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": first})
+
+        again = await coalesced_read.get(1)
+
+        assert again != first
+    finally:
+        await coalesced_read.aclose()
+
+
+async def test_the_held_connections_close_with_the_engine_s_reads(db: Database) -> None:
+    held = await coalesced(db.engine, "test_pids", Pids()).get(1)
+
+    await close_coalesced_reads(db.engine)
+
+    # The server ends the backend once it reads the close: soon, not at once.
+    alive = 1
+    for _ in range(50):
+        async with db.engine.connect() as other:
+            found = await other.execute(
+                text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": held}
+            )
+            alive = found.scalar_one()
+        if alive == 0:
+            break
+        await asyncio.sleep(0.05)
+    assert alive == 0
