@@ -16,10 +16,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Column, Connection, Dialect, Table, exc, insert, text
+from sqlalchemy import Column, Connection, Dialect, Table, insert, text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.schema import ScalarElementColumnDefault
-from sqlalchemy.util import await_only
+from sqlalchemy.util import await_only, greenlet_spawn
+
+from app.core.driver import as_sqlalchemy_error
 
 # Below this many rows an executemany INSERT is as quick (COPY reads the table's column types
 # first: one more round trip).
@@ -167,7 +169,13 @@ async def stream_columns(
         if raised and error is raised[0]:
             raise
         statement = f"COPY {table.name} ({', '.join(names)})"
-        raise _as_sqlalchemy_error(connection, statement, error) from error
+        adapted = connection.connection.dbapi_connection
+        translated, lost = as_sqlalchemy_error(connection.dialect, adapted, statement, error)
+        if lost is not None:
+            await greenlet_spawn(connection.invalidate, lost)
+        if translated is error:
+            raise
+        raise translated from error
 
 
 def _copy_target(session: Session, table: Table, keys: Sequence[str]) -> tuple[Any, Any, Plan]:
@@ -208,7 +216,7 @@ def finish(pending: Pending | None) -> None:
     except Exception as error:
         if error in pending.raised:  # a value no column takes: raised as it was
             raise
-        raise _as_sqlalchemy_error(pending.connection, pending.statement, error) from error
+        _raise_as_sqlalchemy_error(pending.connection, pending.statement, error)
 
 
 def _copy(
@@ -309,14 +317,18 @@ def _copy_content(
     return "\n".join(lines).encode()
 
 
-def _as_sqlalchemy_error(connection: Connection, statement: str, error: Exception) -> BaseException:
+def _raise_as_sqlalchemy_error(connection: Connection, statement: str, error: Exception) -> None:
     """asyncpg's error as an INSERT would have raised it (``IntegrityError`` for a duplicate
-    key, ...): callers catch SQLAlchemy's errors (a lost idempotency race retries on one)."""
-    try:
-        connection.connection.dbapi_connection._handle_exception(error)  # type: ignore[union-attr]
-    except Exception as translated:  # always: it raises the DBAPI's error for asyncpg's
-        error = translated
-    return exc.DBAPIError.instance(statement, None, error, connection.dialect.loaded_dbapi.Error)
+    key, ...): callers catch SQLAlchemy's errors (a lost idempotency race retries on one). A
+    connection the error shows dead is invalidated, as SQLAlchemy does for its own statements.
+    In a greenlet (``session.run_sync``)."""
+    adapted = connection.connection.dbapi_connection
+    translated, lost = as_sqlalchemy_error(connection.dialect, adapted, statement, error)
+    if lost is not None:
+        connection.invalidate(lost)
+    if translated is error:
+        raise error
+    raise translated from error
 
 
 # COPY's text format: NULL is \N; a backslash, tab, newline or carriage return in a value is

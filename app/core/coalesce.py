@@ -23,13 +23,13 @@ from collections.abc import Awaitable, Callable, Hashable, Mapping
 from typing import Any, Generic, TypeVar
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import exc
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.util import greenlet_spawn
 
 from app.core import db as core_db
+from app.core.driver import as_sqlalchemy_error
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -152,28 +152,14 @@ async def _as_sqlalchemy_error(
     *,
     lost: Callable[[Exception], None],
 ) -> Exception:
-    """asyncpg's error as SQLAlchemy raises it for a statement of its own (a lost server is a
-    503, not a 500); the connection, when the error shows it dead, is given to ``lost`` (run
-    in a greenlet) never to be used again. Any other error as it is."""
-    adapted: Any = pooled.dbapi_connection
-    translated: Any = error
-    try:
-        adapted._handle_exception(error)
-    except Exception as raised:  # always: it raises the DBAPI's error for asyncpg's
-        translated = raised
-    if not isinstance(translated, dialect.loaded_dbapi.Error):
-        return error
-    dead = dialect.is_disconnect(translated, adapted, None)
-    if dead:
-        await greenlet_spawn(lost, translated)
-    wrapped: Exception = exc.DBAPIError.instance(
-        "(a coalesced read)",
-        None,
-        translated,
-        dialect.loaded_dbapi.Error,
-        connection_invalidated=dead,
+    """``driver.as_sqlalchemy_error`` for a read (a lost server is a 503, not a 500); the
+    connection, when the error shows it dead, is given to ``lost`` (run in a greenlet)."""
+    translated, dead = as_sqlalchemy_error(
+        dialect, pooled.dbapi_connection, "(a coalesced read)", error
     )
-    return wrapped
+    if dead is not None:
+        await greenlet_spawn(lost, dead)
+    return translated
 
 
 def _retrieve(future: "asyncio.Future[Any]") -> None:

@@ -120,19 +120,22 @@ async def _fetch(
             rows: Sequence[Any] = await adapted._connection.fetch(compiled.sql, *arguments)
             return rows
     except Exception as error:
-        translated, lost = _as_sqlalchemy_error(connection, compiled.sql, error)
+        translated, lost = as_sqlalchemy_error(connection.dialect, adapted, compiled.sql, error)
         if lost is not None:
             await greenlet_spawn(connection.invalidate, lost)
+        if translated is error:
+            raise
         raise translated from error
 
 
-def _as_sqlalchemy_error(
-    connection: Connection, statement: str, error: Exception
-) -> tuple[BaseException, BaseException | None]:
-    """asyncpg's error as ``session.execute`` raises it, and the DBAPI error when it shows the
-    connection dead (to invalidate it: not pooled again)."""
-    dialect = connection.dialect
-    adapted: Any = connection.connection.dbapi_connection
+def as_sqlalchemy_error(
+    dialect: Dialect, adapted: Any, statement: str, error: Exception
+) -> tuple[Exception, Exception | None]:
+    """asyncpg's ``error`` (raised on the asyncpg connection under SQLAlchemy's ``adapted`` one)
+    as SQLAlchemy raises it for a statement of its own (a unique violation an
+    ``IntegrityError``, a lost server a disconnect), and the DBAPI error when it shows the
+    connection dead, for the caller to invalidate it (never to be used again). An error that is
+    no database error comes back as it is."""
     translated: Any = error
     try:
         adapted._handle_exception(error)
@@ -141,7 +144,7 @@ def _as_sqlalchemy_error(
     if not isinstance(translated, dialect.loaded_dbapi.Error):
         return error, None
     lost = dialect.is_disconnect(translated, adapted, None)
-    wrapped: BaseException = exc.DBAPIError.instance(
+    wrapped: Exception = exc.DBAPIError.instance(
         statement, None, translated, dialect.loaded_dbapi.Error, connection_invalidated=lost
     )
     return wrapped, translated if lost else None

@@ -5,8 +5,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError, StatementError
+from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
 
 from app.audit.models import AuditRecord, UnsealedRecord
 from app.core import bulk
@@ -231,3 +231,28 @@ async def test_a_stream_whose_part_fails_raises_that_error_and_writes_nothing(
         assert (await session.scalars(statement.order_by(AuditRecord.id))).all() == [
             f"e{n}" for n in range(6)
         ]
+
+
+@pytest.mark.parametrize("streamed", [False, True], ids=["rows", "stream"])
+async def test_a_copy_on_a_lost_server_invalidates_its_connection(
+    db: Database, monkeypatch: pytest.MonkeyPatch, streamed: bool
+) -> None:
+    # As SQLAlchemy does for its own statements: the dead connection is never pooled again.
+    if db.backend != "postgres":
+        pytest.skip("COPY is PostgreSQL's")
+    monkeypatch.setattr(bulk, "COPY_MIN_ROWS", 1)
+    rows = [record(n, text) for n, text in enumerate(AWKWARD)]
+    table = table_of(AuditRecord)
+    async with db.sessionmaker() as session:
+        connection = await session.connection()
+        pid = await session.scalar(text("SELECT pg_backend_pid()"))
+        async with db.engine.connect() as other:
+            await other.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid})
+        write = (
+            bulk.stream_columns(session, table, list(rows[0]), parts_of(rows, 4), most=6)
+            if streamed
+            else bulk.insert_rows(session, table, rows)
+        )
+        with pytest.raises(DBAPIError) as raised:
+            await write
+        assert (raised.value.connection_invalidated, connection.invalidated) == (True, True)
