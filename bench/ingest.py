@@ -1,7 +1,8 @@
 """Trade capture over HTTP to uvicorn: POST /trades/batch against asyncpg COPY of the same rows
-(goal >= 0.20), from one batch client to one server process and from one client to each of
-``--batch-servers`` processes at once (a batch's Python in one process can overlap another's
-database work), POST /trades from concurrent clients against GET /healthz (goal >= 0.35), and
+(goal >= 0.20), from one batch client to one server process, from ``--batch-clients`` clients
+at once to that process, and from one client to each of ``--batch-servers`` processes at once (a
+batch's Python can overlap another's database work: one client leaves the server idle while its
+batch commits), POST /trades from concurrent clients against GET /healthz (goal >= 0.35), and
 the same POST /trades load with an Idempotency-Key each against without one (goal >= 0.85).
 Then POST /trades open loop, at --open-level % of the closed-loop rate (iii): Poisson arrivals
 drawn in advance, each latency from its scheduled send (goal: p99 <= 50 ms at 50 %).
@@ -48,7 +49,8 @@ SIZES = (
     cli.Size("requests", 1_500, 5_000, "single requests per phase ((iv): 20 times as many)"),
     cli.Size("concurrency", 32, 32, "concurrent clients"),
     cli.Size("servers", 1, 1, "uvicorn processes"),
-    cli.Size("batch_servers", 2, 2, "uvicorn processes of the second batch phase, a client each"),
+    cli.Size("batch_clients", 2, 2, "batch clients at once to one server, the second phase"),
+    cli.Size("batch_servers", 2, 2, "uvicorn processes of the third batch phase, a client each"),
     cli.Size("open_seconds", 15, 30, "seconds of the open-loop POST /trades phase"),
     cli.Size("open_level", 50, 50, "its rate, as a percentage of the closed-loop rate (iii)"),
     cli.Size("open_rate", 0.0, 0.0, "its rate in requests/s instead (0: --open-level)"),
@@ -213,22 +215,27 @@ async def batch_phase(
     servers: Sequence[Server],
     payloads: Payloads,
     prefix: str,
+    clients_each: int = 1,
 ) -> Phase:
-    """``args.trades`` trades in batches, one batch client per server, each sending its next
-    batch when the last is answered."""
-    batchers = [client(s.base_url, db.headers()) for s in servers]
+    """``args.trades`` trades in batches, ``clients_each`` batch clients per server, each
+    sending its next batch when its last is answered."""
+    batchers = [client(s.base_url, db.headers()) for s in servers for _ in range(clients_each)]
     warm = [
         (f"w{prefix}{i}", [payloads.body(n, f"WB{prefix}{i}") for n in range(100)])
-        for i in range(len(servers))
+        for i in range(len(batchers))
     ]
     bodies = [payloads.body(n, prefix) for n in range(args.trades)]
     batches = [
         (f"{prefix}-{i}", bodies[i : i + args.batch]) for i in range(0, len(bodies), args.batch)
     ]
-    where = "1 server" if len(servers) == 1 else f"{len(servers)} servers, a client each"
+    if len(servers) > 1:
+        where = f"{len(servers)} servers, a client each"
+    else:
+        where = "1 server" if clients_each == 1 else f"1 server, {clients_each} clients at once"
     phase = Phase(f"(i) POST /trades/batch, {args.batch:,} a request, {where}", "trades/s")
     try:
-        async with profiled(args.py_spy, f"ingest-batch-{len(servers)}", servers[0].pid):
+        profile = f"ingest-batch-{len(servers)}x{clients_each}"
+        async with profiled(args.py_spy, profile, servers[0].pid):
             return await measured(phase, monitor, servers, batchers, batches, post_batch, warm=warm)
     finally:
         await asyncio.gather(*(c.aclose() for c in batchers))
@@ -331,6 +338,11 @@ async def bench(args: argparse.Namespace, db: BenchDatabase) -> Result:
             payloads = Payloads(await fetch_all(api, "/instruments"), leis)
         # One server process first (the figure of earlier sessions), then several at once.
         batch = await batch_phase(args, db, monitor, started[:1], payloads, f"BAT{tag}")
+        # The same server with batches from several clients at once: one batch's Python
+        # overlaps the database work of another's (one client leaves the server idle meanwhile).
+        crowded = await batch_phase(
+            args, db, monitor, started[:1], payloads, f"BAC{tag}", args.batch_clients
+        )
         several = await batch_phase(
             args, db, monitor, started[: args.batch_servers], payloads, f"BAS{tag}"
         )
@@ -352,6 +364,7 @@ async def bench(args: argparse.Namespace, db: BenchDatabase) -> Result:
     patterns = [
         f"BAT{tag}-%",
         f"BAS{tag}-%",
+        f"BAC{tag}-%",
         f"ONE{tag}-%",
         f"WB%{tag}%",
         f"NOK{tag}-%",
@@ -367,15 +380,20 @@ async def bench(args: argparse.Namespace, db: BenchDatabase) -> Result:
     )
     await monitor.close()
     via_api = (
-        2 * args.trades
+        3 * args.trades
         + 2 * (args.requests + WARMUP)
-        + 100 * (1 + args.batch_servers)
+        + 100 * (1 + args.batch_clients + args.batch_servers)
         + opened.count
     )
     peak = fmt_mib(max(s.peak_mib or 0.0 for s in started))
     checks = [
-        Check("(i) batches refused or partly booked", 0, batch.errors + several.errors),
+        Check(
+            "(i) batches refused or partly booked",
+            0,
+            batch.errors + crowded.errors + several.errors,
+        ),
         Check("(i) trades booked by batch, 1 server", args.trades, batch.count),
+        Check("(i) trades booked by batch, 1 server, several clients", args.trades, crowded.count),
         Check("(i) trades booked by batch, several servers", args.trades, several.count),
         Check("(iii) POST /trades not answered 201", 0, single.errors),
         Check("(iv) GET /healthz not answered 200", 0, noop.errors),
@@ -389,6 +407,7 @@ async def bench(args: argparse.Namespace, db: BenchDatabase) -> Result:
     idempotency = single.against(no_key, 0.85, peak)
     measures = [
         batch.against(copy, 0.20, peak),
+        crowded.against(copy, 0.20, peak),
         several.against(copy, 0.20, peak),
         single.against(noop, 0.35, peak),
         replace(idempotency, name="(iii) ÷ (v): idempotency on ÷ off", p50="", p99=""),
