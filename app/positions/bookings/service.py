@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core import bulk
 from app.core.auth import Actor
 from app.core.errors import Conflict, ValidationFailed
 from app.core.pagination import PageRequest, decode_cursor
@@ -45,8 +46,10 @@ __all__ = [
     "SettlementMovement",
     "SettlementPosted",
     "Settling",
+    "StagedTrades",
     "TradeEconomics",
     "book_drafted",
+    "book_staged",
     "book_trades",
     "cash_movements",
     "draft_trades",
@@ -66,6 +69,7 @@ __all__ = [
     "securities_settled_after",
     "settled_cash",
     "settled_securities",
+    "stage_drafted",
     "unbook_trade",
     "void_pending",
 ]
@@ -203,12 +207,70 @@ async def book_drafted(
     if drafts:
         entries, late = await _priced(session, drafts, [], now=now)
         await journal.post(session, entries, actor=actor, now=now)
-        for trade in (drafted.trade for drafted in drafts):
-            key = _position_key(trade)
-            if key in late:  # restated once, after the first late trade of the position
-                late.discard(key)
-                source = (TRADE_SOURCE, trade.trade_id)
-                await restate_positions(session, {key}, source=source, actor=actor, now=now)
+        await _restate_late(session, drafts, late, actor=actor, now=now)
+
+
+async def _restate_late(
+    session: AsyncSession,
+    drafts: Sequence[DraftedTrade],
+    late: set[tuple[str, str]],
+    *,
+    actor: Actor,
+    now: datetime,
+) -> None:
+    for trade in (drafted.trade for drafted in drafts):
+        key = _position_key(trade)
+        if key in late:  # restated once, after the first late trade of the position
+            late.discard(key)
+            source = (TRADE_SOURCE, trade.trade_id)
+            await restate_positions(session, {key}, source=source, actor=actor, now=now)
+
+
+@dataclass(frozen=True)
+class StagedTrades:
+    """Trades' bookings written as far as they go without their positions' lock
+    (``stage_drafted``): ``book_staged`` completes them."""
+
+    drafts: Sequence[DraftedTrade]  # in the caller's order
+    ordered: Sequence[DraftedTrade]  # in execution order: the entries' order
+    written: journal.Staged | None  # None: nothing written (``book_staged`` books them whole)
+
+    @property
+    def pending(self) -> bulk.Pending | None:
+        """The COPY still under way: ``bulk.finished`` before the session's next use."""
+        return None if self.written is None else self.written.pending
+
+
+async def stage_drafted(
+    session: AsyncSession, drafts: Sequence[DraftedTrade], *, actor: Actor, now: datetime
+) -> StagedTrades:
+    """The part of ``book_drafted`` no position's lock decides, written before the lock (on
+    PostgreSQL, where the zero-sum check waits for the commit): the trades' entries, in the
+    execution order ``book_drafted`` posts them in, with every line but the book's securities
+    line (the one costed against the position), and what those lines move on the balances.
+    So the positions stay locked only for the costing, the securities lines and the commit."""
+    ordered = sorted(drafts, key=_drafted_order)
+    # The securities line comes first in every drafted trade that moves a quantity.
+    if session.get_bind().dialect.name != "postgresql" or not all(
+        drafted.trade.signed_quantity for drafted in ordered
+    ):
+        return StagedTrades(drafts, ordered, None)
+    entries = [_trade_entry(drafted.trade, drafted.lines) for drafted in ordered]
+    written = await journal.stage(session, entries, actor=actor, now=now)
+    return StagedTrades(drafts, ordered, written)
+
+
+async def book_staged(
+    session: AsyncSession, staged: StagedTrades, *, actor: Actor, now: datetime
+) -> None:
+    """``book_drafted`` of trades staged already (``stage_drafted``, its COPY finished): their
+    positions locked, each securities line costed in execution order and written."""
+    if staged.written is None:
+        await book_drafted(session, staged.drafts, actor=actor, now=now)
+        return
+    entries, late = await _priced(session, staged.ordered, [], now=now)
+    await journal.complete(session, staged.written, [entry.lines[0] for entry in entries], now=now)
+    await _restate_late(session, staged.drafts, late, actor=actor, now=now)
 
 
 async def lock_positions(

@@ -3,13 +3,14 @@ keeping the running balances in step in the same transaction; and the journal as
 
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core import bulk
 from app.core.auth import Actor
 from app.core.errors import Conflict, ValidationFailed
 from app.core.ids import new_id
@@ -169,6 +170,75 @@ async def post(
         return []
     await repository.insert_entries(session, entry_columns, posting_columns)
     return entry_columns["id"]
+
+
+@dataclass(frozen=True)
+class Staged:
+    """Entries written ahead of their first lines (``stage``): what ``complete`` needs."""
+
+    entry_ids: list[str]
+    value_dates: list[date]
+    first_ids: list[int]  # the posting id reserved for each entry's first line
+    pending: bulk.Pending | None  # the COPY of the entries and the other postings, under way
+
+
+async def stage(
+    session: AsyncSession, entries: Sequence[NewEntry], *, actor: Actor, now: datetime
+) -> Staged:
+    """``post`` of balanced entries but for the first line of each, which ``complete`` writes
+    later in the same transaction (PostgreSQL only: its zero-sum check waits for the commit):
+    a batch of trades writes everything its positions' lock does not decide before taking it.
+    The balances the written lines move are moved now; the entries and postings go by COPY,
+    still under way when this returns (``bulk.finished`` before the session's next use). Each
+    posting keeps the id, and so the place, ``post`` would give it: the ids of every line,
+    first lines included, are taken from the postings' sequence here, in order."""
+    for entry in entries:
+        check_balanced(entry)
+    rest = [replace(entry, lines=entry.lines[1:]) for entry in entries]
+    entry_columns, posting_columns, deltas = _rows(rest, actor=actor, now=now)
+    await _move_balances(session, deltas, into=None, now=now)
+    await ledger_accounts.ensure_ledger_accounts(
+        session, set(posting_columns["ledger_account"]) - balances.held_accounts(session), now=now
+    )
+    ids = iter(await repository.reserve_posting_ids(session, sum(len(e.lines) for e in entries)))
+    first_ids: list[int] = []
+    posting_ids: list[int] = []
+    for entry in entries:
+        first_ids.append(next(ids))
+        posting_ids += [next(ids) for _ in entry.lines[1:]]
+    pending = await repository.start_entries(
+        session, entry_columns, {"id": posting_ids, **posting_columns}
+    )
+    return Staged(entry_columns["id"], [e.value_date for e in entries], first_ids, pending)
+
+
+async def complete(session: AsyncSession, staged: Staged, lines: Sequence[Line], *, now: datetime) -> None:
+    """Write the staged entries' first lines (one per entry, in order) and move the balances
+    by them, once ``staged.pending`` is finished."""
+    deltas: Deltas = defaultdict(Totals)
+    for line, day in zip(lines, staged.value_dates, strict=True):
+        key = (line.ledger_account, line.asset, day)
+        deltas[key] = deltas[key] + Totals(
+            line.amount, ZERO, line.cost or ZERO, line.realized_pnl or ZERO
+        )
+    await _move_balances(session, deltas, into=None, now=now)
+    await ledger_accounts.ensure_ledger_accounts(
+        session,
+        {line.ledger_account for line in lines} - balances.held_accounts(session),
+        now=now,
+    )
+    await repository.insert_postings(
+        session,
+        {
+            "id": staged.first_ids,
+            "entry_id": staged.entry_ids,
+            "ledger_account": [line.ledger_account for line in lines],
+            "asset": [line.asset for line in lines],
+            "amount": [line.amount for line in lines],
+            "cost": [line.cost for line in lines],
+            "realized_pnl": [line.realized_pnl for line in lines],
+        },
+    )
 
 
 async def entry_lines(session: AsyncSession, entry_id: str) -> list[Line]:
