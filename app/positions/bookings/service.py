@@ -4,7 +4,7 @@ object of positions leaves this module."""
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -46,7 +46,7 @@ __all__ = [
     "SettlementMovement",
     "SettlementPosted",
     "Settling",
-    "TradeStaging",
+    "StagedTrades",
     "TradeEconomics",
     "book_drafted",
     "book_staged",
@@ -69,9 +69,7 @@ __all__ = [
     "securities_settled_after",
     "settled_cash",
     "settled_securities",
-    "stage_trades",
-    "start_staging",
-    "write_staged",
+    "stage_drafted",
     "unbook_trade",
     "void_pending",
 ]
@@ -228,74 +226,51 @@ async def _restate_late(
             await restate_positions(session, {key}, source=source, actor=actor, now=now)
 
 
-@dataclass
-class TradeStaging:
-    """A batch's trade bookings written part by part before their positions are locked
-    (``stage_trades``, ``write_staged``), then completed under the lock (``book_staged``)."""
+@dataclass(frozen=True)
+class StagedTrades:
+    """Trades' bookings written as far as they go without their positions' lock
+    (``stage_drafted``): ``book_staged`` completes them."""
 
-    written: journal.Staged | None  # None: nothing is written before the lock (SQLite)
-    drafts: list[DraftedTrade] = field(default_factory=list)  # in the caller's order
+    drafts: Sequence[DraftedTrade]  # in the caller's order
+    ordered: Sequence[DraftedTrade]  # in execution order: the entries' order
+    written: journal.Staged | None  # None: nothing written (``book_staged`` books them whole)
+
+    @property
+    def pending(self) -> bulk.Pending | None:
+        """The COPY still under way: ``bulk.finished`` before the session's next use."""
+        return None if self.written is None else self.written.pending
 
 
-def start_staging(session: AsyncSession) -> TradeStaging:
-    """Where the journal's zero-sum check waits for the commit (PostgreSQL), what no position
-    decides is written before the lock; elsewhere the trades are booked whole under it."""
-    postgresql = session.get_bind().dialect.name == "postgresql"
-    return TradeStaging(journal.Staged() if postgresql else None)
-
-
-async def stage_trades(
-    session: AsyncSession,
-    staging: TradeStaging,
-    drafts: Sequence[DraftedTrade],
-    *,
-    actor: Actor,
-    now: datetime,
-    after: bulk.Pending | None = None,
-) -> journal.StagedPart | None:
-    """The part of ``book_drafted`` no position's lock decides, for some of a batch's trades:
-    their entries, in execution order, with every line but the book's securities line (the one
-    costed against the position), to write with ``write_staged``; their balances move in
-    ``book_staged``. So the positions stay locked only for the costing, the securities lines
-    and the commit. ``after``: a COPY still under way, answered here."""
-    staging.drafts += drafts
-    if staging.written is None:
-        await bulk.finished(session, after)
-        return None
+async def stage_drafted(
+    session: AsyncSession, drafts: Sequence[DraftedTrade], *, actor: Actor, now: datetime
+) -> StagedTrades:
+    """The part of ``book_drafted`` no position's lock decides, written before the lock (on
+    PostgreSQL, where the zero-sum check waits for the commit): the trades' entries, in the
+    execution order ``book_drafted`` posts them in, with every line but the book's securities
+    line (the one costed against the position), and what those lines move on the balances.
+    So the positions stay locked only for the costing, the securities lines and the commit."""
     ordered = sorted(drafts, key=_drafted_order)
-    if not all(drafted.trade.signed_quantity for drafted in ordered):
-        raise ValueError("A trade booked in a batch moves a quantity")  # the rules see to it
     # The securities line comes first in every drafted trade that moves a quantity.
+    if session.get_bind().dialect.name != "postgresql" or not all(
+        drafted.trade.signed_quantity for drafted in ordered
+    ):
+        return StagedTrades(drafts, ordered, None)
     entries = [_trade_entry(drafted.trade, drafted.lines) for drafted in ordered]
-    return await journal.stage(session, staging.written, entries, actor=actor, now=now, after=after)
-
-
-async def write_staged(
-    session: AsyncSession, part: journal.StagedPart | None, *, after: bulk.Pending | None
-) -> bulk.Pending | None:
-    """Write what ``stage_trades`` made, once ``after`` is answered; the COPY under way is
-    returned (``bulk.finished`` before the session's next use)."""
-    if part is None:
-        return after
-    return await journal.write_staged(session, part, after=after)
+    written = await journal.stage(session, entries, actor=actor, now=now)
+    return StagedTrades(drafts, ordered, written)
 
 
 async def book_staged(
-    session: AsyncSession, staging: TradeStaging, *, actor: Actor, now: datetime
+    session: AsyncSession, staged: StagedTrades, *, actor: Actor, now: datetime
 ) -> None:
-    """``book_drafted`` of a batch's trades staged already (every part written): the staged
-    postings' balances moved, then the positions locked, each securities line costed in
-    execution order and written."""
-    if staging.written is None:
-        await book_drafted(session, staging.drafts, actor=actor, now=now)
+    """``book_drafted`` of trades staged already (``stage_drafted``, its COPY finished): their
+    positions locked, each securities line costed in execution order and written."""
+    if staged.written is None:
+        await book_drafted(session, staged.drafts, actor=actor, now=now)
         return
-    await journal.move_staged(session, staging.written, now=now)
-    entries, late = await _priced(session, staging.drafts, [], now=now)
-    first = {entry.source_id: entry.lines[0] for entry in entries}
-    # The staged entries' order: part by part, each part in execution order.
-    lines = [first[source_id] for source_id in staging.written.sources]
-    await journal.complete(session, staging.written, lines, now=now)
-    await _restate_late(session, staging.drafts, late, actor=actor, now=now)
+    entries, late = await _priced(session, staged.ordered, [], now=now)
+    await journal.complete(session, staged.written, [entry.lines[0] for entry in entries], now=now)
+    await _restate_late(session, staged.drafts, late, actor=actor, now=now)
 
 
 async def lock_positions(

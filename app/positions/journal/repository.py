@@ -62,22 +62,18 @@ async def reserve_posting_ids(session: AsyncSession, count: int) -> list[int]:
     return sorted(result.scalars())
 
 
-# The sequence of postings.id (its BIGSERIAL, PostgreSQL only).
-_RESERVE = text("SELECT nextval('postings_id_seq') FROM generate_series(1, :count)")
+_RESERVE = text(
+    "SELECT nextval(pg_get_serial_sequence('postings', 'id')) FROM generate_series(1, :count)"
+)
 
 
 async def start_entries(
-    session: AsyncSession,
-    entries: Mapping[str, Sequence[Any]],
-    postings: Mapping[str, Sequence[Any]],
-    *,
-    after: bulk.Pending | None,
+    session: AsyncSession, entries: Mapping[str, Sequence[Any]], postings: Mapping[str, Sequence[Any]]
 ) -> bulk.Pending | None:
-    """``insert_entries`` by COPY (or executemany INSERTs, for a few rows) once ``after`` is
-    answered, the last COPY left under way: the caller hands it to ``bulk.finished`` before
-    the session's next use."""
+    """``insert_entries`` by COPY (or executemany INSERTs, for a few rows), the last COPY left
+    under way: the caller hands it to ``bulk.finished`` before the session's next use."""
     tables = [(table_of(JournalEntry), entries), (table_of(Posting), postings)]
-    pending: bulk.Pending | None = await session.run_sync(bulk.start_tables, tables, after)
+    pending: bulk.Pending | None = await session.run_sync(bulk.start_tables, tables, None)
     return pending
 
 

@@ -3,7 +3,7 @@ keeping the running balances in step in the same transaction; and the journal as
 
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -172,78 +172,44 @@ async def post(
     return entry_columns["id"]
 
 
-@dataclass
-class Staged:
-    """Entries written ahead of their first lines, part by part (``stage``, ``write_staged``):
-    what ``move_staged`` and ``complete`` need."""
-
-    entry_ids: list[str] = field(default_factory=list)
-    sources: list[str | None] = field(default_factory=list)  # each entry's source id
-    value_dates: list[date] = field(default_factory=list)
-    first_ids: list[int] = field(default_factory=list)  # the posting id of each first line
-    # What the written postings move on the balances, moved by ``move_staged``.
-    deltas: Deltas = field(default_factory=lambda: defaultdict(Totals))
-    accounts: set[str] = field(default_factory=set)  # the ledger accounts known to exist
-
-
 @dataclass(frozen=True)
-class StagedPart:
-    """One part's entries and postings, column by column, to write (``write_staged``)."""
+class Staged:
+    """Entries written ahead of their first lines (``stage``): what ``complete`` needs."""
 
-    entries: Columns
-    postings: Columns
+    entry_ids: list[str]
+    value_dates: list[date]
+    first_ids: list[int]  # the posting id reserved for each entry's first line
+    pending: bulk.Pending | None  # the COPY of the entries and the other postings, under way
 
 
 async def stage(
-    session: AsyncSession,
-    staged: Staged,
-    entries: Sequence[NewEntry],
-    *,
-    actor: Actor,
-    now: datetime,
-    after: bulk.Pending | None = None,
-) -> StagedPart:
+    session: AsyncSession, entries: Sequence[NewEntry], *, actor: Actor, now: datetime
+) -> Staged:
     """``post`` of balanced entries but for the first line of each, which ``complete`` writes
-    later in the same transaction (PostgreSQL only: its zero-sum check waits for the commit),
-    and without moving the balances yet (``move_staged``): a batch of trades writes what its
-    positions' lock does not decide before taking it. The rows are made here (while ``after``,
-    a COPY still under way, runs) and written by ``write_staged``. Each posting keeps the id,
-    and so the place, ``post`` would give it: the ids of every line, first lines included, are
-    taken from the postings' sequence here, in order."""
+    later in the same transaction (PostgreSQL only: its zero-sum check waits for the commit):
+    a batch of trades writes everything its positions' lock does not decide before taking it.
+    The balances the written lines move are moved now; the entries and postings go by COPY,
+    still under way when this returns (``bulk.finished`` before the session's next use). Each
+    posting keeps the id, and so the place, ``post`` would give it: the ids of every line,
+    first lines included, are taken from the postings' sequence here, in order."""
     for entry in entries:
         check_balanced(entry)
     rest = [replace(entry, lines=entry.lines[1:]) for entry in entries]
     entry_columns, posting_columns, deltas = _rows(rest, actor=actor, now=now)
-    _merge(staged.deltas, deltas)
-    await bulk.finished(session, after)
-    # A posting's ledger account exists by the end of its statement (a statement trigger).
-    missing = set(posting_columns["ledger_account"]) - staged.accounts
-    if missing:
-        await ledger_accounts.ensure_ledger_accounts(session, missing, now=now)
-        staged.accounts |= missing
+    await _move_balances(session, deltas, into=None, now=now)
+    await ledger_accounts.ensure_ledger_accounts(
+        session, set(posting_columns["ledger_account"]) - balances.held_accounts(session), now=now
+    )
     ids = iter(await repository.reserve_posting_ids(session, sum(len(e.lines) for e in entries)))
+    first_ids: list[int] = []
     posting_ids: list[int] = []
     for entry in entries:
-        staged.first_ids.append(next(ids))
+        first_ids.append(next(ids))
         posting_ids += [next(ids) for _ in entry.lines[1:]]
-    staged.entry_ids += entry_columns["id"]
-    staged.sources += entry_columns["source_id"]
-    staged.value_dates += entry_columns["value_date"]
-    return StagedPart(entry_columns, {"id": posting_ids, **posting_columns})
-
-
-async def write_staged(
-    session: AsyncSession, part: StagedPart, *, after: bulk.Pending | None
-) -> bulk.Pending | None:
-    """Write a staged part's entries and postings once ``after`` is answered (their text made
-    while it runs), leaving the last COPY under way: ``bulk.finished`` before the session's
-    next use."""
-    return await repository.start_entries(session, part.entries, part.postings, after=after)
-
-
-async def move_staged(session: AsyncSession, staged: Staged, *, now: datetime) -> None:
-    """Move the balances by what the staged postings (all written) move."""
-    await _move_balances(session, staged.deltas, into=None, now=now)
+    pending = await repository.start_entries(
+        session, entry_columns, {"id": posting_ids, **posting_columns}
+    )
+    return Staged(entry_columns["id"], [e.value_date for e in entries], first_ids, pending)
 
 
 async def complete(session: AsyncSession, staged: Staged, lines: Sequence[Line], *, now: datetime) -> None:

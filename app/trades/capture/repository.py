@@ -162,10 +162,18 @@ async def booked_ids(
 _COLUMNS = tuple(column.key for column in Trade.__table__.columns)
 
 
-def trade_rows(rows: Sequence[dict[str, Any]]) -> bulk.TableRows:
-    """New trades (plain rows, each with every column), column by column, for a writer of
-    several tables at once (``write_with_changes``)."""
-    return table_of(Trade), {key: [row[key] for row in rows] for key in _COLUMNS}
+async def insert_streamed(
+    session: AsyncSession, parts: AsyncIterator[Sequence[dict[str, Any]]], *, most: int
+) -> None:
+    """Insert new trades (plain rows, each with every column) made a part at a time: each part
+    is written while the next is made (``bulk.stream_columns``). ``most``: the rows the parts
+    can hold at most."""
+
+    async def columns() -> AsyncIterator[dict[str, list[Any]]]:
+        async for rows in parts:
+            yield {key: [row[key] for row in rows] for key in _COLUMNS}
+
+    await bulk.stream_columns(session, table_of(Trade), _COLUMNS, columns(), most=most)
 
 
 async def page(

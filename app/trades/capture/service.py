@@ -1,7 +1,5 @@
 """Trade capture (single and batch), amendment, cancellation, history and queries."""
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -294,12 +292,14 @@ async def _book_new(session: AsyncSession, trades: Sequence[NewTrade]) -> None:
 async def _book_recorded(
     session: AsyncSession,
     trades: Sequence[NewTrade],
-    staged: positions.TradeStaging | None = None,
+    staged: positions.StagedTrades | None = None,
 ) -> None:
     """``_book_new`` after the trades' audit records: the alleged confirmations they match and
-    their trade-date bookings. ``staged``: the bookings of trades of one actor (a batch's),
-    written as far as they go before the positions are locked."""
+    their trade-date bookings. ``staged``: the bookings of trades of one actor, written as far
+    as they go before the positions are locked, their COPY perhaps still under way."""
     bilateral = [captured(n.row, by=n.actor, at=n.now) for n in trades if not n.locked_in]
+    if staged is not None:
+        await bulk.finished(session, staged.pending)
     await match_alleged(session, bilateral, actor=trades[0].actor, now=trades[0].now)
     if staged is not None:
         # Last: it locks the book's positions in the securities until the commit.
@@ -354,14 +354,10 @@ def _validation_problems(error: ValidationError) -> list[FieldProblem]:
     return problems
 
 
-# A batch's items are judged a part at a time: a part's rows (trades, audit records, journal
-# entries and the postings no position's lock decides) go to the database while the next part
-# is judged, so that Python and PostgreSQL work at once. Small: the database waits for the
-# first part, and takes in the last after the judging ends; large: each part's writes cost a
-# few statements of their own.
-_PART = 250
-# Items judged between two turns of the event loop: a COPY under way sends its next rows.
-_STEP = 50
+# A batch's items are judged a part at a time: a part's trades go to the database (one COPY
+# for the batch) while the next part is judged, so that Python and PostgreSQL work at once.
+# Small: the database waits for the first part, and takes in the last after the judging ends.
+_PART = 100
 
 
 @dataclass
@@ -423,71 +419,6 @@ def _parsed(items: Sequence[Any]) -> tuple[list[BatchItemResult | None], list[tu
     return results, parsed
 
 
-async def _judged(
-    judging: _Judging, parsed: Sequence[tuple[int, TradeIn]], terms: dict[int, TradeTerms]
-) -> list[NewTrade]:
-    """The trades to write of some parsed items, judged ``_STEP`` at a time."""
-    part: list[NewTrade] = []
-    for start in range(0, len(parsed), _STEP):
-        if start:
-            await asyncio.sleep(0)
-        for index, data in parsed[start : start + _STEP]:
-            new = judging.judge(index, data, terms[index])
-            if new is not None:
-                part.append(new)
-    return part
-
-
-async def _judged_and_written(
-    session: AsyncSession,
-    judging: _Judging,
-    parsed: Sequence[tuple[int, TradeIn]],
-    terms: dict[int, TradeTerms],
-) -> tuple[list[NewTrade], positions.TradeStaging]:
-    """Judge the items a part at a time, each part written (``_write_part``, a task of its
-    own) while the next is judged; the trades to book, and their bookings staged."""
-    staging = positions.start_staging(session)
-    news: list[NewTrade] = []
-    pending: bulk.Pending | None = None
-    writing: asyncio.Future[bulk.Pending | None] | None = None
-    try:
-        for start in range(0, len(parsed), _PART):
-            part = await _judged(judging, parsed[start : start + _PART], terms)
-            if writing is not None:
-                pending, writing = await writing, None
-            if part:
-                news += part
-                writing = asyncio.ensure_future(_write_part(session, staging, part, after=pending))
-                pending = None  # the task answers it
-        if writing is not None:
-            pending, writing = await writing, None
-        await bulk.finished(session, pending)
-    finally:
-        if writing is not None:  # judging failed: the session's work is left finished
-            with contextlib.suppress(Exception):
-                await writing
-    return news, staging
-
-
-async def _write_part(
-    session: AsyncSession,
-    staging: positions.TradeStaging,
-    part: Sequence[NewTrade],
-    *,
-    after: bulk.Pending | None,
-) -> bulk.Pending | None:
-    """Write a part of a batch's trades, their audit records and their bookings as far as they
-    go before the positions are locked, once ``after`` is answered; the COPY under way is
-    returned."""
-    actor, now = part[0].actor, part[0].now
-    drafts = positions.draft_trades(_economics(new.row) for new in part)
-    staged = await positions.stage_trades(session, staging, drafts, actor=actor, now=now, after=after)
-    changes = [change for new in part for change in new.changes]
-    rows = [repository.trade_rows([new.row for new in part])]
-    pending = await write_with_changes(session, rows, changes, actor=actor, now=now)
-    return await positions.write_staged(session, staged, after=pending)
-
-
 async def capture_batch(
     session: AsyncSession, *, items: Sequence[Any], actor: Actor, now: datetime
 ) -> list[BatchItemResult]:
@@ -498,9 +429,30 @@ async def capture_batch(
     reference = await _reference_for(session, list(terms.values()))
     booked_ids = await repository.booked_ids(session, [(d.book, d.external_id) for _, d in parsed])
     judging = _Judging(reference, _locked_in_venues(reference), booked_ids, results, actor, now)
-    news, staging = await _judged_and_written(session, judging, parsed, terms)
+    news: list[NewTrade] = []
+
+    async def judged() -> AsyncIterator[list[dict[str, Any]]]:
+        for start in range(0, len(parsed), _PART):
+            part = [
+                new
+                for index, data in parsed[start : start + _PART]
+                if (new := judging.judge(index, data, terms[index])) is not None
+            ]
+            news.extend(part)
+            if part:
+                yield [new.row for new in part]
+
+    await repository.insert_streamed(session, judged(), most=len(parsed))
     if news:
-        await _book_recorded(session, news, staging)
+        # Then their audit records, in the trades' order.
+        changes = [change for new in news for change in new.changes]
+        pending = await write_with_changes(session, [], changes, actor=actor, now=now)
+        # While the database takes in the last of them: the bookings' lines.
+        drafts = positions.draft_trades(_economics(new.row) for new in news)
+        await bulk.finished(session, pending)
+        # The bookings as far as they go before the positions are locked, written now.
+        staged = await positions.stage_drafted(session, drafts, actor=actor, now=now)
+        await _book_recorded(session, news, staged)
     return [result for result in results if result is not None]
 
 
