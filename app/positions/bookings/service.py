@@ -148,6 +148,19 @@ async def _priced(
     """Trade entries with each position's cost and realised P&L, computed under the position's
     lock in execution order, after the reversals that go before them; and the positions where a
     trade executed before one already booked (whose followers must be restated)."""
+    costed, late = await _costed_in_order(session, drafts, reversals, now=now)
+    # Posted in execution order: within one booking time, that is the order a replay keeps.
+    return [_trade_entry(drafted.trade, lines) for drafted, lines in costed], late
+
+
+async def _costed_in_order(
+    session: AsyncSession,
+    drafts: Sequence[DraftedTrade],
+    reversals: Sequence[NewEntry],
+    *,
+    now: datetime,
+) -> tuple[list[tuple[DraftedTrade, tuple[Line, ...]]], set[tuple[str, str]]]:
+    """``_priced``'s lines, each trade's with its drafted trade, in execution order."""
     # Only the positions: the other balances a trade moves (its counterparty's, commission,
     # fees, the book's cash) are written without waiting on other trades (balances.apply).
     keys = {_position_key(drafted.trade) for drafted in drafts} | {
@@ -166,7 +179,7 @@ async def _priced(
                     -line.amount, line.cost or ZERO, line.realized_pnl or ZERO
                 )
     late: set[tuple[str, str]] = set()
-    entries = []
+    costed = []
     for drafted in sorted(drafts, key=_drafted_order):
         trade = drafted.trade
         key = _position_key(trade)
@@ -184,10 +197,10 @@ async def _priced(
             currency=trade.currency,
         )
         holdings[key] = holdings[key] + effect
-        lines = _costed(drafted, cost=effect.cost, realized_pnl=effect.realized_pnl)
-        entries.append(_trade_entry(trade, lines))
-    # Posted in execution order: within one booking time, that is the order a replay keeps.
-    return entries, late
+        costed.append(
+            (drafted, _costed(drafted, cost=effect.cost, realized_pnl=effect.realized_pnl))
+        )
+    return costed, late
 
 
 async def book_trades(
@@ -268,8 +281,8 @@ async def book_staged(
     if staged.written is None:
         await book_drafted(session, staged.drafts, actor=actor, now=now)
         return
-    entries, late = await _priced(session, staged.ordered, [], now=now)
-    await journal.complete(session, staged.written, [entry.lines[0] for entry in entries], now=now)
+    costed, late = await _costed_in_order(session, staged.ordered, [], now=now)
+    await journal.complete(session, staged.written, [lines[0] for _, lines in costed], now=now)
     await _restate_late(session, staged.drafts, late, actor=actor, now=now)
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, text, update
+from sqlalchemy import Integer, bindparam, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, aliased
 
@@ -56,19 +56,22 @@ async def insert_entries(
 
 
 async def reserve_posting_ids(session: AsyncSession, count: int) -> list[int]:
-    """``count`` ids from the postings' sequence, ascending (PostgreSQL): what the postings
-    written later in the transaction would have been numbered, taken beforehand."""
-    result = await session.execute(_RESERVE, {"count": count})
-    return sorted(result.scalars())
+    """``count`` ids from the postings' sequence, ascending (PostgreSQL): the ids of postings
+    written later in the transaction, taken before those written meanwhile take theirs."""
+    rows = await driver.fetch(session, _RESERVE, {"count": count})
+    return sorted(row[0] for row in rows)
 
 
-_RESERVE = text(
-    "SELECT nextval(pg_get_serial_sequence('postings', 'id')) FROM generate_series(1, :count)"
+# The sequence of postings.id (its BIGSERIAL).
+_RESERVE = text("SELECT nextval('postings_id_seq') FROM generate_series(1, :count)").bindparams(
+    bindparam("count", type_=Integer)
 )
 
 
 async def start_entries(
-    session: AsyncSession, entries: Mapping[str, Sequence[Any]], postings: Mapping[str, Sequence[Any]]
+    session: AsyncSession,
+    entries: Mapping[str, Sequence[Any]],
+    postings: Mapping[str, Sequence[Any]],
 ) -> bulk.Pending | None:
     """``insert_entries`` by COPY (or executemany INSERTs, for a few rows), the last COPY left
     under way: the caller hands it to ``bulk.finished`` before the session's next use."""

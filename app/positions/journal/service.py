@@ -3,7 +3,7 @@ keeping the running balances in step in the same transaction; and the journal as
 
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -58,11 +58,11 @@ Columns = dict[str, list[Any]]  # a table's rows, column by column (``bulk.write
 
 
 def _rows(
-    entries: Sequence[NewEntry], *, actor: Actor, now: datetime
+    entries: Sequence[NewEntry], *, actor: Actor, now: datetime, skip: int = 0
 ) -> tuple[Columns, Columns, Deltas]:
     """The rows of new entries and their postings, column by column (a batch of trades posts
     thousands: a dictionary per row cost more than the rest of the posting), and what they add
-    to the balances."""
+    to the balances; ``skip``: the lines of each entry left out (written later)."""
     ids = [new_id("je") for _ in entries]
     entry_of: list[str] = []
     accounts: list[str] = []
@@ -75,7 +75,7 @@ def _rows(
     sums: dict[tuple[str, str, date], list[Decimal]] = {}
     for entry_id, entry in zip(ids, entries, strict=True):
         day = entry.value_date
-        for line in entry.lines:
+        for line in entry.lines[skip:] if skip else entry.lines:
             account, asset, amount = line.ledger_account, line.asset, line.amount
             cost, pnl = line.cost, line.realized_pnl
             entry_of.append(entry_id)
@@ -178,7 +178,7 @@ class Staged:
 
     entry_ids: list[str]
     value_dates: list[date]
-    first_ids: list[int]  # the posting id reserved for each entry's first line
+    first_ids: list[int]  # the posting id taken for each entry's first line
     pending: bulk.Pending | None  # the COPY of the entries and the other postings, under way
 
 
@@ -187,32 +187,26 @@ async def stage(
 ) -> Staged:
     """``post`` of balanced entries but for the first line of each, which ``complete`` writes
     later in the same transaction (PostgreSQL only: its zero-sum check waits for the commit):
-    a batch of trades writes everything its positions' lock does not decide before taking it.
-    The balances the written lines move are moved now; the entries and postings go by COPY,
-    still under way when this returns (``bulk.finished`` before the session's next use). Each
-    posting keeps the id, and so the place, ``post`` would give it: the ids of every line,
-    first lines included, are taken from the postings' sequence here, in order."""
+    a batch of trades writes what its positions' lock does not decide before taking it. The
+    balances the written lines move are moved now; the entries and postings go by COPY, still
+    under way when this returns (``bulk.finished`` before the session's next use). Each first
+    line keeps its place, first among its entry's postings: its id is taken from the postings'
+    sequence here, before the others'."""
     for entry in entries:
         check_balanced(entry)
-    rest = [replace(entry, lines=entry.lines[1:]) for entry in entries]
-    entry_columns, posting_columns, deltas = _rows(rest, actor=actor, now=now)
+    entry_columns, posting_columns, deltas = _rows(entries, actor=actor, now=now, skip=1)
     await _move_balances(session, deltas, into=None, now=now)
     await ledger_accounts.ensure_ledger_accounts(
         session, set(posting_columns["ledger_account"]) - balances.held_accounts(session), now=now
     )
-    ids = iter(await repository.reserve_posting_ids(session, sum(len(e.lines) for e in entries)))
-    first_ids: list[int] = []
-    posting_ids: list[int] = []
-    for entry in entries:
-        first_ids.append(next(ids))
-        posting_ids += [next(ids) for _ in entry.lines[1:]]
-    pending = await repository.start_entries(
-        session, entry_columns, {"id": posting_ids, **posting_columns}
-    )
-    return Staged(entry_columns["id"], [e.value_date for e in entries], first_ids, pending)
+    first_ids = await repository.reserve_posting_ids(session, len(entries))
+    pending = await repository.start_entries(session, entry_columns, posting_columns)
+    return Staged(entry_columns["id"], entry_columns["value_date"], first_ids, pending)
 
 
-async def complete(session: AsyncSession, staged: Staged, lines: Sequence[Line], *, now: datetime) -> None:
+async def complete(
+    session: AsyncSession, staged: Staged, lines: Sequence[Line], *, now: datetime
+) -> None:
     """Write the staged entries' first lines (one per entry, in order) and move the balances
     by them, once ``staged.pending`` is finished."""
     deltas: Deltas = defaultdict(Totals)
