@@ -10,7 +10,6 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core import bulk
 from app.core.auth import Actor
 from app.core.errors import Conflict, ValidationFailed
 from app.core.pagination import PageRequest, decode_cursor
@@ -46,10 +45,8 @@ __all__ = [
     "SettlementMovement",
     "SettlementPosted",
     "Settling",
-    "StagedTrades",
     "TradeEconomics",
     "book_drafted",
-    "book_staged",
     "book_trades",
     "cash_movements",
     "draft_trades",
@@ -69,7 +66,6 @@ __all__ = [
     "securities_settled_after",
     "settled_cash",
     "settled_securities",
-    "stage_drafted",
     "unbook_trade",
     "void_pending",
 ]
@@ -148,19 +144,6 @@ async def _priced(
     """Trade entries with each position's cost and realised P&L, computed under the position's
     lock in execution order, after the reversals that go before them; and the positions where a
     trade executed before one already booked (whose followers must be restated)."""
-    costed, late = await _costed_in_order(session, drafts, reversals, now=now)
-    # Posted in execution order: within one booking time, that is the order a replay keeps.
-    return [_trade_entry(drafted.trade, lines) for drafted, lines in costed], late
-
-
-async def _costed_in_order(
-    session: AsyncSession,
-    drafts: Sequence[DraftedTrade],
-    reversals: Sequence[NewEntry],
-    *,
-    now: datetime,
-) -> tuple[list[tuple[DraftedTrade, tuple[Line, ...]]], set[tuple[str, str]]]:
-    """``_priced``'s lines, each trade's with its drafted trade, in execution order."""
     # Only the positions: the other balances a trade moves (its counterparty's, commission,
     # fees, the book's cash) are written without waiting on other trades (balances.apply).
     keys = {_position_key(drafted.trade) for drafted in drafts} | {
@@ -179,7 +162,7 @@ async def _costed_in_order(
                     -line.amount, line.cost or ZERO, line.realized_pnl or ZERO
                 )
     late: set[tuple[str, str]] = set()
-    costed = []
+    entries = []
     for drafted in sorted(drafts, key=_drafted_order):
         trade = drafted.trade
         key = _position_key(trade)
@@ -197,10 +180,10 @@ async def _costed_in_order(
             currency=trade.currency,
         )
         holdings[key] = holdings[key] + effect
-        costed.append(
-            (drafted, _costed(drafted, cost=effect.cost, realized_pnl=effect.realized_pnl))
-        )
-    return costed, late
+        lines = _costed(drafted, cost=effect.cost, realized_pnl=effect.realized_pnl)
+        entries.append(_trade_entry(trade, lines))
+    # Posted in execution order: within one booking time, that is the order a replay keeps.
+    return entries, late
 
 
 async def book_trades(
@@ -220,70 +203,12 @@ async def book_drafted(
     if drafts:
         entries, late = await _priced(session, drafts, [], now=now)
         await journal.post(session, entries, actor=actor, now=now)
-        await _restate_late(session, drafts, late, actor=actor, now=now)
-
-
-async def _restate_late(
-    session: AsyncSession,
-    drafts: Sequence[DraftedTrade],
-    late: set[tuple[str, str]],
-    *,
-    actor: Actor,
-    now: datetime,
-) -> None:
-    for trade in (drafted.trade for drafted in drafts):
-        key = _position_key(trade)
-        if key in late:  # restated once, after the first late trade of the position
-            late.discard(key)
-            source = (TRADE_SOURCE, trade.trade_id)
-            await restate_positions(session, {key}, source=source, actor=actor, now=now)
-
-
-@dataclass(frozen=True)
-class StagedTrades:
-    """Trades' bookings written as far as they go without their positions' lock
-    (``stage_drafted``): ``book_staged`` completes them."""
-
-    drafts: Sequence[DraftedTrade]  # in the caller's order
-    ordered: Sequence[DraftedTrade]  # in execution order: the entries' order
-    written: journal.Staged | None  # None: nothing written (``book_staged`` books them whole)
-
-    @property
-    def pending(self) -> bulk.Pending | None:
-        """The COPY still under way: ``bulk.finished`` before the session's next use."""
-        return None if self.written is None else self.written.pending
-
-
-async def stage_drafted(
-    session: AsyncSession, drafts: Sequence[DraftedTrade], *, actor: Actor, now: datetime
-) -> StagedTrades:
-    """The part of ``book_drafted`` no position's lock decides, written before the lock (on
-    PostgreSQL, where the zero-sum check waits for the commit): the trades' entries, in the
-    execution order ``book_drafted`` posts them in, with every line but the book's securities
-    line (the one costed against the position), and what those lines move on the balances.
-    So the positions stay locked only for the costing, the securities lines and the commit."""
-    ordered = sorted(drafts, key=_drafted_order)
-    # The securities line comes first in every drafted trade that moves a quantity.
-    if session.get_bind().dialect.name != "postgresql" or not all(
-        drafted.trade.signed_quantity for drafted in ordered
-    ):
-        return StagedTrades(drafts, ordered, None)
-    entries = [_trade_entry(drafted.trade, drafted.lines) for drafted in ordered]
-    written = await journal.stage(session, entries, actor=actor, now=now)
-    return StagedTrades(drafts, ordered, written)
-
-
-async def book_staged(
-    session: AsyncSession, staged: StagedTrades, *, actor: Actor, now: datetime
-) -> None:
-    """``book_drafted`` of trades staged already (``stage_drafted``, its COPY finished): their
-    positions locked, each securities line costed in execution order and written."""
-    if staged.written is None:
-        await book_drafted(session, staged.drafts, actor=actor, now=now)
-        return
-    costed, late = await _costed_in_order(session, staged.ordered, [], now=now)
-    await journal.complete(session, staged.written, [lines[0] for _, lines in costed], now=now)
-    await _restate_late(session, staged.drafts, late, actor=actor, now=now)
+        for trade in (drafted.trade for drafted in drafts):
+            key = _position_key(trade)
+            if key in late:  # restated once, after the first late trade of the position
+                late.discard(key)
+                source = (TRADE_SOURCE, trade.trade_id)
+                await restate_positions(session, {key}, source=source, actor=actor, now=now)
 
 
 async def lock_positions(

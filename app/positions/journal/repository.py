@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, insert, select, text, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, aliased
 
@@ -53,37 +53,6 @@ async def insert_entries(
         await driver.fetch(session, statement, arrays)
         return
     await session.run_sync(_write_entries, entries, postings)
-
-
-async def reserve_posting_ids(session: AsyncSession, count: int) -> list[int]:
-    """``count`` ids from the postings' sequence, ascending (PostgreSQL): the ids of postings
-    written later in the transaction, taken before those written meanwhile take theirs."""
-    rows = await driver.fetch(session, _RESERVE, {"count": count})
-    return sorted(row[0] for row in rows)
-
-
-# The sequence of postings.id (its BIGSERIAL).
-_RESERVE = text("SELECT nextval('postings_id_seq') FROM generate_series(1, :count)").bindparams(
-    bindparam("count", type_=Integer)
-)
-
-
-async def start_entries(
-    session: AsyncSession,
-    entries: Mapping[str, Sequence[Any]],
-    postings: Mapping[str, Sequence[Any]],
-) -> bulk.Pending | None:
-    """``insert_entries`` by COPY (or executemany INSERTs, for a few rows), the last COPY left
-    under way: the caller hands it to ``bulk.finished`` before the session's next use."""
-    tables = [(table_of(JournalEntry), entries), (table_of(Posting), postings)]
-    pending: bulk.Pending | None = await session.run_sync(bulk.start_tables, tables, None)
-    return pending
-
-
-async def insert_postings(session: AsyncSession, postings: Mapping[str, Sequence[Any]]) -> None:
-    """Postings of entries written earlier in the transaction, column by column (COPY for
-    many: a batch's thousand took longer as one INSERT over arrays)."""
-    await session.run_sync(bulk.write_columns, table_of(Posting), postings)
 
 
 # Postings written by one statement over arrays at most (a capture group's are a few hundred);

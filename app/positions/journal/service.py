@@ -10,7 +10,6 @@ from typing import Any, ClassVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core import bulk
 from app.core.auth import Actor
 from app.core.errors import Conflict, ValidationFailed
 from app.core.ids import new_id
@@ -58,11 +57,11 @@ Columns = dict[str, list[Any]]  # a table's rows, column by column (``bulk.write
 
 
 def _rows(
-    entries: Sequence[NewEntry], *, actor: Actor, now: datetime, skip: int = 0
+    entries: Sequence[NewEntry], *, actor: Actor, now: datetime
 ) -> tuple[Columns, Columns, Deltas]:
     """The rows of new entries and their postings, column by column (a batch of trades posts
     thousands: a dictionary per row cost more than the rest of the posting), and what they add
-    to the balances; ``skip``: the lines of each entry left out (written later)."""
+    to the balances."""
     ids = [new_id("je") for _ in entries]
     entry_of: list[str] = []
     accounts: list[str] = []
@@ -75,7 +74,7 @@ def _rows(
     sums: dict[tuple[str, str, date], list[Decimal]] = {}
     for entry_id, entry in zip(ids, entries, strict=True):
         day = entry.value_date
-        for line in entry.lines[skip:] if skip else entry.lines:
+        for line in entry.lines:
             account, asset, amount = line.ledger_account, line.asset, line.amount
             cost, pnl = line.cost, line.realized_pnl
             entry_of.append(entry_id)
@@ -170,69 +169,6 @@ async def post(
         return []
     await repository.insert_entries(session, entry_columns, posting_columns)
     return entry_columns["id"]
-
-
-@dataclass(frozen=True)
-class Staged:
-    """Entries written ahead of their first lines (``stage``): what ``complete`` needs."""
-
-    entry_ids: list[str]
-    value_dates: list[date]
-    first_ids: list[int]  # the posting id taken for each entry's first line
-    pending: bulk.Pending | None  # the COPY of the entries and the other postings, under way
-
-
-async def stage(
-    session: AsyncSession, entries: Sequence[NewEntry], *, actor: Actor, now: datetime
-) -> Staged:
-    """``post`` of balanced entries but for the first line of each, which ``complete`` writes
-    later in the same transaction (PostgreSQL only: its zero-sum check waits for the commit):
-    a batch of trades writes what its positions' lock does not decide before taking it. The
-    balances the written lines move are moved now; the entries and postings go by COPY, still
-    under way when this returns (``bulk.finished`` before the session's next use). Each first
-    line keeps its place, first among its entry's postings: its id is taken from the postings'
-    sequence here, before the others'."""
-    for entry in entries:
-        check_balanced(entry)
-    entry_columns, posting_columns, deltas = _rows(entries, actor=actor, now=now, skip=1)
-    await _move_balances(session, deltas, into=None, now=now)
-    await ledger_accounts.ensure_ledger_accounts(
-        session, set(posting_columns["ledger_account"]) - balances.held_accounts(session), now=now
-    )
-    first_ids = await repository.reserve_posting_ids(session, len(entries))
-    pending = await repository.start_entries(session, entry_columns, posting_columns)
-    return Staged(entry_columns["id"], entry_columns["value_date"], first_ids, pending)
-
-
-async def complete(
-    session: AsyncSession, staged: Staged, lines: Sequence[Line], *, now: datetime
-) -> None:
-    """Write the staged entries' first lines (one per entry, in order) and move the balances
-    by them, once ``staged.pending`` is finished."""
-    deltas: Deltas = defaultdict(Totals)
-    for line, day in zip(lines, staged.value_dates, strict=True):
-        key = (line.ledger_account, line.asset, day)
-        deltas[key] = deltas[key] + Totals(
-            line.amount, ZERO, line.cost or ZERO, line.realized_pnl or ZERO
-        )
-    await _move_balances(session, deltas, into=None, now=now)
-    await ledger_accounts.ensure_ledger_accounts(
-        session,
-        {line.ledger_account for line in lines} - balances.held_accounts(session),
-        now=now,
-    )
-    await repository.insert_postings(
-        session,
-        {
-            "id": staged.first_ids,
-            "entry_id": staged.entry_ids,
-            "ledger_account": [line.ledger_account for line in lines],
-            "asset": [line.asset for line in lines],
-            "amount": [line.amount for line in lines],
-            "cost": [line.cost for line in lines],
-            "realized_pnl": [line.realized_pnl for line in lines],
-        },
-    )
 
 
 async def entry_lines(session: AsyncSession, entry_id: str) -> list[Line]:

@@ -292,20 +292,14 @@ async def _book_new(session: AsyncSession, trades: Sequence[NewTrade]) -> None:
 async def _book_recorded(
     session: AsyncSession,
     trades: Sequence[NewTrade],
-    staged: positions.StagedTrades | None = None,
+    drafts: Sequence[positions.DraftedTrade] | None = None,
 ) -> None:
     """``_book_new`` after the trades' audit records: the alleged confirmations they match and
-    their trade-date bookings. ``staged``: the bookings of trades of one actor, written as far
-    as they go before the positions are locked, their COPY perhaps still under way."""
+    their trade-date bookings. ``drafts``: the trades' bookings drafted already, in order."""
     bilateral = [captured(n.row, by=n.actor, at=n.now) for n in trades if not n.locked_in]
-    if staged is not None:
-        await bulk.finished(session, staged.pending)
     await match_alleged(session, bilateral, actor=trades[0].actor, now=trades[0].now)
-    if staged is not None:
-        # Last: it locks the book's positions in the securities until the commit.
-        await positions.book_staged(session, staged, actor=trades[0].actor, now=trades[0].now)
-        return
-    drafts = positions.draft_trades(_economics(new.row) for new in trades)
+    if drafts is None:
+        drafts = positions.draft_trades(_economics(new.row) for new in trades)
     # Last: it locks the book's positions in the securities until the commit.
     by_key: dict[str, list[tuple[NewTrade, positions.DraftedTrade]]] = {}
     for new, drafted in zip(trades, drafts, strict=True):
@@ -447,12 +441,11 @@ async def capture_batch(
         # Then their audit records, in the trades' order.
         changes = [change for new in news for change in new.changes]
         pending = await write_with_changes(session, [], changes, actor=actor, now=now)
-        # While the database takes in the last of them: the bookings' lines.
+        # While the database takes in the last of them: the bookings as far as they go before
+        # the positions are locked.
         drafts = positions.draft_trades(_economics(new.row) for new in news)
         await bulk.finished(session, pending)
-        # The bookings as far as they go before the positions are locked, written now.
-        staged = await positions.stage_drafted(session, drafts, actor=actor, now=now)
-        await _book_recorded(session, news, staged)
+        await _book_recorded(session, news, drafts)
     return [result for result in results if result is not None]
 
 

@@ -1,7 +1,8 @@
-"""A batch's trade-date bookings: written as far as they go before the positions are locked
-(entries and every posting but the book's securities line), the securities lines costed under
-the lock. What the journal and the positions show is what booking the trades one at a time
-shows, and batches running at once with single captures on the same positions all book."""
+"""A batch's trade-date bookings against the same trades booked one at a time: the same
+postings in each trade entry, in the same order, the same positions and cash now and as of the
+trade date; and batches racing single captures on the same positions all book, without a
+deadlock, the balances equal to their postings: what any change to when a batch writes its
+journal, or takes its positions' locks, must keep."""
 
 import asyncio
 from decimal import Decimal
