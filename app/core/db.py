@@ -154,20 +154,28 @@ async def read_snapshot(session: AsyncSession) -> None:
 
 # ASGI scope key: the sessions ``get_uow`` opened for the request, closed by ``RequestSessions``.
 REQUEST_SESSIONS_SCOPE_KEY = "settlement.sessions"
+# ASGI scope key: the request's unit of work, once ``get_uow`` has made it.
+REQUEST_UOW_SCOPE_KEY = "settlement.uow"
 
 
 async def get_uow(request: Request) -> UnitOfWork:
     """FastAPI dependency: one session per request, shared by auth and the route, closed by
     ``RequestSessions`` once the request is answered. A plain dependency, not one that yields:
     FastAPI runs a yielding one in an exit stack with cancel scopes of its own, 50-60 us of CPU
-    a request."""
-    sessions: list[AsyncSession] | None = request.scope.get(REQUEST_SESSIONS_SCOPE_KEY)
+    a request. Made once per request whoever asks (FastAPI's dependency cache, or the role
+    check calling it directly), so that the route and its key lookup share the session."""
+    scope = request.scope
+    made: UnitOfWork | None = scope.get(REQUEST_UOW_SCOPE_KEY)
+    if made is not None:
+        return made
+    sessions: list[AsyncSession] | None = scope.get(REQUEST_SESSIONS_SCOPE_KEY)
     if sessions is None:
         raise RuntimeError("get_uow needs the RequestSessions middleware")
     sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
     session = sessionmaker()
     sessions.append(session)
-    return UnitOfWork(session)
+    made = scope[REQUEST_UOW_SCOPE_KEY] = UnitOfWork(session)
+    return made
 
 
 class RequestSessions:

@@ -12,6 +12,7 @@ from app.core.errors import problem_responses
 from app.core.idempotency import IdempotencyKey, idempotent_create
 from app.core.identifiers import Isin, Lei
 from app.core.pagination import Page
+from app.core.query_dates import ISO_QUERY_DATES
 from app.core.versioning import etag, parse_if_match
 from app.trades.capture import grouped, service
 from app.trades.capture.auth import TradesRead, TradesWrite
@@ -87,7 +88,13 @@ async def create_trade_batch(
     )
 
 
-@router.get("", response_model=Page[TradeOut], responses=problem_responses(), summary="List trades")
+@router.get(
+    "",
+    response_model=Page[TradeOut],
+    responses=problem_responses(),
+    summary="List trades",
+    dependencies=[ISO_QUERY_DATES],
+)
 async def list_trades(
     uow: Uow,
     _actor: TradesRead,
@@ -113,7 +120,11 @@ async def list_trades(
 
 
 @router.get(
-    "/{trade_id}", response_model=TradeOut, responses=problem_responses(404), summary="Get a trade"
+    "/{trade_id}",
+    response_model=TradeOut,
+    responses=problem_responses(404),
+    summary="Get a trade",
+    dependencies=[ISO_QUERY_DATES],
 )
 async def get_trade(
     trade_id: str,
