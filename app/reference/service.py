@@ -90,6 +90,7 @@ async def _load(
         books=wanted_books & cache.books,
         counterparties=wanted_leis & cache.counterparties,
         closed_days={m: list(cache.closed_days[m]) for m in found_markets if cache.closed_days[m]},
+        _calendars=cache.calendars,
     )
 
 
