@@ -12,9 +12,8 @@ from typing import Any, Protocol
 
 from fastapi import Request
 from fastapi.security import HTTPBearer
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.db import get_uow
+from app.core.db import UnitOfWork, get_uow
 from app.core.errors import Forbidden, Unauthenticated
 from app.core.middleware import current_request_id
 
@@ -39,7 +38,7 @@ SYSTEM_ACTOR = Actor(key_id="system", role=Role.ADMIN, name="system")
 
 
 class Authenticator(Protocol):
-    def __call__(self, session: AsyncSession, *, token: str) -> Awaitable[Actor | None]: ...
+    def __call__(self, uow: UnitOfWork, *, token: str) -> Awaitable[Actor | None]: ...
 
 
 def hash_api_key(token: str) -> str:
@@ -70,7 +69,7 @@ class _RoleCheck(HTTPBearer):
             raise Unauthenticated("Send 'Authorization: Bearer <api key>'.")
         uow = await get_uow(request)  # the route's own: made once per request
         authenticate: Authenticator = request.app.state.authenticate
-        actor = await authenticate(uow.session, token=credentials.credentials)
+        actor = await authenticate(uow, token=credentials.credentials)
         if actor is None:
             raise Unauthenticated("The API key is unknown or revoked.")
         if actor.role not in self.allowed_roles:

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.db import get_uow
 from app.core.deps import AsOf, Now, Paging, Uow
 from app.core.errors import problem_responses
 from app.core.idempotency import IdempotencyKey, idempotent_create
@@ -41,7 +42,6 @@ router = APIRouter(prefix="/trades", tags=["Trades"])
 async def create_trade(
     body: TradeIn,
     request: Request,
-    uow: Uow,
     actor: TradesWrite,
     clock: Now,
     key: IdempotencyKey = None,
@@ -50,6 +50,9 @@ async def create_trade(
     gross, accrued interest (bonds) and net amounts, and books it as `captured`.
 
     The same `external_id` in the same book is 409, naming the trade already booked."""
+    # The unit of work the key's check made (get_uow: one per request), not a dependency of
+    # its own: FastAPI would solve it again at every request, the busiest route's.
+    uow = await get_uow(request)
     return await grouped.create_trade(request, uow, data=body, actor=actor, now=clock(), key=key)
 
 
