@@ -35,7 +35,7 @@ from app.core.idempotency import Claim, fingerprint, idempotent_create
 from app.core.json_answer import PlainJSONResponse
 from app.core.logging import get_logger
 from app.trades.capture import service
-from app.trades.capture.schemas import TradeIn, TradeOut
+from app.trades.capture.schemas import TradeIn, TradeOut, trade_answer
 from app.trades.capture.service import NewTrade
 
 _log = get_logger(__name__)
@@ -218,7 +218,7 @@ async def create_trade(
         await session.rollback()
     # The answer when booked, made here rather than in the group's transaction: it is the row
     # the group inserts (``capture_group`` answers with that row, not read back).
-    body = TradeOut.model_validate(new.row).model_dump(mode="json", by_alias=True)
+    body = trade_answer(new.row)
     claim = None
     if key is not None:
         fingerprinted = fingerprint(request.method, request.url.path, data)
