@@ -4,7 +4,7 @@ import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 
 from app.apikeys.service import authenticate
 from app.audit import sealing
@@ -18,7 +18,6 @@ from app.core.handlers import install_error_handlers
 from app.core.health import router as health_router
 from app.core.logging import configure_logging, get_logger
 from app.core.middleware import RequestContextMiddleware
-from app.core.query_dates import iso_query_dates
 from app.docs import TAGS, install_docs
 from app.events.webhooks import dispatch
 from app.reports.dashboard.pages import install_dashboard
@@ -71,8 +70,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
-        # Before every route's own parameters: ``settlement_date=0`` is no date (a 422).
-        dependencies=[Depends(iso_query_dates)],
     )
     app.state.settings = settings
     app.state.readiness_reports = {"audit": sealing.readiness, "webhooks": dispatch.backlog}

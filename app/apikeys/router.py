@@ -8,8 +8,9 @@ from app.apikeys.schemas import ApiKeyIn, ApiKeyOut, IssuedApiKeyOut
 from app.core.deps import AsOf, Now, Paging, Uow
 from app.core.errors import problem_responses
 from app.core.pagination import Page
+from app.core.query_dates import ISO_QUERY_DATES
 
-router = APIRouter(prefix="/api-keys", tags=["API keys"])
+router = APIRouter(prefix="/api-keys", tags=["API keys"], dependencies=[ISO_QUERY_DATES])
 
 
 @router.post(

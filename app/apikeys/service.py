@@ -14,6 +14,7 @@ from app.apikeys.models import ApiKey
 from app.audit.service import audited, row_as_of
 from app.core.auth import Actor, Role, hash_api_key
 from app.core.coalesce import coalesced
+from app.core.db import UnitOfWork
 from app.core.errors import NotFound
 from app.core.ids import new_id
 from app.core.pagination import PageRequest
@@ -98,17 +99,17 @@ async def list_keys(
     return await repository.page(session, page=page, include_revoked=include_revoked)
 
 
-async def authenticate(session: AsyncSession, *, token: str) -> Actor | None:
+async def authenticate(uow: UnitOfWork, *, token: str) -> Actor | None:
     """The actor of a live key, read afresh (never cached: a revoked key stops at once). On
     PostgreSQL the lookups of concurrent requests share one statement started after each of
-    them asked (``app.core.coalesce``), and the request's session stays unconnected."""
+    them asked (``app.core.coalesce``), and the request's session is not even made."""
     if not token.startswith(KEY_PREFIX) or len(token) > 200:
         return None
     key_hash = hash_api_key(token)
-    engine = session.bind
+    engine = uow.bind
     if isinstance(engine, AsyncEngine) and engine.dialect.name == "postgresql":
         return await coalesced(engine, "api_keys", _live_actors).get(key_hash)
-    row = await repository.live_by_hash(session, key_hash)
+    row = await repository.live_by_hash(uow.session, key_hash)
     if row is None:
         return None
     return Actor(key_id=row.id, role=Role(row.role), name=row.name)

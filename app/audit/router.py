@@ -19,8 +19,9 @@ from app.core.deps import Now, Paging, Uow
 from app.core.errors import FieldProblem, ValidationFailed, problem_responses
 from app.core.moments import UtcDateTime
 from app.core.pagination import Page
+from app.core.query_dates import ISO_QUERY_DATES
 
-router = APIRouter(prefix="/audit", tags=["Audit"])
+router = APIRouter(prefix="/audit", tags=["Audit"], dependencies=[ISO_QUERY_DATES])
 
 ENTITY_TYPES = """Entity types recorded: `trade`, `confirmation`, `obligation`,
 `settlement_instruction`, `status_advice`, `outbound_message`, `adjustment`, `penalty`,

@@ -12,6 +12,9 @@ from typing import Any
 import holidays
 
 MAX_SPAN_DAYS = 3660
+# The days one calendar remembers; then it starts afresh. A calendar lives as long as the
+# reference data it was made from, and clients name what days they like.
+_REMEMBERED_DAYS = 20_000
 
 
 @cache
@@ -44,6 +47,8 @@ class BusinessCalendar:
     def is_business_day(self, day: date) -> bool:
         known = self._business_days.get(day)
         if known is None:
+            if len(self._business_days) >= _REMEMBERED_DAYS:
+                self._business_days.clear()
             known = self._business_days[day] = not (
                 day.weekday() >= 5
                 or day in self.closed_days

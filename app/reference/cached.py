@@ -10,6 +10,7 @@ from datetime import date
 from typing import Any
 from weakref import WeakKeyDictionary
 
+from app.core.calendars import BusinessCalendar
 from app.reference.values import InstrumentRef, MarketRef
 
 
@@ -24,6 +25,11 @@ class ReferenceCache:
     closed_days: dict[str, list[date]] = field(default_factory=dict)
     books: set[str] = field(default_factory=set)
     counterparties: set[str] = field(default_factory=set)
+    # The markets' business calendars, made from the rows above (so as good as they are) at
+    # the first request that asks and shared by every ``ReferenceSet`` read under the token:
+    # made afresh per request, a single capture paid for two calendars and their first
+    # lookups each time.
+    calendars: dict[tuple[str, str], BusinessCalendar] = field(default_factory=dict)
 
 
 # One per engine (one per database): a test suite's SQLite and PostgreSQL never share rows.

@@ -2,11 +2,13 @@
 per table, whatever the batch's size) and every counterparty and account (clearing resolves
 trades against them). Both answer with frozen values, never ORM rows."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.core.coalesce import coalesced
+from app.core.db import UnitOfWork
 from app.reference.accounts import service as accounts
 from app.reference.books.service import known_books
 from app.reference.cached import ReferenceCache, cache_for
@@ -40,30 +42,33 @@ async def load_reference(
     One statement (the generation token) when the process has read them all before under the
     same token; the rows it lacks, one query per table."""
     token = await current_token(session)
-    return await _load(session, token, isins=isins, mics=mics, books=books, leis=leis)
+    named = {"isins": isins, "mics": mics, "books": books, "leis": leis}
+    return await _load(lambda: session, session.get_bind(), token, **named)
 
 
 async def load_reference_fresh(
-    session: AsyncSession,
+    uow: UnitOfWork,
     *,
     isins: Iterable[str],
     mics: Iterable[str],
     books: Iterable[str],
     leis: Iterable[str],
 ) -> ReferenceSet:
-    """``load_reference`` for a session that has written nothing: on PostgreSQL the token is
-    read outside it, in one statement with concurrent readers' (``app.core.coalesce``), started
-    after this call; the session connects only for rows the cache lacks."""
-    engine = session.bind
+    """``load_reference`` for a unit of work that has written nothing: on PostgreSQL the token
+    is read outside it, in one statement with concurrent readers' (``app.core.coalesce``),
+    started after this call; its session is used (so made) only for rows the cache lacks."""
+    engine = uow.bind
+    named = {"isins": isins, "mics": mics, "books": books, "leis": leis}
     if isinstance(engine, AsyncEngine) and engine.dialect.name == "postgresql":
         token = await coalesced(engine, "reference_token", committed_token).get(None)
-    else:
-        token = await current_token(session)
-    return await _load(session, token, isins=isins, mics=mics, books=books, leis=leis)
+        return await _load(lambda: uow.session, engine.sync_engine, token, **named)
+    token = await current_token(uow.session)
+    return await _load(lambda: uow.session, uow.session.get_bind(), token, **named)
 
 
 async def _load(
-    session: AsyncSession,
+    session_of: Callable[[], AsyncSession],
+    bind: Any,
     token: str | None,
     *,
     isins: Iterable[str],
@@ -71,18 +76,21 @@ async def _load(
     books: Iterable[str],
     leis: Iterable[str],
 ) -> ReferenceSet:
-    cache = cache_for(session.get_bind(), token)
+    """``session_of``: the session to read what the cache (``bind``'s, for ``token``) lacks."""
+    cache = cache_for(bind, token)
     wanted_isins = set(isins)
     if missing := wanted_isins - cache.instruments.keys():
-        cache.instruments.update(await instruments.instruments_by_isin(session, isins=missing))
+        found = await instruments.instruments_by_isin(session_of(), isins=missing)
+        cache.instruments.update(found)
     found_instruments = {i: cache.instruments[i] for i in wanted_isins if i in cache.instruments}
     wanted_mics = set(mics) | {i.mic for i in found_instruments.values()}
-    await _fill_markets(session, cache, wanted_mics - cache.markets.keys())
+    if missing := wanted_mics - cache.markets.keys():
+        await _fill_markets(session_of(), cache, missing)
     wanted_books, wanted_leis = set(books), set(leis)
     if missing := wanted_books - cache.books:
-        cache.books |= await known_books(session, codes=missing)
+        cache.books |= await known_books(session_of(), codes=missing)
     if missing := wanted_leis - cache.counterparties:
-        cache.counterparties |= await counterparties.known_leis(session, leis=missing)
+        cache.counterparties |= await counterparties.known_leis(session_of(), leis=missing)
     found_markets = {m: cache.markets[m] for m in wanted_mics if m in cache.markets}
     return ReferenceSet(
         instruments=found_instruments,
@@ -90,6 +98,7 @@ async def _load(
         books=wanted_books & cache.books,
         counterparties=wanted_leis & cache.counterparties,
         closed_days={m: list(cache.closed_days[m]) for m in found_markets if cache.closed_days[m]},
+        _calendars=cache.calendars,
     )
 
 

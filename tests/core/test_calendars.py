@@ -4,6 +4,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from app.core import calendars
 from app.core.calendars import (
     MAX_SPAN_DAYS,
     BusinessCalendar,
@@ -199,3 +200,16 @@ def test_calendar_keeps_its_codes_and_closed_days() -> None:
     calendar = BusinessCalendar(["XNYS", "FED"], closed_days=[d("2026-11-24"), d("2026-11-24")])
     assert calendar.codes == ("XNYS", "FED")
     assert calendar.closed_days == frozenset({d("2026-11-24")})
+
+
+def test_a_calendar_remembers_a_bounded_number_of_days(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(calendars, "_REMEMBERED_DAYS", 10)
+    calendar = BusinessCalendar(["XNYS"])
+    days = [d("2026-11-01") + timedelta(days=n) for n in range(40)]
+    answers = [calendar.is_business_day(day) for day in days]
+
+    assert len(calendar._business_days) <= 10
+    # Forgetting changes no answer.
+    assert [calendar.is_business_day(day) for day in days] == answers
+    assert answers[25] is False  # 2026-11-26, Thanksgiving
+    assert answers.count(True) == 28  # 29 weekdays, less Thanksgiving

@@ -1,6 +1,7 @@
 """The HTTP contract every route shares: problem+json errors, request ids, probes, OpenAPI, auth."""
 
 import re
+import uuid
 from typing import Any
 
 import pytest
@@ -9,6 +10,7 @@ from sqlalchemy import text
 
 import app.reference.markets.service as reference_service
 from app.core.auth import Role
+from app.core.middleware import _new_request_id
 from app.core.migrations import head_revision
 from tests.conftest import Database
 from tests.support import Api, seal
@@ -106,6 +108,18 @@ async def test_a_request_id_is_generated_when_absent(api: Api) -> None:
     assert HEX32.match(first.headers["x-request-id"])
     assert HEX32.match(second.headers["x-request-id"])
     assert first.headers["x-request-id"] != second.headers["x-request-id"]
+    # Laid out as uuid4().hex was: version 4, RFC 4122 variant.
+    generated = uuid.UUID(hex=first.headers["x-request-id"])
+    assert (generated.version, generated.variant) == (4, uuid.RFC_4122)
+
+
+def test_generated_request_ids_are_uuid4_hex() -> None:
+    generated = [_new_request_id() for _ in range(500)]
+    assert len(set(generated)) == 500
+    assert all(HEX32.match(text) for text in generated)
+    assert {(uuid.UUID(hex=t).version, uuid.UUID(hex=t).variant) for t in generated} == {
+        (4, uuid.RFC_4122)
+    }
 
 
 @pytest.mark.parametrize(

@@ -84,3 +84,20 @@ async def test_every_tracked_table_has_its_triggers(session: AsyncSession) -> No
     found = {tuple(row) for row in (await session.execute(text(statement))).all()}
 
     assert found == expected
+
+
+async def test_calendars_are_kept_with_the_rows_and_renewed_with_them(
+    db: Database, session: AsyncSession, reference: None
+) -> None:
+    first = await load_reference(session, **NAMED)
+    calendar = first.trading_calendar("XNYS")
+    assert calendar.is_business_day(date(2026, 11, 27))
+    again = await load_reference(session, **NAMED)
+    assert again.trading_calendar("XNYS") is calendar  # made once under the token
+
+    await session.commit()
+    await _changed_elsewhere(db, _CLOSED_DAY)
+    changed = await load_reference(session, **NAMED)
+
+    assert changed.trading_calendar("XNYS") is not calendar
+    assert not changed.trading_calendar("XNYS").is_business_day(date(2026, 11, 27))

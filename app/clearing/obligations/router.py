@@ -12,8 +12,9 @@ from app.core.deps import AsOf, Paging, Uow
 from app.core.errors import problem_responses
 from app.core.identifiers import Isin, Lei
 from app.core.pagination import Page
+from app.core.query_dates import ISO_QUERY_DATES
 
-router = APIRouter(tags=["Clearing"])
+router = APIRouter(tags=["Clearing"], dependencies=[ISO_QUERY_DATES])
 
 
 @router.get(

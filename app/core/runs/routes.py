@@ -21,6 +21,7 @@ from app.core.errors import problem_responses
 from app.core.idempotency import REPLAYED_HEADER, IdempotencyKey, idempotent_create
 from app.core.moments import UtcDateTime
 from app.core.pagination import Page
+from app.core.query_dates import ISO_QUERY_DATES
 from app.core.runs import framework
 from app.core.runs.framework import R, RunType
 
@@ -234,6 +235,7 @@ def add_run_routes(router: APIRouter, runs: RunRoutes, *, summaries: tuple[str, 
         response_model=Page[out],  # type: ignore[valid-type]
         responses=problem_responses(),
         summary=listing,
+        dependencies=[ISO_QUERY_DATES],
     )
     router.add_api_route(
         item,
@@ -243,4 +245,5 @@ def add_run_routes(router: APIRouter, runs: RunRoutes, *, summaries: tuple[str, 
         response_model=out,
         responses=problem_responses(404),
         summary=one,
+        dependencies=[ISO_QUERY_DATES],
     )

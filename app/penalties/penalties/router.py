@@ -11,6 +11,7 @@ from app.core.deps import Now, Paging, Uow
 from app.core.errors import problem_responses
 from app.core.identifiers import Lei
 from app.core.pagination import Page
+from app.core.query_dates import ISO_QUERY_DATES
 from app.core.reporting import CSV_RESPONSE, FormatQuery, ReportFormat, csv_lines, csv_response
 from app.penalties.calculation import Party, PenaltyKind
 from app.penalties.penalties import service
@@ -19,7 +20,7 @@ from app.penalties.penalties.monthly import CSV_COLUMNS, monthly_report
 from app.penalties.penalties.schemas import MonthlyPenaltiesOut, PenaltyOut, PenaltyReverseIn
 from app.penalties.penalties.states import PenaltyStatus
 
-router = APIRouter(tags=["Penalties"])
+router = APIRouter(tags=["Penalties"], dependencies=[ISO_QUERY_DATES])
 reports_router = APIRouter(tags=["Reports"])
 
 MONTH = r"^[1-9]\d{3}-(0[1-9]|1[0-2])$"  # years from 1000: 0000-01 is no month (a 500)

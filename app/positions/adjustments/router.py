@@ -8,6 +8,7 @@ from app.core.deps import AsOf, Now, Paging, Uow
 from app.core.errors import problem_responses
 from app.core.idempotency import IdempotencyKey, idempotent_create
 from app.core.pagination import Page
+from app.core.query_dates import ISO_QUERY_DATES
 from app.positions.adjustments import service
 from app.positions.adjustments.auth import AdjustmentsRead, AdjustmentsWrite
 from app.positions.adjustments.models import Adjustment
@@ -21,7 +22,7 @@ from app.positions.adjustments.schemas import (
 from app.positions.adjustments.states import AdjustmentStatus
 from app.positions.journal.schemas import PostingOut
 
-router = APIRouter(tags=["Adjustments"])
+router = APIRouter(tags=["Adjustments"], dependencies=[ISO_QUERY_DATES])
 
 
 def _adjustment_out(adjustment: Adjustment) -> AdjustmentOut:

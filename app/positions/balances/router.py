@@ -10,6 +10,7 @@ from app.core.errors import FieldProblem, ValidationFailed, problem_responses
 from app.core.identifiers import Currency, Isin
 from app.core.moments import UtcDateTime
 from app.core.pagination import Page
+from app.core.query_dates import ISO_QUERY_DATES
 from app.positions.balances import service
 from app.positions.balances.auth import PositionsRead
 from app.positions.balances.schemas import Basis, CashBalanceOut, PositionOut
@@ -48,7 +49,7 @@ def _views_of(
 
 Code = Annotated[str | None, Query(min_length=1, max_length=64)]
 
-router = APIRouter(tags=["Positions"])
+router = APIRouter(tags=["Positions"], dependencies=[ISO_QUERY_DATES])
 
 
 @router.get(

@@ -9,6 +9,7 @@ from app.core.deps import Paging, Uow
 from app.core.errors import problem_responses
 from app.core.moments import UtcDateTime
 from app.core.pagination import Page
+from app.core.query_dates import ISO_QUERY_DATES
 from app.positions.journal import service
 from app.positions.journal.auth import JournalRead
 from app.positions.journal.entries import EntryKind
@@ -17,7 +18,7 @@ from app.positions.journal.schemas import JournalEntryOut, PostingOut
 
 Code = Annotated[str | None, Query(min_length=1, max_length=64)]
 
-router = APIRouter(tags=["Journal"])
+router = APIRouter(tags=["Journal"], dependencies=[ISO_QUERY_DATES])
 
 
 def _entry_out(view: service.EntryView) -> JournalEntryOut:

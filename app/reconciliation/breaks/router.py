@@ -12,6 +12,7 @@ from app.core.errors import FieldProblem, ValidationFailed, problem_responses
 from app.core.idempotency import IdempotencyKey, idempotent_create
 from app.core.moments import UtcDateTime
 from app.core.pagination import Page
+from app.core.query_dates import ISO_QUERY_DATES
 from app.core.versioning import etag, parse_optional_if_match
 from app.reconciliation.breaks import service
 from app.reconciliation.breaks.auth import BreaksRead, BreaksWrite
@@ -28,7 +29,7 @@ from app.reconciliation.breaks.states import BreakStatus
 from app.reconciliation.matching.ageing import AgeingBucket
 
 PATH = "/breaks"
-router = APIRouter(prefix=PATH, tags=["Reconciliation breaks"])
+router = APIRouter(prefix=PATH, tags=["Reconciliation breaks"], dependencies=[ISO_QUERY_DATES])
 
 Version = Annotated[int | None, Depends(parse_optional_if_match)]
 BREAK_AS_OF = (

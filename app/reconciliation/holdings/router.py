@@ -16,6 +16,7 @@ from app.core.deps import Now, Paging, Uow
 from app.core.errors import UnsupportedMediaType, problem_responses
 from app.core.idempotency import IdempotencyKey, run_idempotent
 from app.core.pagination import Page
+from app.core.query_dates import ISO_QUERY_DATES
 from app.reconciliation.holdings import service
 from app.reconciliation.holdings.auth import HoldingsRead, HoldingsWrite
 from app.reconciliation.holdings.parsing.csv_format import StatementDefaults
@@ -27,7 +28,9 @@ from app.reconciliation.holdings.schemas import (
     HoldingsStatementOut,
 )
 
-router = APIRouter(prefix="/holdings-statements", tags=["Statements"])
+router = APIRouter(
+    prefix="/holdings-statements", tags=["Statements"], dependencies=[ISO_QUERY_DATES]
+)
 
 
 class HoldingsFormatUnknown(UnsupportedMediaType):

@@ -9,6 +9,7 @@ from app.core.deps import AsOf, Now, Paging, Uow
 from app.core.errors import problem_responses
 from app.core.idempotency import IdempotencyKey, idempotent_create
 from app.core.pagination import Page
+from app.core.query_dates import ISO_QUERY_DATES
 from app.core.versioning import etag, parse_if_match
 from app.reconciliation.auth import MappingsWrite, ReconciliationRead
 from app.reconciliation.mappings import service
@@ -20,7 +21,7 @@ from app.reconciliation.mappings.schemas import (
 )
 
 PREFIX = "/statement-mappings"
-router = APIRouter(prefix=PREFIX, tags=["Statement mappings"])
+router = APIRouter(prefix=PREFIX, tags=["Statement mappings"], dependencies=[ISO_QUERY_DATES])
 
 Name = Annotated[MappingName, Path(description="The mapping's name.")]
 Version = Annotated[int, Depends(parse_if_match)]

@@ -10,6 +10,7 @@ from app.core.deps import AsOf, Now, Paging, Uow
 from app.core.errors import problem_responses
 from app.core.idempotency import IdempotencyKey, idempotent_create
 from app.core.pagination import Page
+from app.core.query_dates import ISO_QUERY_DATES
 from app.core.versioning import etag, parse_if_match
 from app.reconciliation.matches import manual, service
 from app.reconciliation.matches.auth import MatchesRead, MatchesWrite
@@ -17,7 +18,7 @@ from app.reconciliation.matches.schemas import ManualMatchIn, MatchOut, UnmatchI
 from app.reconciliation.matches.states import MatchStatus
 
 PATH = "/matches"
-router = APIRouter(prefix=PATH, tags=["Reconciliation"])
+router = APIRouter(prefix=PATH, tags=["Reconciliation"], dependencies=[ISO_QUERY_DATES])
 
 
 def optional_version(

@@ -9,13 +9,14 @@ from app.core.deps import AsOf, Now, Paging, Uow
 from app.core.errors import problem_responses
 from app.core.idempotency import IdempotencyKey, idempotent_create
 from app.core.pagination import Page
+from app.core.query_dates import ISO_QUERY_DATES
 from app.core.versioning import etag, parse_if_match
 from app.reconciliation.rules import service
 from app.reconciliation.rules.auth import RulesRead, RulesWrite
 from app.reconciliation.rules.schemas import RuleIn, RuleOut, RuleReplacement
 
 PATH = "/reconciliation-rules"
-router = APIRouter(prefix=PATH, tags=["Reconciliation rules"])
+router = APIRouter(prefix=PATH, tags=["Reconciliation rules"], dependencies=[ISO_QUERY_DATES])
 
 Version = Annotated[int, Depends(parse_if_match)]
 RuleNamePath = Annotated[str, Path(max_length=64, examples=["exact-reference"])]

@@ -13,6 +13,7 @@ from app.core.deps import Now, Paging, Uow
 from app.core.errors import problem_responses
 from app.core.idempotency import IdempotencyKey, idempotent_create
 from app.core.pagination import Page
+from app.core.query_dates import ISO_QUERY_DATES
 from app.reconciliation.auth import ReconciliationRead, StatementsWrite
 from app.reconciliation.mappings.schemas import MappingName
 from app.reconciliation.statements import service
@@ -26,7 +27,7 @@ from app.reconciliation.statements.schemas import (
     StatementSummary,
 )
 
-router = APIRouter(prefix="/statements", tags=["Statements"])
+router = APIRouter(prefix="/statements", tags=["Statements"], dependencies=[ISO_QUERY_DATES])
 
 
 @router.post(

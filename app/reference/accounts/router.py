@@ -10,13 +10,14 @@ from app.core.errors import problem_responses
 from app.core.idempotency import IdempotencyKey, idempotent_create
 from app.core.identifiers import Currency
 from app.core.pagination import Page
+from app.core.query_dates import ISO_QUERY_DATES
 from app.core.versioning import etag
 from app.reference.accounts import service
 from app.reference.accounts.schemas import AccountIn, AccountKind, AccountOut, AccountPatch
 from app.reference.auth import ReferenceRead, ReferenceWrite
 from app.reference.http import API_PREFIX, Version
 
-router = APIRouter(prefix="/accounts", tags=["Accounts"])
+router = APIRouter(prefix="/accounts", tags=["Accounts"], dependencies=[ISO_QUERY_DATES])
 
 
 @router.post("", status_code=201, response_model=AccountOut, responses=problem_responses(409))

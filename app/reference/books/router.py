@@ -9,13 +9,14 @@ from app.core.deps import AsOf, Now, Paging, Uow
 from app.core.errors import problem_responses
 from app.core.idempotency import IdempotencyKey, idempotent_create
 from app.core.pagination import Page
+from app.core.query_dates import ISO_QUERY_DATES
 from app.core.versioning import etag
 from app.reference.auth import ReferenceRead, ReferenceWrite
 from app.reference.books import service
 from app.reference.books.schemas import BookIn, BookOut, BookPatch
 from app.reference.http import API_PREFIX, Version
 
-router = APIRouter(prefix="/books", tags=["Books"])
+router = APIRouter(prefix="/books", tags=["Books"], dependencies=[ISO_QUERY_DATES])
 
 
 @router.post("", status_code=201, response_model=BookOut, responses=problem_responses(409))

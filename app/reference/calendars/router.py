@@ -7,11 +7,12 @@ from fastapi import APIRouter, Query
 
 from app.core.deps import Uow
 from app.core.errors import problem_responses
+from app.core.query_dates import ISO_QUERY_DATES
 from app.reference.auth import ReferenceRead
 from app.reference.calendars import service
 from app.reference.calendars.schemas import BusinessDaysOut
 
-router = APIRouter(prefix="/calendars", tags=["Markets"])
+router = APIRouter(prefix="/calendars", tags=["Markets"], dependencies=[ISO_QUERY_DATES])
 
 
 @router.get(

@@ -9,6 +9,7 @@ from app.core.deps import AsOf, Now, Paging, Uow
 from app.core.errors import problem_responses
 from app.core.idempotency import IdempotencyKey, idempotent_create
 from app.core.pagination import Page
+from app.core.query_dates import ISO_QUERY_DATES
 from app.core.versioning import etag
 from app.reference.auth import ReferenceRead, ReferenceWrite
 from app.reference.counterparties import service
@@ -19,7 +20,9 @@ from app.reference.counterparties.schemas import (
 )
 from app.reference.http import API_PREFIX, Version
 
-router = APIRouter(prefix="/counterparties", tags=["Counterparties"])
+router = APIRouter(
+    prefix="/counterparties", tags=["Counterparties"], dependencies=[ISO_QUERY_DATES]
+)
 
 
 @router.post("", status_code=201, response_model=CounterpartyOut, responses=problem_responses(409))

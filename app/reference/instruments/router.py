@@ -10,6 +10,7 @@ from app.core.errors import problem_responses
 from app.core.idempotency import IdempotencyKey, idempotent_create
 from app.core.identifiers import Currency, Mic
 from app.core.pagination import Page
+from app.core.query_dates import ISO_QUERY_DATES
 from app.core.versioning import etag
 from app.reference.auth import ReferenceRead, ReferenceWrite
 from app.reference.http import API_PREFIX, Version
@@ -21,7 +22,7 @@ from app.reference.instruments.schemas import (
     InstrumentType,
 )
 
-router = APIRouter(prefix="/instruments", tags=["Instruments"])
+router = APIRouter(prefix="/instruments", tags=["Instruments"], dependencies=[ISO_QUERY_DATES])
 
 
 @router.post("", status_code=201, response_model=InstrumentOut, responses=problem_responses(409))

@@ -9,6 +9,7 @@ from app.core.deps import AsOf, Now, Paging, Uow
 from app.core.errors import problem_responses
 from app.core.idempotency import IdempotencyKey, idempotent_create
 from app.core.pagination import Page
+from app.core.query_dates import ISO_QUERY_DATES
 from app.core.versioning import etag
 from app.reference.auth import ReferenceRead, ReferenceWrite
 from app.reference.http import API_PREFIX, Version
@@ -21,7 +22,7 @@ from app.reference.markets.schemas import (
     MarketPatch,
 )
 
-router = APIRouter(prefix="/markets", tags=["Markets"])
+router = APIRouter(prefix="/markets", tags=["Markets"], dependencies=[ISO_QUERY_DATES])
 
 
 @router.post("", status_code=201, response_model=MarketOut, responses=problem_responses(409))

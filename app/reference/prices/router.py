@@ -11,11 +11,12 @@ from app.core.errors import problem_responses
 from app.core.idempotency import IdempotencyKey, idempotent_create
 from app.core.identifiers import Isin
 from app.core.pagination import Page
+from app.core.query_dates import ISO_QUERY_DATES
 from app.reference.auth import ReferenceRead, ReferenceWrite
 from app.reference.prices import service
 from app.reference.prices.schemas import PriceIn, PriceOut
 
-router = APIRouter(prefix="/prices", tags=["Prices"])
+router = APIRouter(prefix="/prices", tags=["Prices"], dependencies=[ISO_QUERY_DATES])
 
 
 @router.post("", status_code=201, response_model=PriceOut, responses=problem_responses(409))

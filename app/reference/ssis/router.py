@@ -10,13 +10,16 @@ from app.core.errors import problem_responses
 from app.core.idempotency import IdempotencyKey, idempotent_create
 from app.core.identifiers import Currency, Lei, Mic
 from app.core.pagination import Page
+from app.core.query_dates import ISO_QUERY_DATES
 from app.core.versioning import etag
 from app.reference.auth import ReferenceRead, ReferenceWrite
 from app.reference.http import API_PREFIX, Version
 from app.reference.ssis import service
 from app.reference.ssis.schemas import SsiIn, SsiOut, SsiPatch
 
-router = APIRouter(prefix="/ssis", tags=["Standing settlement instructions"])
+router = APIRouter(
+    prefix="/ssis", tags=["Standing settlement instructions"], dependencies=[ISO_QUERY_DATES]
+)
 
 
 @router.post("", status_code=201, response_model=SsiOut, responses=problem_responses(409))

@@ -8,6 +8,7 @@ from fastapi.responses import StreamingResponse
 
 from app.core.deps import Uow
 from app.core.errors import problem_responses
+from app.core.query_dates import ISO_QUERY_DATES
 from app.core.reporting import (
     CSV_RESPONSE,
     FormatQuery,
@@ -19,7 +20,7 @@ from app.reports.auth import ReportsRead
 from app.reports.blotter import service
 from app.reports.blotter.schemas import BlotterOut, BlotterTradeOut
 
-router = APIRouter(tags=["Reports"])
+router = APIRouter(tags=["Reports"], dependencies=[ISO_QUERY_DATES])
 
 
 @router.get(

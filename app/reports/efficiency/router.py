@@ -8,12 +8,13 @@ from fastapi.responses import StreamingResponse
 
 from app.core.deps import Now, Uow
 from app.core.errors import problem_responses
+from app.core.query_dates import ISO_QUERY_DATES
 from app.core.reporting import CSV_RESPONSE, FormatQuery, ReportFormat, csv_response
 from app.reports.auth import ReportsRead
 from app.reports.efficiency import service as efficiency
 from app.reports.efficiency.schemas import EfficiencyOut
 
-router = APIRouter(tags=["Reports"])
+router = APIRouter(tags=["Reports"], dependencies=[ISO_QUERY_DATES])
 
 
 @router.get(

@@ -9,13 +9,14 @@ from fastapi.responses import StreamingResponse
 
 from app.core.deps import Now, Uow
 from app.core.errors import problem_responses
+from app.core.query_dates import ISO_QUERY_DATES
 from app.core.reporting import CSV_RESPONSE, FormatQuery, ReportFormat, csv_lines, csv_response
 from app.positions.balances.schemas import Basis
 from app.reports.auth import ReportsRead
 from app.reports.positions import service
 from app.reports.positions.schemas import CSV_COLUMNS, PositionsReportOut
 
-router = APIRouter(tags=["Reports"])
+router = APIRouter(tags=["Reports"], dependencies=[ISO_QUERY_DATES])
 
 
 def _rows(report: dict[str, Any]) -> Iterator[dict[str, Any]]:

@@ -11,6 +11,7 @@ from app.core.errors import problem_responses
 from app.core.identifiers import Isin, Lei
 from app.core.moments import UtcDateTime
 from app.core.pagination import Page
+from app.core.query_dates import ISO_QUERY_DATES
 from app.core.reporting import CSV_RESPONSE, FormatQuery, ReportFormat, csv_lines, csv_response
 from app.core.versioning import etag, parse_if_match
 from app.settlement.auth import (
@@ -32,8 +33,8 @@ from app.settlement.instructions.states import InstructionStatus
 
 Version = Annotated[int, Depends(parse_if_match)]
 
-router = APIRouter(tags=["Settlement instructions"])
-reports_router = APIRouter(tags=["Reports"])
+router = APIRouter(tags=["Settlement instructions"], dependencies=[ISO_QUERY_DATES])
+reports_router = APIRouter(tags=["Reports"], dependencies=[ISO_QUERY_DATES])
 
 
 @router.get(

@@ -35,7 +35,7 @@ from app.core.idempotency import Claim, fingerprint, idempotent_create
 from app.core.json_answer import PlainJSONResponse
 from app.core.logging import get_logger
 from app.trades.capture import service
-from app.trades.capture.schemas import TradeIn, TradeOut
+from app.trades.capture.schemas import TradeIn, TradeOut, trade_answer
 from app.trades.capture.service import NewTrade
 
 _log = get_logger(__name__)
@@ -163,11 +163,12 @@ def _groups(app: FastAPI) -> CaptureGroups:
     return groups
 
 
-def _grouping(request: Request, session: AsyncSession) -> bool:
+def _grouping(request: Request, uow: UnitOfWork) -> bool:
     """On where it is worth it: SQLite lets one writer in at a time (each request's transaction
     takes the lock from its first statement), so captures never queue up there."""
+    bind = uow.bind
     return bool(request.app.state.settings.trade_capture_grouping) and (
-        session.get_bind().dialect.name == "postgresql"
+        bind is not None and bind.dialect.name == "postgresql"
     )
 
 
@@ -202,21 +203,22 @@ async def create_trade(
             location=_location,
         )
 
-    if not _grouping(request, uow.session):
+    if not _grouping(request, uow):
         return await alone()
     try:
-        new = await service.prepare_trade(uow.session, data=data, actor=actor, now=now, fresh=True)
+        new = await service.prepare_fresh_trade(uow, data=data, actor=actor, now=now)
     except ValidationFailed:
         if key is None:
             raise
         return await alone()  # a stored answer, or another body under the key, comes first
     # The group writes on a connection of its own: this one (if reference rows were read on
     # it) goes back to the pool meanwhile.
-    if uow.session.in_transaction():
-        await uow.session.rollback()
+    session = uow.made_session
+    if session is not None and session.in_transaction():
+        await session.rollback()
     # The answer when booked, made here rather than in the group's transaction: it is the row
     # the group inserts (``capture_group`` answers with that row, not read back).
-    body = TradeOut.model_validate(new.row).model_dump(mode="json", by_alias=True)
+    body = trade_answer(new.row)
     claim = None
     if key is not None:
         fingerprinted = fingerprint(request.method, request.url.path, data)

@@ -7,11 +7,13 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.db import get_uow
 from app.core.deps import AsOf, Now, Paging, Uow
 from app.core.errors import problem_responses
 from app.core.idempotency import IdempotencyKey, idempotent_create
 from app.core.identifiers import Isin, Lei
 from app.core.pagination import Page
+from app.core.query_dates import ISO_QUERY_DATES
 from app.core.versioning import etag, parse_if_match
 from app.trades.capture import grouped, service
 from app.trades.capture.auth import TradesRead, TradesWrite
@@ -40,7 +42,6 @@ router = APIRouter(prefix="/trades", tags=["Trades"])
 async def create_trade(
     body: TradeIn,
     request: Request,
-    uow: Uow,
     actor: TradesWrite,
     clock: Now,
     key: IdempotencyKey = None,
@@ -49,6 +50,9 @@ async def create_trade(
     gross, accrued interest (bonds) and net amounts, and books it as `captured`.
 
     The same `external_id` in the same book is 409, naming the trade already booked."""
+    # The unit of work the key's check made (get_uow: one per request), not a dependency of
+    # its own: FastAPI would solve it again at every request, the busiest route's.
+    uow = await get_uow(request)
     return await grouped.create_trade(request, uow, data=body, actor=actor, now=clock(), key=key)
 
 
@@ -87,7 +91,13 @@ async def create_trade_batch(
     )
 
 
-@router.get("", response_model=Page[TradeOut], responses=problem_responses(), summary="List trades")
+@router.get(
+    "",
+    response_model=Page[TradeOut],
+    responses=problem_responses(),
+    summary="List trades",
+    dependencies=[ISO_QUERY_DATES],
+)
 async def list_trades(
     uow: Uow,
     _actor: TradesRead,
@@ -113,7 +123,11 @@ async def list_trades(
 
 
 @router.get(
-    "/{trade_id}", response_model=TradeOut, responses=problem_responses(404), summary="Get a trade"
+    "/{trade_id}",
+    response_model=TradeOut,
+    responses=problem_responses(404),
+    summary="Get a trade",
+    dependencies=[ISO_QUERY_DATES],
 )
 async def get_trade(
     trade_id: str,

@@ -20,6 +20,7 @@ from app.audit.service import (
 )
 from app.core import bulk
 from app.core.auth import Actor
+from app.core.db import UnitOfWork
 from app.core.errors import Conflict, FieldProblem, NotFound, ValidationFailed
 from app.core.ids import new_id
 from app.core.pagination import PageRequest
@@ -206,22 +207,35 @@ def _new_trade(
 
 
 async def prepare_trade(
-    session: AsyncSession, *, data: TradeIn, actor: Actor, now: datetime, fresh: bool = False
+    session: AsyncSession, *, data: TradeIn, actor: Actor, now: datetime
 ) -> NewTrade:
     """Evaluate one trade against reference data (422 when a rule fails) and make it ready to
-    write; nothing is written. ``fresh``: the session has written nothing, so the reference
-    data's token may be read outside it (``load_reference_fresh``)."""
+    write; nothing is written."""
     terms = _terms(data)
-    if fresh:
-        reference = await load_reference_fresh(
-            session,
-            isins=[terms.isin],
-            mics=[terms.venue],
-            books=[terms.book],
-            leis=[terms.counterparty_lei],
-        )
-    else:
-        reference = await _reference_for(session, [terms])
+    reference = await _reference_for(session, [terms])
+    return _prepared(terms, reference, data=data, actor=actor, now=now)
+
+
+async def prepare_fresh_trade(
+    uow: UnitOfWork, *, data: TradeIn, actor: Actor, now: datetime
+) -> NewTrade:
+    """``prepare_trade`` in a unit of work that has written nothing, so the reference data's
+    token may be read outside it (``load_reference_fresh``): its session is not even made
+    when the cached reference rows are all the trade needs."""
+    terms = _terms(data)
+    reference = await load_reference_fresh(
+        uow,
+        isins=[terms.isin],
+        mics=[terms.venue],
+        books=[terms.book],
+        leis=[terms.counterparty_lei],
+    )
+    return _prepared(terms, reference, data=data, actor=actor, now=now)
+
+
+def _prepared(
+    terms: TradeTerms, reference: ReferenceSet, *, data: TradeIn, actor: Actor, now: datetime
+) -> NewTrade:
     outcome = evaluate(terms, reference, now=now)
     if isinstance(outcome, list):
         raise ValidationFailed(_summary(outcome), errors=outcome)

@@ -12,6 +12,7 @@ from app.core.errors import problem_responses
 from app.core.idempotency import IdempotencyKey, idempotent_create
 from app.core.identifiers import Lei, Mic
 from app.core.pagination import Page
+from app.core.query_dates import ISO_QUERY_DATES
 from app.core.reporting import CSV_RESPONSE, FormatQuery, ReportFormat, csv_lines, csv_response
 from app.trades.confirmations import service
 from app.trades.confirmations.auth import ConfirmationsRead, ConfirmationsWrite, Operations
@@ -170,6 +171,7 @@ async def list_confirmations(
     response_model=ConfirmationOut,
     responses=problem_responses(404),
     summary="Get a confirmation",
+    dependencies=[ISO_QUERY_DATES],
 )
 async def get_confirmation(
     confirmation_id: str, uow: Uow, _actor: ConfirmationsRead, as_of: AsOf = None
