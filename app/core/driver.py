@@ -164,7 +164,7 @@ def insert_from_arrays(table: Table, keys: Sequence[str], *, prefix: str = "n") 
     key takes its type from the column it names)."""
     columns = [table.c[key] for key in keys]
     given = (
-        func.unnest(*(_array_parameter(column, prefix) for column in columns))
+        func.unnest(*(array_parameter(column, prefix) for column in columns))
         .table_valued(*(c.key for c in columns), with_ordinality="ordinal")
         .render_derived(name=f"{prefix}_given")
     )
@@ -172,7 +172,9 @@ def insert_from_arrays(table: Table, keys: Sequence[str], *, prefix: str = "n") 
     return postgresql_insert(table).from_select(list(keys), rows)
 
 
-def _array_parameter(column: Column[Any], prefix: str) -> Any:
+def array_parameter(column: Column[Any], prefix: str) -> Any:
+    """The parameter ``{prefix}_{column.key}``: an array of the column's values, as
+    ``arrays_of`` gives it (for statements over arrays other than ``insert_from_arrays``)."""
     name = f"{prefix}_{column.key}"
     if python_type_of(column) in _AS_TEXT:
         return cast(bindparam(name, type_=Text()), ARRAY(column.type))
