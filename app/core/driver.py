@@ -192,12 +192,27 @@ def arrays_of(
     }
 
 
+# Per (dialect, column): how its values are written into an array's text, None for a column
+# whose array goes as it is. Looked up once: a capture group builds some forty arrays.
+_WRITERS: dict[tuple[str, Column[Any]], tuple[Callable[[Any], Any] | None] | None] = {}
+
+
+def _writer(dialect: Dialect, column: Column[Any]) -> tuple[Callable[[Any], Any] | None] | None:
+    key = (dialect.name, column)
+    if key not in _WRITERS:
+        as_text = python_type_of(column) in _AS_TEXT
+        process = column.type.dialect_impl(dialect).bind_processor(dialect) if as_text else None
+        _WRITERS[key] = (process,) if as_text else None
+    return _WRITERS[key]
+
+
 def _column_array(dialect: Dialect, column: Column[Any], values: Sequence[Any]) -> Any:
-    if python_type_of(column) not in _AS_TEXT:
+    writer = _writer(dialect, column)
+    if writer is None:
         return values
     # Each value through the column's bind processor first (a decimal checked finite, a time
     # zone-aware and in UTC), as an INSERT would send it.
-    process = column.type.dialect_impl(dialect).bind_processor(dialect)
+    (process,) = writer
     texts: dict[int, str] = {}
     written = []
     for value in values:
