@@ -164,7 +164,7 @@ def insert_from_arrays(table: Table, keys: Sequence[str], *, prefix: str = "n") 
     key takes its type from the column it names)."""
     columns = [table.c[key] for key in keys]
     given = (
-        func.unnest(*(_array_parameter(column, prefix) for column in columns))
+        func.unnest(*(array_parameter(column, prefix) for column in columns))
         .table_valued(*(c.key for c in columns), with_ordinality="ordinal")
         .render_derived(name=f"{prefix}_given")
     )
@@ -172,7 +172,9 @@ def insert_from_arrays(table: Table, keys: Sequence[str], *, prefix: str = "n") 
     return postgresql_insert(table).from_select(list(keys), rows)
 
 
-def _array_parameter(column: Column[Any], prefix: str) -> Any:
+def array_parameter(column: Column[Any], prefix: str) -> Any:
+    """The parameter ``{prefix}_{column.key}``: an array of the column's values, as
+    ``arrays_of`` gives it (for statements over arrays other than ``insert_from_arrays``)."""
     name = f"{prefix}_{column.key}"
     if python_type_of(column) in _AS_TEXT:
         return cast(bindparam(name, type_=Text()), ARRAY(column.type))
@@ -190,12 +192,27 @@ def arrays_of(
     }
 
 
+# Per (dialect, column): how its values are written into an array's text, None for a column
+# whose array goes as it is. Looked up once: a capture group builds some forty arrays.
+_WRITERS: dict[tuple[str, Column[Any]], tuple[Callable[[Any], Any] | None] | None] = {}
+
+
+def _writer(dialect: Dialect, column: Column[Any]) -> tuple[Callable[[Any], Any] | None] | None:
+    key = (dialect.name, column)
+    if key not in _WRITERS:
+        as_text = python_type_of(column) in _AS_TEXT
+        process = column.type.dialect_impl(dialect).bind_processor(dialect) if as_text else None
+        _WRITERS[key] = (process,) if as_text else None
+    return _WRITERS[key]
+
+
 def _column_array(dialect: Dialect, column: Column[Any], values: Sequence[Any]) -> Any:
-    if python_type_of(column) not in _AS_TEXT:
+    writer = _writer(dialect, column)
+    if writer is None:
         return values
     # Each value through the column's bind processor first (a decimal checked finite, a time
     # zone-aware and in UTC), as an INSERT would send it.
-    process = column.type.dialect_impl(dialect).bind_processor(dialect)
+    (process,) = writer
     texts: dict[int, str] = {}
     written = []
     for value in values:

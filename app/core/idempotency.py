@@ -16,13 +16,14 @@ from typing import Annotated, Any
 from fastapi import Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import JSON, Integer, Row, String, bindparam, delete, select, update
+from sqlalchemy import JSON, Integer, Row, String, bindparam, delete, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core import driver
 from app.core.config import get_settings
 from app.core.db import Base, UnitOfWork, insert_or_nothing, table_of
 from app.core.errors import AppError, Conflict
@@ -216,12 +217,48 @@ _CLAIM_MANY = {
 }
 
 
+# The same on PostgreSQL from one array per column, in the arrays' order: one statement prepared
+# once whatever the number of keys, sent to asyncpg itself (``driver``): a capture group claims
+# its members' keys with it, and SQLAlchemy's executemany of RETURNING rows cost it more than
+# the database's work.
+_CLAIM_FROM_ARRAYS = text(
+    """
+INSERT INTO idempotency_keys (principal, key, fingerprint, status_code, response_body, created_at)
+SELECT principal, key, fingerprint, status_code, CAST(response_body AS json), created_at
+FROM unnest(CAST(:principals AS text[]), CAST(:keys AS text[]), CAST(:fingerprints AS text[]),
+            CAST(:status_codes AS integer[]), CAST(:bodies AS text[]),
+            CAST(:created_at AS timestamptz[]))
+     WITH ORDINALITY AS given(principal, key, fingerprint, status_code, response_body,
+                              created_at, n)
+ORDER BY n
+ON CONFLICT (principal, key) DO NOTHING
+RETURNING principal, key
+"""
+)
+
+
 async def claim_many(session: AsyncSession, claims: Sequence[Claim]) -> set[tuple[str, str]]:
     """``_claim`` for many keys (distinct), in one statement, in key order (concurrent
     claimers wait on each other in one order): the (principal, key) pairs now held, each with
     its claim's answer stored already (replays see it only once the transaction commits)."""
     if not claims:
         return set()
+    ordered = sorted(claims, key=lambda claim: claim.identity)
+    dialect = session.get_bind().dialect
+    if dialect.name == "postgresql":
+        # Each value as its column binds it (the answer as JSON text, the time checked UTC).
+        body = _KEYS.c.response_body.type.dialect_impl(dialect).bind_processor(dialect)
+        when = _KEYS.c.created_at.type.dialect_impl(dialect).bind_processor(dialect)
+        arrays = {
+            "principals": [claim.principal for claim in ordered],
+            "keys": [claim.key for claim in ordered],
+            "fingerprints": [claim.fingerprint for claim in ordered],
+            "status_codes": [claim.status_code for claim in ordered],
+            "bodies": [claim.answer if body is None else body(claim.answer) for claim in ordered],
+            "created_at": [claim.now if when is None else when(claim.now) for claim in ordered],
+        }
+        rows = await driver.fetch(session, _CLAIM_FROM_ARRAYS, arrays)
+        return {(principal, key) for principal, key in rows}
     rows = [
         {
             "principal": claim.principal,
@@ -231,9 +268,9 @@ async def claim_many(session: AsyncSession, claims: Sequence[Claim]) -> set[tupl
             "response_body": claim.answer,
             "created_at": claim.now,
         }
-        for claim in sorted(claims, key=lambda claim: claim.identity)
+        for claim in ordered
     ]
-    statement = _CLAIM_MANY[session.get_bind().dialect.name]
+    statement = _CLAIM_MANY[dialect.name]
     return {(principal, key) for principal, key in await session.execute(statement, rows)}
 
 

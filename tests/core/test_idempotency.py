@@ -1,13 +1,13 @@
 """Idempotency-Key on creating POSTs: replay, reuse with another body, principals, expiry."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
 from app.core.db import UnitOfWork
-from app.core.idempotency import IdempotencyRecord, purge_expired
+from app.core.idempotency import Claim, IdempotencyRecord, claim_many, purge_expired
 from tests.conftest import Database
 from tests.factories import trade_payload
 from tests.support import Api, problem_fields
@@ -280,3 +280,43 @@ async def test_purge_expired_forgets_only_keys_past_the_retention(
         keys = (await session.scalars(select(IdempotencyRecord.key))).all()
     assert list(keys) == ["new"]
     assert len(await _trades(api)) == 2
+
+
+async def test_claim_many_holds_the_free_keys_with_their_answers_in_key_order(
+    db: Database,
+) -> None:
+    """A capture group claims its members' keys at once (on PostgreSQL from arrays, straight
+    to asyncpg): each free key is held with its answer stored; a key another holds is not."""
+    now = datetime(2026, 12, 6, 9, 30, tzinfo=UTC)
+    async with db.sessionmaker() as session:
+        await claim_many(session, [Claim("key_a", "taken", "f0", 201, now, answer={"id": 0})])
+        await session.commit()
+    claims = [
+        Claim("key_b", "k-2", "f2", 201, now, answer={"id": "trd_2", "price": "189.25"}),
+        Claim("key_a", "taken", "f9", 201, now, answer={"id": 9}),
+        Claim("key_a", "k-1", "f1", 201, now, answer={"id": "trd_1", "tags": ["a", "b"]}),
+    ]
+
+    async with db.sessionmaker() as session:
+        held = await claim_many(session, claims)
+        await session.commit()
+
+    assert held == {("key_a", "k-1"), ("key_b", "k-2")}
+    async with db.sessionmaker() as session:
+        rows = (
+            await session.execute(
+                select(
+                    IdempotencyRecord.principal,
+                    IdempotencyRecord.key,
+                    IdempotencyRecord.fingerprint,
+                    IdempotencyRecord.status_code,
+                    IdempotencyRecord.response_body,
+                    IdempotencyRecord.created_at,
+                ).order_by(IdempotencyRecord.principal, IdempotencyRecord.key)
+            )
+        ).all()
+    assert [tuple(row) for row in rows] == [
+        ("key_a", "k-1", "f1", 201, {"id": "trd_1", "tags": ["a", "b"]}, now),
+        ("key_a", "taken", "f0", 201, {"id": 0}, now),
+        ("key_b", "k-2", "f2", 201, {"id": "trd_2", "price": "189.25"}, now),
+    ]

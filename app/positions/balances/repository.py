@@ -21,6 +21,7 @@ from sqlalchemy import (
     func,
     null,
     select,
+    text,
     true,
     tuple_,
     update,
@@ -41,6 +42,7 @@ from app.positions.journal.models import JournalEntry, PendingEntry, PendingPost
 from app.positions.ledger_accounts.models import LedgerAccount
 
 _CHUNK = 500
+LOCK_AT_MOST = _CHUNK  # keys ``lock_heads_when_all_exist`` locks in one statement at most
 _MAX_STRIPE = 2**31 - 2
 
 
@@ -210,6 +212,76 @@ async def lock_heads_when_all_exist(
     if len(rows) != len(keys):
         return None
     return {(row.ledger_account, row.asset): _head(row) for row in rows}
+
+
+# ``lock_heads_when_all_exist`` of some keys and ``claim_stripes`` of others in one statement
+# (one round trip: a capture group takes both). The stripe-0 rows are locked first, in key
+# order, as ``lock_heads_when_all_exist`` locks them (none when one has no row); then, for each
+# other key, its lowest stripe no transaction holds, held ones skipped (never waits), as
+# ``claim_stripes``. ``whole`` tells a locked row from a claimed one.
+_LOCK_AND_CLAIM = text(
+    """
+WITH locked AS (
+    SELECT b.id, b.ledger_account, b.asset, b.posted, b.pending, b.cost, b.realized_pnl,
+           b.last_date, b.last_trade_at
+    FROM ledger_balances AS b
+    JOIN unnest(CAST(:accounts AS text[]), CAST(:assets AS text[])) AS wanted(account, asset)
+      ON b.ledger_account = wanted.account AND b.asset = wanted.asset
+    WHERE b.stripe = 0
+      AND (SELECT count(*)
+           FROM ledger_balances AS c
+           JOIN unnest(CAST(:accounts AS text[]), CAST(:assets AS text[]))
+                AS present(account, asset)
+             ON c.ledger_account = present.account AND c.asset = present.asset
+           WHERE c.stripe = 0) = :wanted
+    ORDER BY b.ledger_account, b.asset
+    FOR UPDATE OF b
+), free AS (
+    SELECT f.id, f.ledger_account, f.asset, f.posted, f.pending, f.cost, f.realized_pnl,
+           f.last_date, f.last_trade_at
+    FROM unnest(CAST(:spread_accounts AS text[]), CAST(:spread_assets AS text[]))
+         AS spread(account, asset)
+    JOIN LATERAL (
+        SELECT x.id, x.ledger_account, x.asset, x.posted, x.pending, x.cost, x.realized_pnl,
+               x.last_date, x.last_trade_at
+        FROM ledger_balances AS x
+        WHERE x.ledger_account = spread.account AND x.asset = spread.asset
+        ORDER BY x.stripe
+        LIMIT 1
+        FOR UPDATE SKIP LOCKED
+    ) AS f ON true
+)
+SELECT true AS whole, * FROM locked
+UNION ALL
+SELECT false AS whole, * FROM free
+"""
+)
+
+
+async def lock_heads_and_claim_stripes(
+    session: AsyncSession, keys: Sequence[Key], spread: Sequence[Key]
+) -> tuple[dict[Key, Head] | None, dict[Key, Head]]:
+    """``lock_heads_when_all_exist(keys)`` and ``claim_stripes(spread)`` in one statement
+    (PostgreSQL; ``keys`` sorted and distinct, at most ``_CHUNK``): the heads locked, or None
+    when one of ``keys`` has no row (nothing locked then), and the stripes claimed."""
+    parameters = {
+        "accounts": [account for account, _ in keys],
+        "assets": [asset for _, asset in keys],
+        "wanted": len(keys),
+        "spread_accounts": [account for account, _ in spread],
+        "spread_assets": [asset for _, asset in spread],
+    }
+    locked: dict[Key, Head] = {}
+    claimed: dict[Key, Head] = {}
+    for row in await driver.fetch(session, _LOCK_AND_CLAIM, parameters):
+        head = Head(
+            row["id"],
+            Totals(row["posted"], row["pending"], row["cost"], row["realized_pnl"]),
+            row["last_date"],
+            row["last_trade_at"],
+        )
+        (locked if row["whole"] else claimed)[(row["ledger_account"], row["asset"])] = head
+    return (locked if len(locked) == len(keys) else None), claimed
 
 
 async def insert_empty(session: AsyncSession, keys: Iterable[Key], *, now: datetime) -> None:

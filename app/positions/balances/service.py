@@ -39,7 +39,9 @@ def _forget_locks(session: Session, transaction: SessionTransaction) -> None:
         session.info.pop(_CLAIMED, None)
 
 
-async def lock(session: AsyncSession, keys: Iterable[Key], *, now: datetime) -> dict[Key, Head]:
+async def lock(
+    session: AsyncSession, keys: Iterable[Key], *, now: datetime, spread: Iterable[Key] = ()
+) -> dict[Key, Head]:
     """Lock (creating where missing) the stripe-0 rows of ``keys`` until the transaction ends.
 
     Missing rows are created first, in key order, before any row is locked; then every row is
@@ -47,11 +49,21 @@ async def lock(session: AsyncSession, keys: Iterable[Key], *, now: datetime) -> 
     and on another's lock only once every row it wants exists: never in a circle. (Creating a
     row after locking others let two writers wait on each other: one on the other's
     uncommitted new row, the other in the first's queue of row locks.) A row locked once in a
-    transaction is not locked again: this transaction's view of it is kept."""
+    transaction is not locked again: this transaction's view of it is kept.
+
+    ``spread``: balances the transaction goes on to change (``apply``) whose stripes it may
+    claim now, in the same statement (PostgreSQL): one round trip fewer. Claiming never waits,
+    so it changes nothing of the locking order."""
     locked: dict[Key, Head] = session.info.setdefault(_LOCKED, {})
     wanted = sorted(set(keys) - locked.keys())
+    claiming = _claimable(session, set(spread) - set(wanted))
     # Mostly every row exists already: then one statement looks and locks.
-    heads = await repository.lock_heads_when_all_exist(session, wanted) if wanted else None
+    heads: dict[Key, Head] | None = None
+    if wanted and claiming and len(wanted) <= repository.LOCK_AT_MOST:
+        heads, free = await repository.lock_heads_and_claim_stripes(session, wanted, claiming)
+        session.info.setdefault(_CLAIMED, {}).update(free)
+    elif wanted:
+        heads = await repository.lock_heads_when_all_exist(session, wanted)
     if heads is not None:
         locked.update(heads)
     elif wanted:
@@ -64,6 +76,15 @@ async def lock(session: AsyncSession, keys: Iterable[Key], *, now: datetime) -> 
             await repository.insert_empty(session, missing, now=now)
         locked.update(await repository.lock_heads(session, wanted))
     return {key: locked[key] for key in keys}
+
+
+def _claimable(session: AsyncSession, keys: Iterable[Key]) -> list[Key]:
+    """Those of ``keys`` that ``apply`` would change on a stripe it claims and that this
+    transaction neither holds nor has locked (PostgreSQL; none elsewhere), sorted."""
+    if session.get_bind().dialect.name != "postgresql":
+        return []
+    held = (*session.info.get(_LOCKED, {}), *session.info.get(_CLAIMED, {}))
+    return sorted(key for key in set(keys).difference(held) if _stripable(key))
 
 
 def held_accounts(session: AsyncSession) -> set[str]:

@@ -152,7 +152,11 @@ async def _priced(
         for line in reversal.lines
         if line.cost is not None or line.realized_pnl is not None
     }
-    heads = await balances.lock(session, keys, now=now)
+    # The trades' other balances claimed with the lock (``apply`` changes them on stripes).
+    spread = {
+        (line.ledger_account, line.asset) for drafted in drafts for line in drafted.lines
+    } - keys
+    heads = await balances.lock(session, keys, now=now, spread=spread)
     holdings = {key: book_holding(head.totals) for key, head in heads.items()}
     for reversal in reversals:
         for line in reversal.lines:

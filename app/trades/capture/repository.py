@@ -1,6 +1,6 @@
 """Every query and lock on the trades table, named for what it fetches."""
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -70,34 +70,21 @@ async def insert_unless_booked(session: AsyncSession, row: dict[str, Any]) -> Tr
 
 
 async def insert_many_unless_booked(
-    session: AsyncSession, rows: Sequence[dict[str, Any]], *, as_objects: Callable[[str], bool]
-) -> dict[str, Trade | dict[str, Any]]:
+    session: AsyncSession, rows: Sequence[dict[str, Any]]
+) -> set[str]:
     """``insert_unless_booked`` for many new trades in one statement (rows with distinct
-    (book, external_id), inserted in the order given): the trades inserted, by id, each as the
-    session's own object where ``as_objects(id)`` (a later step of the transaction may change
-    it through the session), else as its row. Those whose (book, external_id) is booked
-    already are left out."""
+    (book, external_id), inserted in the order given): the ids of the trades inserted; those
+    whose (book, external_id) is booked already are left out. No ORM object is made (a
+    capture group made one a trade): a later step of the transaction that changes a trade
+    reads it afresh, locked (``lock``)."""
     if not rows:
-        return {}
+        return set()
     if session.get_bind().dialect.name == "postgresql":
         columns = {c.key: [row[c.key] for row in rows] for c in _TRADES.columns}
         arrays = driver.arrays_of(session.get_bind().dialect, _TRADES, columns)
-        inserted = {row[0] for row in await driver.fetch(session, _unnested_insert(), arrays)}
-    else:
-        result = await session.execute(_INSERT_UNLESS_BOOKED(session), list(rows))
-        inserted = set(result.scalars().all())
-    trades: dict[str, Trade | dict[str, Any]] = {}
-    for row in rows:
-        trade_id = row["id"]
-        if trade_id not in inserted:
-            continue
-        if as_objects(trade_id):
-            trade = trades[trade_id] = Trade(**row)
-            make_transient_to_detached(trade)
-            session.add(trade)
-        else:
-            trades[trade_id] = row
-    return trades
+        return {row[0] for row in await driver.fetch(session, _unnested_insert(), arrays)}
+    result = await session.execute(_INSERT_UNLESS_BOOKED(session), list(rows))
+    return set(result.scalars().all())
 
 
 _UNNESTED_INSERT: list[Any] = []

@@ -262,37 +262,40 @@ async def capture_group(
     session: AsyncSession, trades: Sequence[NewTrade]
 ) -> list[Trade | dict[str, Any] | Conflict]:
     """Book the trades of several requests in one transaction (``grouped``), each answered
-    as ``capture_trade`` answers it alone: its trade (its row when nothing after the insert
-    may change it: a trade on a locked-in venue matches no confirmation), or the 409 naming
-    the trade booked under its (book, external_id); of two in the group with the same, the
-    first is booked."""
+    as ``capture_trade`` answers it alone: its trade (its row, or the session's object where a
+    step after the insert changed it), or the 409 naming the trade booked under its (book,
+    external_id); of two in the group with the same, the first is booked."""
     first: dict[tuple[str, str], NewTrade] = {}
     for new in trades:
         first.setdefault(new.identity, new)
-    bilateral = {new.row["id"] for new in trades if not new.locked_in}
     # In (book, external_id) order: concurrent groups wait on each other's new rows in one order.
     inserted = await repository.insert_many_unless_booked(
-        session,
-        [first[identity].row for identity in sorted(first)],
-        as_objects=bilateral.__contains__,
+        session, [first[identity].row for identity in sorted(first)]
     )
     refused = [identity for identity, new in first.items() if new.row["id"] not in inserted]
     booked = await repository.booked_ids(session, refused) if refused else {}
     booked.update({i: new.row["id"] for i, new in first.items() if new.row["id"] in inserted})
-    await _book_new(session, [new for new in trades if new.row["id"] in inserted])
-    return [
-        inserted.get(new.row["id"]) or _booked_conflict(*new.identity, booked.get(new.identity))
-        for new in trades
-    ]
+    # A trade that booking changed (an alleged confirmation matched it) is answered as it is
+    # now; the others as inserted.
+    changed = await _book_new(session, [new for new in trades if new.row["id"] in inserted])
+    answers: list[Trade | dict[str, Any] | Conflict] = []
+    for new in trades:
+        trade_id = new.row["id"]
+        if trade_id in inserted:
+            answers.append(changed.get(trade_id) or new.row)
+        else:
+            answers.append(_booked_conflict(*new.identity, booked.get(new.identity)))
+    return answers
 
 
-async def _book_new(session: AsyncSession, trades: Sequence[NewTrade]) -> None:
+async def _book_new(session: AsyncSession, trades: Sequence[NewTrade]) -> dict[str, Trade]:
     """What follows the insert of new trades, for single, grouped and batch capture alike:
     their audit records (each with its request's actor and time), the alleged confirmations
     they match, and their trade-date bookings, one ``book_trades`` per API key (the journal
-    says who booked an entry) with every position locked first, in one order."""
+    says who booked an entry) with every position locked first, in one order. Returns the
+    trades a matching confirmation moved, by id, as they are now."""
     if not trades:
-        return
+        return {}
     await record_changes_of_each(
         session,
         [
@@ -300,18 +303,18 @@ async def _book_new(session: AsyncSession, trades: Sequence[NewTrade]) -> None:
             for (actor, now), same in groupby(trades, key=lambda new: (new.actor, new.now))
         ],
     )
-    await _book_recorded(session, trades)
+    return await _book_recorded(session, trades)
 
 
 async def _book_recorded(
     session: AsyncSession,
     trades: Sequence[NewTrade],
     drafts: Sequence[positions.DraftedTrade] | None = None,
-) -> None:
+) -> dict[str, Trade]:
     """``_book_new`` after the trades' audit records: the alleged confirmations they match and
     their trade-date bookings. ``drafts``: the trades' bookings drafted already, in order."""
     bilateral = [captured(n.row, by=n.actor, at=n.now) for n in trades if not n.locked_in]
-    await match_alleged(session, bilateral, actor=trades[0].actor, now=trades[0].now)
+    moved = await match_alleged(session, bilateral, actor=trades[0].actor, now=trades[0].now)
     if drafts is None:
         drafts = positions.draft_trades(_economics(new.row) for new in trades)
     # Last: it locks the book's positions in the securities until the commit.
@@ -328,6 +331,7 @@ async def _book_recorded(
             actor=of_key[0][0].actor,
             now=max(new.now for new, _ in of_key),
         )
+    return moved
 
 
 def _booked_conflict(book: str, external_id: str, trade_id: str | None) -> Conflict:

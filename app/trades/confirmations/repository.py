@@ -2,9 +2,11 @@
 
 from collections.abc import Collection, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import String, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core import driver
 from app.core.errors import NotFound
 from app.core.pagination import PageRequest, fetch_page
 from app.trades.confirmations.models import Confirmation
@@ -59,17 +61,40 @@ async def lock_others_of_trade(
     return (await session.scalars(statement)).all()
 
 
+_ALLEGED_ORDER = (Confirmation.received_at, Confirmation.id)
+# Built once: every capture group runs it, and mostly finds none.
+_ALLEGED_IDS_FROM = (
+    select(Confirmation.id)
+    .where(
+        Confirmation.status == ConfirmationStatus.ALLEGED.value,
+        Confirmation.counterparty_lei == any_(bindparam("leis", type_=ARRAY(String))),
+    )
+    .order_by(*_ALLEGED_ORDER)
+    .with_for_update()
+)
+
+
 async def lock_alleged_from(
     session: AsyncSession, counterparty_leis: Collection[str]
 ) -> Sequence[Confirmation]:
     """Alleged confirmations from these counterparties, locked, oldest first."""
+    if session.get_bind().dialect.name == "postgresql":
+        # Locked by id straight through asyncpg (``driver``), then, only when there are some,
+        # loaded: the ORM's statement costs a capture group more than the database's work.
+        leis = sorted(counterparty_leis)
+        rows = await driver.fetch(session, _ALLEGED_IDS_FROM, {"leis": leis})
+        if not rows:
+            return []
+        ids = [row[0] for row in rows]
+        loaded = select(Confirmation).where(Confirmation.id.in_(ids)).order_by(*_ALLEGED_ORDER)
+        return (await session.scalars(loaded)).all()
     statement = (
         select(Confirmation)
         .where(
             Confirmation.status == ConfirmationStatus.ALLEGED.value,
             Confirmation.counterparty_lei.in_(counterparty_leis),
         )
-        .order_by(Confirmation.received_at, Confirmation.id)
+        .order_by(*_ALLEGED_ORDER)
         .with_for_update()
     )
     return (await session.scalars(statement)).all()

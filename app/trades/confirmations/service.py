@@ -226,11 +226,11 @@ async def _move(
 
 async def _apply_to_trade(
     session: AsyncSession, trade_id: str, outcome: Outcome, *, actor: Actor, now: datetime
-) -> None:
+) -> Trade:
     event = (
         TradeEvent.CONFIRMATION_MATCHED if outcome.matched else TradeEvent.CONFIRMATION_UNMATCHED
     )
-    await transition_trade(session, trade_id=trade_id, event=event, actor=actor, now=now)
+    return await transition_trade(session, trade_id=trade_id, event=event, actor=actor, now=now)
 
 
 def _ambiguity(candidates: Sequence[str], data: ConfirmationIn) -> list[dict[str, Any]]:
@@ -351,10 +351,12 @@ async def _record_received(
 
 async def match_alleged(
     session: AsyncSession, trades: Sequence[CapturedTrade], *, actor: Actor, now: datetime
-) -> None:
-    """Trades just booked or amended may be the ones alleged confirmations are about."""
+) -> dict[str, Trade]:
+    """Trades just booked or amended may be the ones alleged confirmations are about. Returns
+    the trades it moved (matched or unmatched), by id, as they are now."""
+    moved: dict[str, Trade] = {}
     if not trades:
-        return
+        return moved
     alleged = await repository.lock_alleged_from(session, {t.counterparty_lei for t in trades})
     taken: set[str] = set()
     tolerances: dict[str, Tolerance] = {}
@@ -393,7 +395,8 @@ async def match_alleged(
             candidates=[],
             **_NO_FORCE_MATCH,
         )
-        await _apply_to_trade(session, trade.id, outcome, actor=by, now=at)
+        moved[trade.id] = await _apply_to_trade(session, trade.id, outcome, actor=by, now=at)
+    return moved
 
 
 async def rematch_amended(

@@ -25,6 +25,7 @@ from tests.conftest import DEFAULT_NOW, Database
 ACTOR = Actor(key_id="key_test", role=Role.OPERATIONS, name="test")
 STRIPED = ("counterparty:529900T8BM49AURSDO55", "EUR")
 WHOLE = ("cash:CASH-EUR", "EUR")
+EQUITY = ("opening-equity", "EUR")
 
 
 @pytest.fixture(autouse=True)
@@ -37,7 +38,7 @@ def moving(amount: str) -> NewEntry:
     lines = (
         Line(*STRIPED, Decimal(amount)),
         Line(*WHOLE, Decimal(amount)),
-        Line("opening-equity", "EUR", -2 * Decimal(amount)),
+        Line(*EQUITY, -2 * Decimal(amount)),
     )
     return NewEntry(EntryKind.ADJUSTMENT, DEFAULT_NOW.date(), "round trips", lines)
 
@@ -107,3 +108,63 @@ async def test_a_lock_with_a_balance_missing_creates_it_before_locking_any(db: D
 
     assert sorted(heads) == [WHOLE, new]
     assert heads[new].totals.posted == Decimal(0)
+
+
+async def test_a_lock_claims_the_stripes_given_in_the_same_statement(db: Database) -> None:
+    """A trade's booking locks its position and claims a stripe of each other balance it moves
+    in one statement; the posting then claims nothing more."""
+    await post(db, moving("1"))
+
+    async with db.sessionmaker() as session:
+        with sent(session) as statements:
+            spread = [STRIPED, EQUITY]
+            heads = await balances.lock(session, [WHOLE], now=datetime.now(UTC), spread=spread)
+            await journal.post(session, [moving("12.50")], actor=ACTOR, now=datetime.now(UTC))
+        await session.commit()
+
+    assert list(heads) == [WHOLE]
+    assert statements == [
+        "WITH locked AS (",  # the position locked, a stripe of each striped one claimed
+        "WITH moved_heads AS (UPDATE",
+        "WITH new_entries AS (INSERT",
+    ]
+    async with db.sessionmaker() as session:
+        assert await balances.posted(session, [STRIPED, WHOLE]) == {
+            STRIPED: Decimal("13.50"),
+            WHOLE: Decimal("13.50"),
+        }
+        assert (await check_ledger(session)).ok
+
+
+async def test_a_stripe_claimed_with_a_lock_never_waits_for_one_held(db: Database) -> None:
+    """The claim skips a stripe another transaction holds (a new stripe is opened), and a
+    position missing its row is still created before anything is locked."""
+    await post(db, moving("1"))
+    new = ("cash:CASH-EUR", "USD")
+    async with db.sessionmaker() as first, db.sessionmaker() as second:
+        await journal.post(first, [moving("2")], actor=ACTOR, now=datetime.now(UTC))  # holds
+        await second.execute(text("SET LOCAL lock_timeout = '2s'"))
+        await balances.lock(second, [new], now=datetime.now(UTC), spread=[STRIPED])
+        striped_only = NewEntry(
+            EntryKind.ADJUSTMENT,
+            DEFAULT_NOW.date(),
+            "striped",
+            (Line(*STRIPED, Decimal("4")), Line(*EQUITY, Decimal("-4"))),
+        )
+        await journal.post(second, [striped_only], actor=ACTOR, now=datetime.now(UTC))
+        await second.commit()
+        await first.commit()
+
+    async with db.sessionmaker() as session:
+        stripes = await session.scalars(
+            select(LedgerBalance.stripe).where(
+                LedgerBalance.ledger_account == STRIPED[0], LedgerBalance.asset == STRIPED[1]
+            )
+        )
+        assert len(list(stripes)) == 2
+        assert await balances.posted(session, [STRIPED, WHOLE, new]) == {
+            STRIPED: Decimal("7"),
+            WHOLE: Decimal("3"),
+            new: Decimal("0"),
+        }
+        assert (await check_ledger(session)).ok
