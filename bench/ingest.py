@@ -15,6 +15,11 @@ own with warm keep-alive connections and every request built beforehand, so its 
 request next to the servers') is not taken from the servers' share of the host and does not cap
 the rate as an in-process Python client would; (i) keeps an httpx client (1,000 trades a request).
 
+The servers' CPU of every phase is that of every server process started (two by default), the
+one taking the requests or not: the audit sealer and the other background workers run in the
+process that wins their leadership, so counting one process's CPU would count them or not by
+chance.
+
 Checks: every answer as expected; each trade booked through the API is stored and audited once.
 """
 
@@ -216,9 +221,11 @@ async def batch_phase(
     payloads: Payloads,
     prefix: str,
     clients_each: int = 1,
+    *,
+    metered: Sequence[Server],
 ) -> Phase:
     """``args.trades`` trades in batches, ``clients_each`` batch clients per server, each
-    sending its next batch when its last is answered."""
+    sending its next batch when its last is answered; the CPU of every ``metered`` process."""
     batchers = [client(s.base_url, db.headers()) for s in servers for _ in range(clients_each)]
     warm = [
         (f"w{prefix}{i}", [payloads.body(n, f"WB{prefix}{i}") for n in range(100)])
@@ -236,7 +243,8 @@ async def batch_phase(
     try:
         profile = f"ingest-batch-{len(servers)}x{clients_each}"
         async with profiled(args.py_spy, profile, servers[0].pid):
-            return await measured(phase, monitor, servers, batchers, batches, post_batch, warm=warm)
+            work = (batchers, batches, post_batch)
+            return await measured(phase, monitor, metered, *work, warm=warm)
     finally:
         await asyncio.gather(*(c.aclose() for c in batchers))
 
@@ -247,6 +255,8 @@ async def open_phase(
     servers: Sequence[Server],
     headers: dict[str, str],
     work: tuple[Phase, Payloads, str],
+    *,
+    metered: Sequence[Server],
 ) -> Phase:
     """(vi): POST /trades with an Idempotency-Key each, open loop at ``--open-level`` % of the
     closed-loop rate of (iii), for ``--open-seconds``: Poisson arrivals drawn in advance (seeded),
@@ -272,7 +282,7 @@ async def open_phase(
     # Warmed by GET /healthz (no trade); more are opened if ever all of them are busy.
     warm = [request_bytes("GET", "/healthz")] * args.concurrency
     job = Job(addresses(servers), requests, args.concurrency, warm, schedule=schedule)
-    return await generated(phase, monitor, servers, job, 201)
+    return await generated(phase, monitor, metered, job, 201)
 
 
 def posts(
@@ -297,6 +307,8 @@ async def single_phases(
     servers: Sequence[Server],
     db: BenchDatabase,
     work: tuple[Payloads, str],
+    *,
+    metered: Sequence[Server],
 ) -> tuple[Phase, Phase, Phase]:
     """(iii) POST /trades with an Idempotency-Key each, (iv) GET /healthz, (v) POST /trades
     without a key: ``--requests`` each (GET /healthz HEALTHZ_FACTOR times as many), closed loop
@@ -324,7 +336,7 @@ async def single_phases(
         slug = "ingest-single" if label == "(iii)" else ""
         async with profiled(args.py_spy if slug else None, slug, servers[0].pid):
             phase = Phase(names[label], "req/s")
-            phases.append(await generated(phase, monitor, servers, job, expected))
+            phases.append(await generated(phase, monitor, metered, job, expected))
     single, noop, no_key = phases
     return single, noop, no_key
 
@@ -337,14 +349,25 @@ async def bench(args: argparse.Namespace, db: BenchDatabase) -> Result:
             leis = [c["lei"] for c in await fetch_all(api, "/counterparties")]
             payloads = Payloads(await fetch_all(api, "/instruments"), leis)
         # One server process first (the figure of earlier sessions), then several at once.
-        batch = await batch_phase(args, db, monitor, started[:1], payloads, f"BAT{tag}")
+        # Every process's CPU in every phase: the audit sealer and the other background workers
+        # run in whichever process leads, not necessarily the one taking the requests.
+        batch = await batch_phase(
+            args, db, monitor, started[:1], payloads, f"BAT{tag}", metered=started
+        )
         # The same server with batches from several clients at once: one batch's Python
         # overlaps the database work of another's (one client leaves the server idle meanwhile).
         crowded = await batch_phase(
-            args, db, monitor, started[:1], payloads, f"BAC{tag}", args.batch_clients
+            args,
+            db,
+            monitor,
+            started[:1],
+            payloads,
+            f"BAC{tag}",
+            args.batch_clients,
+            metered=started,
         )
         several = await batch_phase(
-            args, db, monitor, started[: args.batch_servers], payloads, f"BAS{tag}"
+            args, db, monitor, started[: args.batch_servers], payloads, f"BAS{tag}", metered=started
         )
         rows = [payloads.row(n, f"CPY{tag}", db.key_ids["trader"]) for n in range(batch.count)]
         copy = Phase(f"(ii) asyncpg COPY into trades, {args.batch:,} a transaction", "rows/s")
@@ -355,10 +378,14 @@ async def bench(args: argparse.Namespace, db: BenchDatabase) -> Result:
             copy.latencies.append(time.perf_counter() - began)
         copy.cpu.stop()
         copy.count = len(rows)
-        single, noop, no_key = await single_phases(args, monitor, servers, db, (payloads, tag))
+        work = (payloads, tag)
+        single, noop, no_key = await single_phases(
+            args, monitor, servers, db, work, metered=started
+        )
         async with profiled(args.py_spy, "ingest-open", servers[0].pid):
-            work = (single, payloads, tag)
-            opened = await open_phase(args, monitor, servers, db.headers(), work)
+            opened = await open_phase(
+                args, monitor, servers, db.headers(), (single, payloads, tag), metered=started
+            )
         for server in started:
             server.sample()
     patterns = [
