@@ -8,6 +8,7 @@ in one process's memory. Standalone: it uses neither the per-backend ``db`` nor 
 import os
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
@@ -46,7 +47,14 @@ async def two_servers(race_database: BenchDatabase) -> AsyncIterator[list[Server
 async def test_racing_requests_with_one_key_book_exactly_one_trade(
     race_database: BenchDatabase, two_servers: list[Server]
 ) -> None:
-    outcome = await race(two_servers, race_database, requests=REQUESTS)
+    try:
+        outcome = await race(two_servers, race_database, requests=REQUESTS)
+    except httpx.TransportError as error:
+        # The servers' logs go with their fixture: say what they wrote while they are there
+        # (a CI run on a loaded host once saw a connection reset mid-race).
+        raise AssertionError(
+            f"{error!r} mid-race; the servers wrote:\n{_logs(two_servers)}"
+        ) from error
 
     # Spread over both processes.
     assert sorted(outcome.per_server.values()) == [REQUESTS // 2, REQUESTS // 2]
@@ -68,3 +76,7 @@ async def test_racing_requests_with_one_key_book_exactly_one_trade(
     assert outcome.trades_booked_after_reuse == 1
     assert outcome.trades_total_after_reuse == outcome.trades_total_before_reuse
     assert outcome.failures() == []
+
+
+def _logs(servers: list[Server]) -> str:
+    return "\n".join(f"--- {s.log}\n{s.log.read_text(errors='replace')[-4000:]}" for s in servers)
