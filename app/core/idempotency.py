@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from fastapi import Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import JSON, Integer, Row, String, bindparam, delete, select, text, update
+from sqlalchemy import JSON, Integer, Row, String, bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -217,23 +217,13 @@ _CLAIM_MANY = {
 }
 
 
-# The same on PostgreSQL from one array per column, in the arrays' order: one statement prepared
-# once whatever the number of keys, sent to asyncpg itself (``driver``): a capture group claims
-# its members' keys with it, and SQLAlchemy's executemany of RETURNING rows cost it more than
-# the database's work.
-_CLAIM_FROM_ARRAYS = text(
-    """
-INSERT INTO idempotency_keys (principal, key, fingerprint, status_code, response_body, created_at)
-SELECT principal, key, fingerprint, status_code, CAST(response_body AS json), created_at
-FROM unnest(CAST(:principals AS text[]), CAST(:keys AS text[]), CAST(:fingerprints AS text[]),
-            CAST(:status_codes AS integer[]), CAST(:bodies AS text[]),
-            CAST(:created_at AS timestamptz[]))
-     WITH ORDINALITY AS given(principal, key, fingerprint, status_code, response_body,
-                              created_at, n)
-ORDER BY n
-ON CONFLICT (principal, key) DO NOTHING
-RETURNING principal, key
-"""
+# The same on PostgreSQL from one array per column, in the arrays' order (``driver``): one
+# statement prepared once whatever the number of keys; a capture group claims its members' keys
+# with it, and SQLAlchemy's executemany of RETURNING rows cost it more than the database's work.
+_CLAIM_FROM_ARRAYS = (
+    driver.insert_from_arrays(_KEYS, [column.key for column in _KEYS.columns], prefix="c")
+    .on_conflict_do_nothing(index_elements=["principal", "key"])
+    .returning(_KEYS.c.principal, _KEYS.c.key)
 )
 
 
@@ -246,17 +236,15 @@ async def claim_many(session: AsyncSession, claims: Sequence[Claim]) -> set[tupl
     ordered = sorted(claims, key=lambda claim: claim.identity)
     dialect = session.get_bind().dialect
     if dialect.name == "postgresql":
-        # Each value as its column binds it (the answer as JSON text, the time checked UTC).
-        body = _KEYS.c.response_body.type.dialect_impl(dialect).bind_processor(dialect)
-        when = _KEYS.c.created_at.type.dialect_impl(dialect).bind_processor(dialect)
-        arrays = {
-            "principals": [claim.principal for claim in ordered],
-            "keys": [claim.key for claim in ordered],
-            "fingerprints": [claim.fingerprint for claim in ordered],
-            "status_codes": [claim.status_code for claim in ordered],
-            "bodies": [claim.answer if body is None else body(claim.answer) for claim in ordered],
-            "created_at": [claim.now if when is None else when(claim.now) for claim in ordered],
+        columns: dict[str, list[Any]] = {
+            "principal": [claim.principal for claim in ordered],
+            "key": [claim.key for claim in ordered],
+            "fingerprint": [claim.fingerprint for claim in ordered],
+            "status_code": [claim.status_code for claim in ordered],
+            "response_body": [claim.answer for claim in ordered],
+            "created_at": [claim.now for claim in ordered],
         }
+        arrays = driver.arrays_of(dialect, _KEYS, columns, prefix="c")
         rows = await driver.fetch(session, _CLAIM_FROM_ARRAYS, arrays)
         return {(principal, key) for principal, key in rows}
     rows = [
