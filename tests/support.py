@@ -121,3 +121,18 @@ async def seal(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
         if not lags:
             return sealed
         sealed += len(lags)
+
+
+def solved_by_fastapi(monkeypatch: Any, endpoint: Any) -> list[Any]:
+    """A list that gets ``endpoint`` each time FastAPI itself solves its parameters (what a
+    ``LeanRoute`` does by hand for a plain request)."""
+    calls: list[Any] = []
+    solve = routing.solve_dependencies  # type: ignore[attr-defined]  # what FastAPI calls
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        if kwargs["dependant"].call is endpoint:
+            calls.append(endpoint)
+        return await solve(*args, **kwargs)
+
+    monkeypatch.setattr(routing, "solve_dependencies", counted)
+    return calls

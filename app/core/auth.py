@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from fastapi import Request
 from fastapi.security import HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
 
 from app.core.db import UnitOfWork, get_uow
 from app.core.errors import Forbidden, Unauthenticated
@@ -67,9 +68,7 @@ class _RoleCheck(HTTPBearer):
         credentials = await super().__call__(request)
         if credentials is None or credentials.scheme.lower() != "bearer":
             raise Unauthenticated("Send 'Authorization: Bearer <api key>'.")
-        uow = await get_uow(request)  # the route's own: made once per request
-        authenticate: Authenticator = request.app.state.authenticate
-        actor = await authenticate(uow, token=credentials.credentials)
+        actor = await self.actor(request, credentials.credentials)
         if actor is None:
             raise Unauthenticated("The API key is unknown or revoked.")
         if actor.role not in self.allowed_roles:
@@ -77,12 +76,37 @@ class _RoleCheck(HTTPBearer):
             raise Forbidden(
                 f"The role '{actor.role}' may not call this route (allowed: {allowed})."
             )
+        return actor
+
+    async def actor(self, request: Request, token: str) -> Actor | None:
+        """The caller of this request when ``token`` is a live key (None otherwise), with the
+        request's id; whether its role is admitted is the caller's to check."""
+        uow = await get_uow(request)  # the route's own: made once per request
+        authenticate: Authenticator = request.app.state.authenticate
+        actor = await authenticate(uow, token=token)
+        if actor is None:
+            return None
         return Actor(actor.key_id, actor.role, actor.name, current_request_id())
 
 
 def require_roles(*roles: Role) -> RoleDependency:
     """The dependency a route declares to say which roles may call it."""
     return _RoleCheck(frozenset(roles))
+
+
+async def admitted_actor(
+    dependency: RoleDependency, request: Request, authorization: str
+) -> Actor | None:
+    """The caller when ``authorization`` is ``Bearer <a live key>`` of a role ``dependency``
+    (made by ``require_roles``) admits; None for every other header, which the dependency
+    itself answers (401, 403). For routes that resolve their caller by hand."""
+    if not isinstance(dependency, _RoleCheck):
+        raise TypeError("admitted_actor needs a dependency made by require_roles")
+    scheme, token = get_authorization_scheme_param(authorization)  # as HTTPBearer reads it
+    if scheme.lower() != "bearer" or not token:
+        return None
+    actor = await dependency.actor(request, token)
+    return actor if actor is not None and actor.role in dependency.allowed_roles else None
 
 
 def declared_roles(dependency: Any) -> frozenset[Role] | None:

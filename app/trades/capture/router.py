@@ -12,6 +12,7 @@ from app.core.deps import AsOf, Now, Paging, Uow
 from app.core.errors import problem_responses
 from app.core.idempotency import IdempotencyKey, idempotent_create
 from app.core.identifiers import Isin, Lei
+from app.core.lean_route import LeanRoute
 from app.core.pagination import Page
 from app.core.query_dates import ISO_QUERY_DATES
 from app.core.versioning import etag, parse_if_match
@@ -32,13 +33,6 @@ from app.trades.capture.states import TradeStatus
 router = APIRouter(prefix="/trades", tags=["Trades"])
 
 
-@router.post(
-    "",
-    status_code=201,
-    response_model=TradeOut,
-    responses=problem_responses(409),
-    summary="Book a trade",
-)
 async def create_trade(
     body: TradeIn,
     request: Request,
@@ -54,6 +48,18 @@ async def create_trade(
     # its own: FastAPI would solve it again at every request, the busiest route's.
     uow = await get_uow(request)
     return await grouped.create_trade(request, uow, data=body, actor=actor, now=clock(), key=key)
+
+
+router.add_api_route(
+    "",
+    create_trade,
+    methods=["POST"],
+    status_code=201,
+    response_model=TradeOut,
+    responses=problem_responses(409),
+    summary="Book a trade",
+    route_class_override=LeanRoute,
+)
 
 
 @router.post(
