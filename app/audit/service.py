@@ -21,6 +21,7 @@ from app.core.errors import NotFound
 from app.core.pagination import PageRequest
 from app.core.snapshots import row_from_snapshot, row_snapshot
 from app.core.states import next_state
+from app.core.values import quick_init
 
 _QUEUE, _QUEUED = "audit_queue", "audit_queued_changes"
 # Queued changes written before the commit once this many wait (see ``record_changes``).
@@ -41,6 +42,7 @@ def _write_before_commit(session: Session) -> None:
     _write_queued(session)
 
 
+@quick_init
 @dataclass(frozen=True)
 class Change:
     """One change of one entity: what the audit record and the outbox event describe."""

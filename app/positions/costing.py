@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from app.core.money import round_money
+from app.core.values import quick_init
 
 ZERO = Decimal(0)
 
 
+@quick_init
 @dataclass(frozen=True)
 class Holding:
     quantity: Decimal = ZERO

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from app.core.values import quick_init
 from app.positions.journal.entries import ZERO, Line, without_zeros
 from app.positions.ledger_accounts import codes as accounts
 
@@ -18,6 +19,7 @@ class Direction(StrEnum):
     DELIVER = "deliver"
 
 
+@quick_init
 @dataclass(frozen=True)
 class TradeEconomics:
     """What the trade-date booking of a trade needs to know about it."""

@@ -12,6 +12,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from app.core.values import quick_init
+
 ZERO = Decimal(0)
 
 
@@ -27,6 +29,7 @@ class EntryKind(StrEnum):
     PENALTY = "penalty"
 
 
+@quick_init
 @dataclass(frozen=True)
 class Line:
     ledger_account: str
@@ -45,6 +48,7 @@ class Line:
         )
 
 
+@quick_init
 @dataclass(frozen=True)
 class NewEntry:
     kind: EntryKind

@@ -5,6 +5,7 @@ from datetime import date
 from decimal import Decimal
 
 from app.core.money import round_money
+from app.core.values import quick_init
 from app.trades.capture.daycount import DayCount, accrued_interest
 
 HUNDRED = Decimal(100)
@@ -19,6 +20,7 @@ class BondTerms:
     maturity_date: date
 
 
+@quick_init
 @dataclass(frozen=True)
 class Amounts:
     gross_amount: Decimal

@@ -16,6 +16,7 @@ from app.core.calendars import BusinessCalendar
 from app.core.errors import FieldProblem
 from app.core.identifiers import currency_minor_units
 from app.core.money import decimal_places, is_multiple_of, round_money
+from app.core.values import quick_init
 from app.reference.cycles import cycle_days_on
 from app.trades.capture.daycount import DayCount
 from app.trades.capture.pricing import Amounts, BondTerms, gross_amount, trade_amounts
@@ -81,6 +82,7 @@ class ReferenceFacts(Protocol):
         ...
 
 
+@quick_init
 @dataclass(frozen=True)
 class TradeTerms:
     book: str
@@ -99,6 +101,7 @@ class TradeTerms:
     accrued_interest: Decimal | None
 
 
+@quick_init
 @dataclass(frozen=True)
 class Booking:
     settlement_date: date
