@@ -69,9 +69,9 @@ class UnsealedRecord(Base):
 
     __tablename__ = "audit_unsealed"
 
-    record_id: Mapped[int] = mapped_column(
-        ROW_ID, ForeignKey("audit_records.id"), primary_key=True, autoincrement=False
-    )
+    # A record of the trail: not a foreign key (a check and a row lock per record) but one
+    # check per statement in the database (migration 0034b), as strict.
+    record_id: Mapped[int] = mapped_column(ROW_ID, primary_key=True, autoincrement=False)
     # Wall-clock time just before the writer's commit (not the request's business clock): the
     # sealer's lag is measured from here.
     queued_at: Mapped[datetime] = mapped_column(UTCDateTime())

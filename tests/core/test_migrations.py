@@ -127,7 +127,7 @@ async def test_head_matches_the_models_and_is_seeded(fresh_url: str) -> None:
     finally:
         await engine.dispose()
 
-    assert versions == [head_revision()] == ["0033a"]
+    assert versions == [head_revision()] == ["0034b"]
 
     assert [tuple(row) for row in head_rows] == [(0,)]  # the chain starts empty
     assert len(rate_rows) == 8
