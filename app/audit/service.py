@@ -112,8 +112,9 @@ async def write_with_changes(
     COPY of an earlier call still under way) is answered: the records (with any recorded
     before them in the transaction) follow the rows in one pipeline of COPYs, so that on
     PostgreSQL their text is built while the database takes in the rows. Returns the last
-    COPY, still under way, which the caller hands to ``bulk.finished`` (or to the next call)
-    before it uses the session again."""
+    COPY, still under way (the records' queue for the sealer is sent when it is finished),
+    which the caller hands to ``bulk.finished`` (or to the next call) before it uses the
+    session again."""
     if changes:
         session.info.setdefault(_QUEUE, []).append(_Queued(tuple(changes), actor, now))
     pending: bulk.Pending | None = await session.run_sync(_write_after, rows, after)
@@ -134,7 +135,9 @@ def _write_after(
             tables += repository.record_tables(session, columns)
         else:
             repository.append_records(session, columns)
-    return bulk.start_tables(session, tables, None)
+    # The records' queue for the sealer last, once they are in: the caller's work meanwhile
+    # overlaps the records' COPY, the larger.
+    return bulk.start_tables(session, tables, None, last_later=True)
 
 
 def _write_queued(session: Session) -> None:

@@ -11,7 +11,7 @@ encoding of decimals cost more than formatting them here).
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -91,11 +91,23 @@ def write_tables(session: Session, tables: Sequence[TableRows]) -> None:
 
 
 def start_tables(
-    session: Session, tables: Sequence[TableRows], after: "Pending | None"
+    session: Session,
+    tables: Sequence[TableRows],
+    after: "Pending | None",
+    *,
+    last_later: bool = False,
 ) -> "Pending | None":
     """``write_tables`` without waiting for the last COPY (the first table's text built while
     ``after``, a COPY still under way, runs): the caller lets the event loop run meanwhile and
-    ``finish``es it before the connection's next use."""
+    ``finish``es it before the connection's next use. ``last_later``: the last table is sent
+    only by that ``finish``, so that the caller's work overlaps the COPY before it (a small
+    last table, such as the sealer's queue after the audit records, keeps the database busy
+    for less time than the caller's work, which would then wait on it)."""
+    if last_later and len(tables) > 1:
+        pending = start_tables(session, tables[:-1], after)
+        if pending is None:
+            return start_tables(session, tables[-1:], None)
+        return replace(pending, session=session, then=tables[-1:])
     pending = after
     try:
         for table, columns in tables:
@@ -204,6 +216,9 @@ class Pending:
     statement: str
     task: asyncio.Future[Any]
     raised: list[BaseException] = field(default_factory=list)  # by the rows' text, not the database
+    # Tables to write once it is answered (``start_tables(..., last_later=True)``), by ``session``.
+    session: Session | None = None
+    then: Sequence[TableRows] = ()
 
 
 def finish(pending: Pending | None) -> None:
@@ -217,6 +232,8 @@ def finish(pending: Pending | None) -> None:
         if error in pending.raised:  # a value no column takes: raised as it was
             raise
         _raise_as_sqlalchemy_error(pending.connection, pending.statement, error)
+    if pending.then and pending.session is not None:
+        finish(start_tables(pending.session, pending.then, None))
 
 
 def _copy(

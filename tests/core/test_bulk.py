@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
+from sqlalchemy.orm import Session
 
 from app.audit.models import AuditRecord, UnsealedRecord
 from app.core import bulk
@@ -117,6 +118,26 @@ async def test_tables_are_written_in_order_in_one_pipeline(
     monkeypatch.setattr(bulk, "COPY_MIN_ROWS", minimum)
     async with db.sessionmaker() as session, session.begin():
         await session.run_sync(bulk.write_tables, records_and_queue(10**9, 70))
+    ids = list(range(10**9, 10**9 + 70))
+    assert await stored_ids(db) == (ids, ids)
+
+
+@pytest.mark.parametrize("minimum", [1, 10**9], ids=["copy", "insert"])
+async def test_a_last_table_sent_later_is_written_when_the_pipeline_is_finished(
+    db: Database, monkeypatch: pytest.MonkeyPatch, minimum: int
+) -> None:
+    monkeypatch.setattr(bulk, "COPY_MIN_ROWS", minimum)
+    tables = records_and_queue(10**9, 70)
+
+    def started(session: Session) -> bulk.Pending | None:
+        pending = bulk.start_tables(session, tables, None, last_later=True)
+        if pending is not None:  # the queue not sent yet: the records' COPY is under way
+            assert [table for table, _ in pending.then] == [tables[1][0]]
+        return pending
+
+    async with db.sessionmaker() as session, session.begin():
+        pending = await session.run_sync(started)
+        await bulk.finished(session, pending)
     ids = list(range(10**9, 10**9 + 70))
     assert await stored_ids(db) == (ids, ids)
 

@@ -1,5 +1,6 @@
 """Trade capture (single and batch), amendment, cancellation, history and queries."""
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -37,7 +38,7 @@ from app.trades.capture.models import Trade
 from app.trades.capture.rules import Booking, TradeTerms, evaluate
 from app.trades.capture.schemas import BatchItemResult, BatchOutcome, TradeIn, TradePatch
 from app.trades.capture.states import TRANSITIONS, TradeEvent, TradeStatus
-from app.trades.confirmations.service import captured, match_alleged, rematch_amended
+from app.trades.confirmations.service import match_alleged_rows, rematch_amended
 
 _trade_in = TypeAdapter(TradeIn)
 
@@ -313,8 +314,8 @@ async def _book_recorded(
 ) -> dict[str, Trade]:
     """``_book_new`` after the trades' audit records: the alleged confirmations they match and
     their trade-date bookings. ``drafts``: the trades' bookings drafted already, in order."""
-    bilateral = [captured(n.row, by=n.actor, at=n.now) for n in trades if not n.locked_in]
-    moved = await match_alleged(session, bilateral, actor=trades[0].actor, now=trades[0].now)
+    bilateral = [(n.row, n.actor, n.now) for n in trades if not n.locked_in]
+    moved = await match_alleged_rows(session, bilateral, actor=trades[0].actor, now=trades[0].now)
     if drafts is None:
         drafts = positions.draft_trades(_economics(new.row) for new in trades)
     # Last: it locks the book's positions in the securities until the commit.
@@ -431,6 +432,17 @@ def _parsed(items: Sequence[Any]) -> tuple[list[BatchItemResult | None], list[tu
     return results, parsed
 
 
+async def _drafted(news: Sequence[NewTrade]) -> list[positions.DraftedTrade]:
+    """``positions.draft_trades`` of the trades, a part at a time: between parts the event loop
+    lets a COPY under way send its next rows (it cannot while Python works), so that the
+    database takes them in meanwhile instead of after."""
+    drafts: list[positions.DraftedTrade] = []
+    for start in range(0, len(news), _PART):
+        drafts += positions.draft_trades(_economics(new.row) for new in news[start : start + _PART])
+        await asyncio.sleep(0)
+    return drafts
+
+
 async def capture_batch(
     session: AsyncSession, *, items: Sequence[Any], actor: Actor, now: datetime
 ) -> list[BatchItemResult]:
@@ -461,7 +473,7 @@ async def capture_batch(
         pending = await write_with_changes(session, [], changes, actor=actor, now=now)
         # While the database takes in the last of them: the bookings as far as they go before
         # the positions are locked.
-        drafts = positions.draft_trades(_economics(new.row) for new in news)
+        drafts = await _drafted(news)
         await bulk.finished(session, pending)
         await _book_recorded(session, news, drafts)
     return [result for result in results if result is not None]
