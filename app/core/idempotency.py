@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
+import orjson
 from fastapi import Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
@@ -67,8 +68,39 @@ def fingerprint(method: str, path: str, body: BaseModel | list[Any] | None) -> s
         payload = [item.model_dump(mode="json") for item in body]
     else:
         payload = body
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
+    return hashlib.sha256(f"{method} {path}\n{_canonical(payload)}".encode()).hexdigest()
+
+
+def _canonical(payload: Any) -> str:
+    """``json.dumps(payload, sort_keys=True, separators=(",", ":"))``, the text fingerprints
+    have always hashed (a key stored before must still match its retry): by orjson where it
+    writes the same text, a tenth of the time for a 1,000-trade batch. It does for ASCII text
+    without DEL (which ``json`` escapes, as all beyond ASCII), and for every value but floats
+    (written otherwise: ``1e+16`` against ``1e16``) and integers beyond 64 bits (refused)."""
+    try:
+        text = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        text = b"\x7f"
+    if not text.isascii() or b"\x7f" in text or _has_float(payload):
+        return json.dumps(payload, sort_keys=True, separators=(",", ":"))
+    return text.decode()
+
+
+def _has_float(payload: Any) -> bool:
+    """Whether a float is anywhere in ``payload`` (dictionaries and lists), looked for a
+    container at a time: the types of its values in C, its own containers after."""
+    if not isinstance(payload, dict | list):
+        return type(payload) is float
+    containers = [payload]
+    while containers:
+        container = containers.pop()
+        values = container.values() if isinstance(container, dict) else container
+        kinds = set(map(type, values))
+        if float in kinds:
+            return True
+        if dict in kinds or list in kinds:
+            containers += [value for value in values if type(value) in (dict, list)]
+    return False
 
 
 def raw_fingerprint(request: Request, data: bytes) -> str:

@@ -1,5 +1,6 @@
 """Idempotency-Key on creating POSTs: replay, reuse with another body, principals, expiry."""
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -7,7 +8,13 @@ import pytest
 from sqlalchemy import func, select
 
 from app.core.db import UnitOfWork
-from app.core.idempotency import Claim, IdempotencyRecord, claim_many, purge_expired
+from app.core.idempotency import (
+    Claim,
+    IdempotencyRecord,
+    _canonical,
+    claim_many,
+    purge_expired,
+)
 from tests.conftest import Database
 from tests.factories import trade_payload
 from tests.support import Api, problem_fields
@@ -320,3 +327,36 @@ async def test_claim_many_holds_the_free_keys_with_their_answers_in_key_order(
         ("key_a", "taken", "f0", 201, {"id": 0}, now),
         ("key_b", "k-2", "f2", 201, {"id": "trd_2", "price": "189.25"}, now),
     ]
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"items": [trade_payload(), {**trade_payload(), "quantity": 10, "note": None}]},
+        {"z": {"y": [None, True, False, 'tab\tnew\nline\u0001quote"back\\']}, "a": -5},
+        {"price": 189.25, "nested": [{"big": 1e16}]},  # floats: json writes 1e+16
+        {"name": "Société Générale", "e": "\u00e9\U0001f4b8"},  # escaped beyond ASCII
+        {"delete": "\x7f"},
+        {"huge": 2**70},
+        [],
+        "text",
+        1.5,
+        None,
+    ],
+    ids=[
+        "batch",
+        "escapes",
+        "floats",
+        "unicode",
+        "del",
+        "huge-int",
+        "list",
+        "str",
+        "float",
+        "null",
+    ],
+)
+def test_the_fingerprint_hashes_the_text_it_always_hashed(payload: Any) -> None:
+    """A key stored before must still match its retry: the canonical text is ``json.dumps``'s,
+    however it is made."""
+    assert _canonical(payload) == json.dumps(payload, sort_keys=True, separators=(",", ":"))
