@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session, SessionTransaction
 from app.core.errors import FieldProblem, ValidationFailed
 from app.core.pagination import PageRequest
 from app.positions.balances import repository
-from app.positions.balances.repository import BalanceRow, Head
+from app.positions.balances.repository import BalanceRow
+from app.positions.balances.repository import Head as Head  # what lock answers, per balance
 from app.positions.balances.totals import ZERO, Key, Totals, book_holding
 from app.positions.costing import average_cost
 from app.positions.ledger_accounts import service as ledger_accounts

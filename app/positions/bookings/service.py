@@ -3,7 +3,7 @@ pending movements, and the balances a settlement run spends. Values in, values o
 object of positions leaves this module."""
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -134,16 +134,49 @@ def _drafted_order(drafted: DraftedTrade) -> datetime:
     return drafted.trade.trade_time
 
 
-async def _priced(
+@dataclass
+class _Costing:
+    """What costing trades in execution order needs, their positions locked: each position's
+    balance row and holding (which costing moves on), and the positions where a trade
+    executed before one already booked (whose followers must be restated)."""
+
+    heads: dict[tuple[str, str], balances.Head]
+    holdings: dict[tuple[str, str], Holding]
+    late: set[tuple[str, str]]
+
+    def entry(self, drafted: DraftedTrade) -> NewEntry:
+        """The trade's entry, with its position's cost and realised P&L, the trades before it
+        in execution order costed already."""
+        trade = drafted.trade
+        key = _position_key(trade)
+        head = self.heads[key]
+        if head.last_trade_at is not None and trade.trade_time < head.last_trade_at:
+            self.late.add(key)
+        else:
+            head.last_trade_at = trade.trade_time
+        effect = trade_effect(
+            self.holdings[key],
+            quantity=trade.signed_quantity,
+            principal=trade.gross_amount,
+            currency=trade.currency,
+        )
+        self.holdings[key] = self.holdings[key] + effect
+        return _trade_entry(
+            trade, _costed(drafted, cost=effect.cost, realized_pnl=effect.realized_pnl)
+        )
+
+
+async def _costing(
     session: AsyncSession,
     drafts: Sequence[DraftedTrade],
     reversals: Sequence[NewEntry],
     *,
     now: datetime,
-) -> tuple[list[NewEntry], set[tuple[str, str]]]:
-    """Trade entries with each position's cost and realised P&L, computed under the position's
-    lock in execution order, after the reversals that go before them; and the positions where a
-    trade executed before one already booked (whose followers must be restated)."""
+) -> _Costing:
+    """Lock the trades' positions and read what they hold, after the reversals that go before
+    the trades. A position whose first trade here executed before the latest one booked (an
+    as-of trade) is costed from what it held at that trade's execution (unless reversals come
+    first: they restate it)."""
     # Only the positions: the other balances a trade moves (its counterparty's, commission,
     # fees, the book's cash) are written without waiting on other trades (balances.apply).
     keys = {_position_key(drafted.trade) for drafted in drafts} | {
@@ -165,29 +198,40 @@ async def _priced(
                 holdings[key] = holdings[key] + Holding(
                     -line.amount, line.cost or ZERO, line.realized_pnl or ZERO
                 )
-    late: set[tuple[str, str]] = set()
-    entries = []
-    for drafted in sorted(drafts, key=_drafted_order):
-        trade = drafted.trade
-        key = _position_key(trade)
-        head = heads[key]
-        if head.last_trade_at is not None and trade.trade_time < head.last_trade_at:
-            if key not in late and not reversals:
-                holdings[key] = await _holding_before(session, key, trade.trade_time)
-            late.add(key)
-        else:
-            head.last_trade_at = trade.trade_time
-        effect = trade_effect(
-            holdings[key],
-            quantity=trade.signed_quantity,
-            principal=trade.gross_amount,
-            currency=trade.currency,
-        )
-        holdings[key] = holdings[key] + effect
-        lines = _costed(drafted, cost=effect.cost, realized_pnl=effect.realized_pnl)
-        entries.append(_trade_entry(trade, lines))
+    if not reversals:
+        # A position's trades are costed in execution order: its first one here is the first
+        # executed before the latest booked, if any is.
+        first: dict[tuple[str, str], datetime] = {}
+        for drafted in drafts:
+            key, moment = _position_key(drafted.trade), drafted.trade.trade_time
+            if key not in first or moment < first[key]:
+                first[key] = moment
+        for key, moment in sorted(first.items()):
+            latest = heads[key].last_trade_at
+            if latest is not None and moment < latest:
+                holdings[key] = await _holding_before(session, key, moment)
+    return _Costing(heads, holdings, set())
+
+
+async def _priced(
+    session: AsyncSession,
+    drafts: Sequence[DraftedTrade],
+    reversals: Sequence[NewEntry],
+    *,
+    now: datetime,
+) -> tuple[list[NewEntry], set[tuple[str, str]]]:
+    """Trade entries with each position's cost and realised P&L, computed under the position's
+    lock in execution order, after the reversals that go before them; and the positions where a
+    trade executed before one already booked (whose followers must be restated)."""
+    costing = await _costing(session, drafts, reversals, now=now)
     # Posted in execution order: within one booking time, that is the order a replay keeps.
-    return entries, late
+    entries = [costing.entry(drafted) for drafted in sorted(drafts, key=_drafted_order)]
+    return entries, costing.late
+
+
+# Trades costed and posted a part at a time (``book_drafted`` of a batch): the database takes
+# in a part's entries while the next part is costed.
+_COSTED_PART = 100
 
 
 async def book_trades(
@@ -204,9 +248,22 @@ async def book_drafted(
 ) -> None:
     """``book_trades`` of trades drafted already (``draft_trades``): a caller drafts them while
     the database is busy with its earlier writes."""
-    if drafts:
+    if not drafts:
+        return
+    if journal.streams(session, sum(len(drafted.lines) for drafted in drafts)):
+        costing = await _costing(session, drafts, [], now=now)
+        ordered = sorted(drafts, key=_drafted_order)
+
+        async def parts() -> AsyncIterator[list[NewEntry]]:
+            for start in range(0, len(ordered), _COSTED_PART):
+                yield [costing.entry(drafted) for drafted in ordered[start : start + _COSTED_PART]]
+
+        await journal.post_streamed(session, parts(), most=len(ordered), actor=actor, now=now)
+        late = costing.late
+    else:
         entries, late = await _priced(session, drafts, [], now=now)
         await journal.post(session, entries, actor=actor, now=now)
+    if late:
         for trade in (drafted.trade for drafted in drafts):
             key = _position_key(trade)
             if key in late:  # restated once, after the first late trade of the position

@@ -58,6 +58,33 @@ async def insert_entries(
 # Postings written by one statement over arrays at most (a capture group's are a few hundred);
 # more go by COPY, as a batch's thousands did before.
 ARRAYS_AT_MOST = 1000
+
+
+def streams(session: AsyncSession, postings: int) -> bool:
+    """Whether entries with this many postings are written by COPY (``insert_entries``), and
+    so may be streamed (``stream_entries``): more than a statement over arrays takes."""
+    return session.get_bind().dialect.name == "postgresql" and postings > ARRAYS_AT_MOST
+
+
+async def stream_entries(
+    session: AsyncSession,
+    keys: Sequence[str],
+    parts: AsyncIterator[Mapping[str, Sequence[Any]]],
+    *,
+    most: int,
+) -> None:
+    """Entries made a part at a time, column by column (``keys``), without their postings: one
+    COPY takes each part while the next is made (``bulk.stream_columns``). ``most``: the
+    entries the parts hold at most. Their postings follow (``insert_postings``)."""
+    await bulk.stream_columns(session, table_of(JournalEntry), keys, parts, most=most)
+
+
+async def insert_postings(session: AsyncSession, postings: Mapping[str, Sequence[Any]]) -> None:
+    """Postings of entries written already (``stream_entries``), column by column, numbered
+    in the order given."""
+    await session.run_sync(bulk.write_columns, table_of(Posting), postings)
+
+
 _BOTH: dict[tuple[tuple[str, ...], tuple[str, ...]], Any] = {}
 
 

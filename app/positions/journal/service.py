@@ -54,6 +54,21 @@ def check_balanced(entry: NewEntry) -> None:
 
 
 Columns = dict[str, list[Any]]  # a table's rows, column by column (``bulk.write_columns``)
+# The columns ``_rows`` gives an entry.
+_ENTRY_KEYS = (
+    "id",
+    "kind",
+    "accounting_date",
+    "value_date",
+    "effective_at",
+    "description",
+    "source_type",
+    "source_id",
+    "reverses_id",
+    "pending_id",
+    "created_at",
+    "created_by",
+)
 
 
 def _rows(
@@ -169,6 +184,50 @@ async def post(
         return []
     await repository.insert_entries(session, entry_columns, posting_columns)
     return entry_columns["id"]
+
+
+def streams(session: AsyncSession, postings: int) -> bool:
+    """Whether ``post_streamed`` of entries with this many postings pays: they go by COPY."""
+    return repository.streams(session, postings)
+
+
+async def post_streamed(
+    session: AsyncSession,
+    parts: AsyncIterator[Sequence[NewEntry]],
+    *,
+    most: int,
+    actor: Actor,
+    now: datetime,
+) -> list[str]:
+    """``post`` of entries made a part at a time (``most`` at most), where they go by COPY
+    (``streams``): each part's entries are sent while the next part is made, so that the
+    database takes them in meanwhile; then the balances, and the postings. The same rows as
+    ``post`` writes; an entry is checked before its part is sent (an unbalanced one fails the
+    transaction)."""
+    ids: list[str] = []
+    postings: Columns = {}
+    deltas: Deltas = defaultdict(Totals)
+
+    async def entry_parts() -> AsyncIterator[Columns]:
+        async for entries in parts:
+            for entry in entries:
+                check_balanced(entry)
+            entry_columns, posting_columns, moved = _rows(entries, actor=actor, now=now)
+            ids.extend(entry_columns["id"])
+            for key, values in posting_columns.items():
+                postings.setdefault(key, []).extend(values)
+            _merge(deltas, moved)
+            yield entry_columns
+
+    await repository.stream_entries(session, _ENTRY_KEYS, entry_parts(), most=most)
+    await _move_balances(session, deltas, into=None, now=now)
+    accounts = set(postings.get("ledger_account", ()))
+    await ledger_accounts.ensure_ledger_accounts(
+        session, accounts - balances.held_accounts(session), now=now
+    )
+    if postings:
+        await repository.insert_postings(session, postings)
+    return ids
 
 
 async def entry_lines(session: AsyncSession, entry_id: str) -> list[Line]:

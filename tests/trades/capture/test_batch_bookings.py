@@ -9,12 +9,23 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+import pytest
 
+from app.positions.journal import repository as journal_repository
 from tests.conftest import Database
 from tests.factories import JPM, TOTAL, bund_trade_payload, trade_payload
 from tests.positions.balances.test_positions_api import trade_date_view
 from tests.positions.conftest import ledger_check, positions
 from tests.support import Api
+
+
+@pytest.fixture(params=["one-statement", "streamed"])
+def journal_written(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A batch's journal in one statement over arrays, as a few hundred postings go, or, as
+    thousands do on PostgreSQL, its entries streamed while costed, then its postings."""
+    if request.param == "streamed":
+        monkeypatch.setattr(journal_repository, "ARRAYS_AT_MOST", 50)
+    return str(request.param)
 
 
 def items() -> list[dict[str, Any]]:
@@ -77,7 +88,7 @@ async def book_state(api: Api) -> dict[str, Any]:
 
 
 async def test_a_batch_books_what_its_trades_booked_one_at_a_time_book(
-    api: Api, db: Database, reference: None
+    api: Api, db: Database, reference: None, journal_written: str
 ) -> None:
     await booked_first(api)
     alone = []
@@ -103,7 +114,7 @@ async def test_a_batch_books_what_its_trades_booked_one_at_a_time_book(
 
 
 async def test_batches_and_single_captures_at_once_all_book(
-    api: Api, db: Database, reference: None
+    api: Api, db: Database, reference: None, journal_written: str
 ) -> None:
     await booked_first(api)
     batches = [
