@@ -147,6 +147,10 @@ class _Costing:
     def entry(self, drafted: DraftedTrade) -> NewEntry:
         """The trade's entry, with its position's cost and realised P&L, the trades before it
         in execution order costed already."""
+        return _trade_entry(drafted.trade, self.lines(drafted))
+
+    def lines(self, drafted: DraftedTrade) -> tuple[Line, ...]:
+        """``entry``'s lines."""
         trade = drafted.trade
         key = _position_key(trade)
         head = self.heads[key]
@@ -161,9 +165,7 @@ class _Costing:
             currency=trade.currency,
         )
         self.holdings[key] = self.holdings[key] + effect
-        return _trade_entry(
-            trade, _costed(drafted, cost=effect.cost, realized_pnl=effect.realized_pnl)
-        )
+        return _costed(drafted, cost=effect.cost, realized_pnl=effect.realized_pnl)
 
 
 async def _costing(
@@ -230,7 +232,7 @@ async def _priced(
 
 
 # Trades costed and posted a part at a time (``book_drafted`` of a batch): the database takes
-# in a part's entries while the next part is costed.
+# in a part's postings while the next part is costed.
 _COSTED_PART = 100
 
 
@@ -254,11 +256,15 @@ async def book_drafted(
         costing = await _costing(session, drafts, [], now=now)
         ordered = sorted(drafts, key=_drafted_order)
 
-        async def parts() -> AsyncIterator[list[NewEntry]]:
-            for start in range(0, len(ordered), _COSTED_PART):
-                yield [costing.entry(drafted) for drafted in ordered[start : start + _COSTED_PART]]
+        # Their entries written first (all but the cost, which the lines carry), then each
+        # part's lines sent while the next part is costed.
+        entries = [_trade_entry(drafted.trade, drafted.lines) for drafted in ordered]
 
-        await journal.post_streamed(session, parts(), most=len(ordered), actor=actor, now=now)
+        async def costed() -> AsyncIterator[list[tuple[Line, ...]]]:
+            for start in range(0, len(ordered), _COSTED_PART):
+                yield [costing.lines(drafted) for drafted in ordered[start : start + _COSTED_PART]]
+
+        await journal.post_lines_later(session, entries, costed(), actor=actor, now=now)
         late = costing.late
     else:
         entries, late = await _priced(session, drafts, [], now=now)

@@ -62,27 +62,28 @@ ARRAYS_AT_MOST = 1000
 
 def streams(session: AsyncSession, postings: int) -> bool:
     """Whether entries with this many postings are written by COPY (``insert_entries``), and
-    so may be streamed (``stream_entries``): more than a statement over arrays takes."""
+    so may have their postings streamed (``stream_postings``): more than a statement over
+    arrays takes."""
     return session.get_bind().dialect.name == "postgresql" and postings > ARRAYS_AT_MOST
 
 
-async def stream_entries(
+async def insert_entry_rows(session: AsyncSession, entries: Mapping[str, Sequence[Any]]) -> None:
+    """Entries without their postings, column by column (``stream_postings`` follows)."""
+    await session.run_sync(bulk.write_columns, table_of(JournalEntry), entries)
+
+
+async def stream_postings(
     session: AsyncSession,
     keys: Sequence[str],
     parts: AsyncIterator[Mapping[str, Sequence[Any]]],
     *,
     most: int,
 ) -> None:
-    """Entries made a part at a time, column by column (``keys``), without their postings: one
-    COPY takes each part while the next is made (``bulk.stream_columns``). ``most``: the
-    entries the parts hold at most. Their postings follow (``insert_postings``)."""
-    await bulk.stream_columns(session, table_of(JournalEntry), keys, parts, most=most)
-
-
-async def insert_postings(session: AsyncSession, postings: Mapping[str, Sequence[Any]]) -> None:
-    """Postings of entries written already (``stream_entries``), column by column, numbered
-    in the order given."""
-    await session.run_sync(bulk.write_columns, table_of(Posting), postings)
+    """Postings of entries written already (``insert_entry_rows``), made a part at a time,
+    column by column (``keys``): one COPY takes each part while the next is made
+    (``bulk.stream_columns``), numbered in the order given. ``most``: the postings the parts
+    hold at most."""
+    await bulk.stream_columns(session, table_of(Posting), keys, parts, most=most)
 
 
 _BOTH: dict[tuple[tuple[str, ...], tuple[str, ...]], Any] = {}

@@ -3,7 +3,7 @@ keeping the running balances in step in the same transaction; and the journal as
 
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -54,21 +54,8 @@ def check_balanced(entry: NewEntry) -> None:
 
 
 Columns = dict[str, list[Any]]  # a table's rows, column by column (``bulk.write_columns``)
-# The columns ``_rows`` gives an entry.
-_ENTRY_KEYS = (
-    "id",
-    "kind",
-    "accounting_date",
-    "value_date",
-    "effective_at",
-    "description",
-    "source_type",
-    "source_id",
-    "reverses_id",
-    "pending_id",
-    "created_at",
-    "created_by",
-)
+# The columns ``_posting_rows`` gives a posting.
+_POSTING_KEYS = ("entry_id", "ledger_account", "asset", "amount", "cost", "realized_pnl")
 
 
 def _rows(
@@ -78,18 +65,52 @@ def _rows(
     thousands: a dictionary per row cost more than the rest of the posting), and what they add
     to the balances."""
     ids = [new_id("je") for _ in entries]
+    sums: Sums = {}
+    postings = _posting_rows(
+        ids, [entry.value_date for entry in entries], [entry.lines for entry in entries], sums
+    )
+    return _entry_rows(entries, ids, actor=actor, now=now), postings, _deltas(sums)
+
+
+# Per (ledger account, asset, value date): posted, cost, realised P&L, summed from zero in the
+# lines' order (as adding each line's Totals would, without making two of them a line).
+Sums = dict[tuple[str, str, date], list[Decimal]]
+
+
+def _entry_rows(
+    entries: Sequence[NewEntry], ids: Sequence[str], *, actor: Actor, now: datetime
+) -> Columns:
+    return {
+        "id": list(ids),
+        "kind": [entry.kind.value for entry in entries],
+        "accounting_date": [
+            accounting_date(entry.value_date, now, entry.not_before) for entry in entries
+        ],
+        "value_date": [entry.value_date for entry in entries],
+        "effective_at": [entry.effective_at for entry in entries],
+        "description": [entry.description for entry in entries],
+        "source_type": [entry.source_type for entry in entries],
+        "source_id": [entry.source_id for entry in entries],
+        "reverses_id": [entry.reverses_id for entry in entries],
+        "pending_id": [entry.pending_id for entry in entries],
+        "created_at": [now] * len(entries),
+        "created_by": [actor.key_id] * len(entries),
+    }
+
+
+def _posting_rows(
+    ids: Sequence[str], days: Sequence[date], lines_of: Sequence[Sequence[Line]], sums: Sums
+) -> Columns:
+    """The postings of the entries ``ids`` (value-dated ``days``) with these lines, column by
+    column; what they move added to ``sums``."""
     entry_of: list[str] = []
     accounts: list[str] = []
     assets: list[str] = []
     amounts: list[Decimal] = []
     costs: list[Decimal | None] = []
     pnls: list[Decimal | None] = []
-    # Per key: posted, cost, realised P&L, summed from zero in the lines' order (as adding each
-    # line's Totals would, without making two of them a line).
-    sums: dict[tuple[str, str, date], list[Decimal]] = {}
-    for entry_id, entry in zip(ids, entries, strict=True):
-        day = entry.value_date
-        for line in entry.lines:
+    for entry_id, day, lines in zip(ids, days, lines_of, strict=True):
+        for line in lines:
             account, asset, amount = line.ledger_account, line.asset, line.amount
             cost, pnl = line.cost, line.realized_pnl
             entry_of.append(entry_id)
@@ -107,23 +128,7 @@ def _rows(
                 summed[1] += cost
             if pnl:
                 summed[2] += pnl
-    entry_columns: Columns = {
-        "id": ids,
-        "kind": [entry.kind.value for entry in entries],
-        "accounting_date": [
-            accounting_date(entry.value_date, now, entry.not_before) for entry in entries
-        ],
-        "value_date": [entry.value_date for entry in entries],
-        "effective_at": [entry.effective_at for entry in entries],
-        "description": [entry.description for entry in entries],
-        "source_type": [entry.source_type for entry in entries],
-        "source_id": [entry.source_id for entry in entries],
-        "reverses_id": [entry.reverses_id for entry in entries],
-        "pending_id": [entry.pending_id for entry in entries],
-        "created_at": [now] * len(entries),
-        "created_by": [actor.key_id] * len(entries),
-    }
-    posting_columns: Columns = {
+    return {
         "entry_id": entry_of,
         "ledger_account": accounts,
         "asset": assets,
@@ -131,10 +136,13 @@ def _rows(
         "cost": costs,
         "realized_pnl": pnls,
     }
+
+
+def _deltas(sums: Sums) -> Deltas:
     deltas: Deltas = defaultdict(Totals)
     for key, (posted, cost, realized_pnl) in sums.items():
         deltas[key] = Totals(posted, ZERO, cost, realized_pnl)
-    return entry_columns, posting_columns, deltas
+    return deltas
 
 
 def _merge(into: Deltas, deltas: Mapping[tuple[str, str, date], Totals]) -> None:
@@ -187,46 +195,51 @@ async def post(
 
 
 def streams(session: AsyncSession, postings: int) -> bool:
-    """Whether ``post_streamed`` of entries with this many postings pays: they go by COPY."""
+    """Whether ``post_lines_later`` of entries with this many postings pays: they go by COPY."""
     return repository.streams(session, postings)
 
 
-async def post_streamed(
+async def post_lines_later(
     session: AsyncSession,
-    parts: AsyncIterator[Sequence[NewEntry]],
+    entries: Sequence[NewEntry],
+    lines: AsyncIterator[Sequence[tuple[Line, ...]]],
     *,
-    most: int,
     actor: Actor,
     now: datetime,
 ) -> list[str]:
-    """``post`` of entries made a part at a time (``most`` at most), where they go by COPY
-    (``streams``): each part's entries are sent while the next part is made, so that the
-    database takes them in meanwhile; then the balances, and the postings. The same rows as
-    ``post`` writes; an entry is checked before its part is sent (an unbalanced one fails the
-    transaction)."""
-    ids: list[str] = []
-    postings: Columns = {}
-    deltas: Deltas = defaultdict(Totals)
-
-    async def entry_parts() -> AsyncIterator[Columns]:
-        async for entries in parts:
-            for entry in entries:
-                check_balanced(entry)
-            entry_columns, posting_columns, moved = _rows(entries, actor=actor, now=now)
-            ids.extend(entry_columns["id"])
-            for key, values in posting_columns.items():
-                postings.setdefault(key, []).extend(values)
-            _merge(deltas, moved)
-            yield entry_columns
-
-    await repository.stream_entries(session, _ENTRY_KEYS, entry_parts(), most=most)
-    await _move_balances(session, deltas, into=None, now=now)
-    accounts = set(postings.get("ledger_account", ()))
+    """``post`` of ``entries`` whose final lines are made once the entries are written, a part
+    at a time in the entries' order, each entry's replacing its own on the same ledger accounts
+    (a trade's cost, known once its position is locked and the trades before it costed): the
+    postings' COPY takes each part while the next is made, so that the database takes in the
+    largest table of the journal while Python works (where the journal goes by COPY:
+    ``streams``). Then the balances. The same rows as ``post`` writes; each entry is checked
+    balanced before its part is sent, else the transaction fails."""
+    ids = [new_id("je") for _ in entries]
+    accounts = {line.ledger_account for entry in entries for line in entry.lines}
     await ledger_accounts.ensure_ledger_accounts(
         session, accounts - balances.held_accounts(session), now=now
     )
-    if postings:
-        await repository.insert_postings(session, postings)
+    await repository.insert_entry_rows(session, _entry_rows(entries, ids, actor=actor, now=now))
+    sums: Sums = {}
+
+    async def postings() -> AsyncIterator[Columns]:
+        done = 0
+        async for part in lines:
+            made = entries[done : done + len(part)]
+            for entry, final in zip(made, part, strict=True):
+                check_balanced(replace(entry, lines=final))
+            part_ids = ids[done : done + len(part)]
+            columns = _posting_rows(part_ids, [entry.value_date for entry in made], part, sums)
+            if not set(columns["ledger_account"]) <= accounts:
+                raise ValueError("Final lines must keep the ledger accounts of their entries.")
+            done += len(part)
+            yield columns
+        if done != len(entries):
+            raise ValueError(f"Lines for {done} of {len(entries)} entries.")
+
+    most = sum(len(entry.lines) for entry in entries)
+    await repository.stream_postings(session, _POSTING_KEYS, postings(), most=most)
+    await _move_balances(session, _deltas(sums), into=None, now=now)
     return ids
 
 
