@@ -4,6 +4,7 @@ In JSON every such value is a string (``"1234.50"``); input also takes integers,
 because a float has already lost the exact value before we see it.
 """
 
+import re
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Annotated, Any
@@ -17,7 +18,14 @@ MAX_DECIMAL_PLACES = 12
 _DECIMAL_PATTERN = r"^-?\d{1,28}(\.\d{1,12})?$"
 
 
+# Plain decimal text within the limits below: its Decimal needs no further check (the common
+# case, four times in every trade a batch parses; the checks below cost twice the parse).
+_PLAIN_DECIMAL = re.compile(r"-?[0-9]{1,28}(?:\.[0-9]{1,12})?")
+
+
 def parse_decimal(value: Any) -> Decimal:
+    if type(value) is str and _PLAIN_DECIMAL.fullmatch(value):
+        return Decimal(value)
     if isinstance(value, (bool, float)):
         raise ValueError('must be a decimal string such as "1234.50", not a JSON float')
     if isinstance(value, int):

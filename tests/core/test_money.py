@@ -58,6 +58,17 @@ def test_parse_decimal_keeps_the_scale_it_was_given() -> None:
     assert format_decimal(parsed) == "1234.50"
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["0", "-0", "0.000", "00012.50", "-1.5", "9" * 28, "-" + "9" * 28 + "." + "9" * 12, "1.0"],
+)
+def test_plain_text_parses_as_the_full_checks_parse_it(text: str) -> None:
+    """Plain decimal text takes a quicker way (spaces around it take the full checks): the
+    same value, the same scale."""
+    quick, checked = parse_decimal(text), parse_decimal(f" {text} ")
+    assert quick.as_tuple() == checked.as_tuple() == Decimal(text).as_tuple()
+
+
 def test_parse_decimal_normalises_a_positive_exponent_to_plain_digits() -> None:
     parsed = parse_decimal("1E+2")
     assert parsed.as_tuple() == Decimal("100").as_tuple()
