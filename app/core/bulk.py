@@ -374,10 +374,15 @@ def _copy_text(value: Any) -> str:
 _NULL = "\\N"
 
 
+_STRINGS = {str, type(None)}
+
+
 def _column_text(values: Sequence[Any], process: Processor) -> list[str]:
     """One column's values in COPY's text format, as ``_copy_text`` writes each value (after
     the column's bind processor). Where rows share their value objects (a batch's time, its
     actor), each object is converted once."""
+    if process is None and set(map(type, values)) <= _STRINGS:
+        return _texts(list(values))  # their own text: nothing to convert, nothing to share
     shared = {id(value): value for value in values}
     if len(shared) * 2 > len(values):
         return _texts(list(map(process, values)) if process is not None else list(values))

@@ -3,7 +3,7 @@ keeping the running balances in step in the same transaction; and the journal as
 
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -42,13 +42,18 @@ class UnbalancedEntry(ValidationFailed):
 
 
 def check_balanced(entry: NewEntry) -> None:
-    if not entry.lines:
-        raise UnbalancedEntry(f"The {entry.kind} entry has no postings.")
-    off = imbalances(entry.lines)
+    _check_lines(entry.kind, entry.lines)
+
+
+def _check_lines(kind: EntryKind, lines: Sequence[Line]) -> None:
+    """``check_balanced`` of an entry of ``kind`` with these lines."""
+    if not lines:
+        raise UnbalancedEntry(f"The {kind} entry has no postings.")
+    off = imbalances(lines)
     if off:
         detail = ", ".join(f"{asset} by {amount}" for asset, amount in sorted(off.items()))
         raise UnbalancedEntry(
-            f"The {entry.kind} entry is off {detail}.",
+            f"The {kind} entry is off {detail}.",
             imbalances={asset: str(amount) for asset, amount in off.items()},
         )
 
@@ -227,7 +232,7 @@ async def post_lines_later(
         async for part in lines:
             made = entries[done : done + len(part)]
             for entry, final in zip(made, part, strict=True):
-                check_balanced(replace(entry, lines=final))
+                _check_lines(entry.kind, final)
             part_ids = ids[done : done + len(part)]
             columns = _posting_rows(part_ids, [entry.value_date for entry in made], part, sums)
             if not set(columns["ledger_account"]) <= accounts:
