@@ -3,6 +3,7 @@
 from collections.abc import AsyncIterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, inspect, select, text, update
@@ -158,7 +159,7 @@ async def insert_streamed(
 
     async def columns() -> AsyncIterator[dict[str, list[Any]]]:
         async for rows in parts:
-            yield {key: [row[key] for row in rows] for key in _COLUMNS}
+            yield {key: list(map(itemgetter(key), rows)) for key in _COLUMNS}
 
     await bulk.stream_columns(session, table_of(Trade), _COLUMNS, columns(), most=most)
 
