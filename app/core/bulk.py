@@ -22,6 +22,7 @@ from sqlalchemy.sql.schema import ScalarElementColumnDefault
 from sqlalchemy.util import await_only, greenlet_spawn
 
 from app.core.driver import as_sqlalchemy_error
+from app.core.types import ExactDecimal
 
 # Below this many rows an executemany INSERT is as quick (COPY reads the table's column types
 # first: one more round trip).
@@ -383,6 +384,8 @@ def _column_text(values: Sequence[Any], process: Processor) -> list[str]:
     actor), each object is converted once."""
     if process is None and set(map(type, values)) <= _STRINGS:
         return _texts(list(values))  # their own text: nothing to convert, nothing to share
+    if process in _DECIMALS and _checked_decimals(values):
+        return _texts(list(values))  # what the processor would answer for each
     shared = {id(value): value for value in values}
     if len(shared) * 2 > len(values):
         return _texts(list(map(process, values)) if process is not None else list(values))
@@ -455,4 +458,27 @@ def _scalar_default(column: Column[Any]) -> Any:
 
 
 def _processor(column: Column[Any], dialect: Dialect) -> Processor:
-    return column.type.dialect_impl(dialect).bind_processor(dialect)
+    process = column.type.dialect_impl(dialect).bind_processor(dialect)
+    if (
+        process is not None
+        and isinstance(column.type, ExactDecimal)
+        and column.type.load_dialect_impl(dialect).bind_processor(dialect) is None
+    ):
+        _DECIMALS.add(process)
+    return process
+
+
+# Bind processors of ExactDecimal columns whose implementation takes the Decimal as it is
+# (asyncpg): the value is the processor's answer once it is checked a Decimal and finite,
+# which ``_column_text`` checks of a whole column at once (trades' amounts and postings'
+# amounts, costs and P&L are most of a batch's values).
+_DECIMALS: set[Callable[[Any], Any]] = set()
+
+
+def _checked_decimals(values: Sequence[Any]) -> bool:
+    """Whether every value is a finite Decimal or None: what ExactDecimal binds unchanged."""
+    kinds = set(map(type, values))
+    if not kinds <= {Decimal, type(None)}:
+        return False
+    given = [value for value in values if value is not None] if type(None) in kinds else values
+    return all(map(Decimal.is_finite, given))

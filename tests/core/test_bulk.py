@@ -2,16 +2,18 @@
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import Column, Integer, MetaData, Table, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
 from sqlalchemy.orm import Session
 
 from app.audit.models import AuditRecord, UnsealedRecord
 from app.core import bulk
 from app.core.db import table_of
+from app.core.types import ExactDecimal
 from tests.conftest import Database
 
 AWKWARD = [
@@ -277,3 +279,57 @@ async def test_a_copy_on_a_lost_server_invalidates_its_connection(
         with pytest.raises(DBAPIError) as raised:
             await write
         assert (raised.value.connection_invalidated, connection.invalidated) == (True, True)
+
+
+_DECIMALS = Table(
+    "bulk_decimals",
+    MetaData(),
+    Column("n", Integer),
+    Column("amount", ExactDecimal()),
+    Column("cost", ExactDecimal(), nullable=True),
+)
+
+
+@pytest.mark.parametrize(
+    ("refused", "message"),
+    [
+        (None, None),
+        (Decimal("NaN"), "ExactDecimal refuses NaN and infinity"),
+        (1.5, "ExactDecimal takes Decimal, not float"),
+    ],
+    ids=["exact", "nan", "float"],
+)
+async def test_a_copy_of_decimals_writes_them_exactly_or_refuses_them_as_an_insert_does(
+    db: Database, refused: Any, message: str | None
+) -> None:
+    """Columns of finite decimals (and nulls) are checked a column at once, their text each
+    value's own; anything else goes through the column's bind processor, as before."""
+    if db.backend != "postgres":
+        pytest.skip("COPY is PostgreSQL's")
+    amounts = [Decimal("1.50"), Decimal("-0.000000000001"), Decimal("0E-8"), Decimal("1E+3")]
+    amounts += [Decimal(f"{n}.{n:02d}") for n in range(70)]
+    rows = [
+        {"n": n, "amount": amount, "cost": None if n % 2 else -amount}
+        for n, amount in enumerate(amounts)
+    ]
+    if refused is not None:
+        rows[-1]["amount"] = refused
+    async with db.sessionmaker() as session, session.begin():
+        await session.execute(
+            text(
+                "CREATE TEMP TABLE bulk_decimals (n integer, amount numeric, cost numeric) "
+                "ON COMMIT DROP"
+            )
+        )
+        assert bulk.copies(session.sync_session, len(rows))
+        if message is not None:
+            with pytest.raises((ValueError, TypeError, StatementError), match=message):
+                await bulk.insert_rows(session, _DECIMALS, rows)
+            return
+        await bulk.insert_rows(session, _DECIMALS, rows)
+        found = await session.execute(
+            text("SELECT amount::text, cost::text FROM bulk_decimals ORDER BY n")
+        )
+        assert [tuple(row) for row in found] == [
+            (f"{amount:f}", None if n % 2 else f"{-amount:f}") for n, amount in enumerate(amounts)
+        ]
