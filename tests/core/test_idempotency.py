@@ -5,6 +5,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from app.core.db import UnitOfWork
@@ -359,4 +361,16 @@ async def test_claim_many_holds_the_free_keys_with_their_answers_in_key_order(
 def test_the_fingerprint_hashes_the_text_it_always_hashed(payload: Any) -> None:
     """A key stored before must still match its retry: the canonical text is ``json.dumps``'s,
     however it is made."""
+    assert _canonical(payload) == json.dumps(payload, sort_keys=True, separators=(",", ":"))
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(), inner, max_size=5),
+    max_leaves=30,
+)
+
+
+@given(_JSON_VALUES)
+def test_any_json_value_hashes_json_dumps_text(payload: Any) -> None:
     assert _canonical(payload) == json.dumps(payload, sort_keys=True, separators=(",", ":"))
