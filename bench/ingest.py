@@ -49,9 +49,9 @@ from bench.lib.servers import Server, addresses, client, running_servers
 
 PROG = "bench.ingest"
 SIZES = (
-    cli.Size("trades", 5_000, 50_000, "trades booked by batch"),
+    cli.Size("trades", 10_000, 50_000, "trades booked by batch"),
     cli.Size("batch", 1_000, 5_000, "trades per batch (<= 10,000)"),
-    cli.Size("requests", 1_500, 5_000, "single requests per phase ((iv): 20 times as many)"),
+    cli.Size("requests", 3_000, 10_000, "single requests per phase ((iv): 20 times as many)"),
     cli.Size("concurrency", 32, 32, "concurrent clients"),
     cli.Size("servers", 1, 1, "uvicorn processes"),
     cli.Size("batch_clients", 2, 2, "batch clients at once to one server, the second phase"),
