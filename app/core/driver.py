@@ -26,6 +26,7 @@ from sqlalchemy.sql import ClauseElement
 from sqlalchemy.util import await_only, greenlet_spawn
 
 from app.core.snapshots import python_type_of
+from app.core.types import ExactDecimal
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,27 +193,60 @@ def arrays_of(
     }
 
 
-# Per (dialect, column): how its values are written into an array's text, None for a column
-# whose array goes as it is. Looked up once: a capture group builds some forty arrays.
-_WRITERS: dict[tuple[str, Column[Any]], tuple[Callable[[Any], Any] | None] | None] = {}
+# Per (dialect, column): how its values are written into an array's text (its bind processor,
+# and the one type whose values are written by ``str`` alone once the column is checked, or
+# None), None for a column whose array goes as it is. Looked up once: a capture group builds
+# some forty arrays.
+_Writer = tuple[Callable[[Any], Any] | None, type | None]
+_WRITERS: dict[tuple[str, Column[Any]], _Writer | None] = {}
+_NONE = type(None)
 
 
-def _writer(dialect: Dialect, column: Column[Any]) -> tuple[Callable[[Any], Any] | None] | None:
+def _writer(dialect: Dialect, column: Column[Any]) -> _Writer | None:
     key = (dialect.name, column)
     if key not in _WRITERS:
-        as_text = python_type_of(column) in _AS_TEXT
-        process = column.type.dialect_impl(dialect).bind_processor(dialect) if as_text else None
-        _WRITERS[key] = (process,) if as_text else None
+        kind = python_type_of(column)
+        if kind not in _AS_TEXT:
+            _WRITERS[key] = None
+        else:
+            process = column.type.dialect_impl(dialect).bind_processor(dialect)
+            plain: type | None = None
+            if process is None and kind is date:
+                plain = date  # a day's text is its ISO form: ``str`` of a date
+            elif isinstance(column.type, ExactDecimal) and (
+                column.type.load_dialect_impl(dialect).bind_processor(dialect) is None
+            ):
+                plain = Decimal  # bound as it is once checked a finite Decimal (asyncpg)
+            _WRITERS[key] = (process, plain)
     return _WRITERS[key]
+
+
+def _plain_texts(values: Sequence[Any], plain: type) -> str | None:
+    """The array's text when every value is of exactly the type ``plain`` or None, and a
+    Decimal finite: what the column's bind processor answers unchanged (or has none for), so
+    that ``str`` of each is its text, as below. Checked of the whole column at once, in C."""
+    kinds = set(map(type, values))
+    if not kinds <= {plain, _NONE}:
+        return None
+    if _NONE in kinds:
+        given = [value for value in values if value is not None]
+        if plain is Decimal and not all(map(Decimal.is_finite, given)):
+            return None
+        return "{" + ",".join("NULL" if v is None else str(v) for v in values) + "}"
+    if plain is Decimal and not all(map(Decimal.is_finite, values)):
+        return None
+    return "{" + ",".join(map(str, values)) + "}"
 
 
 def _column_array(dialect: Dialect, column: Column[Any], values: Sequence[Any]) -> Any:
     writer = _writer(dialect, column)
     if writer is None:
         return values
+    process, plain = writer
+    if plain is not None and (text := _plain_texts(values, plain)) is not None:
+        return text
     # Each value through the column's bind processor first (a decimal checked finite, a time
     # zone-aware and in UTC), as an INSERT would send it.
-    (process,) = writer
     texts: dict[int, str] = {}
     written = []
     for value in values:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Column, Date, Integer, MetaData, String, Table, event, select
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -118,3 +119,38 @@ async def test_statements_are_seen_by_the_engines_listeners(session: AsyncSessio
     finally:
         event.remove(engine, "before_cursor_execute", record)
     assert seen == ["INSERT INTO driver_probe"]
+
+
+def _array_text(key: str, values: list[Any]) -> Any:
+    dialect = asyncpg_dialect()  # type: ignore[no-untyped-call]
+    return driver.arrays_of(dialect, PROBE, {key: values})[f"n_{key}"]
+
+
+@pytest.mark.parametrize(
+    ("key", "values", "text"),
+    [
+        ("amount", [Decimal("1.50"), Decimal("-0"), Decimal("1E+3")], "{1.50,-0,1E+3}"),
+        ("amount", [None, Decimal("0.000001"), None], "{NULL,0.000001,NULL}"),
+        ("amount", [None], "{NULL}"),
+        ("amount", [], "{}"),
+        ("day", [date(2026, 1, 2), None], "{2026-01-02,NULL}"),
+        # A time where a day goes is written as the time, as its bind processor leaves it.
+        ("day", [datetime(2026, 1, 2, 3, 4, tzinfo=UTC)], "{2026-01-02T03:04:00+00:00}"),
+    ],
+)
+def test_a_columns_array_is_the_text_of_its_values(key: str, values: list[Any], text: str) -> None:
+    assert _array_text(key, values) == text
+
+
+@pytest.mark.parametrize(
+    ("values", "refusal"),
+    [
+        ([Decimal("1"), Decimal("Infinity")], "NaN and infinity"),
+        ([None, Decimal("sNaN")], "NaN and infinity"),
+        ([Decimal("1"), 1], "takes Decimal"),
+        ([1.5], "takes Decimal"),
+    ],
+)
+def test_a_decimal_column_refuses_what_its_type_refuses(values: list[Any], refusal: str) -> None:
+    with pytest.raises((ValueError, TypeError), match=refusal):
+        _array_text("amount", values)
