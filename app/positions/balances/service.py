@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import event
@@ -95,6 +96,7 @@ def held_accounts(session: AsyncSession) -> set[str]:
     return {account for account, _ in held}
 
 
+@lru_cache(maxsize=8192)  # pure: a capture group asks it of every line, of a few accounts
 def _stripable(key: Key) -> bool:
     account, asset = key
     parsed = parse(account)
