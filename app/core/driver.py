@@ -10,29 +10,13 @@ it once per connection. Rows come back as asyncpg records (by position or by nam
 SQLAlchemy raises them for a statement of its own (a unique violation is an ``IntegrityError``).
 """
 
-import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import (
-    BigInteger,
-    Column,
-    Connection,
-    Integer,
-    SmallInteger,
-    String,
-    Table,
-    Text,
-    bindparam,
-    cast,
-    event,
-    exc,
-    func,
-    select,
-)
+from sqlalchemy import Column, Connection, Table, Text, bindparam, cast, event, exc, func, select
 from sqlalchemy.dialects.postgresql import ARRAY, Insert
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.engine import Dialect
@@ -169,15 +153,8 @@ def as_sqlalchemy_error(
 
 # Column types whose arrays go as the text of an array literal, each value written by Python:
 # asyncpg's binary encoding of a decimal or a timestamp cost several times ``str`` or
-# ``isoformat`` of it (and a value the rows share, their time, is written once here). Plain
-# text and integer columns too: asyncpg checks every element of a binary array against
-# ``collections.abc`` in Python (about half a microsecond each), where their literal is a join.
+# ``isoformat`` of it (and a value the rows share, their time, is written once here).
 _AS_TEXT = (Decimal, datetime, date)
-_PLAIN = (String, Text, Integer, BigInteger, SmallInteger)
-
-
-def _as_text(column: Column[Any]) -> bool:
-    return type(column.type) in _PLAIN or python_type_of(column) in _AS_TEXT
 
 
 def insert_from_arrays(table: Table, keys: Sequence[str], *, prefix: str = "n") -> Insert:
@@ -200,7 +177,7 @@ def array_parameter(column: Column[Any], prefix: str) -> Any:
     """The parameter ``{prefix}_{column.key}``: an array of the column's values, as
     ``arrays_of`` gives it (for statements over arrays other than ``insert_from_arrays``)."""
     name = f"{prefix}_{column.key}"
-    if _as_text(column):
+    if python_type_of(column) in _AS_TEXT:
         return cast(bindparam(name, type_=Text()), ARRAY(column.type))
     return bindparam(name, type_=ARRAY(column.type))
 
@@ -229,10 +206,8 @@ def _writer(dialect: Dialect, column: Column[Any]) -> _Writer | None:
     key = (dialect.name, column)
     if key not in _WRITERS:
         kind = python_type_of(column)
-        if not _as_text(column):
+        if kind not in _AS_TEXT:
             _WRITERS[key] = None
-        elif type(column.type) in _PLAIN:
-            _WRITERS[key] = (None, str if kind is str else int)
         else:
             process = column.type.dialect_impl(dialect).bind_processor(dialect)
             plain: type | None = None
@@ -249,13 +224,8 @@ def _writer(dialect: Dialect, column: Column[Any]) -> _Writer | None:
 def _plain_texts(values: Sequence[Any], plain: type) -> str | None:
     """The array's text when every value is of exactly the type ``plain`` or None, and a
     Decimal finite: what the column's bind processor answers unchanged (or has none for), so
-    that ``str`` of each is its text, as below. Checked of the whole column at once, in C.
-    Text and integers always (their columns have no bind processor under asyncpg)."""
+    that ``str`` of each is its text, as below. Checked of the whole column at once, in C."""
     kinds = set(map(type, values))
-    if plain is str:
-        return _strings(values, kinds)
-    if plain is int:
-        return _integers(values, kinds)
     if not kinds <= {plain, _NONE}:
         return None
     if _NONE in kinds:
@@ -266,32 +236,6 @@ def _plain_texts(values: Sequence[Any], plain: type) -> str | None:
     if plain is Decimal and not all(map(Decimal.is_finite, values)):
         return None
     return "{" + ",".join(map(str, values)) + "}"
-
-
-def _strings(values: Sequence[Any], kinds: set[type]) -> str:
-    """Each value double-quoted (a quoted NULL, empty or spaced text is itself), a backslash
-    before any quote or backslash in it; a str subclass (an enum's member) as the string it
-    is, as asyncpg sends it."""
-    if not all(issubclass(kind, str) for kind in kinds - {_NONE}):
-        wrong = next(type(v) for v in values if v is not None and not isinstance(v, str))
-        raise TypeError(f"a text column takes str, not {wrong.__name__}")
-    if _NONE not in kinds:
-        body = '","'.join(values)
-        # Only the separators' quotes: no value needs escaping.
-        if body.count('"') == 2 * (len(values) - 1) and "\\" not in body:
-            return '{"' + body + '"}'
-    return "{" + ",".join("NULL" if v is None else _quoted(v) for v in values) + "}"
-
-
-def _quoted(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _integers(values: Sequence[Any], kinds: set[type]) -> str:
-    if kinds <= {int}:
-        return "{" + ",".join(map(str, values)) + "}"
-    # As asyncpg takes them: anything with an integer's index (a bool, an IntEnum's member).
-    return "{" + ",".join("NULL" if v is None else str(operator.index(v)) for v in values) + "}"
 
 
 def _column_array(dialect: Dialect, column: Column[Any], values: Sequence[Any]) -> Any:
