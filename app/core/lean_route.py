@@ -191,7 +191,7 @@ async def _solved(plan: _Plan, request: Request) -> dict[str, Any] | None:
     raw = await request.body()
     try:
         decoded = json.loads(raw)  # as FastAPI decodes it (Request.json)
-    except ValueError:
+    except (ValueError, RecursionError):  # FastAPI's to refuse: malformed, or nested too deep
         return None
     overrides = getattr(plan.overrides, "dependency_overrides", None) or {}
     values: dict[str, Any] = {}

@@ -118,6 +118,18 @@ async def test_a_request_fastapi_refuses_is_refused_by_fastapi(
     assert solved == solving
 
 
+async def test_json_nested_too_deep_is_fastapi_s_400(
+    client: httpx.AsyncClient, solved: list[Any]
+) -> None:
+    deep = b"[" * 100_000  # beyond the decoder's recursion limit
+    lean = await client.post("/v1/items", content=deep, headers=JSON)
+    fastapi_own = await client.post("/v1/items", content=deep, headers=JSON_UTF8)
+
+    assert lean.status_code == fastapi_own.status_code == 400
+    assert lean.json() == fastapi_own.json()
+    assert solved == []
+
+
 async def test_repeated_headers_and_other_content_types_go_to_fastapi(
     client: httpx.AsyncClient, solved: list[Any]
 ) -> None:

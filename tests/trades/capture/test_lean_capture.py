@@ -58,6 +58,7 @@ def _refusals() -> list[tuple[str, Any, str, dict[str, str]]]:
         ("invalid body", trade_payload(quantity="-1"), "trader", {}),
         ("not JSON", b'{"book": ', "trader", {}),
         ("a list", [trade_payload()], "trader", {}),
+        ("nested too deep for the decoder", b"[" * 100_000, "trader", {}),
         ("key too long", trade_payload(), "trader", {"Idempotency-Key": "k" * 256}),
         ("empty key", trade_payload(), "trader", {"Idempotency-Key": ""}),
         ("unknown ISIN", trade_payload(isin="US0000000000"), "trader", {}),
