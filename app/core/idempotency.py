@@ -267,31 +267,21 @@ async def claim_many(session: AsyncSession, claims: Sequence[Claim]) -> set[tupl
         return set()
     ordered = sorted(claims, key=lambda claim: claim.identity)
     dialect = session.get_bind().dialect
+    columns: dict[str, list[Any]] = {
+        "principal": [claim.principal for claim in ordered],
+        "key": [claim.key for claim in ordered],
+        "fingerprint": [claim.fingerprint for claim in ordered],
+        "status_code": [claim.status_code for claim in ordered],
+        "response_body": [claim.answer for claim in ordered],
+        "created_at": [claim.now for claim in ordered],
+    }
     if dialect.name == "postgresql":
-        columns: dict[str, list[Any]] = {
-            "principal": [claim.principal for claim in ordered],
-            "key": [claim.key for claim in ordered],
-            "fingerprint": [claim.fingerprint for claim in ordered],
-            "status_code": [claim.status_code for claim in ordered],
-            "response_body": [claim.answer for claim in ordered],
-            "created_at": [claim.now for claim in ordered],
-        }
         arrays = driver.arrays_of(dialect, _KEYS, columns, prefix="c")
         rows = await driver.fetch(session, _CLAIM_FROM_ARRAYS, arrays)
         return {(principal, key) for principal, key in rows}
-    rows = [
-        {
-            "principal": claim.principal,
-            "key": claim.key,
-            "fingerprint": claim.fingerprint,
-            "status_code": claim.status_code,
-            "response_body": claim.answer,
-            "created_at": claim.now,
-        }
-        for claim in ordered
-    ]
+    params = [dict(zip(columns, row, strict=True)) for row in zip(*columns.values(), strict=True)]
     statement = _CLAIM_MANY[dialect.name]
-    return {(principal, key) for principal, key in await session.execute(statement, rows)}
+    return {(principal, key) for principal, key in await session.execute(statement, params)}
 
 
 async def store_many(session: AsyncSession, answers: Mapping[tuple[str, str], Any]) -> None:

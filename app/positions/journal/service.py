@@ -244,7 +244,7 @@ async def post_lines_later(
 
     most = sum(len(entry.lines) for entry in entries)
     await repository.stream_postings(session, _POSTING_KEYS, postings(), most=most)
-    await _move_balances(session, _deltas(sums), into=None, now=now)
+    await apply_deltas(session, _deltas(sums), now=now)
     return ids
 
 
